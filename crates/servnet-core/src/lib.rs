@@ -1,1 +1,17 @@
-//! servnet engine.
+//! servnet engine: the domain model, geography, per-ticket dispatch, batch assignment,
+//! capacity planning and file I/O for an after-sales service network.
+//!
+//! Data flows one way: files -> [`io`] -> [`model::Network`] -> [`dispatch`] /
+//! [`assign`] / [`plan`] -> plain result structs.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod assign;
+pub mod dispatch;
+mod error;
+pub mod geo;
+pub mod io;
+pub mod model;
+pub mod plan;
+
+pub use error::{Error, Issue, Location, Result};

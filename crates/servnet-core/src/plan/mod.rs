@@ -1,0 +1,1 @@
+//! Capacity planning: demand forecast, staffing, outlet location, scenarios, simulation.
