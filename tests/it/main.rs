@@ -1,1 +1,10 @@
-fn main() {}
+//! servnet's cross-module integration tests: one binary (so HiGHS links once), one module
+//! per property.
+
+// Test helpers outside `#[test]` functions fail by panicking too.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod highs_smoke;
+mod io_errors;
+mod io_never_panics;
+mod sample_data;

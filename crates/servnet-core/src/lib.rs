@@ -13,5 +13,7 @@ pub mod geo;
 pub mod io;
 pub mod model;
 pub mod plan;
+#[doc(hidden)]
+pub mod testing;
 
 pub use error::{Error, Issue, Location, Result};

@@ -5,6 +5,7 @@
 
 use super::table::Problems;
 use crate::error::Location;
+use crate::model::polygon_problem;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -68,6 +69,15 @@ pub(crate) fn parse_polygons(
                 other.unwrap_or("none")
             )),
         };
+        // Range and area checks here too (not only in `Network::new`), so the message
+        // names this file rather than the CSV the polygon is attached to.
+        let parsed = parsed.and_then(|polys| {
+            let mp = MultiPolygon(polys);
+            match polygon_problem(&mp) {
+                Some(m) => Err(m),
+                None => Ok(mp.0),
+            }
+        });
         match parsed {
             Ok(polys) => out
                 .entry(id)

@@ -1,5 +1,5 @@
 use super::geojson::parse_polygons;
-use super::table::{file_name, Problems, Table};
+use super::table::{file_name, Cells, Problems, Table};
 use crate::error::{Issue, Location};
 use crate::model::{Network, Outlet, OutletSkill, Region, ServiceArea, Skill};
 use crate::{Error, Result};
@@ -147,6 +147,7 @@ fn read_regions(
     if !t.require(&cols, problems) {
         return out;
     }
+    let mut seen = BTreeMap::new();
     for row in &t.rows {
         let mut c = t.cells(row, problems);
         let code = c.text("code");
@@ -176,6 +177,9 @@ fn read_regions(
                 polygon: None,
             })
         })();
+        if let Some(code) = &code {
+            check_unique(&mut c, &mut seen, code, "code", "region code");
+        }
         if let (Some(mut r), false) = (r, c.failed) {
             lines.note("regions", &t.source, &r.code, row.line);
             r.polygon = polys.get(&r.code).cloned();
@@ -196,6 +200,28 @@ fn read_regions(
         }
     }
     out
+}
+
+/// Fails the row when `id` was already seen, naming the line of the first occurrence
+/// (the line of this one is the row's own), so both copies can be found.
+fn check_unique(
+    c: &mut Cells<'_>,
+    seen: &mut BTreeMap<String, Option<u64>>,
+    id: &str,
+    field: &str,
+    what: &str,
+) {
+    match seen.get(id) {
+        Some(first) => {
+            let first = first
+                .map(|l| format!(" (first on line {l})"))
+                .unwrap_or_default();
+            c.fail(field, format!("duplicate {what} '{id}'{first}"));
+        }
+        None => {
+            seen.insert(id.to_string(), c.line());
+        }
+    }
 }
 
 fn read_outlet_skills(
@@ -267,6 +293,7 @@ fn read_outlets(
     if !t.require(&cols, problems) {
         return out;
     }
+    let mut seen = BTreeMap::new();
     for row in &t.rows {
         let mut c = t.cells(row, problems);
         let id = c.text("id");
@@ -321,6 +348,9 @@ fn read_outlets(
                 id,
             })
         })();
+        if let Some(id) = &id {
+            check_unique(&mut c, &mut seen, id, "id", "outlet id");
+        }
         if let (Some(o), false) = (o, c.failed) {
             lines.note("outlets", &t.source, &o.id, row.line);
             out.push(o);

@@ -13,6 +13,8 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
     let mut data = PlanningData::default();
 
     let mut rates: BTreeMap<String, BTreeMap<u32, f64>> = BTreeMap::new();
+    // File and first line of each model's rates, for "rates of a non-table model".
+    let mut rate_lines: BTreeMap<String, (String, Option<u64>)> = BTreeMap::new();
     if let Some(t) = Table::find(dir, "repair_rates", &mut problems)? {
         if t.require(&["model", "age", "rate"], &mut problems) {
             for row in &t.rows {
@@ -25,6 +27,9 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
                     ))
                 })();
                 if let (Some((m, age, rate)), false) = (r, c.failed) {
+                    rate_lines
+                        .entry(m.clone())
+                        .or_insert_with(|| (t.source.clone(), row.line));
                     if rates
                         .entry(m.clone())
                         .or_default()
@@ -91,12 +96,13 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
         }
     }
     for m in rates.keys() {
+        let (source, line) = rate_lines.get(m).cloned().unwrap_or_default();
         problems.add(
             crate::Location {
-                source: "repair_rates".into(),
+                source,
                 record: Some(m.clone()),
                 field: Some("model".into()),
-                line: None,
+                line,
             },
             format!("model '{m}' has rates but is not a 'table' model in products"),
         );

@@ -58,6 +58,8 @@ pub(crate) struct Table {
     pub(crate) source: String,
     columns: BTreeMap<String, usize>,
     pub(crate) rows: Vec<Row>,
+    /// The file had no usable header (already reported): column checks stay quiet.
+    empty: bool,
 }
 
 impl Table {
@@ -98,12 +100,14 @@ impl Table {
             source: source.to_string(),
             columns: BTreeMap::new(),
             rows: Vec::new(),
+            empty: false,
         };
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(false)
             .from_reader(bytes);
         let mut header_len = None;
+        let mut header_names: Vec<String> = Vec::new();
         let mut record = csv::ByteRecord::new();
         loop {
             match reader.read_byte_record(&mut record) {
@@ -116,20 +120,30 @@ impl Table {
                 }
             }
             let line = record.position().map(|p| p.line());
-            let cells: std::result::Result<Vec<String>, _> = record
-                .iter()
-                .map(|c| std::str::from_utf8(c).map(|s| s.trim().to_string()))
-                .collect();
-            let cells = match cells {
-                Ok(c) => c,
-                Err(e) => {
-                    problems.add(
-                        at(line),
-                        format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
-                    );
-                    continue;
+            let mut cells = Vec::with_capacity(record.len());
+            let mut bad_text = false;
+            for (i, c) in record.iter().enumerate() {
+                match std::str::from_utf8(c) {
+                    Ok(s) => cells.push(s.trim().to_string()),
+                    Err(e) => {
+                        // Name the column when the header is known (it is not on line 1).
+                        let field = header_names.get(i).cloned();
+                        problems.add(
+                            Location { field, ..at(line) },
+                            format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
+                        );
+                        bad_text = true;
+                    }
                 }
-            };
+            }
+            if bad_text {
+                if header_len.is_none() {
+                    // An unreadable header: the columns are unknown, so stop here.
+                    table.empty = true;
+                    return table;
+                }
+                continue;
+            }
             match header_len {
                 None => {
                     let mut cols = BTreeMap::new();
@@ -143,6 +157,7 @@ impl Table {
                         }
                     }
                     table.columns = cols;
+                    header_names = cells.clone();
                     header_len = Some(cells.len());
                 }
                 Some(n) => {
@@ -150,8 +165,10 @@ impl Table {
                         continue; // blank line
                     }
                     if cells.len() != n {
+                        // A short row names its first missing column.
+                        let field = header_names.get(cells.len()).cloned();
                         problems.add(
-                            at(line),
+                            Location { field, ..at(line) },
                             format!(
                                 "row has {} field(s) but the header has {n} (truncated or misquoted line?)",
                                 cells.len()
@@ -166,6 +183,7 @@ impl Table {
         }
         if header_len.is_none() {
             problems.add(at(Some(1)), "file is empty: expected a header row");
+            table.empty = true;
         }
         table
     }
@@ -182,6 +200,7 @@ impl Table {
             source: source.to_string(),
             columns: BTreeMap::new(),
             rows: Vec::new(),
+            empty: false,
         };
         let at = |line: Option<u64>| Location {
             source: source.to_string(),
@@ -192,11 +211,13 @@ impl Table {
             Ok(v) => v,
             Err(e) => {
                 problems.add(at(Some(e.line() as u64)), format!("invalid JSON: {e}"));
+                table.empty = true;
                 return table;
             }
         };
         let Some(items) = value.as_array() else {
             problems.add(at(None), "expected a JSON array of objects");
+            table.empty = true;
             return table;
         };
         let mut objects = Vec::new();
@@ -236,6 +257,9 @@ impl Table {
 
     /// Reports each missing required column; returns false if any is missing.
     pub(crate) fn require(&self, columns: &[&str], problems: &mut Problems) -> bool {
+        if self.empty {
+            return false;
+        }
         let mut ok = true;
         for c in columns {
             if !self.columns.contains_key(*c) {
@@ -293,6 +317,11 @@ pub(crate) struct Cells<'a> {
 }
 
 impl Cells<'_> {
+    /// The row's 1-based line in the file (CSV only).
+    pub(crate) fn line(&self) -> Option<u64> {
+        self.row.line
+    }
+
     /// Sets the record id used in later messages.
     pub(crate) fn set_record(&mut self, id: &str) {
         self.record = Some(id.to_string());

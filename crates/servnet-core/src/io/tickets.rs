@@ -1,7 +1,7 @@
 use super::table::{Problems, Table};
 use crate::model::{Network, Skill, Ticket};
 use crate::Result;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Reads a tickets file (CSV or JSON by extension) and checks each ticket against the
@@ -42,7 +42,7 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
     if !t.require(&cols, problems) {
         return out;
     }
-    let mut ids = BTreeSet::new();
+    let mut ids = BTreeMap::new();
     for row in &t.rows {
         let mut c = t.cells(row, problems);
         let id = c.text("id");
@@ -71,8 +71,14 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
             })
         })();
         let Some(t) = ticket else { continue };
-        if !ids.insert(t.id.clone()) {
-            c.fail("id", format!("duplicate ticket id '{}'", t.id));
+        if let Some(first) = ids.get(&t.id) {
+            let first = match first {
+                Some(l) => format!(" (first on line {l})"),
+                None => String::new(),
+            };
+            c.fail("id", format!("duplicate ticket id '{}'{first}", t.id));
+        } else {
+            ids.insert(t.id.clone(), c.line());
         }
         if network.region_index(&t.region).is_none() {
             c.fail("region", format!("unknown region '{}'", t.region));

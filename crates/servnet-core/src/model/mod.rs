@@ -10,6 +10,7 @@ mod planning;
 mod skill;
 mod ticket;
 
+pub(crate) use network::polygon_problem;
 pub use network::{
     Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier, DEFAULT_PRIOR_WEIGHT,
 };
