@@ -1,1 +1,33 @@
+//! The `servnet._servnet` extension module: thin conversions over `servnet-core`.
+//! The Python package `servnet` re-exports it; no algorithm lives here.
 
+mod error;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::path::PathBuf;
+
+/// Reads and validates a data folder (docs/formats.md); returns counts of what it holds.
+///
+/// Raises `DataError` listing every problem (file, line, field) on bad data.
+#[pyfunction]
+fn read_dir(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyDict>> {
+    let data = py
+        .detach(|| servnet_core::io::read_dir(&path))
+        .map_err(|e| error::to_py(py, e))?;
+    let net = &data.network;
+    let summary = PyDict::new(py);
+    summary.set_item("outlets", net.outlets().len())?;
+    summary.set_item("regions", net.regions().len())?;
+    summary.set_item("skills", net.skills().len())?;
+    summary.set_item("tickets", data.tickets.len())?;
+    summary.set_item("products", data.planning.products.len())?;
+    Ok(summary)
+}
+
+#[pymodule]
+fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(read_dir, m)?)?;
+    error::register(m)
+}

@@ -347,12 +347,15 @@ fn truncated_last_row_is_reported_with_its_first_missing_column() {
     );
 }
 
+/// The bad bytes are the only problem: the row is kept, so its outlet's skills and
+/// polygon do not turn into "unknown outlet" follow-up errors.
 #[test]
 fn non_utf8_bytes_name_the_line_and_column() {
     check(
         &["non_utf8"],
         &[want("outlets.csv", 5, "name", "not valid UTF-8")],
     );
+    assert_eq!(issues_of(&["non_utf8"]).len(), 1);
 }
 
 /// An empty file is one problem, not one per missing column.

@@ -14,3 +14,8 @@
 #![forbid(unsafe_code)]
 
 pub use servnet_core::*;
+
+/// The README's Rust example runs as a doctest, so it cannot drift from the code.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -121,28 +121,18 @@ impl Table {
             }
             let line = record.position().map(|p| p.line());
             let mut cells = Vec::with_capacity(record.len());
-            let mut bad_text = false;
             for (i, c) in record.iter().enumerate() {
-                match std::str::from_utf8(c) {
-                    Ok(s) => cells.push(s.trim().to_string()),
-                    Err(e) => {
-                        // Name the column when the header is known (it is not on line 1).
-                        let field = header_names.get(i).cloned();
-                        problems.add(
-                            Location { field, ..at(line) },
-                            format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
-                        );
-                        bad_text = true;
-                    }
+                if let Err(e) = std::str::from_utf8(c) {
+                    // Name the column when the header is known (it is not on line 1).
+                    let field = header_names.get(i).cloned();
+                    problems.add(
+                        Location { field, ..at(line) },
+                        format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
+                    );
                 }
-            }
-            if bad_text {
-                if header_len.is_none() {
-                    // An unreadable header: the columns are unknown, so stop here.
-                    table.empty = true;
-                    return table;
-                }
-                continue;
+                // Keep the row (with U+FFFD for the bad bytes): the read fails anyway, and
+                // dropping it would add misleading "unknown outlet" follow-up errors.
+                cells.push(String::from_utf8_lossy(c).trim().to_string());
             }
             match header_len {
                 None => {

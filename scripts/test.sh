@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every check CI runs: formatting, lints, all Rust tests, then the Python package built
+# with maturin, installed into the current Python, and its pytest suite.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+step() { printf '\n== %s\n' "$*"; }
+
+bash scripts/setup.sh
+if [[ -n "${SERVNET_BENCHMARKS:-}" ]]; then
+    echo "benchmarks: $SERVNET_BENCHMARKS"
+else
+    echo "benchmarks: SERVNET_BENCHMARKS not set and ../shared/benchmarks absent; benchmark tests skip"
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --workspace
+
+step "python package (maturin, release)"
+wheels="$TARGET_DIR/wheels"
+rm -rf "$wheels"
+"$PY" -m maturin build --release -m python/Cargo.toml -o "$wheels"
+"$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore --force-reinstall --no-deps "$wheels"/servnet-*.whl
+
+step "pytest"
+"$PY" -m pytest -q python/tests
