@@ -1,1 +1,8 @@
-fn main() {}
+//! servnet's cross-module integration tests: one binary (so HiGHS links once), one module
+//! per property.
+
+// Test helpers outside `#[test]` functions fail by panicking too.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod dispatch_invariants;
+mod dispatch_stress;

@@ -15,3 +15,6 @@ pub mod model;
 pub mod plan;
 
 pub use error::{Error, Issue, Location, Result};
+
+/// Re-exported so callers build tickets and polygons with the same versions.
+pub use chrono;

@@ -32,10 +32,12 @@
 
 mod ledger;
 mod policy;
+mod summary;
 mod types;
 
 pub use ledger::{AtomicLedger, Ledger};
 pub use policy::{Fallback, Policy, Weights};
+pub use summary::{dispatch_in_arrival_order, DispatchSummary};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
 };
@@ -1131,6 +1133,22 @@ impl Dispatcher {
             }
         }
         rows
+    }
+
+    /// Units booked outlet-wide on a day, by outlet index.
+    pub fn outlet_used(&self, outlet: usize, day: u32) -> u32 {
+        self.ledger.outlet_used(outlet, day)
+    }
+
+    /// Units booked for outlet `outlet`'s skill `skill` on a day (0 if it lacks the skill).
+    pub fn skill_used(&self, outlet: usize, skill: SkillId, day: u32) -> u32 {
+        self.skill_offers
+            .get(skill.index())
+            .and_then(|v| {
+                v.iter()
+                    .find(|&&k| self.offers[k as usize].outlet as usize == outlet)
+            })
+            .map_or(0, |&k| self.ledger.offer_used(k as usize, day))
     }
 
     /// The outlet's location (lon, lat) by index, for reports.

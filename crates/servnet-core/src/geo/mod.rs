@@ -1,6 +1,10 @@
 //! Distances on the sphere, unit vectors for the spatial index, and service-area tests.
 
-use geo::{Contains, Coord, MultiPolygon, Point};
+use ::geo::{Contains, Point};
+
+/// Geometry types of the `geo` crate, re-exported so callers build service areas and
+/// region polygons with the same version.
+pub use ::geo::{Coord, LineString, MultiPolygon, Polygon};
 
 /// Mean Earth radius in km (IUGG).
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
