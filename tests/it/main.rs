@@ -4,6 +4,8 @@
 // Test helpers outside `#[test]` functions fail by panicking too.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod dispatch_invariants;
+mod dispatch_stress;
 mod highs_smoke;
 mod io_errors;
 mod io_never_panics;

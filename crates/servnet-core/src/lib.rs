@@ -17,3 +17,6 @@ pub mod plan;
 pub mod testing;
 
 pub use error::{Error, Issue, Location, Result};
+
+/// Re-exported so callers build tickets and polygons with the same versions.
+pub use chrono;

@@ -1,1 +1,1161 @@
-//! dispatch
+//! Per-ticket dispatch: hard rules filter the outlets, a weighted score ranks them, a
+//! concurrent ledger books capacity so no outlet is ever booked past it.
+//!
+//! Speed comes from touching only outlets that could still win: one R-tree per skill of
+//! the open outlets offering it, searched nearest-first, stopping once the distance term
+//! alone can no longer beat the best score found.
+//!
+//! ```
+//! use servnet_core::dispatch::{Dispatcher, Outcome, Policy};
+//! use servnet_core::model::*;
+//! # fn main() -> servnet_core::Result<()> {
+//! let skill: Skill = "repair:tv".parse().map_err(|e| servnet_core::Error::argument("skill", e))?;
+//! let outlet = Outlet {
+//!     id: "O1".into(), name: "Shanghai centre".into(), lon: 121.47, lat: 31.23,
+//!     status: OutletStatus::Active, priority: 50, daily_cap: 10,
+//!     area: ServiceArea::Radius(30.0),
+//!     skills: vec![OutletSkill { skill, daily_capacity: 1, load: 0, rating_sum: 45.0,
+//!                                rating_count: 10, cost_per_ticket: 50.0 }],
+//! };
+//! let region = Region { code: "SH".into(), name: "Shanghai".into(), tier: Tier::A,
+//!     lon: 121.47, lat: 31.23, population: None, max_response_hours: 24.0,
+//!     max_travel_km: 50.0, polygon: None };
+//! let dispatcher = Dispatcher::new(Network::new(vec![outlet], vec![region])?, Policy::default())?;
+//! let t = servnet_core::io::parse_time("2026-11-23T08:00").unwrap_or_default();
+//! let first = dispatcher.dispatch(&Ticket::new("T1", 121.48, 31.22, "SH", "repair:tv", t))?;
+//! assert!(matches!(first, Outcome::Assigned(_)));
+//! // Capacity 1: the second ticket of the day goes to the next day (a fallback) or nowhere.
+//! let second = dispatcher.dispatch(&Ticket::new("T2", 121.48, 31.22, "SH", "repair:tv", t))?;
+//! assert!(second.assignment().map_or(true, |a| a.day > 0));
+//! # Ok(()) }
+//! ```
+
+mod ledger;
+mod policy;
+mod summary;
+mod types;
+
+pub use ledger::{AtomicLedger, Ledger};
+pub use policy::{Fallback, Policy, Weights};
+pub use summary::{dispatch_in_arrival_order, DispatchSummary};
+pub use types::{
+    Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
+};
+
+use crate::geo::{
+    chord_to_km, km_to_chord, polygons_contain, polygons_reach_km, unit_distance_km, unit_vector,
+};
+use crate::model::{Network, OutletStatus, Priority, ServiceArea, SkillId, Ticket};
+use crate::{Error, Result};
+use chrono::{NaiveDate, NaiveDateTime};
+use geo::MultiPolygon;
+use rstar::primitives::GeomWithData;
+use rstar::RTree;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+type Point = GeomWithData<[f64; 3], u32>;
+/// A hash map with a fixed hasher: lookups only, never iterated for results.
+type FixedMap<K, V> = HashMap<K, V, BuildHasherDefault<DefaultHasher>>;
+const SHARDS: usize = 64;
+
+enum AreaRule {
+    Radius(f64),
+    Polygons(MultiPolygon<f64>, f64),
+    Regions(Vec<u32>),
+}
+
+struct OutletInfo {
+    xyz: [f64; 3],
+    lon: f64,
+    lat: f64,
+    status: OutletStatus,
+    priority: u8,
+    daily_cap: u32,
+    area: AreaRule,
+}
+
+struct OfferInfo {
+    outlet: u32,
+    skill: SkillId,
+    capacity: u32,
+    cost: f64,
+    rating_milli: AtomicU64,
+    rating_count: AtomicU32,
+}
+
+/// A ticket with its references resolved to indices.
+struct Resolved<'t> {
+    ticket: &'t Ticket,
+    skill: Option<SkillId>,
+    region: usize,
+    xyz: [f64; 3],
+    emergency: bool,
+    avoid: Vec<u32>,
+    preferred: Option<u32>,
+    day0: i64,
+    /// `due_by`, or `created_at + max_response_hours` if earlier.
+    deadline: NaiveDateTime,
+}
+
+/// How strictly a search applies the rules.
+#[derive(Clone, Copy)]
+struct Mode {
+    widen: f64,
+    sla_filter: bool,
+}
+
+const STRICT: Mode = Mode {
+    widen: 1.0,
+    sla_filter: true,
+};
+
+#[derive(Clone, Copy)]
+struct Hit {
+    offer: u32,
+    day: u32,
+    b: Breakdown,
+}
+
+/// Per-ticket dispatcher over a [`Network`]. `Send + Sync`: share it (e.g. in an `Arc`)
+/// between threads; bookings go through its [`Ledger`].
+pub struct Dispatcher {
+    network: Arc<Network>,
+    policy: Policy,
+    outlets: Vec<OutletInfo>,
+    offers: Vec<OfferInfo>,
+    skill_offers: Vec<Vec<u32>>,
+    trees: Vec<RTree<Point>>,
+    rest_min: Vec<f64>,
+    mean_rating: f64,
+    ledger: Arc<dyn Ledger>,
+    matrix: Option<Vec<f32>>,
+    start: OnceLock<NaiveDate>,
+    booked: Vec<Mutex<FixedMap<String, Assignment>>>,
+    holds: Mutex<BTreeMap<u64, (String, NaiveDateTime)>>,
+    next_hold: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock cannot leave a booking half-written
+    // (each critical section is a single map operation), so a poisoned lock is usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Dispatcher {
+    /// Builds a dispatcher with an in-memory [`AtomicLedger`]; outlet `load` is booked on day 0.
+    pub fn new(network: Network, policy: Policy) -> Result<Self> {
+        Self::build(Arc::new(network), policy, None, None)
+    }
+
+    /// Like [`Dispatcher::new`] with road distances from a travel matrix: `km[r * n_outlets + o]`
+    /// is the road km from outlet `o` to region `r`'s customers (indices as in the network).
+    /// Values below the great-circle distance are raised to it (needed for exact pruning).
+    pub fn with_travel_matrix(network: Network, policy: Policy, km: Vec<f32>) -> Result<Self> {
+        let need = network.regions().len() * network.outlets().len();
+        if km.len() != need {
+            return Err(Error::argument(
+                "travel_matrix",
+                format!(
+                    "expected {need} entries (regions x outlets), got {}",
+                    km.len()
+                ),
+            ));
+        }
+        if let Some(v) = km.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(Error::argument(
+                "travel_matrix",
+                format!("expected finite km >= 0, got {v}"),
+            ));
+        }
+        Self::build(Arc::new(network), policy, Some(km), None)
+    }
+
+    /// Like [`Dispatcher::new`] with bookings in a caller's ledger (e.g. a shared store).
+    /// The ledger must cover `policy.horizon_days` days; outlet `load` is not preloaded.
+    pub fn with_ledger(network: Network, policy: Policy, ledger: Arc<dyn Ledger>) -> Result<Self> {
+        Self::build(Arc::new(network), policy, None, Some(ledger))
+    }
+
+    fn build(
+        network: Arc<Network>,
+        policy: Policy,
+        matrix: Option<Vec<f32>>,
+        ledger: Option<Arc<dyn Ledger>>,
+    ) -> Result<Self> {
+        policy.validate()?;
+        let n_skills = network.skills().len();
+        let mut outlets = Vec::with_capacity(network.outlets().len());
+        let mut offers = Vec::new();
+        let mut skill_offers = vec![Vec::new(); n_skills];
+        let mut points = vec![Vec::new(); n_skills];
+        let mut rest_min = vec![f64::INFINITY; n_skills];
+        let mut preload = Vec::new();
+        let w = &policy.weights;
+        for (oi, o) in network.outlets().iter().enumerate() {
+            let area = match &o.area {
+                ServiceArea::Radius(r) => AreaRule::Radius(*r),
+                ServiceArea::Polygons(p) => {
+                    AreaRule::Polygons(p.clone(), polygons_reach_km(p, o.lon, o.lat) * 1.01 + 0.01)
+                }
+                ServiceArea::Regions(codes) => {
+                    let mut v: Vec<u32> = codes
+                        .iter()
+                        .filter_map(|c| network.region_index(c))
+                        .map(|i| i as u32)
+                        .collect();
+                    v.sort_unstable();
+                    AreaRule::Regions(v)
+                }
+            };
+            let xyz = unit_vector(o.lon, o.lat);
+            for (s, &sid) in o.skills.iter().zip(network.offer_skills(oi)) {
+                let k = offers.len() as u32;
+                offers.push(OfferInfo {
+                    outlet: oi as u32,
+                    skill: sid,
+                    capacity: s.daily_capacity,
+                    cost: s.cost_per_ticket,
+                    rating_milli: AtomicU64::new((s.rating_sum * 1000.0).round() as u64),
+                    rating_count: AtomicU32::new(s.rating_count),
+                });
+                skill_offers[sid.index()].push(k);
+                if s.load > 0 {
+                    preload.push((k as usize, oi, s.load));
+                }
+                if o.status.takes_tickets() {
+                    points[sid.index()].push(GeomWithData::new(xyz, k));
+                    let rest = w.cost * s.cost_per_ticket
+                        + w.priority * f64::from(100 - o.priority.min(100))
+                        + if o.status == OutletStatus::Probation {
+                            w.probation
+                        } else {
+                            0.0
+                        };
+                    let r = &mut rest_min[sid.index()];
+                    *r = r.min(rest);
+                }
+            }
+            outlets.push(OutletInfo {
+                xyz,
+                lon: o.lon,
+                lat: o.lat,
+                status: o.status,
+                priority: o.priority,
+                daily_cap: o.daily_cap,
+                area,
+            });
+        }
+        let ledger: Arc<dyn Ledger> = match ledger {
+            Some(l) => l,
+            None => {
+                let l = AtomicLedger::new(offers.len(), outlets.len(), policy.horizon_days);
+                for (k, o, units) in preload {
+                    l.preload(k, o, 0, units);
+                }
+                Arc::new(l)
+            }
+        };
+        let matrix = matrix.map(|mut m| {
+            let n = outlets.len();
+            for (r, region) in network.regions().iter().enumerate() {
+                let rx = unit_vector(region.lon, region.lat);
+                for (o, info) in outlets.iter().enumerate() {
+                    let gc = unit_distance_km(&rx, &info.xyz) as f32;
+                    let v = &mut m[r * n + o];
+                    *v = v.max(gc);
+                }
+            }
+            m
+        });
+        let start = OnceLock::new();
+        if let Some(d) = policy.start_date {
+            let _ = start.set(d);
+        }
+        Ok(Dispatcher {
+            mean_rating: network.mean_rating(),
+            network,
+            policy,
+            outlets,
+            offers,
+            skill_offers,
+            trees: points.into_iter().map(RTree::bulk_load).collect(),
+            rest_min,
+            ledger,
+            matrix,
+            start,
+            booked: (0..SHARDS)
+                .map(|_| Mutex::new(FixedMap::default()))
+                .collect(),
+            holds: Mutex::new(BTreeMap::new()),
+            next_hold: AtomicU64::new(1),
+        })
+    }
+
+    /// The network dispatched over.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Day 0 of the ledger, once known.
+    pub fn start_date(&self) -> Option<NaiveDate> {
+        self.start.get().copied()
+    }
+
+    fn shard(&self, id: &str) -> &Mutex<FixedMap<String, Assignment>> {
+        let mut h = DefaultHasher::new();
+        id.hash(&mut h);
+        &self.booked[(h.finish() as usize) % SHARDS]
+    }
+
+    fn resolve<'t>(&self, t: &'t Ticket) -> Result<Resolved<'t>> {
+        let region = self
+            .network
+            .region_index(&t.region)
+            .ok_or_else(|| Error::Unknown {
+                kind: "region",
+                id: t.region.clone(),
+            })?;
+        if !(t.lon.is_finite()
+            && t.lat.is_finite()
+            && (-180.0..=180.0).contains(&t.lon)
+            && (-90.0..=90.0).contains(&t.lat))
+        {
+            return Err(Error::argument(
+                "ticket",
+                format!(
+                    "ticket '{}': lon/lat ({}, {}) out of range",
+                    t.id, t.lon, t.lat
+                ),
+            ));
+        }
+        if t.units == 0 {
+            return Err(Error::argument(
+                "ticket",
+                format!("ticket '{}': units must be >= 1", t.id),
+            ));
+        }
+        let outlet = |id: &String| {
+            self.network
+                .outlet_index(id)
+                .map(|i| i as u32)
+                .ok_or_else(|| Error::Unknown {
+                    kind: "outlet",
+                    id: id.clone(),
+                })
+        };
+        let avoid = t.avoid.iter().map(outlet).collect::<Result<Vec<_>>>()?;
+        let preferred = t.preferred.as_ref().map(outlet).transpose()?;
+        let start = *self.start.get_or_init(|| t.created_at.date());
+        let r = &self.network.regions()[region];
+        let response =
+            t.created_at + chrono::Duration::seconds((r.max_response_hours * 3600.0) as i64);
+        Ok(Resolved {
+            ticket: t,
+            skill: self.network.skill_id(&t.skill),
+            region,
+            xyz: unit_vector(t.lon, t.lat),
+            emergency: t.priority == Priority::Emergency,
+            avoid,
+            preferred,
+            day0: (t.created_at.date() - start).num_days(),
+            deadline: t.due_by.min(response),
+        })
+    }
+
+    fn day_start(&self, day: u32) -> NaiveDateTime {
+        let start = self.start.get().copied().unwrap_or_default();
+        (start + chrono::Days::new(u64::from(day))).and_time(chrono::NaiveTime::MIN)
+    }
+
+    /// Earliest service time on `day` plus travel, for the SLA.
+    fn sla_met(&self, r: &Resolved, day: u32, road_km: f64) -> bool {
+        let earliest = self.day_start(day).max(r.ticket.created_at);
+        let travel = chrono::Duration::seconds((road_km / self.policy.speed_kmh * 3600.0) as i64);
+        earliest + travel <= r.deadline
+    }
+
+    /// Days the SLA allows (from the ticket's own day), within the horizon.
+    fn sla_days(&self, r: &Resolved) -> std::ops::Range<u32> {
+        let h = i64::from(self.policy.horizon_days);
+        if r.day0 < 0 || r.day0 >= h {
+            return 0..0;
+        }
+        let mut last = r.day0;
+        while last + 1 < h && self.day_start((last + 1) as u32) <= r.deadline {
+            last += 1;
+        }
+        r.day0 as u32..last as u32 + 1
+    }
+
+    fn limit(&self, cap: u32, emergency: bool) -> u32 {
+        if emergency {
+            cap
+        } else {
+            (f64::from(cap) * (1.0 - self.policy.emergency_reserve)).floor() as u32
+        }
+    }
+
+    fn road_km(&self, r: &Resolved, outlet: usize, gc_km: f64) -> f64 {
+        match &self.matrix {
+            Some(m) => f64::from(m[r.region * self.outlets.len() + outlet]),
+            None => gc_km * self.policy.detour_factor,
+        }
+    }
+
+    /// Lower bound on road km from great-circle km (for pruning).
+    fn road_lower(&self, gc_km: f64) -> f64 {
+        if self.matrix.is_some() {
+            gc_km
+        } else {
+            gc_km * self.policy.detour_factor
+        }
+    }
+
+    fn satisfaction(&self, k: usize) -> f64 {
+        let o = &self.offers[k];
+        let sum = o.rating_milli.load(Ordering::Relaxed) as f64 / 1000.0;
+        let n = f64::from(o.rating_count.load(Ordering::Relaxed));
+        let m = self.policy.prior_weight;
+        if n + m > 0.0 {
+            (sum + m * self.mean_rating) / (n + m)
+        } else {
+            self.mean_rating
+        }
+    }
+
+    /// Checks the rules that do not depend on the day; returns (gc km, road km).
+    fn static_rules(
+        &self,
+        r: &Resolved,
+        k: usize,
+        gc_km: f64,
+        mode: Mode,
+        with_polygon: bool,
+    ) -> std::result::Result<f64, Rule> {
+        let offer = &self.offers[k];
+        let oi = offer.outlet as usize;
+        let o = &self.outlets[oi];
+        if !o.status.takes_tickets() {
+            return Err(Rule::Status);
+        }
+        if r.avoid.contains(&offer.outlet) {
+            return Err(Rule::Avoided);
+        }
+        let inside = match &o.area {
+            AreaRule::Radius(km) => gc_km <= km * mode.widen,
+            AreaRule::Regions(list) => list.binary_search(&(r.region as u32)).is_ok(),
+            AreaRule::Polygons(p, reach) => {
+                gc_km <= *reach
+                    && (!with_polygon || polygons_contain(p, r.ticket.lon, r.ticket.lat))
+            }
+        };
+        if !inside {
+            return Err(Rule::OutsideArea);
+        }
+        let road = self.road_km(r, oi, gc_km);
+        if road > self.network.regions()[r.region].max_travel_km * mode.widen {
+            return Err(Rule::TooFar);
+        }
+        Ok(road)
+    }
+
+    /// Day rules (SLA, capacity) and the score.
+    fn day_rules(
+        &self,
+        r: &Resolved,
+        k: usize,
+        road: f64,
+        day: u32,
+        mode: Mode,
+    ) -> std::result::Result<Breakdown, Rule> {
+        if mode.sla_filter && !self.sla_met(r, day, road) {
+            return Err(Rule::SlaUnreachable);
+        }
+        let offer = &self.offers[k];
+        let oi = offer.outlet as usize;
+        let units = r.ticket.units;
+        let used = self.ledger.offer_used(k, day);
+        if used.saturating_add(units) > self.limit(offer.capacity, r.emergency) {
+            return Err(Rule::SkillFull);
+        }
+        let o = &self.outlets[oi];
+        if self.ledger.outlet_used(oi, day).saturating_add(units)
+            > self.limit(o.daily_cap, r.emergency)
+        {
+            return Err(Rule::OutletFull);
+        }
+        let load_ratio = if offer.capacity > 0 {
+            f64::from(used + units) / f64::from(offer.capacity)
+        } else {
+            1.0
+        };
+        Ok(self.score(r, k, road, load_ratio))
+    }
+
+    fn score(&self, r: &Resolved, k: usize, road: f64, load_ratio: f64) -> Breakdown {
+        let w = &self.policy.weights;
+        let offer = &self.offers[k];
+        let o = &self.outlets[offer.outlet as usize];
+        let satisfaction = self.satisfaction(k);
+        let cost = offer.cost * f64::from(r.ticket.units);
+        let probation = o.status == OutletStatus::Probation;
+        let preferred = r.preferred == Some(offer.outlet);
+        let terms = [
+            w.distance * road,
+            w.satisfaction * (5.0 - satisfaction).max(0.0),
+            w.load * load_ratio,
+            w.cost * offer.cost,
+            w.priority * f64::from(100 - o.priority.min(100)),
+            if probation { w.probation } else { 0.0 },
+            if preferred { -w.preferred } else { 0.0 },
+        ];
+        Breakdown {
+            distance_km: road,
+            satisfaction,
+            load_ratio,
+            cost,
+            priority: o.priority,
+            probation,
+            preferred,
+            terms,
+            score: terms.iter().sum(),
+        }
+    }
+
+    fn better(&self, a: &Hit, b: &Option<Hit>) -> bool {
+        match b {
+            None => true,
+            Some(b) => {
+                a.b.score < b.b.score
+                    || (a.b.score == b.b.score
+                        && self.offers[a.offer as usize].outlet
+                            < self.offers[b.offer as usize].outlet)
+            }
+        }
+    }
+
+    /// Full evaluation of one offer on the given days: the first day it is eligible.
+    fn evaluate(
+        &self,
+        r: &Resolved,
+        k: usize,
+        days: std::ops::Range<u32>,
+        mode: Mode,
+    ) -> std::result::Result<Hit, Rule> {
+        let gc = unit_distance_km(&r.xyz, &self.outlets[self.offers[k].outlet as usize].xyz);
+        let road = self.static_rules(r, k, gc, mode, true)?;
+        let mut worst = Rule::SlaUnreachable;
+        for day in days {
+            match self.day_rules(r, k, road, day, mode) {
+                Ok(b) => {
+                    return Ok(Hit {
+                        offer: k as u32,
+                        day,
+                        b,
+                    })
+                }
+                Err(rule) => worst = worst.max(rule),
+            }
+        }
+        Err(worst)
+    }
+
+    /// Best eligible offer on the earliest day that has one.
+    fn search(
+        &self,
+        r: &Resolved,
+        skill: SkillId,
+        days: std::ops::Range<u32>,
+        mode: Mode,
+    ) -> Option<Hit> {
+        let tree = &self.trees[skill.index()];
+        let max_km = self.network.regions()[r.region].max_travel_km * mode.widen;
+        // Road km >= road_lower(gc km): stop once even the lower bound passes the limit.
+        let max_chord = km_to_chord(if self.matrix.is_some() {
+            max_km
+        } else {
+            max_km / self.policy.detour_factor
+        });
+        let max_d2 = max_chord * max_chord;
+        let w_d = self.policy.weights.distance;
+        let rest_min = self.rest_min[skill.index()];
+        for day in days {
+            let mut best: Option<Hit> = None;
+            if let Some(p) = r.preferred {
+                if let Some(&k) = self.skill_offers[skill.index()]
+                    .iter()
+                    .find(|&&k| self.offers[k as usize].outlet == p)
+                {
+                    if let Ok(hit) = self.evaluate(r, k as usize, day..day + 1, mode) {
+                        best = Some(hit);
+                    }
+                }
+            }
+            for (item, d2) in tree.nearest_neighbor_iter_with_distance_2(&r.xyz) {
+                if d2 > max_d2 {
+                    break;
+                }
+                let gc = chord_to_km(d2.sqrt());
+                if let Some(b) = &best {
+                    if w_d * self.road_lower(gc) + rest_min > b.b.score {
+                        break;
+                    }
+                }
+                let k = item.data as usize;
+                if Some(self.offers[k].outlet) == r.preferred {
+                    continue;
+                }
+                let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
+                    continue;
+                };
+                let Ok(b) = self.day_rules(r, k, road, day, mode) else {
+                    continue;
+                };
+                let hit = Hit {
+                    offer: k as u32,
+                    day,
+                    b,
+                };
+                if !self.better(&hit, &best) {
+                    continue;
+                }
+                if let AreaRule::Polygons(p, _) = &self.outlets[self.offers[k].outlet as usize].area
+                {
+                    if !polygons_contain(p, r.ticket.lon, r.ticket.lat) {
+                        continue;
+                    }
+                }
+                best = Some(hit);
+            }
+            if best.is_some() {
+                return best;
+            }
+        }
+        None
+    }
+
+    fn escalate(&self, r: &Resolved, skill: SkillId) -> Option<Hit> {
+        let h = self.policy.horizon_days;
+        let from = u32::try_from(r.day0).ok()?;
+        let mut best: Option<(f64, u32, Hit)> = None;
+        for &k in &self.skill_offers[skill.index()] {
+            let offer = &self.offers[k as usize];
+            let o = &self.outlets[offer.outlet as usize];
+            if !o.status.takes_tickets()
+                || o.priority < self.policy.centre_priority
+                || r.avoid.contains(&offer.outlet)
+            {
+                continue;
+            }
+            let gc = unit_distance_km(&r.xyz, &o.xyz);
+            let road = self.road_km(r, offer.outlet as usize, gc);
+            let free = Mode {
+                widen: f64::INFINITY,
+                sla_filter: false,
+            };
+            let hit = (from..h).find_map(|day| {
+                self.day_rules(r, k as usize, road, day, free)
+                    .ok()
+                    .map(|b| Hit { offer: k, day, b })
+            });
+            if let Some(hit) = hit {
+                let key = (road, offer.outlet);
+                if best.as_ref().is_none_or(|(d, o, _)| key < (*d, *o)) {
+                    best = Some((road, offer.outlet, hit));
+                }
+            }
+        }
+        best.map(|(_, _, h)| h)
+    }
+
+    fn reasons(&self, r: &Resolved) -> (Rule, BTreeMap<Rule, u32>) {
+        let mut counts = BTreeMap::new();
+        let Some(skill) = r.skill else {
+            return (Rule::NoSkill, counts);
+        };
+        let days = self.sla_days(r);
+        if days.is_empty() {
+            return (Rule::OutsideHorizon, counts);
+        }
+        let mut furthest = Rule::NoSkill;
+        for &k in &self.skill_offers[skill.index()] {
+            if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
+                *counts.entry(rule).or_insert(0) += 1;
+                furthest = furthest.max(rule);
+            }
+        }
+        (furthest, counts)
+    }
+
+    /// Finds an offer by the policy's rules and fallbacks (no booking).
+    fn find(&self, r: &Resolved) -> (Option<(Hit, Route)>, Vec<Fallback>) {
+        let mut tried = Vec::new();
+        let Some(skill) = r.skill else {
+            return (None, tried);
+        };
+        let days = self.sla_days(r);
+        if days.is_empty() {
+            return (None, tried);
+        }
+        if let Some(h) = self.search(r, skill, days.clone(), STRICT) {
+            return (Some((h, Route::Direct)), tried);
+        }
+        for f in &self.policy.fallback {
+            tried.push(f.clone());
+            let found = match f {
+                Fallback::WiderRadius(x) => self
+                    .search(
+                        r,
+                        skill,
+                        days.clone(),
+                        Mode {
+                            widen: *x,
+                            sla_filter: false,
+                        },
+                    )
+                    .map(|h| (h, Route::WiderRadius(*x))),
+                Fallback::NextDay(n) => {
+                    let end = (days.end + n).min(self.policy.horizon_days);
+                    self.search(
+                        r,
+                        skill,
+                        days.end..end,
+                        Mode {
+                            widen: 1.0,
+                            sla_filter: false,
+                        },
+                    )
+                    .map(|h| (h, Route::NextDay))
+                }
+                Fallback::Escalate => self.escalate(r, skill).map(|h| (h, Route::Escalated)),
+            };
+            if found.is_some() {
+                return (found, tried);
+            }
+        }
+        (None, tried)
+    }
+
+    fn book(&self, r: &Resolved, hold: Option<(u64, NaiveDateTime)>) -> Outcome {
+        let t = r.ticket;
+        for _attempt in 0..16 {
+            let (found, tried) = self.find(r);
+            let Some((hit, route)) = found else {
+                let (reason, counts) = self.reasons(r);
+                return Outcome::Unassignable(Unassignable {
+                    ticket_id: t.id.clone(),
+                    reason,
+                    counts,
+                    fallbacks_tried: tried,
+                });
+            };
+            let offer = &self.offers[hit.offer as usize];
+            let oi = offer.outlet as usize;
+            let ok = self.ledger.try_reserve(
+                hit.offer as usize,
+                oi,
+                hit.day,
+                t.units,
+                self.limit(offer.capacity, r.emergency),
+                self.limit(self.outlets[oi].daily_cap, r.emergency),
+            );
+            if !ok {
+                continue; // another thread took the last units; search again
+            }
+            let a = Assignment {
+                ticket_id: t.id.clone(),
+                outlet_id: self.network.outlets()[oi].id.clone(),
+                skill: t.skill.clone(),
+                day: hit.day,
+                units: t.units,
+                breakdown: hit.b,
+                sla_met: self.sla_met(r, hit.day, hit.b.distance_km),
+                route,
+                hold: hold.map(|h| h.0),
+                offer: hit.offer,
+                outlet: offer.outlet,
+            };
+            let mut shard = lock(self.shard(&t.id));
+            if let Some(existing) = shard.get(&t.id) {
+                // The same ticket was booked concurrently: keep the first booking only.
+                let existing = existing.clone();
+                drop(shard);
+                self.ledger.release(a.offer as usize, oi, a.day, a.units);
+                return Outcome::Assigned(existing);
+            }
+            shard.insert(t.id.clone(), a.clone());
+            drop(shard);
+            if let Some((id, expires)) = hold {
+                lock(&self.holds).insert(id, (t.id.clone(), expires));
+            }
+            return Outcome::Assigned(a);
+        }
+        let (reason, counts) = self.reasons(r);
+        Outcome::Unassignable(Unassignable {
+            ticket_id: t.id.clone(),
+            reason,
+            counts,
+            fallbacks_tried: self.policy.fallback.clone(),
+        })
+    }
+
+    /// Picks the best outlet for the ticket and books its capacity.
+    ///
+    /// Idempotent: a ticket id already booked (or held) returns its existing assignment
+    /// and books nothing. `Err` only for bad input (unknown region or outlet ids, bad
+    /// coordinates, zero units); "nobody can take it" is [`Outcome::Unassignable`].
+    pub fn dispatch(&self, ticket: &Ticket) -> Result<Outcome> {
+        if let Some(a) = lock(self.shard(&ticket.id)).get(&ticket.id) {
+            return Ok(Outcome::Assigned(a.clone()));
+        }
+        let r = self.resolve(ticket)?;
+        Ok(self.book(&r, None))
+    }
+
+    /// Books capacity for the ticket while the customer confirms; the booking lasts until
+    /// `now + ttl`, then [`Dispatcher::expire_holds`] returns it. Confirm with
+    /// [`Dispatcher::confirm`].
+    pub fn hold(
+        &self,
+        ticket: &Ticket,
+        ttl: chrono::Duration,
+        now: NaiveDateTime,
+    ) -> Result<Outcome> {
+        if let Some(a) = lock(self.shard(&ticket.id)).get(&ticket.id) {
+            return Ok(Outcome::Assigned(a.clone()));
+        }
+        let r = self.resolve(ticket)?;
+        let id = self.next_hold.fetch_add(1, Ordering::Relaxed);
+        Ok(self.book(&r, Some((id, now + ttl))))
+    }
+
+    /// Turns a hold into a firm assignment. Fails if the hold is unknown or expired at `now`
+    /// (an expired hold's capacity is returned).
+    pub fn confirm(&self, hold: u64, now: NaiveDateTime) -> Result<Assignment> {
+        let entry = lock(&self.holds).remove(&hold);
+        let Some((ticket_id, expires)) = entry else {
+            return Err(Error::Unknown {
+                kind: "hold",
+                id: hold.to_string(),
+            });
+        };
+        if now >= expires {
+            self.release(&ticket_id)?;
+            return Err(Error::argument(
+                "hold",
+                format!("hold {hold} for ticket '{ticket_id}' expired at {expires}"),
+            ));
+        }
+        let mut shard = lock(self.shard(&ticket_id));
+        match shard.get_mut(&ticket_id) {
+            Some(a) => {
+                a.hold = None;
+                Ok(a.clone())
+            }
+            None => Err(Error::Unknown {
+                kind: "ticket",
+                id: ticket_id,
+            }),
+        }
+    }
+
+    /// Releases every hold that expired at or before `now`; returns their ticket ids.
+    pub fn expire_holds(&self, now: NaiveDateTime) -> Vec<String> {
+        let expired: Vec<(u64, String)> = {
+            let mut holds = lock(&self.holds);
+            let ids: Vec<u64> = holds
+                .iter()
+                .filter(|(_, (_, e))| *e <= now)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.into_iter()
+                .filter_map(|id| holds.remove(&id).map(|(t, _)| (id, t)))
+                .collect()
+        };
+        expired
+            .into_iter()
+            .filter_map(|(_, t)| self.release(&t).ok().map(|a| a.ticket_id))
+            .collect()
+    }
+
+    /// Cancels a booking and returns its capacity.
+    pub fn release(&self, ticket_id: &str) -> Result<Assignment> {
+        let a = lock(self.shard(ticket_id))
+            .remove(ticket_id)
+            .ok_or_else(|| Error::Unknown {
+                kind: "ticket",
+                id: ticket_id.to_string(),
+            })?;
+        self.ledger
+            .release(a.offer as usize, a.outlet as usize, a.day, a.units);
+        if let Some(h) = a.hold {
+            lock(&self.holds).remove(&h);
+        }
+        Ok(a)
+    }
+
+    /// Marks a booking done (its capacity stays used for that day) and, with a follow-up
+    /// rating in 1..=5, updates the outlet's satisfaction for that skill.
+    pub fn complete(&self, ticket_id: &str, rating: Option<f64>) -> Result<Assignment> {
+        if let Some(x) = rating {
+            if !(1.0..=5.0).contains(&x) {
+                return Err(Error::argument(
+                    "rating",
+                    format!("expected a rating in 1..=5, got {x}"),
+                ));
+            }
+        }
+        let a = lock(self.shard(ticket_id))
+            .remove(ticket_id)
+            .ok_or_else(|| Error::Unknown {
+                kind: "ticket",
+                id: ticket_id.to_string(),
+            })?;
+        if let Some(x) = rating {
+            let o = &self.offers[a.offer as usize];
+            o.rating_milli
+                .fetch_add((x * 1000.0).round() as u64, Ordering::Relaxed);
+            o.rating_count.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(a)
+    }
+
+    /// The current booking of a ticket, if any.
+    pub fn assignment(&self, ticket_id: &str) -> Option<Assignment> {
+        lock(self.shard(ticket_id)).get(ticket_id).cloned()
+    }
+
+    /// Eligible outlets for the ticket (hard rules, SLA days), best first, at most `k`.
+    /// Books nothing.
+    pub fn candidates(&self, ticket: &Ticket, k: usize) -> Result<Vec<Candidate>> {
+        let r = self.resolve(ticket)?;
+        let Some(skill) = r.skill else {
+            return Ok(Vec::new());
+        };
+        let days = self.sla_days(&r);
+        let mut hits: Vec<Hit> = self.skill_offers[skill.index()]
+            .iter()
+            .filter_map(|&o| self.evaluate(&r, o as usize, days.clone(), STRICT).ok())
+            .collect();
+        hits.sort_by(|a, b| {
+            a.b.score.total_cmp(&b.b.score).then(
+                self.offers[a.offer as usize]
+                    .outlet
+                    .cmp(&self.offers[b.offer as usize].outlet),
+            )
+        });
+        Ok(hits
+            .into_iter()
+            .take(k)
+            .map(|h| self.candidate(&r, h))
+            .collect())
+    }
+
+    fn candidate(&self, r: &Resolved, h: Hit) -> Candidate {
+        let offer = &self.offers[h.offer as usize];
+        let oi = offer.outlet as usize;
+        let units = r.ticket.units;
+        Candidate {
+            outlet_id: self.network.outlets()[oi].id.clone(),
+            day: h.day,
+            breakdown: h.b,
+            remaining_skill: self
+                .limit(offer.capacity, r.emergency)
+                .saturating_sub(self.ledger.offer_used(h.offer as usize, h.day) + units),
+            remaining_outlet: self
+                .limit(self.outlets[oi].daily_cap, r.emergency)
+                .saturating_sub(self.ledger.outlet_used(oi, h.day) + units),
+        }
+    }
+
+    /// Why this outlet was (not) chosen for the ticket, and what would change the answer.
+    pub fn explain(&self, ticket: &Ticket, outlet_id: &str) -> Result<Explanation> {
+        let r = self.resolve(ticket)?;
+        let oi = self
+            .network
+            .outlet_index(outlet_id)
+            .ok_or_else(|| Error::Unknown {
+                kind: "outlet",
+                id: outlet_id.to_string(),
+            })?;
+        let best = self.candidates(ticket, 1)?.into_iter().next();
+        let offer = r.skill.and_then(|s| {
+            self.skill_offers[s.index()]
+                .iter()
+                .copied()
+                .find(|&k| self.offers[k as usize].outlet as usize == oi)
+        });
+        let mut out = Explanation {
+            outlet_id: outlet_id.to_string(),
+            failed: None,
+            breakdown: None,
+            best: best.clone(),
+            score_gap: None,
+            text: String::new(),
+        };
+        let Some(k) = offer else {
+            out.failed = Some(Rule::NoSkill);
+            out.text = format!("{outlet_id} does not offer {}", ticket.skill);
+            return Ok(out);
+        };
+        let k = k as usize;
+        let days = self.sla_days(&r);
+        let o = &self.outlets[oi];
+        let gc = unit_distance_km(&r.xyz, &o.xyz);
+        match self.evaluate(&r, k, days.clone(), STRICT) {
+            Ok(hit) => {
+                let gap = best
+                    .as_ref()
+                    .map_or(0.0, |b| hit.b.score - b.breakdown.score);
+                out.breakdown = Some(hit.b);
+                out.score_gap = Some(gap);
+                out.text = match &best {
+                    Some(b) if b.outlet_id != outlet_id => {
+                        let names = [
+                            "distance",
+                            "satisfaction",
+                            "load",
+                            "cost",
+                            "priority",
+                            "probation",
+                            "preferred",
+                        ];
+                        let (i, d) = hit
+                            .b
+                            .terms
+                            .iter()
+                            .zip(b.breakdown.terms.iter())
+                            .map(|(a, b)| a - b)
+                            .enumerate()
+                            .fold(
+                                (0, f64::MIN),
+                                |acc, (i, d)| if d > acc.1 { (i, d) } else { acc },
+                            );
+                        format!("{outlet_id} is eligible (day {}) but scores {:.2} vs {:.2} for {}: it loses by {gap:.2}, most on {} (+{d:.2})", hit.day, hit.b.score, b.breakdown.score, b.outlet_id, names[i])
+                    }
+                    _ => format!(
+                        "{outlet_id} is the best outlet (day {}, score {:.2})",
+                        hit.day, hit.b.score
+                    ),
+                };
+            }
+            Err(rule) => {
+                out.failed = Some(rule);
+                out.text = match rule {
+                    Rule::Status => {
+                        format!("{outlet_id} is {} and takes no tickets", o.status.as_str())
+                    }
+                    Rule::Avoided => format!("ticket asks to avoid {outlet_id}"),
+                    Rule::OutsideArea => match &o.area {
+                        AreaRule::Radius(km) => format!(
+                            "ticket is {gc:.1} km away; {outlet_id}'s service radius is {km:.1} km"
+                        ),
+                        AreaRule::Regions(_) => {
+                            format!("{outlet_id} does not serve region {}", ticket.region)
+                        }
+                        AreaRule::Polygons(..) => {
+                            format!("ticket is outside {outlet_id}'s service polygons")
+                        }
+                    },
+                    Rule::TooFar => format!(
+                        "{outlet_id} is {:.1} road km away; region {} allows at most {:.1} km",
+                        self.road_km(&r, oi, gc),
+                        ticket.region,
+                        self.network.regions()[r.region].max_travel_km
+                    ),
+                    Rule::SkillFull | Rule::OutletFull | Rule::SlaUnreachable => {
+                        let what = if rule == Rule::SkillFull {
+                            format!("{} capacity", ticket.skill)
+                        } else if rule == Rule::OutletFull {
+                            "outlet-wide cap".into()
+                        } else {
+                            "SLA".into()
+                        };
+                        let road = self.road_km(&r, oi, gc);
+                        let later = (days.end..self.policy.horizon_days).find(|&d| {
+                            self.day_rules(
+                                &r,
+                                k,
+                                road,
+                                d,
+                                Mode {
+                                    widen: 1.0,
+                                    sla_filter: false,
+                                },
+                            )
+                            .is_ok()
+                        });
+                        let span = if days.len() == 1 {
+                            format!("day {}", days.start)
+                        } else {
+                            format!("days {}..={}", days.start, days.end.saturating_sub(1))
+                        };
+                        match later {
+                            Some(d) => format!("{outlet_id}: {what} blocks {span}; has capacity on day {d} (after the SLA)"),
+                            None => format!("{outlet_id}: {what} blocks {span}; no capacity later in the horizon either"),
+                        }
+                    }
+                    Rule::NoSkill | Rule::OutsideHorizon => {
+                        format!("{outlet_id}: {}", rule.as_str())
+                    }
+                };
+            }
+        }
+        Ok(out)
+    }
+
+    /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row).
+    pub fn loads(&self) -> Vec<LoadRow> {
+        let mut rows = Vec::new();
+        for (k, offer) in self.offers.iter().enumerate() {
+            let oi = offer.outlet as usize;
+            for day in 0..self.policy.horizon_days {
+                let used = self.ledger.offer_used(k, day);
+                if used > 0 || day == 0 {
+                    rows.push(LoadRow {
+                        outlet_id: self.network.outlets()[oi].id.clone(),
+                        skill: self.network.skills()[offer.skill.index()].to_string(),
+                        day,
+                        used,
+                        capacity: offer.capacity,
+                        outlet_used: self.ledger.outlet_used(oi, day),
+                        outlet_cap: self.outlets[oi].daily_cap,
+                    });
+                }
+            }
+        }
+        rows
+    }
+
+    /// Units booked outlet-wide on a day, by outlet index.
+    pub fn outlet_used(&self, outlet: usize, day: u32) -> u32 {
+        self.ledger.outlet_used(outlet, day)
+    }
+
+    /// Units booked for outlet `outlet`'s skill `skill` on a day (0 if it lacks the skill).
+    pub fn skill_used(&self, outlet: usize, skill: SkillId, day: u32) -> u32 {
+        self.skill_offers
+            .get(skill.index())
+            .and_then(|v| {
+                v.iter()
+                    .find(|&&k| self.offers[k as usize].outlet as usize == outlet)
+            })
+            .map_or(0, |&k| self.ledger.offer_used(k as usize, day))
+    }
+
+    /// The outlet's location (lon, lat) by index, for reports.
+    pub fn outlet_position(&self, outlet: usize) -> Option<(f64, f64)> {
+        self.outlets.get(outlet).map(|o| (o.lon, o.lat))
+    }
+}
+
+#[cfg(test)]
+mod tests;

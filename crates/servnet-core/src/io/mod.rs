@@ -6,11 +6,13 @@
 
 mod geojson;
 mod network;
+mod output;
 mod planning;
 mod table;
 mod tickets;
 
 pub use network::read_network;
+pub use output::write_outcomes;
 pub use planning::read_planning;
 pub use table::parse_time;
 pub use tickets::{read_tickets, tickets_from_csv};

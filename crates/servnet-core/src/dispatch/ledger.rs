@@ -1,0 +1,127 @@
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Capacity bookings per (outlet skill, day) and per (outlet, day).
+///
+/// Implementations must never let a counter pass the limit given to `try_reserve`, even
+/// when many threads reserve at once. [`AtomicLedger`] keeps the counters in memory; a
+/// shared store (e.g. Redis) can implement the same trait for dispatch across machines.
+pub trait Ledger: Send + Sync {
+    /// Books `units` on offer `offer` and outlet `outlet` for `day` if both stay within
+    /// their limits; returns whether it booked.
+    fn try_reserve(
+        &self,
+        offer: usize,
+        outlet: usize,
+        day: u32,
+        units: u32,
+        offer_limit: u32,
+        outlet_limit: u32,
+    ) -> bool;
+    /// Returns `units` previously booked.
+    fn release(&self, offer: usize, outlet: usize, day: u32, units: u32);
+    /// Units booked on an offer for a day.
+    fn offer_used(&self, offer: usize, day: u32) -> u32;
+    /// Units booked on an outlet (all skills) for a day.
+    fn outlet_used(&self, outlet: usize, day: u32) -> u32;
+}
+
+/// In-memory ledger of atomic counters: lock-free compare-and-swap per counter.
+#[derive(Debug)]
+pub struct AtomicLedger {
+    days: usize,
+    offers: Vec<AtomicU32>,
+    outlets: Vec<AtomicU32>,
+}
+
+impl AtomicLedger {
+    /// A ledger for `n_offers` offers and `n_outlets` outlets over `days` days, all zero.
+    pub fn new(n_offers: usize, n_outlets: usize, days: u32) -> Self {
+        let days = days as usize;
+        AtomicLedger {
+            days,
+            offers: (0..n_offers * days).map(|_| AtomicU32::new(0)).collect(),
+            outlets: (0..n_outlets * days).map(|_| AtomicU32::new(0)).collect(),
+        }
+    }
+
+    /// Sets the starting bookings (e.g. today's committed load); not for concurrent use.
+    pub fn preload(&self, offer: usize, outlet: usize, day: u32, units: u32) {
+        if let Some(c) = self.offers.get(offer * self.days + day as usize) {
+            c.fetch_add(units, Ordering::Relaxed);
+        }
+        if let Some(c) = self.outlets.get(outlet * self.days + day as usize) {
+            c.fetch_add(units, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Adds `units` to `c` unless the result would pass `limit`.
+fn add_within(c: &AtomicU32, units: u32, limit: u32) -> bool {
+    c.fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+        used.checked_add(units).filter(|&n| n <= limit)
+    })
+    .is_ok()
+}
+
+fn sub(c: &AtomicU32, units: u32) {
+    // Saturating: a bad release never wraps a counter around.
+    let _ = c.fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+        Some(used.saturating_sub(units))
+    });
+}
+
+impl Ledger for AtomicLedger {
+    fn try_reserve(
+        &self,
+        offer: usize,
+        outlet: usize,
+        day: u32,
+        units: u32,
+        offer_limit: u32,
+        outlet_limit: u32,
+    ) -> bool {
+        let d = day as usize;
+        if d >= self.days {
+            return false;
+        }
+        let (Some(a), Some(b)) = (
+            self.offers.get(offer * self.days + d),
+            self.outlets.get(outlet * self.days + d),
+        ) else {
+            return false;
+        };
+        if !add_within(a, units, offer_limit) {
+            return false;
+        }
+        if !add_within(b, units, outlet_limit) {
+            sub(a, units);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, offer: usize, outlet: usize, day: u32, units: u32) {
+        let d = day as usize;
+        if d >= self.days {
+            return;
+        }
+        if let Some(a) = self.offers.get(offer * self.days + d) {
+            sub(a, units);
+        }
+        if let Some(b) = self.outlets.get(outlet * self.days + d) {
+            sub(b, units);
+        }
+    }
+
+    fn offer_used(&self, offer: usize, day: u32) -> u32 {
+        self.offers
+            .get(offer * self.days + day as usize)
+            .map_or(0, |c| c.load(Ordering::Acquire))
+    }
+
+    fn outlet_used(&self, outlet: usize, day: u32) -> u32 {
+        self.outlets
+            .get(outlet * self.days + day as usize)
+            .map_or(0, |c| c.load(Ordering::Acquire))
+    }
+}

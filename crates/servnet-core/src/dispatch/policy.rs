@@ -1,0 +1,160 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Weights of the dispatch score. The score is a cost: lower is better, and each term is
+/// expressed in "km-equivalents" with the defaults below.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Weights {
+    /// Per km of travel (road km: haversine x detour, or the travel matrix).
+    pub distance: f64,
+    /// Per satisfaction star below 5 (Bayesian average, 1..5 scale).
+    pub satisfaction: f64,
+    /// Per unit of load ratio after this ticket (0 = idle, 1 = full).
+    pub load: f64,
+    /// Per unit of the outlet's cost per ticket.
+    pub cost: f64,
+    /// Per dispatch-priority point below 100.
+    pub priority: f64,
+    /// Added for outlets on probation.
+    pub probation: f64,
+    /// Subtracted for the ticket's preferred outlet.
+    pub preferred: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            distance: 1.0,
+            satisfaction: 5.0,
+            load: 10.0,
+            cost: 0.05,
+            priority: 0.1,
+            probation: 3.0,
+            preferred: 10.0,
+        }
+    }
+}
+
+/// What to try, in order, when no outlet passes the hard rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// Multiply radius service areas and the region's travel limit by this factor
+    /// (the SLA time is then not a filter; the assignment says whether it is met).
+    WiderRadius(f64),
+    /// Use capacity on up to this many later days (the SLA may be missed).
+    NextDay(u32),
+    /// Send to the nearest open regional centre (dispatch priority >=
+    /// [`Policy::centre_priority`]) with the skill and capacity, whatever its area.
+    Escalate,
+}
+
+/// How the dispatcher filters and ranks outlets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Score weights.
+    pub weights: Weights,
+    /// Road km per great-circle km when no travel matrix is given.
+    pub detour_factor: f64,
+    /// Average travel speed in km/h (turns road km into travel hours for the SLA rule).
+    pub speed_kmh: f64,
+    /// Pseudo-ratings of the network mean in the Bayesian satisfaction score.
+    pub prior_weight: f64,
+    /// Share of each capacity (skill and outlet-wide) kept for emergency tickets, 0..1.
+    pub emergency_reserve: f64,
+    /// Days the load ledger covers, from `start_date`.
+    pub horizon_days: u32,
+    /// Day 0 of the ledger (the day outlet `load` refers to). `None`: the `created_at`
+    /// date of the first ticket dispatched.
+    pub start_date: Option<NaiveDate>,
+    /// Fallback steps, tried in order.
+    pub fallback: Vec<Fallback>,
+    /// Dispatch priority from which an outlet counts as a regional centre.
+    pub centre_priority: u8,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            weights: Weights::default(),
+            detour_factor: 1.3,
+            speed_kmh: 40.0,
+            prior_weight: crate::model::DEFAULT_PRIOR_WEIGHT,
+            emergency_reserve: 0.0,
+            horizon_days: 7,
+            start_date: None,
+            fallback: vec![
+                Fallback::WiderRadius(1.5),
+                Fallback::NextDay(2),
+                Fallback::Escalate,
+            ],
+            centre_priority: 90,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks the numbers: weights finite and >= 0, detour >= 1, speed > 0, reserve in [0, 1).
+    pub fn validate(&self) -> crate::Result<()> {
+        let w = &self.weights;
+        for (name, v) in [
+            ("weights.distance", w.distance),
+            ("weights.satisfaction", w.satisfaction),
+            ("weights.load", w.load),
+            ("weights.cost", w.cost),
+            ("weights.priority", w.priority),
+            ("weights.probation", w.probation),
+            ("weights.preferred", w.preferred),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(crate::Error::argument(
+                    name,
+                    format!("expected a finite weight >= 0, got {v}"),
+                ));
+            }
+        }
+        if !(self.detour_factor.is_finite() && self.detour_factor >= 1.0) {
+            return Err(crate::Error::argument(
+                "detour_factor",
+                format!("expected >= 1, got {}", self.detour_factor),
+            ));
+        }
+        if !(self.speed_kmh.is_finite() && self.speed_kmh > 0.0) {
+            return Err(crate::Error::argument(
+                "speed_kmh",
+                format!("expected > 0, got {}", self.speed_kmh),
+            ));
+        }
+        if !(self.prior_weight.is_finite() && self.prior_weight >= 0.0) {
+            return Err(crate::Error::argument(
+                "prior_weight",
+                format!("expected >= 0, got {}", self.prior_weight),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.emergency_reserve) {
+            return Err(crate::Error::argument(
+                "emergency_reserve",
+                format!("expected a share in [0, 1), got {}", self.emergency_reserve),
+            ));
+        }
+        if self.horizon_days == 0 || self.horizon_days > 366 {
+            return Err(crate::Error::argument(
+                "horizon_days",
+                format!("expected 1..=366, got {}", self.horizon_days),
+            ));
+        }
+        for f in &self.fallback {
+            if let Fallback::WiderRadius(x) = f {
+                if !(x.is_finite() && *x >= 1.0) {
+                    return Err(crate::Error::argument(
+                        "fallback",
+                        format!("wider radius factor must be >= 1, got {x}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

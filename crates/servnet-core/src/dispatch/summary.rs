@@ -1,0 +1,167 @@
+use super::{Dispatcher, Outcome, Route, Rule};
+use crate::model::Ticket;
+use crate::Result;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Dispatches tickets one by one in arrival order (`created_at`, then id), as a live
+/// dispatch system would see them; returns outcomes in that order.
+pub fn dispatch_in_arrival_order(d: &Dispatcher, tickets: &[Ticket]) -> Result<Vec<Outcome>> {
+    let mut order: Vec<&Ticket> = tickets.iter().collect();
+    order.sort_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    order.into_iter().map(|t| d.dispatch(t)).collect()
+}
+
+/// Headline figures of a day of dispatch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DispatchSummary {
+    /// Tickets dispatched.
+    pub tickets: usize,
+    /// Tickets booked.
+    pub assigned: usize,
+    /// Tickets booked within their SLA.
+    pub sla_met: usize,
+    /// Mean road km of booked tickets.
+    pub mean_distance_km: f64,
+    /// 95th percentile road km of booked tickets.
+    pub p95_distance_km: f64,
+    /// Mean satisfaction (1..5) of the outlets that took the tickets.
+    pub mean_satisfaction: f64,
+    /// Outlet-wide utilisation on day 0 of open outlets: min, median, max.
+    pub utilisation: [f64; 3],
+    /// Bookings by how they were found.
+    pub by_route: BTreeMap<String, usize>,
+    /// Unassignable tickets by reason.
+    pub unassignable: BTreeMap<String, usize>,
+}
+
+impl DispatchSummary {
+    /// Summarises `outcomes` produced by `d`.
+    pub fn new(d: &Dispatcher, outcomes: &[Outcome]) -> Self {
+        let mut dist = Vec::new();
+        let (mut sla, mut sat) = (0, 0.0);
+        let mut by_route = BTreeMap::new();
+        let mut unassignable: BTreeMap<String, usize> = BTreeMap::new();
+        for o in outcomes {
+            match o {
+                Outcome::Assigned(a) => {
+                    dist.push(a.breakdown.distance_km);
+                    sat += a.breakdown.satisfaction;
+                    sla += usize::from(a.sla_met);
+                    let r = match a.route {
+                        Route::Direct => "direct",
+                        Route::WiderRadius(_) => "wider_radius",
+                        Route::NextDay => "next_day",
+                        Route::Escalated => "escalated",
+                    };
+                    *by_route.entry(r.to_string()).or_insert(0) += 1;
+                }
+                Outcome::Unassignable(u) => {
+                    *unassignable
+                        .entry(Rule::as_str(u.reason).to_string())
+                        .or_insert(0) += 1
+                }
+            }
+        }
+        dist.sort_by(f64::total_cmp);
+        let n = dist.len();
+        let mut util: Vec<f64> = d
+            .network()
+            .outlets()
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.status.takes_tickets() && o.daily_cap > 0)
+            .map(|(i, o)| f64::from(d.outlet_used(i, 0)) / f64::from(o.daily_cap))
+            .collect();
+        util.sort_by(f64::total_cmp);
+        let pick = |v: &[f64], q: f64| {
+            if v.is_empty() {
+                0.0
+            } else {
+                v[((v.len() - 1) as f64 * q).round() as usize]
+            }
+        };
+        DispatchSummary {
+            tickets: outcomes.len(),
+            assigned: n,
+            sla_met: sla,
+            mean_distance_km: if n > 0 {
+                dist.iter().sum::<f64>() / n as f64
+            } else {
+                0.0
+            },
+            p95_distance_km: pick(&dist, 0.95),
+            mean_satisfaction: if n > 0 { sat / n as f64 } else { 0.0 },
+            utilisation: [pick(&util, 0.0), pick(&util, 0.5), pick(&util, 1.0)],
+            by_route,
+            unassignable,
+        }
+    }
+}
+
+impl fmt::Display for DispatchSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = |x: usize| {
+            if self.tickets > 0 {
+                100.0 * x as f64 / self.tickets as f64
+            } else {
+                0.0
+            }
+        };
+        writeln!(f, "tickets:        {}", self.tickets)?;
+        writeln!(
+            f,
+            "assigned:       {} ({:.1}%)",
+            self.assigned,
+            pct(self.assigned)
+        )?;
+        writeln!(
+            f,
+            "SLA met:        {} ({:.1}% of all tickets)",
+            self.sla_met,
+            pct(self.sla_met)
+        )?;
+        writeln!(
+            f,
+            "distance km:    mean {:.1}, p95 {:.1}",
+            self.mean_distance_km, self.p95_distance_km
+        )?;
+        writeln!(
+            f,
+            "satisfaction:   mean {:.2} of the outlets chosen",
+            self.mean_satisfaction
+        )?;
+        writeln!(
+            f,
+            "utilisation:    min {:.0}%, median {:.0}%, max {:.0}% (outlet-wide, day 0, open outlets)",
+            100.0 * self.utilisation[0],
+            100.0 * self.utilisation[1],
+            100.0 * self.utilisation[2]
+        )?;
+        let routes: Vec<String> = self
+            .by_route
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(f, "booked via:     {}", routes.join(", "))?;
+        let un: Vec<String> = self
+            .unassignable
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(
+            f,
+            "unassignable:   {}",
+            if un.is_empty() {
+                "none".to_string()
+            } else {
+                un.join(", ")
+            }
+        )
+    }
+}

@@ -1,0 +1,425 @@
+//! Each hard rule, each fallback step, idempotency, holds and feedback.
+
+use super::*;
+use crate::model::*;
+use chrono::NaiveDateTime;
+
+fn t0() -> NaiveDateTime {
+    crate::io::parse_time("2026-11-23T08:00").unwrap_or_default()
+}
+
+fn outlet(id: &str, lon: f64, cap: u32, radius: f64) -> Outlet {
+    Outlet {
+        id: id.into(),
+        name: id.into(),
+        lon,
+        lat: 31.0,
+        status: OutletStatus::Active,
+        priority: 50,
+        daily_cap: 100,
+        area: ServiceArea::Radius(radius),
+        skills: vec![OutletSkill {
+            skill: Skill {
+                kind: ServiceKind::Repair,
+                category: "tv".into(),
+            },
+            daily_capacity: cap,
+            load: 0,
+            rating_sum: 40.0,
+            rating_count: 10,
+            cost_per_ticket: 50.0,
+        }],
+    }
+}
+
+fn region(travel_km: f64) -> Region {
+    Region {
+        code: "R".into(),
+        name: "R".into(),
+        tier: Tier::A,
+        lon: 121.0,
+        lat: 31.0,
+        population: None,
+        max_response_hours: 24.0,
+        max_travel_km: travel_km,
+        polygon: None,
+    }
+}
+
+/// A one-unit ticket due 4 hours after it is opened: only day 0 meets its SLA.
+fn ticket(id: &str, lon: f64) -> Ticket {
+    let mut t = Ticket::new(id, lon, 31.0, "R", "repair:tv", t0());
+    t.due_by = t.created_at + chrono::Duration::hours(4);
+    t
+}
+
+fn strict() -> Policy {
+    Policy {
+        fallback: vec![],
+        start_date: Some(t0().date()),
+        ..Policy::default()
+    }
+}
+
+fn dispatcher(outlets: Vec<Outlet>, travel_km: f64, policy: Policy) -> Dispatcher {
+    Network::new(outlets, vec![region(travel_km)])
+        .and_then(|n| Dispatcher::new(n, policy))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn outcome(d: &Dispatcher, t: &Ticket) -> Outcome {
+    d.dispatch(t).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn reason(o: &Outcome) -> Option<Rule> {
+    match o {
+        Outcome::Unassignable(u) => Some(u.reason),
+        Outcome::Assigned(_) => None,
+    }
+}
+
+#[test]
+fn nearest_outlet_wins_when_all_else_is_equal() {
+    let d = dispatcher(
+        vec![
+            outlet("far", 121.2, 5, 50.0),
+            outlet("near", 121.05, 5, 50.0),
+        ],
+        100.0,
+        strict(),
+    );
+    let o = outcome(&d, &ticket("t", 121.0));
+    assert_eq!(o.assignment().map(|a| a.outlet_id.as_str()), Some("near"));
+}
+
+#[test]
+fn ties_break_by_outlet_id() {
+    let d = dispatcher(
+        vec![outlet("b", 121.1, 5, 50.0), outlet("a", 121.1, 5, 50.0)],
+        100.0,
+        strict(),
+    );
+    let o = outcome(&d, &ticket("t", 121.0));
+    assert_eq!(o.assignment().map(|a| a.outlet_id.as_str()), Some("a"));
+}
+
+#[test]
+fn unknown_skill_is_unassignable_with_no_skill() {
+    let d = dispatcher(vec![outlet("a", 121.0, 5, 50.0)], 100.0, strict());
+    let mut t = ticket("t", 121.0);
+    t.skill = "install:washer".into();
+    assert_eq!(reason(&outcome(&d, &t)), Some(Rule::NoSkill));
+}
+
+#[test]
+fn each_hard_rule_is_named_when_it_excludes_the_only_outlet() {
+    // status
+    let mut o = outlet("a", 121.0, 5, 50.0);
+    o.status = OutletStatus::Suspended;
+    assert_eq!(
+        reason(&outcome(
+            &dispatcher(vec![o], 100.0, strict()),
+            &ticket("t", 121.0)
+        )),
+        Some(Rule::Status)
+    );
+    // avoid
+    let d = dispatcher(vec![outlet("a", 121.0, 5, 50.0)], 100.0, strict());
+    let mut t = ticket("t", 121.0);
+    t.avoid = vec!["a".into()];
+    assert_eq!(reason(&outcome(&d, &t)), Some(Rule::Avoided));
+    // area: 0.5 deg of longitude at 31N is ~48 km > 20 km radius
+    let d = dispatcher(vec![outlet("a", 121.5, 5, 20.0)], 100.0, strict());
+    assert_eq!(
+        reason(&outcome(&d, &ticket("t", 121.0))),
+        Some(Rule::OutsideArea)
+    );
+    // travel limit: inside the 80 km radius but the region allows 30 km
+    let d = dispatcher(vec![outlet("a", 121.5, 5, 80.0)], 30.0, strict());
+    assert_eq!(
+        reason(&outcome(&d, &ticket("t", 121.0))),
+        Some(Rule::TooFar)
+    );
+    // skill capacity
+    let d = dispatcher(vec![outlet("a", 121.0, 0, 50.0)], 100.0, strict());
+    assert_eq!(
+        reason(&outcome(&d, &ticket("t", 121.0))),
+        Some(Rule::SkillFull)
+    );
+    // outlet-wide cap
+    let mut o = outlet("a", 121.0, 5, 50.0);
+    o.daily_cap = 0;
+    assert_eq!(
+        reason(&outcome(
+            &dispatcher(vec![o], 100.0, strict()),
+            &ticket("t", 121.0)
+        )),
+        Some(Rule::OutletFull)
+    );
+    // SLA: due in 30 minutes, 40 km of road at 40 km/h takes an hour
+    let d = dispatcher(vec![outlet("a", 121.3, 5, 80.0)], 100.0, strict());
+    let mut t = ticket("t", 121.0);
+    t.due_by = t.created_at + chrono::Duration::minutes(30);
+    assert_eq!(reason(&outcome(&d, &t)), Some(Rule::SlaUnreachable));
+}
+
+#[test]
+fn counts_say_how_many_outlets_failed_each_rule() {
+    let mut s = outlet("s", 121.0, 5, 50.0);
+    s.status = OutletStatus::Closed;
+    let d = dispatcher(
+        vec![
+            s,
+            outlet("f1", 121.0, 0, 50.0),
+            outlet("f2", 121.01, 0, 50.0),
+        ],
+        100.0,
+        strict(),
+    );
+    match outcome(&d, &ticket("t", 121.0)) {
+        Outcome::Unassignable(u) => {
+            assert_eq!(
+                u.reason,
+                Rule::SkillFull,
+                "all full is the furthest rule reached"
+            );
+            assert_eq!(u.counts.get(&Rule::Status), Some(&1));
+            assert_eq!(u.counts.get(&Rule::SkillFull), Some(&2));
+        }
+        o => panic!("expected unassignable, got {o:?}"),
+    }
+}
+
+#[test]
+fn wider_radius_fallback_reaches_an_outlet_just_outside() {
+    let p = Policy {
+        fallback: vec![Fallback::WiderRadius(1.5)],
+        ..strict()
+    };
+    let d = dispatcher(vec![outlet("a", 121.25, 5, 20.0)], 100.0, p); // ~24 km away
+    let o = outcome(&d, &ticket("t", 121.0));
+    assert_eq!(
+        o.assignment().map(|a| a.route),
+        Some(Route::WiderRadius(1.5))
+    );
+}
+
+#[test]
+fn next_day_fallback_books_a_later_day_and_reports_the_missed_sla() {
+    let p = Policy {
+        fallback: vec![Fallback::NextDay(2)],
+        ..strict()
+    };
+    let d = dispatcher(vec![outlet("a", 121.0, 1, 50.0)], 100.0, p);
+    let mut first = ticket("t1", 121.0);
+    first.due_by = first.created_at + chrono::Duration::hours(4);
+    let mut second = first.clone();
+    second.id = "t2".into();
+    assert_eq!(
+        outcome(&d, &first).assignment().map(|a| (a.day, a.sla_met)),
+        Some((0, true))
+    );
+    let a = outcome(&d, &second);
+    let a = a
+        .assignment()
+        .unwrap_or_else(|| panic!("expected next-day booking"));
+    assert_eq!((a.day, a.route, a.sla_met), (1, Route::NextDay, false));
+}
+
+#[test]
+fn escalation_sends_to_the_regional_centre_outside_its_area() {
+    let p = Policy {
+        fallback: vec![Fallback::Escalate],
+        ..strict()
+    };
+    let mut centre = outlet("centre", 122.0, 5, 10.0); // ~95 km away, tiny radius
+    centre.priority = 95;
+    let d = dispatcher(vec![centre], 50.0, p);
+    let o = outcome(&d, &ticket("t", 121.0));
+    assert_eq!(
+        o.assignment().map(|a| (a.outlet_id.as_str(), a.route)),
+        Some(("centre", Route::Escalated))
+    );
+}
+
+#[test]
+fn emergency_reserve_keeps_capacity_for_emergencies() {
+    let p = Policy {
+        emergency_reserve: 0.5,
+        ..strict()
+    };
+    let d = dispatcher(vec![outlet("a", 121.0, 2, 50.0)], 100.0, p);
+    assert!(outcome(&d, &ticket("n1", 121.0)).assignment().is_some());
+    assert_eq!(
+        reason(&outcome(&d, &ticket("n2", 121.0))),
+        Some(Rule::SkillFull)
+    );
+    let mut e = ticket("e1", 121.0);
+    e.priority = Priority::Emergency;
+    assert!(
+        outcome(&d, &e).assignment().is_some(),
+        "an emergency may use the reserve"
+    );
+}
+
+#[test]
+fn dispatching_the_same_ticket_twice_books_once() {
+    let d = dispatcher(vec![outlet("a", 121.0, 5, 50.0)], 100.0, strict());
+    let a = outcome(&d, &ticket("t", 121.0));
+    let b = outcome(&d, &ticket("t", 121.0));
+    assert_eq!(a, b);
+    assert_eq!(d.loads().iter().map(|l| l.used).sum::<u32>(), 1);
+}
+
+#[test]
+fn release_and_expiry_return_capacity_exactly() {
+    let d = dispatcher(vec![outlet("a", 121.0, 1, 50.0)], 100.0, strict());
+    assert!(outcome(&d, &ticket("t1", 121.0)).assignment().is_some());
+    assert!(d.release("t1").is_ok());
+    let held = d
+        .hold(&ticket("t2", 121.0), chrono::Duration::minutes(10), t0())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let hold = held
+        .assignment()
+        .and_then(|a| a.hold)
+        .unwrap_or_else(|| panic!("expected a hold"));
+    assert_eq!(
+        reason(&outcome(&d, &ticket("t3", 121.0))),
+        Some(Rule::SkillFull),
+        "held capacity is taken"
+    );
+    assert_eq!(
+        d.expire_holds(t0() + chrono::Duration::minutes(11)),
+        vec!["t2".to_string()]
+    );
+    assert!(
+        d.confirm(hold, t0()).is_err(),
+        "an expired hold cannot be confirmed"
+    );
+    assert_eq!(d.loads().iter().map(|l| l.used).sum::<u32>(), 0);
+    assert!(outcome(&d, &ticket("t3", 121.0)).assignment().is_some());
+}
+
+#[test]
+fn confirmed_hold_becomes_a_firm_booking() {
+    let d = dispatcher(vec![outlet("a", 121.0, 1, 50.0)], 100.0, strict());
+    let held = d
+        .hold(&ticket("t", 121.0), chrono::Duration::minutes(10), t0())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let hold = held.assignment().and_then(|a| a.hold).unwrap_or_default();
+    let a = d
+        .confirm(hold, t0() + chrono::Duration::minutes(5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.hold, None);
+    assert!(d.expire_holds(t0() + chrono::Duration::hours(1)).is_empty());
+    assert_eq!(d.loads().iter().map(|l| l.used).sum::<u32>(), 1);
+}
+
+#[test]
+fn bad_ratings_pull_an_outlet_below_its_rival() {
+    let mut p = strict();
+    p.weights.load = 0.0;
+    let d = dispatcher(
+        vec![outlet("a", 121.0, 50, 50.0), outlet("b", 121.0, 50, 50.0)],
+        100.0,
+        p,
+    );
+    for i in 0..30 {
+        let id = format!("t{i}");
+        let o = outcome(&d, &ticket(&id, 121.0));
+        if o.assignment().map(|a| a.outlet_id.as_str()) == Some("a") {
+            assert!(d.complete(&id, Some(1.0)).is_ok());
+        }
+    }
+    let last = outcome(&d, &ticket("last", 121.0));
+    assert_eq!(last.assignment().map(|a| a.outlet_id.as_str()), Some("b"));
+    assert!(d.complete("last", Some(7.0)).is_err(), "ratings are 1..=5");
+}
+
+#[test]
+fn polygon_and_region_areas_are_respected() {
+    use geo::{polygon, MultiPolygon};
+    let mut poly = outlet("p", 121.0, 5, 1.0);
+    poly.area = ServiceArea::Polygons(MultiPolygon(vec![polygon![
+        (x: 120.9, y: 30.9), (x: 121.1, y: 30.9), (x: 121.1, y: 31.1), (x: 120.9, y: 31.1), (x: 120.9, y: 30.9)
+    ]]));
+    let d = dispatcher(vec![poly], 100.0, strict());
+    assert!(outcome(&d, &ticket("in", 121.05)).assignment().is_some());
+    assert_eq!(
+        reason(&outcome(&d, &ticket("out", 121.15))),
+        Some(Rule::OutsideArea)
+    );
+    let mut reg = outlet("r", 121.0, 5, 1.0);
+    reg.area = ServiceArea::Regions(vec!["R".into()]);
+    let d = dispatcher(vec![reg], 100.0, strict());
+    assert!(outcome(&d, &ticket("any", 121.3)).assignment().is_some());
+}
+
+#[test]
+fn explain_says_full_today_but_free_tomorrow() {
+    let d = dispatcher(
+        vec![outlet("a", 121.0, 1, 50.0), outlet("b", 121.2, 5, 50.0)],
+        100.0,
+        strict(),
+    );
+    let mut t = ticket("t1", 121.0);
+    t.due_by = t.created_at + chrono::Duration::hours(4);
+    assert!(outcome(&d, &t)
+        .assignment()
+        .is_some_and(|a| a.outlet_id == "a"));
+    t.id = "t2".into();
+    let e = d.explain(&t, "a").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.failed, Some(Rule::SkillFull));
+    assert!(e.text.contains("has capacity on day 1"), "{}", e.text);
+    assert_eq!(e.best.map(|b| b.outlet_id), Some("b".to_string()));
+    let e = d.explain(&t, "b").unwrap_or_else(|e| panic!("{e}"));
+    assert!(e.text.contains("best outlet"), "{}", e.text);
+}
+
+#[test]
+fn candidates_are_ranked_with_breakdowns_that_sum_to_the_score() {
+    let d = dispatcher(
+        vec![
+            outlet("a", 121.1, 5, 50.0),
+            outlet("b", 121.05, 5, 50.0),
+            outlet("c", 121.3, 5, 50.0),
+        ],
+        100.0,
+        strict(),
+    );
+    let c = d
+        .candidates(&ticket("t", 121.0), 2)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        c.iter().map(|c| c.outlet_id.as_str()).collect::<Vec<_>>(),
+        vec!["b", "a"]
+    );
+    for x in &c {
+        let s: f64 = x.breakdown.terms.iter().sum();
+        assert!((s - x.breakdown.score).abs() < 1e-9);
+        assert_eq!(x.remaining_skill, 4);
+    }
+}
+
+#[test]
+fn unknown_references_are_errors_not_outcomes() {
+    let d = dispatcher(vec![outlet("a", 121.0, 5, 50.0)], 100.0, strict());
+    let mut t = ticket("t", 121.0);
+    t.region = "nowhere".into();
+    assert!(matches!(
+        d.dispatch(&t),
+        Err(Error::Unknown { kind: "region", .. })
+    ));
+    let mut t = ticket("t", 121.0);
+    t.avoid = vec!["ghost".into()];
+    assert!(matches!(
+        d.dispatch(&t),
+        Err(Error::Unknown { kind: "outlet", .. })
+    ));
+}
+
+#[test]
+fn dispatcher_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Dispatcher>();
+}
