@@ -268,8 +268,10 @@ enum Terminal {
 struct Ssp<'a> {
     p: &'a TransportProblem,
     start: Vec<usize>,
-    bucket: Vec<u32>,
-    cost: Vec<i64>,
+    /// Arcs as (cost, bucket), sorted per ticket; packed for cache locality.
+    arc: Vec<(i64, u32)>,
+    /// Remaining capacity of each bucket.
+    room: Vec<u32>,
     /// Bucket (or UNROUTED / DUMMY) of each ticket.
     assign: Vec<u32>,
     /// Position of a ticket inside `members[assign[t]]`.
@@ -290,31 +292,35 @@ struct Ssp<'a> {
 
 impl<'a> Ssp<'a> {
     fn new(p: &'a TransportProblem) -> Self {
-        // Per ticket: dedupe buckets (keep the cheapest), then sort by (cost, bucket),
+        // Per ticket: sort by (cost, bucket) (after dropping repeated buckets),
         // so scans can stop early and ties go to the lowest bucket index.
         let mut start = Vec::with_capacity(p.tickets + 1);
-        let mut bucket = Vec::with_capacity(p.arc_bucket.len());
-        let mut cost = Vec::with_capacity(p.arc_cost.len());
+        let mut arc = Vec::with_capacity(p.arc_bucket.len());
         let mut buf: Vec<(u32, i64)> = Vec::new();
         start.push(0);
         for t in 0..p.tickets {
-            buf.clear();
-            buf.extend(p.arcs(t));
-            buf.sort_unstable();
-            buf.dedup_by_key(|a| a.0);
-            buf.sort_unstable_by_key(|&(b, c)| (c, b));
-            for &(b, c) in &buf {
-                bucket.push(b);
-                cost.push(c);
+            let r = p.arc_start[t]..p.arc_start[t + 1];
+            let (bs, cs) = (&p.arc_bucket[r.clone()], &p.arc_cost[r]);
+            // Fast path: already sorted (as `random_transport` emits). A repeated
+            // bucket is harmless once sorted: its cheapest arc comes first and wins.
+            if (1..bs.len()).all(|i| (cs[i - 1], bs[i - 1]) < (cs[i], bs[i])) {
+                arc.extend(cs.iter().copied().zip(bs.iter().copied()));
+            } else {
+                buf.clear();
+                buf.extend(bs.iter().copied().zip(cs.iter().copied()));
+                buf.sort_unstable();
+                buf.dedup_by_key(|a| a.0);
+                buf.sort_unstable_by_key(|&(b, c)| (c, b));
+                arc.extend(buf.iter().map(|&(b, c)| (c, b)));
             }
-            start.push(bucket.len());
+            start.push(arc.len());
         }
         let (n, m) = (p.tickets, p.buckets);
         Ssp {
             p,
             start,
-            bucket,
-            cost,
+            arc,
+            room: p.capacity.clone(),
             assign: vec![UNROUTED; n],
             pos: vec![0; n],
             members: p.capacity.iter().map(|&c| Vec::with_capacity(c as usize)).collect(),
@@ -333,7 +339,7 @@ impl<'a> Ssp<'a> {
     }
 
     fn has_room(&self, b: usize) -> bool {
-        self.members[b].len() < self.p.capacity[b] as usize
+        self.room[b] > 0
     }
 
     fn place(&mut self, t: u32, b: u32) {
@@ -342,6 +348,7 @@ impl<'a> Ssp<'a> {
             let list = &mut self.members[old as usize];
             let i = self.pos[t as usize] as usize;
             list.swap_remove(i);
+            self.room[old as usize] += 1;
             if let Some(&moved) = list.get(i) {
                 self.pos[moved as usize] = i as u32;
             }
@@ -349,6 +356,7 @@ impl<'a> Ssp<'a> {
         if old != b && (b as usize) < self.p.buckets {
             self.pos[t as usize] = self.members[b as usize].len() as u32;
             self.members[b as usize].push(t);
+            self.room[b as usize] -= 1;
         }
         self.assign[t as usize] = b;
     }
@@ -359,13 +367,13 @@ impl<'a> Ssp<'a> {
         for t in 0..self.p.tickets {
             let pen = self.p.unassigned_penalty[t];
             let k = self.start[t];
-            if k == self.start[t + 1] || self.cost[k] > pen {
+            if k == self.start[t + 1] || self.arc[k].0 > pen {
                 self.value[t] = pen;
                 self.place(t as u32, DUMMY);
                 self.stats.greedy_assigned += 1;
-            } else if self.has_room(self.bucket[k] as usize) {
-                self.value[t] = self.cost[k];
-                self.place(t as u32, self.bucket[k]);
+            } else if self.has_room(self.arc[k].1 as usize) {
+                self.value[t] = self.arc[k].0;
+                self.place(t as u32, self.arc[k].1);
                 self.stats.greedy_assigned += 1;
             }
         }
@@ -376,13 +384,12 @@ impl<'a> Ssp<'a> {
     fn relax(&mut self, t: usize, d: i64, from: u32) {
         let ut = self.value[t];
         for k in self.start[t]..self.start[t + 1] {
-            let c = self.cost[k];
+            let (c, b) = self.arc[k];
             // Prices are >= 0, so no later (costlier) arc can beat `best` either.
-            if d + c - ut >= self.best {
+            if c >= self.best - d + ut {
                 break;
             }
             self.stats.arcs_scanned += 1;
-            let b = self.bucket[k];
             let bi = b as usize;
             if b == from || self.settled[bi] {
                 continue;
@@ -412,7 +419,8 @@ impl<'a> Ssp<'a> {
         // Value of s: its cheapest option at current prices, so reduced costs >= 0.
         let mut us = self.p.unassigned_penalty[s];
         for k in self.start[s]..self.start[s + 1] {
-            us = us.min(self.cost[k] + self.price[self.bucket[k] as usize]);
+            let (c, b) = self.arc[k];
+            us = us.min(c + self.price[b as usize]);
         }
         self.value[s] = us;
         self.best = self.p.unassigned_penalty[s] - us;
@@ -500,9 +508,10 @@ pub fn solve_transport(problem: &TransportProblem) -> Result<TransportSolution> 
     for t in 0..problem.tickets {
         objective += match ssp.assign[t] {
             DUMMY => problem.unassigned_penalty[t],
-            b => (ssp.start[t]..ssp.start[t + 1])
-                .find(|&k| ssp.bucket[k] == b)
-                .map(|k| ssp.cost[k])
+            b => ssp.arc[ssp.start[t]..ssp.start[t + 1]]
+                .iter()
+                .find(|a| a.1 == b)
+                .map(|a| a.0)
                 .ok_or_else(|| Error::Solver(format!("ticket {t} left unrouted")))?,
         };
     }
