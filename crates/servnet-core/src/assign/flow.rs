@@ -90,7 +90,10 @@ impl TransportProblem {
     pub fn validate(&self) -> Result<()> {
         let (n, m) = (self.tickets, self.buckets);
         if m >= (u32::MAX - 2) as usize || n >= (u32::MAX - 2) as usize {
-            return Err(Error::argument("buckets", "at most 2^32 - 3 tickets/buckets"));
+            return Err(Error::argument(
+                "buckets",
+                "at most 2^32 - 3 tickets/buckets",
+            ));
         }
         if self.capacity.len() != m {
             return Err(Error::argument(
@@ -101,7 +104,10 @@ impl TransportProblem {
         if self.unassigned_penalty.len() != n {
             return Err(Error::argument(
                 "unassigned_penalty",
-                format!("expected {n} entries, got {}", self.unassigned_penalty.len()),
+                format!(
+                    "expected {n} entries, got {}",
+                    self.unassigned_penalty.len()
+                ),
             ));
         }
         if self.arc_start.len() != n + 1 || self.arc_start.first() != Some(&0) {
@@ -111,7 +117,10 @@ impl TransportProblem {
             ));
         }
         if self.arc_start.windows(2).any(|w| w[0] > w[1]) {
-            return Err(Error::argument("arc_start", "offsets must be non-decreasing"));
+            return Err(Error::argument(
+                "arc_start",
+                "offsets must be non-decreasing",
+            ));
         }
         let total = self.arc_start[n];
         if self.arc_bucket.len() != total || self.arc_cost.len() != total {
@@ -127,7 +136,10 @@ impl TransportProblem {
         if let Some(k) = self.arc_bucket.iter().position(|&b| b as usize >= m) {
             return Err(Error::argument(
                 "arc_bucket",
-                format!("arc {k} names bucket {} but there are {m}", self.arc_bucket[k]),
+                format!(
+                    "arc {k} names bucket {} but there are {m}",
+                    self.arc_bucket[k]
+                ),
             ));
         }
         let bad = |v: &i64| !(-MAX_ABS_COST..=MAX_ABS_COST).contains(v);
@@ -159,7 +171,10 @@ impl TransportProblem {
     /// bucket over capacity, wrong length).
     pub fn evaluate(&self, assignment: &[Option<u32>]) -> Result<i64> {
         if assignment.len() != self.tickets {
-            return Err(Error::argument("assignment", "one entry per ticket expected"));
+            return Err(Error::argument(
+                "assignment",
+                "one entry per ticket expected",
+            ));
         }
         let mut load = vec![0u64; self.buckets];
         let mut total: i64 = 0;
@@ -183,7 +198,10 @@ impl TransportProblem {
         if let Some(b) = (0..self.buckets).find(|&b| load[b] > u64::from(self.capacity[b])) {
             return Err(Error::argument(
                 "assignment",
-                format!("bucket {b} holds {} > capacity {}", load[b], self.capacity[b]),
+                format!(
+                    "bucket {b} holds {} > capacity {}",
+                    load[b], self.capacity[b]
+                ),
             ));
         }
         Ok(total)
@@ -194,7 +212,10 @@ impl TransportProblem {
     /// non-negative prices; equal to the optimum for optimal prices.
     pub fn dual_bound(&self, price: &[i64]) -> Result<i64> {
         if price.len() != self.buckets || price.iter().any(|&p| p < 0) {
-            return Err(Error::argument("price", "one non-negative price per bucket"));
+            return Err(Error::argument(
+                "price",
+                "one non-negative price per bucket",
+            ));
         }
         let mut lb: i128 = 0;
         for t in 0..self.tickets {
@@ -323,7 +344,11 @@ impl<'a> Ssp<'a> {
             room: p.capacity.clone(),
             assign: vec![UNROUTED; n],
             pos: vec![0; n],
-            members: p.capacity.iter().map(|&c| Vec::with_capacity(c as usize)).collect(),
+            members: p
+                .capacity
+                .iter()
+                .map(|&c| Vec::with_capacity(c as usize))
+                .collect(),
             price: vec![0; m],
             value: vec![0; n],
             dist: vec![INF; m],
@@ -552,7 +577,7 @@ pub fn random_transport(
         return Err(Error::argument("tightness", "must be a positive number"));
     }
     let mut rng = SplitMix64::new(seed);
-    let mut point = |rng: &mut SplitMix64| [rng.next_f64() * RANDOM_SIDE, rng.next_f64() * RANDOM_SIDE];
+    let point = |rng: &mut SplitMix64| [rng.next_f64() * RANDOM_SIDE, rng.next_f64() * RANDOM_SIDE];
     let bucket_at: Vec<[f64; 2]> = (0..m).map(|_| point(&mut rng)).collect();
     let weight: Vec<f64> = (0..m).map(|_| 0.5 + rng.next_f64()).collect();
     let wsum: f64 = weight.iter().sum();
@@ -608,7 +633,11 @@ mod tests {
         }
         let mut vars = ProblemVariables::new();
         let x: Vec<Vec<_>> = (0..p.tickets)
-            .map(|t| p.arcs(t).map(|_| vars.add(variable().min(0).max(1))).collect())
+            .map(|t| {
+                p.arcs(t)
+                    .map(|_| vars.add(variable().min(0).max(1)))
+                    .collect()
+            })
             .collect();
         let mut obj = Expression::from(0.0);
         let mut per_bucket: Vec<Expression> = vec![Expression::from(0.0); p.buckets];
@@ -647,9 +676,7 @@ mod tests {
                 arcs,
                 proptest::collection::vec(0i64..40, n),
             )
-                .prop_map(|(cap, arcs, pen)| {
-                    TransportProblem::from_lists(cap, &arcs, pen).unwrap()
-                })
+                .prop_map(|(cap, arcs, pen)| TransportProblem::from_lists(cap, &arcs, pen).unwrap())
         })
     }
 

@@ -2,4 +2,5 @@
 //! tickets, MIP (good_lp + HiGHS) for the general case, heuristics with bounds.
 
 pub mod flow;
+pub mod gap;
 mod rng;

@@ -26,6 +26,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, n); `n` must be > 0 (returns 0 otherwise).
+    #[allow(dead_code)]
     pub(crate) fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             return 0;
