@@ -620,6 +620,7 @@ pub fn random_transport(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use good_lp::{constraint, variable, Expression, ProblemVariables, Solution, SolverModel};
@@ -643,14 +644,14 @@ mod tests {
         let mut per_bucket: Vec<Expression> = vec![Expression::from(0.0); p.buckets];
         let mut constant = 0.0;
         let mut rows = Vec::new();
-        for t in 0..p.tickets {
+        for (t, xt) in x.iter().enumerate() {
             let pen = p.unassigned_penalty[t] as f64;
             constant += pen;
             let mut row = Expression::from(0.0);
             for (k, (b, c)) in p.arcs(t).enumerate() {
-                obj += (c as f64 - pen) * x[t][k];
-                row += x[t][k];
-                per_bucket[b as usize] += x[t][k];
+                obj += (c as f64 - pen) * xt[k];
+                row += xt[k];
+                per_bucket[b as usize] += xt[k];
             }
             rows.push(constraint!(row <= 1));
         }

@@ -331,7 +331,7 @@ pub fn solve_mip(g: &GapInstance, options: &MipOptions) -> Result<GapSolution> {
     use highs::{HighsModelStatus as S, RowProblem, Sense};
     let clock = Instant::now();
     g.validate()?;
-    if !(options.time_limit > 0.0) {
+    if options.time_limit.is_nan() || options.time_limit <= 0.0 {
         return Err(Error::argument("time_limit", "must be > 0 seconds"));
     }
     let (m, n) = (g.agents, g.jobs);
@@ -604,8 +604,8 @@ impl<'a> Repair<'a> {
         self.agent.iter_mut().for_each(|a| *a = None);
         self.load.iter_mut().for_each(|l| *l = 0);
         // Keep each covered job on its cheapest covering agent (loads only shrink).
-        for j in 0..n {
-            let best = cover[j].iter().copied().min_by_key(|&i| (self.c(i, j), i));
+        for (j, covering) in cover.iter().enumerate() {
+            let best = covering.iter().copied().min_by_key(|&i| (self.c(i, j), i));
             if let Some(i) = best {
                 self.put(j, Some(i));
             }
@@ -754,7 +754,7 @@ impl<'a> Repair<'a> {
 pub fn solve_lagrangian(g: &GapInstance, options: &LagrangianOptions) -> Result<GapSolution> {
     let clock = Instant::now();
     g.validate()?;
-    if !(options.time_limit > 0.0) {
+    if options.time_limit.is_nan() || options.time_limit <= 0.0 {
         return Err(Error::argument("time_limit", "must be > 0 seconds"));
     }
     let (m, n) = (g.agents, g.jobs);
@@ -890,6 +890,7 @@ pub fn solve_lagrangian(g: &GapInstance, options: &LagrangianOptions) -> Result<
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use std::path::PathBuf;
