@@ -803,7 +803,7 @@ pub fn solve_lagrangian(g: &GapInstance, options: &LagrangianOptions) -> Result<
     let mut since_improved = 0;
     let mut timed_out = false;
     let mut subgrad = vec![0.0; n];
-    for _ in 0..options.max_iterations {
+    for iteration in 0..options.max_iterations {
         if clock.elapsed().as_secs_f64() > options.time_limit {
             timed_out = true;
             break;
@@ -842,7 +842,12 @@ pub fn solve_lagrangian(g: &GapInstance, options: &LagrangianOptions) -> Result<
             }
         }
         let lagr_cost = |i: usize, j: usize| c(i, j) as f64 - lambda[j];
-        if rep.build(&cover, &lagr_cost) {
+        // Local search is O(n^2) per pass: spend it on promising repairs (and every
+        // tenth one), so the subgradient keeps enough iterations on large instances.
+        if rep.build(&cover, &lagr_cost)
+            && (iteration % 10 == 0
+                || best_cost.is_none_or(|b| rep.cost() as f64 <= b as f64 * 1.01 + 1.0))
+        {
             rep.local_search();
             let cost = rep.cost();
             if best_cost.is_none_or(|b| cost < b) {
