@@ -1,1 +1,3 @@
 //! Capacity planning: demand forecast, staffing, outlet location, scenarios, simulation.
+
+pub mod staffing;
