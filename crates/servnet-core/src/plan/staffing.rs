@@ -228,6 +228,7 @@ pub fn technicians_for_utilisation(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

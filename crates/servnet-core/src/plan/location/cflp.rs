@@ -302,7 +302,7 @@ fn transport(
         modules.push(counts);
     }
     for s in &mut split {
-        s.sort_by(|a, b| a.0.cmp(&b.0));
+        s.sort_by_key(|t| t.0);
     }
     Ok(Some(Primal {
         cost,
@@ -513,7 +513,7 @@ pub fn cflp_heuristic(
             open.sort_unstable();
             if !tried.contains(&open) {
                 if let Some(p) = transport_any(inst, &c, &open, remaining(deadline))? {
-                    if best.as_ref().map_or(true, |b| p.cost < b.cost) {
+                    if best.as_ref().is_none_or(|b| p.cost < b.cost) {
                         best = Some(p);
                     }
                 }

@@ -206,7 +206,7 @@ pub fn set_covering_greedy(
                 continue;
             }
             let score = new / site_weight(inst, i, what).max(1e-12);
-            if best.map_or(true, |b| score > b.0) {
+            if best.is_none_or(|b| score > b.0) {
                 best = Some((score, i));
             }
         }
@@ -366,7 +366,7 @@ pub fn max_coverage_greedy(
                     .sum()
             };
             gains.push(g);
-            if !open[i] && best.map_or(true, |b| g > b.0) {
+            if !open[i] && best.is_none_or(|b| g > b.0) {
                 best = Some((g, i));
             }
         }

@@ -221,6 +221,7 @@ fn floyd_warshall(d: &mut [f64], n: usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
