@@ -444,6 +444,7 @@ pub fn cflp_heuristic(
     let mut stall = 0;
     let iters = opts.lagrangian_iterations.max(1);
     let mut tried: Vec<Vec<usize>> = Vec::new();
+    let mut chosen_count = vec![0usize; m];
     let remaining = |d: Instant| d.saturating_duration_since(Instant::now()).as_secs_f64();
     for it in 0..iters {
         if Instant::now() >= deadline {
@@ -507,6 +508,9 @@ pub fn cflp_heuristic(
                 stall = 0;
             }
         }
+        for &i in &chosen {
+            chosen_count[i] += 1;
+        }
         // Primal: every 10 iterations while improving, from the chosen set.
         if it % 10 == 0 || it + 1 == iters {
             let mut open = chosen.clone();
@@ -537,6 +541,23 @@ pub fn cflp_heuristic(
         let step = theta * (ub - value).max(1e-9 * ub.abs().max(1.0)) / norm;
         for (uj, gj) in u.iter_mut().zip(&g) {
             *uj += step * gj;
+        }
+    }
+    // Restricted MIP over the sites the relaxation liked, then the drop phase.
+    if let Some(b) = &best {
+        let mut cand: Vec<usize> = (0..m).filter(|&i| chosen_count[i] > 0).collect();
+        cand.sort_by(|&a, &b| chosen_count[b].cmp(&chosen_count[a]).then(a.cmp(&b)));
+        cand.truncate(3 * b.open.len().max(10));
+        cand.extend(b.open.iter().copied());
+        cand.sort_unstable();
+        cand.dedup();
+        let budget = 0.7 * remaining(deadline);
+        if budget > 1.0 {
+            if let Some(p) = restricted_mip(inst, &c, &cand, 10, budget)? {
+                if p.cost < b.cost {
+                    best = Some(p);
+                }
+            }
         }
     }
     // Drop phase: try closing the least used sites while it pays.
@@ -609,4 +630,79 @@ pub fn cflp_heuristic(
         method: Method::Lagrangian,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// CFLP MIP restricted to `cand` sites and each point's `k` cheapest candidates;
+/// any solution is feasible for the full problem. None if nothing was found.
+fn restricted_mip(
+    inst: &LocationInstance,
+    c: &[f64],
+    cand: &[usize],
+    k: usize,
+    time_limit: f64,
+) -> Result<Option<Primal>> {
+    let n = inst.n_points();
+    let demand = inst.demand();
+    let mut pb = RowProblem::default();
+    let x: Vec<_> = cand
+        .iter()
+        .map(|&i| pb.add_integer_column(inst.sites()[i].fixed_cost, 0..=1))
+        .collect();
+    let z: Vec<Vec<_>> = cand
+        .iter()
+        .map(|&i| {
+            inst.sites()[i]
+                .modules
+                .iter()
+                .map(|md| pb.add_integer_column(md.cost, 0.0..=f64::from(md.max_count)))
+                .collect()
+        })
+        .collect();
+    let mut arcs: Vec<Vec<(usize, highs::Col)>> = vec![Vec::new(); cand.len()];
+    for j in 0..n {
+        let mut near: Vec<(f64, usize)> = cand
+            .iter()
+            .enumerate()
+            .filter(|(_, &i)| c[i * n + j].is_finite())
+            .map(|(s, &i)| (c[i * n + j], s))
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        near.truncate(k);
+        if near.is_empty() {
+            return Ok(None);
+        }
+        let mut row = Vec::with_capacity(near.len());
+        for (cost, s) in near {
+            let col = pb.add_column(cost, 0.0..=1.0);
+            arcs[s].push((j, col));
+            row.push((col, 1.0));
+            pb.add_row(..=0.0, [(col, 1.0), (x[s], -1.0)]);
+        }
+        pb.add_row(1.0..=1.0, row);
+    }
+    for (s, &i) in cand.iter().enumerate() {
+        let site = &inst.sites()[i];
+        for (kk, md) in site.modules.iter().enumerate() {
+            pb.add_row(..=0.0, [(z[s][kk], 1.0), (x[s], -f64::from(md.max_count))]);
+        }
+        if site.capacity.is_finite() {
+            let mut row: Vec<_> = arcs[s].iter().map(|&(j, col)| (col, demand[j])).collect();
+            row.push((x[s], -site.capacity));
+            for (kk, md) in site.modules.iter().enumerate() {
+                row.push((z[s][kk], -md.capacity));
+            }
+            pb.add_row(..=0.0, row);
+        }
+    }
+    let out = highs_util::solve(pb, Sense::Minimise, time_limit, 1e-6, true)?;
+    if out.columns.is_empty() {
+        return Ok(None);
+    }
+    let v = &out.columns;
+    let open: Vec<usize> = (0..cand.len())
+        .filter(|&s| v[x[s].index()] > 0.5)
+        .map(|s| cand[s])
+        .collect();
+    // Re-solve the transportation problem exactly for the open set found.
+    transport_any(inst, c, &open, time_limit)
 }
