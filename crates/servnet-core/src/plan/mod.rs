@@ -1,1 +1,4 @@
 //! Capacity planning: demand forecast, staffing, outlet location, scenarios, simulation.
+
+pub mod location;
+pub mod staffing;
