@@ -3,4 +3,4 @@
 
 pub mod flow;
 pub mod gap;
-mod rng;
+pub(crate) mod rng;

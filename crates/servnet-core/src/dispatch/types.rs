@@ -59,10 +59,6 @@ pub struct Assignment {
     pub route: Route,
     /// Hold id if this booking is a hold waiting for confirmation.
     pub hold: Option<u64>,
-    #[serde(skip)]
-    pub(crate) offer: u32,
-    #[serde(skip)]
-    pub(crate) outlet: u32,
 }
 
 /// A hard rule an outlet can fail, in the order they are checked.
