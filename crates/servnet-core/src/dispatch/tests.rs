@@ -423,3 +423,41 @@ fn dispatcher_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Dispatcher>();
 }
+
+#[test]
+fn a_travel_matrix_overrides_straight_line_distance() {
+    // "near" is 5 km away as the crow flies but 60 road km (a river between);
+    // "far" is 15 km away and 16 road km: with the matrix, "far" wins.
+    let net = Network::new(
+        vec![
+            outlet("far", 121.15, 5, 50.0),
+            outlet("near", 121.05, 5, 50.0),
+        ],
+        vec![region(100.0)],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let plain = Dispatcher::new(net.clone(), strict()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        outcome(&plain, &ticket("t", 121.0))
+            .assignment()
+            .map(|a| a.outlet_id.clone()),
+        Some("near".into())
+    );
+    // one region x two outlets, outlets sorted by id: far, near
+    let routed = Dispatcher::with_travel_matrix(net.clone(), strict(), vec![16.0, 60.0])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = outcome(&routed, &ticket("t", 121.0));
+    let a = a
+        .assignment()
+        .unwrap_or_else(|| panic!("expected a booking"));
+    assert_eq!(a.outlet_id, "far");
+    assert!(
+        (a.breakdown.distance_km - 16.0).abs() < 1e-6,
+        "{}",
+        a.breakdown.distance_km
+    );
+    assert!(
+        Dispatcher::with_travel_matrix(net, strict(), vec![1.0]).is_err(),
+        "wrong size is an error"
+    );
+}
