@@ -719,10 +719,11 @@ impl PyAssignment {
         reduce_json(slf.as_any(), "assignment", &slf.get().inner)
     }
 
+    /// Equal when every public field is (internal indices are not compared).
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<PyAssignment>()
-            .is_ok_and(|o| o.get().inner == self.inner)
+        other.cast::<PyAssignment>().is_ok_and(|o| {
+            serde_json::to_value(&o.get().inner).ok() == serde_json::to_value(&self.inner).ok()
+        })
     }
 
     fn __repr__(&self) -> String {

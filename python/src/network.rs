@@ -59,17 +59,18 @@ fn geojson_text(arg: &str, key: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<u8>>
         let geometry = if geom.cast::<PyDict>().is_ok() {
             as_value(&geom)?
         } else {
-            let rings: Vec<Vec<(f64, f64)>> = geom.extract().map_err(|_| {
+            let bad = || {
                 error::argument(
                     py,
                     arg,
                     format!("'{id}': expected a GeoJSON geometry dict or a list of rings of (lon, lat)"),
                 )
-            })?;
-            let polys: Vec<Value> = rings
-                .into_iter()
-                .map(|r| json!([r.into_iter().map(|(x, y)| json!([x, y])).collect::<Vec<_>>()]))
-                .collect();
+            };
+            let rings: Vec<Vec<Vec<f64>>> = geom.extract().map_err(|_| bad())?;
+            if rings.iter().flatten().any(|p| p.len() != 2) {
+                return Err(bad());
+            }
+            let polys: Vec<Value> = rings.into_iter().map(|r| json!([r])).collect();
             json!({"type": "MultiPolygon", "coordinates": polys})
         };
         features.push(json!({
