@@ -39,7 +39,10 @@ fn reduce_json<'py, T: Serialize>(
     let ctor = slf.get_type().getattr("_from_json")?;
     PyTuple::new(
         py,
-        [ctor, PyTuple::new(py, [PyBytes::new(py, &json)])?.into_any()],
+        [
+            ctor,
+            PyTuple::new(py, [PyBytes::new(py, &json)])?.into_any(),
+        ],
     )
 }
 
@@ -104,7 +107,10 @@ fn fallback_arg(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<Fallback> {
     let (kind, arg): (String, Option<f64>) = if let Ok(s) = v.cast::<PyString>() {
         let s = s.to_cow()?;
         match s.split_once(':') {
-            Some((k, a)) => (k.trim().to_string(), Some(a.trim().parse().map_err(|_| bad())?)),
+            Some((k, a)) => (
+                k.trim().to_string(),
+                Some(a.trim().parse().map_err(|_| bad())?),
+            ),
             None => (s.trim().to_string(), None),
         }
     } else if let Ok((k, a)) = v.extract::<(String, f64)>() {
@@ -781,7 +787,11 @@ impl PyUnassignable {
     }
     #[getter]
     fn fallbacks_tried(&self) -> Vec<String> {
-        self.inner.fallbacks_tried.iter().map(fallback_text).collect()
+        self.inner
+            .fallbacks_tried
+            .iter()
+            .map(fallback_text)
+            .collect()
     }
 
     /// As a flat dict.
@@ -1080,7 +1090,9 @@ impl PyDispatcher {
         let mut order: Vec<usize> = (0..tickets.len()).collect();
         order.sort_by(|&a, &b| {
             let (a, b) = (&tickets[a], &tickets[b]);
-            a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
         });
         let mut out: Vec<Option<Outcome>> = vec![None; tickets.len()];
         for chunk in order.chunks(SIGNAL_EVERY) {
@@ -1103,7 +1115,10 @@ impl PyDispatcher {
         if let Ok(t) = v.cast::<PyTickets>() {
             return Ok(TicketsArg::Borrowed(&t.get().inner));
         }
-        Ok(TicketsArg::Owned(tickets_from_frame(v, self.network.get())?))
+        Ok(TicketsArg::Owned(tickets_from_frame(
+            v,
+            self.network.get(),
+        )?))
     }
 }
 
@@ -1204,7 +1219,11 @@ impl PyDispatcher {
     /// >>> outcomes = d.dispatch_many(tickets)
     /// >>> servnet.DispatchSummary(d, outcomes).tickets == len(tickets)
     /// True
-    fn dispatch_many(&self, py: Python<'_>, tickets: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
+    fn dispatch_many(
+        &self,
+        py: Python<'_>,
+        tickets: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
         let arg = self.tickets_arg(tickets)?;
         let outcomes = self.run(py, arg.get())?;
         outcomes.into_iter().map(|o| outcome_py(py, o)).collect()
@@ -1245,6 +1264,28 @@ impl PyDispatcher {
         Ok(frame)
     }
 
+    /// Benchmark helper: dispatches `tickets` in arrival order entirely in Rust (no
+    /// Python objects per ticket, GIL released) and returns the seconds the loop took,
+    /// timed inside Rust. Used by python/benchmarks/bench_dispatch.py to measure the
+    /// per-call overhead of :meth:`dispatch`.
+    fn _time_dispatch(&self, py: Python<'_>, tickets: &Bound<'_, PyTickets>) -> PyResult<f64> {
+        let tickets = &tickets.get().inner;
+        let mut order: Vec<&Ticket> = tickets.iter().collect();
+        order.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        py.detach(|| {
+            let t = std::time::Instant::now();
+            for x in &order {
+                self.inner.dispatch(x)?;
+            }
+            Ok(t.elapsed().as_secs_f64())
+        })
+        .map_err(|e| error::to_py(py, e))
+    }
+
     /// Eligible outlets for a ticket, best first, at most ``k``, with the score breakdown;
     /// books nothing.
     ///
@@ -1274,7 +1315,10 @@ impl PyDispatcher {
                 "outlet_id",
                 PyList::new(py, cands.iter().map(|c| c.outlet_id.as_str()))?.into_any(),
             ),
-            ("day", PyList::new(py, cands.iter().map(|c| c.day))?.into_any()),
+            (
+                "day",
+                PyList::new(py, cands.iter().map(|c| c.day))?.into_any(),
+            ),
             ("score", b(|x| x.score)?),
             ("distance_km", b(|x| x.distance_km)?),
             ("satisfaction", b(|x| x.satisfaction)?),

@@ -48,9 +48,10 @@ fn geojson_text(arg: &str, key: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<u8>>
             "{arg}: expected a GeoJSON FeatureCollection dict or a dict of id -> polygons"
         ))
     })?;
-    if d.get_item("type")?
-        .is_some_and(|t| t.extract::<String>().is_ok_and(|t| t == "FeatureCollection"))
-    {
+    if d.get_item("type")?.is_some_and(|t| {
+        t.extract::<String>()
+            .is_ok_and(|t| t == "FeatureCollection")
+    }) {
         return Ok(dumps.call1((d,))?.extract::<String>()?.into_bytes());
     }
     let mut features = Vec::new();
@@ -63,7 +64,9 @@ fn geojson_text(arg: &str, key: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<u8>>
                 error::argument(
                     py,
                     arg,
-                    format!("'{id}': expected a GeoJSON geometry dict or a list of rings of (lon, lat)"),
+                    format!(
+                        "'{id}': expected a GeoJSON geometry dict or a list of rings of (lon, lat)"
+                    ),
                 )
             };
             let rings: Vec<Vec<Vec<f64>>> = geom.extract().map_err(|_| bad())?;
@@ -92,9 +95,11 @@ impl PyNetwork {
         };
         macro_rules! col {
             ($iter:expr) => {
-                list($iter
-                    .map(|x| x.into_pyobject(py).map(|o| o.into_any()))
-                    .collect::<Result<Vec<_>, _>>()?)?
+                list(
+                    $iter
+                        .map(|x| x.into_pyobject(py).map(|o| o.into_any()))
+                        .collect::<Result<Vec<_>, _>>()?,
+                )?
             };
         }
         match which {
@@ -145,11 +150,17 @@ impl PyNetwork {
                     vec![
                         ("outlet_id", col!(rows.iter().map(|r| r.0))),
                         ("skill", col!(rows.iter().map(|r| r.1.skill.to_string()))),
-                        ("daily_capacity", col!(rows.iter().map(|r| r.1.daily_capacity))),
+                        (
+                            "daily_capacity",
+                            col!(rows.iter().map(|r| r.1.daily_capacity)),
+                        ),
                         ("load", col!(rows.iter().map(|r| r.1.load))),
                         ("rating_sum", col!(rows.iter().map(|r| r.1.rating_sum))),
                         ("rating_count", col!(rows.iter().map(|r| r.1.rating_count))),
-                        ("cost_per_ticket", col!(rows.iter().map(|r| r.1.cost_per_ticket))),
+                        (
+                            "cost_per_ticket",
+                            col!(rows.iter().map(|r| r.1.cost_per_ticket)),
+                        ),
                     ],
                     &[],
                 )
@@ -165,7 +176,10 @@ impl PyNetwork {
                         ("lon", col!(r.iter().map(|x| x.lon))),
                         ("lat", col!(r.iter().map(|x| x.lat))),
                         ("population", col!(r.iter().map(|x| x.population))),
-                        ("max_response_hours", col!(r.iter().map(|x| x.max_response_hours))),
+                        (
+                            "max_response_hours",
+                            col!(r.iter().map(|x| x.max_response_hours)),
+                        ),
                         ("max_travel_km", col!(r.iter().map(|x| x.max_travel_km))),
                     ],
                     &[("population", "Int64")],
@@ -220,12 +234,14 @@ impl PyNetwork {
             ));
         }
         if let Some(v) = region_polygons.filter(|v| !v.is_none()) {
-            geo.push(("regions.geojson", geojson_text("region_polygons", "code", v)?));
+            geo.push((
+                "regions.geojson",
+                geojson_text("region_polygons", "code", v)?,
+            ));
         }
         let dir = tempfile::tempdir().map_err(|e| io_err(py, "temporary folder", e))?;
         for f in &frames {
-            std::fs::write(dir.path().join(&f.file), &f.csv)
-                .map_err(|e| io_err(py, &f.file, e))?;
+            std::fs::write(dir.path().join(&f.file), &f.csv).map_err(|e| io_err(py, &f.file, e))?;
         }
         for (name, bytes) in &geo {
             std::fs::write(dir.path().join(name), bytes).map_err(|e| io_err(py, name, e))?;
@@ -329,7 +345,8 @@ impl PyNetwork {
 
     /// The network as JSON (its outlets and regions); :meth:`from_json` reads it back.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        serde_json::to_string(&*self.inner).map_err(|e| error::argument(py, "network", e.to_string()))
+        serde_json::to_string(&*self.inner)
+            .map_err(|e| error::argument(py, "network", e.to_string()))
     }
 
     /// Rebuilds (and re-validates) a network from :meth:`to_json` output.
@@ -355,7 +372,10 @@ impl PyNetwork {
         let ctor = slf.get_type().getattr("from_json")?;
         PyTuple::new(
             py,
-            [ctor, PyTuple::new(py, [PyBytes::new(py, &json)])?.into_any()],
+            [
+                ctor,
+                PyTuple::new(py, [PyBytes::new(py, &json)])?.into_any(),
+            ],
         )
     }
 }
