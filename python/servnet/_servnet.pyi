@@ -3,7 +3,9 @@
 import datetime
 from os import PathLike
 from types import ModuleType
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union
+
+from typing_extensions import Self
+from typing import final, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union
 
 import pandas as pd
 
@@ -49,6 +51,7 @@ def read_dir(path: _Path) -> DataSummary:
 def read_tickets(path: _Path, network: Network) -> Tickets:
     """Read a tickets file (CSV or JSON), validated against ``network``."""
 
+@final
 class Network:
     """Outlets and regions of a service network, validated and indexed (immutable)."""
 
@@ -82,14 +85,15 @@ class Network:
     @property
     def mean_rating(self) -> float:
         """Network-wide mean follow-up rating."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
+@final
 class Policy:
     """How the dispatcher filters and ranks outlets (immutable)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         weights: Optional[Mapping[str, float]] = None,
         detour_factor: Optional[float] = None,
@@ -100,7 +104,7 @@ class Policy:
         start_date: Optional[_Time] = None,
         fallback: Optional[Iterable[Union[str, Tuple[str, float]]]] = None,
         centre_priority: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     @staticmethod
     def nearest() -> Policy:
         """Distance only: the nearest outlet with capacity."""
@@ -129,14 +133,15 @@ class Policy:
     def fallback(self) -> List[str]: ...
     @property
     def centre_priority(self) -> int: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
+@final
 class Ticket:
     """A service ticket, built once and dispatched without per-call conversion."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         id: str,
         lon: float,
         lat: float,
@@ -150,7 +155,7 @@ class Ticket:
         customer_tier: str = "standard",
         avoid: Sequence[str] = ...,
         preferred: Optional[str] = None,
-    ) -> None: ...
+    ) -> Self: ...
     @staticmethod
     def from_dict(d: Mapping[str, Any]) -> Ticket:
         """From a dict with the tickets.csv column names."""
@@ -181,9 +186,10 @@ class Ticket:
     @property
     def preferred(self) -> Optional[str]: ...
     def to_dict(self) -> Dict[str, Any]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
+@final
 class Tickets:
     """A validated list of tickets."""
 
@@ -193,10 +199,11 @@ class Tickets:
     @staticmethod
     def _from_json(b: bytes) -> Tickets: ...
     def __len__(self) -> int: ...
-    def __getitem__(self, i: int) -> Ticket: ...
+    def __getitem__(self, i: int, /) -> Ticket: ...
     def to_pandas(self) -> pd.DataFrame: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
+@final
 class Assignment:
     """A ticket booked on an outlet for a day."""
 
@@ -229,9 +236,10 @@ class Assignment:
     def to_dict(self) -> Dict[str, Any]: ...
     @staticmethod
     def _from_json(b: bytes) -> Assignment: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
+@final
 class Unassignable:
     """No outlet can take the ticket, and why."""
 
@@ -248,11 +256,12 @@ class Unassignable:
     def to_dict(self) -> Dict[str, Any]: ...
     @staticmethod
     def _from_json(b: bytes) -> Unassignable: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
 Outcome = Union[Assignment, Unassignable]
 
+@final
 class Explanation:
     """Why an outlet was (not) chosen for a ticket."""
 
@@ -269,10 +278,11 @@ class Explanation:
     @property
     def text(self) -> str: ...
 
+@final
 class DispatchSummary:
     """Headline figures of a run of dispatch."""
 
-    def __init__(self, dispatcher: Dispatcher, outcomes: Iterable[Outcome]) -> None: ...
+    def __new__(cls, dispatcher: Dispatcher, outcomes: Iterable[Outcome]) -> Self: ...
     @property
     def tickets(self) -> int: ...
     @property
@@ -299,10 +309,11 @@ class DispatchSummary:
     def _from_json(b: bytes) -> DispatchSummary: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
+@final
 class Dispatcher:
     """Per-ticket dispatch with an in-memory capacity ledger; thread-safe; not picklable."""
 
-    def __init__(self, network: Network, policy: Optional[Policy] = None) -> None: ...
+    def __new__(cls, network: Network, policy: Optional[Policy] = None) -> Self: ...
     @property
     def network(self) -> Network: ...
     @property
@@ -335,7 +346,7 @@ class Dispatcher:
         """The current booking of a ticket."""
     def loads(self) -> pd.DataFrame:
         """Booked load per outlet skill and day."""
-    def __reduce__(self) -> None: ...
+    def _time_dispatch(self, tickets: Tickets) -> float: ...
 
 class _Staffing(ModuleType):
     def erlang_b(self, arrival_rate: float, service_rate: float, servers: int) -> float: ...
