@@ -1,8 +1,53 @@
 """servnet: an engine for after-sales service networks (dispatch, assignment, planning).
 
 The work is done in Rust (``servnet._servnet``); this package re-exports it.
+
+>>> import servnet
+>>> net = servnet.Network.from_dir("data/sample")
+>>> d = servnet.Dispatcher(net, servnet.Policy())
+>>> out = d.dispatch_frame(servnet.read_tickets("data/sample/tickets.csv", net))
+>>> print(out.attrs["summary"])                                    # doctest: +SKIP
 """
 
-from servnet._servnet import DataError, ServnetError, __version__, read_dir
+import sys as _sys
 
-__all__ = ["DataError", "ServnetError", "__version__", "read_dir"]
+from servnet._results import Result
+from servnet._servnet import (
+    Assignment,
+    DataError,
+    Dispatcher,
+    DispatchSummary,
+    Explanation,
+    Network,
+    Policy,
+    ServnetError,
+    Ticket,
+    Tickets,
+    Unassignable,
+    __version__,
+    read_dir,
+    read_tickets,
+    staffing,
+)
+
+# `import servnet.staffing` / `from servnet.staffing import erlang_c` work too.
+_sys.modules.setdefault("servnet.staffing", staffing)
+
+__all__ = [
+    "Assignment",
+    "DataError",
+    "DispatchSummary",
+    "Dispatcher",
+    "Explanation",
+    "Network",
+    "Policy",
+    "Result",
+    "ServnetError",
+    "Ticket",
+    "Tickets",
+    "Unassignable",
+    "__version__",
+    "read_dir",
+    "read_tickets",
+    "staffing",
+]

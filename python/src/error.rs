@@ -6,11 +6,11 @@
 //! ```
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::{PyException, PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
-use servnet_core::Error;
+use servnet_core::{Error, Location};
 
 create_exception!(
     servnet,
@@ -57,35 +57,120 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// Where a problem found in a table written from a DataFrame lies in that frame.
+pub(crate) struct FrameSpot {
+    /// The argument the frame was passed as, e.g. `outlets`.
+    pub(crate) frame: String,
+    /// 0-based row position, when the problem is in a row (not the header).
+    pub(crate) row: Option<usize>,
+    /// The frame's index label of that row.
+    pub(crate) label: Option<Py<PyAny>>,
+    /// The cell was NaN / None (shown as "missing value (NaN)").
+    pub(crate) nan: bool,
+}
+
 /// Converts a core error: bad input becomes `DataError` (with `.issues`), the rest
 /// `ServnetError`. The message is the core error's, which names file, line and field.
 pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
-    match convert(py, &e) {
+    to_py_located(py, e, &|_| None)
+}
+
+/// Like [`to_py`], with `locate` turning file locations into DataFrame locations (frame,
+/// row, index label, column) for input that came from DataFrames.
+pub(crate) fn to_py_located(
+    py: Python<'_>,
+    e: Error,
+    locate: &dyn Fn(&Location) -> Option<FrameSpot>,
+) -> PyErr {
+    match convert(py, &e, locate) {
         Ok(err) => err,
         // Building the exception itself failed (out of memory...): report that.
         Err(inner) => inner,
     }
 }
 
-fn convert(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
-    let message = e.to_string();
+/// A `DataError` for one bad argument value (e.g. a ticket dict's field).
+pub(crate) fn argument(py: Python<'_>, name: &str, message: impl Into<String>) -> PyErr {
+    to_py(py, Error::argument(name, message))
+}
+
+fn convert(
+    py: Python<'_>,
+    e: &Error,
+    locate: &dyn Fn(&Location) -> Option<FrameSpot>,
+) -> PyResult<PyErr> {
     match e {
-        Error::Invalid(_) | Error::Argument { .. } | Error::Unknown { .. } => {
-            let class = data_error(py)?;
-            let value = class.call1((message,))?;
+        Error::Invalid(list) => {
             let issues = PyList::empty(py);
-            for i in e.issues() {
+            let mut lines = Vec::with_capacity(list.len());
+            for i in list {
                 let d = PyDict::new(py);
-                d.set_item("file", &i.at.source)?;
-                d.set_item("line", i.at.line)?;
                 d.set_item("record", &i.at.record)?;
                 d.set_item("field", &i.at.field)?;
-                d.set_item("message", &i.message)?;
+                match locate(&i.at) {
+                    Some(spot) => {
+                        let message = if spot.nan && i.message == "missing value" {
+                            "missing value (NaN)".to_string()
+                        } else {
+                            i.message.clone()
+                        };
+                        let mut at = format!("frame '{}'", spot.frame);
+                        if let Some(r) = spot.row {
+                            at.push_str(&format!(" row {r}"));
+                        }
+                        if let Some(l) = &spot.label {
+                            at.push_str(&format!(" (index {})", l.bind(py).repr()?));
+                        }
+                        if let Some(r) = &i.at.record {
+                            at.push_str(&format!(" record '{r}'"));
+                        }
+                        if let Some(f) = &i.at.field {
+                            at.push_str(&format!(" column '{f}'"));
+                        }
+                        lines.push(format!("  - {at}: {message}"));
+                        d.set_item("file", &spot.frame)?;
+                        d.set_item("line", py.None())?;
+                        d.set_item("frame", &spot.frame)?;
+                        d.set_item("row", spot.row)?;
+                        d.set_item("index", spot.label)?;
+                        d.set_item("column", &i.at.field)?;
+                        d.set_item("message", message)?;
+                    }
+                    None => {
+                        lines.push(format!("  - {i}"));
+                        d.set_item("file", &i.at.source)?;
+                        d.set_item("line", i.at.line)?;
+                        d.set_item("message", &i.message)?;
+                    }
+                }
                 issues.append(d)?;
             }
+            let message = format!(
+                "{} problem(s) in input data:\n{}",
+                list.len(),
+                lines.join("\n")
+            );
+            let value = data_error(py)?.call1((message,))?;
             value.setattr("issues", issues)?;
             Ok(PyErr::from_value(value))
         }
-        _ => Ok(ServnetError::new_err(message)),
+        Error::Argument { name, message } => {
+            let value = data_error(py)?.call1((e.to_string(),))?;
+            let d = PyDict::new(py);
+            d.set_item("file", "")?;
+            d.set_item("line", py.None())?;
+            d.set_item("record", py.None())?;
+            d.set_item("field", name)?;
+            d.set_item("message", message)?;
+            value.setattr("issues", PyList::new(py, [d])?)?;
+            Ok(PyErr::from_value(value))
+        }
+        Error::Unknown { .. } => {
+            let value = data_error(py)?.call1((e.to_string(),))?;
+            value.setattr("issues", PyList::empty(py))?;
+            Ok(PyErr::from_value(value))
+        }
+        Error::Interrupted => Ok(PyKeyboardInterrupt::new_err(e.to_string())),
+        _ => Ok(ServnetError::new_err(e.to_string())),
     }
 }

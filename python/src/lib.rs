@@ -1,7 +1,11 @@
 //! The `servnet._servnet` extension module: thin conversions over `servnet-core`.
 //! The Python package `servnet` re-exports it; no algorithm lives here.
 
+mod convert;
+mod dispatch;
 mod error;
+mod network;
+mod plan;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -29,5 +33,8 @@ fn read_dir(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyDict>> {
 fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(read_dir, m)?)?;
+    m.add_class::<network::PyNetwork>()?;
+    dispatch::register(m)?;
+    plan::register(m)?;
     error::register(m)
 }

@@ -1,0 +1,481 @@
+//! The one place where Python values become servnet input and servnet results become
+//! Python values.
+//!
+//! DataFrames are not parsed here: each frame is written as the CSV table of the same
+//! name (docs/formats.md), cell by cell as text, and read by `servnet_core::io`, so frames
+//! and files go through exactly the same validation. Problems come back with the file's
+//! line number, which [`FrameText::spot`] turns into the frame's row and index label.
+
+use crate::error::{self, FrameSpot};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use servnet_core::dispatch::{Outcome, Route};
+use servnet_core::model::{CustomerTier, Priority, Ticket};
+use servnet_core::{Error, Location};
+use std::collections::BTreeSet;
+
+/// A DataFrame written as CSV text, with what is needed to point back into it.
+pub(crate) struct FrameText {
+    /// The argument name, e.g. `outlets`.
+    pub(crate) frame: String,
+    /// The file name the core reader sees, e.g. `outlets.csv`.
+    pub(crate) file: String,
+    /// The CSV bytes (header + one line per row; no cell contains a line break).
+    pub(crate) csv: Vec<u8>,
+    /// The frame's index (`df.index`).
+    index: Py<PyAny>,
+    /// (row, column) of cells that were NaN / None / NaT.
+    nan: BTreeSet<(usize, String)>,
+}
+
+impl FrameText {
+    /// Where a problem reported for `file` lies in this frame (header = line 1, first
+    /// row = line 2). `None` for problems in other files.
+    pub(crate) fn spot(&self, py: Python<'_>, at: &Location) -> Option<FrameSpot> {
+        if at.source != self.file {
+            return None;
+        }
+        let row = at.line.filter(|&l| l >= 2).map(|l| (l - 2) as usize);
+        let label = row.and_then(|r| self.index.bind(py).get_item(r).ok().map(|v| v.unbind()));
+        let nan = match (row, &at.field) {
+            (Some(r), Some(f)) => self.nan.contains(&(r, f.clone())),
+            _ => false,
+        };
+        Some(FrameSpot {
+            frame: self.frame.clone(),
+            row,
+            label,
+            nan,
+        })
+    }
+}
+
+/// Maps a core error about files written from `frames` to the frames' rows and columns.
+pub(crate) fn frame_error(py: Python<'_>, e: Error, frames: &[&FrameText]) -> PyErr {
+    error::to_py_located(py, e, &|at| frames.iter().find_map(|f| f.spot(py, at)))
+}
+
+/// Formats a time stamp as the files do.
+fn iso(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+fn float_cell(x: f64) -> Option<String> {
+    // NaN: a missing value; +-inf are written out so the reader reports them.
+    (!x.is_nan()).then(|| x.to_string())
+}
+
+/// One Python cell as text; `None` when it is missing (None, NaN, NaT, pd.NA).
+fn object_cell(v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(Some(s.to_cow()?.to_string()));
+    }
+    if v.is_instance_of::<PyBool>() {
+        return Ok(Some(v.is_truthy()?.to_string()));
+    }
+    if v.is_instance_of::<PyInt>() {
+        return Ok(Some(v.str()?.to_cow()?.to_string()));
+    }
+    if let Ok(f) = v.cast::<PyFloat>() {
+        return Ok(float_cell(f.value()));
+    }
+    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        let mut parts = Vec::new();
+        for item in v.try_iter()? {
+            if let Some(s) = object_cell(&item?)? {
+                parts.push(s);
+            }
+        }
+        return Ok(Some(parts.join(";")));
+    }
+    if let Ok(t) = v.extract::<NaiveDateTime>() {
+        return Ok(Some(iso(t)));
+    }
+    // pd.NA, pd.NaT, numpy NaN scalars: missing.
+    if pd_isna(v)? {
+        return Ok(None);
+    }
+    Ok(Some(v.str()?.to_cow()?.to_string()))
+}
+
+static PD_ISNA: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn pd_isna(v: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = v.py();
+    let f = PD_ISNA.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("pandas")?.getattr("isna")?.unbind())
+    })?;
+    // isna of a list-like returns an array: only a plain True counts.
+    Ok(f.bind(py)
+        .call1((v,))?
+        .cast::<PyBool>()
+        .is_ok_and(|b| b.is_true()))
+}
+
+/// Writes a DataFrame as CSV text, converting each column in bulk by its dtype.
+///
+/// `frame` names the argument in messages; `file` is the name the core reader reports.
+pub(crate) fn frame_text(frame: &str, file: &str, df: &Bound<'_, PyAny>) -> PyResult<FrameText> {
+    let py = df.py();
+    if !(df.hasattr("columns")? && df.hasattr("index")? && df.hasattr("iloc")?) {
+        return Err(PyTypeError::new_err(format!(
+            "{frame}: expected a pandas DataFrame, got {}",
+            df.get_type().name()?
+        )));
+    }
+    let n: usize = df.len()?;
+    let mut names = Vec::new();
+    let mut columns: Vec<Vec<Option<String>>> = Vec::new();
+    for (k, col) in df.getattr("columns")?.try_iter()?.enumerate() {
+        let col = col?;
+        let name = col.str()?.to_cow()?.trim().to_string();
+        let series = df
+            .getattr("iloc")?
+            .get_item((pyo3::types::PySlice::full(py), k))?;
+        columns.push(series_cells(&series)?);
+        names.push(name);
+    }
+    let mut nan = BTreeSet::new();
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(n * 64));
+    let csv_err = |e: csv::Error| error::argument(py, frame, e.to_string());
+    w.write_record(&names).map_err(csv_err)?;
+    let mut record: Vec<&str> = Vec::with_capacity(names.len());
+    for r in 0..n {
+        record.clear();
+        for (c, col) in columns.iter().enumerate() {
+            match col.get(r).and_then(Option::as_deref) {
+                Some(s) => record.push(s),
+                None => {
+                    nan.insert((r, names[c].clone()));
+                    record.push("");
+                }
+            }
+        }
+        w.write_record(&record).map_err(csv_err)?;
+    }
+    let csv = w
+        .into_inner()
+        .map_err(|e| error::argument(py, frame, e.to_string()))?;
+    Ok(FrameText {
+        frame: frame.to_string(),
+        file: file.to_string(),
+        csv,
+        index: df.getattr("index")?.call_method0("tolist")?.unbind(),
+        nan,
+    })
+}
+
+fn values<'py>(s: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    s.call_method0("to_numpy")?.call_method0("tolist")
+}
+
+/// The cells of one column as text (`None`: missing), converted in bulk by dtype.
+fn series_cells(series: &Bound<'_, PyAny>) -> PyResult<Vec<Option<String>>> {
+    let kind: String = series.getattr("dtype")?.getattr("kind")?.extract()?;
+    let cells = match kind.as_str() {
+        "f" => values(series)?
+            .extract::<Vec<f64>>()?
+            .into_iter()
+            .map(float_cell)
+            .collect(),
+        "i" | "u" => match values(series)?.extract::<Vec<i64>>() {
+            Ok(v) => v.into_iter().map(|x| Some(x.to_string())).collect(),
+            Err(_) => generic_cells(series)?,
+        },
+        "b" => values(series)?
+            .extract::<Vec<bool>>()?
+            .into_iter()
+            .map(|x| Some(x.to_string()))
+            .collect(),
+        "M" => {
+            // datetime64 of any unit (tz-aware: local wall time): seconds since the epoch.
+            let s = if series.getattr("dt")?.getattr("tz")?.is_none() {
+                series.clone()
+            } else {
+                series
+                    .getattr("dt")?
+                    .call_method1("tz_localize", (series.py().None(),))?
+            };
+            let secs: Vec<i64> = s
+                .call_method1("to_numpy", ("datetime64[s]",))?
+                .call_method1("astype", ("int64",))?
+                .call_method0("tolist")?
+                .extract()?;
+            let nat = s.call_method0("isna")?.call_method0("tolist")?;
+            let nat: Vec<bool> = nat.extract()?;
+            secs.into_iter()
+                .zip(nat)
+                .map(|(x, missing)| {
+                    if missing {
+                        None
+                    } else {
+                        DateTime::from_timestamp(x, 0).map(|t| iso(t.naive_utc()))
+                    }
+                })
+                .collect()
+        }
+        _ => generic_cells(series)?,
+    };
+    Ok(cells)
+}
+
+fn generic_cells(series: &Bound<'_, PyAny>) -> PyResult<Vec<Option<String>>> {
+    series
+        .call_method0("tolist")?
+        .try_iter()?
+        .map(|v| object_cell(&v?))
+        .collect()
+}
+
+/// A time stamp argument: `datetime`, `pandas.Timestamp`, `date` (midnight) or ISO text.
+pub(crate) fn time_arg(name: &str, v: &Bound<'_, PyAny>) -> PyResult<NaiveDateTime> {
+    if let Ok(s) = v.cast::<PyString>() {
+        let s = s.to_cow()?;
+        return servnet_core::io::parse_time(s.trim()).ok_or_else(|| {
+            error::argument(
+                v.py(),
+                name,
+                format!("expected a time stamp like 2026-11-23T08:15:00, got '{s}'"),
+            )
+        });
+    }
+    if let Ok(t) = v.extract::<NaiveDateTime>() {
+        return Ok(t);
+    }
+    if let Ok(d) = v.extract::<NaiveDate>() {
+        return Ok(d.and_time(chrono::NaiveTime::MIN));
+    }
+    Err(error::argument(
+        v.py(),
+        name,
+        format!(
+            "expected a datetime or an ISO 8601 string, got {}",
+            v.get_type().name()?
+        ),
+    ))
+}
+
+/// A date argument: `date`, `datetime` (its date) or ISO text.
+pub(crate) fn date_arg(name: &str, v: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
+    if let Ok(d) = v.extract::<NaiveDate>() {
+        if !v.hasattr("hour")? {
+            return Ok(d);
+        }
+    }
+    time_arg(name, v).map(|t| t.date())
+}
+
+fn parse_arg<T: std::str::FromStr<Err = String>>(
+    py: Python<'_>,
+    name: &str,
+    v: &str,
+) -> PyResult<T> {
+    v.parse().map_err(|m: String| error::argument(py, name, m))
+}
+
+/// Builds a ticket from keyword values (the `Ticket` constructor and the dict fast path).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn make_ticket(
+    py: Python<'_>,
+    id: String,
+    lon: f64,
+    lat: f64,
+    region: String,
+    skill: String,
+    created_at: &Bound<'_, PyAny>,
+    due_by: Option<&Bound<'_, PyAny>>,
+    units: u32,
+    priority: &str,
+    customer_tier: &str,
+    avoid: Vec<String>,
+    preferred: Option<String>,
+) -> PyResult<Ticket> {
+    let created_at = time_arg("created_at", created_at)?;
+    let due_by = match due_by {
+        Some(v) if !v.is_none() => time_arg("due_by", v)?,
+        _ => created_at + chrono::Duration::hours(48),
+    };
+    let priority: Priority = parse_arg(py, "priority", priority)?;
+    let customer_tier: CustomerTier = parse_arg(py, "customer_tier", customer_tier)?;
+    if due_by < created_at {
+        return Err(error::argument(
+            py,
+            "due_by",
+            format!("due_by {due_by} is before created_at {created_at}"),
+        ));
+    }
+    Ok(Ticket {
+        id,
+        lon,
+        lat,
+        region,
+        skill,
+        units,
+        priority,
+        created_at,
+        due_by,
+        customer_tier,
+        avoid,
+        preferred,
+    })
+}
+
+/// A ticket from a dict with the tickets.csv column names (`id`, `lon`, `lat`, `region`,
+/// `skill`, `created_at` required; `due_by`, `units`, `priority`, `customer_tier`,
+/// `avoid`, `preferred` optional).
+pub(crate) fn ticket_from_dict(d: &Bound<'_, PyDict>) -> PyResult<Ticket> {
+    let py = d.py();
+    let req = |key: &str| -> PyResult<Bound<'_, PyAny>> {
+        d.get_item(key)?
+            .ok_or_else(|| error::argument(py, key, format!("ticket dict has no '{key}' key")))
+    };
+    let typed = |key: &str, what: &str| {
+        let key = key.to_string();
+        let what = what.to_string();
+        move |_e: PyErr| error::argument(py, &key, format!("expected {what}"))
+    };
+    let opt = |key: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
+        // None and NaN (pandas' missing value in a row dict) mean "not given".
+        Ok(d.get_item(key)?
+            .filter(|v| !(v.is_none() || v.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan()))))
+    };
+    let avoid = match opt("avoid")? {
+        None => Vec::new(),
+        Some(v) => match v.cast::<PyString>() {
+            Ok(s) => s
+                .to_cow()?
+                .split(';')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect(),
+            Err(_) => v
+                .extract()
+                .map_err(typed("avoid", "a list of outlet ids"))?,
+        },
+    };
+    let text = |key: &str, default: &'static str| -> PyResult<String> {
+        match opt(key)? {
+            None => Ok(default.to_string()),
+            Some(v) => v.extract().map_err(typed(key, "a string")),
+        }
+    };
+    make_ticket(
+        py,
+        req("id")?.extract().map_err(typed("id", "a string id"))?,
+        req("lon")?.extract().map_err(typed("lon", "a number"))?,
+        req("lat")?.extract().map_err(typed("lat", "a number"))?,
+        req("region")?
+            .extract()
+            .map_err(typed("region", "a region code"))?,
+        req("skill")?
+            .extract()
+            .map_err(typed("skill", "a skill 'kind:category'"))?,
+        &req("created_at")?,
+        opt("due_by")?.as_ref(),
+        match opt("units")? {
+            None => 1,
+            Some(v) => v.extract().map_err(typed("units", "a whole number >= 1"))?,
+        },
+        &text("priority", "normal")?,
+        &text("customer_tier", "standard")?,
+        avoid,
+        match opt("preferred")? {
+            None => None,
+            Some(v) => Some(v.extract().map_err(typed("preferred", "an outlet id"))?),
+        },
+    )
+}
+
+/// The CLI's route text (`write_outcomes`).
+pub(crate) fn route_text(r: Route) -> String {
+    match r {
+        Route::Direct => "direct".to_string(),
+        Route::WiderRadius(x) => format!("wider_radius_x{x}"),
+        Route::NextDay => "next_day".into(),
+        Route::Escalated => "escalated".into(),
+    }
+}
+
+static MAKE_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Builds a pandas DataFrame from named columns via `servnet._frames.make_frame` (the
+/// only place pandas is imported on the result side).
+/// `dtypes` names pandas dtypes for some columns (e.g. `("day", "Int64")` for a nullable
+/// integer column).
+pub(crate) fn to_frame<'py>(
+    py: Python<'py>,
+    columns: Vec<(&str, Bound<'py, PyAny>)>,
+    dtypes: &[(&str, &str)],
+) -> PyResult<Bound<'py, PyAny>> {
+    let f = MAKE_FRAME.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            py.import("servnet._frames")?
+                .getattr("make_frame")?
+                .unbind(),
+        )
+    })?;
+    let names = PyList::new(py, columns.iter().map(|(n, _)| *n))?;
+    let values = PyList::new(py, columns.into_iter().map(|(_, v)| v))?;
+    let types = PyDict::new(py);
+    for (k, v) in dtypes {
+        types.set_item(k, v)?;
+    }
+    f.bind(py).call1((names, values, types))
+}
+
+/// Writes the dispatch columns of `outcomes` (the CLI's CSV columns).
+pub(crate) fn outcome_columns<'py>(
+    py: Python<'py>,
+    outcomes: &[&Outcome],
+) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
+    let n = outcomes.len();
+    let mut ticket = Vec::with_capacity(n);
+    let mut outlet = Vec::with_capacity(n);
+    let mut day = Vec::with_capacity(n);
+    let mut score = Vec::with_capacity(n);
+    let mut dist = Vec::with_capacity(n);
+    let mut sla = Vec::with_capacity(n);
+    let mut route = Vec::with_capacity(n);
+    let mut reason = Vec::with_capacity(n);
+    for o in outcomes {
+        match o {
+            Outcome::Assigned(a) => {
+                ticket.push(a.ticket_id.as_str());
+                outlet.push(Some(a.outlet_id.as_str()));
+                day.push(Some(a.day));
+                score.push(a.breakdown.score);
+                dist.push(a.breakdown.distance_km);
+                sla.push(a.sla_met);
+                route.push(Some(route_text(a.route)));
+                reason.push(None);
+            }
+            Outcome::Unassignable(u) => {
+                ticket.push(u.ticket_id.as_str());
+                outlet.push(None);
+                day.push(None);
+                score.push(f64::NAN);
+                dist.push(f64::NAN);
+                sla.push(false);
+                route.push(None);
+                reason.push(Some(u.reason.as_str()));
+            }
+        }
+    }
+    Ok(vec![
+        ("ticket_id", PyList::new(py, ticket)?.into_any()),
+        ("outlet_id", PyList::new(py, outlet)?.into_any()),
+        ("day", PyList::new(py, day)?.into_any()),
+        ("score", PyList::new(py, score)?.into_any()),
+        ("distance_km", PyList::new(py, dist)?.into_any()),
+        ("sla_met", PyList::new(py, sla)?.into_any()),
+        ("route", PyList::new(py, route)?.into_any()),
+        ("reason", PyList::new(py, reason)?.into_any()),
+    ])
+}

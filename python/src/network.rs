@@ -1,0 +1,381 @@
+//! `servnet.Network`: outlets and regions, validated, from DataFrames or a data folder.
+
+use crate::convert::{self, FrameText};
+use crate::error::{self, FrameSpot};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use serde_json::{json, Value};
+use servnet_core::model::{Network, ServiceArea};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Outlets and regions of a service network, validated once and indexed.
+///
+/// Build it with :meth:`Network.from_frames` (pandas) or :meth:`Network.from_dir`
+/// (a data folder, docs/formats.md). Immutable; pickles.
+///
+/// >>> net = servnet.Network.from_dir("data/sample")
+/// >>> net
+/// Network(1500 outlets, 300 regions, 20 skills)
+#[pyclass(frozen, module = "servnet", name = "Network")]
+pub(crate) struct PyNetwork {
+    pub(crate) inner: Arc<Network>,
+}
+
+fn io_err(py: Python<'_>, what: &str, e: std::io::Error) -> PyErr {
+    error::to_py(
+        py,
+        servnet_core::Error::Io {
+            path: what.to_string(),
+            source: e,
+        },
+    )
+}
+
+/// GeoJSON text for `outlet_areas` / `region_polygons`: a FeatureCollection dict as is,
+/// or a dict `{id: geometry}` where a geometry is a GeoJSON geometry dict or a list of
+/// rings (each ring a list of `(lon, lat)`, closed; each ring one polygon).
+fn geojson_text(arg: &str, key: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    let py = v.py();
+    let dumps = py.import("json")?.getattr("dumps")?;
+    let as_value = |obj: &Bound<'_, PyAny>| -> PyResult<Value> {
+        let text: String = dumps.call1((obj,))?.extract()?;
+        serde_json::from_str(&text).map_err(|e| error::argument(py, arg, e.to_string()))
+    };
+    let d = v.cast::<PyDict>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{arg}: expected a GeoJSON FeatureCollection dict or a dict of id -> polygons"
+        ))
+    })?;
+    if d.get_item("type")?.is_some_and(|t| {
+        t.extract::<String>()
+            .is_ok_and(|t| t == "FeatureCollection")
+    }) {
+        return Ok(dumps.call1((d,))?.extract::<String>()?.into_bytes());
+    }
+    let mut features = Vec::new();
+    for (id, geom) in d.iter() {
+        let id: String = id.str()?.to_cow()?.to_string();
+        let geometry = if geom.cast::<PyDict>().is_ok() {
+            as_value(&geom)?
+        } else {
+            let bad = || {
+                error::argument(
+                    py,
+                    arg,
+                    format!(
+                        "'{id}': expected a GeoJSON geometry dict or a list of rings of (lon, lat)"
+                    ),
+                )
+            };
+            let rings: Vec<Vec<Vec<f64>>> = geom.extract().map_err(|_| bad())?;
+            if rings.iter().flatten().any(|p| p.len() != 2) {
+                return Err(bad());
+            }
+            let polys: Vec<Value> = rings.into_iter().map(|r| json!([r])).collect();
+            json!({"type": "MultiPolygon", "coordinates": polys})
+        };
+        features.push(json!({
+            "type": "Feature",
+            "properties": {key: id},
+            "geometry": geometry,
+        }));
+    }
+    Ok(json!({"type": "FeatureCollection", "features": features})
+        .to_string()
+        .into_bytes())
+}
+
+impl PyNetwork {
+    fn frame_columns<'py>(&self, py: Python<'py>, which: &str) -> PyResult<Bound<'py, PyAny>> {
+        let net = &self.inner;
+        let list = |v: Vec<Bound<'py, PyAny>>| -> PyResult<Bound<'py, PyAny>> {
+            Ok(PyList::new(py, v)?.into_any())
+        };
+        macro_rules! col {
+            ($iter:expr) => {
+                list(
+                    $iter
+                        .map(|x| x.into_pyobject(py).map(|o| o.into_any()))
+                        .collect::<Result<Vec<_>, _>>()?,
+                )?
+            };
+        }
+        match which {
+            "outlets" => {
+                let o = net.outlets();
+                let kind = |a: &ServiceArea| match a {
+                    ServiceArea::Radius(_) => "radius",
+                    ServiceArea::Polygons(_) => "polygon",
+                    ServiceArea::Regions(_) => "regions",
+                };
+                convert::to_frame(
+                    py,
+                    vec![
+                        ("id", col!(o.iter().map(|x| x.id.as_str()))),
+                        ("name", col!(o.iter().map(|x| x.name.as_str()))),
+                        ("lon", col!(o.iter().map(|x| x.lon))),
+                        ("lat", col!(o.iter().map(|x| x.lat))),
+                        ("status", col!(o.iter().map(|x| x.status.as_str()))),
+                        ("priority", col!(o.iter().map(|x| x.priority))),
+                        ("daily_cap", col!(o.iter().map(|x| x.daily_cap))),
+                        ("area_kind", col!(o.iter().map(|x| kind(&x.area)))),
+                        (
+                            "radius_km",
+                            col!(o.iter().map(|x| match x.area {
+                                ServiceArea::Radius(r) => r,
+                                _ => f64::NAN,
+                            })),
+                        ),
+                        (
+                            "area_regions",
+                            col!(o.iter().map(|x| match &x.area {
+                                ServiceArea::Regions(r) => Some(r.join(";")),
+                                _ => None,
+                            })),
+                        ),
+                    ],
+                    &[],
+                )
+            }
+            "outlet_skills" => {
+                let rows: Vec<_> = net
+                    .outlets()
+                    .iter()
+                    .flat_map(|o| o.skills.iter().map(move |s| (o.id.as_str(), s)))
+                    .collect();
+                convert::to_frame(
+                    py,
+                    vec![
+                        ("outlet_id", col!(rows.iter().map(|r| r.0))),
+                        ("skill", col!(rows.iter().map(|r| r.1.skill.to_string()))),
+                        (
+                            "daily_capacity",
+                            col!(rows.iter().map(|r| r.1.daily_capacity)),
+                        ),
+                        ("load", col!(rows.iter().map(|r| r.1.load))),
+                        ("rating_sum", col!(rows.iter().map(|r| r.1.rating_sum))),
+                        ("rating_count", col!(rows.iter().map(|r| r.1.rating_count))),
+                        (
+                            "cost_per_ticket",
+                            col!(rows.iter().map(|r| r.1.cost_per_ticket)),
+                        ),
+                    ],
+                    &[],
+                )
+            }
+            _ => {
+                let r = net.regions();
+                convert::to_frame(
+                    py,
+                    vec![
+                        ("code", col!(r.iter().map(|x| x.code.as_str()))),
+                        ("name", col!(r.iter().map(|x| x.name.as_str()))),
+                        ("tier", col!(r.iter().map(|x| x.tier.as_str()))),
+                        ("lon", col!(r.iter().map(|x| x.lon))),
+                        ("lat", col!(r.iter().map(|x| x.lat))),
+                        ("population", col!(r.iter().map(|x| x.population))),
+                        (
+                            "max_response_hours",
+                            col!(r.iter().map(|x| x.max_response_hours)),
+                        ),
+                        ("max_travel_km", col!(r.iter().map(|x| x.max_travel_km))),
+                    ],
+                    &[("population", "Int64")],
+                )
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl PyNetwork {
+    /// Builds a network from pandas DataFrames with the columns of docs/formats.md.
+    ///
+    /// ``outlets`` (outlets.csv columns), ``outlet_skills`` (outlet_skills.csv),
+    /// ``regions`` (regions.csv); ``outlet_areas`` for ``area_kind = "polygon"`` outlets
+    /// and ``region_polygons`` as a GeoJSON FeatureCollection dict (keyed by
+    /// ``properties.outlet_id`` / ``properties.code``) or a dict ``{id: rings}`` (each ring
+    /// a closed list of ``(lon, lat)``, each ring one polygon) or ``{id: geometry}``.
+    /// ``area_regions`` / ``avoid`` cells may be lists or ``;``-separated text.
+    ///
+    /// The frames go through the same validation as the files. Raises ``DataError``
+    /// listing every problem with its frame, row (0-based position), index label and
+    /// column: missing columns, wrong types, NaN coordinates, unknown references...
+    ///
+    /// >>> import pandas as pd
+    /// >>> net = servnet.Network.from_frames(
+    /// ...     outlets=pd.read_csv("data/sample/outlets.csv"),
+    /// ...     outlet_skills=pd.read_csv("data/sample/outlet_skills.csv"),
+    /// ...     regions=pd.read_csv("data/sample/regions.csv"))
+    /// >>> len(net.outlets())
+    /// 1500
+    #[staticmethod]
+    #[pyo3(signature = (*, outlets, outlet_skills, regions, outlet_areas=None, region_polygons=None))]
+    fn from_frames(
+        py: Python<'_>,
+        outlets: &Bound<'_, PyAny>,
+        outlet_skills: &Bound<'_, PyAny>,
+        regions: &Bound<'_, PyAny>,
+        outlet_areas: Option<&Bound<'_, PyAny>>,
+        region_polygons: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let frames: [FrameText; 3] = [
+            convert::frame_text("outlets", "outlets.csv", outlets)?,
+            convert::frame_text("outlet_skills", "outlet_skills.csv", outlet_skills)?,
+            convert::frame_text("regions", "regions.csv", regions)?,
+        ];
+        let mut geo = Vec::new();
+        if let Some(v) = outlet_areas.filter(|v| !v.is_none()) {
+            geo.push((
+                "outlet_areas.geojson",
+                geojson_text("outlet_areas", "outlet_id", v)?,
+            ));
+        }
+        if let Some(v) = region_polygons.filter(|v| !v.is_none()) {
+            geo.push((
+                "regions.geojson",
+                geojson_text("region_polygons", "code", v)?,
+            ));
+        }
+        let dir = tempfile::tempdir().map_err(|e| io_err(py, "temporary folder", e))?;
+        for f in &frames {
+            std::fs::write(dir.path().join(&f.file), &f.csv).map_err(|e| io_err(py, &f.file, e))?;
+        }
+        for (name, bytes) in &geo {
+            std::fs::write(dir.path().join(name), bytes).map_err(|e| io_err(py, name, e))?;
+        }
+        let path = dir.path().to_path_buf();
+        let net = py.detach(|| servnet_core::io::read_network(&path));
+        let net = net.map_err(|e| {
+            error::to_py_located(py, e, &|at| {
+                if let Some(s) = frames.iter().find_map(|f| f.spot(py, at)) {
+                    return Some(s);
+                }
+                let frame = match at.source.as_str() {
+                    "outlet_areas.geojson" => "outlet_areas",
+                    "regions.geojson" => "region_polygons",
+                    _ => return None,
+                };
+                Some(FrameSpot {
+                    frame: frame.to_string(),
+                    row: None,
+                    label: None,
+                    nan: false,
+                })
+            })
+        })?;
+        Ok(PyNetwork {
+            inner: Arc::new(net),
+        })
+    }
+
+    /// Reads the network files of a data folder (regions, outlets, outlet_skills and the
+    /// optional GeoJSON polygons; docs/formats.md).
+    ///
+    /// Raises ``DataError`` naming file, line and field of every problem.
+    ///
+    /// >>> servnet.Network.from_dir("data/sample")
+    /// Network(1500 outlets, 300 regions, 20 skills)
+    #[staticmethod]
+    fn from_dir(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let net = py
+            .detach(|| servnet_core::io::read_network(&path))
+            .map_err(|e| error::to_py(py, e))?;
+        Ok(PyNetwork {
+            inner: Arc::new(net),
+        })
+    }
+
+    /// The outlets as a DataFrame with the outlets.csv columns, sorted by id.
+    ///
+    /// >>> net.outlets().columns[:4].tolist()
+    /// ['id', 'name', 'lon', 'lat']
+    fn outlets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.frame_columns(py, "outlets")
+    }
+
+    /// Skills offered per outlet as a DataFrame with the outlet_skills.csv columns.
+    ///
+    /// >>> net.outlet_skills()["daily_capacity"].sum() > 0
+    /// True
+    fn outlet_skills<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.frame_columns(py, "outlet_skills")
+    }
+
+    /// The regions as a DataFrame with the regions.csv columns, sorted by code.
+    ///
+    /// >>> net.regions()["tier"].isin(["A", "B", "C"]).all()
+    /// True
+    fn regions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.frame_columns(py, "regions")
+    }
+
+    /// Every skill some outlet offers, sorted (``kind:category``).
+    ///
+    /// >>> net.skills[0]
+    /// 'delivery:air_conditioner'
+    #[getter]
+    fn skills(&self) -> Vec<String> {
+        self.inner.skills().iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Network-wide mean follow-up rating (the Bayesian prior of satisfaction scores).
+    #[getter]
+    fn mean_rating(&self) -> f64 {
+        self.inner.mean_rating()
+    }
+
+    pub(crate) fn __repr__(&self) -> String {
+        format!(
+            "Network({} outlets, {} regions, {} skills)",
+            self.inner.outlets().len(),
+            self.inner.regions().len(),
+            self.inner.skills().len()
+        )
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<PyNetwork>().is_ok_and(|o| {
+            let o = &o.get().inner;
+            o.outlets() == self.inner.outlets() && o.regions() == self.inner.regions()
+        })
+    }
+
+    /// The network as JSON (its outlets and regions); :meth:`from_json` reads it back.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        serde_json::to_string(&*self.inner)
+            .map_err(|e| error::argument(py, "network", e.to_string()))
+    }
+
+    /// Rebuilds (and re-validates) a network from :meth:`to_json` output.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let bytes: Vec<u8> = match text.cast::<PyString>() {
+            Ok(s) => s.to_cow()?.as_bytes().to_vec(),
+            Err(_) => text.extract()?,
+        };
+        let net: Network = py
+            .detach(|| serde_json::from_slice(&bytes))
+            .map_err(|e| error::argument(py, "network", e.to_string()))?;
+        Ok(PyNetwork {
+            inner: Arc::new(net),
+        })
+    }
+
+    /// Pickles as its JSON form (outlets and regions; indices are rebuilt on load).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let json = serde_json::to_vec(&*slf.get().inner)
+            .map_err(|e| error::argument(py, "network", e.to_string()))?;
+        let ctor = slf.get_type().getattr("from_json")?;
+        PyTuple::new(
+            py,
+            [
+                ctor,
+                PyTuple::new(py, [PyBytes::new(py, &json)])?.into_any(),
+            ],
+        )
+    }
+}
