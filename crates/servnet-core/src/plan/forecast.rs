@@ -171,6 +171,8 @@ pub struct Forecast {
     pub peak_month: Array2<u32>,
     /// The peak month's share of the year, `[skill, year]`.
     pub peak_share: Array2<f64>,
+    /// Monthly shares of the year, `[skill, month 0..12]` (the category's profile).
+    pub monthly_share: Array2<f64>,
 }
 
 impl Forecast {
@@ -517,8 +519,12 @@ pub fn forecast(
     let mut peak_month = Array2::<u32>::zeros((n_s, n_years));
     let mut peak_share = Array2::<f64>::zeros((n_s, n_years));
     let mut peak_day = Array3::<f64>::zeros((n_r, n_s, n_years));
+    let mut monthly_share = Array2::<f64>::zeros((n_s, 12));
     for (s, (skill, _, _)) in skill_list.iter().enumerate() {
         let shares = data.seasonality.get(&skill.category).unwrap_or(&flat);
+        for (mo, v) in shares.iter().enumerate() {
+            monthly_share[[s, mo]] = *v;
+        }
         let mut best = 0;
         for (i, v) in shares.iter().enumerate() {
             if *v > shares[best] {
@@ -546,6 +552,7 @@ pub fn forecast(
         peak_day,
         peak_month,
         peak_share,
+        monthly_share,
     })
 }
 
