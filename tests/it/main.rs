@@ -9,4 +9,5 @@ mod dispatch_stress;
 mod highs_smoke;
 mod io_errors;
 mod io_never_panics;
+mod plan_chain;
 mod sample_data;

@@ -1,0 +1,124 @@
+//! `servnet plan`: forecast, plan and simulate from a data folder.
+
+use servnet_core::io::read_dir;
+use servnet_core::plan::forecast::{forecast, ForecastOptions};
+use servnet_core::plan::network_plan::{plan_network, PlanModel, PlanOptions, ResponseTarget};
+use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
+use servnet_core::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+pub struct Args {
+    pub dir: PathBuf,
+    pub year: i32,
+    pub model: String,
+    pub p: Option<usize>,
+    pub time_limit: f64,
+    pub out: PathBuf,
+    pub json: Option<PathBuf>,
+    pub sim_days: u32,
+    pub sim_sample: f64,
+    pub seed: u64,
+    pub response: bool,
+    pub replay: bool,
+}
+
+/// Runs `f` while a thread prints elapsed seconds on stderr every 2 s.
+fn with_progress<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let done = AtomicBool::new(false);
+    let started = Instant::now();
+    eprintln!("{what}...");
+    let out = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut last = 0;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let secs = started.elapsed().as_secs();
+                if secs >= last + 2 {
+                    last = secs;
+                    eprintln!("  {what}: {secs} s");
+                }
+            }
+        });
+        let out = f();
+        done.store(true, Ordering::Relaxed);
+        out
+    });
+    eprintln!("{what}: done in {:.2} s", started.elapsed().as_secs_f64());
+    out
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+pub fn run(a: &Args) -> Result<()> {
+    let data = with_progress("reading", || read_dir(&a.dir))?;
+    let model = PlanModel::parse(&a.model, a.p)?;
+    let fopts = ForecastOptions::new(a.year, 1);
+    let fc = with_progress("forecast", || {
+        forecast(&data.planning, &data.network, &fopts)
+    })?;
+    for t in fc.totals() {
+        println!(
+            "forecast {}:  {:.0} tickets ({}), peak-day sum {:.0}",
+            t.year,
+            t.tickets,
+            t.by_kind
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.0}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.peak_day
+        );
+    }
+    let mut popts = PlanOptions {
+        year: Some(a.year),
+        model,
+        ..Default::default()
+    };
+    popts.solve.time_limit = a.time_limit;
+    if a.response {
+        popts.response = Some(ResponseTarget::default());
+    }
+    let plan = with_progress(&format!("locating and sizing ({})", model.as_str()), || {
+        plan_network(&data.network, &fc, &popts)
+    })?;
+    print!("{}", plan.totals);
+    write(&a.out, &plan.sites_csv())?;
+    eprintln!("wrote {}", a.out.display());
+    if let Some(j) = &a.json {
+        let text = serde_json::to_string_pretty(&plan)
+            .map_err(|e| Error::argument("json", e.to_string()))?;
+        write(j, &text)?;
+        eprintln!("wrote {}", j.display());
+    }
+    let sopts = SimOptions {
+        seed: a.seed,
+        days: a.sim_days,
+        sample: a.sim_sample,
+        ..Default::default()
+    };
+    let (start, tickets) = if a.replay {
+        (None, data.tickets.clone())
+    } else {
+        let (s, t) = peak_month_tickets(&fc, &data.network, a.year, &sopts)?;
+        (Some(s), t)
+    };
+    let sim = with_progress(&format!("simulating {} tickets", tickets.len()), || {
+        simulate(&plan, &data.network, &popts, &tickets, &sopts, start)
+    })?;
+    if a.sim_sample < 1.0 {
+        println!(
+            "(simulated {:.0}% of the tickets against {:.0}% of every outlet's capacity)",
+            100.0 * a.sim_sample,
+            100.0 * a.sim_sample
+        );
+    }
+    print!("{sim}");
+    Ok(())
+}
