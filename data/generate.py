@@ -58,7 +58,11 @@ MODEL_LAUNCHES = [(2012, "A"), (2016, "S"), (2019, "X"), (2023, "Z")]
 SALE_YEARS = 8
 VINTAGES = list(range(2012, 2026))  # installed base vintages 2012..2025
 PLAN_YEARS = [2026, 2027]
-# annual sales per inhabitant (city population as in GeoNames), 2012 level, and yearly growth
+# The manufacturer's share of the market: installed base and sales plan are its own units.
+# 3% keeps the forecast consistent with the sample day's tickets (~7-8 M tickets a year,
+# ~20k a day on average) and with the outlets' capacity.
+MARKET_SHARE = 0.03
+# annual market sales per inhabitant (city population as in GeoNames), 2012 level, and yearly growth
 SALES_PER_CAPITA_2012 = {"air_conditioner": 0.030, "washer": 0.018, "refrigerator": 0.018, "tv": 0.022, "water_heater": 0.015}
 SALES_GROWTH = {"air_conditioner": 0.045, "washer": 0.025, "refrigerator": 0.02, "tv": 0.01, "water_heater": 0.035}
 # service life (Weibull survival of units in service): characteristic life in years, shape
@@ -438,7 +442,7 @@ def build_installed_base(rng, regions, products):
         south = float(np.clip((35 - r["lat"]) / 15, -0.5, 1.0))
         climate = {"air_conditioner": 1 + 0.4 * south, "water_heater": 1 - 0.2 * south}
         for c in CATEGORIES:
-            per_cap = SALES_PER_CAPITA_2012[c] * tier_f * region_noise[c] * climate.get(c, 1.0)
+            per_cap = MARKET_SHARE * SALES_PER_CAPITA_2012[c] * tier_f * region_noise[c] * climate.get(c, 1.0)
             life, k = SERVICE_LIFE[c]
             for v in VINTAGES:
                 sold = r["population"] * per_cap * (1 + SALES_GROWTH[c]) ** (v - 2012)
