@@ -38,6 +38,24 @@ enum Command {
         #[arg(long)]
         policy_file: Option<PathBuf>,
     },
+    /// Re-assign the folder's tickets jointly (batch assignment) and compare with
+    /// sequential dispatch of the same tickets on the same capacities.
+    Assign {
+        /// The data folder (see docs/formats.md).
+        dir: PathBuf,
+        /// Where to write one row per ticket.
+        #[arg(long, default_value = "plan.csv")]
+        out: PathBuf,
+        /// auto, flow, mip or heuristic.
+        #[arg(long, default_value = "auto")]
+        method: String,
+        /// Seconds for MIP solves.
+        #[arg(long, default_value_t = 10.0)]
+        time_limit: f64,
+        /// A JSON policy file; fields as in `dispatch::Policy` (fallbacks are ignored).
+        #[arg(long)]
+        policy_file: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -50,6 +68,13 @@ fn main() -> ExitCode {
             policy,
             policy_file,
         } => report::dispatch(&dir, &out, &policy, policy_file.as_deref()),
+        Command::Assign {
+            dir,
+            out,
+            method,
+            time_limit,
+            policy_file,
+        } => report::assign(&dir, &out, &method, time_limit, policy_file.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -181,3 +181,66 @@ pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>
     println!("written:        {}", out.display());
     Ok(())
 }
+
+pub fn assign(
+    dir: &Path,
+    out: &Path,
+    method: &str,
+    time_limit: f64,
+    policy_file: Option<&Path>,
+) -> Result<()> {
+    use servnet_core::assign::{compare_with_sequential, AssignOptions};
+    use servnet_core::dispatch::Policy;
+    use servnet_core::Error;
+    let data = read_dir(dir)?;
+    let policy = match policy_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
+                path: f.display().to_string(),
+                source,
+            })?;
+            serde_json::from_str::<Policy>(&text)
+                .map_err(|e| Error::argument("policy_file", format!("{}: {e}", f.display())))?
+        }
+        None => Policy::default(),
+    };
+    let options = AssignOptions {
+        method: method.parse()?,
+        time_limit,
+        ..AssignOptions::default()
+    };
+    let (plan, seq) = compare_with_sequential(&data.tickets, &data.network, &policy, &options)?;
+    plan.write_csv(out)?;
+    let n = data.tickets.len();
+    println!("tickets:        {n}");
+    println!(
+        "assigned:       {} joint, {} sequential",
+        plan.assignments.len(),
+        seq.assigned
+    );
+    println!(
+        "method:         {} ({:?}, {} components)",
+        plan.method.as_str(),
+        plan.status,
+        plan.components
+    );
+    println!("objective:      {:.3}", plan.objective);
+    println!("lower bound:    {:.3}", plan.lower_bound);
+    println!("gap:            {:.4}%", 100.0 * plan.gap);
+    println!("time:           {:.3} s", plan.seconds);
+    let gain = seq.objective - plan.objective;
+    println!(
+        "sequential:     objective {:.3} ({:.3} s); joint is {:.3} lower ({:.2}%)",
+        seq.objective,
+        seq.seconds,
+        gain,
+        100.0 * gain / seq.objective.abs().max(1.0)
+    );
+    println!(
+        "mean distance:  {:.2} km joint vs {:.2} km sequential",
+        plan.mean_distance_km(),
+        seq.mean_distance_km
+    );
+    println!("written:        {}", out.display());
+    Ok(())
+}
