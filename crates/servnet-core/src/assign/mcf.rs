@@ -144,10 +144,16 @@ impl LayeredProblem {
             }
         }
         if let Some(b) = (0..bl.len()).find(|&b| bl[b] > u64::from(self.bucket_cap[b])) {
-            return Err(Error::argument("assignment", format!("bucket {b} over capacity")));
+            return Err(Error::argument(
+                "assignment",
+                format!("bucket {b} over capacity"),
+            ));
         }
         if let Some(g) = (0..gl.len()).find(|&g| gl[g] > u64::from(self.group_cap[g])) {
-            return Err(Error::argument("assignment", format!("group {g} over capacity")));
+            return Err(Error::argument(
+                "assignment",
+                format!("group {g} over capacity"),
+            ));
         }
         Ok(total)
     }
@@ -227,7 +233,14 @@ pub fn solve_layered(p: &LayeredProblem) -> Result<LayeredSolution> {
             .fold(per(p.unassigned_penalty[t]), i64::min);
         for k in range {
             let b = n + p.arc_bucket[k] as usize;
-            add(&mut g, &mut from, t, b, p.units[t], per(p.arc_cost[k]) - shift);
+            add(
+                &mut g,
+                &mut from,
+                t,
+                b,
+                p.units[t],
+                per(p.arc_cost[k]) - shift,
+            );
         }
         add(
             &mut g,

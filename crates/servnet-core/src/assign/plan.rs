@@ -373,7 +373,10 @@ fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Result<Proble
             groups.get(&(outlet, day)).copied().unwrap_or(0)
         })
         .collect();
-    let group_cap: Vec<u32> = gkeys.iter().map(|&(o, day)| d.outlet_room(o, day)).collect();
+    let group_cap: Vec<u32> = gkeys
+        .iter()
+        .map(|&(o, day)| d.outlet_room(o, day))
+        .collect();
     let mut arcs = Vec::with_capacity(backlog.len());
     let mut units = Vec::with_capacity(backlog.len());
     let mut penalty = Vec::with_capacity(backlog.len());
@@ -407,7 +410,10 @@ fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Result<Proble
     }
     for (t, list) in arcs.iter().enumerate() {
         if let Ok(list) = list {
-            let mut gs: Vec<u32> = list.iter().map(|a| bucket_group[a.bucket as usize]).collect();
+            let mut gs: Vec<u32> = list
+                .iter()
+                .map(|a| bucket_group[a.bucket as usize])
+                .collect();
             gs.dedup();
             for g in gs {
                 demand[g as usize] += u64::from(units[t]);
@@ -645,11 +651,20 @@ fn heuristic(l: &Local) -> Result<Answer> {
     for t in split {
         let u = lp.units[t];
         let best = (lp.arc_start[t]..lp.arc_start[t + 1])
-            .filter(|&k| lp.arc_cost[k] < lp.unassigned_penalty[t] && room.fits(lp, lp.arc_bucket[k], u))
+            .filter(|&k| {
+                lp.arc_cost[k] < lp.unassigned_penalty[t] && room.fits(lp, lp.arc_bucket[k], u)
+            })
             .min_by_key(|&k| (lp.arc_cost[k], k));
         if let Some(k) = best {
             choice[t] = Some(k);
             room.take(lp, lp.arc_bucket[k], i64::from(u));
+        } else if let Some((k, v, kv)) = eject(lp, &room, &choice, t) {
+            let old = choice[v].unwrap_or(kv);
+            room.take(lp, lp.arc_bucket[old], -i64::from(lp.units[v]));
+            room.take(lp, lp.arc_bucket[kv], i64::from(lp.units[v]));
+            choice[v] = Some(kv);
+            room.take(lp, lp.arc_bucket[k], i64::from(u));
+            choice[t] = Some(k);
         }
     }
     // Shifts: each ticket to its cheapest arc with room, while that lowers the cost.
@@ -687,6 +702,52 @@ fn heuristic(l: &Local) -> Result<Answer> {
     })
 }
 
+/// An ejection for ticket `t` that fits nowhere: put it on arc `k` after moving one
+/// ticket `v` from `k`'s bucket (or group) to its arc `kv` with room. Returns the
+/// cheapest such move if it beats leaving `t` out.
+fn eject(
+    lp: &LayeredProblem,
+    room: &Room,
+    choice: &[Option<usize>],
+    t: usize,
+) -> Option<(usize, usize, usize)> {
+    let u = i64::from(lp.units[t]);
+    let mut best: Option<(i64, usize, usize, usize)> = None;
+    for k in lp.arc_start[t]..lp.arc_start[t + 1] {
+        if lp.arc_cost[k] >= lp.unassigned_penalty[t] {
+            continue;
+        }
+        let b = lp.arc_bucket[k];
+        let g = lp.bucket_group[b as usize];
+        let need_b = u - room.bucket[b as usize];
+        let need_g = u - room.group[g as usize];
+        for (v, c) in choice.iter().enumerate() {
+            let Some(kv_old) = *c else { continue };
+            let bv = lp.arc_bucket[kv_old];
+            let uv = i64::from(lp.units[v]);
+            let same_b = bv == b;
+            let same_g = lp.bucket_group[bv as usize] == g;
+            if !((same_b && uv >= need_b.max(need_g))
+                || (!same_b && same_g && need_b <= 0 && uv >= need_g))
+            {
+                continue;
+            }
+            for kv in lp.arc_start[v]..lp.arc_start[v + 1] {
+                let nb = lp.arc_bucket[kv];
+                let ng = lp.bucket_group[nb as usize];
+                if ng == g || !room.fits(lp, nb, lp.units[v]) {
+                    continue;
+                }
+                let delta = lp.arc_cost[k] + lp.arc_cost[kv] - lp.arc_cost[kv_old];
+                if delta < lp.unassigned_penalty[t] && best.is_none_or(|x| delta < x.0) {
+                    best = Some((delta, k, v, kv));
+                }
+            }
+        }
+    }
+    best.map(|(_, k, v, kv)| (k, v, kv))
+}
+
 /// The binary program through HiGHS: x per arc, one row per ticket (`sum x <= 1`, the
 /// slack is "unassigned"), one per bucket and per group (units). `None` when HiGHS
 /// found no solution in time; the bound is returned either way.
@@ -697,10 +758,10 @@ fn mip(l: &Local, time_limit: f64) -> Result<(Option<Vec<Option<usize>>>, i64, b
     let mut pb = RowProblem::default();
     let constant: i64 = lp.unassigned_penalty.iter().sum();
     let x: Vec<_> = (0..n)
-        .flat_map(|t| {
-            (lp.arc_start[t]..lp.arc_start[t + 1]).map(move |k| (t, k))
+        .flat_map(|t| (lp.arc_start[t]..lp.arc_start[t + 1]).map(move |k| (t, k)))
+        .map(|(t, k)| {
+            pb.add_integer_column((lp.arc_cost[k] - lp.unassigned_penalty[t]) as f64, 0..=1)
         })
-        .map(|(t, k)| pb.add_integer_column((lp.arc_cost[k] - lp.unassigned_penalty[t]) as f64, 0..=1))
         .collect();
     let mut bucket_rows: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); lp.bucket_cap.len()];
     let mut group_rows: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); lp.group_cap.len()];
@@ -726,7 +787,9 @@ fn mip(l: &Local, time_limit: f64) -> Result<(Option<Vec<Option<usize>>>, i64, b
     let mut model = pb.optimise(Sense::Minimise);
     model.make_quiet();
     let opt = |e: highs::TrySetOptionError| Error::Solver(format!("HiGHS option: {e:?}"));
-    model.try_set_option("time_limit", time_limit).map_err(opt)?;
+    model
+        .try_set_option("time_limit", time_limit)
+        .map_err(opt)?;
     model.try_set_option("mip_rel_gap", 0.0).map_err(opt)?;
     model.try_set_option("threads", 1).map_err(opt)?;
     let solved = model
@@ -760,7 +823,9 @@ fn heuristic_then_mip(l: &Local, deadline: Option<Instant>, forced: bool) -> Res
     if ans.status == PlanStatus::Optimal {
         return Ok(ans);
     }
-    let left = deadline.map_or(0.0, |d| d.saturating_duration_since(Instant::now()).as_secs_f64());
+    let left = deadline.map_or(0.0, |d| {
+        d.saturating_duration_since(Instant::now()).as_secs_f64()
+    });
     if left <= 0.0 {
         if forced {
             ans.status = PlanStatus::TimeLimit;
@@ -789,10 +854,20 @@ fn solve_component(l: &Local, o: &AssignOptions, deadline: Option<Instant>) -> R
         Method::Auto | Method::Flow if unit => exact_flow(l),
         Method::Flow | Method::Heuristic => heuristic(l),
         Method::Auto => {
-            let dl = (l.lp.arc_bucket.len() <= AUTO_MIP_ARCS).then_some(deadline).flatten();
+            let dl = (l.lp.arc_bucket.len() <= AUTO_MIP_ARCS)
+                .then_some(deadline)
+                .flatten();
             heuristic_then_mip(l, dl, false)
         }
         Method::Mip => heuristic_then_mip(l, deadline, true),
+    }
+}
+
+fn rank(m: Method) -> u8 {
+    match m {
+        Method::Auto | Method::Flow => 0,
+        Method::Heuristic => 1,
+        Method::Mip => 2,
     }
 }
 
@@ -811,7 +886,10 @@ pub fn assign(
     let deadline = (options.time_limit > 0.0)
         .then(|| clock + std::time::Duration::from_secs_f64(options.time_limit.min(1e7)));
     let p = build(dispatcher, backlog, options)?;
-    let comps: Vec<Local> = components(&p).into_iter().map(|c| localise(&p, c)).collect();
+    let comps: Vec<Local> = components(&p)
+        .into_iter()
+        .map(|c| localise(&p, c))
+        .collect();
     let answers = comps
         .par_iter()
         .map(|l| solve_component(l, options, deadline))
@@ -825,7 +903,9 @@ pub fn assign(
     for (l, a) in comps.iter().zip(&answers) {
         objective += a.objective;
         lower_bound = lower_bound.saturating_add(a.lower_bound);
-        method = method.max(a.method);
+        if rank(a.method) > rank(method) {
+            method = a.method;
+        }
         status = status.max(a.status);
         for (i, &t) in l.tickets.iter().enumerate() {
             if let (Some(k), Ok(list)) = (a.choice[i], &p.arcs[t]) {
@@ -852,12 +932,19 @@ pub fn assign(
                     .filter(|&c| outlets.get(a.e.outlet as usize).is_none_or(|o| &o.id != c));
                 let move_gain = from.and_then(|c| {
                     let old = dispatcher.network().outlet_index(c)? as u32;
-                    let best = list.iter().filter(|x| x.e.outlet == old).map(|x| x.score_cost).min()?;
+                    let best = list
+                        .iter()
+                        .filter(|x| x.e.outlet == old)
+                        .map(|x| x.score_cost)
+                        .min()?;
                     Some((best - a.score_cost) as f64 / COST_SCALE)
                 });
                 assignments.push(PlannedAssignment {
                     ticket_id: ticket.id.clone(),
-                    outlet_id: outlets.get(a.e.outlet as usize).map(|o| o.id.clone()).unwrap_or_default(),
+                    outlet_id: outlets
+                        .get(a.e.outlet as usize)
+                        .map(|o| o.id.clone())
+                        .unwrap_or_default(),
                     day: a.e.day,
                     units: ticket.units,
                     score: a.e.b.score,
@@ -953,7 +1040,11 @@ pub fn compare_with_sequential(
         SequentialBaseline {
             objective: total as f64 / COST_SCALE,
             assigned,
-            mean_distance_km: if assigned > 0 { km / assigned as f64 } else { 0.0 },
+            mean_distance_km: if assigned > 0 {
+                km / assigned as f64
+            } else {
+                0.0
+            },
             seconds,
         },
     ))

@@ -1216,13 +1216,25 @@ impl Dispatcher {
             let outlet = self.offers[k].outlet;
             for day in days.clone() {
                 if let Ok(b) = self.day_rules(&r, k, road, day, STRICT) {
-                    out.push(EligibleArc { offer: k as u32, outlet, day, late_days: 0, b });
+                    out.push(EligibleArc {
+                        offer: k as u32,
+                        outlet,
+                        day,
+                        late_days: 0,
+                        b,
+                    });
                 }
             }
             for day in days.end..late_end {
                 if let Ok(b) = self.day_rules(&r, k, road, day, loose) {
                     let late_days = day - (days.end - 1);
-                    out.push(EligibleArc { offer: k as u32, outlet, day, late_days, b });
+                    out.push(EligibleArc {
+                        offer: k as u32,
+                        outlet,
+                        day,
+                        late_days,
+                        b,
+                    });
                 }
             }
         }
