@@ -66,7 +66,10 @@ fn network(specs: &[OutletSpec]) -> Network {
     Network::new(outlets, vec![region]).unwrap()
 }
 
-fn instance() -> impl Strategy<Value = (Vec<OutletSpec>, Vec<(f64, f64, usize, u32, u8)>)> {
+/// (dlon, dlat, skill, hours to due, priority).
+type TicketSpec = (f64, f64, usize, u32, u8);
+
+fn instance() -> impl Strategy<Value = (Vec<OutletSpec>, Vec<TicketSpec>)> {
     let outlet = (
         -0.3..0.3f64,
         -0.3..0.3f64,
@@ -81,7 +84,7 @@ fn instance() -> impl Strategy<Value = (Vec<OutletSpec>, Vec<(f64, f64, usize, u
     )
 }
 
-fn tickets(specs: &[(f64, f64, usize, u32, u8)], units: bool) -> Vec<Ticket> {
+fn tickets(specs: &[TicketSpec], units: bool) -> Vec<Ticket> {
     specs
         .iter()
         .enumerate()

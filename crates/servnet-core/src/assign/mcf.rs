@@ -195,6 +195,8 @@ struct Graph {
 
 /// Solves a [`LayeredProblem`] by successive shortest paths. Exact (and integral) for
 /// unit tickets; the LP relaxation of the GAP otherwise. Deterministic.
+// CSR loops index several parallel arrays by ticket and arc.
+#[allow(clippy::needless_range_loop)]
 pub fn solve_layered(p: &LayeredProblem) -> Result<LayeredSolution> {
     p.validate()?;
     let n = p.tickets();

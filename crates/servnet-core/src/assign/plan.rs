@@ -134,7 +134,7 @@ impl Default for AssignOptions {
 impl AssignOptions {
     fn validate(&self) -> Result<()> {
         let ok = |v: f64| v.is_finite() && v >= 0.0;
-        if !(self.time_limit >= 0.0) {
+        if self.time_limit.is_nan() || self.time_limit < 0.0 {
             return Err(Error::argument("time_limit", "expected >= 0 seconds"));
         }
         if !self.unassigned_penalty.iter().all(|&v| ok(v) && v < 1e9) {
@@ -627,6 +627,8 @@ impl Room {
 
 /// Flow relaxation (LP bound), keep unsplit tickets, repair split ones greedily
 /// (most units first), then shift tickets to cheaper arcs with room until no shift helps.
+// CSR loops index several parallel arrays by ticket.
+#[allow(clippy::needless_range_loop)]
 fn heuristic(l: &Local) -> Result<Answer> {
     let lp = &l.lp;
     let n = lp.tickets();
@@ -751,7 +753,10 @@ fn eject(
 /// The binary program through HiGHS: x per arc, one row per ticket (`sum x <= 1`, the
 /// slack is "unassigned"), one per bucket and per group (units). `None` when HiGHS
 /// found no solution in time; the bound is returned either way.
-fn mip(l: &Local, time_limit: f64) -> Result<(Option<Vec<Option<usize>>>, i64, bool)> {
+/// A MIP outcome: the assignment (if any), the bound, whether the time limit hit.
+type MipOutcome = (Option<Vec<Option<usize>>>, i64, bool);
+
+fn mip(l: &Local, time_limit: f64) -> Result<MipOutcome> {
     use highs::{HighsModelStatus as S, RowProblem, Sense};
     let lp = &l.lp;
     let n = lp.tickets();
