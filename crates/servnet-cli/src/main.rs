@@ -56,6 +56,35 @@ enum Command {
         #[arg(long)]
         policy_file: Option<PathBuf>,
     },
+    /// Write a seeded transport instance (binary, for scripts/compare_assign.py), solve
+    /// it and print servnet's time and objective as JSON.
+    #[command(hide = true)]
+    BenchTransport {
+        /// Tickets.
+        n: usize,
+        /// Buckets.
+        m: usize,
+        /// Arcs per ticket.
+        k: usize,
+        /// Demand over capacity.
+        tightness: f64,
+        /// Where to write the instance.
+        #[arg(long)]
+        out: PathBuf,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Solve a GAP instance in Yagiura's format with servnet's MIP and Lagrangian
+    /// heuristic; print JSON.
+    #[command(hide = true)]
+    BenchGap {
+        /// The instance file.
+        file: PathBuf,
+        /// Seconds per solver.
+        #[arg(long, default_value_t = 10.0)]
+        time_limit: f64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +104,15 @@ fn main() -> ExitCode {
             time_limit,
             policy_file,
         } => report::assign(&dir, &out, &method, time_limit, policy_file.as_deref()),
+        Command::BenchTransport {
+            n,
+            m,
+            k,
+            tightness,
+            out,
+            seed,
+        } => report::bench_transport(n, m, k, tightness, seed, &out),
+        Command::BenchGap { file, time_limit } => report::bench_gap(&file, time_limit),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
