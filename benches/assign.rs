@@ -26,5 +26,38 @@ fn transport(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, transport);
+/// Joint re-assignment of the sample day (20k tickets, 1.5k outlets), heuristic method
+/// (flow relaxation + repair), eligibility included.
+fn sample_day(c: &mut Criterion) {
+    use servnet_core::assign::{assign, AssignOptions, Method};
+    use servnet_core::dispatch::{Dispatcher, Policy};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
+    let Ok(data) = servnet_core::io::read_dir(&dir) else {
+        eprintln!("no sample data in {}", dir.display());
+        return;
+    };
+    let policy = Policy {
+        fallback: vec![],
+        start_date: data.tickets.iter().map(|t| t.created_at.date()).min(),
+        ..Policy::default()
+    };
+    let mut group = c.benchmark_group("assign_sample");
+    group.sample_size(10);
+    for method in [Method::Heuristic, Method::Auto] {
+        let o = AssignOptions {
+            method,
+            ..AssignOptions::default()
+        };
+        group.bench_function(method.as_str(), |b| {
+            b.iter(|| {
+                Dispatcher::new(data.network.clone(), policy.clone())
+                    .and_then(|d| assign(black_box(&data.tickets), &d, &o))
+                    .map(|p| p.objective)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, transport, sample_day);
 criterion_main!(benches);

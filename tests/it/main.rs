@@ -4,6 +4,7 @@
 // Test helpers outside `#[test]` functions fail by panicking too.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod assign_plan;
 mod dispatch_invariants;
 mod dispatch_stress;
 mod highs_smoke;

@@ -78,6 +78,53 @@ enum Command {
         #[arg(long)]
         replay: bool,
     },
+    /// Re-assign the folder's tickets jointly (batch assignment) and compare with
+    /// sequential dispatch of the same tickets on the same capacities.
+    Assign {
+        /// The data folder (see docs/formats.md).
+        dir: PathBuf,
+        /// Where to write one row per ticket.
+        #[arg(long, default_value = "plan.csv")]
+        out: PathBuf,
+        /// auto, flow, mip or heuristic.
+        #[arg(long, default_value = "auto")]
+        method: String,
+        /// Seconds for MIP solves.
+        #[arg(long, default_value_t = 10.0)]
+        time_limit: f64,
+        /// A JSON policy file; fields as in `dispatch::Policy` (fallbacks are ignored).
+        #[arg(long)]
+        policy_file: Option<PathBuf>,
+    },
+    /// Write a seeded transport instance (binary, for scripts/compare_assign.py), solve
+    /// it and print servnet's time and objective as JSON.
+    #[command(hide = true)]
+    BenchTransport {
+        /// Tickets.
+        n: usize,
+        /// Buckets.
+        m: usize,
+        /// Arcs per ticket.
+        k: usize,
+        /// Demand over capacity.
+        tightness: f64,
+        /// Where to write the instance.
+        #[arg(long)]
+        out: PathBuf,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Solve a GAP instance in Yagiura's format with servnet's MIP and Lagrangian
+    /// heuristic; print JSON.
+    #[command(hide = true)]
+    BenchGap {
+        /// The instance file.
+        file: PathBuf,
+        /// Seconds per solver.
+        #[arg(long, default_value_t = 10.0)]
+        time_limit: f64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -117,6 +164,22 @@ fn main() -> ExitCode {
             response,
             replay,
         }),
+        Command::Assign {
+            dir,
+            out,
+            method,
+            time_limit,
+            policy_file,
+        } => report::assign(&dir, &out, &method, time_limit, policy_file.as_deref()),
+        Command::BenchTransport {
+            n,
+            m,
+            k,
+            tightness,
+            out,
+            seed,
+        } => report::bench_transport(n, m, k, tightness, seed, &out),
+        Command::BenchGap { file, time_limit } => report::bench_gap(&file, time_limit),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -181,3 +181,138 @@ pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>
     println!("written:        {}", out.display());
     Ok(())
 }
+
+pub fn assign(
+    dir: &Path,
+    out: &Path,
+    method: &str,
+    time_limit: f64,
+    policy_file: Option<&Path>,
+) -> Result<()> {
+    use servnet_core::assign::{compare_with_sequential, AssignOptions};
+    use servnet_core::dispatch::Policy;
+    use servnet_core::Error;
+    let data = read_dir(dir)?;
+    let policy = match policy_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
+                path: f.display().to_string(),
+                source,
+            })?;
+            serde_json::from_str::<Policy>(&text)
+                .map_err(|e| Error::argument("policy_file", format!("{}: {e}", f.display())))?
+        }
+        None => Policy::default(),
+    };
+    let options = AssignOptions {
+        method: method.parse()?,
+        time_limit,
+        ..AssignOptions::default()
+    };
+    let (plan, seq) = compare_with_sequential(&data.tickets, &data.network, &policy, &options)?;
+    plan.write_csv(out)?;
+    let n = data.tickets.len();
+    println!("tickets:        {n}");
+    println!(
+        "assigned:       {} joint, {} sequential",
+        plan.assignments.len(),
+        seq.assigned
+    );
+    println!(
+        "method:         {} ({:?}, {} components)",
+        plan.method.as_str(),
+        plan.status,
+        plan.components
+    );
+    println!("objective:      {:.3}", plan.objective);
+    println!("lower bound:    {:.3}", plan.lower_bound);
+    println!("gap:            {:.4}%", 100.0 * plan.gap);
+    println!("time:           {:.3} s", plan.seconds);
+    let gain = seq.objective - plan.objective;
+    println!(
+        "sequential:     objective {:.3} ({:.3} s); joint is {:.3} lower ({:.2}%)",
+        seq.objective,
+        seq.seconds,
+        gain,
+        100.0 * gain / seq.objective.abs().max(1.0)
+    );
+    println!(
+        "mean distance:  {:.2} km joint vs {:.2} km sequential",
+        plan.mean_distance_km(),
+        seq.mean_distance_km
+    );
+    println!("written:        {}", out.display());
+    Ok(())
+}
+
+/// Layout (little-endian): n, m, nnz as i64; capacity u32[m]; arc_start i64[n+1];
+/// arc_bucket u32[nnz]; arc_cost i64[nnz]; penalty i64[n].
+pub fn bench_transport(
+    n: usize,
+    m: usize,
+    k: usize,
+    tightness: f64,
+    seed: u64,
+    out: &Path,
+) -> Result<()> {
+    use servnet_core::assign::flow::{random_transport, solve_transport};
+    let p = random_transport(n, m, k, tightness, seed)?;
+    let mut b: Vec<u8> = Vec::new();
+    for v in [n, m, p.arc_bucket.len()] {
+        b.extend((v as i64).to_le_bytes());
+    }
+    p.capacity.iter().for_each(|v| b.extend(v.to_le_bytes()));
+    p.arc_start
+        .iter()
+        .for_each(|&v| b.extend((v as i64).to_le_bytes()));
+    p.arc_bucket.iter().for_each(|v| b.extend(v.to_le_bytes()));
+    p.arc_cost.iter().for_each(|v| b.extend(v.to_le_bytes()));
+    p.unassigned_penalty
+        .iter()
+        .for_each(|v| b.extend(v.to_le_bytes()));
+    std::fs::write(out, b).map_err(|source| servnet_core::Error::Io {
+        path: out.display().to_string(),
+        source,
+    })?;
+    let s = solve_transport(&p)?;
+    println!(
+        "{}",
+        serde_json::json!({"seconds": s.stats.seconds, "objective": s.objective,
+            "lower_bound": s.lower_bound, "optimal": s.is_optimal()})
+    );
+    Ok(())
+}
+
+pub fn bench_gap(file: &Path, time_limit: f64) -> Result<()> {
+    use servnet_core::assign::gap::{
+        solve_lagrangian, solve_mip, GapInstance, LagrangianOptions, MipOptions,
+    };
+    let text = std::fs::read_to_string(file).map_err(|source| servnet_core::Error::Io {
+        path: file.display().to_string(),
+        source,
+    })?;
+    let g = GapInstance::parse_yagiura(&text)?;
+    let h = solve_lagrangian(
+        &g,
+        &LagrangianOptions {
+            time_limit,
+            ..LagrangianOptions::default()
+        },
+    )?;
+    let mip = solve_mip(
+        &g,
+        &MipOptions {
+            time_limit,
+            threads: 1,
+        },
+    )?;
+    let j = |s: &servnet_core::assign::gap::GapSolution| {
+        serde_json::json!({"seconds": s.seconds, "objective": s.objective,
+            "lower_bound": s.lower_bound, "status": format!("{:?}", s.status)})
+    };
+    println!(
+        "{}",
+        serde_json::json!({"lagrangian": j(&h), "mip": j(&mip)})
+    );
+    Ok(())
+}

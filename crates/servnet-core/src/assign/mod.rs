@@ -1,6 +1,14 @@
 //! Batch assignment of a backlog of tickets to outlets: exact min-cost flow for unit
-//! tickets, MIP (good_lp + HiGHS) for the general case, heuristics with bounds.
+//! tickets, MIP (HiGHS) for the general case, heuristics with bounds, and [`assign`],
+//! which builds the problem from the dispatcher's rules and picks among them.
 
 pub mod flow;
 pub mod gap;
+pub mod mcf;
+pub mod plan;
 pub(crate) mod rng;
+
+pub use plan::{
+    assign, compare_with_sequential, AssignOptions, AssignmentPlan, Method, PlanStatus,
+    PlannedAssignment, SequentialBaseline, UnassignedReason,
+};

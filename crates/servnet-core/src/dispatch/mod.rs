@@ -151,6 +151,21 @@ const STRICT: Mode = Mode {
     sla_filter: true,
 };
 
+/// One (offer, day) a ticket may take in batch assignment, with its score.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EligibleArc {
+    /// Offer (outlet x skill) index.
+    pub(crate) offer: u32,
+    /// Outlet index.
+    pub(crate) outlet: u32,
+    /// Day from the ledger's start.
+    pub(crate) day: u32,
+    /// Days past the last SLA day (0 = within the SLA).
+    pub(crate) late_days: u32,
+    /// Score at the current loads.
+    pub(crate) b: Breakdown,
+}
+
 #[derive(Clone, Copy)]
 struct Hit {
     offer: u32,
@@ -1235,6 +1250,101 @@ impl Dispatcher {
                     .find(|&&k| self.offers[k as usize].outlet as usize == outlet)
             })
             .map_or(0, |&k| self.ledger.offer_used(k as usize, day))
+    }
+
+    /// Sets day 0 of the ledger if it is not set yet (batch assignment resolves tickets
+    /// in parallel, so it fixes day 0 first for determinism).
+    pub(crate) fn init_start(&self, date: NaiveDate) {
+        let _ = self.start.set(date);
+    }
+
+    /// Every (offer, day) the strict hard rules allow for the ticket at the ledger's
+    /// current loads: the SLA days, then up to `late` further days without the SLA
+    /// filter (tagged with how late they are). `Ok(Err(rule))`: none, and why.
+    pub(crate) fn eligible(
+        &self,
+        ticket: &Ticket,
+        late: u32,
+    ) -> Result<std::result::Result<Vec<EligibleArc>, Rule>> {
+        let r = self.resolve(ticket)?;
+        let Some(skill) = r.skill else {
+            return Ok(Err(Rule::NoSkill));
+        };
+        let days = self.sla_days(&r);
+        if days.is_empty() {
+            return Ok(Err(Rule::OutsideHorizon));
+        }
+        let late_end = days
+            .end
+            .saturating_add(late)
+            .min(self.policy.horizon_days)
+            .max(days.end);
+        let max_km = self.network.regions()[r.region].max_travel_km;
+        let max_chord = km_to_chord(if self.matrix.is_some() {
+            max_km
+        } else {
+            max_km / self.policy.detour_factor
+        });
+        let max_d2 = max_chord * max_chord;
+        let mut out = Vec::new();
+        let sla: Vec<f64> = days
+            .clone()
+            .map(|d| self.sla_limit(&r, d, STRICT))
+            .collect();
+        for (item, d2) in self.index[skill.index()]
+            .tree
+            .nearest_neighbor_iter_with_distance_2(&r.xyz)
+        {
+            if d2 > max_d2 {
+                break;
+            }
+            let k = item.data as usize;
+            let Ok(road) = self.static_rules(&r, k, chord_to_km(d2.sqrt()), STRICT, true) else {
+                continue;
+            };
+            let outlet = self.offers[k].outlet;
+            for (day, &sla_km) in days.clone().zip(&sla) {
+                if let Ok(b) = self.day_rules(&r, k, road, day, sla_km) {
+                    out.push(EligibleArc {
+                        offer: k as u32,
+                        outlet,
+                        day,
+                        late_days: 0,
+                        b,
+                    });
+                }
+            }
+            for day in days.end..late_end {
+                if let Ok(b) = self.day_rules(&r, k, road, day, f64::INFINITY) {
+                    let late_days = day - (days.end - 1);
+                    out.push(EligibleArc {
+                        offer: k as u32,
+                        outlet,
+                        day,
+                        late_days,
+                        b,
+                    });
+                }
+            }
+        }
+        if out.is_empty() {
+            return Ok(Err(self.reasons(&r).0));
+        }
+        out.sort_by_key(|a| (a.outlet, a.day));
+        Ok(Ok(out))
+    }
+
+    /// Units still free for an offer on a day (non-emergency limit minus bookings).
+    pub(crate) fn offer_room(&self, offer: u32, day: u32) -> u32 {
+        let o = &self.offers[offer as usize];
+        self.limit(o.capacity, false)
+            .saturating_sub(self.ledger.offer_used(offer as usize, day))
+    }
+
+    /// Units still free outlet-wide on a day (non-emergency limit minus bookings).
+    pub(crate) fn outlet_room(&self, outlet: u32, day: u32) -> u32 {
+        self.limit(self.outlets[outlet as usize].daily_cap, false)
+            .saturating_sub(self.ledger.outlet_used(outlet as usize, day))
     }
 
     /// The outlet's location (lon, lat) by index, for reports.
