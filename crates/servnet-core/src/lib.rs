@@ -13,6 +13,7 @@ pub mod geo;
 pub mod io;
 pub mod model;
 pub mod plan;
+mod rng;
 #[doc(hidden)]
 pub mod testing;
 

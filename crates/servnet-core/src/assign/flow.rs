@@ -25,7 +25,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use super::rng::SplitMix64;
+use crate::rng::SplitMix64;
 use crate::{Error, Result};
 
 /// Largest absolute value accepted for a cost or penalty (2^40), so that sums along

@@ -6,7 +6,6 @@ pub mod flow;
 pub mod gap;
 pub mod mcf;
 pub mod plan;
-pub(crate) mod rng;
 
 pub use plan::{
     assign, compare_with_sequential, AssignOptions, AssignmentPlan, Method, PlanStatus,

@@ -2,11 +2,11 @@
 //! around "cities" like a real network, ~100 skills, a mix of radius, polygon and region
 //! service areas.
 
-use crate::assign::rng::SplitMix64;
 use crate::model::{
     Network, Outlet, OutletSkill, OutletStatus, Priority, Region, ServiceArea, ServiceKind, Skill,
     Ticket, Tier,
 };
+use crate::rng::SplitMix64;
 use crate::Result;
 use geo::{LineString, MultiPolygon, Polygon};
 
@@ -65,12 +65,6 @@ fn pick(rng: &mut SplitMix64, cum: &[f64]) -> usize {
     let x = rng.next_f64() * total;
     cum.partition_point(|&c| c < x)
         .min(cum.len().saturating_sub(1))
-}
-
-fn normal(rng: &mut SplitMix64) -> f64 {
-    // Box-Muller.
-    let (u, v) = (rng.next_f64().max(1e-12), rng.next_f64());
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
 }
 
 fn octagon(lon: f64, lat: f64, km: f64) -> MultiPolygon<f64> {
@@ -137,8 +131,8 @@ pub fn synthetic(spec: &SyntheticSpec, tickets: usize) -> Result<(Network, Vec<T
         .map(|i| {
             let ci = pick(&mut rng, &cum);
             let c = &cities[ci];
-            let lon = (c.lon + 0.15 * normal(&mut rng)).clamp(-180.0, 180.0);
-            let lat = (c.lat + 0.15 * normal(&mut rng)).clamp(-90.0, 90.0);
+            let lon = (c.lon + 0.15 * rng.normal()).clamp(-180.0, 180.0);
+            let lat = (c.lat + 0.15 * rng.normal()).clamp(-90.0, 90.0);
             let roll = rng.next_f64();
             let area = if roll < 0.70 {
                 ServiceArea::Radius(20.0 + 40.0 * rng.next_f64())
@@ -196,8 +190,8 @@ pub fn synthetic(spec: &SyntheticSpec, tickets: usize) -> Result<(Network, Vec<T
             let c = &cities[ci];
             let mut t = Ticket::new(
                 &format!("T{i:08}"),
-                (c.lon + 0.12 * normal(&mut rng)).clamp(-180.0, 180.0),
-                (c.lat + 0.12 * normal(&mut rng)).clamp(-90.0, 90.0),
+                (c.lon + 0.12 * rng.normal()).clamp(-180.0, 180.0),
+                (c.lat + 0.12 * rng.normal()).clamp(-90.0, 90.0),
                 &network.regions()[ci].code,
                 &skills[rng.below(skills.len())].to_string(),
                 start

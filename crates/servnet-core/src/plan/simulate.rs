@@ -154,16 +154,9 @@ fn poisson(rng: &mut SplitMix64, lambda: f64) -> u64 {
         }
         k
     } else {
-        let z = normal(rng);
+        let z = rng.normal();
         (lambda + lambda.sqrt() * z).round().max(0.0) as u64
     }
-}
-
-/// Standard normal by Box-Muller.
-fn normal(rng: &mut SplitMix64) -> f64 {
-    let u1 = rng.next_f64().max(1e-300);
-    let u2 = rng.next_f64();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// The forecast's busiest month of `year` (1..=12): most tickets over all skills.
@@ -233,8 +226,8 @@ pub fn peak_month_tickets(
                     * opts.sample;
                 let n = poisson(&mut rng, lambda);
                 for _ in 0..n {
-                    let dx = normal(&mut rng) * opts.jitter_km;
-                    let dy = normal(&mut rng) * opts.jitter_km;
+                    let dx = rng.normal() * opts.jitter_km;
+                    let dy = rng.normal() * opts.jitter_km;
                     let lat = (region.lat + dy / 111.2).clamp(-89.9, 89.9);
                     let coslat = lat.to_radians().cos().max(0.01);
                     let lon = (region.lon + dx / (111.2 * coslat)).clamp(-180.0, 180.0);

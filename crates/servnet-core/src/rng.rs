@@ -26,11 +26,17 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, n); `n` must be > 0 (returns 0 otherwise).
-    #[allow(dead_code)]
     pub(crate) fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             return 0;
         }
         ((self.next_u64() as u128 * n as u128) >> 64) as usize
+    }
+
+    /// Standard normal by Box-Muller.
+    pub(crate) fn normal(&mut self) -> f64 {
+        let u1 = self.next_f64().max(1e-300);
+        let u2 = self.next_f64();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 }
