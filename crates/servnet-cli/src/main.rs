@@ -1,5 +1,6 @@
 //! The `servnet` command: validate, dispatch, assign and plan from a data folder.
 
+mod bench;
 mod plan;
 mod report;
 
@@ -125,6 +126,25 @@ enum Command {
         #[arg(long, default_value_t = 10.0)]
         time_limit: f64,
     },
+    /// Solve an OR-Library `cap*` (multi-source CFLP) or `pmed*` (p-median) file with
+    /// servnet's heuristic and MIP; print JSON (for scripts/compare_plan.py).
+    #[command(hide = true)]
+    BenchLocation {
+        /// The instance file.
+        file: PathBuf,
+        /// Capacity of every site (required for capa/capb/capc).
+        #[arg(long)]
+        capacity: Option<f64>,
+        /// both, heuristic or mip.
+        #[arg(long, default_value = "both")]
+        method: String,
+        /// Seconds per solver.
+        #[arg(long, default_value_t = 20.0)]
+        time_limit: f64,
+        /// Also write the instance (binary; layout in bench.rs) for peer solvers.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -180,6 +200,13 @@ fn main() -> ExitCode {
             seed,
         } => report::bench_transport(n, m, k, tightness, seed, &out),
         Command::BenchGap { file, time_limit } => report::bench_gap(&file, time_limit),
+        Command::BenchLocation {
+            file,
+            capacity,
+            method,
+            time_limit,
+            out,
+        } => bench::bench_location(&file, capacity, &method, time_limit, out.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
