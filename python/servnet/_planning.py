@@ -72,8 +72,20 @@ def _options(**kwargs: Any) -> str:
             continue
         if hasattr(v, "to_json") and callable(v.to_json):  # e.g. a servnet.Policy
             v = json.loads(v.to_json())
+        _check_finite(k, v)
         out[k] = v
     return json.dumps(out)
+
+
+def _check_finite(name: str, v: Any) -> None:
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _servnet.DataError(f"invalid argument '{name}': expected a finite number, got {v}")
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            _check_finite(name, x)
+    if isinstance(v, dict):
+        for k, x in v.items():
+            _check_finite(f"{name}.{k}", x)
 
 
 def _frame(records: List[Dict[str, Any]], columns: Sequence[str]) -> Any:
@@ -362,10 +374,10 @@ class NetworkPlan(Result):
         model = totals.pop("model")
         if isinstance(model, dict):
             name, args = next(iter(model.items()))
-            totals["model"] = name
+            totals["model"] = name.replace("_", "")
             totals["p"] = args.get("p")
         else:
-            totals["model"] = model
+            totals["model"] = str(model).replace("_", "")
             totals["p"] = None
         totals["by_tier"] = {str(k): v for k, v in totals["by_tier"].items()}
         order = ["model", "p", "year", "open", "kept", "closed", "new", "technicians", "cost",

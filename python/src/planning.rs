@@ -247,8 +247,16 @@ impl PyForecast {
 
 /// Forecast options: `ForecastOptions::new(start_year, years)` with `options` (JSON
 /// object text of field overrides) laid over it.
-fn forecast_options(start_year: i32, years: u32, options: &str) -> servnet_core::Result<ForecastOptions> {
-    run::overlay(&ForecastOptions::new(start_year, years), options, "forecast options")
+fn forecast_options(
+    start_year: i32,
+    years: u32,
+    options: &str,
+) -> servnet_core::Result<ForecastOptions> {
+    run::overlay(
+        &ForecastOptions::new(start_year, years),
+        options,
+        "forecast options",
+    )
 }
 
 /// Tickets per region, skill and year (see `servnet.forecast`).
@@ -372,7 +380,12 @@ fn _plan(
     })
 }
 
-fn sim_options(days: u32, sample: f64, seed: u64, options: &str) -> servnet_core::Result<SimOptions> {
+fn sim_options(
+    days: u32,
+    sample: f64,
+    seed: u64,
+    options: &str,
+) -> servnet_core::Result<SimOptions> {
     let base = SimOptions {
         days,
         sample,
@@ -474,8 +487,7 @@ fn _run_scenario(
     let err = |e| error::to_py(py, e);
     let sc: Scenario = run::overlay(&Scenario::default(), scenario, "scenario").map_err(err)?;
     let fo = self::forecast_options(start_year, years, forecast_options).map_err(err)?;
-    let po = self::plan_options(model, p, year, time_limit, response, plan_options)
-        .map_err(err)?;
+    let po = self::plan_options(model, p, year, time_limit, response, plan_options).map_err(err)?;
     let so = self::sim_options(days, sample, seed, sim_options).map_err(err)?;
     let (_, po_applied) = sc.apply(&fo, &po).map_err(err)?;
     let (data, net) = (planning.inner.clone(), network.inner.clone());

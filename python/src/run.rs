@@ -63,8 +63,30 @@ fn merge(base: &mut Value, extra: Value, path: &str) -> servnet_core::Result<()>
                     format!("{path}.{k}")
                 };
                 match b.get_mut(&k) {
-                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v, &name)?,
-                    Some(slot) => *slot = v,
+                    // A struct merges field by field; an empty object is a map (e.g.
+                    // `current`), replaced as a whole.
+                    Some(slot)
+                        if v.is_object() && slot.as_object().is_some_and(|o| !o.is_empty()) =>
+                    {
+                        merge(slot, v, &name)?
+                    }
+                    Some(slot) => {
+                        let expected = match slot {
+                            Value::Number(_) if !v.is_number() => Some("a number"),
+                            Value::Bool(_) if !v.is_boolean() => Some("true or false"),
+                            Value::String(_) if !v.is_string() => Some("text"),
+                            Value::Array(_) if !v.is_array() => Some("a list"),
+                            Value::Object(_) if !v.is_object() => Some("a dict"),
+                            _ => None,
+                        };
+                        if let Some(what) = expected {
+                            return Err(Error::argument(
+                                &name,
+                                format!("expected {what}, got {v}"),
+                            ));
+                        }
+                        *slot = v
+                    }
                     None => {
                         let known: Vec<&str> = b.keys().map(String::as_str).collect();
                         return Err(Error::argument(
@@ -90,8 +112,7 @@ pub(crate) fn overlay<T: Serialize + DeserializeOwned>(
     extra: &str,
     what: &str,
 ) -> servnet_core::Result<T> {
-    let mut value =
-        serde_json::to_value(base).map_err(|e| Error::argument(what, e.to_string()))?;
+    let mut value = serde_json::to_value(base).map_err(|e| Error::argument(what, e.to_string()))?;
     let extra: Value = serde_json::from_str(extra)
         .map_err(|e| Error::argument(what, format!("options are not JSON: {e}")))?;
     merge(&mut value, extra, "")?;
