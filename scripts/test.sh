@@ -31,6 +31,9 @@ rm -rf "$wheels"
 step "pytest"
 "$PY" -m pytest -q python/tests
 
+step "example notebooks (nbmake)"
+"$PY" -m pytest -q --nbmake python/examples
+
 step "stubtest (python/servnet/_servnet.pyi against the built module)"
 (cd /tmp && "$PY" -m mypy.stubtest --mypy-config-file "$ROOT/python/stubtest.ini" \
     --allowlist "$ROOT/python/stubtest-allowlist.txt" servnet._servnet)

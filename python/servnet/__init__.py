@@ -11,6 +11,19 @@ The work is done in Rust (``servnet._servnet``); this package re-exports it.
 
 import sys as _sys
 
+from servnet._planning import (
+    AssignmentPlan,
+    Forecast,
+    NetworkPlan,
+    Scenario,
+    SimulationResult,
+    assign,
+    compare_scenarios,
+    compare_with_sequential,
+    forecast,
+    plan,
+    simulate,
+)
 from servnet._results import Result
 from servnet._servnet import (
     Assignment,
@@ -19,6 +32,7 @@ from servnet._servnet import (
     DispatchSummary,
     Explanation,
     Network,
+    PlanningData,
     Policy,
     ServnetError,
     Ticket,
@@ -35,19 +49,31 @@ _sys.modules.setdefault("servnet.staffing", staffing)
 
 __all__ = [
     "Assignment",
+    "AssignmentPlan",
     "DataError",
     "DispatchSummary",
     "Dispatcher",
     "Explanation",
+    "Forecast",
     "Network",
+    "NetworkPlan",
+    "PlanningData",
     "Policy",
     "Result",
+    "Scenario",
     "ServnetError",
+    "SimulationResult",
     "Ticket",
     "Tickets",
     "Unassignable",
     "__version__",
+    "assign",
+    "compare_scenarios",
+    "compare_with_sequential",
+    "forecast",
+    "plan",
     "read_dir",
     "read_tickets",
+    "simulate",
     "staffing",
 ]

@@ -348,6 +348,109 @@ class Dispatcher:
         """Booked load per outlet skill and day."""
     def _time_dispatch(self, tickets: Tickets) -> float: ...
 
+@final
+class PlanningData:
+    """Validated planning inputs (products, repair rates, installed base, sales plan,
+    seasonality); picklable."""
+
+    @staticmethod
+    def from_dir(path: _Path, network: Network) -> PlanningData: ...
+    @staticmethod
+    def from_frames(
+        network: Network,
+        *,
+        products: pd.DataFrame,
+        repair_rates: Optional[pd.DataFrame] = None,
+        installed_base: Optional[pd.DataFrame] = None,
+        sales_plan: Optional[pd.DataFrame] = None,
+        seasonality: Optional[pd.DataFrame] = None,
+    ) -> PlanningData: ...
+    @property
+    def products(self) -> int: ...
+    @staticmethod
+    def _from_json(b: bytes) -> PlanningData: ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+
+@final
+class _Forecast:
+    def view(self) -> str: ...
+    @staticmethod
+    def _from_json(b: bytes) -> _Forecast: ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+
+@final
+class _NetworkPlan:
+    def view(self) -> str: ...
+    def options(self) -> str: ...
+    def sites_csv(self) -> str: ...
+    @staticmethod
+    def _from_json(b: bytes) -> _NetworkPlan: ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+
+_Progress = Optional[Any]
+
+def _forecast(
+    planning: PlanningData, network: Network, start_year: int, years: int, options: str = "{}"
+) -> _Forecast: ...
+def _plan(
+    network: Network,
+    forecast: _Forecast,
+    model: str,
+    p: Optional[int],
+    year: Optional[int],
+    time_limit: float,
+    response: bool,
+    options: str = "{}",
+    progress: _Progress = None,
+) -> _NetworkPlan: ...
+def _simulate(
+    network: Network,
+    plan: _NetworkPlan,
+    forecast: Optional[_Forecast],
+    days: int,
+    sample: float,
+    seed: int,
+    tickets: Any = None,
+    options: str = "{}",
+    progress: _Progress = None,
+) -> str: ...
+def _run_scenario(
+    planning: PlanningData,
+    network: Network,
+    scenario: str,
+    start_year: int,
+    years: int,
+    model: str,
+    p: Optional[int],
+    year: Optional[int],
+    time_limit: float,
+    response: bool,
+    days: int,
+    sample: float,
+    seed: int,
+    forecast_options: str = "{}",
+    plan_options: str = "{}",
+    sim_options: str = "{}",
+    progress: _Progress = None,
+) -> Tuple[str, _NetworkPlan]: ...
+def _assign(
+    tickets: Any,
+    dispatcher: Dispatcher,
+    method: str,
+    time_limit: float,
+    options: str = "{}",
+    progress: _Progress = None,
+) -> str: ...
+def _compare_with_sequential(
+    tickets: Any,
+    network: Network,
+    policy: Optional[Policy],
+    method: str,
+    time_limit: float,
+    options: str = "{}",
+    progress: _Progress = None,
+) -> str: ...
+
 class _Staffing(ModuleType):
     def erlang_b(self, arrival_rate: float, service_rate: float, servers: int) -> float: ...
     def erlang_c(self, arrival_rate: float, service_rate: float, servers: int) -> float: ...

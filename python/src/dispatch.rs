@@ -1050,7 +1050,7 @@ impl PyDispatchSummary {
 /// True
 #[pyclass(frozen, module = "servnet", name = "Dispatcher")]
 pub(crate) struct PyDispatcher {
-    pub(crate) inner: Dispatcher,
+    pub(crate) inner: std::sync::Arc<Dispatcher>,
     network: Py<PyNetwork>,
     policy: Py<PyPolicy>,
 }
@@ -1171,7 +1171,7 @@ impl PyDispatcher {
             .detach(|| Dispatcher::new(net, pol))
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyDispatcher {
-            inner,
+            inner: std::sync::Arc::new(inner),
             network: network.unbind(),
             policy,
         })

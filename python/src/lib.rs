@@ -1,11 +1,14 @@
 //! The `servnet._servnet` extension module: thin conversions over `servnet-core`.
 //! The Python package `servnet` re-exports it; no algorithm lives here.
 
+mod assign;
 mod convert;
 mod dispatch;
 mod error;
 mod network;
 mod plan;
+mod planning;
+mod run;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -36,5 +39,7 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<network::PyNetwork>()?;
     dispatch::register(m)?;
     plan::register(m)?;
+    planning::register(m)?;
+    assign::register(m)?;
     error::register(m)
 }

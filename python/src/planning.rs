@@ -1,0 +1,527 @@
+//! Planning bindings: `PlanningData`, and the low-level calls behind `servnet.forecast`,
+//! `servnet.plan`, `servnet.simulate` and `servnet.compare_scenarios` (the result
+//! objects are built in `servnet/_planning.py` from the JSON these return).
+//!
+//! `_Forecast` and `_NetworkPlan` hold the Rust results that later calls take; both
+//! pickle as JSON.
+
+use crate::convert::{self, FrameText};
+use crate::dispatch::{read_tickets_file, tickets_from_frame, PyTickets};
+use crate::error;
+use crate::network::PyNetwork;
+use crate::run::{self, blocking};
+use ndarray::{Array2, Array3};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use serde::{Deserialize, Serialize};
+use servnet_core::model::{PlanningData, Skill, Ticket};
+use servnet_core::plan::forecast::{forecast, Forecast, ForecastOptions};
+use servnet_core::plan::network_plan::{plan_network, NetworkPlan, PlanModel, PlanOptions};
+use servnet_core::plan::scenario::{run_scenario, Scenario};
+use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
+use servnet_core::Error;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn reduce<'py, T: Serialize>(
+    slf: &Bound<'py, PyAny>,
+    what: &str,
+    v: &T,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = slf.py();
+    let json = run::to_json(v).map_err(|e| error::to_py(py, e))?;
+    let ctor = slf.get_type().getattr("_from_json")?;
+    let _ = what;
+    PyTuple::new(
+        py,
+        [
+            ctor,
+            PyTuple::new(py, [PyBytes::new(py, json.as_bytes())])?.into_any(),
+        ],
+    )
+}
+
+/// Validated planning inputs: products with repair curves, installed base, sales plan
+/// and seasonality (docs/formats.md), checked against a network.
+///
+/// >>> planning = servnet.PlanningData.from_dir("data/sample", net)
+/// >>> planning
+/// PlanningData(40 products, 36000 installed-base rows, 12000 sales-plan rows)
+#[pyclass(frozen, module = "servnet", name = "PlanningData")]
+pub(crate) struct PyPlanningData {
+    pub(crate) inner: Arc<PlanningData>,
+}
+
+#[pymethods]
+impl PyPlanningData {
+    /// Reads the planning files of a data folder (products, repair_rates,
+    /// installed_base, sales_plan, seasonality; missing files give empty parts).
+    /// Raises ``DataError`` naming file, line and field of every problem.
+    #[staticmethod]
+    fn from_dir(py: Python<'_>, path: PathBuf, network: &PyNetwork) -> PyResult<Self> {
+        let net = network.inner.clone();
+        let data = py
+            .detach(|| servnet_core::io::read_planning(&path, &net))
+            .map_err(|e| error::to_py(py, e))?;
+        Ok(PyPlanningData {
+            inner: Arc::new(data),
+        })
+    }
+
+    /// Planning inputs from DataFrames with the columns of the files of the same name
+    /// (docs/formats.md), validated exactly like the files. Raises ``DataError`` naming
+    /// frame, row, index label and column of every problem.
+    ///
+    /// >>> d = "data/sample/"
+    /// >>> planning = servnet.PlanningData.from_frames(net,
+    /// ...     products=pd.read_csv(d + "products.csv"),
+    /// ...     repair_rates=pd.read_csv(d + "repair_rates.csv"),
+    /// ...     installed_base=pd.read_csv(d + "installed_base.csv"),
+    /// ...     sales_plan=pd.read_csv(d + "sales_plan.csv"),
+    /// ...     seasonality=pd.read_csv(d + "seasonality.csv"))
+    #[staticmethod]
+    #[pyo3(signature = (network, *, products, repair_rates=None, installed_base=None,
+                        sales_plan=None, seasonality=None))]
+    fn from_frames(
+        py: Python<'_>,
+        network: &PyNetwork,
+        products: &Bound<'_, PyAny>,
+        repair_rates: Option<&Bound<'_, PyAny>>,
+        installed_base: Option<&Bound<'_, PyAny>>,
+        sales_plan: Option<&Bound<'_, PyAny>>,
+        seasonality: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut frames: Vec<FrameText> =
+            vec![convert::frame_text("products", "products.csv", products)?];
+        for (name, df) in [
+            ("repair_rates", repair_rates),
+            ("installed_base", installed_base),
+            ("sales_plan", sales_plan),
+            ("seasonality", seasonality),
+        ] {
+            if let Some(df) = df.filter(|v| !v.is_none()) {
+                frames.push(convert::frame_text(name, &format!("{name}.csv"), df)?);
+            }
+        }
+        let dir = tempfile::tempdir()
+            .map_err(|e| error::to_py(py, Error::argument("tempdir", e.to_string())))?;
+        for f in &frames {
+            std::fs::write(dir.path().join(&f.file), &f.csv)
+                .map_err(|e| error::to_py(py, Error::argument(&f.frame, e.to_string())))?;
+        }
+        let path = dir.path().to_path_buf();
+        let net = network.inner.clone();
+        let data = py
+            .detach(|| servnet_core::io::read_planning(&path, &net))
+            .map_err(|e| {
+                let refs: Vec<&FrameText> = frames.iter().collect();
+                convert::frame_error(py, e, &refs)
+            })?;
+        Ok(PyPlanningData {
+            inner: Arc::new(data),
+        })
+    }
+
+    /// Product models.
+    #[getter]
+    fn products(&self) -> usize {
+        self.inner.products.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "PlanningData({} products, {} installed-base rows, {} sales-plan rows)",
+            self.inner.products.len(),
+            self.inner.installed_base.len(),
+            self.inner.sales_plan.len()
+        )
+    }
+
+    #[staticmethod]
+    fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
+        let data: PlanningData = run::from_json(b, "planning").map_err(|e| error::to_py(py, e))?;
+        Ok(PyPlanningData {
+            inner: Arc::new(data),
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(slf.as_any(), "planning", &*slf.get().inner)
+    }
+}
+
+/// `Forecast` as plain serde data (ndarray arrays flattened in logical order).
+#[derive(Serialize, Deserialize)]
+struct ForecastData {
+    options: ForecastOptions,
+    regions: Vec<String>,
+    skills: Vec<Skill>,
+    years: Vec<i32>,
+    tickets: Vec<f64>,
+    peak_day: Vec<f64>,
+    peak_month: Vec<u32>,
+    peak_share: Vec<f64>,
+    monthly_share: Vec<f64>,
+}
+
+fn shape_err(e: ndarray::ShapeError) -> Error {
+    Error::argument("forecast", format!("bad array shape: {e}"))
+}
+
+impl ForecastData {
+    fn from(f: &Forecast, options: &ForecastOptions) -> Self {
+        ForecastData {
+            options: options.clone(),
+            regions: f.regions.clone(),
+            skills: f.skills.clone(),
+            years: f.years.clone(),
+            tickets: f.tickets.iter().copied().collect(),
+            peak_day: f.peak_day.iter().copied().collect(),
+            peak_month: f.peak_month.iter().copied().collect(),
+            peak_share: f.peak_share.iter().copied().collect(),
+            monthly_share: f.monthly_share.iter().copied().collect(),
+        }
+    }
+
+    fn into_forecast(self) -> servnet_core::Result<Forecast> {
+        let (r, s, y) = (self.regions.len(), self.skills.len(), self.years.len());
+        Ok(Forecast {
+            tickets: Array3::from_shape_vec((r, s, y), self.tickets).map_err(shape_err)?,
+            peak_day: Array3::from_shape_vec((r, s, y), self.peak_day).map_err(shape_err)?,
+            peak_month: Array2::from_shape_vec((s, y), self.peak_month).map_err(shape_err)?,
+            peak_share: Array2::from_shape_vec((s, y), self.peak_share).map_err(shape_err)?,
+            monthly_share: Array2::from_shape_vec((s, 12), self.monthly_share)
+                .map_err(shape_err)?,
+            regions: self.regions,
+            skills: self.skills,
+            years: self.years,
+        })
+    }
+}
+
+/// The Rust forecast behind `servnet.Forecast` (input of `servnet.plan`).
+#[pyclass(frozen, module = "servnet._servnet", name = "_Forecast")]
+pub(crate) struct PyForecast {
+    inner: Arc<Forecast>,
+    options: ForecastOptions,
+}
+
+#[pymethods]
+impl PyForecast {
+    /// `{"rows": [...], "totals": [...], "options": {...}}` as JSON.
+    fn view(&self, py: Python<'_>) -> PyResult<String> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            rows: Vec<servnet_core::plan::forecast::ForecastRow>,
+            totals: Vec<servnet_core::plan::forecast::YearTotals>,
+            options: &'a ForecastOptions,
+        }
+        let v = View {
+            rows: self.inner.rows(),
+            totals: self.inner.totals(),
+            options: &self.options,
+        };
+        run::to_json(&v).map_err(|e| error::to_py(py, e))
+    }
+
+    #[staticmethod]
+    fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
+        let d: ForecastData = run::from_json(b, "forecast").map_err(|e| error::to_py(py, e))?;
+        let options = d.options.clone();
+        let f = d.into_forecast().map_err(|e| error::to_py(py, e))?;
+        Ok(PyForecast {
+            inner: Arc::new(f),
+            options,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let me = slf.get();
+        reduce(
+            slf.as_any(),
+            "forecast",
+            &ForecastData::from(&me.inner, &me.options),
+        )
+    }
+}
+
+/// Forecast options: `ForecastOptions::new(start_year, years)` with `options` (JSON
+/// object text of field overrides) laid over it.
+fn forecast_options(
+    start_year: i32,
+    years: u32,
+    options: &str,
+) -> servnet_core::Result<ForecastOptions> {
+    run::overlay(
+        &ForecastOptions::new(start_year, years),
+        options,
+        "forecast options",
+    )
+}
+
+/// Tickets per region, skill and year (see `servnet.forecast`).
+#[pyfunction]
+#[pyo3(signature = (planning, network, start_year, years, options="{}"))]
+fn _forecast(
+    py: Python<'_>,
+    planning: &PyPlanningData,
+    network: &PyNetwork,
+    start_year: i32,
+    years: u32,
+    options: &str,
+) -> PyResult<PyForecast> {
+    let opts = forecast_options(start_year, years, options).map_err(|e| error::to_py(py, e))?;
+    let (data, net, o) = (planning.inner.clone(), network.inner.clone(), opts.clone());
+    let f = blocking(py, None, move || forecast(&data, &net, &o))?;
+    Ok(PyForecast {
+        inner: Arc::new(f),
+        options: opts,
+    })
+}
+
+/// Plan options: the defaults with `model`, `p`, `year`, `time_limit`, `response` set
+/// and `options` (JSON object text) laid over them.
+fn plan_options(
+    model: &str,
+    p: Option<usize>,
+    year: Option<i32>,
+    time_limit: f64,
+    response: bool,
+    options: &str,
+) -> servnet_core::Result<PlanOptions> {
+    if !(time_limit.is_finite() && time_limit >= 0.0) {
+        return Err(Error::argument("time_limit", "expected >= 0 seconds"));
+    }
+    let mut base = PlanOptions {
+        year,
+        model: PlanModel::parse(model, p)?,
+        ..Default::default()
+    };
+    base.solve.time_limit = time_limit;
+    if response {
+        base.response = Some(Default::default());
+    }
+    run::overlay(&base, options, "plan options")
+}
+
+/// The Rust plan behind `servnet.NetworkPlan` (with the options it was made with, which
+/// `servnet.simulate` needs).
+#[pyclass(frozen, module = "servnet._servnet", name = "_NetworkPlan")]
+pub(crate) struct PyNetworkPlan {
+    plan: Arc<NetworkPlan>,
+    options: PlanOptions,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PlanData {
+    plan: NetworkPlan,
+    options: PlanOptions,
+}
+
+#[pymethods]
+impl PyNetworkPlan {
+    /// The plan (sites, regions, totals, region_skills) as serde JSON.
+    fn view(&self, py: Python<'_>) -> PyResult<String> {
+        run::to_json(&*self.plan).map_err(|e| error::to_py(py, e))
+    }
+
+    /// The options the plan was made with, as JSON.
+    fn options(&self, py: Python<'_>) -> PyResult<String> {
+        run::to_json(&self.options).map_err(|e| error::to_py(py, e))
+    }
+
+    /// The per-site table as the CLI writes it (plan.csv).
+    fn sites_csv(&self) -> String {
+        self.plan.sites_csv()
+    }
+
+    #[staticmethod]
+    fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
+        let d: PlanData = run::from_json(b, "plan").map_err(|e| error::to_py(py, e))?;
+        Ok(PyNetworkPlan {
+            plan: Arc::new(d.plan),
+            options: d.options,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let me = slf.get();
+        let d = PlanData {
+            plan: (*me.plan).clone(),
+            options: me.options.clone(),
+        };
+        reduce(slf.as_any(), "plan", &d)
+    }
+}
+
+/// Locates and sizes outlets for one forecast year (see `servnet.plan`).
+#[pyfunction]
+#[pyo3(signature = (network, forecast, model, p, year, time_limit, response, options="{}", progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn _plan(
+    py: Python<'_>,
+    network: &PyNetwork,
+    forecast: &PyForecast,
+    model: &str,
+    p: Option<usize>,
+    year: Option<i32>,
+    time_limit: f64,
+    response: bool,
+    options: &str,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyNetworkPlan> {
+    let opts = plan_options(model, p, year, time_limit, response, options)
+        .map_err(|e| error::to_py(py, e))?;
+    let (net, fc, o) = (network.inner.clone(), forecast.inner.clone(), opts.clone());
+    let plan = blocking(py, progress, move || plan_network(&net, &fc, &o))?;
+    Ok(PyNetworkPlan {
+        plan: Arc::new(plan),
+        options: opts,
+    })
+}
+
+fn sim_options(
+    days: u32,
+    sample: f64,
+    seed: u64,
+    options: &str,
+) -> servnet_core::Result<SimOptions> {
+    let base = SimOptions {
+        days,
+        sample,
+        seed,
+        ..Default::default()
+    };
+    run::overlay(&base, options, "simulation options")
+}
+
+/// Tickets given to `simulate` instead of drawn ones: a `Tickets`, a DataFrame or a path.
+fn replay_tickets(
+    py: Python<'_>,
+    network: &PyNetwork,
+    tickets: &Bound<'_, PyAny>,
+) -> PyResult<Vec<Ticket>> {
+    if let Ok(t) = tickets.cast::<PyTickets>() {
+        return Ok(t.get().inner.clone());
+    }
+    if let Ok(p) = tickets.extract::<PathBuf>() {
+        return Ok(read_tickets_file(py, p, network)?.inner);
+    }
+    tickets_from_frame(tickets, network)
+}
+
+/// Dispatches a drawn peak month (or `tickets`) against the plan (see
+/// `servnet.simulate`); returns the `SimResult` as JSON.
+#[pyfunction]
+#[pyo3(signature = (network, plan, forecast, days, sample, seed, tickets=None, options="{}", progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn _simulate(
+    py: Python<'_>,
+    network: &PyNetwork,
+    plan: &PyNetworkPlan,
+    forecast: Option<&PyForecast>,
+    days: u32,
+    sample: f64,
+    seed: u64,
+    tickets: Option<&Bound<'_, PyAny>>,
+    options: &str,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let sopts = sim_options(days, sample, seed, options).map_err(|e| error::to_py(py, e))?;
+    let replay = match tickets.filter(|t| !t.is_none()) {
+        Some(t) => Some(replay_tickets(py, network, t)?),
+        None => None,
+    };
+    if replay.is_none() && forecast.is_none() {
+        return Err(error::argument(
+            py,
+            "forecast",
+            "needed to draw tickets (or pass tickets=)",
+        ));
+    }
+    let net = network.inner.clone();
+    let np = plan.plan.clone();
+    let popts = plan.options.clone();
+    let fc = forecast.map(|f| f.inner.clone());
+    let sim = blocking(py, progress, move || {
+        let (start, tickets) = match (replay, fc) {
+            (Some(t), _) => (None, t),
+            (None, Some(fc)) => {
+                let (s, t) = peak_month_tickets(&fc, &net, np.totals.year, &sopts)?;
+                (Some(s), t)
+            }
+            (None, None) => return Err(Error::argument("forecast", "missing")),
+        };
+        simulate(&np, &net, &popts, &tickets, &sopts, start)
+    })?;
+    run::to_json(&sim).map_err(|e| error::to_py(py, e))
+}
+
+/// One scenario through forecast, plan and simulation; returns
+/// `{"row": ..., "sim": ...}` JSON and the plan.
+#[pyfunction]
+#[pyo3(signature = (planning, network, scenario, start_year, years, model, p, year,
+                    time_limit, response, days, sample, seed, forecast_options="{}",
+                    plan_options="{}", sim_options="{}", progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn _run_scenario(
+    py: Python<'_>,
+    planning: &PyPlanningData,
+    network: &PyNetwork,
+    scenario: &str,
+    start_year: i32,
+    years: u32,
+    model: &str,
+    p: Option<usize>,
+    year: Option<i32>,
+    time_limit: f64,
+    response: bool,
+    days: u32,
+    sample: f64,
+    seed: u64,
+    forecast_options: &str,
+    plan_options: &str,
+    sim_options: &str,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(String, PyNetworkPlan)> {
+    let err = |e| error::to_py(py, e);
+    let sc: Scenario = run::overlay(&Scenario::default(), scenario, "scenario").map_err(err)?;
+    let fo = self::forecast_options(start_year, years, forecast_options).map_err(err)?;
+    let po = self::plan_options(model, p, year, time_limit, response, plan_options).map_err(err)?;
+    let so = self::sim_options(days, sample, seed, sim_options).map_err(err)?;
+    let (_, po_applied) = sc.apply(&fo, &po).map_err(err)?;
+    let (data, net) = (planning.inner.clone(), network.inner.clone());
+    let (fo2, po2) = (fo.clone(), po.clone());
+    let run = blocking(py, progress, move || {
+        run_scenario(&data, &net, &sc, &fo2, &po2, &so)
+    })?;
+    #[derive(Serialize)]
+    struct Out<'a> {
+        row: &'a servnet_core::plan::scenario::ScenarioRow,
+        sim: &'a servnet_core::plan::simulate::SimResult,
+    }
+    let json = run::to_json(&Out {
+        row: &run.row,
+        sim: &run.sim,
+    })
+    .map_err(err)?;
+    Ok((
+        json,
+        PyNetworkPlan {
+            plan: Arc::new(run.plan),
+            options: po_applied,
+        },
+    ))
+}
+
+/// Adds the planning classes and functions.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyPlanningData>()?;
+    m.add_class::<PyForecast>()?;
+    m.add_class::<PyNetworkPlan>()?;
+    m.add_function(wrap_pyfunction!(_forecast, m)?)?;
+    m.add_function(wrap_pyfunction!(_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(_simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(_run_scenario, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Long calls: run on a worker thread with the GIL released, check for Ctrl-C and report
+//! progress from the calling thread, and merge keyword options over serde defaults.
+
+use crate::error::{self, ServnetError};
+use pyo3::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use servnet_core::Error;
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// Runs `f` on a worker thread while the calling thread waits without the GIL, waking
+/// every 100 ms to run Python's signal handlers (Ctrl-C raises `KeyboardInterrupt`
+/// here at once) and to call `progress(elapsed_seconds)` when given.
+///
+/// After an interrupt the worker is left to finish in the background (the core solvers
+/// have no cancellation hook; every solve is bounded by its time limit) and its answer
+/// is dropped.
+pub(crate) fn blocking<T: Send + 'static>(
+    py: Python<'_>,
+    progress: Option<&Bound<'_, PyAny>>,
+    f: impl FnOnce() -> servnet_core::Result<T> + Send + 'static,
+) -> PyResult<T> {
+    let (tx, rx) = channel();
+    std::thread::Builder::new()
+        .name("servnet-solve".into())
+        .spawn(move || {
+            // The receiver is gone after an interrupt: nothing to report then.
+            let _ = tx.send(f());
+        })
+        .map_err(|e| ServnetError::new_err(format!("cannot start a solver thread: {e}")))?;
+    let started = Instant::now();
+    let mut rx = rx;
+    loop {
+        // The receiver moves into the GIL-free closure and back (it is Send, not Sync).
+        let (got, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(100)), rx));
+        rx = back;
+        match got {
+            Ok(answer) => return answer.map_err(|e| error::to_py(py, e)),
+            Err(RecvTimeoutError::Timeout) => {
+                py.check_signals()?;
+                if let Some(cb) = progress {
+                    cb.call1((started.elapsed().as_secs_f64(),))?;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(ServnetError::new_err(
+                    "the solver thread stopped without an answer (internal error)",
+                ))
+            }
+        }
+    }
+}
+
+fn merge(base: &mut Value, extra: Value, path: &str) -> servnet_core::Result<()> {
+    match (base, extra) {
+        (Value::Object(b), Value::Object(e)) => {
+            for (k, v) in e {
+                let name = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match b.get_mut(&k) {
+                    // A struct merges field by field; an empty object is a map (e.g.
+                    // `current`), replaced as a whole.
+                    Some(slot)
+                        if v.is_object() && slot.as_object().is_some_and(|o| !o.is_empty()) =>
+                    {
+                        merge(slot, v, &name)?
+                    }
+                    Some(slot) => {
+                        let expected = match slot {
+                            Value::Number(_) if !v.is_number() => Some("a number"),
+                            Value::Bool(_) if !v.is_boolean() => Some("true or false"),
+                            Value::String(_) if !v.is_string() => Some("text"),
+                            Value::Array(_) if !v.is_array() => Some("a list"),
+                            Value::Object(_) if !v.is_object() => Some("a dict"),
+                            _ => None,
+                        };
+                        if let Some(what) = expected {
+                            return Err(Error::argument(
+                                &name,
+                                format!("expected {what}, got {v}"),
+                            ));
+                        }
+                        *slot = v
+                    }
+                    None => {
+                        let known: Vec<&str> = b.keys().map(String::as_str).collect();
+                        return Err(Error::argument(
+                            &name,
+                            format!("unknown option; expected one of {}", known.join(", ")),
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        (slot, v) => {
+            *slot = v;
+            Ok(())
+        }
+    }
+}
+
+/// `base` with the options of `extra` (a JSON object text, nested objects merged)
+/// laid over it; unknown or badly typed options are `DataError`s naming the option.
+pub(crate) fn overlay<T: Serialize + DeserializeOwned>(
+    base: &T,
+    extra: &str,
+    what: &str,
+) -> servnet_core::Result<T> {
+    let mut value = serde_json::to_value(base).map_err(|e| Error::argument(what, e.to_string()))?;
+    let extra: Value = serde_json::from_str(extra)
+        .map_err(|e| Error::argument(what, format!("options are not JSON: {e}")))?;
+    merge(&mut value, extra, "")?;
+    serde_json::from_value(value).map_err(|e| Error::argument(what, e.to_string()))
+}
+
+/// A serde JSON text of `v` (a result or options) for pickling and the Python side.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> servnet_core::Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::argument("json", e.to_string()))
+}
+
+/// Parses a JSON text made by [`to_json`].
+pub(crate) fn from_json<T: DeserializeOwned>(text: &[u8], what: &str) -> servnet_core::Result<T> {
+    serde_json::from_slice(text).map_err(|e| Error::argument(what, e.to_string()))
+}

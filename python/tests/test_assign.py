@@ -1,0 +1,85 @@
+"""Joint backlog assignment; figures equal ``servnet assign data/sample --method
+heuristic`` (objective 1205410.146, lower bound 1205039.123, 19428 joint / 19412
+sequential assigned, sequential objective 1345705.662)."""
+
+import pickle
+
+import pandas as pd
+import pytest
+
+import servnet
+from conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def tickets(sample_net):
+    return servnet.read_tickets(SAMPLE / "tickets.csv", sample_net)
+
+
+@pytest.fixture(scope="module")
+def compared(tickets, sample_net):
+    return servnet.compare_with_sequential(tickets, sample_net, method="heuristic")
+
+
+def test_compare_with_sequential_equals_cli(compared):
+    s = compared.summary()
+    assert round(s["objective"], 3) == 1205410.146
+    assert round(s["lower_bound"], 3) == 1205039.123
+    assert (s["assigned"], s["sequential_assigned"]) == (19428, 19412)
+    assert round(s["sequential_objective"], 3) == 1345705.662
+    assert (s["method"], s["status"], s["components"]) == ("heuristic", "feasible", 310)
+    assert round(100 * s["gap"], 4) == 0.0308
+
+
+def test_assign_table_one_row_per_ticket(compared, tickets):
+    df = compared.to_pandas()
+    assert len(df) == len(tickets)
+    assert df["ticket_id"].is_unique
+    assert df.columns.tolist()[:4] == ["ticket_id", "outlet_id", "day", "units"]
+    assert df["reason"].isna().sum() == compared.summary()["assigned"]
+    assert "AssignmentPlan(tickets=20000" in repr(compared)
+    assert "<table" in compared._repr_html_()
+
+
+def test_assign_with_dispatcher_and_frame(sample_net, sample_tickets):
+    d = servnet.Dispatcher(sample_net, servnet.Policy(fallback=[]))
+    backlog = sample_tickets.head(2000)
+    plan = servnet.assign(backlog, d, method="auto", time_limit=5, progress=True)
+    s = plan.summary()
+    assert s["tickets"] == 2000
+    assert s["lower_bound"] <= s["objective"] + 1e-6
+
+
+def test_reassignment_with_current(sample_net, sample_tickets):
+    backlog = sample_tickets.head(1000)
+    day = servnet.Dispatcher(sample_net).dispatch_frame(backlog)
+    fresh = servnet.Dispatcher(sample_net, servnet.Policy(fallback=[]))
+    plan = servnet.assign(backlog, fresh, method="heuristic", current=day, move_cost=50.0)
+    moved = plan.to_pandas()["moved_from"].notna().sum()
+    assert moved <= plan.summary()["assigned"]
+    free = servnet.assign(backlog, fresh, method="heuristic", current=day, move_cost=0.0)
+    assert free.summary()["objective"] <= plan.summary()["objective"] + 1e-6
+
+
+def test_assign_bad_inputs(sample_net, sample_tickets, tickets):
+    d = servnet.Dispatcher(sample_net)
+    with pytest.raises(servnet.DataError, match="method"):
+        servnet.assign(tickets, d, method="simplex")
+    with pytest.raises(servnet.DataError, match="time_limit"):
+        servnet.assign(tickets, d, time_limit=-1)
+    with pytest.raises(servnet.DataError, match="unassigned_penalty"):
+        servnet.assign(tickets, d, unassigned_penalty=[1, 2])
+    with pytest.raises(servnet.DataError, match="move_cost"):
+        servnet.assign(tickets, d, move_cost=float("nan"))
+    with pytest.raises(servnet.DataError, match="current"):
+        servnet.assign(tickets, d, current=pd.DataFrame({"x": [1]}))
+    bad = sample_tickets.head(5).drop(columns=["skill"])
+    with pytest.raises(servnet.DataError, match="skill"):
+        servnet.assign(bad, d)
+
+
+def test_assign_pickle_round_trip(compared):
+    back = pickle.loads(pickle.dumps(compared))
+    assert back.summary() == compared.summary()
+    pd.testing.assert_frame_equal(back.to_pandas(), compared.to_pandas())
+    assert back.sequential == compared.sequential
