@@ -1,6 +1,5 @@
-"""Joint backlog assignment; figures equal ``servnet assign data/sample --method
-heuristic`` (objective 1205410.146, lower bound 1205039.123, 19428 joint / 19412
-sequential assigned, sequential objective 1345705.662)."""
+"""Joint backlog assignment; figures equal those ``servnet assign data/sample --method
+heuristic`` prints (run at test time)."""
 
 import pickle
 
@@ -8,7 +7,7 @@ import pandas as pd
 import pytest
 
 import servnet
-from conftest import SAMPLE
+from conftest import SAMPLE, cli_numbers, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +20,20 @@ def compared(tickets, sample_net):
     return servnet.compare_with_sequential(tickets, sample_net, method="heuristic")
 
 
-def test_compare_with_sequential_equals_cli(compared):
+def test_compare_with_sequential_equals_cli(compared, tmp_path):
+    text = run_cli("assign", str(SAMPLE), "--method", "heuristic", "--out", str(tmp_path / "plan.csv"))
+    joint, seq = cli_numbers(text, r"assigned:\s+(\d+) joint, (\d+) sequential")
+    (components,) = cli_numbers(text, r"(\d+) components")
+    (objective,) = cli_numbers(text, r"objective:\s+([\d.]+)")
+    (bound,) = cli_numbers(text, r"lower bound:\s+([\d.]+)")
+    (seq_objective,) = cli_numbers(text, r"sequential:\s+objective ([\d.]+)")
     s = compared.summary()
-    assert round(s["objective"], 3) == 1205410.146
-    assert round(s["lower_bound"], 3) == 1205039.123
-    assert (s["assigned"], s["sequential_assigned"]) == (19428, 19412)
-    assert round(s["sequential_objective"], 3) == 1345705.662
-    assert (s["method"], s["status"], s["components"]) == ("heuristic", "feasible", 310)
-    assert round(100 * s["gap"], 4) == 0.0308
+    assert round(s["objective"], 3) == objective
+    assert round(s["lower_bound"], 3) == bound
+    assert (s["assigned"], s["sequential_assigned"]) == (joint, seq)
+    assert round(s["sequential_objective"], 3) == seq_objective
+    assert (s["method"], s["components"]) == ("heuristic", components)
+    assert s["objective"] <= s["sequential_objective"], "joint never worse than sequential"
 
 
 def test_assign_table_one_row_per_ticket(compared, tickets):

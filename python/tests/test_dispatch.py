@@ -1,9 +1,7 @@
 """servnet.Dispatcher, Policy, Ticket and the dispatch results."""
 
 import datetime as dt
-import os
 import pickle
-import shutil
 import subprocess
 import threading
 import _thread
@@ -13,7 +11,7 @@ import pandas as pd
 import pytest
 
 import servnet
-from conftest import SAMPLE, VALID
+from conftest import SAMPLE, VALID, cli_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -237,17 +235,6 @@ def test_dispatch_frame_tickets_and_summary(sample_net, sample_tickets):
     assert [o.ticket_id for o in many] == out["ticket_id"].tolist()
     d3 = servnet.Dispatcher(sample_net)
     assert servnet.DispatchSummary(d3, d3.dispatch_many(tickets)).to_dict() == s.to_dict()
-
-
-def cli_binary():
-    """The servnet CLI built by cargo (release preferred), or None."""
-    targets = [os.environ.get("CARGO_TARGET_DIR"), str(ROOT / "target"), os.path.expanduser("~/.cache/servnet-target")]
-    for t in filter(None, targets):
-        for profile in ("release", "debug"):
-            exe = Path(t) / profile / "servnet"
-            if exe.exists():
-                return exe
-    return shutil.which("servnet")
 
 
 def test_dispatch_frame_equals_the_cli_on_the_sample(sample_net, sample_tickets, tmp_path):
