@@ -368,3 +368,39 @@ proptest! {
         prop_assert_eq!(first, second, "same input, same answers");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    /// The pruned nearest-first search picks exactly what scoring every eligible outlet
+    /// would: the best score on the booked day, ties to the lowest outlet id; and it
+    /// books directly whenever some outlet is eligible.
+    #[test]
+    fn dispatch_picks_the_best_eligible_outlet(
+        specs in proptest::collection::vec(outlet_spec(), 1..12),
+        seed in proptest::collection::vec((-0.3..0.3f64, -0.3..0.3f64, 0u8..2, 0u8..28), 1..30),
+        n in 1usize..40,
+    ) {
+        let net = network(&specs);
+        let d = Dispatcher::new(net, policy()).unwrap();
+        for i in 0..n {
+            let t = ticket(i, &seed);
+            let cands = d.candidates(&t, usize::MAX).unwrap();
+            let out = d.dispatch(&t).unwrap();
+            match (cands.is_empty(), out.assignment()) {
+                (false, Some(a)) => {
+                    prop_assert_eq!(a.route, Route::Direct, "an eligible outlet existed");
+                    let best = cands
+                        .iter()
+                        .filter(|c| c.day == a.day)
+                        .min_by(|x, y| x.breakdown.score.total_cmp(&y.breakdown.score).then(x.outlet_id.cmp(&y.outlet_id)))
+                        .unwrap();
+                    prop_assert_eq!(&best.outlet_id, &a.outlet_id, "best {:?} vs booked {:?}", best, a);
+                    prop_assert!(cands.iter().all(|c| c.day >= a.day), "booked the earliest day with an eligible outlet");
+                }
+                (false, None) => prop_assert!(false, "eligible outlets existed but nothing was booked"),
+                (true, Some(a)) => prop_assert!(a.route != Route::Direct, "a direct booking needs an eligible outlet"),
+                (true, None) => {}
+            }
+        }
+    }
+}
