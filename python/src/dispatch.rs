@@ -212,18 +212,7 @@ impl PyPolicy {
     #[staticmethod]
     fn nearest() -> Self {
         PyPolicy {
-            inner: Policy {
-                weights: Weights {
-                    distance: 1.0,
-                    satisfaction: 0.0,
-                    load: 0.0,
-                    cost: 0.0,
-                    priority: 0.0,
-                    probation: 0.0,
-                    preferred: 0.0,
-                },
-                ..Policy::default()
-            },
+            inner: Policy::nearest(),
         }
     }
 

@@ -128,9 +128,7 @@ fn join(m: &BTreeMap<&str, usize>) -> String {
 }
 
 pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>) -> Result<()> {
-    use servnet_core::dispatch::{
-        dispatch_in_arrival_order, DispatchSummary, Dispatcher, Policy, Weights,
-    };
+    use servnet_core::dispatch::{dispatch_in_arrival_order, DispatchSummary, Dispatcher, Policy};
     use servnet_core::Error;
     let data = read_dir(dir)?;
     let mut p = match policy_file {
@@ -144,18 +142,7 @@ pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>
         }
         None => match policy {
             "balanced" => Policy::default(),
-            "nearest" => Policy {
-                weights: Weights {
-                    distance: 1.0,
-                    satisfaction: 0.0,
-                    load: 0.0,
-                    cost: 0.0,
-                    priority: 0.0,
-                    probation: 0.0,
-                    preferred: 0.0,
-                },
-                ..Policy::default()
-            },
+            "nearest" => Policy::nearest(),
             other => {
                 return Err(Error::argument(
                     "policy",

@@ -96,6 +96,23 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// The plain "nearest outlet with capacity" rule: distance is the only score term
+    /// (same hard rules and fallbacks as the default). The baseline in BENCHMARKS.md.
+    pub fn nearest() -> Self {
+        Policy {
+            weights: Weights {
+                distance: 1.0,
+                satisfaction: 0.0,
+                load: 0.0,
+                cost: 0.0,
+                priority: 0.0,
+                probation: 0.0,
+                preferred: 0.0,
+            },
+            ..Policy::default()
+        }
+    }
+
     /// Checks the numbers: weights finite and >= 0, detour >= 1, speed > 0, reserve in [0, 1).
     pub fn validate(&self) -> crate::Result<()> {
         let w = &self.weights;
