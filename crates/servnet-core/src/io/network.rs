@@ -150,10 +150,7 @@ fn read_regions(
     let mut seen = BTreeMap::new();
     for row in &t.rows {
         let mut c = t.cells(row, problems);
-        let code = c.text("code");
-        if let Some(code) = &code {
-            c.set_record(code);
-        }
+        let code = c.id("code");
         let r = (|| {
             Some(Region {
                 code: code.clone()?,
@@ -296,10 +293,7 @@ fn read_outlets(
     let mut seen = BTreeMap::new();
     for row in &t.rows {
         let mut c = t.cells(row, problems);
-        let id = c.text("id");
-        if let Some(id) = &id {
-            c.set_record(id);
-        }
+        let id = c.id("id");
         let o = (|| {
             let id = id.clone()?;
             let area = match c.raw("area_kind") {

@@ -46,10 +46,7 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
         if t.require(&["model", "category", "curve"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
-                let model = c.text("model");
-                if let Some(m) = &model {
-                    c.set_record(m);
-                }
+                let model = c.id("model");
                 let p = (|| {
                     let model = model.clone()?;
                     let curve = match c.raw("curve") {

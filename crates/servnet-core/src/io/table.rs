@@ -348,6 +348,15 @@ impl Cells<'_> {
             .unwrap_or("")
     }
 
+    /// A required id cell; it names the record in the row's later messages.
+    pub(crate) fn id(&mut self, col: &str) -> Option<String> {
+        let v = self.text(col);
+        if let Some(v) = &v {
+            self.set_record(v);
+        }
+        v
+    }
+
     /// A required non-empty text cell.
     pub(crate) fn text(&mut self, col: &str) -> Option<String> {
         let v = self.raw(col).to_string();

@@ -45,10 +45,7 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
     let mut ids = BTreeMap::new();
     for row in &t.rows {
         let mut c = t.cells(row, problems);
-        let id = c.text("id");
-        if let Some(id) = &id {
-            c.set_record(id);
-        }
+        let id = c.id("id");
         let ticket = (|| {
             let skill: Skill = c.parse("skill")?;
             Some(Ticket {
