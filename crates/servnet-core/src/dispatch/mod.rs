@@ -183,7 +183,6 @@ pub struct Dispatcher {
     skill_offers: Vec<Vec<u32>>,
     /// Per skill, the open outlets offering it.
     index: Vec<SkillIndex>,
-    mean_rating: f64,
     ledger: Arc<dyn Ledger>,
     matrix: Option<Vec<f32>>,
     start: OnceLock<NaiveDate>,
@@ -329,7 +328,6 @@ impl Dispatcher {
         }
         Ok(Dispatcher {
             skill_names: network.skills().iter().map(|s| s.to_string()).collect(),
-            mean_rating: network.mean_rating(),
             network,
             policy,
             outlets,
@@ -508,14 +506,11 @@ impl Dispatcher {
 
     fn satisfaction(&self, k: usize) -> f64 {
         let o = &self.offers[k];
-        let sum = o.rating_milli.load(Ordering::Relaxed) as f64 / 1000.0;
-        let n = f64::from(o.rating_count.load(Ordering::Relaxed));
-        let m = self.policy.prior_weight;
-        if n + m > 0.0 {
-            (sum + m * self.mean_rating) / (n + m)
-        } else {
-            self.mean_rating
-        }
+        self.network.bayesian_satisfaction(
+            o.rating_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+            o.rating_count.load(Ordering::Relaxed),
+            self.policy.prior_weight,
+        )
     }
 
     /// The weighted satisfaction term of an offer's score.

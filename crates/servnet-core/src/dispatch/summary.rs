@@ -1,4 +1,4 @@
-use super::{Dispatcher, Outcome, Route, Rule};
+use super::{Dispatcher, Outcome, Rule};
 use crate::model::Ticket;
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -53,13 +53,7 @@ impl DispatchSummary {
                     dist.push(a.breakdown.distance_km);
                     sat += a.breakdown.satisfaction;
                     sla += usize::from(a.sla_met);
-                    let r = match a.route {
-                        Route::Direct => "direct",
-                        Route::WiderRadius(_) => "wider_radius",
-                        Route::NextDay => "next_day",
-                        Route::Escalated => "escalated",
-                    };
-                    *by_route.entry(r.to_string()).or_insert(0) += 1;
+                    *by_route.entry(a.route.as_str().to_string()).or_insert(0) += 1;
                 }
                 Outcome::Unassignable(u) => {
                     *unassignable

@@ -38,6 +38,18 @@ pub enum Route {
     Escalated,
 }
 
+impl Route {
+    /// The snake_case name used in reports (`wider_radius` without its factor).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Direct => "direct",
+            Route::WiderRadius(_) => "wider_radius",
+            Route::NextDay => "next_day",
+            Route::Escalated => "escalated",
+        }
+    }
+}
+
 /// A ticket booked on an outlet for a day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {

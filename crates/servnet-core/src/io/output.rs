@@ -45,10 +45,8 @@ pub fn write_outcomes(path: &Path, outcomes: &[Outcome]) -> Result<()> {
                 format!("{:.3}", a.breakdown.distance_km),
                 a.sla_met.to_string(),
                 match a.route {
-                    Route::Direct => "direct".to_string(),
                     Route::WiderRadius(x) => format!("wider_radius_x{x}"),
-                    Route::NextDay => "next_day".into(),
-                    Route::Escalated => "escalated".into(),
+                    other => other.as_str().to_string(),
                 },
                 String::new(),
             ],

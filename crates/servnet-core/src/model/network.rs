@@ -469,8 +469,24 @@ impl Network {
     /// the network mean by `prior_weight` pseudo-ratings, so two good ratings do not
     /// outrank two hundred.
     pub fn satisfaction(&self, offer: &OutletSkill, prior_weight: f64) -> f64 {
-        (offer.rating_sum + prior_weight * self.mean_rating)
-            / (f64::from(offer.rating_count) + prior_weight)
+        self.bayesian_satisfaction(offer.rating_sum, offer.rating_count, prior_weight)
+    }
+
+    /// The Bayesian average of `rating_count` ratings summing to `rating_sum`, pulled
+    /// toward the network mean by `prior_weight` pseudo-ratings (the mean when there are
+    /// neither ratings nor prior).
+    pub fn bayesian_satisfaction(
+        &self,
+        rating_sum: f64,
+        rating_count: u32,
+        prior_weight: f64,
+    ) -> f64 {
+        let n = f64::from(rating_count) + prior_weight;
+        if n > 0.0 {
+            (rating_sum + prior_weight * self.mean_rating) / n
+        } else {
+            self.mean_rating
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::forecast::{days_in_month, Forecast};
 use super::location::SplitMix64;
 use super::network_plan::{NetworkPlan, PlanOptions};
-use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy, Route};
+use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
 use crate::model::{
     Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Skill, Ticket,
 };
@@ -396,13 +396,7 @@ pub fn simulate(
                 assigned += 1;
                 sla += usize::from(a.sla_met);
                 dist += a.breakdown.distance_km;
-                let r = match a.route {
-                    Route::Direct => "direct",
-                    Route::WiderRadius(_) => "wider_radius",
-                    Route::NextDay => "next_day",
-                    Route::Escalated => "escalated",
-                };
-                *by_route.entry(r.to_string()).or_default() += 1;
+                *by_route.entry(a.route.as_str().to_string()).or_default() += 1;
             }
             Outcome::Unassignable(u) => {
                 *reasons.entry(u.reason.as_str().to_string()).or_default() += 1
