@@ -42,43 +42,7 @@ enum Command {
     },
     /// Forecast demand, plan outlets (keep / close / open, technicians) and simulate a
     /// peak month of tickets against the plan.
-    Plan {
-        /// The data folder (see docs/formats.md), with the planning files.
-        dir: PathBuf,
-        /// The year to plan for (the forecast starts there).
-        #[arg(long)]
-        year: i32,
-        /// Location model: cover, maxcover, pmedian or cflp.
-        #[arg(long, default_value = "cover")]
-        model: String,
-        /// Outlets to open (maxcover, pmedian), must-keep centres included.
-        #[arg(long)]
-        p: Option<usize>,
-        /// Solver time limit in seconds.
-        #[arg(long, default_value_t = 20.0)]
-        time_limit: f64,
-        /// Where to write one row per site.
-        #[arg(long, default_value = "plan.csv")]
-        out: PathBuf,
-        /// Also write the whole plan as JSON.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Days of the peak month to simulate (0 = all).
-        #[arg(long, default_value_t = 1)]
-        sim_days: u32,
-        /// Share of the drawn tickets simulated, capacities scaled alike (0 < s <= 1).
-        #[arg(long, default_value_t = 0.1)]
-        sim_sample: f64,
-        /// Seed of the simulated tickets.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Also require travel + Erlang C wait within the region's response hours.
-        #[arg(long)]
-        response: bool,
-        /// Replay the folder's tickets file instead of drawing a peak month.
-        #[arg(long)]
-        replay: bool,
-    },
+    Plan(plan::Args),
     /// Re-assign the folder's tickets jointly (batch assignment) and compare with
     /// sequential dispatch of the same tickets on the same capacities.
     Assign {
@@ -157,33 +121,7 @@ fn main() -> ExitCode {
             policy,
             policy_file,
         } => report::dispatch(&dir, &out, &policy, policy_file.as_deref()),
-        Command::Plan {
-            dir,
-            year,
-            model,
-            p,
-            time_limit,
-            out,
-            json,
-            sim_days,
-            sim_sample,
-            seed,
-            response,
-            replay,
-        } => plan::run(&plan::Args {
-            dir,
-            year,
-            model,
-            p,
-            time_limit,
-            out,
-            json,
-            sim_days,
-            sim_sample,
-            seed,
-            response,
-            replay,
-        }),
+        Command::Plan(args) => plan::run(&args),
         Command::Assign {
             dir,
             out,

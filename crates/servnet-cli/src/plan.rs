@@ -9,18 +9,43 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// `servnet plan` arguments.
+#[derive(clap::Args)]
 pub struct Args {
+    /// The data folder (see docs/formats.md), with the planning files.
     pub dir: PathBuf,
+    /// The year to plan for (the forecast starts there).
+    #[arg(long)]
     pub year: i32,
+    /// Location model: cover, maxcover, pmedian or cflp.
+    #[arg(long, default_value = "cover")]
     pub model: String,
+    /// Outlets to open (maxcover, pmedian), must-keep centres included.
+    #[arg(long)]
     pub p: Option<usize>,
+    /// Solver time limit in seconds.
+    #[arg(long, default_value_t = 20.0)]
     pub time_limit: f64,
+    /// Where to write one row per site.
+    #[arg(long, default_value = "plan.csv")]
     pub out: PathBuf,
+    /// Also write the whole plan as JSON.
+    #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Days of the peak month to simulate (0 = all).
+    #[arg(long, default_value_t = 1)]
     pub sim_days: u32,
+    /// Share of the drawn tickets simulated, capacities scaled alike (0 < s <= 1).
+    #[arg(long, default_value_t = 0.1)]
     pub sim_sample: f64,
+    /// Seed of the simulated tickets.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also require travel + Erlang C wait within the region's response hours.
+    #[arg(long)]
     pub response: bool,
+    /// Replay the folder's tickets file instead of drawing a peak month.
+    #[arg(long)]
     pub replay: bool,
 }
 
