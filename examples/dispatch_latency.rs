@@ -4,7 +4,7 @@
 //! `cargo run --release --example dispatch_latency [outlets...]`
 
 use servnet::dispatch::synthetic::{synthetic, SyntheticSpec};
-use servnet::dispatch::{Dispatcher, Outcome, Policy, Route};
+use servnet::dispatch::{Dispatcher, Outcome, Policy};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -47,7 +47,8 @@ fn main() -> servnet::Result<()> {
         // Single thread: time each call.
         let d = Dispatcher::new(net.clone(), policy.clone())?;
         let mut lat = Vec::with_capacity(singles);
-        let mut direct_ns = Vec::with_capacity(singles);
+        let mut by_route: std::collections::BTreeMap<&'static str, Vec<u64>> =
+            std::collections::BTreeMap::new();
         let mut assigned = 0usize;
         let t_all = Instant::now();
         for t in &tickets[..singles] {
@@ -55,20 +56,21 @@ fn main() -> servnet::Result<()> {
             let o = d.dispatch(t)?;
             let ns = t0.elapsed().as_nanos() as u64;
             lat.push(ns);
-            if o.assignment().is_some_and(|a| a.route == Route::Direct) {
-                direct_ns.push(ns);
-            }
+            let route = o.assignment().map_or("unassignable", |a| a.route.as_str());
+            by_route.entry(route).or_default().push(ns);
             assigned += usize::from(matches!(o, Outcome::Assigned(_)));
         }
         let single_rate = singles as f64 / t_all.elapsed().as_secs_f64();
         lat.sort_unstable();
-        direct_ns.sort_unstable();
-        eprintln!(
-            "{n} outlets: {} of {singles} tickets booked directly (p50 {:.2} us, p99 {:.2} us); the rest went through fallbacks",
-            direct_ns.len(),
-            pct(&direct_ns, 0.5),
-            pct(&direct_ns, 0.99)
-        );
+        for (route, ns) in &mut by_route {
+            ns.sort_unstable();
+            eprintln!(
+                "{n} outlets, {route}: {} of {singles} tickets, p50 {:.2} us, p99 {:.2} us",
+                ns.len(),
+                pct(ns, 0.5),
+                pct(ns, 0.99)
+            );
+        }
 
         // Two threads on a fresh dispatcher: 1,000,000 tickets.
         let d2 = Dispatcher::new(net.clone(), policy.clone())?;

@@ -371,18 +371,26 @@ proptest! {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
-    /// The pruned nearest-first search picks exactly what scoring every eligible outlet
+    /// The pruned best-first search picks exactly what scoring every eligible outlet
     /// would: the best score on the booked day, ties to the lowest outlet id; and it
-    /// books directly whenever some outlet is eligible.
+    /// books directly whenever some outlet is eligible. Follow-up ratings (which move
+    /// satisfaction, and so the search's bounds) are mixed in.
     #[test]
     fn dispatch_picks_the_best_eligible_outlet(
         specs in proptest::collection::vec(outlet_spec(), 1..12),
         seed in proptest::collection::vec((-0.3..0.3f64, -0.3..0.3f64, 0u8..2, 0u8..28), 1..30),
         n in 1usize..40,
+        ratings in proptest::collection::vec(proptest::option::of(1u8..=5), 40),
     ) {
         let net = network(&specs);
         let d = Dispatcher::new(net, policy()).unwrap();
-        for i in 0..n {
+        for (i, rating) in ratings.iter().enumerate().take(n) {
+            if i > 0 {
+                if let Some(x) = rating {
+                    // Complete the previous ticket with a rating (a no-op if unassigned).
+                    let _ = d.complete(&ticket(i - 1, &seed).id, Some(f64::from(*x)));
+                }
+            }
             let t = ticket(i, &seed);
             let cands = d.candidates(&t, usize::MAX).unwrap();
             let out = d.dispatch(&t).unwrap();

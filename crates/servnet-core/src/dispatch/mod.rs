@@ -1,9 +1,10 @@
 //! Per-ticket dispatch: hard rules filter the outlets, a weighted score ranks them, a
 //! concurrent ledger books capacity so no outlet is ever booked past it.
 //!
-//! Speed comes from touching only outlets that could still win: one R-tree per skill of
-//! the open outlets offering it, searched nearest-first, stopping once the distance term
-//! alone can no longer beat the best score found.
+//! Speed comes from touching only outlets that could still win: one packed R-tree per
+//! skill of the open outlets offering it, whose nodes carry the least non-distance score
+//! terms below them, searched best-first on distance bound + those terms, stopping once
+//! no node left can beat the best score found.
 //!
 //! ```
 //! use servnet_core::dispatch::{Dispatcher, Outcome, Policy};
@@ -30,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod index;
 mod ledger;
 mod policy;
 mod summary;
@@ -45,21 +47,23 @@ pub use types::{
 
 use crate::geo::{
     chord_to_km, km_to_chord, polygons_contain, polygons_reach_km, unit_distance_km, unit_vector,
+    EARTH_RADIUS_KM,
 };
 use crate::model::{Network, OutletStatus, Priority, ServiceArea, SkillId, Ticket};
 use crate::{Error, Result};
 use chrono::{NaiveDate, NaiveDateTime};
 use geo::MultiPolygon;
-use rstar::primitives::GeomWithData;
-use rstar::RTree;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use index::{Entry, KeyedTree, Scratch};
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-type Point = GeomWithData<[f64; 3], u32>;
-/// A hash map with a fixed hasher: lookups only, never iterated for results.
-type FixedMap<K, V> = HashMap<K, V, BuildHasherDefault<DefaultHasher>>;
+/// Ticket id -> booking. A fixed hasher (FxHash): lookups only, never iterated for
+/// results; SipHash cost ~800 instructions per dispatch here (callgrind).
+type FixedMap<K, V> = FxHashMap<K, V>;
 
 /// A live booking, kept compact (no strings) in the dispatcher's ticket map.
 #[derive(Clone, Copy)]
@@ -74,23 +78,33 @@ struct Booking {
     hold: Option<u64>,
 }
 
-/// The open outlets offering one skill, and the least fixed score terms among them: once
-/// the distance term alone exceeds the best score minus `rest_min`, the search stops.
+/// The open outlets offering one skill, keyed by a lower bound of their non-distance
+/// score terms; and the regional centres among them (key 0), for escalation.
 ///
-/// Measured and dropped: splitting each skill into 4 bands by fixed terms (one R-tree
-/// each) cost 46% more instructions per dispatch (callgrind, 10k outlets).
+/// Measured and dropped (callgrind, 10k outlets; BENCHMARKS.md): rstar's nearest-first
+/// iterator with a per-skill least key (19.5k instructions per dispatch), 4 R-trees per
+/// skill by fixed-term band (30.5k), a flat 0.1-degree grid searched ring by ring (23.9k).
 struct SkillIndex {
-    rest_min: f64,
-    tree: RTree<Point>,
+    tree: KeyedTree,
+    centres: KeyedTree,
 }
 
-impl SkillIndex {
-    fn new(items: Vec<(f64, Point)>) -> Self {
-        SkillIndex {
-            rest_min: items.iter().map(|x| x.0).fold(f64::INFINITY, f64::min),
-            tree: RTree::bulk_load(items.into_iter().map(|x| x.1).collect()),
-        }
-    }
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's search scratch (a fresh one if it is in use).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// Lowers a score key by a relative hair so that rounding in the score's sum can never
+/// make the bound exceed an exactly tied score.
+fn safe_key(key: f64) -> f64 {
+    key - 1e-9 * (1.0 + key.abs())
 }
 
 /// One shard of the ticket map, on its own cache lines so threads do not share them.
@@ -121,8 +135,11 @@ struct OfferInfo {
     cost: f64,
     rating_milli: AtomicU64,
     rating_count: AtomicU32,
-    /// Weighted cost + priority + probation terms: fixed for the dispatcher's life.
+    /// Weighted cost + priority + probation terms, plus the least load term (one unit on
+    /// an empty day): fixed for the dispatcher's life.
     static_terms: f64,
+    /// Position in its skill's tree (`u32::MAX`: not indexed, takes no tickets).
+    slot: u32,
 }
 
 /// A ticket with its references resolved to indices.
@@ -244,7 +261,8 @@ impl Dispatcher {
         let mut outlets = Vec::with_capacity(network.outlets().len());
         let mut offers = Vec::new();
         let mut skill_offers = vec![Vec::new(); n_skills];
-        let mut points = vec![Vec::new(); n_skills];
+        let mut points: Vec<Vec<Entry>> = (0..n_skills).map(|_| Vec::new()).collect();
+        let mut centres: Vec<Vec<Entry>> = (0..n_skills).map(|_| Vec::new()).collect();
         let mut preload = Vec::new();
         let w = &policy.weights;
         for (oi, o) in network.outlets().iter().enumerate() {
@@ -272,6 +290,11 @@ impl Dispatcher {
                         w.probation
                     } else {
                         0.0
+                    }
+                    + if s.daily_capacity > 0 {
+                        w.load / f64::from(s.daily_capacity)
+                    } else {
+                        0.0
                     };
                 offers.push(OfferInfo {
                     static_terms,
@@ -281,13 +304,32 @@ impl Dispatcher {
                     cost: s.cost_per_ticket,
                     rating_milli: AtomicU64::new((s.rating_sum * 1000.0).round() as u64),
                     rating_count: AtomicU32::new(s.rating_count),
+                    slot: u32::MAX,
                 });
                 skill_offers[sid.index()].push(k);
                 if s.load > 0 {
                     preload.push((k as usize, oi, s.load));
                 }
                 if o.status.takes_tickets() {
-                    points[sid.index()].push((static_terms, GeomWithData::new(xyz, k)));
+                    let entry = |key| Entry {
+                        xyz,
+                        lon: o.lon,
+                        lat: o.lat,
+                        data: k,
+                        key,
+                    };
+                    let sat = policy.weights.satisfaction
+                        * (5.0
+                            - network.bayesian_satisfaction(
+                                s.rating_sum,
+                                s.rating_count,
+                                policy.prior_weight,
+                            ))
+                        .max(0.0);
+                    points[sid.index()].push(entry(safe_key(static_terms + sat)));
+                    if o.priority >= policy.centre_priority {
+                        centres[sid.index()].push(entry(0.0));
+                    }
                 }
             }
             outlets.push(OutletInfo {
@@ -322,6 +364,20 @@ impl Dispatcher {
             }
             m
         });
+        let index: Vec<SkillIndex> = points
+            .into_iter()
+            .zip(centres)
+            .map(|(p, c)| {
+                let (tree, slots) = KeyedTree::new(p);
+                for (k, slot) in slots {
+                    offers[k as usize].slot = slot;
+                }
+                SkillIndex {
+                    tree,
+                    centres: KeyedTree::new(c).0,
+                }
+            })
+            .collect();
         let start = OnceLock::new();
         if let Some(d) = policy.start_date {
             let _ = start.set(d);
@@ -333,7 +389,7 @@ impl Dispatcher {
             outlets,
             offers,
             skill_offers,
-            index: points.into_iter().map(SkillIndex::new).collect(),
+            index,
             ledger,
             matrix,
             start,
@@ -361,9 +417,12 @@ impl Dispatcher {
     }
 
     fn shard(&self, id: &str) -> &Mutex<FixedMap<String, Booking>> {
-        let mut h = DefaultHasher::new();
-        id.hash(&mut h);
-        &self.booked[(h.finish() as usize) % SHARDS].0
+        // The map uses this hash's low bits (bucket) and top 7 bits (tag): pick the shard
+        // from a remix, so keys in one shard do not share either.
+        let h = FxBuildHasher
+            .hash_one(id)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        &self.booked[(h >> 58) as usize % SHARDS].0
     }
 
     fn materialise(&self, ticket_id: &str, b: &Booking) -> Assignment {
@@ -516,6 +575,16 @@ impl Dispatcher {
     /// The weighted satisfaction term of an offer's score.
     fn sat_term(&self, k: usize) -> f64 {
         self.policy.weights.satisfaction * (5.0 - self.satisfaction(k)).max(0.0)
+    }
+
+    /// Lowers offer `k`'s search key to its fixed terms plus `sat_term` if that is lower.
+    fn lower_key(&self, k: usize, sat_term: f64) {
+        let o = &self.offers[k];
+        if o.slot != u32::MAX {
+            self.index[o.skill.index()]
+                .tree
+                .lower_key(o.slot, safe_key(o.static_terms + sat_term));
+        }
     }
 
     /// Checks the rules that do not depend on the day; returns (gc km, road km).
@@ -684,15 +753,7 @@ impl Dispatcher {
                     }
                 }
             }
-            self.scan(
-                r,
-                &self.index[skill.index()],
-                max_d2,
-                day,
-                sla_km,
-                mode,
-                &mut best,
-            );
+            self.scan(r, skill, max_d2, day, sla_km, mode, &mut best);
             if best.is_some() {
                 return best;
             }
@@ -700,12 +761,21 @@ impl Dispatcher {
         None
     }
 
-    /// Nearest-first scan of one skill's outlets, improving `best`.
+    /// Road km per km of chord length (a lower bound of road km, for pruning).
+    fn road_per_chord_km(&self) -> f64 {
+        if self.matrix.is_some() {
+            1.0
+        } else {
+            self.policy.detour_factor
+        }
+    }
+
+    /// Best-first scan of one skill's outlets, improving `best`.
     #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
         r: &Resolved,
-        band: &SkillIndex,
+        skill: SkillId,
         max_d2: f64,
         day: u32,
         sla_km: f64,
@@ -713,75 +783,86 @@ impl Dispatcher {
         best: &mut Option<Hit>,
     ) {
         let w_d = self.policy.weights.distance;
-        for (item, d2) in band.tree.nearest_neighbor_iter_with_distance_2(&r.xyz) {
-            if d2 > max_d2 {
-                break;
-            }
-            let gc = chord_to_km(d2.sqrt());
-            let k = item.data as usize;
-            if let Some(b) = &*best {
-                let distance_lb = w_d * self.road_lower(gc);
-                if distance_lb + band.rest_min > b.b.score {
-                    break;
+        // Chord km <= great-circle km, so this never exceeds the true distance term.
+        let per_d = w_d * self.road_per_chord_km() * EARTH_RADIUS_KM;
+        let bound = |d2: f64, key: f64| per_d * d2.sqrt() + key;
+        let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.b.score);
+        let tree = &self.index[skill.index()].tree;
+        let start = cutoff(best);
+        with_scratch(|scratch| {
+            tree.best_first(scratch, &r.xyz, max_d2, start, bound, |k, d2, key| {
+                let k = k as usize;
+                let gc = chord_to_km(d2.sqrt());
+                if let Some(b) = &*best {
+                    // This outlet's own fixed terms already lose: skip the ledger.
+                    if w_d * self.road_lower(gc) + key > b.b.score {
+                        return b.b.score;
+                    }
                 }
-                // This outlet's own fixed terms may already lose: skip the ledger.
-                if distance_lb + self.offers[k].static_terms + self.sat_term(k) > b.b.score {
-                    continue;
+                if Some(self.offers[k].outlet) == r.preferred {
+                    return cutoff(best);
                 }
-            }
-            if Some(self.offers[k].outlet) == r.preferred {
-                continue;
-            }
-            let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
-                continue;
-            };
-            let Ok(b) = self.day_rules(r, k, road, day, sla_km) else {
-                continue;
-            };
-            let hit = Hit {
-                offer: k as u32,
-                day,
-                b,
-            };
-            if !self.better(&hit, best) {
-                continue;
-            }
-            if let AreaRule::Polygons(p, _) = &self.outlets[self.offers[k].outlet as usize].area {
-                if !polygons_contain(p, r.ticket.lon, r.ticket.lat) {
-                    continue;
+                let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
+                    return cutoff(best);
+                };
+                let Ok(b) = self.day_rules(r, k, road, day, sla_km) else {
+                    return cutoff(best);
+                };
+                let hit = Hit {
+                    offer: k as u32,
+                    day,
+                    b,
+                };
+                if self.better(&hit, best) && self.inside_polygons(r, k) {
+                    *best = Some(hit);
                 }
-            }
-            *best = Some(hit);
+                cutoff(best)
+            })
+        });
+    }
+
+    /// Whether the ticket lies inside the offer's outlet's polygons (true for other areas).
+    fn inside_polygons(&self, r: &Resolved, k: usize) -> bool {
+        match &self.outlets[self.offers[k].outlet as usize].area {
+            AreaRule::Polygons(p, _) => polygons_contain(p, r.ticket.lon, r.ticket.lat),
+            _ => true,
         }
     }
 
+    /// The nearest open regional centre with the skill and capacity from the ticket's
+    /// day on (by road km, ties by outlet id), whatever its area.
     fn escalate(&self, r: &Resolved, skill: SkillId) -> Option<Hit> {
         let h = self.policy.horizon_days;
         let from = u32::try_from(r.day0).ok()?;
         let mut best: Option<(f64, u32, Hit)> = None;
-        for &k in &self.skill_offers[skill.index()] {
-            let offer = &self.offers[k as usize];
-            let o = &self.outlets[offer.outlet as usize];
-            if !o.status.takes_tickets()
-                || o.priority < self.policy.centre_priority
-                || r.avoid.contains(&offer.outlet)
-            {
-                continue;
-            }
-            let gc = unit_distance_km(&r.xyz, &o.xyz);
-            let road = self.road_km(r, offer.outlet as usize, gc);
-            let hit = (from..h).find_map(|day| {
-                self.day_rules(r, k as usize, road, day, f64::INFINITY)
-                    .ok()
-                    .map(|b| Hit { offer: k, day, b })
-            });
-            if let Some(hit) = hit {
-                let key = (road, offer.outlet);
-                if best.as_ref().is_none_or(|(d, o, _)| key < (*d, *o)) {
-                    best = Some((road, offer.outlet, hit));
-                }
-            }
-        }
+        let per_d = self.road_per_chord_km() * EARTH_RADIUS_KM;
+        let tree = &self.index[skill.index()].centres;
+        with_scratch(|scratch| {
+            tree.best_first(
+                scratch,
+                &r.xyz,
+                f64::INFINITY,
+                f64::INFINITY,
+                |d2, _| per_d * d2.sqrt(),
+                |k, d2, _| {
+                    let offer = &self.offers[k as usize];
+                    let road = self.road_km(r, offer.outlet as usize, chord_to_km(d2.sqrt()));
+                    let key = (road, offer.outlet);
+                    let beats = best.as_ref().is_none_or(|(d, o, _)| key < (*d, *o));
+                    if beats && !r.avoid.contains(&offer.outlet) {
+                        let hit = (from..h).find_map(|day| {
+                            self.day_rules(r, k as usize, road, day, f64::INFINITY)
+                                .ok()
+                                .map(|b| Hit { offer: k, day, b })
+                        });
+                        if let Some(hit) = hit {
+                            best = Some((road, offer.outlet, hit));
+                        }
+                    }
+                    best.as_ref().map_or(f64::INFINITY, |b| b.0)
+                },
+            )
+        });
         best.map(|(_, _, h)| h)
     }
 
@@ -1027,10 +1108,20 @@ impl Dispatcher {
                 id: ticket_id.to_string(),
             })?;
         if let Some(x) = rating {
-            let o = &self.offers[a.offer as usize];
-            o.rating_milli
-                .fetch_add((x * 1000.0).round() as u64, Ordering::Relaxed);
+            let k = a.offer as usize;
+            let o = &self.offers[k];
+            let milli = (x * 1000.0).round() as u64;
+            // Lower the search key before the rating shows, so it stays a lower bound.
+            let ahead = self.network.bayesian_satisfaction(
+                (o.rating_milli.load(Ordering::Relaxed) + milli) as f64 / 1000.0,
+                o.rating_count.load(Ordering::Relaxed) + 1,
+                self.policy.prior_weight,
+            );
+            let w_s = self.policy.weights.satisfaction;
+            self.lower_key(k, w_s * (5.0 - ahead).max(0.0));
+            o.rating_milli.fetch_add(milli, Ordering::Relaxed);
             o.rating_count.fetch_add(1, Ordering::Relaxed);
+            self.lower_key(k, self.sat_term(k));
         }
         Ok(self.materialise(ticket_id, &a))
     }
@@ -1286,14 +1377,21 @@ impl Dispatcher {
             .clone()
             .map(|d| self.sla_limit(&r, d, STRICT))
             .collect();
-        for (item, d2) in self.index[skill.index()]
-            .tree
-            .nearest_neighbor_iter_with_distance_2(&r.xyz)
-        {
-            if d2 > max_d2 {
-                break;
-            }
-            let k = item.data as usize;
+        let mut near = Vec::new();
+        with_scratch(|scratch| {
+            self.index[skill.index()].tree.best_first(
+                scratch,
+                &r.xyz,
+                max_d2,
+                f64::INFINITY,
+                |_, _| 0.0,
+                |k, d2, _| {
+                    near.push((k as usize, d2));
+                    f64::INFINITY
+                },
+            )
+        });
+        for (k, d2) in near {
             let Ok(road) = self.static_rules(&r, k, chord_to_km(d2.sqrt()), STRICT, true) else {
                 continue;
             };

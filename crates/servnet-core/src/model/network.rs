@@ -2,6 +2,7 @@ use super::skill::{Skill, SkillId};
 use super::{check_coords, Issues};
 use crate::Result;
 use geo::{Area, MultiPolygon};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -171,9 +172,9 @@ pub struct Network {
     outlets: Vec<Outlet>,
     regions: Vec<Region>,
     skills: Vec<Skill>,
-    skill_index: BTreeMap<String, SkillId>,
-    outlet_index: BTreeMap<String, u32>,
-    region_index: BTreeMap<String, u32>,
+    skill_index: FxHashMap<String, SkillId>,
+    outlet_index: FxHashMap<String, u32>,
+    region_index: FxHashMap<String, u32>,
     /// Per outlet, the skill id of each entry of `Outlet::skills` (same order).
     offer_skills: Vec<Vec<SkillId>>,
     mean_rating: f64,
@@ -250,7 +251,7 @@ impl Network {
         regions.sort_by(|a, b| a.code.cmp(&b.code));
         outlets.sort_by(|a, b| a.id.cmp(&b.id));
 
-        let mut region_index = BTreeMap::new();
+        let mut region_index = FxHashMap::default();
         for (i, r) in regions.iter().enumerate() {
             if r.code.is_empty() {
                 issues.push(
@@ -286,7 +287,7 @@ impl Network {
             }
         }
 
-        let mut outlet_index = BTreeMap::new();
+        let mut outlet_index = FxHashMap::default();
         let mut skill_set = BTreeMap::new();
         let (mut rating_sum, mut rating_count) = (0.0, 0.0);
         for (i, o) in outlets.iter().enumerate() {
@@ -389,7 +390,7 @@ impl Network {
         issues.into_result()?;
 
         let skills: Vec<Skill> = skill_set.into_values().collect();
-        let skill_index: BTreeMap<String, SkillId> = skills
+        let skill_index: FxHashMap<String, SkillId> = skills
             .iter()
             .enumerate()
             .map(|(i, s)| (s.to_string(), SkillId(i as u32)))

@@ -1,0 +1,362 @@
+//! A static packed R-tree over unit vectors whose nodes carry the least score key below
+//! them, searched best-first on "distance lower bound + key".
+//!
+//! Why not `rstar`'s nearest-neighbour iterator: it orders by distance alone, so every
+//! outlet closer than the best score minus the skill's least fixed terms is popped from
+//! its heap (tens per ticket in a big city). Here a node is skipped as soon as its own
+//! least key plus its distance bound loses, and a leaf's items are checked in a flat loop
+//! without a heap operation each. Measured with callgrind on the 10k-outlet synthetic
+//! network: see BENCHMARKS.md, "Instruction counts".
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Children per node (and items per leaf).
+const FANOUT: usize = 8;
+
+/// Stores a non-negative score key as ordered bits: for finite f64 >= +0.0 the bit
+/// patterns sort like the numbers, so `fetch_min` on the bits lowers the key.
+fn key_bits(key: f64) -> u64 {
+    (key.max(0.0) + 0.0).to_bits()
+}
+
+fn key_of(bits: &AtomicU64) -> f64 {
+    f64::from_bits(bits.load(Ordering::Relaxed))
+}
+
+/// Squared Euclidean distance between two points, summed in axis order.
+pub(crate) fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    x * x + y * y + z * z
+}
+
+/// Squared distance from `q` to the axis-aligned box `[lo, hi]` (0 inside).
+fn box_dist2(q: &[f64; 3], lo: &[f64; 3], hi: &[f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..3 {
+        // Plain comparisons: cheaper than NaN-aware `f64::max` (coordinates are finite).
+        let d = if q[i] < lo[i] {
+            lo[i] - q[i]
+        } else if q[i] > hi[i] {
+            q[i] - hi[i]
+        } else {
+            0.0
+        };
+        s += d * d;
+    }
+    s
+}
+
+/// A heap entry: an f32 lower bound rounded down (its bits, which sort like the
+/// numbers for values >= 0) above the node's number, so one u64 compare orders them.
+fn heap_entry(lb: f64, node: u32) -> u64 {
+    let mut f = lb.max(0.0) as f32;
+    if f64::from(f) > lb && f > 0.0 {
+        f = f32::from_bits(f.to_bits() - 1);
+    }
+    (u64::from(f.to_bits()) << 32) | u64::from(node)
+}
+
+/// Index of (x, y) on a Hilbert curve over a 2^16 x 2^16 grid.
+fn hilbert(mut x: u32, mut y: u32) -> u64 {
+    let n: u32 = 1 << 16;
+    let mut d: u64 = 0;
+    let mut s = n / 2;
+    while s > 0 {
+        let rx = u32::from(x & s > 0);
+        let ry = u32::from(y & s > 0);
+        d += u64::from(s) * u64::from(s) * u64::from((3 * rx) ^ ry);
+        if ry == 0 {
+            if rx == 1 {
+                x = n - 1 - x;
+                y = n - 1 - y;
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s /= 2;
+    }
+    d
+}
+
+/// One item to index: position on the unit sphere, (lon, lat) for ordering, a payload
+/// and a score key (a lower bound of the item's non-distance score terms).
+pub(crate) struct Entry {
+    pub(crate) xyz: [f64; 3],
+    pub(crate) lon: f64,
+    pub(crate) lat: f64,
+    pub(crate) data: u32,
+    pub(crate) key: f64,
+}
+
+/// Packed R-tree, flatbush-style: items in Hilbert order, `FANOUT` per leaf; each level
+/// above groups `FANOUT` nodes of the level below. Immutable except for keys, which may
+/// only be lowered (so every stored key stays a valid lower bound).
+pub(crate) struct KeyedTree {
+    xyz: Vec<[f64; 3]>,
+    data: Vec<u32>,
+    keys: Vec<AtomicU64>,
+    /// Per level (leaves first): bounding boxes and least keys of its nodes.
+    levels: Vec<Level>,
+    /// Node numbering for the heap: level `l`'s nodes start at `first_node[l]`.
+    first_node: Vec<u32>,
+}
+
+struct Level {
+    lo: Vec<[f64; 3]>,
+    hi: Vec<[f64; 3]>,
+    keys: Vec<AtomicU64>,
+}
+
+/// Scratch for one search (kept per thread by the caller to avoid an allocation).
+#[derive(Default)]
+pub(crate) struct Scratch {
+    heap: BinaryHeap<Reverse<u64>>,
+}
+
+impl KeyedTree {
+    /// Builds the tree; returns it with each entry's slot (position) in input order.
+    pub(crate) fn new(mut entries: Vec<Entry>) -> (Self, Vec<(u32, u32)>) {
+        let code = |e: &Entry| {
+            let x = ((e.lon + 180.0) / 360.0 * 65535.0).clamp(0.0, 65535.0) as u32;
+            let y = ((e.lat + 90.0) / 180.0 * 65535.0).clamp(0.0, 65535.0) as u32;
+            hilbert(x, y)
+        };
+        entries.sort_by_key(|e| (code(e), e.data));
+        let slots = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.data, i as u32))
+            .collect();
+        let mut levels = Vec::new();
+        // Bottom level: boxes of FANOUT items each.
+        let mut lo: Vec<[f64; 3]> = Vec::new();
+        let mut hi: Vec<[f64; 3]> = Vec::new();
+        let mut keys: Vec<f64> = Vec::new();
+        for chunk in entries.chunks(FANOUT) {
+            let mut l = [f64::INFINITY; 3];
+            let mut h = [f64::NEG_INFINITY; 3];
+            for e in chunk {
+                for i in 0..3 {
+                    l[i] = l[i].min(e.xyz[i]);
+                    h[i] = h[i].max(e.xyz[i]);
+                }
+            }
+            lo.push(l);
+            hi.push(h);
+            keys.push(chunk.iter().map(|e| e.key).fold(f64::INFINITY, f64::min));
+        }
+        loop {
+            let n = lo.len();
+            let (mut nlo, mut nhi, mut nkeys) = (Vec::new(), Vec::new(), Vec::new());
+            if n > 1 {
+                for c in 0..n.div_ceil(FANOUT) {
+                    let r = c * FANOUT..((c + 1) * FANOUT).min(n);
+                    let mut l = [f64::INFINITY; 3];
+                    let mut h = [f64::NEG_INFINITY; 3];
+                    for j in r.clone() {
+                        for i in 0..3 {
+                            l[i] = l[i].min(lo[j][i]);
+                            h[i] = h[i].max(hi[j][i]);
+                        }
+                    }
+                    nlo.push(l);
+                    nhi.push(h);
+                    nkeys.push(keys[r].iter().copied().fold(f64::INFINITY, f64::min));
+                }
+            }
+            levels.push(Level {
+                lo,
+                hi,
+                keys: keys
+                    .into_iter()
+                    .map(|k| AtomicU64::new(key_bits(k)))
+                    .collect(),
+            });
+            if n <= 1 {
+                break;
+            }
+            (lo, hi, keys) = (nlo, nhi, nkeys);
+        }
+        let mut first_node = Vec::with_capacity(levels.len());
+        let mut n = 0u32;
+        for level in &levels {
+            first_node.push(n);
+            n = n.saturating_add(level.lo.len() as u32);
+        }
+        let tree = KeyedTree {
+            first_node,
+            xyz: entries.iter().map(|e| e.xyz).collect(),
+            data: entries.iter().map(|e| e.data).collect(),
+            keys: entries
+                .iter()
+                .map(|e| AtomicU64::new(key_bits(e.key)))
+                .collect(),
+            levels,
+        };
+        (tree, slots)
+    }
+
+    /// Number of items.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Lowers the key of the item in `slot` (and of the nodes above it) to `key` if that
+    /// is lower; a higher key is ignored, as the stored one is still a lower bound.
+    pub(crate) fn lower_key(&self, slot: u32, key: f64) {
+        let bits = key_bits(key);
+        let mut i = slot as usize;
+        if let Some(k) = self.keys.get(i) {
+            k.fetch_min(bits, Ordering::Relaxed);
+        }
+        for level in &self.levels {
+            i /= FANOUT;
+            if let Some(k) = level.keys.get(i) {
+                k.fetch_min(bits, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Best-first search from `q`: leaves are opened in order of
+    /// `bound(box distance², least key)`; within a leaf, every item with
+    /// `d² <= max_d2` and `bound(d², key) <= cutoff` is passed to `visit(data, d², key)`,
+    /// which returns the new cutoff. Stops when the next node's bound passes the cutoff
+    /// (ties are visited, so ties can be broken by the caller). `bound` must be
+    /// non-decreasing in both arguments and non-negative.
+    pub(crate) fn best_first(
+        &self,
+        scratch: &mut Scratch,
+        q: &[f64; 3],
+        max_d2: f64,
+        mut cutoff: f64,
+        bound: impl Fn(f64, f64) -> f64,
+        mut visit: impl FnMut(u32, f64, f64) -> f64,
+    ) {
+        let heap = &mut scratch.heap;
+        heap.clear();
+        let Some(top) = self.levels.len().checked_sub(1) else {
+            return;
+        };
+        if self.data.is_empty() {
+            return;
+        }
+        heap.push(Reverse(heap_entry(0.0, self.first_node[top])));
+        while let Some(Reverse(entry)) = heap.pop() {
+            if f64::from(f32::from_bits((entry >> 32) as u32)) > cutoff {
+                break;
+            }
+            let id = entry as u32;
+            let level = self.first_node.partition_point(|&f| f <= id) - 1;
+            let first = (id - self.first_node[level]) as usize * FANOUT;
+            if level == 0 {
+                let end = (first + FANOUT).min(self.data.len());
+                for i in first..end {
+                    let d2 = dist2(q, &self.xyz[i]);
+                    if d2 > max_d2 {
+                        continue;
+                    }
+                    let key = key_of(&self.keys[i]);
+                    if bound(d2, key) > cutoff {
+                        continue;
+                    }
+                    cutoff = visit(self.data[i], d2, key);
+                }
+                continue;
+            }
+            let below = &self.levels[level - 1];
+            let end = (first + FANOUT).min(below.lo.len());
+            for c in first..end {
+                let d2 = box_dist2(q, &below.lo[c], &below.hi[c]);
+                if d2 > max_d2 {
+                    continue;
+                }
+                let lb = bound(d2, key_of(&below.keys[c]));
+                if lb > cutoff {
+                    continue;
+                }
+                heap.push(Reverse(heap_entry(
+                    lb,
+                    self.first_node[level - 1] + c as u32,
+                )));
+            }
+        }
+        heap.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geo::unit_vector;
+    use crate::rng::SplitMix64;
+
+    fn entries(n: usize, seed: u64) -> Vec<Entry> {
+        let mut rng = SplitMix64::new(seed);
+        (0..n)
+            .map(|i| {
+                let lon = 100.0 + 20.0 * rng.next_f64();
+                let lat = 20.0 + 20.0 * rng.next_f64();
+                Entry {
+                    xyz: unit_vector(lon, lat),
+                    lon,
+                    lat,
+                    data: i as u32,
+                    key: 30.0 * rng.next_f64(),
+                }
+            })
+            .collect()
+    }
+
+    /// The best item by (bound(d², key), data) found by the search equals a brute-force
+    /// minimum, for many queries, sizes and cut-off radii, also after keys are lowered.
+    #[test]
+    fn best_first_finds_the_brute_force_minimum() {
+        let mut scratch = Scratch::default();
+        let mut rng = SplitMix64::new(9);
+        for n in [0usize, 1, 15, 16, 17, 300, 5000] {
+            let es = entries(n, n as u64 + 1);
+            let truth: Vec<([f64; 3], f64)> = es.iter().map(|e| (e.xyz, e.key)).collect();
+            let (tree, slots) = KeyedTree::new(es);
+            assert_eq!(tree.len(), n);
+            let mut slot_of = vec![0; n];
+            for (data, slot) in slots {
+                slot_of[data as usize] = slot;
+            }
+            let mut keys: Vec<f64> = truth.iter().map(|t| t.1).collect();
+            for q in 0..200 {
+                if q % 10 == 0 && n > 0 {
+                    let i = rng.below(n);
+                    keys[i] *= 0.5;
+                    tree.lower_key(slot_of[i], keys[i]);
+                }
+                let lon = 98.0 + 24.0 * rng.next_f64();
+                let lat = 18.0 + 24.0 * rng.next_f64();
+                let p = unit_vector(lon, lat);
+                let max_d2 = 0.02 * rng.next_f64();
+                let score = |d2: f64, key: f64| 6371.0 * d2.sqrt() + key;
+                let expect = (0..n)
+                    .filter(|&i| dist2(&p, &truth[i].0) <= max_d2)
+                    .map(|i| (score(dist2(&p, &truth[i].0), keys[i]), i as u32))
+                    .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let mut best: Option<(f64, u32)> = None;
+                tree.best_first(
+                    &mut scratch,
+                    &p,
+                    max_d2,
+                    f64::INFINITY,
+                    score,
+                    |i, d2, _| {
+                        let s = score(d2, keys[i as usize]);
+                        if best.is_none_or(|b| (s, i) < b) {
+                            best = Some((s, i));
+                        }
+                        best.map_or(f64::INFINITY, |b| b.0)
+                    },
+                );
+                assert_eq!(best, expect, "n={n} query {q}");
+            }
+        }
+    }
+}
