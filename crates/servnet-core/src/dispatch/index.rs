@@ -98,9 +98,10 @@ pub(crate) struct KeyedTree {
     keys: Vec<AtomicU64>,
     /// Per level (leaves first): bounding boxes and least keys of its nodes.
     levels: Vec<Level>,
-    /// Node numbering for the heap: level `l`'s nodes start at `first_node[l]`.
-    first_node: Vec<u32>,
 }
+
+/// Heap entries name a node as (level << 28) | index within the level.
+const LEVEL_SHIFT: u32 = 28;
 
 struct Level {
     lo: Vec<[f64; 3]>,
@@ -178,14 +179,7 @@ impl KeyedTree {
             }
             (lo, hi, keys) = (nlo, nhi, nkeys);
         }
-        let mut first_node = Vec::with_capacity(levels.len());
-        let mut n = 0u32;
-        for level in &levels {
-            first_node.push(n);
-            n = n.saturating_add(level.lo.len() as u32);
-        }
         let tree = KeyedTree {
-            first_node,
             xyz: entries.iter().map(|e| e.xyz).collect(),
             data: entries.iter().map(|e| e.data).collect(),
             keys: entries
@@ -239,17 +233,18 @@ impl KeyedTree {
         let Some(top) = self.levels.len().checked_sub(1) else {
             return;
         };
-        if self.data.is_empty() {
+        // Node numbers must fit below the level bits (the dispatcher rejects larger networks).
+        if self.data.is_empty() || self.data.len() >= 1 << LEVEL_SHIFT {
             return;
         }
-        heap.push(Reverse(heap_entry(0.0, self.first_node[top])));
+        heap.push(Reverse(heap_entry(0.0, (top as u32) << LEVEL_SHIFT)));
         while let Some(Reverse(entry)) = heap.pop() {
             if f64::from(f32::from_bits((entry >> 32) as u32)) > cutoff {
                 break;
             }
             let id = entry as u32;
-            let level = self.first_node.partition_point(|&f| f <= id) - 1;
-            let first = (id - self.first_node[level]) as usize * FANOUT;
+            let level = (id >> LEVEL_SHIFT) as usize;
+            let first = (id & ((1 << LEVEL_SHIFT) - 1)) as usize * FANOUT;
             if level == 0 {
                 let end = (first + FANOUT).min(self.data.len());
                 for i in first..end {
@@ -278,7 +273,7 @@ impl KeyedTree {
                 }
                 heap.push(Reverse(heap_entry(
                     lb,
-                    self.first_node[level - 1] + c as u32,
+                    ((level - 1) as u32) << LEVEL_SHIFT | c as u32,
                 )));
             }
         }

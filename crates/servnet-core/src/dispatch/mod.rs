@@ -187,7 +187,9 @@ pub(crate) struct EligibleArc {
 struct Hit {
     offer: u32,
     day: u32,
-    b: Breakdown,
+    road: f64,
+    load_ratio: f64,
+    score: f64,
 }
 
 /// Per-ticket dispatcher over a [`Network`]. `Send + Sync`: share it (e.g. in an `Arc`)
@@ -364,6 +366,15 @@ impl Dispatcher {
             }
             m
         });
+        if offers.len() >= 1 << 28 {
+            return Err(Error::argument(
+                "network",
+                format!(
+                    "{} outlet skills; the dispatcher indexes at most 2^28",
+                    offers.len()
+                ),
+            ));
+        }
         let index: Vec<SkillIndex> = points
             .into_iter()
             .zip(centres)
@@ -540,7 +551,7 @@ impl Dispatcher {
     }
 
     fn limit(&self, cap: u32, emergency: bool) -> u32 {
-        if emergency {
+        if emergency || self.policy.emergency_reserve == 0.0 {
             cap
         } else {
             (f64::from(cap) * (1.0 - self.policy.emergency_reserve)).floor() as u32
@@ -631,7 +642,7 @@ impl Dispatcher {
         road: f64,
         day: u32,
         sla_km: f64,
-    ) -> std::result::Result<Breakdown, Rule> {
+    ) -> std::result::Result<Hit, Rule> {
         if road > sla_km {
             return Err(Rule::SlaUnreachable);
         }
@@ -653,15 +664,40 @@ impl Dispatcher {
         } else {
             1.0
         };
-        Ok(self.score(r, k, road, load_ratio))
+        Ok(Hit {
+            offer: k as u32,
+            day,
+            road,
+            load_ratio,
+            score: self.terms(r, k, road, load_ratio).0.iter().sum(),
+        })
     }
 
-    fn score(&self, r: &Resolved, k: usize, road: f64, load_ratio: f64) -> Breakdown {
+    /// The score's breakdown for a hit (same terms, same sum as its score).
+    fn breakdown(&self, r: &Resolved, hit: &Hit) -> Breakdown {
+        let k = hit.offer as usize;
+        let (terms, satisfaction) = self.terms(r, k, hit.road, hit.load_ratio);
+        let offer = &self.offers[k];
+        let o = &self.outlets[offer.outlet as usize];
+        Breakdown {
+            distance_km: hit.road,
+            satisfaction,
+            load_ratio: hit.load_ratio,
+            cost: offer.cost * f64::from(r.ticket.units),
+            priority: o.priority,
+            probation: o.status == OutletStatus::Probation,
+            preferred: r.preferred == Some(offer.outlet),
+            terms,
+            score: terms.iter().sum(),
+        }
+    }
+
+    /// The weighted score terms in [`Breakdown::terms`] order, and the satisfaction used.
+    fn terms(&self, r: &Resolved, k: usize, road: f64, load_ratio: f64) -> ([f64; 7], f64) {
         let w = &self.policy.weights;
         let offer = &self.offers[k];
         let o = &self.outlets[offer.outlet as usize];
         let satisfaction = self.satisfaction(k);
-        let cost = offer.cost * f64::from(r.ticket.units);
         let probation = o.status == OutletStatus::Probation;
         let preferred = r.preferred == Some(offer.outlet);
         let terms = [
@@ -673,25 +709,15 @@ impl Dispatcher {
             if probation { w.probation } else { 0.0 },
             if preferred { -w.preferred } else { 0.0 },
         ];
-        Breakdown {
-            distance_km: road,
-            satisfaction,
-            load_ratio,
-            cost,
-            priority: o.priority,
-            probation,
-            preferred,
-            terms,
-            score: terms.iter().sum(),
-        }
+        (terms, satisfaction)
     }
 
     fn better(&self, a: &Hit, b: &Option<Hit>) -> bool {
         match b {
             None => true,
             Some(b) => {
-                a.b.score < b.b.score
-                    || (a.b.score == b.b.score
+                a.score < b.score
+                    || (a.score == b.score
                         && self.offers[a.offer as usize].outlet
                             < self.offers[b.offer as usize].outlet)
             }
@@ -711,13 +737,7 @@ impl Dispatcher {
         let mut worst = Rule::SlaUnreachable;
         for day in days {
             match self.day_rules(r, k, road, day, self.sla_limit(r, day, mode)) {
-                Ok(b) => {
-                    return Ok(Hit {
-                        offer: k as u32,
-                        day,
-                        b,
-                    })
-                }
+                Ok(hit) => return Ok(hit),
                 Err(rule) => worst = worst.max(rule),
             }
         }
@@ -786,7 +806,7 @@ impl Dispatcher {
         // Chord km <= great-circle km, so this never exceeds the true distance term.
         let per_d = w_d * self.road_per_chord_km() * EARTH_RADIUS_KM;
         let bound = |d2: f64, key: f64| per_d * d2.sqrt() + key;
-        let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.b.score);
+        let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.score);
         let tree = &self.index[skill.index()].tree;
         let start = cutoff(best);
         with_scratch(|scratch| {
@@ -795,8 +815,8 @@ impl Dispatcher {
                 let gc = chord_to_km(d2.sqrt());
                 if let Some(b) = &*best {
                     // This outlet's own fixed terms already lose: skip the ledger.
-                    if w_d * self.road_lower(gc) + key > b.b.score {
-                        return b.b.score;
+                    if w_d * self.road_lower(gc) + key > b.score {
+                        return b.score;
                     }
                 }
                 if Some(self.offers[k].outlet) == r.preferred {
@@ -805,13 +825,8 @@ impl Dispatcher {
                 let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
                     return cutoff(best);
                 };
-                let Ok(b) = self.day_rules(r, k, road, day, sla_km) else {
+                let Ok(hit) = self.day_rules(r, k, road, day, sla_km) else {
                     return cutoff(best);
-                };
-                let hit = Hit {
-                    offer: k as u32,
-                    day,
-                    b,
                 };
                 if self.better(&hit, best) && self.inside_polygons(r, k) {
                     *best = Some(hit);
@@ -851,9 +866,7 @@ impl Dispatcher {
                     let beats = best.as_ref().is_none_or(|(d, o, _)| key < (*d, *o));
                     if beats && !r.avoid.contains(&offer.outlet) {
                         let hit = (from..h).find_map(|day| {
-                            self.day_rules(r, k as usize, road, day, f64::INFINITY)
-                                .ok()
-                                .map(|b| Hit { offer: k, day, b })
+                            self.day_rules(r, k as usize, road, day, f64::INFINITY).ok()
                         });
                         if let Some(hit) = hit {
                             best = Some((road, offer.outlet, hit));
@@ -965,19 +978,24 @@ impl Dispatcher {
                 outlet: offer.outlet,
                 day: hit.day,
                 units: t.units,
-                breakdown: hit.b,
-                sla_met: self.sla_met(r, hit.day, hit.b.distance_km),
+                breakdown: self.breakdown(r, &hit),
+                sla_met: self.sla_met(r, hit.day, hit.road),
                 route,
                 hold: hold.map(|h| h.0),
             };
             let mut shard = lock(self.shard(&t.id));
-            if let Some(existing) = shard.get(&t.id).copied() {
-                // The same ticket was booked concurrently: keep the first booking only.
-                drop(shard);
-                self.ledger.release(b.offer as usize, oi, b.day, b.units);
-                return Outcome::Assigned(self.materialise(&t.id, &existing));
+            match shard.entry(t.id.clone()) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    // The same ticket was booked concurrently: keep the first booking only.
+                    let existing = *e.get();
+                    drop(shard);
+                    self.ledger.release(b.offer as usize, oi, b.day, b.units);
+                    return Outcome::Assigned(self.materialise(&t.id, &existing));
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(b);
+                }
             }
-            shard.insert(t.id.clone(), b);
             drop(shard);
             if let Some((id, expires)) = hold {
                 lock(&self.holds).insert(id, (t.id.clone(), expires));
@@ -1144,7 +1162,7 @@ impl Dispatcher {
             .filter_map(|&o| self.evaluate(&r, o as usize, days.clone(), STRICT).ok())
             .collect();
         hits.sort_by(|a, b| {
-            a.b.score.total_cmp(&b.b.score).then(
+            a.score.total_cmp(&b.score).then(
                 self.offers[a.offer as usize]
                     .outlet
                     .cmp(&self.offers[b.offer as usize].outlet),
@@ -1164,7 +1182,7 @@ impl Dispatcher {
         Candidate {
             outlet_id: self.network.outlets()[oi].id.clone(),
             day: h.day,
-            breakdown: h.b,
+            breakdown: self.breakdown(r, &h),
             remaining_skill: self
                 .limit(offer.capacity, r.emergency)
                 .saturating_sub(self.ledger.offer_used(h.offer as usize, h.day) + units),
@@ -1210,10 +1228,9 @@ impl Dispatcher {
         let gc = unit_distance_km(&r.xyz, &o.xyz);
         match self.evaluate(&r, k, days.clone(), STRICT) {
             Ok(hit) => {
-                let gap = best
-                    .as_ref()
-                    .map_or(0.0, |b| hit.b.score - b.breakdown.score);
-                out.breakdown = Some(hit.b);
+                let gap = best.as_ref().map_or(0.0, |b| hit.score - b.breakdown.score);
+                let hb = self.breakdown(&r, &hit);
+                out.breakdown = Some(hb);
                 out.score_gap = Some(gap);
                 out.text = match &best {
                     Some(b) if b.outlet_id != outlet_id => {
@@ -1226,8 +1243,7 @@ impl Dispatcher {
                             "probation",
                             "preferred",
                         ];
-                        let (i, d) = hit
-                            .b
+                        let (i, d) = hb
                             .terms
                             .iter()
                             .zip(b.breakdown.terms.iter())
@@ -1237,11 +1253,11 @@ impl Dispatcher {
                                 (0, f64::MIN),
                                 |acc, (i, d)| if d > acc.1 { (i, d) } else { acc },
                             );
-                        format!("{outlet_id} is eligible (day {}) but scores {:.2} vs {:.2} for {}: it loses by {gap:.2}, most on {} (+{d:.2})", hit.day, hit.b.score, b.breakdown.score, b.outlet_id, names[i])
+                        format!("{outlet_id} is eligible (day {}) but scores {:.2} vs {:.2} for {}: it loses by {gap:.2}, most on {} (+{d:.2})", hit.day, hit.score, b.breakdown.score, b.outlet_id, names[i])
                     }
                     _ => format!(
                         "{outlet_id} is the best outlet (day {}, score {:.2})",
-                        hit.day, hit.b.score
+                        hit.day, hit.score
                     ),
                 };
             }
@@ -1397,25 +1413,25 @@ impl Dispatcher {
             };
             let outlet = self.offers[k].outlet;
             for (day, &sla_km) in days.clone().zip(&sla) {
-                if let Ok(b) = self.day_rules(&r, k, road, day, sla_km) {
+                if let Ok(hit) = self.day_rules(&r, k, road, day, sla_km) {
                     out.push(EligibleArc {
                         offer: k as u32,
                         outlet,
                         day,
                         late_days: 0,
-                        b,
+                        b: self.breakdown(&r, &hit),
                     });
                 }
             }
             for day in days.end..late_end {
-                if let Ok(b) = self.day_rules(&r, k, road, day, f64::INFINITY) {
+                if let Ok(hit) = self.day_rules(&r, k, road, day, f64::INFINITY) {
                     let late_days = day - (days.end - 1);
                     out.push(EligibleArc {
                         offer: k as u32,
                         outlet,
                         day,
                         late_days,
-                        b,
+                        b: self.breakdown(&r, &hit),
                     });
                 }
             }
