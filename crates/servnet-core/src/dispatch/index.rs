@@ -31,21 +31,58 @@ pub(crate) fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
     x * x + y * y + z * z
 }
 
-/// Squared distance from `q` to the axis-aligned box `[lo, hi]` (0 inside).
-fn box_dist2(q: &[f64; 3], lo: &[f64; 3], hi: &[f64; 3]) -> f64 {
-    let mut s = 0.0;
-    for i in 0..3 {
-        // Plain comparisons: cheaper than NaN-aware `f64::max` (coordinates are finite).
-        let d = if q[i] < lo[i] {
-            lo[i] - q[i]
-        } else if q[i] > hi[i] {
-            q[i] - hi[i]
-        } else {
-            0.0
-        };
-        s += d * d;
+/// Slack on f32 chord lengths (unit sphere; ~13 m): covers the f32 rounding of points,
+/// boxes and the query, so a lane's chord minus this never exceeds the exact chord.
+const CHORD_SLACK: f64 = 2e-6;
+
+/// `FANOUT` boxes side by side in f32 (points have lo == hi; unused lanes are empty and
+/// infinitely far), so one pass over fixed-size arrays measures them all (vectorised).
+#[derive(Clone, Copy)]
+struct Group {
+    lo: [[f32; FANOUT]; 3],
+    hi: [[f32; FANOUT]; 3],
+}
+
+impl Group {
+    fn empty() -> Self {
+        Group {
+            lo: [[f32::INFINITY; FANOUT]; 3],
+            hi: [[f32::NEG_INFINITY; FANOUT]; 3],
+        }
     }
-    s
+
+    fn set(&mut self, lane: usize, lo: &[f64; 3], hi: &[f64; 3]) {
+        for a in 0..3 {
+            self.lo[a][lane] = lo[a] as f32;
+            self.hi[a][lane] = hi[a] as f32;
+        }
+    }
+
+    /// Chord lengths (f32) from `q` to each box (0 inside).
+    fn chords(&self, q: &[f32; 3]) -> [f32; FANOUT] {
+        let mut d2 = [0f32; FANOUT];
+        for (a, &qa) in q.iter().enumerate() {
+            for (l, acc) in d2.iter_mut().enumerate() {
+                let d = (self.lo[a][l] - qa).max(qa - self.hi[a][l]).max(0.0);
+                *acc += d * d;
+            }
+        }
+        d2.map(f32::sqrt)
+    }
+}
+
+/// Groups the boxes `lo[i]..hi[i]` by `FANOUT`.
+fn groups(lo: &[[f64; 3]], hi: &[[f64; 3]]) -> Vec<Group> {
+    lo.chunks(FANOUT)
+        .zip(hi.chunks(FANOUT))
+        .map(|(l, h)| {
+            let mut g = Group::empty();
+            for (lane, (l, h)) in l.iter().zip(h).enumerate() {
+                g.set(lane, l, h);
+            }
+            g
+        })
+        .collect()
 }
 
 /// A heap entry: an f32 lower bound rounded down (its bits, which sort like the
@@ -94,6 +131,8 @@ pub(crate) struct Entry {
 /// only be lowered (so every stored key stays a valid lower bound).
 pub(crate) struct KeyedTree {
     xyz: Vec<[f64; 3]>,
+    /// The items' positions, `FANOUT` per group (group j = leaf j).
+    points: Vec<Group>,
     data: Vec<u32>,
     keys: Vec<AtomicU64>,
     /// Per level (leaves first): bounding boxes and least keys of its nodes.
@@ -104,8 +143,11 @@ pub(crate) struct KeyedTree {
 const LEVEL_SHIFT: u32 = 28;
 
 struct Level {
-    lo: Vec<[f64; 3]>,
-    hi: Vec<[f64; 3]>,
+    /// Boxes of this level's nodes, `FANOUT` per group (group j = children of the
+    /// parent node j).
+    boxes: Vec<Group>,
+    /// Number of nodes.
+    len: usize,
     keys: Vec<AtomicU64>,
 }
 
@@ -167,8 +209,8 @@ impl KeyedTree {
                 }
             }
             levels.push(Level {
-                lo,
-                hi,
+                boxes: groups(&lo, &hi),
+                len: n,
                 keys: keys
                     .into_iter()
                     .map(|k| AtomicU64::new(key_bits(k)))
@@ -179,8 +221,10 @@ impl KeyedTree {
             }
             (lo, hi, keys) = (nlo, nhi, nkeys);
         }
+        let xyz: Vec<[f64; 3]> = entries.iter().map(|e| e.xyz).collect();
         let tree = KeyedTree {
-            xyz: entries.iter().map(|e| e.xyz).collect(),
+            points: groups(&xyz, &xyz),
+            xyz,
             data: entries.iter().map(|e| e.data).collect(),
             keys: entries
                 .iter()
@@ -213,17 +257,17 @@ impl KeyedTree {
         }
     }
 
-    /// Best-first search from `q`: leaves are opened in order of
-    /// `bound(box distance², least key)`; within a leaf, every item with
-    /// `d² <= max_d2` and `bound(d², key) <= cutoff` is passed to `visit(data, d², key)`,
-    /// which returns the new cutoff. Stops when the next node's bound passes the cutoff
-    /// (ties are visited, so ties can be broken by the caller). `bound` must be
-    /// non-decreasing in both arguments and non-negative.
+    /// Best-first search from `q`: leaves are opened in order of `bound(chord, least
+    /// key)`, with `chord` a lower bound of the chord length (unit sphere) to the leaf's
+    /// box; within a leaf, every item with chord `<= max_chord` and `bound(chord, key) <=
+    /// cutoff` is passed to `visit(data, exact chord², key)`, which returns the new cutoff.
+    /// Stops when the next node's bound passes the cutoff (ties are visited, so the caller
+    /// can break them). `bound` must be non-decreasing in both arguments and >= 0.
     pub(crate) fn best_first(
         &self,
         scratch: &mut Scratch,
         q: &[f64; 3],
-        max_d2: f64,
+        max_chord: f64,
         mut cutoff: f64,
         bound: impl Fn(f64, f64) -> f64,
         mut visit: impl FnMut(u32, f64, f64) -> f64,
@@ -237,6 +281,8 @@ impl KeyedTree {
         if self.data.is_empty() || self.data.len() >= 1 << LEVEL_SHIFT {
             return;
         }
+        let qf = [q[0] as f32, q[1] as f32, q[2] as f32];
+        let lower = |c: f32| (f64::from(c) - CHORD_SLACK).max(0.0);
         heap.push(Reverse(heap_entry(0.0, (top as u32) << LEVEL_SHIFT)));
         while let Some(Reverse(entry)) = heap.pop() {
             if f64::from(f32::from_bits((entry >> 32) as u32)) > cutoff {
@@ -244,30 +290,39 @@ impl KeyedTree {
             }
             let id = entry as u32;
             let level = (id >> LEVEL_SHIFT) as usize;
-            let first = (id & ((1 << LEVEL_SHIFT) - 1)) as usize * FANOUT;
+            let node = (id & ((1 << LEVEL_SHIFT) - 1)) as usize;
+            let first = node * FANOUT;
             if level == 0 {
+                let Some(group) = self.points.get(node) else {
+                    continue;
+                };
+                let chords = group.chords(&qf);
                 let end = (first + FANOUT).min(self.data.len());
-                for i in first..end {
-                    let d2 = dist2(q, &self.xyz[i]);
-                    if d2 > max_d2 {
+                for (i, &c) in (first..end).zip(&chords) {
+                    let c = lower(c);
+                    if c > max_chord {
                         continue;
                     }
                     let key = key_of(&self.keys[i]);
-                    if bound(d2, key) > cutoff {
+                    if bound(c, key) > cutoff {
                         continue;
                     }
-                    cutoff = visit(self.data[i], d2, key);
+                    cutoff = visit(self.data[i], dist2(q, &self.xyz[i]), key);
                 }
                 continue;
             }
             let below = &self.levels[level - 1];
-            let end = (first + FANOUT).min(below.lo.len());
-            for c in first..end {
-                let d2 = box_dist2(q, &below.lo[c], &below.hi[c]);
-                if d2 > max_d2 {
+            let Some(group) = below.boxes.get(node) else {
+                continue;
+            };
+            let chords = group.chords(&qf);
+            let end = (first + FANOUT).min(below.len);
+            for (c, &chord) in (first..end).zip(&chords) {
+                let chord = lower(chord);
+                if chord > max_chord {
                     continue;
                 }
-                let lb = bound(d2, key_of(&below.keys[c]));
+                let lb = bound(chord, key_of(&below.keys[c]));
                 if lb > cutoff {
                     continue;
                 }
@@ -329,7 +384,8 @@ mod tests {
                 let lon = 98.0 + 24.0 * rng.next_f64();
                 let lat = 18.0 + 24.0 * rng.next_f64();
                 let p = unit_vector(lon, lat);
-                let max_d2 = 0.02 * rng.next_f64();
+                let max_chord = 0.15 * rng.next_f64();
+                let max_d2 = max_chord * max_chord;
                 let score = |d2: f64, key: f64| 6371.0 * d2.sqrt() + key;
                 let expect = (0..n)
                     .filter(|&i| dist2(&p, &truth[i].0) <= max_d2)
@@ -339,10 +395,13 @@ mod tests {
                 tree.best_first(
                     &mut scratch,
                     &p,
-                    max_d2,
+                    max_chord,
                     f64::INFINITY,
-                    score,
+                    |chord, key| 6371.0 * chord + key,
                     |i, d2, _| {
+                        if d2 > max_d2 {
+                            return best.map_or(f64::INFINITY, |b| b.0);
+                        }
                         let s = score(d2, keys[i as usize]);
                         if best.is_none_or(|b| (s, i) < b) {
                             best = Some((s, i));

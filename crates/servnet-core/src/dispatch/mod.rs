@@ -759,7 +759,6 @@ impl Dispatcher {
         } else {
             max_km / self.policy.detour_factor
         });
-        let max_d2 = max_chord * max_chord;
         for day in days {
             let sla_km = self.sla_limit(r, day, mode);
             let mut best: Option<Hit> = None;
@@ -773,7 +772,7 @@ impl Dispatcher {
                     }
                 }
             }
-            self.scan(r, skill, max_d2, day, sla_km, mode, &mut best);
+            self.scan(r, skill, max_chord, day, sla_km, mode, &mut best);
             if best.is_some() {
                 return best;
             }
@@ -796,7 +795,7 @@ impl Dispatcher {
         &self,
         r: &Resolved,
         skill: SkillId,
-        max_d2: f64,
+        max_chord: f64,
         day: u32,
         sla_km: f64,
         mode: Mode,
@@ -805,12 +804,12 @@ impl Dispatcher {
         let w_d = self.policy.weights.distance;
         // Chord km <= great-circle km, so this never exceeds the true distance term.
         let per_d = w_d * self.road_per_chord_km() * EARTH_RADIUS_KM;
-        let bound = |d2: f64, key: f64| per_d * d2.sqrt() + key;
+        let bound = |chord: f64, key: f64| per_d * chord + key;
         let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.score);
         let tree = &self.index[skill.index()].tree;
         let start = cutoff(best);
         with_scratch(|scratch| {
-            tree.best_first(scratch, &r.xyz, max_d2, start, bound, |k, d2, key| {
+            tree.best_first(scratch, &r.xyz, max_chord, start, bound, |k, d2, key| {
                 let k = k as usize;
                 let gc = chord_to_km(d2.sqrt());
                 if let Some(b) = &*best {
@@ -858,7 +857,7 @@ impl Dispatcher {
                 &r.xyz,
                 f64::INFINITY,
                 f64::INFINITY,
-                |d2, _| per_d * d2.sqrt(),
+                |chord, _| per_d * chord,
                 |k, d2, _| {
                     let offer = &self.offers[k as usize];
                     let road = self.road_km(r, offer.outlet as usize, chord_to_km(d2.sqrt()));
@@ -1387,7 +1386,6 @@ impl Dispatcher {
         } else {
             max_km / self.policy.detour_factor
         });
-        let max_d2 = max_chord * max_chord;
         let mut out = Vec::new();
         let sla: Vec<f64> = days
             .clone()
@@ -1398,7 +1396,7 @@ impl Dispatcher {
             self.index[skill.index()].tree.best_first(
                 scratch,
                 &r.xyz,
-                max_d2,
+                max_chord,
                 f64::INFINITY,
                 |_, _| 0.0,
                 |k, d2, _| {
