@@ -10,7 +10,12 @@ use std::hint::black_box;
 fn transport(c: &mut Criterion) {
     let mut group = c.benchmark_group("solve_transport");
     group.sample_size(10);
-    for &(n, m, k, tightness) in &[(10_000, 1_000, 30, 0.9), (100_000, 5_000, 35, 0.9)] {
+    for &(n, m, k, tightness) in &[
+        (10_000, 1_000, 30, 0.9),
+        (10_000, 1_000, 30, 0.98),
+        (100_000, 5_000, 35, 0.9),
+        (100_000, 5_000, 35, 0.98),
+    ] {
         let problem = match random_transport(n, m, k, tightness, 42) {
             Ok(p) => p,
             Err(e) => {

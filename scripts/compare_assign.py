@@ -12,6 +12,7 @@ time limit.
 
 Usage: python scripts/compare_assign.py [--servnet target/release/servnet]
        [--gap-dir /work/shared/benchmarks/gap] [--time-limit 10] [--quick]
+       [--only transport|gap] [--no-highs-lp]
 Needs: pip install -r python/requirements-bench.txt. Prints a markdown table.
 """
 
@@ -189,9 +190,17 @@ def main():
     ap.add_argument("--gap-dir", default="/work/shared/benchmarks/gap")
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--quick", action="store_true", help="only the 10k transport case and 2 GAP files")
+    ap.add_argument("--only", choices=["all", "transport", "gap"], default="all",
+                    help="run only the transport rows or only the GAP rows")
+    ap.add_argument("--no-highs-lp", action="store_true",
+                    help="skip HiGHS' LP on transport (300 s on the tight case)")
     a = ap.parse_args()
     transport = TRANSPORT[:1] if a.quick else TRANSPORT
     gaps = GAP[:1] + GAP[3:4] if a.quick else GAP
+    if a.only == "gap":
+        transport = []
+    if a.only == "transport":
+        gaps = []
     from importlib.metadata import version
 
     print(f"OR-Tools {version('ortools')}, highspy {version('highspy')}, {os.cpu_count()} cores\n")
@@ -209,12 +218,15 @@ def main():
             data = load_transport(path)
             secs, obj, note = isolated(ortools_mcf, *data)
             print(f"| {name} | OR-Tools SimpleMinCostFlow | {secs:.2f} | {fmt(obj)} | {note} |", flush=True)
+            if a.no_highs_lp:
+                continue
             secs, obj, note = isolated(highs_lp, *data)
             print(f"| {name} | HiGHS LP (highspy) | {secs:.2f} | {fmt(obj)} | {note} |", flush=True)
     best = {}
-    with open(os.path.join(a.gap_dir, "optimal_values.csv")) as f:
-        for r in csv.DictReader(f):
-            best[r["instance"]] = int(r["optimal_or_best"])
+    if gaps:
+        with open(os.path.join(a.gap_dir, "optimal_values.csv")) as f:
+            for r in csv.DictReader(f):
+                best[r["instance"]] = int(r["optimal_or_best"])
     for g in gaps:
         path = os.path.join(a.gap_dir, "yagiura", g)
         out = subprocess.run([a.servnet, "bench-gap", path, "--time-limit", str(a.time_limit)],
