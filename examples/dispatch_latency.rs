@@ -22,8 +22,8 @@ fn main() -> servnet::Result<()> {
     } else {
         sizes
     };
-    println!("| outlets | tickets | p50 us | p90 us | p99 us | max us | assigned | 1-thread tickets/s | 2-thread tickets/s | overbooked |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| outlets | tickets | p50 us | p90 us | p99 us | max us | assigned | 1 thread tickets/s | 1M tickets, 1 thread /s | 1M tickets, 2 threads /s | overbooked or errors |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let spec = SyntheticSpec {
             skill_capacity: 40,
@@ -72,40 +72,68 @@ fn main() -> servnet::Result<()> {
             );
         }
 
-        // Two threads on a fresh dispatcher: 1,000,000 tickets.
-        let d2 = Dispatcher::new(net.clone(), policy.clone())?;
+        // The same 1,000,000 tickets on a fresh dispatcher, by 1 and by 2 threads: the
+        // ratio is the scaling; every counter is checked afterwards.
         let rest = &tickets[singles..];
-        let half = rest.len() / 2;
-        let errors = AtomicU64::new(0);
-        let t2 = Instant::now();
-        std::thread::scope(|s| {
-            for part in [&rest[..half], &rest[half..]] {
-                let (d2, errors) = (&d2, &errors);
-                s.spawn(move || {
-                    for t in part {
-                        if d2.dispatch(t).is_err() {
-                            errors.fetch_add(1, Ordering::Relaxed);
+        let run = |threads: usize| -> servnet::Result<(f64, usize, f64)> {
+            let d2 = Dispatcher::new(net.clone(), policy.clone())?;
+            let chunk = rest.len().div_ceil(threads.max(1)).max(1);
+            let errors = AtomicU64::new(0);
+            let direct = AtomicU64::new(0);
+            let t2 = Instant::now();
+            std::thread::scope(|s| {
+                for part in rest.chunks(chunk) {
+                    let (d2, errors, direct) = (&d2, &errors, &direct);
+                    s.spawn(move || {
+                        for t in part {
+                            match d2.dispatch(t) {
+                                Ok(o) => {
+                                    if o.assignment().is_some_and(|a| a.route.as_str() == "direct")
+                                    {
+                                        direct.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
+                                Err(_) => {
+                                    errors.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
                         }
-                    }
-                });
-            }
-        });
-        let rate2 = rest.len() as f64 / t2.elapsed().as_secs_f64().max(1e-9);
-        let over = d2
-            .loads()
-            .iter()
-            .filter(|l| l.used > l.capacity || l.outlet_used > l.outlet_cap)
-            .count();
+                    });
+                }
+            });
+            let rate = rest.len() as f64 / t2.elapsed().as_secs_f64().max(1e-9);
+            let over = d2
+                .loads()
+                .iter()
+                .filter(|l| l.used > l.capacity || l.outlet_used > l.outlet_cap)
+                .count();
+            let direct_share = direct.load(Ordering::Relaxed) as f64 / rest.len().max(1) as f64;
+            Ok((
+                rate,
+                over + errors.load(Ordering::Relaxed) as usize,
+                direct_share,
+            ))
+        };
+        let (rate1, over1, direct_share) = run(1)?;
+        let (rate2, over2, _) = run(2)?;
+        let over = over1 + over2;
+        eprintln!(
+            "{n} outlets, {} tickets: 1 thread {rate1:.0}/s, 2 threads {rate2:.0}/s ({:.2}x); {:.1}% booked directly",
+            rest.len(),
+            rate2 / rate1.max(1e-9),
+            100.0 * direct_share
+        );
         println!(
-            "| {n} | {singles} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1}% | {:.0} | {:.0} | {} |",
+            "| {n} | {singles} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1}% | {:.0} | {:.0} | {:.0} | {} |",
             pct(&lat, 0.5),
             pct(&lat, 0.9),
             pct(&lat, 0.99),
             pct(&lat, 1.0),
             100.0 * assigned as f64 / singles as f64,
             single_rate,
+            rate1,
             rate2,
-            over + errors.load(Ordering::Relaxed) as usize
+            over
         );
     }
     Ok(())
