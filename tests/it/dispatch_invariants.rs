@@ -392,7 +392,13 @@ proptest! {
                 }
             }
             let t = ticket(i, &seed);
-            let cands = d.candidates(&t, usize::MAX).unwrap();
+            // The reference evaluates every outlet; the indexed top-k must agree with it.
+            let cands = d.candidates_exhaustive(&t, usize::MAX).unwrap();
+            for k in [1, 3, usize::MAX] {
+                let fast = d.candidates(&t, k).unwrap();
+                let want: Vec<_> = cands.iter().take(k).cloned().collect();
+                prop_assert_eq!(fast, want, "candidates(k={}) vs every outlet evaluated", k);
+            }
             let out = d.dispatch(&t).unwrap();
             match (cands.is_empty(), out.assignment()) {
                 (false, Some(a)) => {

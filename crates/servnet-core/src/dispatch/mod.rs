@@ -56,7 +56,7 @@ use geo::MultiPolygon;
 use index::{Entry, KeyedTree, Scratch};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -99,6 +99,24 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
         Ok(mut s) => f(&mut s),
         Err(_) => f(&mut Scratch::default()),
     })
+}
+
+/// A max-heap of hits as ((sortable score, outlet), offer, day, road bits, load bits).
+type TopK = BinaryHeap<((u64, u32), u32, u32, u64, u64)>;
+
+/// Maps a score to bits that sort like the scores (total order, negatives included).
+fn sortable(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
+/// The inverse of [`sortable`].
+fn unsortable(b: u64) -> f64 {
+    f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })
 }
 
 /// Lowers a score key by a relative hair so that rounding in the score's sum can never
@@ -752,13 +770,7 @@ impl Dispatcher {
         days: std::ops::Range<u32>,
         mode: Mode,
     ) -> Option<Hit> {
-        let max_km = self.network.regions()[r.region].max_travel_km * mode.widen;
-        // Road km >= road_lower(gc km): stop once even the lower bound passes the limit.
-        let max_chord = km_to_chord(if self.matrix.is_some() {
-            max_km
-        } else {
-            max_km / self.policy.detour_factor
-        });
+        let max_chord = self.max_chord(r, mode.widen);
         for day in days {
             let sla_km = self.sla_limit(r, day, mode);
             let mut best: Option<Hit> = None;
@@ -778,6 +790,18 @@ impl Dispatcher {
             }
         }
         None
+    }
+
+    /// The chord length beyond which no outlet can be within the region's travel limit
+    /// (x `widen`): road km >= great-circle km x detour (or >= great-circle km with a
+    /// travel matrix) >= chord km.
+    fn max_chord(&self, r: &Resolved, widen: f64) -> f64 {
+        let max_km = self.network.regions()[r.region].max_travel_km * widen;
+        km_to_chord(if self.matrix.is_some() {
+            max_km
+        } else {
+            max_km / self.policy.detour_factor
+        })
     }
 
     /// Road km per km of chord length (a lower bound of road km, for pruning).
@@ -1156,10 +1180,90 @@ impl Dispatcher {
             return Ok(Vec::new());
         };
         let days = self.sla_days(&r);
-        let mut hits: Vec<Hit> = self.skill_offers[skill.index()]
+        if k == 0 || days.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The k best by (score, outlet id): a max-heap of the best k so far; its top is the
+        // cut-off of a best-first search (the preferred outlet, whose bonus the search's
+        // bounds leave out, is evaluated on its own first).
+        let rank = |h: &Hit| (sortable(h.score), self.offers[h.offer as usize].outlet);
+        let mut top = TopK::new();
+        let keep = |top: &mut TopK, h: Hit| {
+            top.push((
+                rank(&h),
+                h.offer,
+                h.day,
+                h.road.to_bits(),
+                h.load_ratio.to_bits(),
+            ));
+            if top.len() > k {
+                top.pop();
+            }
+        };
+        let preferred = r.preferred.and_then(|p| {
+            self.skill_offers[skill.index()]
+                .iter()
+                .copied()
+                .find(|&o| self.offers[o as usize].outlet == p)
+        });
+        if let Some(o) = preferred {
+            if let Ok(h) = self.evaluate(&r, o as usize, days.clone(), STRICT) {
+                keep(&mut top, h);
+            }
+        }
+        let per_d = self.policy.weights.distance * self.road_per_chord_km() * EARTH_RADIUS_KM;
+        let cutoff = |top: &TopK| match top.peek() {
+            Some(((s, _), ..)) if top.len() >= k => unsortable(*s),
+            _ => f64::INFINITY,
+        };
+        with_scratch(|scratch| {
+            self.index[skill.index()].tree.best_first(
+                scratch,
+                &r.xyz,
+                self.max_chord(&r, 1.0),
+                cutoff(&top),
+                |chord, key| per_d * chord + key,
+                |o, _, _| {
+                    if Some(o) != preferred {
+                        if let Ok(h) = self.evaluate(&r, o as usize, days.clone(), STRICT) {
+                            keep(&mut top, h);
+                        }
+                    }
+                    cutoff(&top)
+                },
+            )
+        });
+        let hits: Vec<Hit> = top
+            .into_iter()
+            .map(|((s, _), offer, day, road, load)| Hit {
+                offer,
+                day,
+                road: f64::from_bits(road),
+                load_ratio: f64::from_bits(load),
+                score: unsortable(s),
+            })
+            .collect();
+        Ok(self.ranked(&r, hits, k))
+    }
+
+    /// [`Dispatcher::candidates`] by evaluating every outlet offering the skill, without
+    /// the index: the reference the indexed search is tested against.
+    #[doc(hidden)]
+    pub fn candidates_exhaustive(&self, ticket: &Ticket, k: usize) -> Result<Vec<Candidate>> {
+        let r = self.resolve(ticket)?;
+        let Some(skill) = r.skill else {
+            return Ok(Vec::new());
+        };
+        let days = self.sla_days(&r);
+        let hits: Vec<Hit> = self.skill_offers[skill.index()]
             .iter()
             .filter_map(|&o| self.evaluate(&r, o as usize, days.clone(), STRICT).ok())
             .collect();
+        Ok(self.ranked(&r, hits, k))
+    }
+
+    /// The best `k` hits by (score, outlet id), as candidates.
+    fn ranked(&self, r: &Resolved, mut hits: Vec<Hit>, k: usize) -> Vec<Candidate> {
         hits.sort_by(|a, b| {
             a.score.total_cmp(&b.score).then(
                 self.offers[a.offer as usize]
@@ -1167,11 +1271,10 @@ impl Dispatcher {
                     .cmp(&self.offers[b.offer as usize].outlet),
             )
         });
-        Ok(hits
-            .into_iter()
+        hits.into_iter()
             .take(k)
-            .map(|h| self.candidate(&r, h))
-            .collect())
+            .map(|h| self.candidate(r, h))
+            .collect()
     }
 
     fn candidate(&self, r: &Resolved, h: Hit) -> Candidate {
@@ -1380,12 +1483,7 @@ impl Dispatcher {
             .saturating_add(late)
             .min(self.policy.horizon_days)
             .max(days.end);
-        let max_km = self.network.regions()[r.region].max_travel_km;
-        let max_chord = km_to_chord(if self.matrix.is_some() {
-            max_km
-        } else {
-            max_km / self.policy.detour_factor
-        });
+        let max_chord = self.max_chord(&r, 1.0);
         let mut out = Vec::new();
         let sla: Vec<f64> = days
             .clone()
