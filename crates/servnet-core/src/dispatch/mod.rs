@@ -101,6 +101,11 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     })
 }
 
+/// Outlets that passed the day-independent rules in a scan that found no eligible outlet
+/// (so pruned nothing), with their road km, per widening factor: later days and
+/// fallbacks with the same area rules re-check only these.
+type Reach = Vec<(f64, Vec<(u32, f64)>)>;
+
 /// A max-heap of hits as ((sortable score, outlet), offer, day, road bits, load bits).
 type TopK = BinaryHeap<((u64, u32), u32, u32, u64, u64)>;
 
@@ -769,6 +774,7 @@ impl Dispatcher {
         skill: SkillId,
         days: std::ops::Range<u32>,
         mode: Mode,
+        reach: &mut Reach,
     ) -> Option<Hit> {
         let max_chord = self.max_chord(r, mode.widen);
         for day in days {
@@ -784,7 +790,22 @@ impl Dispatcher {
                     }
                 }
             }
-            self.scan(r, skill, max_chord, day, sla_km, mode, &mut best);
+            if let Some((_, list)) = reach.iter().find(|(w, _)| *w == mode.widen) {
+                for &(k, road) in list {
+                    let k = k as usize;
+                    if let Ok(hit) = self.day_rules(r, k, road, day, sla_km) {
+                        if self.better(&hit, &best) && self.inside_polygons(r, k) {
+                            best = Some(hit);
+                        }
+                    }
+                }
+            } else {
+                let mut seen = Vec::new();
+                self.scan(r, skill, max_chord, day, sla_km, mode, &mut best, &mut seen);
+                if best.is_none() {
+                    reach.push((mode.widen, seen));
+                }
+            }
             if best.is_some() {
                 return best;
             }
@@ -813,7 +834,8 @@ impl Dispatcher {
         }
     }
 
-    /// Best-first scan of one skill's outlets, improving `best`.
+    /// Best-first scan of one skill's outlets, improving `best`. While `best` is `None`
+    /// nothing is pruned, so `seen` gets every outlet passing the day-independent rules.
     #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
@@ -824,6 +846,7 @@ impl Dispatcher {
         sla_km: f64,
         mode: Mode,
         best: &mut Option<Hit>,
+        seen: &mut Vec<(u32, f64)>,
     ) {
         let w_d = self.policy.weights.distance;
         // Chord km <= great-circle km, so this never exceeds the true distance term.
@@ -848,6 +871,9 @@ impl Dispatcher {
                 let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
                     return cutoff(best);
                 };
+                if best.is_none() {
+                    seen.push((k as u32, road));
+                }
                 let Ok(hit) = self.day_rules(r, k, road, day, sla_km) else {
                     return cutoff(best);
                 };
@@ -931,7 +957,8 @@ impl Dispatcher {
         if days.is_empty() {
             return (None, tried);
         }
-        if let Some(h) = self.search(r, skill, days.clone(), STRICT) {
+        let mut reach = Reach::new();
+        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
             return (Some((h, Route::Direct)), tried);
         }
         for f in &self.policy.fallback {
@@ -946,6 +973,7 @@ impl Dispatcher {
                             widen: *x,
                             sla_filter: false,
                         },
+                        &mut reach,
                     )
                     .map(|h| (h, Route::WiderRadius(*x))),
                 Fallback::NextDay(n) => {
@@ -958,6 +986,7 @@ impl Dispatcher {
                             widen: 1.0,
                             sla_filter: false,
                         },
+                        &mut reach,
                     )
                     .map(|h| (h, Route::NextDay))
                 }
