@@ -17,6 +17,19 @@
 //!    repairs the rest greedily, then improves by shifts; the MIP (HiGHS, sparse, time
 //!    limit) proves or closes the gap where it can.
 //!
+//! 5. **Side rows**: region quotas ([`RegionQuota`], units per day over a set of
+//!    outlets and regions) and the policy's emergency reserve (a bucket or group that an
+//!    emergency can reach gets its full room; a row keeps the other tickets within
+//!    `floor(cap * (1 - reserve))`, as dispatch does) are capacities over arcs that
+//!    cross buckets, so a component with one that can bind is no longer a pure flow:
+//!    the MIP carries them as rows; the heuristic prices them into the flow's costs
+//!    (subgradient on their multipliers, a Lagrangian bound) and its repair respects
+//!    them. Tickets on one such row are in one component.
+//! 6. **Gap tolerance**: under auto and mip, the heuristic answers first; if the plan's
+//!    gap is within [`AssignOptions::gap_tolerance`] no MIP runs; otherwise the
+//!    components with the largest gaps get a MIP, warm-started with the heuristic's
+//!    plan, stopping at half the tolerance.
+//!
 //! Ties break by index (tickets in backlog order, arcs by outlet then day), so the
 //! same input gives the same plan.
 
@@ -50,10 +63,11 @@ pub const DEFAULT_GAP_TOLERANCE: f64 = 5e-4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
-    /// Flow for unit tickets; heuristic, then MIP on small components, for several units.
+    /// Flow for unit tickets without side rows; otherwise the heuristic, then the MIP on
+    /// small components while the plan's gap exceeds the tolerance.
     Auto,
-    /// Exact min-cost flow (unit tickets); components with multi-unit tickets use the
-    /// heuristic (the flow relaxation plus repair).
+    /// Exact min-cost flow (unit tickets); components with multi-unit tickets or a
+    /// binding quota / reserve row use the heuristic (the flow relaxation plus repair).
     Flow,
     /// Binary program through HiGHS with the time limit (heuristic if no solution).
     Mip,
@@ -1632,7 +1646,8 @@ pub struct SequentialBaseline {
 /// capacities, dispatches it one by one in arrival order; both under `policy` without
 /// fallbacks (so both obey the same hard rules), and both scored with the plan's
 /// objective (arc costs at the starting loads, penalties, move costs). Since the
-/// sequential bookings are a feasible plan, an optimal joint plan is never worse.
+/// sequential bookings are a feasible plan, an optimal joint plan is never worse
+/// (with region quotas it may be: dispatch knows no quotas, the plan keeps them).
 pub fn compare_with_sequential(
     backlog: &[Ticket],
     network: &Network,
