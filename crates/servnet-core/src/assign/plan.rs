@@ -1103,7 +1103,17 @@ fn repair(l: &Local, s: &LayeredSolution, lower_bound: i64) -> Result<Answer> {
     let mut room = Room::new(l);
     let mut choice: Vec<Option<usize>> = vec![None; n];
     let mut split = Vec::new();
-    for t in 0..n {
+    // With side rows the flow may overfill them: keep first the tickets whose place
+    // saves the most against leaving them out (ties by index); otherwise all fit.
+    let mut order: Vec<usize> = (0..n).collect();
+    if !l.side_cap.is_empty() {
+        order.sort_by_key(|&t| {
+            let k = (lp.arc_start[t]..lp.arc_start[t + 1]).find(|&k| s.arc_flow[k] > 0);
+            let saving = k.map_or(i64::MIN, |k| lp.unassigned_penalty[t] - lp.arc_cost[k]);
+            (std::cmp::Reverse(saving), t)
+        });
+    }
+    for t in order {
         let u = lp.units[t];
         if s.unassigned[t] == u {
             continue;
