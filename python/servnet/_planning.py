@@ -101,9 +101,29 @@ _ASSIGN_COLUMNS = ["ticket_id", "outlet_id", "day", "units", "score", "distance_
 
 
 def _reason(r: Any) -> str:
-    if isinstance(r, dict):  # {"ineligible": "no_skill"}
-        return str(next(iter(r.values())))
+    if isinstance(r, dict):  # {"ineligible": "no_skill"} or {"quota": "q1"}
+        kind, value = next(iter(r.items()))
+        return f"quota:{value}" if kind == "quota" else str(value)
     return str(r)
+
+
+def _quotas(v: Any) -> Optional[List[Dict[str, Any]]]:
+    """Region quotas as the Rust side reads them: a list of dicts (id, regions, outlets,
+    max_units) or a DataFrame with those columns (regions / outlets as lists)."""
+    if v is None:
+        return None
+    if hasattr(v, "to_dict") and hasattr(v, "columns"):
+        v = v.to_dict("records")
+    out = []
+    for q in v:
+        q = dict(q)
+        for k in ("regions", "outlets"):
+            if k in q and isinstance(q[k], str):
+                q[k] = [q[k]]
+            elif k in q and q[k] is not None:
+                q[k] = [str(x) for x in q[k]]
+        out.append(q)
+    return out
 
 
 class AssignmentPlan(Result):
@@ -201,6 +221,8 @@ def assign(
     move_cost: Optional[float] = None,
     late_days: Optional[int] = None,
     lateness_per_day: Optional[float] = None,
+    quotas: Any = None,
+    gap_tolerance: Optional[float] = None,
     progress: bool = False,
 ) -> AssignmentPlan:
     """Re-assigns a backlog jointly over the dispatcher's network, policy and ledger
@@ -214,6 +236,11 @@ def assign(
     ``current``: promised tickets (dict ticket -> outlet, or a ``dispatch_frame``
     result); moving one costs ``move_cost`` points (default 20). ``late_days``: days
     past the SLA a ticket may be planned on, at ``lateness_per_day`` points each.
+    ``quotas``: region quotas, a list of dicts (or a DataFrame) with ``id``,
+    ``regions`` (codes), ``outlets`` (ids; empty: all) and ``max_units`` (per day);
+    tickets a quota keeps out get the reason ``quota:<id>``. ``gap_tolerance``: the
+    relative gap at which auto / mip stop (default 0.0005; 0 proves optimality within
+    the time limit).
 
     >>> d = servnet.Dispatcher(net)
     >>> plan = servnet.assign(tickets, d, method="heuristic")
@@ -224,7 +251,8 @@ def assign(
     """
     opts = _options(unassigned_penalty=_penalty(unassigned_penalty), current=_current(current),
                     move_cost=move_cost, late_days=late_days,
-                    lateness_per_day=lateness_per_day)
+                    lateness_per_day=lateness_per_day, quotas=_quotas(quotas),
+                    gap_tolerance=gap_tolerance)
     text = _run(progress, f"assign ({method})", time_limit, _servnet._assign, tickets,
                 dispatcher, method, float(time_limit), opts)
     return AssignmentPlan(json.loads(text))
@@ -241,6 +269,8 @@ def compare_with_sequential(
     move_cost: Optional[float] = None,
     late_days: Optional[int] = None,
     lateness_per_day: Optional[float] = None,
+    quotas: Any = None,
+    gap_tolerance: Optional[float] = None,
     progress: bool = False,
 ) -> AssignmentPlan:
     """Plans ``tickets`` jointly on a fresh dispatcher over ``network`` and dispatches
@@ -255,7 +285,8 @@ def compare_with_sequential(
     """
     opts = _options(unassigned_penalty=_penalty(unassigned_penalty), current=_current(current),
                     move_cost=move_cost, late_days=late_days,
-                    lateness_per_day=lateness_per_day)
+                    lateness_per_day=lateness_per_day, quotas=_quotas(quotas),
+                    gap_tolerance=gap_tolerance)
     text = _run(progress, f"assign ({method})", time_limit, _servnet._compare_with_sequential,
                 tickets, network, policy, method, float(time_limit), opts)
     out = json.loads(text)

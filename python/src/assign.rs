@@ -20,7 +20,8 @@ fn backlog(tickets: &Bound<'_, PyAny>, network: &PyNetwork) -> PyResult<Vec<Tick
 }
 
 /// Options: the defaults with `method` / `time_limit` set and `options` (JSON object
-/// text: unassigned_penalty, late_days, lateness_per_day, current, move_cost) over them.
+/// text: unassigned_penalty, late_days, lateness_per_day, current, move_cost, quotas,
+/// gap_tolerance) over them.
 fn options(method: &str, time_limit: f64, options: &str) -> servnet_core::Result<AssignOptions> {
     let base = AssignOptions {
         method: method.parse()?,

@@ -88,3 +88,32 @@ def test_assign_pickle_round_trip(compared):
     assert back.summary() == compared.summary()
     pd.testing.assert_frame_equal(back.to_pandas(), compared.to_pandas())
     assert back.sequential == compared.sequential
+
+
+def test_assign_region_quota(sample_net, sample_tickets):
+    backlog = sample_tickets.head(1000)
+    d = servnet.Dispatcher(sample_net, servnet.Policy(fallback=[]))
+    free = servnet.assign(backlog, d, method="heuristic").to_pandas()
+    region = backlog["region"].value_counts().index[0]
+    ids = set(backlog.loc[backlog["region"] == region, "id"])
+    quota = [{"id": "closed", "regions": [region], "max_units": 0}]
+    plan = servnet.assign(backlog, d, method="auto", quotas=quota).to_pandas()
+    mine = plan[plan["ticket_id"].isin(ids)]
+    assert mine["outlet_id"].isna().all(), "a closed quota lets nothing through"
+    was_planned = set(free.loc[free["outlet_id"].notna(), "ticket_id"]) & ids
+    assert was_planned, "the region has planned tickets without the quota"
+    reasons = mine.set_index("ticket_id").loc[sorted(was_planned), "reason"]
+    assert (reasons == "quota:closed").all()
+    # A quota of a few units a day is never exceeded.
+    two = [{"id": "two", "regions": [region], "outlets": [], "max_units": 2}]
+    plan = servnet.assign(backlog, d, method="auto", quotas=two).to_pandas()
+    per_day = plan[plan["ticket_id"].isin(ids)].groupby("day")["units"].sum()
+    assert (per_day <= 2).all()
+
+
+def test_assign_bad_quota_and_tolerance(sample_net, tickets):
+    d = servnet.Dispatcher(sample_net)
+    with pytest.raises(servnet.DataError, match=r"quotas\[0\]\.regions"):
+        servnet.assign(tickets, d, quotas=[{"id": "q", "regions": ["nowhere"], "max_units": 1}])
+    with pytest.raises(servnet.DataError, match="gap_tolerance"):
+        servnet.assign(tickets, d, gap_tolerance=2.0)

@@ -164,7 +164,7 @@ proptest! {
         let net = network(&outlets);
         let ts = tickets(&ts, false);
         let flow = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Flow, ..AssignOptions::default() }).unwrap();
-        let mip = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Mip, ..AssignOptions::default() }).unwrap();
+        let mip = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Mip, gap_tolerance: 0.0, ..AssignOptions::default() }).unwrap();
         check_plan(&net, &ts, &flow);
         check_plan(&net, &ts, &mip);
         prop_assert_eq!(flow.status, PlanStatus::Optimal);
@@ -179,7 +179,7 @@ proptest! {
         let net = network(&outlets);
         let ts = tickets(&ts, true);
         let h = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Heuristic, ..AssignOptions::default() }).unwrap();
-        let m = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Mip, ..AssignOptions::default() }).unwrap();
+        let m = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Mip, gap_tolerance: 0.0, ..AssignOptions::default() }).unwrap();
         check_plan(&net, &ts, &h);
         check_plan(&net, &ts, &m);
         prop_assert!(m.objective <= h.objective + 1e-9);

@@ -5,6 +5,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod assign_plan;
+mod assign_side;
 mod dispatch_invariants;
 mod dispatch_stress;
 mod highs_smoke;

@@ -60,6 +60,14 @@ enum Command {
         /// A JSON policy file; fields as in `dispatch::Policy` (fallbacks are ignored).
         #[arg(long)]
         policy_file: Option<PathBuf>,
+        /// Relative gap at which a plan is good enough (0.0005 = 0.05%; 0: prove
+        /// optimality within the time limit).
+        #[arg(long, default_value_t = servnet_core::assign::plan::DEFAULT_GAP_TOLERANCE)]
+        gap_tolerance: f64,
+        /// A JSON file with a list of region quotas: `[{"id": "q1", "regions": ["R1"],
+        /// "outlets": ["O1"], "max_units": 20}]` (units per day; no outlets: all).
+        #[arg(long)]
+        quotas_file: Option<PathBuf>,
     },
     /// Write a seeded transport instance (binary, for scripts/compare_assign.py), solve
     /// it and print servnet's time and objective as JSON.
@@ -128,7 +136,19 @@ fn main() -> ExitCode {
             method,
             time_limit,
             policy_file,
-        } => report::assign(&dir, &out, &method, time_limit, policy_file.as_deref()),
+            gap_tolerance,
+            quotas_file,
+        } => report::assign(
+            &dir,
+            &out,
+            &report::AssignArgs {
+                method,
+                time_limit,
+                gap_tolerance,
+                policy_file,
+                quotas_file,
+            },
+        ),
         Command::BenchTransport {
             n,
             m,

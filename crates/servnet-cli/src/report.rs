@@ -169,31 +169,42 @@ pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>
     Ok(())
 }
 
-pub fn assign(
-    dir: &Path,
-    out: &Path,
-    method: &str,
-    time_limit: f64,
-    policy_file: Option<&Path>,
-) -> Result<()> {
+/// The options of `servnet assign` besides the folders.
+pub struct AssignArgs {
+    pub method: String,
+    pub time_limit: f64,
+    pub gap_tolerance: f64,
+    pub policy_file: Option<std::path::PathBuf>,
+    pub quotas_file: Option<std::path::PathBuf>,
+}
+
+/// Reads a JSON file into `T`; errors name the option and the file.
+fn read_json<T: serde::de::DeserializeOwned>(option: &str, f: &Path) -> Result<T> {
+    use servnet_core::Error;
+    let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
+        path: f.display().to_string(),
+        source,
+    })?;
+    serde_json::from_str::<T>(&text)
+        .map_err(|e| Error::argument(option, format!("{}: {e}", f.display())))
+}
+
+pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
     use servnet_core::assign::{compare_with_sequential, AssignOptions};
     use servnet_core::dispatch::Policy;
-    use servnet_core::Error;
     let data = read_dir(dir)?;
-    let policy = match policy_file {
-        Some(f) => {
-            let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
-                path: f.display().to_string(),
-                source,
-            })?;
-            serde_json::from_str::<Policy>(&text)
-                .map_err(|e| Error::argument("policy_file", format!("{}: {e}", f.display())))?
-        }
+    let policy = match &args.policy_file {
+        Some(f) => read_json::<Policy>("policy_file", f)?,
         None => Policy::default(),
     };
     let options = AssignOptions {
-        method: method.parse()?,
-        time_limit,
+        method: args.method.parse()?,
+        time_limit: args.time_limit,
+        gap_tolerance: args.gap_tolerance,
+        quotas: match &args.quotas_file {
+            Some(f) => read_json("quotas_file", f)?,
+            None => Vec::new(),
+        },
         ..AssignOptions::default()
     };
     let (plan, seq) = compare_with_sequential(&data.tickets, &data.network, &policy, &options)?;

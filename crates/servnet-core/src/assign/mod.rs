@@ -9,5 +9,5 @@ pub mod plan;
 
 pub use plan::{
     assign, compare_with_sequential, AssignOptions, AssignmentPlan, Method, PlanStatus,
-    PlannedAssignment, SequentialBaseline, UnassignedReason,
+    PlannedAssignment, RegionQuota, SequentialBaseline, UnassignedReason,
 };
