@@ -548,27 +548,8 @@ fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Result<Proble
             }
         }
     }
-    // Offers are numbered as the dispatcher numbers them: outlets in order, then their
-    // skills; a mismatch (never expected) falls back to the non-emergency room.
-    let mut offer_of: Vec<(u32, crate::model::SkillId, u32)> = Vec::new();
-    for (oi, out) in net.outlets().iter().enumerate() {
-        for (sk, &sid) in out.skills.iter().zip(net.offer_skills(oi)) {
-            offer_of.push((oi as u32, sid, sk.daily_capacity));
-        }
-    }
-    let full_offer_room = |k: u32, day: u32| match offer_of.get(k as usize) {
-        Some(&(oi, sid, cap)) if offer_outlet.get(&k) == Some(&oi) => cap
-            .saturating_sub(d.skill_used(oi as usize, sid, day))
-            .max(d.offer_room(k, day)),
-        _ => d.offer_room(k, day),
-    };
-    let full_outlet_room = |oi: u32, day: u32| {
-        net.outlets().get(oi as usize).map_or(0, |x| {
-            x.daily_cap
-                .saturating_sub(d.outlet_used(oi as usize, day))
-                .max(d.outlet_room(oi, day))
-        })
-    };
+    let full_offer_room = |k: u32, day: u32| d.offer_room_for(k, day, true);
+    let full_outlet_room = |oi: u32, day: u32| d.outlet_room_for(oi, day, true);
     let normal_bucket: Vec<u32> = keys.iter().map(|&(k, day)| d.offer_room(k, day)).collect();
     let bucket_cap: Vec<u32> = keys
         .iter()

@@ -1568,17 +1568,31 @@ impl Dispatcher {
         Ok(Ok(out))
     }
 
+    /// Units still free for an offer on a day: the limit for a non-emergency or an
+    /// emergency ticket (which may use the reserve) minus bookings.
+    pub(crate) fn offer_room_for(&self, offer: u32, day: u32, emergency: bool) -> u32 {
+        self.offers.get(offer as usize).map_or(0, |o| {
+            self.limit(o.capacity, emergency)
+                .saturating_sub(self.ledger.offer_used(offer as usize, day))
+        })
+    }
+
+    /// Units still free outlet-wide on a day, for a non-emergency or an emergency ticket.
+    pub(crate) fn outlet_room_for(&self, outlet: u32, day: u32, emergency: bool) -> u32 {
+        self.outlets.get(outlet as usize).map_or(0, |o| {
+            self.limit(o.daily_cap, emergency)
+                .saturating_sub(self.ledger.outlet_used(outlet as usize, day))
+        })
+    }
+
     /// Units still free for an offer on a day (non-emergency limit minus bookings).
     pub(crate) fn offer_room(&self, offer: u32, day: u32) -> u32 {
-        let o = &self.offers[offer as usize];
-        self.limit(o.capacity, false)
-            .saturating_sub(self.ledger.offer_used(offer as usize, day))
+        self.offer_room_for(offer, day, false)
     }
 
     /// Units still free outlet-wide on a day (non-emergency limit minus bookings).
     pub(crate) fn outlet_room(&self, outlet: u32, day: u32) -> u32 {
-        self.limit(self.outlets[outlet as usize].daily_cap, false)
-            .saturating_sub(self.ledger.outlet_used(outlet as usize, day))
+        self.outlet_room_for(outlet, day, false)
     }
 
     /// The outlet's location (lon, lat) by index, for reports.
