@@ -65,14 +65,18 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// results; SipHash cost ~800 instructions per dispatch here (callgrind).
 type FixedMap<K, V> = FxHashMap<K, V>;
 
-/// A live booking, kept compact (no strings) in the dispatcher's ticket map.
+/// A live booking, kept compact in the dispatcher's ticket map (no strings, no
+/// breakdown: it is rebuilt from these fields, with the satisfaction as booked).
 #[derive(Clone, Copy)]
 struct Booking {
     offer: u32,
     outlet: u32,
     day: u32,
     units: u32,
-    breakdown: Breakdown,
+    road: f64,
+    load_ratio: f64,
+    satisfaction: f64,
+    preferred: bool,
     sla_met: bool,
     route: Route,
     hold: Option<u64>,
@@ -466,7 +470,14 @@ impl Dispatcher {
             skill: self.skill_names[self.offers[b.offer as usize].skill.index()].clone(),
             day: b.day,
             units: b.units,
-            breakdown: b.breakdown,
+            breakdown: self.breakdown_of(
+                b.offer as usize,
+                b.units,
+                b.road,
+                b.load_ratio,
+                b.satisfaction,
+                b.preferred,
+            ),
             sla_met: b.sla_met,
             route: b.route,
             hold: b.hold,
@@ -699,17 +710,39 @@ impl Dispatcher {
     /// The score's breakdown for a hit (same terms, same sum as its score).
     fn breakdown(&self, r: &Resolved, hit: &Hit) -> Breakdown {
         let k = hit.offer as usize;
-        let (terms, satisfaction) = self.terms(r, k, hit.road, hit.load_ratio);
+        let preferred = r.preferred == Some(self.offers[k].outlet);
+        let satisfaction = self.satisfaction(k);
+        self.breakdown_of(
+            k,
+            r.ticket.units,
+            hit.road,
+            hit.load_ratio,
+            satisfaction,
+            preferred,
+        )
+    }
+
+    /// The breakdown of offer `k`'s score from its variable parts.
+    fn breakdown_of(
+        &self,
+        k: usize,
+        units: u32,
+        road: f64,
+        load_ratio: f64,
+        satisfaction: f64,
+        preferred: bool,
+    ) -> Breakdown {
+        let terms = self.terms_with(k, road, load_ratio, satisfaction, preferred);
         let offer = &self.offers[k];
         let o = &self.outlets[offer.outlet as usize];
         Breakdown {
-            distance_km: hit.road,
+            distance_km: road,
             satisfaction,
-            load_ratio: hit.load_ratio,
-            cost: offer.cost * f64::from(r.ticket.units),
+            load_ratio,
+            cost: offer.cost * f64::from(units),
             priority: o.priority,
             probation: o.status == OutletStatus::Probation,
-            preferred: r.preferred == Some(offer.outlet),
+            preferred,
             terms,
             score: terms.iter().sum(),
         }
@@ -717,13 +750,26 @@ impl Dispatcher {
 
     /// The weighted score terms in [`Breakdown::terms`] order, and the satisfaction used.
     fn terms(&self, r: &Resolved, k: usize, road: f64, load_ratio: f64) -> ([f64; 7], f64) {
+        let satisfaction = self.satisfaction(k);
+        let preferred = r.preferred == Some(self.offers[k].outlet);
+        let terms = self.terms_with(k, road, load_ratio, satisfaction, preferred);
+        (terms, satisfaction)
+    }
+
+    /// The weighted score terms in [`Breakdown::terms`] order.
+    fn terms_with(
+        &self,
+        k: usize,
+        road: f64,
+        load_ratio: f64,
+        satisfaction: f64,
+        preferred: bool,
+    ) -> [f64; 7] {
         let w = &self.policy.weights;
         let offer = &self.offers[k];
         let o = &self.outlets[offer.outlet as usize];
-        let satisfaction = self.satisfaction(k);
         let probation = o.status == OutletStatus::Probation;
-        let preferred = r.preferred == Some(offer.outlet);
-        let terms = [
+        [
             w.distance * road,
             w.satisfaction * (5.0 - satisfaction).max(0.0),
             w.load * load_ratio,
@@ -731,8 +777,7 @@ impl Dispatcher {
             w.priority * f64::from(100 - o.priority.min(100)),
             if probation { w.probation } else { 0.0 },
             if preferred { -w.preferred } else { 0.0 },
-        ];
-        (terms, satisfaction)
+        ]
     }
 
     fn better(&self, a: &Hit, b: &Option<Hit>) -> bool {
@@ -1030,7 +1075,10 @@ impl Dispatcher {
                 outlet: offer.outlet,
                 day: hit.day,
                 units: t.units,
-                breakdown: self.breakdown(r, &hit),
+                road: hit.road,
+                load_ratio: hit.load_ratio,
+                satisfaction: self.satisfaction(hit.offer as usize),
+                preferred: r.preferred == Some(offer.outlet),
                 sla_met: self.sla_met(r, hit.day, hit.road),
                 route,
                 hold: hold.map(|h| h.0),
