@@ -8,6 +8,7 @@
 //! without a heap operation each. Measured with callgrind on the 10k-outlet synthetic
 //! network: see BENCHMARKS.md, "Instruction counts".
 
+use crate::geo::EARTH_RADIUS_KM;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -124,6 +125,18 @@ pub(crate) struct Entry {
     pub(crate) lat: f64,
     pub(crate) data: u32,
     pub(crate) key: f64,
+    /// Great-circle km beyond which the item cannot serve (`INFINITY`: no such limit).
+    pub(crate) reach: f64,
+}
+
+/// A reach as f32, rounded up (so it never cuts an item off early).
+fn reach_f32(km: f64) -> f32 {
+    let f = km as f32;
+    if f64::from(f) < km {
+        f32::from_bits(f.to_bits() + 1)
+    } else {
+        f
+    }
 }
 
 /// Packed R-tree, flatbush-style: items in Hilbert order, `FANOUT` per leaf; each level
@@ -135,6 +148,8 @@ pub(crate) struct KeyedTree {
     points: Vec<Group>,
     data: Vec<u32>,
     keys: Vec<AtomicU64>,
+    /// Per item, its reach in km.
+    reach: Vec<f32>,
     /// Per level (leaves first): bounding boxes and least keys of its nodes.
     levels: Vec<Level>,
 }
@@ -149,6 +164,8 @@ struct Level {
     /// Number of nodes.
     len: usize,
     keys: Vec<AtomicU64>,
+    /// Per node, the largest reach below it.
+    reach: Vec<f32>,
 }
 
 /// Scratch for one search (kept per thread by the caller to avoid an allocation).
@@ -176,6 +193,7 @@ impl KeyedTree {
         let mut lo: Vec<[f64; 3]> = Vec::new();
         let mut hi: Vec<[f64; 3]> = Vec::new();
         let mut keys: Vec<f64> = Vec::new();
+        let mut reach: Vec<f32> = Vec::new();
         for chunk in entries.chunks(FANOUT) {
             let mut l = [f64::INFINITY; 3];
             let mut h = [f64::NEG_INFINITY; 3];
@@ -188,10 +206,12 @@ impl KeyedTree {
             lo.push(l);
             hi.push(h);
             keys.push(chunk.iter().map(|e| e.key).fold(f64::INFINITY, f64::min));
+            reach.push(chunk.iter().map(|e| reach_f32(e.reach)).fold(0.0, f32::max));
         }
         loop {
             let n = lo.len();
             let (mut nlo, mut nhi, mut nkeys) = (Vec::new(), Vec::new(), Vec::new());
+            let mut nreach = Vec::new();
             if n > 1 {
                 for c in 0..n.div_ceil(FANOUT) {
                     let r = c * FANOUT..((c + 1) * FANOUT).min(n);
@@ -205,12 +225,14 @@ impl KeyedTree {
                     }
                     nlo.push(l);
                     nhi.push(h);
+                    nreach.push(reach[r.clone()].iter().copied().fold(0.0, f32::max));
                     nkeys.push(keys[r].iter().copied().fold(f64::INFINITY, f64::min));
                 }
             }
             levels.push(Level {
                 boxes: groups(&lo, &hi),
                 len: n,
+                reach: std::mem::take(&mut reach),
                 keys: keys
                     .into_iter()
                     .map(|k| AtomicU64::new(key_bits(k)))
@@ -219,12 +241,13 @@ impl KeyedTree {
             if n <= 1 {
                 break;
             }
-            (lo, hi, keys) = (nlo, nhi, nkeys);
+            (lo, hi, keys, reach) = (nlo, nhi, nkeys, nreach);
         }
         let xyz: Vec<[f64; 3]> = entries.iter().map(|e| e.xyz).collect();
         let tree = KeyedTree {
             points: groups(&xyz, &xyz),
             xyz,
+            reach: entries.iter().map(|e| reach_f32(e.reach)).collect(),
             data: entries.iter().map(|e| e.data).collect(),
             keys: entries
                 .iter()
@@ -263,11 +286,14 @@ impl KeyedTree {
     /// cutoff` is passed to `visit(data, exact chord², key)`, which returns the new cutoff.
     /// Stops when the next node's bound passes the cutoff (ties are visited, so the caller
     /// can break them). `bound` must be non-decreasing in both arguments and >= 0.
+    /// With `widen`, items (and nodes) farther than their reach x `widen` are skipped.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn best_first(
         &self,
         scratch: &mut Scratch,
         q: &[f64; 3],
         max_chord: f64,
+        widen: Option<f64>,
         mut cutoff: f64,
         bound: impl Fn(f64, f64) -> f64,
         mut visit: impl FnMut(u32, f64, f64) -> f64,
@@ -283,6 +309,10 @@ impl KeyedTree {
         }
         let qf = [q[0] as f32, q[1] as f32, q[2] as f32];
         let lower = |c: f32| (f64::from(c) - CHORD_SLACK).max(0.0);
+        // Chord km <= great-circle km: beyond reach x widen even by chord, out of reach.
+        let out_of_reach = |chord: f64, reach: f32| {
+            widen.is_some_and(|w| chord * EARTH_RADIUS_KM > f64::from(reach) * w)
+        };
         heap.push(Reverse(heap_entry(0.0, (top as u32) << LEVEL_SHIFT)));
         while let Some(Reverse(entry)) = heap.pop() {
             if f64::from(f32::from_bits((entry >> 32) as u32)) > cutoff {
@@ -300,7 +330,7 @@ impl KeyedTree {
                 let end = (first + FANOUT).min(self.data.len());
                 for (i, &c) in (first..end).zip(&chords) {
                     let c = lower(c);
-                    if c > max_chord {
+                    if c > max_chord || out_of_reach(c, self.reach[i]) {
                         continue;
                     }
                     let key = key_of(&self.keys[i]);
@@ -319,7 +349,7 @@ impl KeyedTree {
             let end = (first + FANOUT).min(below.len);
             for (c, &chord) in (first..end).zip(&chords) {
                 let chord = lower(chord);
-                if chord > max_chord {
+                if chord > max_chord || out_of_reach(chord, below.reach[c]) {
                     continue;
                 }
                 let lb = bound(chord, key_of(&below.keys[c]));
@@ -354,6 +384,7 @@ mod tests {
                     lat,
                     data: i as u32,
                     key: 30.0 * rng.next_f64(),
+                    reach: f64::INFINITY,
                 }
             })
             .collect()
@@ -396,6 +427,7 @@ mod tests {
                     &mut scratch,
                     &p,
                     max_chord,
+                    None,
                     f64::INFINITY,
                     |chord, key| 6371.0 * chord + key,
                     |i, d2, _| {

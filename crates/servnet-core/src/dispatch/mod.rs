@@ -340,12 +340,18 @@ impl Dispatcher {
                     preload.push((k as usize, oi, s.load));
                 }
                 if o.status.takes_tickets() {
+                    let reach = match &area {
+                        AreaRule::Radius(km) => *km,
+                        AreaRule::Polygons(_, reach) => *reach,
+                        AreaRule::Regions(_) => f64::INFINITY,
+                    };
                     let entry = |key| Entry {
                         xyz,
                         lon: o.lon,
                         lat: o.lat,
                         data: k,
                         key,
+                        reach,
                     };
                     let sat = policy.weights.satisfaction
                         * (5.0
@@ -901,32 +907,41 @@ impl Dispatcher {
         let tree = &self.index[skill.index()].tree;
         let start = cutoff(best);
         with_scratch(|scratch| {
-            tree.best_first(scratch, &r.xyz, max_chord, start, bound, |k, d2, key| {
-                let k = k as usize;
-                let gc = chord_to_km(d2.sqrt());
-                if let Some(b) = &*best {
-                    // This outlet's own fixed terms already lose: skip the ledger.
-                    if w_d * self.road_lower(gc) + key > b.score {
-                        return b.score;
+            let widen = Some(mode.widen);
+            tree.best_first(
+                scratch,
+                &r.xyz,
+                max_chord,
+                widen,
+                start,
+                bound,
+                |k, d2, key| {
+                    let k = k as usize;
+                    let gc = chord_to_km(d2.sqrt());
+                    if let Some(b) = &*best {
+                        // This outlet's own fixed terms already lose: skip the ledger.
+                        if w_d * self.road_lower(gc) + key > b.score {
+                            return b.score;
+                        }
                     }
-                }
-                if Some(self.offers[k].outlet) == r.preferred {
-                    return cutoff(best);
-                }
-                let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
-                    return cutoff(best);
-                };
-                if best.is_none() {
-                    seen.push((k as u32, road));
-                }
-                let Ok(hit) = self.day_rules(r, k, road, day, sla_km) else {
-                    return cutoff(best);
-                };
-                if self.better(&hit, best) && self.inside_polygons(r, k) {
-                    *best = Some(hit);
-                }
-                cutoff(best)
-            })
+                    if Some(self.offers[k].outlet) == r.preferred {
+                        return cutoff(best);
+                    }
+                    let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
+                        return cutoff(best);
+                    };
+                    if best.is_none() {
+                        seen.push((k as u32, road));
+                    }
+                    let Ok(hit) = self.day_rules(r, k, road, day, sla_km) else {
+                        return cutoff(best);
+                    };
+                    if self.better(&hit, best) && self.inside_polygons(r, k) {
+                        *best = Some(hit);
+                    }
+                    cutoff(best)
+                },
+            )
         });
     }
 
@@ -951,6 +966,7 @@ impl Dispatcher {
                 scratch,
                 &r.xyz,
                 f64::INFINITY,
+                None,
                 f64::INFINITY,
                 |chord, _| per_d * chord,
                 |k, d2, _| {
@@ -1298,6 +1314,7 @@ impl Dispatcher {
                 scratch,
                 &r.xyz,
                 self.max_chord(&r, 1.0),
+                Some(1.0),
                 cutoff(&top),
                 |chord, key| per_d * chord + key,
                 |o, _, _| {
@@ -1572,6 +1589,7 @@ impl Dispatcher {
                 scratch,
                 &r.xyz,
                 max_chord,
+                Some(1.0),
                 f64::INFINITY,
                 |_, _| 0.0,
                 |k, d2, _| {
