@@ -117,12 +117,14 @@ fn main() -> servnet::Result<()> {
         let (rate1, over1, direct_share) = run(1)?;
         let (rate2, over2, _) = run(2)?;
         let over = over1 + over2;
-        eprintln!(
-            "{n} outlets, {} tickets: 1 thread {rate1:.0}/s, 2 threads {rate2:.0}/s ({:.2}x); {:.1}% booked directly",
-            rest.len(),
-            rate2 / rate1.max(1e-9),
-            100.0 * direct_share
-        );
+        if !rest.is_empty() {
+            eprintln!(
+                "{n} outlets, {} tickets: 1 thread {rate1:.0}/s, 2 threads {rate2:.0}/s ({:.2}x); {:.1}% booked directly",
+                rest.len(),
+                rate2 / rate1.max(1e-9),
+                100.0 * direct_share
+            );
+        }
         println!(
             "| {n} | {singles} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1}% | {:.0} | {:.0} | {:.0} | {} |",
             pct(&lat, 0.5),
