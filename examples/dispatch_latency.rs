@@ -25,8 +25,13 @@ fn main() -> servnet::Result<()> {
     println!("| outlets | tickets | p50 us | p90 us | p99 us | max us | assigned | 1 thread tickets/s | 1M tickets, 1 thread /s | 1M tickets, 2 threads /s | overbooked or errors |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
+        // SERVNET_SKILL_CAPACITY=0 makes every ticket unassignable (the reasons path).
+        let capacity = std::env::var("SERVNET_SKILL_CAPACITY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(40);
         let spec = SyntheticSpec {
-            skill_capacity: 40,
+            skill_capacity: capacity,
             daily_cap: 400,
             ..SyntheticSpec::new(n, 7)
         };

@@ -366,6 +366,52 @@ impl KeyedTree {
     }
 }
 
+impl KeyedTree {
+    /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
+    /// beyond the largest reach below them are skipped in bulk (their slot ranges are
+    /// added to `bulk`); every other item goes to `item(data, exact chord²)`.
+    pub(crate) fn split_far(
+        &self,
+        q: &[f64; 3],
+        max_chord: f64,
+        mut item: impl FnMut(u32, f64),
+        bulk: &mut Vec<std::ops::Range<usize>>,
+    ) {
+        let Some(top) = self.levels.len().checked_sub(1) else {
+            return;
+        };
+        let qf = [q[0] as f32, q[1] as f32, q[2] as f32];
+        let n = self.data.len();
+        // (level, node); the root is the single node of the top level.
+        let mut stack = vec![(top, 0usize)];
+        while let Some((level, node)) = stack.pop() {
+            let first = node * FANOUT;
+            if level == 0 {
+                for i in first..(first + FANOUT).min(n) {
+                    item(self.data[i], dist2(q, &self.xyz[i]));
+                }
+                continue;
+            }
+            let below = &self.levels[level - 1];
+            let Some(group) = below.boxes.get(node) else {
+                continue;
+            };
+            let chords = group.chords(&qf);
+            for (c, &chord) in (first..(first + FANOUT).min(below.len)).zip(&chords) {
+                let chord = (f64::from(chord) - CHORD_SLACK).max(0.0);
+                let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(below.reach[c]);
+                if chord > max_chord && beyond_reach {
+                    // Node c of level `level - 1` covers FANOUT^level items.
+                    let span = FANOUT.pow(level as u32);
+                    bulk.push(c * span..((c + 1) * span).min(n));
+                } else {
+                    stack.push((level - 1, c));
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

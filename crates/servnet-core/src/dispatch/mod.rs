@@ -989,7 +989,67 @@ impl Dispatcher {
         best.map(|(_, _, h)| h)
     }
 
+    /// Why no outlet takes the ticket: the rule that blocked the outlets that came
+    /// closest, and how many outlets of the skill each rule blocked. Outlets in tree
+    /// nodes beyond both the travel limit and every service reach below them are counted
+    /// in bulk (outside the area, or avoided); the rest are evaluated one by one.
     fn reasons(&self, r: &Resolved) -> (Rule, BTreeMap<Rule, u32>) {
+        let mut counts = BTreeMap::new();
+        let Some(skill) = r.skill else {
+            return (Rule::NoSkill, counts);
+        };
+        let days = self.sla_days(r);
+        if days.is_empty() {
+            return (Rule::OutsideHorizon, counts);
+        }
+        let offers = &self.skill_offers[skill.index()];
+        let tree = &self.index[skill.index()].tree;
+        let mut count = |rule: Rule, n: u32| {
+            if n > 0 {
+                *counts.entry(rule).or_insert(0) += n;
+            }
+        };
+        // Offers outside the tree are those whose outlet takes no tickets.
+        let indexed = offers
+            .iter()
+            .filter(|&&k| self.offers[k as usize].slot != u32::MAX)
+            .count();
+        count(Rule::Status, (offers.len() - indexed) as u32);
+        let mut bulk = Vec::new();
+        tree.split_far(
+            &r.xyz,
+            self.max_chord(r, 1.0),
+            |k, _| {
+                if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
+                    count(rule, 1);
+                }
+            },
+            &mut bulk,
+        );
+        let mut avoided: Vec<u32> = r.avoid.clone();
+        avoided.sort_unstable();
+        avoided.dedup();
+        let avoided_in_bulk = avoided
+            .iter()
+            .filter_map(|&o| {
+                offers
+                    .iter()
+                    .find(|&&k| self.offers[k as usize].outlet == o)
+                    .map(|&k| self.offers[k as usize].slot as usize)
+            })
+            .filter(|slot| bulk.iter().any(|range| range.contains(slot)))
+            .count();
+        let in_bulk: usize = bulk.iter().map(|range| range.len()).sum();
+        count(Rule::Avoided, avoided_in_bulk as u32);
+        count(Rule::OutsideArea, (in_bulk - avoided_in_bulk) as u32);
+        let furthest = counts.keys().copied().max().unwrap_or(Rule::NoSkill);
+        (furthest, counts)
+    }
+
+    /// [`Dispatcher::reasons`] by evaluating every outlet offering the skill (the
+    /// reference the bulk counting is tested against).
+    #[cfg(test)]
+    fn reasons_exhaustive(&self, r: &Resolved) -> (Rule, BTreeMap<Rule, u32>) {
         let mut counts = BTreeMap::new();
         let Some(skill) = r.skill else {
             return (Rule::NoSkill, counts);

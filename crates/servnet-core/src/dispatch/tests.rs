@@ -461,3 +461,58 @@ fn a_travel_matrix_overrides_straight_line_distance() {
         "wrong size is an error"
     );
 }
+
+/// The unassignable counts (bulk-counted far outlets) equal evaluating every outlet of
+/// the skill, with avoid lists, statuses, full capacities and all three kinds of area.
+#[test]
+fn bulk_rule_counts_equal_evaluating_every_outlet() {
+    use crate::dispatch::synthetic::{synthetic, SyntheticSpec};
+    use crate::rng::SplitMix64;
+    for (capacity, seed) in [(0u32, 3u64), (40, 4), (1, 5)] {
+        let spec = SyntheticSpec {
+            skill_capacity: capacity,
+            categories: 4,
+            ..SyntheticSpec::new(3_000, seed)
+        };
+        let (mut net, tickets) = synthetic(&spec, 300).unwrap();
+        // Some outlets take no tickets (the status rule).
+        let mut outlets = net.outlets().to_vec();
+        for o in outlets.iter_mut().step_by(7) {
+            o.status = OutletStatus::Suspended;
+        }
+        net = Network::new(outlets, net.regions().to_vec()).unwrap();
+        let policy = Policy {
+            start_date: Some(tickets[0].created_at.date()),
+            ..Policy::default()
+        };
+        let d = Dispatcher::new(net.clone(), policy).unwrap();
+        let mut rng = SplitMix64::new(seed);
+        let mut bulk_seen = 0;
+        for (i, t) in tickets.iter().enumerate() {
+            let mut t = t.clone();
+            for _ in 0..(i % 4) {
+                let o = &net.outlets()[rng.below(net.outlets().len())];
+                t.avoid.push(o.id.clone());
+            }
+            if i % 5 == 0 {
+                if let Some(o) = t.avoid.first().cloned() {
+                    t.avoid.push(o); // duplicates count once
+                }
+            }
+            let r = d.resolve(&t).unwrap();
+            let fast = d.reasons(&r);
+            assert_eq!(fast, d.reasons_exhaustive(&r), "ticket {}", t.id);
+            if let Some(skill) = r.skill {
+                let mut bulk = Vec::new();
+                d.index[skill.index()].tree.split_far(
+                    &r.xyz,
+                    d.max_chord(&r, 1.0),
+                    |_, _| {},
+                    &mut bulk,
+                );
+                bulk_seen += bulk.iter().map(|range| range.len()).sum::<usize>();
+            }
+        }
+        assert!(bulk_seen > 0, "some outlets were counted in bulk");
+    }
+}
