@@ -153,6 +153,8 @@ struct OutletInfo {
     priority: u8,
     daily_cap: u32,
     area: AreaRule,
+    /// Index of its first offer; its offers follow in the order of its skills.
+    first_offer: u32,
 }
 
 struct OfferInfo {
@@ -311,6 +313,7 @@ impl Dispatcher {
                 }
             };
             let xyz = unit_vector(o.lon, o.lat);
+            let first_offer = offers.len() as u32;
             for (s, &sid) in o.skills.iter().zip(network.offer_skills(oi)) {
                 let k = offers.len() as u32;
                 let static_terms = w.cost * s.cost_per_ticket
@@ -375,6 +378,7 @@ impl Dispatcher {
                 priority: o.priority,
                 daily_cap: o.daily_cap,
                 area,
+                first_offer,
             });
         }
         let ledger: Arc<dyn Ledger> = match ledger {
@@ -832,10 +836,7 @@ impl Dispatcher {
             let sla_km = self.sla_limit(r, day, mode);
             let mut best: Option<Hit> = None;
             if let Some(p) = r.preferred {
-                if let Some(&k) = self.skill_offers[skill.index()]
-                    .iter()
-                    .find(|&&k| self.offers[k as usize].outlet == p)
-                {
+                if let Some(k) = self.offer_of(p as usize, skill) {
                     if let Ok(hit) = self.evaluate(r, k as usize, day..day + 1, mode) {
                         best = Some(hit);
                     }
@@ -1031,12 +1032,8 @@ impl Dispatcher {
         avoided.dedup();
         let avoided_in_bulk = avoided
             .iter()
-            .filter_map(|&o| {
-                offers
-                    .iter()
-                    .find(|&&k| self.offers[k as usize].outlet == o)
-                    .map(|&k| self.offers[k as usize].slot as usize)
-            })
+            .filter_map(|&o| self.offer_of(o as usize, skill))
+            .map(|k| self.offers[k as usize].slot as usize)
             .filter(|slot| bulk.iter().any(|range| range.contains(slot)))
             .count();
         let in_bulk: usize = bulk.iter().map(|range| range.len()).sum();
@@ -1353,12 +1350,7 @@ impl Dispatcher {
                 top.pop();
             }
         };
-        let preferred = r.preferred.and_then(|p| {
-            self.skill_offers[skill.index()]
-                .iter()
-                .copied()
-                .find(|&o| self.offers[o as usize].outlet == p)
-        });
+        let preferred = r.preferred.and_then(|p| self.offer_of(p as usize, skill));
         if let Some(o) = preferred {
             if let Ok(h) = self.evaluate(&r, o as usize, days.clone(), STRICT) {
                 keep(&mut top, h);
@@ -1459,12 +1451,7 @@ impl Dispatcher {
                 id: outlet_id.to_string(),
             })?;
         let best = self.candidates(ticket, 1)?.into_iter().next();
-        let offer = r.skill.and_then(|s| {
-            self.skill_offers[s.index()]
-                .iter()
-                .copied()
-                .find(|&k| self.offers[k as usize].outlet as usize == oi)
-        });
+        let offer = r.skill.and_then(|s| self.offer_of(oi, s));
         let mut out = Explanation {
             outlet_id: outlet_id.to_string(),
             failed: None,
@@ -1601,13 +1588,19 @@ impl Dispatcher {
 
     /// Units booked for outlet `outlet`'s skill `skill` on a day (0 if it lacks the skill).
     pub fn skill_used(&self, outlet: usize, skill: SkillId, day: u32) -> u32 {
-        self.skill_offers
-            .get(skill.index())
-            .and_then(|v| {
-                v.iter()
-                    .find(|&&k| self.offers[k as usize].outlet as usize == outlet)
-            })
-            .map_or(0, |&k| self.ledger.offer_used(k as usize, day))
+        self.offer_of(outlet, skill)
+            .map_or(0, |k| self.ledger.offer_used(k as usize, day))
+    }
+
+    /// The offer index of `outlet`'s `skill`, if it offers it.
+    fn offer_of(&self, outlet: usize, skill: SkillId) -> Option<u32> {
+        let first = self.outlets.get(outlet)?.first_offer;
+        let pos = self
+            .network
+            .offer_skills(outlet)
+            .iter()
+            .position(|&s| s == skill)?;
+        Some(first + pos as u32)
     }
 
     /// Sets day 0 of the ledger if it is not set yet (batch assignment resolves tickets
