@@ -156,12 +156,8 @@ fn read_regions(
                 code: code.clone()?,
                 name: c.opt_text("name").unwrap_or_default(),
                 tier: c.parse("tier")?,
-                lon: c.number("lon", "a longitude in [-180, 180]", |x| {
-                    (-180.0..=180.0).contains(&x)
-                })?,
-                lat: c.number("lat", "a latitude in [-90, 90]", |x| {
-                    (-90.0..=90.0).contains(&x)
-                })?,
+                lon: c.lon()?,
+                lat: c.lat()?,
                 population: c
                     .opt_number("population", "a population >= 0", |x| x >= 0.0)?
                     .map(|x| x as u64),
@@ -328,12 +324,8 @@ fn read_outlets(
             };
             Some(Outlet {
                 name: c.opt_text("name").unwrap_or_default(),
-                lon: c.number("lon", "a longitude in [-180, 180]", |x| {
-                    (-180.0..=180.0).contains(&x)
-                })?,
-                lat: c.number("lat", "a latitude in [-90, 90]", |x| {
-                    (-90.0..=90.0).contains(&x)
-                })?,
+                lon: c.lon()?,
+                lat: c.lat()?,
                 status: c.parse("status")?,
                 priority: c.whole("priority", 0, 100)? as u8,
                 daily_cap: c.whole("daily_cap", 0, i64::from(u32::MAX))? as u32,

@@ -428,6 +428,20 @@ impl Cells<'_> {
         }
     }
 
+    /// The `lon` column: a longitude in [-180, 180].
+    pub(crate) fn lon(&mut self) -> Option<f64> {
+        self.number("lon", "a longitude in [-180, 180]", |x| {
+            (-180.0..=180.0).contains(&x)
+        })
+    }
+
+    /// The `lat` column: a latitude in [-90, 90].
+    pub(crate) fn lat(&mut self) -> Option<f64> {
+        self.number("lat", "a latitude in [-90, 90]", |x| {
+            (-90.0..=90.0).contains(&x)
+        })
+    }
+
     /// An optional number; `None` inside when the cell is empty.
     pub(crate) fn opt_number(
         &mut self,

@@ -50,12 +50,8 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
             let skill: Skill = c.parse("skill")?;
             Some(Ticket {
                 id: id.clone()?,
-                lon: c.number("lon", "a longitude in [-180, 180]", |x| {
-                    (-180.0..=180.0).contains(&x)
-                })?,
-                lat: c.number("lat", "a latitude in [-90, 90]", |x| {
-                    (-90.0..=90.0).contains(&x)
-                })?,
+                lon: c.lon()?,
+                lat: c.lat()?,
                 region: c.text("region")?,
                 skill: skill.to_string(),
                 units: c.whole_or("units", 1, i64::from(u32::MAX), 1)? as u32,
