@@ -80,6 +80,27 @@ fn assign_covered(
         .collect()
 }
 
+/// The `Infeasible` answer (nothing opened) when some point no site can cover.
+fn uncoverable(
+    inst: &LocationInstance,
+    cover: &[Vec<usize>],
+    method: Method,
+    started: Instant,
+) -> Option<LocationResult> {
+    cover.iter().any(|c| c.is_empty()).then(|| {
+        finish(
+            inst,
+            cover,
+            vec![false; inst.n_sites()],
+            f64::INFINITY,
+            f64::INFINITY,
+            SolveStatus::Infeasible,
+            method,
+            started,
+        )
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn finish(
     inst: &LocationInstance,
@@ -122,17 +143,8 @@ pub fn set_covering_mip(
     let started = Instant::now();
     let cover = coverage(inst, radius)?;
     let m = inst.n_sites();
-    if cover.iter().any(|c| c.is_empty()) {
-        return Ok(finish(
-            inst,
-            &cover,
-            vec![false; m],
-            f64::INFINITY,
-            f64::INFINITY,
-            SolveStatus::Infeasible,
-            Method::Mip,
-            started,
-        ));
+    if let Some(none) = uncoverable(inst, &cover, Method::Mip, started) {
+        return Ok(none);
     }
     let mut pb = RowProblem::default();
     let x: Vec<_> = (0..m)
@@ -177,17 +189,8 @@ pub fn set_covering_greedy(
     let started = Instant::now();
     let cover = coverage(inst, radius)?;
     let m = inst.n_sites();
-    if cover.iter().any(|c| c.is_empty()) {
-        return Ok(finish(
-            inst,
-            &cover,
-            vec![false; m],
-            f64::INFINITY,
-            f64::INFINITY,
-            SolveStatus::Infeasible,
-            Method::Greedy,
-            started,
-        ));
+    if let Some(none) = uncoverable(inst, &cover, Method::Greedy, started) {
+        return Ok(none);
     }
     let mut covers_of: Vec<Vec<usize>> = vec![Vec::new(); m];
     for (j, cs) in cover.iter().enumerate() {
