@@ -235,7 +235,7 @@ fn run(
                             o.skills.iter().any(|s| s.skill.to_string() == t.skill),
                             "outlet lacks the skill"
                         );
-                        prop_assert!(!t.avoid.contains(&a.outlet_id));
+                        prop_assert!(!t.avoid.iter().any(|x| **x == *a.outlet_id));
                         if a.route == Route::Direct {
                             let km = servnet::geo::haversine_km(t.lon, t.lat, o.lon, o.lat);
                             let inside = match &o.area {
@@ -408,7 +408,7 @@ proptest! {
                         .filter(|c| c.day == a.day)
                         .min_by(|x, y| x.breakdown.score.total_cmp(&y.breakdown.score).then(x.outlet_id.cmp(&y.outlet_id)))
                         .unwrap();
-                    prop_assert_eq!(&best.outlet_id, &a.outlet_id, "best {:?} vs booked {:?}", best, a);
+                    prop_assert_eq!(best.outlet_id.as_str(), &*a.outlet_id, "best {:?} vs booked {:?}", best, a);
                     prop_assert!(cands.iter().all(|c| c.day >= a.day), "booked the earliest day with an eligible outlet");
                 }
                 (false, None) => prop_assert!(false, "eligible outlets existed but nothing was booked"),

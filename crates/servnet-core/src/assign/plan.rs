@@ -1667,7 +1667,7 @@ pub fn compare_with_sequential(
     for out in &outcomes {
         match out {
             Outcome::Assigned(a) => {
-                let t = index.get(a.ticket_id.as_str()).copied().unwrap_or(0);
+                let t = index.get(&*a.ticket_id).copied().unwrap_or(0);
                 let outlet = network.outlet_index(&a.outlet_id).map(|i| i as u32);
                 let cost = p.arcs[t].as_ref().ok().and_then(|list| {
                     list.iter()

@@ -11,20 +11,10 @@
 use crate::geo::EARTH_RADIUS_KM;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Children per node (and items per leaf).
 const FANOUT: usize = 8;
-
-/// Stores a non-negative score key as ordered bits: for finite f64 >= +0.0 the bit
-/// patterns sort like the numbers, so `fetch_min` on the bits lowers the key.
-fn key_bits(key: f64) -> u64 {
-    (key.max(0.0) + 0.0).to_bits()
-}
-
-fn key_of(bits: &AtomicU64) -> f64 {
-    f64::from_bits(bits.load(Ordering::Relaxed))
-}
 
 /// Squared Euclidean distance between two points, summed in axis order.
 pub(crate) fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
@@ -34,32 +24,80 @@ pub(crate) fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 
 /// Slack on f32 chord lengths (unit sphere; ~13 m): covers the f32 rounding of points,
 /// boxes and the query, so a lane's chord minus this never exceeds the exact chord.
-const CHORD_SLACK: f64 = 2e-6;
+const CHORD_SLACK: f32 = 2e-6;
 
-/// `FANOUT` boxes side by side in f32 (points have lo == hi; unused lanes are empty and
-/// infinitely far), so one pass over fixed-size arrays measures them all (vectorised).
-#[derive(Clone, Copy)]
-struct Group {
-    lo: [[f32; FANOUT]; 3],
-    hi: [[f32; FANOUT]; 3],
+/// Relative margin that makes f32 sums of non-negative terms safe lower bounds (the
+/// rounding of a product and a sum is below 2^-22 of the result).
+const SHRINK: f32 = 1.0 - 1.0 / (1u32 << 20) as f32;
+
+/// Rounds a non-negative key down to f32 (so it stays a lower bound); NaN and negative
+/// keys become 0.
+fn key_down(key: f64) -> f32 {
+    let f = key.max(0.0) as f32;
+    if f64::from(f) > key && f > 0.0 {
+        f32::from_bits(f.to_bits() - 1)
+    } else {
+        f
+    }
 }
 
-impl Group {
-    fn empty() -> Self {
-        Group {
-            lo: [[f32::INFINITY; FANOUT]; 3],
-            hi: [[f32::NEG_INFINITY; FANOUT]; 3],
-        }
+/// Rounds up to f32 (so a limit never cuts an item off early).
+fn up(x: f64) -> f32 {
+    let f = x as f32;
+    if f64::from(f) < x {
+        f32::from_bits(
+            f.to_bits()
+                .wrapping_add(if f >= 0.0 { 1 } else { u32::MAX }),
+        )
+    } else {
+        f
     }
+}
 
-    fn set(&mut self, lane: usize, lo: &[f64; 3], hi: &[f64; 3]) {
-        for a in 0..3 {
-            self.lo[a][lane] = lo[a] as f32;
-            self.hi[a][lane] = hi[a] as f32;
+/// Loads a lane's key (f32 bits >= +0.0 sort like the numbers, so `fetch_min` lowers it).
+fn load_keys(keys: &[AtomicU32; FANOUT]) -> [f32; FANOUT] {
+    std::array::from_fn(|l| f32::from_bits(keys[l].load(Ordering::Relaxed)))
+}
+
+/// Up to `FANOUT` items of a leaf side by side: positions, keys, reaches and payloads in
+/// three cache lines. Unused lanes are infinitely far.
+#[repr(C, align(64))]
+struct Leaf {
+    xyz: [[f32; FANOUT]; 3],
+    key: [AtomicU32; FANOUT],
+    reach: [f32; FANOUT],
+    data: [u32; FANOUT],
+}
+
+/// Up to `FANOUT` child boxes of an inner node with the least key and the largest reach
+/// below each (four cache lines). Unused lanes are empty boxes, infinitely far.
+#[repr(C, align(64))]
+struct Node {
+    lo: [[f32; FANOUT]; 3],
+    hi: [[f32; FANOUT]; 3],
+    key: [AtomicU32; FANOUT],
+    reach: [f32; FANOUT],
+}
+
+impl Leaf {
+    /// Chords (f32, minus the slack, >= 0) from `q` to each item.
+    fn chords(&self, q: &[f32; 3]) -> [f32; FANOUT] {
+        let mut d2 = [0f32; FANOUT];
+        for (a, &qa) in q.iter().enumerate() {
+            for (l, acc) in d2.iter_mut().enumerate() {
+                let d = self.xyz[a][l] - qa;
+                *acc += d * d;
+            }
         }
+        for v in &mut d2 {
+            *v = (v.sqrt() - CHORD_SLACK).max(0.0);
+        }
+        d2
     }
+}
 
-    /// Chord lengths (f32) from `q` to each box (0 inside).
+impl Node {
+    /// Chords (f32, minus the slack, >= 0) from `q` to each child box (0 inside).
     fn chords(&self, q: &[f32; 3]) -> [f32; FANOUT] {
         let mut d2 = [0f32; FANOUT];
         for (a, &qa) in q.iter().enumerate() {
@@ -68,32 +106,57 @@ impl Group {
                 *acc += d * d;
             }
         }
-        d2.map(f32::sqrt)
+        for v in &mut d2 {
+            *v = (v.sqrt() - CHORD_SLACK).max(0.0);
+        }
+        d2
     }
 }
 
-/// Groups the boxes `lo[i]..hi[i]` by `FANOUT`.
-fn groups(lo: &[[f64; 3]], hi: &[[f64; 3]]) -> Vec<Group> {
-    lo.chunks(FANOUT)
-        .zip(hi.chunks(FANOUT))
-        .map(|(l, h)| {
-            let mut g = Group::empty();
-            for (lane, (l, h)) in l.iter().zip(h).enumerate() {
-                g.set(lane, l, h);
-            }
-            g
-        })
-        .collect()
+/// The per-search constants of the lane filter, in f32 and rounded so that it only
+/// drops lanes the exact test would drop.
+struct Filter {
+    per_chord: f32,
+    max_chord: f32,
+    /// Chord -> reach units (earth radius / widen, shrunk; 0 without a reach test).
+    reach_per_chord: f32,
 }
 
-/// A heap entry: an f32 lower bound rounded down (its bits, which sort like the
-/// numbers for values >= 0) above the node's number, so one u64 compare orders them.
-fn heap_entry(lb: f64, node: u32) -> u64 {
-    let mut f = lb.max(0.0) as f32;
-    if f64::from(f) > lb && f > 0.0 {
-        f = f32::from_bits(f.to_bits() - 1);
+impl Filter {
+    /// Lower bounds of each lane's score (`per_chord * chord + key`), and the mask of
+    /// lanes among `valid` within the chord limit, within reach and not above `cutoff`.
+    fn apply(
+        &self,
+        chords: &[f32; FANOUT],
+        keys: &[f32; FANOUT],
+        reach: &[f32; FANOUT],
+        valid: u32,
+        cutoff: f32,
+    ) -> ([f32; FANOUT], u32) {
+        // Branch-free lane by lane, so the compiler vectorises it (SSE on any x86-64).
+        let mut lb = [0f32; FANOUT];
+        let mut ok = [0u32; FANOUT];
+        for l in 0..FANOUT {
+            let c = chords[l];
+            lb[l] = (self.per_chord * c + keys[l]) * SHRINK;
+            ok[l] = u32::from(c <= self.max_chord)
+                & u32::from(c * self.reach_per_chord <= reach[l])
+                & u32::from(lb[l] <= cutoff);
+        }
+        let mask = ok.iter().enumerate().fold(0, |m, (l, &o)| m | o << l);
+        (lb, mask & valid)
     }
-    (u64::from(f.to_bits()) << 32) | u64::from(node)
+}
+
+/// Mask of the first `n` lanes (n <= FANOUT).
+fn lanes(n: usize) -> u32 {
+    (1u32 << n.min(FANOUT)) - 1
+}
+
+/// A heap entry: an f32 lower bound (its bits, which sort like the numbers for values
+/// >= 0) above the node's number, so one u64 compare orders them.
+fn heap_entry(lb: f32, node: u32) -> u64 {
+    (u64::from(lb.max(0.0).to_bits()) << 32) | u64::from(node)
 }
 
 /// Index of (x, y) on a Hilbert curve over a 2^16 x 2^16 grid.
@@ -129,49 +192,85 @@ pub(crate) struct Entry {
     pub(crate) reach: f64,
 }
 
-/// A reach as f32, rounded up (so it never cuts an item off early).
-fn reach_f32(km: f64) -> f32 {
-    let f = km as f32;
-    if f64::from(f) < km {
-        f32::from_bits(f.to_bits() + 1)
-    } else {
-        f
-    }
-}
-
 /// Packed R-tree, flatbush-style: items in Hilbert order, `FANOUT` per leaf; each level
 /// above groups `FANOUT` nodes of the level below. Immutable except for keys, which may
 /// only be lowered (so every stored key stays a valid lower bound).
+///
+/// Layout (measured, BENCHMARKS.md): a leaf's positions, keys, reaches and payloads share
+/// three cache lines, and a node's boxes, keys and reaches four, since at 10k outlets
+/// x 100 skills the trees (~10 MB) live in L3 and each line touched is a miss.
 pub(crate) struct KeyedTree {
-    xyz: Vec<[f64; 3]>,
-    /// The items' positions, `FANOUT` per group (group j = leaf j).
-    points: Vec<Group>,
-    data: Vec<u32>,
-    keys: Vec<AtomicU64>,
-    /// Per item, its reach in km.
-    reach: Vec<f32>,
-    /// Per level (leaves first): bounding boxes and least keys of its nodes.
-    levels: Vec<Level>,
-}
-
-/// Heap entries name a node as (level << 28) | index within the level.
-const LEVEL_SHIFT: u32 = 28;
-
-struct Level {
-    /// Boxes of this level's nodes, `FANOUT` per group (group j = children of the
-    /// parent node j).
-    boxes: Vec<Group>,
-    /// Number of nodes.
     len: usize,
-    keys: Vec<AtomicU64>,
-    /// Per node, the largest reach below it.
-    reach: Vec<f32>,
+    leaves: Vec<Leaf>,
+    /// Inner levels, bottom up: node j of level 0 holds leaves 8j..8j+7; node j of level
+    /// l holds nodes 8j..8j+7 of level l - 1. The last level has one node.
+    levels: Vec<Vec<Node>>,
 }
+
+/// Heap entries name a group as (height << 28) | index, height 0 for leaves.
+const LEVEL_SHIFT: u32 = 28;
 
 /// Scratch for one search (kept per thread by the caller to avoid an allocation).
 #[derive(Default)]
 pub(crate) struct Scratch {
     heap: BinaryHeap<Reverse<u64>>,
+}
+
+/// Bounding box of boxes.
+fn union(boxes: &[([f64; 3], [f64; 3])]) -> ([f64; 3], [f64; 3]) {
+    let mut l = [f64::INFINITY; 3];
+    let mut h = [f64::NEG_INFINITY; 3];
+    for (bl, bh) in boxes {
+        for i in 0..3 {
+            l[i] = l[i].min(bl[i]);
+            h[i] = h[i].max(bh[i]);
+        }
+    }
+    (l, h)
+}
+
+/// Summary of a group for its parent: (box, least key, largest reach).
+type Summary = (([f64; 3], [f64; 3]), f32, f32);
+
+/// The summaries of the groups below, bundled into nodes of `FANOUT`.
+fn nodes(below: &[Summary]) -> Vec<Node> {
+    below
+        .chunks(FANOUT)
+        .map(|chunk| {
+            let mut n = Node {
+                lo: [[f32::INFINITY; FANOUT]; 3],
+                hi: [[f32::NEG_INFINITY; FANOUT]; 3],
+                key: std::array::from_fn(|_| AtomicU32::new(f32::INFINITY.to_bits())),
+                reach: [0.0; FANOUT],
+            };
+            for (l, ((lo, hi), key, reach)) in chunk.iter().enumerate() {
+                for a in 0..3 {
+                    n.lo[a][l] = lo[a] as f32;
+                    n.hi[a][l] = hi[a] as f32;
+                }
+                n.key[l] = AtomicU32::new(key.to_bits());
+                n.reach[l] = *reach;
+            }
+            n
+        })
+        .collect()
+}
+
+fn summarise(n: &Node, len: usize) -> Summary {
+    let boxes: Vec<([f64; 3], [f64; 3])> = (0..len)
+        .map(|l| {
+            (
+                std::array::from_fn(|a| f64::from(n.lo[a][l])),
+                std::array::from_fn(|a| f64::from(n.hi[a][l])),
+            )
+        })
+        .collect();
+    let keys = load_keys(&n.key);
+    (
+        union(&boxes),
+        keys[..len].iter().copied().fold(f32::INFINITY, f32::min),
+        n.reach[..len].iter().copied().fold(0.0, f32::max),
+    )
 }
 
 impl KeyedTree {
@@ -188,71 +287,48 @@ impl KeyedTree {
             .enumerate()
             .map(|(i, e)| (e.data, i as u32))
             .collect();
-        let mut levels = Vec::new();
-        // Bottom level: boxes of FANOUT items each.
-        let mut lo: Vec<[f64; 3]> = Vec::new();
-        let mut hi: Vec<[f64; 3]> = Vec::new();
-        let mut keys: Vec<f64> = Vec::new();
-        let mut reach: Vec<f32> = Vec::new();
+        let mut leaves = Vec::with_capacity(entries.len().div_ceil(FANOUT));
+        let mut summary: Vec<Summary> = Vec::new();
         for chunk in entries.chunks(FANOUT) {
-            let mut l = [f64::INFINITY; 3];
-            let mut h = [f64::NEG_INFINITY; 3];
-            for e in chunk {
-                for i in 0..3 {
-                    l[i] = l[i].min(e.xyz[i]);
-                    h[i] = h[i].max(e.xyz[i]);
+            let mut leaf = Leaf {
+                xyz: [[f32::INFINITY; FANOUT]; 3],
+                key: std::array::from_fn(|_| AtomicU32::new(f32::INFINITY.to_bits())),
+                reach: [0.0; FANOUT],
+                data: [u32::MAX; FANOUT],
+            };
+            for (l, e) in chunk.iter().enumerate() {
+                for a in 0..3 {
+                    leaf.xyz[a][l] = e.xyz[a] as f32;
                 }
+                leaf.key[l] = AtomicU32::new(key_down(e.key).to_bits());
+                leaf.reach[l] = up(e.reach);
+                leaf.data[l] = e.data;
             }
-            lo.push(l);
-            hi.push(h);
-            keys.push(chunk.iter().map(|e| e.key).fold(f64::INFINITY, f64::min));
-            reach.push(chunk.iter().map(|e| reach_f32(e.reach)).fold(0.0, f32::max));
+            let boxes: Vec<([f64; 3], [f64; 3])> = chunk.iter().map(|e| (e.xyz, e.xyz)).collect();
+            summary.push((
+                union(&boxes),
+                chunk
+                    .iter()
+                    .map(|e| key_down(e.key))
+                    .fold(f32::INFINITY, f32::min),
+                chunk.iter().map(|e| up(e.reach)).fold(0.0, f32::max),
+            ));
+            leaves.push(leaf);
         }
-        loop {
-            let n = lo.len();
-            let (mut nlo, mut nhi, mut nkeys) = (Vec::new(), Vec::new(), Vec::new());
-            let mut nreach = Vec::new();
-            if n > 1 {
-                for c in 0..n.div_ceil(FANOUT) {
-                    let r = c * FANOUT..((c + 1) * FANOUT).min(n);
-                    let mut l = [f64::INFINITY; 3];
-                    let mut h = [f64::NEG_INFINITY; 3];
-                    for j in r.clone() {
-                        for i in 0..3 {
-                            l[i] = l[i].min(lo[j][i]);
-                            h[i] = h[i].max(hi[j][i]);
-                        }
-                    }
-                    nlo.push(l);
-                    nhi.push(h);
-                    nreach.push(reach[r.clone()].iter().copied().fold(0.0, f32::max));
-                    nkeys.push(keys[r].iter().copied().fold(f64::INFINITY, f64::min));
-                }
-            }
-            levels.push(Level {
-                boxes: groups(&lo, &hi),
-                len: n,
-                reach: std::mem::take(&mut reach),
-                keys: keys
-                    .into_iter()
-                    .map(|k| AtomicU64::new(key_bits(k)))
-                    .collect(),
-            });
-            if n <= 1 {
-                break;
-            }
-            (lo, hi, keys, reach) = (nlo, nhi, nkeys, nreach);
-        }
-        let xyz: Vec<[f64; 3]> = entries.iter().map(|e| e.xyz).collect();
-        let tree = KeyedTree {
-            points: groups(&xyz, &xyz),
-            xyz,
-            reach: entries.iter().map(|e| reach_f32(e.reach)).collect(),
-            data: entries.iter().map(|e| e.data).collect(),
-            keys: entries
+        let mut levels: Vec<Vec<Node>> = Vec::new();
+        while summary.len() > 1 {
+            let level = nodes(&summary);
+            let n_below = summary.len();
+            summary = level
                 .iter()
-                .map(|e| AtomicU64::new(key_bits(e.key)))
-                .collect(),
+                .enumerate()
+                .map(|(j, node)| summarise(node, (n_below - j * FANOUT).min(FANOUT)))
+                .collect();
+            levels.push(level);
+        }
+        let tree = KeyedTree {
+            len: entries.len(),
+            leaves,
             levels,
         };
         (tree, slots)
@@ -261,32 +337,42 @@ impl KeyedTree {
     /// Number of items.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.data.len()
+        self.len
+    }
+
+    /// Number of groups at `height` (0: leaves).
+    fn groups_at(&self, height: usize) -> usize {
+        if height == 0 {
+            self.leaves.len()
+        } else {
+            self.levels.get(height - 1).map_or(0, Vec::len)
+        }
     }
 
     /// Lowers the key of the item in `slot` (and of the nodes above it) to `key` if that
     /// is lower; a higher key is ignored, as the stored one is still a lower bound.
     pub(crate) fn lower_key(&self, slot: u32, key: f64) {
-        let bits = key_bits(key);
+        let bits = key_down(key).to_bits();
         let mut i = slot as usize;
-        if let Some(k) = self.keys.get(i) {
-            k.fetch_min(bits, Ordering::Relaxed);
+        if let Some(leaf) = self.leaves.get(i / FANOUT) {
+            leaf.key[i % FANOUT].fetch_min(bits, Ordering::Relaxed);
         }
+        i /= FANOUT;
         for level in &self.levels {
-            i /= FANOUT;
-            if let Some(k) = level.keys.get(i) {
-                k.fetch_min(bits, Ordering::Relaxed);
+            if let Some(node) = level.get(i / FANOUT) {
+                node.key[i % FANOUT].fetch_min(bits, Ordering::Relaxed);
             }
+            i /= FANOUT;
         }
     }
 
-    /// Best-first search from `q`: leaves are opened in order of `bound(chord, least
-    /// key)`, with `chord` a lower bound of the chord length (unit sphere) to the leaf's
-    /// box; within a leaf, every item with chord `<= max_chord` and `bound(chord, key) <=
-    /// cutoff` is passed to `visit(data, exact chord², key)`, which returns the new cutoff.
-    /// Stops when the next node's bound passes the cutoff (ties are visited, so the caller
-    /// can break them). `bound` must be non-decreasing in both arguments and >= 0.
-    /// With `widen`, items (and nodes) farther than their reach x `widen` are skipped.
+    /// Best-first search from `q`: leaves are opened in order of `per_chord * chord +
+    /// least key`, with `chord` a lower bound of the chord length (unit sphere) to the
+    /// leaf's box; within a leaf, every item with chord `<= max_chord` and such a bound
+    /// `<= cutoff` is passed to `visit(data, chord lower bound, key)`, which returns the
+    /// new cutoff. Stops when the next node's bound passes the cutoff (ties are visited,
+    /// so the caller can break them). `per_chord` must be >= 0. With `widen`, items (and
+    /// nodes) farther than their reach x `widen` are skipped.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn best_first(
         &self,
@@ -295,117 +381,109 @@ impl KeyedTree {
         max_chord: f64,
         widen: Option<f64>,
         mut cutoff: f64,
-        bound: impl Fn(f64, f64) -> f64,
+        per_chord: f64,
         mut visit: impl FnMut(u32, f64, f64) -> f64,
     ) {
         let heap = &mut scratch.heap;
         heap.clear();
-        let Some(top) = self.levels.len().checked_sub(1) else {
-            return;
-        };
         // Node numbers must fit below the level bits (the dispatcher rejects larger networks).
-        if self.data.is_empty() || self.data.len() >= 1 << LEVEL_SHIFT {
+        if self.len == 0 || self.len >= 1 << LEVEL_SHIFT {
             return;
         }
-        let qf = [q[0] as f32, q[1] as f32, q[2] as f32];
-        let lower = |c: f32| (f64::from(c) - CHORD_SLACK).max(0.0);
-        // Chord km <= great-circle km: beyond reach x widen even by chord, out of reach.
-        let out_of_reach = |chord: f64, reach: f32| {
-            widen.is_some_and(|w| chord * EARTH_RADIUS_KM > f64::from(reach) * w)
+        let qf = q.map(|v| v as f32);
+        let filter = Filter {
+            per_chord: key_down(per_chord),
+            max_chord: up(max_chord),
+            // Chord km <= great-circle km: beyond reach x widen even by chord, out of reach.
+            reach_per_chord: widen.map_or(0.0, |w| key_down(EARTH_RADIUS_KM / w) * SHRINK),
         };
-        heap.push(Reverse(heap_entry(0.0, (top as u32) << LEVEL_SHIFT)));
+        heap.push(Reverse(heap_entry(
+            0.0,
+            (self.levels.len() as u32) << LEVEL_SHIFT,
+        )));
         while let Some(Reverse(entry)) = heap.pop() {
             if f64::from(f32::from_bits((entry >> 32) as u32)) > cutoff {
                 break;
             }
             let id = entry as u32;
-            let level = (id >> LEVEL_SHIFT) as usize;
-            let node = (id & ((1 << LEVEL_SHIFT) - 1)) as usize;
-            let first = node * FANOUT;
-            if level == 0 {
-                let Some(group) = self.points.get(node) else {
+            let height = (id >> LEVEL_SHIFT) as usize;
+            let group = (id & ((1 << LEVEL_SHIFT) - 1)) as usize;
+            let first = group * FANOUT;
+            if height == 0 {
+                let Some(leaf) = self.leaves.get(group) else {
                     continue;
                 };
-                let chords = group.chords(&qf);
-                let end = (first + FANOUT).min(self.data.len());
-                for (i, &c) in (first..end).zip(&chords) {
-                    let c = lower(c);
-                    if c > max_chord || out_of_reach(c, self.reach[i]) {
+                let chords = leaf.chords(&qf);
+                let keys = load_keys(&leaf.key);
+                let valid = lanes(self.len - first);
+                let (lb, mut mask) = filter.apply(&chords, &keys, &leaf.reach, valid, up(cutoff));
+                while mask != 0 {
+                    let l = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    if f64::from(lb[l]) > cutoff {
                         continue;
                     }
-                    let key = key_of(&self.keys[i]);
-                    if bound(c, key) > cutoff {
-                        continue;
-                    }
-                    cutoff = visit(self.data[i], dist2(q, &self.xyz[i]), key);
+                    cutoff = visit(leaf.data[l], f64::from(chords[l]), f64::from(keys[l]));
                 }
                 continue;
             }
-            let below = &self.levels[level - 1];
-            let Some(group) = below.boxes.get(node) else {
+            let Some(node) = self.levels.get(height - 1).and_then(|l| l.get(group)) else {
                 continue;
             };
-            let chords = group.chords(&qf);
-            let end = (first + FANOUT).min(below.len);
-            for (c, &chord) in (first..end).zip(&chords) {
-                let chord = lower(chord);
-                if chord > max_chord || out_of_reach(chord, below.reach[c]) {
-                    continue;
-                }
-                let lb = bound(chord, key_of(&below.keys[c]));
-                if lb > cutoff {
-                    continue;
-                }
-                heap.push(Reverse(heap_entry(
-                    lb,
-                    ((level - 1) as u32) << LEVEL_SHIFT | c as u32,
-                )));
+            let chords = node.chords(&qf);
+            let keys = load_keys(&node.key);
+            let valid = lanes(self.groups_at(height - 1) - first);
+            let (lb, mut mask) = filter.apply(&chords, &keys, &node.reach, valid, up(cutoff));
+            let below = ((height - 1) as u32) << LEVEL_SHIFT;
+            while mask != 0 {
+                let l = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                heap.push(Reverse(heap_entry(lb[l], below | (first + l) as u32)));
             }
         }
         heap.clear();
     }
-}
 
-impl KeyedTree {
     /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
     /// beyond the largest reach below them are skipped in bulk (their slot ranges are
-    /// added to `bulk`); every other item goes to `item(data, exact chord²)`.
+    /// added to `bulk`); every other item goes to `item(data)`.
     pub(crate) fn split_far(
         &self,
         q: &[f64; 3],
         max_chord: f64,
-        mut item: impl FnMut(u32, f64),
+        mut item: impl FnMut(u32),
         bulk: &mut Vec<std::ops::Range<usize>>,
     ) {
-        let Some(top) = self.levels.len().checked_sub(1) else {
+        if self.len == 0 {
             return;
-        };
-        let qf = [q[0] as f32, q[1] as f32, q[2] as f32];
-        let n = self.data.len();
-        // (level, node); the root is the single node of the top level.
-        let mut stack = vec![(top, 0usize)];
-        while let Some((level, node)) = stack.pop() {
-            let first = node * FANOUT;
-            if level == 0 {
-                for i in first..(first + FANOUT).min(n) {
-                    item(self.data[i], dist2(q, &self.xyz[i]));
+        }
+        let qf = q.map(|v| v as f32);
+        // (height, group); the root is the single group at the top.
+        let mut stack = vec![(self.levels.len(), 0usize)];
+        while let Some((height, group)) = stack.pop() {
+            let first = group * FANOUT;
+            if height == 0 {
+                if let Some(leaf) = self.leaves.get(group) {
+                    for &d in &leaf.data[..(self.len - first).min(FANOUT)] {
+                        item(d);
+                    }
                 }
                 continue;
             }
-            let below = &self.levels[level - 1];
-            let Some(group) = below.boxes.get(node) else {
+            let Some(node) = self.levels.get(height - 1).and_then(|l| l.get(group)) else {
                 continue;
             };
-            let chords = group.chords(&qf);
-            for (c, &chord) in (first..(first + FANOUT).min(below.len)).zip(&chords) {
-                let chord = (f64::from(chord) - CHORD_SLACK).max(0.0);
-                let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(below.reach[c]);
+            let chords = node.chords(&qf);
+            let n_below = self.groups_at(height - 1);
+            for (c, &chord) in (first..(first + FANOUT).min(n_below)).zip(&chords) {
+                let chord = f64::from(chord);
+                let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(node.reach[c - first]);
                 if chord > max_chord && beyond_reach {
-                    // Node c of level `level - 1` covers FANOUT^level items.
-                    let span = FANOUT.pow(level as u32);
-                    bulk.push(c * span..((c + 1) * span).min(n));
+                    // Group c at height - 1 covers FANOUT^height items.
+                    let span = FANOUT.pow(height as u32);
+                    bulk.push(c * span..((c + 1) * span).min(self.len));
                 } else {
-                    stack.push((level - 1, c));
+                    stack.push((height - 1, c));
                 }
             }
         }
@@ -475,8 +553,11 @@ mod tests {
                     max_chord,
                     None,
                     f64::INFINITY,
-                    |chord, key| 6371.0 * chord + key,
-                    |i, d2, _| {
+                    6371.0,
+                    |i, chord, key| {
+                        let d2 = dist2(&p, &truth[i as usize].0);
+                        // The search's chord and key are lower bounds of the exact ones.
+                        assert!(chord <= d2.sqrt() && key <= keys[i as usize]);
                         if d2 > max_d2 {
                             return best.map_or(f64::INFINITY, |b| b.0);
                         }

@@ -95,6 +95,28 @@ struct SkillIndex {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// A scan's list of outlets passing the area rules, kept between calls so that the
+    /// usual successful scan allocates nothing (an allocation per dispatch, measured).
+    static SEEN: RefCell<Vec<(u32, f64)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's empty `seen` buffer (taken; give it back with [`give_seen`]).
+fn take_seen() -> Vec<(u32, f64)> {
+    let mut v = SEEN.with(|c| {
+        c.try_borrow_mut()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    });
+    v.clear();
+    v
+}
+
+fn give_seen(v: Vec<(u32, f64)>) {
+    SEEN.with(|c| {
+        if let Ok(mut slot) = c.try_borrow_mut() {
+            *slot = v;
+        }
+    });
 }
 
 /// Runs `f` with this thread's search scratch (a fresh one if it is in use).
@@ -136,7 +158,7 @@ fn safe_key(key: f64) -> f64 {
 
 /// One shard of the ticket map, on its own cache lines so threads do not share them.
 #[repr(align(128))]
-struct Shard(Mutex<FixedMap<String, Booking>>);
+struct Shard(Mutex<FixedMap<Arc<str>, Booking>>);
 const SHARDS: usize = 64;
 
 enum AreaRule {
@@ -181,9 +203,20 @@ struct Resolved<'t> {
     avoid: Vec<u32>,
     preferred: Option<u32>,
     day0: i64,
-    /// `due_by`, or `created_at + max_response_hours` if earlier.
-    deadline: NaiveDateTime,
+    /// Milliseconds (on the naive clock) of `created_at`, of day 0's start, and of `due_by` or
+    /// `created_at + max_response_hours` if earlier: the SLA arithmetic per outlet and
+    /// day stays integer (chrono's calendar math cost ~300 instructions per dispatch).
+    created: i64,
+    start: i64,
+    deadline: i64,
 }
+
+/// Milliseconds of a naive date-time since the naive epoch.
+fn millis(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_millis()
+}
+
+const DAY_MS: i64 = 86_400_000;
 
 /// How strictly a search applies the rules.
 #[derive(Clone, Copy)]
@@ -235,7 +268,9 @@ pub struct Dispatcher {
     matrix: Option<Vec<f32>>,
     start: OnceLock<NaiveDate>,
     booked: Vec<Shard>,
-    skill_names: Vec<String>,
+    /// Ids shared with every [`Assignment`] (a reference count instead of an allocation).
+    outlet_ids: Vec<Arc<str>>,
+    skill_names: Vec<Arc<str>>,
     holds: Mutex<BTreeMap<u64, (String, NaiveDateTime)>>,
     next_hold: AtomicU64,
 }
@@ -431,7 +466,16 @@ impl Dispatcher {
             let _ = start.set(d);
         }
         Ok(Dispatcher {
-            skill_names: network.skills().iter().map(|s| s.to_string()).collect(),
+            skill_names: network
+                .skills()
+                .iter()
+                .map(|s| s.to_string().into())
+                .collect(),
+            outlet_ids: network
+                .outlets()
+                .iter()
+                .map(|o| o.id.as_str().into())
+                .collect(),
             network,
             policy,
             outlets,
@@ -464,7 +508,7 @@ impl Dispatcher {
         self.start.get().copied()
     }
 
-    fn shard(&self, id: &str) -> &Mutex<FixedMap<String, Booking>> {
+    fn shard(&self, id: &str) -> &Mutex<FixedMap<Arc<str>, Booking>> {
         // The map uses this hash's low bits (bucket) and top 7 bits (tag): pick the shard
         // from a remix, so keys in one shard do not share either.
         let h = FxBuildHasher
@@ -473,10 +517,10 @@ impl Dispatcher {
         &self.booked[(h >> 58) as usize % SHARDS].0
     }
 
-    fn materialise(&self, ticket_id: &str, b: &Booking) -> Assignment {
+    fn materialise(&self, ticket_id: Arc<str>, b: &Booking) -> Assignment {
         Assignment {
-            ticket_id: ticket_id.to_string(),
-            outlet_id: self.network.outlets()[b.outlet as usize].id.clone(),
+            ticket_id,
+            outlet_id: self.outlet_ids[b.outlet as usize].clone(),
             skill: self.skill_names[self.offers[b.offer as usize].skill.index()].clone(),
             day: b.day,
             units: b.units,
@@ -495,8 +539,10 @@ impl Dispatcher {
     }
 
     fn booked(&self, ticket_id: &str) -> Option<Assignment> {
-        let b = lock(self.shard(ticket_id)).get(ticket_id).copied();
-        b.map(|b| self.materialise(ticket_id, &b))
+        let b = lock(self.shard(ticket_id))
+            .get_key_value(ticket_id)
+            .map(|(id, b)| (id.clone(), *b));
+        b.map(|(id, b)| self.materialise(id, &b))
     }
 
     fn resolve<'t>(&self, t: &'t Ticket) -> Result<Resolved<'t>> {
@@ -537,10 +583,15 @@ impl Dispatcher {
         };
         let avoid = t.avoid.iter().map(outlet).collect::<Result<Vec<_>>>()?;
         let preferred = t.preferred.as_ref().map(outlet).transpose()?;
-        let start = *self.start.get_or_init(|| t.created_at.date());
-        let r = &self.network.regions()[region];
-        let response =
-            t.created_at + chrono::Duration::seconds((r.max_response_hours * 3600.0) as i64);
+        let start = millis(
+            self.start
+                .get_or_init(|| t.created_at.date())
+                .and_time(chrono::NaiveTime::MIN),
+        );
+        let created = millis(t.created_at);
+        let response = created.saturating_add(
+            (self.network.regions()[region].max_response_hours * 3_600_000.0) as i64,
+        );
         Ok(Resolved {
             ticket: t,
             skill: self.network.skill_id(&t.skill),
@@ -549,22 +600,23 @@ impl Dispatcher {
             emergency: t.priority == Priority::Emergency,
             avoid,
             preferred,
-            day0: (t.created_at.date() - start).num_days(),
-            deadline: t.due_by.min(response),
+            day0: (created - start).div_euclid(DAY_MS),
+            created,
+            start,
+            deadline: millis(t.due_by).min(response),
         })
     }
 
-    fn day_start(&self, day: u32) -> NaiveDateTime {
-        let start = self.start.get().copied().unwrap_or_default();
-        (start + chrono::Days::new(u64::from(day))).and_time(chrono::NaiveTime::MIN)
+    /// Milliseconds at which `day` starts.
+    fn day_start(r: &Resolved, day: u32) -> i64 {
+        r.start.saturating_add(DAY_MS * i64::from(day))
     }
 
     /// The most road km a ticket served on `day` can be from its outlet and still meet
     /// its deadline: (deadline - earliest start that day) x speed.
     fn sla_road_km(&self, r: &Resolved, day: u32) -> f64 {
-        let earliest = self.day_start(day).max(r.ticket.created_at);
-        let secs = (r.deadline - earliest).num_seconds();
-        secs as f64 / 3600.0 * self.policy.speed_kmh
+        let earliest = Self::day_start(r, day).max(r.created);
+        r.deadline.saturating_sub(earliest) as f64 / 3_600_000.0 * self.policy.speed_kmh
     }
 
     /// Whether service on `day` after `road_km` of travel meets the deadline.
@@ -588,7 +640,7 @@ impl Dispatcher {
             return 0..0;
         }
         let mut last = r.day0;
-        while last + 1 < h && self.day_start((last + 1) as u32) <= r.deadline {
+        while last + 1 < h && Self::day_start(r, (last + 1) as u32) <= r.deadline {
             last += 1;
         }
         r.day0 as u32..last as u32 + 1
@@ -600,6 +652,12 @@ impl Dispatcher {
         } else {
             (f64::from(cap) * (1.0 - self.policy.emergency_reserve)).floor() as u32
         }
+    }
+
+    /// Great-circle km from the ticket to offer `k`'s outlet.
+    fn gc_km(&self, r: &Resolved, k: usize) -> f64 {
+        let o = &self.outlets[self.offers[k].outlet as usize];
+        chord_to_km(index::dist2(&r.xyz, &o.xyz).sqrt())
     }
 
     fn road_km(&self, r: &Resolved, outlet: usize, gc_km: f64) -> f64 {
@@ -852,10 +910,12 @@ impl Dispatcher {
                     }
                 }
             } else {
-                let mut seen = Vec::new();
+                let mut seen = take_seen();
                 self.scan(r, skill, max_chord, day, sla_km, mode, &mut best, &mut seen);
                 if best.is_none() {
                     reach.push((mode.widen, seen));
+                } else {
+                    give_seen(seen);
                 }
             }
             if best.is_some() {
@@ -903,7 +963,6 @@ impl Dispatcher {
         let w_d = self.policy.weights.distance;
         // Chord km <= great-circle km, so this never exceeds the true distance term.
         let per_d = w_d * self.road_per_chord_km() * EARTH_RADIUS_KM;
-        let bound = |chord: f64, key: f64| per_d * chord + key;
         let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.score);
         let tree = &self.index[skill.index()].tree;
         let start = cutoff(best);
@@ -915,10 +974,10 @@ impl Dispatcher {
                 max_chord,
                 widen,
                 start,
-                bound,
-                |k, d2, key| {
+                per_d,
+                |k, _, key| {
                     let k = k as usize;
-                    let gc = chord_to_km(d2.sqrt());
+                    let gc = self.gc_km(r, k);
                     if let Some(b) = &*best {
                         // This outlet's own fixed terms already lose: skip the ledger.
                         if w_d * self.road_lower(gc) + key > b.score {
@@ -969,10 +1028,10 @@ impl Dispatcher {
                 f64::INFINITY,
                 None,
                 f64::INFINITY,
-                |chord, _| per_d * chord,
-                |k, d2, _| {
+                per_d,
+                |k, _, _| {
                     let offer = &self.offers[k as usize];
-                    let road = self.road_km(r, offer.outlet as usize, chord_to_km(d2.sqrt()));
+                    let road = self.road_km(r, offer.outlet as usize, self.gc_km(r, k as usize));
                     let key = (road, offer.outlet);
                     let beats = best.as_ref().is_none_or(|(d, o, _)| key < (*d, *o));
                     if beats && !r.avoid.contains(&offer.outlet) {
@@ -1020,7 +1079,7 @@ impl Dispatcher {
         tree.split_far(
             &r.xyz,
             self.max_chord(r, 1.0),
-            |k, _| {
+            |k| {
                 if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
                     count(rule, 1);
                 }
@@ -1156,14 +1215,15 @@ impl Dispatcher {
                 route,
                 hold: hold.map(|h| h.0),
             };
+            let id: Arc<str> = t.id.as_str().into();
             let mut shard = lock(self.shard(&t.id));
-            match shard.entry(t.id.clone()) {
+            match shard.entry(id.clone()) {
                 std::collections::hash_map::Entry::Occupied(e) => {
                     // The same ticket was booked concurrently: keep the first booking only.
                     let existing = *e.get();
                     drop(shard);
                     self.ledger.release(b.offer as usize, oi, b.day, b.units);
-                    return Outcome::Assigned(self.materialise(&t.id, &existing));
+                    return Outcome::Assigned(self.materialise(id, &existing));
                 }
                 std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(b);
@@ -1173,7 +1233,7 @@ impl Dispatcher {
             if let Some((id, expires)) = hold {
                 lock(&self.holds).insert(id, (t.id.clone(), expires));
             }
-            return Outcome::Assigned(self.materialise(&t.id, &b));
+            return Outcome::Assigned(self.materialise(id, &b));
         }
         let (reason, counts) = self.reasons(r);
         Outcome::Unassignable(Unassignable {
@@ -1232,12 +1292,12 @@ impl Dispatcher {
             ));
         }
         let mut shard = lock(self.shard(&ticket_id));
-        match shard.get_mut(&ticket_id) {
+        match shard.get_mut(ticket_id.as_str()) {
             Some(b) => {
                 b.hold = None;
                 let b = *b;
                 drop(shard);
-                Ok(self.materialise(&ticket_id, &b))
+                Ok(self.materialise(ticket_id.as_str().into(), &b))
             }
             None => Err(Error::Unknown {
                 kind: "ticket",
@@ -1261,14 +1321,14 @@ impl Dispatcher {
         };
         expired
             .into_iter()
-            .filter_map(|(_, t)| self.release(&t).ok().map(|a| a.ticket_id))
+            .filter_map(|(_, t)| self.release(&t).ok().map(|a| a.ticket_id.to_string()))
             .collect()
     }
 
     /// Cancels a booking and returns its capacity.
     pub fn release(&self, ticket_id: &str) -> Result<Assignment> {
-        let a = lock(self.shard(ticket_id))
-            .remove(ticket_id)
+        let (id, a) = lock(self.shard(ticket_id))
+            .remove_entry(ticket_id)
             .ok_or_else(|| Error::Unknown {
                 kind: "ticket",
                 id: ticket_id.to_string(),
@@ -1278,7 +1338,7 @@ impl Dispatcher {
         if let Some(h) = a.hold {
             lock(&self.holds).remove(&h);
         }
-        Ok(self.materialise(ticket_id, &a))
+        Ok(self.materialise(id, &a))
     }
 
     /// Marks a booking done (its capacity stays used for that day) and, with a follow-up
@@ -1292,8 +1352,8 @@ impl Dispatcher {
                 ));
             }
         }
-        let a = lock(self.shard(ticket_id))
-            .remove(ticket_id)
+        let (id, a) = lock(self.shard(ticket_id))
+            .remove_entry(ticket_id)
             .ok_or_else(|| Error::Unknown {
                 kind: "ticket",
                 id: ticket_id.to_string(),
@@ -1314,7 +1374,7 @@ impl Dispatcher {
             o.rating_count.fetch_add(1, Ordering::Relaxed);
             self.lower_key(k, self.sat_term(k));
         }
-        Ok(self.materialise(ticket_id, &a))
+        Ok(self.materialise(id, &a))
     }
 
     /// The current booking of a ticket, if any.
@@ -1368,7 +1428,7 @@ impl Dispatcher {
                 self.max_chord(&r, 1.0),
                 Some(1.0),
                 cutoff(&top),
-                |chord, key| per_d * chord + key,
+                per_d,
                 |o, _, _| {
                     if Some(o) != preferred {
                         if let Ok(h) = self.evaluate(&r, o as usize, days.clone(), STRICT) {
@@ -1644,15 +1704,15 @@ impl Dispatcher {
                 max_chord,
                 Some(1.0),
                 f64::INFINITY,
-                |_, _| 0.0,
-                |k, d2, _| {
-                    near.push((k as usize, d2));
+                0.0,
+                |k, _, _| {
+                    near.push(k as usize);
                     f64::INFINITY
                 },
             )
         });
-        for (k, d2) in near {
-            let Ok(road) = self.static_rules(&r, k, chord_to_km(d2.sqrt()), STRICT, true) else {
+        for k in near {
+            let Ok(road) = self.static_rules(&r, k, self.gc_km(&r, k), STRICT, true) else {
                 continue;
             };
             let outlet = self.offers[k].outlet;

@@ -89,7 +89,7 @@ fn nearest_outlet_wins_when_all_else_is_equal() {
         strict(),
     );
     let o = outcome(&d, &ticket("t", 121.0));
-    assert_eq!(o.assignment().map(|a| a.outlet_id.as_str()), Some("near"));
+    assert_eq!(o.assignment().map(|a| a.outlet_id.as_ref()), Some("near"));
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn ties_break_by_outlet_id() {
         strict(),
     );
     let o = outcome(&d, &ticket("t", 121.0));
-    assert_eq!(o.assignment().map(|a| a.outlet_id.as_str()), Some("a"));
+    assert_eq!(o.assignment().map(|a| a.outlet_id.as_ref()), Some("a"));
 }
 
 #[test]
@@ -237,7 +237,7 @@ fn escalation_sends_to_the_regional_centre_outside_its_area() {
     let d = dispatcher(vec![centre], 50.0, p);
     let o = outcome(&d, &ticket("t", 121.0));
     assert_eq!(
-        o.assignment().map(|a| (a.outlet_id.as_str(), a.route)),
+        o.assignment().map(|a| (a.outlet_id.as_ref(), a.route)),
         Some(("centre", Route::Escalated))
     );
 }
@@ -327,12 +327,12 @@ fn bad_ratings_pull_an_outlet_below_its_rival() {
     for i in 0..30 {
         let id = format!("t{i}");
         let o = outcome(&d, &ticket(&id, 121.0));
-        if o.assignment().map(|a| a.outlet_id.as_str()) == Some("a") {
+        if o.assignment().map(|a| a.outlet_id.as_ref()) == Some("a") {
             assert!(d.complete(&id, Some(1.0)).is_ok());
         }
     }
     let last = outcome(&d, &ticket("last", 121.0));
-    assert_eq!(last.assignment().map(|a| a.outlet_id.as_str()), Some("b"));
+    assert_eq!(last.assignment().map(|a| a.outlet_id.as_ref()), Some("b"));
     assert!(d.complete("last", Some(7.0)).is_err(), "ratings are 1..=5");
 }
 
@@ -366,7 +366,7 @@ fn explain_says_full_today_but_free_tomorrow() {
     t.due_by = t.created_at + chrono::Duration::hours(4);
     assert!(outcome(&d, &t)
         .assignment()
-        .is_some_and(|a| a.outlet_id == "a"));
+        .is_some_and(|a| &*a.outlet_id == "a"));
     t.id = "t2".into();
     let e = d.explain(&t, "a").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(e.failed, Some(Rule::SkillFull));
@@ -450,7 +450,7 @@ fn a_travel_matrix_overrides_straight_line_distance() {
     let a = a
         .assignment()
         .unwrap_or_else(|| panic!("expected a booking"));
-    assert_eq!(a.outlet_id, "far");
+    assert_eq!(&*a.outlet_id, "far");
     assert!(
         (a.breakdown.distance_km - 16.0).abs() < 1e-6,
         "{}",
@@ -507,7 +507,7 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
                 d.index[skill.index()].tree.split_far(
                     &r.xyz,
                     d.max_chord(&r, 1.0),
-                    |_, _| {},
+                    |_| {},
                     &mut bulk,
                 );
                 bulk_seen += bulk.iter().map(|range| range.len()).sum::<usize>();

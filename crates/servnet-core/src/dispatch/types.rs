@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The parts of a dispatch score (lower total is better).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -50,15 +51,16 @@ impl Route {
     }
 }
 
-/// A ticket booked on an outlet for a day.
+/// A ticket booked on an outlet for a day. Ids are shared strings (`Arc<str>`, read
+/// them as `&str`), so returning an assignment copies no text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     /// The ticket's id.
-    pub ticket_id: String,
+    pub ticket_id: Arc<str>,
     /// The outlet's id.
-    pub outlet_id: String,
+    pub outlet_id: Arc<str>,
     /// The skill, `kind:category`.
-    pub skill: String,
+    pub skill: Arc<str>,
     /// Day of service, counted from the ledger's start date.
     pub day: u32,
     /// Units booked.

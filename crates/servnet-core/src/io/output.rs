@@ -38,8 +38,8 @@ pub fn write_outcomes(path: &Path, outcomes: &[Outcome]) -> Result<()> {
     for o in outcomes {
         let row = match o {
             Outcome::Assigned(a) => [
-                a.ticket_id.clone(),
-                a.outlet_id.clone(),
+                a.ticket_id.to_string(),
+                a.outlet_id.to_string(),
                 a.day.to_string(),
                 format!("{:.3}", a.breakdown.score),
                 format!("{:.3}", a.breakdown.distance_km),
