@@ -161,31 +161,43 @@ fn safe_key(key: f64) -> f64 {
 struct Shard(Mutex<FixedMap<Arc<str>, Booking>>);
 const SHARDS: usize = 64;
 
+/// An outlet's service area; polygons and region lists live in side tables so the
+/// rule is 16 bytes.
+#[derive(Clone, Copy)]
 enum AreaRule {
     Radius(f64),
-    Polygons(MultiPolygon<f64>, f64),
-    Regions(Vec<u32>),
+    /// (index in `Dispatcher::polygons`, great-circle km reach of the polygons).
+    Polygons(u32, f64),
+    /// Index in `Dispatcher::region_lists` (sorted region indices).
+    Regions(u32),
 }
 
+/// What the search reads of an outlet, in one cache line (dispatch is bound by cache
+/// misses: at 10k outlets a dispatch ran in 0.7-0.9 us warm against 3-4.9 us cold).
+#[repr(align(64))]
 struct OutletInfo {
     xyz: [f64; 3],
-    lon: f64,
-    lat: f64,
-    status: OutletStatus,
-    priority: u8,
-    daily_cap: u32,
     area: AreaRule,
+    daily_cap: u32,
     /// Index of its first offer; its offers follow in the order of its skills.
     first_offer: u32,
+    status: OutletStatus,
+    priority: u8,
 }
 
+/// What the search reads of an outlet skill: 32 bytes, two per cache line.
+#[repr(align(32))]
 struct OfferInfo {
     outlet: u32,
     skill: SkillId,
     capacity: u32,
+    rating_count: AtomicU32,
     cost: f64,
     rating_milli: AtomicU64,
-    rating_count: AtomicU32,
+}
+
+/// The rest of an outlet skill, read when its search key is lowered.
+struct OfferKey {
     /// Weighted cost + priority + probation terms, plus the least load term (one unit on
     /// an empty day): fixed for the dispatcher's life.
     static_terms: f64,
@@ -261,6 +273,9 @@ pub struct Dispatcher {
     policy: Policy,
     outlets: Vec<OutletInfo>,
     offers: Vec<OfferInfo>,
+    offer_keys: Vec<OfferKey>,
+    polygons: Vec<MultiPolygon<f64>>,
+    region_lists: Vec<Vec<u32>>,
     skill_offers: Vec<Vec<u32>>,
     /// Per skill, the open outlets offering it.
     index: Vec<SkillIndex>,
@@ -326,6 +341,9 @@ impl Dispatcher {
         let n_skills = network.skills().len();
         let mut outlets = Vec::with_capacity(network.outlets().len());
         let mut offers = Vec::new();
+        let mut offer_keys = Vec::new();
+        let mut polygons = Vec::new();
+        let mut region_lists = Vec::new();
         let mut skill_offers = vec![Vec::new(); n_skills];
         let mut points: Vec<Vec<Entry>> = (0..n_skills).map(|_| Vec::new()).collect();
         let mut centres: Vec<Vec<Entry>> = (0..n_skills).map(|_| Vec::new()).collect();
@@ -335,7 +353,11 @@ impl Dispatcher {
             let area = match &o.area {
                 ServiceArea::Radius(r) => AreaRule::Radius(*r),
                 ServiceArea::Polygons(p) => {
-                    AreaRule::Polygons(p.clone(), polygons_reach_km(p, o.lon, o.lat) * 1.01 + 0.01)
+                    polygons.push(p.clone());
+                    AreaRule::Polygons(
+                        (polygons.len() - 1) as u32,
+                        polygons_reach_km(p, o.lon, o.lat) * 1.01 + 0.01,
+                    )
                 }
                 ServiceArea::Regions(codes) => {
                     let mut v: Vec<u32> = codes
@@ -344,7 +366,8 @@ impl Dispatcher {
                         .map(|i| i as u32)
                         .collect();
                     v.sort_unstable();
-                    AreaRule::Regions(v)
+                    region_lists.push(v);
+                    AreaRule::Regions((region_lists.len() - 1) as u32)
                 }
             };
             let xyz = unit_vector(o.lon, o.lat);
@@ -364,13 +387,15 @@ impl Dispatcher {
                         0.0
                     };
                 offers.push(OfferInfo {
-                    static_terms,
                     outlet: oi as u32,
                     skill: sid,
                     capacity: s.daily_capacity,
                     cost: s.cost_per_ticket,
                     rating_milli: AtomicU64::new((s.rating_sum * 1000.0).round() as u64),
                     rating_count: AtomicU32::new(s.rating_count),
+                });
+                offer_keys.push(OfferKey {
+                    static_terms,
                     slot: u32::MAX,
                 });
                 skill_offers[sid.index()].push(k);
@@ -378,9 +403,9 @@ impl Dispatcher {
                     preload.push((k as usize, oi, s.load));
                 }
                 if o.status.takes_tickets() {
-                    let reach = match &area {
-                        AreaRule::Radius(km) => *km,
-                        AreaRule::Polygons(_, reach) => *reach,
+                    let reach = match area {
+                        AreaRule::Radius(km) => km,
+                        AreaRule::Polygons(_, reach) => reach,
                         AreaRule::Regions(_) => f64::INFINITY,
                     };
                     let entry = |key| Entry {
@@ -407,8 +432,6 @@ impl Dispatcher {
             }
             outlets.push(OutletInfo {
                 xyz,
-                lon: o.lon,
-                lat: o.lat,
                 status: o.status,
                 priority: o.priority,
                 daily_cap: o.daily_cap,
@@ -453,7 +476,7 @@ impl Dispatcher {
             .map(|(p, c)| {
                 let (tree, slots) = KeyedTree::new(p);
                 for (k, slot) in slots {
-                    offers[k as usize].slot = slot;
+                    offer_keys[k as usize].slot = slot;
                 }
                 SkillIndex {
                     tree,
@@ -480,6 +503,9 @@ impl Dispatcher {
             policy,
             outlets,
             offers,
+            offer_keys,
+            polygons,
+            region_lists,
             skill_offers,
             index,
             ledger,
@@ -692,9 +718,9 @@ impl Dispatcher {
 
     /// Lowers offer `k`'s search key to its fixed terms plus `sat_term` if that is lower.
     fn lower_key(&self, k: usize, sat_term: f64) {
-        let o = &self.offers[k];
+        let o = &self.offer_keys[k];
         if o.slot != u32::MAX {
-            self.index[o.skill.index()]
+            self.index[self.offers[k].skill.index()]
                 .tree
                 .lower_key(o.slot, safe_key(o.static_terms + sat_term));
         }
@@ -718,12 +744,15 @@ impl Dispatcher {
         if r.avoid.contains(&offer.outlet) {
             return Err(Rule::Avoided);
         }
-        let inside = match &o.area {
+        let inside = match o.area {
             AreaRule::Radius(km) => gc_km <= km * mode.widen,
-            AreaRule::Regions(list) => list.binary_search(&(r.region as u32)).is_ok(),
+            AreaRule::Regions(list) => self.region_lists[list as usize]
+                .binary_search(&(r.region as u32))
+                .is_ok(),
             AreaRule::Polygons(p, reach) => {
-                gc_km <= *reach
-                    && (!with_polygon || polygons_contain(p, r.ticket.lon, r.ticket.lat))
+                gc_km <= reach
+                    && (!with_polygon
+                        || polygons_contain(&self.polygons[p as usize], r.ticket.lon, r.ticket.lat))
             }
         };
         if !inside {
@@ -1007,8 +1036,10 @@ impl Dispatcher {
 
     /// Whether the ticket lies inside the offer's outlet's polygons (true for other areas).
     fn inside_polygons(&self, r: &Resolved, k: usize) -> bool {
-        match &self.outlets[self.offers[k].outlet as usize].area {
-            AreaRule::Polygons(p, _) => polygons_contain(p, r.ticket.lon, r.ticket.lat),
+        match self.outlets[self.offers[k].outlet as usize].area {
+            AreaRule::Polygons(p, _) => {
+                polygons_contain(&self.polygons[p as usize], r.ticket.lon, r.ticket.lat)
+            }
             _ => true,
         }
     }
@@ -1072,7 +1103,7 @@ impl Dispatcher {
         // Offers outside the tree are those whose outlet takes no tickets.
         let indexed = offers
             .iter()
-            .filter(|&&k| self.offers[k as usize].slot != u32::MAX)
+            .filter(|&&k| self.offer_keys[k as usize].slot != u32::MAX)
             .count();
         count(Rule::Status, (offers.len() - indexed) as u32);
         let mut bulk = Vec::new();
@@ -1092,7 +1123,7 @@ impl Dispatcher {
         let avoided_in_bulk = avoided
             .iter()
             .filter_map(|&o| self.offer_of(o as usize, skill))
-            .map(|k| self.offers[k as usize].slot as usize)
+            .map(|k| self.offer_keys[k as usize].slot as usize)
             .filter(|slot| bulk.iter().any(|range| range.contains(slot)))
             .count();
         let in_bulk: usize = bulk.iter().map(|range| range.len()).sum();
@@ -1776,7 +1807,7 @@ impl Dispatcher {
 
     /// The outlet's location (lon, lat) by index, for reports.
     pub fn outlet_position(&self, outlet: usize) -> Option<(f64, f64)> {
-        self.outlets.get(outlet).map(|o| (o.lon, o.lat))
+        self.network.outlets().get(outlet).map(|o| (o.lon, o.lat))
     }
 }
 
