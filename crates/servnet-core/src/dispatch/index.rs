@@ -190,6 +190,9 @@ pub(crate) struct Entry {
     pub(crate) key: f64,
     /// Great-circle km beyond which the item cannot serve (`INFINITY`: no such limit).
     pub(crate) reach: f64,
+    /// Great-circle km beyond which the item's area rule excludes every ticket, counting
+    /// area rules that are not geometric (region lists) as 0: see `split_far`.
+    pub(crate) area_reach: f64,
 }
 
 /// Packed R-tree, flatbush-style: items in Hilbert order, `FANOUT` per leaf; each level
@@ -205,6 +208,8 @@ pub(crate) struct KeyedTree {
     /// Inner levels, bottom up: node j of level 0 holds leaves 8j..8j+7; node j of level
     /// l holds nodes 8j..8j+7 of level l - 1. The last level has one node.
     levels: Vec<Vec<Node>>,
+    /// Per level and node, the largest area reach below each lane.
+    area_reach: Vec<Vec<[f32; FANOUT]>>,
 }
 
 /// Heap entries name a group as (height << 28) | index, height 0 for leaves.
@@ -229,11 +234,29 @@ fn union(boxes: &[([f64; 3], [f64; 3])]) -> ([f64; 3], [f64; 3]) {
     (l, h)
 }
 
-/// Summary of a group for its parent: (box, least key, largest reach).
-type Summary = (([f64; 3], [f64; 3]), f32, f32);
+/// What a parent node keeps of a group below it.
+struct Summary {
+    bbox: ([f64; 3], [f64; 3]),
+    key: f32,
+    reach: f32,
+    area_reach: f32,
+}
 
-/// The summaries of the groups below, bundled into nodes of `FANOUT`.
-fn nodes(below: &[Summary]) -> Vec<Node> {
+impl Summary {
+    fn of(items: &[Summary]) -> Summary {
+        let boxes: Vec<([f64; 3], [f64; 3])> = items.iter().map(|s| s.bbox).collect();
+        Summary {
+            bbox: union(&boxes),
+            key: items.iter().map(|s| s.key).fold(f32::INFINITY, f32::min),
+            reach: items.iter().map(|s| s.reach).fold(0.0, f32::max),
+            area_reach: items.iter().map(|s| s.area_reach).fold(0.0, f32::max),
+        }
+    }
+}
+
+/// The summaries of the groups below, bundled into nodes of `FANOUT` (with the nodes'
+/// area reaches, kept apart as only rule counting reads them).
+fn nodes(below: &[Summary]) -> (Vec<Node>, Vec<[f32; FANOUT]>) {
     below
         .chunks(FANOUT)
         .map(|chunk| {
@@ -243,34 +266,20 @@ fn nodes(below: &[Summary]) -> Vec<Node> {
                 key: std::array::from_fn(|_| AtomicU32::new(f32::INFINITY.to_bits())),
                 reach: [0.0; FANOUT],
             };
-            for (l, ((lo, hi), key, reach)) in chunk.iter().enumerate() {
+            let mut area = [0.0; FANOUT];
+            for (l, sum) in chunk.iter().enumerate() {
+                let (lo, hi) = sum.bbox;
                 for a in 0..3 {
                     n.lo[a][l] = lo[a] as f32;
                     n.hi[a][l] = hi[a] as f32;
                 }
-                n.key[l] = AtomicU32::new(key.to_bits());
-                n.reach[l] = *reach;
+                n.key[l] = AtomicU32::new(sum.key.to_bits());
+                n.reach[l] = sum.reach;
+                area[l] = sum.area_reach;
             }
-            n
+            (n, area)
         })
-        .collect()
-}
-
-fn summarise(n: &Node, len: usize) -> Summary {
-    let boxes: Vec<([f64; 3], [f64; 3])> = (0..len)
-        .map(|l| {
-            (
-                std::array::from_fn(|a| f64::from(n.lo[a][l])),
-                std::array::from_fn(|a| f64::from(n.hi[a][l])),
-            )
-        })
-        .collect();
-    let keys = load_keys(&n.key);
-    (
-        union(&boxes),
-        keys[..len].iter().copied().fold(f32::INFINITY, f32::min),
-        n.reach[..len].iter().copied().fold(0.0, f32::max),
-    )
+        .unzip()
 }
 
 impl KeyedTree {
@@ -304,29 +313,28 @@ impl KeyedTree {
                 leaf.reach[l] = up(e.reach);
                 leaf.data[l] = e.data;
             }
-            let boxes: Vec<([f64; 3], [f64; 3])> = chunk.iter().map(|e| (e.xyz, e.xyz)).collect();
-            summary.push((
-                union(&boxes),
-                chunk
-                    .iter()
-                    .map(|e| key_down(e.key))
-                    .fold(f32::INFINITY, f32::min),
-                chunk.iter().map(|e| up(e.reach)).fold(0.0, f32::max),
-            ));
+            let items: Vec<Summary> = chunk
+                .iter()
+                .map(|e| Summary {
+                    bbox: (e.xyz, e.xyz),
+                    key: key_down(e.key),
+                    reach: up(e.reach),
+                    area_reach: up(e.area_reach),
+                })
+                .collect();
+            summary.push(Summary::of(&items));
             leaves.push(leaf);
         }
         let mut levels: Vec<Vec<Node>> = Vec::new();
+        let mut area_reach = Vec::new();
         while summary.len() > 1 {
-            let level = nodes(&summary);
-            let n_below = summary.len();
-            summary = level
-                .iter()
-                .enumerate()
-                .map(|(j, node)| summarise(node, (n_below - j * FANOUT).min(FANOUT)))
-                .collect();
+            let (level, area) = nodes(&summary);
+            summary = summary.chunks(FANOUT).map(Summary::of).collect();
             levels.push(level);
+            area_reach.push(area);
         }
         let tree = KeyedTree {
+            area_reach,
             len: entries.len(),
             leaves,
             levels,
@@ -445,8 +453,9 @@ impl KeyedTree {
     }
 
     /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
-    /// beyond the largest reach below them are skipped in bulk (their slot ranges are
-    /// added to `bulk`); every other item goes to `item(data)`.
+    /// beyond the largest area reach below them are skipped in bulk (their slot ranges
+    /// are added to `bulk`); every other item goes to `item(data)`. Bulk items are outside
+    /// their area unless their area is not geometric (the caller checks those).
     pub(crate) fn split_far(
         &self,
         q: &[f64; 3],
@@ -477,7 +486,12 @@ impl KeyedTree {
             let n_below = self.groups_at(height - 1);
             for (c, &chord) in (first..(first + FANOUT).min(n_below)).zip(&chords) {
                 let chord = f64::from(chord);
-                let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(node.reach[c - first]);
+                let area_reach = self
+                    .area_reach
+                    .get(height - 1)
+                    .and_then(|level| level.get(group))
+                    .map_or(f32::INFINITY, |lanes| lanes[c - first]);
+                let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(area_reach);
                 if chord > max_chord && beyond_reach {
                     // Group c at height - 1 covers FANOUT^height items.
                     let span = FANOUT.pow(height as u32);
@@ -509,6 +523,7 @@ mod tests {
                     data: i as u32,
                     key: 30.0 * rng.next_f64(),
                     reach: f64::INFINITY,
+                    area_reach: f64::INFINITY,
                 }
             })
             .collect()

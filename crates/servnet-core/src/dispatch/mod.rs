@@ -135,6 +135,19 @@ type Reach = Vec<(f64, Vec<(u32, f64)>)>;
 /// A max-heap of hits as ((sortable score, outlet), offer, day, road bits, load bits).
 type TopK = BinaryHeap<((u64, u32), u32, u32, u64, u64)>;
 
+/// Every rule, in ordinal order.
+const RULES: [Rule; 9] = [
+    Rule::NoSkill,
+    Rule::Status,
+    Rule::Avoided,
+    Rule::OutsideArea,
+    Rule::TooFar,
+    Rule::SlaUnreachable,
+    Rule::SkillFull,
+    Rule::OutletFull,
+    Rule::OutsideHorizon,
+];
+
 /// Maps a score to bits that sort like the scores (total order, negatives included).
 fn sortable(x: f64) -> u64 {
     let b = x.to_bits();
@@ -276,6 +289,8 @@ pub struct Dispatcher {
     offer_keys: Vec<OfferKey>,
     polygons: Vec<MultiPolygon<f64>>,
     region_lists: Vec<Vec<u32>>,
+    /// (skill, region) -> the indexed offers whose region list has that region.
+    covering: FxHashMap<(u32, u32), Vec<u32>>,
     skill_offers: Vec<Vec<u32>>,
     /// Per skill, the open outlets offering it.
     index: Vec<SkillIndex>,
@@ -288,6 +303,42 @@ pub struct Dispatcher {
     skill_names: Vec<Arc<str>>,
     holds: Mutex<BTreeMap<u64, (String, NaiveDateTime)>>,
     next_hold: AtomicU64,
+    /// Per skill: when escalation last found no centre with room.
+    centres_full: Vec<CentresFull>,
+    /// Bumped after every release of capacity.
+    release_epoch: AtomicU64,
+    /// Whether the ledger is this dispatcher's own (every change goes through it, so
+    /// `centres_full` findings stay true until a release).
+    own_ledger: bool,
+}
+
+/// A finding that no regional centre offering a skill had room for one unit on any
+/// day from `from` on, at release epoch `epoch`, under the emergency limits or the
+/// normal ones, packed as epoch + 1 (bits 0..40), from (40..62) and emergency (63);
+/// 0 is no finding. Bookings only take room, so it holds until the epoch moves on, for
+/// any later day and any units, and under normal limits also when it was found under
+/// the (larger) emergency ones.
+#[derive(Default)]
+struct CentresFull(AtomicU64);
+
+impl CentresFull {
+    const EPOCH_BITS: u32 = 40;
+
+    fn record(&self, epoch: u64, from: u32, emergency: bool) {
+        if epoch + 1 < 1 << Self::EPOCH_BITS && from < 1 << 22 {
+            let bits =
+                (epoch + 1) | u64::from(from) << Self::EPOCH_BITS | u64::from(emergency) << 63;
+            self.0.store(bits, Ordering::Release);
+        }
+    }
+
+    fn covers(&self, epoch: u64, from: u32, emergency: bool) -> bool {
+        let bits = self.0.load(Ordering::Acquire);
+        let at = bits & ((1 << Self::EPOCH_BITS) - 1);
+        let since = ((bits >> Self::EPOCH_BITS) & ((1 << 22) - 1)) as u32;
+        let found_emergency = bits >> 63 == 1;
+        at == epoch + 1 && from >= since && (found_emergency || !emergency)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -343,7 +394,8 @@ impl Dispatcher {
         let mut offers = Vec::new();
         let mut offer_keys = Vec::new();
         let mut polygons = Vec::new();
-        let mut region_lists = Vec::new();
+        let mut region_lists: Vec<Vec<u32>> = Vec::new();
+        let mut covering: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
         let mut skill_offers = vec![Vec::new(); n_skills];
         let mut points: Vec<Vec<Entry>> = (0..n_skills).map(|_| Vec::new()).collect();
         let mut centres: Vec<Vec<Entry>> = (0..n_skills).map(|_| Vec::new()).collect();
@@ -415,7 +467,16 @@ impl Dispatcher {
                         data: k,
                         key,
                         reach,
+                        area_reach: match area {
+                            AreaRule::Regions(_) => 0.0,
+                            _ => reach,
+                        },
                     };
+                    if let AreaRule::Regions(list) = area {
+                        for &region in &region_lists[list as usize] {
+                            covering.entry((sid.0, region)).or_default().push(k);
+                        }
+                    }
                     let sat = policy.weights.satisfaction
                         * (5.0
                             - network.bayesian_satisfaction(
@@ -439,6 +500,7 @@ impl Dispatcher {
                 first_offer,
             });
         }
+        let own_ledger = ledger.is_none();
         let ledger: Arc<dyn Ledger> = match ledger {
             Some(l) => l,
             None => {
@@ -506,6 +568,7 @@ impl Dispatcher {
             offer_keys,
             polygons,
             region_lists,
+            covering,
             skill_offers,
             index,
             ledger,
@@ -516,6 +579,9 @@ impl Dispatcher {
                 .collect(),
             holds: Mutex::new(BTreeMap::new()),
             next_hold: AtomicU64::new(1),
+            centres_full: (0..n_skills).map(|_| CentresFull::default()).collect(),
+            release_epoch: AtomicU64::new(0),
+            own_ledger,
         })
     }
 
@@ -1046,9 +1112,19 @@ impl Dispatcher {
 
     /// The nearest open regional centre with the skill and capacity from the ticket's
     /// day on (by road km, ties by outlet id), whatever its area.
+    ///
+    /// When every centre is full (a saturated network) this visits them all, on every
+    /// day: ~200k instructions per ticket at 10k outlets. So the finding is remembered
+    /// per skill until capacity is next released (see [`CentresFull`]).
     fn escalate(&self, r: &Resolved, skill: SkillId) -> Option<Hit> {
         let h = self.policy.horizon_days;
         let from = u32::try_from(r.day0).ok()?;
+        // Read before the search: a release during it makes what it finds stale.
+        let epoch = self.release_epoch.load(Ordering::Acquire);
+        let full = self.centres_full.get(skill.index())?;
+        if self.own_ledger && full.covers(epoch, from, r.emergency) {
+            return None;
+        }
         let mut best: Option<(f64, u32, Hit)> = None;
         let per_d = self.road_per_chord_km() * EARTH_RADIUS_KM;
         let tree = &self.index[skill.index()].centres;
@@ -1077,7 +1153,18 @@ impl Dispatcher {
                 },
             )
         });
+        // Every centre was checked for one unit (no avoid list): none has room.
+        if best.is_none() && r.ticket.units == 1 && r.avoid.is_empty() {
+            full.record(epoch, from, r.emergency);
+        }
         best.map(|(_, _, h)| h)
+    }
+
+    /// Returns units to the ledger; capacity may now be free, so findings that none was
+    /// (see [`CentresFull`]) expire.
+    fn unbook(&self, offer: usize, outlet: usize, day: u32, units: u32) {
+        self.ledger.release(offer, outlet, day, units);
+        self.release_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Why no outlet takes the ticket: the rule that blocked the outlets that came
@@ -1095,11 +1182,9 @@ impl Dispatcher {
         }
         let offers = &self.skill_offers[skill.index()];
         let tree = &self.index[skill.index()].tree;
-        let mut count = |rule: Rule, n: u32| {
-            if n > 0 {
-                *counts.entry(rule).or_insert(0) += n;
-            }
-        };
+        // Counts by rule ordinal (a map entry per outlet cost ~25 instructions each).
+        let mut by_rule = [0u32; Rule::OutsideHorizon as usize + 1];
+        let mut count = |rule: Rule, n: u32| by_rule[rule as usize] += n;
         // Offers outside the tree are those whose outlet takes no tickets.
         let indexed = offers
             .iter()
@@ -1117,18 +1202,39 @@ impl Dispatcher {
             },
             &mut bulk,
         );
-        let mut avoided: Vec<u32> = r.avoid.clone();
-        avoided.sort_unstable();
-        avoided.dedup();
-        let avoided_in_bulk = avoided
+        // Bulk outlets are outside their area, except avoided ones (the avoid rule comes
+        // first) and those whose region list has the ticket's region: check those alone.
+        let mut special: Vec<u32> = r
+            .avoid
             .iter()
             .filter_map(|&o| self.offer_of(o as usize, skill))
-            .map(|k| self.offer_keys[k as usize].slot as usize)
-            .filter(|slot| bulk.iter().any(|range| range.contains(slot)))
-            .count();
+            .collect();
+        if let Some(list) = self.covering.get(&(skill.0, r.region as u32)) {
+            special.extend_from_slice(list);
+        }
+        special.sort_unstable();
+        special.dedup();
+        bulk.sort_unstable_by_key(|range| range.start);
+        let in_bulk_range = |slot: usize| {
+            let i = bulk.partition_point(|range| range.start <= slot);
+            i > 0 && bulk[i - 1].contains(&slot)
+        };
+        let mut special_in_bulk = 0;
+        for k in special {
+            if in_bulk_range(self.offer_keys[k as usize].slot as usize) {
+                special_in_bulk += 1;
+                if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
+                    count(rule, 1);
+                }
+            }
+        }
         let in_bulk: usize = bulk.iter().map(|range| range.len()).sum();
-        count(Rule::Avoided, avoided_in_bulk as u32);
-        count(Rule::OutsideArea, (in_bulk - avoided_in_bulk) as u32);
+        count(Rule::OutsideArea, (in_bulk - special_in_bulk) as u32);
+        for (rule, &n) in RULES.iter().zip(&by_rule) {
+            if n > 0 {
+                counts.insert(*rule, n);
+            }
+        }
         let furthest = counts.keys().copied().max().unwrap_or(Rule::NoSkill);
         (furthest, counts)
     }
@@ -1253,7 +1359,7 @@ impl Dispatcher {
                     // The same ticket was booked concurrently: keep the first booking only.
                     let existing = *e.get();
                     drop(shard);
-                    self.ledger.release(b.offer as usize, oi, b.day, b.units);
+                    self.unbook(b.offer as usize, oi, b.day, b.units);
                     return Outcome::Assigned(self.materialise(id, &existing));
                 }
                 std::collections::hash_map::Entry::Vacant(e) => {
@@ -1364,8 +1470,7 @@ impl Dispatcher {
                 kind: "ticket",
                 id: ticket_id.to_string(),
             })?;
-        self.ledger
-            .release(a.offer as usize, a.outlet as usize, a.day, a.units);
+        self.unbook(a.offer as usize, a.outlet as usize, a.day, a.units);
         if let Some(h) = a.hold {
             lock(&self.holds).remove(&h);
         }

@@ -242,6 +242,45 @@ fn escalation_sends_to_the_regional_centre_outside_its_area() {
     );
 }
 
+/// Escalation remembers that every centre was full only until capacity is released,
+/// and a finding under the normal limits does not stop an emergency using the reserve.
+#[test]
+fn escalation_sees_capacity_again_after_centres_were_full() {
+    let p = Policy {
+        fallback: vec![Fallback::Escalate],
+        emergency_reserve: 0.5,
+        horizon_days: 2,
+        ..strict()
+    };
+    let mut centre = outlet("centre", 122.0, 2, 10.0); // out of area: escalation only
+    centre.priority = 95;
+    let d = dispatcher(vec![centre], 50.0, p);
+    // Normal tickets may use 1 unit a day (2 x (1 - 0.5)): fill both days.
+    for id in ["a", "b"] {
+        let o = outcome(&d, &ticket(id, 121.0));
+        assert_eq!(o.assignment().map(|a| a.route), Some(Route::Escalated));
+    }
+    for _ in 0..2 {
+        // Full for normal tickets, asked twice (the second answer is the remembered one).
+        assert!(outcome(&d, &ticket("c", 121.0)).assignment().is_none());
+    }
+    let mut e = ticket("e", 121.0);
+    e.priority = Priority::Emergency;
+    assert_eq!(
+        outcome(&d, &e).assignment().map(|a| a.route),
+        Some(Route::Escalated),
+        "an emergency may still use the reserve"
+    );
+    d.release("b").unwrap_or_else(|err| panic!("{err}")); // day 1 (the emergency took day 0)
+    assert_eq!(
+        outcome(&d, &ticket("c", 121.0))
+            .assignment()
+            .map(|a| a.route),
+        Some(Route::Escalated),
+        "released capacity is found again"
+    );
+}
+
 #[test]
 fn emergency_reserve_keeps_capacity_for_emergencies() {
     let p = Policy {
@@ -480,6 +519,19 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
         for o in outlets.iter_mut().step_by(7) {
             o.status = OutletStatus::Suspended;
         }
+        // Region lists that name far regions too: such outlets sit in far tree nodes yet
+        // pass the area rule (the bulk count must check them one by one).
+        let codes: Vec<String> = net.regions().iter().map(|r| r.code.clone()).collect();
+        let mut pick = SplitMix64::new(seed + 100);
+        for o in outlets.iter_mut() {
+            if let ServiceArea::Regions(list) = &mut o.area {
+                for _ in 0..20 {
+                    list.push(codes[pick.below(codes.len())].clone());
+                }
+                list.sort();
+                list.dedup();
+            }
+        }
         net = Network::new(outlets, net.regions().to_vec()).unwrap();
         let policy = Policy {
             start_date: Some(tickets[0].created_at.date()),
@@ -488,6 +540,7 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
         let d = Dispatcher::new(net.clone(), policy).unwrap();
         let mut rng = SplitMix64::new(seed);
         let mut bulk_seen = 0;
+        let mut covering_in_bulk = 0;
         for (i, t) in tickets.iter().enumerate() {
             let mut t = t.clone();
             for _ in 0..(i % 4) {
@@ -511,8 +564,21 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
                     &mut bulk,
                 );
                 bulk_seen += bulk.iter().map(|range| range.len()).sum::<usize>();
+                let covering = d.covering.get(&(skill.0, r.region as u32));
+                covering_in_bulk += covering.map_or(0, |list| {
+                    list.iter()
+                        .filter(|&&k| {
+                            let slot = d.offer_keys[k as usize].slot as usize;
+                            bulk.iter().any(|range| range.contains(&slot))
+                        })
+                        .count()
+                });
             }
         }
         assert!(bulk_seen > 0, "some outlets were counted in bulk");
+        assert!(
+            covering_in_bulk > 0,
+            "some far region-list outlets had the ticket's region"
+        );
     }
 }
