@@ -31,9 +31,9 @@ const CHORD_SLACK: f32 = 2e-6;
 const SHRINK: f32 = 1.0 - 1.0 / (1u32 << 20) as f32;
 
 /// Rounds a non-negative key down to f32 (so it stays a lower bound); NaN and negative
-/// keys become 0.
+/// keys become +0.0 (never -0.0, whose bits would sort above every positive key).
 fn key_down(key: f64) -> f32 {
-    let f = key.max(0.0) as f32;
+    let f = (key.max(0.0) + 0.0) as f32;
     if f64::from(f) > key && f > 0.0 {
         f32::from_bits(f.to_bits() - 1)
     } else {
@@ -379,8 +379,10 @@ impl KeyedTree {
     /// leaf's box; within a leaf, every item with chord `<= max_chord` and such a bound
     /// `<= cutoff` is passed to `visit(data, chord lower bound, key)`, which returns the
     /// new cutoff. Stops when the next node's bound passes the cutoff (ties are visited,
-    /// so the caller can break them). `per_chord` must be >= 0. With `widen`, items (and
-    /// nodes) farther than their reach x `widen` are skipped.
+    /// so the caller can break them). With `widen`, items (and nodes) farther than their
+    /// reach x `widen` are skipped. Preconditions (the dispatcher's validation ensures
+    /// them): `per_chord` finite and >= 0, `widen` >= 1, reaches > 0 or infinite. The
+    /// chord limit is applied to lower bounds of chords, so `visit` must re-check it.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn best_first(
         &self,
@@ -522,22 +524,29 @@ mod tests {
                     lat,
                     data: i as u32,
                     key: 30.0 * rng.next_f64(),
-                    reach: f64::INFINITY,
+                    // Half the items serve only within 10-200 km (the reach filter).
+                    reach: if i % 2 == 0 {
+                        10.0 + 190.0 * rng.next_f64()
+                    } else {
+                        f64::INFINITY
+                    },
                     area_reach: f64::INFINITY,
                 }
             })
             .collect()
     }
 
-    /// The best item by (bound(d², key), data) found by the search equals a brute-force
-    /// minimum, for many queries, sizes and cut-off radii, also after keys are lowered.
+    /// The best item by (6371 x chord + key, data) found by the search equals a
+    /// brute-force minimum, for many queries, sizes (one leaf, one level and two), cut-off
+    /// radii and widening factors of the items' reach, also after keys are lowered.
     #[test]
     fn best_first_finds_the_brute_force_minimum() {
         let mut scratch = Scratch::default();
         let mut rng = SplitMix64::new(9);
-        for n in [0usize, 1, 15, 16, 17, 300, 5000] {
+        for n in [0usize, 1, 8, 9, 15, 16, 17, 64, 65, 300, 5000] {
             let es = entries(n, n as u64 + 1);
             let truth: Vec<([f64; 3], f64)> = es.iter().map(|e| (e.xyz, e.key)).collect();
+            let reach: Vec<f64> = es.iter().map(|e| e.reach).collect();
             let (tree, slots) = KeyedTree::new(es);
             assert_eq!(tree.len(), n);
             let mut slot_of = vec![0; n];
@@ -556,9 +565,15 @@ mod tests {
                 let p = unit_vector(lon, lat);
                 let max_chord = 0.15 * rng.next_f64();
                 let max_d2 = max_chord * max_chord;
+                let widen = [None, Some(1.0), Some(1.5)][q % 3];
+                // Within reach x widen by great-circle km (always, without `widen`).
+                let reaches = |i: usize| {
+                    let km = crate::geo::chord_to_km(dist2(&p, &truth[i].0).sqrt());
+                    widen.is_none_or(|w| km <= reach[i] * w)
+                };
                 let score = |d2: f64, key: f64| 6371.0 * d2.sqrt() + key;
                 let expect = (0..n)
-                    .filter(|&i| dist2(&p, &truth[i].0) <= max_d2)
+                    .filter(|&i| dist2(&p, &truth[i].0) <= max_d2 && reaches(i))
                     .map(|i| (score(dist2(&p, &truth[i].0), keys[i]), i as u32))
                     .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 let mut best: Option<(f64, u32)> = None;
@@ -566,14 +581,14 @@ mod tests {
                     &mut scratch,
                     &p,
                     max_chord,
-                    None,
+                    widen,
                     f64::INFINITY,
                     6371.0,
                     |i, chord, key| {
                         let d2 = dist2(&p, &truth[i as usize].0);
                         // The search's chord and key are lower bounds of the exact ones.
                         assert!(chord <= d2.sqrt() && key <= keys[i as usize]);
-                        if d2 > max_d2 {
+                        if d2 > max_d2 || !reaches(i as usize) {
                             return best.map_or(f64::INFINITY, |b| b.0);
                         }
                         let s = score(d2, keys[i as usize]);

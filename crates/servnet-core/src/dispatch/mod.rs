@@ -135,7 +135,7 @@ type Reach = Vec<(f64, Vec<(u32, f64)>)>;
 /// A max-heap of hits as ((sortable score, outlet), offer, day, road bits, load bits).
 type TopK = BinaryHeap<((u64, u32), u32, u32, u64, u64)>;
 
-/// Every rule, in ordinal order.
+/// Every rule, in ordinal order (checked below: `RULES[i] as usize == i`).
 const RULES: [Rule; 9] = [
     Rule::NoSkill,
     Rule::Status,
@@ -147,6 +147,17 @@ const RULES: [Rule; 9] = [
     Rule::OutletFull,
     Rule::OutsideHorizon,
 ];
+
+const _: () = {
+    let mut i = 0;
+    while i < RULES.len() {
+        assert!(
+            RULES[i] as usize == i,
+            "RULES must list every rule in ordinal order"
+        );
+        i += 1;
+    }
+};
 
 /// Maps a score to bits that sort like the scores (total order, negatives included).
 fn sortable(x: f64) -> u64 {
@@ -240,9 +251,11 @@ struct Resolved<'t> {
     deadline: i64,
 }
 
-/// Milliseconds of a naive date-time since the naive epoch.
+/// Milliseconds of a naive date-time since the naive epoch (a leap second stays in its
+/// own second, as `NaiveDateTime::date` keeps it in its own day).
 fn millis(t: NaiveDateTime) -> i64 {
-    t.and_utc().timestamp_millis()
+    let t = t.and_utc();
+    t.timestamp() * 1000 + i64::from(t.timestamp_subsec_millis().min(999))
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -310,7 +323,8 @@ pub struct Dispatcher {
     next_hold: AtomicU64,
     /// Per skill: when escalation last found no centre with room.
     centres_full: Vec<CentresFull>,
-    /// Bumped after every release of capacity.
+    /// Bumped after every release of capacity, and after every failed reserve (which
+    /// may have held units for a moment).
     release_epoch: AtomicU64,
     /// Whether the ledger is this dispatcher's own (every change goes through it, so
     /// `centres_full` findings stay true until a release).
@@ -320,7 +334,8 @@ pub struct Dispatcher {
 /// A finding that no regional centre offering a skill had room for one unit on any
 /// day from `from` on, at release epoch `epoch`, under the emergency limits or the
 /// normal ones, packed as epoch + 1 (bits 0..40), from (40..62) and emergency (63);
-/// 0 is no finding. Bookings only take room, so it holds until the epoch moves on, for
+/// 0 is no finding. Bookings only take room (releases and failed reserves, which give
+/// units back, move the epoch on), so it holds until the epoch moves on, for
 /// any later day and any units, and under normal limits also when it was found under
 /// the (larger) emergency ones.
 #[derive(Default)]
@@ -685,7 +700,7 @@ impl Dispatcher {
         );
         let created = millis(t.created_at);
         let response = created.saturating_add(
-            (self.network.regions()[region].max_response_hours * 3_600_000.0) as i64,
+            (self.network.regions()[region].max_response_hours * 3_600_000.0).round() as i64,
         );
         Ok(Resolved {
             ticket: t,
@@ -1172,8 +1187,10 @@ impl Dispatcher {
 
     /// Why no outlet takes the ticket: the rule that blocked the outlets that came
     /// closest, and how many outlets of the skill each rule blocked. Outlets in tree
-    /// nodes beyond both the travel limit and every service reach below them are counted
-    /// in bulk (outside the area, or avoided); the rest are evaluated one by one.
+    /// nodes beyond both the travel limit and every area reach below them (region lists
+    /// counting as 0) are counted in bulk as outside their area; avoided ones there, and
+    /// region-list ones naming the ticket's region, are evaluated one by one, as are all
+    /// outlets elsewhere.
     fn reasons(&self, r: &Resolved) -> (Rule, BTreeMap<Rule, u32>) {
         let mut counts = BTreeMap::new();
         let Some(skill) = r.skill else {
@@ -1186,7 +1203,7 @@ impl Dispatcher {
         let offers = &self.skill_offers[skill.index()];
         let tree = &self.index[skill.index()].tree;
         // Counts by rule ordinal (a map entry per outlet cost ~25 instructions each).
-        let mut by_rule = [0u32; Rule::OutsideHorizon as usize + 1];
+        let mut by_rule = [0u32; RULES.len()];
         let mut count = |rule: Rule, n: u32| by_rule[rule as usize] += n;
         // Offers outside the tree are those whose outlet takes no tickets.
         let indexed = offers
@@ -1340,7 +1357,11 @@ impl Dispatcher {
                 self.limit(self.outlets[oi].daily_cap, r.emergency),
             );
             if !ok {
-                continue; // another thread took the last units; search again
+                // Another thread took the last units; search again. A failed reserve may
+                // have held the offer's units for a moment before giving them back: a
+                // release for `CentresFull`, whose findings must then expire.
+                self.release_epoch.fetch_add(1, Ordering::AcqRel);
+                continue;
             }
             let b = Booking {
                 offer: hit.offer,
@@ -1410,8 +1431,17 @@ impl Dispatcher {
             return Ok(Outcome::Assigned(a));
         }
         let r = self.resolve(ticket)?;
+        let expires = now.checked_add_signed(ttl).ok_or_else(|| {
+            Error::argument(
+                "ttl",
+                format!(
+                    "hold for ticket '{}': {now} + {ttl} is out of range",
+                    ticket.id
+                ),
+            )
+        })?;
         let id = self.next_hold.fetch_add(1, Ordering::Relaxed);
-        Ok(self.book(&r, Some((id, now + ttl))))
+        Ok(self.book(&r, Some((id, expires))))
     }
 
     /// Turns a hold into a firm assignment. Fails if the hold is unknown or expired at `now`

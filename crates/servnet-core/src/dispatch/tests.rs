@@ -281,6 +281,20 @@ fn escalation_sees_capacity_again_after_centres_were_full() {
     );
 }
 
+/// A hold whose expiry is out of the calendar's range is an error naming `ttl`, and
+/// books nothing.
+#[test]
+fn a_hold_past_the_calendar_is_an_error_naming_ttl() {
+    let d = dispatcher(vec![outlet("a", 121.0, 5, 50.0)], 100.0, strict());
+    let err = d
+        .hold(&ticket("t", 121.0), chrono::Duration::MAX, t0())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("ttl") && err.contains("'t'"), "{err}");
+    assert_eq!(d.loads().iter().map(|l| l.used).sum::<u32>(), 0);
+}
+
 #[test]
 fn emergency_reserve_keeps_capacity_for_emergencies() {
     let p = Policy {
