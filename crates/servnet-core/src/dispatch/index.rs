@@ -32,7 +32,7 @@ const SHRINK: f32 = 1.0 - 1.0 / (1u32 << 20) as f32;
 
 /// Rounds a non-negative key down to f32 (so it stays a lower bound); NaN and negative
 /// keys become +0.0 (never -0.0, whose bits would sort above every positive key).
-fn key_down(key: f64) -> f32 {
+pub(crate) fn round_down(key: f64) -> f32 {
     let f = (key.max(0.0) + 0.0) as f32;
     if f64::from(f) > key && f > 0.0 {
         f32::from_bits(f.to_bits() - 1)
@@ -42,7 +42,7 @@ fn key_down(key: f64) -> f32 {
 }
 
 /// Rounds up to f32 (so a limit never cuts an item off early).
-fn up(x: f64) -> f32 {
+pub(crate) fn round_up(x: f64) -> f32 {
     let f = x as f32;
     if f64::from(f) < x {
         f32::from_bits(
@@ -309,17 +309,17 @@ impl KeyedTree {
                 for a in 0..3 {
                     leaf.xyz[a][l] = e.xyz[a] as f32;
                 }
-                leaf.key[l] = AtomicU32::new(key_down(e.key).to_bits());
-                leaf.reach[l] = up(e.reach);
+                leaf.key[l] = AtomicU32::new(round_down(e.key).to_bits());
+                leaf.reach[l] = round_up(e.reach);
                 leaf.data[l] = e.data;
             }
             let items: Vec<Summary> = chunk
                 .iter()
                 .map(|e| Summary {
                     bbox: (e.xyz, e.xyz),
-                    key: key_down(e.key),
-                    reach: up(e.reach),
-                    area_reach: up(e.area_reach),
+                    key: round_down(e.key),
+                    reach: round_up(e.reach),
+                    area_reach: round_up(e.area_reach),
                 })
                 .collect();
             summary.push(Summary::of(&items));
@@ -360,7 +360,7 @@ impl KeyedTree {
     /// Lowers the key of the item in `slot` (and of the nodes above it) to `key` if that
     /// is lower; a higher key is ignored, as the stored one is still a lower bound.
     pub(crate) fn lower_key(&self, slot: u32, key: f64) {
-        let bits = key_down(key).to_bits();
+        let bits = round_down(key).to_bits();
         let mut i = slot as usize;
         if let Some(leaf) = self.leaves.get(i / FANOUT) {
             leaf.key[i % FANOUT].fetch_min(bits, Ordering::Relaxed);
@@ -402,10 +402,10 @@ impl KeyedTree {
         }
         let qf = q.map(|v| v as f32);
         let filter = Filter {
-            per_chord: key_down(per_chord),
-            max_chord: up(max_chord),
+            per_chord: round_down(per_chord),
+            max_chord: round_up(max_chord),
             // Chord km <= great-circle km: beyond reach x widen even by chord, out of reach.
-            reach_per_chord: widen.map_or(0.0, |w| key_down(EARTH_RADIUS_KM / w) * SHRINK),
+            reach_per_chord: widen.map_or(0.0, |w| round_down(EARTH_RADIUS_KM / w) * SHRINK),
         };
         heap.push(Reverse(heap_entry(
             0.0,
@@ -426,7 +426,8 @@ impl KeyedTree {
                 let chords = leaf.chords(&qf);
                 let keys = load_keys(&leaf.key);
                 let valid = lanes(self.len - first);
-                let (lb, mut mask) = filter.apply(&chords, &keys, &leaf.reach, valid, up(cutoff));
+                let (lb, mut mask) =
+                    filter.apply(&chords, &keys, &leaf.reach, valid, round_up(cutoff));
                 while mask != 0 {
                     let l = mask.trailing_zeros() as usize;
                     mask &= mask - 1;
@@ -443,7 +444,7 @@ impl KeyedTree {
             let chords = node.chords(&qf);
             let keys = load_keys(&node.key);
             let valid = lanes(self.groups_at(height - 1) - first);
-            let (lb, mut mask) = filter.apply(&chords, &keys, &node.reach, valid, up(cutoff));
+            let (lb, mut mask) = filter.apply(&chords, &keys, &node.reach, valid, round_up(cutoff));
             let below = ((height - 1) as u32) << LEVEL_SHIFT;
             while mask != 0 {
                 let l = mask.trailing_zeros() as usize;
