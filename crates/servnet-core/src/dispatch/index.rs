@@ -16,12 +16,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Children per node (and items per leaf).
 const FANOUT: usize = 8;
 
-/// Squared Euclidean distance between two points, summed in axis order.
-pub(crate) fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-    x * x + y * y + z * z
-}
-
 /// Slack on f32 chord lengths (unit sphere; ~13 m): covers the f32 rounding of points,
 /// boxes and the query, so a lane's chord minus this never exceeds the exact chord.
 const CHORD_SLACK: f32 = 2e-6;
@@ -512,6 +506,12 @@ mod tests {
     use super::*;
     use crate::geo::unit_vector;
     use crate::rng::SplitMix64;
+
+    /// Squared Euclidean distance between two points.
+    fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+        let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+        x * x + y * y + z * z
+    }
 
     fn entries(n: usize, seed: u64) -> Vec<Entry> {
         let mut rng = SplitMix64::new(seed);

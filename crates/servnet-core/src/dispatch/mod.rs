@@ -46,8 +46,8 @@ pub use types::{
 };
 
 use crate::geo::{
-    chord_to_km, km_to_chord, polygons_contain, polygons_inner_km, polygons_reach_km,
-    unit_distance_km, unit_vector, EARTH_RADIUS_KM,
+    km_to_chord, polygons_contain, polygons_inner_km, polygons_reach_km, unit_distance_km,
+    unit_vector, EARTH_RADIUS_KM,
 };
 use crate::model::{Network, OutletStatus, Priority, ServiceArea, SkillId, Ticket};
 use crate::{Error, Result};
@@ -769,8 +769,7 @@ impl Dispatcher {
 
     /// Great-circle km from the ticket to offer `k`'s outlet.
     fn gc_km(&self, r: &Resolved, k: usize) -> f64 {
-        let o = &self.outlets[self.offers[k].outlet as usize];
-        chord_to_km(index::dist2(&r.xyz, &o.xyz).sqrt())
+        unit_distance_km(&r.xyz, &self.outlets[self.offers[k].outlet as usize].xyz)
     }
 
     fn road_km(&self, r: &Resolved, outlet: usize, gc_km: f64) -> f64 {
@@ -982,8 +981,7 @@ impl Dispatcher {
         days: std::ops::Range<u32>,
         mode: Mode,
     ) -> std::result::Result<Hit, Rule> {
-        let gc = unit_distance_km(&r.xyz, &self.outlets[self.offers[k].outlet as usize].xyz);
-        let road = self.static_rules(r, k, gc, mode, true)?;
+        let road = self.static_rules(r, k, self.gc_km(r, k), mode, true)?;
         let mut worst = Rule::SlaUnreachable;
         for day in days {
             match self.day_rules(r, k, road, day, self.sla_limit(r, day, mode)) {
