@@ -216,7 +216,7 @@ pub(crate) struct Scratch {
 }
 
 /// Bounding box of boxes.
-fn union(boxes: &[([f64; 3], [f64; 3])]) -> ([f64; 3], [f64; 3]) {
+fn union<'a>(boxes: impl Iterator<Item = &'a ([f64; 3], [f64; 3])>) -> ([f64; 3], [f64; 3]) {
     let mut l = [f64::INFINITY; 3];
     let mut h = [f64::NEG_INFINITY; 3];
     for (bl, bh) in boxes {
@@ -238,9 +238,8 @@ struct Summary {
 
 impl Summary {
     fn of(items: &[Summary]) -> Summary {
-        let boxes: Vec<([f64; 3], [f64; 3])> = items.iter().map(|s| s.bbox).collect();
         Summary {
-            bbox: union(&boxes),
+            bbox: union(items.iter().map(|s| &s.bbox)),
             key: items.iter().map(|s| s.key).fold(f32::INFINITY, f32::min),
             reach: items.iter().map(|s| s.reach).fold(0.0, f32::max),
             area_reach: items.iter().map(|s| s.area_reach).fold(0.0, f32::max),
