@@ -74,6 +74,20 @@ struct Node {
 }
 
 impl Leaf {
+    /// Reads one value from each of the leaf's cache lines (loads the line early).
+    fn touch(&self) {
+        std::hint::black_box((self.xyz[0][0], self.xyz[2][7], self.reach[7]));
+    }
+}
+
+impl Node {
+    /// Reads one value from each of the node's cache lines (loads the line early).
+    fn touch(&self) {
+        std::hint::black_box((self.lo[0][0], self.lo[2][7], self.hi[1][7], self.reach[7]));
+    }
+}
+
+impl Leaf {
     /// Chords (f32, minus the slack, >= 0) from `q` to each item.
     fn chords(&self, q: &[f32; 3]) -> [f32; FANOUT] {
         let mut d2 = [0f32; FANOUT];
@@ -275,15 +289,17 @@ fn nodes(below: &[Summary]) -> (Vec<Node>, Vec<[f32; FANOUT]>) {
         .unzip()
 }
 
+/// The order in which a tree stores its items: by this code, then by payload.
+pub(crate) fn hilbert_code(lon: f64, lat: f64) -> u64 {
+    let x = ((lon + 180.0) / 360.0 * 65535.0).clamp(0.0, 65535.0) as u32;
+    let y = ((lat + 90.0) / 180.0 * 65535.0).clamp(0.0, 65535.0) as u32;
+    hilbert(x, y)
+}
+
 impl KeyedTree {
     /// Builds the tree; returns it with each entry's slot (position) in input order.
     pub(crate) fn new(mut entries: Vec<Entry>) -> (Self, Vec<(u32, u32)>) {
-        let code = |e: &Entry| {
-            let x = ((e.lon + 180.0) / 360.0 * 65535.0).clamp(0.0, 65535.0) as u32;
-            let y = ((e.lat + 90.0) / 180.0 * 65535.0).clamp(0.0, 65535.0) as u32;
-            hilbert(x, y)
-        };
-        entries.sort_by_key(|e| (code(e), e.data));
+        entries.sort_by_key(|e| (hilbert_code(e.lon, e.lat), e.data));
         let slots = entries
             .iter()
             .enumerate()
@@ -364,6 +380,68 @@ impl KeyedTree {
                 node.key[i % FANOUT].fetch_min(bits, Ordering::Relaxed);
             }
             i /= FANOUT;
+        }
+    }
+
+    /// The leaf holding the item nearest to `q` (by chord), if any.
+    pub(crate) fn nearest_leaf(&self, q: &[f64; 3]) -> Option<u32> {
+        let qf = q.map(|v| v as f32);
+        let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+        if self.len == 0 || self.len >= 1 << LEVEL_SHIFT {
+            return None;
+        }
+        heap.push(Reverse(heap_entry(
+            0.0,
+            (self.levels.len() as u32) << LEVEL_SHIFT,
+        )));
+        let mut best: Option<(f32, u32)> = None;
+        while let Some(Reverse(entry)) = heap.pop() {
+            let lb = f32::from_bits((entry >> 32) as u32);
+            if best.is_some_and(|(d, _)| lb > d) {
+                break;
+            }
+            let id = entry as u32;
+            let height = (id >> LEVEL_SHIFT) as usize;
+            let group = (id & ((1 << LEVEL_SHIFT) - 1)) as usize;
+            let first = group * FANOUT;
+            if height == 0 {
+                if let Some(leaf) = self.leaves.get(group) {
+                    let chords = leaf.chords(&qf);
+                    for &c in &chords[..(self.len - first).min(FANOUT)] {
+                        if best.is_none_or(|(d, _)| c < d) {
+                            best = Some((c, group as u32));
+                        }
+                    }
+                }
+                continue;
+            }
+            if let Some(node) = self.levels.get(height - 1).and_then(|l| l.get(group)) {
+                let chords = node.chords(&qf);
+                let below = ((height - 1) as u32) << LEVEL_SHIFT;
+                for (l, &c) in chords[..(self.groups_at(height - 1) - first).min(FANOUT)]
+                    .iter()
+                    .enumerate()
+                {
+                    heap.push(Reverse(heap_entry(c, below | (first + l) as u32)));
+                }
+            }
+        }
+        best.map(|(_, leaf)| leaf)
+    }
+
+    /// Starts loading the nodes from the root down to `leaf`, and the leaf: a search
+    /// about to run near that leaf then finds them in cache (their misses overlap instead
+    /// of following one another down the tree).
+    pub(crate) fn prefetch_path(&self, leaf: u32) {
+        let mut i = leaf as usize;
+        if let Some(l) = self.leaves.get(i) {
+            l.touch();
+        }
+        for level in &self.levels {
+            i /= FANOUT;
+            if let Some(n) = level.get(i) {
+                n.touch();
+            }
         }
     }
 

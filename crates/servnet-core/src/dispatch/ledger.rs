@@ -26,9 +26,15 @@ pub trait Ledger: Send + Sync {
 }
 
 /// In-memory ledger of atomic counters: lock-free compare-and-swap per counter.
+///
+/// Counters are stored day by day (all offers' day 0, then day 1, ...): most bookings
+/// fall on the first days, and offers numbered near each other (the dispatcher numbers
+/// them by skill and place) share cache lines.
 #[derive(Debug)]
 pub struct AtomicLedger {
     days: usize,
+    n_offers: usize,
+    n_outlets: usize,
     offers: Vec<AtomicU32>,
     outlets: Vec<AtomicU32>,
 }
@@ -39,6 +45,8 @@ impl AtomicLedger {
         let days = days as usize;
         AtomicLedger {
             days,
+            n_offers,
+            n_outlets,
             offers: (0..n_offers * days).map(|_| AtomicU32::new(0)).collect(),
             outlets: (0..n_outlets * days).map(|_| AtomicU32::new(0)).collect(),
         }
@@ -46,12 +54,26 @@ impl AtomicLedger {
 
     /// Sets the starting bookings (e.g. today's committed load); not for concurrent use.
     pub fn preload(&self, offer: usize, outlet: usize, day: u32, units: u32) {
-        if let Some(c) = self.offers.get(offer * self.days + day as usize) {
+        if let Some(c) = self.offer(offer, day) {
             c.fetch_add(units, Ordering::Relaxed);
         }
-        if let Some(c) = self.outlets.get(outlet * self.days + day as usize) {
+        if let Some(c) = self.outlet(outlet, day) {
             c.fetch_add(units, Ordering::Relaxed);
         }
+    }
+
+    fn offer(&self, offer: usize, day: u32) -> Option<&AtomicU32> {
+        let d = day as usize;
+        (offer < self.n_offers && d < self.days)
+            .then(|| self.offers.get(d * self.n_offers + offer))
+            .flatten()
+    }
+
+    fn outlet(&self, outlet: usize, day: u32) -> Option<&AtomicU32> {
+        let d = day as usize;
+        (outlet < self.n_outlets && d < self.days)
+            .then(|| self.outlets.get(d * self.n_outlets + outlet))
+            .flatten()
     }
 }
 
@@ -80,14 +102,7 @@ impl Ledger for AtomicLedger {
         offer_limit: u32,
         outlet_limit: u32,
     ) -> bool {
-        let d = day as usize;
-        if d >= self.days {
-            return false;
-        }
-        let (Some(a), Some(b)) = (
-            self.offers.get(offer * self.days + d),
-            self.outlets.get(outlet * self.days + d),
-        ) else {
+        let (Some(a), Some(b)) = (self.offer(offer, day), self.outlet(outlet, day)) else {
             return false;
         };
         if !add_within(a, units, offer_limit) {
@@ -101,27 +116,21 @@ impl Ledger for AtomicLedger {
     }
 
     fn release(&self, offer: usize, outlet: usize, day: u32, units: u32) {
-        let d = day as usize;
-        if d >= self.days {
-            return;
-        }
-        if let Some(a) = self.offers.get(offer * self.days + d) {
+        if let Some(a) = self.offer(offer, day) {
             sub(a, units);
         }
-        if let Some(b) = self.outlets.get(outlet * self.days + d) {
+        if let Some(b) = self.outlet(outlet, day) {
             sub(b, units);
         }
     }
 
     fn offer_used(&self, offer: usize, day: u32) -> u32 {
-        self.offers
-            .get(offer * self.days + day as usize)
+        self.offer(offer, day)
             .map_or(0, |c| c.load(Ordering::Acquire))
     }
 
     fn outlet_used(&self, outlet: usize, day: u32) -> u32 {
-        self.outlets
-            .get(outlet * self.days + day as usize)
+        self.outlet(outlet, day)
             .map_or(0, |c| c.load(Ordering::Acquire))
     }
 }

@@ -313,12 +313,17 @@ pub struct Dispatcher {
     skill_offers: Vec<Vec<u32>>,
     /// Per skill, the open outlets offering it.
     index: Vec<SkillIndex>,
+    /// Per (skill, region), the skill tree's leaf nearest the region's centre
+    /// (`u32::MAX`: none), whose path a dispatch starts loading first.
+    hints: Vec<u32>,
     ledger: Arc<dyn Ledger>,
     matrix: Option<Vec<f32>>,
     start: OnceLock<NaiveDate>,
     booked: Vec<Shard>,
-    /// Per outlet, the index of its first offer; its offers follow in its skills' order.
+    /// Per outlet, where its skills start in `offer_at`.
     first_offer: Vec<u32>,
+    /// Offer number by (outlet, position among its skills), through `first_offer`.
+    offer_at: Vec<u32>,
     /// Shared with every [`Assignment`] (a reference count instead of an allocation).
     skill_names: Vec<Arc<str>>,
     holds: Mutex<BTreeMap<u64, (String, NaiveDateTime)>>,
@@ -423,6 +428,8 @@ impl Dispatcher {
         let mut points: Vec<Vec<Entry>> = (0..n_skills).map(|_| Vec::new()).collect();
         let mut centres: Vec<Vec<Entry>> = (0..n_skills).map(|_| Vec::new()).collect();
         let mut preload = Vec::new();
+        // (skill, closed, tree order code, outlet, position among its skills) per offer.
+        let mut protos: Vec<(SkillId, bool, u64, u32, u32)> = Vec::new();
         let w = &policy.weights;
         for (oi, o) in network.outlets().iter().enumerate() {
             let area = match &o.area {
@@ -447,73 +454,10 @@ impl Dispatcher {
                 }
             };
             let xyz = unit_vector(o.lon, o.lat);
-            let first_offer = offers.len() as u32;
-            for (s, &sid) in o.skills.iter().zip(network.offer_skills(oi)) {
-                let k = offers.len() as u32;
-                let static_terms = w.cost * s.cost_per_ticket
-                    + w.priority * f64::from(100 - o.priority.min(100))
-                    + if o.status == OutletStatus::Probation {
-                        w.probation
-                    } else {
-                        0.0
-                    }
-                    + if s.daily_capacity > 0 {
-                        w.load / f64::from(s.daily_capacity)
-                    } else {
-                        0.0
-                    };
-                offers.push(OfferInfo {
-                    outlet: oi as u32,
-                    skill: sid,
-                    capacity: s.daily_capacity,
-                    cost: s.cost_per_ticket,
-                    rating_milli: AtomicU64::new((s.rating_sum * 1000.0).round() as u64),
-                    rating_count: AtomicU32::new(s.rating_count),
-                });
-                offer_keys.push(OfferKey {
-                    static_terms,
-                    slot: u32::MAX,
-                });
-                skill_offers[sid.index()].push(k);
-                if s.load > 0 {
-                    preload.push((k as usize, oi, s.load));
-                }
-                if o.status.takes_tickets() {
-                    let reach = match area {
-                        AreaRule::Radius(km) => km,
-                        AreaRule::Polygons(_, reach, _) => f64::from(reach),
-                        AreaRule::Regions(_) => f64::INFINITY,
-                    };
-                    let entry = |key| Entry {
-                        xyz,
-                        lon: o.lon,
-                        lat: o.lat,
-                        data: k,
-                        key,
-                        reach,
-                        area_reach: match area {
-                            AreaRule::Regions(_) => 0.0,
-                            _ => reach,
-                        },
-                    };
-                    if let AreaRule::Regions(list) = area {
-                        for &region in &region_lists[list as usize] {
-                            covering.entry((sid.0, region)).or_default().push(k);
-                        }
-                    }
-                    let sat = policy.weights.satisfaction
-                        * (5.0
-                            - network.bayesian_satisfaction(
-                                s.rating_sum,
-                                s.rating_count,
-                                policy.prior_weight,
-                            ))
-                        .max(0.0);
-                    points[sid.index()].push(entry(safe_key(static_terms + sat)));
-                    if o.priority >= policy.centre_priority {
-                        centres[sid.index()].push(entry(0.0));
-                    }
-                }
+            first_offers.push(protos.len() as u32);
+            let code = index::hilbert_code(o.lon, o.lat);
+            for (pos, &sid) in network.offer_skills(oi).iter().enumerate() {
+                protos.push((sid, !o.status.takes_tickets(), code, oi as u32, pos as u32));
             }
             outlets.push(OutletInfo {
                 xyz,
@@ -523,7 +467,86 @@ impl Dispatcher {
                 daily_cap: o.daily_cap,
                 area,
             });
-            first_offers.push(first_offer);
+        }
+        // Offers are numbered by skill, and within a skill in the order its tree stores
+        // them (indexed ones first): a leaf's candidates then have adjacent records and
+        // ledger counters, which share cache lines.
+        protos.sort_unstable();
+        let mut offer_at = vec![0u32; protos.len()];
+        for &(sid, _, _, oi, pos) in &protos {
+            let k = offers.len() as u32;
+            let oi = oi as usize;
+            let o = &network.outlets()[oi];
+            let Some(s) = o.skills.get(pos as usize) else {
+                continue;
+            };
+            offer_at[(first_offers[oi] + pos) as usize] = k;
+            let area = outlets[oi].area;
+            let xyz = outlets[oi].xyz;
+            let static_terms = w.cost * s.cost_per_ticket
+                + w.priority * f64::from(100 - o.priority.min(100))
+                + if o.status == OutletStatus::Probation {
+                    w.probation
+                } else {
+                    0.0
+                }
+                + if s.daily_capacity > 0 {
+                    w.load / f64::from(s.daily_capacity)
+                } else {
+                    0.0
+                };
+            offers.push(OfferInfo {
+                outlet: oi as u32,
+                skill: sid,
+                capacity: s.daily_capacity,
+                cost: s.cost_per_ticket,
+                rating_milli: AtomicU64::new((s.rating_sum * 1000.0).round() as u64),
+                rating_count: AtomicU32::new(s.rating_count),
+            });
+            offer_keys.push(OfferKey {
+                static_terms,
+                slot: u32::MAX,
+            });
+            skill_offers[sid.index()].push(k);
+            if s.load > 0 {
+                preload.push((k as usize, oi, s.load));
+            }
+            if o.status.takes_tickets() {
+                let reach = match area {
+                    AreaRule::Radius(km) => km,
+                    AreaRule::Polygons(_, reach, _) => f64::from(reach),
+                    AreaRule::Regions(_) => f64::INFINITY,
+                };
+                let entry = |key| Entry {
+                    xyz,
+                    lon: o.lon,
+                    lat: o.lat,
+                    data: k,
+                    key,
+                    reach,
+                    area_reach: match area {
+                        AreaRule::Regions(_) => 0.0,
+                        _ => reach,
+                    },
+                };
+                if let AreaRule::Regions(list) = area {
+                    for &region in &region_lists[list as usize] {
+                        covering.entry((sid.0, region)).or_default().push(k);
+                    }
+                }
+                let sat = policy.weights.satisfaction
+                    * (5.0
+                        - network.bayesian_satisfaction(
+                            s.rating_sum,
+                            s.rating_count,
+                            policy.prior_weight,
+                        ))
+                    .max(0.0);
+                points[sid.index()].push(entry(safe_key(static_terms + sat)));
+                if o.priority >= policy.centre_priority {
+                    centres[sid.index()].push(entry(0.0));
+                }
+            }
         }
         let own_ledger = ledger.is_none();
         let ledger: Arc<dyn Ledger> = match ledger {
@@ -571,6 +594,16 @@ impl Dispatcher {
                 }
             })
             .collect();
+        let hints = index
+            .iter()
+            .flat_map(|ix| {
+                network.regions().iter().map(|r| {
+                    ix.tree
+                        .nearest_leaf(&unit_vector(r.lon, r.lat))
+                        .unwrap_or(u32::MAX)
+                })
+            })
+            .collect();
         let start = OnceLock::new();
         if let Some(d) = policy.start_date {
             let _ = start.set(d);
@@ -582,6 +615,7 @@ impl Dispatcher {
                 .map(|s| s.to_string().into())
                 .collect(),
             first_offer: first_offers,
+            offer_at,
             network,
             policy,
             outlets,
@@ -592,6 +626,7 @@ impl Dispatcher {
             covering,
             skill_offers,
             index,
+            hints,
             ledger,
             matrix,
             start,
@@ -648,6 +683,20 @@ impl Dispatcher {
             sla_met: b.sla_met,
             route: b.route,
             hold: b.hold,
+        }
+    }
+
+    /// Starts loading the skill tree's nodes near the ticket's region centre, so that
+    /// they arrive while the ticket map is searched (a hint; no effect on results).
+    fn prefetch_for(&self, t: &Ticket) {
+        if let (Some(skill), Some(region)) = (
+            self.network.skill_id(&t.skill),
+            self.network.region_index(&t.region),
+        ) {
+            let n = self.network.regions().len();
+            if let Some(&leaf) = self.hints.get(skill.index() * n + region) {
+                self.index[skill.index()].tree.prefetch_path(leaf);
+            }
         }
     }
 
@@ -1418,6 +1467,7 @@ impl Dispatcher {
     /// and books nothing. `Err` only for bad input (unknown region or outlet ids, bad
     /// coordinates, zero units); "nobody can take it" is [`Outcome::Unassignable`].
     pub fn dispatch(&self, ticket: &Ticket) -> Result<Outcome> {
+        self.prefetch_for(ticket);
         if let Some(a) = self.booked(&ticket.id) {
             return Ok(Outcome::Assigned(a));
         }
@@ -1836,7 +1886,7 @@ impl Dispatcher {
             .offer_skills(outlet)
             .iter()
             .position(|&s| s == skill)?;
-        Some(first + pos as u32)
+        self.offer_at.get(first as usize + pos).copied()
     }
 
     /// Sets day 0 of the ledger if it is not set yet (batch assignment resolves tickets
