@@ -447,8 +447,8 @@ pub(crate) fn outcome_columns<'py>(
     for o in outcomes {
         match o {
             Outcome::Assigned(a) => {
-                ticket.push(a.ticket_id.as_ref());
-                outlet.push(Some(a.outlet_id.as_ref()));
+                ticket.push(a.ticket_id.as_str());
+                outlet.push(Some(a.outlet_id.as_str()));
                 day.push(Some(a.day));
                 score.push(a.breakdown.score);
                 dist.push(a.breakdown.distance_km);

@@ -40,6 +40,7 @@ mod types;
 
 pub use ledger::{AtomicLedger, Ledger};
 pub use policy::{Fallback, Policy, Weights};
+pub use smol_str::SmolStr;
 pub use summary::{dispatch_in_arrival_order, DispatchSummary};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
@@ -182,7 +183,7 @@ fn safe_key(key: f64) -> f64 {
 
 /// One shard of the ticket map, on its own cache lines so threads do not share them.
 #[repr(align(128))]
-struct Shard(Mutex<FixedMap<Arc<str>, Booking>>);
+struct Shard(Mutex<FixedMap<SmolStr, Booking>>);
 const SHARDS: usize = 64;
 
 /// An outlet's service area; polygons and region lists live in side tables so the
@@ -204,8 +205,6 @@ enum AreaRule {
 struct OutletInfo {
     xyz: [f64; 3],
     area: AreaRule,
-    /// Shared with every [`Assignment`] to it (a reference count, not a copy).
-    id: Arc<str>,
     daily_cap: u32,
     status: OutletStatus,
     priority: u8,
@@ -324,8 +323,10 @@ pub struct Dispatcher {
     first_offer: Vec<u32>,
     /// Offer number by (outlet, position among its skills), through `first_offer`.
     offer_at: Vec<u32>,
-    /// Shared with every [`Assignment`] (a reference count instead of an allocation).
-    skill_names: Vec<Arc<str>>,
+    /// Copied into every [`Assignment`] (inline up to 23 bytes: no allocation).
+    skill_names: Vec<SmolStr>,
+    /// Outlet ids by index (read only when an assignment is returned).
+    outlet_ids: Vec<SmolStr>,
     holds: Mutex<BTreeMap<u64, (String, NaiveDateTime)>>,
     next_hold: AtomicU64,
     /// Per skill: when escalation last found no centre with room.
@@ -461,7 +462,6 @@ impl Dispatcher {
             }
             outlets.push(OutletInfo {
                 xyz,
-                id: o.id.as_str().into(),
                 status: o.status,
                 priority: o.priority,
                 daily_cap: o.daily_cap,
@@ -612,7 +612,12 @@ impl Dispatcher {
             skill_names: network
                 .skills()
                 .iter()
-                .map(|s| s.to_string().into())
+                .map(|s| SmolStr::new(s.to_string()))
+                .collect(),
+            outlet_ids: network
+                .outlets()
+                .iter()
+                .map(|o| SmolStr::new(&o.id))
                 .collect(),
             first_offer: first_offers,
             offer_at,
@@ -656,7 +661,7 @@ impl Dispatcher {
         self.start.get().copied()
     }
 
-    fn shard(&self, id: &str) -> &Mutex<FixedMap<Arc<str>, Booking>> {
+    fn shard(&self, id: &str) -> &Mutex<FixedMap<SmolStr, Booking>> {
         // The map uses this hash's low bits (bucket) and top 7 bits (tag): pick the shard
         // from a remix, so keys in one shard do not share either.
         let h = FxBuildHasher
@@ -665,10 +670,10 @@ impl Dispatcher {
         &self.booked[(h >> 58) as usize % SHARDS].0
     }
 
-    fn materialise(&self, ticket_id: Arc<str>, b: &Booking) -> Assignment {
+    fn materialise(&self, ticket_id: SmolStr, b: &Booking) -> Assignment {
         Assignment {
             ticket_id,
-            outlet_id: self.outlets[b.outlet as usize].id.clone(),
+            outlet_id: self.outlet_ids[b.outlet as usize].clone(),
             skill: self.skill_names[self.offers[b.offer as usize].skill.index()].clone(),
             day: b.day,
             units: b.units,
@@ -1432,7 +1437,7 @@ impl Dispatcher {
                 route,
                 hold: hold.map(|h| h.0),
             };
-            let id: Arc<str> = t.id.as_str().into();
+            let id = SmolStr::new(&t.id);
             let mut shard = lock(self.shard(&t.id));
             match shard.entry(id.clone()) {
                 std::collections::hash_map::Entry::Occupied(e) => {

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// The parts of a dispatch score (lower total is better).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -51,16 +51,17 @@ impl Route {
     }
 }
 
-/// A ticket booked on an outlet for a day. Ids are shared strings (`Arc<str>`, read
-/// them as `&str`), so returning an assignment copies no text.
+/// A ticket booked on an outlet for a day. Ids are [`SmolStr`]s (read them as `&str`):
+/// ids up to 23 bytes are stored inline, so returning an assignment allocates nothing
+/// and touches no shared reference count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     /// The ticket's id.
-    pub ticket_id: Arc<str>,
+    pub ticket_id: SmolStr,
     /// The outlet's id.
-    pub outlet_id: Arc<str>,
+    pub outlet_id: SmolStr,
     /// The skill, `kind:category`.
-    pub skill: Arc<str>,
+    pub skill: SmolStr,
     /// Day of service, counted from the ledger's start date.
     pub day: u32,
     /// Units booked.
