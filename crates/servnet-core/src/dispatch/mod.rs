@@ -691,13 +691,18 @@ impl Dispatcher {
         }
     }
 
-    /// Starts loading the skill tree's nodes near the ticket's region centre, so that
-    /// they arrive while the ticket map is searched (a hint; no effect on results).
-    fn prefetch_for(&self, t: &Ticket) {
-        if let (Some(skill), Some(region)) = (
+    /// The ticket's skill and region, if known.
+    fn ids(&self, t: &Ticket) -> (Option<SkillId>, Option<usize>) {
+        (
             self.network.skill_id(&t.skill),
             self.network.region_index(&t.region),
-        ) {
+        )
+    }
+
+    /// Starts loading the skill tree's nodes near the ticket's region centre, so that
+    /// they arrive while the ticket map is searched (a hint; no effect on results).
+    fn prefetch_for(&self, ids: (Option<SkillId>, Option<usize>)) {
+        if let (Some(skill), Some(region)) = ids {
             let n = self.network.regions().len();
             if let Some(&leaf) = self.hints.get(skill.index() * n + region) {
                 self.index[skill.index()].tree.prefetch_path(leaf);
@@ -713,13 +718,19 @@ impl Dispatcher {
     }
 
     fn resolve<'t>(&self, t: &'t Ticket) -> Result<Resolved<'t>> {
-        let region = self
-            .network
-            .region_index(&t.region)
-            .ok_or_else(|| Error::Unknown {
-                kind: "region",
-                id: t.region.clone(),
-            })?;
+        self.resolve_ids(t, self.ids(t))
+    }
+
+    /// [`Dispatcher::resolve`] with the ticket's [`Dispatcher::ids`] already looked up.
+    fn resolve_ids<'t>(
+        &self,
+        t: &'t Ticket,
+        (skill, region): (Option<SkillId>, Option<usize>),
+    ) -> Result<Resolved<'t>> {
+        let region = region.ok_or_else(|| Error::Unknown {
+            kind: "region",
+            id: t.region.clone(),
+        })?;
         if !(t.lon.is_finite()
             && t.lat.is_finite()
             && (-180.0..=180.0).contains(&t.lon)
@@ -761,7 +772,7 @@ impl Dispatcher {
         );
         Ok(Resolved {
             ticket: t,
-            skill: self.network.skill_id(&t.skill),
+            skill,
             region,
             xyz: unit_vector(t.lon, t.lat),
             emergency: t.priority == Priority::Emergency,
@@ -1472,11 +1483,12 @@ impl Dispatcher {
     /// and books nothing. `Err` only for bad input (unknown region or outlet ids, bad
     /// coordinates, zero units); "nobody can take it" is [`Outcome::Unassignable`].
     pub fn dispatch(&self, ticket: &Ticket) -> Result<Outcome> {
-        self.prefetch_for(ticket);
+        let ids = self.ids(ticket);
+        self.prefetch_for(ids);
         if let Some(a) = self.booked(&ticket.id) {
             return Ok(Outcome::Assigned(a));
         }
-        let r = self.resolve(ticket)?;
+        let r = self.resolve_ids(ticket, ids)?;
         Ok(self.book(&r, None))
     }
 
