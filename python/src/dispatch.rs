@@ -841,7 +841,7 @@ fn outcome_from_py(v: &Bound<'_, PyAny>) -> PyResult<Outcome> {
 
 fn candidate_dict<'py>(py: Python<'py>, c: &Candidate) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("outlet_id", &c.outlet_id)?;
+    d.set_item("outlet_id", c.outlet_id.as_str())?;
     d.set_item("day", c.day)?;
     d.update(breakdown_dict(py, &c.breakdown)?.as_mapping())?;
     d.set_item("remaining_skill", c.remaining_skill)?;
@@ -1406,7 +1406,8 @@ impl PyDispatcher {
         py: Python<'_>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<String>> {
-        Ok(self.inner.expire_holds(now_arg(py, now)?))
+        let ids = self.inner.expire_holds(now_arg(py, now)?);
+        Ok(ids.into_iter().map(String::from).collect())
     }
 
     /// Cancels a booking and returns its capacity; ``DataError`` if the ticket is unknown.

@@ -306,7 +306,9 @@ fn run(
                 l.outlet_used <= l.outlet_cap.max(preload_outlet(net, &l.outlet_id, l.day)),
                 "{l:?} over outlet cap"
             );
-            *outlet_day.entry((l.outlet_id.clone(), l.day)).or_insert(0) += l.used;
+            *outlet_day
+                .entry((l.outlet_id.to_string(), l.day))
+                .or_insert(0) += l.used;
             total += l.used;
         }
         for ((o, day), used) in outlet_day {

@@ -327,7 +327,7 @@ pub struct Dispatcher {
     skill_names: Vec<SmolStr>,
     /// Outlet ids by index (read only when an assignment is returned).
     outlet_ids: Vec<SmolStr>,
-    holds: Mutex<BTreeMap<u64, (String, NaiveDateTime)>>,
+    holds: Mutex<BTreeMap<u64, (SmolStr, NaiveDateTime)>>,
     next_hold: AtomicU64,
     /// Per skill: when escalation last found no centre with room.
     centres_full: Vec<CentresFull>,
@@ -1412,7 +1412,7 @@ impl Dispatcher {
             let Some((hit, route)) = found else {
                 let (reason, counts) = self.reasons(r);
                 return Outcome::Unassignable(Unassignable {
-                    ticket_id: t.id.clone(),
+                    ticket_id: SmolStr::new(&t.id),
                     reason,
                     counts,
                     fallbacks_tried: tried,
@@ -1464,13 +1464,13 @@ impl Dispatcher {
             }
             drop(shard);
             if let Some((id, expires)) = hold {
-                lock(&self.holds).insert(id, (t.id.clone(), expires));
+                lock(&self.holds).insert(id, (SmolStr::new(&t.id), expires));
             }
             return Outcome::Assigned(self.materialise(id, &b));
         }
         let (reason, counts) = self.reasons(r);
         Outcome::Unassignable(Unassignable {
-            ticket_id: t.id.clone(),
+            ticket_id: SmolStr::new(&t.id),
             reason,
             counts,
             fallbacks_tried: self.policy.fallback.clone(),
@@ -1545,14 +1545,14 @@ impl Dispatcher {
             }
             None => Err(Error::Unknown {
                 kind: "ticket",
-                id: ticket_id,
+                id: ticket_id.to_string(),
             }),
         }
     }
 
     /// Releases every hold that expired at or before `now`; returns their ticket ids.
-    pub fn expire_holds(&self, now: NaiveDateTime) -> Vec<String> {
-        let expired: Vec<(u64, String)> = {
+    pub fn expire_holds(&self, now: NaiveDateTime) -> Vec<SmolStr> {
+        let expired: Vec<(u64, SmolStr)> = {
             let mut holds = lock(&self.holds);
             let ids: Vec<u64> = holds
                 .iter()
@@ -1565,7 +1565,7 @@ impl Dispatcher {
         };
         expired
             .into_iter()
-            .filter_map(|(_, t)| self.release(&t).ok().map(|a| a.ticket_id.to_string()))
+            .filter_map(|(_, t)| self.release(&t).ok().map(|a| a.ticket_id))
             .collect()
     }
 
@@ -1731,7 +1731,7 @@ impl Dispatcher {
         let oi = offer.outlet as usize;
         let units = r.ticket.units;
         Candidate {
-            outlet_id: self.network.outlets()[oi].id.clone(),
+            outlet_id: self.outlet_ids[oi].clone(),
             day: h.day,
             breakdown: self.breakdown(r, &h),
             remaining_skill: self
@@ -1756,7 +1756,7 @@ impl Dispatcher {
         let best = self.candidates(ticket, 1)?.into_iter().next();
         let offer = r.skill.and_then(|s| self.offer_of(oi, s));
         let mut out = Explanation {
-            outlet_id: outlet_id.to_string(),
+            outlet_id: SmolStr::new(outlet_id),
             failed: None,
             breakdown: None,
             best: best.clone(),
@@ -1870,8 +1870,8 @@ impl Dispatcher {
                 let used = self.ledger.offer_used(k, day);
                 if used > 0 || day == 0 {
                     rows.push(LoadRow {
-                        outlet_id: self.network.outlets()[oi].id.clone(),
-                        skill: self.network.skills()[offer.skill.index()].to_string(),
+                        outlet_id: self.outlet_ids[oi].clone(),
+                        skill: self.skill_names[offer.skill.index()].clone(),
                         day,
                         used,
                         capacity: offer.capacity,

@@ -424,7 +424,7 @@ fn explain_says_full_today_but_free_tomorrow() {
     let e = d.explain(&t, "a").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(e.failed, Some(Rule::SkillFull));
     assert!(e.text.contains("has capacity on day 1"), "{}", e.text);
-    assert_eq!(e.best.map(|b| b.outlet_id), Some("b".to_string()));
+    assert_eq!(e.best.map(|b| b.outlet_id), Some("b".into()));
     let e = d.explain(&t, "b").unwrap_or_else(|e| panic!("{e}"));
     assert!(e.text.contains("best outlet"), "{}", e.text);
 }

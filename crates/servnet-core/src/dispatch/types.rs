@@ -121,7 +121,7 @@ impl Rule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unassignable {
     /// The ticket's id.
-    pub ticket_id: String,
+    pub ticket_id: SmolStr,
     /// The rule that excluded the most outlets that were otherwise closest to qualifying:
     /// the first rule each outlet offering the skill failed, and the most common one.
     pub reason: Rule,
@@ -155,7 +155,7 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// Outlet id.
-    pub outlet_id: String,
+    pub outlet_id: SmolStr,
     /// Earliest day with capacity within the SLA.
     pub day: u32,
     /// Score and its parts.
@@ -170,7 +170,7 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// The outlet asked about.
-    pub outlet_id: String,
+    pub outlet_id: SmolStr,
     /// The first hard rule it fails, if any.
     pub failed: Option<Rule>,
     /// Its score if it is eligible.
@@ -187,9 +187,9 @@ pub struct Explanation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadRow {
     /// Outlet id.
-    pub outlet_id: String,
+    pub outlet_id: SmolStr,
     /// Skill, `kind:category`.
-    pub skill: String,
+    pub skill: SmolStr,
     /// Day from the ledger's start.
     pub day: u32,
     /// Units booked on the skill.

@@ -51,7 +51,7 @@ pub fn write_outcomes(path: &Path, outcomes: &[Outcome]) -> Result<()> {
                 String::new(),
             ],
             Outcome::Unassignable(u) => [
-                u.ticket_id.clone(),
+                u.ticket_id.to_string(),
                 String::new(),
                 String::new(),
                 String::new(),
