@@ -1861,10 +1861,29 @@ impl Dispatcher {
         Ok(out)
     }
 
-    /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row).
+    /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row), by
+    /// outlet in the network's order, then its skills in their order, then day.
     pub fn loads(&self) -> Vec<LoadRow> {
         let mut rows = Vec::new();
-        for (k, offer) in self.offers.iter().enumerate() {
+        // By outlet, then its skills in the network's order (offers are numbered by skill).
+        let by_outlet = self
+            .first_offer
+            .iter()
+            .enumerate()
+            .flat_map(|(oi, &first)| {
+                let n = self.network.offer_skills(oi).len();
+                let at = first as usize;
+                self.offer_at
+                    .get(at..at + n)
+                    .unwrap_or_default()
+                    .iter()
+                    .copied()
+            });
+        for k in by_outlet {
+            let k = k as usize;
+            let Some(offer) = self.offers.get(k) else {
+                continue;
+            };
             let oi = offer.outlet as usize;
             for day in 0..self.policy.horizon_days {
                 let used = self.ledger.offer_used(k, day);

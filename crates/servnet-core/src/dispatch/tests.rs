@@ -596,3 +596,52 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
         );
     }
 }
+
+/// Offers are numbered by skill and place inside the dispatcher; what it reports stays in
+/// the network's terms: `loads()` lists outlets in the network's order, then their skills
+/// in their order, then days, and each row agrees with `skill_used` and with the
+/// assignments made.
+#[test]
+fn loads_follow_the_network_order_and_agree_with_the_assignments() {
+    let spec = synthetic::SyntheticSpec {
+        skill_capacity: 3,
+        ..synthetic::SyntheticSpec::new(300, 5)
+    };
+    let (net, tickets) = synthetic::synthetic(&spec, 3000).unwrap_or_else(|e| panic!("{e}"));
+    let policy = Policy {
+        start_date: Some(tickets[0].created_at.date()),
+        ..Policy::default()
+    };
+    let d = Dispatcher::new(net.clone(), policy).unwrap_or_else(|e| panic!("{e}"));
+    let mut booked: BTreeMap<(String, String, u32), u32> = BTreeMap::new();
+    for t in &tickets {
+        if let Outcome::Assigned(a) = outcome(&d, t) {
+            let key = (a.outlet_id.to_string(), a.skill.to_string(), a.day);
+            *booked.entry(key).or_insert(0) += a.units;
+        }
+    }
+    assert!(booked.len() > 100, "the test needs many bookings");
+    let mut last = None;
+    let mut reported: BTreeMap<(String, String, u32), u32> = BTreeMap::new();
+    for l in d.loads() {
+        let oi = net
+            .outlet_index(&l.outlet_id)
+            .unwrap_or_else(|| panic!("unknown outlet {}", l.outlet_id));
+        let skill = net
+            .skill_id(&l.skill)
+            .unwrap_or_else(|| panic!("unknown skill {}", l.skill));
+        let pos = net.offer_skills(oi).iter().position(|&s| s == skill);
+        let at = (oi, pos, l.day);
+        assert!(last < Some(at), "row {at:?} after {last:?}");
+        last = Some(at);
+        assert_eq!(l.used, d.skill_used(oi, skill, l.day), "{at:?}");
+        assert_eq!(l.outlet_used, d.outlet_used(oi, l.day), "{at:?}");
+        if l.used > 0 {
+            reported.insert(
+                (l.outlet_id.to_string(), l.skill.to_string(), l.day),
+                l.used,
+            );
+        }
+    }
+    assert_eq!(reported, booked);
+}
