@@ -236,8 +236,8 @@ pub(crate) struct Scratch {
 /// entries it is an unordered list scanned for its least entry: a binary heap's sifts
 /// mispredicted a branch at about every other comparison (53 mispredictions per dispatch
 /// at 10k outlets in callgrind's branch simulation, 46 with the list). Past that size (a
-/// search that prunes little) it turns into a binary heap until cleared. Entries are
-/// distinct, so both take them in the same order.
+/// search that prunes little) its entries move to a binary heap, which takes every push
+/// until it is empty again. Entries are distinct, so both take them in the same order.
 #[derive(Default)]
 struct Frontier {
     small: Vec<u64>,

@@ -5,6 +5,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Implementations must never let a counter pass the limit given to `try_reserve`, even
 /// when many threads reserve at once. [`AtomicLedger`] keeps the counters in memory; a
 /// shared store (e.g. Redis) can implement the same trait for dispatch across machines.
+/// `outlet` is the outlet's index in the network; `offer` is the dispatcher's number for
+/// an outlet skill, which changes when the network does (see
+/// [`super::Dispatcher::with_ledger`] and [`super::Dispatcher::offer_number`]).
 pub trait Ledger: Send + Sync {
     /// Books `units` on offer `offer` and outlet `outlet` for `day` if both stay within
     /// their limits; returns whether it booked.

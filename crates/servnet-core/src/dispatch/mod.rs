@@ -406,6 +406,13 @@ impl Dispatcher {
 
     /// Like [`Dispatcher::new`] with bookings in a caller's ledger (e.g. a shared store).
     /// The ledger must cover `policy.horizon_days` days; outlet `load` is not preloaded.
+    ///
+    /// The ledger sees outlets by their index in the network and outlet skills by the
+    /// dispatcher's own offer numbers ([`Dispatcher::offer_number`]). Offer numbers follow
+    /// the search's layout (by skill, then place): they are the same for the same network
+    /// and servnet version, but adding, moving or suspending an outlet renumbers them. A
+    /// store kept across such a change must be keyed by (outlet, skill) through
+    /// `offer_number`, or reset.
     pub fn with_ledger(network: Network, policy: Policy, ledger: Arc<dyn Ledger>) -> Result<Self> {
         Self::build(Arc::new(network), policy, None, Some(ledger))
     }
@@ -1541,7 +1548,7 @@ impl Dispatcher {
                 b.hold = None;
                 let b = *b;
                 drop(shard);
-                Ok(self.materialise(ticket_id.as_str().into(), &b))
+                Ok(self.materialise(ticket_id, &b))
             }
             None => Err(Error::Unknown {
                 kind: "ticket",
@@ -1912,6 +1919,12 @@ impl Dispatcher {
     pub fn skill_used(&self, outlet: usize, skill: SkillId, day: u32) -> u32 {
         self.offer_of(outlet, skill)
             .map_or(0, |k| self.ledger.offer_used(k as usize, day))
+    }
+
+    /// The offer number the [`Ledger`] sees for `outlet`'s `skill` (see
+    /// [`Dispatcher::with_ledger`]), if the outlet offers the skill.
+    pub fn offer_number(&self, outlet: usize, skill: SkillId) -> Option<usize> {
+        self.offer_of(outlet, skill).map(|k| k as usize)
     }
 
     /// The offer index of `outlet`'s `skill`, if it offers it.

@@ -635,6 +635,11 @@ fn loads_follow_the_network_order_and_agree_with_the_assignments() {
         assert!(last < Some(at), "row {at:?} after {last:?}");
         last = Some(at);
         assert_eq!(l.used, d.skill_used(oi, skill, l.day), "{at:?}");
+        // What a caller's ledger is told for this outlet skill.
+        let k = d
+            .offer_number(oi, skill)
+            .unwrap_or_else(|| panic!("no offer number for {at:?}"));
+        assert_eq!(l.used, d.ledger.offer_used(k, l.day), "{at:?}");
         assert_eq!(l.outlet_used, d.outlet_used(oi, l.day), "{at:?}");
         if l.used > 0 {
             reported.insert(

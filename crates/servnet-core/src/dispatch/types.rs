@@ -52,8 +52,8 @@ impl Route {
 }
 
 /// A ticket booked on an outlet for a day. Ids are [`SmolStr`]s (read them as `&str`):
-/// ids up to 23 bytes are stored inline, so returning an assignment allocates nothing
-/// and touches no shared reference count.
+/// ids up to 23 bytes are stored inline, so for them returning an assignment allocates
+/// nothing and touches no shared reference count (longer ids are shared, counted strings).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     /// The ticket's id.
