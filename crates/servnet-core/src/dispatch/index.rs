@@ -226,6 +226,15 @@ pub(crate) struct KeyedTree {
 /// Heap entries name a group as (height << 28) | index, height 0 for leaves.
 const LEVEL_SHIFT: u32 = 28;
 
+/// The (height, index) of the group a heap entry names.
+fn group_of(entry: u64) -> (usize, usize) {
+    let id = entry as u32;
+    (
+        (id >> LEVEL_SHIFT) as usize,
+        (id & ((1 << LEVEL_SHIFT) - 1)) as usize,
+    )
+}
+
 /// Scratch for one search (kept per thread by the caller to avoid an allocation).
 #[derive(Default)]
 pub(crate) struct Scratch {
@@ -430,25 +439,21 @@ impl KeyedTree {
     }
 
     /// The leaf holding the item nearest to `q` (by chord), if any.
-    pub(crate) fn nearest_leaf(&self, q: &[f64; 3]) -> Option<u32> {
+    pub(crate) fn nearest_leaf(&self, scratch: &mut Scratch, q: &[f64; 3]) -> Option<u32> {
         let qf = q.map(|v| v as f32);
-        let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
         if self.len == 0 || self.len >= 1 << LEVEL_SHIFT {
             return None;
         }
-        heap.push(Reverse(heap_entry(
-            0.0,
-            (self.levels.len() as u32) << LEVEL_SHIFT,
-        )));
+        let heap = &mut scratch.frontier;
+        heap.clear();
+        heap.push(heap_entry(0.0, (self.levels.len() as u32) << LEVEL_SHIFT));
         let mut best: Option<(f32, u32)> = None;
-        while let Some(Reverse(entry)) = heap.pop() {
+        while let Some(entry) = heap.pop() {
             let lb = f32::from_bits((entry >> 32) as u32);
             if best.is_some_and(|(d, _)| lb > d) {
                 break;
             }
-            let id = entry as u32;
-            let height = (id >> LEVEL_SHIFT) as usize;
-            let group = (id & ((1 << LEVEL_SHIFT) - 1)) as usize;
+            let (height, group) = group_of(entry);
             let first = group * FANOUT;
             if height == 0 {
                 if let Some(leaf) = self.leaves.get(group) {
@@ -468,10 +473,11 @@ impl KeyedTree {
                     .iter()
                     .enumerate()
                 {
-                    heap.push(Reverse(heap_entry(c, below | (first + l) as u32)));
+                    heap.push(heap_entry(c, below | (first + l) as u32));
                 }
             }
         }
+        heap.clear();
         best.map(|(_, leaf)| leaf)
     }
 
@@ -529,9 +535,7 @@ impl KeyedTree {
             if f64::from(f32::from_bits((entry >> 32) as u32)) > cutoff {
                 break;
             }
-            let id = entry as u32;
-            let height = (id >> LEVEL_SHIFT) as usize;
-            let group = (id & ((1 << LEVEL_SHIFT) - 1)) as usize;
+            let (height, group) = group_of(entry);
             let first = group * FANOUT;
             if height == 0 {
                 let Some(leaf) = self.leaves.get(group) else {
@@ -655,6 +659,40 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    /// The hint leaf holds an item as near the query as the nearest item (up to f32
+    /// rounding), for trees of one leaf, one level and several.
+    #[test]
+    fn nearest_leaf_holds_the_nearest_item() {
+        let mut scratch = Scratch::default();
+        let mut rng = SplitMix64::new(11);
+        for n in [0usize, 1, 9, 300, 5000] {
+            let es = entries(n, n as u64 + 7);
+            let points: Vec<[f64; 3]> = es.iter().map(|e| e.xyz).collect();
+            let (tree, slots) = KeyedTree::new(es);
+            let mut leaf_of = vec![0; n];
+            for (data, slot) in slots {
+                leaf_of[data as usize] = slot as usize / FANOUT;
+            }
+            for q in 0..100 {
+                let p = unit_vector(98.0 + 24.0 * rng.next_f64(), 18.0 + 24.0 * rng.next_f64());
+                let got = tree.nearest_leaf(&mut scratch, &p);
+                let nearest = (0..n)
+                    .map(|i| dist2(&p, &points[i]).sqrt())
+                    .fold(f64::INFINITY, f64::min);
+                match got {
+                    None => assert_eq!(n, 0),
+                    Some(leaf) => {
+                        let in_leaf = (0..n)
+                            .filter(|&i| leaf_of[i] == leaf as usize)
+                            .map(|i| dist2(&p, &points[i]).sqrt())
+                            .fold(f64::INFINITY, f64::min);
+                        assert!(in_leaf <= nearest + 1e-6, "n={n} query {q}");
+                    }
+                }
+            }
+        }
     }
 
     /// The frontier gives its entries back least first, as a binary heap would, in

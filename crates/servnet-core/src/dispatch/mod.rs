@@ -601,16 +601,18 @@ impl Dispatcher {
                 }
             })
             .collect();
-        let hints = index
-            .iter()
-            .flat_map(|ix| {
-                network.regions().iter().map(|r| {
+        let mut scratch = Scratch::default();
+        let mut hints = Vec::with_capacity(index.len() * network.regions().len());
+        for ix in &index {
+            for r in network.regions() {
+                let centre = unit_vector(r.lon, r.lat);
+                hints.push(
                     ix.tree
-                        .nearest_leaf(&unit_vector(r.lon, r.lat))
-                        .unwrap_or(u32::MAX)
-                })
-            })
-            .collect();
+                        .nearest_leaf(&mut scratch, &centre)
+                        .unwrap_or(u32::MAX),
+                );
+            }
+        }
         let start = OnceLock::new();
         if let Some(d) = policy.start_date {
             let _ = start.set(d);
