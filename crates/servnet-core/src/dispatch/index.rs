@@ -78,16 +78,7 @@ impl Leaf {
     fn touch(&self) {
         std::hint::black_box((self.xyz[0][0], self.xyz[2][7], self.reach[7]));
     }
-}
 
-impl Node {
-    /// Reads one value from each of the node's cache lines (loads the line early).
-    fn touch(&self) {
-        std::hint::black_box((self.lo[0][0], self.lo[2][7], self.hi[1][7], self.reach[7]));
-    }
-}
-
-impl Leaf {
     /// Chords (f32, minus the slack, >= 0) from `q` to each item.
     fn chords(&self, q: &[f32; 3]) -> [f32; FANOUT] {
         let mut d2 = [0f32; FANOUT];
@@ -105,6 +96,11 @@ impl Leaf {
 }
 
 impl Node {
+    /// Reads one value from each of the node's cache lines (loads the line early).
+    fn touch(&self) {
+        std::hint::black_box((self.lo[0][0], self.lo[2][7], self.hi[1][7], self.reach[7]));
+    }
+
     /// Chords (f32, minus the slack, >= 0) from `q` to each child box (0 inside).
     fn chords(&self, q: &[f32; 3]) -> [f32; FANOUT] {
         let mut d2 = [0f32; FANOUT];

@@ -36,8 +36,6 @@ pub trait Ledger: Send + Sync {
 #[derive(Debug)]
 pub struct AtomicLedger {
     days: usize,
-    n_offers: usize,
-    n_outlets: usize,
     offers: Vec<AtomicU32>,
     outlets: Vec<AtomicU32>,
 }
@@ -48,8 +46,6 @@ impl AtomicLedger {
         let days = days as usize;
         AtomicLedger {
             days,
-            n_offers,
-            n_outlets,
             offers: (0..n_offers * days).map(|_| AtomicU32::new(0)).collect(),
             outlets: (0..n_outlets * days).map(|_| AtomicU32::new(0)).collect(),
         }
@@ -66,18 +62,22 @@ impl AtomicLedger {
     }
 
     fn offer(&self, offer: usize, day: u32) -> Option<&AtomicU32> {
-        let d = day as usize;
-        (offer < self.n_offers && d < self.days)
-            .then(|| self.offers.get(d * self.n_offers + offer))
-            .flatten()
+        counter(&self.offers, self.days, offer, day)
     }
 
     fn outlet(&self, outlet: usize, day: u32) -> Option<&AtomicU32> {
-        let d = day as usize;
-        (outlet < self.n_outlets && d < self.days)
-            .then(|| self.outlets.get(d * self.n_outlets + outlet))
-            .flatten()
+        counter(&self.outlets, self.days, outlet, day)
     }
+}
+
+/// Item `i`'s counter for `day` in day-major `counters` over `days` days (none out of
+/// range).
+fn counter(counters: &[AtomicU32], days: usize, i: usize, day: u32) -> Option<&AtomicU32> {
+    let d = day as usize;
+    let n = counters.len().checked_div(days)?;
+    (i < n && d < days)
+        .then(|| counters.get(d * n + i))
+        .flatten()
 }
 
 /// Adds `units` to `c` unless the result would pass `limit`.
