@@ -543,10 +543,18 @@ impl KeyedTree {
                 let (lb, mut mask) =
                     filter.apply(&chords, &keys, &leaf.reach, valid, round_up(cutoff));
                 while mask != 0 {
-                    let l = mask.trailing_zeros() as usize;
-                    mask &= mask - 1;
+                    let mut l = mask.trailing_zeros() as usize;
+                    let mut rest = mask & (mask - 1);
+                    while rest != 0 {
+                        let j = rest.trailing_zeros() as usize;
+                        rest &= rest - 1;
+                        if lb[j] < lb[l] {
+                            l = j;
+                        }
+                    }
+                    mask &= !(1 << l);
                     if f64::from(lb[l]) > cutoff {
-                        continue;
+                        break;
                     }
                     cutoff = visit(leaf.data[l], f64::from(chords[l]), f64::from(keys[l]));
                 }

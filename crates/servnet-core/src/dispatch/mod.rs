@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod bookings;
 mod index;
 mod ledger;
 mod policy;
@@ -52,19 +53,15 @@ use crate::geo::{
 };
 use crate::model::{Network, OutletStatus, Priority, ServiceArea, SkillId, Ticket};
 use crate::{Error, Result};
+use bookings::Bookings;
 use chrono::{NaiveDate, NaiveDateTime};
 use geo::MultiPolygon;
 use index::{Entry, KeyedTree, Scratch};
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// Ticket id -> booking. A fixed hasher (FxHash): lookups only, never iterated for
-/// results; SipHash cost ~800 instructions per dispatch here (callgrind).
-type FixedMap<K, V> = FxHashMap<K, V>;
 
 /// A live booking, kept compact in the dispatcher's ticket map (no strings, no
 /// breakdown: it is rebuilt from these fields, with the satisfaction as booked).
@@ -180,11 +177,6 @@ fn unsortable(b: u64) -> f64 {
 fn safe_key(key: f64) -> f64 {
     key - 1e-9 * (1.0 + key.abs())
 }
-
-/// One shard of the ticket map, on its own cache lines so threads do not share them.
-#[repr(align(128))]
-struct Shard(Mutex<FixedMap<SmolStr, Booking>>);
-const SHARDS: usize = 64;
 
 /// An outlet's service area; polygons and region lists live in side tables so the
 /// rule is 16 bytes.
@@ -318,7 +310,7 @@ pub struct Dispatcher {
     ledger: Arc<dyn Ledger>,
     matrix: Option<Vec<f32>>,
     start: OnceLock<NaiveDate>,
-    booked: Vec<Shard>,
+    bookings: Bookings,
     /// Per outlet, where its skills start in `offer_at`.
     first_offer: Vec<u32>,
     /// Offer number by (outlet, position among its skills), through `first_offer`.
@@ -644,9 +636,7 @@ impl Dispatcher {
             ledger,
             matrix,
             start,
-            booked: (0..SHARDS)
-                .map(|_| Shard(Mutex::new(FixedMap::default())))
-                .collect(),
+            bookings: Bookings::default(),
             holds: Mutex::new(BTreeMap::new()),
             next_hold: AtomicU64::new(1),
             centres_full: (0..n_skills).map(|_| CentresFull::default()).collect(),
@@ -668,15 +658,6 @@ impl Dispatcher {
     /// Day 0 of the ledger, once known.
     pub fn start_date(&self) -> Option<NaiveDate> {
         self.start.get().copied()
-    }
-
-    fn shard(&self, id: &str) -> &Mutex<FixedMap<SmolStr, Booking>> {
-        // The map uses this hash's low bits (bucket) and top 7 bits (tag): pick the shard
-        // from a remix, so keys in one shard do not share either.
-        let h = FxBuildHasher
-            .hash_one(id)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        &self.booked[(h >> 58) as usize % SHARDS].0
     }
 
     fn materialise(&self, ticket_id: SmolStr, b: &Booking) -> Assignment {
@@ -720,10 +701,9 @@ impl Dispatcher {
     }
 
     fn booked(&self, ticket_id: &str) -> Option<Assignment> {
-        let b = lock(self.shard(ticket_id))
-            .get_key_value(ticket_id)
-            .map(|(id, b)| (id.clone(), *b));
-        b.map(|(id, b)| self.materialise(id, &b))
+        self.bookings
+            .get(ticket_id)
+            .map(|(id, b)| self.materialise(id, &b))
     }
 
     fn resolve<'t>(&self, t: &'t Ticket) -> Result<Resolved<'t>> {
@@ -1462,20 +1442,11 @@ impl Dispatcher {
                 hold: hold.map(|h| h.0),
             };
             let id = SmolStr::new(&t.id);
-            let mut shard = lock(self.shard(&t.id));
-            match shard.entry(id.clone()) {
-                std::collections::hash_map::Entry::Occupied(e) => {
-                    // The same ticket was booked concurrently: keep the first booking only.
-                    let existing = *e.get();
-                    drop(shard);
-                    self.unbook(b.offer as usize, oi, b.day, b.units);
-                    return Outcome::Assigned(self.materialise(id, &existing));
-                }
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(b);
-                }
+            if let Err(existing) = self.bookings.insert_first(&id, b) {
+                // The same ticket was booked concurrently: keep the first booking only.
+                self.unbook(b.offer as usize, oi, b.day, b.units);
+                return Outcome::Assigned(self.materialise(id, &existing));
             }
-            drop(shard);
             if let Some((hold_id, expires)) = hold {
                 lock(&self.holds).insert(hold_id, (id.clone(), expires));
             }
@@ -1548,14 +1519,8 @@ impl Dispatcher {
                 format!("hold {hold} for ticket '{ticket_id}' expired at {expires}"),
             ));
         }
-        let mut shard = lock(self.shard(&ticket_id));
-        match shard.get_mut(ticket_id.as_str()) {
-            Some(b) => {
-                b.hold = None;
-                let b = *b;
-                drop(shard);
-                Ok(self.materialise(ticket_id, &b))
-            }
+        match self.bookings.update(&ticket_id, |b| b.hold = None) {
+            Some(b) => Ok(self.materialise(ticket_id, &b)),
             None => Err(Error::Unknown {
                 kind: "ticket",
                 id: ticket_id.to_string(),
@@ -1584,8 +1549,9 @@ impl Dispatcher {
 
     /// Cancels a booking and returns its capacity.
     pub fn release(&self, ticket_id: &str) -> Result<Assignment> {
-        let (id, a) = lock(self.shard(ticket_id))
-            .remove_entry(ticket_id)
+        let (id, a) = self
+            .bookings
+            .remove(ticket_id)
             .ok_or_else(|| Error::Unknown {
                 kind: "ticket",
                 id: ticket_id.to_string(),
@@ -1608,8 +1574,9 @@ impl Dispatcher {
                 ));
             }
         }
-        let (id, a) = lock(self.shard(ticket_id))
-            .remove_entry(ticket_id)
+        let (id, a) = self
+            .bookings
+            .remove(ticket_id)
             .ok_or_else(|| Error::Unknown {
                 kind: "ticket",
                 id: ticket_id.to_string(),
