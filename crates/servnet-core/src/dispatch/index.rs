@@ -496,8 +496,8 @@ impl KeyedTree {
     /// Best-first search from `q`: leaves are opened in order of `per_chord * chord +
     /// least key`, with `chord` a lower bound of the chord length (unit sphere) to the
     /// leaf's box; within a leaf, every item with chord `<= max_chord` and such a bound
-    /// `<= cutoff` is passed to `visit(data, chord lower bound, key)`, which returns the
-    /// new cutoff. Stops when the next node's bound passes the cutoff (ties are visited,
+    /// `<= cutoff` is passed, least bound first, to `visit(slot, data, chord lower bound,
+    /// key)`, which returns the new cutoff. Stops when the next node's bound passes the cutoff (ties are visited,
     /// so the caller can break them). With `widen`, items (and nodes) farther than their
     /// reach x `widen` are skipped. Preconditions (the dispatcher's validation ensures
     /// them): `per_chord` finite and >= 0, `widen` >= 1, reaches > 0 or infinite. The
@@ -511,7 +511,7 @@ impl KeyedTree {
         widen: Option<f64>,
         mut cutoff: f64,
         per_chord: f64,
-        mut visit: impl FnMut(u32, f64, f64) -> f64,
+        mut visit: impl FnMut(u32, u32, f64, f64) -> f64,
     ) {
         let heap = &mut scratch.frontier;
         heap.clear();
@@ -556,7 +556,9 @@ impl KeyedTree {
                     if f64::from(lb[l]) > cutoff {
                         break;
                     }
-                    cutoff = visit(leaf.data[l], f64::from(chords[l]), f64::from(keys[l]));
+                    let slot = (first + l) as u32;
+                    let (chord, key) = (f64::from(chords[l]), f64::from(keys[l]));
+                    cutoff = visit(slot, leaf.data[l], chord, key);
                 }
                 continue;
             }
@@ -579,13 +581,13 @@ impl KeyedTree {
 
     /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
     /// beyond the largest area reach below them are skipped in bulk (their slot ranges
-    /// are added to `bulk`); every other item goes to `item(data)`. Bulk items are outside
+    /// are added to `bulk`); every other item goes to `item(slot, data)`. Bulk items are outside
     /// their area unless their area is not geometric (the caller checks those).
     pub(crate) fn split_far(
         &self,
         q: &[f64; 3],
         max_chord: f64,
-        mut item: impl FnMut(u32),
+        mut item: impl FnMut(u32, u32),
         bulk: &mut Vec<std::ops::Range<usize>>,
     ) {
         if self.len == 0 {
@@ -598,8 +600,11 @@ impl KeyedTree {
             let first = group * FANOUT;
             if height == 0 {
                 if let Some(leaf) = self.leaves.get(group) {
-                    for &d in &leaf.data[..(self.len - first).min(FANOUT)] {
-                        item(d);
+                    for (l, &d) in leaf.data[..(self.len - first).min(FANOUT)]
+                        .iter()
+                        .enumerate()
+                    {
+                        item((first + l) as u32, d);
                     }
                 }
                 continue;
@@ -777,7 +782,8 @@ mod tests {
                     widen,
                     f64::INFINITY,
                     6371.0,
-                    |i, chord, key| {
+                    |slot, i, chord, key| {
+                        assert_eq!(slot, slot_of[i as usize]);
                         let d2 = dist2(&p, &truth[i as usize].0);
                         // The search's chord and key are lower bounds of the exact ones.
                         assert!(chord <= d2.sqrt() && key <= keys[i as usize]);

@@ -304,6 +304,10 @@ pub struct Dispatcher {
     skill_offers: Vec<Vec<u32>>,
     /// Per skill, the open outlets offering it.
     index: Vec<SkillIndex>,
+    /// Per skill, the number of its first offer: a skill's offers are numbered in the
+    /// order its tree stores them, so the offer in tree slot `s` is `skill_base + s`
+    /// (the tree's items carry the outlet number instead).
+    skill_base: Vec<u32>,
     /// Per (skill, region), the skill tree's leaf nearest the region's centre
     /// (`u32::MAX`: none), whose path a dispatch starts loading first.
     hints: Vec<u32>,
@@ -516,11 +520,11 @@ impl Dispatcher {
                     AreaRule::Polygons(_, reach, _) => f64::from(reach),
                     AreaRule::Regions(_) => f64::INFINITY,
                 };
-                let entry = |key| Entry {
+                let entry = |data, key| Entry {
                     xyz,
                     lon: o.lon,
                     lat: o.lat,
-                    data: k,
+                    data,
                     key,
                     reach,
                     area_reach: match area {
@@ -541,9 +545,9 @@ impl Dispatcher {
                             policy.prior_weight,
                         ))
                     .max(0.0);
-                points[sid.index()].push(entry(safe_key(static_terms + sat)));
+                points[sid.index()].push(entry(oi as u32, safe_key(static_terms + sat)));
                 if o.priority >= policy.centre_priority {
-                    centres[sid.index()].push(entry(0.0));
+                    centres[sid.index()].push(entry(k, 0.0));
                 }
             }
         }
@@ -579,20 +583,34 @@ impl Dispatcher {
                 ),
             ));
         }
-        let index: Vec<SkillIndex> = points
-            .into_iter()
-            .zip(centres)
-            .map(|(p, c)| {
-                let (tree, slots) = KeyedTree::new(p);
-                for (k, slot) in slots {
-                    offer_keys[k as usize].slot = slot;
+        let mut skill_base = Vec::with_capacity(n_skills);
+        let mut index = Vec::with_capacity(n_skills);
+        for (s, (p, c)) in points.into_iter().zip(centres).enumerate() {
+            let base = skill_offers[s].first().copied().unwrap_or(0);
+            let (tree, slots) = KeyedTree::new(p);
+            for (outlet, slot) in slots {
+                let oi = outlet as usize;
+                let pos = network
+                    .offer_skills(oi)
+                    .iter()
+                    .position(|sid| sid.index() == s);
+                let k = pos.and_then(|pos| offer_at.get(first_offers[oi] as usize + pos));
+                // The numbering above follows the tree's order; if it ever did not, the
+                // search would score the wrong offers.
+                if k != Some(&(base + slot)) {
+                    return Err(Error::argument(
+                        "network",
+                        format!("outlet {oi}: its offer of skill {s} is not in tree order"),
+                    ));
                 }
-                SkillIndex {
-                    tree,
-                    centres: KeyedTree::new(c).0,
-                }
-            })
-            .collect();
+                offer_keys[(base + slot) as usize].slot = slot;
+            }
+            skill_base.push(base);
+            index.push(SkillIndex {
+                tree,
+                centres: KeyedTree::new(c).0,
+            });
+        }
         let mut scratch = Scratch::default();
         let mut hints = Vec::with_capacity(index.len() * network.regions().len());
         for ix in &index {
@@ -632,6 +650,7 @@ impl Dispatcher {
             covering,
             skill_offers,
             index,
+            skill_base,
             hints,
             ledger,
             matrix,
@@ -1131,6 +1150,7 @@ impl Dispatcher {
         let per_d = w_d * self.road_per_chord_km() * EARTH_RADIUS_KM;
         let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.score);
         let tree = &self.index[skill.index()].tree;
+        let base = self.skill_base[skill.index()];
         let start = cutoff(best);
         with_scratch(|scratch| {
             let widen = Some(mode.widen);
@@ -1141,9 +1161,11 @@ impl Dispatcher {
                 widen,
                 start,
                 per_d,
-                |k, _, key| {
-                    let k = k as usize;
-                    let gc = self.gc_km(r, k);
+                |slot, outlet, _, key| {
+                    let k = (base + slot) as usize;
+                    // The outlet's record is read by its number in the tree, not through
+                    // the offer's: the two loads (both usually misses) overlap.
+                    let gc = unit_distance_km(&r.xyz, &self.outlets[outlet as usize].xyz);
                     if let Some(b) = &*best {
                         // This outlet's own fixed terms already lose: skip the ledger.
                         if w_d * self.road_lower(gc) + key > b.score {
@@ -1219,7 +1241,7 @@ impl Dispatcher {
                 None,
                 f64::INFINITY,
                 per_d,
-                |k, _, _| {
+                |_, k, _, _| {
                     let offer = &self.offers[k as usize];
                     let road = self.road_km(r, offer.outlet as usize, self.gc_km(r, k as usize));
                     let key = (road, offer.outlet);
@@ -1280,8 +1302,9 @@ impl Dispatcher {
         tree.split_far(
             &r.xyz,
             self.max_chord(r, 1.0),
-            |k| {
-                if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
+            |slot, _| {
+                let k = (self.skill_base[skill.index()] + slot) as usize;
+                if let Err(rule) = self.evaluate(r, k, days.clone(), STRICT) {
                     count(rule, 1);
                 }
             },
@@ -1640,6 +1663,7 @@ impl Dispatcher {
             }
         }
         let per_d = self.policy.weights.distance * self.road_per_chord_km() * EARTH_RADIUS_KM;
+        let base = self.skill_base[skill.index()];
         let cutoff = |top: &TopK| match top.peek() {
             Some(((s, _), ..)) if top.len() >= k => unsortable(*s),
             _ => f64::INFINITY,
@@ -1652,7 +1676,8 @@ impl Dispatcher {
                 Some(1.0),
                 cutoff(&top),
                 per_d,
-                |o, _, _| {
+                |slot, _, _, _| {
+                    let o = base + slot;
                     if Some(o) != preferred {
                         if let Ok(h) = self.evaluate(&r, o as usize, days.clone(), STRICT) {
                             keep(&mut top, h);
@@ -1945,6 +1970,7 @@ impl Dispatcher {
             .map(|d| self.sla_limit(&r, d, STRICT))
             .collect();
         let mut near = Vec::new();
+        let base = self.skill_base[skill.index()];
         with_scratch(|scratch| {
             self.index[skill.index()].tree.best_first(
                 scratch,
@@ -1953,8 +1979,8 @@ impl Dispatcher {
                 Some(1.0),
                 f64::INFINITY,
                 0.0,
-                |k, _, _| {
-                    near.push(k as usize);
+                |slot, _, _, _| {
+                    near.push((base + slot) as usize);
                     f64::INFINITY
                 },
             )

@@ -574,7 +574,7 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
                 d.index[skill.index()].tree.split_far(
                     &r.xyz,
                     d.max_chord(&r, 1.0),
-                    |_| {},
+                    |_, _| {},
                     &mut bulk,
                 );
                 bulk_seen += bulk.iter().map(|range| range.len()).sum::<usize>();
