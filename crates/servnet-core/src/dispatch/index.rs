@@ -48,6 +48,17 @@ pub(crate) fn round_up(x: f64) -> f32 {
     }
 }
 
+/// Starts loading the cache line holding `x` into every cache level, without waiting for
+/// it (a hint: no effect on results). A load whose value is then discarded (what this was
+/// before) holds up the instructions after it until it arrives: the prefetch instruction
+/// was 0.13 us faster per dispatch (p50, 20 alternating pairs at 10k outlets).
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    safe_arch::prefetch_t0(x);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// The larger of two numbers that are not NaN, as one instruction per vector: `f32::max`
 /// also handles NaN, which took 3-4 more per lane (callgrind: ~250 instructions per
 /// dispatch in the node distances).
@@ -85,9 +96,11 @@ struct Node {
 }
 
 impl Leaf {
-    /// Reads one value from each of the leaf's cache lines (loads the line early).
-    fn touch(&self) {
-        std::hint::black_box((self.xyz[0][0], self.xyz[2][7], self.reach[7]));
+    /// Starts loading each of the leaf's cache lines.
+    fn prefetch(&self) {
+        prefetch(&self.xyz[0][0]);
+        prefetch(&self.xyz[2][7]);
+        prefetch(&self.reach[7]);
     }
 
     /// Chords (f32, minus the slack, >= 0) from `q` to each item.
@@ -107,9 +120,12 @@ impl Leaf {
 }
 
 impl Node {
-    /// Reads one value from each of the node's cache lines (loads the line early).
-    fn touch(&self) {
-        std::hint::black_box((self.lo[0][0], self.lo[2][7], self.hi[1][7], self.reach[7]));
+    /// Starts loading each of the node's cache lines.
+    fn prefetch(&self) {
+        prefetch(&self.lo[0][0]);
+        prefetch(&self.lo[2][7]);
+        prefetch(&self.hi[1][7]);
+        prefetch(&self.reach[7]);
     }
 
     /// Chords (f32, minus the slack, >= 0) from `q` to each child box (0 inside).
@@ -494,12 +510,12 @@ impl KeyedTree {
     pub(crate) fn prefetch_path(&self, leaf: u32) {
         let mut i = leaf as usize;
         if let Some(l) = self.leaves.get(i) {
-            l.touch();
+            l.prefetch();
         }
         for level in &self.levels {
             i /= FANOUT;
             if let Some(n) = level.get(i) {
-                n.touch();
+                n.prefetch();
             }
         }
     }
