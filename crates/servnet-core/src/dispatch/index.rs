@@ -52,7 +52,7 @@ pub(crate) fn round_up(x: f64) -> f32 {
 /// it (a hint: no effect on results). A load whose value is then discarded (what this was
 /// before) holds up the instructions after it until it arrives: the prefetch instruction
 /// was 0.13 us faster per dispatch (p50, 20 alternating pairs at 10k outlets).
-fn prefetch<T>(x: &T) {
+pub(crate) fn prefetch<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
     safe_arch::prefetch_t0(x);
     #[cfg(not(target_arch = "x86_64"))]

@@ -1185,6 +1185,10 @@ impl Dispatcher {
                         return cutoff(best);
                     };
                     if self.better(&hit, best) && self.inside_polygons(r, k, Some(gc)) {
+                        // The assignment will copy its id: start loading it now.
+                        if let Some(id) = self.outlet_ids.get(outlet as usize) {
+                            index::prefetch(id);
+                        }
                         *best = Some(hit);
                     }
                     cutoff(best)
