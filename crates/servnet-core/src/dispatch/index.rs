@@ -53,9 +53,9 @@ pub(crate) fn round_up(x: f64) -> f32 {
 /// before) holds up the instructions after it until it arrives: the prefetch instruction
 /// was 0.13 us faster per dispatch (p50, 20 alternating pairs at 10k outlets).
 pub(crate) fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     safe_arch::prefetch_t0(x);
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
     let _ = x;
 }
 
@@ -375,7 +375,7 @@ pub(crate) fn hilbert_code(lon: f64, lat: f64) -> u64 {
 }
 
 impl KeyedTree {
-    /// Builds the tree; returns it with each entry's slot (position) in input order.
+    /// Builds the tree; returns it with each entry's (payload, slot), in tree order.
     pub(crate) fn new(mut entries: Vec<Entry>) -> (Self, Vec<(u32, u32)>) {
         entries.sort_by_key(|e| (hilbert_code(e.lon, e.lat), e.data));
         let slots = entries
@@ -524,8 +524,8 @@ impl KeyedTree {
     /// least key`, with `chord` a lower bound of the chord length (unit sphere) to the
     /// leaf's box; within a leaf, every item with chord `<= max_chord` and such a bound
     /// `<= cutoff` is passed, least bound first, to `visit(slot, data, chord lower bound,
-    /// key)`, which returns the new cutoff. Stops when the next node's bound passes the cutoff (ties are visited,
-    /// so the caller can break them). With `widen`, items (and nodes) farther than their
+    /// key)`, which returns the new cutoff. Stops when the next node's bound passes the
+    /// cutoff (ties are visited, so the caller can break them). With `widen`, items (and nodes) farther than their
     /// reach x `widen` are skipped. Preconditions (the dispatcher's validation ensures
     /// them): `per_chord` finite and >= 0, `widen` >= 1, reaches > 0 or infinite. The
     /// chord limit is applied to lower bounds of chords, so `visit` must re-check it.

@@ -600,7 +600,10 @@ impl Dispatcher {
                 if k != Some(&(base + slot)) {
                     return Err(Error::argument(
                         "network",
-                        format!("outlet {oi}: its offer of skill {s} is not in tree order"),
+                        format!(
+                            "internal error: outlet {oi}'s offer of skill {s} is not numbered \
+                             in tree order"
+                        ),
                     ));
                 }
                 offer_keys[(base + slot) as usize].slot = slot;
@@ -1172,7 +1175,7 @@ impl Dispatcher {
                             return b.score;
                         }
                     }
-                    if Some(self.offers[k].outlet) == r.preferred {
+                    if Some(outlet) == r.preferred {
                         return cutoff(best);
                     }
                     let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
