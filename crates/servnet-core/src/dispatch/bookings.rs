@@ -16,7 +16,7 @@
 //! the caller's own systems: ids crafted to collide on a shard and tag (38 bits) would
 //! make that shard's lookups compare strings one by one.
 
-use super::Booking;
+use super::{lock, Booking};
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use smol_str::SmolStr;
@@ -40,6 +40,12 @@ fn record_of(entry: u64) -> usize {
 /// The tag an entry was hashed by.
 fn tag_of(entry: u64) -> u32 {
     (entry >> 32) as u32
+}
+
+/// Whether a table entry names `id` (its tag first, so most other ids never read their
+/// record).
+fn names<'a>(records: &'a Records, tag: u32, id: &'a str) -> impl Fn(&u64) -> bool + 'a {
+    move |&e| tag_of(e) == tag && records.get(record_of(e)).is_some_and(|r| r.0 == id)
 }
 
 /// Records in fixed-size chunks: growing never copies the ones already stored (a
@@ -95,9 +101,7 @@ struct Shard {
 impl Shard {
     fn find(&self, tag: u32, id: &str) -> Option<u64> {
         self.table
-            .find(spread(tag), |&e| {
-                tag_of(e) == tag && self.records.get(record_of(e)).is_some_and(|r| r.0 == id)
-            })
+            .find(spread(tag), names(&self.records, tag, id))
             .copied()
     }
 
@@ -124,10 +128,9 @@ impl Shard {
     }
 
     fn remove(&mut self, tag: u32, id: &str) -> Option<(SmolStr, Booking)> {
-        let records = &self.records;
-        let entry = self.table.find_entry(spread(tag), |&e| {
-            tag_of(e) == tag && records.get(record_of(e)).is_some_and(|r| r.0 == id)
-        });
+        let entry = self
+            .table
+            .find_entry(spread(tag), names(&self.records, tag, id));
         let (e, _) = entry.ok()?.remove();
         let at = record_of(e);
         let record = self.records.get_mut(at)?;
@@ -162,12 +165,12 @@ impl Bookings {
         let h = FxBuildHasher
             .hash_one(id)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let shard = &self.shards[(h >> 58) as usize % SHARDS].0;
-        // A panic elsewhere while holding the lock cannot leave a shard half-written
-        // (each critical section below completes its change before it can panic), so a
-        // poisoned lock is usable.
-        let guard = shard.lock().unwrap_or_else(|e| e.into_inner());
-        (guard, (h >> 26) as u32)
+        // Each critical section below completes its change before it can panic, so a
+        // poisoned shard is usable (`lock`).
+        (
+            lock(&self.shards[(h >> 58) as usize % SHARDS].0),
+            (h >> 26) as u32,
+        )
     }
 
     /// The booking of `id`, with the id as stored.

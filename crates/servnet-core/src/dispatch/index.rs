@@ -525,10 +525,11 @@ impl KeyedTree {
     /// leaf's box; within a leaf, every item with chord `<= max_chord` and such a bound
     /// `<= cutoff` is passed, least bound first, to `visit(slot, data, chord lower bound,
     /// key)`, which returns the new cutoff. Stops when the next node's bound passes the
-    /// cutoff (ties are visited, so the caller can break them). With `widen`, items (and nodes) farther than their
-    /// reach x `widen` are skipped. Preconditions (the dispatcher's validation ensures
-    /// them): `per_chord` finite and >= 0, `widen` >= 1, reaches > 0 or infinite. The
-    /// chord limit is applied to lower bounds of chords, so `visit` must re-check it.
+    /// cutoff (ties are visited, so the caller can break them). With `widen`, items (and
+    /// nodes) farther than their reach x `widen` are skipped. Preconditions (the
+    /// dispatcher's validation ensures them): `per_chord` finite and >= 0, `widen` >= 1,
+    /// reaches > 0 or infinite. The chord limit is applied to lower bounds of chords, so
+    /// `visit` must re-check it.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn best_first(
         &self,
@@ -608,8 +609,8 @@ impl KeyedTree {
 
     /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
     /// beyond the largest area reach below them are skipped in bulk (their slot ranges
-    /// are added to `bulk`); every other item goes to `item(slot, data)`. Bulk items are outside
-    /// their area unless their area is not geometric (the caller checks those).
+    /// are added to `bulk`); every other item goes to `item(slot, data)`. Bulk items are
+    /// outside their area unless their area is not geometric (the caller checks those).
     pub(crate) fn split_far(
         &self,
         q: &[f64; 3],

@@ -365,6 +365,23 @@ impl CentresFull {
     }
 }
 
+/// The offer number of `outlet`'s `skill` (see [`Dispatcher::offer_of`]), from the
+/// tables the dispatcher is built with.
+fn offer_in(
+    network: &Network,
+    first_offer: &[u32],
+    offer_at: &[u32],
+    outlet: usize,
+    skill: SkillId,
+) -> Option<u32> {
+    let first = *first_offer.get(outlet)?;
+    let pos = network
+        .offer_skills(outlet)
+        .iter()
+        .position(|&s| s == skill)?;
+    offer_at.get(first as usize + pos).copied()
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic elsewhere while holding the lock cannot leave a booking half-written
     // (each critical section is a single map operation), so a poisoned lock is usable.
@@ -590,14 +607,10 @@ impl Dispatcher {
             let (tree, slots) = KeyedTree::new(p);
             for (outlet, slot) in slots {
                 let oi = outlet as usize;
-                let pos = network
-                    .offer_skills(oi)
-                    .iter()
-                    .position(|sid| sid.index() == s);
-                let k = pos.and_then(|pos| offer_at.get(first_offers[oi] as usize + pos));
+                let k = offer_in(&network, &first_offers, &offer_at, oi, SkillId(s as u32));
                 // The numbering above follows the tree's order; if it ever did not, the
                 // search would score the wrong offers.
-                if k != Some(&(base + slot)) {
+                if k != Some(base + slot) {
                     return Err(Error::argument(
                         "network",
                         format!(
@@ -1306,11 +1319,12 @@ impl Dispatcher {
             .count();
         count(Rule::Status, (offers.len() - indexed) as u32);
         let mut bulk = Vec::new();
+        let base = self.skill_base[skill.index()];
         tree.split_far(
             &r.xyz,
             self.max_chord(r, 1.0),
             |slot, _| {
-                let k = (self.skill_base[skill.index()] + slot) as usize;
+                let k = (base + slot) as usize;
                 if let Err(rule) = self.evaluate(r, k, days.clone(), STRICT) {
                     count(rule, 1);
                 }
@@ -1934,13 +1948,13 @@ impl Dispatcher {
 
     /// The offer index of `outlet`'s `skill`, if it offers it.
     fn offer_of(&self, outlet: usize, skill: SkillId) -> Option<u32> {
-        let first = *self.first_offer.get(outlet)?;
-        let pos = self
-            .network
-            .offer_skills(outlet)
-            .iter()
-            .position(|&s| s == skill)?;
-        self.offer_at.get(first as usize + pos).copied()
+        offer_in(
+            &self.network,
+            &self.first_offer,
+            &self.offer_at,
+            outlet,
+            skill,
+        )
     }
 
     /// Sets day 0 of the ledger if it is not set yet (batch assignment resolves tickets
