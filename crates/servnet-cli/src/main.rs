@@ -62,7 +62,7 @@ enum Command {
         policy_file: Option<PathBuf>,
         /// Relative gap at which a plan is good enough (0.0005 = 0.05%; 0: prove
         /// optimality within the time limit).
-        #[arg(long, default_value_t = servnet_core::assign::plan::DEFAULT_GAP_TOLERANCE)]
+        #[arg(long, default_value_t = servnet_core::assign::DEFAULT_GAP_TOLERANCE)]
         gap_tolerance: f64,
         /// A JSON file with a list of region quotas: `[{"id": "q1", "regions": ["R1"],
         /// "outlets": ["O1"], "max_units": 20}]` (units per day; no outlets: all).

@@ -60,7 +60,6 @@ mod rules;
 mod score;
 mod search;
 mod summary;
-pub mod synthetic;
 mod types;
 
 pub(crate) use batch::EligibleArc;
