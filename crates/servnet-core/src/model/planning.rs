@@ -370,7 +370,14 @@ impl PlanningData {
         let mut keys = std::collections::BTreeSet::new();
         for r in &self.repair_history {
             let region = r.region.as_deref().unwrap_or("");
-            let rec = format!("{}/{}/{}{}{}", r.model, r.vintage, r.year, if region.is_empty() { "" } else { "/" }, region);
+            let rec = format!(
+                "{}/{}/{}{}{}",
+                r.model,
+                r.vintage,
+                r.year,
+                if region.is_empty() { "" } else { "/" },
+                region
+            );
             if !models.contains_key(r.model.as_str()) {
                 issues.push(
                     "repair_history",

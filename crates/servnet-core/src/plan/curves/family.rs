@@ -59,6 +59,35 @@ impl Family {
         }
     }
 
+    /// Gradient of [`Family::cumulative`] with respect to `theta`.
+    pub fn cumulative_grad(self, theta: &[f64], t: f64) -> Vec<f64> {
+        if t <= 0.0 {
+            return vec![0.0; self.params()];
+        }
+        let lt = t.ln();
+        match self {
+            Family::Weibull => {
+                let shape = theta[1].exp();
+                let h = theta[0].exp() * t.powf(shape);
+                vec![h, h * lt * shape]
+            }
+            Family::Bathtub => {
+                let s1 = logistic(theta[1]);
+                let infant = theta[0].exp() * t.powf(s1);
+                let constant = theta[2].exp() * t;
+                let s2 = 1.0 + theta[4].exp();
+                let wear = theta[3].exp() * t.powf(s2);
+                vec![
+                    infant,
+                    infant * lt * s1 * (1.0 - s1),
+                    constant,
+                    wear,
+                    wear * lt * theta[4].exp(),
+                ]
+            }
+        }
+    }
+
     /// Expected repairs per unit in the year of age `age`.
     pub fn rate(self, theta: &[f64], age: u32) -> f64 {
         let a = f64::from(age);
@@ -75,7 +104,13 @@ impl Family {
                 // the mean at age 10).
                 vec![(m / 3.0).ln(), 0.0, (m / 3.0).ln(), (m / 60.0).ln(), 0.0],
                 // mostly constant, a steep wear-out reaching the mean at age 12.
-                vec![(m / 6.0).ln(), -1.0, (m / 2.0).ln(), (m / 6912.0).ln(), 3f64.ln()],
+                vec![
+                    (m / 6.0).ln(),
+                    -1.0,
+                    (m / 2.0).ln(),
+                    (m / 6912.0).ln(),
+                    3f64.ln(),
+                ],
             ],
         }
     }
@@ -85,7 +120,10 @@ impl Family {
         match self {
             Family::Weibull => {
                 let shape = theta[1].exp();
-                vec![("weibull_shape", shape), ("weibull_scale", (-theta[0] / shape).exp())]
+                vec![
+                    ("weibull_shape", shape),
+                    ("weibull_scale", (-theta[0] / shape).exp()),
+                ]
             }
             Family::Bathtub => vec![
                 ("infant", theta[0].exp()),
@@ -143,6 +181,32 @@ mod tests {
         }
         let nat = Family::Weibull.natural(&theta);
         assert!((nat[0].1 - 1.8).abs() < 1e-12 && (nat[1].1 - 11.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_gradient_matches_finite_differences() {
+        for (f, theta) in [
+            (Family::Weibull, Family::weibull_theta(1.7, 9.0)),
+            (
+                Family::Bathtub,
+                Family::bathtub_theta(0.04, 0.3, 0.03, 2e-5, 4.5),
+            ),
+        ] {
+            for t in [0.5, 3.0, 12.0] {
+                let g = f.cumulative_grad(&theta, t);
+                for i in 0..theta.len() {
+                    let mut up = theta.clone();
+                    up[i] += 1e-6;
+                    let mut down = theta.clone();
+                    down[i] -= 1e-6;
+                    let fd = (f.cumulative(&up, t) - f.cumulative(&down, t)) / 2e-6;
+                    assert!(
+                        (fd - g[i]).abs() <= 1e-6 * fd.abs().max(1e-6),
+                        "{f:?} {t} {i}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,17 +1,20 @@
-//! Maximum likelihood (or, with a pooling prior, maximum a posteriori) fits of one
-//! family to Poisson repair counts, with the covariance of the estimate.
+//! Maximum likelihood fits of one family to Poisson repair counts, with the covariance
+//! of the estimate.
 //!
 //! Repairs at age `a` are Poisson with mean `exposure_a x rate_a(theta)`. The objective
-//! is the negative log-likelihood (less its value at the saturated fit, so it is near 0
-//! at the optimum), plus `|theta - prior| ^ 2 / (2 sd^2)` when pooling toward a
-//! category. It is minimised with `argmin`'s Nelder-Mead (derivative-free: the bathtub
-//! family has flat directions a gradient method stalls on), restarted once from the
-//! best point with a small simplex. The covariance is the inverse of the Hessian
+//! is the negative log-likelihood, less its value at the saturated fit (so it is near 0
+//! at the optimum and equals half the deviance). It is minimised with `argmin`: Nelder-Mead from a few starting points
+//! (robust where the bathtub family is flat), then L-BFGS with the analytic gradient
+//! from the best point (Nelder-Mead alone stalls short of the optimum on the
+//! 5-parameter bathtub: fitted rates off by up to 20% on 100,000+ unit-years of
+//! history). The covariance is the inverse of the Hessian
 //! (central differences) at the optimum; intervals of a rate come from the delta method
 //! on its log.
 
-use argmin::core::{CostFunction, Executor};
+use argmin::core::{CostFunction, Executor, Gradient};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::neldermead::NelderMead;
+use argmin::solver::quasinewton::LBFGS;
 
 use super::family::Family;
 
@@ -53,11 +56,8 @@ pub(super) struct Fitted {
     pub theta: Vec<f64>,
     /// Covariance of `theta`, row-major `k x k`.
     pub cov: Vec<f64>,
-    /// Negative log-likelihood of the data alone at `theta` (saturated fit = 0).
+    /// Negative log-likelihood at `theta`, less the saturated fit's (half the deviance).
     pub nll: f64,
-    /// Share of the Hessian's trace due to the prior: 0 = the data alone, 1 = the
-    /// category alone.
-    pub prior_weight: f64,
 }
 
 impl Fitted {
@@ -66,12 +66,12 @@ impl Fitted {
         2.0 * self.family.params() as f64 + 2.0 * self.nll
     }
 
-    /// The rate at `age` and its 95% interval.
-    pub fn rate_interval(&self, age: u32) -> (f64, f64, f64) {
+    /// The rate at `age` and the variance of its log (delta method).
+    pub fn log_rate(&self, age: u32) -> (f64, f64) {
         let f = self.family;
         let rate = f.rate(&self.theta, age);
         if !(rate > 0.0 && rate.is_finite()) {
-            return (rate, rate, rate);
+            return (rate.max(1e-300), 1e6);
         }
         let k = self.theta.len();
         let h = 1e-5;
@@ -91,22 +91,13 @@ impl Fitted {
                 var += g[i] * self.cov[i * k + j] * g[j];
             }
         }
-        let sd = var.max(0.0).sqrt();
-        (rate, rate * (-Z95 * sd).exp(), rate * (Z95 * sd).exp())
+        (rate, var.clamp(0.0, 1e6))
     }
-}
-
-/// A Gaussian prior on `theta` (pooling toward a category).
-#[derive(Debug, Clone)]
-pub(super) struct Prior {
-    pub mean: Vec<f64>,
-    pub sd: f64,
 }
 
 struct Objective<'a> {
     family: Family,
     cells: &'a Cells,
-    prior: Option<&'a Prior>,
     offset: f64,
 }
 
@@ -132,27 +123,57 @@ impl Objective<'_> {
         v
     }
 
-    fn penalty(&self, theta: &[f64]) -> f64 {
-        self.prior.map_or(0.0, |p| {
-            theta
-                .iter()
-                .zip(&p.mean)
-                .map(|(t, m)| (t - m).powi(2))
-                .sum::<f64>()
-                / (2.0 * p.sd * p.sd)
-        })
-    }
-
     fn value(&self, theta: &[f64]) -> f64 {
         if theta.iter().any(|t| !t.is_finite() || t.abs() > 60.0) {
             return 1e300;
         }
-        let v = self.data(theta) + self.penalty(theta);
+        let v = self.data(theta);
         if v.is_finite() {
             v
         } else {
             1e300
         }
+    }
+}
+
+impl Objective<'_> {
+    fn grad(&self, theta: &[f64]) -> Vec<f64> {
+        let k = theta.len();
+        let mut g = vec![0.0; k];
+        if theta.iter().any(|t| !t.is_finite() || t.abs() > 60.0) {
+            return g;
+        }
+        for (a, (&e, &r)) in self
+            .cells
+            .exposure
+            .iter()
+            .zip(&self.cells.repairs)
+            .enumerate()
+        {
+            if e <= 0.0 {
+                continue;
+            }
+            let rate = self.family.rate(theta, a as u32);
+            if !(rate > 0.0 && rate.is_finite()) {
+                continue;
+            }
+            let up = self.family.cumulative_grad(theta, a as f64 + 1.0);
+            let down = self.family.cumulative_grad(theta, a as f64);
+            let w = e - r / rate;
+            for i in 0..k {
+                g[i] += w * (up[i] - down[i]);
+            }
+        }
+        g
+    }
+}
+
+impl Gradient for Objective<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, theta: &Self::Param) -> Result<Vec<f64>, argmin::core::Error> {
+        Ok(self.grad(theta))
     }
 }
 
@@ -181,7 +202,6 @@ fn nelder_mead(obj: &Objective<'_>, start: &[f64], step: f64, iters: u64) -> (Ve
         Objective {
             family: obj.family,
             cells: obj.cells,
-            prior: obj.prior,
             offset: obj.offset,
         },
         solver,
@@ -206,14 +226,44 @@ fn nelder_mead(obj: &Objective<'_>, start: &[f64], step: f64, iters: u64) -> (Ve
     }
 }
 
-/// Fits `family` to `cells` (with `prior`, if any) from each of `starts` plus the
-/// prior's mean; `None` without exposure.
-pub(super) fn fit(
-    family: Family,
-    cells: &Cells,
-    prior: Option<&Prior>,
-    extra_start: Option<&[f64]>,
-) -> Option<Fitted> {
+/// L-BFGS from `start`; the better of its result and `start`.
+fn lbfgs(obj: &Objective<'_>, start: &[f64], value: f64) -> (Vec<f64>, f64) {
+    let fallback = (start.to_vec(), value);
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7)
+        .with_tolerance_grad(1e-9)
+        .and_then(|s| s.with_tolerance_cost(1e-14));
+    let Ok(solver) = solver else {
+        return fallback;
+    };
+    let run = Executor::new(
+        Objective {
+            family: obj.family,
+            cells: obj.cells,
+            offset: obj.offset,
+        },
+        solver,
+    )
+    .configure(|s| s.param(start.to_vec()).max_iters(300))
+    .run();
+    match run {
+        Ok(res) => match res.state().best_param.clone() {
+            Some(best) => {
+                let v = obj.value(&best);
+                if v < value {
+                    (best, v)
+                } else {
+                    fallback
+                }
+            }
+            None => fallback,
+        },
+        Err(_) => fallback,
+    }
+}
+
+/// Fits `family` to `cells` from the family's starting points (and `extra_start`);
+/// `None` without exposure.
+pub(super) fn fit(family: Family, cells: &Cells, extra_start: Option<&[f64]>) -> Option<Fitted> {
     let (e, r) = (cells.total_exposure(), cells.total_repairs());
     if e <= 0.0 {
         return None;
@@ -228,11 +278,9 @@ pub(super) fn fit(
     let obj = Objective {
         family,
         cells,
-        prior,
         offset,
     };
     let mut starts = family.starts((r.max(0.5)) / e);
-    starts.extend(prior.map(|p| p.mean.clone()));
     starts.extend(extra_start.map(<[f64]>::to_vec));
     let mut best: Option<(Vec<f64>, f64)> = None;
     for s in &starts {
@@ -241,23 +289,18 @@ pub(super) fn fit(
             best = Some((t, v));
         }
     }
-    let (theta, _) = best?;
-    let (theta, _) = nelder_mead(&obj, &theta, 0.05, 1500);
+    let (theta, v) = best?;
+    let (theta, _) = lbfgs(&obj, &theta, v);
+    let (theta, v) = nelder_mead(&obj, &theta, 0.05, 500);
+    let (theta, _) = lbfgs(&obj, &theta, v);
     let k = theta.len();
     let hess = hessian(&|t: &[f64]| obj.value(t), &theta);
-    let prior_trace = prior.map_or(0.0, |p| k as f64 / (p.sd * p.sd));
-    let trace: f64 = (0..k).map(|i| hess[i * k + i]).sum();
     let cov = invert_pd(&hess, k);
     Some(Fitted {
         family,
         nll: obj.data(&theta),
         theta,
         cov,
-        prior_weight: if trace > 0.0 {
-            (prior_trace / trace).clamp(0.0, 1.0)
-        } else {
-            1.0
-        },
     })
 }
 
@@ -346,7 +389,11 @@ fn invert_pd(a: &[f64], k: usize) -> Vec<f64> {
             }
             return inv;
         }
-        ridge = if ridge == 0.0 { 1e-9 * scale } else { ridge * 10.0 };
+        ridge = if ridge == 0.0 {
+            1e-9 * scale
+        } else {
+            ridge * 10.0
+        };
     }
     let mut diag = vec![0.0; k * k];
     for i in 0..k {
@@ -392,7 +439,10 @@ mod tests {
     fn poisson_interval_matches_exact_values() {
         // Exact (Garwood) 95% limits for 10 counts: 4.795, 18.390; for 0: 0, 3.689.
         let (lo, hi) = poisson_interval(10.0, 1.0);
-        assert!((lo - 4.795).abs() < 0.02 && (hi - 18.390).abs() < 0.05, "{lo} {hi}");
+        assert!(
+            (lo - 4.795).abs() < 0.02 && (hi - 18.390).abs() < 0.05,
+            "{lo} {hi}"
+        );
         let (lo, hi) = poisson_interval(0.0, 2.0);
         assert!(lo == 0.0 && (hi - 3.689 / 2.0).abs() < 0.02, "{hi}");
     }
@@ -404,10 +454,17 @@ mod tests {
             exposure: vec![100_000.0; 12],
             repairs: vec![4_000.0; 12],
         };
-        let f = fit(Family::Weibull, &cells, None, None).unwrap();
-        let (rate, lo, hi) = f.rate_interval(5);
+        let f = fit(Family::Weibull, &cells, None).unwrap();
+        let (rate, var) = f.log_rate(5);
+        let (lo, hi) = (
+            rate * (-Z95 * var.sqrt()).exp(),
+            rate * (Z95 * var.sqrt()).exp(),
+        );
         assert!((rate - 0.04).abs() < 1e-6, "{rate}");
         // 48,000 repairs in all: the level is known to about 1/sqrt(48000) = 0.46%.
-        assert!(lo < 0.04 && hi > 0.04 && (hi - lo) / rate < 0.05, "{lo} {hi}");
+        assert!(
+            lo < 0.04 && hi > 0.04 && (hi - lo) / rate < 0.05,
+            "{lo} {hi}"
+        );
     }
 }

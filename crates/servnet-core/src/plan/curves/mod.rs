@@ -7,16 +7,22 @@
 //!    units of vintage `v` are age `y - v` in year `y`, retirements run backwards).
 //! 2. **Category curves**: each category's models pooled, both families fitted by
 //!    maximum likelihood (Poisson counts), the one with the lower AIC kept.
-//! 3. **Model curves**: both families fitted again per model, now *maximum a
-//!    posteriori* with a Gaussian prior centred on the category's parameters (sd
-//!    [`FitOptions::prior_sd`] on the log/logit scale). A model with much data is
-//!    barely moved (its `prior_weight` is near 0); a sparse one is pulled toward its
-//!    category (near 1); a model without any history takes the category's curve. The
-//!    family is chosen by AIC when the model has at least
-//!    [`FitOptions::min_repairs`] repairs, else it is the category's.
-//! 4. **Intervals**: the fitted rate at each age with a 95% interval (delta method on
-//!    the log rate, covariance = inverse Hessian of the objective), next to the observed
-//!    rate (repairs / exposure) with its exact-Poisson 95% interval.
+//! 3. **Model curves**: both families fitted per model by maximum likelihood; the
+//!    lower AIC wins when the model has at least [`FitOptions::min_repairs`] repairs,
+//!    else the Weibull (2 parameters: little data cannot support 5).
+//! 4. **Pooling**, age by age on the log scale (normal-normal empirical Bayes): the
+//!    model's log rate has the prior `N(log category rate, prior_sd^2 + var_category)`
+//!    ([`FitOptions::prior_sd`]: how far a model's rate may stray from its category's)
+//!    and its own fit's log rate is a measurement with variance `var_model` (delta
+//!    method, covariance = inverse Hessian). The estimate is the precision-weighted
+//!    mean, its variance the inverse of the summed precisions. A model with much data
+//!    keeps its own curve (`prior_weight` near 0); a sparse one is pulled toward its
+//!    category (near 1); a model without history takes the category's curve
+//!    (`prior_weight` 1). Pooling on the rates, not on the parameters: the bathtub's
+//!    parameters are strongly correlated, and a prior on them biased rich models by up
+//!    to 15%.
+//! 5. **Intervals**: `exp(log rate +- 1.96 sd)` of the pooled estimate, next to the
+//!    observed rate (repairs / exposure) with its exact-Poisson 95% interval.
 //!
 //! The families are in [`family`]; the optimiser is `argmin`'s Nelder-Mead.
 
@@ -35,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Network, PlanningData, RepairCurve};
 use crate::{Error, Result};
-use mle::{Cells, Fitted, Prior};
+use mle::{Cells, Fitted};
 
 /// Options of [`fit_repair_curves`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,10 +50,11 @@ pub struct FitOptions {
     /// Ages in the output: `0..=max_age` (default `None`: 20, or the oldest observed age
     /// if older; at most 200).
     pub max_age: Option<u32>,
-    /// Pooling strength: sd of the prior around the category's parameters, on the
-    /// log/logit scale (default 0.5; smaller pools harder).
+    /// Pooling strength: sd of a model's log rate around its category's (default 0.5:
+    /// within x/÷ 2.7 at 95%; smaller pools harder).
     pub prior_sd: f64,
-    /// A model needs this many repairs to choose its own family by AIC (default 200).
+    /// A model needs this many repairs to choose its family by AIC; fewer: Weibull
+    /// (default 200).
     pub min_repairs: f64,
     /// Run retirements backwards to get past exposure (default true).
     pub retirement: bool,
@@ -103,13 +110,15 @@ pub struct ModelFit {
     /// `model` (its own history, pooled toward the category) or `category` (no history:
     /// the category's curve).
     pub source: String,
-    /// Parameters in natural units (see [`Family::natural`]).
+    /// Parameters of the model's own fit (the category's for `source = category`), in
+    /// natural units (see [`Family::natural`]); the rates are these pooled age by age.
     pub params: BTreeMap<String, f64>,
     /// AIC of the Weibull fit (`None`: not fitted).
     pub aic_weibull: Option<f64>,
     /// AIC of the bathtub fit (`None`: not fitted).
     pub aic_bathtub: Option<f64>,
-    /// Share of the estimate's precision from the category prior (0: data alone).
+    /// Share of the estimate's precision from the category, averaged over the ages with
+    /// exposure (0: the model's data alone; 1: the category alone).
     pub prior_weight: f64,
     /// Unit-years of exposure.
     pub exposure: f64,
@@ -200,8 +209,13 @@ pub fn fit_repair_curves(
     }
     let mut products: Vec<_> = data.products.iter().collect();
     products.sort_by(|a, b| a.model.cmp(&b.model));
-    let oldest = ex.models.values().map(|c| c.exposure.len()).max().unwrap_or(1) - 1;
-    let max_age = opts.max_age.unwrap_or(20.max(oldest as u32));
+    let oldest = ex
+        .models
+        .values()
+        .map(|c| c.exposure.len().saturating_sub(1))
+        .max()
+        .unwrap_or(0);
+    let max_age = opts.max_age.unwrap_or(20.max(oldest as u32).min(200));
 
     // Category fits.
     let mut by_cat: BTreeMap<&str, Cells> = BTreeMap::new();
@@ -210,55 +224,82 @@ pub fn fit_repair_curves(
             by_cat.entry(p.category.as_str()).or_default().add(c);
         }
     }
-    let cat_fits: BTreeMap<&str, (Family, BTreeMap<Family, Fitted>)> = by_cat
+    let cat_fits: BTreeMap<&str, (Fitted, BTreeMap<Family, f64>)> = by_cat
         .par_iter()
         .filter_map(|(cat, cells)| {
-            let fits: BTreeMap<Family, Fitted> = Family::ALL
-                .iter()
-                .filter_map(|&f| mle::fit(f, cells, None, None).map(|x| (f, x)))
-                .collect();
-            let best = best_family(&fits)?;
-            Some((*cat, (best, fits)))
+            let (best, aic) = fit_both(cells, 0.0)?;
+            Some((*cat, (best, aic)))
         })
         .collect();
 
-    // Model fits, pooled toward the category.
-    let fits: Vec<Option<(ModelFit, Fitted, Option<&Cells>)>> = products
+    // Model fits: their own curve, pooled toward the category age by age.
+    let v_b = opts.prior_sd * opts.prior_sd;
+    let fits: Vec<Option<(ModelFit, Vec<CellFit>)>> = products
         .par_iter()
         .map(|p| {
-            let (cat_best, cat) = cat_fits.get(p.category.as_str())?;
-            let cells = ex.models.get(&p.model);
-            let Some(cells) = cells.filter(|c| c.total_exposure() > 0.0) else {
-                let f = &cat[cat_best];
-                let k = f.theta.len();
-                let mut cov = f.cov.clone();
-                for i in 0..k {
-                    cov[i * k + i] += opts.prior_sd * opts.prior_sd;
-                }
-                let fitted = Fitted {
-                    cov,
-                    prior_weight: 1.0,
-                    ..f.clone()
+            let (cat, _) = cat_fits.get(p.category.as_str())?;
+            let cells = ex.models.get(&p.model).filter(|c| c.total_exposure() > 0.0);
+            let own = cells.and_then(|c| fit_both(c, opts.min_repairs));
+            let mut out = Vec::with_capacity(max_age as usize + 1);
+            let (mut weight_sum, mut weight_n) = (0.0, 0);
+            for age in 0..=max_age {
+                let (rc, vc) = cat.log_rate(age);
+                let prior_prec = 1.0 / (v_b + vc);
+                let (log_rate, prec) = match &own {
+                    Some((f, _)) => {
+                        let (rm, vm) = f.log_rate(age);
+                        let own_prec = 1.0 / vm.max(1e-12);
+                        let prec = own_prec + prior_prec;
+                        ((rm.ln() * own_prec + rc.ln() * prior_prec) / prec, prec)
+                    }
+                    None => (rc.ln(), prior_prec),
                 };
-                return Some((model_fit(p, &fitted, "category", &BTreeMap::new(), None), fitted, None));
+                let (e, r) = cells
+                    .and_then(|c| Some((*c.exposure.get(age as usize)?, c.repairs[age as usize])))
+                    .unwrap_or((0.0, 0.0));
+                if e > 0.0 {
+                    weight_sum += prior_prec / prec;
+                    weight_n += 1;
+                }
+                let sd = (1.0 / prec).sqrt();
+                let (olo, ohi) = mle::poisson_interval(r, e);
+                let has = e > 0.0;
+                out.push(CellFit {
+                    model: p.model.clone(),
+                    category: p.category.clone(),
+                    age,
+                    rate: log_rate.exp(),
+                    rate_lo: (log_rate - mle::Z95 * sd).exp(),
+                    rate_hi: (log_rate + mle::Z95 * sd).exp(),
+                    observed: has.then(|| r / e),
+                    observed_lo: has.then_some(olo),
+                    observed_hi: has.then_some(ohi),
+                    exposure: e,
+                    repairs: r,
+                });
+            }
+            let (f, aic, source, weight) = match &own {
+                Some((f, aic)) => (f, aic.clone(), "model", weight_sum / weight_n.max(1) as f64),
+                None => (cat, BTreeMap::new(), "category", 1.0),
             };
-            let own: BTreeMap<Family, Fitted> = cat
-                .iter()
-                .filter_map(|(&fam, cf)| {
-                    let prior = Prior {
-                        mean: cf.theta.clone(),
-                        sd: opts.prior_sd,
-                    };
-                    mle::fit(fam, cells, Some(&prior), None).map(|x| (fam, x))
-                })
-                .collect();
-            let family = if cells.total_repairs() >= opts.min_repairs {
-                best_family(&own)?
-            } else {
-                *cat_best
+            let mf = ModelFit {
+                model: p.model.clone(),
+                category: p.category.clone(),
+                curve: f.family,
+                source: source.to_string(),
+                params: f
+                    .family
+                    .natural(&f.theta)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                aic_weibull: aic.get(&Family::Weibull).copied(),
+                aic_bathtub: aic.get(&Family::Bathtub).copied(),
+                prior_weight: weight,
+                exposure: cells.map_or(0.0, Cells::total_exposure),
+                repairs: cells.map_or(0.0, Cells::total_repairs),
             };
-            let fitted = own.get(&family)?.clone();
-            Some((model_fit(p, &fitted, "model", &own, Some(cells)), fitted, Some(cells)))
+            Some((mf, out))
         })
         .collect();
 
@@ -266,32 +307,13 @@ pub fn fit_repair_curves(
     let mut cells_out = Vec::new();
     let mut unfitted = Vec::new();
     for (p, f) in products.iter().zip(fits) {
-        let Some((mf, fitted, cells)) = f else {
-            unfitted.push(p.model.as_str());
-            continue;
-        };
-        for age in 0..=max_age {
-            let (rate, lo, hi) = fitted.rate_interval(age);
-            let (e, r) = cells
-                .and_then(|c| Some((*c.exposure.get(age as usize)?, c.repairs[age as usize])))
-                .unwrap_or((0.0, 0.0));
-            let (olo, ohi) = mle::poisson_interval(r, e);
-            let has = e > 0.0;
-            cells_out.push(CellFit {
-                model: p.model.clone(),
-                category: p.category.clone(),
-                age,
-                rate,
-                rate_lo: lo,
-                rate_hi: hi,
-                observed: has.then(|| r / e),
-                observed_lo: has.then_some(olo),
-                observed_hi: has.then_some(ohi),
-                exposure: e,
-                repairs: r,
-            });
+        match f {
+            Some((mf, cells)) => {
+                models.push(mf);
+                cells_out.extend(cells);
+            }
+            None => unfitted.push(p.model.as_str()),
         }
-        models.push(mf);
     }
     if !unfitted.is_empty() {
         warnings.push(format!(
@@ -306,37 +328,24 @@ pub fn fit_repair_curves(
     })
 }
 
-/// The family with the lower AIC (ties: Weibull, the simpler).
-fn best_family(fits: &BTreeMap<Family, Fitted>) -> Option<Family> {
-    fits.iter()
-        .min_by(|a, b| a.1.aic().total_cmp(&b.1.aic()).then(a.0.cmp(b.0)))
-        .map(|(f, _)| *f)
-}
-
-fn model_fit(
-    p: &crate::model::Product,
-    f: &Fitted,
-    source: &str,
-    all: &BTreeMap<Family, Fitted>,
-    cells: Option<&Cells>,
-) -> ModelFit {
-    ModelFit {
-        model: p.model.clone(),
-        category: p.category.clone(),
-        curve: f.family,
-        source: source.to_string(),
-        params: f
-            .family
-            .natural(&f.theta)
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        aic_weibull: all.get(&Family::Weibull).map(Fitted::aic),
-        aic_bathtub: all.get(&Family::Bathtub).map(Fitted::aic),
-        prior_weight: f.prior_weight,
-        exposure: cells.map_or(0.0, Cells::total_exposure),
-        repairs: cells.map_or(0.0, Cells::total_repairs),
-    }
+/// Both families fitted to `cells`; the lower AIC wins when there are at least
+/// `min_repairs` repairs (ties: Weibull, the simpler), else the Weibull. The winner and
+/// each family's AIC.
+fn fit_both(cells: &Cells, min_repairs: f64) -> Option<(Fitted, BTreeMap<Family, f64>)> {
+    let fits: BTreeMap<Family, Fitted> = Family::ALL
+        .iter()
+        .filter_map(|&f| mle::fit(f, cells, None).map(|x| (f, x)))
+        .collect();
+    let aic: BTreeMap<Family, f64> = fits.iter().map(|(f, x)| (*f, x.aic())).collect();
+    let best = if cells.total_repairs() >= min_repairs {
+        fits.iter()
+            .min_by(|a, b| a.1.aic().total_cmp(&b.1.aic()).then(a.0.cmp(b.0)))
+            .map(|(f, _)| *f)?
+    } else {
+        Family::Weibull
+    };
+    let f = fits.get(&best)?.clone();
+    Some((f, aic))
 }
 
 #[cfg(test)]

@@ -67,7 +67,13 @@ pub fn synthetic_history(
         polygon: None,
     };
     let network = Network::new(Vec::new(), vec![region])?;
-    let cats = ["air_conditioner", "refrigerator", "tv", "washer", "water_heater"];
+    let cats = [
+        "air_conditioner",
+        "refrigerator",
+        "tv",
+        "washer",
+        "water_heater",
+    ];
     let last = 2025;
     let mut data = PlanningData::default();
     for (i, c) in cats.iter().enumerate() {

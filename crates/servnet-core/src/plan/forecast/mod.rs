@@ -53,8 +53,7 @@ pub mod window;
 pub use options::{ForecastOptions, SalesAfterPlan};
 pub use peak::busiest_month;
 pub use result::{
-    days_in_month, DemandSource, Forecast, ForecastRow, ForecastWarning, WarningKind,
-    YearTotals,
+    days_in_month, DemandSource, Forecast, ForecastRow, ForecastWarning, WarningKind, YearTotals,
 };
 pub use synthetic::synthetic_case;
 
@@ -202,7 +201,14 @@ pub fn forecast(
             }
         }
     }
-    let plan = read_plan(data, network, &model_index, opts, &mut issues, &mut missing_model);
+    let plan = read_plan(
+        data,
+        network,
+        &model_index,
+        opts,
+        &mut issues,
+        &mut missing_model,
+    );
     for (model, source) in missing_model {
         issues.push(
             source,
@@ -233,12 +239,7 @@ pub fn forecast(
     // Survival of each vintage in each forecast year, per category.
     let curves: Vec<Option<crate::model::RetirementCurve>> = categories
         .iter()
-        .map(|c| {
-            data.retirement
-                .get(*c)
-                .copied()
-                .filter(|_| opts.retirement)
-        })
+        .map(|c| data.retirement.get(*c).copied().filter(|_| opts.retirement))
         .collect();
     let no_curve: Vec<&str> = categories
         .iter()
@@ -495,10 +496,30 @@ fn service_rates(
         ServiceKind::Inspection,
     ] {
         let (option, name, per, default) = match kind {
-            ServiceKind::Delivery => (opts.delivery_per_sale, "delivery_per_sale", "unit sold", Some(1.0)),
-            ServiceKind::Install => (opts.install_per_sale, "install_per_sale", "unit sold", Some(1.0)),
-            ServiceKind::Maintenance => (opts.maintenance_per_unit, "maintenance_per_unit", "unit in service per year", None),
-            _ => (opts.inspection_per_unit, "inspection_per_unit", "unit in service per year", None),
+            ServiceKind::Delivery => (
+                opts.delivery_per_sale,
+                "delivery_per_sale",
+                "unit sold",
+                Some(1.0),
+            ),
+            ServiceKind::Install => (
+                opts.install_per_sale,
+                "install_per_sale",
+                "unit sold",
+                Some(1.0),
+            ),
+            ServiceKind::Maintenance => (
+                opts.maintenance_per_unit,
+                "maintenance_per_unit",
+                "unit in service per year",
+                None,
+            ),
+            _ => (
+                opts.inspection_per_unit,
+                "inspection_per_unit",
+                "unit in service per year",
+                None,
+            ),
         };
         let base = match kind {
             ServiceKind::Delivery | ServiceKind::Install => "units sold (sales plan)",
@@ -514,7 +535,10 @@ fn service_rates(
                 (None, None, None) => (None, String::new()),
             };
             let text = match rate {
-                Some(x) if matches!(kind, ServiceKind::Delivery | ServiceKind::Install) && !has_sales[c] => {
+                Some(x)
+                    if matches!(kind, ServiceKind::Delivery | ServiceKind::Install)
+                        && !has_sales[c] =>
+                {
                     format!("none: no units sold in the forecast years ({x} per {per}, {from})")
                 }
                 Some(x) => format!("{base} x {x} per {per} ({from})"),
@@ -569,9 +593,7 @@ fn repair_inputs(
     } else {
         format!(" x {}", opts.repair_rate_factor)
     };
-    format!(
-        "{base}, {retire}, x repair curves ({tables} table, {weibull} weibull){factor}"
-    )
+    format!("{base}, {retire}, x repair curves ({tables} table, {weibull} weibull){factor}")
 }
 
 #[cfg(test)]

@@ -60,7 +60,10 @@ mod tests {
     #[test]
     fn ties_go_to_the_earlier_month() {
         assert_eq!(busiest_month(|_| 1.0), 1);
-        assert_eq!(busiest_month(|m| if m == 6 || m == 7 { 2.0 } else { 1.0 }), 7);
+        assert_eq!(
+            busiest_month(|m| if m == 6 || m == 7 { 2.0 } else { 1.0 }),
+            7
+        );
     }
 
     #[test]

@@ -91,4 +91,3 @@ pub fn synthetic_case(
         },
     ))
 }
-

@@ -194,7 +194,10 @@ fn a_year_outside_the_window_is_an_error_naming_year_and_window() {
     }
     let e = forecast(&data, &network(), &ForecastOptions::new(2030, 8)).unwrap_err();
     let s = e.to_string();
-    assert!(s.contains("'years'") && s.contains("2037") && s.contains("2024..=2036"), "{s}");
+    assert!(
+        s.contains("'years'") && s.contains("2037") && s.contains("2024..=2036"),
+        "{s}"
+    );
     assert!(forecast(&data, &network(), &ForecastOptions::new(2036, 1)).is_ok());
     let empty = PlanningData {
         products: data.products.clone(),
@@ -229,10 +232,14 @@ fn service_rates_come_from_the_data_and_sources_say_so() {
     assert!((get(&f, "R1", "maintenance:tv", 2026) - 0.2 * 3500.0).abs() < 1e-9);
     assert!(f.skills.iter().all(|s| s.kind != ServiceKind::Delivery));
     let src = |skill: &str| f.sources.iter().find(|s| s.skill == skill).unwrap();
-    assert!(src("maintenance:tv").inputs.contains("0.2 per unit in service per year (service_rates)"));
+    assert!(src("maintenance:tv")
+        .inputs
+        .contains("0.2 per unit in service per year (service_rates)"));
     assert!(!src("delivery:tv").forecast);
     assert!(src("install:tv").inputs.contains("default"));
-    assert!(src("repair:tv").inputs.contains("repair curves (1 table, 0 weibull)"));
+    assert!(src("repair:tv")
+        .inputs
+        .contains("repair curves (1 table, 0 weibull)"));
     assert!(src("inspection:tv").inputs.starts_with("not forecast"));
 }
 
@@ -259,11 +266,17 @@ fn retirement_keeps_the_base_bounded() {
     let f = forecast(&data, &network(), &ForecastOptions::new(2026, 60)).unwrap();
     let steady: f64 = (0..200).map(|a| 1000.0 * curve.survival(a)).sum();
     let base: Vec<f64> = f.totals().iter().map(|t| t.units_in_service).collect();
-    assert!(base.iter().all(|&b| b <= steady + 1e-6), "{base:?} vs {steady}");
+    assert!(
+        base.iter().all(|&b| b <= steady + 1e-6),
+        "{base:?} vs {steady}"
+    );
     let (a, b) = (base[49], base[59]);
     assert!((b - a).abs() < 0.01 * b, "still growing: {a} -> {b}");
     assert!(b > 0.95 * steady, "{b} vs {steady}");
-    assert!(f.warnings.iter().all(|w| w.kind != WarningKind::NoRetirementCurve));
+    assert!(f
+        .warnings
+        .iter()
+        .all(|w| w.kind != WarningKind::NoRetirementCurve));
     let kept = ForecastOptions {
         retirement: false,
         ..ForecastOptions::new(2026, 60)
@@ -293,8 +306,15 @@ fn base_units_survive_by_the_ratio_of_the_curve() {
 }
 
 fn with_retirement(mut data: PlanningData) -> PlanningData {
-    for (c, life) in [("air_conditioner", 12.0), ("refrigerator", 14.0), ("tv", 9.0), ("washer", 11.0), ("water_heater", 10.0)] {
-        data.retirement.insert(c.into(), crate::model::RetirementCurve { life, shape: 3.0 });
+    for (c, life) in [
+        ("air_conditioner", 12.0),
+        ("refrigerator", 14.0),
+        ("tv", 9.0),
+        ("washer", 11.0),
+        ("water_heater", 10.0),
+    ] {
+        data.retirement
+            .insert(c.into(), crate::model::RetirementCurve { life, shape: 3.0 });
     }
     data
 }
