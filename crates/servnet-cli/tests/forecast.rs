@@ -20,7 +20,8 @@ fn plan_with_a_year_outside_the_data_fails_naming_year_and_window() {
     let dir = testing::fixture_dir("valid");
     let d = dir.to_str().unwrap();
     for year in ["2147483647", "-2147483648", "1999"] {
-        let out = servnet(&["plan", d, "--year", year, "--out", "/dev/null"]);
+        let year_arg = format!("--year={year}");
+        let out = servnet(&["plan", d, &year_arg, "--out", "/dev/null"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{year}: {stderr}");
         assert!(
