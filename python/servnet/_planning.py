@@ -356,18 +356,19 @@ class Forecast(Result):
         pivot = df.pivot_table(index="year", columns="kind", values=value, aggfunc="sum")
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
-        pivot.plot.bar(stacked=True, ax=ax)
+        pivot.plot.bar(stacked=True, ax=ax, rot=0)
         extrapolated = {int(w.split(":")[0]) for w in self.warnings
                         if "sales are extrapolated" in w and w.split(":")[0].isdigit()}
         for i, year in enumerate(pivot.index):
             if int(year) in extrapolated:
-                ax.bar(i, pivot.loc[year].sum(), fill=False, hatch="//", edgecolor="grey",
-                       linewidth=0, label="_nolegend_")
-        ax.set_xlabel("year" + (" (hatched: sales extrapolated past the plan)"
+                ax.bar(i, pivot.loc[year].sum(), width=0.5, fill=False, hatch="//",
+                       edgecolor="dimgrey", linewidth=0, label="_nolegend_", zorder=3)
+        ax.set_xlabel("year" + ("  (hatched: sales extrapolated past the plan)"
                                 if extrapolated else ""))
         ax.set_ylabel("peak-day tickets" if peak_day else "tickets per year")
         ax.set_title("Forecast demand by service kind")
-        ax.legend(title="kind")
+        ax.legend(title="kind", bbox_to_anchor=(1.01, 1), loc="upper left")
+        ax.figure.tight_layout()
         return ax
 
 
@@ -393,6 +394,10 @@ def forecast(
     >>> fc.warnings[0]                                           # doctest: +SKIP
     '2027: the sales plan ends in 2026; sales are extrapolated: ...'
     """
+    rule = options.get("sales_after_plan")
+    if rule is not None and rule not in ("flat", "growth", "zero"):
+        raise _servnet.DataError(f"invalid argument 'sales_after_plan': expected flat, growth "
+                                 f"or zero, got {rule!r}")
     core = _servnet._forecast(planning, network, int(start_year), int(years), _options(**options))
     return Forecast(core)
 

@@ -23,6 +23,10 @@
 //!    to 15%.
 //! 5. **Intervals**: `exp(log rate +- 1.96 sd)` of the pooled estimate, next to the
 //!    observed rate (repairs / exposure) with its exact-Poisson 95% interval.
+//! 6. **No extrapolated wear-out**: past the oldest age any model of the category was
+//!    observed at, the rate holds its value at that age (as `repair_rates.csv` tables
+//!    do), and a warning says so: a fitted wear-out term run beyond the data can
+//!    multiply rates several times over.
 //!
 //! The families are in [`family`]; the optimiser is `argmin`'s Nelder-Mead.
 
@@ -224,30 +228,41 @@ pub fn fit_repair_curves(
             by_cat.entry(p.category.as_str()).or_default().add(c);
         }
     }
-    let cat_fits: BTreeMap<&str, (Fitted, BTreeMap<Family, f64>)> = by_cat
+    let cat_fits: BTreeMap<&str, (Fitted, u32)> = by_cat
         .par_iter()
         .filter_map(|(cat, cells)| {
-            let (best, aic) = fit_both(cells, 0.0)?;
-            Some((*cat, (best, aic)))
+            let (best, _) = fit_both(cells, 0.0)?;
+            let oldest = cells.exposure.iter().rposition(|e| *e > 0.0)? as u32;
+            Some((*cat, (best, oldest)))
         })
         .collect();
+    for (cat, (_, oldest)) in &cat_fits {
+        if *oldest < max_age {
+            warnings.push(format!(
+                "{cat}: no history older than {oldest} years: rates at ages {}..={max_age} \
+                 hold the rate at age {oldest}",
+                oldest + 1
+            ));
+        }
+    }
 
     // Model fits: their own curve, pooled toward the category age by age.
     let v_b = opts.prior_sd * opts.prior_sd;
     let fits: Vec<Option<(ModelFit, Vec<CellFit>)>> = products
         .par_iter()
         .map(|p| {
-            let (cat, _) = cat_fits.get(p.category.as_str())?;
+            let (cat, oldest) = cat_fits.get(p.category.as_str())?;
             let cells = ex.models.get(&p.model).filter(|c| c.total_exposure() > 0.0);
             let own = cells.and_then(|c| fit_both(c, opts.min_repairs));
             let mut out = Vec::with_capacity(max_age as usize + 1);
             let (mut weight_sum, mut weight_n) = (0.0, 0);
             for age in 0..=max_age {
-                let (rc, vc) = cat.log_rate(age);
+                let at = age.min(*oldest);
+                let (rc, vc) = cat.log_rate(at);
                 let prior_prec = 1.0 / (v_b + vc);
                 let (log_rate, prec) = match &own {
                     Some((f, _)) => {
-                        let (rm, vm) = f.log_rate(age);
+                        let (rm, vm) = f.log_rate(at);
                         let own_prec = 1.0 / vm.max(1e-12);
                         let prec = own_prec + prior_prec;
                         ((rm.ln() * own_prec + rc.ln() * prior_prec) / prec, prec)
