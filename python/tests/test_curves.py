@@ -35,14 +35,15 @@ def test_fit_has_rates_with_intervals(fit):
 def test_fit_recovers_the_sample_curves(fit, planning):
     """The sample's history was drawn from the products' own curves: at ages 1-10 where
     a model has >= 100,000 unit-years, the fitted Weibull models are within 5% of their
-    input curve (the table models' shape is outside both families: within 15%)."""
+    input curve (measured: 2.1%), the table models within 8% (measured: 4.9%; their
+    exponential infant term is outside both families)."""
     truth = planning.repair_rates(20)
     curves = fit.attrs["curves"].set_index("model")
     products = pd.read_csv(SAMPLE / "products.csv").set_index("model")
     for row in fit[(fit["age"] >= 1) & (fit["age"] <= 10) & (fit["exposure"] > 0)].itertuples():
         if curves.loc[row.model, "exposure"] < 100_000:
             continue
-        tol = 0.05 if products.loc[row.model, "curve"] == "weibull" else 0.15
+        tol = 0.05 if products.loc[row.model, "curve"] == "weibull" else 0.08
         assert row.rate == pytest.approx(truth[row.model][row.age], rel=tol), row
 
 
