@@ -1,6 +1,7 @@
 //! The `servnet` command: validate, dispatch, assign and plan from a data folder.
 
 mod bench;
+mod curves;
 mod plan;
 mod report;
 
@@ -43,6 +44,10 @@ enum Command {
     /// Forecast demand, plan outlets (keep / close / open, technicians) and simulate a
     /// peak month of tickets against the plan.
     Plan(plan::Args),
+    /// Estimate repair rates by model and age from repair_history.csv (installed base as
+    /// exposure): Weibull and bathtub curves by maximum likelihood, AIC choice, sparse
+    /// models pooled toward their category, 95% intervals.
+    FitCurves(curves::Args),
     /// Re-assign the folder's tickets jointly (batch assignment) and compare with
     /// sequential dispatch of the same tickets on the same capacities.
     Assign {
@@ -130,6 +135,7 @@ fn main() -> ExitCode {
             policy_file,
         } => report::dispatch(&dir, &out, &policy, policy_file.as_deref()),
         Command::Plan(args) => plan::run(&args),
+        Command::FitCurves(args) => curves::run(&args),
         Command::Assign {
             dir,
             out,
