@@ -109,17 +109,18 @@ impl Table {
         let mut header_len = None;
         let mut header_names: Vec<String> = Vec::new();
         let mut record = csv::ByteRecord::new();
+        let mut lines = LineCounter::default();
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e.position().map(|p| p.line());
+                    let line = e.position().map(|p| lines.line_at(bytes, p.byte()));
                     problems.add(at(line), format!("unreadable CSV: {e}"));
                     break;
                 }
             }
-            let line = record.position().map(|p| p.line());
+            let line = record.position().map(|p| lines.line_at(bytes, p.byte()));
             let mut cells = Vec::with_capacity(record.len());
             for (i, c) in record.iter().enumerate() {
                 if let Err(e) = std::str::from_utf8(c) {
@@ -280,6 +281,34 @@ impl Table {
     }
 }
 
+/// 1-based line numbers of byte offsets, counted from the bytes themselves: the csv
+/// crate's own count is one too low in files with CRLF line ends. `\n`, `\r\n` and a
+/// lone `\r` each end a line. Offsets must be asked in increasing order (linear total).
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    breaks: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], offset: u64) -> u64 {
+        let end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        if end > self.at {
+            // A CRLF counts at its CR: the csv crate may start a record at its LF.
+            for i in self.at..end {
+                let after_cr = i > 0 && bytes[i - 1] == b'\r';
+                if bytes[i] == b'\r' || (bytes[i] == b'\n' && !after_cr) {
+                    self.breaks += 1;
+                }
+            }
+            self.at = end;
+        }
+        self.breaks + 1
+    }
+}
+
 fn json_cell(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => String::new(),
@@ -348,13 +377,16 @@ impl Cells<'_> {
             .unwrap_or("")
     }
 
-    /// A required id cell; it names the record in the row's later messages.
+    /// A required id cell (as [`crate::model::id_problem`] allows); it names the record
+    /// in the row's later messages.
     pub(crate) fn id(&mut self, col: &str) -> Option<String> {
-        let v = self.text(col);
-        if let Some(v) = &v {
-            self.set_record(v);
+        let v = self.text(col)?;
+        if let Some(m) = crate::model::id_problem(&v) {
+            self.fail(col, m);
+            return None;
         }
-        v
+        self.set_record(&v);
+        Some(v)
     }
 
     /// A required non-empty text cell.

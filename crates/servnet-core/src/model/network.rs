@@ -1,7 +1,7 @@
 use super::skill::{Skill, SkillId};
-use super::{check_coords, Issues};
+use super::{check_coords, id_problem, Issues};
 use crate::Result;
-use geo::{Area, MultiPolygon};
+use geo::{Area, BoundingRect, MultiPolygon, Validation};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -162,6 +162,18 @@ pub struct Region {
     pub polygon: Option<MultiPolygon<f64>>,
 }
 
+/// Largest accepted `cost_per_ticket`: costs are summed over millions of tickets in
+/// batch assignment and planning, and must stay finite there.
+pub const MAX_COST: f64 = 1e9;
+/// Largest accepted region `population` (more than the world's): sums over regions stay
+/// exact in `u64`.
+pub const MAX_POPULATION: f64 = 1e10;
+/// Largest accepted distance (`radius_km`, `max_travel_km`): half the Earth's
+/// circumference, farther than any two points.
+pub const MAX_KM: f64 = 20_040.0;
+/// Largest accepted `max_response_hours` (ten years).
+pub const MAX_HOURS: f64 = 87_600.0;
+
 /// Default weight (in pseudo-ratings) of the network mean in the Bayesian satisfaction score.
 pub const DEFAULT_PRIOR_WEIGHT: f64 = 10.0;
 
@@ -236,6 +248,21 @@ pub(crate) fn polygon_problem(mp: &MultiPolygon<f64>) -> Option<String> {
         if poly.unsigned_area() <= 0.0 {
             return Some(format!("polygon {k}: encloses zero area"));
         }
+        // Rings are read as planar lon/lat: one spanning more than 180 degrees of
+        // longitude almost surely crosses the antimeridian and would contain nothing.
+        if let Some(r) = poly.bounding_rect() {
+            if r.width() > 180.0 {
+                return Some(format!(
+                    "polygon {k}: spans {:.1} degrees of longitude ({} to {}); split a polygon that crosses the antimeridian into one polygon each side of +-180",
+                    r.width(),
+                    r.min().x,
+                    r.max().x
+                ));
+            }
+        }
+        if let Err(e) = poly.check_validation() {
+            return Some(format!("polygon {k}: invalid geometry: {e}"));
+        }
     }
     None
 }
@@ -268,19 +295,30 @@ impl Network {
                     format!("duplicate region code '{}'", r.code),
                 );
             }
+            if let Some(m) = id_problem(&r.code).filter(|_| !r.code.is_empty()) {
+                issues.push("regions", &r.code, "code", m);
+            }
             check_coords(&mut issues, "regions", &r.code, r.lon, r.lat);
-            for (field, v) in [
-                ("max_response_hours", r.max_response_hours),
-                ("max_travel_km", r.max_travel_km),
+            for (field, v, max) in [
+                ("max_response_hours", r.max_response_hours, MAX_HOURS),
+                ("max_travel_km", r.max_travel_km, MAX_KM),
             ] {
-                if !(v.is_finite() && v > 0.0) {
+                if !(v.is_finite() && v > 0.0 && v <= max) {
                     issues.push(
                         "regions",
                         &r.code,
                         field,
-                        format!("expected a number > 0, got {v}"),
+                        format!("expected a number in (0, {max}], got {v}"),
                     );
                 }
+            }
+            if let Some(p) = r.population.filter(|&p| p as f64 > MAX_POPULATION) {
+                issues.push(
+                    "regions",
+                    &r.code,
+                    "population",
+                    format!("expected a population in 0..={MAX_POPULATION:e}, got {p}"),
+                );
             }
             if let Some(msg) = r.polygon.as_ref().and_then(polygon_problem) {
                 issues.push("regions", &r.code, "polygon", msg);
@@ -301,6 +339,9 @@ impl Network {
                     format!("duplicate outlet id '{}'", o.id),
                 );
             }
+            if let Some(m) = id_problem(&o.id).filter(|_| !o.id.is_empty()) {
+                issues.push("outlets", &o.id, "id", m);
+            }
             check_coords(&mut issues, "outlets", &o.id, o.lon, o.lat);
             if o.priority > 100 {
                 issues.push(
@@ -312,12 +353,12 @@ impl Network {
             }
             match &o.area {
                 ServiceArea::Radius(km) => {
-                    if !(km.is_finite() && *km > 0.0) {
+                    if !(km.is_finite() && *km > 0.0 && *km <= MAX_KM) {
                         issues.push(
                             "outlets",
                             &o.id,
                             "radius_km",
-                            format!("expected a radius > 0 km, got {km}"),
+                            format!("expected a radius in (0, {MAX_KM}] km, got {km}"),
                         );
                     }
                 }
@@ -348,6 +389,7 @@ impl Network {
                 }
             }
             let mut seen = BTreeMap::new();
+            let mut load_sum = 0u64;
             for s in &o.skills {
                 let name = s.skill.to_string();
                 let rec = format!("{}/{name}", o.id);
@@ -374,13 +416,31 @@ impl Network {
                         ),
                     );
                 }
-                if !(s.cost_per_ticket.is_finite() && s.cost_per_ticket >= 0.0) {
+                if !(s.cost_per_ticket.is_finite() && (0.0..=MAX_COST).contains(&s.cost_per_ticket))
+                {
                     issues.push(
                         "outlet_skills",
                         &rec,
                         "cost_per_ticket",
-                        format!("expected a cost >= 0, got {}", s.cost_per_ticket),
+                        format!(
+                            "expected a cost in 0..={MAX_COST:e}, got {}",
+                            s.cost_per_ticket
+                        ),
                     );
+                }
+                load_sum += u64::from(s.load);
+                if load_sum > u64::from(u32::MAX) {
+                    issues.push(
+                        "outlet_skills",
+                        &rec,
+                        "load",
+                        format!(
+                            "the loads of outlet '{}' sum to {load_sum} units, more than the {} a day-counter holds",
+                            o.id,
+                            u32::MAX
+                        ),
+                    );
+                    load_sum = 0;
                 }
                 rating_sum += s.rating_sum;
                 rating_count += count;
