@@ -393,14 +393,9 @@ pub(crate) fn ticket_from_dict(d: &Bound<'_, PyDict>) -> PyResult<Ticket> {
     )
 }
 
-/// The CLI's route text (`write_outcomes`).
+/// The CLI's route text (`wider_radius_x1.5`).
 pub(crate) fn route_text(r: Route) -> String {
-    match r {
-        Route::Direct => "direct".to_string(),
-        Route::WiderRadius(x) => format!("wider_radius_x{x}"),
-        Route::NextDay => "next_day".into(),
-        Route::Escalated => "escalated".into(),
-    }
+    servnet_core::dispatch::route_text(r)
 }
 
 static MAKE_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

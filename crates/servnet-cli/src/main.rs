@@ -1,6 +1,7 @@
 //! The `servnet` command: validate, dispatch, assign and plan from a data folder.
 
 mod bench;
+mod out;
 mod plan;
 mod report;
 
@@ -30,7 +31,7 @@ enum Command {
     Dispatch {
         /// The data folder (see docs/formats.md).
         dir: PathBuf,
-        /// Where to write one row per ticket.
+        /// Where to write one row per ticket (.csv or .json; - for standard output).
         #[arg(long, default_value = "assignments.csv")]
         out: PathBuf,
         /// `balanced` (default weights) or `nearest` (distance only: nearest outlet with capacity).
@@ -48,7 +49,7 @@ enum Command {
     Assign {
         /// The data folder (see docs/formats.md).
         dir: PathBuf,
-        /// Where to write one row per ticket.
+        /// Where to write one row per ticket (.csv or .json; - for standard output).
         #[arg(long, default_value = "plan.csv")]
         out: PathBuf,
         /// auto, flow, mip or heuristic.

@@ -65,6 +65,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An output could not be written (full disk, closed pipe, no permission).
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file, or `standard output`.
+        path: String,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A bad argument to an algorithm (e.g. p = 0 for p-median).
     #[error("invalid argument '{name}': {message}")]
     Argument {

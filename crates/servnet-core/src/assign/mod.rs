@@ -6,6 +6,7 @@ pub mod flow;
 pub mod gap;
 pub mod mcf;
 pub mod plan;
+mod table;
 
 pub use plan::{
     assign, compare_with_sequential, AssignOptions, AssignmentPlan, Method, PlanStatus,

@@ -37,12 +37,14 @@ mod ledger;
 mod policy;
 mod summary;
 pub mod synthetic;
+mod table;
 mod types;
 
 pub use ledger::{AtomicLedger, Ledger};
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;
 pub use summary::{dispatch_in_arrival_order, DispatchSummary};
+pub use table::{route_text, OutcomeTable};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
 };
