@@ -11,7 +11,7 @@ fn staged(file: &str, edit: impl Fn(&str) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     testing::stage(&[], dir.path()).unwrap();
     let p = dir.path().join(file);
-    let text = std::fs::read_to_string(&p).unwrap();
+    let text = std::fs::read_to_string(&p).unwrap_or_default();
     std::fs::write(&p, edit(&text)).unwrap();
     dir
 }
@@ -264,4 +264,53 @@ fn the_reader_and_the_dispatcher_judge_a_ticket_alike() {
     let e =
         servnet::io::tickets_from_csv("tickets.csv", csv.as_bytes(), &data.network).unwrap_err();
     assert_eq!(fields(e), want);
+}
+
+#[test]
+fn times_with_an_offset_are_the_same_instant_as_naive_network_times() {
+    let data = servnet::io::read_dir(&testing::fixture_dir("valid")).unwrap();
+    let net = &data.network;
+    assert_eq!(net.time_zone().name(), "Asia/Shanghai", "the default zone");
+    let row = |t: &str| {
+        let csv = format!(
+            "id,lon,lat,region,skill,created_at,due_by\nT1,121.42,31.22,R-A1,repair:air_conditioner,{t},2026-11-30T00:00\n"
+        );
+        servnet::io::tickets_from_csv("tickets.csv", csv.as_bytes(), net).unwrap()[0].created_at
+    };
+    let naive = row("2026-11-23T09:45:00");
+    assert_eq!(row("2026-11-23T09:45:00+08:00"), naive);
+    assert_eq!(row("2026-11-23T01:45:00Z"), naive);
+    assert_eq!(row("2026-11-23T02:45+01:00"), naive);
+    assert_eq!(row("2026-11-23 09:45:00.000"), naive);
+}
+
+#[test]
+fn the_network_time_zone_is_set_in_network_json_and_checked() {
+    let dir = staged("network.json", |_| {
+        r#"{"time_zone": "Europe/Berlin"}"#.into()
+    });
+    let data = servnet::io::read_dir(dir.path()).unwrap();
+    assert_eq!(data.network.time_zone().name(), "Europe/Berlin");
+    // The fixture's naive times stay Berlin wall-clock times; an offset is converted.
+    let csv = "id,lon,lat,region,skill,created_at,due_by\nT1,121.42,31.22,R-A1,repair:air_conditioner,2026-11-23T09:45:00+08:00,2026-11-30T00:00\n";
+    let t = servnet::io::tickets_from_csv("tickets.csv", csv.as_bytes(), &data.network).unwrap();
+    assert_eq!(t[0].created_at.format("%H:%M").to_string(), "02:45");
+    // The zone survives serialisation (pickling in Python).
+    let json = serde_json::to_string(&data.network).unwrap();
+    let back: servnet::model::Network = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.time_zone().name(), "Europe/Berlin");
+
+    let dir = staged("network.json", |_| {
+        r#"{"time_zone": "Mars/Olympus"}"#.into()
+    });
+    has(
+        &issues(dir.path()),
+        "network.json",
+        None,
+        "time_zone",
+        "unknown time zone 'Mars/Olympus'",
+    );
+    let dir = staged("network.json", |_| r#"{"timezone": "UTC"}"#.into());
+    let v = issues(dir.path());
+    assert!(v.iter().any(|i| i.message.contains("timezone")), "{v:?}");
 }

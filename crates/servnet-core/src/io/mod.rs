@@ -13,7 +13,7 @@ mod write;
 
 pub use network::read_network;
 pub use planning::read_planning;
-pub use table::parse_time;
+pub use table::{parse_time, parse_time_in};
 pub use tickets::{read_tickets, tickets_from_csv};
 pub use write::{
     data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,

@@ -42,9 +42,61 @@ pub fn read_network(dir: &Path) -> Result<Network> {
             Vec::new()
         }
     };
+    let tz = read_settings(dir, &mut problems)?;
     // Row-level problems first: cross-record checks on half-read files would mislead.
     problems.finish()?;
-    Network::new(outlets, regions).map_err(|e| lines.locate(e))
+    Ok(Network::new(outlets, regions)
+        .map_err(|e| lines.locate(e))?
+        .with_time_zone(tz))
+}
+
+/// `network.json` (optional): settings of the whole network.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// IANA time zone of the network's wall clock.
+    time_zone: Option<String>,
+}
+
+/// Reads `network.json` if present; the network's time zone (default Asia/Shanghai).
+fn read_settings(dir: &Path, problems: &mut Problems) -> Result<chrono_tz::Tz> {
+    let path = dir.join("network.json");
+    let default = crate::model::DEFAULT_TIME_ZONE;
+    if !path.exists() {
+        return Ok(default);
+    }
+    let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let at = |field: Option<&str>, line: Option<u64>| Location {
+        source: "network.json".into(),
+        line,
+        record: None,
+        field: field.map(str::to_string),
+    };
+    let settings: Settings = match serde_json::from_slice(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.add(
+                at(None, Some(e.line() as u64)),
+                format!("invalid settings: {e}"),
+            );
+            return Ok(default);
+        }
+    };
+    match settings
+        .time_zone
+        .as_deref()
+        .map(crate::model::parse_time_zone)
+    {
+        None => Ok(default),
+        Some(Ok(tz)) => Ok(tz),
+        Some(Err(m)) => {
+            problems.add(at(Some("time_zone"), None), m);
+            Ok(default)
+        }
+    }
 }
 
 const POPULATION: &str = "a population in 0..=1e10";

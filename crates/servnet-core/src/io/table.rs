@@ -525,15 +525,17 @@ impl Cells<'_> {
         }
     }
 
-    /// A required ISO 8601 local time stamp.
-    pub(crate) fn time(&mut self, col: &str) -> Option<NaiveDateTime> {
+    /// A required ISO 8601 time stamp, as wall-clock time in `tz` (see [`parse_time_in`]).
+    pub(crate) fn time(&mut self, col: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
         let v = self.text(col)?;
-        match parse_time(&v) {
+        match parse_time_in(&v, tz) {
             Some(t) => Some(t),
             None => {
                 self.fail(
                     col,
-                    format!("expected a time stamp like 2026-11-23T08:15:00, got '{v}'"),
+                    format!(
+                        "expected a time stamp like 2026-11-23T08:15:00 or 2026-11-23T08:15:00+08:00, got '{v}'"
+                    ),
                 );
                 None
             }
@@ -541,19 +543,54 @@ impl Cells<'_> {
     }
 }
 
-/// Parses `2026-11-23T08:15:00`, `2026-11-23 08:15`, or a date (midnight).
+/// [`parse_time_in`] the default network zone, `Asia/Shanghai`.
 pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
+    parse_time_in(s, crate::model::DEFAULT_TIME_ZONE)
+}
+
+/// Parses an ISO 8601 time stamp as wall-clock time in the network's zone `tz`:
+/// naive times (`2026-11-23T08:15:00`, `2026-11-23 08:15`, a date: midnight) are taken
+/// as `tz`'s time; times with an offset or `Z` (`2026-11-23T09:45:00+08:00`,
+/// `2026-11-23T01:45Z`) are converted to `tz`. Seconds and fractions are optional.
+pub fn parse_time_in(s: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
+    let s = s.trim();
     for fmt in [
-        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t);
         }
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+    if let Some(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
+        return Some(d);
+    }
+    // With an offset: `Z` is +00:00; minutes-only forms get `:00` seconds.
+    let zoned = s.strip_suffix('Z').or_else(|| s.strip_suffix('z'));
+    let owned;
+    let s = match zoned {
+        Some(rest) => {
+            owned = format!("{rest}+00:00");
+            owned.as_str()
+        }
+        None => s,
+    };
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
+        if let Ok(t) = chrono::DateTime::parse_from_str(s, fmt) {
+            return Some(t.with_timezone(&tz).naive_local());
+        }
+    }
+    None
 }

@@ -55,8 +55,8 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
         let region = c.text("region");
         let units = c.whole_or("units", 0, i64::from(u32::MAX), 1);
         let priority = c.parse_or("priority", Default::default());
-        let created_at = c.time("created_at");
-        let due_by = c.time("due_by");
+        let created_at = c.time("created_at", network.time_zone());
+        let due_by = c.time("due_by", network.time_zone());
         let customer_tier = c.parse_or("customer_tier", Default::default());
         // Cells that failed to parse get a placeholder, so that the ticket is still
         // judged on its other fields; problems of the placeholders are not reported.

@@ -12,8 +12,8 @@ mod ticket;
 
 pub(crate) use network::polygon_problem;
 pub use network::{
-    Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier, DEFAULT_PRIOR_WEIGHT,
-    MAX_COST, MAX_HOURS, MAX_KM, MAX_POPULATION,
+    parse_time_zone, Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier,
+    DEFAULT_PRIOR_WEIGHT, DEFAULT_TIME_ZONE, MAX_COST, MAX_HOURS, MAX_KM, MAX_POPULATION,
 };
 pub use planning::{
     InstalledBaseRow, PlanningData, Product, RepairCurve, SalesPlanRow, Seasonality,

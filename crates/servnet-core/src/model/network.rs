@@ -190,29 +190,57 @@ pub struct Network {
     /// Per outlet, the skill id of each entry of `Outlet::skills` (same order).
     offer_skills: Vec<Vec<SkillId>>,
     mean_rating: f64,
+    time_zone: chrono_tz::Tz,
 }
 
-/// The serialised form of a [`Network`]: just its records.
+/// The network's time zone unless the data says otherwise (docs/formats.md).
+pub const DEFAULT_TIME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// The serialised form of a [`Network`]: its records and time zone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct NetworkParts {
     outlets: Vec<Outlet>,
     regions: Vec<Region>,
+    #[serde(default = "default_zone_name")]
+    time_zone: String,
+}
+
+fn default_zone_name() -> String {
+    DEFAULT_TIME_ZONE.name().to_string()
 }
 
 impl TryFrom<NetworkParts> for Network {
     type Error = crate::Error;
     fn try_from(p: NetworkParts) -> Result<Self> {
-        Network::new(p.outlets, p.regions)
+        let tz = parse_time_zone(&p.time_zone).map_err(|m| {
+            crate::Error::invalid(
+                crate::Location {
+                    source: "network".into(),
+                    field: Some("time_zone".into()),
+                    ..Default::default()
+                },
+                m,
+            )
+        })?;
+        Ok(Network::new(p.outlets, p.regions)?.with_time_zone(tz))
     }
 }
 
 impl From<Network> for NetworkParts {
     fn from(n: Network) -> Self {
         NetworkParts {
+            time_zone: n.time_zone.name().to_string(),
             outlets: n.outlets,
             regions: n.regions,
         }
     }
+}
+
+/// Parses an IANA time zone name such as `Asia/Shanghai` or `Europe/Berlin`.
+pub fn parse_time_zone(name: &str) -> std::result::Result<chrono_tz::Tz, String> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("unknown time zone '{name}': expected an IANA name such as Asia/Shanghai")
+    })
 }
 
 /// Checks a multipolygon: at least one polygon, every ring closed with >= 4 positions,
@@ -483,7 +511,29 @@ impl Network {
             region_index,
             offer_skills,
             mean_rating,
+            time_zone: DEFAULT_TIME_ZONE,
         })
+    }
+
+    /// The same network in time zone `tz`: naive ticket times are read as `tz`'s wall
+    /// clock, and times with an offset are converted to it (docs/formats.md, "Time").
+    pub fn with_time_zone(mut self, tz: chrono_tz::Tz) -> Self {
+        self.time_zone = tz;
+        self
+    }
+
+    /// The network's time zone (default [`DEFAULT_TIME_ZONE`], `Asia/Shanghai`).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.time_zone
+    }
+
+    /// An instant as the network's wall-clock time (the clock every ticket time and
+    /// ledger day of servnet is on).
+    pub fn local_time<Z: chrono::TimeZone>(
+        &self,
+        t: &chrono::DateTime<Z>,
+    ) -> chrono::NaiveDateTime {
+        t.with_timezone(&self.time_zone).naive_local()
     }
 
     /// All outlets, sorted by id.
