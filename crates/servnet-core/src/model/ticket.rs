@@ -235,7 +235,7 @@ impl Ticket {
     }
 
     /// The problems as an [`Error::Invalid`] located at this ticket.
-    pub(crate) fn error(&self, problems: Vec<(&'static str, String)>) -> Error {
+    pub fn error(&self, problems: Vec<(&'static str, String)>) -> Error {
         Error::Invalid(
             problems
                 .into_iter()
