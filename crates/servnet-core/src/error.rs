@@ -90,6 +90,15 @@ pub enum Error {
         /// The id as the caller gave it.
         id: String,
     },
+    /// A request contradicts the state of a ticket: its id is booked with other content,
+    /// it is held where a firm booking is expected, or it is already completed.
+    #[error("conflict for ticket '{id}': {message}")]
+    Conflict {
+        /// The ticket id.
+        id: String,
+        /// What the request asked and what the ticket already is.
+        message: String,
+    },
     /// The LP/MIP solver failed in a way that is not a status (e.g. a numerical error).
     #[error("solver error: {0}")]
     Solver(String),
