@@ -28,6 +28,8 @@ fi
 export RUSTC_BOOTSTRAP=1
 
 cd fuzz
+# Build first, so that a build failure fails the script (the runs' output is filtered).
+cargo fuzz build --sanitizer none --debug-assertions
 for t in "${targets[@]}"; do
     mkdir -p "work/$t"
     echo "fuzz: $t for ${secs} s"

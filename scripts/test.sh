@@ -22,6 +22,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --workspace
 
+step "fuzz smoke run (every cargo-fuzz target, ${SERVNET_FUZZ_SECONDS:-20} s each)"
+bash scripts/fuzz.sh "${SERVNET_FUZZ_SECONDS:-20}"
+
 step "python package (maturin, release)"
 wheels="$TARGET_DIR/wheels"
 rm -rf "$wheels"

@@ -155,3 +155,14 @@ def test_argument_conversion_never_crashes(valid_net, lon, lat, units, created, 
         servnet.Dispatcher(valid_net).dispatch(t)
     except servnet.DataError:
         pass
+
+
+def test_the_same_id_with_other_content_is_a_conflict(valid_net):
+    """A retry returns the booking; another ticket under the same id is refused."""
+    d = servnet.Dispatcher(valid_net)
+    a = d.dispatch(ticket("2026-11-23T09:45"))
+    assert d.dispatch(ticket("2026-11-23T09:45")).to_dict() == a.to_dict()
+    with pytest.raises(servnet.ServnetError, match="conflict for ticket 'T01'"):
+        d.dispatch(ticket("2026-11-23T09:45", skill="install:air_conditioner"))
+    with pytest.raises(servnet.DataError, match="ttl"):
+        d.hold(ticket("2026-11-23T09:45", id="T02"), dt.timedelta(0), now="2026-11-23T09:45")
