@@ -8,6 +8,7 @@ too) is converted to it, so the same instant always gives the same result.
 import datetime as dt
 import math
 import pickle
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -166,3 +167,14 @@ def test_the_same_id_with_other_content_is_a_conflict(valid_net):
         d.dispatch(ticket("2026-11-23T09:45", skill="install:air_conditioner"))
     with pytest.raises(servnet.DataError, match="ttl"):
         d.hold(ticket("2026-11-23T09:45", id="T02"), dt.timedelta(0), now="2026-11-23T09:45")
+
+
+def test_negative_costs_and_time_limits_are_refused_before_planning(valid_net):
+    """A negative new_fixed_cost made a plan cost less than nothing; -1 s was a limit."""
+    valid = Path(__file__).resolve().parents[2] / "data" / "fixtures" / "valid"
+    planning = servnet.PlanningData.from_dir(valid, valid_net)
+    fc = servnet.forecast(planning, valid_net, 2026)
+    with pytest.raises(servnet.DataError, match="costs.new_fixed_cost"):
+        servnet.plan(valid_net, fc, model="cover", costs={"new_fixed_cost": -5e5})
+    with pytest.raises(servnet.DataError, match="time_limit"):
+        servnet.plan(valid_net, fc, model="cover", time_limit=-1)
