@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 #[derive(Arbitrary, Debug)]
-struct T {
+pub struct T {
     id: u8,
     skill: u8,
     region: u8,
@@ -30,7 +30,7 @@ struct T {
 }
 
 #[derive(Arbitrary, Debug)]
-enum Op {
+pub enum Op {
     Dispatch(T),
     Hold(T, i16, u16),
     Confirm(u8, u16),

@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
             let in_region = region
                 .get(a.ticket_id.as_str())
                 .is_some_and(|r| q.regions.iter().any(|x| x == r));
-            let by_outlet = q.outlets.is_empty() || q.outlets.iter().any(|o| *o == a.outlet_id);
+            let by_outlet = q.outlets.is_empty() || q.outlets.contains(&a.outlet_id);
             if in_region && by_outlet {
                 *per_day.entry(a.day).or_default() += u64::from(a.units);
             }

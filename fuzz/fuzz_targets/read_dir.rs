@@ -23,7 +23,7 @@ const FILES: [&str; 12] = [
     "network.json",
 ];
 
-static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+static DIR: OnceLock<Option<tempfile::TempDir>> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
     let Some(dir) = DIR.get_or_init(|| tempfile::tempdir().ok()).as_ref() else {
