@@ -73,7 +73,9 @@ fn ticket(d: &DataSet, t: &T) -> Ticket {
         .map(|o| outlets[usize::from(o) % outlets.len()].id.clone())
         .into_iter()
         .collect();
-    k.preferred = t.preferred.map(|o| outlets[usize::from(o) % outlets.len()].id.clone());
+    k.preferred = t
+        .preferred
+        .map(|o| outlets[usize::from(o) % outlets.len()].id.clone());
     k
 }
 
@@ -108,11 +110,19 @@ fn check(d: &DataSet, disp: &Dispatcher, completed: &BTreeMap<String, Assignment
     }
     for (i, o) in net.outlets().iter().enumerate() {
         for day in 0..horizon {
-            let want = outlet.get(&(i, day)).copied().unwrap_or(0).min(u64::from(u32::MAX));
+            let want = outlet
+                .get(&(i, day))
+                .copied()
+                .unwrap_or(0)
+                .min(u64::from(u32::MAX));
             let got = u64::from(disp.outlet_used(i, day));
             assert_eq!(got, want, "outlet {} day {day}", o.id);
             let pre = preload.get(&(i, day)).copied().unwrap_or(0);
-            assert!(got <= u64::from(o.daily_cap).max(pre), "outlet {} overbooked", o.id);
+            assert!(
+                got <= u64::from(o.daily_cap).max(pre),
+                "outlet {} overbooked",
+                o.id
+            );
             for s in &o.skills {
                 let Some(sid) = net.skill_id(&s.skill.to_string()) else {
                     continue;

@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let Some(d) = DATA
-        .get_or_init(|| servnet_core::io::read_dir(&servnet_core::testing::fixture_dir("valid")).ok())
+        .get_or_init(|| {
+            servnet_core::io::read_dir(&servnet_core::testing::fixture_dir("valid")).ok()
+        })
         .as_ref()
     else {
         return;

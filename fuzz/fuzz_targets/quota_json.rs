@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let Some(d) = DATA
-        .get_or_init(|| servnet_core::io::read_dir(&servnet_core::testing::fixture_dir("valid")).ok())
+        .get_or_init(|| {
+            servnet_core::io::read_dir(&servnet_core::testing::fixture_dir("valid")).ok()
+        })
         .as_ref()
     else {
         return;
@@ -54,7 +56,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         for (day, used) in per_day {
-            assert!(used <= u64::from(q.max_units), "quota {} day {day}: {used}", q.id);
+            assert!(
+                used <= u64::from(q.max_units),
+                "quota {} day {day}: {used}",
+                q.id
+            );
         }
     }
 });
