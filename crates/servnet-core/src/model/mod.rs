@@ -12,7 +12,8 @@ mod ticket;
 
 pub(crate) use network::polygon_problem;
 pub use network::{
-    Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier, DEFAULT_PRIOR_WEIGHT,
+    parse_time_zone, Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier,
+    DEFAULT_PRIOR_WEIGHT, DEFAULT_TIME_ZONE, MAX_COST, MAX_HOURS, MAX_KM, MAX_POPULATION,
 };
 pub use planning::{
     InstalledBaseRow, PlanningData, Product, RepairCurve, RepairHistoryRow, RetirementCurve,
@@ -54,6 +55,41 @@ impl Issues {
             Err(crate::Error::Invalid(self.list))
         }
     }
+}
+
+/// Longest identifier accepted (bytes): ids are keys, not text.
+pub const MAX_ID_LEN: usize = 200;
+
+/// What is wrong with an identifier (outlet id, region code, ticket id), if anything:
+/// empty, longer than [`MAX_ID_LEN`], containing `;` (the list separator in cells) or a
+/// control character (NUL, tab, line breaks), or starting with `=`, `+`, `-` or `@`
+/// (spreadsheets read such a cell as a formula). See docs/formats.md.
+pub fn id_problem(id: &str) -> Option<String> {
+    if id.is_empty() {
+        return Some("expected a non-empty id".into());
+    }
+    if id.len() > MAX_ID_LEN {
+        return Some(format!(
+            "id is {} bytes long; at most {MAX_ID_LEN} allowed",
+            id.len()
+        ));
+    }
+    if id.contains(';') {
+        return Some(format!("id '{id}' contains ';' (the list separator)"));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Some(format!(
+            "id {id:?} contains the control character U+{:04X}",
+            u32::from(c)
+        ));
+    }
+    if id.starts_with(['=', '+', '-', '@']) {
+        return Some(format!(
+            "id '{id}' starts with '{}' (spreadsheets would read it as a formula)",
+            &id[..1]
+        ));
+    }
+    None
 }
 
 /// Checks a lon/lat pair: finite and inside the WGS84 range.
