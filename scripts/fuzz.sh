@@ -2,6 +2,9 @@
 # Runs each cargo-fuzz target of fuzz/ for SECONDS (default 60): the data-folder readers,
 # the policy and quota JSON, and an operation stream against the Dispatcher with the
 # ledger checked after every step. Installs cargo-fuzz if missing (safe to run again).
+# The targets' bodies are crates/servnet-fuzz; CI does not run this script (its own build
+# compiles HiGHS again for cargo-fuzz's --target): `cargo test` replays the seeds and a
+# bounded set of mutated and random inputs through the same bodies instead.
 #
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]
 #

@@ -19,17 +19,8 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo test"
+step "cargo test (includes the smoke-sized fuzz: crates/servnet-fuzz replays every fuzz target)"
 cargo test --workspace
-
-step "fuzz smoke run (every cargo-fuzz target, ${SERVNET_FUZZ_SECONDS:-20} s each)"
-# The first fuzz build compiles HiGHS again for cargo-fuzz's explicit --target (about 10
-# minutes of both cores; cached after). SERVNET_FUZZ_SECONDS=0 skips the step locally.
-if [[ "${SERVNET_FUZZ_SECONDS:-20}" == "0" ]]; then
-    echo "skipped (SERVNET_FUZZ_SECONDS=0)"
-else
-    bash scripts/fuzz.sh "${SERVNET_FUZZ_SECONDS:-20}"
-fi
 
 step "python package (maturin, release)"
 wheels="$TARGET_DIR/wheels"
