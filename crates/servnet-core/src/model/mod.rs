@@ -92,6 +92,24 @@ pub fn id_problem(id: &str) -> Option<String> {
     None
 }
 
+/// Whether [`id_problem`] finds nothing wrong with `id`, without building a message.
+/// The dispatcher asks this of every ticket: ids of printable ASCII (the usual case)
+/// are judged in one pass over the bytes (an id with other characters takes the full
+/// check).
+pub(crate) fn id_ok(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    // Printable ASCII but ';', without an early exit (the compiler vectorises it).
+    let plain = bytes.iter().fold(true, |ok, &b| {
+        ok & (b.wrapping_sub(0x20) < 0x5F) & (b != b';')
+    });
+    match bytes.first() {
+        Some(first) if plain && bytes.len() <= MAX_ID_LEN => {
+            !matches!(first, b'=' | b'+' | b'-' | b'@')
+        }
+        _ => id_problem(id).is_none(),
+    }
+}
+
 /// Checks a lon/lat pair: finite and inside the WGS84 range.
 pub(crate) fn check_coords(issues: &mut Issues, source: &str, record: &str, lon: f64, lat: f64) {
     if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
@@ -109,5 +127,40 @@ pub(crate) fn check_coords(issues: &mut Issues, source: &str, record: &str, lon:
             "lat",
             format!("expected a latitude in [-90, 90], got {lat}"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{id_ok, id_problem, MAX_ID_LEN};
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_quick_id_check_refuses_what_the_full_check_names() {
+        for bad in [
+            "", "a;b", "a\u{0}b", "a\tb", "a\u{85}b", "=SUM(A1)", "-1", "+x", "@x",
+        ] {
+            assert!(!id_ok(bad), "{bad:?}");
+            assert!(id_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(!id_ok(&"x".repeat(MAX_ID_LEN + 1)));
+        for good in [
+            "T-1",
+            "R-A1",
+            "客户 7",
+            "a=b",
+            "x".repeat(MAX_ID_LEN).as_str(),
+        ] {
+            assert!(id_ok(good), "{good:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_quick_id_check_agrees_with_the_full_check(
+            id in "[ -~;=+@\\-\u{0}-\u{1f}\u{7f}-\u{a0}é客]{0,8}|[a-z]{195,205}"
+        ) {
+            prop_assert_eq!(id_ok(&id), id_problem(&id).is_none(), "{:?}", id);
+        }
     }
 }

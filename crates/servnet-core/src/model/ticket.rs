@@ -275,12 +275,8 @@ impl Ticket {
                 && ok(self.lat, 90.0)
                 && self.units > 0
                 && self.due_by >= self.created_at
-                && !self.id.is_empty()
                 && (skill.is_some() || self.skill.parse::<Skill>().is_ok())
-                && self.id.len() <= super::MAX_ID_LEN
-                && !self.id.contains(';')
-                && !self.id.starts_with(['=', '+', '-', '@'])
-                && !self.id.chars().any(char::is_control);
+                && super::id_ok(&self.id);
             if valid {
                 return Ok(TicketRefs {
                     skill,
