@@ -314,3 +314,28 @@ fn the_network_time_zone_is_set_in_network_json_and_checked() {
     let v = issues(dir.path());
     assert!(v.iter().any(|i| i.message.contains("timezone")), "{v:?}");
 }
+
+#[test]
+fn every_bad_field_of_a_planning_row_is_reported_and_huge_counts_are_refused() {
+    // One row with three bad cells: all three are named, not only the first.
+    let dir = staged("installed_base.csv", |t| {
+        with_row(t, 0, "R-A1,AC-1,air_conditioner,1066,1e308")
+    });
+    let v = issues(dir.path());
+    has(&v, "installed_base.csv", Some(2), "vintage", "");
+    has(&v, "installed_base.csv", Some(2), "units", "0..=1e10");
+
+    let dir = staged("sales_plan.csv", |t| with_row(t, 0, "R-A1,AC-2,year,inf"));
+    let v = issues(dir.path());
+    has(&v, "sales_plan.csv", Some(2), "year", "");
+    has(&v, "sales_plan.csv", Some(2), "units", "");
+
+    let dir = staged("seasonality.csv", |t| {
+        let first = t.lines().nth(1).unwrap_or_default();
+        let category = first.split(',').next().unwrap_or_default();
+        with_row(t, 0, &format!("{category},13,7"))
+    });
+    let v = issues(dir.path());
+    has(&v, "seasonality.csv", Some(2), "month", "");
+    has(&v, "seasonality.csv", Some(2), "share", "0..=1");
+}

@@ -447,7 +447,13 @@ impl Cells<'_> {
         match v.parse::<f64>() {
             Ok(x) if x.is_finite() && ok(x) => Some(x),
             Ok(x) => {
-                self.fail(col, format!("expected {expected}, got {x}"));
+                // Huge values in scientific notation: 1e308 is not 309 digits long.
+                let got = if x.abs() >= 1e15 {
+                    format!("{x:e}")
+                } else {
+                    format!("{x}")
+                };
+                self.fail(col, format!("expected {expected}, got {got}"));
                 None
             }
             Err(_) => {

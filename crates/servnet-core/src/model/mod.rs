@@ -17,7 +17,7 @@ pub use network::{
 };
 pub use planning::{
     InstalledBaseRow, PlanningData, Product, RepairCurve, RepairHistoryRow, RetirementCurve,
-    SalesPlanRow, Seasonality, ServiceRate, YEARS,
+    SalesPlanRow, Seasonality, ServiceRate, MAX_RATE, MAX_SHAPE, MAX_UNITS, MAX_YEARS_PARAM, YEARS,
 };
 pub use skill::{ServiceKind, Skill, SkillId};
 pub use ticket::{CustomerTier, Priority, Ticket};
