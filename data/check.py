@@ -28,7 +28,7 @@ KINDS = {"delivery", "install", "repair", "maintenance", "inspection"}
 CATEGORY_RE = re.compile(r"^[a-z0-9_]+$")
 FILES = ["regions.csv", "regions.geojson", "outlets.csv", "outlet_areas.geojson", "outlet_skills.csv",
          "tickets.csv", "products.csv", "repair_rates.csv", "installed_base.csv", "sales_plan.csv",
-         "seasonality.csv"]
+         "seasonality.csv", "population.csv"]
 
 errors: list[str] = []
 
@@ -311,11 +311,23 @@ def main(argv=None):
         if abs(tot - 1) > 1e-6:
             err(f"{F}: {c} shares sum to {tot!r}")
 
+    # ---- population points (optional in a data folder; the sample has them)
+    F = "population.csv"
+    if os.path.exists(os.path.join(d, F)):
+        for ln, r in enumerate(read_csv(d, F), start=2):
+            if r["region"] not in reg:
+                err(f"{F}:{ln}: region {r['region']!r} does not resolve")
+            num(F, ln, "lon", r["lon"], -180, hi=180)
+            num(F, ln, "lat", r["lat"], -90, hi=90)
+            num(F, ln, "population", r["population"], 0, integer=True)
+
     # ---- report
     print("\nfile                     rows      bytes")
     total = 0
     for name in FILES:
         path = os.path.join(d, name)
+        if not os.path.exists(path):
+            continue
         size = os.path.getsize(path)
         total += size
         if name.endswith(".csv"):

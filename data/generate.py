@@ -68,6 +68,13 @@ SALES_GROWTH = {"air_conditioner": 0.045, "washer": 0.025, "refrigerator": 0.02,
 # service life (Weibull survival of units in service): characteristic life in years, shape
 SERVICE_LIFE = {"air_conditioner": (13.0, 3.0), "washer": (11.0, 3.0), "refrigerator": (14.0, 3.0), "tv": (10.0, 2.5), "water_heater": (10.0, 2.8)}
 
+# Sub-city geography (build_districts): every city is a core district plus suburbs, each
+# a cluster of neighbourhood points; tickets and the population file sit on them.
+DISTRICTS_PER_CITY = (4, 40)      # clipped 3 + population / 400,000
+NEIGHBOURHOODS_PER_DISTRICT = 6
+# Regional service centres (priority 90, must-keep in planning) exist only in large cities.
+CENTRE_MIN_POP = 2_500_000
+
 TIER_RULES = {  # tier -> (max_response_hours, max_travel_km)
     "A": (24, 30),
     "B": (48, 60),
@@ -211,6 +218,64 @@ def skill_day_share():
     return share
 
 
+# ---------------------------------------------------------------- sub-city geography
+def build_districts(rng, regions):
+    """Districts and neighbourhoods of every city (written to population.csv).
+
+    A city has n = clip(3 + pop / 400k, 4, 40) districts: the core at the centre and
+    suburbs uniform over the disc of 0.9 x the region radius. District weights fall with
+    rank (1 / (rank + 1)^0.8 x exp(N(0, 0.3)), the core first). Each district has 6
+    neighbourhood points at N(0, 1.2 km) around it (2.5 km for the core), sharing the
+    district's population by a flat Dirichlet. Adds r["districts"] (lon, lat, weight) and
+    r["hoods"] (lon, lat, population) to every region."""
+    for r in regions:
+        n = int(np.clip(3 + r["population"] / 400_000, *DISTRICTS_PER_CITY))
+        w = np.array([1.0 / (k + 1) ** 0.8 * math.exp(rng.normal(0, 0.3)) for k in range(n)])
+        w = w / w.sum()
+        districts, hoods = [], []
+        for k in range(n):
+            if k == 0:
+                lon, lat, spread = r["lon"], r["lat"], 2.5
+            else:
+                rad = 0.9 * r["radius_km"] * math.sqrt(rng.random())
+                ang = rng.uniform(0, 2 * math.pi)
+                lon, lat = offset(r["lon"], r["lat"], rad * math.cos(ang), rad * math.sin(ang))
+                spread = 1.2
+            districts.append((lon, lat, float(w[k])))
+            shares = rng.dirichlet(np.ones(NEIGHBOURHOODS_PER_DISTRICT))
+            for sh in shares:
+                dx, dy = rng.normal(0, spread, 2)
+                hlon, hlat = offset(lon, lat, dx, dy)
+                hoods.append((round(hlon, 5), round(hlat, 5), int(round(r["population"] * w[k] * sh))))
+        r["districts"] = districts
+        r["hoods"] = hoods
+
+
+def outlet_spot(rng, r, centre):
+    """Where an outlet of city r stands: the regional centre within 2 km of the city
+    centre; the others at a district drawn with weight^1.5 (networks grew in the core and
+    the big districts first), N(0, 1.5 km) around it."""
+    if centre:
+        dist, ang = rng.uniform(0, 2.0), rng.uniform(0, 2 * math.pi)
+        return offset(r["lon"], r["lat"], dist * math.cos(ang), dist * math.sin(ang))
+    w = np.array([d[2] for d in r["districts"]]) ** 1.5
+    d = r["districts"][int(rng.choice(len(w), p=w / w.sum()))]
+    dx, dy = rng.normal(0, 1.5, 2)
+    return offset(d[0], d[1], dx, dy)
+
+
+def ticket_spot(rng, r):
+    """A customer of city r: a neighbourhood drawn by population, N(0, 0.8 km) around it."""
+    pops = np.array([h[2] for h in r["hoods"]], dtype=float) + 1.0
+    h = r["hoods"][int(rng.choice(len(pops), p=pops / pops.sum()))]
+    dx, dy = rng.normal(0, 0.8, 2)
+    return offset(h[0], h[1], dx, dy)
+
+
+def has_centre(r):
+    return r["population"] >= CENTRE_MIN_POP
+
+
 # ---------------------------------------------------------------- outlets
 def build_outlets(rng, regions):
     pops = np.array([r["population"] for r in regions], dtype=float)
@@ -228,27 +293,21 @@ def build_outlets(rng, regions):
         members = []
         for j in range(n):
             oid += 1
-            centre = j == 0
+            centre = j == 0 and has_centre(r)
             o = {"id": f"O{oid:05d}", "region": r["code"], "centre": centre}
-            if centre:
-                dist, ang = rng.uniform(0, 2.0), rng.uniform(0, 2 * math.pi)
-            else:
-                sigma = float(np.clip(r["radius_km"] / 4, 2.0, 10.0))
-                dist = min(abs(rng.normal(0, sigma)) * 1.2, 0.8 * r["radius_km"])
-                ang = rng.uniform(0, 2 * math.pi)
-            lon, lat = offset(r["lon"], r["lat"], dist * math.cos(ang), dist * math.sin(ang))
+            lon, lat = outlet_spot(rng, r, centre)
             o["lon"], o["lat"] = round(lon, 5), round(lat, 5)
-            o["name"] = f"{r['name']} Regional Service Centre" if centre else f"{r['name']} Service Point {j}"
-            o["status"] = "active" if centre else pick(rng, STATUS_P)
+            o["name"] = f"{r['name']} Regional Service Centre" if centre else f"{r['name']} Service Point {j + 1 - has_centre(r)}"
+            o["status"] = "active" if centre or j == 0 else pick(rng, STATUS_P)
             if centre:
                 o["priority"] = 90
             else:
                 u = rng.random()
                 o["priority"] = 50 if u < 0.70 else (int(rng.integers(30, 71)) if u < 0.90 else int(rng.integers(60, 86)))
             # skills
-            if centre:
+            if j == 0:  # the regional centre, or the city's main service point: every skill
                 o["skills"] = list(SKILLS)
-                o["size"] = 3.0
+                o["size"] = 3.0 if centre else 2.0
             else:
                 k = int(rng.integers(3, 13))
                 cat_w = np.array([CATEGORY_WEIGHT_NOV[c] for c in CATEGORIES])
@@ -265,8 +324,8 @@ def build_outlets(rng, regions):
             # service area
             u = rng.random()
             tier = r["tier"]
-            if centre:
-                u = min(u, 0.69)  # regional centres use a radius
+            if j == 0:
+                u = min(u, 0.69)  # regional centres and main service points use a radius
             if u < 0.70:
                 o["area_kind"] = "radius"
                 lo, hi = {"A": (15, 40), "B": (25, 60), "C": (40, 80)}[tier]
@@ -347,12 +406,7 @@ def build_tickets(rng, regions, outlets, skills_rows):
     raw = []
     for t in range(N_TICKETS):
         r = regions[int(city_ix[t])]
-        sigma = r["radius_km"] / 3
-        dx, dy = rng.normal(0, sigma, 2)
-        d = math.hypot(dx, dy)
-        if d > r["radius_km"]:
-            dx, dy = dx * r["radius_km"] / d, dy * r["radius_km"] / d
-        lon, lat = offset(r["lon"], r["lat"], dx, dy)
+        lon, lat = ticket_spot(rng, r)
         kind = kinds[int(rng.choice(len(kinds), p=kind_p))]
         cats = [c for c in CATEGORIES if kind in CATEGORY_KINDS[c]]
         cw = np.array([CATEGORY_WEIGHT_NOV[c] for c in cats])
@@ -490,6 +544,7 @@ def generate(out_dir):
     rng = np.random.default_rng(SEED)
     os.makedirs(out_dir, exist_ok=True)
     regions = build_regions(rng)
+    build_districts(rng, regions)
     outlets, skills_rows, areas = build_outlets(rng, regions)
     tickets = build_tickets(rng, regions, outlets, skills_rows)
     products, rates = build_products(rng)
@@ -522,6 +577,14 @@ def generate(out_dir):
     write_csv(os.path.join(out_dir, "installed_base.csv"), ["region", "model", "category", "vintage", "units"], base)
     write_csv(os.path.join(out_dir, "sales_plan.csv"), ["region", "model", "year", "units"], plan)
     write_csv(os.path.join(out_dir, "seasonality.csv"), ["category", "month", "share"], season)
+    write_population(out_dir, regions_sorted)
+
+
+def write_population(out_dir, regions_sorted):
+    """population.csv: one row per neighbourhood point (region, lon, lat, population)."""
+    write_csv(os.path.join(out_dir, "population.csv"), ["region", "lon", "lat", "population"],
+              [[r["code"], f"{h[0]:.5f}", f"{h[1]:.5f}", h[2]] for r in regions_sorted for h in r["hoods"]
+               if h[2] > 0])
 
 
 def main():
