@@ -1,8 +1,12 @@
-//! `servnet plan`: forecast, plan and simulate from a data folder.
+//! `servnet plan`: forecast, frontier, plan and replay from a data folder.
 
-use servnet_core::io::read_dir;
+use servnet_core::io::{read_dir, read_population, write_network};
 use servnet_core::plan::forecast::{forecast, ForecastOptions};
-use servnet_core::plan::network_plan::{plan_network, PlanModel, PlanOptions, ResponseTarget};
+use servnet_core::plan::frontier::{frontier_csv, FrontierRow};
+use servnet_core::plan::network_plan::{
+    plan_network, NetworkPlan, PlanInputs, PlanModel, PlanOptions, ResponseTarget,
+};
+use servnet_core::plan::replay::{planned_network, NetworkFigures};
 use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
 use servnet_core::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -17,13 +21,14 @@ pub struct Args {
     /// The year to plan for (the forecast starts there).
     #[arg(long)]
     pub year: i32,
-    /// Location model: cover, maxcover, pmedian or cflp.
-    #[arg(long, default_value = "cover")]
-    pub model: String,
-    /// Outlets to open (maxcover, pmedian), must-keep centres included.
+    /// auto (default: a cost-service frontier recommends the count), pmedian (with
+    /// --p) or cover.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Outlets to open, must-keep ones included (implies --model pmedian).
     #[arg(long)]
     pub p: Option<usize>,
-    /// Solver time limit in seconds.
+    /// Seconds of local search per outlet count.
     #[arg(long, default_value_t = 20.0)]
     pub time_limit: f64,
     /// Where to write one row per site.
@@ -32,21 +37,44 @@ pub struct Args {
     /// Also write the whole plan as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Days of the peak month to simulate (0 = all).
-    #[arg(long, default_value_t = 1)]
+    /// Write the frontier (one row per outlet count) as CSV.
+    #[arg(long)]
+    pub frontier: Option<PathBuf>,
+    /// Write the planned network as a data folder (with the tickets) that `servnet
+    /// dispatch` reads.
+    #[arg(long)]
+    pub network_out: Option<PathBuf>,
+    /// H3 resolution of the demand cells.
+    #[arg(long, default_value_t = 8)]
+    pub resolution: u8,
+    /// Share of each tier's peak-day demand to serve within its commitment.
+    #[arg(long, default_value_t = 0.95)]
+    pub target: f64,
+    /// Outlet counts on the frontier.
+    #[arg(long, default_value_t = 16)]
+    pub steps: usize,
+    /// Smallest outlet count on the frontier (default: a quarter of today's).
+    #[arg(long)]
+    pub min_outlets: Option<usize>,
+    /// Largest outlet count on the frontier (default: today's open outlets).
+    #[arg(long)]
+    pub max_outlets: Option<usize>,
+    /// Also size for travel + Erlang C wait within the region's response hours (80%).
+    #[arg(long)]
+    pub response: bool,
+    /// The folder's tickets are always replayed at full capacity against the plan and
+    /// today's network; this flag is kept for compatibility.
+    #[arg(long)]
+    pub replay: bool,
+    /// Days of the forecast's peak month to draw and simulate (0: none).
+    #[arg(long, default_value_t = 0)]
     pub sim_days: u32,
     /// Share of the drawn tickets simulated, capacities scaled alike (0 < s <= 1).
     #[arg(long, default_value_t = 0.1)]
     pub sim_sample: f64,
-    /// Seed of the simulated tickets.
+    /// Seed of the drawn tickets.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Also require travel + Erlang C wait within the region's response hours.
-    #[arg(long)]
-    pub response: bool,
-    /// Replay the folder's tickets file instead of drawing a peak month.
-    #[arg(long)]
-    pub replay: bool,
 }
 
 /// Runs `f` while a thread prints elapsed seconds on stderr every 2 s.
@@ -60,7 +88,7 @@ fn with_progress<T>(what: &str, f: impl FnOnce() -> T) -> T {
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100));
                 let secs = started.elapsed().as_secs();
-                if secs >= last + 2 {
+                if secs >= last + 5 {
                     last = secs;
                     eprintln!("  {what}: {secs} s");
                 }
@@ -74,16 +102,129 @@ fn with_progress<T>(what: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|source| Error::Io {
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
         path: path.display().to_string(),
         source,
-    })
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(io_err(path))
+}
+
+fn print_frontier(rows: &[FrontierRow], recommended: Option<usize>) {
+    println!(
+        "frontier:  outlets  kept   new  closed  techs  annual cost M  served   A      B      C     resp h (p95)  gap     replay SLA  km"
+    );
+    for r in rows {
+        let mark = if Some(r.n_outlets) == recommended {
+            "->"
+        } else if r.efficient {
+            " *"
+        } else {
+            "  "
+        };
+        println!(
+            "       {mark} {:>7} {:>5} {:>5} {:>7} {:>6} {:>14.1} {:>6.1}% {:>5.1}% {:>5.1}% {:>5.1}% {:>5.2} ({:>5.2}) {:>6.3}% {:>9} {:>6}",
+            r.n_outlets,
+            r.kept,
+            r.new,
+            r.closed,
+            r.technicians,
+            r.annual_cost / 1e6,
+            100.0 * r.served_share,
+            100.0 * r.served_by_tier[0],
+            100.0 * r.served_by_tier[1],
+            100.0 * r.served_by_tier[2],
+            r.mean_response_hours,
+            r.p95_response_hours,
+            100.0 * r.gap,
+            r.replay_sla_met_share
+                .map_or("-".to_string(), |x| format!("{:.2}%", 100.0 * x)),
+            r.replay_mean_km.map_or("-".to_string(), |x| format!("{x:.2}")),
+        );
+    }
+    println!("           (-> recommended, * on the cost-service Pareto frontier)");
+}
+
+/// Today's network next to the plan: forecast figures and the replay.
+pub fn side_by_side(current: &NetworkFigures, plan: &NetworkFigures) -> String {
+    let mut s = String::new();
+    let mut row = |name: &str, a: String, b: String| {
+        s.push_str(&format!("  {name:<34} {a:>12} {b:>12}\n"));
+    };
+    row("", "today".into(), "plan".into());
+    row(
+        "outlets open",
+        current.outlets.to_string(),
+        plan.outlets.to_string(),
+    );
+    row(
+        "technicians (sized for the forecast)",
+        current.technicians.to_string(),
+        plan.technicians.to_string(),
+    );
+    row(
+        "annual cost, M",
+        format!("{:.1}", current.annual_cost / 1e6),
+        format!("{:.1}", plan.annual_cost / 1e6),
+    );
+    row(
+        "forecast peak day served in commitment",
+        format!("{:.1}%", 100.0 * current.served_share),
+        format!("{:.1}%", 100.0 * plan.served_share),
+    );
+    if current.tickets > 0 {
+        row(
+            "replay: tickets",
+            current.tickets.to_string(),
+            plan.tickets.to_string(),
+        );
+        row(
+            "replay: SLA met",
+            format!("{:.2}%", 100.0 * current.sla_met_share),
+            format!("{:.2}%", 100.0 * plan.sla_met_share),
+        );
+        row(
+            "replay: mean km",
+            format!("{:.2}", current.mean_km),
+            format!("{:.2}", plan.mean_km),
+        );
+        row(
+            "replay: p95 km",
+            format!("{:.2}", current.p95_km),
+            format!("{:.2}", plan.p95_km),
+        );
+        row(
+            "replay: via fallback",
+            current.fallbacks.to_string(),
+            plan.fallbacks.to_string(),
+        );
+        row(
+            "replay: unassigned",
+            current.unassigned.to_string(),
+            plan.unassigned.to_string(),
+        );
+    }
+    s
+}
+
+fn copy_tickets(from: &Path, to: &Path) -> Result<()> {
+    for name in ["tickets.csv", "tickets.json"] {
+        let src = from.join(name);
+        if src.exists() {
+            let dst = to.join(name);
+            std::fs::copy(&src, &dst).map_err(io_err(&dst))?;
+        }
+    }
+    Ok(())
 }
 
 pub fn run(a: &Args) -> Result<()> {
     let data = with_progress("reading", || read_dir(&a.dir))?;
-    let model = PlanModel::parse(&a.model, a.p)?;
+    let population = read_population(&a.dir, &data.network)?;
+    let model = PlanModel::parse(a.model.as_deref(), a.p)?;
     let fopts = ForecastOptions::new(a.year, 1);
     let fc = with_progress("forecast", || {
         forecast(&data.planning, &data.network, &fopts)
@@ -107,43 +248,81 @@ pub fn run(a: &Args) -> Result<()> {
         ..Default::default()
     };
     popts.solve.time_limit = a.time_limit;
+    popts.demand.resolution = a.resolution;
+    popts.service_target = [a.target; 3];
+    popts.frontier.steps = a.steps;
+    popts.frontier.min = a.min_outlets;
+    popts.frontier.max = a.max_outlets;
     if a.response {
         popts.response = Some(ResponseTarget::default());
     }
-    let plan = with_progress(&format!("locating and sizing ({})", model.as_str()), || {
-        plan_network(&data.network, &fc, &popts)
-    })?;
+    let inputs = PlanInputs {
+        network: &data.network,
+        forecast: &fc,
+        tickets: &data.tickets,
+        population: &population,
+    };
+    let what = match model {
+        PlanModel::Auto => "frontier, plan and replay".to_string(),
+        m => format!("plan ({}) and replay", m.as_str()),
+    };
+    let plan: NetworkPlan = with_progress(&what, || plan_network(&inputs, &popts))?;
+    println!(
+        "demand:         {} points ({} H3 cells at resolution {} x product category), {} candidate sites, {} site x point pairs",
+        plan.demand_points, plan.demand_cells, a.resolution, plan.candidates, plan.pairs
+    );
+    if !plan.frontier.is_empty() {
+        print_frontier(&plan.frontier, plan.recommended_outlets);
+    }
+    if let Some(r) = &plan.recommendation {
+        println!("recommended:    {} outlets: {}", r.n_outlets, r.reason);
+    }
     print!("{}", plan.totals);
-    write(&a.out, &plan.sites_csv())?;
+    println!(
+        "today vs plan (the folder's {} tickets replayed at full capacity):",
+        data.tickets.len()
+    );
+    print!("{}", side_by_side(&plan.current, &plan.replay));
+    write(&a.out, &plan.sites_csv()?)?;
     eprintln!("wrote {}", a.out.display());
+    if let Some(f) = &a.frontier {
+        write(f, &frontier_csv(&plan.frontier)?)?;
+        eprintln!("wrote {}", f.display());
+    }
     if let Some(j) = &a.json {
         let text = serde_json::to_string_pretty(&plan)
             .map_err(|e| Error::argument("json", e.to_string()))?;
         write(j, &text)?;
         eprintln!("wrote {}", j.display());
     }
-    let sopts = SimOptions {
-        seed: a.seed,
-        days: a.sim_days,
-        sample: a.sim_sample,
-        ..Default::default()
-    };
-    let (start, tickets) = if a.replay {
-        (None, data.tickets.clone())
-    } else {
-        let (s, t) = peak_month_tickets(&fc, &data.network, a.year, &sopts)?;
-        (Some(s), t)
-    };
-    let sim = with_progress(&format!("simulating {} tickets", tickets.len()), || {
-        simulate(&plan, &data.network, &popts, &tickets, &sopts, start)
-    })?;
-    if a.sim_sample < 1.0 {
-        println!(
-            "(simulated {:.0}% of the tickets against {:.0}% of every outlet's capacity)",
-            100.0 * a.sim_sample,
-            100.0 * a.sim_sample
+    if let Some(dir) = &a.network_out {
+        let net = planned_network(&plan, &data.network, &popts)?;
+        write_network(dir, &net)?;
+        copy_tickets(&a.dir, dir)?;
+        eprintln!(
+            "wrote the planned network to {} (servnet dispatch {0})",
+            dir.display()
         );
     }
-    print!("{sim}");
+    if a.sim_days > 0 {
+        let sopts = SimOptions {
+            seed: a.seed,
+            days: a.sim_days,
+            sample: a.sim_sample,
+            ..Default::default()
+        };
+        let (start, tickets) = peak_month_tickets(&fc, &data.network, a.year, &sopts)?;
+        let sim = with_progress(&format!("simulating {} drawn tickets", tickets.len()), || {
+            simulate(&plan, &data.network, &popts, &tickets, &sopts, Some(start))
+        })?;
+        if a.sim_sample < 1.0 {
+            println!(
+                "(drawn peak month: {:.0}% of the tickets against {:.0}% of every outlet's capacity)",
+                100.0 * a.sim_sample,
+                100.0 * a.sim_sample
+            );
+        }
+        print!("{sim}");
+    }
     Ok(())
 }

@@ -6,14 +6,18 @@
 
 mod geojson;
 mod network;
+mod network_out;
 mod output;
 mod planning;
+mod population;
 mod table;
 mod tickets;
 
 pub use network::read_network;
+pub use network_out::write_network;
 pub use output::write_outcomes;
 pub use planning::read_planning;
+pub use population::{population_from_csv, read_population};
 pub use table::parse_time;
 pub use tickets::{read_tickets, tickets_from_csv};
 

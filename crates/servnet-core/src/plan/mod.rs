@@ -6,9 +6,14 @@
 //! [`simulate::simulate`] (dispatch a drawn peak month against the plan) ->
 //! [`scenario::compare`] (the chain under changed inputs, side by side).
 
+mod candidates;
+pub mod demand;
 pub mod forecast;
+pub mod frontier;
 pub mod location;
 pub mod network_plan;
+mod plan_build;
+pub mod replay;
 pub mod scenario;
 pub mod simulate;
 pub mod staffing;

@@ -7,13 +7,12 @@
 //! `max_response_hours` later. Draws come from one seeded generator in a fixed loop
 //! order, so the same seed gives the same tickets. Or replay a tickets file.
 //!
-//! [`plan_to_network`] turns the plan's open sites into a [`Network`]: kept outlets
-//! keep their ratings, costs and priority; each open site offers every skill demanded
-//! in the regions it serves; its outlet-wide `daily_cap` is technicians x tickets per
-//! technician-day and each skill may use all of it (technicians are cross-skilled);
-//! its service area is a radius reaching every region it serves. [`simulate`] then
-//! dispatches the tickets in arrival order with the [`Dispatcher`] and reports the
-//! SLA met, the utilisation spread and the unassigned tickets.
+//! [`plan_to_network`] is the plan's dispatchable network
+//! ([`super::replay::planned_network`]) with capacities scaled by the sample share.
+//! [`simulate`] dispatches the tickets in arrival order with the [`Dispatcher`] and
+//! reports the SLA met, the utilisation spread and the unassigned tickets. (The real
+//! tickets of a data folder are replayed at full capacity by every plan:
+//! [`super::replay`].)
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -25,9 +24,8 @@ use super::forecast::{days_in_month, Forecast};
 use super::location::SplitMix64;
 use super::network_plan::{NetworkPlan, PlanOptions};
 use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
-use crate::model::{
-    Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Skill, Ticket,
-};
+use super::replay::planned_network;
+use crate::model::{Network, Outlet, Skill, Ticket};
 use crate::{Error, Result};
 
 /// Options of the simulation.
@@ -44,8 +42,6 @@ pub struct SimOptions {
     /// Dispatch policy; `horizon_days` is raised to cover the days simulated + 3, and
     /// `start_date` is set to the first simulated day.
     pub policy: Policy,
-    /// Cost per ticket of skills a site newly offers; default 80.
-    pub new_skill_cost: f64,
     /// Share of the tickets simulated, (0, 1]; default 1. Below 1 the draw is thinned
     /// (a thinned Poisson process is Poisson) and every outlet's capacity is scaled by
     /// the same share (rounded up), so utilisation is kept and large networks simulate
@@ -60,7 +56,6 @@ impl Default for SimOptions {
             days: 7,
             jitter_km: 5.0,
             policy: Policy::default(),
-            new_skill_cost: 80.0,
             sample: 1.0,
         }
     }
@@ -249,103 +244,34 @@ pub fn peak_month_tickets(
     Ok((start, tickets))
 }
 
-/// The plan's open sites as a dispatchable [`Network`] over `base`'s regions (their
-/// `max_travel_km` scaled by the plan's tier factors); see the module docs.
+/// The plan as a dispatchable [`Network`] ([`planned_network`]) with every outlet's
+/// capacity scaled by `sim.sample` (rounded up).
 pub fn plan_to_network(
     plan: &NetworkPlan,
     base: &Network,
     plan_opts: &PlanOptions,
     sim: &SimOptions,
 ) -> Result<Network> {
-    let regions: Vec<Region> = base
-        .regions()
+    check_sample(sim.sample)?;
+    let net = planned_network(plan, base, plan_opts)?;
+    if sim.sample >= 1.0 {
+        return Ok(net);
+    }
+    let scale = |x: u32| (f64::from(x) * sim.sample).ceil() as u32;
+    let outlets: Vec<Outlet> = net
+        .outlets()
         .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.max_travel_km *= plan_opts.tier_radius_factor[r.tier as usize];
-            r
+        .map(|o| {
+            let mut o = o.clone();
+            o.daily_cap = scale(o.daily_cap);
+            for s in &mut o.skills {
+                s.daily_capacity = scale(s.daily_capacity);
+                s.load = scale(s.load).min(s.daily_capacity);
+            }
+            o
         })
         .collect();
-    check_sample(sim.sample)?;
-    let tpd = plan_opts.staffing.tickets_per_technician_day;
-    // Per listed site: skills demanded and the farthest region served.
-    let mut skills: Vec<BTreeMap<String, ()>> = vec![BTreeMap::new(); plan.sites.len()];
-    let mut reach = vec![0.0f64; plan.sites.len()];
-    for (j, rp) in plan.regions.iter().enumerate() {
-        for &(p, _) in &rp.served_by {
-            if let Some(set) = skills.get_mut(p) {
-                for (sk, _) in plan.region_skills.get(j).map(Vec::as_slice).unwrap_or(&[]) {
-                    set.insert(sk.clone(), ());
-                }
-                let km = crate::geo::haversine_km(
-                    plan.sites[p].lon,
-                    plan.sites[p].lat,
-                    base.regions()[j].lon,
-                    base.regions()[j].lat,
-                );
-                reach[p] = reach[p].max(km.max(rp.radius_km));
-            }
-        }
-    }
-    let mut outlets = Vec::new();
-    for (p, site) in plan.sites.iter().enumerate() {
-        if site.technicians == 0 {
-            continue;
-        }
-        let cap = (f64::from(site.technicians) * tpd * sim.sample)
-            .ceil()
-            .max(1.0) as u32;
-        let mut o = match base.outlet_index(&site.site_id) {
-            Some(i) => base.outlets()[i].clone(),
-            None => Outlet {
-                id: site.site_id.clone(),
-                name: site.name.clone(),
-                lon: site.lon,
-                lat: site.lat,
-                status: OutletStatus::Active,
-                priority: 50,
-                daily_cap: cap,
-                area: ServiceArea::Radius(1.0),
-                skills: Vec::new(),
-            },
-        };
-        if o.status == OutletStatus::Suspended {
-            o.status = OutletStatus::Active;
-        }
-        o.daily_cap = cap;
-        o.area = ServiceArea::Radius(reach[p].max(10.0) + 10.0);
-        let mut offers: BTreeMap<String, OutletSkill> = o
-            .skills
-            .drain(..)
-            .map(|s| (s.skill.to_string(), s))
-            .collect();
-        for sk in skills[p].keys() {
-            if !offers.contains_key(sk) {
-                let skill: Skill = sk.parse().map_err(|e| Error::argument("skill", e))?;
-                offers.insert(
-                    sk.clone(),
-                    OutletSkill {
-                        skill,
-                        daily_capacity: cap,
-                        load: 0,
-                        rating_sum: 0.0,
-                        rating_count: 0,
-                        cost_per_ticket: sim.new_skill_cost,
-                    },
-                );
-            }
-        }
-        o.skills = offers
-            .into_values()
-            .map(|mut s| {
-                s.daily_capacity = cap;
-                s.load = 0;
-                s
-            })
-            .collect();
-        outlets.push(o);
-    }
-    Network::new(outlets, regions)
+    Network::new(outlets, net.regions().to_vec())
 }
 
 /// Dispatches `tickets` against the plan's outlets in arrival order (see the module

@@ -10,6 +10,8 @@
 //!   multi-source or single-source; MIP with a time limit, and a Lagrangian heuristic.
 //! - [`covering`]: set covering (every point within its radius at least cost) and
 //!   maximal coverage (most demand covered with `p` sites); MIP and greedy.
+//! - [`sparse`]: sites x points kept sparse (only pairs within reach) with fixed
+//!   costs and a count, for national scale: swap local search and a Lagrangian bound.
 //! - [`orlib`]: readers for the OR-Library `cap*` and `pmed*` benchmark files.
 //! - [`synth`]: a seeded generator of spatially realistic instances for measurements.
 //!
@@ -26,6 +28,7 @@ pub mod covering;
 mod highs_util;
 pub mod orlib;
 pub mod pmedian;
+pub mod sparse;
 pub mod synth;
 
 /// An extra block of capacity a site can be built with (e.g. one more service bay).

@@ -1,0 +1,937 @@
+//! [`plan_network`]: demand cells -> candidates and pairs -> frontier or one count ->
+//! capacity cap, sizing, costs -> decisions and reasons -> replay (method in
+//! [`super::network_plan`]'s module docs).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::candidates::{self, BuildArgs, Problem};
+use super::demand::{demand_cells, PopulationPoint};
+use super::forecast::Forecast;
+use super::frontier::{mark_efficient, recommend, FrontierRow};
+use super::location::sparse::{solve_count, SparseInstance, SparseResult};
+use super::location::SolveStatus;
+use super::network_plan::{
+    outlet_satisfaction, Decision, NetworkPlan, PlanModel, PlanOptions, PlanTotals, RegionPlan,
+    SitePlan, SiteRule, TierTotals,
+};
+use super::replay::{planned_network, replay, NetworkFigures};
+use super::staffing;
+use crate::model::{Network, Ticket, Tier};
+use crate::{Error, Result};
+
+/// What a plan is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInputs<'a> {
+    /// Today's network (outlets and regions).
+    pub network: &'a Network,
+    /// The forecast, made for `network`'s regions.
+    pub forecast: &'a Forecast,
+    /// Ticket history: places demand in cells, and is replayed against the plan and
+    /// today's network (may be empty).
+    pub tickets: &'a [Ticket],
+    /// Population points below the region (may be empty).
+    pub population: &'a [PopulationPoint],
+}
+
+fn check(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<usize> {
+    let net = inputs.network;
+    let fc = inputs.forecast;
+    if fc
+        .regions
+        .iter()
+        .map(String::as_str)
+        .ne(net.regions().iter().map(|r| r.code.as_str()))
+    {
+        return Err(Error::argument(
+            "forecast",
+            "the forecast was made for other regions than the network's",
+        ));
+    }
+    let year = opts
+        .year
+        .unwrap_or_else(|| fc.years.first().copied().unwrap_or(0));
+    let k = fc.year_index(year).ok_or_else(|| {
+        Error::argument(
+            "year",
+            format!("{year} is not a forecast year ({:?})", fc.years),
+        )
+    })?;
+    let pos = |v: f64| v.is_finite() && v > 0.0;
+    let nonneg = |v: f64| v.is_finite() && v >= 0.0;
+    if !opts.tier_radius_factor.iter().all(|f| pos(*f)) {
+        return Err(Error::argument(
+            "tier_radius_factor",
+            "expected three numbers > 0",
+        ));
+    }
+    if !(opts.detour_factor >= 1.0 && opts.detour_factor.is_finite() && pos(opts.speed_kmh)) {
+        return Err(Error::argument(
+            "detour_factor",
+            "expected detour_factor >= 1 and speed_kmh > 0",
+        ));
+    }
+    let st = &opts.staffing;
+    if !(pos(st.tickets_per_technician_day)
+        && pos(st.working_hours)
+        && pos(st.utilisation_target)
+        && st.utilisation_target <= 1.0)
+    {
+        return Err(Error::argument(
+            "staffing",
+            "expected tickets per technician-day > 0, working hours > 0 and utilisation in (0, 1]",
+        ));
+    }
+    let c = &opts.costs;
+    if ![
+        c.keep_fixed_cost,
+        c.new_fixed_cost,
+        c.open_cost,
+        c.close_cost,
+        c.module_cost,
+        c.travel_cost_per_km,
+        c.missed_commitment_cost,
+    ]
+    .iter()
+    .all(|v| nonneg(*v))
+        || !pos(c.amortisation_years)
+        || c.technicians_per_module == 0
+        || c.max_technicians == 0
+    {
+        return Err(Error::argument(
+            "costs",
+            "expected costs finite and >= 0, amortisation_years > 0, technicians_per_module >= 1 and max_technicians >= 1",
+        ));
+    }
+    if !opts
+        .service_target
+        .iter()
+        .all(|t| t.is_finite() && (0.0..=1.0).contains(t))
+    {
+        return Err(Error::argument(
+            "service_target",
+            "expected three shares in [0, 1]",
+        ));
+    }
+    if !(pos(opts.reach.factor) && opts.reach.max_pairs >= 1) {
+        return Err(Error::argument(
+            "reach",
+            "expected factor > 0 and max_pairs >= 1",
+        ));
+    }
+    if opts.replay_guard.is_some_and(|g| !nonneg(g)) {
+        return Err(Error::argument("replay_guard", "expected a share >= 0"));
+    }
+    Ok(k)
+}
+
+/// Site rules: forced (must keep) and the reason text of must-keep sites.
+fn rules(pb: &Problem, net: &Network, opts: &PlanOptions) -> Vec<(SiteRule, String)> {
+    pb.cands
+        .iter()
+        .map(|c| match c.outlet {
+            None => (SiteRule::New, String::new()),
+            Some(o) => {
+                let outlet = &net.outlets()[o];
+                if outlet.priority >= opts.must_keep_priority {
+                    (
+                        SiteRule::MustKeep,
+                        format!(
+                            "must keep: dispatch priority {} >= {} (regional centre)",
+                            outlet.priority, opts.must_keep_priority
+                        ),
+                    )
+                } else if let Some(t) = opts
+                    .close_below_satisfaction
+                    .filter(|&t| outlet_satisfaction(net, o) >= t)
+                {
+                    (
+                        SiteRule::MustKeep,
+                        format!(
+                            "must keep: satisfaction {:.2} >= {t}",
+                            outlet_satisfaction(net, o)
+                        ),
+                    )
+                } else {
+                    (SiteRule::MayClose, String::new())
+                }
+            }
+        })
+        .collect()
+}
+
+fn instance(pb: &Problem, forced: &[bool], opts: &PlanOptions) -> Result<SparseInstance> {
+    let c = &opts.costs;
+    let mut constant = 0.0;
+    let fixed: Vec<f64> = pb
+        .cands
+        .iter()
+        .zip(forced)
+        .map(|(cand, &f)| match cand.outlet {
+            None => c.new_fixed_cost + c.open_per_year(),
+            Some(_) if cand.open_today && !f => {
+                constant += c.close_per_year();
+                c.keep_fixed_cost - c.close_per_year()
+            }
+            Some(_) => c.keep_fixed_cost,
+        })
+        .collect();
+    let mut unserved = Vec::with_capacity(pb.points.len());
+    let mut pairs = Vec::with_capacity(pb.points.len());
+    for (j, p) in pb.points.iter().enumerate() {
+        unserved.push(
+            p.annual
+                * (2.0 * p.radius * opts.reach.factor * c.travel_cost_per_km
+                    + c.missed_commitment_cost),
+        );
+        pairs.push(
+            pb.pairs(j)
+                .map(|(i, km)| {
+                    let miss = if km > p.radius {
+                        c.missed_commitment_cost
+                    } else {
+                        0.0
+                    };
+                    (i as u32, p.annual * (km * c.travel_cost_per_km + miss))
+                })
+                .collect(),
+        );
+    }
+    SparseInstance::new(fixed, forced.to_vec(), unserved, pairs, constant)
+}
+
+/// A located, capped and sized network with its figures.
+#[derive(Debug, Clone)]
+struct Eval {
+    open: Vec<bool>,
+    assign: Vec<Option<usize>>,
+    km: Vec<f64>,
+    techs: Vec<u32>,
+    load: Vec<f64>,
+    annual: Vec<f64>,
+    served: Vec<bool>,
+    fixed: f64,
+    tech_cost: f64,
+    travel: f64,
+    open_close: f64,
+    kept: usize,
+    new: usize,
+    closed: usize,
+    technicians: u32,
+    by_tier: [(f64, f64); 3],
+    mean_resp: f64,
+    p95_resp: f64,
+}
+
+impl Eval {
+    fn cost(&self) -> f64 {
+        self.fixed + self.tech_cost + self.travel + self.open_close
+    }
+    fn n_open(&self) -> usize {
+        self.kept + self.new
+    }
+    fn served_share(&self) -> f64 {
+        let d: f64 = self.by_tier.iter().map(|t| t.0).sum();
+        let s: f64 = self.by_tier.iter().map(|t| t.1).sum();
+        if d > 0.0 {
+            s / d
+        } else {
+            1.0
+        }
+    }
+    fn tier_share(&self, t: usize) -> f64 {
+        let (d, s) = self.by_tier[t];
+        if d > 0.0 {
+            s / d
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Moves demand off sites above `max_technicians` to the nearest other open site with
+/// room, cheapest moves first.
+fn cap_sites(pb: &Problem, opts: &PlanOptions, open: &[bool], assign: &mut [Option<usize>]) {
+    let cap = f64::from(opts.costs.max_technicians) * opts.staffing.effective_capacity();
+    let mut load = vec![0.0; pb.cands.len()];
+    for (j, a) in assign.iter().enumerate() {
+        if let Some(i) = a {
+            load[*i] += pb.points[j].peak;
+        }
+    }
+    let over: Vec<usize> = (0..pb.cands.len()).filter(|&i| load[i] > cap).collect();
+    if over.is_empty() {
+        return;
+    }
+    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (j, a) in assign.iter().enumerate() {
+        if let Some(i) = a {
+            if load[*i] > cap {
+                members.entry(*i).or_default().push(j);
+            }
+        }
+    }
+    for s in over {
+        let mut moves: Vec<(f64, usize, usize)> = Vec::new();
+        let here = |j: usize| pb.km(s, j).unwrap_or(0.0);
+        for &j in members.get(&s).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some((alt, km)) = pb.pairs(j).find(|&(i, _)| i != s && open[i]) {
+                moves.push(((km - here(j)) * pb.points[j].annual, j, alt));
+            }
+        }
+        moves.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (_, j, _) in moves {
+            if load[s] <= cap {
+                break;
+            }
+            let peak = pb.points[j].peak;
+            let to = pb
+                .pairs(j)
+                .find(|&(i, _)| i != s && open[i] && load[i] + peak <= cap);
+            if let Some((i, _)) = to {
+                assign[j] = Some(i);
+                load[s] -= peak;
+                load[i] += peak;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate(
+    pb: &Problem,
+    opts: &PlanOptions,
+    forced: &[bool],
+    mut open: Vec<bool>,
+    mut assign: Vec<Option<usize>>,
+    prune_idle: bool,
+) -> Result<Eval> {
+    let m = pb.cands.len();
+    let st = &opts.staffing;
+    let c = &opts.costs;
+    cap_sites(pb, opts, &open, &mut assign);
+    let mut load = vec![0.0; m];
+    let mut annual = vec![0.0; m];
+    let mut budget = vec![f64::INFINITY; m];
+    let mut km = vec![f64::INFINITY; pb.points.len()];
+    for (j, a) in assign.iter().enumerate() {
+        if let Some(i) = *a {
+            let p = &pb.points[j];
+            load[i] += p.peak;
+            annual[i] += p.annual;
+            let d = pb.km(i, j).unwrap_or(f64::INFINITY);
+            km[j] = d;
+            let b = p.hours - d / opts.speed_kmh;
+            if b > 0.0 && p.peak > 0.0 {
+                budget[i] = budget[i].min(b);
+            }
+        }
+    }
+    if prune_idle {
+        // An idle site closes when closing costs less than running it with one
+        // technician (always for new sites); only must-keep sites stay idle otherwise.
+        let keep_idle = c.keep_fixed_cost + c.technician_cost(1);
+        for i in 0..m {
+            let cand = &pb.cands[i];
+            let cheaper_closed =
+                cand.outlet.is_none() || !cand.open_today || c.close_per_year() < keep_idle;
+            if open[i] && !forced[i] && load[i] <= 0.0 && annual[i] <= 0.0 && cheaper_closed {
+                open[i] = false;
+            }
+        }
+    }
+    let mu = 1.0 / st.handling_hours();
+    let mut techs = vec![0u32; m];
+    let mut wait = vec![0.0; m];
+    for i in (0..m).filter(|&i| open[i]) {
+        let mut t = staffing::technicians_for_utilisation(
+            load[i],
+            st.handling_hours(),
+            st.working_hours,
+            st.utilisation_target,
+        )?
+        .max(1);
+        let lambda = load[i] / st.working_hours;
+        if let (Some(rt), true) = (&opts.response, load[i] > 0.0 && budget[i].is_finite()) {
+            t = t.max(staffing::servers_for_service_level(
+                lambda,
+                mu,
+                rt.service_level,
+                budget[i],
+            )?);
+        }
+        techs[i] = t;
+        wait[i] = if lambda > 0.0 {
+            staffing::mean_wait(lambda, mu, t).unwrap_or(st.working_hours)
+        } else {
+            0.0
+        };
+    }
+    let mut served = vec![false; pb.points.len()];
+    let mut by_tier = [(0.0, 0.0); 3];
+    let mut resp: Vec<(f64, f64)> = Vec::new();
+    let mut travel = 0.0;
+    for (j, p) in pb.points.iter().enumerate() {
+        let tier = p.tier;
+        by_tier[tier].0 += p.peak;
+        if let Some(i) = assign[j] {
+            let r = km[j] / opts.speed_kmh + wait[i];
+            served[j] = km[j] <= p.radius && r <= p.hours;
+            if served[j] {
+                by_tier[tier].1 += p.peak;
+            }
+            if km[j].is_finite() {
+                travel += p.annual * km[j] * c.travel_cost_per_km;
+                resp.push((r, p.peak));
+            }
+        }
+    }
+    resp.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let w: f64 = resp.iter().map(|x| x.1).sum();
+    let mean_resp = if w > 0.0 {
+        resp.iter().map(|x| x.0 * x.1).sum::<f64>() / w
+    } else {
+        0.0
+    };
+    let mut acc = 0.0;
+    let mut p95_resp = resp.last().map_or(0.0, |x| x.0);
+    for &(r, wt) in &resp {
+        acc += wt;
+        if acc >= 0.95 * w {
+            p95_resp = r;
+            break;
+        }
+    }
+    let (mut fixed, mut tech_cost, mut open_close) = (0.0, 0.0, 0.0);
+    let (mut kept, mut new, mut closed, mut technicians) = (0, 0, 0, 0u32);
+    for (i, cand) in pb.cands.iter().enumerate() {
+        if open[i] {
+            technicians += techs[i];
+            tech_cost += c.technician_cost(techs[i]);
+            match cand.outlet {
+                Some(_) => {
+                    kept += 1;
+                    fixed += c.keep_fixed_cost;
+                }
+                None => {
+                    new += 1;
+                    fixed += c.new_fixed_cost;
+                    open_close += c.open_per_year();
+                }
+            }
+        } else if cand.outlet.is_some() {
+            closed += 1;
+            if cand.open_today {
+                open_close += c.close_per_year();
+            }
+        }
+    }
+    Ok(Eval {
+        open,
+        assign,
+        km,
+        techs,
+        load,
+        annual,
+        served,
+        fixed,
+        tech_cost,
+        travel,
+        open_close,
+        kept,
+        new,
+        closed,
+        technicians,
+        by_tier,
+        mean_resp,
+        p95_resp,
+    })
+}
+
+const TIERS: [Tier; 3] = [Tier::A, Tier::B, Tier::C];
+
+/// Plan figures of an evaluation (replay fields left at their defaults).
+fn figures(e: &Eval) -> NetworkFigures {
+    NetworkFigures {
+        outlets: e.n_open(),
+        technicians: e.technicians,
+        annual_cost: e.cost(),
+        served_share: e.served_share(),
+        mean_response_hours: e.mean_resp,
+        sla_met_share: 1.0,
+        ..NetworkFigures::default()
+    }
+}
+
+/// Context shared by the assembly of every count.
+struct Ctx<'a> {
+    inputs: &'a PlanInputs<'a>,
+    opts: &'a PlanOptions,
+    pb: &'a Problem,
+    rules: &'a [(SiteRule, String)],
+    current: &'a Eval,
+    year: i32,
+    category_skills: BTreeMap<String, Vec<String>>,
+    coverable: [f64; 3],
+}
+
+/// Per-site and per-region tables and totals of an evaluation.
+fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -> NetworkPlan {
+    let (pb, opts, net) = (ctx.pb, ctx.opts, ctx.inputs.network);
+    let regions = net.regions();
+    let st = &opts.staffing;
+    let c = &opts.costs;
+    let m = pb.cands.len();
+    // Takes over: demand whose outlet today closes, per new serving site.
+    let mut takes = vec![0.0; m];
+    let mut from: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); m];
+    let mut goes: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); m];
+    let mut cells: Vec<std::collections::BTreeSet<usize>> =
+        vec![std::collections::BTreeSet::new(); m];
+    let mut served_d = vec![0.0; m];
+    let mut far = vec![0.0f64; m];
+    for (j, p) in pb.points.iter().enumerate() {
+        if let Some(s) = e.assign[j] {
+            cells[s].insert(p.cell);
+            if e.served[j] {
+                served_d[s] += p.peak;
+            }
+            far[s] = far[s].max(e.km[j] / opts.detour_factor);
+        }
+        if let Some(q) = ctx.current.assign[j] {
+            if !e.open[q] {
+                if let Some(s) = e.assign[j] {
+                    takes[s] += p.peak;
+                    *from[s].entry(q).or_default() += p.peak;
+                    *goes[q].entry(s).or_default() += p.peak;
+                }
+            }
+        }
+    }
+    let top = |map: &BTreeMap<usize, f64>| -> Vec<(usize, f64)> {
+        let mut v: Vec<(usize, f64)> = map.iter().map(|(&k, &x)| (k, x)).collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    };
+    let mut sites = Vec::new();
+    for (i, cand) in pb.cands.iter().enumerate() {
+        let open = e.open[i];
+        if cand.outlet.is_none() && !open {
+            continue;
+        }
+        let (rule, must_reason) = &ctx.rules[i];
+        let techs = if open { e.techs[i] } else { 0 };
+        let today = cand.techs_today.round() as u32;
+        let decision = match (cand.outlet, open) {
+            (None, _) => Decision::Open,
+            (Some(_), false) => Decision::Close,
+            (Some(_), true) if !cand.open_today || techs > today => Decision::Grow,
+            (Some(_), true) if techs < today => Decision::Shrink,
+            _ => Decision::Keep,
+        };
+        let region = &regions[cand.region];
+        let reason = match decision {
+            Decision::Close => match top(&goes[i]).first() {
+                Some(&(s, x)) => format!(
+                    "closed: {:.1} of its {:.1} peak-day tickets today go to {} ({} sites take them)",
+                    x,
+                    ctx.current.load[i],
+                    pb.cands[s].id,
+                    goes[i].len()
+                ),
+                None if !cand.open_today => {
+                    "closed: not taking tickets today and not needed".into()
+                }
+                None => "closed: no demand of its own today".into(),
+            },
+            _ if *rule == SiteRule::MustKeep && e.load[i] <= 0.0 => {
+                format!("{must_reason}; kept with no demand")
+            }
+            _ if *rule == SiteRule::MustKeep => format!(
+                "{must_reason}; serves {:.1} peak-day tickets in {} cells",
+                e.load[i],
+                cells[i].len()
+            ),
+            Decision::Open => format!(
+                "new: serves {:.1} peak-day tickets in {} cells ({:.1} taken over from closed outlets)",
+                e.load[i],
+                cells[i].len(),
+                takes[i]
+            ),
+            _ => format!(
+                "serves {:.1} peak-day tickets in {} cells; technicians {} -> {}",
+                e.load[i],
+                cells[i].len(),
+                cand.techs_today.round(),
+                techs
+            ),
+        };
+        let per_tech = st.tickets_per_technician_day * f64::from(techs);
+        let cost = if open {
+            (if cand.outlet.is_some() {
+                c.keep_fixed_cost
+            } else {
+                c.new_fixed_cost + c.open_per_year()
+            }) + c.technician_cost(techs)
+        } else if cand.open_today {
+            c.close_per_year()
+        } else {
+            0.0
+        };
+        sites.push(SitePlan {
+            site_id: cand.id.clone(),
+            name: cand.name.clone(),
+            lon: cand.lon,
+            lat: cand.lat,
+            region: region.code.clone(),
+            tier: region.tier,
+            rule: *rule,
+            decision,
+            categories: (0..pb.categories.len())
+                .filter(|&k| cand.serves[k])
+                .map(|k| pb.categories[k].clone())
+                .collect(),
+            technicians_today: cand.techs_today,
+            technicians: techs,
+            capacity: f64::from(techs) * st.effective_capacity(),
+            assigned_demand: if open { e.load[i] } else { 0.0 },
+            annual_tickets: if open { e.annual[i] } else { 0.0 },
+            served_demand: served_d[i],
+            takes_over: takes[i],
+            takes_over_from: top(&from[i])
+                .into_iter()
+                .map(|(q, _)| pb.cands[q].id.clone())
+                .collect(),
+            utilisation: if per_tech > 0.0 {
+                e.load[i] / per_tech
+            } else {
+                0.0
+            },
+            cells_served: cells[i].len(),
+            service_radius_km: if open { far[i] + 2.0 } else { 0.0 },
+            cost,
+            reason,
+        });
+    }
+    // Regions.
+    let nr = regions.len();
+    let mut agg = vec![(0.0, 0.0, 0.0, 0.0); nr]; // peak, annual, served, km x peak
+    let mut ncell = vec![std::collections::BTreeSet::new(); nr];
+    for (j, p) in pb.points.iter().enumerate() {
+        let a = &mut agg[p.region];
+        a.0 += p.peak;
+        a.1 += p.annual;
+        if e.served[j] {
+            a.2 += p.peak;
+        }
+        if e.km[j].is_finite() {
+            a.3 += p.peak * e.km[j];
+        }
+        ncell[p.region].insert(p.cell);
+    }
+    let region_plans: Vec<RegionPlan> = regions
+        .iter()
+        .enumerate()
+        .map(|(r, reg)| {
+            let (peak, annual, served, kmw) = agg[r];
+            RegionPlan {
+                region: reg.code.clone(),
+                tier: reg.tier,
+                peak_day: peak,
+                annual,
+                cells: ncell[r].len(),
+                radius_km: reg.max_travel_km * opts.tier_radius_factor[reg.tier as usize],
+                served_share: if peak > 0.0 { served / peak } else { 1.0 },
+                mean_km: if peak > 0.0 { kmw / peak } else { 0.0 },
+            }
+        })
+        .collect();
+    let mut by_tier: BTreeMap<Tier, TierTotals> = BTreeMap::new();
+    for (t, tier) in TIERS.iter().enumerate() {
+        let n = regions.iter().filter(|r| r.tier == *tier).count();
+        if n == 0 {
+            continue;
+        }
+        by_tier.insert(
+            *tier,
+            TierTotals {
+                regions: n,
+                outlets: sites
+                    .iter()
+                    .filter(|s| s.tier == *tier && s.decision.is_open())
+                    .count(),
+                demand: e.by_tier[t].0,
+                served: e.by_tier[t].1,
+                coverable: ctx.coverable[t] * e.by_tier[t].0,
+            },
+        );
+    }
+    let (objective, lower_bound, gap, status) = match sol {
+        Some(s) => (s.objective, s.lower_bound, s.gap, s.status),
+        None => (e.cost(), f64::NAN, f64::NAN, SolveStatus::Feasible),
+    };
+    NetworkPlan {
+        demand_points: pb.points.len(),
+        demand_cells: pb.cells.len(),
+        candidates: pb.cands.len(),
+        pairs: pb.pair_site.len(),
+        recommended_outlets: None,
+        recommendation: None,
+        frontier: Vec::new(),
+        replay: figures(e),
+        current: figures(ctx.current),
+        sites,
+        regions: region_plans,
+        totals: PlanTotals {
+            model: opts.model,
+            year: ctx.year,
+            open: e.n_open(),
+            kept: e.kept,
+            closed: e.closed,
+            new: e.new,
+            technicians: e.technicians,
+            fixed_cost: e.fixed,
+            technician_cost: e.tech_cost,
+            travel_cost: e.travel,
+            open_close_cost: e.open_close,
+            cost: e.cost(),
+            demand: e.by_tier.iter().map(|t| t.0).sum(),
+            served_share: e.served_share(),
+            mean_response_hours: e.mean_resp,
+            p95_response_hours: e.p95_resp,
+            by_tier,
+            status,
+            objective,
+            lower_bound,
+            gap,
+            solve_seconds: seconds,
+        },
+        category_skills: ctx.category_skills.clone(),
+    }
+}
+
+/// Replays the inputs' tickets against a plan; fills `plan.replay`'s replay fields.
+fn replay_plan(ctx: &Ctx<'_>, plan: &mut NetworkPlan) -> Result<()> {
+    if ctx.inputs.tickets.is_empty() {
+        return Ok(());
+    }
+    let net = planned_network(plan, ctx.inputs.network, ctx.opts)?;
+    let s = replay(net, ctx.inputs.tickets)?;
+    plan.replay.set_replay(&s);
+    Ok(())
+}
+
+/// Greedy set cover on the commitment radius from the forced sites; the open flags.
+fn greedy_cover(pb: &Problem, forced: &[bool]) -> Vec<bool> {
+    let m = pb.cands.len();
+    let mut open = forced.to_vec();
+    let mut covered: Vec<bool> = (0..pb.points.len())
+        .map(|j| {
+            pb.pairs(j)
+                .any(|(i, km)| open[i] && km <= pb.points[j].radius)
+        })
+        .collect();
+    let mut by_site: Vec<Vec<usize>> = vec![Vec::new(); m];
+    for j in 0..pb.points.len() {
+        for (i, km) in pb.pairs(j) {
+            if km <= pb.points[j].radius {
+                by_site[i].push(j);
+            }
+        }
+    }
+    loop {
+        let best = (0..m)
+            .filter(|&i| !open[i])
+            .map(|i| {
+                let g: f64 = by_site[i]
+                    .iter()
+                    .filter(|&&j| !covered[j])
+                    .map(|&j| pb.points[j].peak)
+                    .sum();
+                (i, g)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        match best {
+            Some((i, g)) if g > 0.0 => {
+                open[i] = true;
+                for &j in &by_site[i] {
+                    covered[j] = true;
+                }
+            }
+            _ => break,
+        }
+    }
+    open
+}
+
+/// Plans the outlet network for one forecast year (see [`super::network_plan`]).
+///
+/// Errors: the forecast does not match the network's regions, the year is not in the
+/// forecast, bad options, `p` out of range, or no candidate sites.
+pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<NetworkPlan> {
+    let k = check(inputs, opts)?;
+    let net = inputs.network;
+    let fc = inputs.forecast;
+    let year = fc.years[k];
+    let cells = demand_cells(net, inputs.tickets, inputs.population, &opts.demand)?;
+    let pb = candidates::build(
+        cells,
+        &BuildArgs {
+            network: net,
+            forecast: fc,
+            year_index: k,
+            radius_factor: opts.tier_radius_factor,
+            detour: opts.detour_factor,
+            tickets_per_technician_day: opts.staffing.tickets_per_technician_day,
+            new_sites: &opts.new_sites,
+            reach: &opts.reach,
+        },
+    )?;
+    if pb.cands.is_empty() {
+        return Err(Error::argument(
+            "network",
+            "no candidate sites (no open outlets and no new sites)",
+        ));
+    }
+    let rules = rules(&pb, net, opts);
+    let forced: Vec<bool> = rules.iter().map(|r| r.0 == SiteRule::MustKeep).collect();
+    let inst = instance(&pb, &forced, opts)?;
+    // Today's network under the same forecast and costs.
+    let today: Vec<bool> = pb.cands.iter().map(|c| c.open_today).collect();
+    let (_, today_assign) = inst.evaluate(&today);
+    let current = evaluate(&pb, opts, &forced, today.clone(), today_assign, false)?;
+    let mut coverable = [0.0; 3];
+    let mut tier_demand = [0.0; 3];
+    for (j, p) in pb.points.iter().enumerate() {
+        tier_demand[p.tier] += p.peak;
+        if pb.pairs(j).any(|(_, km)| km <= p.radius) {
+            coverable[p.tier] += p.peak;
+        }
+    }
+    for t in 0..3 {
+        coverable[t] = if tier_demand[t] > 0.0 {
+            coverable[t] / tier_demand[t]
+        } else {
+            1.0
+        };
+    }
+    let mut category_skills: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in &fc.skills {
+        category_skills
+            .entry(s.category.clone())
+            .or_default()
+            .push(s.to_string());
+    }
+    let ctx = Ctx {
+        inputs,
+        opts,
+        pb: &pb,
+        rules: &rules,
+        current: &current,
+        year,
+        category_skills,
+        coverable,
+    };
+    let mut current_fig = figures(&current);
+    if !inputs.tickets.is_empty() {
+        let s = replay(net.clone(), inputs.tickets)?;
+        current_fig.set_replay(&s);
+    }
+    let started = Instant::now();
+    let n_today = today.iter().filter(|o| **o).count();
+    let mut plan = match opts.model {
+        PlanModel::PMedian { p } => {
+            let sol = solve_count(&inst, p, Some(&today), None, &opts.solve)?;
+            let e = evaluate(&pb, opts, &forced, flags(&sol, pb.cands.len()), sol.assignment.clone(), true)?;
+            let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
+            replay_plan(&ctx, &mut plan)?;
+            plan
+        }
+        PlanModel::Cover => {
+            let start = greedy_cover(&pb, &forced);
+            let p = start.iter().filter(|o| **o).count().max(1);
+            let sol = solve_count(&inst, p, Some(&start), None, &opts.solve)?;
+            let e = evaluate(&pb, opts, &forced, flags(&sol, pb.cands.len()), sol.assignment.clone(), true)?;
+            let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
+            replay_plan(&ctx, &mut plan)?;
+            plan
+        }
+        PlanModel::Auto => {
+            let counts = opts
+                .frontier
+                .counts(n_today, inst.n_forced(), pb.cands.len());
+            if counts.is_empty() {
+                return Err(Error::argument(
+                    "frontier",
+                    "no outlet count to evaluate (check frontier.min / max / counts)",
+                ));
+            }
+            let mut start = today.clone();
+            let mut mult: Option<Vec<f64>> = None;
+            let mut rows = Vec::new();
+            let mut plans = Vec::new();
+            for &n in &counts {
+                let sol = solve_count(&inst, n, Some(&start), mult.as_deref(), &opts.solve)?;
+                start = flags(&sol, pb.cands.len());
+                mult = Some(sol.multipliers.clone());
+                let e = evaluate(&pb, opts, &forced, start.clone(), sol.assignment.clone(), true)?;
+                let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
+                replay_plan(&ctx, &mut plan)?;
+                let targets = opts.service_target;
+                let has_replay = !inputs.tickets.is_empty();
+                rows.push(FrontierRow {
+                    n_outlets: n,
+                    open: e.n_open(),
+                    kept: e.kept,
+                    new: e.new,
+                    closed: e.closed,
+                    technicians: e.technicians,
+                    annual_cost: e.cost(),
+                    fixed_cost: e.fixed,
+                    technician_cost: e.tech_cost,
+                    travel_cost: e.travel,
+                    open_close_cost: e.open_close,
+                    served_share: e.served_share(),
+                    served_by_tier: [e.tier_share(0), e.tier_share(1), e.tier_share(2)],
+                    mean_response_hours: e.mean_resp,
+                    p95_response_hours: e.p95_resp,
+                    gap: sol.gap,
+                    replay_sla_met_share: has_replay.then_some(plan.replay.sla_met_share),
+                    replay_mean_km: has_replay.then_some(plan.replay.mean_km),
+                    replay_unassigned: has_replay.then_some(plan.replay.unassigned),
+                    meets_targets: (0..3).all(|t| e.tier_share(t) >= targets[t] - 1e-12),
+                    efficient: false,
+                });
+                plans.push(plan);
+            }
+            mark_efficient(&mut rows);
+            let rec = recommend(
+                &rows,
+                opts.service_target,
+                coverable,
+                opts.replay_guard,
+                &current_fig,
+            );
+            let pick = rec
+                .as_ref()
+                .and_then(|r| rows.iter().position(|x| x.n_outlets == r.n_outlets))
+                .unwrap_or(0);
+            let mut plan = plans.swap_remove(pick);
+            plan.totals.solve_seconds = started.elapsed().as_secs_f64();
+            plan.recommended_outlets = rec.as_ref().map(|r| r.n_outlets);
+            plan.recommendation = rec;
+            plan.frontier = rows;
+            plan
+        }
+    };
+    plan.current = current_fig;
+    Ok(plan)
+}
+
+fn flags(sol: &SparseResult, m: usize) -> Vec<bool> {
+    let mut v = vec![false; m];
+    for &i in &sol.open {
+        v[i] = true;
+    }
+    v
+}
