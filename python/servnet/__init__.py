@@ -21,6 +21,7 @@ from servnet._planning import (
     compare_scenarios,
     compare_with_sequential,
     forecast,
+    frontier,
     plan,
     simulate,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "compare_scenarios",
     "compare_with_sequential",
     "forecast",
+    "frontier",
     "plan",
     "read_dir",
     "read_tickets",

@@ -383,6 +383,9 @@ class _NetworkPlan:
     def view(self) -> str: ...
     def options(self) -> str: ...
     def sites_csv(self) -> str: ...
+    def frontier_csv(self) -> str: ...
+    def planned_network(self, network: Network) -> Network: ...
+    def write_network(self, path: _Path, network: Network) -> None: ...
     @staticmethod
     def _from_json(b: bytes) -> _NetworkPlan: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
@@ -395,11 +398,13 @@ def _forecast(
 def _plan(
     network: Network,
     forecast: _Forecast,
-    model: str,
+    model: Optional[str],
     p: Optional[int],
     year: Optional[int],
     time_limit: float,
     response: bool,
+    tickets: Any = None,
+    population: Any = None,
     options: str = "{}",
     progress: _Progress = None,
 ) -> _NetworkPlan: ...
@@ -420,7 +425,7 @@ def _run_scenario(
     scenario: str,
     start_year: int,
     years: int,
-    model: str,
+    model: Optional[str],
     p: Optional[int],
     year: Optional[int],
     time_limit: float,
@@ -428,6 +433,8 @@ def _run_scenario(
     days: int,
     sample: float,
     seed: int,
+    tickets: Any = None,
+    population: Any = None,
     forecast_options: str = "{}",
     plan_options: str = "{}",
     sim_options: str = "{}",

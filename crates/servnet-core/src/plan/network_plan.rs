@@ -371,6 +371,8 @@ pub struct SitePlan {
     pub takes_over: f64,
     /// The closed outlets it takes tickets over from, most first.
     pub takes_over_from: Vec<String>,
+    /// For a closed outlet: the site that takes most of its tickets.
+    pub goes_to: Option<String>,
     /// Assigned / (technicians x tickets per technician-day).
     pub utilisation: f64,
     /// Demand cells served.
@@ -535,6 +537,7 @@ impl NetworkPlan {
             "served_demand",
             "takes_over",
             "takes_over_from",
+            "goes_to",
             "utilisation",
             "cells_served",
             "service_radius_km",
@@ -561,6 +564,7 @@ impl NetworkPlan {
                 format!("{:.2}", p.served_demand),
                 format!("{:.2}", p.takes_over),
                 p.takes_over_from.join(";"),
+                p.goes_to.clone().unwrap_or_default(),
                 format!("{:.4}", p.utilisation),
                 p.cells_served.to_string(),
                 format!("{:.2}", p.service_radius_km),

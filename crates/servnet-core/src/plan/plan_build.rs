@@ -602,6 +602,7 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
                 .into_iter()
                 .map(|(q, _)| pb.cands[q].id.clone())
                 .collect(),
+            goes_to: top(&goes[i]).first().map(|&(s, _)| pb.cands[s].id.clone()),
             utilisation: if per_tech > 0.0 {
                 e.load[i] / per_tech
             } else {
