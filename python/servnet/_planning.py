@@ -633,7 +633,7 @@ class NetworkPlan(Result):
         f = self.figures
         ax.set_title(f"{f['model']} plan {f['year']}: {f['open']} outlets, "
                      f"{100 * f['served_share']:.1f}% served within commitment")
-        ax.legend(loc="lower right", fontsize="small", markerscale=0.7)
+        ax.legend(loc="upper left", fontsize="small", markerscale=0.7)
         return ax
 
 

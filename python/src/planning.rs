@@ -15,8 +15,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use serde::{Deserialize, Serialize};
 use servnet_core::model::{PlanningData, Skill, Ticket};
-use servnet_core::plan::forecast::{forecast, Forecast, ForecastOptions};
 use servnet_core::plan::demand::PopulationPoint;
+use servnet_core::plan::forecast::{forecast, Forecast, ForecastOptions};
 use servnet_core::plan::frontier::frontier_csv;
 use servnet_core::plan::network_plan::{
     plan_network, NetworkPlan, PlanInputs, PlanModel, PlanOptions,

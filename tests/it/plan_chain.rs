@@ -30,7 +30,12 @@ fn sample() -> &'static Sample {
     S.get_or_init(|| {
         let data = read_dir(&sample_dir()).unwrap();
         let population = read_population(&sample_dir(), &data.network).unwrap();
-        let fc = forecast(&data.planning, &data.network, &ForecastOptions::new(2026, 1)).unwrap();
+        let fc = forecast(
+            &data.planning,
+            &data.network,
+            &ForecastOptions::new(2026, 1),
+        )
+        .unwrap();
         Sample {
             data,
             population,
@@ -65,7 +70,11 @@ fn plan_sample(opts: &PlanOptions) -> NetworkPlan {
     .unwrap()
 }
 
-fn plan_fixture(d: &DataSet, fc: &Forecast, opts: &PlanOptions) -> servnet_core::Result<NetworkPlan> {
+fn plan_fixture(
+    d: &DataSet,
+    fc: &Forecast,
+    opts: &PlanOptions,
+) -> servnet_core::Result<NetworkPlan> {
     plan_network(
         &PlanInputs {
             network: &d.network,
@@ -83,7 +92,11 @@ fn plan_fixture(d: &DataSet, fc: &Forecast, opts: &PlanOptions) -> servnet_core:
 fn every_model_gives_a_consistent_plan_on_the_fixture() {
     let d = fixture();
     let fc = forecast(&d.planning, &d.network, &ForecastOptions::new(2026, 2)).unwrap();
-    for model in [PlanModel::Auto, PlanModel::PMedian { p: 3 }, PlanModel::Cover] {
+    for model in [
+        PlanModel::Auto,
+        PlanModel::PMedian { p: 3 },
+        PlanModel::Cover,
+    ] {
         for response in [None, Some(ResponseTarget::default())] {
             let opts = PlanOptions {
                 model,
@@ -192,7 +205,11 @@ fn frontier_is_monotone_in_cost_and_recommends_the_cheapest_acceptable_count() {
     if guard(rec) {
         for r in &plan.frontier {
             if r.meets_targets && guard(r) {
-                assert!(r.annual_cost >= rec.annual_cost, "{} is cheaper", r.n_outlets);
+                assert!(
+                    r.annual_cost >= rec.annual_cost,
+                    "{} is cheaper",
+                    r.n_outlets
+                );
             }
         }
     }
@@ -210,7 +227,11 @@ fn replay_equals_dispatch_of_the_exported_network() {
     let net = planned_network(&plan, &s.data.network, &opts).unwrap();
     let dir = tempfile::tempdir().unwrap();
     write_network(dir.path(), &net).unwrap();
-    std::fs::copy(sample_dir().join("tickets.csv"), dir.path().join("tickets.csv")).unwrap();
+    std::fs::copy(
+        sample_dir().join("tickets.csv"),
+        dir.path().join("tickets.csv"),
+    )
+    .unwrap();
     let back = read_dir(dir.path()).unwrap();
     assert_eq!(back.network.outlets().len(), net.outlets().len());
     let d = Dispatcher::new(back.network, replay_policy(&back.tickets)).unwrap();

@@ -312,9 +312,10 @@ pub fn run(a: &Args) -> Result<()> {
             ..Default::default()
         };
         let (start, tickets) = peak_month_tickets(&fc, &data.network, a.year, &sopts)?;
-        let sim = with_progress(&format!("simulating {} drawn tickets", tickets.len()), || {
-            simulate(&plan, &data.network, &popts, &tickets, &sopts, Some(start))
-        })?;
+        let sim = with_progress(
+            &format!("simulating {} drawn tickets", tickets.len()),
+            || simulate(&plan, &data.network, &popts, &tickets, &sopts, Some(start)),
+        )?;
         if a.sim_sample < 1.0 {
             println!(
                 "(drawn peak month: {:.0}% of the tickets against {:.0}% of every outlet's capacity)",

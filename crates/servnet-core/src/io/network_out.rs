@@ -26,7 +26,8 @@ fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
 }
 
 fn rings(mp: &MultiPolygon<f64>) -> serde_json::Value {
-    let ring = |ls: &geo::LineString<f64>| -> Vec<[f64; 2]> { ls.coords().map(|c| [c.x, c.y]).collect() };
+    let ring =
+        |ls: &geo::LineString<f64>| -> Vec<[f64; 2]> { ls.coords().map(|c| [c.x, c.y]).collect() };
     json!({
         "type": "MultiPolygon",
         "coordinates": mp
@@ -76,7 +77,9 @@ pub fn write_network(dir: &Path, network: &Network) -> Result<()> {
         ])
         .map_err(csv_err(&p))?;
         if let Some(mp) = &r.polygon {
-            polys.push(json!({"type": "Feature", "properties": {"code": r.code}, "geometry": rings(mp)}));
+            polys.push(
+                json!({"type": "Feature", "properties": {"code": r.code}, "geometry": rings(mp)}),
+            );
         }
     }
     w.flush().map_err(io_err(&p))?;

@@ -45,9 +45,8 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Populatio
             Some(PopulationPoint {
                 lon: c.lon()?,
                 lat: c.lat()?,
-                population: c.number("population", "a number >= 0", |v| {
-                    v.is_finite() && v >= 0.0
-                })?,
+                population: c
+                    .number("population", "a number >= 0", |v| v.is_finite() && v >= 0.0)?,
                 region,
             })
         })();

@@ -127,7 +127,10 @@ pub fn demand_cells(
         if !(p.population.is_finite() && p.population >= 0.0) {
             return Err(Error::argument(
                 "population",
-                format!("point in '{}': population {} must be >= 0", p.region, p.population),
+                format!(
+                    "point in '{}': population {} must be >= 0",
+                    p.region, p.population
+                ),
             ));
         }
         if p.population > 0.0 {

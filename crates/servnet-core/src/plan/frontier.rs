@@ -39,7 +39,10 @@ impl FrontierOptions {
     pub fn counts(&self, today: usize, forced: usize, candidates: usize) -> Vec<usize> {
         let lo_ok = forced.max(1);
         let mut v: Vec<usize> = if self.counts.is_empty() {
-            let hi = self.max.unwrap_or(today).clamp(lo_ok, candidates.max(lo_ok));
+            let hi = self
+                .max
+                .unwrap_or(today)
+                .clamp(lo_ok, candidates.max(lo_ok));
             let lo = self.min.unwrap_or(today / 4).clamp(lo_ok, hi);
             let steps = if self.steps == 0 { 16 } else { self.steps };
             (0..steps)
@@ -179,10 +182,7 @@ pub fn recommend(
         })?;
         let mut why = Vec::new();
         for (t, tier) in tiers.iter().enumerate() {
-            let best_t = rows
-                .iter()
-                .map(|r| r.served_by_tier[t])
-                .fold(0.0, f64::max);
+            let best_t = rows.iter().map(|r| r.served_by_tier[t]).fold(0.0, f64::max);
             if best_t < targets[t] {
                 if coverable[t] < targets[t] {
                     why.push(format!(
@@ -323,7 +323,9 @@ pub fn frontier_csv(rows: &[FrontierRow]) -> Result<String> {
             format!("{:.6}", r.gap),
             opt(r.replay_sla_met_share),
             opt(r.replay_mean_km),
-            r.replay_unassigned.map(|x| x.to_string()).unwrap_or_default(),
+            r.replay_unassigned
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
             r.meets_targets.to_string(),
             r.efficient.to_string(),
         ])
@@ -334,4 +336,3 @@ pub fn frontier_csv(rows: &[FrontierRow]) -> Result<String> {
         .map_err(|e| Error::argument("frontier", e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| Error::argument("frontier", e.to_string()))
 }
-

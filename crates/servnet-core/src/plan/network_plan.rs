@@ -610,7 +610,10 @@ impl std::fmt::Display for PlanTotals {
             self.mean_response_hours,
             self.p95_response_hours
         )?;
-        writeln!(f, "tier  regions  outlets  peak-day demand  served  coverable")?;
+        writeln!(
+            f,
+            "tier  regions  outlets  peak-day demand  served  coverable"
+        )?;
         for (t, v) in &self.by_tier {
             let pct = |x: f64| {
                 if v.demand > 0.0 {

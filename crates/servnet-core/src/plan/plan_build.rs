@@ -843,7 +843,14 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
     let mut plan = match opts.model {
         PlanModel::PMedian { p } => {
             let sol = solve_count(&inst, p, Some(&today), None, &opts.solve)?;
-            let e = evaluate(&pb, opts, &forced, flags(&sol, pb.cands.len()), sol.assignment.clone(), true)?;
+            let e = evaluate(
+                &pb,
+                opts,
+                &forced,
+                flags(&sol, pb.cands.len()),
+                sol.assignment.clone(),
+                true,
+            )?;
             let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
             replay_plan(&ctx, &mut plan)?;
             plan
@@ -852,7 +859,14 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
             let start = greedy_cover(&pb, &forced);
             let p = start.iter().filter(|o| **o).count().max(1);
             let sol = solve_count(&inst, p, Some(&start), None, &opts.solve)?;
-            let e = evaluate(&pb, opts, &forced, flags(&sol, pb.cands.len()), sol.assignment.clone(), true)?;
+            let e = evaluate(
+                &pb,
+                opts,
+                &forced,
+                flags(&sol, pb.cands.len()),
+                sol.assignment.clone(),
+                true,
+            )?;
             let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
             replay_plan(&ctx, &mut plan)?;
             plan
@@ -875,7 +889,14 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
                 let sol = solve_count(&inst, n, Some(&start), mult.as_deref(), &opts.solve)?;
                 start = flags(&sol, pb.cands.len());
                 mult = Some(sol.multipliers.clone());
-                let e = evaluate(&pb, opts, &forced, start.clone(), sol.assignment.clone(), true)?;
+                let e = evaluate(
+                    &pb,
+                    opts,
+                    &forced,
+                    start.clone(),
+                    sol.assignment.clone(),
+                    true,
+                )?;
                 let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
                 replay_plan(&ctx, &mut plan)?;
                 let targets = opts.service_target;

@@ -124,7 +124,12 @@ pub fn planned_network(plan: &NetworkPlan, base: &Network, opts: &PlanOptions) -
             .map(|s| (s.skill.to_string(), s))
             .collect();
         for c in categories {
-            for sk in plan.category_skills.get(c).map(Vec::as_slice).unwrap_or(&[]) {
+            for sk in plan
+                .category_skills
+                .get(c)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
                 if !offers.contains_key(sk) {
                     let skill: Skill = sk.parse().map_err(|e| Error::argument("skill", e))?;
                     offers.insert(

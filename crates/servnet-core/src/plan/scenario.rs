@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::forecast::{forecast, ForecastOptions};
 use super::demand::PopulationPoint;
+use super::forecast::{forecast, ForecastOptions};
 use super::network_plan::{plan_network, NetworkPlan, PlanInputs, PlanOptions};
 use super::simulate::{peak_month_tickets, simulate, SimOptions, SimResult};
 use crate::model::{Network, PlanningData, Ticket};

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use super::forecast::{days_in_month, Forecast};
 use super::location::SplitMix64;
 use super::network_plan::{NetworkPlan, PlanOptions};
-use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
 use super::replay::planned_network;
+use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
 use crate::model::{Network, Outlet, Skill, Ticket};
 use crate::{Error, Result};
 

@@ -494,7 +494,7 @@ fn lagrangian(
     let k_free = p.saturating_sub(forced.len()).min(free.len());
     let mut lambda = start;
     let mut best = (f64::NEG_INFINITY, lambda.clone());
-    let mut theta = 1.0;
+    let mut theta = 2.0;
     let mut stall = 0;
     let mut chosen = vec![false; inst.n_sites];
     for _ in 0..opts.bound_iterations {
@@ -533,7 +533,7 @@ fn lagrangian(
             stall = 0;
         } else {
             stall += 1;
-            if stall >= 10 {
+            if stall >= 25 {
                 theta *= 0.5;
                 stall = 0;
             }
