@@ -175,3 +175,59 @@ pub fn demand_cells(
     out.sort_by(|a, b| a.cell.cmp(&b.cell).then(a.region.cmp(&b.region)));
     Ok(out)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::io::read_dir;
+    use crate::testing::fixture_dir;
+
+    /// Every region's cell shares sum to 1; where a region has many tickets its cells
+    /// follow the tickets, where it has none they follow the population.
+    #[test]
+    fn shares_sum_to_one_and_follow_tickets_then_population() {
+        let d = read_dir(&fixture_dir("valid")).unwrap();
+        let net = &d.network;
+        let r0 = &net.regions()[0];
+        // 200 tickets 0.01 degrees east of the region point; population 0.1 degrees north.
+        let mut tickets = Vec::new();
+        let t0 = d.tickets[0].clone();
+        for k in 0..200 {
+            let mut t = t0.clone();
+            t.id = format!("X{k}");
+            t.region = r0.code.clone();
+            t.lon = r0.lon + 0.01;
+            t.lat = r0.lat;
+            t.units = 1;
+            tickets.push(t);
+        }
+        let pop = vec![PopulationPoint {
+            region: r0.code.clone(),
+            lon: r0.lon,
+            lat: r0.lat + 0.1,
+            population: 5000.0,
+        }];
+        let cells = demand_cells(net, &tickets, &pop, &DemandOptions::default()).unwrap();
+        for r in 0..net.regions().len() {
+            let sum: f64 = cells
+                .iter()
+                .filter(|c| c.region == r)
+                .map(|c| c.share)
+                .sum();
+            assert!((sum - 1.0).abs() < 1e-9, "region {r}: {sum}");
+        }
+        let mine: Vec<&DemandCell> = cells.iter().filter(|c| c.region == 0).collect();
+        assert_eq!(mine.len(), 2);
+        let by_tickets = mine.iter().find(|c| c.tickets > 0.0).unwrap();
+        assert!((by_tickets.share - 200.0 / 250.0).abs() < 1e-9);
+        let none = demand_cells(net, &[], &pop, &DemandOptions::default()).unwrap();
+        let only: Vec<&DemandCell> = none.iter().filter(|c| c.region == 0).collect();
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].share, 1.0);
+        assert!(
+            only[0].lat > r0.lat + 0.09,
+            "population decides without tickets"
+        );
+    }
+}

@@ -656,3 +656,115 @@ pub fn solve_count(
         multipliers: lambda,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// All subsets of `m` sites of size `p` containing the forced ones: the exact optimum.
+    fn brute_force(inst: &SparseInstance, p: usize) -> f64 {
+        let m = inst.n_sites();
+        let mut best = f64::INFINITY;
+        for mask in 0u32..(1 << m) {
+            if mask.count_ones() as usize != p {
+                continue;
+            }
+            let open: Vec<bool> = (0..m).map(|i| mask & (1 << i) != 0).collect();
+            if (0..m).any(|i| inst.forced[i] && !open[i]) {
+                continue;
+            }
+            best = best.min(inst.evaluate(&open).0);
+        }
+        best
+    }
+
+    fn instance() -> impl Strategy<Value = (SparseInstance, usize)> {
+        (3usize..8, 4usize..14).prop_flat_map(|(m, n)| {
+            (
+                prop::collection::vec(-5.0f64..20.0, m),
+                prop::collection::vec(prop::bool::weighted(0.15), m),
+                prop::collection::vec(prop::collection::vec((0..m as u32, 0.0f64..50.0), 1..5), n),
+                1usize..=m,
+            )
+                .prop_map(move |(fixed, forced, raw, p)| {
+                    let pairs: Vec<Vec<(u32, f64)>> = raw
+                        .into_iter()
+                        .map(|mut l| {
+                            l.sort_by_key(|x| x.0);
+                            l.dedup_by_key(|x| x.0);
+                            l
+                        })
+                        .collect();
+                    let unserved = vec![60.0; pairs.len()];
+                    let f = forced.iter().filter(|x| **x).count();
+                    let inst = SparseInstance::new(fixed, forced, unserved, pairs, 3.0).unwrap();
+                    (inst, p.max(f.max(1)).min(m))
+                })
+        })
+    }
+
+    proptest! {
+        /// The bound never exceeds the exact optimum, the solution never beats it, the
+        /// reported objective is the cost of the returned open set, exactly `p` sites
+        /// are open and the forced ones among them.
+        #[test]
+        fn bound_and_solution_bracket_the_optimum((inst, p) in instance()) {
+            let r = solve_count(&inst, p, None, None, &SparseOptions::default()).unwrap();
+            let opt = brute_force(&inst, p);
+            prop_assert!(r.lower_bound <= opt + 1e-6 * opt.abs().max(1.0), "{} > {opt}", r.lower_bound);
+            prop_assert!(r.objective >= opt - 1e-6 * opt.abs().max(1.0));
+            let mut open = vec![false; inst.n_sites()];
+            for &i in &r.open {
+                open[i] = true;
+            }
+            prop_assert_eq!(r.open.len(), p);
+            prop_assert!((0..inst.n_sites()).all(|i| !inst.forced[i] || open[i]));
+            let (value, assign) = inst.evaluate(&open);
+            prop_assert!((value - r.objective).abs() <= 1e-9 * value.abs().max(1.0));
+            prop_assert_eq!(assign, r.assignment);
+        }
+    }
+
+    /// A duplicate pair or a cost that is not finite is an argument error.
+    #[test]
+    fn bad_instances_are_errors() {
+        assert!(SparseInstance::new(
+            vec![0.0; 2],
+            vec![false; 2],
+            vec![1.0],
+            vec![vec![(0, 1.0), (0, 2.0)]],
+            0.0
+        )
+        .is_err());
+        assert!(SparseInstance::new(
+            vec![0.0; 2],
+            vec![false; 2],
+            vec![1.0],
+            vec![vec![(5, 1.0)]],
+            0.0
+        )
+        .is_err());
+        assert!(SparseInstance::new(
+            vec![0.0; 2],
+            vec![false; 2],
+            vec![1.0],
+            vec![vec![(1, f64::NAN)]],
+            0.0
+        )
+        .is_err());
+        let ok = SparseInstance::new(
+            vec![0.0; 2],
+            vec![true; 2],
+            vec![1.0],
+            vec![vec![(1, 0.5)]],
+            0.0,
+        )
+        .unwrap();
+        assert!(
+            solve_count(&ok, 1, None, None, &SparseOptions::default()).is_err(),
+            "p below the forced count"
+        );
+    }
+}
