@@ -492,7 +492,8 @@ class NetworkPlan(Result):
     ``to_pandas()``: one row per site (the CLI's plan.csv: decision keep / grow / shrink /
     close / open, technicians today and planned, demand, tickets taken over, cost,
     reason); ``to_pandas("regions")``: per region; ``to_pandas("frontier")`` or
-    :attr:`frontier`: the cost-service frontier (auto model); :meth:`comparison`: today
+    :attr:`frontier`: the cost-service frontier (auto model); ``to_pandas("cells")``: the
+    demand cells (H3 index, point, peak day, share served, serving site); :meth:`comparison`: today
     vs plan side by side; ``summary()``: totals, ``recommended_outlets``,
     ``recommendation``, ``replay`` and ``current``; ``plot()``: a map.
     """
@@ -536,8 +537,11 @@ class NetworkPlan(Result):
         frontier = _frontier_frame(view["frontier"], {
             "recommended_outlets": view["recommended_outlets"],
             "recommendation": rec.get("reason"), "today": view["current"]})
+        cells = pd.DataFrame.from_records(view.get("cells", []),
+                                          columns=["cell", "region", "lon", "lat", "peak_day",
+                                                   "served_share", "site"])
         super().__init__("NetworkPlan", {"sites": sites, "regions": regions,
-                                         "frontier": frontier}, figures)
+                                         "frontier": frontier, "cells": cells}, figures)
 
     @property
     def frontier(self) -> Any:
@@ -589,7 +593,8 @@ class NetworkPlan(Result):
 
     def plot(self, ax: Any = None, takes_over: bool = True, closed: bool = True,
              extent: Optional[Tuple[float, float, float, float]] = None) -> Any:
-        """A map of the plan: regions sized by peak-day demand, sites by technicians in
+        """A map of the plan: demand cells sized by peak-day demand (black where served
+        beyond the commitment), sites by technicians in
         one style per decision (keep, grow, shrink, open, close), and lines from each
         closed outlet to the site that takes most of its tickets (``takes_over``).
         ``extent=(lon0, lon1, lat0, lat1)`` zooms in (e.g. on one city). Returns the Axes."""
@@ -606,7 +611,21 @@ class NetworkPlan(Result):
             if "lon" in regions.columns:
                 regions = regions[regions["lon"].between(lon0, lon1)
                                   & regions["lat"].between(lat0, lat1)]
-        if "lon" in regions.columns and len(regions):
+        cells = self.tables.get("cells")
+        if cells is not None and len(cells):
+            if extent is not None:
+                cells = cells[cells["lon"].between(lon0, lon1) & cells["lat"].between(lat0, lat1)]
+            vol = cells["peak_day"].clip(lower=0)
+            size = 1 + (60 if extent is not None else 25) * (vol / max(float(vol.max()), 1e-9))
+            missed = cells["served_share"] < 0.999
+            ax.scatter(cells.loc[~missed, "lon"], cells.loc[~missed, "lat"], s=size[~missed],
+                       c="tab:orange", alpha=0.35, edgecolors="none",
+                       label="demand cells (peak day)", zorder=1)
+            if missed.any():
+                ax.scatter(cells.loc[missed, "lon"], cells.loc[missed, "lat"], s=size[missed],
+                           c="black", alpha=0.6, edgecolors="none",
+                           label="cells beyond commitment", zorder=1)
+        elif "lon" in regions.columns and len(regions):
             vol = regions["peak_day"].clip(lower=0)
             size = 4 + 300 * (vol / vol.max()) if vol.max() > 0 else 10
             ax.scatter(regions["lon"], regions["lat"], s=size, c="tab:orange", alpha=0.25,

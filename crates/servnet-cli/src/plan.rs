@@ -278,10 +278,27 @@ pub fn run(a: &Args) -> Result<()> {
         println!("recommended:    {} outlets: {}", r.n_outlets, r.reason);
     }
     print!("{}", plan.totals);
+    let mut decisions: std::collections::BTreeMap<&str, usize> = Default::default();
+    for s in &plan.sites {
+        *decisions.entry(s.decision.as_str()).or_default() += 1;
+    }
     println!(
-        "today vs plan (the folder's {} tickets replayed at full capacity):",
-        data.tickets.len()
+        "decisions:      {} (reasons and the tickets each site takes over: {})",
+        decisions
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        a.out.display()
     );
+    if data.tickets.is_empty() {
+        println!("today vs plan (no tickets file in the folder: nothing replayed):");
+    } else {
+        println!(
+            "today vs plan (the folder's {} tickets replayed at full capacity):",
+            data.tickets.len()
+        );
+    }
     print!("{}", side_by_side(&plan.current, &plan.replay));
     write(&a.out, &plan.sites_csv()?)?;
     eprintln!("wrote {}", a.out.display());

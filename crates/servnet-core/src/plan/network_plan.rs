@@ -406,6 +406,25 @@ pub struct RegionPlan {
     pub mean_km: f64,
 }
 
+/// One demand cell of a plan (all its product categories together).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellPlan {
+    /// H3 index (hex).
+    pub cell: String,
+    /// Region code.
+    pub region: String,
+    /// Longitude of the cell centre.
+    pub lon: f64,
+    /// Latitude of the cell centre.
+    pub lat: f64,
+    /// Peak-day tickets.
+    pub peak_day: f64,
+    /// Share of them served within commitment.
+    pub served_share: f64,
+    /// The site serving most of them.
+    pub site: Option<String>,
+}
+
 /// Per-tier totals.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TierTotals {
@@ -497,6 +516,8 @@ pub struct NetworkPlan {
     pub sites: Vec<SitePlan>,
     /// One row per region, in the network's order.
     pub regions: Vec<RegionPlan>,
+    /// The demand cells, sorted by H3 index.
+    pub cells: Vec<CellPlan>,
     /// Totals.
     pub totals: PlanTotals,
     /// Skills demanded per product category (what a site serving it offers).

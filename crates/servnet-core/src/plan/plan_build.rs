@@ -12,8 +12,8 @@ use super::frontier::{mark_efficient, recommend, FrontierRow};
 use super::location::sparse::{solve_count, SparseInstance, SparseResult};
 use super::location::SolveStatus;
 use super::network_plan::{
-    outlet_satisfaction, Decision, NetworkPlan, PlanModel, PlanOptions, PlanTotals, RegionPlan,
-    SitePlan, SiteRule, TierTotals,
+    outlet_satisfaction, CellPlan, Decision, NetworkPlan, PlanModel, PlanOptions, PlanTotals,
+    RegionPlan, SitePlan, SiteRule, TierTotals,
 };
 use super::replay::{planned_network, replay, NetworkFigures};
 use super::staffing;
@@ -647,6 +647,33 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
             }
         })
         .collect();
+    // Cells: peak, served and the main serving site over their categories.
+    let mut cell_agg: Vec<(f64, f64, BTreeMap<usize, f64>)> =
+        vec![(0.0, 0.0, BTreeMap::new()); pb.cells.len()];
+    for (j, p) in pb.points.iter().enumerate() {
+        let a = &mut cell_agg[p.cell];
+        a.0 += p.peak;
+        if e.served[j] {
+            a.1 += p.peak;
+        }
+        if let Some(s) = e.assign[j] {
+            *a.2.entry(s).or_default() += p.peak;
+        }
+    }
+    let cell_plans: Vec<CellPlan> = pb
+        .cells
+        .iter()
+        .zip(&cell_agg)
+        .map(|(c, (peak, served, by))| CellPlan {
+            cell: c.cell_hex(),
+            region: regions[c.region].code.clone(),
+            lon: c.lon,
+            lat: c.lat,
+            peak_day: *peak,
+            served_share: if *peak > 0.0 { served / peak } else { 1.0 },
+            site: top(by).first().map(|&(s, _)| pb.cands[s].id.clone()),
+        })
+        .collect();
     let mut by_tier: BTreeMap<Tier, TierTotals> = BTreeMap::new();
     for (t, tier) in TIERS.iter().enumerate() {
         let n = regions.iter().filter(|r| r.tier == *tier).count();
@@ -683,6 +710,7 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
         current: figures(ctx.current),
         sites,
         regions: region_plans,
+        cells: cell_plans,
         totals: PlanTotals {
             model: opts.model,
             year: ctx.year,
