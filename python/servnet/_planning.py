@@ -366,7 +366,7 @@ def forecast(
 
     >>> fc = servnet.forecast(planning, net, 2026)
     >>> round(fc.summary()["tickets_2026"])
-    7574391
+    7497493
     """
     core = _servnet._forecast(planning, network, int(start_year), int(years), _options(**options))
     return Forecast(core)
@@ -768,7 +768,7 @@ def simulate(
 
     >>> s = servnet.simulate(net, p, fc, days=1, sample=0.1)
     >>> s.summary()["tickets"]
-    3172
+    2986
     """
     if not isinstance(plan, NetworkPlan):
         raise TypeError("plan: expected a servnet.NetworkPlan (from servnet.plan)")
