@@ -13,6 +13,7 @@
 
 mod candidates;
 pub mod demand;
+mod evaluate;
 pub mod forecast;
 pub mod frontier;
 pub mod location;
