@@ -20,9 +20,11 @@ from servnet._planning import (
     assign,
     compare_scenarios,
     compare_with_sequential,
+    fit_repair_curves,
     forecast,
     frontier,
     plan,
+    plot_repair_curves,
     simulate,
 )
 from servnet._results import Result
@@ -71,9 +73,11 @@ __all__ = [
     "assign",
     "compare_scenarios",
     "compare_with_sequential",
+    "fit_repair_curves",
     "forecast",
     "frontier",
     "plan",
+    "plot_repair_curves",
     "read_dir",
     "read_tickets",
     "simulate",

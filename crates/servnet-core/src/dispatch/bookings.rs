@@ -16,12 +16,36 @@
 //! the caller's own systems: ids crafted to collide on a shard and tag (38 bits) would
 //! make that shard's lookups compare strings one by one.
 
-use super::{lock, Booking};
+use super::types::Route;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use smol_str::SmolStr;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
+
+/// A live booking, kept compact in the dispatcher's ticket map (no strings, no
+/// breakdown: it is rebuilt from these fields, with the satisfaction as booked).
+#[derive(Clone, Copy)]
+pub(super) struct Booking {
+    pub(super) offer: u32,
+    pub(super) outlet: u32,
+    pub(super) day: u32,
+    pub(super) units: u32,
+    pub(super) road: f64,
+    pub(super) load_ratio: f64,
+    pub(super) satisfaction: f64,
+    pub(super) preferred: bool,
+    pub(super) sla_met: bool,
+    pub(super) route: Route,
+    pub(super) hold: Option<u64>,
+}
+
+/// Locks `m`, also when a panic elsewhere poisoned it.
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock cannot leave a booking half-written
+    // (each critical section is a single map operation), so a poisoned lock is usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 const SHARDS: usize = 64;
 

@@ -1,4 +1,5 @@
-use super::{Dispatcher, Outcome, Rule};
+use super::types::{Outcome, Rule};
+use super::Dispatcher;
 use crate::model::Ticket;
 use crate::Result;
 use serde::{Deserialize, Serialize};

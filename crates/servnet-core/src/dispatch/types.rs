@@ -1,3 +1,4 @@
+use super::policy::Fallback;
 use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
 use std::collections::BTreeMap;
@@ -128,7 +129,7 @@ pub struct Unassignable {
     /// For each rule, how many outlets offering the skill failed it first.
     pub counts: BTreeMap<Rule, u32>,
     /// Fallback steps tried, in order.
-    pub fallbacks_tried: Vec<super::Fallback>,
+    pub fallbacks_tried: Vec<Fallback>,
 }
 
 /// The answer to a dispatch.

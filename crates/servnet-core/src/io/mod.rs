@@ -4,6 +4,7 @@
 //! Readers never stop at the first problem: every bad value in every file is reported
 //! (up to [`crate::model::MAX_ISSUES`]).
 
+mod curves;
 mod geojson;
 mod network;
 mod network_out;
@@ -13,6 +14,7 @@ mod population;
 mod table;
 mod tickets;
 
+pub use curves::{write_curve_cells, write_curve_models};
 pub use network::read_network;
 pub use network_out::write_network;
 pub use output::write_outcomes;

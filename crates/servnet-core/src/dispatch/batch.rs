@@ -1,0 +1,139 @@
+//! The face batch assignment ([`crate::assign`]) uses: every eligible (offer, day) of a
+//! ticket with its score, and the room left per offer and outlet.
+
+use super::rules::STRICT;
+use super::search::with_scratch;
+use super::types::{Breakdown, Rule};
+use super::Dispatcher;
+use crate::model::Ticket;
+use crate::Result;
+use chrono::NaiveDate;
+
+/// One (offer, day) a ticket may take in batch assignment, with its score.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EligibleArc {
+    /// Offer (outlet x skill) index.
+    pub(crate) offer: u32,
+    /// Outlet index.
+    pub(crate) outlet: u32,
+    /// Day from the ledger's start.
+    pub(crate) day: u32,
+    /// Days past the last SLA day (0 = within the SLA).
+    pub(crate) late_days: u32,
+    /// Score at the current loads.
+    pub(crate) b: Breakdown,
+}
+
+impl Dispatcher {
+    /// Sets day 0 of the ledger if it is not set yet (batch assignment resolves tickets
+    /// in parallel, so it fixes day 0 first for determinism).
+    pub(crate) fn init_start(&self, date: NaiveDate) {
+        let _ = self.start.set(date);
+    }
+
+    /// Every (offer, day) the strict hard rules allow for the ticket at the ledger's
+    /// current loads: the SLA days, then up to `late` further days without the SLA
+    /// filter (tagged with how late they are). `Ok(Err(rule))`: none, and why.
+    pub(crate) fn eligible(
+        &self,
+        ticket: &Ticket,
+        late: u32,
+    ) -> Result<std::result::Result<Vec<EligibleArc>, Rule>> {
+        let r = self.resolve(ticket)?;
+        let Some(skill) = r.skill else {
+            return Ok(Err(Rule::NoSkill));
+        };
+        let days = self.sla_days(&r);
+        if days.is_empty() {
+            return Ok(Err(Rule::OutsideHorizon));
+        }
+        let late_end = days
+            .end
+            .saturating_add(late)
+            .min(self.policy.horizon_days)
+            .max(days.end);
+        let max_chord = self.max_chord(&r, 1.0);
+        let mut out = Vec::new();
+        let sla: Vec<f64> = days
+            .clone()
+            .map(|d| self.sla_limit(&r, d, STRICT))
+            .collect();
+        let mut near = Vec::new();
+        let base = self.skill_base[skill.index()];
+        with_scratch(|scratch| {
+            self.index[skill.index()].tree.best_first(
+                scratch,
+                &r.xyz,
+                max_chord,
+                Some(1.0),
+                f64::INFINITY,
+                0.0,
+                |slot, _, _, _| {
+                    near.push((base + slot) as usize);
+                    f64::INFINITY
+                },
+            )
+        });
+        for k in near {
+            let Ok(road) = self.static_rules(&r, k, self.gc_km(&r, k), STRICT, true) else {
+                continue;
+            };
+            let outlet = self.offers[k].outlet;
+            for (day, &sla_km) in days.clone().zip(&sla) {
+                if let Ok(hit) = self.day_rules(&r, k, road, day, sla_km) {
+                    out.push(EligibleArc {
+                        offer: k as u32,
+                        outlet,
+                        day,
+                        late_days: 0,
+                        b: self.breakdown(&r, &hit),
+                    });
+                }
+            }
+            for day in days.end..late_end {
+                if let Ok(hit) = self.day_rules(&r, k, road, day, f64::INFINITY) {
+                    let late_days = day - (days.end - 1);
+                    out.push(EligibleArc {
+                        offer: k as u32,
+                        outlet,
+                        day,
+                        late_days,
+                        b: self.breakdown(&r, &hit),
+                    });
+                }
+            }
+        }
+        if out.is_empty() {
+            return Ok(Err(self.reasons(&r).0));
+        }
+        out.sort_by_key(|a| (a.outlet, a.day));
+        Ok(Ok(out))
+    }
+
+    /// Units still free for an offer on a day: the limit for a non-emergency or an
+    /// emergency ticket (which may use the reserve) minus bookings.
+    pub(crate) fn offer_room_for(&self, offer: u32, day: u32, emergency: bool) -> u32 {
+        self.offers.get(offer as usize).map_or(0, |o| {
+            self.limit(o.capacity, emergency)
+                .saturating_sub(self.ledger.offer_used(offer as usize, day))
+        })
+    }
+
+    /// Units still free outlet-wide on a day, for a non-emergency or an emergency ticket.
+    pub(crate) fn outlet_room_for(&self, outlet: u32, day: u32, emergency: bool) -> u32 {
+        self.outlets.get(outlet as usize).map_or(0, |o| {
+            self.limit(o.daily_cap, emergency)
+                .saturating_sub(self.ledger.outlet_used(outlet as usize, day))
+        })
+    }
+
+    /// Units still free for an offer on a day (non-emergency limit minus bookings).
+    pub(crate) fn offer_room(&self, offer: u32, day: u32) -> u32 {
+        self.offer_room_for(offer, day, false)
+    }
+
+    /// Units still free outlet-wide on a day (non-emergency limit minus bookings).
+    pub(crate) fn outlet_room(&self, outlet: u32, day: u32) -> u32 {
+        self.outlet_room_for(outlet, day, false)
+    }
+}

@@ -1,0 +1,255 @@
+//! Why nothing fits: the rule that blocked the closest outlets and how many each rule
+//! blocked ([`Dispatcher::reasons`]), and [`Dispatcher::explain`] for one outlet.
+
+use super::layout::AreaRule;
+use super::resolve::Resolved;
+use super::rules::STRICT;
+use super::types::{Explanation, Rule};
+use super::Dispatcher;
+use crate::geo::unit_distance_km;
+use crate::model::Ticket;
+use crate::{Error, Result};
+use smol_str::SmolStr;
+use std::collections::BTreeMap;
+
+/// Every rule, in ordinal order (checked below: `RULES[i] as usize == i`).
+const RULES: [Rule; 9] = [
+    Rule::NoSkill,
+    Rule::Status,
+    Rule::Avoided,
+    Rule::OutsideArea,
+    Rule::TooFar,
+    Rule::SlaUnreachable,
+    Rule::SkillFull,
+    Rule::OutletFull,
+    Rule::OutsideHorizon,
+];
+
+const _: () = {
+    let mut i = 0;
+    while i < RULES.len() {
+        assert!(
+            RULES[i] as usize == i,
+            "RULES must list every rule in ordinal order"
+        );
+        i += 1;
+    }
+};
+
+impl Dispatcher {
+    /// Why no outlet takes the ticket: the rule that blocked the outlets that came
+    /// closest, and how many outlets of the skill each rule blocked. Outlets in tree
+    /// nodes beyond both the travel limit and every area reach below them (region lists
+    /// counting as 0) are counted in bulk as outside their area; avoided ones there, and
+    /// region-list ones naming the ticket's region, are evaluated one by one, as are all
+    /// outlets elsewhere.
+    pub(super) fn reasons(&self, r: &Resolved) -> (Rule, BTreeMap<Rule, u32>) {
+        let mut counts = BTreeMap::new();
+        let Some(skill) = r.skill else {
+            return (Rule::NoSkill, counts);
+        };
+        let days = self.sla_days(r);
+        if days.is_empty() {
+            return (Rule::OutsideHorizon, counts);
+        }
+        let offers = &self.skill_offers[skill.index()];
+        let tree = &self.index[skill.index()].tree;
+        // Counts by rule ordinal (a map entry per outlet cost ~25 instructions each).
+        let mut by_rule = [0u32; RULES.len()];
+        let mut count = |rule: Rule, n: u32| by_rule[rule as usize] += n;
+        // Offers outside the tree are those whose outlet takes no tickets.
+        let indexed = offers
+            .iter()
+            .filter(|&&k| self.offer_keys[k as usize].slot != u32::MAX)
+            .count();
+        count(Rule::Status, (offers.len() - indexed) as u32);
+        let mut bulk = Vec::new();
+        let base = self.skill_base[skill.index()];
+        tree.split_far(
+            &r.xyz,
+            self.max_chord(r, 1.0),
+            |slot, _| {
+                let k = (base + slot) as usize;
+                if let Err(rule) = self.evaluate(r, k, days.clone(), STRICT) {
+                    count(rule, 1);
+                }
+            },
+            &mut bulk,
+        );
+        // Bulk outlets are outside their area, except avoided ones (the avoid rule comes
+        // first) and those whose region list has the ticket's region: check those alone.
+        let mut special: Vec<u32> = r
+            .avoid
+            .iter()
+            .filter_map(|&o| self.offer_of(o as usize, skill))
+            .collect();
+        if let Some(list) = self.covering.get(&(skill.0, r.region as u32)) {
+            special.extend_from_slice(list);
+        }
+        special.sort_unstable();
+        special.dedup();
+        bulk.sort_unstable_by_key(|range| range.start);
+        let in_bulk_range = |slot: usize| {
+            let i = bulk.partition_point(|range| range.start <= slot);
+            i > 0 && bulk[i - 1].contains(&slot)
+        };
+        let mut special_in_bulk = 0;
+        for k in special {
+            if in_bulk_range(self.offer_keys[k as usize].slot as usize) {
+                special_in_bulk += 1;
+                if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
+                    count(rule, 1);
+                }
+            }
+        }
+        let in_bulk: usize = bulk.iter().map(|range| range.len()).sum();
+        count(Rule::OutsideArea, (in_bulk - special_in_bulk) as u32);
+        for (rule, &n) in RULES.iter().zip(&by_rule) {
+            if n > 0 {
+                counts.insert(*rule, n);
+            }
+        }
+        let furthest = counts.keys().copied().max().unwrap_or(Rule::NoSkill);
+        (furthest, counts)
+    }
+
+    /// [`Dispatcher::reasons`] by evaluating every outlet offering the skill (the
+    /// reference the bulk counting is tested against).
+    #[cfg(test)]
+    pub(super) fn reasons_exhaustive(&self, r: &Resolved) -> (Rule, BTreeMap<Rule, u32>) {
+        let mut counts = BTreeMap::new();
+        let Some(skill) = r.skill else {
+            return (Rule::NoSkill, counts);
+        };
+        let days = self.sla_days(r);
+        if days.is_empty() {
+            return (Rule::OutsideHorizon, counts);
+        }
+        let mut furthest = Rule::NoSkill;
+        for &k in &self.skill_offers[skill.index()] {
+            if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
+                *counts.entry(rule).or_insert(0) += 1;
+                furthest = furthest.max(rule);
+            }
+        }
+        (furthest, counts)
+    }
+
+    /// Why this outlet was (not) chosen for the ticket, and what would change the answer.
+    pub fn explain(&self, ticket: &Ticket, outlet_id: &str) -> Result<Explanation> {
+        let r = self.resolve(ticket)?;
+        let oi = self
+            .network
+            .outlet_index(outlet_id)
+            .ok_or_else(|| Error::Unknown {
+                kind: "outlet",
+                id: outlet_id.to_string(),
+            })?;
+        let best = self.candidates(ticket, 1)?.into_iter().next();
+        let offer = r.skill.and_then(|s| self.offer_of(oi, s));
+        let mut out = Explanation {
+            outlet_id: SmolStr::new(outlet_id),
+            failed: None,
+            breakdown: None,
+            best: best.clone(),
+            score_gap: None,
+            text: String::new(),
+        };
+        let Some(k) = offer else {
+            out.failed = Some(Rule::NoSkill);
+            out.text = format!("{outlet_id} does not offer {}", ticket.skill);
+            return Ok(out);
+        };
+        let k = k as usize;
+        let days = self.sla_days(&r);
+        let o = &self.outlets[oi];
+        let gc = unit_distance_km(&r.xyz, &o.xyz);
+        match self.evaluate(&r, k, days.clone(), STRICT) {
+            Ok(hit) => {
+                let gap = best.as_ref().map_or(0.0, |b| hit.score - b.breakdown.score);
+                let hb = self.breakdown(&r, &hit);
+                out.breakdown = Some(hb);
+                out.score_gap = Some(gap);
+                out.text = match &best {
+                    Some(b) if b.outlet_id != outlet_id => {
+                        let names = [
+                            "distance",
+                            "satisfaction",
+                            "load",
+                            "cost",
+                            "priority",
+                            "probation",
+                            "preferred",
+                        ];
+                        let (i, d) = hb
+                            .terms
+                            .iter()
+                            .zip(b.breakdown.terms.iter())
+                            .map(|(a, b)| a - b)
+                            .enumerate()
+                            .fold(
+                                (0, f64::MIN),
+                                |acc, (i, d)| if d > acc.1 { (i, d) } else { acc },
+                            );
+                        format!("{outlet_id} is eligible (day {}) but scores {:.2} vs {:.2} for {}: it loses by {gap:.2}, most on {} (+{d:.2})", hit.day, hit.score, b.breakdown.score, b.outlet_id, names[i])
+                    }
+                    _ => format!(
+                        "{outlet_id} is the best outlet (day {}, score {:.2})",
+                        hit.day, hit.score
+                    ),
+                };
+            }
+            Err(rule) => {
+                out.failed = Some(rule);
+                out.text = match rule {
+                    Rule::Status => {
+                        format!("{outlet_id} is {} and takes no tickets", o.status.as_str())
+                    }
+                    Rule::Avoided => format!("ticket asks to avoid {outlet_id}"),
+                    Rule::OutsideArea => match &o.area {
+                        AreaRule::Radius(km) => format!(
+                            "ticket is {gc:.1} km away; {outlet_id}'s service radius is {km:.1} km"
+                        ),
+                        AreaRule::Regions(_) => {
+                            format!("{outlet_id} does not serve region {}", ticket.region)
+                        }
+                        AreaRule::Polygons(..) => {
+                            format!("ticket is outside {outlet_id}'s service polygons")
+                        }
+                    },
+                    Rule::TooFar => format!(
+                        "{outlet_id} is {:.1} road km away; region {} allows at most {:.1} km",
+                        self.road_km(&r, oi, gc),
+                        ticket.region,
+                        self.network.regions()[r.region].max_travel_km
+                    ),
+                    Rule::SkillFull | Rule::OutletFull | Rule::SlaUnreachable => {
+                        let what = if rule == Rule::SkillFull {
+                            format!("{} capacity", ticket.skill)
+                        } else if rule == Rule::OutletFull {
+                            "outlet-wide cap".into()
+                        } else {
+                            "SLA".into()
+                        };
+                        let road = self.road_km(&r, oi, gc);
+                        let later = (days.end..self.policy.horizon_days)
+                            .find(|&d| self.day_rules(&r, k, road, d, f64::INFINITY).is_ok());
+                        let span = if days.len() == 1 {
+                            format!("day {}", days.start)
+                        } else {
+                            format!("days {}..={}", days.start, days.end.saturating_sub(1))
+                        };
+                        match later {
+                            Some(d) => format!("{outlet_id}: {what} blocks {span}; has capacity on day {d} (after the SLA)"),
+                            None => format!("{outlet_id}: {what} blocks {span}; no capacity later in the horizon either"),
+                        }
+                    }
+                    Rule::NoSkill | Rule::OutsideHorizon => {
+                        format!("{outlet_id}: {}", rule.as_str())
+                    }
+                };
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,66 @@
+//! What is booked: load rows for reports, and the used units per outlet and offer.
+
+use super::types::LoadRow;
+use super::Dispatcher;
+use crate::model::SkillId;
+
+impl Dispatcher {
+    /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row), by
+    /// outlet in the network's order, then its skills in their order, then day.
+    pub fn loads(&self) -> Vec<LoadRow> {
+        let mut rows = Vec::new();
+        // By outlet, then its skills in the network's order (offers are numbered by skill).
+        let by_outlet = self
+            .first_offer
+            .iter()
+            .enumerate()
+            .flat_map(|(oi, &first)| {
+                let n = self.network.offer_skills(oi).len();
+                let at = first as usize;
+                self.offer_at
+                    .get(at..at + n)
+                    .unwrap_or_default()
+                    .iter()
+                    .copied()
+            });
+        for k in by_outlet {
+            let k = k as usize;
+            let Some(offer) = self.offers.get(k) else {
+                continue;
+            };
+            let oi = offer.outlet as usize;
+            for day in 0..self.policy.horizon_days {
+                let used = self.ledger.offer_used(k, day);
+                if used > 0 || day == 0 {
+                    rows.push(LoadRow {
+                        outlet_id: self.outlet_ids[oi].clone(),
+                        skill: self.skill_names[offer.skill.index()].clone(),
+                        day,
+                        used,
+                        capacity: offer.capacity,
+                        outlet_used: self.ledger.outlet_used(oi, day),
+                        outlet_cap: self.outlets[oi].daily_cap,
+                    });
+                }
+            }
+        }
+        rows
+    }
+
+    /// Units booked outlet-wide on a day, by outlet index.
+    pub fn outlet_used(&self, outlet: usize, day: u32) -> u32 {
+        self.ledger.outlet_used(outlet, day)
+    }
+
+    /// Units booked for outlet `outlet`'s skill `skill` on a day (0 if it lacks the skill).
+    pub fn skill_used(&self, outlet: usize, skill: SkillId, day: u32) -> u32 {
+        self.offer_of(outlet, skill)
+            .map_or(0, |k| self.ledger.offer_used(k as usize, day))
+    }
+
+    /// The offer number the [`Ledger`] sees for `outlet`'s `skill` (see
+    /// [`Dispatcher::with_ledger`]), if the outlet offers the skill.
+    pub fn offer_number(&self, outlet: usize, skill: SkillId) -> Option<usize> {
+        self.offer_of(outlet, skill).map(|k| k as usize)
+    }
+}

@@ -1,0 +1,239 @@
+//! The search for the best outlet: best-first over the skill's tree, pruned by the best
+//! score found; later days and wider radii re-check only the outlets a scan that found
+//! nothing kept; the policy's fallbacks in order.
+
+use super::index::{self, Scratch};
+use super::policy::Fallback;
+use super::resolve::Resolved;
+use super::rules::{Mode, STRICT};
+use super::score::Hit;
+use super::types::Route;
+use super::Dispatcher;
+use crate::geo::{km_to_chord, unit_distance_km, EARTH_RADIUS_KM};
+use crate::model::SkillId;
+use std::cell::RefCell;
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// A scan's list of outlets passing the area rules, kept between calls so that the
+    /// usual successful scan allocates nothing (an allocation per dispatch, measured).
+    static SEEN: RefCell<Vec<(u32, f64)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's empty `seen` buffer (taken; give it back with [`give_seen`]).
+fn take_seen() -> Vec<(u32, f64)> {
+    let mut v = SEEN.with(|c| {
+        c.try_borrow_mut()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    });
+    v.clear();
+    v
+}
+
+fn give_seen(v: Vec<(u32, f64)>) {
+    SEEN.with(|c| {
+        if let Ok(mut slot) = c.try_borrow_mut() {
+            *slot = v;
+        }
+    });
+}
+
+/// Runs `f` with this thread's search scratch (a fresh one if it is in use).
+pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// Outlets that passed the day-independent rules in a scan that found no eligible outlet
+/// (so pruned nothing), with their road km, per widening factor: later days and
+/// fallbacks with the same area rules re-check only these.
+type Reach = Vec<(f64, Vec<(u32, f64)>)>;
+
+impl Dispatcher {
+    /// Best eligible offer on the earliest day that has one.
+    fn search(
+        &self,
+        r: &Resolved,
+        skill: SkillId,
+        days: std::ops::Range<u32>,
+        mode: Mode,
+        reach: &mut Reach,
+    ) -> Option<Hit> {
+        let max_chord = self.max_chord(r, mode.widen);
+        for day in days {
+            let sla_km = self.sla_limit(r, day, mode);
+            let mut best: Option<Hit> = None;
+            if let Some(p) = r.preferred {
+                if let Some(k) = self.offer_of(p as usize, skill) {
+                    if let Ok(hit) = self.evaluate(r, k as usize, day..day + 1, mode) {
+                        best = Some(hit);
+                    }
+                }
+            }
+            if let Some((_, list)) = reach.iter().find(|(w, _)| *w == mode.widen) {
+                for &(k, road) in list {
+                    let k = k as usize;
+                    if let Ok(hit) = self.day_rules(r, k, road, day, sla_km) {
+                        if self.better(&hit, &best) && self.inside_polygons(r, k, None) {
+                            best = Some(hit);
+                        }
+                    }
+                }
+            } else {
+                let mut seen = take_seen();
+                self.scan(r, skill, max_chord, day, sla_km, mode, &mut best, &mut seen);
+                if best.is_none() {
+                    reach.push((mode.widen, seen));
+                } else {
+                    give_seen(seen);
+                }
+            }
+            if best.is_some() {
+                return best;
+            }
+        }
+        None
+    }
+
+    /// The chord length beyond which no outlet can be within the region's travel limit
+    /// (x `widen`): road km >= great-circle km x detour (or >= great-circle km with a
+    /// travel matrix) >= chord km.
+    pub(super) fn max_chord(&self, r: &Resolved, widen: f64) -> f64 {
+        let max_km = self.network.regions()[r.region].max_travel_km * widen;
+        km_to_chord(if self.matrix.is_some() {
+            max_km
+        } else {
+            max_km / self.policy.detour_factor
+        })
+    }
+
+    /// Road km per km of chord length (a lower bound of road km, for pruning).
+    pub(super) fn road_per_chord_km(&self) -> f64 {
+        if self.matrix.is_some() {
+            1.0
+        } else {
+            self.policy.detour_factor
+        }
+    }
+
+    /// Best-first scan of one skill's outlets, improving `best`. While `best` is `None`
+    /// nothing is pruned, so `seen` gets every outlet passing the day-independent rules.
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        &self,
+        r: &Resolved,
+        skill: SkillId,
+        max_chord: f64,
+        day: u32,
+        sla_km: f64,
+        mode: Mode,
+        best: &mut Option<Hit>,
+        seen: &mut Vec<(u32, f64)>,
+    ) {
+        let w_d = self.policy.weights.distance;
+        // Chord km <= great-circle km, so this never exceeds the true distance term.
+        let per_d = w_d * self.road_per_chord_km() * EARTH_RADIUS_KM;
+        let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.score);
+        let tree = &self.index[skill.index()].tree;
+        let base = self.skill_base[skill.index()];
+        let start = cutoff(best);
+        with_scratch(|scratch| {
+            let widen = Some(mode.widen);
+            tree.best_first(
+                scratch,
+                &r.xyz,
+                max_chord,
+                widen,
+                start,
+                per_d,
+                |slot, outlet, _, key| {
+                    let k = (base + slot) as usize;
+                    // The outlet's record is read by its number in the tree, not through
+                    // the offer's: the two loads (both usually misses) overlap.
+                    let gc = unit_distance_km(&r.xyz, &self.outlets[outlet as usize].xyz);
+                    if let Some(b) = &*best {
+                        // This outlet's own fixed terms already lose: skip the ledger.
+                        if w_d * self.road_lower(gc) + key > b.score {
+                            return b.score;
+                        }
+                    }
+                    if Some(outlet) == r.preferred {
+                        return cutoff(best);
+                    }
+                    let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
+                        return cutoff(best);
+                    };
+                    if best.is_none() {
+                        seen.push((k as u32, road));
+                    }
+                    let Ok(hit) = self.day_rules(r, k, road, day, sla_km) else {
+                        return cutoff(best);
+                    };
+                    if self.better(&hit, best) && self.inside_polygons(r, k, Some(gc)) {
+                        // The assignment will copy its id: start loading it now.
+                        if let Some(id) = self.outlet_ids.get(outlet as usize) {
+                            index::prefetch(id);
+                        }
+                        *best = Some(hit);
+                    }
+                    cutoff(best)
+                },
+            )
+        });
+    }
+
+    /// Finds an offer by the policy's rules and fallbacks (no booking).
+    pub(super) fn find(&self, r: &Resolved) -> (Option<(Hit, Route)>, Vec<Fallback>) {
+        let mut tried = Vec::new();
+        let Some(skill) = r.skill else {
+            return (None, tried);
+        };
+        let days = self.sla_days(r);
+        if days.is_empty() {
+            return (None, tried);
+        }
+        let mut reach = Reach::new();
+        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
+            return (Some((h, Route::Direct)), tried);
+        }
+        for f in &self.policy.fallback {
+            tried.push(f.clone());
+            let found = match f {
+                Fallback::WiderRadius(x) => self
+                    .search(
+                        r,
+                        skill,
+                        days.clone(),
+                        Mode {
+                            widen: *x,
+                            sla_filter: false,
+                        },
+                        &mut reach,
+                    )
+                    .map(|h| (h, Route::WiderRadius(*x))),
+                Fallback::NextDay(n) => {
+                    let end = (days.end + n).min(self.policy.horizon_days);
+                    self.search(
+                        r,
+                        skill,
+                        days.end..end,
+                        Mode {
+                            widen: 1.0,
+                            sla_filter: false,
+                        },
+                        &mut reach,
+                    )
+                    .map(|h| (h, Route::NextDay))
+                }
+                Fallback::Escalate => self.escalate(r, skill).map(|h| (h, Route::Escalated)),
+            };
+            if found.is_some() {
+                return (found, tried);
+            }
+        }
+        (None, tried)
+    }
+}
