@@ -252,17 +252,59 @@ def build_districts(rng, regions):
         r["hoods"] = hoods
 
 
-def outlet_spot(rng, r, centre):
-    """Where an outlet of city r stands: the regional centre within 2 km of the city
-    centre; the others at a district drawn with weight^1.5 (networks grew in the core and
-    the big districts first), N(0, 1.5 km) around it."""
-    if centre:
+def outlet_spots(rng, r, n):
+    """Where the n outlets of city r stand: a network grows where its customers are.
+
+    The regional centre (if the city has one) stands within 2 km of the city centre.
+    The other outlets sit at the centres of a population-weighted k-means of the city's
+    neighbourhoods (k-means++ seeding, 10 Lloyd steps, the regional centre held fixed):
+    denser where people are, one outlet per catchment, no two sharing a neighbourhood.
+    Each then moves N(0, 0.7 km): history put outlets near, not at, the best spot.
+    Returns (lon, lat) per outlet, the centre first."""
+    hoods = r["hoods"]
+    kx = KM_PER_DEG_LON_EQ * math.cos(math.radians(r["lat"]))
+    xy = np.array([[(h[0] - r["lon"]) * kx, (h[1] - r["lat"]) * KM_PER_DEG_LAT] for h in hoods])
+    w = np.array([h[2] for h in hoods], dtype=float) + 1.0
+    fixed = 0
+    centres = []
+    if has_centre(r):
         dist, ang = rng.uniform(0, 2.0), rng.uniform(0, 2 * math.pi)
-        return offset(r["lon"], r["lat"], dist * math.cos(ang), dist * math.sin(ang))
-    w = np.array([d[2] for d in r["districts"]]) ** 1.5
-    d = r["districts"][int(rng.choice(len(w), p=w / w.sum()))]
-    dx, dy = rng.normal(0, 1.5, 2)
-    return offset(d[0], d[1], dx, dy)
+        centres.append([dist * math.cos(ang), dist * math.sin(ang)])
+        fixed = 1
+    else:
+        centres.append(xy[int(rng.choice(len(w), p=w / w.sum()))])
+    while len(centres) < n:
+        d2 = np.min(((xy[:, None, :] - np.array(centres)[None, :, :]) ** 2).sum(2), axis=1)
+        p = w * d2
+        if p.sum() <= 0:
+            p = w
+        centres.append(xy[int(rng.choice(len(w), p=p / p.sum()))])
+    c = np.array(centres, dtype=float)
+    for _ in range(10):
+        near = np.argmin(((xy[:, None, :] - c[None, :, :]) ** 2).sum(2), axis=1)
+        for k in range(fixed, n):
+            m = near == k
+            if m.any():
+                c[k] = (xy[m] * w[m, None]).sum(0) / w[m].sum()
+    spots = []
+    for k in range(n):
+        dx, dy = c[k] + (rng.normal(0, 0.7, 2) if k >= fixed else 0.0)
+        spots.append(offset(r["lon"], r["lat"], float(dx), float(dy)))
+    return spots
+
+
+def catchments(r, members, skill):
+    """Population of city r's neighbourhoods nearest to each outlet offering skill
+    (Voronoi among those outlets), in the order of members; 0 for the others."""
+    offer = [i for i, o in enumerate(members) if skill in o["skills"]]
+    out = np.zeros(len(members))
+    if not offer:
+        return out
+    ol = np.array([[members[i]["lon"], members[i]["lat"]] for i in offer])
+    for h in r["hoods"]:
+        d = haversine_km(h[0], h[1], ol[:, 0], ol[:, 1])
+        out[offer[int(np.argmin(d))]] += h[2] + 1.0
+    return out
 
 
 def ticket_spot(rng, r):
@@ -292,11 +334,12 @@ def build_outlets(rng, regions):
     for ci, r in enumerate(regions):
         n = int(n_per_city[ci])
         members = []
+        spots = outlet_spots(rng, r, n)
         for j in range(n):
             oid += 1
             centre = j == 0 and has_centre(r)
             o = {"id": f"O{oid:05d}", "region": r["code"], "centre": centre}
-            lon, lat = outlet_spot(rng, r, centre)
+            lon, lat = spots[j]
             o["lon"], o["lat"] = round(lon, 5), round(lat, 5)
             o["name"] = f"{r['name']} Regional Service Centre" if centre else f"{r['name']} Service Point {j + 1 - has_centre(r)}"
             o["status"] = "active" if centre or j == 0 else pick(rng, STATUS_P)
@@ -308,9 +351,8 @@ def build_outlets(rng, regions):
             # skills
             if j == 0:  # the regional centre, or the city's main service point: every skill
                 o["skills"] = list(SKILLS)
-                o["size"] = 3.0 if centre else 2.0
             else:
-                k = int(rng.integers(3, 13))
+                k = int(rng.integers(6, 17))
                 cat_w = np.array([CATEGORY_WEIGHT_NOV[c] for c in CATEGORIES])
                 order = rng.choice(len(CATEGORIES), size=len(CATEGORIES), replace=False, p=cat_w / cat_w.sum())
                 chosen = []
@@ -321,7 +363,6 @@ def build_outlets(rng, regions):
                     if len(chosen) >= k:
                         break
                 o["skills"] = sorted(chosen[:k], key=SKILLS.index)
-                o["size"] = float(rng.uniform(0.5, 1.5))
             # service area
             u = rng.random()
             tier = r["tier"]
@@ -352,9 +393,10 @@ def build_outlets(rng, regions):
                 f = rng.uniform(0.5, 0.9)
             else:
                 f = 0.95 * math.exp(rng.normal(0, 0.3))
-            w = np.array([o["size"] * rng.uniform(0.6, 1.4) for o in offer])
+            catch = catchments(r, members, s)
+            w = np.array([catch[i] * rng.uniform(0.8, 1.2) for i, o in enumerate(members) if s in o["skills"]])
             natural = demand * f * w / w.sum()
-            caps = np.clip(np.round(natural), 5, 60).astype(int)
+            caps = np.clip(np.round(1.6 * natural), 2, 60).astype(int)
             for o, cap, nat in zip(offer, caps, natural):
                 o.setdefault("cap", {})[s] = int(cap)
                 o.setdefault("natural", {})[s] = float(nat)
@@ -365,9 +407,9 @@ def build_outlets(rng, regions):
             natural = sum(o["natural"].values())
             if not o["centre"] and rng.random() < 0.3:
                 # staffed for every skill at full capacity: the per-skill capacities bind
-                techs = int(np.clip(math.ceil(sum(o["cap"].values()) / 6), 2, 25))
+                techs = int(np.clip(math.ceil(sum(o["cap"].values()) / 6), 1, 25))
             else:
-                techs = int(np.clip(round(natural * rng.uniform(0.65, 1.05) / 6), 2, 25))
+                techs = int(np.clip(round(natural * rng.uniform(1.0, 1.5) / 6), 1, 25))
             o["daily_cap"] = techs * 6
             o["techs"] = techs
             for s in o["skills"]:

@@ -1,6 +1,6 @@
 //! `servnet plan`: forecast, frontier, plan and replay from a data folder.
 
-use servnet_core::io::{read_dir, read_population, write_network};
+use servnet_core::io::{overlay, read_dir, read_population, write_network};
 use servnet_core::plan::forecast::{forecast, ForecastOptions};
 use servnet_core::plan::frontier::{frontier_csv, FrontierRow};
 use servnet_core::plan::network_plan::{
@@ -28,9 +28,9 @@ pub struct Args {
     /// Outlets to open, must-keep ones included (implies --model pmedian).
     #[arg(long)]
     pub p: Option<usize>,
-    /// Seconds of local search per outlet count.
-    #[arg(long, default_value_t = 20.0)]
-    pub time_limit: f64,
+    /// Seconds of local search per outlet count [default: 20].
+    #[arg(long)]
+    pub time_limit: Option<f64>,
     /// Where to write one row per site.
     #[arg(long, default_value = "plan.csv")]
     pub out: PathBuf,
@@ -44,21 +44,32 @@ pub struct Args {
     /// dispatch` reads.
     #[arg(long)]
     pub network_out: Option<PathBuf>,
-    /// H3 resolution of the demand cells.
-    #[arg(long, default_value_t = 8)]
-    pub resolution: u8,
-    /// Share of each tier's peak-day demand to serve within its commitment.
-    #[arg(long, default_value_t = 0.95)]
-    pub target: f64,
-    /// Outlet counts on the frontier.
-    #[arg(long, default_value_t = 16)]
-    pub steps: usize,
+    /// H3 resolution of the demand cells [default: 8].
+    #[arg(long)]
+    pub resolution: Option<u8>,
+    /// Share of each tier's peak-day demand to serve within its commitment [default:
+    /// 0.95].
+    #[arg(long)]
+    pub target: Option<f64>,
+    /// Outlet counts on the frontier [default: 16].
+    #[arg(long)]
+    pub steps: Option<usize>,
     /// Smallest outlet count on the frontier (default: a quarter of today's).
     #[arg(long)]
     pub min_outlets: Option<usize>,
     /// Largest outlet count on the frontier (default: today's open outlets).
     #[arg(long)]
     pub max_outlets: Option<usize>,
+    /// Close at most this many of today's open outlets (`150`) or this share of them
+    /// (`10%`); must-keep outlets never close.
+    #[arg(long)]
+    pub max_closures: Option<String>,
+    /// Plan options as a JSON file (any field of the plan options, nested objects
+    /// merged over the defaults), e.g. `{"costs": {"close_cost": 300000,
+    /// "max_technicians": 40}, "speed_kmh": 25}`; the flags above win over it. See
+    /// docs/planning.md for every cost and its default.
+    #[arg(long)]
+    pub options: Option<PathBuf>,
     /// Also size for travel + Erlang C wait within the region's response hours (80%).
     #[arg(long)]
     pub response: bool,
@@ -247,17 +258,50 @@ pub fn run(a: &Args) -> Result<()> {
     for w in &fc.warnings {
         eprintln!("warning: {}", w.message);
     }
-    let mut popts = PlanOptions {
-        year: Some(a.year),
-        model,
-        ..Default::default()
+    let mut popts = match &a.options {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+            overlay(&PlanOptions::default(), &text, "options")?
+        }
+        None => PlanOptions::default(),
     };
-    popts.solve.time_limit = a.time_limit;
-    popts.demand.resolution = a.resolution;
-    popts.service_target = [a.target; 3];
-    popts.frontier.steps = a.steps;
-    popts.frontier.min = a.min_outlets;
-    popts.frontier.max = a.max_outlets;
+    popts.year = Some(a.year);
+    if a.model.is_some() || a.p.is_some() {
+        popts.model = model;
+    }
+    if let Some(t) = a.time_limit {
+        popts.solve.time_limit = t;
+    }
+    if let Some(r) = a.resolution {
+        popts.demand.resolution = r;
+    }
+    if let Some(t) = a.target {
+        popts.service_target = [t; 3];
+    }
+    if let Some(s) = a.steps {
+        popts.frontier.steps = s;
+    }
+    if a.min_outlets.is_some() {
+        popts.frontier.min = a.min_outlets;
+    }
+    if a.max_outlets.is_some() {
+        popts.frontier.max = a.max_outlets;
+    }
+    if let Some(m) = &a.max_closures {
+        match m.strip_suffix('%') {
+            Some(pct) => {
+                let share: f64 = pct.trim().parse().map_err(|_| {
+                    Error::argument("max-closures", format!("expected N or P%, got '{m}'"))
+                })?;
+                popts.max_closure_share = Some(share / 100.0);
+            }
+            None => {
+                popts.max_closures = Some(m.trim().parse().map_err(|_| {
+                    Error::argument("max-closures", format!("expected N or P%, got '{m}'"))
+                })?);
+            }
+        }
+    }
     if a.response {
         popts.response = Some(ResponseTarget::default());
     }
@@ -267,14 +311,14 @@ pub fn run(a: &Args) -> Result<()> {
         tickets: &data.tickets,
         population: &population,
     };
-    let what = match model {
+    let what = match popts.model {
         PlanModel::Auto => "frontier, plan and replay".to_string(),
         m => format!("plan ({}) and replay", m.as_str()),
     };
     let plan: NetworkPlan = with_progress(&what, || plan_network(&inputs, &popts))?;
     println!(
         "demand:         {} points ({} H3 cells at resolution {} x product category), {} candidate sites, {} site x point pairs",
-        plan.demand_points, plan.demand_cells, a.resolution, plan.candidates, plan.pairs
+        plan.demand_points, plan.demand_cells, popts.demand.resolution, plan.candidates, plan.pairs
     );
     if !plan.frontier.is_empty() {
         print_frontier(&plan.frontier, plan.recommended_outlets);

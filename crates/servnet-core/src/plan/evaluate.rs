@@ -1,7 +1,8 @@
 //! A located network made concrete: demand over `max_technicians` moved to the next
 //! open site with room, idle sites closed (unless must-keep or dearer to close), every
-//! open site sized (utilisation rule, optional Erlang C), and its costs, served share
-//! per tier and response hours (travel + expected Erlang C wait).
+//! open site sized for its peak-day technician hours (on site + round trip per ticket;
+//! utilisation rule, optional Erlang C), and its costs, served share per tier and
+//! response hours (travel + expected Erlang C wait).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,10 @@ pub(crate) struct Eval {
     pub(crate) assign: Vec<Option<usize>>,
     pub(crate) km: Vec<f64>,
     pub(crate) techs: Vec<u32>,
+    /// Peak-day tickets per site.
     pub(crate) load: Vec<f64>,
+    /// Peak-day technician hours per site (on site + round trips).
+    pub(crate) hours: Vec<f64>,
     pub(crate) annual: Vec<f64>,
     pub(crate) served: Vec<bool>,
     pub(crate) fixed: f64,
@@ -26,6 +30,7 @@ pub(crate) struct Eval {
     pub(crate) open_close: f64,
     pub(crate) kept: usize,
     pub(crate) new: usize,
+    /// Outlets open today that the plan closes.
     pub(crate) closed: usize,
     pub(crate) technicians: u32,
     pub(crate) by_tier: [(f64, f64); 3],
@@ -59,14 +64,16 @@ impl Eval {
     }
 }
 
-/// Moves demand off sites above `max_technicians` to the nearest other open site with
-/// room, cheapest moves first.
+/// Moves demand off sites whose peak-day hours need more than `max_technicians` to the
+/// nearest other open site with room, cheapest moves first.
 fn cap_sites(pb: &Problem, opts: &PlanOptions, open: &[bool], assign: &mut [Option<usize>]) {
-    let cap = f64::from(opts.costs.max_technicians) * opts.staffing.effective_capacity();
+    let st = &opts.staffing;
+    let cap = f64::from(opts.costs.max_technicians) * st.hours_per_technician();
+    let hours = |j: usize, km: f64| pb.points[j].peak * st.ticket_hours(km, opts.speed_kmh);
     let mut load = vec![0.0; pb.cands.len()];
     for (j, a) in assign.iter().enumerate() {
         if let Some(i) = a {
-            load[*i] += pb.points[j].peak;
+            load[*i] += hours(j, pb.km(*i, j).unwrap_or(0.0));
         }
     }
     let over: Vec<usize> = (0..pb.cands.len()).filter(|&i| load[i] > cap).collect();
@@ -94,14 +101,13 @@ fn cap_sites(pb: &Problem, opts: &PlanOptions, open: &[bool], assign: &mut [Opti
             if load[s] <= cap {
                 break;
             }
-            let peak = pb.points[j].peak;
             let to = pb
                 .pairs(j)
-                .find(|&(i, _)| i != s && open[i] && load[i] + peak <= cap);
-            if let Some((i, _)) = to {
+                .find(|&(i, km)| i != s && open[i] && load[i] + hours(j, km) <= cap);
+            if let Some((i, km)) = to {
                 assign[j] = Some(i);
-                load[s] -= peak;
-                load[i] += peak;
+                load[s] -= hours(j, here(j));
+                load[i] += hours(j, km);
             }
         }
     }
@@ -114,13 +120,14 @@ pub(crate) fn evaluate(
     forced: &[bool],
     mut open: Vec<bool>,
     mut assign: Vec<Option<usize>>,
-    prune_idle: bool,
+    prune_idle: Option<usize>,
 ) -> Result<Eval> {
     let m = pb.cands.len();
     let st = &opts.staffing;
     let c = &opts.costs;
     cap_sites(pb, opts, &open, &mut assign);
     let mut load = vec![0.0; m];
+    let mut hours = vec![0.0; m];
     let mut annual = vec![0.0; m];
     let mut budget = vec![f64::INFINITY; m];
     let mut km = vec![f64::INFINITY; pb.points.len()];
@@ -131,36 +138,55 @@ pub(crate) fn evaluate(
             annual[i] += p.annual;
             let d = pb.km(i, j).unwrap_or(f64::INFINITY);
             km[j] = d;
+            if d.is_finite() {
+                hours[i] += p.peak * st.ticket_hours(d, opts.speed_kmh);
+            }
             let b = p.hours - d / opts.speed_kmh;
             if b > 0.0 && p.peak > 0.0 {
                 budget[i] = budget[i].min(b);
             }
         }
     }
-    if prune_idle {
+    if let Some(mut may_close) = prune_idle {
         // An idle site closes when closing costs less than running it with one
-        // technician (always for new sites); only must-keep sites stay idle otherwise.
+        // technician (always for new sites); only must-keep sites stay idle otherwise,
+        // and outlets open today only within `may_close` (the closure limit's rest).
         let keep_idle = c.keep_fixed_cost + c.technician_cost(1);
         for i in 0..m {
             let cand = &pb.cands[i];
-            let cheaper_closed =
-                cand.outlet.is_none() || !cand.open_today || c.close_per_year() < keep_idle;
-            if open[i] && !forced[i] && load[i] <= 0.0 && annual[i] <= 0.0 && cheaper_closed {
+            let today = cand.outlet.is_some() && cand.open_today;
+            let cheaper_closed = !today || c.close_per_year(cand.techs_today) < keep_idle;
+            if open[i]
+                && !forced[i]
+                && load[i] <= 0.0
+                && annual[i] <= 0.0
+                && cheaper_closed
+                && (!today || may_close > 0)
+            {
                 open[i] = false;
+                if today {
+                    may_close -= 1;
+                }
             }
         }
     }
-    let mu = 1.0 / st.handling_hours();
     let mut techs = vec![0u32; m];
     let mut wait = vec![0.0; m];
     for i in (0..m).filter(|&i| open[i]) {
         let mut t = staffing::technicians_for_utilisation(
-            load[i],
-            st.handling_hours(),
+            hours[i],
+            1.0,
             st.working_hours,
             st.utilisation_target,
         )?
         .max(1);
+        // Erlang C on tickets: a ticket holds a technician for the site's mean hours.
+        let per_ticket = if load[i] > 0.0 {
+            hours[i] / load[i]
+        } else {
+            st.onsite_hours
+        };
+        let mu = 1.0 / per_ticket;
         let lambda = load[i] / st.working_hours;
         if let (Some(rt), true) = (&opts.response, load[i] > 0.0 && budget[i].is_finite()) {
             t = t.max(staffing::servers_for_service_level(
@@ -229,11 +255,9 @@ pub(crate) fn evaluate(
                     open_close += c.open_per_year();
                 }
             }
-        } else if cand.outlet.is_some() {
+        } else if cand.outlet.is_some() && cand.open_today {
             closed += 1;
-            if cand.open_today {
-                open_close += c.close_per_year();
-            }
+            open_close += c.close_per_year(cand.techs_today);
         }
     }
     Ok(Eval {
@@ -242,6 +266,7 @@ pub(crate) fn evaluate(
         km,
         techs,
         load,
+        hours,
         annual,
         served,
         fixed,

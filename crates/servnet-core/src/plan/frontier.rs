@@ -7,10 +7,13 @@
 //! share of peak-day demand served within its tier's commitment (overall and per tier),
 //! mean and p95 response hours, the location gap, and the replay of the real tickets.
 //!
-//! [`recommend`] picks the cheapest count that meets every tier's `service_target` and,
-//! with a replay guard, whose replay meets SLA at least as often as today's network with
-//! mean distance at most `replay_guard` above today's. If none does, it names the tier
-//! or the replay figure that prevents it and falls back to the best count it has.
+//! [`recommend`] takes the counts that meet every tier's `service_target` and, with a
+//! replay guard, whose replay meets SLA at least as often as today's network with mean
+//! distance at most `replay_guard` above today's; of those costing at most
+//! `cost_tolerance` (1%) above the cheapest, the one closing fewest of today's outlets
+//! (frontiers are flat near their minimum: closing more outlets for a saving below the
+//! model's error is advice nobody should sign). If no count is acceptable, it names the
+//! tier or the replay figure that prevents it and falls back to the best count it has.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +21,9 @@ use super::replay::NetworkFigures;
 use crate::model::Tier;
 use crate::{Error, Result};
 
-/// Which counts the frontier evaluates.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// Which counts the frontier evaluates, and how close to the cheapest a count must be
+/// for the recommendation to prefer it as the least disruptive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FrontierOptions {
     /// Explicit counts (overrides the range); empty: `steps` counts from `min` to `max`.
@@ -31,6 +35,23 @@ pub struct FrontierOptions {
     pub min: Option<usize>,
     /// Largest count; `None`: today's open outlets.
     pub max: Option<usize>,
+    /// Among the acceptable counts costing at most this share above the cheapest, the
+    /// recommendation takes the one that closes fewest of today's outlets; default 0.01.
+    /// A saving smaller than the model's own error is no reason to close outlets (0:
+    /// always the cheapest).
+    pub cost_tolerance: f64,
+}
+
+impl Default for FrontierOptions {
+    fn default() -> Self {
+        FrontierOptions {
+            counts: Vec::new(),
+            steps: 0,
+            min: None,
+            max: None,
+            cost_tolerance: 0.01,
+        }
+    }
 }
 
 impl FrontierOptions {
@@ -77,7 +98,7 @@ pub struct FrontierRow {
     pub kept: usize,
     /// New outlets.
     pub new: usize,
-    /// Existing outlets closed.
+    /// Outlets open today that the plan closes.
     pub closed: usize,
     /// Technicians.
     pub technicians: u32,
@@ -151,6 +172,7 @@ pub fn recommend(
     targets: [f64; 3],
     coverable: [f64; 3],
     guard: Option<f64>,
+    tolerance: f64,
     current: &NetworkFigures,
 ) -> Option<Recommendation> {
     let cheapest = |it: &mut dyn Iterator<Item = &FrontierRow>| {
@@ -215,7 +237,18 @@ pub fn recommend(
             .copied()
             .filter(|r| replay_ok(r) != Some(false))
             .collect();
-        if let Some(r) = cheapest(&mut guarded.iter().copied()) {
+        if let Some(low) = cheapest(&mut guarded.iter().copied()) {
+            // The least disruptive of the counts within the tolerance of the cheapest.
+            let r = guarded
+                .iter()
+                .filter(|x| x.annual_cost <= low.annual_cost * (1.0 + tolerance.max(0.0)))
+                .min_by(|a, b| {
+                    a.closed
+                        .cmp(&b.closed)
+                        .then(a.annual_cost.total_cmp(&b.annual_cost))
+                        .then(a.n_outlets.cmp(&b.n_outlets))
+                })
+                .map_or_else(|| low.clone(), |x| (*x).clone());
             let what = match replay_ok(&r) {
                 Some(true) => format!(
                     " and whose replay meets SLA at least as often as today's network with mean distance within {:.0}% of today's",
@@ -223,9 +256,22 @@ pub fn recommend(
                 ),
                 _ => String::new(),
             };
+            let which = if r.n_outlets == low.n_outlets {
+                format!("the cheapest of {} counts", rows.len())
+            } else {
+                format!(
+                    "of {} counts, the one closing fewest of today's outlets ({} instead of {}) at a cost within {:.1}% of the cheapest ({}: {:.1} M vs {:.1} M a year; a smaller saving is no reason to close outlets)",
+                    rows.len(),
+                    r.closed,
+                    low.closed,
+                    100.0 * tolerance,
+                    low.n_outlets,
+                    r.annual_cost / 1e6,
+                    low.annual_cost / 1e6
+                )
+            };
             let msg = format!(
-                "the cheapest of {} counts that meets every tier's commitment ({}){what}",
-                rows.len(),
+                "{which} that meets every tier's commitment ({}){what}",
                 tiers
                     .iter()
                     .enumerate()

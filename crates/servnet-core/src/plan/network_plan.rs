@@ -8,13 +8,19 @@
 //! new sites in busy districts without an outlet; only pairs within reach are kept.
 //!
 //! **Costs** per year: running a site (`keep_fixed_cost`, `new_fixed_cost`),
-//! technicians (size modules), travel (annual tickets x road km x cost per km), and the
+//! technicians (size modules), vehicles (annual tickets x road km x cost per km), and the
 //! one-off opening and closing costs spread over `amortisation_years`: a closure is not
-//! free. The location model minimises fixed + travel + a `missed_commitment_cost` per
-//! ticket served beyond its commitment radius, plus opening and closing costs, with
-//! exactly `n` sites open ([`super::location::sparse`]: swap local search and a
-//! Lagrangian bound), then caps every site at `max_technicians` (overflow goes to the
-//! next open site with room) and sizes it ([`super::staffing`]).
+//! free (per outlet and per technician it has today). A technician's time per ticket is
+//! the hours on site plus the round trip ([`StaffingRule::ticket_hours`]), so a site
+//! whose customers are far away needs more technicians for the same tickets: that, not
+//! only the vehicle km, is what consolidation costs. The location model minimises fixed
+//! costs + vehicle km + technician hours on the road (costed at a technician's annual
+//! cost per peak-day hour) + a `missed_commitment_cost` per ticket served beyond its
+//! commitment radius, plus opening and closing costs, with exactly `n` sites open
+//! ([`super::location::sparse`]: swap local search and a Lagrangian bound), then caps
+//! every site at `max_technicians` (overflow goes to the next open site with room) and
+//! sizes it ([`super::staffing`]) for its peak-day hours. `max_closures` bounds how
+//! many of today's outlets a plan may close.
 //!
 //! **Models** ([`PlanModel`]): `Auto` (the default) computes a cost-service
 //! [frontier](super::frontier) over a range of outlet counts and plans the count it
@@ -94,28 +100,51 @@ impl PlanModel {
     }
 }
 
-/// Annual costs of sites and technicians (any currency, e.g. CNY per year).
+/// Annual costs of sites and technicians (any currency; the defaults are CNY a year,
+/// explained in `docs/planning.md`).
+///
+/// The defaults describe the sample's network: service points of 1-25 technicians
+/// (most 2-5), whose premises (a shopfront with a parts store and a front desk, 80,000
+/// a year) cost less than one technician (120,000 a year with social insurance, van and
+/// tools). Closing an outlet costs one year of its running cost (premises and today's
+/// technicians), spread over the 5-year plan horizon. With technician time per ticket
+/// including the round trip ([`StaffingRule::onsite_hours`]), a closure pays only where
+/// the premises and the idle technician hours it saves exceed the longer trips.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SiteCosts {
-    /// Running an existing outlet for a year (rent, overhead); default 200,000.
+    /// Running an existing outlet's premises for a year (rent, utilities, front desk;
+    /// not its technicians); default 80,000.
     pub keep_fixed_cost: f64,
-    /// Running a new outlet for a year; default 220,000.
+    /// Running a new outlet's premises for a year (a new lease at market rent); default
+    /// 90,000.
     pub new_fixed_cost: f64,
-    /// One-off cost of opening a site (fit-out, hiring); default 600,000.
+    /// One-off cost of opening a site (fit-out, tools and parts stock, hiring and
+    /// training); default 300,000.
     pub open_cost: f64,
-    /// One-off cost of closing an outlet open today (lease exit, severance); default
-    /// 300,000.
+    /// One-off cost of closing an outlet open today, per outlet (lease exit, fit-out
+    /// written off, the local partner lost); default 80,000 (a year of its premises).
     pub close_cost: f64,
-    /// Years over which opening and closing costs are spread; default 5.
+    /// One-off cost of closing an outlet open today, per technician it has today
+    /// (severance for those who leave; relocation, recruiting and training where the
+    /// tickets go); default 120,000 (a year of a technician). With `close_cost`, closing
+    /// costs a year of the outlet's running cost: 320,000 for 2 technicians.
+    pub close_cost_per_technician: f64,
+    /// Years over which opening and closing costs are spread (the plan horizon);
+    /// default 5.
     pub amortisation_years: f64,
     /// Technicians in one size module; default 1.
     pub technicians_per_module: u32,
-    /// One module for a year (its technicians' pay and tools); default 120,000.
+    /// One module for a year (its technicians' pay, social insurance, van and tools);
+    /// default 120,000.
     pub module_cost: f64,
-    /// Most technicians at one site; default 60.
+    /// Most technicians at one site; default 30 (a site of 30 closes about 150 tickets
+    /// a day: past that its vans cross the whole city and a network opens a second
+    /// site; the sample's largest outlet today has 25).
     pub max_technicians: u32,
-    /// Travel cost per ticket and road km; default 2.
+    /// Vehicle cost per ticket and road km between site and customer (the round trip's
+    /// fuel and wear, 2 x 1 per km driven); default 2. The technician's time on the road
+    /// is costed through the technicians it takes.
     pub travel_cost_per_km: f64,
     /// Cost the location model charges per ticket served beyond its commitment radius
     /// (compensation, lost goodwill); default 50. Not part of the annual cost.
@@ -125,14 +154,15 @@ pub struct SiteCosts {
 impl Default for SiteCosts {
     fn default() -> Self {
         SiteCosts {
-            keep_fixed_cost: 200_000.0,
-            new_fixed_cost: 220_000.0,
-            open_cost: 600_000.0,
-            close_cost: 300_000.0,
+            keep_fixed_cost: 80_000.0,
+            new_fixed_cost: 90_000.0,
+            open_cost: 300_000.0,
+            close_cost: 80_000.0,
+            close_cost_per_technician: 120_000.0,
             amortisation_years: 5.0,
             technicians_per_module: 1,
             module_cost: 120_000.0,
-            max_technicians: 60,
+            max_technicians: 30,
             travel_cost_per_km: 2.0,
             missed_commitment_cost: 50.0,
         }
@@ -145,24 +175,39 @@ impl SiteCosts {
         self.open_cost / self.amortisation_years
     }
 
+    /// One-off cost of closing an outlet with `technicians_today` technicians.
+    pub fn closing_cost(&self, technicians_today: f64) -> f64 {
+        self.close_cost + self.close_cost_per_technician * technicians_today.max(0.0)
+    }
+
     /// Closing cost per year of amortisation.
-    pub fn close_per_year(&self) -> f64 {
-        self.close_cost / self.amortisation_years
+    pub fn close_per_year(&self, technicians_today: f64) -> f64 {
+        self.closing_cost(technicians_today) / self.amortisation_years
     }
 
     /// Annual cost of `techs` technicians in whole modules.
     pub fn technician_cost(&self, techs: u32) -> f64 {
         f64::from(techs.div_ceil(self.technicians_per_module.max(1))) * self.module_cost
     }
+
+    /// Annual cost of one technician (a module's cost over its technicians).
+    pub fn per_technician(&self) -> f64 {
+        self.module_cost / f64::from(self.technicians_per_module.max(1))
+    }
 }
 
-/// How much one technician does.
+/// How much one technician does: hours at the customer plus the round trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StaffingRule {
-    /// Tickets one technician closes in a working day, travel included; default 6
-    /// (the sample data's `daily_cap` = technicians x 6).
+    /// How today's technicians are counted: technicians = `daily_cap` / this; default
+    /// 6 (the sample data's convention, `daily_cap` = technicians x 6).
     pub tickets_per_technician_day: f64,
+    /// Hours at the customer per ticket (diagnosis, repair or installation, paperwork),
+    /// travel excluded; default 0.9. A ticket takes these plus the round trip, 2 x road
+    /// km / `speed_kmh`: at 5 km from the site (6.5 road km each way, 0.43 h at 30 km/h)
+    /// a technician closes 6 tickets in 8 hours, as `tickets_per_technician_day` says.
+    pub onsite_hours: f64,
     /// Working hours per day; default 8.
     pub working_hours: f64,
     /// Planned utilisation at the peak day, (0, 1]; default 0.85.
@@ -173,6 +218,7 @@ impl Default for StaffingRule {
     fn default() -> Self {
         StaffingRule {
             tickets_per_technician_day: 6.0,
+            onsite_hours: 0.9,
             working_hours: 8.0,
             utilisation_target: 0.85,
         }
@@ -180,14 +226,15 @@ impl Default for StaffingRule {
 }
 
 impl StaffingRule {
-    /// Hours per ticket: working hours / tickets per technician-day.
-    pub fn handling_hours(&self) -> f64 {
-        self.working_hours / self.tickets_per_technician_day
+    /// Technician hours one ticket takes at `road_km` from its site: on site plus the
+    /// round trip at `speed_kmh`.
+    pub fn ticket_hours(&self, road_km: f64, speed_kmh: f64) -> f64 {
+        self.onsite_hours + 2.0 * road_km / speed_kmh
     }
 
-    /// Peak-day tickets one technician carries at the utilisation target.
-    pub fn effective_capacity(&self) -> f64 {
-        self.tickets_per_technician_day * self.utilisation_target
+    /// Peak-day technician hours one technician gives at the utilisation target.
+    pub fn hours_per_technician(&self) -> f64 {
+        self.working_hours * self.utilisation_target
     }
 }
 
@@ -228,7 +275,9 @@ pub struct PlanOptions {
     pub tier_radius_factor: [f64; 3],
     /// Road km per great-circle km; default 1.3 (as the dispatch policy).
     pub detour_factor: f64,
-    /// Travel speed for response times, km/h; default 40 (as the dispatch policy).
+    /// Door-to-door speed of a technician's van, km/h, for travel hours (technician
+    /// time and response times); default 30 (a city's traffic, parking and the walk
+    /// up; the dispatch policy's 40 is a reachability limit, not an average).
     pub speed_kmh: f64,
     /// Optional Erlang C sizing for a response-time service level.
     pub response: Option<ResponseTarget>,
@@ -247,6 +296,11 @@ pub struct PlanOptions {
     pub replay_guard: Option<f64>,
     /// Local search and bound options.
     pub solve: SparseOptions,
+    /// Close at most this many of today's open outlets (must-keep ones never close);
+    /// `None`: no limit. With `max_closure_share`, the smaller limit holds.
+    pub max_closures: Option<usize>,
+    /// Close at most this share of today's open outlets, [0, 1]; `None`: no limit.
+    pub max_closure_share: Option<f64>,
 }
 
 impl Default for PlanOptions {
@@ -261,7 +315,7 @@ impl Default for PlanOptions {
             new_sites: NewSites::default(),
             tier_radius_factor: [1.0; 3],
             detour_factor: 1.3,
-            speed_kmh: 40.0,
+            speed_kmh: 30.0,
             response: None,
             demand: DemandOptions::default(),
             reach: ReachOptions::default(),
@@ -272,6 +326,8 @@ impl Default for PlanOptions {
                 time_limit: 20.0,
                 ..SparseOptions::default()
             },
+            max_closures: None,
+            max_closure_share: None,
         }
     }
 }
@@ -359,7 +415,8 @@ pub struct SitePlan {
     pub technicians_today: f64,
     /// Technicians in the plan (0 when closed).
     pub technicians: u32,
-    /// Peak-day tickets the site can carry at the utilisation target.
+    /// Peak-day tickets the site can carry at the utilisation target (technician hours
+    /// over the hours one of its tickets takes, round trip included).
     pub capacity: f64,
     /// Peak-day tickets assigned.
     pub assigned_demand: f64,
@@ -373,8 +430,10 @@ pub struct SitePlan {
     pub takes_over_from: Vec<String>,
     /// For a closed outlet: the site that takes most of its tickets.
     pub goes_to: Option<String>,
-    /// Assigned / (technicians x tickets per technician-day).
+    /// Peak-day technician hours assigned (on site + round trips) / technician hours.
     pub utilisation: f64,
+    /// Mean road km from the site to its peak-day tickets (for a closed outlet: today's).
+    pub mean_km: f64,
     /// Demand cells served.
     pub cells_served: usize,
     /// Service radius in the planned network (great-circle km).
@@ -451,7 +510,8 @@ pub struct PlanTotals {
     pub open: usize,
     /// Existing outlets kept (keep, grow or shrink).
     pub kept: usize,
-    /// Existing outlets closed.
+    /// Outlets open today (active or probation) that the plan closes (suspended ones
+    /// it leaves closed are not counted).
     pub closed: usize,
     /// New outlets opened.
     pub new: usize,
@@ -560,6 +620,7 @@ impl NetworkPlan {
             "takes_over_from",
             "goes_to",
             "utilisation",
+            "mean_km",
             "cells_served",
             "service_radius_km",
             "cost",
@@ -587,6 +648,7 @@ impl NetworkPlan {
                 p.takes_over_from.join(";"),
                 p.goes_to.clone().unwrap_or_default(),
                 format!("{:.4}", p.utilisation),
+                format!("{:.2}", p.mean_km),
                 p.cells_served.to_string(),
                 format!("{:.2}", p.service_radius_km),
                 format!("{:.0}", p.cost),

@@ -73,13 +73,14 @@ fn check(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<usize> {
     }
     let st = &opts.staffing;
     if !(pos(st.tickets_per_technician_day)
+        && pos(st.onsite_hours)
         && pos(st.working_hours)
         && pos(st.utilisation_target)
         && st.utilisation_target <= 1.0)
     {
         return Err(Error::argument(
             "staffing",
-            "expected tickets per technician-day > 0, working hours > 0 and utilisation in (0, 1]",
+            "expected tickets per technician-day > 0, onsite hours > 0, working hours > 0 and utilisation in (0, 1]",
         ));
     }
     let c = &opts.costs;
@@ -88,6 +89,7 @@ fn check(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<usize> {
         c.new_fixed_cost,
         c.open_cost,
         c.close_cost,
+        c.close_cost_per_technician,
         c.module_cost,
         c.travel_cost_per_km,
         c.missed_commitment_cost,
@@ -121,6 +123,21 @@ fn check(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<usize> {
     }
     if opts.replay_guard.is_some_and(|g| !nonneg(g)) {
         return Err(Error::argument("replay_guard", "expected a share >= 0"));
+    }
+    if !nonneg(opts.frontier.cost_tolerance) {
+        return Err(Error::argument(
+            "frontier.cost_tolerance",
+            "expected a share >= 0",
+        ));
+    }
+    if opts
+        .max_closure_share
+        .is_some_and(|s| !(s.is_finite() && (0.0..=1.0).contains(&s)))
+    {
+        return Err(Error::argument(
+            "max_closure_share",
+            "expected a share in [0, 1]",
+        ));
     }
     Ok(k)
 }
@@ -160,6 +177,16 @@ fn rules(pb: &Problem, net: &Network, opts: &PlanOptions) -> Vec<(SiteRule, Stri
         .collect()
 }
 
+/// Annual cost of one road km between a site and a point: the vehicle's km over the
+/// year's tickets, and the technicians the round trips take on the peak day.
+fn km_cost(p: &super::candidates::Point, opts: &PlanOptions) -> f64 {
+    let c = &opts.costs;
+    let st = &opts.staffing;
+    let road_hours_per_km = 2.0 / opts.speed_kmh;
+    p.annual * c.travel_cost_per_km
+        + p.peak * road_hours_per_km * c.per_technician() / st.hours_per_technician()
+}
+
 fn instance(pb: &Problem, forced: &[bool], opts: &PlanOptions) -> Result<SparseInstance> {
     let c = &opts.costs;
     let mut constant = 0.0;
@@ -170,8 +197,9 @@ fn instance(pb: &Problem, forced: &[bool], opts: &PlanOptions) -> Result<SparseI
         .map(|(cand, &f)| match cand.outlet {
             None => c.new_fixed_cost + c.open_per_year(),
             Some(_) if cand.open_today && !f => {
-                constant += c.close_per_year();
-                c.keep_fixed_cost - c.close_per_year()
+                let close = c.close_per_year(cand.techs_today);
+                constant += close;
+                c.keep_fixed_cost - close
             }
             Some(_) => c.keep_fixed_cost,
         })
@@ -179,10 +207,9 @@ fn instance(pb: &Problem, forced: &[bool], opts: &PlanOptions) -> Result<SparseI
     let mut unserved = Vec::with_capacity(pb.points.len());
     let mut pairs = Vec::with_capacity(pb.points.len());
     for (j, p) in pb.points.iter().enumerate() {
+        let per_km = km_cost(p, opts);
         unserved.push(
-            p.annual
-                * (2.0 * p.radius * opts.reach.factor * c.travel_cost_per_km
-                    + c.missed_commitment_cost),
+            2.0 * p.radius * opts.reach.factor * per_km + p.annual * c.missed_commitment_cost,
         );
         pairs.push(
             pb.pairs(j)
@@ -192,12 +219,46 @@ fn instance(pb: &Problem, forced: &[bool], opts: &PlanOptions) -> Result<SparseI
                     } else {
                         0.0
                     };
-                    (i as u32, p.annual * (km * c.travel_cost_per_km + miss))
+                    (i as u32, km * per_km + p.annual * miss)
                 })
                 .collect(),
         );
     }
     SparseInstance::new(fixed, forced.to_vec(), unserved, pairs, constant)
+}
+
+/// Today's open outlets the plan may close, kept open but for `max_closures` /
+/// `max_closure_share` of today's open outlets.
+/// Returns the instance and the limit (`None`: no limit).
+fn closure_limit(
+    inst: SparseInstance,
+    today: &[bool],
+    forced: &[bool],
+    opts: &PlanOptions,
+) -> Result<(SparseInstance, Option<usize>)> {
+    let n_today = today.iter().filter(|t| **t).count();
+    let by_share = opts
+        .max_closure_share
+        .map(|s| (s * n_today as f64 + 1e-9).floor() as usize);
+    let limit = match (opts.max_closures, by_share) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => match a.or(b) {
+            Some(x) => x,
+            None => return Ok((inst, None)),
+        },
+    };
+    let group: Vec<bool> = today.iter().zip(forced).map(|(t, f)| *t && !f).collect();
+    let size = group.iter().filter(|g| **g).count();
+    Ok((
+        inst.with_group_minimum(group, size.saturating_sub(limit))?,
+        Some(limit),
+    ))
+}
+
+/// How many more of today's outlets idle-site pruning may close under the limit.
+fn prune_budget(limit: Option<usize>, today: &[bool], open: &[bool]) -> Option<usize> {
+    let closed = today.iter().zip(open).filter(|(t, o)| **t && !**o).count();
+    Some(limit.map_or(usize::MAX, |l| l.saturating_sub(closed)))
 }
 
 const TIERS: [Tier; 3] = [Tier::A, Tier::B, Tier::C];
@@ -242,6 +303,10 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
         vec![std::collections::BTreeSet::new(); m];
     let mut served_d = vec![0.0; m];
     let mut far = vec![0.0f64; m];
+    // Peak x road km: in the plan per serving site; today and in the plan per outlet
+    // that closes (its customers' trips before and after).
+    let mut km_w = vec![0.0; m];
+    let mut moved = vec![(0.0, 0.0, 0.0); m];
     for (j, p) in pb.points.iter().enumerate() {
         if let Some(s) = e.assign[j] {
             cells[s].insert(p.cell);
@@ -249,6 +314,9 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
                 served_d[s] += p.peak;
             }
             far[s] = far[s].max(e.km[j] / opts.detour_factor);
+            if e.km[j].is_finite() {
+                km_w[s] += p.peak * e.km[j];
+            }
         }
         if let Some(q) = ctx.current.assign[j] {
             if !e.open[q] {
@@ -256,6 +324,12 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
                     takes[s] += p.peak;
                     *from[s].entry(q).or_default() += p.peak;
                     *goes[q].entry(s).or_default() += p.peak;
+                    if ctx.current.km[j].is_finite() && e.km[j].is_finite() {
+                        let w = &mut moved[q];
+                        w.0 += p.peak;
+                        w.1 += p.peak * ctx.current.km[j];
+                        w.2 += p.peak * e.km[j];
+                    }
                 }
             }
         }
@@ -284,13 +358,29 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
         let region = &regions[cand.region];
         let reason = match decision {
             Decision::Close => match top(&goes[i]).first() {
-                Some(&(s, x)) => format!(
-                    "closed: {:.1} of its {:.1} peak-day tickets today go to {} ({} sites take them)",
-                    x,
-                    ctx.current.load[i],
-                    pb.cands[s].id,
-                    goes[i].len()
-                ),
+                Some(&(s, x)) => {
+                    let (w, before, after) = moved[i];
+                    let (before, after) = if w > 0.0 {
+                        (before / w, after / w)
+                    } else {
+                        (0.0, 0.0)
+                    };
+                    let to = &pb.cands[s];
+                    format!(
+                        "closed: {:.0} tickets a year ({:.1} on the peak day) with {} technicians today; {} ({:.1} km away) takes {:.1} of them, {} sites in all; its customers' trips {:.1} -> {:.1} road km; saves {:.0} a year in running cost, closing costs {:.0} once",
+                        ctx.current.annual[i],
+                        ctx.current.load[i],
+                        cand.techs_today.round(),
+                        to.id,
+                        crate::geo::haversine_km(cand.lon, cand.lat, to.lon, to.lat),
+                        x,
+                        goes[i].len(),
+                        before,
+                        after,
+                        c.keep_fixed_cost,
+                        c.closing_cost(cand.techs_today)
+                    )
+                }
                 None if !cand.open_today => {
                     "closed: not taking tickets today and not needed".into()
                 }
@@ -318,7 +408,13 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
                 techs
             ),
         };
-        let per_tech = st.tickets_per_technician_day * f64::from(techs);
+        let tech_hours = st.working_hours * f64::from(techs);
+        // Hours one of its tickets takes (on site + the round trip at its mean distance).
+        let per_ticket = if e.load[i] > 0.0 {
+            e.hours[i] / e.load[i]
+        } else {
+            st.onsite_hours
+        };
         let cost = if open {
             (if cand.outlet.is_some() {
                 c.keep_fixed_cost
@@ -326,7 +422,7 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
                 c.new_fixed_cost + c.open_per_year()
             }) + c.technician_cost(techs)
         } else if cand.open_today {
-            c.close_per_year()
+            c.close_per_year(cand.techs_today)
         } else {
             0.0
         };
@@ -345,7 +441,7 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
                 .collect(),
             technicians_today: cand.techs_today,
             technicians: techs,
-            capacity: f64::from(techs) * st.effective_capacity(),
+            capacity: tech_hours * st.utilisation_target / per_ticket,
             assigned_demand: if open { e.load[i] } else { 0.0 },
             annual_tickets: if open { e.annual[i] } else { 0.0 },
             served_demand: served_d[i],
@@ -355,8 +451,15 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
                 .map(|(q, _)| pb.cands[q].id.clone())
                 .collect(),
             goes_to: top(&goes[i]).first().map(|&(s, _)| pb.cands[s].id.clone()),
-            utilisation: if per_tech > 0.0 {
-                e.load[i] / per_tech
+            utilisation: if tech_hours > 0.0 {
+                e.hours[i] / tech_hours
+            } else {
+                0.0
+            },
+            mean_km: if open && e.load[i] > 0.0 {
+                km_w[i] / e.load[i]
+            } else if !open && moved[i].0 > 0.0 {
+                moved[i].1 / moved[i].0
             } else {
                 0.0
             },
@@ -576,11 +679,11 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
     }
     let rules = rules(&pb, net, opts);
     let forced: Vec<bool> = rules.iter().map(|r| r.0 == SiteRule::MustKeep).collect();
-    let inst = instance(&pb, &forced, opts)?;
     // Today's network under the same forecast and costs.
     let today: Vec<bool> = pb.cands.iter().map(|c| c.open_today).collect();
+    let (inst, limit) = closure_limit(instance(&pb, &forced, opts)?, &today, &forced, opts)?;
     let (_, today_assign) = inst.evaluate(&today);
-    let current = evaluate(&pb, opts, &forced, today.clone(), today_assign, false)?;
+    let current = evaluate(&pb, opts, &forced, today.clone(), today_assign, None)?;
     let mut coverable = [0.0; 3];
     let mut tier_demand = [0.0; 3];
     for (j, p) in pb.points.iter().enumerate() {
@@ -623,30 +726,25 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
     let mut plan = match opts.model {
         PlanModel::PMedian { p } => {
             let sol = solve_count(&inst, p, Some(&today), None, &opts.solve)?;
-            let e = evaluate(
-                &pb,
-                opts,
-                &forced,
-                flags(&sol, pb.cands.len()),
-                sol.assignment.clone(),
-                true,
-            )?;
+            let open = flags(&sol, pb.cands.len());
+            let budget = prune_budget(limit, &today, &open);
+            let e = evaluate(&pb, opts, &forced, open, sol.assignment.clone(), budget)?;
             let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
             replay_plan(&ctx, &mut plan)?;
             plan
         }
         PlanModel::Cover => {
             let start = greedy_cover(&pb, &forced);
-            let p = start.iter().filter(|o| **o).count().max(1);
+            let p = start
+                .iter()
+                .filter(|o| **o)
+                .count()
+                .max(inst.min_count())
+                .max(1);
             let sol = solve_count(&inst, p, Some(&start), None, &opts.solve)?;
-            let e = evaluate(
-                &pb,
-                opts,
-                &forced,
-                flags(&sol, pb.cands.len()),
-                sol.assignment.clone(),
-                true,
-            )?;
+            let open = flags(&sol, pb.cands.len());
+            let budget = prune_budget(limit, &today, &open);
+            let e = evaluate(&pb, opts, &forced, open, sol.assignment.clone(), budget)?;
             let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
             replay_plan(&ctx, &mut plan)?;
             plan
@@ -654,7 +752,7 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
         PlanModel::Auto => {
             let counts = opts
                 .frontier
-                .counts(n_today, inst.n_forced(), pb.cands.len());
+                .counts(n_today, inst.min_count(), pb.cands.len());
             if counts.is_empty() {
                 return Err(Error::argument(
                     "frontier",
@@ -669,13 +767,14 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
                 let sol = solve_count(&inst, n, Some(&start), mult.as_deref(), &opts.solve)?;
                 start = flags(&sol, pb.cands.len());
                 mult = Some(sol.multipliers.clone());
+                let budget = prune_budget(limit, &today, &start);
                 let e = evaluate(
                     &pb,
                     opts,
                     &forced,
                     start.clone(),
                     sol.assignment.clone(),
-                    true,
+                    budget,
                 )?;
                 let mut plan = assemble(&ctx, &e, Some(&sol), started.elapsed().as_secs_f64());
                 replay_plan(&ctx, &mut plan)?;
@@ -712,6 +811,7 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
                 opts.service_target,
                 coverable,
                 opts.replay_guard,
+                opts.frontier.cost_tolerance,
                 &current_fig,
             );
             let pick = rec

@@ -4,8 +4,9 @@
 //! [`planned_network`] turns a plan into a dispatchable [`Network`] over the same
 //! regions: every outlet of today stays in the list (closed ones with status `closed`,
 //! so tickets that name them in `avoid` or `preferred` still read); a kept outlet keeps
-//! its ratings, costs, priority and today's committed `load`, gets `daily_cap` =
-//! technicians x tickets per technician-day, offers every demanded skill of the product
+//! its ratings, costs, priority and today's committed `load`, gets `daily_cap` = the
+//! tickets its technicians close in a day at full utilisation (technician hours over the
+//! hours one of its tickets takes, round trip included), offers every demanded skill of the product
 //! categories it serves (technicians are cross-skilled within the site, each skill may
 //! use the whole cap) and a radius service area reaching every cell it serves (at least
 //! its region's `max_travel_km`); a new site is `active`, priority 50, unrated, at
@@ -105,7 +106,8 @@ pub fn replay(network: Network, tickets: &[Ticket]) -> Result<DispatchSummary> {
 
 /// The plan as a dispatchable network over `base`'s regions (see the module docs).
 pub fn planned_network(plan: &NetworkPlan, base: &Network, opts: &PlanOptions) -> Result<Network> {
-    let tpd = opts.staffing.tickets_per_technician_day;
+    // Tickets a day at full utilisation: the plan's capacity is at the target.
+    let util = opts.staffing.utilisation_target;
     let by_id: BTreeMap<&str, usize> = plan
         .sites
         .iter()
@@ -161,7 +163,7 @@ pub fn planned_network(plan: &NetworkPlan, base: &Network, opts: &PlanOptions) -
         let mut o = o.clone();
         match by_id.get(o.id.as_str()).map(|&i| &plan.sites[i]) {
             Some(s) if s.decision.is_open() => {
-                let cap = (f64::from(s.technicians) * tpd).round().max(1.0) as u32;
+                let cap = (s.capacity / util).round().clamp(1.0, f64::from(u32::MAX)) as u32;
                 o.daily_cap = cap;
                 if o.status != OutletStatus::Probation {
                     o.status = OutletStatus::Active;
@@ -176,7 +178,7 @@ pub fn planned_network(plan: &NetworkPlan, base: &Network, opts: &PlanOptions) -
         outlets.push(o);
     }
     for s in plan.sites.iter().filter(|s| s.decision == Decision::Open) {
-        let cap = (f64::from(s.technicians) * tpd).round().max(1.0) as u32;
+        let cap = (s.capacity / util).round().clamp(1.0, f64::from(u32::MAX)) as u32;
         let reach = region_km.get(s.region.as_str()).copied().unwrap_or(0.0);
         let mut o = Outlet {
             id: s.site_id.clone(),

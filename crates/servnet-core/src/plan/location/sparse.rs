@@ -40,6 +40,9 @@ pub struct SparseInstance {
     forced: Vec<bool>,
     unserved: Vec<f64>,
     constant: f64,
+    // At least `min_group_open` of the sites flagged in `group` stay open.
+    group: Vec<bool>,
+    min_group_open: usize,
     // By point (CSR), each list sorted by (cost, site).
     offsets: Vec<usize>,
     sites: Vec<u32>,
@@ -138,6 +141,8 @@ impl SparseInstance {
             forced,
             unserved,
             constant,
+            group: vec![false; n_sites],
+            min_group_open: 0,
             offsets,
             sites,
             costs,
@@ -145,6 +150,39 @@ impl SparseInstance {
             t_points,
             t_costs,
         })
+    }
+
+    /// Requires at least `min_open` of the sites flagged in `group` to be open in every
+    /// solution (forced ones count): e.g. today's outlets, to bound how many a plan
+    /// closes. The bound stays valid: its relaxed site choice keeps the same minimum.
+    /// Errors if `group` is not one flag per site or flags fewer than `min_open` sites.
+    pub fn with_group_minimum(mut self, group: Vec<bool>, min_open: usize) -> Result<Self> {
+        if group.len() != self.n_sites {
+            return Err(Error::argument("group", "one flag per site expected"));
+        }
+        let size = group.iter().filter(|g| **g).count();
+        if min_open > size {
+            return Err(Error::argument(
+                "min_open",
+                format!("{min_open} of a group of {size} sites cannot stay open"),
+            ));
+        }
+        self.group = group;
+        self.min_group_open = min_open;
+        Ok(self)
+    }
+
+    /// Sites of the group that must be open besides the forced ones.
+    fn group_free_minimum(&self) -> usize {
+        let forced_in = (0..self.n_sites)
+            .filter(|&i| self.group[i] && self.forced[i])
+            .count();
+        self.min_group_open.saturating_sub(forced_in)
+    }
+
+    /// Smallest feasible count: the forced sites and the group's minimum.
+    pub fn min_count(&self) -> usize {
+        self.n_forced() + self.group_free_minimum()
     }
 
     /// Number of candidate sites.
@@ -308,6 +346,34 @@ impl State {
         self.open.iter().filter(|o| **o).count()
     }
 
+    fn group_open(&self, inst: &SparseInstance) -> usize {
+        (0..inst.n_sites)
+            .filter(|&i| self.open[i] && inst.group[i])
+            .count()
+    }
+
+    /// Opens the group's sites with the largest saving until the group's minimum holds.
+    fn fill_group(&mut self, inst: &SparseInstance) {
+        let mut have = self.group_open(inst);
+        while have < inst.min_group_open {
+            let gain = self.gains(inst);
+            let best = (0..inst.n_sites)
+                .filter(|&i| !self.open[i] && inst.group[i])
+                .max_by(|&a, &b| {
+                    (gain[a] - inst.fixed[a])
+                        .total_cmp(&(gain[b] - inst.fixed[b]))
+                        .then(b.cmp(&a))
+                });
+            let Some(i) = best else { break };
+            self.open[i] = true;
+            have += 1;
+            let (pts, _) = inst.column(i);
+            for &j in pts {
+                self.refresh(inst, j as usize);
+            }
+        }
+    }
+
     /// Loss of closing each open site: its points move to their second choice.
     fn losses(&self, inst: &SparseInstance) -> Vec<f64> {
         let mut loss = vec![0.0; inst.n_sites];
@@ -341,9 +407,11 @@ impl State {
     fn drop_to(&mut self, inst: &SparseInstance, p: usize) {
         let mut loss = self.losses(inst);
         let mut n_open = self.count();
+        let mut group_open = self.group_open(inst);
         while n_open > p {
+            let slack = group_open > inst.min_group_open;
             let best = (0..inst.n_sites)
-                .filter(|&i| self.open[i] && !inst.forced[i])
+                .filter(|&i| self.open[i] && !inst.forced[i] && (slack || !inst.group[i]))
                 .min_by(|&a, &b| {
                     (loss[a] - inst.fixed[a])
                         .total_cmp(&(loss[b] - inst.fixed[b]))
@@ -352,6 +420,9 @@ impl State {
             let Some(r) = best else { break };
             self.open[r] = false;
             n_open -= 1;
+            if inst.group[r] {
+                group_open -= 1;
+            }
             let (pts, _) = inst.column(r);
             for &j in pts {
                 let j = j as usize;
@@ -411,6 +482,10 @@ impl State {
         }
         let rscore = |r: usize| inst.fixed[r] - loss[r];
         removable.sort_by(|&a, &b| rscore(b).total_cmp(&rscore(a)).then(a.cmp(&b)));
+        // A swap may close a group site only for another one, or with the group above
+        // its minimum.
+        let slack = self.group_open(inst) > inst.min_group_open;
+        let allowed = |i: usize, r: usize| slack || !inst.group[r] || inst.group[i];
         let eps = 1e-9 * self.objective(inst).abs().max(1.0);
         let best = (0..inst.n_sites)
             .into_par_iter()
@@ -446,14 +521,13 @@ impl State {
                     }
                 };
                 for &(r, e) in &merged {
-                    if !inst.forced[r as usize] {
+                    if !inst.forced[r as usize] && allowed(i, r as usize) {
                         consider(r as usize, base + e + rscore(r as usize));
                     }
                 }
-                if let Some(&r) = removable
-                    .iter()
-                    .find(|&&r| merged.binary_search_by_key(&(r as u32), |e| e.0).is_err())
-                {
+                if let Some(&r) = removable.iter().find(|&&r| {
+                    allowed(i, r) && merged.binary_search_by_key(&(r as u32), |e| e.0).is_err()
+                }) {
                     consider(r, base + rscore(r));
                 }
                 best.filter(|b| b.1 > eps).map(|(r, v)| (i, r, v))
@@ -492,6 +566,10 @@ fn lagrangian(
     let forced: Vec<usize> = (0..inst.n_sites).filter(|&i| inst.forced[i]).collect();
     let free: Vec<usize> = (0..inst.n_sites).filter(|&i| !inst.forced[i]).collect();
     let k_free = p.saturating_sub(forced.len()).min(free.len());
+    // The relaxed choice keeps the group's minimum: its best sites first, then the best
+    // of the rest (exact for "k sites, at least g of the group").
+    let group_free: Vec<usize> = free.iter().copied().filter(|&i| inst.group[i]).collect();
+    let g_min = inst.group_free_minimum().min(k_free);
     let mut lambda = start;
     let mut best = (f64::NEG_INFINITY, lambda.clone());
     let mut theta = 2.0;
@@ -510,14 +588,26 @@ fn lagrangian(
                         .sum::<f64>()
             })
             .collect();
-        let mut order = free.clone();
-        if k_free > 0 && k_free < order.len() {
-            order.select_nth_unstable_by(k_free - 1, |&a, &b| {
-                rho[a].total_cmp(&rho[b]).then(a.cmp(&b))
-            });
-        }
+        let by_rho = |a: &usize, b: &usize| rho[*a].total_cmp(&rho[*b]).then(a.cmp(b));
         chosen.iter_mut().for_each(|c| *c = false);
-        for &i in forced.iter().chain(order.iter().take(k_free)) {
+        for &i in &forced {
+            chosen[i] = true;
+        }
+        if g_min > 0 {
+            let mut g = group_free.clone();
+            if g_min < g.len() {
+                g.select_nth_unstable_by(g_min - 1, by_rho);
+            }
+            for &i in g.iter().take(g_min) {
+                chosen[i] = true;
+            }
+        }
+        let mut order: Vec<usize> = free.iter().copied().filter(|&i| !chosen[i]).collect();
+        let k_rest = k_free - g_min;
+        if k_rest > 0 && k_rest < order.len() {
+            order.select_nth_unstable_by(k_rest - 1, by_rho);
+        }
+        for &i in order.iter().take(k_rest) {
             chosen[i] = true;
         }
         let sel: f64 = (0..inst.n_sites)
@@ -578,8 +668,9 @@ fn lagrangian(
 /// starting from `start` (flags per site; `None`: the forced sites) and warm-starting the
 /// bound from `multipliers` when given (one per point).
 ///
-/// Errors if `p` is below the forced count or above the number of sites, or the start
-/// or multipliers have the wrong length.
+/// Errors if `p` is below the forced count (plus the group's minimum, see
+/// [`SparseInstance::with_group_minimum`]) or above the number of sites, or the start or
+/// multipliers have the wrong length.
 pub fn solve_count(
     inst: &SparseInstance,
     p: usize,
@@ -589,12 +680,17 @@ pub fn solve_count(
 ) -> Result<SparseResult> {
     let started = Instant::now();
     let forced = inst.n_forced();
-    if p < forced.max(1) || p > inst.n_sites {
+    let least = inst.min_count().max(1);
+    if p < least || p > inst.n_sites {
+        let group = if inst.min_group_open > 0 {
+            format!(", {} more to keep open", inst.group_free_minimum())
+        } else {
+            String::new()
+        };
         return Err(Error::argument(
             "p",
             format!(
-                "expected {}..={} open sites ({forced} forced), got {p}",
-                forced.max(1),
+                "expected {least}..={} open sites ({forced} forced{group}), got {p}",
                 inst.n_sites
             ),
         ));
@@ -608,6 +704,7 @@ pub fn solve_count(
         *o |= *f;
     }
     let mut st = State::new(inst, open);
+    st.fill_group(inst);
     let n_open = st.count();
     if n_open > p {
         st.drop_to(inst, p);
@@ -675,6 +772,9 @@ mod tests {
             if (0..m).any(|i| inst.forced[i] && !open[i]) {
                 continue;
             }
+            if (0..m).filter(|&i| inst.group[i] && open[i]).count() < inst.min_group_open {
+                continue;
+            }
             best = best.min(inst.evaluate(&open).0);
         }
         best
@@ -724,6 +824,42 @@ mod tests {
             let (value, assign) = inst.evaluate(&open);
             prop_assert!((value - r.objective).abs() <= 1e-9 * value.abs().max(1.0));
             prop_assert_eq!(assign, r.assignment);
+        }
+    }
+
+    /// An instance with a group (e.g. today's outlets) of which at least some must stay
+    /// open, and a feasible count.
+    fn grouped() -> impl Strategy<Value = (SparseInstance, usize)> {
+        instance().prop_flat_map(|(inst, p)| {
+            let m = inst.n_sites();
+            (
+                Just(inst),
+                Just(p),
+                prop::collection::vec(prop::bool::weighted(0.6), m),
+                0usize..=m,
+            )
+                .prop_map(|(inst, p, group, k)| {
+                    let size = group.iter().filter(|g| **g).count();
+                    let inst = inst.with_group_minimum(group, k.min(size)).unwrap();
+                    let p = p.max(inst.min_count().max(1)).min(inst.n_sites());
+                    (inst, p)
+                })
+        })
+    }
+
+    proptest! {
+        /// With a group minimum (a closure limit), the bound still never exceeds the
+        /// exact optimum of the limited problem, the solution never beats it, and the
+        /// solution keeps the group's minimum open.
+        #[test]
+        fn a_group_minimum_holds_and_the_bound_stays_valid((inst, p) in grouped()) {
+            let r = solve_count(&inst, p, None, None, &SparseOptions::default()).unwrap();
+            let opt = brute_force(&inst, p);
+            prop_assert!(r.lower_bound <= opt + 1e-6 * opt.abs().max(1.0), "{} > {opt}", r.lower_bound);
+            prop_assert!(r.objective >= opt - 1e-6 * opt.abs().max(1.0));
+            prop_assert_eq!(r.open.len(), p);
+            let kept = r.open.iter().filter(|&&i| inst.group[i]).count();
+            prop_assert!(kept >= inst.min_group_open, "{kept} < {}", inst.min_group_open);
         }
     }
 
