@@ -613,9 +613,10 @@ class NetworkPlan(Result):
     close / open, technicians today and planned, demand, tickets taken over, cost,
     reason); ``to_pandas("regions")``: per region; ``to_pandas("frontier")`` or
     :attr:`frontier`: the cost-service frontier (auto model); ``to_pandas("cells")``: the
-    demand cells (H3 index, point, peak day, share served, serving site); :meth:`comparison`: today
-    vs plan side by side; ``summary()``: totals, ``recommended_outlets``,
-    ``recommendation``, ``replay`` and ``current``; ``plot()``: a map.
+    demand cells (H3 index, point, peak day, share served, serving site); :meth:`comparison`: today,
+    today's outlets re-sized, and the plan side by side; ``summary()``: totals,
+    ``recommended_outlets``, ``recommendation``, ``replay``, ``current`` and ``resized``;
+    ``plot()``: a map.
     """
 
     def __init__(self, core: "_servnet._NetworkPlan", network: Optional["_servnet.Network"] = None) -> None:
@@ -653,7 +654,8 @@ class NetworkPlan(Result):
             candidates=view["candidates"], pairs=view["pairs"],
             recommended_outlets=view["recommended_outlets"],
             recommendation=rec.get("reason"),
-            replay=view["replay"], current=view["current"])
+            replay=view["replay"], current=view["current"],
+            resized=view.get("resized", view["current"]))
         frontier = _frontier_frame(view["frontier"], {
             "recommended_outlets": view["recommended_outlets"],
             "recommendation": rec.get("reason"), "today": view["current"]})
@@ -669,14 +671,16 @@ class NetworkPlan(Result):
         return self.tables["frontier"]
 
     def comparison(self) -> Any:
-        """Today's network next to the plan: outlets, technicians and annual cost under the
-        same forecast and costs, and the replay of the real tickets (SLA met, mean and
-        p95 km, fallbacks, unassigned)."""
+        """Today's network, today's outlets re-sized for the forecast like the plan, and
+        the plan, side by side: outlets, technicians and annual cost under the same
+        forecast and costs, and the replay of the real tickets (SLA met, mean and p95 km,
+        fallbacks, unassigned). ``today`` replays today's capacities; ``today_resized``
+        separates what resizing gives from what moving outlets gives."""
         import pandas as pd
 
-        cur, rep = self.figures["current"], self.figures["replay"]
-        return pd.DataFrame({"today": [cur[k] for _, k in _COMPARE],
-                             "plan": [rep[k] for _, k in _COMPARE]},
+        f = self.figures
+        cols = {"today": f["current"], "today_resized": f["resized"], "plan": f["replay"]}
+        return pd.DataFrame({c: [v[k] for _, k in _COMPARE] for c, v in cols.items()},
                             index=[name for name, _ in _COMPARE])
 
     def sites_csv(self) -> str:

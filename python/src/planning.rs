@@ -642,7 +642,7 @@ fn _simulate(
         let (start, tickets) = match (replay, fc) {
             (Some(t), _) => (None, t),
             (None, Some(fc)) => {
-                let (s, t) = peak_month_tickets(&fc, &net, np.totals.year, &sopts)?;
+                let (s, t) = peak_month_tickets(&fc, &net, np.totals.year, &np.cells, &sopts)?;
                 (Some(s), t)
             }
             (None, None) => return Err(Error::argument("forecast", "missing")),

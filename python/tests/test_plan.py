@@ -141,7 +141,8 @@ def test_replay_equals_dispatch_of_the_written_network(pmedian, sample_net):
     assert rep["assigned"] == summ.assigned
     assert rep["mean_km"] == pytest.approx(summ.mean_distance_km)
     cmp = pmedian.comparison()
-    assert list(cmp.columns) == ["today", "plan"]
+    assert list(cmp.columns) == ["today", "today_resized", "plan"]
+    assert cmp.loc["outlets open", "today_resized"] == cmp.loc["outlets open", "today"]
     assert cmp.loc["replay: mean km", "plan"] == pytest.approx(rep["mean_km"])
 
 
@@ -200,6 +201,12 @@ def test_plan_bad_inputs(sample_net, fc):
         servnet.plan(sample_net, fc, year=1999)
     with pytest.raises(servnet.DataError, match="resolution"):
         servnet.plan(sample_net, fc, p=400, demand={"resolution": 20})
+    with pytest.raises(servnet.DataError, match="max_closure_share"):
+        servnet.plan(sample_net, fc, p=400, max_closure_share=1.5)
+    with pytest.raises(servnet.DataError, match="max_closures"):
+        servnet.plan(sample_net, fc, p=400, max_closures="ten")
+    with pytest.raises(servnet.DataError, match="p"):
+        servnet.plan(sample_net, fc, p=400, max_closures=10)  # 400 would close ~1,000
     with pytest.raises(TypeError):
         servnet.plan(sample_net, fc.to_pandas())
 
@@ -209,6 +216,18 @@ def test_plan_options_and_progress(sample_net, fc):
                      new_sites={"enabled": False})
     assert p.summary()["new"] == 0
     assert p.summary()["model"] == "cover"
+
+
+def test_a_closure_limit_bounds_the_outlets_closed(sample_net, fc):
+    """``max_closures`` is a hard limit: a plan with fewer outlets than today closes at
+    most that many of today's open outlets (and opens none it cannot pay for)."""
+    outlets = sample_net.outlets()
+    today = int(outlets["status"].isin(["active", "probation"]).sum())
+    p = servnet.plan(sample_net, fc, p=today - 40, max_closures=60, demand={"resolution": 6})
+    sites = p.to_pandas()
+    open_today = set(outlets.loc[outlets["status"].isin(["active", "probation"]), "id"])
+    closed = sites[(sites["decision"] == "close") & sites["site_id"].isin(open_today)]
+    assert len(closed) == p.summary()["closed"] <= 60
 
 
 def test_simulate_equals_cli(sample_net, pmedian, fc, cli_plan):

@@ -382,8 +382,8 @@ fn simulation_is_deterministic_for_a_seed() {
         days: 3,
         ..Default::default()
     };
-    let (s1, t1) = peak_month_tickets(&fc, &d.network, 2026, &sim).unwrap();
-    let (s2, t2) = peak_month_tickets(&fc, &d.network, 2026, &sim).unwrap();
+    let (s1, t1) = peak_month_tickets(&fc, &d.network, 2026, &plan.cells, &sim).unwrap();
+    let (s2, t2) = peak_month_tickets(&fc, &d.network, 2026, &plan.cells, &sim).unwrap();
     assert_eq!((s1, &t1), (s2, &t2));
     assert!(!t1.is_empty());
     let mut a = simulate(&plan, &d.network, &popts, &t1, &sim, Some(s1)).unwrap();
@@ -395,6 +395,75 @@ fn simulation_is_deterministic_for_a_seed() {
     assert_eq!(a.assigned + a.unassigned, a.tickets);
     let r = simulate(&plan, &d.network, &popts, &d.tickets, &sim, None).unwrap();
     assert_eq!(r.tickets, d.tickets.len());
+}
+
+/// Drawn peak-month tickets sit where the plan's demand is: every ticket within five
+/// offset deviations (half a cell edge) of one of its region's demand cells, and the
+/// cells drawn in proportion to their peak day; without cells they fall back to the
+/// region point.
+#[test]
+fn drawn_tickets_spread_over_the_demand_cells() {
+    let s = sample();
+    let mut opts = sample_opts(PlanModel::PMedian { p: 500 });
+    opts.demand.resolution = 6;
+    let plan = plan_sample(&opts);
+    let sim = SimOptions {
+        days: 1,
+        sample: 0.2,
+        ..Default::default()
+    };
+    let (_, drawn) = peak_month_tickets(&s.fc, &s.data.network, 2026, &plan.cells, &sim).unwrap();
+    assert!(drawn.len() > 1_000, "{} tickets", drawn.len());
+    let edge = 3.724; // km: the mean edge of an H3 resolution-6 cell
+    let mut by_cell: std::collections::BTreeMap<&str, usize> = Default::default();
+    for t in &drawn {
+        let (cell, km) = plan
+            .cells
+            .iter()
+            .filter(|c| c.region == t.region && c.peak_day > 0.0)
+            .map(|c| {
+                (
+                    c.cell.as_str(),
+                    servnet_core::geo::haversine_km(t.lon, t.lat, c.lon, c.lat),
+                )
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        assert!(
+            km <= 2.5 * edge,
+            "{} is {km:.1} km from every cell of {}",
+            t.id,
+            t.region
+        );
+        *by_cell.entry(cell).or_default() += 1;
+    }
+    // The busiest cell of the sample gets about its share of the drawn tickets.
+    let total_peak: f64 = plan.cells.iter().map(|c| c.peak_day).sum();
+    let busiest = plan
+        .cells
+        .iter()
+        .max_by(|a, b| a.peak_day.total_cmp(&b.peak_day))
+        .unwrap();
+    let expect = drawn.len() as f64 * busiest.peak_day / total_peak;
+    let got = by_cell.get(busiest.cell.as_str()).copied().unwrap_or(0) as f64;
+    assert!(
+        (got - expect).abs() <= 0.5 * expect + 10.0,
+        "busiest cell: {got} tickets, expected about {expect:.0}"
+    );
+    // Without cells: the region point.
+    let (_, at_points) = peak_month_tickets(&s.fc, &s.data.network, 2026, &[], &sim).unwrap();
+    let far = at_points
+        .iter()
+        .filter(|t| {
+            let r = &s.data.network.regions()[s.data.network.region_index(&t.region).unwrap()];
+            servnet_core::geo::haversine_km(t.lon, t.lat, r.lon, r.lat) > 25.0
+        })
+        .count();
+    assert!(
+        far * 1000 < at_points.len(),
+        "{far} of {} beyond 5 sd",
+        at_points.len()
+    );
 }
 
 /// More repairs mean more tickets and no fewer technicians; rows keep the given order.

@@ -159,64 +159,43 @@ fn print_frontier(rows: &[FrontierRow], recommended: Option<usize>) {
     println!("           (-> recommended, * on the cost-service Pareto frontier)");
 }
 
-/// Today's network next to the plan: forecast figures and the replay.
-pub fn side_by_side(current: &NetworkFigures, plan: &NetworkFigures) -> String {
-    let mut s = String::new();
-    let mut row = |name: &str, a: String, b: String| {
-        s.push_str(&format!("  {name:<34} {a:>12} {b:>12}\n"));
+/// Today's network, today's outlets re-sized, and the plan: forecast figures and the
+/// replay.
+pub fn side_by_side(
+    current: &NetworkFigures,
+    resized: &NetworkFigures,
+    plan: &NetworkFigures,
+) -> String {
+    let mut s = format!(
+        "  {:<38} {:>12} {:>14} {:>12}\n",
+        "", "today", "today resized", "plan"
+    );
+    let cols = [current, resized, plan];
+    let mut row = |name: &str, f: &dyn Fn(&NetworkFigures) -> String| {
+        s.push_str(&format!(
+            "  {name:<38} {:>12} {:>14} {:>12}\n",
+            f(cols[0]),
+            f(cols[1]),
+            f(cols[2])
+        ));
     };
-    row("", "today".into(), "plan".into());
-    row(
-        "outlets open",
-        current.outlets.to_string(),
-        plan.outlets.to_string(),
-    );
-    row(
-        "technicians (sized for the forecast)",
-        current.technicians.to_string(),
-        plan.technicians.to_string(),
-    );
-    row(
-        "annual cost, M",
-        format!("{:.1}", current.annual_cost / 1e6),
-        format!("{:.1}", plan.annual_cost / 1e6),
-    );
-    row(
-        "forecast peak day served in commitment",
-        format!("{:.1}%", 100.0 * current.served_share),
-        format!("{:.1}%", 100.0 * plan.served_share),
-    );
+    row("outlets open", &|x| x.outlets.to_string());
+    row("technicians (sized for the forecast)", &|x| {
+        x.technicians.to_string()
+    });
+    row("annual cost, M", &|x| format!("{:.1}", x.annual_cost / 1e6));
+    row("forecast peak day served in commitment", &|x| {
+        format!("{:.1}%", 100.0 * x.served_share)
+    });
     if current.tickets > 0 {
-        row(
-            "replay: tickets",
-            current.tickets.to_string(),
-            plan.tickets.to_string(),
-        );
-        row(
-            "replay: SLA met",
-            format!("{:.2}%", 100.0 * current.sla_met_share),
-            format!("{:.2}%", 100.0 * plan.sla_met_share),
-        );
-        row(
-            "replay: mean km",
-            format!("{:.2}", current.mean_km),
-            format!("{:.2}", plan.mean_km),
-        );
-        row(
-            "replay: p95 km",
-            format!("{:.2}", current.p95_km),
-            format!("{:.2}", plan.p95_km),
-        );
-        row(
-            "replay: via fallback",
-            current.fallbacks.to_string(),
-            plan.fallbacks.to_string(),
-        );
-        row(
-            "replay: unassigned",
-            current.unassigned.to_string(),
-            plan.unassigned.to_string(),
-        );
+        row("replay: tickets", &|x| x.tickets.to_string());
+        row("replay: SLA met", &|x| {
+            format!("{:.2}%", 100.0 * x.sla_met_share)
+        });
+        row("replay: mean km", &|x| format!("{:.2}", x.mean_km));
+        row("replay: p95 km", &|x| format!("{:.2}", x.p95_km));
+        row("replay: via fallback", &|x| x.fallbacks.to_string());
+        row("replay: unassigned", &|x| x.unassigned.to_string());
     }
     s
 }
@@ -348,7 +327,11 @@ pub fn run(a: &Args) -> Result<()> {
             data.tickets.len()
         );
     }
-    print!("{}", side_by_side(&plan.current, &plan.replay));
+    print!(
+        "{}",
+        side_by_side(&plan.current, &plan.resized, &plan.replay)
+    );
+    println!("  (today: today's capacities; today resized: today's outlets sized for the forecast like the plan)");
     write(&a.out, &plan.sites_csv()?)?;
     eprintln!("wrote {}", a.out.display());
     if let Some(f) = &a.frontier {
@@ -377,7 +360,7 @@ pub fn run(a: &Args) -> Result<()> {
             sample: a.sim_sample,
             ..Default::default()
         };
-        let (start, tickets) = peak_month_tickets(&fc, &data.network, a.year, &sopts)?;
+        let (start, tickets) = peak_month_tickets(&fc, &data.network, a.year, &plan.cells, &sopts)?;
         let sim = with_progress(
             &format!("simulating {} drawn tickets", tickets.len()),
             || simulate(&plan, &data.network, &popts, &tickets, &sopts, Some(start)),

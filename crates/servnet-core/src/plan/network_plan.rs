@@ -570,8 +570,15 @@ pub struct NetworkPlan {
     pub frontier: Vec<FrontierRow>,
     /// The plan's figures, with its replay.
     pub replay: NetworkFigures,
-    /// Today's network under the same forecast and costs, with its replay.
+    /// Today's network under the same forecast and costs, with its replay (today's
+    /// capacities).
     pub current: NetworkFigures,
+    /// Today's open outlets sized for the forecast like the plan (technicians, every
+    /// skill of the categories they serve), with their replay: the difference to
+    /// `current` is what resizing gives, the difference to `replay` what moving, opening
+    /// and closing outlets gives.
+    #[serde(default)]
+    pub resized: NetworkFigures,
     /// Existing outlets (kept or closed) and opened new sites.
     pub sites: Vec<SitePlan>,
     /// One row per region, in the network's order.

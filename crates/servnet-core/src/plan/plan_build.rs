@@ -563,6 +563,7 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
         frontier: Vec::new(),
         replay: figures(e),
         current: figures(ctx.current),
+        resized: figures(ctx.current),
         sites,
         regions: region_plans,
         cells: cell_plans,
@@ -717,9 +718,13 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
         coverable,
     };
     let mut current_fig = figures(&current);
+    let mut resized_fig = figures(&current);
     if !inputs.tickets.is_empty() {
         let s = replay(net.clone(), inputs.tickets)?;
         current_fig.set_replay(&s);
+        let today_sized = assemble(&ctx, &current, None, 0.0);
+        let s = replay(planned_network(&today_sized, net, opts)?, inputs.tickets)?;
+        resized_fig.set_replay(&s);
     }
     let started = Instant::now();
     let n_today = today.iter().filter(|o| **o).count();
@@ -827,6 +832,7 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
         }
     };
     plan.current = current_fig;
+    plan.resized = resized_fig;
     Ok(plan)
 }
 

@@ -155,7 +155,7 @@ pub fn run_scenario(
         &po,
     )?;
     let year = plan.totals.year;
-    let (start, tickets) = peak_month_tickets(&fc, network, year, sopts)?;
+    let (start, tickets) = peak_month_tickets(&fc, network, year, &plan.cells, sopts)?;
     let sim = simulate(&plan, network, &po, &tickets, sopts, Some(start))?;
     let k = fc.year_index(year).unwrap_or(0);
     let totals = fc.totals();

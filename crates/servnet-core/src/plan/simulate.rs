@@ -2,10 +2,14 @@
 //!
 //! [`peak_month_tickets`] draws the tickets of the forecast's busiest month (the month
 //! with the most tickets over all skills): for every region, skill and day, a Poisson
-//! count with mean `annual x month share / days in month`, each ticket at the region
-//! point plus a Gaussian offset (`jitter_km`), created uniformly in working hours, due
-//! `max_response_hours` later. Draws come from one seeded generator in a fixed loop
-//! order, so the same seed gives the same tickets. Or replay a tickets file.
+//! count with mean `annual x month share / days in month`. Each ticket is placed where
+//! the plan's demand is: in one of the region's demand cells ([`CellPlan`]) drawn by its
+//! peak-day demand, at a Gaussian offset of half the cell's edge from its centre (so the
+//! drawn tickets spread over a city as the demand does); a region without cells (or no
+//! cells given) puts it at the region point plus a Gaussian offset (`jitter_km`). It is
+//! created uniformly in working hours, due `max_response_hours` later. Draws come from
+//! one seeded generator in a fixed loop order, so the same seed gives the same tickets.
+//! Or replay a tickets file.
 //!
 //! [`plan_to_network`] is the plan's dispatchable network
 //! ([`super::replay::planned_network`]) with capacities scaled by the sample share.
@@ -22,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::forecast::{days_in_month, Forecast};
 use super::location::SplitMix64;
-use super::network_plan::{NetworkPlan, PlanOptions};
+use super::network_plan::{CellPlan, NetworkPlan, PlanOptions};
 use super::replay::planned_network;
 use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
 use crate::model::{Network, Outlet, Skill, Ticket};
@@ -37,7 +41,8 @@ pub struct SimOptions {
     /// Days of the peak month to draw, from its first day; 0 = the whole month.
     /// Default 7 (one week: a plan is sized for the peak day, a week shows carry-over).
     pub days: u32,
-    /// Standard deviation of a ticket's offset from its region point, km; default 5.
+    /// Standard deviation of a ticket's offset from its region point, km, where the
+    /// region has no demand cells; default 5.
     pub jitter_km: f64,
     /// Dispatch policy; `horizon_days` is raised to cover the days simulated + 3, and
     /// `start_date` is set to the first simulated day.
@@ -182,12 +187,33 @@ fn year_index(forecast: &Forecast, year: i32) -> Result<usize> {
     })
 }
 
-/// Draws the tickets of the peak month of `year` (see the module docs). `network`
+/// Per region: its demand cells as (lon, lat, cumulative weight, offset sd in km).
+type Places = Vec<Vec<(f64, f64, f64, f64)>>;
+
+fn places(network: &Network, cells: &[CellPlan]) -> Places {
+    let mut out: Places = vec![Vec::new(); network.regions().len()];
+    for c in cells.iter().filter(|c| c.peak_day > 0.0) {
+        let Some(r) = network.region_index(&c.region) else {
+            continue;
+        };
+        let sd = c
+            .cell
+            .parse::<h3o::CellIndex>()
+            .map_or(0.5, |x| x.resolution().edge_length_km() / 2.0);
+        let acc = out[r].last().map_or(0.0, |l| l.2) + c.peak_day;
+        out[r].push((c.lon, c.lat, acc, sd));
+    }
+    out
+}
+
+/// Draws the tickets of the peak month of `year` (see the module docs): placed on
+/// `cells` (a plan's [`NetworkPlan::cells`]; empty: at the region points). `network`
 /// gives the region points and response hours and must match the forecast's regions.
 pub fn peak_month_tickets(
     forecast: &Forecast,
     network: &Network,
     year: i32,
+    cells: &[CellPlan],
     opts: &SimOptions,
 ) -> Result<(NaiveDate, Vec<Ticket>)> {
     let k = year_index(forecast, year)?;
@@ -209,6 +235,7 @@ pub fn peak_month_tickets(
         .ok_or_else(|| Error::argument("year", format!("no date for {year}-{month}")))?;
     let mut rng = SplitMix64::new(opts.seed);
     let skills: Vec<String> = forecast.skills.iter().map(Skill::to_string).collect();
+    let places = places(network, cells);
     let mut tickets = Vec::new();
     for day in 0..days {
         let date = start + Duration::days(i64::from(day));
@@ -220,12 +247,21 @@ pub fn peak_month_tickets(
                     / f64::from(dim)
                     * opts.sample;
                 let n = poisson(&mut rng, lambda);
+                let here = &places[r];
                 for _ in 0..n {
-                    let dx = rng.normal() * opts.jitter_km;
-                    let dy = rng.normal() * opts.jitter_km;
-                    let lat = (region.lat + dy / 111.2).clamp(-89.9, 89.9);
+                    let (lon0, lat0, sd) = match here.last() {
+                        Some(last) => {
+                            let u = rng.next_f64() * last.2;
+                            let i = here.partition_point(|c| c.2 <= u).min(here.len() - 1);
+                            (here[i].0, here[i].1, here[i].3)
+                        }
+                        None => (region.lon, region.lat, opts.jitter_km),
+                    };
+                    let dx = rng.normal() * sd;
+                    let dy = rng.normal() * sd;
+                    let lat = (lat0 + dy / 111.2).clamp(-89.9, 89.9);
                     let coslat = lat.to_radians().cos().max(0.01);
-                    let lon = (region.lon + dx / (111.2 * coslat)).clamp(-180.0, 180.0);
+                    let lon = (lon0 + dx / (111.2 * coslat)).clamp(-180.0, 180.0);
                     let at = t0 + Duration::seconds((rng.next_f64() * 36_000.0) as i64);
                     let mut t = Ticket::new(
                         &format!("S{:08}", tickets.len() + 1),
