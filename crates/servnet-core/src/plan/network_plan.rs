@@ -422,6 +422,9 @@ pub struct SitePlan {
     pub assigned_demand: f64,
     /// Annual tickets assigned.
     pub annual_tickets: f64,
+    /// Annual tickets it serves in today's network under the same forecast (0 for new
+    /// sites).
+    pub annual_tickets_today: f64,
     /// Peak-day tickets assigned that are within their commitment.
     pub served_demand: f64,
     /// Peak-day tickets it takes over from outlets the plan closes.
@@ -622,6 +625,7 @@ impl NetworkPlan {
             "capacity",
             "assigned_demand",
             "annual_tickets",
+            "annual_tickets_today",
             "served_demand",
             "takes_over",
             "takes_over_from",
@@ -650,6 +654,7 @@ impl NetworkPlan {
                 format!("{:.2}", p.capacity),
                 format!("{:.2}", p.assigned_demand),
                 format!("{:.1}", p.annual_tickets),
+                format!("{:.1}", p.annual_tickets_today),
                 format!("{:.2}", p.served_demand),
                 format!("{:.2}", p.takes_over),
                 p.takes_over_from.join(";"),

@@ -444,6 +444,7 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
             capacity: tech_hours * st.utilisation_target / per_ticket,
             assigned_demand: if open { e.load[i] } else { 0.0 },
             annual_tickets: if open { e.annual[i] } else { 0.0 },
+            annual_tickets_today: ctx.current.annual[i],
             served_demand: served_d[i],
             takes_over: takes[i],
             takes_over_from: top(&from[i])
