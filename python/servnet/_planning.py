@@ -549,15 +549,16 @@ if _pd is not None:
             import matplotlib.pyplot as plt
 
             df = self.sort_values("n_outlets")
+            own = ax is None
             if ax is None:
-                _, ax = plt.subplots(figsize=(9, 4.5))
+                _, ax = plt.subplots(figsize=(9, 5.2))
             rec = self.attrs.get("recommended_outlets")
             colours = ["tab:green" if n == rec else ("tab:blue" if e else "0.7")
                        for n, e in zip(df["n_outlets"], df["efficient"])]
             step = df["n_outlets"].diff().median() if len(df) > 1 else 10.0
             width = max(1.0, 0.6 * float(step if step == step else 10.0))
             ax.bar(df["n_outlets"], df["annual_cost"] / 1e6, width=width, color=colours,
-                   label="annual cost (green: recommended)")
+                   label="annual cost (green: recommended; blue: no cheaper count serves more)")
             today = self.attrs.get("today") or {}
             if today.get("annual_cost"):
                 ax.axhline(today["annual_cost"] / 1e6, color="tab:red", linestyle="--",
@@ -576,7 +577,10 @@ if _pd is not None:
             ax2.set_ylabel("%")
             h1, l1 = ax.get_legend_handles_labels()
             h2, l2 = ax2.get_legend_handles_labels()
-            ax.legend(h1 + h2, l1 + l2, loc="lower right", fontsize="small")
+            ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                      ncol=2, fontsize="small", frameon=False)
+            if own:
+                ax.figure.subplots_adjust(bottom=0.27)
             title = "Cost-service frontier"
             if rec is not None:
                 title += f": {rec} outlets recommended"
@@ -681,7 +685,7 @@ class NetworkPlan(Result):
         f = self.figures
         cols = {"today": f["current"], "today_resized": f["resized"], "plan": f["replay"]}
         return pd.DataFrame({c: [v[k] for _, k in _COMPARE] for c, v in cols.items()},
-                            index=[name for name, _ in _COMPARE])
+                            index=[name for name, _ in _COMPARE], dtype=object)
 
     def sites_csv(self) -> str:
         """The per-site table exactly as ``servnet plan --out`` writes it."""
