@@ -1,8 +1,10 @@
 //! `servnet plan`: forecast, frontier, plan and replay from a data folder.
 
-use servnet_core::io::{overlay, read_dir, read_population, write_network};
+use servnet_core::io::{
+    data_files, overlay, read_dir, read_population, write_atomic, write_network, write_text, Output,
+};
 use servnet_core::plan::forecast::{forecast, ForecastOptions};
-use servnet_core::plan::frontier::{frontier_csv, FrontierRow};
+use servnet_core::plan::frontier::{FrontierRow, FrontierTable};
 use servnet_core::plan::network_plan::{
     plan_network, NetworkPlan, PlanInputs, PlanModel, PlanOptions, ResponseTarget,
 };
@@ -31,13 +33,13 @@ pub struct Args {
     /// Seconds of local search per outlet count [default: 20].
     #[arg(long)]
     pub time_limit: Option<f64>,
-    /// Where to write one row per site.
+    /// Where to write one row per site (.csv or .json; - for standard output).
     #[arg(long, default_value = "plan.csv")]
     pub out: PathBuf,
     /// Also write the whole plan as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Write the frontier (one row per outlet count) as CSV.
+    /// Write the frontier, one row per outlet count (.csv or .json).
     #[arg(long)]
     pub frontier: Option<PathBuf>,
     /// Write the planned network as a data folder (with the tickets) that `servnet
@@ -113,20 +115,9 @@ fn with_progress<T>(what: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(io_err(path))
-}
-
-fn print_frontier(rows: &[FrontierRow], recommended: Option<usize>) {
-    println!(
-        "frontier:  outlets  kept   new  closed  techs  annual cost M  served   A      B      C     resp h (p95)  gap     replay SLA  km"
+fn frontier_text(rows: &[FrontierRow], recommended: Option<usize>) -> String {
+    let mut s = String::from(
+        "frontier:  outlets  kept   new  closed  techs  annual cost M  served   A      B      C     resp h (p95)  gap     replay SLA  km\n",
     );
     for r in rows {
         let mark = if Some(r.n_outlets) == recommended {
@@ -136,8 +127,8 @@ fn print_frontier(rows: &[FrontierRow], recommended: Option<usize>) {
         } else {
             "  "
         };
-        println!(
-            "       {mark} {:>7} {:>5} {:>5} {:>7} {:>6} {:>14.1} {:>6.1}% {:>5.1}% {:>5.1}% {:>5.1}% {:>5.2} ({:>5.2}) {:>6.3}% {:>9} {:>6}",
+        s += &format!(
+            "       {mark} {:>7} {:>5} {:>5} {:>7} {:>6} {:>14.1} {:>6.1}% {:>5.1}% {:>5.1}% {:>5.1}% {:>5.2} ({:>5.2}) {:>6.3}% {:>9} {:>6}\n",
             r.n_outlets,
             r.kept,
             r.new,
@@ -156,7 +147,7 @@ fn print_frontier(rows: &[FrontierRow], recommended: Option<usize>) {
             r.replay_mean_km.map_or("-".to_string(), |x| format!("{x:.2}")),
         );
     }
-    println!("           (-> recommended, * on the cost-service Pareto frontier)");
+    s + "           (-> recommended, * on the cost-service Pareto frontier)\n"
 }
 
 /// Today's network, today's outlets re-sized, and the plan: forecast figures and the
@@ -200,53 +191,36 @@ pub fn side_by_side(
     s
 }
 
+/// Copies the folder's tickets file beside the planned network (atomically).
 fn copy_tickets(from: &Path, to: &Path) -> Result<()> {
     for name in ["tickets.csv", "tickets.json"] {
         let src = from.join(name);
         if src.exists() {
-            let dst = to.join(name);
-            std::fs::copy(&src, &dst).map_err(io_err(&dst))?;
+            let bytes = std::fs::read(&src).map_err(|source| Error::Io {
+                path: src.display().to_string(),
+                source,
+            })?;
+            write_atomic(&to.join(name), |w| w.write_all(&bytes))?;
         }
     }
     Ok(())
 }
 
-pub fn run(a: &Args) -> Result<()> {
-    let data = with_progress("reading", || read_dir(&a.dir))?;
-    let population = read_population(&a.dir, &data.network)?;
-    let model = PlanModel::parse(a.model.as_deref(), a.p)?;
-    let fopts = ForecastOptions::new(a.year, 1);
-    let fc = with_progress("forecast", || {
-        forecast(&data.planning, &data.network, &fopts)
-    })?;
-    for t in fc.totals() {
-        println!(
-            "forecast {}:  {:.0} tickets ({}), peak day {:.0} (month {}; regions' own peaks {:.0})",
-            t.year,
-            t.tickets,
-            t.by_kind
-                .iter()
-                .map(|(k, v)| format!("{k} {v:.0}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            t.peak_day,
-            t.peak_month,
-            t.regional_peak_day
-        );
-    }
-    for w in &fc.warnings {
-        eprintln!("warning: {}", w.message);
-    }
+/// The plan options: `--options FILE` over the defaults, then the flags.
+fn plan_options(a: &Args) -> Result<PlanOptions> {
     let mut popts = match &a.options {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
             overlay(&PlanOptions::default(), &text, "options")?
         }
         None => PlanOptions::default(),
     };
     popts.year = Some(a.year);
     if a.model.is_some() || a.p.is_some() {
-        popts.model = model;
+        popts.model = PlanModel::parse(a.model.as_deref(), a.p)?;
     }
     if let Some(t) = a.time_limit {
         popts.solve.time_limit = t;
@@ -267,22 +241,82 @@ pub fn run(a: &Args) -> Result<()> {
         popts.frontier.max = a.max_outlets;
     }
     if let Some(m) = &a.max_closures {
+        let bad = || Error::argument("max-closures", format!("expected N or P%, got '{m}'"));
         match m.strip_suffix('%') {
             Some(pct) => {
-                let share: f64 = pct.trim().parse().map_err(|_| {
-                    Error::argument("max-closures", format!("expected N or P%, got '{m}'"))
-                })?;
+                let share: f64 = pct.trim().parse().map_err(|_| bad())?;
                 popts.max_closure_share = Some(share / 100.0);
             }
-            None => {
-                popts.max_closures = Some(m.trim().parse().map_err(|_| {
-                    Error::argument("max-closures", format!("expected N or P%, got '{m}'"))
-                })?);
-            }
+            None => popts.max_closures = Some(m.trim().parse().map_err(|_| bad())?),
         }
     }
     if a.response {
         popts.response = Some(ResponseTarget::default());
+    }
+    popts.check_bounds()?;
+    Ok(popts)
+}
+
+pub fn run(a: &Args) -> Result<()> {
+    // Every option is checked before any work or any write.
+    let inputs = data_files(&a.dir);
+    let out = Output::parse("out", &a.out, &inputs)?;
+    let json = match &a.json {
+        Some(j) => Some(Output::parse("json", j, &inputs)?),
+        None => None,
+    };
+    let frontier_out = match &a.frontier {
+        Some(f) => Some(Output::parse("frontier", f, &inputs)?),
+        None => None,
+    };
+    if let Some(dir) = &a.network_out {
+        let same = dir
+            .canonicalize()
+            .ok()
+            .zip(a.dir.canonicalize().ok())
+            .is_some_and(|(x, y)| x == y);
+        if same {
+            return Err(Error::argument(
+                "network-out",
+                format!(
+                    "{} is the input folder; writing the planned network there would destroy the input",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    let popts = plan_options(a)?;
+    let sopts = SimOptions {
+        seed: a.seed,
+        days: a.sim_days,
+        sample: a.sim_sample,
+        ..Default::default()
+    };
+    sopts.check_bounds()?;
+    let data = with_progress("reading", || read_dir(&a.dir))?;
+    let population = read_population(&a.dir, &data.network)?;
+    let fopts = ForecastOptions::new(a.year, 1);
+    let fc = with_progress("forecast", || {
+        forecast(&data.planning, &data.network, &fopts)
+    })?;
+    let mut text = String::new();
+    for t in fc.totals() {
+        text += &format!(
+            "forecast {}:  {:.0} tickets ({}), peak day {:.0} (month {}; regions' own peaks {:.0})\n",
+            t.year,
+            t.tickets,
+            t.by_kind
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.0}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.peak_day,
+            t.peak_month,
+            t.regional_peak_day
+        );
+    }
+    for w in &fc.warnings {
+        eprintln!("warning: {}", w.message);
     }
     let inputs = PlanInputs {
         network: &data.network,
@@ -295,54 +329,18 @@ pub fn run(a: &Args) -> Result<()> {
         m => format!("plan ({}) and replay", m.as_str()),
     };
     let plan: NetworkPlan = with_progress(&what, || plan_network(&inputs, &popts))?;
-    println!(
-        "demand:         {} points ({} H3 cells at resolution {} x product category), {} candidate sites, {} site x point pairs",
-        plan.demand_points, plan.demand_cells, popts.demand.resolution, plan.candidates, plan.pairs
-    );
-    if !plan.frontier.is_empty() {
-        print_frontier(&plan.frontier, plan.recommended_outlets);
+    // Files first, then the report.
+    out.write_table(&plan)?;
+    eprintln!("wrote {}", out.name());
+    if let Some(f) = &frontier_out {
+        f.write_table(&FrontierTable(&plan.frontier))?;
+        eprintln!("wrote {}", f.name());
     }
-    if let Some(r) = &plan.recommendation {
-        println!("recommended:    {} outlets: {}", r.n_outlets, r.reason);
-    }
-    print!("{}", plan.totals);
-    let mut decisions: std::collections::BTreeMap<&str, usize> = Default::default();
-    for s in &plan.sites {
-        *decisions.entry(s.decision.as_str()).or_default() += 1;
-    }
-    println!(
-        "decisions:      {} (reasons and the tickets each site takes over: {})",
-        decisions
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        a.out.display()
-    );
-    if data.tickets.is_empty() {
-        println!("today vs plan (no tickets file in the folder: nothing replayed):");
-    } else {
-        println!(
-            "today vs plan (the folder's {} tickets replayed at full capacity):",
-            data.tickets.len()
-        );
-    }
-    print!(
-        "{}",
-        side_by_side(&plan.current, &plan.resized, &plan.replay)
-    );
-    println!("  (today: today's capacities; today resized: today's outlets sized for the forecast like the plan)");
-    write(&a.out, &plan.sites_csv()?)?;
-    eprintln!("wrote {}", a.out.display());
-    if let Some(f) = &a.frontier {
-        write(f, &frontier_csv(&plan.frontier)?)?;
-        eprintln!("wrote {}", f.display());
-    }
-    if let Some(j) = &a.json {
-        let text = serde_json::to_string_pretty(&plan)
+    if let Some(j) = &json {
+        let doc = serde_json::to_string_pretty(&plan)
             .map_err(|e| Error::argument("json", e.to_string()))?;
-        write(j, &text)?;
-        eprintln!("wrote {}", j.display());
+        write_text(j, &doc)?;
+        eprintln!("wrote {}", j.name());
     }
     if let Some(dir) = &a.network_out {
         let net = planned_network(&plan, &data.network, &popts)?;
@@ -353,26 +351,59 @@ pub fn run(a: &Args) -> Result<()> {
             dir.display()
         );
     }
+    text += &format!(
+        "demand:         {} points ({} H3 cells at resolution {} x product category), {} candidate sites, {} site x point pairs\n",
+        plan.demand_points, plan.demand_cells, popts.demand.resolution, plan.candidates, plan.pairs
+    );
+    if !plan.frontier.is_empty() {
+        text += &frontier_text(&plan.frontier, plan.recommended_outlets);
+    }
+    if let Some(r) = &plan.recommendation {
+        text += &format!("recommended:    {} outlets: {}\n", r.n_outlets, r.reason);
+    }
+    text += &plan.totals.to_string();
+    let mut decisions: std::collections::BTreeMap<&str, usize> = Default::default();
+    for s in &plan.sites {
+        *decisions.entry(s.decision.as_str()).or_default() += 1;
+    }
+    text += &format!(
+        "decisions:      {} (reasons and the tickets each site takes over: {})\n",
+        decisions
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        out.name()
+    );
+    if data.tickets.is_empty() {
+        text += "today vs plan (no tickets file in the folder: nothing replayed):\n";
+    } else {
+        text += &format!(
+            "today, today's outlets re-sized, and the plan (the folder's {} tickets replayed at full capacity):\n",
+            data.tickets.len()
+        );
+    }
+    text += &side_by_side(&plan.current, &plan.resized, &plan.replay);
+    text += "  (today: today's capacities; today resized: today's outlets sized for the forecast like the plan)\n";
     if a.sim_days > 0 {
-        let sopts = SimOptions {
-            seed: a.seed,
-            days: a.sim_days,
-            sample: a.sim_sample,
-            ..Default::default()
-        };
         let (start, tickets) = peak_month_tickets(&fc, &data.network, a.year, &plan.cells, &sopts)?;
         let sim = with_progress(
             &format!("simulating {} drawn tickets", tickets.len()),
             || simulate(&plan, &data.network, &popts, &tickets, &sopts, Some(start)),
         )?;
         if a.sim_sample < 1.0 {
-            println!(
-                "(drawn peak month: {:.0}% of the tickets against {:.0}% of every outlet's capacity)",
+            text += &format!(
+                "(drawn peak month: {:.0}% of the tickets against {:.0}% of every outlet's capacity)\n",
                 100.0 * a.sim_sample,
                 100.0 * a.sim_sample
             );
         }
-        print!("{sim}");
+        text += &sim.to_string();
     }
-    Ok(())
+    if out == Output::Stdout {
+        eprint!("{text}");
+        Ok(())
+    } else {
+        crate::out::emit(&text)
+    }
 }

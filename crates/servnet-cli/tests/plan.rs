@@ -91,3 +91,44 @@ fn replay_equals_a_separate_dispatch_of_the_written_network() {
     assert!(plan["demand_points"].as_u64().unwrap() > 0);
     assert!(plan["current"]["sla_met_share"].as_f64().is_some());
 }
+
+/// Bad plan options fail before anything is read or written, naming the option: a
+/// closure limit that is neither a count nor a percentage, an unknown key of the
+/// options file, and the input folder as the planned network's folder.
+#[test]
+fn bad_plan_options_name_the_option_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = testing::fixture_dir("valid");
+    let out = tmp.path().join("plan.csv");
+    let options = tmp.path().join("options.json");
+    std::fs::write(&options, r#"{"costs": {"close_costs": 1}}"#).unwrap();
+    for (extra, says) in [
+        (vec!["--max-closures", "ten"], "max-closures"),
+        (
+            vec!["--options", options.to_str().unwrap()],
+            "costs.close_costs",
+        ),
+        (
+            vec!["--network-out", fixture.to_str().unwrap()],
+            "network-out",
+        ),
+    ] {
+        let mut args = vec![
+            "plan",
+            fixture.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let r = Command::new(env!("CARGO_BIN_EXE_servnet"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(!r.status.success(), "{args:?} succeeded");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+}

@@ -65,6 +65,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An output could not be written (full disk, closed pipe, no permission).
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file, or `standard output`.
+        path: String,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A bad argument to an algorithm (e.g. p = 0 for p-median).
     #[error("invalid argument '{name}': {message}")]
     Argument {
@@ -80,6 +89,15 @@ pub enum Error {
         kind: &'static str,
         /// The id as the caller gave it.
         id: String,
+    },
+    /// A request contradicts the state of a ticket: its id is booked with other content,
+    /// it is held where a firm booking is expected, or it is already completed.
+    #[error("conflict for ticket '{id}': {message}")]
+    Conflict {
+        /// The ticket id.
+        id: String,
+        /// What the request asked and what the ticket already is.
+        message: String,
     },
     /// The LP/MIP solver failed in a way that is not a status (e.g. a numerical error).
     #[error("solver error: {0}")]

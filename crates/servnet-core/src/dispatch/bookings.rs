@@ -37,7 +37,36 @@ pub(super) struct Booking {
     pub(super) preferred: bool,
     pub(super) sla_met: bool,
     pub(super) route: Route,
+    /// The hold it was booked as, if any (kept after confirmation, so that a repeated
+    /// confirm finds it).
     pub(super) hold: Option<u64>,
+    /// Still a hold: not confirmed yet.
+    pub(super) held: bool,
+    /// Completed: its capacity stays used and the id cannot book again.
+    pub(super) done: bool,
+    /// [`content_key`] of the ticket booked: a request with the same id and other
+    /// content is a conflict, not a retry.
+    pub(super) content: u64,
+}
+
+/// A 64-bit fingerprint of everything a ticket asks for except its id (place, region,
+/// skill, units, priority, times, tier, avoid and preferred outlets): equal tickets give
+/// equal keys, and another request under the same id almost surely another key.
+pub(super) fn content_key(t: &crate::model::Ticket) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    t.lon.to_bits().hash(&mut h);
+    t.lat.to_bits().hash(&mut h);
+    t.region.hash(&mut h);
+    t.skill.hash(&mut h);
+    t.units.hash(&mut h);
+    t.priority.hash(&mut h);
+    t.created_at.hash(&mut h);
+    t.due_by.hash(&mut h);
+    t.customer_tier.hash(&mut h);
+    t.avoid.hash(&mut h);
+    t.preferred.hash(&mut h);
+    h.finish()
 }
 
 /// Locks `m`, also when a panic elsewhere poisoned it.
@@ -246,6 +275,9 @@ mod tests {
             sla_met: true,
             route: Route::Direct,
             hold: None,
+            held: false,
+            done: false,
+            content: u64::from(n),
         }
     }
 

@@ -52,12 +52,15 @@ impl AtomicLedger {
     }
 
     /// Sets the starting bookings (e.g. today's committed load); not for concurrent use.
+    /// Counters saturate at `u32::MAX` (full), never wrap around to empty.
     pub fn preload(&self, offer: usize, outlet: usize, day: u32, units: u32) {
-        if let Some(c) = self.offer(offer, day) {
-            c.fetch_add(units, Ordering::Relaxed);
-        }
-        if let Some(c) = self.outlet(outlet, day) {
-            c.fetch_add(units, Ordering::Relaxed);
+        for c in [self.offer(offer, day), self.outlet(outlet, day)]
+            .into_iter()
+            .flatten()
+        {
+            let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                Some(used.saturating_add(units))
+            });
         }
     }
 

@@ -60,6 +60,7 @@ mod rules;
 mod score;
 mod search;
 mod summary;
+mod table;
 mod types;
 
 pub(crate) use batch::EligibleArc;
@@ -67,6 +68,7 @@ pub use ledger::{AtomicLedger, Ledger};
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;
 pub use summary::{dispatch_in_arrival_order, DispatchSummary};
+pub use table::{route_text, OutcomeTable};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
 };
@@ -117,7 +119,8 @@ pub struct Dispatcher {
     skill_names: Vec<SmolStr>,
     /// Outlet ids by index (read only when an assignment is returned).
     outlet_ids: Vec<SmolStr>,
-    holds: Mutex<BTreeMap<u64, (SmolStr, NaiveDateTime)>>,
+    /// Hold id -> ticket and expiry (`None` once confirmed: a repeated confirm finds it).
+    holds: Mutex<BTreeMap<u64, (SmolStr, Option<NaiveDateTime>)>>,
     next_hold: AtomicU64,
     /// Per skill: when escalation last found no centre with room.
     centres_full: Vec<CentresFull>,

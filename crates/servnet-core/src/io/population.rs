@@ -8,7 +8,7 @@ use crate::Result;
 use std::path::Path;
 
 /// Reads `<dir>/population.csv` (or `.json`) if present; an empty list otherwise.
-/// Each row: `region` (a region code), `lon`, `lat`, `population` (>= 0).
+/// Each row: `region` (a region code), `lon`, `lat`, `population` (0..=1e10).
 pub fn read_population(dir: &Path, network: &Network) -> Result<Vec<PopulationPoint>> {
     let mut problems = Problems::default();
     let Some(table) = Table::find(dir, "population", &mut problems)? else {
@@ -45,8 +45,9 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Populatio
             Some(PopulationPoint {
                 lon: c.lon()?,
                 lat: c.lat()?,
-                population: c
-                    .number("population", "a number >= 0", |v| v.is_finite() && v >= 0.0)?,
+                population: c.number("population", "a number in 0..=1e10", |v| {
+                    v.is_finite() && (0.0..=crate::model::MAX_POPULATION).contains(&v)
+                })?,
                 region,
             })
         })();

@@ -18,8 +18,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::replay::NetworkFigures;
+use crate::io::{Column, Tabular};
 use crate::model::Tier;
-use crate::{Error, Result};
+use crate::Result;
 
 /// Which counts the frontier evaluates, and how close to the cheapest a count must be
 /// for the recommendation to prefer it as the least disruptive.
@@ -316,39 +317,50 @@ pub fn recommend(
     })
 }
 
-/// The frontier as CSV text (the columns of [`FrontierRow`]; `served_a/b/c` per tier).
-pub fn frontier_csv(rows: &[FrontierRow]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| Error::argument("frontier", e.to_string());
-    w.write_record([
-        "n_outlets",
-        "open",
-        "kept",
-        "new",
-        "closed",
-        "technicians",
-        "annual_cost",
-        "fixed_cost",
-        "technician_cost",
-        "travel_cost",
-        "open_close_cost",
-        "served_share",
-        "served_a",
-        "served_b",
-        "served_c",
-        "mean_response_hours",
-        "p95_response_hours",
-        "gap",
-        "replay_sla_met_share",
-        "replay_mean_km",
-        "replay_unassigned",
-        "meets_targets",
-        "efficient",
-    ])
-    .map_err(err)?;
-    let opt = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
-    for r in rows {
-        w.write_record([
+/// The frontier as a table for [`crate::io`]'s writers: the columns of [`FrontierRow`]
+/// (`served_a/b/c` per tier), one row per count.
+#[derive(Debug, Clone, Copy)]
+pub struct FrontierTable<'a>(pub &'a [FrontierRow]);
+
+const COLUMNS: &[Column] = &[
+    Column::number("n_outlets"),
+    Column::number("open"),
+    Column::number("kept"),
+    Column::number("new"),
+    Column::number("closed"),
+    Column::number("technicians"),
+    Column::number("annual_cost"),
+    Column::number("fixed_cost"),
+    Column::number("technician_cost"),
+    Column::number("travel_cost"),
+    Column::number("open_close_cost"),
+    Column::number("served_share"),
+    Column::number("served_a"),
+    Column::number("served_b"),
+    Column::number("served_c"),
+    Column::number("mean_response_hours"),
+    Column::number("p95_response_hours"),
+    Column::number("gap"),
+    Column::number("replay_sla_met_share"),
+    Column::number("replay_mean_km"),
+    Column::number("replay_unassigned"),
+    Column::bool("meets_targets"),
+    Column::bool("efficient"),
+];
+
+impl Tabular for FrontierTable<'_> {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn row(&self, i: usize, out: &mut Vec<String>) {
+        let Some(r) = self.0.get(i) else { return };
+        let opt = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
+        out.extend([
             r.n_outlets.to_string(),
             r.open.to_string(),
             r.kept.to_string(),
@@ -374,11 +386,11 @@ pub fn frontier_csv(rows: &[FrontierRow]) -> Result<String> {
                 .unwrap_or_default(),
             r.meets_targets.to_string(),
             r.efficient.to_string(),
-        ])
-        .map_err(err)?;
+        ]);
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::argument("frontier", e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| Error::argument("frontier", e.to_string()))
+}
+
+/// The frontier as CSV text (the table of `servnet plan --frontier`).
+pub fn frontier_csv(rows: &[FrontierRow]) -> Result<String> {
+    crate::io::table_csv_string(&FrontierTable(rows))
 }

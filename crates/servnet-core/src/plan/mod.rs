@@ -23,4 +23,5 @@ mod plan_build;
 pub mod replay;
 pub mod scenario;
 pub mod simulate;
+mod sites_table;
 pub mod staffing;

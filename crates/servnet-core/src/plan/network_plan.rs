@@ -606,72 +606,10 @@ pub(crate) fn outlet_satisfaction(net: &Network, o: usize) -> f64 {
 
 impl NetworkPlan {
     /// The plan's sites as CSV text: one row per site with its decision, size, demand,
-    /// the tickets it takes over, cost and reason.
+    /// the tickets it takes over, cost and reason (the table of `servnet plan --out`,
+    /// through [`crate::io`]'s writer).
     pub fn sites_csv(&self) -> Result<String> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let err = |e: csv::Error| Error::argument("csv", e.to_string());
-        w.write_record([
-            "site_id",
-            "name",
-            "lon",
-            "lat",
-            "region",
-            "tier",
-            "rule",
-            "decision",
-            "categories",
-            "technicians_today",
-            "technicians",
-            "capacity",
-            "assigned_demand",
-            "annual_tickets",
-            "annual_tickets_today",
-            "served_demand",
-            "takes_over",
-            "takes_over_from",
-            "goes_to",
-            "utilisation",
-            "mean_km",
-            "cells_served",
-            "service_radius_km",
-            "cost",
-            "reason",
-        ])
-        .map_err(err)?;
-        for p in &self.sites {
-            w.write_record([
-                p.site_id.clone(),
-                p.name.clone(),
-                format!("{:.5}", p.lon),
-                format!("{:.5}", p.lat),
-                p.region.clone(),
-                p.tier.as_str().to_string(),
-                p.rule.as_str().to_string(),
-                p.decision.as_str().to_string(),
-                p.categories.join(";"),
-                format!("{:.1}", p.technicians_today),
-                p.technicians.to_string(),
-                format!("{:.2}", p.capacity),
-                format!("{:.2}", p.assigned_demand),
-                format!("{:.1}", p.annual_tickets),
-                format!("{:.1}", p.annual_tickets_today),
-                format!("{:.2}", p.served_demand),
-                format!("{:.2}", p.takes_over),
-                p.takes_over_from.join(";"),
-                p.goes_to.clone().unwrap_or_default(),
-                format!("{:.4}", p.utilisation),
-                format!("{:.2}", p.mean_km),
-                p.cells_served.to_string(),
-                format!("{:.2}", p.service_radius_km),
-                format!("{:.0}", p.cost),
-                p.reason.clone(),
-            ])
-            .map_err(err)?;
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| Error::argument("csv", e.to_string()))?;
-        String::from_utf8(bytes).map_err(|e| Error::argument("csv", e.to_string()))
+        crate::io::table_csv_string(self)
     }
 }
 
@@ -737,5 +675,48 @@ impl std::fmt::Display for PlanTotals {
             100.0 * self.gap,
             self.solve_seconds
         )
+    }
+}
+
+impl PlanOptions {
+    /// Checks the numeric options before any work: every cost finite in `0..=1e12`
+    /// (a negative cost would make a plan look cheaper than free), at least one
+    /// technician per module, and a solver time limit that is a number of seconds >= 0.
+    pub fn check_bounds(&self) -> Result<()> {
+        let c = &self.costs;
+        for (name, v) in [
+            ("costs.keep_fixed_cost", c.keep_fixed_cost),
+            ("costs.new_fixed_cost", c.new_fixed_cost),
+            ("costs.open_cost", c.open_cost),
+            ("costs.close_cost", c.close_cost),
+            (
+                "costs.close_cost_per_technician",
+                c.close_cost_per_technician,
+            ),
+            ("costs.module_cost", c.module_cost),
+            ("costs.travel_cost_per_km", c.travel_cost_per_km),
+            ("costs.missed_commitment_cost", c.missed_commitment_cost),
+        ] {
+            if !(v.is_finite() && (0.0..=1e12).contains(&v)) {
+                return Err(Error::argument(
+                    name,
+                    format!("expected a cost in 0..=1e12, got {v}"),
+                ));
+            }
+        }
+        if c.technicians_per_module == 0 {
+            return Err(Error::argument(
+                "costs.technicians_per_module",
+                "expected at least 1 technician per module",
+            ));
+        }
+        let t = self.solve.time_limit;
+        if t.is_nan() || t < 0.0 {
+            return Err(Error::argument(
+                "time_limit",
+                format!("expected a number of seconds >= 0, got {t}"),
+            ));
+        }
+        Ok(())
     }
 }

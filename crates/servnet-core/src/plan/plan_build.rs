@@ -35,6 +35,7 @@ pub struct PlanInputs<'a> {
 }
 
 fn check(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<usize> {
+    opts.check_bounds()?;
     let net = inputs.network;
     let fc = inputs.forecast;
     if fc

@@ -307,7 +307,7 @@ pub fn plan_to_network(
             o
         })
         .collect();
-    Network::new(outlets, net.regions().to_vec())
+    Ok(Network::new(outlets, net.regions().to_vec())?.with_time_zone(net.time_zone()))
 }
 
 /// Dispatches `tickets` against the plan's outlets in arrival order (see the module
@@ -406,4 +406,19 @@ pub fn simulate(
         utilisation: [q(0.0), q(0.1), q(0.5), q(0.9), q(1.0)],
         seconds,
     })
+}
+
+impl SimOptions {
+    /// Checks the options before any work: `sample` in (0, 1], `jitter_km` in 0..=1000,
+    /// and the policy's own numbers.
+    pub fn check_bounds(&self) -> Result<()> {
+        check_sample(self.sample)?;
+        if !(self.jitter_km.is_finite() && (0.0..=1000.0).contains(&self.jitter_km)) {
+            return Err(Error::argument(
+                "jitter_km",
+                format!("expected 0..=1000 km, got {}", self.jitter_km),
+            ));
+        }
+        self.policy.validate()
+    }
 }
