@@ -294,7 +294,9 @@ pub struct PlanOptions {
     /// with mean distance at most this share above today's; default 0.05 (`None`: no
     /// replay guard).
     pub replay_guard: Option<f64>,
-    /// Local search and bound options.
+    /// Local search and bound options (default: 20 s of local search and at most 300
+    /// bound steps per count; a solve without a warm start, the first count of a
+    /// frontier or a single count, gets three times the bound steps).
     pub solve: SparseOptions,
     /// Close at most this many of today's open outlets (must-keep ones never close);
     /// `None`: no limit. With `max_closure_share`, the smaller limit holds.
