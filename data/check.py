@@ -30,7 +30,7 @@ FILES = ["regions.csv", "regions.geojson", "outlets.csv", "outlet_areas.geojson"
          "tickets.csv", "products.csv", "repair_rates.csv", "installed_base.csv", "sales_plan.csv",
          "seasonality.csv"]
 # optional planning files, checked and reported when present
-OPTIONAL_FILES = ["retirement.csv", "service_rates.csv", "repair_history.csv"]
+OPTIONAL_FILES = ["retirement.csv", "service_rates.csv", "repair_history.csv", "population.csv"]
 
 errors: list[str] = []
 
@@ -312,6 +312,16 @@ def main(argv=None):
         tot = sum(ms.values())
         if abs(tot - 1) > 1e-6:
             err(f"{F}: {c} shares sum to {tot!r}")
+
+    # ---- population points (optional in a data folder; the sample has them)
+    F = "population.csv"
+    if os.path.exists(os.path.join(d, F)):
+        for ln, r in enumerate(read_csv(d, F), start=2):
+            if r["region"] not in reg:
+                err(f"{F}:{ln}: region {r['region']!r} does not resolve")
+            num(F, ln, "lon", r["lon"], -180, hi=180)
+            num(F, ln, "lat", r["lat"], -90, hi=90)
+            num(F, ln, "population", r["population"], 0, integer=True)
 
     check_planning_extras(d, prod)
 

@@ -69,6 +69,13 @@ SALES_GROWTH = {"air_conditioner": 0.045, "washer": 0.025, "refrigerator": 0.02,
 # service life (Weibull survival of units in service): characteristic life in years, shape
 SERVICE_LIFE = {"air_conditioner": (13.0, 3.0), "washer": (11.0, 3.0), "refrigerator": (14.0, 3.0), "tv": (10.0, 2.5), "water_heater": (10.0, 2.8)}
 
+# Sub-city geography (build_districts): every city is a core district plus suburbs, each
+# a cluster of neighbourhood points; tickets and the population file sit on them.
+DISTRICTS_PER_CITY = (4, 40)      # clipped 3 + population / 400,000
+NEIGHBOURHOODS_PER_DISTRICT = 6
+# Regional service centres (priority 90, must-keep in planning) exist only in large cities.
+CENTRE_MIN_POP = 2_500_000
+
 TIER_RULES = {  # tier -> (max_response_hours, max_travel_km)
     "A": (24, 30),
     "B": (48, 60),
@@ -212,6 +219,106 @@ def skill_day_share():
     return share
 
 
+# ---------------------------------------------------------------- sub-city geography
+def build_districts(rng, regions):
+    """Districts and neighbourhoods of every city (written to population.csv).
+
+    A city has n = clip(3 + pop / 400k, 4, 40) districts: the core at the centre and
+    suburbs uniform over the disc of 0.9 x the region radius. District weights fall with
+    rank (1 / (rank + 1)^0.8 x exp(N(0, 0.3)), the core first). Each district has 6
+    neighbourhood points at N(0, 1.2 km) around it (2.5 km for the core), sharing the
+    district's population by a flat Dirichlet. Adds r["districts"] (lon, lat, weight) and
+    r["hoods"] (lon, lat, population) to every region."""
+    for r in regions:
+        n = int(np.clip(3 + r["population"] / 400_000, *DISTRICTS_PER_CITY))
+        w = np.array([1.0 / (k + 1) ** 0.8 * math.exp(rng.normal(0, 0.3)) for k in range(n)])
+        w = w / w.sum()
+        districts, hoods = [], []
+        for k in range(n):
+            if k == 0:
+                lon, lat, spread = r["lon"], r["lat"], 2.5
+            else:
+                rad = 0.9 * r["radius_km"] * math.sqrt(rng.random())
+                ang = rng.uniform(0, 2 * math.pi)
+                lon, lat = offset(r["lon"], r["lat"], rad * math.cos(ang), rad * math.sin(ang))
+                spread = 1.2
+            districts.append((lon, lat, float(w[k])))
+            shares = rng.dirichlet(np.ones(NEIGHBOURHOODS_PER_DISTRICT))
+            for sh in shares:
+                dx, dy = rng.normal(0, spread, 2)
+                hlon, hlat = offset(lon, lat, dx, dy)
+                hoods.append((round(hlon, 5), round(hlat, 5), int(round(r["population"] * w[k] * sh))))
+        r["districts"] = districts
+        r["hoods"] = hoods
+
+
+def outlet_spots(rng, r, n):
+    """Where the n outlets of city r stand: a network grows where its customers are.
+
+    The regional centre (if the city has one) stands within 2 km of the city centre.
+    The other outlets sit at the centres of a population-weighted k-means of the city's
+    neighbourhoods (k-means++ seeding, 10 Lloyd steps, the regional centre held fixed):
+    denser where people are, one outlet per catchment, no two sharing a neighbourhood.
+    Each then moves N(0, 0.7 km): history put outlets near, not at, the best spot.
+    Returns (lon, lat) per outlet, the centre first."""
+    hoods = r["hoods"]
+    kx = KM_PER_DEG_LON_EQ * math.cos(math.radians(r["lat"]))
+    xy = np.array([[(h[0] - r["lon"]) * kx, (h[1] - r["lat"]) * KM_PER_DEG_LAT] for h in hoods])
+    w = np.array([h[2] for h in hoods], dtype=float) + 1.0
+    fixed = 0
+    centres = []
+    if has_centre(r):
+        dist, ang = rng.uniform(0, 2.0), rng.uniform(0, 2 * math.pi)
+        centres.append([dist * math.cos(ang), dist * math.sin(ang)])
+        fixed = 1
+    else:
+        centres.append(xy[int(rng.choice(len(w), p=w / w.sum()))])
+    while len(centres) < n:
+        d2 = np.min(((xy[:, None, :] - np.array(centres)[None, :, :]) ** 2).sum(2), axis=1)
+        p = w * d2
+        if p.sum() <= 0:
+            p = w
+        centres.append(xy[int(rng.choice(len(w), p=p / p.sum()))])
+    c = np.array(centres, dtype=float)
+    for _ in range(10):
+        near = np.argmin(((xy[:, None, :] - c[None, :, :]) ** 2).sum(2), axis=1)
+        for k in range(fixed, n):
+            m = near == k
+            if m.any():
+                c[k] = (xy[m] * w[m, None]).sum(0) / w[m].sum()
+    spots = []
+    for k in range(n):
+        dx, dy = c[k] + (rng.normal(0, 0.7, 2) if k >= fixed else 0.0)
+        spots.append(offset(r["lon"], r["lat"], float(dx), float(dy)))
+    return spots
+
+
+def catchments(r, members, skill):
+    """Population of city r's neighbourhoods nearest to each outlet offering skill
+    (Voronoi among those outlets), in the order of members; 0 for the others."""
+    offer = [i for i, o in enumerate(members) if skill in o["skills"]]
+    out = np.zeros(len(members))
+    if not offer:
+        return out
+    ol = np.array([[members[i]["lon"], members[i]["lat"]] for i in offer])
+    for h in r["hoods"]:
+        d = haversine_km(h[0], h[1], ol[:, 0], ol[:, 1])
+        out[offer[int(np.argmin(d))]] += h[2] + 1.0
+    return out
+
+
+def ticket_spot(rng, r):
+    """A customer of city r: a neighbourhood drawn by population, N(0, 0.8 km) around it."""
+    pops = np.array([h[2] for h in r["hoods"]], dtype=float) + 1.0
+    h = r["hoods"][int(rng.choice(len(pops), p=pops / pops.sum()))]
+    dx, dy = rng.normal(0, 0.8, 2)
+    return offset(h[0], h[1], dx, dy)
+
+
+def has_centre(r):
+    return r["population"] >= CENTRE_MIN_POP
+
+
 # ---------------------------------------------------------------- outlets
 def build_outlets(rng, regions):
     pops = np.array([r["population"] for r in regions], dtype=float)
@@ -227,31 +334,25 @@ def build_outlets(rng, regions):
     for ci, r in enumerate(regions):
         n = int(n_per_city[ci])
         members = []
+        spots = outlet_spots(rng, r, n)
         for j in range(n):
             oid += 1
-            centre = j == 0
+            centre = j == 0 and has_centre(r)
             o = {"id": f"O{oid:05d}", "region": r["code"], "centre": centre}
-            if centre:
-                dist, ang = rng.uniform(0, 2.0), rng.uniform(0, 2 * math.pi)
-            else:
-                sigma = float(np.clip(r["radius_km"] / 4, 2.0, 10.0))
-                dist = min(abs(rng.normal(0, sigma)) * 1.2, 0.8 * r["radius_km"])
-                ang = rng.uniform(0, 2 * math.pi)
-            lon, lat = offset(r["lon"], r["lat"], dist * math.cos(ang), dist * math.sin(ang))
+            lon, lat = spots[j]
             o["lon"], o["lat"] = round(lon, 5), round(lat, 5)
-            o["name"] = f"{r['name']} Regional Service Centre" if centre else f"{r['name']} Service Point {j}"
-            o["status"] = "active" if centre else pick(rng, STATUS_P)
+            o["name"] = f"{r['name']} Regional Service Centre" if centre else f"{r['name']} Service Point {j + 1 - has_centre(r)}"
+            o["status"] = "active" if centre or j == 0 else pick(rng, STATUS_P)
             if centre:
                 o["priority"] = 90
             else:
                 u = rng.random()
                 o["priority"] = 50 if u < 0.70 else (int(rng.integers(30, 71)) if u < 0.90 else int(rng.integers(60, 86)))
             # skills
-            if centre:
+            if j == 0:  # the regional centre, or the city's main service point: every skill
                 o["skills"] = list(SKILLS)
-                o["size"] = 3.0
             else:
-                k = int(rng.integers(3, 13))
+                k = int(rng.integers(6, 17))
                 cat_w = np.array([CATEGORY_WEIGHT_NOV[c] for c in CATEGORIES])
                 order = rng.choice(len(CATEGORIES), size=len(CATEGORIES), replace=False, p=cat_w / cat_w.sum())
                 chosen = []
@@ -262,12 +363,11 @@ def build_outlets(rng, regions):
                     if len(chosen) >= k:
                         break
                 o["skills"] = sorted(chosen[:k], key=SKILLS.index)
-                o["size"] = float(rng.uniform(0.5, 1.5))
             # service area
             u = rng.random()
             tier = r["tier"]
-            if centre:
-                u = min(u, 0.69)  # regional centres use a radius
+            if j == 0:
+                u = min(u, 0.69)  # regional centres and main service points use a radius
             if u < 0.70:
                 o["area_kind"] = "radius"
                 lo, hi = {"A": (15, 40), "B": (25, 60), "C": (40, 80)}[tier]
@@ -293,9 +393,10 @@ def build_outlets(rng, regions):
                 f = rng.uniform(0.5, 0.9)
             else:
                 f = 0.95 * math.exp(rng.normal(0, 0.3))
-            w = np.array([o["size"] * rng.uniform(0.6, 1.4) for o in offer])
+            catch = catchments(r, members, s)
+            w = np.array([catch[i] * rng.uniform(0.8, 1.2) for i, o in enumerate(members) if s in o["skills"]])
             natural = demand * f * w / w.sum()
-            caps = np.clip(np.round(natural), 5, 60).astype(int)
+            caps = np.clip(np.round(1.6 * natural), 2, 60).astype(int)
             for o, cap, nat in zip(offer, caps, natural):
                 o.setdefault("cap", {})[s] = int(cap)
                 o.setdefault("natural", {})[s] = float(nat)
@@ -306,9 +407,9 @@ def build_outlets(rng, regions):
             natural = sum(o["natural"].values())
             if not o["centre"] and rng.random() < 0.3:
                 # staffed for every skill at full capacity: the per-skill capacities bind
-                techs = int(np.clip(math.ceil(sum(o["cap"].values()) / 6), 2, 25))
+                techs = int(np.clip(math.ceil(sum(o["cap"].values()) / 6), 1, 25))
             else:
-                techs = int(np.clip(round(natural * rng.uniform(0.65, 1.05) / 6), 2, 25))
+                techs = int(np.clip(round(natural * rng.uniform(1.0, 1.5) / 6), 1, 25))
             o["daily_cap"] = techs * 6
             o["techs"] = techs
             for s in o["skills"]:
@@ -348,12 +449,7 @@ def build_tickets(rng, regions, outlets, skills_rows):
     raw = []
     for t in range(N_TICKETS):
         r = regions[int(city_ix[t])]
-        sigma = r["radius_km"] / 3
-        dx, dy = rng.normal(0, sigma, 2)
-        d = math.hypot(dx, dy)
-        if d > r["radius_km"]:
-            dx, dy = dx * r["radius_km"] / d, dy * r["radius_km"] / d
-        lon, lat = offset(r["lon"], r["lat"], dx, dy)
+        lon, lat = ticket_spot(rng, r)
         kind = kinds[int(rng.choice(len(kinds), p=kind_p))]
         cats = [c for c in CATEGORIES if kind in CATEGORY_KINDS[c]]
         cw = np.array([CATEGORY_WEIGHT_NOV[c] for c in cats])
@@ -567,6 +663,7 @@ def generate(out_dir):
     rng = np.random.default_rng(SEED)
     os.makedirs(out_dir, exist_ok=True)
     regions = build_regions(rng)
+    build_districts(rng, regions)
     outlets, skills_rows, areas = build_outlets(rng, regions)
     tickets = build_tickets(rng, regions, outlets, skills_rows)
     products, rates = build_products(rng)
@@ -604,6 +701,14 @@ def generate(out_dir):
               build_service_rates(tickets, base, season))
     write_csv(os.path.join(out_dir, "repair_history.csv"), ["model", "vintage", "year", "repairs"],
               build_repair_history(products, rates, base))
+    write_population(out_dir, regions_sorted)
+
+
+def write_population(out_dir, regions_sorted):
+    """population.csv: one row per neighbourhood point (region, lon, lat, population)."""
+    write_csv(os.path.join(out_dir, "population.csv"), ["region", "lon", "lat", "population"],
+              [[r["code"], f"{h[0]:.5f}", f"{h[1]:.5f}", h[2]] for r in regions_sorted for h in r["hoods"]
+               if h[2] > 0])
 
 
 def main():

@@ -495,20 +495,132 @@ def plot_repair_curves(
 # --------------------------------------------------------------------------- plan
 
 _DECISION_STYLE = {
-    # label: (marker, colour, size scale)
-    "kept": ("o", "tab:blue"),
-    "new": ("*", "tab:green"),
-    "closed": ("x", "tab:red"),
+    # decision: (marker, colour, label)
+    "keep": ("o", "tab:blue", "keep"),
+    "grow": ("^", "tab:purple", "grow"),
+    "shrink": ("v", "tab:cyan", "shrink"),
+    "open": ("*", "tab:green", "open (new)"),
+    "close": ("x", "tab:red", "close"),
 }
+
+_FRONTIER_COLUMNS = ["n_outlets", "open", "kept", "new", "closed", "technicians", "annual_cost",
+                     "fixed_cost", "technician_cost", "travel_cost", "open_close_cost",
+                     "served_share", "served_a", "served_b", "served_c", "mean_response_hours",
+                     "p95_response_hours", "gap", "replay_sla_met_share", "replay_mean_km",
+                     "replay_unassigned", "meets_targets", "efficient"]
+
+
+def _frontier_records(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    out = []
+    for r in rows:
+        r = dict(r)
+        a, b, c = r.pop("served_by_tier")
+        r.update(served_a=a, served_b=b, served_c=c)
+        out.append(r)
+    return out
+
+
+try:  # pandas is a dependency of the DataFrame API; the engine itself does not need it
+    import pandas as _pd
+except ImportError:  # pragma: no cover
+    _pd = None
+
+
+if _pd is not None:
+
+    class FrontierFrame(_pd.DataFrame):
+        """The cost-service frontier: one row per outlet count (``servnet.frontier``).
+
+        A pandas DataFrame (columns as ``servnet plan --frontier``: n_outlets,
+        annual_cost, served_share, served_a/b/c, response hours, gap, replay figures,
+        meets_targets, efficient) whose ``plot()`` draws annual cost and served share
+        against the outlet count, the recommended count marked. ``attrs`` holds
+        ``recommended_outlets``, ``recommendation`` and ``today`` (today's network).
+        """
+
+        @property
+        def _constructor(self) -> Any:
+            return FrontierFrame
+
+        def plot(self, ax: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+            """Annual cost (bars, left axis) and served share / replay SLA (lines,
+            right axis) by outlet count; the recommended count and today's cost marked.
+            Returns the matplotlib Axes of the cost."""
+            import matplotlib.pyplot as plt
+
+            df = self.sort_values("n_outlets")
+            own = ax is None
+            if ax is None:
+                _, ax = plt.subplots(figsize=(9, 5.2))
+            rec = self.attrs.get("recommended_outlets")
+            colours = ["tab:green" if n == rec else ("tab:blue" if e else "0.7")
+                       for n, e in zip(df["n_outlets"], df["efficient"])]
+            step = df["n_outlets"].diff().median() if len(df) > 1 else 10.0
+            width = max(1.0, 0.6 * float(step if step == step else 10.0))
+            ax.bar(df["n_outlets"], df["annual_cost"] / 1e6, width=width, color=colours,
+                   label="annual cost (green: recommended; blue: no cheaper count serves more)")
+            today = self.attrs.get("today") or {}
+            if today.get("annual_cost"):
+                ax.axhline(today["annual_cost"] / 1e6, color="tab:red", linestyle="--",
+                           linewidth=1, label="today's network")
+            lo = float(df["annual_cost"].min()) / 1e6
+            hi = max(float(df["annual_cost"].max()) / 1e6, today.get("annual_cost", 0) / 1e6)
+            ax.set_ylim(lo - 0.15 * (hi - lo + 1), hi + 0.1 * (hi - lo + 1))
+            ax.set_xlabel("outlets open")
+            ax.set_ylabel("annual cost, M")
+            ax2 = ax.twinx()
+            ax2.plot(df["n_outlets"], 100 * df["served_share"], "o-", color="tab:orange",
+                     label="forecast peak day served in commitment")
+            if df["replay_sla_met_share"].notna().any():
+                ax2.plot(df["n_outlets"], 100 * df["replay_sla_met_share"], "s--",
+                         color="tab:brown", markersize=4, label="replay: SLA met")
+            ax2.set_ylabel("%")
+            h1, l1 = ax.get_legend_handles_labels()
+            h2, l2 = ax2.get_legend_handles_labels()
+            ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                      ncol=2, fontsize="small", frameon=False)
+            if own:
+                ax.figure.subplots_adjust(bottom=0.27)
+            title = "Cost-service frontier"
+            if rec is not None:
+                title += f": {rec} outlets recommended"
+            ax.set_title(title)
+            return ax
+
+
+def _frontier_frame(rows: List[Dict[str, Any]], attrs: Dict[str, Any]) -> Any:
+    df = FrontierFrame.from_records(_frontier_records(rows), columns=_FRONTIER_COLUMNS)
+    df.attrs.update(attrs)
+    return df
+
+
+_COMPARE = [
+    ("outlets open", "outlets"),
+    ("technicians (sized for the forecast)", "technicians"),
+    ("annual cost", "annual_cost"),
+    ("forecast peak day served in commitment", "served_share"),
+    ("mean response hours", "mean_response_hours"),
+    ("replay: tickets", "tickets"),
+    ("replay: SLA met share", "sla_met_share"),
+    ("replay: mean km", "mean_km"),
+    ("replay: p95 km", "p95_km"),
+    ("replay: via fallback", "fallbacks"),
+    ("replay: unassigned", "unassigned"),
+]
 
 
 class NetworkPlan(Result):
-    """A located and sized outlet network (``servnet.plan``).
+    """An outlet plan (``servnet.plan``): how many outlets, where, how large, proven by
+    replaying the real tickets next to today's network.
 
-    ``to_pandas()``: one row per site (the CLI's plan.csv columns); ``to_pandas(
-    "regions")``: one row per region with its point, peak-day demand, commitment
-    radius, distance and share covered; ``summary()``: the plan totals (what ``servnet
-    plan`` prints); ``plot()``: a map.
+    ``to_pandas()``: one row per site (the CLI's plan.csv: decision keep / grow / shrink /
+    close / open, technicians today and planned, demand, tickets taken over, cost,
+    reason); ``to_pandas("regions")``: per region; ``to_pandas("frontier")`` or
+    :attr:`frontier`: the cost-service frontier (auto model); ``to_pandas("cells")``: the
+    demand cells (H3 index, point, peak day, share served, serving site); :meth:`comparison`: today,
+    today's outlets re-sized, and the plan side by side; ``summary()``: totals,
+    ``recommended_outlets``, ``recommendation``, ``replay``, ``current`` and ``resized``;
+    ``plot()``: a map.
     """
 
     def __init__(self, core: "_servnet._NetworkPlan", network: Optional["_servnet.Network"] = None) -> None:
@@ -517,6 +629,9 @@ class NetworkPlan(Result):
         self._core = core
         view = json.loads(core.view())
         sites = pd.DataFrame.from_records(view["sites"])
+        for col in ("categories", "takes_over_from"):
+            if col in sites.columns:
+                sites[col] = sites[col].map(";".join)
         regions = pd.DataFrame.from_records(view["regions"])
         if network is not None and len(regions):
             pts = network.regions()[["code", "lon", "lat"]].rename(columns={"code": "region"})
@@ -531,74 +646,131 @@ class NetworkPlan(Result):
             totals["model"] = str(model).replace("_", "")
             totals["p"] = None
         totals["by_tier"] = {str(k): v for k, v in totals["by_tier"].items()}
+        rec = view.get("recommendation") or {}
         order = ["model", "p", "year", "open", "kept", "closed", "new", "technicians", "cost",
-                 "fixed_cost", "module_cost", "travel_cost", "demand", "covered_share",
-                 "status", "method", "gap", "solve_seconds", "rounds", "by_tier"]
-        figures = {k: totals[k] for k in order if k in totals}
+                 "fixed_cost", "technician_cost", "travel_cost", "open_close_cost", "demand",
+                 "served_share", "mean_response_hours", "p95_response_hours", "status",
+                 "objective", "lower_bound", "gap", "solve_seconds", "by_tier"]
+        figures: Dict[str, Any] = {k: totals[k] for k in order if k in totals}
         figures.update({k: v for k, v in totals.items() if k not in figures})
-        super().__init__("NetworkPlan", {"sites": sites, "regions": regions}, figures)
+        figures.update(
+            demand_points=view["demand_points"], demand_cells=view["demand_cells"],
+            candidates=view["candidates"], pairs=view["pairs"],
+            recommended_outlets=view["recommended_outlets"],
+            recommendation=rec.get("reason"),
+            replay=view["replay"], current=view["current"],
+            resized=view.get("resized", view["current"]))
+        frontier = _frontier_frame(view["frontier"], {
+            "recommended_outlets": view["recommended_outlets"],
+            "recommendation": rec.get("reason"), "today": view["current"]})
+        cells = pd.DataFrame.from_records(view.get("cells", []),
+                                          columns=["cell", "region", "lon", "lat", "peak_day",
+                                                   "served_share", "site"])
+        super().__init__("NetworkPlan", {"sites": sites, "regions": regions,
+                                         "frontier": frontier, "cells": cells}, figures)
+
+    @property
+    def frontier(self) -> Any:
+        """The cost-service frontier (a DataFrame with ``plot()``; empty unless auto)."""
+        return self.tables["frontier"]
+
+    def comparison(self) -> Any:
+        """Today's network, today's outlets re-sized for the forecast like the plan, and
+        the plan, side by side: outlets, technicians and annual cost under the same
+        forecast and costs, and the replay of the real tickets (SLA met, mean and p95 km,
+        fallbacks, unassigned). ``today`` replays today's capacities; ``today_resized``
+        separates what resizing gives from what moving outlets gives."""
+        import pandas as pd
+
+        f = self.figures
+        cols = {"today": f["current"], "today_resized": f["resized"], "plan": f["replay"]}
+        return pd.DataFrame({c: [v[k] for _, k in _COMPARE] for c, v in cols.items()},
+                            index=[name for name, _ in _COMPARE], dtype=object)
 
     def sites_csv(self) -> str:
         """The per-site table exactly as ``servnet plan --out`` writes it."""
         return str(self._core.sites_csv())
 
+    def frontier_csv(self) -> str:
+        """The frontier exactly as ``servnet plan --frontier`` writes it."""
+        return str(self._core.frontier_csv())
+
+    def planned_network(self, network: "_servnet.Network") -> "_servnet.Network":
+        """The plan as a :class:`Network` (today's outlets, closed ones with status
+        ``closed``; new sites added): dispatch tickets on it with a ``Dispatcher``."""
+        return self._core.planned_network(network)
+
+    def write_network(self, path: Any, network: "_servnet.Network", tickets: Any = None) -> None:
+        """Writes the planned network as a data folder that ``servnet dispatch`` reads;
+        ``tickets``: a tickets.csv path to copy beside it."""
+        import shutil
+        from pathlib import Path
+
+        self._core.write_network(str(path), network)
+        if tickets is not None:
+            shutil.copy(Path(tickets), Path(path) / "tickets.csv")
+
     def __repr__(self) -> str:
         f = self.figures
+        rep, cur = f["replay"], f["current"]
         return (f"NetworkPlan({f['model']}, {f['year']}: {f['open']} open ({f['kept']} kept, "
                 f"{f['new']} new), {f['closed']} closed, {f['technicians']} technicians, "
-                f"cost {f['cost'] / 1e6:,.1f} M, covered {100 * f['covered_share']:.1f}%, "
-                f"{f['status']} by {f['method']} in {f['solve_seconds']:.2f} s)")
+                f"cost {f['cost'] / 1e6:,.1f} M (today {cur['annual_cost'] / 1e6:,.1f} M), "
+                f"served {100 * f['served_share']:.1f}%, replay SLA {100 * rep['sla_met_share']:.2f}% "
+                f"(today {100 * cur['sla_met_share']:.2f}%), gap {100 * f['gap']:.2f}%)")
 
-    def plot(self, ax: Any = None, radii: bool = True, assignments: bool = True,
-             closed: bool = True) -> Any:
-        """A map of the plan: demand points (regions) sized by peak-day volume, outlets
-        sized by capacity with kept / new / closed in distinct styles, each region's
-        commitment radius (``radii``) and lines from regions to the sites serving them
-        (``assignments``). Returns the matplotlib Axes."""
+    def plot(self, ax: Any = None, takes_over: bool = True, closed: bool = True,
+             extent: Optional[Tuple[float, float, float, float]] = None) -> Any:
+        """A map of the plan: demand cells sized by peak-day demand (black where served
+        beyond the commitment), sites by technicians in
+        one style per decision (keep, grow, shrink, open, close), and lines from each
+        closed outlet to the site that takes most of its tickets (``takes_over``).
+        ``extent=(lon0, lon1, lat0, lat1)`` zooms in (e.g. on one city). Returns the Axes."""
         import matplotlib.pyplot as plt
-        from matplotlib.collections import LineCollection, PatchCollection
-        from matplotlib.patches import Ellipse
+        from matplotlib.collections import LineCollection
 
         sites = self.tables["sites"]
         regions = self.tables["regions"]
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 8))
-        has_points = "lon" in regions.columns
-        if has_points and radii:
-            patches = []
-            for r in regions.itertuples():
-                if not (r.radius_km > 0 and math.isfinite(r.radius_km)):
-                    continue
-                dlat = r.radius_km / 111.2
-                dlon = dlat / max(math.cos(math.radians(r.lat)), 0.01)
-                patches.append(Ellipse((r.lon, r.lat), 2 * dlon, 2 * dlat))
-            ax.add_collection(PatchCollection(patches, facecolor="none", edgecolor="0.6",
-                                              linewidth=0.4, alpha=0.5, zorder=1))
-        if has_points and assignments:
-            segs = []
-            for r in regions.itertuples():
-                for i, _share in r.served_by:
-                    if 0 <= i < len(sites):
-                        s = sites.iloc[i]
-                        segs.append([(r.lon, r.lat), (s["lon"], s["lat"])])
-            ax.add_collection(LineCollection(segs, colors="tab:purple", linewidths=0.5,
-                                             alpha=0.5, zorder=2))
-        if has_points:
+        if extent is not None:
+            lon0, lon1, lat0, lat1 = extent
+            sites = sites[sites["lon"].between(lon0, lon1) & sites["lat"].between(lat0, lat1)]
+            if "lon" in regions.columns:
+                regions = regions[regions["lon"].between(lon0, lon1)
+                                  & regions["lat"].between(lat0, lat1)]
+        cells = self.tables.get("cells")
+        if cells is not None and len(cells):
+            if extent is not None:
+                cells = cells[cells["lon"].between(lon0, lon1) & cells["lat"].between(lat0, lat1)]
+            vol = cells["peak_day"].clip(lower=0)
+            size = 1 + (60 if extent is not None else 25) * (vol / max(float(vol.max()), 1e-9))
+            missed = cells["served_share"] < 0.999
+            ax.scatter(cells.loc[~missed, "lon"], cells.loc[~missed, "lat"], s=size[~missed],
+                       c="tab:orange", alpha=0.35, edgecolors="none",
+                       label="demand cells (peak day)", zorder=1)
+            if missed.any():
+                ax.scatter(cells.loc[missed, "lon"], cells.loc[missed, "lat"], s=size[missed],
+                           c="black", alpha=0.6, edgecolors="none",
+                           label="cells beyond commitment", zorder=1)
+        elif "lon" in regions.columns and len(regions):
             vol = regions["peak_day"].clip(lower=0)
-            size = 4 + 200 * (vol / vol.max()) if vol.max() > 0 else 10
-            ax.scatter(regions["lon"], regions["lat"], s=size, c="tab:orange", alpha=0.5,
-                       edgecolors="none", label="demand (peak day)", zorder=3)
-        cap_max = max(float(sites["capacity"].max()), 1.0) if len(sites) else 1.0
-        groups = {
-            "kept": sites[sites["decision"] == "keep"],
-            "new": sites[(sites["decision"] == "open")],
-            "closed": sites[(sites["decision"] == "close") & (sites["rule"] != "new")],
-        }
-        for label, df in groups.items():
-            if label == "closed" and not closed:
+            size = 4 + 300 * (vol / vol.max()) if vol.max() > 0 else 10
+            ax.scatter(regions["lon"], regions["lat"], s=size, c="tab:orange", alpha=0.25,
+                       edgecolors="none", label="region demand (peak day)", zorder=1)
+        if takes_over and len(sites):
+            pos = {r.site_id: (r.lon, r.lat) for r in self.tables["sites"].itertuples()}
+            segs = [[(r.lon, r.lat), pos[r.goes_to]]
+                    for r in sites[sites["decision"] == "close"].itertuples()
+                    if isinstance(r.goes_to, str) and r.goes_to in pos]
+            ax.add_collection(LineCollection(segs, colors="tab:red", linewidths=0.6,
+                                             alpha=0.5, zorder=2))
+        tmax = max(float(sites["technicians"].max()), 1.0) if len(sites) else 1.0
+        for decision, (marker, colour, label) in _DECISION_STYLE.items():
+            if decision == "close" and not closed:
                 continue
-            marker, colour = _DECISION_STYLE[label]
-            size = 12 if label == "closed" else 10 + 250 * df["capacity"] / cap_max
+            df = sites[sites["decision"] == decision]
+            size = 14 if decision == "close" else 12 + 250 * df["technicians"] / tmax
             ax.scatter(df["lon"], df["lat"], s=size, marker=marker, c=colour,
                        linewidths=0.8, label=f"{label} ({len(df)})", zorder=4)
         ax.set_xlabel("longitude")
@@ -607,43 +779,79 @@ class NetworkPlan(Result):
         ax.autoscale_view()
         f = self.figures
         ax.set_title(f"{f['model']} plan {f['year']}: {f['open']} outlets, "
-                     f"{100 * f['covered_share']:.1f}% covered")
-        ax.legend(loc="lower right", fontsize="small", markerscale=0.7)
+                     f"{100 * f['served_share']:.1f}% served within commitment")
+        ax.legend(loc="upper left", fontsize="small", markerscale=0.7)
         return ax
 
 
 def plan(
     network: "_servnet.Network",
     forecast: Forecast,
-    model: str = "cover",
+    model: Optional[str] = None,
     p: Optional[int] = None,
     time_limit: float = 20.0,
     response: bool = False,
     progress: bool = False,
     year: Optional[int] = None,
+    tickets: Any = None,
+    population: Any = None,
     **options: Any,
 ) -> NetworkPlan:
-    """Plans the outlet network for one forecast year (``plan_network``): which existing
-    outlets to keep or close, where to open new ones (``model``: cover = fewest sites
-    within every region's commitment radius, maxcover / pmedian with ``p`` sites,
-    cflp = capacitated with size modules), and technicians per site.
+    """Plans the outlet network for one forecast year on demand cells below the region
+    (``plan_network``): with no ``model`` and no ``p`` a cost-service frontier over
+    outlet counts recommends the count (``model="auto"``); ``p=N`` (``pmedian``) plans
+    exactly N outlets; ``cover`` the fewest covering every coverable cell. Decides per
+    outlet keep / grow / shrink / close and where to open, sizes technicians, and replays
+    ``tickets`` against the plan and today's network.
 
-    ``year`` defaults to the forecast's first year; ``response=True`` also sizes for the
-    response-time target (Erlang C); ``progress=True`` shows a tqdm bar. ``options``
-    override ``PlanOptions`` fields, nested ones as dicts: e.g. ``costs={"new_fixed_cost":
-    5e5}``, ``staffing={"utilisation_target": 0.8}``, ``new_sites=False``,
-    ``tier_radius_factor=[1, 1, 1.5]``, ``solve={"seed": 7}``.
+    ``tickets`` (a Tickets, DataFrame or tickets.csv path) places demand where customers
+    called from and is replayed; ``population`` (a DataFrame with region, lon, lat,
+    population, a population.csv path or a data folder) spreads demand where history is
+    thin. ``options`` override ``PlanOptions`` fields, nested ones as dicts: e.g.
+    ``costs={"close_cost": 5e5, "max_technicians": 40}``, ``demand={"resolution": 7}``,
+    ``max_closures=100`` or ``max_closure_share=0.1`` (at most that many of today's
+    outlets close), ``frontier={"cost_tolerance": 0}`` (always the cheapest count),
+    ``service_target=[0.95, 0.9, 0.9]``, ``frontier={"steps": 8}``,
+    ``new_sites={"enabled": False}``, ``replay_guard=None``, ``solve={"time_limit": 5}``.
+    ``time_limit`` is per outlet count.
 
-    >>> p = servnet.plan(net, fc, model="pmedian", p=400)
-    >>> p.summary()["open"]
-    400
+    >>> p = servnet.plan(net, fc, tickets=DATA / "tickets.csv", population=DATA)
+    >>> p.summary()["recommended_outlets"]  # doctest: +SKIP
+    1413
     """
     if not isinstance(forecast, Forecast):
         raise TypeError("forecast: expected a servnet.Forecast (from servnet.forecast)")
-    core = _run(progress, f"plan ({model})", time_limit, _servnet._plan, network,
-                forecast._core, model, p, year, float(time_limit), bool(response),
-                _options(**options))
+    if tickets is not None and not isinstance(tickets, (str, bytes)) and hasattr(tickets, "__fspath__"):
+        tickets = str(tickets)
+    if population is not None and hasattr(population, "__fspath__"):
+        population = str(population)
+    core = _run(progress, f"plan ({model or ('pmedian' if p else 'auto')})", None, _servnet._plan,
+                network, forecast._core, model, p, year, float(time_limit), bool(response),
+                tickets, population, _options(**options))
     return NetworkPlan(core, network)
+
+
+def frontier(
+    network: "_servnet.Network",
+    forecast: Forecast,
+    tickets: Any = None,
+    population: Any = None,
+    time_limit: float = 20.0,
+    progress: bool = False,
+    year: Optional[int] = None,
+    **options: Any,
+) -> Any:
+    """The cost-service frontier over outlet counts (``servnet plan --frontier``) as a
+    DataFrame with ``plot()``; ``attrs["recommended_outlets"]`` and
+    ``attrs["recommendation"]`` say which count the tool recommends and why. Arguments
+    as :func:`plan` (``options`` e.g. ``frontier={"steps": 16, "min": 200}``).
+
+    >>> f = servnet.frontier(net, fc, tickets=DATA / "tickets.csv", population=DATA)
+    >>> f.plot()  # doctest: +SKIP
+    """
+    p = plan(network, forecast, model="auto", time_limit=time_limit, progress=progress,
+             year=year, tickets=tickets, population=population, **options)
+    return p.frontier
 
 
 # --------------------------------------------------------------------------- simulation
@@ -684,12 +892,13 @@ def simulate(
     """Dispatches the first ``days`` of the plan year's peak month, drawn from
     ``forecast`` (a ``sample`` share of the tickets against the same share of every
     outlet's capacity, seeded), against the plan's open outlets; or replays
-    ``tickets`` (a Tickets, DataFrame or path) instead. ``options``: jitter_km,
-    new_skill_cost, policy (a :class:`Policy`).
+    ``tickets`` (a Tickets, DataFrame or path) instead. ``options``: jitter_km, policy
+    (a :class:`Policy`). (Every plan already replays its ``tickets`` at full capacity:
+    ``NetworkPlan.comparison()``.)
 
     >>> s = servnet.simulate(net, p, fc, days=1, sample=0.1)
-    >>> s.summary()["tickets"]
-    3172
+    >>> s.summary()["tickets"]  # doctest: +SKIP
+    3473
     """
     if not isinstance(plan, NetworkPlan):
         raise TypeError("plan: expected a servnet.NetworkPlan (from servnet.plan)")
@@ -728,7 +937,7 @@ def compare_scenarios(
     scenarios: Iterable[Union[Scenario, str]],
     start_year: int,
     years: int = 1,
-    model: str = "cover",
+    model: Optional[str] = None,
     p: Optional[int] = None,
     time_limit: float = 20.0,
     response: bool = False,
@@ -737,6 +946,8 @@ def compare_scenarios(
     seed: int = 1,
     year: Optional[int] = None,
     progress: bool = False,
+    tickets: Any = None,
+    population: Any = None,
     forecast_options: Optional[Dict[str, Any]] = None,
     plan_options: Optional[Dict[str, Any]] = None,
     sim_options: Optional[Dict[str, Any]] = None,
@@ -745,11 +956,12 @@ def compare_scenarios(
     """Runs each scenario through forecast, plan and a simulated peak month (one after
     the other, each solve using both cores) and returns one row per scenario, side by
     side: tickets, peak_day, outlets_open, closed, new, technicians, cost,
-    covered_share, sla_met_share, unassigned, utilisation_median (index: name).
+    recommended_outlets, served_share, sla_met_share, unassigned, utilisation_median
+    (index: name). ``tickets`` and ``population`` as in :func:`plan`.
     With ``return_plans=True`` returns ``(frame, {name: NetworkPlan})``.
 
     >>> servnet.compare_scenarios(planning, net, [servnet.Scenario("base"),
-    ...     servnet.Scenario("growth", sales_factor=1.3)], 2026, model="cover")  # doctest: +SKIP
+    ...     servnet.Scenario("growth", sales_factor=1.3)], 2026, p=400)  # doctest: +SKIP
     """
     import pandas as pd
 
@@ -771,6 +983,8 @@ def compare_scenarios(
             text, core = _servnet._run_scenario(
                 planning, network, s.to_json(), int(start_year), int(years), model, p, year,
                 float(time_limit), bool(response), int(days), float(sample), int(seed),
+                str(tickets) if hasattr(tickets, "__fspath__") else tickets,
+                str(population) if hasattr(population, "__fspath__") else population,
                 json.dumps(forecast_options or {}), json.dumps(plan_options or {}),
                 json.dumps(sim_options or {}))
             rows.append(json.loads(text)["row"])

@@ -394,6 +394,9 @@ class _NetworkPlan:
     def view(self) -> str: ...
     def options(self) -> str: ...
     def sites_csv(self) -> str: ...
+    def frontier_csv(self) -> str: ...
+    def planned_network(self, network: Network) -> Network: ...
+    def write_network(self, path: _Path, network: Network) -> None: ...
     @staticmethod
     def _from_json(b: bytes) -> _NetworkPlan: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
@@ -407,11 +410,13 @@ def _fit_repair_curves(planning: PlanningData, network: Network, options: str = 
 def _plan(
     network: Network,
     forecast: _Forecast,
-    model: str,
+    model: Optional[str],
     p: Optional[int],
     year: Optional[int],
     time_limit: float,
     response: bool,
+    tickets: Any = None,
+    population: Any = None,
     options: str = "{}",
     progress: _Progress = None,
 ) -> _NetworkPlan: ...
@@ -432,7 +437,7 @@ def _run_scenario(
     scenario: str,
     start_year: int,
     years: int,
-    model: str,
+    model: Optional[str],
     p: Optional[int],
     year: Optional[int],
     time_limit: float,
@@ -440,6 +445,8 @@ def _run_scenario(
     days: int,
     sample: float,
     seed: int,
+    tickets: Any = None,
+    population: Any = None,
     forecast_options: str = "{}",
     plan_options: str = "{}",
     sim_options: str = "{}",

@@ -16,10 +16,15 @@ use pyo3::types::{PyBytes, PyTuple};
 use serde::{Deserialize, Serialize};
 use servnet_core::model::{PlanningData, RepairCurve, Skill, Ticket};
 use servnet_core::plan::curves::{fit_repair_curves, FitOptions};
+use servnet_core::plan::demand::PopulationPoint;
 use servnet_core::plan::forecast::{forecast, Forecast, ForecastOptions};
 use servnet_core::plan::forecast::{DemandSource, ForecastWarning};
-use servnet_core::plan::network_plan::{plan_network, NetworkPlan, PlanModel, PlanOptions};
-use servnet_core::plan::scenario::{run_scenario, Scenario};
+use servnet_core::plan::frontier::frontier_csv;
+use servnet_core::plan::network_plan::{
+    plan_network, NetworkPlan, PlanInputs, PlanModel, PlanOptions,
+};
+use servnet_core::plan::replay::planned_network;
+use servnet_core::plan::scenario::{run_scenario, Scenario, ScenarioInputs};
 use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
 use servnet_core::Error;
 use std::collections::BTreeMap;
@@ -389,7 +394,7 @@ fn _forecast(
 /// Plan options: the defaults with `model`, `p`, `year`, `time_limit`, `response` set
 /// and `options` (JSON object text) laid over them.
 fn plan_options(
-    model: &str,
+    model: Option<&str>,
     p: Option<usize>,
     year: Option<i32>,
     time_limit: f64,
@@ -409,6 +414,52 @@ fn plan_options(
         base.response = Some(Default::default());
     }
     run::overlay(&base, options, "plan options")
+}
+
+/// Population points: a DataFrame (region, lon, lat, population), a population.csv
+/// path, or a data folder holding one.
+fn population_points(
+    py: Python<'_>,
+    network: &PyNetwork,
+    v: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Vec<PopulationPoint>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let net = network.inner.clone();
+    if let Ok(p) = v.extract::<PathBuf>() {
+        let r = if p.is_dir() {
+            py.detach(|| servnet_core::io::read_population(&p, &net))
+        } else {
+            let bytes = std::fs::read(&p).map_err(|source| {
+                error::to_py(
+                    py,
+                    Error::Io {
+                        path: p.display().to_string(),
+                        source,
+                    },
+                )
+            })?;
+            let name = p.display().to_string();
+            py.detach(|| servnet_core::io::population_from_csv(&name, &bytes, &net))
+        };
+        return r.map_err(|e| error::to_py(py, e));
+    }
+    let text: FrameText = convert::frame_text("population", "population.csv", v)?;
+    let csv = &text.csv;
+    py.detach(|| servnet_core::io::population_from_csv("population.csv", csv, &net))
+        .map_err(|e| convert::frame_error(py, e, &[&text]))
+}
+
+fn history(
+    py: Python<'_>,
+    network: &PyNetwork,
+    v: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Vec<Ticket>> {
+    match v.filter(|v| !v.is_none()) {
+        Some(t) => replay_tickets(py, network, t),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The Rust plan behind `servnet.NetworkPlan` (with the options it was made with, which
@@ -442,6 +493,28 @@ impl PyNetworkPlan {
         self.plan.sites_csv().map_err(|e| error::to_py(py, e))
     }
 
+    /// The frontier table as the CLI writes it (--frontier).
+    fn frontier_csv(&self, py: Python<'_>) -> PyResult<String> {
+        frontier_csv(&self.plan.frontier).map_err(|e| error::to_py(py, e))
+    }
+
+    /// The planned network (closed outlets kept with status closed, new sites added)
+    /// as a `Network` over `network`'s regions.
+    fn planned_network(&self, py: Python<'_>, network: &PyNetwork) -> PyResult<PyNetwork> {
+        let net = planned_network(&self.plan, &network.inner, &self.options)
+            .map_err(|e| error::to_py(py, e))?;
+        Ok(PyNetwork {
+            inner: Arc::new(net),
+        })
+    }
+
+    /// Writes the planned network as a data folder (`servnet dispatch` reads it).
+    fn write_network(&self, py: Python<'_>, path: PathBuf, network: &PyNetwork) -> PyResult<()> {
+        let net = planned_network(&self.plan, &network.inner, &self.options)
+            .map_err(|e| error::to_py(py, e))?;
+        servnet_core::io::write_network(&path, &net).map_err(|e| error::to_py(py, e))
+    }
+
     #[staticmethod]
     fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
         let d: PlanData = run::from_json(b, "plan").map_err(|e| error::to_py(py, e))?;
@@ -463,24 +536,39 @@ impl PyNetworkPlan {
 
 /// Locates and sizes outlets for one forecast year (see `servnet.plan`).
 #[pyfunction]
-#[pyo3(signature = (network, forecast, model, p, year, time_limit, response, options="{}", progress=None))]
+#[pyo3(signature = (network, forecast, model, p, year, time_limit, response, tickets=None,
+                    population=None, options="{}", progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn _plan(
     py: Python<'_>,
     network: &PyNetwork,
     forecast: &PyForecast,
-    model: &str,
+    model: Option<&str>,
     p: Option<usize>,
     year: Option<i32>,
     time_limit: f64,
     response: bool,
+    tickets: Option<&Bound<'_, PyAny>>,
+    population: Option<&Bound<'_, PyAny>>,
     options: &str,
     progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyNetworkPlan> {
     let opts = plan_options(model, p, year, time_limit, response, options)
         .map_err(|e| error::to_py(py, e))?;
+    let hist = history(py, network, tickets)?;
+    let pop = population_points(py, network, population)?;
     let (net, fc, o) = (network.inner.clone(), forecast.inner.clone(), opts.clone());
-    let plan = blocking(py, progress, move || plan_network(&net, &fc, &o))?;
+    let plan = blocking(py, progress, move || {
+        plan_network(
+            &PlanInputs {
+                network: &net,
+                forecast: &fc,
+                tickets: &hist,
+                population: &pop,
+            },
+            &o,
+        )
+    })?;
     Ok(PyNetworkPlan {
         plan: Arc::new(plan),
         options: opts,
@@ -554,7 +642,7 @@ fn _simulate(
         let (start, tickets) = match (replay, fc) {
             (Some(t), _) => (None, t),
             (None, Some(fc)) => {
-                let (s, t) = peak_month_tickets(&fc, &net, np.totals.year, &sopts)?;
+                let (s, t) = peak_month_tickets(&fc, &net, np.totals.year, &np.cells, &sopts)?;
                 (Some(s), t)
             }
             (None, None) => return Err(Error::argument("forecast", "missing")),
@@ -568,8 +656,8 @@ fn _simulate(
 /// `{"row": ..., "sim": ...}` JSON and the plan.
 #[pyfunction]
 #[pyo3(signature = (planning, network, scenario, start_year, years, model, p, year,
-                    time_limit, response, days, sample, seed, forecast_options="{}",
-                    plan_options="{}", sim_options="{}", progress=None))]
+                    time_limit, response, days, sample, seed, tickets=None, population=None,
+                    forecast_options="{}", plan_options="{}", sim_options="{}", progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn _run_scenario(
     py: Python<'_>,
@@ -578,7 +666,7 @@ fn _run_scenario(
     scenario: &str,
     start_year: i32,
     years: u32,
-    model: &str,
+    model: Option<&str>,
     p: Option<usize>,
     year: Option<i32>,
     time_limit: f64,
@@ -586,6 +674,8 @@ fn _run_scenario(
     days: u32,
     sample: f64,
     seed: u64,
+    tickets: Option<&Bound<'_, PyAny>>,
+    population: Option<&Bound<'_, PyAny>>,
     forecast_options: &str,
     plan_options: &str,
     sim_options: &str,
@@ -597,10 +687,18 @@ fn _run_scenario(
     let po = self::plan_options(model, p, year, time_limit, response, plan_options).map_err(err)?;
     let so = self::sim_options(days, sample, seed, sim_options).map_err(err)?;
     let (_, po_applied) = sc.apply(&fo, &po).map_err(err)?;
+    let hist = history(py, network, tickets)?;
+    let pop = population_points(py, network, population)?;
     let (data, net) = (planning.inner.clone(), network.inner.clone());
     let (fo2, po2) = (fo.clone(), po.clone());
     let run = blocking(py, progress, move || {
-        run_scenario(&data, &net, &sc, &fo2, &po2, &so)
+        let inputs = ScenarioInputs {
+            planning: &data,
+            network: &net,
+            tickets: &hist,
+            population: &pop,
+        };
+        run_scenario(&inputs, &sc, &fo2, &po2, &so)
     })?;
     #[derive(Serialize)]
     struct Out<'a> {

@@ -5,7 +5,6 @@ use crate::error::{self, ServnetError};
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 use servnet_core::Error;
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -53,70 +52,13 @@ pub(crate) fn blocking<T: Send + 'static>(
     }
 }
 
-fn merge(base: &mut Value, extra: Value, path: &str) -> servnet_core::Result<()> {
-    match (base, extra) {
-        (Value::Object(b), Value::Object(e)) => {
-            for (k, v) in e {
-                let name = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                match b.get_mut(&k) {
-                    // A struct merges field by field; an empty object is a map (e.g.
-                    // `current`), replaced as a whole.
-                    Some(slot)
-                        if v.is_object() && slot.as_object().is_some_and(|o| !o.is_empty()) =>
-                    {
-                        merge(slot, v, &name)?
-                    }
-                    Some(slot) => {
-                        let expected = match slot {
-                            Value::Number(_) if !v.is_number() => Some("a number"),
-                            Value::Bool(_) if !v.is_boolean() => Some("true or false"),
-                            Value::String(_) if !v.is_string() => Some("text"),
-                            Value::Array(_) if !v.is_array() => Some("a list"),
-                            Value::Object(_) if !v.is_object() => Some("a dict"),
-                            _ => None,
-                        };
-                        if let Some(what) = expected {
-                            return Err(Error::argument(
-                                &name,
-                                format!("expected {what}, got {v}"),
-                            ));
-                        }
-                        *slot = v
-                    }
-                    None => {
-                        let known: Vec<&str> = b.keys().map(String::as_str).collect();
-                        return Err(Error::argument(
-                            &name,
-                            format!("unknown option; expected one of {}", known.join(", ")),
-                        ));
-                    }
-                }
-            }
-            Ok(())
-        }
-        (slot, v) => {
-            *slot = v;
-            Ok(())
-        }
-    }
-}
-
-/// `base` with the options of `extra` (a JSON object text, nested objects merged)
-/// laid over it; unknown or badly typed options are `DataError`s naming the option.
+/// `base` with the options of `extra` laid over it (see [`servnet_core::io::overlay`]).
 pub(crate) fn overlay<T: Serialize + DeserializeOwned>(
     base: &T,
     extra: &str,
     what: &str,
 ) -> servnet_core::Result<T> {
-    let mut value = serde_json::to_value(base).map_err(|e| Error::argument(what, e.to_string()))?;
-    let extra: Value = serde_json::from_str(extra)
-        .map_err(|e| Error::argument(what, format!("options are not JSON: {e}")))?;
-    merge(&mut value, extra, "")?;
-    serde_json::from_value(value).map_err(|e| Error::argument(what, e.to_string()))
+    servnet_core::io::overlay(base, extra, what)
 }
 
 /// A serde JSON text of `v` (a result or options) for pickling and the Python side.

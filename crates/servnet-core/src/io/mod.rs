@@ -6,13 +6,19 @@
 
 mod geojson;
 mod network;
+mod network_out;
+mod options;
 mod planning;
+mod population;
 mod table;
 mod tickets;
 mod write;
 
 pub use network::read_network;
+pub use network_out::write_network;
+pub use options::overlay;
 pub use planning::read_planning;
+pub use population::{population_from_csv, read_population};
 pub use table::{parse_time, parse_time_in};
 pub use tickets::{read_tickets, tickets_from_csv};
 pub use write::{

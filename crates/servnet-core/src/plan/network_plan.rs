@@ -1,158 +1,213 @@
-//! Outlet plans: which outlets to keep, close or open, and how large, from a
-//! [`Forecast`] and the current [`Network`].
+//! Outlet plans: how many outlets, where and how large, from a
+//! [`Forecast`](super::forecast::Forecast), the current
+//! [`Network`], the ticket history and population points.
 //!
-//! **Demand points** are the regions: each region's peak-day tickets (all skills) of
-//! the planning year at its representative point. **Candidate sites** are the existing
-//! outlets (not `closed`) and, with [`PlanOptions::new_sites`], one new site at each
-//! region point without an outlet nearby (within 1 km). Each existing outlet gets a
-//! [`SiteRule`]:
+//! **Demand** sits where customers are: H3 cells below the region ([`super::demand`]),
+//! one demand point per cell x product category ([`super::candidates`]). **Candidates**
+//! are the existing outlets (each serves the product categories it has skills for) and
+//! new sites in busy districts without an outlet; only pairs within reach are kept.
 //!
-//! - `MustKeep`: regional centres (dispatch priority >= [`PlanOptions::must_keep_priority`]),
-//!   and, when [`PlanOptions::close_below_satisfaction`] is set, every outlet whose
-//!   satisfaction (Bayesian average over its skills) is at or above it;
-//! - `MayClose`: the others (only low-satisfaction ones when the threshold is set).
+//! **Costs** per year: running a site (`keep_fixed_cost`, `new_fixed_cost`),
+//! technicians (size modules), vehicles (annual tickets x road km x cost per km), and the
+//! one-off opening and closing costs spread over `amortisation_years`: a closure is not
+//! free (per outlet and per technician it has today). A technician's time per ticket is
+//! the hours on site plus the round trip ([`StaffingRule::ticket_hours`]), so a site
+//! whose customers are far away needs more technicians for the same tickets: that, not
+//! only the vehicle km, is what consolidation costs. The location model minimises fixed
+//! costs + vehicle km + technician hours on the road (costed at a technician's annual
+//! cost per peak-day hour) + a `missed_commitment_cost` per ticket served beyond its
+//! commitment radius, plus opening and closing costs, with exactly `n` sites open
+//! ([`super::location::sparse`]: swap local search and a Lagrangian bound), then caps
+//! every site at `max_technicians` (overflow goes to the next open site with room) and
+//! sizes it ([`super::staffing`]) for its peak-day hours. `max_closures` bounds how
+//! many of today's outlets a plan may close.
 //!
-//! Distances are road km = great-circle km x `detour_factor`, as in dispatch. A region's
-//! **commitment radius** is its `max_travel_km` x the tier's `tier_radius_factor`.
+//! **Models** ([`PlanModel`]): `Auto` (the default) computes a cost-service
+//! [frontier](super::frontier) over a range of outlet counts and plans the count it
+//! recommends; `PMedian { p }` plans exactly `p` outlets; `Cover` opens, greedily, sites
+//! until every point that a candidate can reach within its commitment radius is
+//! covered, then improves that count with the same local search.
 //!
-//! **Models** ([`PlanModel`]), all through [`super::location`]:
+//! **Must keep**: existing outlets with dispatch priority >= `must_keep_priority`
+//! (regional centres) and, when `close_below_satisfaction` is set, those rated at or
+//! above it. They are the only sites kept without demand, and the plan says why.
 //!
-//! - `Cover`: fewest sites so every coverable region is within its radius;
-//! - `MaxCover { p }`: `p` sites (must-keep included) covering the most peak-day demand;
-//! - `PMedian { p }`: `p` sites (must-keep included), least demand-weighted road km;
-//! - `Cflp`: least annual cost = fixed costs + size modules + travel (annual tickets x
-//!   road km x cost per km), with capacity in modules of technicians.
-//!
-//! Must-keep sites are handled exactly for the first three: points the kept sites
-//! already cover are taken out (cover) or zero-weighted (max cover), and p-median
-//! distances become `min(d_ij, distance to the nearest kept site)`, so the solver
-//! chooses only the free sites. For CFLP kept sites cost nothing to open in the model
-//! (their fixed cost is added afterwards, and they are kept even when unused).
-//! Instances up to [`PlanOptions::exact_limit`] sites x points go to the MIP (HiGHS,
-//! with the time limit), larger ones to the heuristics; gap and bound are reported.
-//!
-//! **Sizing.** Each open site's technicians are the larger of (a) the utilisation
-//! rule `ceil(peak-day tickets / (tickets per technician-day x utilisation target))`
-//! ([`super::staffing::technicians_for_utilisation`]), at least 1; and (b) with a
-//! [`ResponseTarget`], the Erlang C staffing
-//! ([`super::staffing::servers_for_service_level`]) that answers `service_level` of
-//! the tickets within the tightest wait budget among the regions it serves, where a
-//! region's budget is `max_response_hours - travel hours` and arrivals are spread over
-//! the working hours (the queue runs on the working-hours clock). Modules are
-//! technicians rounded up to whole modules. Placing and sizing interact, so with a
-//! response target the plan iterates: locate, size; for `Cflp`, a site whose Erlang
-//! staffing exceeds what its capacity model assumed is de-rated (its module capacity
-//! scaled by assumed / needed) and the model is solved again, up to
-//! `ResponseTarget::iterations` times. A region is **covered** when the site serving it
-//! is within its radius and, with a response target, the site's staffing answers
-//! `service_level` of tickets within the region's budget.
+//! Every plan is **replayed** ([`super::replay`]): the folder's real tickets dispatched
+//! against the planned network at full capacity, next to the same tickets on today's
+//! network.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::forecast::Forecast;
-use super::location::{
-    cflp::{cflp_heuristic, cflp_mip, Sourcing},
-    covering::{
-        max_coverage_greedy, max_coverage_mip, set_covering_greedy, set_covering_mip, CoverCost,
-    },
-    pmedian::{pmedian_heuristic, pmedian_mip},
-    Assignment, CostBasis, CostMatrix, LocationInstance, LocationResult, Method, Site, SizeModule,
-    SolveOptions, SolveStatus,
-};
-use super::staffing;
-use crate::geo::haversine_km;
-use crate::model::{Network, OutletStatus, Tier};
+use super::demand::DemandOptions;
+use super::frontier::{FrontierOptions, FrontierRow, Recommendation};
+use super::location::sparse::SparseOptions;
+use super::location::SolveStatus;
+use super::replay::NetworkFigures;
+use crate::model::{Network, Tier};
 use crate::{Error, Result};
+
+pub use super::candidates::{NewSites, Reach as ReachOptions};
+pub use super::plan_build::{plan_network, PlanInputs};
 
 /// Which location model places the outlets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanModel {
-    /// Set covering: fewest sites within every region's commitment radius.
-    Cover,
-    /// Maximal coverage with `p` sites in total.
-    MaxCover {
-        /// Sites to open, must-keep sites included.
-        p: usize,
-    },
-    /// p-median with `p` sites in total.
+    /// A frontier over outlet counts; plan the recommended count.
+    Auto,
+    /// Exactly `p` outlets, least cost.
     PMedian {
-        /// Sites to open, must-keep sites included.
+        /// Outlets to open, must-keep ones included.
         p: usize,
     },
-    /// Capacitated facility location with size modules (multi-source).
-    Cflp,
+    /// Fewest outlets covering every coverable point, then least cost at that count.
+    Cover,
 }
 
 impl PlanModel {
-    /// `cover`, `maxcover`, `pmedian` or `cflp`.
+    /// `auto`, `pmedian` or `cover`.
     pub fn as_str(self) -> &'static str {
         match self {
-            PlanModel::Cover => "cover",
-            PlanModel::MaxCover { .. } => "maxcover",
+            PlanModel::Auto => "auto",
             PlanModel::PMedian { .. } => "pmedian",
-            PlanModel::Cflp => "cflp",
+            PlanModel::Cover => "cover",
         }
     }
 
-    /// Parses a model name; `p` is required for `maxcover` and `pmedian`.
-    pub fn parse(name: &str, p: Option<usize>) -> Result<Self> {
-        let need_p =
-            || p.ok_or_else(|| Error::argument("p", format!("model '{name}' needs --p N")));
-        match name {
-            "cover" => Ok(PlanModel::Cover),
-            "maxcover" => Ok(PlanModel::MaxCover { p: need_p()? }),
-            "pmedian" => Ok(PlanModel::PMedian { p: need_p()? }),
-            "cflp" => Ok(PlanModel::Cflp),
-            _ => Err(Error::argument(
+    /// Parses a model name (`None`: `auto`, or `pmedian` when `p` is given).
+    pub fn parse(name: Option<&str>, p: Option<usize>) -> Result<Self> {
+        match (name, p) {
+            (None | Some("auto"), None) => Ok(PlanModel::Auto),
+            (None | Some("auto") | Some("pmedian"), Some(p)) => Ok(PlanModel::PMedian { p }),
+            (Some("pmedian"), None) => Err(Error::argument(
+                "p",
+                "model 'pmedian' needs --p N (or leave out --model: the frontier recommends a count)",
+            )),
+            (Some("cover"), _) => Ok(PlanModel::Cover),
+            (Some(m @ ("maxcover" | "cflp")), _) => Err(Error::argument(
                 "model",
-                format!("expected cover, maxcover, pmedian or cflp, got '{name}'"),
+                format!(
+                    "'{m}' solves region points only (servnet_core::plan::location); plans run on demand cells: use auto, pmedian or cover"
+                ),
+            )),
+            (Some(other), _) => Err(Error::argument(
+                "model",
+                format!("expected auto, pmedian or cover, got '{other}'"),
             )),
         }
     }
 }
 
-/// Annual costs of sites and technicians (any currency, e.g. CNY per year).
+/// Annual costs of sites and technicians (any currency; the defaults are CNY a year,
+/// explained in `docs/planning.md`).
+///
+/// The defaults describe the sample's network: service points of 1-25 technicians
+/// (most 2-5), whose premises (a shopfront with a parts store and a front desk, 80,000
+/// a year) cost less than one technician (120,000 a year with social insurance, van and
+/// tools). Closing an outlet costs one year of its running cost (premises and today's
+/// technicians), spread over the 5-year plan horizon. With technician time per ticket
+/// including the round trip ([`StaffingRule::onsite_hours`]), a closure pays only where
+/// the premises and the idle technician hours it saves exceed the longer trips.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SiteCosts {
-    /// Running an existing outlet for a year (rent, overhead); default 200,000.
+    /// Running an existing outlet's premises for a year (rent, utilities, front desk;
+    /// not its technicians); default 80,000.
     pub keep_fixed_cost: f64,
-    /// Running a new outlet for a year, opening cost amortised; default 350,000.
+    /// Running a new outlet's premises for a year (a new lease at market rent); default
+    /// 90,000.
     pub new_fixed_cost: f64,
-    /// Technicians in one size module; default 2.
+    /// One-off cost of opening a site (fit-out, tools and parts stock, hiring and
+    /// training); default 300,000.
+    pub open_cost: f64,
+    /// One-off cost of closing an outlet open today, per outlet (lease exit, fit-out
+    /// written off, the local partner lost); default 80,000 (a year of its premises).
+    pub close_cost: f64,
+    /// One-off cost of closing an outlet open today, per technician it has today
+    /// (severance for those who leave; relocation, recruiting and training where the
+    /// tickets go); default 120,000 (a year of a technician). With `close_cost`, closing
+    /// costs a year of the outlet's running cost: 320,000 for 2 technicians.
+    pub close_cost_per_technician: f64,
+    /// Years over which opening and closing costs are spread (the plan horizon);
+    /// default 5.
+    pub amortisation_years: f64,
+    /// Technicians in one size module; default 1.
     pub technicians_per_module: u32,
-    /// One module for a year (its technicians' pay and tools); default 240,000.
+    /// One module for a year (its technicians' pay, social insurance, van and tools);
+    /// default 120,000.
     pub module_cost: f64,
-    /// Most modules per site; default 200 (400 technicians: the sample data's forecast
-    /// needs about 1.2 M tickets on the peak day from about 1,500 sites).
-    pub max_modules: u32,
-    /// Travel cost per ticket and road km; default 2.
+    /// Most technicians at one site; default 30 (a site of 30 closes about 150 tickets
+    /// a day: past that its vans cross the whole city and a network opens a second
+    /// site; the sample's largest outlet today has 25).
+    pub max_technicians: u32,
+    /// Vehicle cost per ticket and road km between site and customer (the round trip's
+    /// fuel and wear, 2 x 1 per km driven); default 2. The technician's time on the road
+    /// is costed through the technicians it takes.
     pub travel_cost_per_km: f64,
+    /// Cost the location model charges per ticket served beyond its commitment radius
+    /// (compensation, lost goodwill); default 50. Not part of the annual cost.
+    pub missed_commitment_cost: f64,
 }
 
 impl Default for SiteCosts {
     fn default() -> Self {
         SiteCosts {
-            keep_fixed_cost: 200_000.0,
-            new_fixed_cost: 350_000.0,
-            technicians_per_module: 2,
-            module_cost: 240_000.0,
-            max_modules: 200,
+            keep_fixed_cost: 80_000.0,
+            new_fixed_cost: 90_000.0,
+            open_cost: 300_000.0,
+            close_cost: 80_000.0,
+            close_cost_per_technician: 120_000.0,
+            amortisation_years: 5.0,
+            technicians_per_module: 1,
+            module_cost: 120_000.0,
+            max_technicians: 30,
             travel_cost_per_km: 2.0,
+            missed_commitment_cost: 50.0,
         }
     }
 }
 
-/// How much one technician does.
+impl SiteCosts {
+    /// Opening cost per year of amortisation.
+    pub fn open_per_year(&self) -> f64 {
+        self.open_cost / self.amortisation_years
+    }
+
+    /// One-off cost of closing an outlet with `technicians_today` technicians.
+    pub fn closing_cost(&self, technicians_today: f64) -> f64 {
+        self.close_cost + self.close_cost_per_technician * technicians_today.max(0.0)
+    }
+
+    /// Closing cost per year of amortisation.
+    pub fn close_per_year(&self, technicians_today: f64) -> f64 {
+        self.closing_cost(technicians_today) / self.amortisation_years
+    }
+
+    /// Annual cost of `techs` technicians in whole modules.
+    pub fn technician_cost(&self, techs: u32) -> f64 {
+        f64::from(techs.div_ceil(self.technicians_per_module.max(1))) * self.module_cost
+    }
+
+    /// Annual cost of one technician (a module's cost over its technicians).
+    pub fn per_technician(&self) -> f64 {
+        self.module_cost / f64::from(self.technicians_per_module.max(1))
+    }
+}
+
+/// How much one technician does: hours at the customer plus the round trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StaffingRule {
-    /// Tickets one technician closes in a working day, travel included; default 6
-    /// (the sample data's `daily_cap` = technicians x 6).
+    /// How today's technicians are counted: technicians = `daily_cap` / this; default
+    /// 6 (the sample data's convention, `daily_cap` = technicians x 6).
     pub tickets_per_technician_day: f64,
+    /// Hours at the customer per ticket (diagnosis, repair or installation, paperwork),
+    /// travel excluded; default 0.9. A ticket takes these plus the round trip, 2 x road
+    /// km / `speed_kmh`: at 5 km from the site (6.5 road km each way, 0.43 h at 30 km/h)
+    /// a technician closes 6 tickets in 8 hours, as `tickets_per_technician_day` says.
+    pub onsite_hours: f64,
     /// Working hours per day; default 8.
     pub working_hours: f64,
     /// Planned utilisation at the peak day, (0, 1]; default 0.85.
@@ -163,6 +218,7 @@ impl Default for StaffingRule {
     fn default() -> Self {
         StaffingRule {
             tickets_per_technician_day: 6.0,
+            onsite_hours: 0.9,
             working_hours: 8.0,
             utilisation_target: 0.85,
         }
@@ -170,34 +226,30 @@ impl Default for StaffingRule {
 }
 
 impl StaffingRule {
-    /// Hours per ticket: working hours / tickets per technician-day.
-    pub fn handling_hours(&self) -> f64 {
-        self.working_hours / self.tickets_per_technician_day
+    /// Technician hours one ticket takes at `road_km` from its site: on site plus the
+    /// round trip at `speed_kmh`.
+    pub fn ticket_hours(&self, road_km: f64, speed_kmh: f64) -> f64 {
+        self.onsite_hours + 2.0 * road_km / speed_kmh
     }
 
-    /// Peak-day tickets one technician carries at the utilisation target.
-    pub fn effective_capacity(&self) -> f64 {
-        self.tickets_per_technician_day * self.utilisation_target
+    /// Peak-day technician hours one technician gives at the utilisation target.
+    pub fn hours_per_technician(&self) -> f64 {
+        self.working_hours * self.utilisation_target
     }
 }
 
 /// A response-time commitment: travel + wait for a technician within the region's
-/// `max_response_hours`, for `service_level` of the tickets.
+/// `max_response_hours`, for `service_level` of the tickets (Erlang C sizing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ResponseTarget {
     /// Share of tickets that must meet the commitment, (0, 1); default 0.8.
     pub service_level: f64,
-    /// Locate-and-size rounds for `Cflp`; default 3.
-    pub iterations: u32,
 }
 
 impl Default for ResponseTarget {
     fn default() -> Self {
-        ResponseTarget {
-            service_level: 0.8,
-            iterations: 3,
-        }
+        ResponseTarget { service_level: 0.8 }
     }
 }
 
@@ -207,7 +259,7 @@ impl Default for ResponseTarget {
 pub struct PlanOptions {
     /// The forecast year to plan for; `None`: the forecast's first year.
     pub year: Option<i32>,
-    /// The location model; default `Cover`.
+    /// The location model; default `Auto` (frontier and recommendation).
     pub model: PlanModel,
     /// Site and technician costs.
     pub costs: SiteCosts,
@@ -215,45 +267,69 @@ pub struct PlanOptions {
     pub staffing: StaffingRule,
     /// Existing outlets with at least this dispatch priority must be kept; default 90.
     pub must_keep_priority: u8,
-    /// If set, existing outlets with satisfaction at or above it must be kept and only
-    /// those below may close; if `None` (default) every outlet but the centres may close.
+    /// If set, existing outlets with satisfaction at or above it must be kept too.
     pub close_below_satisfaction: Option<f64>,
-    /// Add a candidate site at every region point with no outlet within 1 km; default true.
-    pub new_sites: bool,
+    /// Where new sites may open.
+    pub new_sites: NewSites,
     /// Multiplies `max_travel_km` of tier A, B, C regions; default 1, 1, 1.
     pub tier_radius_factor: [f64; 3],
     /// Road km per great-circle km; default 1.3 (as the dispatch policy).
     pub detour_factor: f64,
-    /// Travel speed for response times, km/h; default 40 (as the dispatch policy).
+    /// Door-to-door speed of a technician's van, km/h, for travel hours (technician
+    /// time and response times); default 30 (a city's traffic, parking and the walk
+    /// up; the dispatch policy's 40 is a reachability limit, not an average).
     pub speed_kmh: f64,
-    /// Optional response-time commitment (travel + Erlang C wait).
+    /// Optional Erlang C sizing for a response-time service level.
     pub response: Option<ResponseTarget>,
-    /// Solver options (time limit, seed...).
-    pub solve: SolveOptions,
-    /// Largest sites x points solved by MIP; larger instances use heuristics.
-    /// Default 60,000.
-    pub exact_limit: usize,
+    /// Demand cells (H3 resolution, ticket history vs population).
+    pub demand: DemandOptions,
+    /// Which site x point pairs are kept.
+    pub reach: ReachOptions,
+    /// Share of each tier's (A, B, C) peak-day demand that must be served within its
+    /// commitment; default 0.95 each.
+    pub service_target: [f64; 3],
+    /// The outlet counts of the frontier.
+    pub frontier: FrontierOptions,
+    /// Recommend only counts whose replay meets SLA at least as often as today's network
+    /// with mean distance at most this share above today's; default 0.05 (`None`: no
+    /// replay guard).
+    pub replay_guard: Option<f64>,
+    /// Local search and bound options (default: 20 s of local search and at most 300
+    /// bound steps per count; a solve without a warm start, the first count of a
+    /// frontier or a single count, gets three times the bound steps).
+    pub solve: SparseOptions,
+    /// Close at most this many of today's open outlets (must-keep ones never close);
+    /// `None`: no limit. With `max_closure_share`, the smaller limit holds.
+    pub max_closures: Option<usize>,
+    /// Close at most this share of today's open outlets, [0, 1]; `None`: no limit.
+    pub max_closure_share: Option<f64>,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             year: None,
-            model: PlanModel::Cover,
+            model: PlanModel::Auto,
             costs: SiteCosts::default(),
             staffing: StaffingRule::default(),
             must_keep_priority: 90,
             close_below_satisfaction: None,
-            new_sites: true,
+            new_sites: NewSites::default(),
             tier_radius_factor: [1.0; 3],
             detour_factor: 1.3,
-            speed_kmh: 40.0,
+            speed_kmh: 30.0,
             response: None,
-            solve: SolveOptions {
-                time_limit: 30.0,
-                ..SolveOptions::default()
+            demand: DemandOptions::default(),
+            reach: ReachOptions::default(),
+            service_target: [0.95; 3],
+            frontier: FrontierOptions::default(),
+            replay_guard: Some(0.05),
+            solve: SparseOptions {
+                time_limit: 20.0,
+                ..SparseOptions::default()
             },
-            exact_limit: 60_000,
+            max_closures: None,
+            max_closure_share: None,
         }
     }
 }
@@ -270,12 +346,27 @@ pub enum SiteRule {
     New,
 }
 
+impl SiteRule {
+    /// `must_keep`, `may_close` or `new`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteRule::MustKeep => "must_keep",
+            SiteRule::MayClose => "may_close",
+            SiteRule::New => "new",
+        }
+    }
+}
+
 /// The plan's decision for a site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
-    /// Existing outlet kept.
+    /// Existing outlet kept at today's size.
     Keep,
+    /// Existing outlet kept with more technicians.
+    Grow,
+    /// Existing outlet kept with fewer technicians.
+    Shrink,
     /// Existing outlet closed.
     Close,
     /// New outlet opened.
@@ -283,20 +374,28 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// `keep`, `close` or `open`.
+    /// `keep`, `grow`, `shrink`, `close` or `open`.
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::Keep => "keep",
+            Decision::Grow => "grow",
+            Decision::Shrink => "shrink",
             Decision::Close => "close",
             Decision::Open => "open",
         }
     }
+
+    /// Whether the site is open in the plan.
+    pub fn is_open(self) -> bool {
+        self != Decision::Close
+    }
 }
 
-/// One site of a plan (existing outlets, and new sites that open).
+/// One site of a plan (every existing outlet that is not closed today, and new sites
+/// that open).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SitePlan {
-    /// Outlet id, or `NEW-<region code>` for a new site.
+    /// Outlet id, or `NEW-<H3 cell>` for a new site.
     pub site_id: String,
     /// Display name.
     pub name: String,
@@ -304,7 +403,7 @@ pub struct SitePlan {
     pub lon: f64,
     /// Latitude.
     pub lat: f64,
-    /// Code of the nearest region point.
+    /// Code of the region the site lies in.
     pub region: String,
     /// Tier of that region.
     pub tier: Tier,
@@ -312,22 +411,42 @@ pub struct SitePlan {
     pub rule: SiteRule,
     /// What the plan does.
     pub decision: Decision,
-    /// Size modules built (0 when closed).
-    pub modules: u32,
-    /// Technicians (0 when closed).
+    /// Product categories the site serves.
+    pub categories: Vec<String>,
+    /// Technicians today (`daily_cap / tickets per technician-day`; 0 for new sites).
+    pub technicians_today: f64,
+    /// Technicians in the plan (0 when closed).
     pub technicians: u32,
-    /// Peak-day tickets the site can carry at the utilisation target.
+    /// Peak-day tickets the site can carry at the utilisation target (technician hours
+    /// over the hours one of its tickets takes, round trip included).
     pub capacity: f64,
     /// Peak-day tickets assigned.
     pub assigned_demand: f64,
-    /// Assigned / (technicians x tickets per technician-day).
-    pub utilisation: f64,
+    /// Annual tickets assigned.
+    pub annual_tickets: f64,
+    /// Annual tickets it serves in today's network under the same forecast (0 for new
+    /// sites).
+    pub annual_tickets_today: f64,
     /// Peak-day tickets assigned that are within their commitment.
-    pub covered_demand: f64,
-    /// Regions served (any share).
-    pub regions_served: usize,
-    /// Annual fixed + module cost of the site (0 when closed).
+    pub served_demand: f64,
+    /// Peak-day tickets it takes over from outlets the plan closes.
+    pub takes_over: f64,
+    /// The closed outlets it takes tickets over from, most first.
+    pub takes_over_from: Vec<String>,
+    /// For a closed outlet: the site that takes most of its tickets.
+    pub goes_to: Option<String>,
+    /// Peak-day technician hours assigned (on site + round trips) / technician hours.
+    pub utilisation: f64,
+    /// Mean road km from the site to its peak-day tickets (for a closed outlet: today's).
+    pub mean_km: f64,
+    /// Demand cells served.
+    pub cells_served: usize,
+    /// Service radius in the planned network (great-circle km).
+    pub service_radius_km: f64,
+    /// Annual cost: running + technicians + amortised opening or closing cost.
     pub cost: f64,
+    /// Why the plan decides so.
+    pub reason: String,
 }
 
 /// How one region is served.
@@ -341,15 +460,33 @@ pub struct RegionPlan {
     pub peak_day: f64,
     /// Annual tickets.
     pub annual: f64,
-    /// Serving sites (index into `NetworkPlan::sites`) and shares, summing to 1, or
-    /// empty when not served.
-    pub served_by: Vec<(usize, f64)>,
-    /// Road km to the (first) serving site.
-    pub distance_km: f64,
+    /// Demand cells.
+    pub cells: usize,
     /// Commitment radius (road km).
     pub radius_km: f64,
-    /// Share of the region's demand within its commitment, 0..1.
-    pub covered: f64,
+    /// Share of peak-day demand within commitment, 0..1.
+    pub served_share: f64,
+    /// Mean road km to the serving site (peak-day weighted).
+    pub mean_km: f64,
+}
+
+/// One demand cell of a plan (all its product categories together).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellPlan {
+    /// H3 index (hex).
+    pub cell: String,
+    /// Region code.
+    pub region: String,
+    /// Longitude of the cell centre.
+    pub lon: f64,
+    /// Latitude of the cell centre.
+    pub lat: f64,
+    /// Peak-day tickets.
+    pub peak_day: f64,
+    /// Share of them served within commitment.
+    pub served_share: f64,
+    /// The site serving most of them.
+    pub site: Option<String>,
 }
 
 /// Per-tier totals.
@@ -357,12 +494,14 @@ pub struct RegionPlan {
 pub struct TierTotals {
     /// Regions in the tier.
     pub regions: usize,
-    /// Open outlets whose nearest region is in the tier.
+    /// Open outlets in the tier's regions.
     pub outlets: usize,
     /// Peak-day demand.
     pub demand: f64,
     /// Peak-day demand within commitment.
-    pub covered: f64,
+    pub served: f64,
+    /// Share of peak-day demand that some candidate can reach within commitment.
+    pub coverable: f64,
 }
 
 /// Headline figures of a plan.
@@ -374,56 +513,91 @@ pub struct PlanTotals {
     pub year: i32,
     /// Open outlets (kept + new).
     pub open: usize,
-    /// Existing outlets kept.
+    /// Existing outlets kept (keep, grow or shrink).
     pub kept: usize,
-    /// Existing outlets closed.
+    /// Outlets open today (active or probation) that the plan closes (suspended ones
+    /// it leaves closed are not counted).
     pub closed: usize,
     /// New outlets opened.
     pub new: usize,
     /// Technicians over all open outlets.
     pub technicians: u32,
-    /// Annual fixed costs of open sites.
+    /// Annual running costs of open sites.
     pub fixed_cost: f64,
-    /// Annual module (technician) costs.
-    pub module_cost: f64,
+    /// Annual technician (module) costs.
+    pub technician_cost: f64,
     /// Annual travel costs.
     pub travel_cost: f64,
-    /// Sum of the three costs.
+    /// Opening and closing costs per year of amortisation.
+    pub open_close_cost: f64,
+    /// Sum of the four costs.
     pub cost: f64,
     /// Peak-day demand, all regions.
     pub demand: f64,
     /// Share of peak-day demand within its commitment, 0..1.
-    pub covered_share: f64,
+    pub served_share: f64,
+    /// Mean response hours (travel + expected wait), peak-day weighted.
+    pub mean_response_hours: f64,
+    /// 95th percentile response hours.
+    pub p95_response_hours: f64,
     /// Per tier.
     pub by_tier: BTreeMap<Tier, TierTotals>,
-    /// Solver status of the (last) location solve.
+    /// Solver status at the planned count.
     pub status: SolveStatus,
-    /// Algorithm.
-    pub method: Method,
-    /// Relative gap of the location solve to its bound.
+    /// Objective of the location model (fixed + travel + missed commitments +
+    /// opening and closing).
+    pub objective: f64,
+    /// Its Lagrangian lower bound.
+    pub lower_bound: f64,
+    /// Relative gap between them.
     pub gap: f64,
-    /// Seconds spent in location solves.
+    /// Seconds spent locating (all counts).
     pub solve_seconds: f64,
-    /// Locate-and-size rounds done.
-    pub rounds: u32,
 }
 
-/// An outlet plan: per site, per region, and totals.
+/// An outlet plan: per site, per region, totals, the frontier it was chosen from and
+/// its replay against today's network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkPlan {
+    /// Demand points used (cell x product category).
+    pub demand_points: usize,
+    /// Demand cells (H3, resolution in the options).
+    pub demand_cells: usize,
+    /// Candidate sites (existing outlets not closed today, and new sites).
+    pub candidates: usize,
+    /// Site x point pairs kept.
+    pub pairs: usize,
+    /// The count the frontier recommends (`None` for `pmedian` / `cover`).
+    pub recommended_outlets: Option<usize>,
+    /// Why that count (or what prevents a better one).
+    pub recommendation: Option<Recommendation>,
+    /// The cost-service frontier (empty for `pmedian` / `cover`).
+    pub frontier: Vec<FrontierRow>,
+    /// The plan's figures, with its replay.
+    pub replay: NetworkFigures,
+    /// Today's network under the same forecast and costs, with its replay (today's
+    /// capacities).
+    pub current: NetworkFigures,
+    /// Today's open outlets sized for the forecast like the plan (technicians, every
+    /// skill of the categories they serve), with their replay: the difference to
+    /// `current` is what resizing gives, the difference to `replay` what moving, opening
+    /// and closing outlets gives.
+    #[serde(default)]
+    pub resized: NetworkFigures,
     /// Existing outlets (kept or closed) and opened new sites.
     pub sites: Vec<SitePlan>,
     /// One row per region, in the network's order.
     pub regions: Vec<RegionPlan>,
+    /// The demand cells, sorted by H3 index.
+    pub cells: Vec<CellPlan>,
     /// Totals.
     pub totals: PlanTotals,
-    /// Skills demanded per region in the planning year, aligned with `regions`
-    /// (used to give outlets their skills in simulation).
-    pub region_skills: Vec<Vec<(String, f64)>>,
+    /// Skills demanded per product category (what a site serving it offers).
+    pub category_skills: BTreeMap<String, Vec<String>>,
 }
 
 /// Satisfaction of an outlet over all its skills (Bayesian average, 1..5).
-fn outlet_satisfaction(net: &Network, o: usize) -> f64 {
+pub(crate) fn outlet_satisfaction(net: &Network, o: usize) -> f64 {
     let outlet = &net.outlets()[o];
     let (sum, count) = outlet.skills.iter().fold((0.0, 0.0), |(s, c), k| {
         (s + k.rating_sum, c + f64::from(k.rating_count))
@@ -432,681 +606,11 @@ fn outlet_satisfaction(net: &Network, o: usize) -> f64 {
     (sum + prior * net.mean_rating()) / (count + prior)
 }
 
-struct Candidate {
-    id: String,
-    name: String,
-    lon: f64,
-    lat: f64,
-    rule: SiteRule,
-    fixed: f64,
-}
-
-/// The planning problem in plain arrays: candidates, demand points, road km.
-struct Problem {
-    cands: Vec<Candidate>,
-    peak: Vec<f64>,
-    annual: Vec<f64>,
-    radius: Vec<f64>,
-    hours: Vec<f64>,
-    km: Vec<f64>, // cands x points, row-major
-    n: usize,
-}
-
-impl Problem {
-    fn km(&self, i: usize, j: usize) -> f64 {
-        self.km[i * self.n + j]
-    }
-}
-
-fn build_problem(net: &Network, fc: &Forecast, k: usize, opts: &PlanOptions) -> Problem {
-    let regions = net.regions();
-    let n = regions.len();
-    let peak: Vec<f64> = (0..n)
-        .map(|r| (0..fc.skills.len()).map(|s| fc.peak_day[[r, s, k]]).sum())
-        .collect();
-    let annual: Vec<f64> = (0..n)
-        .map(|r| (0..fc.skills.len()).map(|s| fc.tickets[[r, s, k]]).sum())
-        .collect();
-    let tier_f = |t: Tier| opts.tier_radius_factor[t as usize];
-    let radius: Vec<f64> = regions
-        .iter()
-        .map(|r| r.max_travel_km * tier_f(r.tier))
-        .collect();
-    let hours: Vec<f64> = regions.iter().map(|r| r.max_response_hours).collect();
-    let mut cands = Vec::new();
-    for (o, outlet) in net.outlets().iter().enumerate() {
-        if outlet.status == OutletStatus::Closed {
-            continue;
-        }
-        let must = outlet.priority >= opts.must_keep_priority
-            || opts
-                .close_below_satisfaction
-                .is_some_and(|t| outlet_satisfaction(net, o) >= t);
-        cands.push(Candidate {
-            id: outlet.id.clone(),
-            name: outlet.name.clone(),
-            lon: outlet.lon,
-            lat: outlet.lat,
-            rule: if must {
-                SiteRule::MustKeep
-            } else {
-                SiteRule::MayClose
-            },
-            fixed: opts.costs.keep_fixed_cost,
-        });
-    }
-    if opts.new_sites {
-        for r in regions {
-            let near = cands
-                .iter()
-                .any(|c| haversine_km(c.lon, c.lat, r.lon, r.lat) <= 1.0);
-            if !near {
-                cands.push(Candidate {
-                    id: format!("NEW-{}", r.code),
-                    name: format!("{} new outlet", r.name),
-                    lon: r.lon,
-                    lat: r.lat,
-                    rule: SiteRule::New,
-                    fixed: opts.costs.new_fixed_cost,
-                });
-            }
-        }
-    }
-    let mut km = Vec::with_capacity(cands.len() * n);
-    for c in &cands {
-        for r in regions {
-            km.push(haversine_km(c.lon, c.lat, r.lon, r.lat) * opts.detour_factor);
-        }
-    }
-    Problem {
-        cands,
-        peak,
-        annual,
-        radius,
-        hours,
-        km,
-        n,
-    }
-}
-
-/// Open sites (candidate indices, ascending) and per point `(site, share)` lists.
-struct Located {
-    open: Vec<usize>,
-    serve: Vec<Vec<(usize, f64)>>,
-    result: LocationResult,
-}
-
-fn nearest_open(pb: &Problem, open: &[usize], j: usize) -> Vec<(usize, f64)> {
-    open.iter()
-        .copied()
-        .min_by(|&a, &b| pb.km(a, j).total_cmp(&pb.km(b, j)).then(a.cmp(&b)))
-        .map(|i| vec![(i, 1.0)])
-        .unwrap_or_default()
-}
-
-fn instance(
-    sites: &[usize],
-    points: &[usize],
-    site: impl Fn(usize) -> Site,
-    entry: impl Fn(usize, usize) -> f64,
-    demand: impl Fn(usize) -> f64,
-    basis: CostBasis,
-) -> Result<LocationInstance> {
-    let mut data = Vec::with_capacity(sites.len() * points.len());
-    for &i in sites {
-        for &j in points {
-            data.push(entry(i, j));
-        }
-    }
-    LocationInstance::new(
-        sites.iter().map(|&i| site(i)).collect(),
-        points.iter().map(|&j| demand(j)).collect(),
-        CostMatrix::new(sites.len(), points.len(), data)?,
-        basis,
-    )
-}
-
-fn empty_result(method: Method) -> LocationResult {
-    LocationResult {
-        open: Vec::new(),
-        modules: Vec::new(),
-        assignment: Assignment::Single(Vec::new()),
-        objective: 0.0,
-        lower_bound: 0.0,
-        gap: 0.0,
-        status: SolveStatus::Optimal,
-        method,
-        seconds: 0.0,
-    }
-}
-
-fn check_p(p: usize, forced: usize, free: usize) -> Result<usize> {
-    if p < forced.max(1) || p - forced > free {
-        return Err(Error::argument(
-            "p",
-            format!(
-                "expected {}..={} sites ({forced} must be kept, {free} optional), got {p}",
-                forced.max(1),
-                forced + free
-            ),
-        ));
-    }
-    Ok(p - forced)
-}
-
-/// Locates with the chosen model; `derate[i]` scales site `i`'s module capacity (CFLP).
-fn locate(pb: &Problem, opts: &PlanOptions, derate: &[f64]) -> Result<Located> {
-    let m = pb.cands.len();
-    let forced: Vec<usize> = (0..m)
-        .filter(|&i| pb.cands[i].rule == SiteRule::MustKeep)
-        .collect();
-    let free: Vec<usize> = (0..m)
-        .filter(|&i| pb.cands[i].rule != SiteRule::MustKeep)
-        .collect();
-    let all_points: Vec<usize> = (0..pb.n).collect();
-    let exact = |sites: usize, points: usize| sites * points <= opts.exact_limit;
-    let covered_by_forced = |j: usize| forced.iter().any(|&i| pb.km(i, j) <= pb.radius[j]);
-    let uncap = |_: usize| Site::uncapacitated(0.0);
-    let (mut open, result) = match opts.model {
-        PlanModel::Cover => {
-            // Points no forced site covers and some free site can.
-            let points: Vec<usize> = all_points
-                .iter()
-                .copied()
-                .filter(|&j| {
-                    !covered_by_forced(j) && free.iter().any(|&i| pb.km(i, j) <= pb.radius[j])
-                })
-                .collect();
-            if points.is_empty() || free.is_empty() {
-                (Vec::new(), empty_result(Method::Greedy))
-            } else {
-                let inst = instance(
-                    &free,
-                    &points,
-                    uncap,
-                    |i, j| pb.km(i, j),
-                    |j| pb.peak[j],
-                    CostBasis::PerUnit,
-                )?;
-                let radius: Vec<f64> = points.iter().map(|&j| pb.radius[j]).collect();
-                let r = if exact(free.len(), points.len()) {
-                    set_covering_mip(&inst, &radius, CoverCost::Count, &opts.solve)?
-                } else {
-                    set_covering_greedy(&inst, &radius, CoverCost::Count)?
-                };
-                (r.open.iter().map(|&k| free[k]).collect(), r)
-            }
-        }
-        PlanModel::MaxCover { p } => {
-            let p_free = check_p(p, forced.len(), free.len())?;
-            if p_free == 0 {
-                (Vec::new(), empty_result(Method::Greedy))
-            } else {
-                let inst = instance(
-                    &free,
-                    &all_points,
-                    uncap,
-                    |i, j| pb.km(i, j),
-                    |j| {
-                        if covered_by_forced(j) {
-                            0.0
-                        } else {
-                            pb.peak[j]
-                        }
-                    },
-                    CostBasis::PerUnit,
-                )?;
-                let r = if exact(free.len(), pb.n) {
-                    max_coverage_mip(&inst, &pb.radius, p_free, &opts.solve)?
-                } else {
-                    max_coverage_greedy(&inst, &pb.radius, p_free)?
-                };
-                (r.open.iter().map(|&k| free[k]).collect(), r)
-            }
-        }
-        PlanModel::PMedian { p } => {
-            let p_free = check_p(p, forced.len(), free.len())?;
-            if p_free == 0 {
-                (Vec::new(), empty_result(Method::Greedy))
-            } else {
-                let kept: Vec<f64> = all_points
-                    .iter()
-                    .map(|&j| {
-                        forced
-                            .iter()
-                            .map(|&i| pb.km(i, j))
-                            .fold(f64::INFINITY, f64::min)
-                    })
-                    .collect();
-                let inst = instance(
-                    &free,
-                    &all_points,
-                    uncap,
-                    |i, j| pb.km(i, j).min(kept[j]),
-                    |j| pb.peak[j],
-                    CostBasis::PerUnit,
-                )?;
-                let r = if exact(free.len(), pb.n) {
-                    pmedian_mip(&inst, p_free, &opts.solve)?
-                } else {
-                    pmedian_heuristic(&inst, p_free, &opts.solve)?
-                };
-                (r.open.iter().map(|&k| free[k]).collect(), r)
-            }
-        }
-        PlanModel::Cflp => {
-            let c = &opts.costs;
-            let per_module =
-                f64::from(c.technicians_per_module) * opts.staffing.effective_capacity();
-            let sites: Vec<usize> = (0..m).collect();
-            let inst = instance(
-                &sites,
-                &all_points,
-                |i| Site {
-                    fixed_cost: if pb.cands[i].rule == SiteRule::MustKeep {
-                        0.0
-                    } else {
-                        pb.cands[i].fixed
-                    },
-                    capacity: 0.0,
-                    modules: vec![SizeModule {
-                        capacity: per_module * derate[i],
-                        cost: c.module_cost,
-                        max_count: c.max_modules,
-                    }],
-                },
-                |i, j| pb.annual[j] * pb.km(i, j) * c.travel_cost_per_km,
-                |j| pb.peak[j],
-                CostBasis::Total,
-            )?;
-            let r = if exact(m, pb.n) {
-                cflp_mip(&inst, Sourcing::Multi, &opts.solve)?
-            } else {
-                cflp_heuristic(&inst, Sourcing::Multi, &opts.solve)?
-            };
-            let serve = match &r.assignment {
-                Assignment::Split(v) => v.clone(),
-                Assignment::Single(v) => v
-                    .iter()
-                    .map(|o| o.map(|i| vec![(i, 1.0)]).unwrap_or_default())
-                    .collect(),
-            };
-            let mut open: BTreeSet<usize> = r.open.iter().copied().collect();
-            open.extend(forced.iter().copied());
-            return Ok(Located {
-                open: open.into_iter().collect(),
-                serve,
-                result: r,
-            });
-        }
-    };
-    open.extend(forced.iter().copied());
-    open.sort_unstable();
-    open.dedup();
-    let serve = (0..pb.n).map(|j| nearest_open(pb, &open, j)).collect();
-    Ok(Located {
-        open,
-        serve,
-        result,
-    })
-}
-
-/// Per open site: technicians needed and whether each served point meets its response
-/// budget (travel + wait), given the staffing.
-struct Sized {
-    techs: Vec<u32>,
-    /// Technicians the capacity model assumed (utilisation rule), for de-rating.
-    util_techs: Vec<u32>,
-    /// Per point, aligned with its serving sites: within commitment or not.
-    ok: Vec<Vec<bool>>,
-}
-
-fn size_sites(pb: &Problem, opts: &PlanOptions, loc: &Located) -> Result<Sized> {
-    let m = pb.cands.len();
-    let st = &opts.staffing;
-    let mut load = vec![0.0; m];
-    let mut budget = vec![f64::INFINITY; m];
-    for (j, serve) in loc.serve.iter().enumerate() {
-        for &(i, share) in serve {
-            load[i] += share * pb.peak[j];
-            if share > 0.0 && pb.peak[j] > 0.0 {
-                let travel = pb.km(i, j) / opts.speed_kmh;
-                let b = pb.hours[j] - travel;
-                if b > 0.0 {
-                    budget[i] = budget[i].min(b);
-                }
-            }
-        }
-    }
-    let mut techs = vec![0u32; m];
-    let mut util_techs = vec![0u32; m];
-    let mu = 1.0 / st.handling_hours();
-    for &i in &loc.open {
-        let u = staffing::technicians_for_utilisation(
-            load[i],
-            st.handling_hours(),
-            st.working_hours,
-            st.utilisation_target,
-        )?
-        .max(1);
-        util_techs[i] = u;
-        techs[i] = u;
-        if let (Some(rt), true) = (&opts.response, load[i] > 0.0 && budget[i].is_finite()) {
-            let lambda = load[i] / st.working_hours;
-            let e = staffing::servers_for_service_level(lambda, mu, rt.service_level, budget[i])?;
-            techs[i] = techs[i].max(e);
-        }
-    }
-    let ok = loc
-        .serve
-        .iter()
-        .enumerate()
-        .map(|(j, serve)| {
-            serve
-                .iter()
-                .map(|&(i, _)| {
-                    if pb.km(i, j) > pb.radius[j] {
-                        return false;
-                    }
-                    match &opts.response {
-                        None => true,
-                        Some(rt) => {
-                            let wait = pb.hours[j] - pb.km(i, j) / opts.speed_kmh;
-                            if wait < 0.0 {
-                                return false;
-                            }
-                            if load[i] <= 0.0 {
-                                return true;
-                            }
-                            staffing::service_level(load[i] / st.working_hours, mu, techs[i], wait)
-                                .is_ok_and(|sl| sl >= rt.service_level - 1e-12)
-                        }
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    Ok(Sized {
-        techs,
-        util_techs,
-        ok,
-    })
-}
-
-/// Plans the outlet network for one forecast year: locate with the chosen model, size
-/// every open site, report per site, per region and totals (see the module docs for
-/// the method). `forecast` must be made for `network`'s regions.
-///
-/// Errors: the forecast does not match the network's regions, the year is not in the
-/// forecast, `p` out of range, bad options, or a solver failure.
-pub fn plan_network(
-    network: &Network,
-    forecast: &Forecast,
-    opts: &PlanOptions,
-) -> Result<NetworkPlan> {
-    opts.check_bounds()?;
-    let codes: Vec<&str> = network.regions().iter().map(|r| r.code.as_str()).collect();
-    if forecast
-        .regions
-        .iter()
-        .map(String::as_str)
-        .ne(codes.iter().copied())
-    {
-        return Err(Error::argument(
-            "forecast",
-            "the forecast was made for other regions than the network's",
-        ));
-    }
-    let year = opts
-        .year
-        .unwrap_or_else(|| forecast.years.first().copied().unwrap_or(0));
-    let k = forecast.year_index(year).ok_or_else(|| {
-        Error::argument(
-            "year",
-            format!("{year} is not a forecast year ({:?})", forecast.years),
-        )
-    })?;
-    if opts
-        .tier_radius_factor
-        .iter()
-        .any(|f| !(f.is_finite() && *f > 0.0))
-    {
-        return Err(Error::argument(
-            "tier_radius_factor",
-            "expected three numbers > 0",
-        ));
-    }
-    if !(opts.detour_factor >= 1.0 && opts.speed_kmh > 0.0) {
-        return Err(Error::argument(
-            "detour_factor",
-            "expected detour_factor >= 1 and speed_kmh > 0",
-        ));
-    }
-    let st = &opts.staffing;
-    if !(st.tickets_per_technician_day > 0.0
-        && st.working_hours > 0.0
-        && st.utilisation_target > 0.0
-        && st.utilisation_target <= 1.0)
-        || opts.costs.technicians_per_module == 0
-    {
-        return Err(Error::argument(
-            "staffing",
-            "expected tickets per technician-day > 0, working hours > 0, utilisation in (0, 1] and >= 1 technician per module",
-        ));
-    }
-    let pb = build_problem(network, forecast, k, opts);
-    if pb.cands.is_empty() {
-        return Err(Error::argument(
-            "network",
-            "no candidate sites (no open outlets and no new sites)",
-        ));
-    }
-    let mut derate = vec![1.0; pb.cands.len()];
-    let rounds_max = opts.response.as_ref().map_or(1, |r| r.iterations.max(1));
-    let mut solve_seconds = 0.0;
-    let mut rounds = 0;
-    let (loc, sized) = loop {
-        rounds += 1;
-        let loc = locate(&pb, opts, &derate)?;
-        solve_seconds += loc.result.seconds;
-        let sized = size_sites(&pb, opts, &loc)?;
-        let mut changed = false;
-        if opts.model == PlanModel::Cflp && opts.response.is_some() {
-            for &i in &loc.open {
-                if sized.techs[i] > sized.util_techs[i] {
-                    derate[i] *= f64::from(sized.util_techs[i]) / f64::from(sized.techs[i]);
-                    changed = true;
-                }
-            }
-        }
-        if !changed || rounds >= rounds_max {
-            break (loc, sized);
-        }
-    };
-    Ok(assemble(
-        network,
-        forecast,
-        k,
-        year,
-        opts,
-        &pb,
-        &loc,
-        &sized,
-        rounds,
-        solve_seconds,
-    ))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn assemble(
-    network: &Network,
-    fc: &Forecast,
-    k: usize,
-    year: i32,
-    opts: &PlanOptions,
-    pb: &Problem,
-    loc: &Located,
-    sized: &Sized,
-    rounds: u32,
-    solve_seconds: f64,
-) -> NetworkPlan {
-    let c = &opts.costs;
-    let st = &opts.staffing;
-    let regions = network.regions();
-    let is_open: Vec<bool> = {
-        let mut v = vec![false; pb.cands.len()];
-        for &i in &loc.open {
-            v[i] = true;
-        }
-        v
-    };
-    // Listed sites: every existing candidate, and the new sites that open.
-    let listed: Vec<usize> = (0..pb.cands.len())
-        .filter(|&i| pb.cands[i].rule != SiteRule::New || is_open[i])
-        .collect();
-    let mut pos = vec![usize::MAX; pb.cands.len()];
-    for (p, &i) in listed.iter().enumerate() {
-        pos[i] = p;
-    }
-    let mut sites: Vec<SitePlan> = listed
-        .iter()
-        .map(|&i| {
-            let cand = &pb.cands[i];
-            let nearest = (0..pb.n)
-                .min_by(|&a, &b| pb.km(i, a).total_cmp(&pb.km(i, b)))
-                .unwrap_or(0);
-            let open = is_open[i];
-            let techs = if open { sized.techs[i] } else { 0 };
-            let modules = techs.div_ceil(c.technicians_per_module);
-            SitePlan {
-                site_id: cand.id.clone(),
-                name: cand.name.clone(),
-                lon: cand.lon,
-                lat: cand.lat,
-                region: regions
-                    .get(nearest)
-                    .map(|r| r.code.clone())
-                    .unwrap_or_default(),
-                tier: regions.get(nearest).map_or(Tier::C, |r| r.tier),
-                rule: cand.rule,
-                decision: match (cand.rule, open) {
-                    (SiteRule::New, _) => Decision::Open,
-                    (_, true) => Decision::Keep,
-                    (_, false) => Decision::Close,
-                },
-                modules,
-                technicians: techs,
-                capacity: f64::from(techs) * st.effective_capacity(),
-                assigned_demand: 0.0,
-                utilisation: 0.0,
-                covered_demand: 0.0,
-                regions_served: 0,
-                cost: if open {
-                    cand.fixed + f64::from(modules) * c.module_cost
-                } else {
-                    0.0
-                },
-            }
-        })
-        .collect();
-    let mut travel_cost = 0.0;
-    let mut by_tier: BTreeMap<Tier, TierTotals> = BTreeMap::new();
-    let mut region_plans = Vec::with_capacity(pb.n);
-    let mut region_skills = Vec::with_capacity(pb.n);
-    for (j, r) in regions.iter().enumerate() {
-        let serve = &loc.serve[j];
-        let mut covered = 0.0;
-        for (&(i, share), &ok) in serve.iter().zip(&sized.ok[j]) {
-            travel_cost += share * pb.annual[j] * pb.km(i, j) * c.travel_cost_per_km;
-            if ok {
-                covered += share;
-            }
-            if let Some(s) = sites.get_mut(pos[i]) {
-                s.assigned_demand += share * pb.peak[j];
-                s.regions_served += 1;
-                if ok {
-                    s.covered_demand += share * pb.peak[j];
-                }
-            }
-        }
-        let covered = covered.min(1.0);
-        let t = by_tier.entry(r.tier).or_default();
-        t.regions += 1;
-        t.demand += pb.peak[j];
-        t.covered += pb.peak[j] * covered;
-        region_plans.push(RegionPlan {
-            region: r.code.clone(),
-            tier: r.tier,
-            peak_day: pb.peak[j],
-            annual: pb.annual[j],
-            served_by: serve.iter().map(|&(i, s)| (pos[i], s)).collect(),
-            distance_km: serve.first().map_or(f64::INFINITY, |&(i, _)| pb.km(i, j)),
-            radius_km: pb.radius[j],
-            covered,
-        });
-        region_skills.push(
-            fc.skills
-                .iter()
-                .enumerate()
-                .filter(|(s, _)| fc.peak_day[[j, *s, k]] > 0.0)
-                .map(|(s, sk)| (sk.to_string(), fc.peak_day[[j, s, k]]))
-                .collect(),
-        );
-    }
-    let (mut kept, mut closed, mut new, mut techs) = (0, 0, 0, 0u32);
-    let (mut fixed_cost, mut module_cost) = (0.0, 0.0);
-    for (s, &i) in sites.iter_mut().zip(&listed) {
-        let per_tech = st.tickets_per_technician_day * f64::from(s.technicians);
-        s.utilisation = if per_tech > 0.0 {
-            s.assigned_demand / per_tech
-        } else {
-            0.0
-        };
-        match s.decision {
-            Decision::Keep => kept += 1,
-            Decision::Close => closed += 1,
-            Decision::Open => new += 1,
-        }
-        if is_open[i] {
-            techs += s.technicians;
-            fixed_cost += pb.cands[i].fixed;
-            module_cost += f64::from(s.modules) * c.module_cost;
-            by_tier.entry(s.tier).or_default().outlets += 1;
-        }
-    }
-    let demand: f64 = pb.peak.iter().sum();
-    let covered: f64 = by_tier.values().map(|t| t.covered).sum();
-    NetworkPlan {
-        sites,
-        regions: region_plans,
-        totals: PlanTotals {
-            model: opts.model,
-            year,
-            open: kept + new,
-            kept,
-            closed,
-            new,
-            technicians: techs,
-            fixed_cost,
-            module_cost,
-            travel_cost,
-            cost: fixed_cost + module_cost + travel_cost,
-            demand,
-            covered_share: if demand > 0.0 { covered / demand } else { 1.0 },
-            by_tier,
-            status: loc.result.status,
-            method: loc.result.method,
-            gap: loc.result.gap,
-            solve_seconds,
-            rounds,
-        },
-        region_skills,
-    }
-}
-
 impl NetworkPlan {
-    /// The plan's sites as CSV text: one row per site with its decision and size.
-    pub fn sites_csv(&self) -> crate::Result<String> {
+    /// The plan's sites as CSV text: one row per site with its decision, size, demand,
+    /// the tickets it takes over, cost and reason (the table of `servnet plan --out`,
+    /// through [`crate::io`]'s writer).
+    pub fn sites_csv(&self) -> Result<String> {
         crate::io::table_csv_string(self)
     }
 }
@@ -1126,42 +630,52 @@ impl std::fmt::Display for PlanTotals {
         )?;
         writeln!(
             f,
-            "annual cost:    {:.1} M = fixed {:.1} M + technicians {:.1} M + travel {:.1} M",
+            "annual cost:    {:.1} M = running {:.1} M + technicians {:.1} M + travel {:.1} M + opening/closing {:.1} M",
             self.cost / 1e6,
             self.fixed_cost / 1e6,
-            self.module_cost / 1e6,
-            self.travel_cost / 1e6
+            self.technician_cost / 1e6,
+            self.travel_cost / 1e6,
+            self.open_close_cost / 1e6
         )?;
         writeln!(
             f,
-            "covered:        {:.1}% of {:.0} peak-day tickets within the tier commitment",
-            100.0 * self.covered_share,
-            self.demand
+            "served:         {:.1}% of {:.0} peak-day tickets within the tier commitment; response mean {:.2} h, p95 {:.2} h",
+            100.0 * self.served_share,
+            self.demand,
+            self.mean_response_hours,
+            self.p95_response_hours
         )?;
-        writeln!(f, "tier  regions  outlets  peak-day demand  covered")?;
+        writeln!(
+            f,
+            "tier  regions  outlets  peak-day demand  served  coverable"
+        )?;
         for (t, v) in &self.by_tier {
+            let pct = |x: f64| {
+                if v.demand > 0.0 {
+                    100.0 * x / v.demand
+                } else {
+                    100.0
+                }
+            };
             writeln!(
                 f,
-                "{:>4}  {:>7}  {:>7}  {:>15.0}  {:>6.1}%",
+                "{:>4}  {:>7}  {:>7}  {:>15.0}  {:>5.1}%  {:>8.1}%",
                 t.as_str(),
                 v.regions,
                 v.outlets,
                 v.demand,
-                if v.demand > 0.0 {
-                    100.0 * v.covered / v.demand
-                } else {
-                    100.0
-                }
+                pct(v.served),
+                pct(v.coverable)
             )?;
         }
         writeln!(
             f,
-            "solver:         {:?} by {:?}, gap {:.3}%, {:.2} s, {} round(s)",
+            "solver:         {:?}, objective {:.1} M, bound {:.1} M, gap {:.3}%, {:.2} s",
             self.status,
-            self.method,
+            self.objective / 1e6,
+            self.lower_bound / 1e6,
             100.0 * self.gap,
-            self.solve_seconds,
-            self.rounds
+            self.solve_seconds
         )
     }
 }
@@ -1175,8 +689,15 @@ impl PlanOptions {
         for (name, v) in [
             ("costs.keep_fixed_cost", c.keep_fixed_cost),
             ("costs.new_fixed_cost", c.new_fixed_cost),
+            ("costs.open_cost", c.open_cost),
+            ("costs.close_cost", c.close_cost),
+            (
+                "costs.close_cost_per_technician",
+                c.close_cost_per_technician,
+            ),
             ("costs.module_cost", c.module_cost),
             ("costs.travel_cost_per_km", c.travel_cost_per_km),
+            ("costs.missed_commitment_cost", c.missed_commitment_cost),
         ] {
             if !(v.is_finite() && (0.0..=1e12).contains(&v)) {
                 return Err(Error::argument(

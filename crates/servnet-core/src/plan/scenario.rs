@@ -8,10 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::demand::PopulationPoint;
 use super::forecast::{forecast, ForecastOptions};
-use super::network_plan::{plan_network, NetworkPlan, PlanOptions};
+use super::network_plan::{plan_network, NetworkPlan, PlanInputs, PlanOptions};
 use super::simulate::{peak_month_tickets, simulate, SimOptions, SimResult};
-use crate::model::{Network, PlanningData};
+use crate::model::{Network, PlanningData, Ticket};
 use crate::{Error, Result};
 
 /// Changed inputs of a what-if run.
@@ -97,8 +98,10 @@ pub struct ScenarioRow {
     pub technicians: u32,
     /// Annual cost.
     pub cost: f64,
+    /// Outlets the frontier recommends (auto model).
+    pub recommended_outlets: Option<usize>,
     /// Share of peak-day demand within the commitment.
-    pub covered_share: f64,
+    pub served_share: f64,
     /// Share of simulated tickets whose SLA was met.
     pub sla_met_share: f64,
     /// Simulated tickets no outlet could take.
@@ -118,20 +121,41 @@ pub struct ScenarioRun {
     pub sim: SimResult,
 }
 
+/// The inputs every scenario shares.
+#[derive(Debug, Clone, Copy)]
+pub struct ScenarioInputs<'a> {
+    /// Installed base, repair curves, sales plan.
+    pub planning: &'a PlanningData,
+    /// Today's network.
+    pub network: &'a Network,
+    /// Ticket history (demand cells and replay; may be empty).
+    pub tickets: &'a [Ticket],
+    /// Population points below the region (may be empty).
+    pub population: &'a [PopulationPoint],
+}
+
 /// Runs one scenario through forecast, plan and a simulated peak month.
 pub fn run_scenario(
-    data: &PlanningData,
-    network: &Network,
+    inputs: &ScenarioInputs<'_>,
     scenario: &Scenario,
     fopts: &ForecastOptions,
     popts: &PlanOptions,
     sopts: &SimOptions,
 ) -> Result<ScenarioRun> {
     let (fo, po) = scenario.apply(fopts, popts)?;
-    let fc = forecast(data, network, &fo)?;
-    let plan = plan_network(network, &fc, &po)?;
+    let network = inputs.network;
+    let fc = forecast(inputs.planning, network, &fo)?;
+    let plan = plan_network(
+        &PlanInputs {
+            network,
+            forecast: &fc,
+            tickets: inputs.tickets,
+            population: inputs.population,
+        },
+        &po,
+    )?;
     let year = plan.totals.year;
-    let (start, tickets) = peak_month_tickets(&fc, network, year, sopts)?;
+    let (start, tickets) = peak_month_tickets(&fc, network, year, &plan.cells, sopts)?;
     let sim = simulate(&plan, network, &po, &tickets, sopts, Some(start))?;
     let k = fc.year_index(year).unwrap_or(0);
     let totals = fc.totals();
@@ -144,7 +168,8 @@ pub fn run_scenario(
         new: plan.totals.new,
         technicians: plan.totals.technicians,
         cost: plan.totals.cost,
-        covered_share: plan.totals.covered_share,
+        recommended_outlets: plan.recommended_outlets,
+        served_share: plan.totals.served_share,
         sla_met_share: sim.sla_met_share,
         unassigned: sim.unassigned,
         utilisation_median: sim.utilisation[2],
@@ -154,8 +179,7 @@ pub fn run_scenario(
 
 /// Runs every scenario (see the module docs) and returns their rows side by side.
 pub fn compare(
-    data: &PlanningData,
-    network: &Network,
+    inputs: &ScenarioInputs<'_>,
     scenarios: &[Scenario],
     fopts: &ForecastOptions,
     popts: &PlanOptions,
@@ -163,7 +187,7 @@ pub fn compare(
 ) -> Result<Vec<ScenarioRow>> {
     scenarios
         .iter()
-        .map(|s| run_scenario(data, network, s, fopts, popts, sopts).map(|r| r.row))
+        .map(|s| run_scenario(inputs, s, fopts, popts, sopts).map(|r| r.row))
         .collect()
 }
 
@@ -179,7 +203,7 @@ pub fn format_table(rows: &[ScenarioRow]) -> String {
         "new",
         "techs",
         "cost M",
-        "covered",
+        "served",
         "SLA met",
         "unassigned",
         "util"
@@ -195,7 +219,7 @@ pub fn format_table(rows: &[ScenarioRow]) -> String {
             r.new,
             r.technicians,
             r.cost / 1e6,
-            100.0 * r.covered_share,
+            100.0 * r.served_share,
             100.0 * r.sla_met_share,
             r.unassigned,
             100.0 * r.utilisation_median

@@ -2,18 +2,21 @@
 //!
 //! [`peak_month_tickets`] draws the tickets of the forecast's busiest month (the month
 //! with the most tickets over all skills): for every region, skill and day, a Poisson
-//! count with mean `annual x month share / days in month`, each ticket at the region
-//! point plus a Gaussian offset (`jitter_km`), created uniformly in working hours, due
-//! `max_response_hours` later. Draws come from one seeded generator in a fixed loop
-//! order, so the same seed gives the same tickets. Or replay a tickets file.
+//! count with mean `annual x month share / days in month`. Each ticket is placed where
+//! the plan's demand is: in one of the region's demand cells ([`CellPlan`]) drawn by its
+//! peak-day demand, at a Gaussian offset of half the cell's edge from its centre (so the
+//! drawn tickets spread over a city as the demand does); a region without cells (or no
+//! cells given) puts it at the region point plus a Gaussian offset (`jitter_km`). It is
+//! created uniformly in working hours, due `max_response_hours` later. Draws come from
+//! one seeded generator in a fixed loop order, so the same seed gives the same tickets.
+//! Or replay a tickets file.
 //!
-//! [`plan_to_network`] turns the plan's open sites into a [`Network`]: kept outlets
-//! keep their ratings, costs and priority; each open site offers every skill demanded
-//! in the regions it serves; its outlet-wide `daily_cap` is technicians x tickets per
-//! technician-day and each skill may use all of it (technicians are cross-skilled);
-//! its service area is a radius reaching every region it serves. [`simulate`] then
-//! dispatches the tickets in arrival order with the [`Dispatcher`] and reports the
-//! SLA met, the utilisation spread and the unassigned tickets.
+//! [`plan_to_network`] is the plan's dispatchable network
+//! ([`super::replay::planned_network`]) with capacities scaled by the sample share.
+//! [`simulate`] dispatches the tickets in arrival order with the [`Dispatcher`] and
+//! reports the SLA met, the utilisation spread and the unassigned tickets. (The real
+//! tickets of a data folder are replayed at full capacity by every plan:
+//! [`super::replay`].)
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -23,11 +26,10 @@ use serde::{Deserialize, Serialize};
 
 use super::forecast::{days_in_month, Forecast};
 use super::location::SplitMix64;
-use super::network_plan::{NetworkPlan, PlanOptions};
+use super::network_plan::{CellPlan, NetworkPlan, PlanOptions};
+use super::replay::planned_network;
 use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
-use crate::model::{
-    Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Skill, Ticket,
-};
+use crate::model::{Network, Outlet, Skill, Ticket};
 use crate::{Error, Result};
 
 /// Options of the simulation.
@@ -39,13 +41,12 @@ pub struct SimOptions {
     /// Days of the peak month to draw, from its first day; 0 = the whole month.
     /// Default 7 (one week: a plan is sized for the peak day, a week shows carry-over).
     pub days: u32,
-    /// Standard deviation of a ticket's offset from its region point, km; default 5.
+    /// Standard deviation of a ticket's offset from its region point, km, where the
+    /// region has no demand cells; default 5.
     pub jitter_km: f64,
     /// Dispatch policy; `horizon_days` is raised to cover the days simulated + 3, and
     /// `start_date` is set to the first simulated day.
     pub policy: Policy,
-    /// Cost per ticket of skills a site newly offers; default 80.
-    pub new_skill_cost: f64,
     /// Share of the tickets simulated, (0, 1]; default 1. Below 1 the draw is thinned
     /// (a thinned Poisson process is Poisson) and every outlet's capacity is scaled by
     /// the same share (rounded up), so utilisation is kept and large networks simulate
@@ -60,7 +61,6 @@ impl Default for SimOptions {
             days: 7,
             jitter_km: 5.0,
             policy: Policy::default(),
-            new_skill_cost: 80.0,
             sample: 1.0,
         }
     }
@@ -187,12 +187,33 @@ fn year_index(forecast: &Forecast, year: i32) -> Result<usize> {
     })
 }
 
-/// Draws the tickets of the peak month of `year` (see the module docs). `network`
+/// Per region: its demand cells as (lon, lat, cumulative weight, offset sd in km).
+type Places = Vec<Vec<(f64, f64, f64, f64)>>;
+
+fn places(network: &Network, cells: &[CellPlan]) -> Places {
+    let mut out: Places = vec![Vec::new(); network.regions().len()];
+    for c in cells.iter().filter(|c| c.peak_day > 0.0) {
+        let Some(r) = network.region_index(&c.region) else {
+            continue;
+        };
+        let sd = c
+            .cell
+            .parse::<h3o::CellIndex>()
+            .map_or(0.5, |x| x.resolution().edge_length_km() / 2.0);
+        let acc = out[r].last().map_or(0.0, |l| l.2) + c.peak_day;
+        out[r].push((c.lon, c.lat, acc, sd));
+    }
+    out
+}
+
+/// Draws the tickets of the peak month of `year` (see the module docs): placed on
+/// `cells` (a plan's [`NetworkPlan::cells`]; empty: at the region points). `network`
 /// gives the region points and response hours and must match the forecast's regions.
 pub fn peak_month_tickets(
     forecast: &Forecast,
     network: &Network,
     year: i32,
+    cells: &[CellPlan],
     opts: &SimOptions,
 ) -> Result<(NaiveDate, Vec<Ticket>)> {
     let k = year_index(forecast, year)?;
@@ -214,6 +235,7 @@ pub fn peak_month_tickets(
         .ok_or_else(|| Error::argument("year", format!("no date for {year}-{month}")))?;
     let mut rng = SplitMix64::new(opts.seed);
     let skills: Vec<String> = forecast.skills.iter().map(Skill::to_string).collect();
+    let places = places(network, cells);
     let mut tickets = Vec::new();
     for day in 0..days {
         let date = start + Duration::days(i64::from(day));
@@ -225,12 +247,21 @@ pub fn peak_month_tickets(
                     / f64::from(dim)
                     * opts.sample;
                 let n = poisson(&mut rng, lambda);
+                let here = &places[r];
                 for _ in 0..n {
-                    let dx = rng.normal() * opts.jitter_km;
-                    let dy = rng.normal() * opts.jitter_km;
-                    let lat = (region.lat + dy / 111.2).clamp(-89.9, 89.9);
+                    let (lon0, lat0, sd) = match here.last() {
+                        Some(last) => {
+                            let u = rng.next_f64() * last.2;
+                            let i = here.partition_point(|c| c.2 <= u).min(here.len() - 1);
+                            (here[i].0, here[i].1, here[i].3)
+                        }
+                        None => (region.lon, region.lat, opts.jitter_km),
+                    };
+                    let dx = rng.normal() * sd;
+                    let dy = rng.normal() * sd;
+                    let lat = (lat0 + dy / 111.2).clamp(-89.9, 89.9);
                     let coslat = lat.to_radians().cos().max(0.01);
-                    let lon = (region.lon + dx / (111.2 * coslat)).clamp(-180.0, 180.0);
+                    let lon = (lon0 + dx / (111.2 * coslat)).clamp(-180.0, 180.0);
                     let at = t0 + Duration::seconds((rng.next_f64() * 36_000.0) as i64);
                     let mut t = Ticket::new(
                         &format!("S{:08}", tickets.len() + 1),
@@ -249,103 +280,34 @@ pub fn peak_month_tickets(
     Ok((start, tickets))
 }
 
-/// The plan's open sites as a dispatchable [`Network`] over `base`'s regions (their
-/// `max_travel_km` scaled by the plan's tier factors); see the module docs.
+/// The plan as a dispatchable [`Network`] ([`planned_network`]) with every outlet's
+/// capacity scaled by `sim.sample` (rounded up).
 pub fn plan_to_network(
     plan: &NetworkPlan,
     base: &Network,
     plan_opts: &PlanOptions,
     sim: &SimOptions,
 ) -> Result<Network> {
-    let regions: Vec<Region> = base
-        .regions()
+    check_sample(sim.sample)?;
+    let net = planned_network(plan, base, plan_opts)?;
+    if sim.sample >= 1.0 {
+        return Ok(net);
+    }
+    let scale = |x: u32| (f64::from(x) * sim.sample).ceil() as u32;
+    let outlets: Vec<Outlet> = net
+        .outlets()
         .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.max_travel_km *= plan_opts.tier_radius_factor[r.tier as usize];
-            r
+        .map(|o| {
+            let mut o = o.clone();
+            o.daily_cap = scale(o.daily_cap);
+            for s in &mut o.skills {
+                s.daily_capacity = scale(s.daily_capacity);
+                s.load = scale(s.load).min(s.daily_capacity);
+            }
+            o
         })
         .collect();
-    check_sample(sim.sample)?;
-    let tpd = plan_opts.staffing.tickets_per_technician_day;
-    // Per listed site: skills demanded and the farthest region served.
-    let mut skills: Vec<BTreeMap<String, ()>> = vec![BTreeMap::new(); plan.sites.len()];
-    let mut reach = vec![0.0f64; plan.sites.len()];
-    for (j, rp) in plan.regions.iter().enumerate() {
-        for &(p, _) in &rp.served_by {
-            if let Some(set) = skills.get_mut(p) {
-                for (sk, _) in plan.region_skills.get(j).map(Vec::as_slice).unwrap_or(&[]) {
-                    set.insert(sk.clone(), ());
-                }
-                let km = crate::geo::haversine_km(
-                    plan.sites[p].lon,
-                    plan.sites[p].lat,
-                    base.regions()[j].lon,
-                    base.regions()[j].lat,
-                );
-                reach[p] = reach[p].max(km.max(rp.radius_km));
-            }
-        }
-    }
-    let mut outlets = Vec::new();
-    for (p, site) in plan.sites.iter().enumerate() {
-        if site.technicians == 0 {
-            continue;
-        }
-        let cap = (f64::from(site.technicians) * tpd * sim.sample)
-            .ceil()
-            .max(1.0) as u32;
-        let mut o = match base.outlet_index(&site.site_id) {
-            Some(i) => base.outlets()[i].clone(),
-            None => Outlet {
-                id: site.site_id.clone(),
-                name: site.name.clone(),
-                lon: site.lon,
-                lat: site.lat,
-                status: OutletStatus::Active,
-                priority: 50,
-                daily_cap: cap,
-                area: ServiceArea::Radius(1.0),
-                skills: Vec::new(),
-            },
-        };
-        if o.status == OutletStatus::Suspended {
-            o.status = OutletStatus::Active;
-        }
-        o.daily_cap = cap;
-        o.area = ServiceArea::Radius(reach[p].max(10.0) + 10.0);
-        let mut offers: BTreeMap<String, OutletSkill> = o
-            .skills
-            .drain(..)
-            .map(|s| (s.skill.to_string(), s))
-            .collect();
-        for sk in skills[p].keys() {
-            if !offers.contains_key(sk) {
-                let skill: Skill = sk.parse().map_err(|e| Error::argument("skill", e))?;
-                offers.insert(
-                    sk.clone(),
-                    OutletSkill {
-                        skill,
-                        daily_capacity: cap,
-                        load: 0,
-                        rating_sum: 0.0,
-                        rating_count: 0,
-                        cost_per_ticket: sim.new_skill_cost,
-                    },
-                );
-            }
-        }
-        o.skills = offers
-            .into_values()
-            .map(|mut s| {
-                s.daily_capacity = cap;
-                s.load = 0;
-                s
-            })
-            .collect();
-        outlets.push(o);
-    }
-    Network::new(outlets, regions)
+    Ok(Network::new(outlets, net.regions().to_vec())?.with_time_zone(net.time_zone()))
 }
 
 /// Dispatches `tickets` against the plan's outlets in arrival order (see the module
@@ -448,19 +410,13 @@ pub fn simulate(
 
 impl SimOptions {
     /// Checks the options before any work: `sample` in (0, 1], `jitter_km` in 0..=1000,
-    /// `new_skill_cost` in 0..=1e9, and the policy's own numbers.
+    /// and the policy's own numbers.
     pub fn check_bounds(&self) -> Result<()> {
         check_sample(self.sample)?;
         if !(self.jitter_km.is_finite() && (0.0..=1000.0).contains(&self.jitter_km)) {
             return Err(Error::argument(
                 "jitter_km",
                 format!("expected 0..=1000 km, got {}", self.jitter_km),
-            ));
-        }
-        if !(self.new_skill_cost.is_finite() && (0.0..=1e9).contains(&self.new_skill_cost)) {
-            return Err(Error::argument(
-                "new_skill_cost",
-                format!("expected a cost in 0..=1e9, got {}", self.new_skill_cost),
             ));
         }
         self.policy.validate()

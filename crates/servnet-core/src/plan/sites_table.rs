@@ -1,6 +1,7 @@
-//! A network plan's sites as a table for [`crate::io`]'s writers (`plan --out`).
+//! A network plan's sites as a table for [`crate::io`]'s writers (`plan --out`, Python
+//! `sites_csv()`).
 
-use super::network_plan::{NetworkPlan, SiteRule};
+use super::network_plan::NetworkPlan;
 use crate::io::{Column, Tabular};
 
 const COLUMNS: &[Column] = &[
@@ -12,14 +13,23 @@ const COLUMNS: &[Column] = &[
     Column::text("tier"),
     Column::text("rule"),
     Column::text("decision"),
-    Column::number("modules"),
+    Column::text("categories"),
+    Column::number("technicians_today"),
     Column::number("technicians"),
     Column::number("capacity"),
     Column::number("assigned_demand"),
+    Column::number("annual_tickets"),
+    Column::number("annual_tickets_today"),
+    Column::number("served_demand"),
+    Column::number("takes_over"),
+    Column::text("takes_over_from"),
+    Column::text("goes_to"),
     Column::number("utilisation"),
-    Column::number("covered_demand"),
-    Column::number("regions_served"),
+    Column::number("mean_km"),
+    Column::number("cells_served"),
+    Column::number("service_radius_km"),
     Column::number("cost"),
+    Column::text("reason"),
 ];
 
 /// One row per site of the plan.
@@ -34,11 +44,6 @@ impl Tabular for NetworkPlan {
 
     fn row(&self, i: usize, out: &mut Vec<String>) {
         let Some(p) = self.sites.get(i) else { return };
-        let rule = match p.rule {
-            SiteRule::MustKeep => "must_keep",
-            SiteRule::MayClose => "may_close",
-            SiteRule::New => "new",
-        };
         out.extend([
             p.site_id.clone(),
             p.name.clone(),
@@ -46,16 +51,25 @@ impl Tabular for NetworkPlan {
             format!("{:.5}", p.lat),
             p.region.clone(),
             p.tier.as_str().to_string(),
-            rule.to_string(),
+            p.rule.as_str().to_string(),
             p.decision.as_str().to_string(),
-            p.modules.to_string(),
+            p.categories.join(";"),
+            format!("{:.1}", p.technicians_today),
             p.technicians.to_string(),
             format!("{:.2}", p.capacity),
             format!("{:.2}", p.assigned_demand),
+            format!("{:.1}", p.annual_tickets),
+            format!("{:.1}", p.annual_tickets_today),
+            format!("{:.2}", p.served_demand),
+            format!("{:.2}", p.takes_over),
+            p.takes_over_from.join(";"),
+            p.goes_to.clone().unwrap_or_default(),
             format!("{:.4}", p.utilisation),
-            format!("{:.2}", p.covered_demand),
-            p.regions_served.to_string(),
+            format!("{:.2}", p.mean_km),
+            p.cells_served.to_string(),
+            format!("{:.2}", p.service_radius_km),
             format!("{:.0}", p.cost),
+            p.reason.clone(),
         ]);
     }
 }

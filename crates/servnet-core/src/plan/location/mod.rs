@@ -10,6 +10,8 @@
 //!   multi-source or single-source; MIP with a time limit, and a Lagrangian heuristic.
 //! - [`covering`]: set covering (every point within its radius at least cost) and
 //!   maximal coverage (most demand covered with `p` sites); MIP and greedy.
+//! - [`sparse`]: sites x points kept sparse (only pairs within reach) with fixed
+//!   costs and a count, for national scale: swap local search and a Lagrangian bound.
 //! - [`orlib`]: readers for the OR-Library `cap*` and `pmed*` benchmark files.
 //! - [`synth`]: a seeded generator of spatially realistic instances for measurements.
 //!
@@ -28,6 +30,7 @@ use crate::solver::highs_driver as highs_util;
 #[cfg(feature = "bench")]
 pub mod orlib;
 pub mod pmedian;
+pub mod sparse;
 #[cfg(feature = "bench")]
 pub mod synth;
 

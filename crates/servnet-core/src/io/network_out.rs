@@ -1,0 +1,178 @@
+//! Writing a [`Network`] as a data folder (`regions.csv`, `regions.geojson`,
+//! `outlets.csv`, `outlet_areas.geojson`, `outlet_skills.csv`, and `network.json` when
+//! the time zone is not the default) that [`super::read_network`] reads back to the same
+//! network: numbers are written in Rust's shortest round-trip form, so a planned network
+//! can be dispatched from files (`servnet dispatch DIR`). Every file is written
+//! atomically ([`super::write_atomic`]) through the csv crate.
+
+use std::io::Write;
+use std::path::Path;
+
+use geo::MultiPolygon;
+use serde_json::json;
+
+use super::write_atomic;
+use crate::model::{Network, ServiceArea, DEFAULT_TIME_ZONE};
+use crate::{Error, Result};
+
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes `path` atomically as CSV: `header`, then the records `rows` pushes.
+fn write_csv(
+    path: &Path,
+    header: &[&str],
+    rows: impl FnOnce(&mut csv::Writer<&mut dyn Write>) -> csv::Result<()>,
+) -> Result<()> {
+    write_atomic(path, |w| {
+        let mut c = csv::Writer::from_writer(w);
+        c.write_record(header).map_err(csv_io)?;
+        rows(&mut c).map_err(csv_io)?;
+        c.flush()
+    })
+}
+
+fn rings(mp: &MultiPolygon<f64>) -> serde_json::Value {
+    let ring =
+        |ls: &geo::LineString<f64>| -> Vec<[f64; 2]> { ls.coords().map(|c| [c.x, c.y]).collect() };
+    json!({
+        "type": "MultiPolygon",
+        "coordinates": mp
+            .0
+            .iter()
+            .map(|p| {
+                std::iter::once(ring(p.exterior()))
+                    .chain(p.interiors().iter().map(ring))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    })
+}
+
+fn write_features(path: &Path, features: Vec<serde_json::Value>) -> Result<()> {
+    let text = json!({"type": "FeatureCollection", "features": features}).to_string();
+    write_atomic(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes `network` into `dir` (created if missing) as the files of `docs/formats.md`.
+pub fn write_network(dir: &Path, network: &Network) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut polys = Vec::new();
+    write_csv(
+        &dir.join("regions.csv"),
+        &[
+            "code",
+            "name",
+            "tier",
+            "lon",
+            "lat",
+            "population",
+            "max_response_hours",
+            "max_travel_km",
+        ],
+        |w| {
+            for r in network.regions() {
+                w.write_record([
+                    r.code.clone(),
+                    r.name.clone(),
+                    r.tier.as_str().to_string(),
+                    r.lon.to_string(),
+                    r.lat.to_string(),
+                    r.population.map(|x| x.to_string()).unwrap_or_default(),
+                    r.max_response_hours.to_string(),
+                    r.max_travel_km.to_string(),
+                ])?;
+                if let Some(mp) = &r.polygon {
+                    polys.push(json!({"type": "Feature", "properties": {"code": r.code}, "geometry": rings(mp)}));
+                }
+            }
+            Ok(())
+        },
+    )?;
+    if !polys.is_empty() {
+        write_features(&dir.join("regions.geojson"), polys)?;
+    }
+    let mut areas = Vec::new();
+    write_csv(
+        &dir.join("outlets.csv"),
+        &[
+            "id",
+            "name",
+            "lon",
+            "lat",
+            "status",
+            "priority",
+            "daily_cap",
+            "area_kind",
+            "radius_km",
+            "area_regions",
+        ],
+        |w| {
+            for o in network.outlets() {
+                let (kind, radius, regions) = match &o.area {
+                    ServiceArea::Radius(km) => ("radius", km.to_string(), String::new()),
+                    ServiceArea::Regions(v) => ("regions", String::new(), v.join(";")),
+                    ServiceArea::Polygons(mp) => {
+                        areas.push(json!({"type": "Feature", "properties": {"outlet_id": o.id}, "geometry": rings(mp)}));
+                        ("polygon", String::new(), String::new())
+                    }
+                };
+                w.write_record([
+                    o.id.clone(),
+                    o.name.clone(),
+                    o.lon.to_string(),
+                    o.lat.to_string(),
+                    o.status.as_str().to_string(),
+                    o.priority.to_string(),
+                    o.daily_cap.to_string(),
+                    kind.to_string(),
+                    radius,
+                    regions,
+                ])?;
+            }
+            Ok(())
+        },
+    )?;
+    write_features(&dir.join("outlet_areas.geojson"), areas)?;
+    write_csv(
+        &dir.join("outlet_skills.csv"),
+        &[
+            "outlet_id",
+            "skill",
+            "daily_capacity",
+            "load",
+            "rating_sum",
+            "rating_count",
+            "cost_per_ticket",
+        ],
+        |w| {
+            for o in network.outlets() {
+                for s in &o.skills {
+                    w.write_record([
+                        o.id.clone(),
+                        s.skill.to_string(),
+                        s.daily_capacity.to_string(),
+                        s.load.to_string(),
+                        s.rating_sum.to_string(),
+                        s.rating_count.to_string(),
+                        s.cost_per_ticket.to_string(),
+                    ])?;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let tz = network.time_zone();
+    if tz != DEFAULT_TIME_ZONE {
+        let text = json!({ "time_zone": tz.name() }).to_string();
+        write_atomic(&dir.join("network.json"), |w| w.write_all(text.as_bytes()))?;
+    }
+    Ok(())
+}
