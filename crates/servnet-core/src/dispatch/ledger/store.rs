@@ -366,35 +366,52 @@ impl<L: Log> Store<L> {
     /// before (by outlet id and skill name) and lays the counters out again.
     pub(crate) fn bind(&mut self, layout: &Layout) -> Result<Bound> {
         let fresh = !self.used.load(Ordering::Relaxed);
+        let first = self.counters.first();
+        let map = translation(&self.layout, layout);
+        // Check every record first: on error nothing changes. The least id is named.
+        let mut missing: Option<(SmolStr, u32)> = None;
+        self.tickets.for_each(|id, b| {
+            if map.get(b.offer as usize).copied().flatten().is_none()
+                && missing.as_ref().is_none_or(|(m, _)| id < m)
+            {
+                missing = Some((id.clone(), b.offer));
+            }
+        });
+        if let Some((id, k)) = missing {
+            let (o, s) = self
+                .layout
+                .offers
+                .get(k as usize)
+                .copied()
+                .unwrap_or_default();
+            let name = |v: &[SmolStr], i: u32| v.get(i as usize).cloned().unwrap_or_default();
+            return Err(Error::argument(
+                "network",
+                format!(
+                    "ticket '{id}' is booked on outlet '{}' skill '{}', which the new network \
+                     lacks",
+                    name(&self.layout.outlets, o),
+                    name(&self.layout.skills, s)
+                ),
+            ));
+        }
         if self.start.is_none() {
             self.start = layout.start;
         }
-        let first = self.counters.first();
-        let map = translation(&self.layout, layout)?;
         let counters = Counters::new(
             layout.offers.len(),
             layout.outlets.len(),
             layout.days,
             first,
         );
-        let mut missing = None;
-        self.tickets.retain(|id, b| {
-            match map.get(b.offer as usize).copied().flatten() {
-                Some(k) => {
-                    b.offer = k;
-                    b.outlet = layout.offers.get(k as usize).map_or(b.outlet, |o| o.0);
-                    counters.add(k as usize, b.outlet as usize, b.day, b.units);
-                }
-                None => missing = Some(id.clone()),
+        self.tickets.retain(|_, b| {
+            if let Some(k) = map.get(b.offer as usize).copied().flatten() {
+                b.offer = k;
+                b.outlet = layout.offers.get(k as usize).map_or(b.outlet, |o| o.0);
+                counters.add(k as usize, b.outlet as usize, b.day, b.units);
             }
             true
         });
-        if let Some(id) = missing {
-            return Err(Error::argument(
-                "network",
-                format!("ticket '{id}' is booked on an outlet skill the new network lacks"),
-            ));
-        }
         let loads = std::mem::take(&mut *lock(&self.loads));
         let mut moved = BTreeMap::new();
         for ((k, day), units) in loads {
@@ -482,9 +499,9 @@ impl<L: Log> Store<L> {
 
 /// Old offer number -> new offer number (by outlet id and skill name), for every offer
 /// of `old`.
-fn translation(old: &Layout, new: &Layout) -> Result<Vec<Option<u32>>> {
+fn translation(old: &Layout, new: &Layout) -> Vec<Option<u32>> {
     if old.offers.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let mut by_name: FxHashMap<(&str, &str), u32> = FxHashMap::default();
     for (k, &(o, s)) in new.offers.iter().enumerate() {
@@ -492,13 +509,12 @@ fn translation(old: &Layout, new: &Layout) -> Result<Vec<Option<u32>>> {
             by_name.insert((o.as_str(), s.as_str()), k as u32);
         }
     }
-    Ok(old
-        .offers
+    old.offers
         .iter()
         .map(|&(o, s)| {
             let o = old.outlets.get(o as usize)?;
             let s = old.skills.get(s as usize)?;
             by_name.get(&(o.as_str(), s.as_str())).copied()
         })
-        .collect())
+        .collect()
 }
