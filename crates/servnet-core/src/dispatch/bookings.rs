@@ -193,13 +193,13 @@ impl Bookings {
         shard.records.get(record_of(e)).cloned()
     }
 
-    /// Inserts the record `make` returns for `id` unless `id` is known; `make` runs under
-    /// the shard's lock (so a ledger reserves and journals there), and inserts nothing when
-    /// it returns no record.
-    pub(crate) fn insert_with<T>(
+    /// Inserts `b` for `id` unless `id` is known, if `admit` (run under the shard's lock,
+    /// so a ledger reserves and journals there) says so.
+    pub(crate) fn insert_with<T: Admits>(
         &self,
         id: &SmolStr,
-        make: impl FnOnce() -> (Option<Booking>, T),
+        b: &Booking,
+        admit: impl FnOnce() -> T,
     ) -> Insert<T> {
         let (mut shard, tag) = self.locate(id);
         if let Some(e) = shard.find(tag, id) {
@@ -207,9 +207,9 @@ impl Bookings {
                 return Insert::Exists(r.0.clone(), r.1);
             }
         }
-        let (record, out) = make();
-        if let Some(b) = record {
-            shard.insert_new(tag, id, b);
+        let out = admit();
+        if out.admits() {
+            shard.insert_new(tag, id, *b);
         }
         Insert::Done(out)
     }
@@ -272,6 +272,18 @@ impl Bookings {
     /// Number of records.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|p| lock(&p.0).table.len()).sum()
+    }
+}
+
+/// What an admission check says: insert or not.
+pub(crate) trait Admits {
+    /// Whether to insert the record.
+    fn admits(&self) -> bool;
+}
+
+impl Admits for bool {
+    fn admits(&self) -> bool {
+        *self
     }
 }
 
@@ -364,11 +376,10 @@ mod tests {
             let id = format!("ticket-{}", rng.below(2_000));
             match rng.below(3) {
                 0 => {
-                    let got =
-                        match book.insert_with(&SmolStr::new(&id), || (Some(booking(step)), ())) {
-                            Insert::Exists(_, b) => Err(b),
-                            Insert::Done(()) => Ok(()),
-                        };
+                    let got = match book.insert_with(&SmolStr::new(&id), &booking(step), || true) {
+                        Insert::Exists(_, b) => Err(b),
+                        Insert::Done(_) => Ok(()),
+                    };
                     let want = match model.get(&id) {
                         Some(&b) => Err(b),
                         None => {

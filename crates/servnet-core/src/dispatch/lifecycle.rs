@@ -88,9 +88,18 @@ impl Dispatcher {
                 outlet_limit: self.limit(self.outlets[oi].daily_cap, r.emergency),
             };
             match self.ledger.book(&request)? {
-                Booked::New(b) => return Ok(Outcome::Assigned(self.materialise(id, &b))),
+                Booked::New(held) => {
+                    let mut b = request.booking;
+                    if let (Some(hold), Status::Held { expires, .. }) = (held, b.status) {
+                        b.status = Status::Held { hold, expires };
+                    }
+                    return Ok(Outcome::Assigned(self.materialise(id, &b)));
+                }
                 // The same ticket was booked concurrently: the first booking stands.
-                Booked::Existing(id, b) => return Ok(Outcome::Assigned(self.materialise(id, &b))),
+                Booked::Existing(found) => {
+                    let (id, b) = *found;
+                    return Ok(Outcome::Assigned(self.materialise(id, &b)));
+                }
                 Booked::Full => {
                     // Another thread (or process) took the last units; search again. A
                     // failed reserve may have held the offer's units for a moment before

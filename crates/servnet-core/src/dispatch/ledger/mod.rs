@@ -8,12 +8,13 @@
 //! and shared stores (e.g. Redis) for several processes.
 
 mod counters;
+mod journal;
 mod memory;
 mod store;
 
+pub use journal::{JournalLedger, JournalOptions, JournalStats, Restored};
 pub use memory::MemoryLedger;
-#[allow(unused_imports)]
-pub(crate) use store::{Log, NoLog, Record, Store};
+pub(crate) use store::{NoLog, Store};
 
 use super::types::Route;
 use crate::Result;
@@ -100,10 +101,11 @@ pub struct Request<'a> {
 /// What [`Ledger::book`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Booked {
-    /// Booked now; a hold carries the id the ledger gave it.
-    New(Booking),
-    /// The ticket id was known: its record (any status), unchanged; nothing booked.
-    Existing(SmolStr, Booking),
+    /// Booked as requested; a hold has the id the ledger gave it (here).
+    New(Option<u64>),
+    /// The ticket id was known: its record (any status, with the id as stored),
+    /// unchanged; nothing booked. (Boxed: the common answers stay small.)
+    Existing(Box<(SmolStr, Booking)>),
     /// A counter would pass its limit: nothing booked (the load view is up to date, so a
     /// new search does not pick the same offer on stale loads).
     Full,
@@ -134,7 +136,7 @@ pub enum Completed {
 /// How a dispatcher numbers outlets, skills and offers: a ledger stores bookings in
 /// these numbers, and translates its records (by outlet id and skill name) when a
 /// dispatcher binds a new layout (after a network change).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Layout {
     /// Outlet ids by outlet index.
     pub outlets: Vec<SmolStr>,

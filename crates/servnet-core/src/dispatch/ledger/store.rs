@@ -8,7 +8,7 @@
 //! crash leaves) then holds no more bookings on a counter than the counter allowed.
 //! The caller is answered only after [`Log::wait`]: what it saw is durable.
 
-use super::super::bookings::{lock, Bookings, Insert, Keep};
+use super::super::bookings::{lock, Admits, Bookings, Insert, Keep};
 use super::counters::Counters;
 use super::{Booked, Booking, Bound, Completed, Confirmed, Layout, Request, Status};
 use crate::{Error, Result};
@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// One change, as a log receives it.
-#[allow(dead_code)] // read by the journal ledger
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Record<'a> {
     /// A new booking (a hold carries its id and expiry).
@@ -78,6 +77,22 @@ impl Log for NoLog {
     }
 }
 
+/// Whether a booking was admitted under the ticket's shard lock.
+enum Admit {
+    /// Reserved and logged (the log's sequence number).
+    Yes(u64),
+    /// A counter would pass its limit.
+    Full,
+    /// The log failed (the reservation was undone).
+    Failed(Error),
+}
+
+impl Admits for Admit {
+    fn admits(&self) -> bool {
+        matches!(self, Admit::Yes(_))
+    }
+}
+
 /// Ratings recorded for one offer: sum x 1000 and count.
 #[derive(Debug, Default)]
 struct Rating(AtomicU64, AtomicU32);
@@ -128,7 +143,6 @@ impl<L: Log> Store<L> {
     }
 
     /// The layout bound last.
-    #[allow(dead_code)]
     pub(crate) fn layout(&self) -> &Layout {
         &self.layout
     }
@@ -143,44 +157,48 @@ impl<L: Log> Store<L> {
     }
 
     pub(crate) fn book(&self, r: &Request<'_>) -> Result<Booked> {
-        let mut b = r.booking;
-        let hold = match &mut b.status {
-            Status::Held { hold, expires } => {
-                *hold = self.next_hold.fetch_add(1, Ordering::Relaxed);
-                Some((*hold, *expires))
+        let mut held;
+        let (b, hold) = match r.booking.status {
+            Status::Held { expires, .. } => {
+                let h = self.next_hold.fetch_add(1, Ordering::Relaxed);
+                held = r.booking;
+                held.status = Status::Held { hold: h, expires };
+                (&held, Some((h, expires)))
             }
-            _ => None,
+            _ => (&r.booking, None),
         };
         let (offer, outlet) = (b.offer as usize, b.outlet as usize);
-        let done = self.tickets.insert_with(r.ticket_id, || {
+        let done = self.tickets.insert_with(r.ticket_id, b, || {
             if !self
                 .counters
                 .try_add(offer, outlet, b.day, b.units, r.offer_limit, r.outlet_limit)
             {
-                return (None, Ok(None));
+                return Admit::Full;
             }
-            match self.log.append(&Record::Book(r.ticket_id, &b)) {
-                Ok(seq) => (Some(b), Ok(Some(seq))),
+            match self.log.append(&Record::Book(r.ticket_id, b)) {
+                Ok(seq) => Admit::Yes(seq),
                 Err(e) => {
                     self.counters.sub(offer, outlet, b.day, b.units);
-                    (None, Err(e))
+                    Admit::Failed(e)
                 }
             }
         });
         match done {
             Insert::Exists(id, existing) => {
                 self.log.wait(self.log.last())?;
-                Ok(Booked::Existing(id, existing))
+                Ok(Booked::Existing(Box::new((id, existing))))
             }
-            Insert::Done(Ok(None)) => Ok(Booked::Full),
-            Insert::Done(Err(e)) => Err(e),
-            Insert::Done(Ok(Some(seq))) => {
-                self.used.store(true, Ordering::Relaxed);
+            Insert::Done(Admit::Full) => Ok(Booked::Full),
+            Insert::Done(Admit::Failed(e)) => Err(e),
+            Insert::Done(Admit::Yes(seq)) => {
+                if !self.used.load(Ordering::Relaxed) {
+                    self.used.store(true, Ordering::Relaxed);
+                }
                 if let Some((h, expires)) = hold {
                     lock(&self.holds).insert(h, (r.ticket_id.clone(), expires));
                 }
                 self.log.wait(seq)?;
-                Ok(Booked::New(b))
+                Ok(Booked::New(hold.map(|h| h.0)))
             }
         }
     }
@@ -443,15 +461,7 @@ impl<L: Log> Store<L> {
             fresh,
             start: self.start,
             first_day: first,
-            ratings: self
-                .ratings
-                .iter()
-                .enumerate()
-                .filter_map(|(k, r)| {
-                    let n = r.1.load(Ordering::Relaxed);
-                    (n > 0).then(|| (k as u32, r.0.load(Ordering::Relaxed), n))
-                })
-                .collect(),
+            ratings: self.ratings(),
         })
     }
 
@@ -479,14 +489,7 @@ impl<L: Log> Store<L> {
         self.log.wait(seq)
     }
 
-    /// Whether day `day` is counted.
-    #[allow(dead_code)]
-    pub(crate) fn covers(&self, day: u32) -> bool {
-        self.counters.covers(day)
-    }
-
     /// Every record (for snapshots and tests), in no particular order.
-    #[allow(dead_code)]
     pub(crate) fn for_each(&self, f: impl FnMut(&SmolStr, &Booking)) {
         self.tickets.for_each(f)
     }
@@ -517,4 +520,93 @@ fn translation(old: &Layout, new: &Layout) -> Vec<Option<u32>> {
             by_name.get(&(o.as_str(), s.as_str())).copied()
         })
         .collect()
+}
+
+/// Replay and snapshots: the state restored as recorded (no limits, no log).
+impl<L: Log> Store<L> {
+    /// Puts a recorded booking back as it was, with its capacity and hold.
+    pub(crate) fn restore_book(&self, id: &SmolStr, b: Booking) {
+        let added = self.tickets.insert_with(id, &b, || {
+            self.counters
+                .add(b.offer as usize, b.outlet as usize, b.day, b.units);
+            true
+        });
+        if matches!(added, Insert::Done(true)) {
+            self.used.store(true, Ordering::Relaxed);
+            if let Status::Held { hold, expires } = b.status {
+                lock(&self.holds).insert(hold, (id.clone(), expires));
+                self.next_hold.fetch_max(hold + 1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Makes a recorded confirmation: the ticket's hold becomes a firm booking.
+    pub(crate) fn restore_confirm(&self, id: &str) {
+        let hold = self.tickets.update_with(id, |_, b| {
+            let h = b.status.hold();
+            if h.is_some() {
+                b.status = Status::Booked;
+            }
+            (Keep::Yes, h)
+        });
+        if let Some(Some(h)) = hold {
+            lock(&self.holds).remove(&h);
+        }
+    }
+
+    /// Adds recorded ratings to an offer.
+    pub(crate) fn restore_rating(&self, offer: u32, milli: u64, count: u32) {
+        if let Some(r) = self.ratings.get(offer as usize) {
+            r.0.fetch_add(milli, Ordering::Relaxed);
+            r.1.fetch_add(count, Ordering::Relaxed);
+        }
+    }
+
+    /// The next hold id.
+    pub(crate) fn next_hold(&self) -> u64 {
+        self.next_hold.load(Ordering::Relaxed)
+    }
+
+    /// Raises the next hold id to `n`.
+    pub(crate) fn raise_next_hold(&self, n: u64) {
+        self.next_hold.fetch_max(n, Ordering::Relaxed);
+    }
+
+    /// The first day counted.
+    pub(crate) fn first_day(&self) -> u32 {
+        self.counters.first()
+    }
+
+    /// External loads: (offer, day) -> units.
+    pub(crate) fn loads(&self) -> Vec<((u32, u32), u32)> {
+        lock(&self.loads).iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    /// Ratings recorded per offer: (offer, sum x 1000, count), offers with any.
+    pub(crate) fn ratings(&self) -> Vec<(u32, u64, u32)> {
+        self.ratings
+            .iter()
+            .enumerate()
+            .filter_map(|(k, r)| {
+                let n = r.1.load(Ordering::Relaxed);
+                (n > 0).then(|| (k as u32, r.0.load(Ordering::Relaxed), n))
+            })
+            .collect()
+    }
+
+    /// The same state, logging to `log` from now on.
+    pub(crate) fn with_log<M: Log>(self, log: M) -> Store<M> {
+        Store {
+            counters: self.counters,
+            tickets: self.tickets,
+            holds: self.holds,
+            next_hold: self.next_hold,
+            loads: self.loads,
+            ratings: self.ratings,
+            layout: self.layout,
+            start: self.start,
+            used: self.used,
+            log,
+        }
+    }
 }

@@ -1,0 +1,292 @@
+//! Restoring a state folder (the newest snapshot, then the journal segments after it,
+//! in order) and writing snapshots (to a temporary file, flushed, then renamed, so a
+//! snapshot is whole or absent).
+//!
+//! A bad frame in the last segment is a torn tail (a crash mid-write): everything before
+//! it was acknowledged and is kept, it and what follows are dropped. A bad frame
+//! anywhere else is damage: opening fails and names the file and offset.
+
+use super::codec::{frame, next, Entry, Next, Rec, JOURNAL_MAGIC, SNAPSHOT_MAGIC};
+use super::writer::{segment_path, sync_dir};
+use crate::dispatch::ledger::{NoLog, Store};
+use crate::{Error, Result};
+use smol_str::SmolStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A snapshot's file name: the state before segment `n`.
+pub(super) fn snapshot_path(dir: &Path, n: u64) -> PathBuf {
+    dir.join(format!("snapshot-{n:010}.snap"))
+}
+
+/// The numbers of the snapshots and segments in `dir`, sorted.
+pub(super) fn list(dir: &Path) -> Result<(Vec<u64>, Vec<u64>)> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Ledger {
+        store: dir.display().to_string(),
+        message: format!("cannot list the state folder: {e}"),
+    })?;
+    let (mut snaps, mut segs) = (Vec::new(), Vec::new());
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let num = |prefix: &str, suffix: &str| {
+            name.strip_prefix(prefix)?
+                .strip_suffix(suffix)?
+                .parse::<u64>()
+                .ok()
+        };
+        if let Some(n) = num("snapshot-", ".snap") {
+            snaps.push(n);
+        } else if let Some(n) = num("journal-", ".log") {
+            segs.push(n);
+        }
+    }
+    snaps.sort_unstable();
+    segs.sort_unstable();
+    Ok((snaps, segs))
+}
+
+/// What a state folder holds.
+pub(super) struct Loaded {
+    pub(super) store: Store<NoLog>,
+    /// Network changes recorded (JSON), in order.
+    pub(super) changes: Vec<String>,
+    /// The segment to append to, and its valid length if it exists.
+    pub(super) segment: u64,
+    pub(super) valid_len: Option<u64>,
+    /// Bytes of a torn tail dropped.
+    pub(super) torn_bytes: u64,
+    /// Entries read.
+    pub(super) entries: u64,
+    /// Segments replayed (a snapshot is due when there is more than one).
+    pub(super) segments: Vec<u64>,
+}
+
+fn damaged(path: &Path, at: usize, why: &str) -> Error {
+    Error::Ledger {
+        store: path.display().to_string(),
+        message: format!(
+            "damaged record at byte {at}: {why} (not a torn tail: acknowledged records \
+             follow it); restore the folder from a backup or move this file away"
+        ),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Ledger {
+        store: path.display().to_string(),
+        message: format!("cannot read: {e}"),
+    })
+}
+
+/// Applies one entry to the store.
+fn apply(
+    store: &mut Store<NoLog>,
+    e: Entry<SmolStr>,
+    changes: &mut Vec<String>,
+    books: &mut u64,
+) -> std::result::Result<(), String> {
+    let bad = |e: Error| e.to_string();
+    match e {
+        Entry::Book(id, rec) => {
+            let b = rec.booking().ok_or("a hold expiry out of range")?;
+            store.restore_book(&id, b);
+            *books += 1;
+        }
+        Entry::Confirm(id) => store.restore_confirm(&id),
+        Entry::Release(id) => {
+            store.release(&id).map_err(bad)?;
+        }
+        Entry::Complete(id, rating) => {
+            store.complete(&id, rating).map_err(bad)?;
+        }
+        Entry::Load(k, day, units) => store.set_load(k as usize, day, units).map_err(bad)?,
+        Entry::Roll(first) => store.roll(first).map_err(bad)?,
+        Entry::Layout(l) => {
+            store.bind(&l).map_err(bad)?;
+        }
+        Entry::Change(json) => changes.push(json.to_string()),
+        Entry::NextHold(n) => store.raise_next_hold(n),
+        Entry::Rating(k, milli, count) => store.restore_rating(k, milli, count),
+        Entry::End(_) => {}
+    }
+    Ok(())
+}
+
+/// Reads the state of `dir`: the newest snapshot and the segments after it (only those
+/// before `upto`, if given: closed segments, for a new snapshot).
+pub(super) fn load(dir: &Path, upto: Option<u64>) -> Result<Loaded> {
+    let (snaps, segs) = list(dir)?;
+    let base = match upto {
+        Some(u) => snaps.iter().copied().filter(|&n| n < u).max(),
+        None => snaps.last().copied(),
+    };
+    let mut store = Store::new(NoLog);
+    let mut changes = Vec::new();
+    let mut entries = 0u64;
+    if let Some(n) = base {
+        let path = snapshot_path(dir, n);
+        let bytes = read(&path)?;
+        if bytes.get(..8) != Some(SNAPSHOT_MAGIC.as_slice()) {
+            return Err(damaged(&path, 0, "not a servnet snapshot"));
+        }
+        let (mut at, mut books, mut end) = (8, 0u64, None);
+        loop {
+            match next(&bytes, at) {
+                Next::Entry(Entry::End(count), to) => {
+                    end = Some(count);
+                    at = to;
+                    break;
+                }
+                Next::Entry(e, to) => {
+                    apply(&mut store, e, &mut changes, &mut books)
+                        .map_err(|why| damaged(&path, at, &why))?;
+                    entries += 1;
+                    at = to;
+                }
+                Next::End => break,
+                Next::Bad(why) => return Err(damaged(&path, at, &why)),
+            }
+        }
+        if end != Some(books) || at != bytes.len() {
+            return Err(damaged(&path, at, "the snapshot is incomplete"));
+        }
+    }
+    let first = base.unwrap_or_else(|| segs.first().copied().unwrap_or(0));
+    let todo: Vec<u64> = segs
+        .iter()
+        .copied()
+        .filter(|&n| n >= first && upto.is_none_or(|u| n < u))
+        .collect();
+    for (i, &n) in todo.iter().enumerate() {
+        if n != first + i as u64 {
+            return Err(Error::Ledger {
+                store: dir.display().to_string(),
+                message: format!(
+                    "journal segment {} is missing (segments {first}..={} expected after \
+                     the snapshot)",
+                    first + i as u64,
+                    todo.last().copied().unwrap_or(first)
+                ),
+            });
+        }
+    }
+    let mut valid_len = None;
+    let mut torn_bytes = 0;
+    for (i, &n) in todo.iter().enumerate() {
+        let path = segment_path(dir, n);
+        let bytes = read(&path)?;
+        let last = i + 1 == todo.len() && upto.is_none();
+        if bytes.len() < 8 && last {
+            // Created but never written (a crash right after rotation).
+            valid_len = Some(0);
+            torn_bytes = bytes.len() as u64;
+            break;
+        }
+        if bytes.get(..8) != Some(JOURNAL_MAGIC.as_slice()) {
+            return Err(damaged(&path, 0, "not a servnet journal segment"));
+        }
+        let (mut at, mut books) = (8, 0u64);
+        loop {
+            match next(&bytes, at) {
+                Next::Entry(e, to) => {
+                    apply(&mut store, e, &mut changes, &mut books)
+                        .map_err(|why| damaged(&path, at, &why))?;
+                    entries += 1;
+                    at = to;
+                }
+                Next::End => break,
+                Next::Bad(why) if !last => return Err(damaged(&path, at, &why)),
+                Next::Bad(_) => {
+                    torn_bytes = (bytes.len() - at) as u64;
+                    break;
+                }
+            }
+        }
+        if last {
+            valid_len = Some(at as u64);
+        }
+    }
+    let segment = match upto {
+        Some(u) => u,
+        None => todo.last().copied().unwrap_or(first),
+    };
+    Ok(Loaded {
+        store,
+        changes,
+        segment,
+        valid_len,
+        torn_bytes,
+        entries,
+        segments: todo,
+    })
+}
+
+/// Writes `store` and `changes` as snapshot `n` of `dir` (temporary file, flushed,
+/// renamed, folder flushed).
+pub(super) fn write_snapshot(
+    dir: &Path,
+    n: u64,
+    store: &Store<NoLog>,
+    changes: &[String],
+) -> Result<()> {
+    let path = snapshot_path(dir, n);
+    let tmp = path.with_extension("snap.tmp");
+    let fail = |what: &str, e: std::io::Error| Error::Ledger {
+        store: tmp.display().to_string(),
+        message: format!("cannot {what} a snapshot: {e}"),
+    };
+    let mut out = Vec::with_capacity(64 + store.len() * 64);
+    out.extend_from_slice(SNAPSHOT_MAGIC);
+    frame(&Entry::<&str>::Layout(store.layout().clone()), &mut out)?;
+    if store.first_day() > 0 {
+        frame(&Entry::<&str>::Roll(store.first_day()), &mut out)?;
+    }
+    frame(&Entry::<&str>::NextHold(store.next_hold()), &mut out)?;
+    for c in changes {
+        frame(&Entry::Change(c.as_str()), &mut out)?;
+    }
+    for ((k, day), units) in store.loads() {
+        frame(&Entry::<&str>::Load(k, day, units), &mut out)?;
+    }
+    for (k, milli, count) in store.ratings() {
+        frame(&Entry::<&str>::Rating(k, milli, count), &mut out)?;
+    }
+    let mut books = 0u64;
+    let mut failed = None;
+    store.for_each(|id, b| {
+        if failed.is_none() {
+            match frame(&Entry::Book(id.as_str(), Rec::of(b)), &mut out) {
+                Ok(()) => books += 1,
+                Err(e) => failed = Some(e),
+            }
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    frame(&Entry::<&str>::End(books), &mut out)?;
+    let mut f = std::fs::File::create(&tmp).map_err(|e| fail("create", e))?;
+    f.write_all(&out).map_err(|e| fail("write", e))?;
+    f.sync_all().map_err(|e| fail("flush", e))?;
+    drop(f);
+    std::fs::rename(&tmp, &path).map_err(|e| fail("rename", e))?;
+    sync_dir(dir).map_err(|e| fail("flush the folder of", e))
+}
+
+/// Makes snapshot `upto` from the newest snapshot and the closed segments before it,
+/// then removes those segments and older snapshots.
+pub(super) fn compact(dir: &Path, upto: u64) -> Result<()> {
+    let loaded = load(dir, Some(upto))?;
+    write_snapshot(dir, upto, &loaded.store, &loaded.changes)?;
+    let (snaps, segs) = list(dir)?;
+    for n in snaps.into_iter().filter(|&n| n < upto) {
+        let _ = std::fs::remove_file(snapshot_path(dir, n));
+    }
+    for n in segs.into_iter().filter(|&n| n < upto) {
+        let _ = std::fs::remove_file(segment_path(dir, n));
+    }
+    sync_dir(dir).map_err(|e| Error::Ledger {
+        store: dir.display().to_string(),
+        message: format!("cannot flush the state folder: {e}"),
+    })
+}
