@@ -6,6 +6,7 @@
 
 mod assign_plan;
 mod assign_side;
+mod dispatch_durable;
 mod dispatch_invariants;
 mod dispatch_stress;
 mod highs_smoke;

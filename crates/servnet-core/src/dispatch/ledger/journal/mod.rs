@@ -33,12 +33,18 @@ pub struct JournalOptions {
     /// A segment past this size is closed and a snapshot made in the background
     /// (default 64 MiB: about a million bookings, replayed in well under a second).
     pub segment_bytes: u64,
+    /// Most bytes written between two disk flushes (default 1 MiB, far above a group
+    /// commit's usual size). A crash can leave only the last such batch torn, so on
+    /// opening, a bad record with more than this after it is damage, not a torn tail:
+    /// open a folder with at least the batch size it was written with.
+    pub batch_bytes: usize,
 }
 
 impl Default for JournalOptions {
     fn default() -> Self {
         JournalOptions {
             segment_bytes: 64 << 20,
+            batch_bytes: 1 << 20,
         }
     }
 }
@@ -91,8 +97,22 @@ impl Log for Journal {
 pub struct JournalLedger {
     store: Store<Journal>,
     dir: PathBuf,
+    /// Requests for snapshots, and the thread making them.
+    snapshots: Option<mpsc::Sender<u64>>,
+    snapshotter: Option<std::thread::JoinHandle<()>>,
     /// Held open: the folder's lock.
     _lock: File,
+}
+
+impl Drop for JournalLedger {
+    /// Flushes the journal, lets a snapshot in progress finish, then releases the folder.
+    fn drop(&mut self) {
+        self.store.log.writer.close();
+        self.snapshots = None;
+        if let Some(h) = self.snapshotter.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for JournalLedger {
@@ -119,7 +139,7 @@ impl JournalLedger {
                 message: format!("the state folder is in use by another process ({e})"),
             });
         }
-        let loaded = replay::load(dir, None)?;
+        let loaded = replay::load(dir, None, options.batch_bytes)?;
         let mut changes = Vec::with_capacity(loaded.changes.len());
         for json in &loaded.changes {
             changes.push(serde_json::from_str(json).map_err(|e| Error::Ledger {
@@ -136,7 +156,7 @@ impl JournalLedger {
         // Snapshots are made by one background thread, the newest request first.
         let (tx, rx) = mpsc::channel::<u64>();
         let snap_dir = dir.to_path_buf();
-        std::thread::Builder::new()
+        let snapshotter = std::thread::Builder::new()
             .name("servnet-snapshot".into())
             .spawn(move || {
                 while let Ok(mut closed) = rx.recv() {
@@ -148,30 +168,31 @@ impl JournalLedger {
                 }
             })
             .map_err(|e| fail("start the snapshot thread", e))?;
-        if loaded.segments.len() > 1 {
-            let _ = tx.send(loaded.segment - 1);
-        }
+        let own = tx.clone();
         let tx = std::sync::Mutex::new(tx);
-        let writer = Writer::open(
-            dir,
-            loaded.segment,
-            loaded.valid_len,
-            options.segment_bytes,
-            Box::new(move |closed| {
+        let limits = writer::Limits {
+            segment_bytes: options.segment_bytes,
+            batch_bytes: options.batch_bytes.max(1),
+            on_rotate: Box::new(move |closed| {
                 if let Ok(tx) = tx.lock() {
                     let _ = tx.send(closed);
                 }
             }),
-        )?;
+        };
+        let writer = Writer::open(dir, loaded.segment, loaded.valid_len, limits)?;
         let store = loaded.store.with_log(Journal { writer });
-        Ok((
-            JournalLedger {
-                store,
-                dir: dir.to_path_buf(),
-                _lock: lock,
-            },
-            restored,
-        ))
+        let ledger = JournalLedger {
+            store,
+            dir: dir.to_path_buf(),
+            snapshots: Some(own),
+            snapshotter: Some(snapshotter),
+            _lock: lock,
+        };
+        // Segments left by a crash before their snapshot: make it now.
+        if let (true, Some(tx)) = (loaded.segments.len() > 1, &ledger.snapshots) {
+            let _ = tx.send(loaded.segment - 1);
+        }
+        Ok((ledger, restored))
     }
 
     /// The state folder.

@@ -65,8 +65,8 @@ fn damaged(path: &Path, at: usize, why: &str) -> Error {
     Error::Ledger {
         store: path.display().to_string(),
         message: format!(
-            "damaged record at byte {at}: {why} (not a torn tail: acknowledged records \
-             follow it); restore the folder from a backup or move this file away"
+            "damaged record at byte {at}: {why} (not a torn last write: acknowledged \
+             records may follow it); restore the folder from a backup"
         ),
     }
 }
@@ -113,8 +113,9 @@ fn apply(
 }
 
 /// Reads the state of `dir`: the newest snapshot and the segments after it (only those
-/// before `upto`, if given: closed segments, for a new snapshot).
-pub(super) fn load(dir: &Path, upto: Option<u64>) -> Result<Loaded> {
+/// before `upto`, if given: closed segments, for a new snapshot). In the last segment, a
+/// bad record with at most `batch` bytes from it to the end is a torn tail.
+pub(super) fn load(dir: &Path, upto: Option<u64>, batch: usize) -> Result<Loaded> {
     let (snaps, segs) = list(dir)?;
     let base = match upto {
         Some(u) => snaps.iter().copied().filter(|&n| n < u).max(),
@@ -195,7 +196,9 @@ pub(super) fn load(dir: &Path, upto: Option<u64>) -> Result<Loaded> {
                     at = to;
                 }
                 Next::End => break,
-                Next::Bad(why) if !last => return Err(damaged(&path, at, &why)),
+                Next::Bad(why) if !last || bytes.len() - at > batch => {
+                    return Err(damaged(&path, at, &why))
+                }
                 Next::Bad(_) => {
                     torn_bytes = (bytes.len() - at) as u64;
                     break;
@@ -276,7 +279,7 @@ pub(super) fn write_snapshot(
 /// Makes snapshot `upto` from the newest snapshot and the closed segments before it,
 /// then removes those segments and older snapshots.
 pub(super) fn compact(dir: &Path, upto: u64) -> Result<()> {
-    let loaded = load(dir, Some(upto))?;
+    let loaded = load(dir, Some(upto), 0)?;
     write_snapshot(dir, upto, &loaded.store, &loaded.changes)?;
     let (snaps, segs) = list(dir)?;
     for n in snaps.into_iter().filter(|&n| n < upto) {

@@ -57,6 +57,16 @@ struct Shared {
     flushed: Condvar,
 }
 
+/// How large segments and write batches grow, and who hears of a closed segment.
+pub(super) struct Limits {
+    /// A segment past this size is closed.
+    pub(super) segment_bytes: u64,
+    /// Most bytes written between two flushes (at least one record).
+    pub(super) batch_bytes: usize,
+    /// Called with the number of each closed segment.
+    pub(super) on_rotate: Box<dyn Fn(u64) + Send>,
+}
+
 /// The journal's writing end (see the module docs).
 pub(super) struct Writer {
     shared: Arc<Shared>,
@@ -81,8 +91,7 @@ impl Writer {
         dir: &Path,
         segment: u64,
         valid_len: Option<u64>,
-        segment_bytes: u64,
-        on_rotate: Box<dyn Fn(u64) + Send>,
+        limits: Limits,
     ) -> Result<Self> {
         let (file, len) = open_segment(dir, segment, valid_len)?;
         let shared = Arc::new(Shared {
@@ -95,7 +104,7 @@ impl Writer {
         let s = Arc::clone(&shared);
         let flusher = std::thread::Builder::new()
             .name("servnet-journal".into())
-            .spawn(move || flush_loop(&s, file, len, segment, segment_bytes, on_rotate))
+            .spawn(move || flush_loop(&s, file, len, segment, limits))
             .map_err(|e| Error::Ledger {
                 store: dir.display().to_string(),
                 message: format!("cannot start the journal thread: {e}"),
@@ -167,14 +176,24 @@ impl Writer {
     }
 }
 
-impl Drop for Writer {
-    /// Writes what is pending, then stops the flusher.
-    fn drop(&mut self) {
+impl Writer {
+    /// Writes what is pending, then stops the flusher (appends fail from then on).
+    pub(super) fn close(&mut self) {
         lock(&self.shared.pending).stop = true;
         self.shared.work.notify_one();
         if let Some(h) = self.flusher.take() {
             let _ = h.join();
         }
+        let mut p = lock(&self.shared.pending);
+        if p.failed.is_none() {
+            p.failed = Some("the journal is closed".into());
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -210,17 +229,34 @@ fn open_segment(dir: &Path, n: u64, valid_len: Option<u64>) -> Result<(File, u64
     Ok((file, len))
 }
 
-fn flush_loop(
-    s: &Shared,
-    mut file: File,
-    mut len: u64,
-    mut segment: u64,
-    segment_bytes: u64,
-    on_rotate: Box<dyn Fn(u64) + Send>,
-) {
+/// The end of the frames of `buf` from `at` that fit in `batch` bytes (at least one).
+fn chunk_end(buf: &[u8], at: usize, batch: usize) -> usize {
+    let mut end = at;
+    while let Some(h) = buf.get(end..end + 4) {
+        let len = 8 + u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        if end > at && end + len - at > batch {
+            break;
+        }
+        end += len;
+    }
+    end.max(at + 1).min(buf.len())
+}
+
+/// Frames in `bytes` (whole frames written by `frame`).
+fn frames(bytes: &[u8]) -> u64 {
+    let (mut at, mut n) = (0, 0);
+    while let Some(h) = bytes.get(at..at + 4) {
+        at += 8 + u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        n += 1;
+    }
+    n
+}
+
+fn flush_loop(s: &Shared, mut file: File, mut len: u64, mut segment: u64, o: Limits) {
     let mut spare = Vec::new();
+    let mut done = 0u64;
     loop {
-        let (mut buf, upto) = {
+        let buf = {
             let mut p = lock(&s.pending);
             while p.buf.is_empty() && !p.stop {
                 p = s.work.wait(p).unwrap_or_else(|e| e.into_inner());
@@ -229,44 +265,48 @@ fn flush_loop(
                 return;
             }
             spare.clear();
-            (
-                std::mem::replace(&mut p.buf, std::mem::take(&mut spare)),
-                p.seq,
-            )
+            std::mem::replace(&mut p.buf, std::mem::take(&mut spare))
         };
-        let written = file.write_all(&buf).and_then(|()| file.sync_data());
-        let n = buf.len() as u64;
-        buf.clear();
+        // In chunks of at most `batch_bytes`, each flushed before the next is written:
+        // a crash leaves at most one chunk unacknowledged (see `replay`).
+        let mut at = 0;
+        while at < buf.len() {
+            let end = chunk_end(&buf, at, o.batch_bytes);
+            let part = &buf[at..end];
+            let written = file.write_all(part).and_then(|()| file.sync_data());
+            {
+                let mut d = lock(&s.durable);
+                match written {
+                    Ok(()) => {
+                        done += frames(part);
+                        d.seq = done;
+                        d.flushes += 1;
+                        d.bytes += part.len() as u64;
+                    }
+                    Err(e) => {
+                        // What reached the disk is unknown: refuse everything from now on.
+                        let m = format!("write to journal segment {segment}: {e}");
+                        d.failed = Some(m.clone());
+                        lock(&s.pending).failed = Some(m);
+                    }
+                }
+            }
+            s.flushed.notify_all();
+            if lock(&s.durable).failed.is_some() {
+                return;
+            }
+            len += part.len() as u64;
+            at = end;
+            // If the next segment cannot be made, this one grows; the next flush retries.
+            if len >= o.segment_bytes {
+                if let Ok((f, l)) = open_segment(&s.dir, segment + 1, None) {
+                    file = f;
+                    len = l;
+                    (o.on_rotate)(segment);
+                    segment += 1;
+                }
+            }
+        }
         spare = buf;
-        {
-            let mut d = lock(&s.durable);
-            match written {
-                Ok(()) => {
-                    d.seq = upto;
-                    d.flushes += 1;
-                    d.bytes += n;
-                }
-                Err(e) => {
-                    // What reached the disk is unknown: refuse everything from now on.
-                    let m = format!("write to journal segment {segment}: {e}");
-                    d.failed = Some(m.clone());
-                    lock(&s.pending).failed = Some(m);
-                }
-            }
-        }
-        s.flushed.notify_all();
-        if lock(&s.durable).failed.is_some() {
-            return;
-        }
-        len += n;
-        // If the next segment cannot be made, this one grows; the next flush retries.
-        if len >= segment_bytes {
-            if let Ok((f, l)) = open_segment(&s.dir, segment + 1, None) {
-                file = f;
-                len = l;
-                on_rotate(segment);
-                segment += 1;
-            }
-        }
     }
 }
