@@ -67,7 +67,7 @@ fn policy() -> Policy {
 
 fn ticket(i: usize) -> Ticket {
     let f = i as f64;
-    let skill = if i % 3 == 0 {
+    let skill = if i.is_multiple_of(3) {
         "install:tv"
     } else {
         "repair:tv"
@@ -116,7 +116,7 @@ fn reopening_restores_exactly_what_was_acknowledged() {
         let mut d = open(dir.path(), &net);
         let mut holds = Vec::new();
         for i in 0..60 {
-            let out = if i % 5 == 0 {
+            let out = if i.is_multiple_of(5) {
                 d.hold(&ticket(i), Duration::minutes(30 + i as i64), t0())
             } else {
                 d.dispatch(&ticket(i))
@@ -269,7 +269,7 @@ fn snapshots_replace_closed_segments() {
         let (d, _) = Dispatcher::open_with(net.clone(), policy(), dir.path(), options).unwrap();
         for i in 0..600 {
             d.dispatch(&ticket(i)).unwrap();
-            if i % 7 == 0 {
+            if i.is_multiple_of(7) {
                 d.release(&ticket(i).id).unwrap();
             }
         }
