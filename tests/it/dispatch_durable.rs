@@ -115,7 +115,7 @@ fn reopening_restores_exactly_what_was_acknowledged() {
     let (before, last_hold) = {
         let mut d = open(dir.path(), &net);
         let mut holds = Vec::new();
-        for i in 0..60 {
+        for i in 0..60usize {
             let out = if i.is_multiple_of(5) {
                 d.hold(&ticket(i), Duration::minutes(30 + i as i64), t0())
             } else {
@@ -267,7 +267,7 @@ fn snapshots_replace_closed_segments() {
     };
     let before = {
         let (d, _) = Dispatcher::open_with(net.clone(), policy(), dir.path(), options).unwrap();
-        for i in 0..600 {
+        for i in 0..600usize {
             d.dispatch(&ticket(i)).unwrap();
             if i.is_multiple_of(7) {
                 d.release(&ticket(i).id).unwrap();
