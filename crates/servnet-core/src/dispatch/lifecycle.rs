@@ -50,19 +50,22 @@ impl Dispatcher {
         self.release_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn book(&self, r: &Resolved, hold: Option<NaiveDateTime>) -> Result<Outcome> {
+    /// Books the best offer for `r` (a hold until `hold`, if given); with the booking's
+    /// status in the ledger.
+    fn book(&self, r: &Resolved, hold: Option<NaiveDateTime>) -> Result<(Outcome, Option<Status>)> {
         let t = r.ticket;
         let id = SmolStr::new(&t.id);
         for _attempt in 0..16 {
             let (found, tried) = self.find(r);
             let Some((hit, route)) = found else {
                 let (reason, counts) = self.reasons(r);
-                return Ok(Outcome::Unassignable(Unassignable {
+                let u = Unassignable {
                     ticket_id: id,
                     reason,
                     counts,
                     fallbacks_tried: tried,
-                }));
+                };
+                return Ok((Outcome::Unassignable(u), None));
             };
             let offer = &self.offers[hit.offer as usize];
             let oi = offer.outlet as usize;
@@ -93,12 +96,12 @@ impl Dispatcher {
                     if let (Some(hold), Status::Held { expires, .. }) = (held, b.status) {
                         b.status = Status::Held { hold, expires };
                     }
-                    return Ok(Outcome::Assigned(self.materialise(id, &b)));
+                    return Ok((Outcome::Assigned(self.materialise(id, &b)), Some(b.status)));
                 }
                 // The same ticket was booked concurrently: the first booking stands.
                 Booked::Existing(found) => {
                     let (id, b) = *found;
-                    return Ok(Outcome::Assigned(self.materialise(id, &b)));
+                    return Ok((Outcome::Assigned(self.materialise(id, &b)), Some(b.status)));
                 }
                 Booked::Full => {
                     // Another thread (or process) took the last units; search again. A
@@ -109,12 +112,13 @@ impl Dispatcher {
             }
         }
         let (reason, counts) = self.reasons(r);
-        Ok(Outcome::Unassignable(Unassignable {
+        let u = Unassignable {
             ticket_id: id,
             reason,
             counts,
             fallbacks_tried: self.policy.fallback.clone(),
-        }))
+        };
+        Ok((Outcome::Unassignable(u), None))
     }
 
     /// Picks the best outlet for the ticket and books its capacity.
@@ -124,10 +128,17 @@ impl Dispatcher {
     /// bad coordinates, zero units) and for a ledger that cannot record the booking;
     /// "nobody can take it" is [`Outcome::Unassignable`].
     pub fn dispatch(&self, ticket: &Ticket) -> Result<Outcome> {
+        self.dispatch_with_status(ticket).map(|(o, _)| o)
+    }
+
+    /// [`Dispatcher::dispatch`], also with the booking's status in the ledger (booked,
+    /// or for a known ticket id, whatever it is: held, completed).
+    #[inline]
+    pub fn dispatch_with_status(&self, ticket: &Ticket) -> Result<(Outcome, Option<Status>)> {
         let ids = self.ids(ticket);
         self.prefetch_for(ids);
         if let Some((id, b)) = self.ledger.get(&ticket.id)? {
-            return Ok(Outcome::Assigned(self.materialise(id, &b)));
+            return Ok((Outcome::Assigned(self.materialise(id, &b)), Some(b.status)));
         }
         let r = self.resolve_ids(ticket, ids)?;
         self.book(&r, None)
@@ -142,8 +153,19 @@ impl Dispatcher {
         ttl: chrono::Duration,
         now: NaiveDateTime,
     ) -> Result<Outcome> {
+        self.hold_with_status(ticket, ttl, now).map(|(o, _)| o)
+    }
+
+    /// [`Dispatcher::hold`], also with the booking's status in the ledger (held with its
+    /// expiry, or for a known ticket id, whatever it is).
+    pub fn hold_with_status(
+        &self,
+        ticket: &Ticket,
+        ttl: chrono::Duration,
+        now: NaiveDateTime,
+    ) -> Result<(Outcome, Option<Status>)> {
         if let Some((id, b)) = self.ledger.get(&ticket.id)? {
-            return Ok(Outcome::Assigned(self.materialise(id, &b)));
+            return Ok((Outcome::Assigned(self.materialise(id, &b)), Some(b.status)));
         }
         let r = self.resolve(ticket)?;
         let expires = now.checked_add_signed(ttl).ok_or_else(|| {

@@ -69,8 +69,8 @@ mod types;
 pub(crate) use batch::EligibleArc;
 pub use change::NetworkChange;
 pub use ledger::{
-    Booked, Booking, Bound, Completed, Confirmed, JournalLedger, JournalOptions, JournalStats,
-    Layout, Ledger, MemoryLedger, Request, Restored, Status,
+    Booked, Booking, Bound, Completed, Confirmed, JournalLedger, JournalOptions, Layout, Ledger,
+    LedgerStats, MemoryLedger, Request, Restored, Status,
 };
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;

@@ -12,7 +12,7 @@ mod journal;
 mod memory;
 mod store;
 
-pub use journal::{JournalLedger, JournalOptions, JournalStats, Restored};
+pub use journal::{JournalLedger, JournalOptions, Restored};
 pub use memory::MemoryLedger;
 pub(crate) use store::{NoLog, Store};
 
@@ -164,6 +164,19 @@ pub struct Bound {
     pub ratings: Vec<(u32, u64, u32)>,
 }
 
+/// What a ledger holds and writes, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LedgerStats {
+    /// Ticket records held (booked, held, completed).
+    pub tickets: u64,
+    /// Records appended to durable storage since opened (0 in memory).
+    pub records: u64,
+    /// Disk flushes since opened: records / flushes is the group commit's size.
+    pub flushes: u64,
+    /// Bytes written to durable storage since opened.
+    pub bytes: u64,
+}
+
 /// Everything a booking changes, behind one trait.
 ///
 /// `offer` is a dispatcher's offer number and `outlet` an outlet index in the [`Layout`]
@@ -224,6 +237,11 @@ pub trait Ledger: Send + Sync {
     /// again (stores that do not outlive the process ignore it).
     fn record_change(&self, _change: &super::NetworkChange) -> Result<()> {
         Ok(())
+    }
+
+    /// What the ledger holds and writes, for metrics.
+    fn stats(&self) -> LedgerStats {
+        LedgerStats::default()
     }
 
     /// Whether every change to the store goes through this object (no other process

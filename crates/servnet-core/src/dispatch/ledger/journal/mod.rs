@@ -13,10 +13,8 @@ mod codec;
 mod replay;
 mod writer;
 
-pub use writer::JournalStats;
-
 use super::store::{Log, Record, Store};
-use super::{Booked, Booking, Bound, Completed, Confirmed, Layout, Ledger, Request};
+use super::{Booked, Booking, Bound, Completed, Confirmed, Layout, Ledger, LedgerStats, Request};
 use crate::dispatch::NetworkChange;
 use crate::{Error, Result};
 use chrono::NaiveDateTime;
@@ -205,11 +203,6 @@ impl JournalLedger {
         self.store.layout().start
     }
 
-    /// Records, flushes and bytes written since opened.
-    pub fn stats(&self) -> JournalStats {
-        self.store.log.writer.stats()
-    }
-
     /// Number of ticket records (booked, held, completed).
     pub fn len(&self) -> usize {
         self.store.len()
@@ -273,6 +266,16 @@ impl Ledger for JournalLedger {
         })?;
         let seq = self.store.log.append(&Record::Change(&json))?;
         self.store.log.wait(seq)
+    }
+
+    fn stats(&self) -> LedgerStats {
+        let w = self.store.log.writer.stats();
+        LedgerStats {
+            tickets: self.len() as u64,
+            records: w.records,
+            flushes: w.flushes,
+            bytes: w.bytes,
+        }
     }
 
     fn sole_writer(&self) -> bool {

@@ -75,7 +75,7 @@ pub(super) struct Writer {
 
 /// Counters for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct JournalStats {
+pub(super) struct JournalStats {
     /// Records appended since the ledger was opened.
     pub records: u64,
     /// Disk flushes (`fdatasync`) since opened: records / flushes is the group size.
