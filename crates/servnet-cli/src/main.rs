@@ -1,6 +1,7 @@
 //! The `servnet` command: validate, dispatch, assign and plan from a data folder.
 
 mod bench;
+mod curves;
 mod plan;
 mod report;
 
@@ -43,6 +44,10 @@ enum Command {
     /// Forecast demand, plan outlets (keep / close / open, technicians) and simulate a
     /// peak month of tickets against the plan.
     Plan(plan::Args),
+    /// Estimate repair rates by model and age from repair_history.csv (installed base as
+    /// exposure): Weibull and bathtub curves by maximum likelihood, AIC choice, sparse
+    /// models pooled toward their category, 95% intervals.
+    FitCurves(curves::Args),
     /// Re-assign the folder's tickets jointly (batch assignment) and compare with
     /// sequential dispatch of the same tickets on the same capacities.
     Assign {
@@ -62,7 +67,7 @@ enum Command {
         policy_file: Option<PathBuf>,
         /// Relative gap at which a plan is good enough (0.0005 = 0.05%; 0: prove
         /// optimality within the time limit).
-        #[arg(long, default_value_t = servnet_core::assign::plan::DEFAULT_GAP_TOLERANCE)]
+        #[arg(long, default_value_t = servnet_core::assign::DEFAULT_GAP_TOLERANCE)]
         gap_tolerance: f64,
         /// A JSON file with a list of region quotas: `[{"id": "q1", "regions": ["R1"],
         /// "outlets": ["O1"], "max_units": 20}]` (units per day; no outlets: all).
@@ -199,6 +204,7 @@ fn main() -> ExitCode {
             policy_file,
         } => report::dispatch(&dir, &out, &policy, policy_file.as_deref()),
         Command::Plan(args) => plan::run(&args),
+        Command::FitCurves(args) => curves::run(&args),
         Command::Assign {
             dir,
             out,

@@ -90,7 +90,7 @@ pub fn run(a: &Args) -> Result<()> {
     })?;
     for t in fc.totals() {
         println!(
-            "forecast {}:  {:.0} tickets ({}), peak-day sum {:.0}",
+            "forecast {}:  {:.0} tickets ({}), peak day {:.0} (month {}; regions' own peaks {:.0})",
             t.year,
             t.tickets,
             t.by_kind
@@ -98,8 +98,13 @@ pub fn run(a: &Args) -> Result<()> {
                 .map(|(k, v)| format!("{k} {v:.0}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            t.peak_day
+            t.peak_day,
+            t.peak_month,
+            t.regional_peak_day
         );
+    }
+    for w in &fc.warnings {
+        eprintln!("warning: {}", w.message);
     }
     let mut popts = PlanOptions {
         year: Some(a.year),

@@ -253,7 +253,8 @@ pub fn bench_transport(
     seed: u64,
     out: &Path,
 ) -> Result<()> {
-    use servnet_core::assign::flow::{random_transport, solve_transport};
+    use servnet_core::assign::transport::solve_transport;
+    use servnet_core::bench::transport::random_transport;
     let p = random_transport(n, m, k, tightness, seed)?;
     let mut b: Vec<u8> = Vec::new();
     for v in [n, m, p.arc_bucket.len()] {
@@ -282,7 +283,7 @@ pub fn bench_transport(
 }
 
 pub fn bench_gap(file: &Path, time_limit: f64) -> Result<()> {
-    use servnet_core::assign::gap::{
+    use servnet_core::bench::gap::{
         solve_lagrangian, solve_mip, GapInstance, LagrangianOptions, MipOptions,
     };
     let text = std::fs::read_to_string(file).map_err(|source| servnet_core::Error::Io {
@@ -304,7 +305,7 @@ pub fn bench_gap(file: &Path, time_limit: f64) -> Result<()> {
             threads: 1,
         },
     )?;
-    let j = |s: &servnet_core::assign::gap::GapSolution| {
+    let j = |s: &servnet_core::bench::gap::GapSolution| {
         serde_json::json!({"seconds": s.seconds, "objective": s.objective,
             "lower_bound": s.lower_bound, "status": format!("{:?}", s.status)})
     };

@@ -63,7 +63,6 @@ mod rules;
 mod score;
 mod search;
 mod summary;
-pub mod synthetic;
 mod types;
 
 pub(crate) use batch::EligibleArc;

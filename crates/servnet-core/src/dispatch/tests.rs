@@ -1,6 +1,7 @@
 //! Each hard rule, each fallback step, idempotency, holds and feedback.
 
 use super::*;
+use crate::bench::synthetic;
 use crate::model::*;
 use chrono::NaiveDateTime;
 use std::collections::BTreeMap;
@@ -522,7 +523,7 @@ fn a_travel_matrix_overrides_straight_line_distance() {
 /// the skill, with avoid lists, statuses, full capacities and all three kinds of area.
 #[test]
 fn bulk_rule_counts_equal_evaluating_every_outlet() {
-    use crate::dispatch::synthetic::{synthetic, SyntheticSpec};
+    use crate::bench::synthetic::{synthetic, SyntheticSpec};
     use crate::rng::SplitMix64;
     for (capacity, seed) in [(0u32, 3u64), (40, 4), (1, 5)] {
         let spec = SyntheticSpec {

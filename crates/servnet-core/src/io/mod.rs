@@ -4,6 +4,7 @@
 //! Readers never stop at the first problem: every bad value in every file is reported
 //! (up to [`crate::model::MAX_ISSUES`]).
 
+mod curves;
 mod geojson;
 mod network;
 mod output;
@@ -11,6 +12,7 @@ mod planning;
 mod table;
 mod tickets;
 
+pub use curves::{write_curve_cells, write_curve_models};
 pub use network::read_network;
 pub use output::write_outcomes;
 pub use planning::read_planning;

@@ -1,12 +1,16 @@
 use super::network::LineBook;
 use super::table::{Problems, Table};
-use crate::model::{InstalledBaseRow, Network, PlanningData, Product, RepairCurve, SalesPlanRow};
+use crate::model::{
+    InstalledBaseRow, Network, PlanningData, Product, RepairCurve, RepairHistoryRow,
+    RetirementCurve, SalesPlanRow, ServiceKind, ServiceRate,
+};
 use crate::Result;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Reads the planning files of `dir` (products, repair_rates, installed_base,
-/// sales_plan, seasonality); missing files give empty parts.
+/// sales_plan, seasonality, and the optional retirement, service_rates and
+/// repair_history); missing files give empty parts.
 pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
     let mut problems = Problems::default();
     let mut lines = LineBook::default();
@@ -174,7 +178,88 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
             }
         }
     }
+    read_extras(dir, &mut data, &mut problems, &mut lines)?;
     problems.finish()?;
     data.validate(network).map_err(|e| lines.locate(e))?;
     Ok(data)
+}
+
+/// `retirement`, `service_rates` and `repair_history` (all optional).
+fn read_extras(
+    dir: &Path,
+    data: &mut PlanningData,
+    problems: &mut Problems,
+    lines: &mut LineBook,
+) -> Result<()> {
+    if let Some(t) = Table::find(dir, "retirement", problems)? {
+        if t.require(&["category", "life", "shape"], problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, problems);
+                let r = (|| {
+                    Some((
+                        c.text("category")?,
+                        RetirementCurve {
+                            life: c.number("life", "a life in years > 0", |x| x > 0.0)?,
+                            shape: c.number("shape", "a shape > 0", |x| x > 0.0)?,
+                        },
+                    ))
+                })();
+                if let (Some((cat, curve)), false) = (r, c.failed) {
+                    if data.retirement.insert(cat.clone(), curve).is_some() {
+                        c.fail("category", format!("duplicate category '{cat}'"));
+                    }
+                    lines.note("retirement", &t.source, &cat, row.line);
+                }
+            }
+        }
+    }
+    if let Some(t) = Table::find(dir, "service_rates", problems)? {
+        if t.require(&["category", "kind", "rate"], problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, problems);
+                let r = (|| {
+                    Some(ServiceRate {
+                        category: c.text("category")?,
+                        kind: c.parse::<ServiceKind>("kind")?,
+                        rate: c.number("rate", "a rate >= 0", |x| x >= 0.0)?,
+                    })
+                })();
+                if let (Some(r), false) = (r, c.failed) {
+                    let rec = format!("{}/{}", r.category, r.kind.as_str());
+                    lines.note("service_rates", &t.source, &rec, row.line);
+                    data.service_rates.push(r);
+                }
+            }
+        }
+    }
+    if let Some(t) = Table::find(dir, "repair_history", problems)? {
+        if t.require(&["model", "vintage", "year", "repairs"], problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, problems);
+                let r = (|| {
+                    Some(RepairHistoryRow {
+                        model: c.text("model")?,
+                        vintage: c.whole("vintage", 1900, 2200)? as i32,
+                        year: c.whole("year", 1900, 2200)? as i32,
+                        repairs: c.number("repairs", "repairs >= 0", |x| x >= 0.0)?,
+                        region: c.opt_text("region"),
+                    })
+                })();
+                if let (Some(r), false) = (r, c.failed) {
+                    let region = r.region.as_deref().unwrap_or("");
+                    let rec = format!(
+                        "{}/{}/{}{}{}",
+                        r.model,
+                        r.vintage,
+                        r.year,
+                        if region.is_empty() { "" } else { "/" },
+                        region
+                    );
+                    lines.note("repair_history", &t.source, &rec, row.line);
+                    data.repair_history.push(r);
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -15,7 +15,8 @@ pub use network::{
     Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier, DEFAULT_PRIOR_WEIGHT,
 };
 pub use planning::{
-    InstalledBaseRow, PlanningData, Product, RepairCurve, SalesPlanRow, Seasonality,
+    InstalledBaseRow, PlanningData, Product, RepairCurve, RepairHistoryRow, RetirementCurve,
+    SalesPlanRow, Seasonality, ServiceRate, YEARS,
 };
 pub use skill::{ServiceKind, Skill, SkillId};
 pub use ticket::{CustomerTier, Priority, Ticket};

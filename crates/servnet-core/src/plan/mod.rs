@@ -6,6 +6,7 @@
 //! [`simulate::simulate`] (dispatch a drawn peak month against the plan) ->
 //! [`scenario::compare`] (the chain under changed inputs, side by side).
 
+pub mod curves;
 pub mod forecast;
 pub mod location;
 pub mod network_plan;
