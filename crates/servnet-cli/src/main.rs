@@ -160,6 +160,9 @@ struct ServeArgs {
     /// Seconds a request may take (`/v1/assign`: 120).
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Journal segment size in bytes before a snapshot replaces it (tests use small ones).
+    #[arg(long, hide = true, default_value_t = servnet_core::dispatch::JournalOptions::default().segment_bytes)]
+    journal_segment_bytes: u64,
 }
 
 fn serve(a: ServeArgs) -> Result<(), servnet_serve::ServeError> {
@@ -175,6 +178,10 @@ fn serve(a: ServeArgs) -> Result<(), servnet_serve::ServeError> {
             max_body: a.max_body,
             timeout: std::time::Duration::from_secs(a.timeout),
             ..servnet_serve::Limits::default()
+        },
+        journal: servnet_core::dispatch::JournalOptions {
+            segment_bytes: a.journal_segment_bytes.max(4096),
+            ..Default::default()
         },
     };
     servnet_serve::serve(&config)

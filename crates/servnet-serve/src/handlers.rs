@@ -5,6 +5,7 @@ use crate::api::*;
 use crate::body::JsonBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -147,8 +148,14 @@ pub async fn hold(
               (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn confirm(
     State(s): State<Shared>,
-    Path(hold): Path<u64>,
+    hold: Result<Path<u64>, PathRejection>,
 ) -> Result<Json<BookingOut>, ApiError> {
+    let Path(hold) = hold.map_err(|e| {
+        ApiError::invalid(
+            "hold",
+            format!("expected a hold id (a number): {}", e.body_text()),
+        )
+    })?;
     let now = s.clock.now();
     blocking(&s, move |_, d| {
         let a = d.confirm(hold, now)?;

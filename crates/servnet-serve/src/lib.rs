@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use clock::Clock;
 use metrics::Metrics;
-use servnet_core::dispatch::{Dispatcher, Policy};
+use servnet_core::dispatch::{Dispatcher, JournalOptions, Policy};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -110,6 +110,7 @@ pub fn router(state: Arc<AppState>, tokens: Arc<Tokens>, limits: Limits) -> Rout
             Arc::clone(&state.metrics),
             metrics::track,
         ))
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(state)
 }
 
@@ -132,13 +133,16 @@ pub struct Config {
     pub utc_offset: String,
     /// Request limits.
     pub limits: Limits,
+    /// How the journal of the state folder writes.
+    pub journal: JournalOptions,
 }
 
-/// Builds the dispatcher `config` asks for.
+/// Builds the dispatcher `config` asks for; returns it, the ledger kind and a line
+/// saying what was restored.
 pub fn open_dispatcher(
     config: &Config,
     clock: &Clock,
-) -> Result<(Dispatcher, &'static str), ServeError> {
+) -> Result<(Dispatcher, &'static str, String), ServeError> {
     let data = servnet_core::io::read_dir(&config.data)?;
     let mut policy = match &config.policy_file {
         Some(f) => {
@@ -157,9 +161,25 @@ pub fn open_dispatcher(
         policy.start_date = Some(clock.today());
     }
     match (config.ledger.as_deref(), &config.state) {
-        (Some("memory"), None) => Ok((Dispatcher::new(data.network, policy)?, "memory")),
+        (Some("memory"), None) => Ok((
+            Dispatcher::new(data.network, policy)?,
+            "memory",
+            "nothing restored (in memory)".into(),
+        )),
         (None | Some("journal"), Some(dir)) => {
-            Ok((Dispatcher::open(data.network, policy, dir)?, "journal"))
+            let started = std::time::Instant::now();
+            let (d, r) = Dispatcher::open_with(data.network, policy, dir, config.journal)?;
+            let note = format!(
+                "restored {} tickets from {} ({} records read, {} bytes of a torn last \
+                 write dropped, {} network changes) in {:.2} s",
+                r.tickets,
+                dir.display(),
+                r.entries,
+                r.torn_bytes,
+                r.changes.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok((d, "journal", note))
         }
         (Some("memory"), Some(_)) => Err(ServeError::Option {
             name: "ledger",
@@ -183,7 +203,8 @@ pub fn serve(config: &Config) -> Result<(), ServeError> {
         message,
     })?;
     let tokens = Arc::new(Tokens::from_file(&config.token_file)?);
-    let (dispatcher, ledger_kind) = open_dispatcher(config, &clock)?;
+    let (dispatcher, ledger_kind, restored) = open_dispatcher(config, &clock)?;
+    eprintln!("servnet serve: {restored}");
     let metrics = Arc::new(Metrics::new().map_err(|e| ServeError::Option {
         name: "metrics",
         message: e.to_string(),
