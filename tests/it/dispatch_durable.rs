@@ -178,6 +178,15 @@ fn restores_exactly(options: JournalOptions) {
         }
         (state(&d, 80), *holds.iter().max().unwrap())
     };
+    let snapshots = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "snap"))
+        .count();
+    assert_eq!(
+        snapshots > 0,
+        options.segment_bytes < 1 << 20,
+        "snapshots are made when segments rotate"
+    );
     let d = open(dir.path(), &net);
     assert_eq!(state(&d, 80), before);
     let h = d
