@@ -180,7 +180,13 @@ fn restores_exactly(options: JournalOptions) {
     };
     let snapshots = std::fs::read_dir(dir.path())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "snap"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "snap")
+        })
         .count();
     assert_eq!(
         snapshots > 0,

@@ -417,3 +417,68 @@ fn readme_quick_start_a_booking_survives_a_restart() {
     assert_eq!(again.json["outlet_id"], booked["outlet_id"]);
     assert_eq!(again.json["day"], booked["day"]);
 }
+
+/// The service's clock releases a lapsed hold by itself (once a second), also one made
+/// before a restart; a hold confirmed in time stays booked.
+#[test]
+fn holds_lapse_on_the_service_clock_also_across_a_restart() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    common::write_data(&data);
+    let state = work.path().join("state");
+    let launch = Launch::new(work.path(), &data, Some(&state));
+    let hold = |c: &Client, id: &str, ttl: u32| {
+        let a = c.post(
+            "/v1/holds",
+            &format!(r#"{{"ticket":{},"ttl_seconds":{ttl}}}"#, ticket(id)),
+        );
+        assert_eq!(
+            (a.status, a.json["status"].as_str()),
+            (200, Some("held")),
+            "{}",
+            a.text
+        );
+        a.json
+    };
+    {
+        let mut server = launch.start();
+        let c = server.client();
+        hold(&c, "L1", 2);
+        let kept = hold(&c, "L2", 600);
+        let h = kept["hold"].as_u64().unwrap();
+        let a = c.post(&format!("/v1/holds/{h}/confirm"), "");
+        assert_eq!(a.json["status"].as_str(), Some("booked"), "{}", a.text);
+        server.kill9();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let server = launch.start();
+    let c = server.client();
+    assert!(
+        common::wait_until(std::time::Duration::from_secs(5), || c
+            .get("/v1/bookings/L1")
+            .status
+            == 404),
+        "the lapsed hold is released after the restart"
+    );
+    assert_eq!(
+        c.get("/v1/bookings/L2").json["status"].as_str(),
+        Some("booked")
+    );
+    hold(&c, "L3", 1);
+    assert!(
+        common::wait_until(std::time::Duration::from_secs(5), || c
+            .get("/v1/bookings/L3")
+            .status
+            == 404),
+        "a hold lapses on the running service's clock"
+    );
+    let used: u64 = c
+        .get("/v1/loads")
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["used"].as_u64().unwrap())
+        .sum();
+    assert_eq!(used, 1, "only the confirmed booking holds capacity");
+}
