@@ -12,6 +12,7 @@
 #
 #   bash scripts/bench_serve.sh                 # 20 s per run, 64 connections
 #   DURATION=30s CONNS=128 BOOKINGS=1000000 bash scripts/bench_serve.sh
+#   SERVNET_BIN=path/to/servnet bash scripts/bench_serve.sh   # no build
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -22,8 +23,10 @@ BOOKINGS=${BOOKINGS:-1000000}
 TOKEN=bench-token-0123456789abcdef
 
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
-cargo build --release -p servnet-cli >&2
-BIN="$TARGET_DIR/release/servnet"
+if [[ -z "${SERVNET_BIN:-}" ]]; then
+    cargo build --release -p servnet-cli >&2
+fi
+BIN="${SERVNET_BIN:-$TARGET_DIR/release/servnet}"
 
 work=$(mktemp -d)
 server=""
@@ -39,7 +42,7 @@ import csv, os, shutil, sys
 src, work = sys.argv[1], sys.argv[2]
 data = os.path.join(work, "data")
 os.makedirs(data)
-for f in ["regions.csv", "regions.geojson", "outlet_areas.geojson", "products.csv"]:
+for f in ["regions.csv", "regions.geojson", "outlet_areas.geojson"]:
     if os.path.exists(os.path.join(src, f)):
         shutil.copy(os.path.join(src, f), data)
 def scale(name, cols):

@@ -131,7 +131,7 @@ fn restores_exactly(options: JournalOptions) {
             .unwrap()
             .0
     };
-    let (before, last_hold) = {
+    let (before, last_hold, confirmed) = {
         let mut d = open(dir.path(), &net);
         let mut holds = Vec::new();
         for i in 0..60usize {
@@ -146,7 +146,12 @@ fn restores_exactly(options: JournalOptions) {
             }
         }
         assert!(holds.len() >= 6, "{holds:?}");
-        assert!(d.confirm(holds[0], t0() + Duration::minutes(1)).is_ok());
+        let confirmed = d.confirm(holds[0], t0() + Duration::minutes(1)).unwrap();
+        // A repeated confirm answers the same booking.
+        assert_eq!(
+            d.confirm(holds[0], t0() + Duration::minutes(2)).unwrap(),
+            confirmed
+        );
         assert!(d.release(&ticket(5).id).is_ok());
         assert!(d.complete(&ticket(1).id, Some(5.0)).is_ok());
         assert!(d.complete(&ticket(2).id, Some(1.0)).is_ok());
@@ -176,7 +181,11 @@ fn restores_exactly(options: JournalOptions) {
         for i in 60..80 {
             d.dispatch(&ticket(i)).unwrap();
         }
-        (state(&d, 80), *holds.iter().max().unwrap())
+        (
+            state(&d, 80),
+            *holds.iter().max().unwrap(),
+            (holds[0], confirmed),
+        )
     };
     let snapshots = std::fs::read_dir(dir.path())
         .unwrap()
@@ -202,6 +211,8 @@ fn restores_exactly(options: JournalOptions) {
         .and_then(|a| a.hold)
         .unwrap();
     assert!(h > last_hold, "hold ids go on: {h} > {last_hold}");
+    // A hold confirmed before the restart confirms again with the same answer.
+    assert_eq!(d.confirm(confirmed.0, t0()).unwrap(), confirmed.1);
     // The holds left open keep their expiry: they lapse when they should.
     let open_holds: Vec<_> = (0..60)
         .filter(|i| {

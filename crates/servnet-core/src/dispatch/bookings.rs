@@ -324,6 +324,8 @@ mod tests {
             sla_met: true,
             route: Route::Direct,
             status: crate::dispatch::Status::Booked,
+            hold: None,
+            content: u64::from(n),
         }
     }
 

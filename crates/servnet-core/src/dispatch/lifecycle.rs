@@ -86,6 +86,8 @@ impl Dispatcher {
                         Some(expires) => Status::Held { hold: 0, expires },
                         None => Status::Booked,
                     },
+                    hold: None,
+                    content: 0,
                 },
                 offer_limit: self.limit(offer.capacity, r.emergency),
                 outlet_limit: self.limit(self.outlets[oi].daily_cap, r.emergency),
@@ -95,6 +97,7 @@ impl Dispatcher {
                     let mut b = request.booking;
                     if let (Some(hold), Status::Held { expires, .. }) = (held, b.status) {
                         b.status = Status::Held { hold, expires };
+                        b.hold = Some(hold);
                     }
                     return Ok((Outcome::Assigned(self.materialise(id, &b)), Some(b.status)));
                 }

@@ -82,6 +82,13 @@ pub struct Booking {
     pub route: Route,
     /// Booked, held or completed.
     pub status: Status,
+    /// The hold it was booked as (the ledger assigns it), kept once confirmed so that a
+    /// repeated confirm finds it; `None` for a booking made firm. While held it is the
+    /// id in [`Status::Held`].
+    pub hold: Option<u64>,
+    /// A fingerprint of the ticket booked (everything but its id): the same id with
+    /// another fingerprint is another request, a conflict, not a retry.
+    pub content: u64,
 }
 
 /// One atomic booking step: book `booking` for `ticket_id` if the id is new and the
@@ -114,11 +121,12 @@ pub enum Booked {
 /// What [`Ledger::confirm`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirmed {
-    /// The hold is now a firm booking.
+    /// The hold is now a firm booking (also when it was confirmed before: a repeated
+    /// confirm answers the same, and records nothing).
     Confirmed(SmolStr, Booking),
     /// The hold had expired: its booking is released (returned as it was).
     Expired(SmolStr, Booking),
-    /// No such hold (never given, already confirmed, expired or released).
+    /// No such hold (never given, expired, released, completed or rolled out).
     Unknown,
 }
 
@@ -187,8 +195,10 @@ pub struct LedgerStats {
 /// Rules every ledger keeps: a known ticket id books nothing ([`Booked::Existing`]);
 /// release and hold expiry return capacity and forget the ticket (it may book again);
 /// completion keeps the capacity used and the id known; a completed booking cannot be
-/// released. Ledgers that persist must persist a change before returning from the call
-/// that made it.
+/// released and a held one cannot be completed (`Error::Conflict`); a confirmed hold
+/// confirms again with the same answer until its booking is released, completed or
+/// rolled out. Ledgers that persist must persist a change before returning from the
+/// call that made it.
 pub trait Ledger: Send + Sync {
     /// Units booked on an offer for a day: the view the search reads (exact for a
     /// ledger that sees every change, a cache for a store shared between processes).
@@ -205,15 +215,16 @@ pub trait Ledger: Send + Sync {
     fn book(&self, request: &Request<'_>) -> Result<Booked>;
 
     /// Turns hold `hold` into a firm booking, unless it expired at or before `now` (then
-    /// it is released).
+    /// it is released). A hold confirmed before answers its booking again.
     fn confirm(&self, hold: u64, now: NaiveDateTime) -> Result<Confirmed>;
 
     /// Cancels a booked or held ticket and returns its capacity; `None` for an unknown
     /// id. A completed ticket is refused (`Error::Conflict`).
     fn release(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>>;
 
-    /// Marks a booked or held ticket done (its capacity stays used) and records the
-    /// follow-up rating (x 1000) for its offer.
+    /// Marks a booked ticket done (its capacity stays used) and records the follow-up
+    /// rating (x 1000) for its offer; a held ticket is refused (`Error::Conflict`:
+    /// confirm it first).
     fn complete(&self, ticket_id: &str, rating_milli: Option<u32>) -> Result<Completed>;
 
     /// Releases every hold that expired at or before `now`; returns them as they were.

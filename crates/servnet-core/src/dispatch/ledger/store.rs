@@ -101,8 +101,9 @@ struct Rating(AtomicU64, AtomicU32);
 pub(crate) struct Store<L: Log> {
     counters: Counters,
     tickets: Bookings,
-    /// Hold id -> (ticket id, expiry).
-    holds: Mutex<BTreeMap<u64, (SmolStr, NaiveDateTime)>>,
+    /// Hold id -> (ticket id, expiry; `None` once confirmed: a repeated confirm finds
+    /// it until the booking is released, completed or rolled out).
+    holds: Mutex<BTreeMap<u64, (SmolStr, Option<NaiveDateTime>)>>,
     next_hold: AtomicU64,
     /// (offer, day) -> units committed outside the ledger.
     loads: Mutex<BTreeMap<(u32, u32), u32>>,
@@ -163,9 +164,14 @@ impl<L: Log> Store<L> {
                 let h = self.next_hold.fetch_add(1, Ordering::Relaxed);
                 held = r.booking;
                 held.status = Status::Held { hold: h, expires };
+                held.hold = Some(h);
                 (&held, Some((h, expires)))
             }
-            _ => (&r.booking, None),
+            _ => {
+                held = r.booking;
+                held.hold = None;
+                (&held, None)
+            }
         };
         let (offer, outlet) = (b.offer as usize, b.outlet as usize);
         let done = self.tickets.insert_with(r.ticket_id, b, || {
@@ -195,7 +201,7 @@ impl<L: Log> Store<L> {
                     self.used.store(true, Ordering::Relaxed);
                 }
                 if let Some((h, expires)) = hold {
-                    lock(&self.holds).insert(h, (r.ticket_id.clone(), expires));
+                    lock(&self.holds).insert(h, (r.ticket_id.clone(), Some(expires)));
                 }
                 self.log.wait(seq)?;
                 Ok(Booked::New(hold.map(|h| h.0)))
@@ -216,9 +222,11 @@ impl<L: Log> Store<L> {
     }
 
     pub(crate) fn confirm(&self, hold: u64, now: NaiveDateTime) -> Result<Confirmed> {
-        let Some((ticket, until)) = lock(&self.holds).remove(&hold) else {
+        let Some((ticket, _)) = lock(&self.holds).get(&hold).cloned() else {
             return Ok(Confirmed::Unknown);
         };
+        // Under the ticket's lock: a concurrent confirm, release or expiry of the same
+        // hold sees the other's outcome.
         let out = self.tickets.update_with(&ticket, |id, b| match b.status {
             Status::Held { hold: h, expires } if h == hold => {
                 let before = *b;
@@ -226,32 +234,52 @@ impl<L: Log> Store<L> {
                     let (keep, seq) = self.release_locked(id, b);
                     (
                         keep,
-                        seq.map(|s| (s, Confirmed::Expired(id.clone(), before))),
+                        seq.map(|s| (Some(s), Confirmed::Expired(id.clone(), before))),
                     )
                 } else {
                     match self.log.append(&Record::Confirm(id)) {
                         Ok(s) => {
                             b.status = Status::Booked;
-                            (Keep::Yes, Ok((s, Confirmed::Confirmed(id.clone(), *b))))
+                            (
+                                Keep::Yes,
+                                Ok((Some(s), Confirmed::Confirmed(id.clone(), *b))),
+                            )
                         }
                         Err(e) => (Keep::Yes, Err(e)),
                     }
                 }
             }
-            _ => (Keep::Yes, Ok((0, Confirmed::Unknown))),
+            // Confirmed before: the same answer, nothing to record.
+            Status::Booked if b.hold == Some(hold) => {
+                (Keep::Yes, Ok((None, Confirmed::Confirmed(id.clone(), *b))))
+            }
+            _ => (Keep::Yes, Ok((None, Confirmed::Unknown))),
         });
-        match out {
-            Some(Ok((seq, c))) => {
-                self.log.wait(seq)?;
-                Ok(c)
+        let (seq, c) = match out {
+            Some(r) => r?,
+            None => (None, Confirmed::Unknown),
+        };
+        {
+            let mut holds = lock(&self.holds);
+            match &c {
+                Confirmed::Confirmed(..) => {
+                    if let Some(e) = holds.get_mut(&hold) {
+                        e.1 = None;
+                    }
+                }
+                // Released, or a stale entry (the ticket booked again since).
+                Confirmed::Expired(..) | Confirmed::Unknown => {
+                    if holds.get(&hold).is_some_and(|e| e.0 == ticket) {
+                        holds.remove(&hold);
+                    }
+                }
             }
-            Some(Err(e)) => {
-                // Nothing changed: the hold stays.
-                lock(&self.holds).insert(hold, (ticket, until));
-                Err(e)
-            }
-            None => Ok(Confirmed::Unknown),
         }
+        match seq {
+            Some(seq) => self.log.wait(seq)?,
+            None => self.log.wait(self.log.last())?,
+        }
+        Ok(c)
     }
 
     pub(crate) fn release(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>> {
@@ -274,7 +302,7 @@ impl<L: Log> Store<L> {
             return Ok(None);
         };
         let (seq, id, b) = out?;
-        if let Some(h) = b.status.hold() {
+        if let Some(h) = b.hold {
             lock(&self.holds).remove(&h);
         }
         self.log.wait(seq)?;
@@ -283,12 +311,27 @@ impl<L: Log> Store<L> {
 
     pub(crate) fn complete(&self, ticket_id: &str, rating_milli: Option<u32>) -> Result<Completed> {
         let out = self.tickets.update_with(ticket_id, |id, b| {
-            if b.status == Status::Completed {
-                return (Keep::Yes, Ok((None, Completed::Already(id.clone(), *b))));
+            match b.status {
+                Status::Completed => {
+                    return (Keep::Yes, Ok((None, Completed::Already(id.clone(), *b))))
+                }
+                Status::Held { hold, .. } => {
+                    return (
+                        Keep::Yes,
+                        Err(Error::Conflict {
+                            kind: "ticket",
+                            id: id.to_string(),
+                            message: format!(
+                                "it is held (hold {hold}): confirm the hold before completing"
+                            ),
+                        }),
+                    )
+                }
+                Status::Booked => {}
             }
             match self.log.append(&Record::Complete(id, rating_milli)) {
                 Ok(seq) => {
-                    let hold = b.status.hold();
+                    let hold = b.hold;
                     b.status = Status::Completed;
                     if let (Some(x), Some(r)) = (rating_milli, self.ratings.get(b.offer as usize)) {
                         r.0.fetch_add(u64::from(x), Ordering::Relaxed);
@@ -321,7 +364,7 @@ impl<L: Log> Store<L> {
     pub(crate) fn expire_holds(&self, now: NaiveDateTime) -> Result<Vec<(SmolStr, Booking)>> {
         let due: Vec<u64> = lock(&self.holds)
             .iter()
-            .filter(|(_, (_, e))| *e <= now)
+            .filter(|(_, (_, e))| e.is_some_and(|e| e <= now))
             .map(|(h, _)| *h)
             .collect();
         let mut out = Vec::new();
@@ -475,7 +518,7 @@ impl<L: Log> Store<L> {
         let mut dropped_holds = Vec::new();
         self.tickets.retain(|_, b| {
             let keep = b.day >= first_day;
-            if let (false, Some(h)) = (keep, b.status.hold()) {
+            if let (false, Some(h)) = (keep, b.hold) {
                 dropped_holds.push(h);
             }
             keep
@@ -533,8 +576,15 @@ impl<L: Log> Store<L> {
         });
         if matches!(added, Insert::Done(true)) {
             self.used.store(true, Ordering::Relaxed);
-            if let Status::Held { hold, expires } = b.status {
+            let expires = match b.status {
+                Status::Held { expires, .. } => Some(expires),
+                _ => None,
+            };
+            // A completed booking's hold is spent.
+            if let (Some(hold), false) = (b.hold, b.status == Status::Completed) {
                 lock(&self.holds).insert(hold, (id.clone(), expires));
+            }
+            if let Some(hold) = b.hold {
                 self.next_hold.fetch_max(hold + 1, Ordering::Relaxed);
             }
         }
@@ -550,7 +600,9 @@ impl<L: Log> Store<L> {
             (Keep::Yes, h)
         });
         if let Some(Some(h)) = hold {
-            lock(&self.holds).remove(&h);
+            if let Some(e) = lock(&self.holds).get_mut(&h) {
+                e.1 = None;
+            }
         }
     }
 

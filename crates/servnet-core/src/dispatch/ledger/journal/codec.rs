@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
 
 /// Bytes before the first frame of a journal segment.
-pub(super) const JOURNAL_MAGIC: &[u8; 8] = b"SNJRNL01";
+pub(super) const JOURNAL_MAGIC: &[u8; 8] = b"SNJRNL02";
 /// Bytes before the first frame of a snapshot.
-pub(super) const SNAPSHOT_MAGIC: &[u8; 8] = b"SNSNAP01";
+pub(super) const SNAPSHOT_MAGIC: &[u8; 8] = b"SNSNAP02";
 /// Largest payload a frame may carry (a layout of 1M outlets fits).
 pub(super) const MAX_PAYLOAD: usize = 256 << 20;
 
 /// A booking record as stored (an expiry in milliseconds since the epoch of the naive
-/// clock; flags: 1 preferred, 2 SLA met).
+/// clock; flags: 1 preferred, 2 SLA met; the hold id it was booked as, also once
+/// confirmed; the ticket's content fingerprint).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(super) struct Rec {
     offer: u32,
@@ -29,12 +30,15 @@ pub(super) struct Rec {
     flags: u8,
     route: Route,
     status: StatusRec,
+    hold: Option<u64>,
+    content: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 enum StatusRec {
     Booked,
-    Held(u64, i64),
+    /// Held until (milliseconds).
+    Held(i64),
     Completed,
 }
 
@@ -56,13 +60,19 @@ impl Rec {
             route: b.route,
             status: match b.status {
                 Status::Booked => StatusRec::Booked,
-                Status::Held { hold, expires } => StatusRec::Held(hold, millis(expires)),
+                Status::Held { expires, .. } => StatusRec::Held(millis(expires)),
                 Status::Completed => StatusRec::Completed,
             },
+            hold: match b.status {
+                Status::Held { hold, .. } => Some(hold),
+                _ => b.hold,
+            },
+            content: b.content,
         }
     }
 
-    /// The booking, or `None` for an expiry out of chrono's range (a damaged record).
+    /// The booking, or `None` for an expiry out of chrono's range or a hold without its
+    /// id (a damaged record).
     pub(super) fn booking(&self) -> Option<Booking> {
         Some(Booking {
             offer: self.offer,
@@ -77,12 +87,14 @@ impl Rec {
             route: self.route,
             status: match self.status {
                 StatusRec::Booked => Status::Booked,
-                StatusRec::Held(hold, ms) => Status::Held {
-                    hold,
+                StatusRec::Held(ms) => Status::Held {
+                    hold: self.hold?,
                     expires: DateTime::from_timestamp_millis(ms)?.naive_utc(),
                 },
                 StatusRec::Completed => Status::Completed,
             },
+            hold: self.hold,
+            content: self.content,
         })
     }
 }
@@ -201,6 +213,8 @@ mod tests {
             preferred: true,
             sla_met: false,
             route: Route::WiderRadius(1.5),
+            hold: status.hold(),
+            content: 0xDEAD_BEEF,
             status,
         }
     }
