@@ -455,3 +455,50 @@ fn a_day_roll_over_survives_a_restart() {
     }
     assert!(d.loads().iter().all(|l| l.day >= 1));
 }
+
+/// A call with its durability deferred returns once its records are appended; the
+/// future it hands back completes once they are on disk, and then they survive a
+/// restart. With the in-memory ledger there is nothing to wait for.
+#[test]
+fn deferred_durability_completes_once_the_records_are_on_disk() {
+    use servnet::dispatch::defer_durability;
+    use std::future::Future;
+    let dir = tempfile::tempdir().unwrap();
+    let net = network(6, 5);
+    let booked = {
+        let d = open(dir.path(), &net);
+        let mut booked = Vec::new();
+        for i in 0..20 {
+            let (out, durable) = defer_durability(|| d.dispatch(&ticket(i)));
+            assert!(!durable.is_ready(), "a booking appended a record");
+            let mut durable = std::pin::pin!(durable);
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            let start = std::time::Instant::now();
+            loop {
+                match durable.as_mut().poll(&mut cx) {
+                    std::task::Poll::Ready(r) => break r.unwrap(),
+                    std::task::Poll::Pending => {
+                        assert!(start.elapsed().as_secs() < 30, "never flushed");
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
+                }
+            }
+            if let Outcome::Assigned(a) = out.unwrap() {
+                booked.push((a.ticket_id.to_string(), a.outlet_id.to_string(), a.day));
+            }
+        }
+        // A read of a durable record has nothing to wait for beyond what was flushed.
+        let (_, durable) = defer_durability(|| d.booking(&ticket(0).id));
+        durable.wait().unwrap();
+        booked
+    };
+    assert!(booked.len() >= 10);
+    let d = open(dir.path(), &net);
+    for (id, outlet, day) in &booked {
+        let a = d.assignment(id).unwrap();
+        assert_eq!((a.outlet_id.as_str(), a.day), (outlet.as_str(), *day));
+    }
+    let memory = Dispatcher::new(net, policy()).unwrap();
+    let (out, durable) = defer_durability(|| memory.dispatch(&ticket(1)));
+    assert!(out.is_ok() && durable.is_ready());
+}

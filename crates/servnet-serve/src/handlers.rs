@@ -23,6 +23,25 @@ fn write(s: &AppState) -> RwLockWriteGuard<'_, Dispatcher> {
     s.dispatcher.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Runs `f` with the dispatcher. With a local ledger (memory, journal) it runs on this
+/// task, as a call takes microseconds, and the journal's flush is awaited rather than
+/// waited for by a thread (the answer goes out once it is durable); with a store across
+/// the network, on a blocking thread.
+async fn call<T: Send + 'static>(
+    s: &Shared,
+    f: impl FnOnce(&AppState, &Dispatcher) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    if !s.local {
+        return blocking(s, f).await;
+    }
+    let (out, durable) = {
+        let d = read(s);
+        servnet_core::dispatch::defer_durability(|| f(s, &d))
+    };
+    durable.await?;
+    out
+}
+
 /// Runs `f` with the dispatcher on a blocking thread.
 async fn blocking<T: Send + 'static>(
     s: &Shared,
@@ -99,7 +118,7 @@ pub async fn dispatch(
     JsonBody(t): JsonBody<TicketIn>,
 ) -> Result<Json<BookingOut>, ApiError> {
     let ticket = t.into_ticket(s.clock.now())?;
-    blocking(&s, move |s, d| {
+    call(&s, move |s, d| {
         let (o, status) = d.dispatch_with_status(&ticket)?;
         count(s, &o);
         Ok(match (&o, status) {
@@ -129,7 +148,7 @@ pub async fn hold(
     let now = s.clock.now();
     let ticket = h.ticket.into_ticket(now)?;
     let ttl = chrono::Duration::seconds(i64::from(h.ttl_seconds));
-    blocking(&s, move |s, d| {
+    call(&s, move |s, d| {
         let (o, status) = d.hold_with_status(&ticket, ttl, now)?;
         count(s, &o);
         Ok(match (&o, status) {
@@ -157,7 +176,7 @@ pub async fn confirm(
         )
     })?;
     let now = s.clock.now();
-    blocking(&s, move |_, d| {
+    call(&s, move |_, d| {
         let a = d.confirm(hold, now)?;
         Ok(BookingOut::booked(d, &a, Status::Booked))
     })
@@ -173,7 +192,7 @@ pub async fn booking(
     State(s): State<Shared>,
     Path(id): Path<String>,
 ) -> Result<Json<BookingOut>, ApiError> {
-    blocking(&s, move |_, d| match d.booking(&id)? {
+    call(&s, move |_, d| match d.booking(&id)? {
         Some((a, status)) => Ok(BookingOut::booked(d, &a, status)),
         None => Err(servnet_core::Error::Unknown { kind: "ticket", id }.into()),
     })
@@ -191,7 +210,7 @@ pub async fn release(
     State(s): State<Shared>,
     Path(id): Path<String>,
 ) -> Result<Json<BookingOut>, ApiError> {
-    blocking(&s, move |_, d| {
+    call(&s, move |_, d| {
         let a = d.release(&id)?;
         let mut out = BookingOut::booked(d, &a, Status::Booked);
         out.assigned = false;
@@ -219,7 +238,7 @@ pub async fn complete(
     } else {
         crate::body::parse(&body)?
     };
-    blocking(&s, move |_, d| {
+    call(&s, move |_, d| {
         let a = d.complete(&id, c.rating)?;
         Ok(BookingOut::booked(d, &a, Status::Completed))
     })
@@ -239,7 +258,7 @@ pub async fn candidates(
         return Err(ApiError::invalid("k", format!("expected 1..=100, got {k}")));
     }
     let ticket = c.ticket.into_ticket(s.clock.now())?;
-    blocking(&s, move |_, d| {
+    call(&s, move |_, d| {
         Ok(d.candidates(&ticket, k as usize)?
             .iter()
             .map(Into::into)
@@ -258,7 +277,7 @@ pub async fn explain(
 ) -> Result<Json<ExplanationOut>, ApiError> {
     let ticket = e.ticket.into_ticket(s.clock.now())?;
     let outlet = e.outlet_id;
-    blocking(&s, move |_, d| Ok((&d.explain(&ticket, &outlet)?).into()))
+    call(&s, move |_, d| Ok((&d.explain(&ticket, &outlet)?).into()))
         .await
         .map(Json)
 }
@@ -293,7 +312,7 @@ pub async fn set_load(
     State(s): State<Shared>,
     JsonBody(l): JsonBody<LoadIn>,
 ) -> Result<Json<Vec<LoadOut>>, ApiError> {
-    blocking(&s, move |_, d| {
+    call(&s, move |_, d| {
         d.set_load(&l.outlet_id, &l.skill, l.day, l.units)?;
         Ok(d.loads()
             .iter()

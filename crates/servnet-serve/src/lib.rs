@@ -40,6 +40,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// `memory` or `journal`.
     pub ledger_kind: &'static str,
+    /// Whether the ledger is local (memory, journal): calls then run on the request's
+    /// task and await the journal's flush; otherwise on blocking threads.
+    pub local: bool,
 }
 
 /// Limits on requests.
@@ -214,6 +217,7 @@ pub fn serve(config: &Config) -> Result<(), ServeError> {
         clock,
         metrics,
         ledger_kind,
+        local: matches!(ledger_kind, "memory" | "journal"),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -68,8 +68,8 @@ mod types;
 pub(crate) use batch::EligibleArc;
 pub use change::NetworkChange;
 pub use ledger::{
-    Booked, Booking, Bound, Completed, Confirmed, JournalLedger, JournalOptions, Layout, Ledger,
-    LedgerStats, MemoryLedger, Request, Restored, Status,
+    defer_durability, Booked, Booking, Bound, Completed, Confirmed, Durability, JournalLedger,
+    JournalOptions, Layout, Ledger, LedgerStats, MemoryLedger, Request, Restored, Status,
 };
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;

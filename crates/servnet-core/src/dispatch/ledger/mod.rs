@@ -12,7 +12,7 @@ mod journal;
 mod memory;
 mod store;
 
-pub use journal::{JournalLedger, JournalOptions, Restored};
+pub use journal::{defer_durability, Durability, JournalLedger, JournalOptions, Restored};
 pub use memory::MemoryLedger;
 pub(crate) use store::{NoLog, Store};
 

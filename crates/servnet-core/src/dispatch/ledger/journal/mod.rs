@@ -10,8 +10,11 @@
 //! external load, the idempotency map and the network changes.
 
 mod codec;
+mod defer;
 mod replay;
 mod writer;
+
+pub use defer::{defer_durability, Durability};
 
 use super::store::{Log, Record, Store};
 use super::{Booked, Booking, Bound, Completed, Confirmed, Layout, Ledger, LedgerStats, Request};

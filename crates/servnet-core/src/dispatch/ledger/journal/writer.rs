@@ -39,22 +39,38 @@ struct Pending {
 }
 
 #[derive(Default)]
-struct Durable {
+pub(super) struct Durable {
     /// Every record up to this one is on disk.
-    seq: u64,
-    failed: Option<String>,
+    pub(super) seq: u64,
+    pub(super) failed: Option<String>,
     /// Disk flushes done.
     flushes: u64,
     /// Bytes written.
     bytes: u64,
+    /// Tasks waiting for a record (its sequence number) to be on disk.
+    pub(super) wakers: Vec<(u64, std::task::Waker)>,
 }
 
-struct Shared {
+/// What the writer and its waiters share.
+pub(super) struct Shared {
     dir: PathBuf,
     pending: Mutex<Pending>,
     work: Condvar,
-    durable: Mutex<Durable>,
+    pub(super) durable: Mutex<Durable>,
     flushed: Condvar,
+}
+
+impl Shared {
+    /// The error of a failed journal.
+    pub(super) fn failure(&self, message: &str) -> Error {
+        Error::Ledger {
+            store: self.dir.display().to_string(),
+            message: format!(
+                "the journal failed ({message}); nothing is acknowledged until the state \
+                 folder is reopened"
+            ),
+        }
+    }
 }
 
 /// How large segments and write batches grow, and who hears of a closed segment.
@@ -132,22 +148,16 @@ impl Writer {
         Ok(seq)
     }
 
-    /// Waits until record `seq` is on disk.
+    /// Waits until record `seq` is on disk (or, in a call that defers its waits, notes
+    /// that the caller will).
     pub(super) fn wait(&self, seq: u64) -> Result<()> {
-        let mut d = lock(&self.shared.durable);
-        loop {
-            if d.seq >= seq {
-                return Ok(());
-            }
-            if let Some(f) = &d.failed {
-                return Err(self.failure(f));
-            }
-            d = self
-                .shared
-                .flushed
-                .wait(d)
-                .unwrap_or_else(|e| e.into_inner());
+        if super::defer::capture(&self.shared, seq) {
+            return match &lock(&self.shared.pending).failed {
+                Some(f) => Err(self.failure(f)),
+                None => Ok(()),
+            };
         }
+        wait(&self.shared, seq)
     }
 
     /// The sequence number of the last record appended.
@@ -166,14 +176,9 @@ impl Writer {
     }
 
     fn failure(&self, message: &str) -> Error {
-        Error::Ledger {
-            store: self.shared.dir.display().to_string(),
-            message: format!(
-                "the journal failed ({message}); nothing is acknowledged until the state \
-                 folder is reopened"
-            ),
-        }
+        self.shared.failure(message)
     }
+
 }
 
 impl Writer {
@@ -194,6 +199,20 @@ impl Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// Blocks until record `seq` is on disk.
+pub(super) fn wait(s: &Shared, seq: u64) -> Result<()> {
+    let mut d = lock(&s.durable);
+    loop {
+        if d.seq >= seq {
+            return Ok(());
+        }
+        if let Some(f) = &d.failed {
+            return Err(s.failure(f));
+        }
+        d = s.flushed.wait(d).unwrap_or_else(|e| e.into_inner());
     }
 }
 
@@ -274,7 +293,7 @@ fn flush_loop(s: &Shared, mut file: File, mut len: u64, mut segment: u64, o: Lim
             let end = chunk_end(&buf, at, o.batch_bytes);
             let part = &buf[at..end];
             let written = file.write_all(part).and_then(|()| file.sync_data());
-            {
+            let ready = {
                 let mut d = lock(&s.durable);
                 match written {
                     Ok(()) => {
@@ -290,8 +309,22 @@ fn flush_loop(s: &Shared, mut file: File, mut len: u64, mut segment: u64, o: Lim
                         lock(&s.pending).failed = Some(m);
                     }
                 }
-            }
+                // Tasks whose record is on disk (all of them if the journal failed).
+                let (seq, failed) = (d.seq, d.failed.is_some());
+                let mut ready = Vec::new();
+                d.wakers.retain(|(w, waker)| {
+                    let done = failed || *w <= seq;
+                    if done {
+                        ready.push(waker.clone());
+                    }
+                    !done
+                });
+                ready
+            };
             s.flushed.notify_all();
+            for w in ready {
+                w.wake();
+            }
             if lock(&s.durable).failed.is_some() {
                 return;
             }
