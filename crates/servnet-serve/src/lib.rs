@@ -120,7 +120,7 @@ pub fn router(state: Arc<AppState>, tokens: Arc<Tokens>, limits: Limits) -> Rout
 /// How `servnet serve` runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The data folder (network and policy).
+    /// The data folder (its network files are read).
     pub data: PathBuf,
     /// The state folder (journal ledger), if any.
     pub state: Option<PathBuf>,
@@ -146,7 +146,8 @@ pub fn open_dispatcher(
     config: &Config,
     clock: &Clock,
 ) -> Result<(Dispatcher, &'static str, String), ServeError> {
-    let data = servnet_core::io::read_dir(&config.data)?;
+    // The network only: tickets and planning files are not the service's business.
+    let network = servnet_core::io::read_network(&config.data)?;
     let mut policy = match &config.policy_file {
         Some(f) => {
             let text = std::fs::read_to_string(f).map_err(|e| ServeError::Option {
@@ -165,13 +166,13 @@ pub fn open_dispatcher(
     }
     match (config.ledger.as_deref(), &config.state) {
         (Some("memory"), None) => Ok((
-            Dispatcher::new(data.network, policy)?,
+            Dispatcher::new(network, policy)?,
             "memory",
             "nothing restored (in memory)".into(),
         )),
         (None | Some("journal"), Some(dir)) => {
             let started = std::time::Instant::now();
-            let (d, r) = Dispatcher::open_with(data.network, policy, dir, config.journal)?;
+            let (d, r) = Dispatcher::open_with(network, policy, dir, config.journal)?;
             let note = format!(
                 "restored {} tickets from {} ({} records read, {} bytes of a torn last \
                  write dropped, {} network changes) in {:.2} s",
