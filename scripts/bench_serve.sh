@@ -123,6 +123,24 @@ start --ledger memory
 echo "memory:  $(load mem)  assigned=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/metrics" | awk '/servnet_dispatches_total\{outcome="assigned"\}/ {print $NF}')"
 kill -9 "$server"; wait "$server" 2>/dev/null || true; server=""
 
+# The floor under any durable answer: this disk's fdatasync latency (64-byte appends),
+# measured right before the durable run, on the state folder's file system.
+"$PY" - "$work" <<'EOF'
+import os, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+lat = []
+for _ in range(300):
+    t = time.perf_counter()
+    os.write(fd, b"x" * 64)
+    os.fdatasync(fd)
+    lat.append(time.perf_counter() - t)
+os.close(fd)
+os.unlink(path)
+lat.sort()
+print("fsync:   write+fdatasync of 64 B x 300: p50_us=%d p99_us=%d (%.0f flushes/s one at a time)"
+      % (lat[150] * 1e6, lat[296] * 1e6, len(lat) / sum(lat)))
+EOF
 start --state "$work/state"
 echo "durable: $(load dur)  assigned=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/metrics" | awk '/servnet_dispatches_total\{outcome="assigned"\}/ {print $NF}')"
 records=$(metric servnet_journal_records_total)

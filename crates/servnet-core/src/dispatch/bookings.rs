@@ -186,6 +186,25 @@ impl Bookings {
         )
     }
 
+    /// The shard (`0..64`) that holds `id`: calls on ids of different shards never wait
+    /// for each other.
+    pub(crate) fn shard_of(id: &str) -> usize {
+        let h = FxBuildHasher
+            .hash_one(id)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 58) as usize % SHARDS
+    }
+
+    /// Makes room for about `n` more tickets (a replay that knows how many are coming
+    /// skips the table's growth steps).
+    pub(crate) fn reserve(&self, n: usize) {
+        for p in &self.shards {
+            lock(&p.0)
+                .table
+                .reserve(n / SHARDS + 1, |&e| spread(tag_of(e)));
+        }
+    }
+
     /// The booking of `id`, with the id as stored.
     pub(crate) fn get(&self, id: &str) -> Option<(SmolStr, Booking)> {
         let (shard, tag) = self.locate(id);

@@ -428,6 +428,20 @@ impl<L: Log> Store<L> {
     pub(crate) fn bind(&mut self, layout: &Layout) -> Result<Bound> {
         let fresh = !self.used.load(Ordering::Relaxed);
         let first = self.counters.first();
+        let same = Layout {
+            start: self.layout.start,
+            ..layout.clone()
+        } == self.layout;
+        if same && !self.layout.offers.is_empty() {
+            // Bound to this layout already (a restart on an unchanged network): the
+            // records and counters are in its numbers, and the log has it.
+            return Ok(Bound {
+                fresh,
+                start: self.start,
+                first_day: first,
+                ratings: self.ratings(),
+            });
+        }
         let map = translation(&self.layout, layout);
         // Check every record first: on error nothing changes. The least id is named.
         let mut missing: Option<(SmolStr, u32)> = None;
@@ -530,6 +544,16 @@ impl<L: Log> Store<L> {
         drop(holds);
         lock(&self.loads).retain(|&(_, day), _| day >= first_day);
         self.log.wait(seq)
+    }
+
+    /// The shard of a ticket id (see `Bookings::shard_of`).
+    pub(crate) fn shard_of(id: &str) -> usize {
+        Bookings::shard_of(id)
+    }
+
+    /// Makes room for about `n` more ticket records.
+    pub(crate) fn reserve(&self, n: usize) {
+        self.tickets.reserve(n);
     }
 
     /// Every record (for snapshots and tests), in no particular order.

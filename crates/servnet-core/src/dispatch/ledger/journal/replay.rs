@@ -78,19 +78,14 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// Applies one entry to the store.
-fn apply(
-    store: &mut Store<NoLog>,
-    e: Entry<SmolStr>,
-    changes: &mut Vec<String>,
-    books: &mut u64,
-) -> std::result::Result<(), String> {
+/// Applies one entry about a ticket (a booking, confirmation, release or completion);
+/// `&self` calls on the store, safe to make from several threads for different tickets.
+fn apply_ticket(store: &Store<NoLog>, e: Entry<SmolStr>) -> std::result::Result<(), String> {
     let bad = |e: Error| e.to_string();
     match e {
         Entry::Book(id, rec) => {
             let b = rec.booking().ok_or("a hold expiry out of range")?;
             store.restore_book(&id, b);
-            *books += 1;
         }
         Entry::Confirm(id) => store.restore_confirm(&id),
         Entry::Release(id) => {
@@ -99,17 +94,104 @@ fn apply(
         Entry::Complete(id, rating) => {
             store.complete(&id, rating).map_err(bad)?;
         }
-        Entry::Load(k, day, units) => store.set_load(k as usize, day, units).map_err(bad)?,
-        Entry::Roll(first) => store.roll(first).map_err(bad)?,
-        Entry::Layout(l) => {
-            store.bind(&l).map_err(bad)?;
-        }
-        Entry::Change(json) => changes.push(json.to_string()),
-        Entry::NextHold(n) => store.raise_next_hold(n),
-        Entry::Rating(k, milli, count) => store.restore_rating(k, milli, count),
-        Entry::End(_) => {}
+        _ => return Err("not a ticket entry".into()),
     }
     Ok(())
+}
+
+/// The ticket an entry is about, if it is about one.
+fn ticket_of(e: &Entry<SmolStr>) -> Option<&str> {
+    match e {
+        Entry::Book(id, _) | Entry::Confirm(id) | Entry::Release(id) | Entry::Complete(id, _) => {
+            Some(id)
+        }
+        _ => None,
+    }
+}
+
+/// Ticket entries gathered before they are applied together.
+const CHUNK: usize = 1 << 16;
+
+/// Applies entries in the order read. The entries about tickets are gathered and applied
+/// a chunk at a time on all cores, split by the ticket map's shard: each ticket's
+/// entries keep their order, and entries about different tickets commute (counters
+/// add up, ratings sum). External load, ratings, hold ids and network changes commute
+/// with them and apply at once; a roll-over or a layout waits for what came before.
+struct Replay {
+    store: Store<NoLog>,
+    changes: Vec<String>,
+    /// Ticket entries not applied yet, with their offsets.
+    pending: Vec<(usize, Entry<SmolStr>)>,
+    /// Bookings read in the current file.
+    books: u64,
+}
+
+impl Replay {
+    fn push(&mut self, at: usize, e: Entry<SmolStr>) -> std::result::Result<(), (usize, String)> {
+        if ticket_of(&e).is_some() {
+            if matches!(e, Entry::Book(..)) {
+                self.books += 1;
+            }
+            self.pending.push((at, e));
+            if self.pending.len() >= CHUNK {
+                self.flush()?;
+            }
+            return Ok(());
+        }
+        let bad = |e: Error| (at, e.to_string());
+        let store = &mut self.store;
+        match e {
+            Entry::Roll(first) => {
+                self.flush()?;
+                self.store.roll(first).map_err(bad)?;
+            }
+            Entry::Layout(l) => {
+                self.flush()?;
+                self.store.bind(&l).map_err(bad)?;
+            }
+            Entry::Load(k, day, units) => store.set_load(k as usize, day, units).map_err(bad)?,
+            Entry::Change(json) => self.changes.push(json.to_string()),
+            Entry::NextHold(n) => store.raise_next_hold(n),
+            Entry::Rating(k, milli, count) => store.restore_rating(k, milli, count),
+            // The snapshot's end is checked by the reader; ticket entries went above.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Applies the gathered ticket entries; the first failure (by offset) if any.
+    fn flush(&mut self) -> std::result::Result<(), (usize, String)> {
+        let pending = std::mem::take(&mut self.pending);
+        let parts = rayon::current_num_threads().clamp(1, 16);
+        let store = &self.store;
+        let run = |part: Vec<(usize, Entry<SmolStr>)>| {
+            for (at, e) in part {
+                apply_ticket(store, e).map_err(|m| (at, m))?;
+            }
+            Ok(())
+        };
+        if parts == 1 || pending.len() < 4096 {
+            return run(pending);
+        }
+        let mut split: Vec<Vec<(usize, Entry<SmolStr>)>> = (0..parts)
+            .map(|_| Vec::with_capacity(pending.len() / parts + 64))
+            .collect();
+        for (at, e) in pending {
+            let shard = ticket_of(&e).map_or(0, Store::<NoLog>::shard_of);
+            if let Some(p) = split.get_mut(shard % parts) {
+                p.push((at, e));
+            }
+        }
+        use rayon::prelude::*;
+        let failed = split
+            .into_par_iter()
+            .filter_map(|part| run(part).err())
+            .min_by_key(|(at, _)| *at);
+        match failed {
+            Some(f) => Err(f),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Reads the state of `dir`: the newest snapshot and the segments after it (only those
@@ -121,16 +203,32 @@ pub(super) fn load(dir: &Path, upto: Option<u64>, batch: usize) -> Result<Loaded
         Some(u) => snaps.iter().copied().filter(|&n| n < u).max(),
         None => snaps.last().copied(),
     };
-    let mut store = Store::new(NoLog);
-    let mut changes = Vec::new();
+    let mut r = Replay {
+        store: Store::new(NoLog),
+        changes: Vec::new(),
+        pending: Vec::new(),
+        books: 0,
+    };
     let mut entries = 0u64;
+    // About one ticket record per 50 bytes of snapshot and journal: room for them up
+    // front, so the ticket map does not grow step by step during the replay.
+    let bytes: u64 = base
+        .iter()
+        .map(|&n| snapshot_path(dir, n))
+        .chain(segs.iter().map(|&n| segment_path(dir, n)))
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    r.store
+        .reserve(usize::try_from(bytes / 50).unwrap_or(0).min(1 << 24));
     if let Some(n) = base {
         let path = snapshot_path(dir, n);
         let bytes = read(&path)?;
         if bytes.get(..8) != Some(SNAPSHOT_MAGIC.as_slice()) {
             return Err(damaged(&path, 0, "not a servnet snapshot"));
         }
-        let (mut at, mut books, mut end) = (8, 0u64, None);
+        let (mut at, mut end) = (8, None);
+        r.books = 0;
         loop {
             match next(&bytes, at) {
                 Next::Entry(Entry::End(count), to) => {
@@ -139,8 +237,8 @@ pub(super) fn load(dir: &Path, upto: Option<u64>, batch: usize) -> Result<Loaded
                     break;
                 }
                 Next::Entry(e, to) => {
-                    apply(&mut store, e, &mut changes, &mut books)
-                        .map_err(|why| damaged(&path, at, &why))?;
+                    r.push(at, e)
+                        .map_err(|(at, why)| damaged(&path, at, &why))?;
                     entries += 1;
                     at = to;
                 }
@@ -148,7 +246,8 @@ pub(super) fn load(dir: &Path, upto: Option<u64>, batch: usize) -> Result<Loaded
                 Next::Bad(why) => return Err(damaged(&path, at, &why)),
             }
         }
-        if end != Some(books) || at != bytes.len() {
+        r.flush().map_err(|(at, why)| damaged(&path, at, &why))?;
+        if end != Some(r.books) || at != bytes.len() {
             return Err(damaged(&path, at, "the snapshot is incomplete"));
         }
     }
@@ -186,12 +285,12 @@ pub(super) fn load(dir: &Path, upto: Option<u64>, batch: usize) -> Result<Loaded
         if bytes.get(..8) != Some(JOURNAL_MAGIC.as_slice()) {
             return Err(damaged(&path, 0, "not a servnet journal segment"));
         }
-        let (mut at, mut books) = (8, 0u64);
+        let mut at = 8;
         loop {
             match next(&bytes, at) {
                 Next::Entry(e, to) => {
-                    apply(&mut store, e, &mut changes, &mut books)
-                        .map_err(|why| damaged(&path, at, &why))?;
+                    r.push(at, e)
+                        .map_err(|(at, why)| damaged(&path, at, &why))?;
                     entries += 1;
                     at = to;
                 }
@@ -205,6 +304,7 @@ pub(super) fn load(dir: &Path, upto: Option<u64>, batch: usize) -> Result<Loaded
                 }
             }
         }
+        r.flush().map_err(|(at, why)| damaged(&path, at, &why))?;
         if last {
             valid_len = Some(at as u64);
         }
@@ -214,8 +314,8 @@ pub(super) fn load(dir: &Path, upto: Option<u64>, batch: usize) -> Result<Loaded
         None => todo.last().copied().unwrap_or(first),
     };
     Ok(Loaded {
-        store,
-        changes,
+        store: r.store,
+        changes: r.changes,
         segment,
         valid_len,
         torn_bytes,

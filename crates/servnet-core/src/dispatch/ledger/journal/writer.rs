@@ -178,7 +178,6 @@ impl Writer {
     fn failure(&self, message: &str) -> Error {
         self.shared.failure(message)
     }
-
 }
 
 impl Writer {
