@@ -63,6 +63,7 @@ class Network:
         regions: pd.DataFrame,
         outlet_areas: Optional[Mapping[str, Any]] = None,
         region_polygons: Optional[Mapping[str, Any]] = None,
+        time_zone: Optional[str] = None,
     ) -> Network:
         """Build from DataFrames with the file columns; DataError names frame/row/column."""
     @staticmethod
@@ -85,6 +86,9 @@ class Network:
     @property
     def mean_rating(self) -> float:
         """Network-wide mean follow-up rating."""
+    @property
+    def time_zone(self) -> str:
+        """IANA zone of the network's wall clock (default Asia/Shanghai)."""
     def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
@@ -150,7 +154,7 @@ class Ticket:
         created_at: _Time,
         due_by: Optional[_Time] = None,
         *,
-        units: int = 1,
+        units: Optional[int] = None,
         priority: str = "normal",
         customer_tier: str = "standard",
         avoid: Sequence[str] = ...,
@@ -333,7 +337,7 @@ class Dispatcher:
         """Dispatch in arrival order; outcomes in input order."""
     def dispatch_frame(self, tickets: Union[Tickets, pd.DataFrame]) -> pd.DataFrame:
         """Dispatch a whole frame; the CLI's columns; ``attrs['summary']``."""
-    def candidates(self, ticket: _TicketLike, k: int = 10) -> pd.DataFrame:
+    def candidates(self, ticket: _TicketLike, k: Optional[int] = None) -> pd.DataFrame:
         """Eligible outlets, best first, with the score breakdown."""
     def explain(self, ticket: _TicketLike, outlet_id: str) -> Explanation:
         """Why an outlet was (not) chosen."""

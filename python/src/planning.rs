@@ -438,8 +438,8 @@ impl PyNetworkPlan {
     }
 
     /// The per-site table as the CLI writes it (plan.csv).
-    fn sites_csv(&self) -> String {
-        self.plan.sites_csv()
+    fn sites_csv(&self, py: Python<'_>) -> PyResult<String> {
+        self.plan.sites_csv().map_err(|e| error::to_py(py, e))
     }
 
     #[staticmethod]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod curves;
+mod out;
 mod plan;
 mod report;
 
@@ -31,7 +32,7 @@ enum Command {
     Dispatch {
         /// The data folder (see docs/formats.md).
         dir: PathBuf,
-        /// Where to write one row per ticket.
+        /// Where to write one row per ticket (.csv or .json; - for standard output).
         #[arg(long, default_value = "assignments.csv")]
         out: PathBuf,
         /// `balanced` (default weights) or `nearest` (distance only: nearest outlet with capacity).
@@ -53,7 +54,7 @@ enum Command {
     Assign {
         /// The data folder (see docs/formats.md).
         dir: PathBuf,
-        /// Where to write one row per ticket.
+        /// Where to write one row per ticket (.csv or .json; - for standard output).
         #[arg(long, default_value = "plan.csv")]
         out: PathBuf,
         /// auto, flow, mip or heuristic.

@@ -48,6 +48,7 @@ mod mip;
 mod options;
 mod problem;
 mod result;
+mod table;
 pub mod transport;
 
 pub use crate::solver::SolveStatus;

@@ -97,6 +97,7 @@ pub struct AssignOptions {
 /// every capacity in the model, it counts ticket units per day, and it applies to each
 /// day of the plan separately; the outlets listed share it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegionQuota {
     /// Name used in unassigned reasons (`quota:<id>`), unique among the quotas.
     pub id: String,

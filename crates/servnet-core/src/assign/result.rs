@@ -5,9 +5,8 @@ use super::options::Method;
 use super::problem::{Arc, Problem, Side};
 use crate::dispatch::Rule;
 use crate::solver::SolveStatus;
-use crate::{Error, Result};
+
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// One ticket's place in the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,54 +100,6 @@ impl AssignmentPlan {
             return 0.0;
         }
         self.assignments.iter().map(|a| a.distance_km).sum::<f64>() / n as f64
-    }
-
-    /// Writes one row per ticket: `ticket_id,outlet_id,day,units,score,distance_km,
-    /// late_days,moved_from,move_gain,reason`.
-    pub fn write_csv(&self, path: &Path) -> Result<()> {
-        let err = |e: csv::Error| Error::Io {
-            path: path.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
-        };
-        let mut w = csv::Writer::from_path(path).map_err(err)?;
-        w.write_record([
-            "ticket_id",
-            "outlet_id",
-            "day",
-            "units",
-            "score",
-            "distance_km",
-            "late_days",
-            "moved_from",
-            "move_gain",
-            "reason",
-        ])
-        .map_err(err)?;
-        for a in &self.assignments {
-            w.write_record([
-                a.ticket_id.clone(),
-                a.outlet_id.clone(),
-                a.day.to_string(),
-                a.units.to_string(),
-                format!("{:.3}", a.score),
-                format!("{:.3}", a.distance_km),
-                a.late_days.to_string(),
-                a.moved_from.clone().unwrap_or_default(),
-                a.move_gain.map(|g| format!("{g:.3}")).unwrap_or_default(),
-                String::new(),
-            ])
-            .map_err(err)?;
-        }
-        for (id, r) in &self.unassigned {
-            let mut row = vec![id.clone()];
-            row.extend(std::iter::repeat_n(String::new(), 8));
-            row.push(r.to_string());
-            w.write_record(&row).map_err(err)?;
-        }
-        w.flush().map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })
     }
 }
 

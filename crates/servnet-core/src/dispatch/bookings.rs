@@ -23,6 +23,26 @@ use smol_str::SmolStr;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
 
+/// A 64-bit fingerprint of everything a ticket asks for except its id (place, region,
+/// skill, units, priority, times, tier, avoid and preferred outlets): equal tickets give
+/// equal keys, and another request under the same id almost surely another key.
+pub(super) fn content_key(t: &crate::model::Ticket) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    t.lon.to_bits().hash(&mut h);
+    t.lat.to_bits().hash(&mut h);
+    t.region.hash(&mut h);
+    t.skill.hash(&mut h);
+    t.units.hash(&mut h);
+    t.priority.hash(&mut h);
+    t.created_at.hash(&mut h);
+    t.due_by.hash(&mut h);
+    t.customer_tier.hash(&mut h);
+    t.avoid.hash(&mut h);
+    t.preferred.hash(&mut h);
+    h.finish()
+}
+
 /// Locks `m`, also when a panic elsewhere poisoned it.
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere while holding the lock cannot leave a booking half-written

@@ -63,6 +63,7 @@ mod rules;
 mod score;
 mod search;
 mod summary;
+mod table;
 mod types;
 
 pub(crate) use batch::EligibleArc;
@@ -74,6 +75,7 @@ pub use ledger::{
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;
 pub use summary::{dispatch_in_arrival_order, DispatchSummary};
+pub use table::{route_text, OutcomeTable};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
 };

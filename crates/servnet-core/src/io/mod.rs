@@ -4,20 +4,21 @@
 //! Readers never stop at the first problem: every bad value in every file is reported
 //! (up to [`crate::model::MAX_ISSUES`]).
 
-mod curves;
 mod geojson;
 mod network;
-mod output;
 mod planning;
 mod table;
 mod tickets;
+mod write;
 
-pub use curves::{write_curve_cells, write_curve_models};
 pub use network::read_network;
-pub use output::write_outcomes;
 pub use planning::read_planning;
-pub use table::parse_time;
+pub use table::{parse_time, parse_time_in};
 pub use tickets::{read_tickets, tickets_from_csv};
+pub use write::{
+    data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,
+    Column, Format, Output, Tabular,
+};
 
 use crate::model::{Network, PlanningData, Ticket};
 use crate::Result;

@@ -84,6 +84,20 @@ pub type Seasonality = BTreeMap<String, [f64; 12]>;
 /// year is bounded before it sizes a cohort array.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
 
+/// Largest accepted count of units (installed base, sales plan) or repairs in one row:
+/// more than the world's population, so sums over rows stay finite and exact enough.
+pub const MAX_UNITS: f64 = 1e10;
+
+/// Largest accepted rate (repairs per unit-year, service tickets per unit): a hundred
+/// tickets per unit a year is far above any real product.
+pub const MAX_RATE: f64 = 100.0;
+
+/// Largest accepted life or Weibull scale, in years.
+pub const MAX_YEARS_PARAM: f64 = 1000.0;
+
+/// Largest accepted Weibull shape (retirement or repair curve).
+pub const MAX_SHAPE: f64 = 100.0;
+
 /// Repairs of one model's vintage in one past year (`repair_history.csv`): the input
 /// of [`crate::plan::curves::fit_repair_curves`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,4 +12,5 @@ pub mod location;
 pub mod network_plan;
 pub mod scenario;
 pub mod simulate;
+mod sites_table;
 pub mod staffing;

@@ -288,9 +288,10 @@ impl<L: Log> Store<L> {
                 return (
                     Keep::Yes,
                     Err(Error::Conflict {
-                        kind: "ticket",
                         id: id.to_string(),
-                        message: "it is completed; a completed booking cannot be released".into(),
+                        message:
+                            "it is completed: its capacity stays used and it cannot be released"
+                                .into(),
                     }),
                 );
             }
@@ -319,7 +320,6 @@ impl<L: Log> Store<L> {
                     return (
                         Keep::Yes,
                         Err(Error::Conflict {
-                            kind: "ticket",
                             id: id.to_string(),
                             message: format!(
                                 "it is held (hold {hold}): confirm the hold before completing"

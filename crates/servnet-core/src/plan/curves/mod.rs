@@ -34,9 +34,11 @@ mod exposure;
 pub mod family;
 mod mle;
 mod synthetic;
+mod table;
 
 pub use family::Family;
 pub use synthetic::{synthetic_history, SyntheticHistory};
+pub use table::{CellsTable, ModelsTable};
 
 use std::collections::BTreeMap;
 
