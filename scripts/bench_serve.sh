@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Speed of `servnet serve` measured with wrk on loopback (BENCHMARKS.md, "Session 6:
 # service"):
-#   1. durable dispatches/s and p50/p99 latency (journal + group commit), then the same
-#      in memory (--ledger memory), each on a fresh server;
+#   1. dispatches/s and p50/p99 latency in memory (--ledger memory), then durable
+#      (journal + group commit), each on a fresh server, for each connection count;
+#      before each durable run, the disk's own fdatasync latency (the floor);
 #   2. journal bytes per booking (from /metrics);
 #   3. restart time of a state folder holding 1M bookings: the durable server is loaded
 #      until it holds BOOKINGS tickets, killed with SIGKILL, and started again: the time
@@ -10,14 +11,14 @@
 # The network is data/sample with every capacity x10 (so that 1M bookings fit in the
 # 7-day horizon). Tickets are the sample's places and skills under new ids.
 #
-#   bash scripts/bench_serve.sh                 # 20 s per run, 64 connections
-#   DURATION=30s CONNS=128 BOOKINGS=1000000 bash scripts/bench_serve.sh
+#   bash scripts/bench_serve.sh                 # 20 s per run, 16, 32 and 64 connections
+#   DURATION=30s CONNS=64,128 BOOKINGS=1000000 bash scripts/bench_serve.sh
 #   SERVNET_BIN=path/to/servnet bash scripts/bench_serve.sh   # no build
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 DURATION=${DURATION:-20s}
-CONNS=${CONNS:-64}
+CONNS=${CONNS:-16,32,64}
 WRK_THREADS=${WRK_THREADS:-1}
 BOOKINGS=${BOOKINGS:-1000000}
 TOKEN=bench-token-0123456789abcdef
@@ -31,7 +32,10 @@ BIN="${SERVNET_BIN:-$TARGET_DIR/release/servnet}"
 work=$(mktemp -d)
 server=""
 cleanup() {
-    [[ -n "$server" ]] && kill -9 "$server" 2>/dev/null || true
+    if [[ -n "$server" ]]; then
+        kill -9 "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -74,6 +78,8 @@ end
 function init(args)
     n = 0
     run = os.getenv("RUN") or "r"
+    -- Opened now on the network's clock (+08:00).
+    created = os.date("!%Y-%m-%dT%H:%M:%S", os.time() + 8 * 3600)
     wrk.method = "POST"
     wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
     wrk.headers["Content-Type"] = "application/json"
@@ -82,8 +88,8 @@ function request()
     n = n + 1
     local t = tickets[(n * 7919 + (tid or 1) * 104729) % #tickets + 1]
     local body = string.format(
-        '{"id":"%s-%d-%d","lon":%s,"lat":%s,"region":"%s","skill":"%s"}',
-        run, tid or 1, n, t[1], t[2], t[3], t[4])
+        '{"id":"%s-%d-%d","lon":%s,"lat":%s,"region":"%s","skill":"%s","created_at":"%s"}',
+        run, tid or 1, n, t[1], t[2], t[3], t[4], created)
     return wrk.format(nil, "/v1/dispatch", nil, body)
 end
 function done(summary, latency, requests)
@@ -111,21 +117,30 @@ metric() { # metric NAME: sum of a Prometheus metric's samples
     curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/metrics" |
         awk -v m="$1" '$1 ~ "^"m"({|$)" {s += $NF} END {printf "%.0f\n", s}'
 }
-load() { # load RUN: one wrk run, prints its RESULT line
-    RUN=$1 wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$work/dispatch.lua" \
-        "http://127.0.0.1:$port" | grep RESULT
+load() { # load RUN: one wrk run, prints its RESULT line; every answer must be a 200
+    local out
+    out=$(RUN=$1 wrk -t"$WRK_THREADS" -c"$CONNS_NOW" -d"$DURATION" --latency \
+        -s "$work/dispatch.lua" "http://127.0.0.1:$port" | grep RESULT)
+    if [[ "$out" != *" non2xx=0"* || "$out" != *" errors=0 "* ]]; then
+        echo "refused or failed requests: $out" >&2
+        exit 1
+    fi
+    echo "$out"
 }
 
-echo "# servnet serve with wrk: $CONNS connections, $WRK_THREADS wrk thread(s), $DURATION per run"
+echo "# servnet serve with wrk: connections $CONNS, $WRK_THREADS wrk thread(s), $DURATION per run"
 echo "# machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-start --ledger memory
-echo "memory:  $(load mem)  assigned=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/metrics" | awk '/servnet_dispatches_total\{outcome="assigned"\}/ {print $NF}')"
-kill -9 "$server"; wait "$server" 2>/dev/null || true; server=""
+assigned() {
+    curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/metrics" |
+        awk '/servnet_dispatches_total\{outcome="assigned"\}/ {print $NF}'
+}
+stop() { kill -9 "$server"; wait "$server" 2>/dev/null || true; server=""; }
 
 # The floor under any durable answer: this disk's fdatasync latency (64-byte appends),
-# measured right before the durable run, on the state folder's file system.
-"$PY" - "$work" <<'EOF'
+# on the state folder's file system.
+fsync_probe() {
+    "$PY" - "$work" <<'EOF'
 import os, sys, time
 path = os.path.join(sys.argv[1], "fsync-probe")
 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
@@ -141,19 +156,35 @@ lat.sort()
 print("fsync:   write+fdatasync of 64 B x 300: p50_us=%d p99_us=%d (%.0f flushes/s one at a time)"
       % (lat[150] * 1e6, lat[296] * 1e6, len(lat) / sum(lat)))
 EOF
-start --state "$work/state"
-echo "durable: $(load dur)  assigned=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/metrics" | awk '/servnet_dispatches_total\{outcome="assigned"\}/ {print $NF}')"
-records=$(metric servnet_journal_records_total)
-flushes=$(metric servnet_journal_flushes_total)
-bytes=$(metric servnet_journal_bytes_total)
-echo "journal: records=$records flushes=$flushes records_per_flush=$(( records / (flushes > 0 ? flushes : 1) )) bytes=$bytes bytes_per_record=$(( bytes / (records > 0 ? records : 1) ))"
+}
 
+# For each connection count: in memory, then durable on a fresh state folder.
+for c in ${CONNS//,/ }; do
+    CONNS_NOW=$c
+    start --ledger memory
+    res=$(load "mem$c")
+    echo "c=$c memory:  $res  assigned=$(assigned)"
+    stop
+    fsync_probe
+    rm -rf "$work/state"
+    start --state "$work/state"
+    res=$(load "dur$c")
+    echo "c=$c durable: $res  assigned=$(assigned)"
+    records=$(metric servnet_journal_records_total)
+    flushes=$(metric servnet_journal_flushes_total)
+    bytes=$(metric servnet_journal_bytes_total)
+    echo "c=$c journal: records=$records flushes=$flushes records_per_flush=$(( records / (flushes > 0 ? flushes : 1) )) bytes=$bytes bytes_per_record=$(( bytes / (records > 0 ? records : 1) ))"
+    stop
+done
+
+start --state "$work/state"
 # Fill the state folder up to BOOKINGS tickets, then kill -9 and time the restart.
+CONNS_NOW=64
 while (( $(metric servnet_ledger_tickets) < BOOKINGS )); do
     load "fill$RANDOM" >/dev/null
 done
 tickets=$(metric servnet_ledger_tickets)
-kill -9 "$server"; wait "$server" 2>/dev/null || true; server=""
+stop
 echo "state:   tickets=$tickets folder_bytes=$(du -sb "$work/state" | cut -f1) files=$(ls "$work/state" | tr '\n' ' ')"
 t0=$(date +%s.%N)
 start --state "$work/state"
