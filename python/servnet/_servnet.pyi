@@ -315,9 +315,16 @@ class DispatchSummary:
 
 @final
 class Dispatcher:
-    """Per-ticket dispatch with an in-memory capacity ledger; thread-safe; not picklable."""
+    """Per-ticket dispatch with a capacity ledger (in memory, or a state folder's journal
+    with ``state=``); thread-safe; not picklable."""
 
-    def __new__(cls, network: Network, policy: Optional[Policy] = None) -> Self: ...
+    def __new__(
+        cls,
+        network: Network,
+        policy: Optional[Policy] = None,
+        *,
+        state: Optional[Union[str, PathLike[str]]] = None,
+    ) -> Self: ...
     @property
     def network(self) -> Network: ...
     @property

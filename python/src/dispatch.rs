@@ -1063,8 +1063,13 @@ impl PyDispatchSummary {
 // ---------------------------------------------------------------------------------------
 // Dispatcher
 
-/// Per-ticket dispatch over a network: books capacity in an in-memory ledger so no outlet
-/// is ever booked past it; thread-safe (calls release the GIL).
+/// Per-ticket dispatch over a network: books capacity in a ledger so no outlet is ever
+/// booked past it; thread-safe (calls release the GIL).
+///
+/// The ledger is in memory by default; with ``state="folder"`` it is the journal of that
+/// state folder: every booking, hold, release, completion and rating is on disk before
+/// the call returns, and a Dispatcher opened on the same folder later (after a crash
+/// too) has exactly those bookings. One process opens a folder at a time.
 ///
 /// Not picklable (it holds live bookings): pickle its ``network`` and ``policy`` and
 /// build a Dispatcher per worker.
@@ -1192,11 +1197,12 @@ fn now_arg(
 #[pymethods]
 impl PyDispatcher {
     #[new]
-    #[pyo3(signature = (network, policy=None))]
+    #[pyo3(signature = (network, policy=None, *, state=None))]
     fn new(
         py: Python<'_>,
         network: Bound<'_, PyNetwork>,
         policy: Option<Bound<'_, PyPolicy>>,
+        state: Option<std::path::PathBuf>,
     ) -> PyResult<Self> {
         let policy = match policy {
             Some(p) => p.unbind(),
@@ -1210,11 +1216,36 @@ impl PyDispatcher {
         let net = (*network.get().inner).clone();
         let pol = policy.get().inner.clone();
         let inner = py
-            .detach(|| Dispatcher::new(net, pol))
+            .detach(|| match &state {
+                Some(dir) => Dispatcher::open(net, pol, dir),
+                None => Dispatcher::new(net, pol),
+            })
             .map_err(|e| error::to_py(py, e))?;
+        // A state folder may hold network changes: the dispatcher's network is then
+        // the one to show.
+        let network = if inner.network().outlets() == network.get().inner.outlets() {
+            network.unbind()
+        } else {
+            Py::new(
+                py,
+                PyNetwork {
+                    inner: std::sync::Arc::new(inner.network().clone()),
+                },
+            )?
+        };
+        let policy = if state.is_some() && inner.policy() != &policy.get().inner {
+            Py::new(
+                py,
+                PyPolicy {
+                    inner: inner.policy().clone(),
+                },
+            )?
+        } else {
+            policy
+        };
         Ok(PyDispatcher {
             inner: std::sync::Arc::new(inner),
-            network: network.unbind(),
+            network,
             policy,
         })
     }
@@ -1464,7 +1495,10 @@ impl PyDispatcher {
         py: Python<'_>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<String>> {
-        let ids = self.inner.expire_holds(now_arg(py, now, self.tz())?);
+        let ids = self
+            .inner
+            .expire_holds(now_arg(py, now, self.tz())?)
+            .map_err(|e| error::to_py(py, e))?;
         Ok(ids.into_iter().map(String::from).collect())
     }
 

@@ -2,7 +2,7 @@
 //! any work, and a bad one is an error naming the file, line and field. Each test is one
 //! reproduction from the issue, run on the valid fixture with one file edited.
 
-use servnet::dispatch::{AtomicLedger, Ledger, Policy};
+use servnet::dispatch::{Ledger, MemoryLedger, Policy};
 use servnet::{testing, Error, Issue};
 use std::path::Path;
 
@@ -150,14 +150,41 @@ fn outlet_loads_summing_past_a_day_counter_are_rejected() {
 
 #[test]
 fn the_ledger_saturates_instead_of_wrapping() {
-    let l = AtomicLedger::new(2, 1, 1);
-    l.preload(0, 0, 0, u32::MAX - 1);
-    l.preload(1, 0, 0, 5);
+    use servnet::dispatch::{Booked, Booking, Layout, Request, Route, Status};
+    let mut l = MemoryLedger::new();
+    l.bind(&Layout {
+        outlets: vec!["O1".into()],
+        skills: vec!["repair:tv".into(), "install:tv".into()],
+        offers: vec![(0, 0), (0, 1)],
+        days: 1,
+        start: None,
+    })
+    .unwrap();
+    l.set_load(0, 0, u32::MAX - 1).unwrap();
+    l.set_load(1, 0, 5).unwrap();
     assert_eq!(l.outlet_used(0, 0), u32::MAX, "full, not wrapped to 3");
-    assert!(
-        !l.try_reserve(1, 0, 0, 1, 100, u32::MAX),
-        "a full outlet takes nothing"
-    );
+    let booking = Booking {
+        offer: 1,
+        outlet: 0,
+        day: 0,
+        units: 1,
+        road: 1.0,
+        load_ratio: 0.0,
+        satisfaction: 4.0,
+        preferred: false,
+        sla_met: true,
+        route: Route::Direct,
+        status: Status::Booked,
+        hold: None,
+        content: 0,
+    };
+    let full = l.book(&Request {
+        ticket_id: &"T1".into(),
+        booking,
+        offer_limit: 100,
+        outlet_limit: u32::MAX,
+    });
+    assert_eq!(full.unwrap(), Booked::Full, "a full outlet takes nothing");
 }
 
 #[test]

@@ -100,7 +100,7 @@ fn holds_are_retried_confirmed_once_and_never_silently_turned_into_bookings() {
     assert_eq!(d.dispatch(&t).unwrap().assignment(), Some(&c));
     conflict(d.hold(&t, Duration::minutes(15), now));
     // A confirmed hold does not expire.
-    assert!(d.expire_holds(now + Duration::days(3)).is_empty());
+    assert!(d.expire_holds(now + Duration::days(3)).unwrap().is_empty());
     assert_eq!(booked(&d), before);
 }
 

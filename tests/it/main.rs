@@ -7,6 +7,7 @@
 mod assign_plan;
 mod assign_side;
 mod bounded_inputs;
+mod dispatch_durable;
 mod dispatch_invariants;
 mod dispatch_stress;
 mod highs_smoke;

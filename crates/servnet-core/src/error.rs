@@ -99,6 +99,15 @@ pub enum Error {
         /// What the request asked and what the ticket already is.
         message: String,
     },
+    /// The ledger's store failed (a state folder that cannot be written, a damaged
+    /// journal, an unreachable shared store): nothing was acknowledged.
+    #[error("ledger {store}: {message}")]
+    Ledger {
+        /// The store: a file of the state folder, or a store URL.
+        store: String,
+        /// What failed.
+        message: String,
+    },
     /// The LP/MIP solver failed in a way that is not a status (e.g. a numerical error).
     #[error("solver error: {0}")]
     Solver(String),

@@ -86,7 +86,7 @@ pub fn dispatcher_ops(data: &[u8]) {
                 }
             }
             Op::Expire(now) => {
-                disp.expire_holds(at(*now));
+                let _ = disp.expire_holds(at(*now));
             }
             Op::Release(id) => {
                 let _ = disp.release(&format!("T{}", id % 8));
