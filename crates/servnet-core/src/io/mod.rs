@@ -13,11 +13,11 @@ mod write;
 
 pub use network::read_network;
 pub use planning::read_planning;
-pub use table::{parse_time, parse_time_in};
+pub use table::{day_date, parse_time, parse_time_in};
 pub use tickets::{read_tickets, tickets_from_csv};
 pub use write::{
     data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,
-    Column, Format, Output, Tabular,
+    Column, Format, Output, Tabular, UTF8_BOM,
 };
 
 use crate::model::{Network, PlanningData, Ticket};
