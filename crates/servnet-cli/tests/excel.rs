@@ -106,7 +106,10 @@ fn civil_days(iso: &str) -> i64 {
         parts.next().unwrap(),
         parts.next().unwrap(),
     );
-    assert!(parts.next().is_none() && iso.len() == 10, "{iso} is not YYYY-MM-DD");
+    assert!(
+        parts.next().is_none() && iso.len() == 10,
+        "{iso} is not YYYY-MM-DD"
+    );
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -630,7 +630,12 @@ mod tests {
             let want = parse_time_in(iso, tz).unwrap();
             assert_eq!(parse_time_in(excel, tz), Some(want), "{excel} vs {iso}");
         }
-        for bad in ["2026/13/23 6:00", "2026/11/31", "2026/11/23 25:00", "23/11/2026 6:00"] {
+        for bad in [
+            "2026/13/23 6:00",
+            "2026/11/31",
+            "2026/11/23 25:00",
+            "23/11/2026 6:00",
+        ] {
             assert_eq!(parse_time_in(bad, tz), None, "{bad}");
         }
     }
@@ -647,7 +652,10 @@ mod tests {
                 2
             }
             fn row(&self, i: usize, out: &mut Vec<String>) {
-                out.extend([format!("O{i}"), ["上海浦东服务站", "Zürich, \"Süd\""][i].into()]);
+                out.extend([
+                    format!("O{i}"),
+                    ["上海浦东服务站", "Zürich, \"Süd\""][i].into(),
+                ]);
             }
         }
         let dir = tempfile::tempdir().unwrap();
@@ -676,7 +684,10 @@ mod tests {
         };
         let (cols, rows) = read(&excel);
         assert_eq!((cols.clone(), rows.clone()), read(&plain));
-        assert!(cols.contains_key("id"), "the BOM is not part of the first header");
+        assert!(
+            cols.contains_key("id"),
+            "the BOM is not part of the first header"
+        );
         assert_eq!(rows[0], ["O0", "上海浦东服务站"]);
         assert_eq!(rows[1], ["O1", "Zürich, \"Süd\""]);
     }
