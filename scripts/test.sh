@@ -34,6 +34,23 @@ step "pytest"
 step "example notebooks (nbmake)"
 "$PY" -m pytest -q --nbmake python/examples
 
+step "fresh venv: pip install <wheel>[geo,plot], then the example notebook"
+# The declared metadata is what is tested here, not the dev requirements: a brand-new venv
+# gets only the wheel with its extras (plus the notebook runner pinned in
+# requirements-dev.txt) and runs python/examples end to end. The pip cache keeps this cheap.
+fresh="$(mktemp -d "${TMPDIR:-/tmp}/servnet-fresh.XXXXXX")"
+trap 'rm -rf "$fresh"' EXIT
+"$PY" -m venv "$fresh/venv"
+wheel="$(ls "$wheels"/servnet-*.whl)"
+nbmake_pin="$(grep -E '^(nbmake|ipykernel)==' python/requirements-dev.txt | tr '\n' ' ')"
+# shellcheck disable=SC2086
+"$fresh/venv/bin/python" -m pip install -q --disable-pip-version-check \
+    "$wheel[geo,plot]" $nbmake_pin
+(cd "$fresh" && "$fresh/venv/bin/python" -m pytest -q -p no:cacheprovider --nbmake \
+    "$ROOT/python/examples")
+rm -rf "$fresh"
+trap - EXIT
+
 step "stubtest (python/servnet/_servnet.pyi against the built module)"
 (cd /tmp && "$PY" -m mypy.stubtest --mypy-config-file "$ROOT/python/stubtest.ini" \
     --allowlist "$ROOT/python/stubtest-allowlist.txt" servnet._servnet)

@@ -96,8 +96,8 @@ def _frame(records: List[Dict[str, Any]], columns: Sequence[str]) -> Any:
 
 # --------------------------------------------------------------------------- assignment
 
-_ASSIGN_COLUMNS = ["ticket_id", "outlet_id", "day", "units", "score", "distance_km",
-                   "late_days", "moved_from", "move_gain", "reason"]
+_ASSIGN_COLUMNS = ["ticket_id", "outlet_id", "day", "date", "units", "score",
+                   "distance_km", "late_days", "moved_from", "move_gain", "reason"]
 
 
 def _reason(r: Any) -> str:
@@ -129,8 +129,8 @@ def _quotas(v: Any) -> Optional[List[Dict[str, Any]]]:
 class AssignmentPlan(Result):
     """The joint assignment of a backlog (``servnet.assign``).
 
-    ``to_pandas()``: one row per ticket (``outlet_id`` / ``day`` empty and ``reason`` set
-    for unassigned ones); ``summary()``: objective, lower_bound, gap, method, status,
+    ``to_pandas()``: one row per ticket (``outlet_id`` / ``day`` / ``date`` empty and
+    ``reason`` set for unassigned ones; ``date`` is ``day``'s calendar date); ``summary()``: objective, lower_bound, gap, method, status,
     components, seconds, tickets, assigned, unassigned, mean_distance_km (and the
     sequential baseline's figures after :func:`compare_with_sequential`).
     """
@@ -142,6 +142,8 @@ class AssignmentPlan(Result):
         rows += [{"ticket_id": t, "reason": _reason(r)} for t, r in plan["unassigned"]]
         table = _frame(rows, _ASSIGN_COLUMNS)
         table["day"] = pd.array(table["day"], dtype="Int64")
+        # The booking's calendar date (ledger start + day); NaT when unassigned.
+        table["date"] = pd.to_datetime(table["date"], format="%Y-%m-%d")
         for c in ("units", "late_days"):
             table[c] = pd.array(table[c], dtype="Int64")
         n = len(plan["assignments"])

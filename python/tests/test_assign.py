@@ -40,7 +40,7 @@ def test_assign_table_one_row_per_ticket(compared, tickets):
     df = compared.to_pandas()
     assert len(df) == len(tickets)
     assert df["ticket_id"].is_unique
-    assert df.columns.tolist()[:4] == ["ticket_id", "outlet_id", "day", "units"]
+    assert df.columns.tolist()[:5] == ["ticket_id", "outlet_id", "day", "date", "units"]
     assert df["reason"].isna().sum() == compared.summary()["assigned"]
     assert "AssignmentPlan(tickets=20000" in repr(compared)
     assert "<table" in compared._repr_html_()

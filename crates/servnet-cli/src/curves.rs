@@ -21,6 +21,10 @@ pub struct Args {
     /// (none with --out -).
     #[arg(long)]
     pub models: Option<PathBuf>,
+    /// Write CSV for Excel: a UTF-8 byte-order mark first, so names in any script open
+    /// correctly (formula-like cells are always escaped).
+    #[arg(long)]
+    pub excel: bool,
     /// Oldest age written (default 20, or the oldest observed age).
     #[arg(long)]
     pub max_age: Option<u32>,
@@ -43,12 +47,12 @@ fn models_path(out: &Path) -> PathBuf {
 pub fn run(a: &Args) -> Result<()> {
     // Every option is checked before any work or any write.
     let inputs = data_files(&a.dir);
-    let out = Output::parse("out", &a.out, &inputs)?;
+    let out = Output::parse("out", &a.out, &inputs)?.for_excel(a.excel);
     let models = match (&a.models, &out) {
-        (Some(m), _) => Some(Output::parse("models", m, &inputs)?),
+        (Some(m), _) => Some(Output::parse("models", m, &inputs)?.for_excel(a.excel)),
         (None, Output::Stdout) => None,
         (None, Output::File { .. }) => {
-            Some(Output::parse("models", &models_path(&a.out), &inputs)?)
+            Some(Output::parse("models", &models_path(&a.out), &inputs)?.for_excel(a.excel))
         }
     };
     if let (Some(m @ Output::File { .. }), Output::File { .. }) = (&models, &out) {

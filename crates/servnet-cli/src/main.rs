@@ -35,6 +35,10 @@ enum Command {
         /// Where to write one row per ticket (.csv or .json; - for standard output).
         #[arg(long, default_value = "assignments.csv")]
         out: PathBuf,
+        /// Write CSV for Excel: a UTF-8 byte-order mark first, so names in any script
+        /// open correctly (formula-like cells are always escaped).
+        #[arg(long)]
+        excel: bool,
         /// `balanced` (default weights) or `nearest` (distance only: nearest outlet with capacity).
         #[arg(long, default_value = "balanced")]
         policy: String,
@@ -57,6 +61,10 @@ enum Command {
         /// Where to write one row per ticket (.csv or .json; - for standard output).
         #[arg(long, default_value = "plan.csv")]
         out: PathBuf,
+        /// Write CSV for Excel: a UTF-8 byte-order mark first, so names in any script
+        /// open correctly (formula-like cells are always escaped).
+        #[arg(long)]
+        excel: bool,
         /// auto, flow, mip or heuristic.
         #[arg(long, default_value = "auto")]
         method: String,
@@ -208,14 +216,16 @@ fn main() -> ExitCode {
         Command::Dispatch {
             dir,
             out,
+            excel,
             policy,
             policy_file,
-        } => report::dispatch(&dir, &out, &policy, policy_file.as_deref()),
+        } => report::dispatch(&dir, &out, excel, &policy, policy_file.as_deref()),
         Command::Plan(args) => plan::run(&args),
         Command::FitCurves(args) => curves::run(&args),
         Command::Assign {
             dir,
             out,
+            excel,
             method,
             time_limit,
             policy_file,
@@ -225,6 +235,7 @@ fn main() -> ExitCode {
             &dir,
             &out,
             &report::AssignArgs {
+                excel,
                 method,
                 time_limit,
                 gap_tolerance,

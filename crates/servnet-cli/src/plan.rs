@@ -36,6 +36,10 @@ pub struct Args {
     /// Where to write one row per site (.csv or .json; - for standard output).
     #[arg(long, default_value = "plan.csv")]
     pub out: PathBuf,
+    /// Write CSV for Excel: a UTF-8 byte-order mark first, so names in any script open
+    /// correctly (formula-like cells are always escaped).
+    #[arg(long)]
+    pub excel: bool,
     /// Also write the whole plan as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -260,13 +264,13 @@ fn plan_options(a: &Args) -> Result<PlanOptions> {
 pub fn run(a: &Args) -> Result<()> {
     // Every option is checked before any work or any write.
     let inputs = data_files(&a.dir);
-    let out = Output::parse("out", &a.out, &inputs)?;
+    let out = Output::parse("out", &a.out, &inputs)?.for_excel(a.excel);
     let json = match &a.json {
         Some(j) => Some(Output::parse("json", j, &inputs)?),
         None => None,
     };
     let frontier_out = match &a.frontier {
-        Some(f) => Some(Output::parse("frontier", f, &inputs)?),
+        Some(f) => Some(Output::parse("frontier", f, &inputs)?.for_excel(a.excel)),
         None => None,
     };
     if let Some(dir) = &a.network_out {

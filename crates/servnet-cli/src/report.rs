@@ -144,12 +144,18 @@ fn report(out: &Output, text: &str) -> Result<()> {
     }
 }
 
-pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>) -> Result<()> {
+pub fn dispatch(
+    dir: &Path,
+    out: &Path,
+    excel: bool,
+    policy: &str,
+    policy_file: Option<&Path>,
+) -> Result<()> {
     use servnet_core::dispatch::{
         dispatch_in_arrival_order, DispatchSummary, Dispatcher, OutcomeTable, Policy,
     };
     use servnet_core::Error;
-    let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?;
+    let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
         None => match policy {
@@ -172,7 +178,7 @@ pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>
     let t = std::time::Instant::now();
     let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
     let secs = t.elapsed().as_secs_f64();
-    out.write_table(&OutcomeTable(&outcomes))?;
+    out.write_table(&OutcomeTable(&outcomes, d.start_date()))?;
     let text = format!(
         "{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
         DispatchSummary::new(&d, &outcomes),
@@ -185,6 +191,7 @@ pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>
 
 /// The options of `servnet assign` besides the folders.
 pub struct AssignArgs {
+    pub excel: bool,
     pub method: String,
     pub time_limit: f64,
     pub gap_tolerance: f64,
@@ -213,7 +220,8 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
             dir,
             &[args.policy_file.as_deref(), args.quotas_file.as_deref()],
         ),
-    )?;
+    )?
+    .for_excel(args.excel);
     let policy = match &args.policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
         None => Policy::default(),

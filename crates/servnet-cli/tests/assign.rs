@@ -41,13 +41,16 @@ fn figure(stdout: &str, label: &str) -> f64 {
 /// (Ids, numbers and reasons hold no commas or quotes, so a split is enough.)
 fn rows(path: &Path) -> Vec<(String, String, String, String, String)> {
     let text = std::fs::read_to_string(path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let cols = ["ticket_id", "outlet_id", "day", "units", "reason"].map(col);
     text.lines()
         .skip(1)
         .map(|line| {
             let cells: Vec<&str> = line.split(',').collect();
-            assert_eq!(cells.len(), 10, "{line}");
-            let f = |i: usize| cells[i].to_string();
-            (f(0), f(1), f(2), f(3), f(9))
+            assert_eq!(cells.len(), header.len(), "{line}");
+            let f = |i: usize| cells[cols[i]].to_string();
+            (f(0), f(1), f(2), f(3), f(4))
         })
         .collect()
 }

@@ -195,6 +195,7 @@ pub fn assign(
                         .map(|o| o.id.clone())
                         .unwrap_or_default(),
                     day: a.e.day,
+                    date: crate::io::day_date(dispatcher.start_date(), a.e.day),
                     units: ticket.units,
                     score: a.e.b.score,
                     distance_km: a.e.b.distance_km,

@@ -17,6 +17,9 @@ pub struct PlannedAssignment {
     pub outlet_id: String,
     /// Day from the ledger's start.
     pub day: u32,
+    /// The calendar date of `day` (the ledger's start date plus `day`).
+    #[serde(default)]
+    pub date: Option<chrono::NaiveDate>,
     /// Units the ticket takes.
     pub units: u32,
     /// Dispatch score at the planned outlet and day (lower is better).

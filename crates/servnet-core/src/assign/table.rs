@@ -7,6 +7,7 @@ const COLUMNS: &[Column] = &[
     Column::text("ticket_id"),
     Column::text("outlet_id"),
     Column::number("day"),
+    Column::text("date"),
     Column::number("units"),
     Column::number("score"),
     Column::number("distance_km"),
@@ -33,6 +34,7 @@ impl Tabular for AssignmentPlan {
                 a.ticket_id.clone(),
                 a.outlet_id.clone(),
                 a.day.to_string(),
+                a.date.map(|d| d.to_string()).unwrap_or_default(),
                 a.units.to_string(),
                 format!("{:.3}", a.score),
                 format!("{:.3}", a.distance_km),
@@ -43,7 +45,7 @@ impl Tabular for AssignmentPlan {
             ]);
         } else if let Some((id, r)) = self.unassigned.get(i - self.assignments.len()) {
             out.push(id.clone());
-            out.extend(std::iter::repeat_n(String::new(), 8));
+            out.extend(std::iter::repeat_n(String::new(), 9));
             out.push(r.to_string());
         }
     }

@@ -4,14 +4,16 @@ use super::{Outcome, Route};
 use crate::io::{Column, Tabular};
 
 /// Outcomes written one row per ticket:
-/// `ticket_id,outlet_id,day,score,distance_km,sla_met,route,reason` (`outlet_id` empty
-/// and `reason` set when unassignable).
-pub struct OutcomeTable<'a>(pub &'a [Outcome]);
+/// `ticket_id,outlet_id,day,date,score,distance_km,sla_met,route,reason` (`outlet_id`
+/// empty and `reason` set when unassignable). The second field is the ledger's start
+/// date ([`super::Dispatcher::start_date`]): `date` is it plus `day` (empty when `None`).
+pub struct OutcomeTable<'a>(pub &'a [Outcome], pub Option<chrono::NaiveDate>);
 
 const COLUMNS: &[Column] = &[
     Column::text("ticket_id"),
     Column::text("outlet_id"),
     Column::number("day"),
+    Column::text("date"),
     Column::number("score"),
     Column::number("distance_km"),
     Column::bool("sla_met"),
@@ -42,6 +44,9 @@ impl Tabular for OutcomeTable<'_> {
                 a.ticket_id.to_string(),
                 a.outlet_id.to_string(),
                 a.day.to_string(),
+                crate::io::day_date(self.1, a.day)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 format!("{:.3}", a.breakdown.score),
                 format!("{:.3}", a.breakdown.distance_km),
                 a.sla_met.to_string(),
@@ -50,6 +55,7 @@ impl Tabular for OutcomeTable<'_> {
             ]),
             Some(Outcome::Unassignable(u)) => out.extend([
                 u.ticket_id.to_string(),
+                String::new(),
                 String::new(),
                 String::new(),
                 String::new(),

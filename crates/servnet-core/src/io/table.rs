@@ -1,6 +1,7 @@
 //! A CSV or JSON file read as rows of text cells, and typed cell access that records a
 //! located [`Issue`] for every bad value instead of stopping at the first.
 
+use super::write::UTF8_BOM;
 use crate::error::{Issue, Location};
 use crate::model::MAX_ISSUES;
 use crate::{Error, Result};
@@ -91,6 +92,8 @@ impl Table {
 
     /// Parses CSV bytes; `source` names the file in messages.
     pub(crate) fn parse_csv(source: &str, bytes: &[u8], problems: &mut Problems) -> Table {
+        // A UTF-8 byte-order mark (Excel's "CSV UTF-8", servnet's `--excel`) is not data.
+        let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
         let at = |line: Option<u64>| Location {
             source: source.to_string(),
             line,
@@ -549,6 +552,12 @@ impl Cells<'_> {
     }
 }
 
+/// The calendar date of ledger day `day` counted from `start` (`None` without a start
+/// date or past the calendar's end).
+pub fn day_date(start: Option<chrono::NaiveDate>, day: u32) -> Option<chrono::NaiveDate> {
+    start?.checked_add_days(chrono::Days::new(u64::from(day)))
+}
+
 /// [`parse_time_in`] the default network zone, `Asia/Shanghai`.
 pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
     parse_time_in(s, crate::model::DEFAULT_TIME_ZONE)
@@ -558,6 +567,8 @@ pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
 /// naive times (`2026-11-23T08:15:00`, `2026-11-23 08:15`, a date: midnight) are taken
 /// as `tz`'s time; times with an offset or `Z` (`2026-11-23T09:45:00+08:00`,
 /// `2026-11-23T01:45Z`) are converted to `tz`. Seconds and fractions are optional.
+/// Excel's re-saves of such cells (`2026/11/23 6:00`, `2026/11/23 06:00:00`,
+/// `2026/11/23`) are read as the same naive times.
 pub fn parse_time_in(s: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
     let s = s.trim();
     for fmt in [
@@ -565,12 +576,16 @@ pub fn parse_time_in(s: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
         "%Y-%m-%dT%H:%M",
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
+        // Excel's re-saves of a time stamp (slashes, unpadded hour).
+        "%Y/%m/%d %H:%M:%S%.f",
+        "%Y/%m/%d %H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t);
         }
     }
     if let Some(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%Y/%m/%d"))
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
     {
@@ -599,4 +614,102 @@ pub fn parse_time_in(s: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
         }
     }
     None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::io::{Column, Format, Output, Tabular};
+
+    #[test]
+    fn excel_re_saved_times_are_the_same_instant_as_iso() {
+        let tz = crate::model::DEFAULT_TIME_ZONE;
+        for (excel, iso) in [
+            ("2026/11/23 6:00", "2026-11-23T06:00:00"),
+            ("2026/11/23 06:00:00", "2026-11-23T06:00:00"),
+            ("2026/11/23 18:05:30", "2026-11-23T18:05:30"),
+            ("2026/1/3 6:00", "2026-01-03T06:00:00"),
+            ("2026/11/23", "2026-11-23"),
+            (" 2026/11/23 6:00 ", "2026-11-23 06:00"),
+        ] {
+            let want = parse_time_in(iso, tz).unwrap();
+            assert_eq!(parse_time_in(excel, tz), Some(want), "{excel} vs {iso}");
+        }
+        for bad in [
+            "2026/13/23 6:00",
+            "2026/11/31",
+            "2026/11/23 25:00",
+            "23/11/2026 6:00",
+        ] {
+            assert_eq!(parse_time_in(bad, tz), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_csv_written_for_excel_starts_with_a_bom_and_reads_back_unchanged() {
+        struct T;
+        const COLS: &[Column] = &[Column::text("id"), Column::text("name")];
+        impl Tabular for T {
+            fn columns(&self) -> &'static [Column] {
+                COLS
+            }
+            fn len(&self) -> usize {
+                2
+            }
+            fn row(&self, i: usize, out: &mut Vec<String>) {
+                out.extend([
+                    format!("O{i}"),
+                    ["上海浦东服务站", "Zürich, \"Süd\""][i].into(),
+                ]);
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.csv");
+        let excel = dir.path().join("excel.csv");
+        let out = |p: &Path| Output::parse("out", p, &[]).unwrap();
+        out(&plain).write_table(&T).unwrap();
+        let for_excel = out(&excel).for_excel(true);
+        assert!(matches!(
+            for_excel,
+            Output::File {
+                format: Format::ExcelCsv,
+                ..
+            }
+        ));
+        for_excel.write_table(&T).unwrap();
+        let (plain, excel) = (std::fs::read(plain).unwrap(), std::fs::read(excel).unwrap());
+        assert_eq!(&excel[..3], [0xEF, 0xBB, 0xBF]);
+        assert_eq!(&excel[3..], &plain[..]);
+        let read = |b: &[u8]| {
+            let mut problems = Problems::default();
+            let t = Table::parse_csv("t.csv", b, &mut problems);
+            assert!(problems.finish().is_ok());
+            let cells: Vec<Vec<String>> = t.rows.iter().map(|r| r.cells.clone()).collect();
+            (t.columns, cells)
+        };
+        let (cols, rows) = read(&excel);
+        assert_eq!((cols.clone(), rows.clone()), read(&plain));
+        assert!(
+            cols.contains_key("id"),
+            "the BOM is not part of the first header"
+        );
+        assert_eq!(rows[0], ["O0", "上海浦东服务站"]);
+        assert_eq!(rows[1], ["O1", "Zürich, \"Süd\""]);
+    }
+
+    #[test]
+    fn json_and_stdout_are_not_changed_for_excel() {
+        let json = Output::parse("out", Path::new("x.json"), &[]).unwrap();
+        assert_eq!(json.clone().for_excel(true), json);
+        assert_eq!(Output::Stdout.for_excel(true), Output::Stdout);
+    }
+
+    #[test]
+    fn day_date_counts_from_the_start() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 30).unwrap();
+        assert_eq!(day_date(Some(d), 0), Some(d));
+        assert_eq!(day_date(Some(d), 3).unwrap().to_string(), "2027-01-02");
+        assert_eq!(day_date(None, 3), None);
+    }
 }

@@ -75,9 +75,15 @@ pub trait Tabular {
 pub enum Format {
     /// Comma-separated values with a header row.
     Csv,
+    /// CSV that starts with a UTF-8 byte-order mark, so Excel (on any Windows locale)
+    /// opens it as UTF-8; formula cells are escaped as in every CSV.
+    ExcelCsv,
     /// A JSON array of objects keyed by column name.
     Json,
 }
+
+/// The UTF-8 byte-order mark `EF BB BF` that Excel looks for; readers skip it.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Where a result goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +150,22 @@ impl Output {
         })
     }
 
+    /// The same output, for Excel when `excel` is set: a `.csv` file gets a UTF-8
+    /// byte-order mark ([`Format::ExcelCsv`]). JSON and standard output (a pipe for
+    /// other tools) are unchanged.
+    pub fn for_excel(self, excel: bool) -> Output {
+        match self {
+            Output::File {
+                path,
+                format: Format::Csv,
+            } if excel => Output::File {
+                path,
+                format: Format::ExcelCsv,
+            },
+            other => other,
+        }
+    }
+
     /// The name used in messages (`standard output` or the path).
     pub fn name(&self) -> String {
         match self {
@@ -160,6 +182,10 @@ impl Output {
         };
         self.write_with(|w| match format {
             Format::Csv => table_csv(table, w),
+            Format::ExcelCsv => {
+                w.write_all(UTF8_BOM)?;
+                table_csv(table, w)
+            }
             Format::Json => table_json(table, w),
         })
     }
