@@ -1,0 +1,26 @@
+//! servnet's shared ledger on Redis: several dispatch processes, on one machine or
+//! many, book one capacity and never overbook it.
+//!
+//! Redis is the authority for the capacity counters per (outlet skill, day) and per
+//! (outlet, day), for each ticket id's booking (so a retry on any process returns the
+//! original booking) and for holds with their expiry. Each change is one Lua script,
+//! atomic on the server: a booking checks and reserves every counter it needs and
+//! records the ticket in one step and one round trip. Dispatch processes keep searching
+//! on a local view of the loads, which every reply brings up to date from a log of
+//! changes; when Redis refuses a booking (another process took the last units), the
+//! dispatcher moves on to the next candidate.
+//!
+//! The key layout (one hash tag per namespace, so it works on Redis Cluster) and the
+//! durability settings are described in docs/redis-ledger.md.
+
+mod config;
+mod error;
+mod keys;
+mod pool;
+mod reply;
+mod store;
+
+pub use config::{redact, RedisConfig};
+pub use error::{Error, Result};
+pub use reply::{Change, Changes, State, StoredBooking};
+pub use store::{BookRequest, Booked, Completed, Confirmed, RedisStore, Since, Snapshot};
