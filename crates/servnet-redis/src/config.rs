@@ -145,12 +145,7 @@ mod tests {
         });
         assert_eq!(
             c,
-            Ok((
-                "redis://127.0.0.1:6390/2?protocol=resp3",
-                "east",
-                250,
-                1000
-            ))
+            Ok(("redis://127.0.0.1:6390/2?protocol=resp3", "east", 250, 1000))
         );
     }
 

@@ -208,7 +208,10 @@ impl RedisStore {
     pub fn book(&self, r: &BookRequest<'_>, since: Since) -> Result<(Booked, Changes)> {
         let op = || format!("booking ticket '{}'", r.ticket);
         let field = offer_field(r.skill, r.outlet);
-        let expiry = r.hold_expiry_ms.map(|ms| ms.to_string()).unwrap_or_default();
+        let expiry = r
+            .hold_expiry_ms
+            .map(|ms| ms.to_string())
+            .unwrap_or_default();
         let mut call = self.scripts.book.prepare_invoke();
         call.key(self.keys.ticket(r.ticket))
             .key(self.keys.loads(r.date))
@@ -258,11 +261,7 @@ impl RedisStore {
     }
 
     /// Cancels a ticket's booking and returns its units; None if it has none.
-    pub fn release(
-        &self,
-        ticket: &str,
-        since: Since,
-    ) -> Result<(Option<StoredBooking>, Changes)> {
+    pub fn release(&self, ticket: &str, since: Since) -> Result<(Option<StoredBooking>, Changes)> {
         let op = || format!("releasing ticket '{ticket}'");
         let mut call = self.scripts.release.prepare_invoke();
         call.key(self.keys.ticket(ticket))
@@ -347,8 +346,10 @@ impl RedisStore {
                 .pool
                 .run(&op, true, ADVICE_AGAIN, &mut |c| call.invoke(c))?;
             let (status, payload, changes) = self.parts(&op, &v)?;
-            let ids: Option<Vec<String>> =
-                payload.iter().map(|t| text(t).map(str::to_string)).collect();
+            let ids: Option<Vec<String>> = payload
+                .iter()
+                .map(|t| text(t).map(str::to_string))
+                .collect();
             let (true, Some(ids)) = (status == "ok", ids) else {
                 return Err(self.unexpected(&op, &v));
             };
@@ -362,7 +363,7 @@ impl RedisStore {
                 None => changes,
                 Some(mut all) => {
                     all.last = changes.last;
-                    all.after = all.after.and(changes.after);
+                    all.after = all.after.filter(|_| changes.after.is_some());
                     all.entries.extend(changes.entries);
                     all
                 }
@@ -508,7 +509,10 @@ impl RedisStore {
     /// every process using it must be stopped first). Returns how many were deleted.
     pub fn clear(&self) -> Result<u64> {
         let op = || format!("clearing namespace '{}'", self.config.namespace);
-        let pattern = format!("{}*", self.keys.prefix.replace('{', "\\{").replace('}', "\\}"));
+        let pattern = format!(
+            "{}*",
+            self.keys.prefix.replace('{', "\\{").replace('}', "\\}")
+        );
         let mut deleted = 0u64;
         let mut cursor = 0u64;
         loop {

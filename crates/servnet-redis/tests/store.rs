@@ -15,7 +15,12 @@ use std::sync::Arc;
 
 const DAY: &str = "2026-11-23";
 
-fn req<'a>(ticket: &'a str, outlet: &'a str, offer_limit: u32, outlet_limit: u32) -> BookRequest<'a> {
+fn req<'a>(
+    ticket: &'a str,
+    outlet: &'a str,
+    offer_limit: u32,
+    outlet_limit: u32,
+) -> BookRequest<'a> {
     BookRequest {
         ticket,
         skill: "repair:tv",
@@ -57,13 +62,25 @@ fn a_ticket_id_books_once_and_retries_get_the_original() {
         ..req("T1", "O1", 5, 5)
     };
     let (b, _) = store.book(&first, Since::default()).unwrap();
-    assert!(matches!(b, Booked::New { hold: 0, offer_used: 1, outlet_used: 1 }), "{b:?}");
+    assert!(
+        matches!(
+            b,
+            Booked::New {
+                hold: 0,
+                offer_used: 1,
+                outlet_used: 1
+            }
+        ),
+        "{b:?}"
+    );
     let again = BookRequest {
         record: "second",
         ..req("T1", "O2", 5, 5)
     };
     let (b, _) = store.book(&again, Since::default()).unwrap();
-    let Booked::Existing(e) = b else { panic!("{b:?}") };
+    let Booked::Existing(e) = b else {
+        panic!("{b:?}")
+    };
     assert_eq!(
         (e.outlet.as_str(), e.record.as_str(), e.units, e.state),
         ("O1", "first", 1, State::Booked)
@@ -99,7 +116,9 @@ fn concurrent_bookings_never_pass_a_limit() {
                 // Retries of the first 100 ids, from another thread.
                 for i in 0..13 {
                     let id = format!("T{}", (t * 13 + i) % 100);
-                    let (b, _) = store.book(&req(&id, "O1", 7, 20), Since::default()).unwrap();
+                    let (b, _) = store
+                        .book(&req(&id, "O1", 7, 20), Since::default())
+                        .unwrap();
                     if let Booked::New { .. } = b {
                         mine.push((id, "O1"));
                     }
@@ -141,7 +160,9 @@ fn the_change_log_rebuilds_the_counters() {
     let store = RedisStore::connect(&url).unwrap();
     for i in 0..300 {
         let o = format!("O{}", i % 7);
-        store.book(&req(&format!("T{i}"), &o, 1000, 1000), Since::default()).unwrap();
+        store
+            .book(&req(&format!("T{i}"), &o, 1000, 1000), Since::default())
+            .unwrap();
     }
     for i in (0..300).step_by(3) {
         store.release(&format!("T{i}"), Since::default()).unwrap();
@@ -150,7 +171,14 @@ fn the_change_log_rebuilds_the_counters() {
     assert_eq!((changes.after, changes.last), (Some(0), 400));
     let mut view: BTreeMap<(String, String), u32> = BTreeMap::new();
     for ch in &changes.entries {
-        let Change::Load { skill, outlet, offer_used, outlet_used, .. } = ch else {
+        let Change::Load {
+            skill,
+            outlet,
+            offer_used,
+            outlet_used,
+            ..
+        } = ch
+        else {
             panic!("{ch:?}")
         };
         view.insert((skill.clone(), outlet.clone()), *offer_used);
@@ -159,16 +187,32 @@ fn the_change_log_rebuilds_the_counters() {
     assert_eq!(view, counters(&store));
     // 1,000 more changes: the log keeps about 1,000, so change 1 is gone.
     for i in 300..1300 {
-        store.book(&req(&format!("T{i}"), "O1", 5000, 5000), Since::default()).unwrap();
+        store
+            .book(&req(&format!("T{i}"), "O1", 5000, 5000), Since::default())
+            .unwrap();
     }
     let (_, changes) = store.release("none", all()).unwrap();
     assert_eq!(changes.after, None);
     let (_, changes) = store
-        .release("none", Since { after: 1390, max: 5 })
+        .release(
+            "none",
+            Since {
+                after: 1390,
+                max: 5,
+            },
+        )
         .unwrap();
     assert_eq!((changes.after, changes.entries.len()), (Some(1390), 5));
     // A view ahead of the log (Redis lost data) reloads too.
-    let (_, changes) = store.release("none", Since { after: 9999, max: 5 }).unwrap();
+    let (_, changes) = store
+        .release(
+            "none",
+            Since {
+                after: 9999,
+                max: 5,
+            },
+        )
+        .unwrap();
     assert_eq!(changes.after, None);
     store.clear().unwrap();
 }
@@ -197,7 +241,10 @@ fn holds_expire_and_return_their_units() {
     assert_eq!(store.booking("H1").unwrap().unwrap().state, State::Held);
     // In time: firm; a second confirm finds no hold.
     let (c, _) = store.confirm(ids[0], 999, Since::default()).unwrap();
-    assert!(matches!(&c, Confirmed::Firm(t, b) if t == "H1" && b.state == State::Booked && b.hold == 0), "{c:?}");
+    assert!(
+        matches!(&c, Confirmed::Firm(t, b) if t == "H1" && b.state == State::Booked && b.hold == 0),
+        "{c:?}"
+    );
     let (c, _) = store.confirm(ids[0], 999, Since::default()).unwrap();
     assert_eq!(c, Confirmed::Unknown);
     // Late: released.
@@ -209,7 +256,10 @@ fn holds_expire_and_return_their_units() {
     assert!(gone.is_empty());
     let (gone, _) = store.expire(3_000, Since::default()).unwrap();
     assert_eq!(gone, ["H3"]);
-    assert_eq!(counters(&store).get(&("repair:tv".into(), "O1".into())), Some(&1));
+    assert_eq!(
+        counters(&store).get(&("repair:tv".into(), "O1".into())),
+        Some(&1)
+    );
     store.clear().unwrap();
 }
 
@@ -226,10 +276,21 @@ fn expire_releases_holds_in_batches() {
         };
         store.book(&b, Since::default()).unwrap();
     }
-    let (gone, changes) = store.expire(10, Since { after: 2500, max: 10_000 }).unwrap();
+    let (gone, changes) = store
+        .expire(
+            10,
+            Since {
+                after: 2500,
+                max: 10_000,
+            },
+        )
+        .unwrap();
     assert_eq!(gone.len(), 2500);
     assert_eq!((changes.after, changes.entries.len()), (Some(2500), 2500));
-    assert_eq!(counters(&store).get(&("repair:tv".into(), "O1".into())), Some(&0));
+    assert_eq!(
+        counters(&store).get(&("repair:tv".into(), "O1".into())),
+        Some(&0)
+    );
     store.clear().unwrap();
 }
 
@@ -238,8 +299,12 @@ fn expire_releases_holds_in_batches() {
 fn completion_keeps_units_and_adds_the_rating_once() {
     let r = redis("complete");
     let store = RedisStore::connect(&r.url()).unwrap();
-    store.book(&req("T1", "O1", 5, 5), Since::default()).unwrap();
-    store.book(&req("T2", "O1", 5, 5), Since::default()).unwrap();
+    store
+        .book(&req("T1", "O1", 5, 5), Since::default())
+        .unwrap();
+    store
+        .book(&req("T2", "O1", 5, 5), Since::default())
+        .unwrap();
     let (c, ch) = store.complete("T1", 4500, Since::default()).unwrap();
     assert!(matches!(c, Completed::Now(_, Some((4500, 1)))), "{c:?}");
     assert_eq!(ch.last, 3);
@@ -249,11 +314,19 @@ fn completion_keeps_units_and_adds_the_rating_once() {
     assert!(matches!(c, Completed::Before(_)), "{c:?}");
     let (c, _) = store.complete("T9", 5000, Since::default()).unwrap();
     assert_eq!(c, Completed::Unknown);
-    let (b, _) = store.book(&req("T1", "O2", 5, 5), Since::default()).unwrap();
-    assert!(matches!(&b, Booked::Existing(e) if e.state == State::Done), "{b:?}");
+    let (b, _) = store
+        .book(&req("T1", "O2", 5, 5), Since::default())
+        .unwrap();
+    assert!(
+        matches!(&b, Booked::Existing(e) if e.state == State::Done),
+        "{b:?}"
+    );
     let snap = store.snapshot(&[DAY.to_string()]).unwrap();
     assert_eq!(snap.ratings, [("repair:tv".into(), "O1".into(), 7500, 2)]);
-    assert_eq!(counters(&store).get(&("repair:tv".into(), "O1".into())), Some(&2));
+    assert_eq!(
+        counters(&store).get(&("repair:tv".into(), "O1".into())),
+        Some(&2)
+    );
     store.clear().unwrap();
 }
 
@@ -282,7 +355,9 @@ fn seeding_happens_once() {
 fn a_corrupt_counter_aborts_with_nothing_written() {
     let r = redis("corrupt");
     let store = RedisStore::connect(&r.url()).unwrap();
-    store.book(&req("T1", "O1", 5, 5), Since::default()).unwrap();
+    store
+        .book(&req("T1", "O1", 5, 5), Since::default())
+        .unwrap();
     let mut con = redis::Client::open(r.url().split('?').next().unwrap())
         .unwrap()
         .get_connection()
@@ -294,11 +369,18 @@ fn a_corrupt_counter_aborts_with_nothing_written() {
         .arg("garbage")
         .query::<()>(&mut con)
         .unwrap();
-    let e = store.book(&req("T2", "O1", 5, 5), Since::default()).unwrap_err();
+    let e = store
+        .book(&req("T2", "O1", 5, 5), Since::default())
+        .unwrap_err();
     assert!(matches!(e, Error::Refused { .. }), "{e}");
     assert!(e.to_string().contains("booking ticket 'T2'"), "{e}");
     assert_eq!(store.booking("T2").unwrap(), None);
-    assert_eq!(counters(&store).get(&("repair:tv".into(), "O1".into())), Some(&1));
+    let offer: Option<String> = redis::cmd("HGET")
+        .arg(&key)
+        .arg("repair:tv|O1")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(offer.as_deref(), Some("1"));
     store.clear().unwrap();
 }
 
@@ -315,7 +397,10 @@ fn an_unreachable_redis_is_a_clear_error() {
         .unwrap();
     let msg = e.to_string();
     assert!(matches!(e, Error::Unreachable { .. }), "{msg}");
-    assert!(msg.contains(&format!("127.0.0.1:{port}")) && msg.contains("nothing was booked"), "{msg}");
+    assert!(
+        msg.contains(&format!("127.0.0.1:{port}")) && msg.contains("nothing was booked"),
+        "{msg}"
+    );
 }
 
 /// Redis killed (kill -9) while a store is in use: calls fail with a clear error, not a
@@ -326,10 +411,14 @@ fn redis_down_then_back() {
     let mut server = RedisServer::start("always");
     let store = RedisStore::connect(&server.url("downup")).unwrap();
     for i in 0..5 {
-        store.book(&req(&format!("T{i}"), "O1", 8, 8), Since::default()).unwrap();
+        store
+            .book(&req(&format!("T{i}"), "O1", 8, 8), Since::default())
+            .unwrap();
     }
     server.kill();
-    let e = store.book(&req("T5", "O1", 8, 8), Since::default()).unwrap_err();
+    let e = store
+        .book(&req("T5", "O1", 8, 8), Since::default())
+        .unwrap_err();
     let msg = e.to_string();
     assert!(
         matches!(e, Error::Unreachable { .. } | Error::Interrupted { .. }),
@@ -338,9 +427,13 @@ fn redis_down_then_back() {
     assert!(msg.contains("booking ticket 'T5'"), "{msg}");
     server.restart();
     for i in 0..12 {
-        let (b, _) = store.book(&req(&format!("T{i}"), "O1", 8, 8), Since::default()).unwrap();
+        let (b, _) = store
+            .book(&req(&format!("T{i}"), "O1", 8, 8), Since::default())
+            .unwrap();
         match (i, b) {
-            (0..5, Booked::Existing(_)) | (5..8, Booked::New { .. }) | (8.., Booked::Full { .. }) => {}
+            (0..5, Booked::Existing(_))
+            | (5..8, Booked::New { .. })
+            | (8.., Booked::Full { .. }) => {}
             (i, b) => panic!("T{i}: {b:?}"),
         }
     }
