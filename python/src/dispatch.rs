@@ -1406,7 +1406,10 @@ impl PyDispatcher {
         py: Python<'_>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<String>> {
-        let ids = self.inner.expire_holds(now_arg(py, now)?);
+        let ids = self
+            .inner
+            .expire_holds(now_arg(py, now)?)
+            .map_err(|e| error::to_py(py, e))?;
         Ok(ids.into_iter().map(String::from).collect())
     }
 

@@ -204,6 +204,7 @@ fn run(
         .flat_map(|o| o.skills.iter().map(|s| s.load))
         .sum();
     let mut done_units = 0u32; // completed bookings keep their capacity
+    let mut completed: std::collections::BTreeSet<String> = Default::default();
     let mut holds: BTreeMap<usize, u64> = BTreeMap::new();
     let mut log = Vec::new();
     for op in ops {
@@ -286,8 +287,14 @@ fn run(
                 d.release(&format!("T{i:02}")).is_ok()
             )),
             Op::Complete(i, r) => {
-                if let Ok(a) = d.complete(&format!("T{i:02}"), Some(f64::from(*r))) {
-                    done_units += a.units;
+                let id = format!("T{i:02}");
+                let first = !completed.contains(&id);
+                if let Ok(a) = d.complete(&id, Some(f64::from(*r))) {
+                    // Completing again changes nothing (and counts no units twice).
+                    if first {
+                        done_units += a.units;
+                        completed.insert(id);
+                    }
                     holds.remove(i);
                 }
             }

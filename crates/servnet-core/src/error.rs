@@ -81,6 +81,26 @@ pub enum Error {
         /// The id as the caller gave it.
         id: String,
     },
+    /// The request contradicts what is recorded for that id (e.g. releasing a completed
+    /// booking, or the same ticket id with different content).
+    #[error("conflict on {kind} '{id}': {message}")]
+    Conflict {
+        /// What kind of id: "ticket", "hold", "outlet".
+        kind: &'static str,
+        /// The id.
+        id: String,
+        /// What is recorded and why the request cannot apply.
+        message: String,
+    },
+    /// The ledger's store failed (a state folder that cannot be written, a damaged
+    /// journal, an unreachable shared store): nothing was acknowledged.
+    #[error("ledger {store}: {message}")]
+    Ledger {
+        /// The store: a file of the state folder, or a store URL.
+        store: String,
+        /// What failed.
+        message: String,
+    },
     /// The LP/MIP solver failed in a way that is not a status (e.g. a numerical error).
     #[error("solver error: {0}")]
     Solver(String),

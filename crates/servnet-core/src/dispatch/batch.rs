@@ -50,7 +50,7 @@ impl Dispatcher {
         let late_end = days
             .end
             .saturating_add(late)
-            .min(self.policy.horizon_days)
+            .min(self.day_end())
             .max(days.end);
         let max_chord = self.max_chord(&r, 1.0);
         let mut out = Vec::new();

@@ -1,4 +1,4 @@
-//! The dispatcher's ticket map: ticket id -> live booking, in shards behind mutexes.
+//! The in-memory ticket map: ticket id -> booking record, in shards behind mutexes.
 //!
 //! Every dispatch looks its ticket id up and then inserts it, so this map is read at a
 //! random place once per ticket and grows by one entry per ticket. A `HashMap<SmolStr,
@@ -16,29 +16,12 @@
 //! the caller's own systems: ids crafted to collide on a shard and tag (38 bits) would
 //! make that shard's lookups compare strings one by one.
 
-use super::types::Route;
+use super::ledger::Booking;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use smol_str::SmolStr;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
-
-/// A live booking, kept compact in the dispatcher's ticket map (no strings, no
-/// breakdown: it is rebuilt from these fields, with the satisfaction as booked).
-#[derive(Clone, Copy)]
-pub(super) struct Booking {
-    pub(super) offer: u32,
-    pub(super) outlet: u32,
-    pub(super) day: u32,
-    pub(super) units: u32,
-    pub(super) road: f64,
-    pub(super) load_ratio: f64,
-    pub(super) satisfaction: f64,
-    pub(super) preferred: bool,
-    pub(super) sla_met: bool,
-    pub(super) route: Route,
-    pub(super) hold: Option<u64>,
-}
 
 /// Locks `m`, also when a panic elsewhere poisoned it.
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,10 +112,8 @@ impl Shard {
             .copied()
     }
 
-    fn insert_first(&mut self, tag: u32, id: &SmolStr, b: Booking) -> Result<(), Booking> {
-        if let Some(e) = self.find(tag, id) {
-            return self.records.get(record_of(e)).map_or(Ok(()), |r| Err(r.1));
-        }
+    /// Inserts a record for an id not in the shard.
+    fn insert_new(&mut self, tag: u32, id: &SmolStr, b: Booking) {
         let at = match self.free.pop() {
             Some(at) => {
                 if let Some(r) = self.records.get_mut(at as usize) {
@@ -148,6 +129,14 @@ impl Shard {
             .insert_unique(spread(tag), u64::from(tag) << 32 | u64::from(at), |&e| {
                 spread(tag_of(e))
             });
+    }
+
+    #[cfg(test)]
+    fn insert_first(&mut self, tag: u32, id: &SmolStr, b: Booking) -> Result<(), Booking> {
+        if let Some(e) = self.find(tag, id) {
+            return self.records.get(record_of(e)).map_or(Ok(()), |r| Err(r.1));
+        }
+        self.insert_new(tag, id, b);
         Ok(())
     }
 
@@ -204,26 +193,103 @@ impl Bookings {
         shard.records.get(record_of(e)).cloned()
     }
 
-    /// Books `id` unless it is booked already; then returns its existing booking.
-    pub(crate) fn insert_first(&self, id: &SmolStr, b: Booking) -> Result<(), Booking> {
+    /// Inserts the record `make` returns for `id` unless `id` is known; `make` runs under
+    /// the shard's lock (so a ledger reserves and journals there), and inserts nothing when
+    /// it returns no record.
+    pub(crate) fn insert_with<T>(
+        &self,
+        id: &SmolStr,
+        make: impl FnOnce() -> (Option<Booking>, T),
+    ) -> Insert<T> {
         let (mut shard, tag) = self.locate(id);
-        shard.insert_first(tag, id, b)
+        if let Some(e) = shard.find(tag, id) {
+            if let Some(r) = shard.records.get(record_of(e)) {
+                return Insert::Exists(r.0.clone(), r.1);
+            }
+        }
+        let (record, out) = make();
+        if let Some(b) = record {
+            shard.insert_new(tag, id, b);
+        }
+        Insert::Done(out)
     }
 
-    /// Applies `f` to the booking of `id`; returns the booking after it.
-    pub(crate) fn update(&self, id: &str, f: impl FnOnce(&mut Booking)) -> Option<Booking> {
+    /// Applies `f` to the record of `id` under the shard's lock; `f` says whether to
+    /// keep the record. `None` if `id` is unknown.
+    pub(crate) fn update_with<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&SmolStr, &mut Booking) -> (Keep, T),
+    ) -> Option<T> {
         let (mut shard, tag) = self.locate(id);
         let e = shard.find(tag, id)?;
-        let record = shard.records.get_mut(record_of(e))?;
-        f(&mut record.1);
-        Some(record.1)
+        let at = record_of(e);
+        let record = shard.records.get_mut(at)?;
+        let (keep, out) = f(&record.0, &mut record.1);
+        if keep == Keep::No {
+            shard.remove(tag, id);
+        }
+        Some(out)
     }
 
-    /// Removes the booking of `id`; returns it with the id as stored.
-    pub(crate) fn remove(&self, id: &str) -> Option<(SmolStr, Booking)> {
-        let (mut shard, tag) = self.locate(id);
-        shard.remove(tag, id)
+    /// Keeps the records for which `f` (which may change them) returns true, shard by
+    /// shard.
+    pub(crate) fn retain(&self, mut f: impl FnMut(&SmolStr, &mut Booking) -> bool) {
+        for p in &self.shards {
+            let mut shard = lock(&p.0);
+            let Shard {
+                table,
+                records,
+                free,
+            } = &mut *shard;
+            table.retain(|e| {
+                let at = record_of(*e);
+                let Some(r) = records.get_mut(at) else {
+                    return false;
+                };
+                if f(&r.0, &mut r.1) {
+                    return true;
+                }
+                r.0 = SmolStr::default();
+                free.push(at as u32);
+                false
+            });
+        }
     }
+
+    /// Every record, in no particular order (callers sort what they report).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&SmolStr, &Booking)) {
+        for p in &self.shards {
+            let shard = lock(&p.0);
+            for &e in shard.table.iter() {
+                if let Some(r) = shard.records.get(record_of(e)) {
+                    f(&r.0, &r.1);
+                }
+            }
+        }
+    }
+
+    /// Number of records.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|p| lock(&p.0).table.len()).sum()
+    }
+}
+
+/// What [`Bookings::insert_with`] found.
+pub(crate) enum Insert<T> {
+    /// The id was known: its record, with the id as stored.
+    Exists(SmolStr, Booking),
+    /// The id was new: what the closure returned.
+    Done(T),
+}
+
+/// Whether [`Bookings::update_with`] keeps the record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Keep it (changed or not).
+    Yes,
+    /// Remove it.
+    No,
 }
 
 #[cfg(test)]
@@ -245,7 +311,7 @@ mod tests {
             preferred: false,
             sla_met: true,
             route: Route::Direct,
-            hold: None,
+            status: crate::dispatch::Status::Booked,
         }
     }
 
@@ -298,7 +364,11 @@ mod tests {
             let id = format!("ticket-{}", rng.below(2_000));
             match rng.below(3) {
                 0 => {
-                    let got = book.insert_first(&SmolStr::new(&id), booking(step));
+                    let got =
+                        match book.insert_with(&SmolStr::new(&id), || (Some(booking(step)), ())) {
+                            Insert::Exists(_, b) => Err(b),
+                            Insert::Done(()) => Ok(()),
+                        };
                     let want = match model.get(&id) {
                         Some(&b) => Err(b),
                         None => {
@@ -309,7 +379,7 @@ mod tests {
                     assert_eq!(got.map_err(|b| b.offer), want, "step {step}");
                 }
                 1 => {
-                    let got = book.remove(&id).map(|(s, b)| (s.to_string(), b.offer));
+                    let got = book.update_with(&id, |s, b| (Keep::No, (s.to_string(), b.offer)));
                     assert_eq!(
                         got,
                         model.remove(&id).map(|b| (id.clone(), b)),

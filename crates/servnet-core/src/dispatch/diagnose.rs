@@ -232,7 +232,7 @@ impl Dispatcher {
                             "SLA".into()
                         };
                         let road = self.road_km(&r, oi, gc);
-                        let later = (days.end..self.policy.horizon_days)
+                        let later = (days.end..self.day_end())
                             .find(|&d| self.day_rules(&r, k, road, d, f64::INFINITY).is_ok());
                         let span = if days.len() == 1 {
                             format!("day {}", days.start)

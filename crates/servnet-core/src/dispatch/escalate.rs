@@ -47,8 +47,8 @@ impl Dispatcher {
     /// day: ~200k instructions per ticket at 10k outlets. So the finding is remembered
     /// per skill until capacity is next released (see [`CentresFull`]).
     pub(super) fn escalate(&self, r: &Resolved, skill: SkillId) -> Option<Hit> {
-        let h = self.policy.horizon_days;
-        let from = u32::try_from(r.day0).ok()?;
+        let h = self.day_end();
+        let from = u32::try_from(r.day0).ok()?.max(self.first_day);
         // Read before the search: a release during it makes what it finds stale.
         let epoch = self.release_epoch.load(Ordering::Acquire);
         let full = self.centres_full.get(skill.index())?;

@@ -2,10 +2,9 @@
 //! to cache lines, one keyed tree per skill, offers numbered by skill and tree order,
 //! and the build that makes them ([`Dispatcher::new`] and its siblings call it).
 
-use super::bookings::Bookings;
 use super::escalate::CentresFull;
 use super::index::{self, Entry, KeyedTree, Scratch};
-use super::ledger::{AtomicLedger, Ledger};
+use super::ledger::{Layout, Ledger};
 use super::policy::Policy;
 use super::score::safe_key;
 use super::Dispatcher;
@@ -14,9 +13,8 @@ use crate::model::{Network, OutletStatus, ServiceArea, SkillId};
 use crate::{Error, Result};
 use rustc_hash::FxHashMap;
 use smol_str::SmolStr;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 /// The open outlets offering one skill, keyed by a lower bound of their non-distance
 /// score terms; and the regional centres among them (key 0), for escalation.
@@ -95,15 +93,59 @@ fn offer_in(
 }
 
 impl Dispatcher {
-    /// Lays the network out for the search (the body of every constructor): records,
-    /// offer numbers, skill trees, region hints and the ledger (the caller's, or an
-    /// [`AtomicLedger`] preloaded with the outlets' `load`).
+    /// The body of every constructor: lays the network out and binds the ledger.
     pub(super) fn build(
         network: Arc<Network>,
         policy: Policy,
         matrix: Option<Vec<f32>>,
-        ledger: Option<Arc<dyn Ledger>>,
+        ledger: Box<dyn Ledger>,
     ) -> Result<Self> {
+        let (mut d, preload) = Self::lay_out(network, policy, matrix, ledger)?;
+        d.attach(&preload)?;
+        Ok(d)
+    }
+
+    /// The layout the ledger sees: outlet ids, skill names, (outlet, skill) per offer.
+    pub(super) fn layout(&self) -> Layout {
+        Layout {
+            outlets: self.outlet_ids.clone(),
+            skills: self.skill_names.clone(),
+            offers: self.offers.iter().map(|o| (o.outlet, o.skill.0)).collect(),
+            days: self.policy.horizon_days,
+            start: self.start.get().copied(),
+        }
+    }
+
+    /// Binds the ledger to this dispatcher's layout; takes its day 0, first day and
+    /// recorded ratings; preloads `preload` (offer, units) into a ledger that never
+    /// booked anything.
+    pub(super) fn attach(&mut self, preload: &[(usize, u32)]) -> Result<()> {
+        let layout = self.layout();
+        let bound = self.ledger.bind(&layout)?;
+        self.first_day = bound.first_day;
+        if let Some(d) = bound.start {
+            self.start = OnceLock::from(d);
+        }
+        if bound.fresh {
+            for &(k, units) in preload {
+                self.ledger.set_load(k, self.first_day, units)?;
+            }
+        }
+        for (k, milli, count) in bound.ratings {
+            self.add_rating(k as usize, milli, count);
+        }
+        self.own_ledger = self.ledger.sole_writer();
+        Ok(())
+    }
+
+    /// Lays the network out for the search: records, offer numbers, skill trees and
+    /// region hints; returns the (offer, units) of the outlets' `load` to preload.
+    pub(super) fn lay_out(
+        network: Arc<Network>,
+        policy: Policy,
+        matrix: Option<Vec<f32>>,
+        ledger: Box<dyn Ledger>,
+    ) -> Result<(Self, Vec<(usize, u32)>)> {
         policy.validate()?;
         let n_skills = network.skills().len();
         let mut outlets = Vec::with_capacity(network.outlets().len());
@@ -197,7 +239,7 @@ impl Dispatcher {
             });
             skill_offers[sid.index()].push(k);
             if s.load > 0 {
-                preload.push((k as usize, oi, s.load));
+                preload.push((k as usize, s.load));
             }
             if o.status.takes_tickets() {
                 let reach = match area {
@@ -236,17 +278,6 @@ impl Dispatcher {
                 }
             }
         }
-        let own_ledger = ledger.is_none();
-        let ledger: Arc<dyn Ledger> = match ledger {
-            Some(l) => l,
-            None => {
-                let l = AtomicLedger::new(offers.len(), outlets.len(), policy.horizon_days);
-                for (k, o, units) in preload {
-                    l.preload(k, o, 0, units);
-                }
-                Arc::new(l)
-            }
-        };
         let matrix = matrix.map(|mut m| {
             let n = outlets.len();
             for (r, region) in network.regions().iter().enumerate() {
@@ -311,7 +342,7 @@ impl Dispatcher {
         if let Some(d) = policy.start_date {
             let _ = start.set(d);
         }
-        Ok(Dispatcher {
+        let d = Dispatcher {
             skill_names: network
                 .skills()
                 .iter()
@@ -337,15 +368,14 @@ impl Dispatcher {
             skill_base,
             hints,
             ledger,
+            first_day: 0,
             matrix,
             start,
-            bookings: Bookings::default(),
-            holds: Mutex::new(BTreeMap::new()),
-            next_hold: AtomicU64::new(1),
             centres_full: (0..n_skills).map(|_| CentresFull::default()).collect(),
             release_epoch: AtomicU64::new(0),
-            own_ledger,
-        })
+            own_ledger: false,
+        };
+        Ok((d, preload))
     }
 
     /// The offer index of `outlet`'s `skill`, if it offers it.

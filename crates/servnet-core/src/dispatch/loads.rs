@@ -3,10 +3,13 @@
 use super::types::LoadRow;
 use super::Dispatcher;
 use crate::model::SkillId;
+use crate::{Error, Result};
+use std::sync::atomic::Ordering;
 
 impl Dispatcher {
-    /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row), by
-    /// outlet in the network's order, then its skills in their order, then day.
+    /// Booked load per outlet skill and day counted (rows with bookings, plus every row of
+    /// the first day counted), by outlet in the network's order, then its skills in their
+    /// order, then day.
     pub fn loads(&self) -> Vec<LoadRow> {
         let mut rows = Vec::new();
         // By outlet, then its skills in the network's order (offers are numbered by skill).
@@ -29,9 +32,9 @@ impl Dispatcher {
                 continue;
             };
             let oi = offer.outlet as usize;
-            for day in 0..self.policy.horizon_days {
+            for day in self.first_day..self.day_end() {
                 let used = self.ledger.offer_used(k, day);
-                if used > 0 || day == 0 {
+                if used > 0 || day == self.first_day {
                     rows.push(LoadRow {
                         outlet_id: self.outlet_ids[oi].clone(),
                         skill: self.skill_names[offer.skill.index()].clone(),
@@ -62,5 +65,42 @@ impl Dispatcher {
     /// [`Dispatcher::with_ledger`]), if the outlet offers the skill.
     pub fn offer_number(&self, outlet: usize, skill: SkillId) -> Option<usize> {
         self.offer_of(outlet, skill).map(|k| k as usize)
+    }
+
+    /// Sets the units an outlet's skill has committed outside this dispatcher on `day`
+    /// (what the `load` column gives for day 0): the ledger's counters move by the
+    /// difference from the units set before.
+    pub fn set_load(&self, outlet_id: &str, skill: &str, day: u32, units: u32) -> Result<()> {
+        let oi = self
+            .network
+            .outlet_index(outlet_id)
+            .ok_or_else(|| Error::Unknown {
+                kind: "outlet",
+                id: outlet_id.to_string(),
+            })?;
+        let k = self
+            .network
+            .skill_id(skill)
+            .and_then(|s| self.offer_of(oi, s))
+            .ok_or_else(|| {
+                Error::argument(
+                    "skill",
+                    format!("outlet '{outlet_id}' does not offer skill '{skill}'"),
+                )
+            })?;
+        if !(self.first_day..self.day_end()).contains(&day) {
+            return Err(Error::argument(
+                "day",
+                format!(
+                    "expected a day in {}..{} (the days counted), got {day}",
+                    self.first_day,
+                    self.day_end()
+                ),
+            ));
+        }
+        self.ledger.set_load(k as usize, day, units)?;
+        // Capacity may have been freed.
+        self.release_epoch.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 }

@@ -38,8 +38,9 @@
 //! - `resolve`: a ticket resolved to indices, and its SLA clock;
 //! - `rules`: the hard rules; `score`: the weighted score and its breakdown;
 //! - `search`: best-first search and the fallbacks; `escalate`: the last fallback;
-//! - `lifecycle`: dispatch, holds, release, completion; `bookings`: the ticket map;
-//!   `ledger`: capacity counters;
+//! - `lifecycle`: dispatch, holds, release, completion, through the [`Ledger`]
+//!   (`ledger`: the trait, counters and the in-memory ledger; `bookings`: its ticket map);
+//! - `change`: live network changes; `days`: the days counted and their roll-over;
 //! - `candidates`: the k best outlets; `diagnose`: why nothing fits, and `explain`;
 //! - `loads`: what is booked; `batch`: what batch assignment ([`crate::assign`]) reads;
 //! - `summary`: a day's tickets in arrival order; `types`, `policy`: the public data.
@@ -47,6 +48,8 @@
 mod batch;
 mod bookings;
 mod candidates;
+mod change;
+mod days;
 mod diagnose;
 mod escalate;
 mod index;
@@ -64,7 +67,10 @@ pub mod synthetic;
 mod types;
 
 pub(crate) use batch::EligibleArc;
-pub use ledger::{AtomicLedger, Ledger};
+pub use change::NetworkChange;
+pub use ledger::{
+    Booked, Booking, Bound, Completed, Confirmed, Layout, Ledger, MemoryLedger, Request, Status,
+};
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;
 pub use summary::{dispatch_in_arrival_order, DispatchSummary};
@@ -74,15 +80,13 @@ pub use types::{
 
 use crate::model::Network;
 use crate::{Error, Result};
-use bookings::Bookings;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use escalate::CentresFull;
 use geo::MultiPolygon;
 use layout::{OfferInfo, OfferKey, OutletInfo, SkillIndex};
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 /// Per-ticket dispatcher over a [`Network`]. `Send + Sync`: share it (e.g. in an `Arc`)
 /// between threads; bookings go through its [`Ledger`].
@@ -106,10 +110,11 @@ pub struct Dispatcher {
     /// Per (skill, region), the skill tree's leaf nearest the region's centre
     /// (`u32::MAX`: none), whose path a dispatch starts loading first.
     hints: Vec<u32>,
-    ledger: Arc<dyn Ledger>,
+    ledger: Box<dyn Ledger>,
+    /// The first day the ledger counts (days before it have rolled out).
+    first_day: u32,
     matrix: Option<Vec<f32>>,
     start: OnceLock<NaiveDate>,
-    bookings: Bookings,
     /// Per outlet, where its skills start in `offer_at`.
     first_offer: Vec<u32>,
     /// Offer number by (outlet, position among its skills), through `first_offer`.
@@ -118,22 +123,26 @@ pub struct Dispatcher {
     skill_names: Vec<SmolStr>,
     /// Outlet ids by index (read only when an assignment is returned).
     outlet_ids: Vec<SmolStr>,
-    holds: Mutex<BTreeMap<u64, (SmolStr, NaiveDateTime)>>,
-    next_hold: AtomicU64,
     /// Per skill: when escalation last found no centre with room.
     centres_full: Vec<CentresFull>,
     /// Bumped after every release of capacity, and after every failed reserve (which
     /// may have held units for a moment).
     release_epoch: AtomicU64,
-    /// Whether the ledger is this dispatcher's own (every change goes through it, so
+    /// Whether every change to the ledger goes through this dispatcher (so
     /// `centres_full` findings stay true until a release).
     own_ledger: bool,
 }
 
 impl Dispatcher {
-    /// Builds a dispatcher with an in-memory [`AtomicLedger`]; outlet `load` is booked on day 0.
+    /// Builds a dispatcher with an in-memory [`MemoryLedger`]; outlet `load` is booked on
+    /// day 0.
     pub fn new(network: Network, policy: Policy) -> Result<Self> {
-        Self::build(Arc::new(network), policy, None, None)
+        Self::build(
+            Arc::new(network),
+            policy,
+            None,
+            Box::new(MemoryLedger::new()),
+        )
     }
 
     /// Like [`Dispatcher::new`] with road distances from a travel matrix: `km[r * n_outlets + o]`
@@ -156,20 +165,25 @@ impl Dispatcher {
                 format!("expected finite km >= 0, got {v}"),
             ));
         }
-        Self::build(Arc::new(network), policy, Some(km), None)
+        Self::build(
+            Arc::new(network),
+            policy,
+            Some(km),
+            Box::new(MemoryLedger::new()),
+        )
     }
 
-    /// Like [`Dispatcher::new`] with bookings in a caller's ledger (e.g. a shared store).
-    /// The ledger must cover `policy.horizon_days` days; outlet `load` is not preloaded.
+    /// Like [`Dispatcher::new`] with bookings in a caller's ledger (a state folder's
+    /// journal, a shared store). The dispatcher binds its [`Layout`] to the ledger; a
+    /// ledger that never booked anything gets the outlets' `load` on its first day.
     ///
     /// The ledger sees outlets by their index in the network and outlet skills by the
     /// dispatcher's own offer numbers ([`Dispatcher::offer_number`]). Offer numbers follow
     /// the search's layout (by skill, then place): they are the same for the same network
-    /// and servnet version, but adding, moving or suspending an outlet renumbers them. A
-    /// store kept across such a change must be keyed by (outlet, skill) through
-    /// `offer_number`, or reset.
-    pub fn with_ledger(network: Network, policy: Policy, ledger: Arc<dyn Ledger>) -> Result<Self> {
-        Self::build(Arc::new(network), policy, None, Some(ledger))
+    /// and servnet version, but adding, moving or suspending an outlet renumbers them; the
+    /// layout names every number's outlet id and skill, so a ledger translates its records.
+    pub fn with_ledger(network: Network, policy: Policy, ledger: Box<dyn Ledger>) -> Result<Self> {
+        Self::build(Arc::new(network), policy, None, ledger)
     }
 
     /// The network dispatched over.

@@ -149,16 +149,18 @@ impl Dispatcher {
         }
     }
 
-    /// Days the SLA allows (from the ticket's own day), within the horizon.
+    /// Days the SLA allows (from the ticket's own day, or the first day counted if that
+    /// is later), within the horizon.
     pub(super) fn sla_days(&self, r: &Resolved) -> std::ops::Range<u32> {
-        let h = i64::from(self.policy.horizon_days);
+        let h = i64::from(self.day_end());
         if r.day0 < 0 || r.day0 >= h {
             return 0..0;
         }
-        let mut last = r.day0;
+        let first = r.day0.max(i64::from(self.first_day));
+        let mut last = first;
         while last + 1 < h && Self::day_start(r, (last + 1) as u32) <= r.deadline {
             last += 1;
         }
-        r.day0 as u32..last as u32 + 1
+        first as u32..last as u32 + 1
     }
 }

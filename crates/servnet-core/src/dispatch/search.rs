@@ -215,7 +215,7 @@ impl Dispatcher {
                     )
                     .map(|h| (h, Route::WiderRadius(*x))),
                 Fallback::NextDay(n) => {
-                    let end = (days.end + n).min(self.policy.horizon_days);
+                    let end = (days.end + n).min(self.day_end());
                     self.search(
                         r,
                         skill,

@@ -3,6 +3,7 @@
 use super::*;
 use crate::model::*;
 use chrono::NaiveDateTime;
+use std::collections::BTreeMap;
 
 fn t0() -> NaiveDateTime {
     crate::io::parse_time("2026-11-23T08:00").unwrap_or_default()
@@ -342,8 +343,8 @@ fn release_and_expiry_return_capacity_exactly() {
         "held capacity is taken"
     );
     assert_eq!(
-        d.expire_holds(t0() + chrono::Duration::minutes(11)),
-        vec!["t2".to_string()]
+        d.expire_holds(t0() + chrono::Duration::minutes(11)).ok(),
+        Some(vec![SmolStr::new("t2")])
     );
     assert!(
         d.confirm(hold, t0()).is_err(),
@@ -364,7 +365,9 @@ fn confirmed_hold_becomes_a_firm_booking() {
         .confirm(hold, t0() + chrono::Duration::minutes(5))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(a.hold, None);
-    assert!(d.expire_holds(t0() + chrono::Duration::hours(1)).is_empty());
+    assert!(d
+        .expire_holds(t0() + chrono::Duration::hours(1))
+        .is_ok_and(|v| v.is_empty()));
     assert_eq!(d.loads().iter().map(|l| l.used).sum::<u32>(), 1);
 }
 
@@ -650,3 +653,5 @@ fn loads_follow_the_network_order_and_agree_with_the_assignments() {
     }
     assert_eq!(reported, booked);
 }
+
+mod state;

@@ -1,0 +1,176 @@
+//! Live changes to the network a dispatcher serves: an outlet's status, a skill's daily
+//! capacity, an outlet's daily cap, new outlets. [`super::Dispatcher::apply`] rebuilds
+//! the search over the changed network and keeps every booking; a durable ledger
+//! records the change, so reopening its state folder applies it again.
+
+use crate::model::{Network, Outlet, OutletStatus};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// One change to the network (JSON: `{"change": "outlet_status", ...}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+pub enum NetworkChange {
+    /// An outlet's status (suspended and closed outlets take no new tickets; their
+    /// bookings stay).
+    OutletStatus {
+        /// The outlet.
+        outlet_id: String,
+        /// Its new status.
+        status: OutletStatus,
+    },
+    /// The daily capacity of one of an outlet's skills (bookings above a lowered
+    /// capacity stay; no new ones are made until there is room).
+    SkillCapacity {
+        /// The outlet.
+        outlet_id: String,
+        /// The skill, `kind:category`.
+        skill: String,
+        /// Ticket units per day.
+        daily_capacity: u32,
+    },
+    /// An outlet's daily cap over all its skills.
+    OutletCap {
+        /// The outlet.
+        outlet_id: String,
+        /// Ticket units per day.
+        daily_cap: u32,
+    },
+    /// New outlets (ids not in the network; their `load` is booked on the first day
+    /// counted).
+    AddOutlets {
+        /// The outlets, validated like `outlets.csv` rows.
+        outlets: Vec<Outlet>,
+    },
+}
+
+impl NetworkChange {
+    /// The network with this change made (validated like a network read from files).
+    pub fn apply(&self, network: &Network) -> Result<Network> {
+        let mut outlets = network.outlets().to_vec();
+        let find = |outlets: &mut Vec<Outlet>, id: &str| -> Result<usize> {
+            outlets
+                .iter()
+                .position(|o| o.id == id)
+                .ok_or_else(|| Error::Unknown {
+                    kind: "outlet",
+                    id: id.to_string(),
+                })
+        };
+        match self {
+            NetworkChange::OutletStatus { outlet_id, status } => {
+                let i = find(&mut outlets, outlet_id)?;
+                outlets[i].status = *status;
+            }
+            NetworkChange::SkillCapacity {
+                outlet_id,
+                skill,
+                daily_capacity,
+            } => {
+                let i = find(&mut outlets, outlet_id)?;
+                let s = outlets[i]
+                    .skills
+                    .iter_mut()
+                    .find(|s| s.skill.to_string() == *skill)
+                    .ok_or_else(|| {
+                        Error::argument(
+                            "skill",
+                            format!("outlet '{outlet_id}' does not offer skill '{skill}'"),
+                        )
+                    })?;
+                s.daily_capacity = *daily_capacity;
+            }
+            NetworkChange::OutletCap {
+                outlet_id,
+                daily_cap,
+            } => {
+                let i = find(&mut outlets, outlet_id)?;
+                outlets[i].daily_cap = *daily_cap;
+            }
+            NetworkChange::AddOutlets { outlets: new } => {
+                if let Some(o) = new.iter().find(|o| network.outlet_index(&o.id).is_some()) {
+                    return Err(Error::argument(
+                        "outlets",
+                        format!("outlet '{}' is in the network already", o.id),
+                    ));
+                }
+                outlets.extend(new.iter().cloned());
+            }
+        }
+        Network::new(outlets, network.regions().to_vec())
+    }
+
+    /// What it changes, for messages: `outlet_status O12`.
+    pub fn describe(&self) -> String {
+        match self {
+            NetworkChange::OutletStatus { outlet_id, status } => {
+                format!("outlet_status {outlet_id} {}", status.as_str())
+            }
+            NetworkChange::SkillCapacity {
+                outlet_id, skill, ..
+            } => format!("skill_capacity {outlet_id} {skill}"),
+            NetworkChange::OutletCap { outlet_id, .. } => format!("outlet_cap {outlet_id}"),
+            NetworkChange::AddOutlets { outlets } => format!("add_outlets ({})", outlets.len()),
+        }
+    }
+}
+
+impl super::Dispatcher {
+    /// Makes a live change to the network: the search is rebuilt over the changed
+    /// network (offer numbers may change; the ledger translates its bookings by outlet id
+    /// and skill) and every booking, hold, rating and load stays. A durable ledger
+    /// records the change. The new outlets' `load` is booked on the first day counted.
+    ///
+    /// Takes `&mut self`: nothing else may run meanwhile (a service holds its dispatcher
+    /// behind a read-write lock). On error nothing changed (unless the ledger fails while
+    /// booking the new outlets' load, after the change is made).
+    pub fn apply(&mut self, change: &NetworkChange) -> Result<()> {
+        use super::ledger::MemoryLedger;
+        use std::sync::{Arc, OnceLock};
+        let network = change.apply(&self.network)?;
+        let added: Vec<&str> = match change {
+            NetworkChange::AddOutlets { outlets } => {
+                outlets.iter().map(|o| o.id.as_str()).collect()
+            }
+            _ => Vec::new(),
+        };
+        if self.matrix.is_some() && !added.is_empty() {
+            return Err(Error::argument(
+                "outlets",
+                "a dispatcher with a travel matrix cannot add outlets (the matrix has no \
+                 column for them): build a new one",
+            ));
+        }
+        let (mut next, _) = super::Dispatcher::lay_out(
+            Arc::new(network),
+            self.policy.clone(),
+            self.matrix.clone(),
+            Box::new(MemoryLedger::new()),
+        )?;
+        if let Some(d) = self.start_date() {
+            next.start = OnceLock::from(d);
+        }
+        std::mem::swap(&mut next.ledger, &mut self.ledger);
+        let bound = next
+            .ledger
+            .record_change(change)
+            .and_then(|()| next.attach(&[]));
+        if let Err(e) = bound {
+            std::mem::swap(&mut next.ledger, &mut self.ledger);
+            return Err(e);
+        }
+        *self = next;
+        for id in added {
+            let Some(oi) = self.network.outlet_index(id) else {
+                continue;
+            };
+            let skills = self.network.offer_skills(oi).to_vec();
+            for (s, sid) in self.network.outlets()[oi].skills.iter().zip(skills) {
+                if let (true, Some(k)) = (s.load > 0, self.offer_of(oi, sid)) {
+                    self.ledger.set_load(k as usize, self.first_day, s.load)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

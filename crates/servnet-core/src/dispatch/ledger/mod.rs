@@ -1,0 +1,233 @@
+//! The dispatcher's state behind one trait: capacity counters, the ticket map
+//! (idempotency), holds with their expiry, completions with their ratings and external
+//! load. A [`Ledger`] is the authority for everything a booking changes; the search reads
+//! its view of the loads.
+//!
+//! Implementations: [`MemoryLedger`] (the default: in memory, nothing survives the
+//! process), the journal ledger of a state folder (every acknowledged change durable),
+//! and shared stores (e.g. Redis) for several processes.
+
+mod counters;
+mod memory;
+mod store;
+
+pub use memory::MemoryLedger;
+#[allow(unused_imports)]
+pub(crate) use store::{Log, NoLog, Record, Store};
+
+use super::types::Route;
+use crate::Result;
+use chrono::{NaiveDate, NaiveDateTime};
+use smol_str::SmolStr;
+
+/// Where a booking stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Booked firmly.
+    Booked,
+    /// Held for the customer to confirm until `expires` (then released).
+    Held {
+        /// The hold's id (the ledger assigns it; unique within the ledger).
+        hold: u64,
+        /// When the hold lapses.
+        expires: NaiveDateTime,
+    },
+    /// Done: its capacity stays used for its day, and the ticket id never books again.
+    Completed,
+}
+
+impl Status {
+    /// `booked`, `held` or `completed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Booked => "booked",
+            Status::Held { .. } => "held",
+            Status::Completed => "completed",
+        }
+    }
+
+    /// The hold id, if held.
+    pub fn hold(self) -> Option<u64> {
+        match self {
+            Status::Held { hold, .. } => Some(hold),
+            _ => None,
+        }
+    }
+}
+
+/// A ticket's booking as a ledger stores it: enough to rebuild its [`super::Assignment`]
+/// (no strings: outlet and skill come from the layout).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Booking {
+    /// Offer number (outlet skill) in the bound [`Layout`].
+    pub offer: u32,
+    /// Outlet index in the bound [`Layout`].
+    pub outlet: u32,
+    /// Day from the dispatcher's start date.
+    pub day: u32,
+    /// Units booked.
+    pub units: u32,
+    /// Road km to the customer.
+    pub road: f64,
+    /// Load ratio of the skill on that day after this ticket, as booked.
+    pub load_ratio: f64,
+    /// Satisfaction of the offer when booked.
+    pub satisfaction: f64,
+    /// Whether the outlet was the ticket's preferred one.
+    pub preferred: bool,
+    /// Whether the SLA is met.
+    pub sla_met: bool,
+    /// How it was found.
+    pub route: Route,
+    /// Booked, held or completed.
+    pub status: Status,
+}
+
+/// One atomic booking step: book `booking` for `ticket_id` if the id is new and the
+/// offer's and the outlet's counters for the day stay within their limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The ticket's id.
+    pub ticket_id: &'a SmolStr,
+    /// What to book; a hold's id is assigned by the ledger (the one given is ignored).
+    pub booking: Booking,
+    /// Most units the offer may have booked that day, this one included.
+    pub offer_limit: u32,
+    /// Most units the outlet may have booked that day (all skills), this one included.
+    pub outlet_limit: u32,
+}
+
+/// What [`Ledger::book`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Booked {
+    /// Booked now; a hold carries the id the ledger gave it.
+    New(Booking),
+    /// The ticket id was known: its record (any status), unchanged; nothing booked.
+    Existing(SmolStr, Booking),
+    /// A counter would pass its limit: nothing booked (the load view is up to date, so a
+    /// new search does not pick the same offer on stale loads).
+    Full,
+}
+
+/// What [`Ledger::confirm`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirmed {
+    /// The hold is now a firm booking.
+    Confirmed(SmolStr, Booking),
+    /// The hold had expired: its booking is released (returned as it was).
+    Expired(SmolStr, Booking),
+    /// No such hold (never given, already confirmed, expired or released).
+    Unknown,
+}
+
+/// What [`Ledger::complete`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completed {
+    /// Completed now (the rating, if any, is recorded).
+    Completed(SmolStr, Booking),
+    /// Completed before: the record unchanged, the rating not counted again.
+    Already(SmolStr, Booking),
+    /// No such ticket.
+    Unknown,
+}
+
+/// How a dispatcher numbers outlets, skills and offers: a ledger stores bookings in
+/// these numbers, and translates its records (by outlet id and skill name) when a
+/// dispatcher binds a new layout (after a network change).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Layout {
+    /// Outlet ids by outlet index.
+    pub outlets: Vec<SmolStr>,
+    /// Skill names (`kind:category`) by skill index.
+    pub skills: Vec<SmolStr>,
+    /// (outlet index, skill index) by offer number.
+    pub offers: Vec<(u32, u32)>,
+    /// Days the counters cover from the first day (the policy's horizon).
+    pub days: u32,
+    /// Day 0, if the dispatcher knows it (a store that has one keeps its own).
+    pub start: Option<NaiveDate>,
+}
+
+/// What a ledger holds when a dispatcher binds to it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bound {
+    /// Nothing was ever booked in it: the dispatcher preloads the network's `load`.
+    pub fresh: bool,
+    /// Day 0 of its bookings (the layout's when it had none).
+    pub start: Option<NaiveDate>,
+    /// The first day its counters cover (days before it have rolled out).
+    pub first_day: u32,
+    /// Ratings recorded by [`Ledger::complete`], per offer in the new layout:
+    /// (offer, sum of ratings x 1000, count).
+    pub ratings: Vec<(u32, u64, u32)>,
+}
+
+/// Everything a booking changes, behind one trait.
+///
+/// `offer` is a dispatcher's offer number and `outlet` an outlet index in the [`Layout`]
+/// bound last. Implementations must never let a counter pass the limit a [`Request`]
+/// gives, even when many threads (or processes) book at once, and must treat a ticket id
+/// as booked at most once: [`Ledger::book`] is one atomic step.
+///
+/// Rules every ledger keeps: a known ticket id books nothing ([`Booked::Existing`]);
+/// release and hold expiry return capacity and forget the ticket (it may book again);
+/// completion keeps the capacity used and the id known; a completed booking cannot be
+/// released. Ledgers that persist must persist a change before returning from the call
+/// that made it.
+pub trait Ledger: Send + Sync {
+    /// Units booked on an offer for a day: the view the search reads (exact for a
+    /// ledger that sees every change, a cache for a store shared between processes).
+    fn offer_used(&self, offer: usize, day: u32) -> u32;
+
+    /// Units booked on an outlet (all skills) for a day (see [`Ledger::offer_used`]).
+    fn outlet_used(&self, outlet: usize, day: u32) -> u32;
+
+    /// The record of a ticket id (booked, held or completed), with the id as stored.
+    fn get(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>>;
+
+    /// Books the request if its ticket id is new and both counters stay within their
+    /// limits, else says why not; atomically.
+    fn book(&self, request: &Request<'_>) -> Result<Booked>;
+
+    /// Turns hold `hold` into a firm booking, unless it expired at or before `now` (then
+    /// it is released).
+    fn confirm(&self, hold: u64, now: NaiveDateTime) -> Result<Confirmed>;
+
+    /// Cancels a booked or held ticket and returns its capacity; `None` for an unknown
+    /// id. A completed ticket is refused (`Error::Conflict`).
+    fn release(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>>;
+
+    /// Marks a booked or held ticket done (its capacity stays used) and records the
+    /// follow-up rating (x 1000) for its offer.
+    fn complete(&self, ticket_id: &str, rating_milli: Option<u32>) -> Result<Completed>;
+
+    /// Releases every hold that expired at or before `now`; returns them as they were.
+    fn expire_holds(&self, now: NaiveDateTime) -> Result<Vec<(SmolStr, Booking)>>;
+
+    /// Sets the units committed outside this ledger (e.g. the outlet's `load` column) on
+    /// an offer for a day; its counters move by the difference.
+    fn set_load(&self, offer: usize, day: u32, units: u32) -> Result<()>;
+
+    /// Binds a dispatcher's layout: counters and records are laid out (or translated) in
+    /// its numbers. Called when a dispatcher is built and after a network change, with
+    /// no other call running.
+    fn bind(&mut self, layout: &Layout) -> Result<Bound>;
+
+    /// Moves the first day counted to `first_day` (day roll-over): earlier days are
+    /// dropped with the records booked on them (their ids are forgotten). No other call
+    /// may run at the same time.
+    fn roll(&mut self, first_day: u32) -> Result<()>;
+
+    /// Records a network change so that a dispatcher reopening this store can apply it
+    /// again (stores that do not outlive the process ignore it).
+    fn record_change(&self, _change: &super::NetworkChange) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether every change to the store goes through this object (no other process
+    /// books on it): the dispatcher may then remember that capacity was full until a
+    /// release.
+    fn sole_writer(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,160 @@
+//! The dispatcher's state through its ledger: live network changes keep every booking,
+//! day roll-over moves the horizon, completion and release rules, external load.
+
+use super::*;
+
+fn two_outlets() -> Dispatcher {
+    dispatcher(
+        vec![outlet("b", 121.05, 2, 50.0), outlet("c", 121.3, 2, 50.0)],
+        100.0,
+        strict(),
+    )
+}
+
+fn booked_on(d: &Dispatcher, id: &str) -> Option<String> {
+    d.assignment(id).map(|a| a.outlet_id.to_string())
+}
+
+/// Adding an outlet whose id sorts first renumbers every outlet and offer: the bookings
+/// stay on their outlets with their days, the loads are the same, and the new outlet
+/// takes tickets.
+#[test]
+fn a_new_outlet_keeps_every_booking_where_it_was() {
+    let mut d = two_outlets();
+    for i in 0..3 {
+        assert!(outcome(&d, &ticket(&format!("t{i}"), 121.0))
+            .assignment()
+            .is_some());
+    }
+    let before: Vec<_> = (0..3).map(|i| d.assignment(&format!("t{i}"))).collect();
+    let loads = d.loads();
+    let change = NetworkChange::AddOutlets {
+        outlets: vec![outlet("a", 121.0, 2, 50.0)],
+    };
+    assert!(d.apply(&change).is_ok());
+    let after: Vec<_> = (0..3).map(|i| d.assignment(&format!("t{i}"))).collect();
+    assert_eq!(before, after);
+    let rows = |v: Vec<LoadRow>| -> Vec<_> {
+        v.into_iter()
+            .filter(|l| l.outlet_id != "a")
+            .map(|l| (l.outlet_id, l.day, l.used))
+            .collect()
+    };
+    assert_eq!(rows(loads), rows(d.loads()));
+    let t = outcome(&d, &ticket("new", 121.0));
+    assert_eq!(t.assignment().map(|a| a.outlet_id.as_str()), Some("a"));
+    // A retry of a ticket booked before the change returns its booking.
+    assert_eq!(
+        outcome(&d, &ticket("t0", 121.0)).assignment(),
+        after[0].as_ref()
+    );
+}
+
+/// A suspended outlet takes no new tickets; its bookings stay; reactivated, it takes
+/// tickets again. Lowering a capacity below what is booked keeps the bookings and books
+/// nothing more there.
+#[test]
+fn status_and_capacity_changes_apply_to_new_tickets_only() {
+    let mut d = two_outlets();
+    assert_eq!(booked_on(&d, "x").as_deref(), None);
+    let first = outcome(&d, &ticket("x", 121.0));
+    assert_eq!(first.assignment().map(|a| a.outlet_id.as_str()), Some("b"));
+    let suspend = NetworkChange::OutletStatus {
+        outlet_id: "b".into(),
+        status: OutletStatus::Suspended,
+    };
+    assert!(d.apply(&suspend).is_ok());
+    assert_eq!(booked_on(&d, "x").as_deref(), Some("b"));
+    let y = outcome(&d, &ticket("y", 121.0));
+    assert_eq!(y.assignment().map(|a| a.outlet_id.as_str()), Some("c"));
+    let reopen = NetworkChange::OutletStatus {
+        outlet_id: "b".into(),
+        status: OutletStatus::Active,
+    };
+    let shrink = NetworkChange::SkillCapacity {
+        outlet_id: "b".into(),
+        skill: "repair:tv".into(),
+        daily_capacity: 1,
+    };
+    assert!(d.apply(&reopen).is_ok() && d.apply(&shrink).is_ok());
+    let z = outcome(&d, &ticket("z", 121.0));
+    assert_eq!(z.assignment().map(|a| a.outlet_id.as_str()), Some("c"));
+    let unknown = NetworkChange::OutletCap {
+        outlet_id: "nope".into(),
+        daily_cap: 3,
+    };
+    assert!(matches!(d.apply(&unknown), Err(Error::Unknown { .. })));
+}
+
+/// Rolling the days over drops the bookings of the days left behind (their ids are
+/// forgotten) and moves the horizon: a ticket of a day past the old horizon books.
+#[test]
+fn roll_over_moves_the_horizon() {
+    let mut d = two_outlets();
+    assert!(outcome(&d, &ticket("old", 121.0)).assignment().is_some());
+    let mut late = ticket("late", 121.0);
+    late.created_at += chrono::Duration::days(9);
+    late.due_by += chrono::Duration::days(9);
+    assert_eq!(reason(&outcome(&d, &late)), Some(Rule::OutsideHorizon));
+    let today = t0().date() + chrono::Duration::days(9);
+    assert_eq!(d.roll_to(today).ok(), Some(9));
+    assert_eq!(d.first_day(), 9);
+    assert!(d.assignment("old").is_none(), "day 0 rolled out");
+    let a = outcome(&d, &late);
+    assert_eq!(a.assignment().map(|a| a.day), Some(9));
+    assert_eq!(d.date_of(9), Some(today));
+    assert!(d.loads().iter().all(|l| l.day >= 9));
+    // Rolling back changes nothing.
+    assert_eq!(d.roll_to(t0().date()).ok(), Some(9));
+}
+
+/// A completed ticket keeps its capacity, cannot be released, never books again, and
+/// completing it again counts its rating once.
+#[test]
+fn completion_is_final_and_counted_once() {
+    let d = two_outlets();
+    let a = outcome(&d, &ticket("t", 121.0));
+    let on = a.assignment().map(|a| a.outlet_id.clone());
+    assert!(d.complete("t", Some(5.0)).is_ok());
+    let sat = |d: &Dispatcher| d.booking("t").ok().flatten().map(|(_, s)| s);
+    assert_eq!(sat(&d), Some(Status::Completed));
+    assert!(matches!(d.release("t"), Err(Error::Conflict { .. })));
+    let again = outcome(&d, &ticket("t", 121.0));
+    assert_eq!(again.assignment().map(|a| a.outlet_id.clone()), on);
+    assert!(d.assignment("t").is_none(), "not live any more");
+    let used = |d: &Dispatcher| d.loads().iter().map(|l| l.used).sum::<u32>();
+    assert_eq!(
+        used(&d),
+        1,
+        "completion keeps its capacity; a retry books none"
+    );
+    let ratings = |d: &Dispatcher| {
+        d.offers
+            .iter()
+            .map(|o| o.rating_count.load(std::sync::atomic::Ordering::Relaxed))
+            .sum::<u32>()
+    };
+    let n = ratings(&d);
+    assert!(d.complete("t", Some(1.0)).is_ok());
+    assert_eq!(ratings(&d), n, "a repeated completion adds no rating");
+}
+
+/// External load moves the counters by the difference from what was set before, and
+/// capacity counts it.
+#[test]
+fn set_load_counts_against_capacity() {
+    let d = dispatcher(vec![outlet("b", 121.05, 2, 50.0)], 100.0, strict());
+    assert!(d.set_load("b", "repair:tv", 0, 2).is_ok());
+    assert_eq!(
+        reason(&outcome(&d, &ticket("t", 121.0))),
+        Some(Rule::SkillFull)
+    );
+    assert!(d.set_load("b", "repair:tv", 0, 1).is_ok());
+    assert!(outcome(&d, &ticket("t", 121.0)).assignment().is_some());
+    assert_eq!(d.loads().iter().map(|l| l.used).sum::<u32>(), 2);
+    assert!(
+        d.set_load("b", "repair:tv", 7, 1).is_err(),
+        "day 7 is past the horizon"
+    );
+    assert!(d.set_load("b", "install:tv", 0, 1).is_err());
+}
