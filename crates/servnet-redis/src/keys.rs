@@ -13,7 +13,8 @@ pub(crate) struct Keys {
     pub(crate) hold_ids: String,
     pub(crate) hold_seq: String,
     pub(crate) ratings: String,
-    pub(crate) seeded: String,
+    pub(crate) start: String,
+    pub(crate) first: String,
 }
 
 impl Keys {
@@ -27,7 +28,8 @@ impl Keys {
             hold_ids: key("hold_ids"),
             hold_seq: key("hold_seq"),
             ratings: key("ratings"),
-            seeded: key("seeded"),
+            start: key("start"),
+            first: key("first"),
             prefix,
         }
     }
@@ -44,6 +46,16 @@ impl Keys {
     /// A day's counters (`date` as YYYY-MM-DD).
     pub(crate) fn loads(&self, date: &str) -> String {
         format!("{}load:{date}", self.prefix)
+    }
+
+    /// A day's external loads.
+    pub(crate) fn ext(&self, date: &str) -> String {
+        format!("{}ext:{date}", self.prefix)
+    }
+
+    /// A day's booked tickets.
+    pub(crate) fn day(&self, date: &str) -> String {
+        format!("{}day:{date}", self.prefix)
     }
 }
 
@@ -77,7 +89,10 @@ mod tests {
             &k.hold_ids,
             &k.hold_seq,
             &k.ratings,
-            &k.seeded,
+            &k.start,
+            &k.first,
+            &k.ext("2026-11-23"),
+            &k.day("2026-11-23"),
             &k.ticket("T{1}"),
             &k.loads("2026-11-23"),
         ] {

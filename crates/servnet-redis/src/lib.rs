@@ -16,11 +16,16 @@
 mod config;
 mod error;
 mod keys;
+mod ledger;
 mod pool;
 mod reply;
 mod store;
+mod view;
 
 pub use config::{redact, RedisConfig};
 pub use error::{Error, Result};
+pub use ledger::RedisLedger;
 pub use reply::{Change, Changes, State, StoredBooking};
-pub use store::{BookRequest, Booked, Completed, Confirmed, RedisStore, Since, Snapshot};
+pub use store::{
+    BookRequest, Booked, Completed, Confirmed, RedisStore, Released, Since, Snapshot,
+};

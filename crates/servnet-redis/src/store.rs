@@ -20,7 +20,9 @@ struct Scripts {
     expire: Script,
     complete: Script,
     snapshot: Script,
-    seed: Script,
+    load: Script,
+    open: Script,
+    roll: Script,
 }
 
 fn script(body: &str) -> Script {
@@ -36,7 +38,9 @@ impl Scripts {
             expire: script(include_str!("lua/expire.lua")),
             complete: script(include_str!("lua/complete.lua")),
             snapshot: script(include_str!("lua/snapshot.lua")),
-            seed: script(include_str!("lua/seed.lua")),
+            load: script(include_str!("lua/load.lua")),
+            open: script(include_str!("lua/open.lua")),
+            roll: script(include_str!("lua/roll.lua")),
         }
     }
 }
@@ -109,6 +113,17 @@ pub enum Confirmed {
     Expired(String, StoredBooking),
     /// The hold is now a firm booking. (ticket id, the booking)
     Firm(String, StoredBooking),
+}
+
+/// What releasing a booking did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Released {
+    /// No booking of that ticket id.
+    Unknown,
+    /// Completed: a completed booking is kept (nothing changed).
+    Completed(StoredBooking),
+    /// Released now (the booking as it was).
+    Now(StoredBooking),
 }
 
 /// What completing a booking did.
@@ -220,6 +235,7 @@ impl RedisStore {
             .key(&self.keys.holds)
             .key(&self.keys.hold_ids)
             .key(&self.keys.hold_seq)
+            .key(self.keys.day(r.date))
             .arg(r.ticket)
             .arg(&field)
             .arg(r.units)
@@ -278,9 +294,11 @@ impl RedisStore {
             .pool
             .run(&op, false, ADVICE_READ, &mut |c| call.invoke(c))?;
         let (status, payload, changes) = self.parts(&op, &v)?;
+        let b = || reply::booking(payload).ok_or_else(|| self.unexpected(&op, &v));
         let out = match status {
-            "none" => None,
-            "ok" => Some(reply::booking(payload).ok_or_else(|| self.unexpected(&op, &v))?),
+            "none" => Released::Unknown,
+            "done" => Released::Completed(b()?),
+            "ok" => Released::Now(b()?),
             _ => return Err(self.unexpected(&op, &v)),
         };
         Ok((out, changes))
@@ -323,9 +341,13 @@ impl RedisStore {
         Ok((out, changes))
     }
 
-    /// Releases every hold that expired at or before `now_ms`; returns their ticket ids
-    /// (in batches of atomic steps) and the changes since `since` (from the last batch).
-    pub fn expire(&self, now_ms: i64, since: Since) -> Result<(Vec<String>, Changes)> {
+    /// Releases every hold that expired at or before `now_ms` (in batches of atomic
+    /// steps); returns them as they were, and the changes since `since`.
+    pub fn expire(
+        &self,
+        now_ms: i64,
+        since: Since,
+    ) -> Result<(Vec<(String, StoredBooking)>, Changes)> {
         let op = || format!("releasing holds expired by {now_ms} ms");
         let mut done = Vec::new();
         let mut all: Option<Changes> = None;
@@ -482,26 +504,78 @@ impl RedisStore {
         parsed().ok_or_else(|| self.unexpected(&op, &v))
     }
 
-    /// Books the network's own loads (skill, outlet, units) on `date`, once per
-    /// namespace and date however many processes call it; returns whether this call did.
-    pub fn seed(&self, date: &str, loads: &[(&str, &str, u32)]) -> Result<bool> {
-        let op = || format!("booking the network's loads of {date}");
-        let mut call = self.scripts.seed.prepare_invoke();
-        call.key(&self.keys.seeded)
+    /// Sets the units committed outside servnet on an outlet skill for `date` (SET: the
+    /// counters move by the difference); returns the counters after it.
+    pub fn set_load(&self, skill: &str, outlet: &str, date: &str, units: u32) -> Result<(u32, u32)> {
+        let op = || format!("setting the load of outlet '{outlet}' skill '{skill}' on {date}");
+        let mut call = self.scripts.load.prepare_invoke();
+        call.key(self.keys.ext(date))
             .key(self.keys.loads(date))
             .key(&self.keys.log)
             .key(&self.keys.seq)
+            .arg(offer_field(skill, outlet))
+            .arg(units)
             .arg(date)
             .arg(self.config.log_keep);
-        for (skill, outlet, units) in loads {
-            call.arg(offer_field(skill, outlet)).arg(*units);
-        }
         let v: Value = self
             .pool
             .run(&op, true, ADVICE_AGAIN, &mut |c| call.invoke(c))?;
-        match int(&v) {
-            Some(n) => Ok(n == 1),
-            None => Err(self.unexpected(&op, &v)),
+        match array(&v).map(|a| a.iter().map(int).collect::<Vec<_>>()).as_deref() {
+            Some(&[Some(a), Some(b)]) => Ok((a.max(0) as u32, b.max(0) as u32)),
+            _ => Err(self.unexpected(&op, &v)),
+        }
+    }
+
+    /// Opens the namespace for a dispatcher whose day 0 is `start` (YYYY-MM-DD; the
+    /// namespace keeps the first one it was given): (day 0, first day counted, whether
+    /// nothing was ever booked).
+    pub fn open(&self, start: Option<&str>) -> Result<(Option<String>, u32, bool)> {
+        let op = || format!("opening namespace '{}'", self.config.namespace);
+        let mut call = self.scripts.open.prepare_invoke();
+        call.key(&self.keys.start)
+            .key(&self.keys.first)
+            .key(&self.keys.seq)
+            .arg(start.unwrap_or(""));
+        let v: Value = self
+            .pool
+            .run(&op, true, ADVICE_AGAIN, &mut |c| call.invoke(c))?;
+        let parsed = || -> Option<(Option<String>, u32, bool)> {
+            let [s, f, fresh] = array(&v)? else {
+                return None;
+            };
+            let s = text(s)?;
+            Some((
+                (!s.is_empty()).then(|| s.to_string()),
+                u32::try_from(int(f)?).ok()?,
+                int(fresh)? == 1,
+            ))
+        };
+        parsed().ok_or_else(|| self.unexpected(&op, &v))
+    }
+
+    /// Drops `date`'s bookings (with their holds) and counters, in batches of atomic
+    /// steps, and records `first_day` as the first day counted.
+    pub fn drop_day(&self, date: &str, first_day: u32) -> Result<()> {
+        let op = || format!("dropping the bookings of {date} (day roll-over)");
+        loop {
+            let mut call = self.scripts.roll.prepare_invoke();
+            call.key(self.keys.day(date))
+                .key(self.keys.loads(date))
+                .key(self.keys.ext(date))
+                .key(&self.keys.first)
+                .key(&self.keys.holds)
+                .key(&self.keys.hold_ids)
+                .arg(&self.keys.prefix)
+                .arg(EXPIRE_BATCH)
+                .arg(first_day);
+            let v: Value = self
+                .pool
+                .run(&op, true, ADVICE_AGAIN, &mut |c| call.invoke(c))?;
+            match int(&v) {
+                Some(0) => return Ok(()),
+                Some(_) => continue,
+                None => return Err(self.unexpected(&op, &v)),
+            }
         }
     }
 

@@ -8,7 +8,7 @@ mod common;
 
 use common::{redis, RedisServer};
 use servnet_redis::{
-    BookRequest, Booked, Change, Completed, Confirmed, Error, RedisStore, Since, State,
+    BookRequest, Booked, Change, Completed, Confirmed, Error, RedisStore, Released, Since, State,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -255,7 +255,8 @@ fn holds_expire_and_return_their_units() {
     let (gone, _) = store.expire(2_999, Since::default()).unwrap();
     assert!(gone.is_empty());
     let (gone, _) = store.expire(3_000, Since::default()).unwrap();
-    assert_eq!(gone, ["H3"]);
+    let gone: Vec<(&str, u64)> = gone.iter().map(|(t, b)| (t.as_str(), b.hold)).collect();
+    assert_eq!(gone, [("H3", ids[2])]);
     assert_eq!(
         counters(&store).get(&("repair:tv".into(), "O1".into())),
         Some(&1)
@@ -314,6 +315,10 @@ fn completion_keeps_units_and_adds_the_rating_once() {
     assert!(matches!(c, Completed::Before(_)), "{c:?}");
     let (c, _) = store.complete("T9", 5000, Since::default()).unwrap();
     assert_eq!(c, Completed::Unknown);
+    let (r, _) = store.release("T1", Since::default()).unwrap();
+    assert!(matches!(r, Released::Completed(_)), "{r:?}");
+    let (r, _) = store.release("T9", Since::default()).unwrap();
+    assert_eq!(r, Released::Unknown);
     let (b, _) = store
         .book(&req("T1", "O2", 5, 5), Since::default())
         .unwrap();
@@ -330,23 +335,61 @@ fn completion_keeps_units_and_adds_the_rating_once() {
     store.clear().unwrap();
 }
 
-/// The network's own loads are booked once per day however many processes start.
+/// External load is SET, not added: processes starting at once may all set the
+/// network's load and it counts once; lowering it frees units, bookings stay counted.
 #[test]
-fn seeding_happens_once() {
-    let r = redis("seed");
+fn external_load_counts_once_however_often_it_is_set() {
+    let r = redis("load");
     let store = Arc::new(RedisStore::connect(&r.url()).unwrap());
-    let seeded: usize = (0..6)
+    let threads: Vec<_> = (0..6)
         .map(|_| {
             let store = Arc::clone(&store);
-            std::thread::spawn(move || store.seed(DAY, &[("repair:tv", "O1", 3)]).unwrap())
+            std::thread::spawn(move || store.set_load("repair:tv", "O1", DAY, 3).unwrap())
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .filter(|_| true)
-        .map(|h| usize::from(h.join().unwrap()))
-        .sum();
-    assert_eq!(seeded, 1);
-    assert_eq!(counters(&store).get(&("".into(), "O1".into())), Some(&3));
+        .collect();
+    for h in threads {
+        assert_eq!(h.join().unwrap(), (3, 3));
+    }
+    store.book(&req("T1", "O1", 5, 5), Since::default()).unwrap();
+    assert_eq!(store.set_load("repair:tv", "O1", DAY, 1).unwrap(), (2, 2));
+    assert_eq!(store.set_load("repair:tv", "O1", DAY, 0).unwrap(), (1, 1));
+    assert_eq!(counters(&store).get(&("".into(), "O1".into())), Some(&1));
+    store.clear().unwrap();
+}
+
+/// Day 0 is the first dispatcher's; a roll-over drops a day's bookings, holds and
+/// counters (those ids may book again) and keeps the other days'.
+#[test]
+fn the_namespace_keeps_day_0_and_rolls_days_out() {
+    let r = redis("roll");
+    let store = RedisStore::connect(&r.url()).unwrap();
+    assert_eq!(store.open(Some("2026-11-23")).unwrap(), (Some("2026-11-23".into()), 0, true));
+    assert_eq!(store.open(Some("2026-12-01")).unwrap(), (Some("2026-11-23".into()), 0, true));
+    for i in 0..2100 {
+        let day = BookRequest {
+            hold_expiry_ms: (i % 2 == 0).then_some(99),
+            ..req(&format!("T{i}"), "O1", 5000, 5000)
+        };
+        store.book(&day, Since::default()).unwrap();
+    }
+    let next = BookRequest {
+        date: "2026-11-24",
+        ..req("U1", "O1", 5, 5)
+    };
+    store.book(&next, Since::default()).unwrap();
+    store.drop_day(DAY, 1).unwrap();
+    assert_eq!(store.open(None).unwrap(), (Some("2026-11-23".into()), 1, false));
+    assert_eq!(store.booking("T7").unwrap(), None);
+    assert!(store.booking("U1").unwrap().is_some());
+    let (held, _) = store.expire(1_000, Since::default()).unwrap();
+    assert!(held.is_empty(), "holds of a dropped day are gone: {held:?}");
+    let snap = store
+        .snapshot(&[DAY.to_string(), "2026-11-24".to_string()])
+        .unwrap();
+    assert!(snap.loads[0].is_empty());
+    assert_eq!(snap.loads[1].len(), 2);
+    let (b, _) = store.book(&req("T7", "O1", 5, 5), Since::default()).unwrap();
+    assert!(matches!(b, Booked::New { .. }), "{b:?}");
     store.clear().unwrap();
 }
 

@@ -56,6 +56,9 @@ impl Dispatcher {
         for _attempt in 0..16 {
             let (found, tried) = self.find(r);
             let Some((hit, route)) = found else {
+                if let Some(a) = self.booked_elsewhere(&t.id)? {
+                    return Ok(a);
+                }
                 let (reason, counts) = self.reasons(r);
                 return Ok(Outcome::Unassignable(Unassignable {
                     ticket_id: id,
@@ -99,6 +102,9 @@ impl Dispatcher {
                 }
             }
         }
+        if let Some(a) = self.booked_elsewhere(&t.id)? {
+            return Ok(a);
+        }
         let (reason, counts) = self.reasons(r);
         Ok(Outcome::Unassignable(Unassignable {
             ticket_id: id,
@@ -106,6 +112,30 @@ impl Dispatcher {
             counts,
             fallbacks_tried: self.policy.fallback.clone(),
         }))
+    }
+
+    /// The ticket's record, any status, looked up before searching when the ledger reads
+    /// locally (cheap); a shared store's book checks the id in its own round trip.
+    fn booked_before(&self, ticket_id: &str) -> Result<Option<Outcome>> {
+        if !self.ledger.local_reads() {
+            return Ok(None);
+        }
+        Ok(self
+            .ledger
+            .get(ticket_id)?
+            .map(|(id, b)| Outcome::Assigned(self.materialise(id, &b))))
+    }
+
+    /// The ticket's record when the search found nothing and the ledger was not asked
+    /// before searching: a retry gets its booking, not "unassignable".
+    fn booked_elsewhere(&self, ticket_id: &str) -> Result<Option<Outcome>> {
+        if self.ledger.local_reads() {
+            return Ok(None);
+        }
+        Ok(self
+            .ledger
+            .get(ticket_id)?
+            .map(|(id, b)| Outcome::Assigned(self.materialise(id, &b))))
     }
 
     /// Picks the best outlet for the ticket and books its capacity.
@@ -117,8 +147,8 @@ impl Dispatcher {
     pub fn dispatch(&self, ticket: &Ticket) -> Result<Outcome> {
         let ids = self.ids(ticket);
         self.prefetch_for(ids);
-        if let Some((id, b)) = self.ledger.get(&ticket.id)? {
-            return Ok(Outcome::Assigned(self.materialise(id, &b)));
+        if let Some(known) = self.booked_before(&ticket.id)? {
+            return Ok(known);
         }
         let r = self.resolve_ids(ticket, ids)?;
         self.book(&r, None)
@@ -133,8 +163,8 @@ impl Dispatcher {
         ttl: chrono::Duration,
         now: NaiveDateTime,
     ) -> Result<Outcome> {
-        if let Some((id, b)) = self.ledger.get(&ticket.id)? {
-            return Ok(Outcome::Assigned(self.materialise(id, &b)));
+        if let Some(known) = self.booked_before(&ticket.id)? {
+            return Ok(known);
         }
         let r = self.resolve(ticket)?;
         let expires = now.checked_add_signed(ttl).ok_or_else(|| {

@@ -2,7 +2,7 @@
 -- counters stay within their limits; else answers with the ticket's booking or "full".
 --
 -- KEYS: 1 the ticket's record, 2 the day's loads, 3 log, 4 seq, 5 holds, 6 hold_ids,
---       7 hold_seq
+--       7 hold_seq, 8 the day's tickets
 -- ARGV: 1 ticket id, 2 offer field "<skill>|<outlet>", 3 units, 4 the offer's limit,
 --       5 the outlet's limit, 6 date, 7 the dispatcher's record, 8 content fingerprint,
 --       9 hold expiry in ms ("" for a firm booking), 10 the caller's last change number,
@@ -33,5 +33,6 @@ if ARGV[9] ~= '' then
 end
 redis.call('HSET', KEYS[1], 'f', f, 'd', ARGV[6], 'u', units, 'b', ARGV[7], 'c', ARGV[8],
   'h', hold, 'x', ARGV[9], 's', state)
+redis.call('SADD', KEYS[8], ARGV[1])
 log_load(KEYS[3], KEYS[4], keep, ARGV[6], f, a, b)
 return {'ok', {hold, a, b}, changes_since(KEYS[3], KEYS[4], since, max)}

@@ -8,6 +8,9 @@
 -- namespace lives in one slot and every script may touch any of its keys):
 --   {ns}:load:<date>  hash: "<skill>|<outlet>" -> units booked on that outlet skill,
 --                     "|<outlet>" -> units booked on the outlet (all skills), that day
+--   {ns}:ext:<date>   hash: "<skill>|<outlet>" -> units committed outside servnet
+--                     (the network's `load`), included in the day's loads
+--   {ns}:day:<date>   set: the tickets booked on that day (dropped with it on roll-over)
 --   {ns}:t:<ticket>   hash: the ticket's booking (see BOOKING_FIELDS)
 --   {ns}:holds        sorted set: ticket id scored by its hold's expiry (ms)
 --   {ns}:hold_ids     hash: hold id -> ticket id
@@ -15,7 +18,8 @@
 --   {ns}:seq          counter: the number of the last change in the log
 --   {ns}:log          list: the latest changes, oldest first (see log_change)
 --   {ns}:ratings      hash: "<skill>|<outlet>" -> "<rating milli-points> <count>"
---   {ns}:seeded       hash: date -> 1 once the network's own loads are booked for it
+--   {ns}:start        day 0 (YYYY-MM-DD) of every dispatcher on the namespace
+--   {ns}:first        the first day still counted (days before it rolled out)
 
 -- The booking fields, in the order every reply lists them: the offer field
 -- ("<skill>|<outlet>"), the date, units, the dispatcher's record (opaque here), the
@@ -85,6 +89,7 @@ local function unbook(prefix, ticket, key, rec, holds, hold_ids, log, seq, keep)
   local b = math.max(num(used[2]) - units, 0)
   redis.call('HSET', loads, f, a, of, b)
   redis.call('DEL', key)
+  redis.call('SREM', prefix .. 'day:' .. date, ticket)
   if rec[6] and rec[6] ~= '0' then
     redis.call('ZREM', holds, ticket)
     redis.call('HDEL', hold_ids, rec[6])

@@ -224,6 +224,15 @@ pub trait Ledger: Send + Sync {
         Ok(())
     }
 
+    /// Whether [`Ledger::get`] answers from this process's memory (cheap): dispatch then
+    /// looks a ticket id up before searching. A store across the network answers
+    /// `false`: its [`Ledger::book`] checks the id in the same round trip (one round trip
+    /// per booking), and dispatch asks `get` only when the search finds no outlet, so a
+    /// retry still gets its booking.
+    fn local_reads(&self) -> bool {
+        true
+    }
+
     /// Whether every change to the store goes through this object (no other process
     /// books on it): the dispatcher may then remember that capacity was full until a
     /// release.
