@@ -185,10 +185,13 @@ impl RedisLedger {
             )
         })?;
         let day = self.day_of(&sb.date).ok_or_else(|| {
-            self.corrupt(id, format!("booked on {}, before day 0 {}", sb.date, self.start))
+            self.corrupt(
+                id,
+                format!("booked on {}, before day 0 {}", sb.date, self.start),
+            )
         })?;
-        let (road, load_ratio, satisfaction, preferred, sla_met, route) =
-            decode_record(&sb.record).ok_or_else(|| {
+        let (road, load_ratio, satisfaction, preferred, sla_met, route) = decode_record(&sb.record)
+            .ok_or_else(|| {
                 self.corrupt(id, format!("unreadable booking record '{}'", sb.record))
             })?;
         let status = match sb.state {
@@ -304,7 +307,10 @@ impl Ledger for RedisLedger {
 
     fn get(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>> {
         match self.store.booking(ticket_id).map_err(|e| self.err(e))? {
-            Some(sb) => Ok(Some((SmolStr::new(ticket_id), self.decode(ticket_id, &sb)?))),
+            Some(sb) => Ok(Some((
+                SmolStr::new(ticket_id),
+                self.decode(ticket_id, &sb)?,
+            ))),
             None => Ok(None),
         }
     }
@@ -418,7 +424,9 @@ impl Ledger for RedisLedger {
         Ok(match c {
             store::Completed::Unknown => Completed::Unknown,
             store::Completed::Before(sb) => Completed::Already(id(), self.decode(ticket_id, &sb)?),
-            store::Completed::Now(sb, _) => Completed::Completed(id(), self.decode(ticket_id, &sb)?),
+            store::Completed::Now(sb, _) => {
+                Completed::Completed(id(), self.decode(ticket_id, &sb)?)
+            }
         })
     }
 
@@ -470,14 +478,14 @@ impl Ledger for RedisLedger {
         if layout.days == 0 || layout.days > MAX_DAYS {
             return Err(Error::argument(
                 "horizon_days",
-                format!("a Redis ledger counts 1..={MAX_DAYS} days, got {}", layout.days),
+                format!(
+                    "a Redis ledger counts 1..={MAX_DAYS} days, got {}",
+                    layout.days
+                ),
             ));
         }
         let asked = layout.start.map(date_text);
-        let (start, first, fresh) = self
-            .store
-            .open(asked.as_deref())
-            .map_err(|e| self.err(e))?;
+        let (start, first, fresh) = self.store.open(asked.as_deref()).map_err(|e| self.err(e))?;
         let start = match start {
             Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| Error::Ledger {
                 store: self.name.clone(),

@@ -26,6 +26,4 @@ pub use config::{redact, RedisConfig};
 pub use error::{Error, Result};
 pub use ledger::RedisLedger;
 pub use reply::{Change, Changes, State, StoredBooking};
-pub use store::{
-    BookRequest, Booked, Completed, Confirmed, RedisStore, Released, Since, Snapshot,
-};
+pub use store::{BookRequest, Booked, Completed, Confirmed, RedisStore, Released, Since, Snapshot};

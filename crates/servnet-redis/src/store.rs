@@ -276,8 +276,8 @@ impl RedisStore {
         Ok((booked, changes))
     }
 
-    /// Cancels a ticket's booking and returns its units; None if it has none.
-    pub fn release(&self, ticket: &str, since: Since) -> Result<(Option<StoredBooking>, Changes)> {
+    /// Cancels a ticket's booking (not a completed one) and returns its units.
+    pub fn release(&self, ticket: &str, since: Since) -> Result<(Released, Changes)> {
         let op = || format!("releasing ticket '{ticket}'");
         let mut call = self.scripts.release.prepare_invoke();
         call.key(self.keys.ticket(ticket))
@@ -368,9 +368,12 @@ impl RedisStore {
                 .pool
                 .run(&op, true, ADVICE_AGAIN, &mut |c| call.invoke(c))?;
             let (status, payload, changes) = self.parts(&op, &v)?;
-            let ids: Option<Vec<String>> = payload
+            let ids: Option<Vec<(String, StoredBooking)>> = payload
                 .iter()
-                .map(|t| text(t).map(str::to_string))
+                .map(|x| {
+                    let (t, rest) = array(x)?.split_first()?;
+                    Some((text(t)?.to_string(), reply::booking(rest)?))
+                })
                 .collect();
             let (true, Some(ids)) = (status == "ok", ids) else {
                 return Err(self.unexpected(&op, &v));
@@ -506,7 +509,13 @@ impl RedisStore {
 
     /// Sets the units committed outside servnet on an outlet skill for `date` (SET: the
     /// counters move by the difference); returns the counters after it.
-    pub fn set_load(&self, skill: &str, outlet: &str, date: &str, units: u32) -> Result<(u32, u32)> {
+    pub fn set_load(
+        &self,
+        skill: &str,
+        outlet: &str,
+        date: &str,
+        units: u32,
+    ) -> Result<(u32, u32)> {
         let op = || format!("setting the load of outlet '{outlet}' skill '{skill}' on {date}");
         let mut call = self.scripts.load.prepare_invoke();
         call.key(self.keys.ext(date))
@@ -520,7 +529,10 @@ impl RedisStore {
         let v: Value = self
             .pool
             .run(&op, true, ADVICE_AGAIN, &mut |c| call.invoke(c))?;
-        match array(&v).map(|a| a.iter().map(int).collect::<Vec<_>>()).as_deref() {
+        match array(&v)
+            .map(|a| a.iter().map(int).collect::<Vec<_>>())
+            .as_deref()
+        {
             Some(&[Some(a), Some(b)]) => Ok((a.max(0) as u32, b.max(0) as u32)),
             _ => Err(self.unexpected(&op, &v)),
         }

@@ -27,7 +27,9 @@ fn zeros(n: usize) -> Vec<AtomicU32> {
 
 fn at(v: &[AtomicU32], days: u32, i: usize, d: u32) -> Option<&AtomicU32> {
     let n = v.len().checked_div(days as usize)?;
-    (i < n && d < days).then(|| v.get(d as usize * n + i)).flatten()
+    (i < n && d < days)
+        .then(|| v.get(d as usize * n + i))
+        .flatten()
 }
 
 impl View {
@@ -48,8 +50,13 @@ impl View {
 
     #[inline]
     pub(crate) fn outlet_used(&self, outlet: usize, day: u32) -> u32 {
-        at(&self.outlets, self.days, outlet, day.wrapping_sub(self.first))
-            .map_or(0, |c| c.load(Ordering::Relaxed))
+        at(
+            &self.outlets,
+            self.days,
+            outlet,
+            day.wrapping_sub(self.first),
+        )
+        .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     /// Sets an offer's counter (if any) and its outlet's for a day, as Redis reported them.
@@ -65,7 +72,12 @@ impl View {
 
     /// Sets only an outlet-wide counter.
     pub(crate) fn set_outlet(&self, outlet: u32, day: u32, b: u32) {
-        if let Some(c) = at(&self.outlets, self.days, outlet as usize, day.wrapping_sub(self.first)) {
+        if let Some(c) = at(
+            &self.outlets,
+            self.days,
+            outlet as usize,
+            day.wrapping_sub(self.first),
+        ) {
             c.store(b, Ordering::Relaxed);
         }
     }

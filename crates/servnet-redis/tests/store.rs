@@ -350,7 +350,9 @@ fn external_load_counts_once_however_often_it_is_set() {
     for h in threads {
         assert_eq!(h.join().unwrap(), (3, 3));
     }
-    store.book(&req("T1", "O1", 5, 5), Since::default()).unwrap();
+    store
+        .book(&req("T1", "O1", 5, 5), Since::default())
+        .unwrap();
     assert_eq!(store.set_load("repair:tv", "O1", DAY, 1).unwrap(), (2, 2));
     assert_eq!(store.set_load("repair:tv", "O1", DAY, 0).unwrap(), (1, 1));
     assert_eq!(counters(&store).get(&("".into(), "O1".into())), Some(&1));
@@ -363,12 +365,19 @@ fn external_load_counts_once_however_often_it_is_set() {
 fn the_namespace_keeps_day_0_and_rolls_days_out() {
     let r = redis("roll");
     let store = RedisStore::connect(&r.url()).unwrap();
-    assert_eq!(store.open(Some("2026-11-23")).unwrap(), (Some("2026-11-23".into()), 0, true));
-    assert_eq!(store.open(Some("2026-12-01")).unwrap(), (Some("2026-11-23".into()), 0, true));
+    assert_eq!(
+        store.open(Some("2026-11-23")).unwrap(),
+        (Some("2026-11-23".into()), 0, true)
+    );
+    assert_eq!(
+        store.open(Some("2026-12-01")).unwrap(),
+        (Some("2026-11-23".into()), 0, true)
+    );
     for i in 0..2100 {
+        let id = format!("T{i}");
         let day = BookRequest {
             hold_expiry_ms: (i % 2 == 0).then_some(99),
-            ..req(&format!("T{i}"), "O1", 5000, 5000)
+            ..req(&id, "O1", 5000, 5000)
         };
         store.book(&day, Since::default()).unwrap();
     }
@@ -378,7 +387,10 @@ fn the_namespace_keeps_day_0_and_rolls_days_out() {
     };
     store.book(&next, Since::default()).unwrap();
     store.drop_day(DAY, 1).unwrap();
-    assert_eq!(store.open(None).unwrap(), (Some("2026-11-23".into()), 1, false));
+    assert_eq!(
+        store.open(None).unwrap(),
+        (Some("2026-11-23".into()), 1, false)
+    );
     assert_eq!(store.booking("T7").unwrap(), None);
     assert!(store.booking("U1").unwrap().is_some());
     let (held, _) = store.expire(1_000, Since::default()).unwrap();
@@ -388,7 +400,9 @@ fn the_namespace_keeps_day_0_and_rolls_days_out() {
         .unwrap();
     assert!(snap.loads[0].is_empty());
     assert_eq!(snap.loads[1].len(), 2);
-    let (b, _) = store.book(&req("T7", "O1", 5, 5), Since::default()).unwrap();
+    let (b, _) = store
+        .book(&req("T7", "O1", 5, 5), Since::default())
+        .unwrap();
     assert!(matches!(b, Booked::New { .. }), "{b:?}");
     store.clear().unwrap();
 }
