@@ -7,7 +7,8 @@
 use crate::config::RedisConfig;
 use crate::error::{Error, Result};
 use redis::{Connection, ErrorKind, RedisError};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Connections kept idle for reuse (more threads than this open and close their own).
@@ -20,6 +21,8 @@ pub(crate) struct Pool {
     idle: Mutex<Vec<Connection>>,
     connect_timeout: Duration,
     timeout: Duration,
+    /// Requests sent (each a round trip, but for the script loads after Redis restarts).
+    pub(crate) requests: Arc<AtomicU64>,
 }
 
 /// What became of a request whose connection failed, for [`Error::Interrupted`].
@@ -57,6 +60,7 @@ impl Pool {
             idle: Mutex::new(Vec::new()),
             connect_timeout: config.connect_timeout,
             timeout: config.timeout,
+            requests: Arc::default(),
         })
     }
 
@@ -103,6 +107,7 @@ impl Pool {
             Some(c) => c,
             None => self.connect(op)?,
         };
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let e = match f(&mut con) {
             Ok(v) => {
                 self.put(con);
@@ -128,6 +133,7 @@ impl Pool {
             // The first request may have been applied before the connection broke.
             Err(_) => return Err(self.interrupted(op, &e, advice)),
         };
+        self.requests.fetch_add(1, Ordering::Relaxed);
         match f(&mut con) {
             Ok(v) => {
                 self.put(con);

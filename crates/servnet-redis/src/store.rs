@@ -184,6 +184,12 @@ impl RedisStore {
         &self.config
     }
 
+    /// Counts the requests this store sent to Redis (one round trip each, except the
+    /// few that load a script into a Redis that restarted).
+    pub fn request_counter(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        std::sync::Arc::clone(&self.pool.requests)
+    }
+
     /// Asks Redis to answer (PING).
     pub fn ping(&self) -> Result<()> {
         let op = || "checking the connection (PING)".to_string();
@@ -591,6 +597,50 @@ impl RedisStore {
         }
     }
 
+    /// Every ticket record of the namespace, by ticket id (a full scan: for checks and
+    /// exports, not for dispatch).
+    pub fn all_bookings(&self) -> Result<Vec<(String, StoredBooking)>> {
+        let pattern = format!(
+            "{}t:*",
+            self.keys.prefix.replace('{', "\\{").replace('}', "\\}")
+        );
+        let mut out = Vec::new();
+        for key in self.scan(&pattern)? {
+            let id = key.strip_prefix(&self.keys.prefix).and_then(|k| k.strip_prefix("t:"));
+            if let Some(id) = id {
+                if let Some(b) = self.booking(id)? {
+                    out.push((id.to_string(), b));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Every key matching a SCAN pattern.
+    fn scan(&self, pattern: &str) -> Result<Vec<String>> {
+        let op = || format!("listing keys {pattern}");
+        let mut keys = Vec::new();
+        let mut cursor = 0u64;
+        loop {
+            let (next, batch): (u64, Vec<String>) =
+                self.pool.run(&op, true, ADVICE_AGAIN, &mut |c| {
+                    redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .query(c)
+                })?;
+            keys.extend(batch);
+            if next == 0 {
+                return Ok(keys);
+            }
+            cursor = next;
+        }
+    }
+
     /// Deletes every key of the namespace (for tests, or to start a namespace afresh:
     /// every process using it must be stopped first). Returns how many were deleted.
     pub fn clear(&self) -> Result<u64> {
@@ -600,28 +650,12 @@ impl RedisStore {
             self.keys.prefix.replace('{', "\\{").replace('}', "\\}")
         );
         let mut deleted = 0u64;
-        let mut cursor = 0u64;
-        loop {
-            let (next, keys): (u64, Vec<String>) =
-                self.pool.run(&op, true, ADVICE_AGAIN, &mut |c| {
-                    redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(1000)
-                        .query(c)
-                })?;
-            if !keys.is_empty() {
-                let n: u64 = self.pool.run(&op, true, ADVICE_AGAIN, &mut |c| {
-                    redis::cmd("UNLINK").arg(&keys).query(c)
-                })?;
-                deleted += n;
-            }
-            if next == 0 {
-                return Ok(deleted);
-            }
-            cursor = next;
+        for chunk in self.scan(&pattern)?.chunks(1000) {
+            let n: u64 = self.pool.run(&op, true, ADVICE_AGAIN, &mut |c| {
+                redis::cmd("UNLINK").arg(chunk).query(c)
+            })?;
+            deleted += n;
         }
+        Ok(deleted)
     }
 }

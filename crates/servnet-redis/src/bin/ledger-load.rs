@@ -1,0 +1,204 @@
+//! `ledger-load`: one dispatch process on a shared Redis ledger, for the multi-process
+//! tests and `scripts/bench_redis.sh`.
+//!
+//! Builds a seeded synthetic network (every process with the same arguments builds the
+//! same one), dispatches tickets `from..from + count` (wrapping around `tickets`) from
+//! `threads` threads, and reports each acknowledged answer on stdout as soon as it has
+//! it (one line, flushed), so a harness that kills this process knows what it had
+//! acknowledged:
+//!
+//! ```text
+//! A <ticket> <outlet> <skill> <day> <units>    assigned (new or the earlier booking)
+//! U <ticket> <reason>                          no outlet can take it
+//! E <ticket> <error>                           the ledger failed; retried after --retry-ms
+//! ```
+//!
+//! At the end it prints one JSON line to stderr: tickets, seconds, tickets/s, latency
+//! percentiles (us) of the dispatch calls, and requests sent to Redis per ticket.
+
+use clap::Parser;
+use servnet_core::dispatch::synthetic::{synthetic, SyntheticSpec};
+use servnet_core::dispatch::{Dispatcher, Outcome, Policy};
+use servnet_redis::RedisLedger;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "One dispatch process on a shared Redis ledger (tests and benchmarks)")]
+struct Args {
+    /// The ledger URL (redis://HOST:PORT/DB?namespace=NAME).
+    #[arg(long)]
+    ledger: String,
+    /// Outlets of the synthetic network.
+    #[arg(long, default_value_t = 1000)]
+    outlets: usize,
+    /// Cities (regions).
+    #[arg(long, default_value_t = 30)]
+    cities: usize,
+    /// Product categories (5 skills each).
+    #[arg(long, default_value_t = 4)]
+    categories: usize,
+    /// Skills per outlet.
+    #[arg(long, default_value_t = 8)]
+    skills_per_outlet: usize,
+    /// Daily capacity of each outlet skill.
+    #[arg(long, default_value_t = 40)]
+    capacity: u32,
+    /// Outlet-wide daily capacity.
+    #[arg(long, default_value_t = 300)]
+    daily_cap: u32,
+    /// Days each booking may fall on (the policy's horizon).
+    #[arg(long, default_value_t = 3)]
+    horizon_days: u32,
+    /// Seed of the network and tickets.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Tickets generated.
+    #[arg(long, default_value_t = 10_000)]
+    tickets: usize,
+    /// First ticket this process dispatches.
+    #[arg(long, default_value_t = 0)]
+    from: usize,
+    /// Tickets this process dispatches (from `from`, wrapping around); default all.
+    #[arg(long)]
+    count: Option<usize>,
+    /// Dispatching threads.
+    #[arg(long, default_value_t = 4)]
+    threads: usize,
+    /// Print no per-ticket lines (benchmarks).
+    #[arg(long)]
+    quiet: bool,
+    /// Wait before retrying a ticket whose dispatch failed.
+    #[arg(long, default_value_t = 50)]
+    retry_ms: u64,
+    /// Give up on the run after this long.
+    #[arg(long, default_value_t = 120)]
+    max_secs: u64,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    f64::from(sorted[i.min(sorted.len() - 1)]) / 1000.0
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ledger-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(a: &Args) -> Result<(), String> {
+    let spec = SyntheticSpec {
+        outlets: a.outlets,
+        cities: a.cities,
+        categories: a.categories,
+        skills_per_outlet: a.skills_per_outlet,
+        skill_capacity: a.capacity,
+        daily_cap: a.daily_cap,
+        seed: a.seed,
+    };
+    let (network, tickets) = synthetic(&spec, a.tickets).map_err(|e| e.to_string())?;
+    let policy = Policy {
+        start_date: tickets.first().map(|t| t.created_at.date()),
+        horizon_days: a.horizon_days,
+        ..Policy::default()
+    };
+    let ledger = RedisLedger::connect(&a.ledger).map_err(|e| e.to_string())?;
+    let requests = ledger.store().request_counter();
+    let d = Arc::new(
+        Dispatcher::with_ledger(network, policy, Box::new(ledger)).map_err(|e| e.to_string())?,
+    );
+    let n = tickets.len();
+    if n == 0 {
+        return Err("no tickets".into());
+    }
+    let count = a.count.unwrap_or(n).min(n);
+    let order: Vec<usize> = (0..count).map(|i| (a.from + i) % n).collect();
+    let tickets = Arc::new(tickets);
+    let order = Arc::new(order);
+    let out = Arc::new(Mutex::new(std::io::stdout()));
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(a.max_secs);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..a.threads.max(1))
+        .map(|_| {
+            let (d, tickets, order, out, next) = (
+                Arc::clone(&d),
+                Arc::clone(&tickets),
+                Arc::clone(&order),
+                Arc::clone(&out),
+                Arc::clone(&next),
+            );
+            let (quiet, retry, max_secs) = (a.quiet, Duration::from_millis(a.retry_ms), a.max_secs);
+            std::thread::spawn(move || -> Result<Vec<u32>, String> {
+                let mut lat = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&k) = order.get(i) else {
+                        return Ok(lat);
+                    };
+                    let t = &tickets[k];
+                    loop {
+                        let t0 = Instant::now();
+                        let r = d.dispatch(t);
+                        let ns = t0.elapsed().as_nanos().min(u128::from(u32::MAX)) as u32;
+                        let line = match &r {
+                            Ok(Outcome::Assigned(x)) => format!(
+                                "A\t{}\t{}\t{}\t{}\t{}\n",
+                                x.ticket_id, x.outlet_id, x.skill, x.day, x.units
+                            ),
+                            Ok(Outcome::Unassignable(u)) => {
+                                format!("U\t{}\t{:?}\n", u.ticket_id, u.reason)
+                            }
+                            Err(e) => format!("E\t{}\t{}\n", t.id, e.to_string().replace('\n', " ")),
+                        };
+                        if !quiet || r.is_err() {
+                            let mut o = out.lock().map_err(|e| e.to_string())?;
+                            o.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+                            o.flush().map_err(|e| e.to_string())?;
+                        }
+                        if r.is_ok() {
+                            lat.push(ns);
+                            break;
+                        }
+                        if Instant::now() > deadline {
+                            return Err(format!("gave up on ticket {} after {max_secs} s", t.id));
+                        }
+                        std::thread::sleep(retry);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    for w in workers {
+        lat.extend(w.join().map_err(|_| "a worker thread panicked".to_string())??);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    let requests = requests.load(Ordering::Relaxed);
+    eprintln!(
+        "{{\"tickets\": {}, \"secs\": {secs:.3}, \"tickets_per_s\": {:.0}, \"p50_us\": {:.1}, \
+         \"p90_us\": {:.1}, \"p99_us\": {:.1}, \"max_us\": {:.1}, \"requests\": {requests}, \
+         \"requests_per_ticket\": {:.3}}}",
+        lat.len(),
+        lat.len() as f64 / secs.max(1e-9),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.9),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0),
+        requests as f64 / lat.len().max(1) as f64,
+    );
+    Ok(())
+}
