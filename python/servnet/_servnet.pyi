@@ -36,6 +36,9 @@ class DataError(ServnetError, ValueError):
 
     issues: List[Issue]
 
+class LedgerError(ServnetError):
+    """The ledger's store failed (e.g. Redis unreachable); never half-written."""
+
 class DataSummary(TypedDict):
     """What a data folder holds."""
 
@@ -311,9 +314,12 @@ class DispatchSummary:
 
 @final
 class Dispatcher:
-    """Per-ticket dispatch with an in-memory capacity ledger; thread-safe; not picklable."""
+    """Per-ticket dispatch with a capacity ledger (in memory, or shared on Redis);
+    thread-safe; not picklable."""
 
-    def __new__(cls, network: Network, policy: Optional[Policy] = None) -> Self: ...
+    def __new__(
+        cls, network: Network, policy: Optional[Policy] = None, ledger: Optional[str] = None
+    ) -> Self: ...
     @property
     def network(self) -> Network: ...
     @property

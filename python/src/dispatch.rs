@@ -1026,8 +1026,13 @@ impl PyDispatchSummary {
 // ---------------------------------------------------------------------------------------
 // Dispatcher
 
-/// Per-ticket dispatch over a network: books capacity in an in-memory ledger so no outlet
-/// is ever booked past it; thread-safe (calls release the GIL).
+/// Per-ticket dispatch over a network: books capacity in a ledger so no outlet is ever
+/// booked past it; thread-safe (calls release the GIL).
+///
+/// ``ledger``: ``None`` or ``"memory"`` (this process only), or
+/// ``"redis://HOST:PORT/DB[?namespace=NAME]"``: shared by every Dispatcher, in any
+/// process, on that Redis and namespace (the policy needs a ``start_date`` unless the
+/// namespace has one). A ledger that fails raises ``LedgerError``.
 ///
 /// Not picklable (it holds live bookings): pickle its ``network`` and ``policy`` and
 /// build a Dispatcher per worker.
@@ -1139,11 +1144,12 @@ fn now_arg(py: Python<'_>, v: Option<&Bound<'_, PyAny>>) -> PyResult<NaiveDateTi
 #[pymethods]
 impl PyDispatcher {
     #[new]
-    #[pyo3(signature = (network, policy=None))]
+    #[pyo3(signature = (network, policy=None, ledger=None))]
     fn new(
         py: Python<'_>,
         network: Bound<'_, PyNetwork>,
         policy: Option<Bound<'_, PyPolicy>>,
+        ledger: Option<String>,
     ) -> PyResult<Self> {
         let policy = match policy {
             Some(p) => p.unbind(),
@@ -1157,7 +1163,10 @@ impl PyDispatcher {
         let net = (*network.get().inner).clone();
         let pol = policy.get().inner.clone();
         let inner = py
-            .detach(|| Dispatcher::new(net, pol))
+            .detach(|| match ledger.as_deref() {
+                None => Dispatcher::new(net, pol),
+                Some(url) => Dispatcher::with_ledger(net, pol, servnet::open_ledger(url)?),
+            })
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyDispatcher {
             inner: std::sync::Arc::new(inner),

@@ -111,9 +111,14 @@ impl RedisLedger {
     /// Connects to the Redis a ledger URL names (see [`crate::RedisConfig`]); a
     /// dispatcher binds its layout to it ([`servnet_core::dispatch::Dispatcher::with_ledger`]).
     pub fn connect(url: &str) -> Result<Self> {
-        let store = RedisStore::connect(url).map_err(|e| Error::Ledger {
-            store: crate::redact(url),
-            message: e.to_string(),
+        let store = RedisStore::connect(url).map_err(|e| match e {
+            RedisError::Url { url, message } => {
+                Error::argument("ledger", format!("URL '{url}': {message}"))
+            }
+            e => Error::Ledger {
+                store: crate::redact(url),
+                message: e.to_string(),
+            },
         })?;
         let c = store.config();
         let name = format!("{} (namespace '{}')", c.shown, c.namespace);
