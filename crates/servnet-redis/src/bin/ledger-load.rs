@@ -15,11 +15,16 @@
 //!
 //! At the end it prints one JSON line to stderr: tickets, seconds, tickets/s, latency
 //! percentiles (us) of the dispatch calls, and requests sent to Redis per ticket.
+//!
+//! `--ledger memory` runs the same on the in-memory ledger (the peer in benchmarks);
+//! `--verify` dispatches nothing: it reads every booking of the namespace and checks
+//! that no counter passes its capacity and that the counters equal the bookings.
 
 use clap::Parser;
 use servnet_core::dispatch::synthetic::{synthetic, SyntheticSpec};
-use servnet_core::dispatch::{Dispatcher, Outcome, Policy};
-use servnet_redis::RedisLedger;
+use servnet_core::dispatch::{Dispatcher, Ledger, MemoryLedger, Outcome, Policy};
+use servnet_redis::{RedisLedger, RedisStore};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -74,6 +79,9 @@ struct Args {
     /// Wait before retrying a ticket whose dispatch failed.
     #[arg(long, default_value_t = 50)]
     retry_ms: u64,
+    /// Check the namespace's bookings against capacity instead of dispatching.
+    #[arg(long)]
+    verify: bool,
     /// Give up on the run after this long.
     #[arg(long, default_value_t = 120)]
     max_secs: u64,
@@ -114,11 +122,17 @@ fn run(a: &Args) -> Result<(), String> {
         horizon_days: a.horizon_days,
         ..Policy::default()
     };
-    let ledger = RedisLedger::connect(&a.ledger).map_err(|e| e.to_string())?;
-    let requests = ledger.store().request_counter();
-    let d = Arc::new(
-        Dispatcher::with_ledger(network, policy, Box::new(ledger)).map_err(|e| e.to_string())?,
-    );
+    if a.verify {
+        return verify(a, &policy);
+    }
+    let (ledger, requests): (Box<dyn Ledger>, _) = if a.ledger == "memory" {
+        (Box::new(MemoryLedger::new()), Arc::default())
+    } else {
+        let l = RedisLedger::connect(&a.ledger).map_err(|e| e.to_string())?;
+        let r = l.store().request_counter();
+        (Box::new(l), r)
+    };
+    let d = Arc::new(Dispatcher::with_ledger(network, policy, ledger).map_err(|e| e.to_string())?);
     let n = tickets.len();
     if n == 0 {
         return Err("no tickets".into());
@@ -200,5 +214,49 @@ fn run(a: &Args) -> Result<(), String> {
         percentile(&lat, 1.0),
         requests as f64 / lat.len().max(1) as f64,
     );
+    Ok(())
+}
+
+/// Checks every booking of the namespace: per (outlet skill, day) and (outlet, day) at
+/// most the capacity, and Redis's counters equal to the bookings' units.
+fn verify(a: &Args, policy: &Policy) -> Result<(), String> {
+    let store = RedisStore::connect(&a.ledger).map_err(|e| e.to_string())?;
+    let start = policy.start_date.ok_or("no start date")?;
+    let mut offer: BTreeMap<(String, String, String), u32> = BTreeMap::new();
+    let mut outlet: BTreeMap<(String, String), u32> = BTreeMap::new();
+    let bookings = store.all_bookings().map_err(|e| e.to_string())?;
+    for (_, b) in &bookings {
+        *offer
+            .entry((b.skill.clone(), b.outlet.clone(), b.date.clone()))
+            .or_default() += b.units;
+        *outlet.entry((b.outlet.clone(), b.date.clone())).or_default() += b.units;
+    }
+    let over = offer.values().filter(|&&n| n > a.capacity).count()
+        + outlet.values().filter(|&&n| n > a.daily_cap).count();
+    let dates: Vec<String> = (0..a.horizon_days)
+        .filter_map(|d| start.checked_add_days(chrono::Days::new(u64::from(d))))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .collect();
+    let snap = store.snapshot(&dates).map_err(|e| e.to_string())?;
+    let mut mismatches = 0;
+    for (date, loads) in dates.iter().zip(&snap.loads) {
+        for (s, o, units) in loads {
+            let want = if s.is_empty() {
+                outlet.get(&(o.clone(), date.clone()))
+            } else {
+                offer.get(&(s.clone(), o.clone(), date.clone()))
+            };
+            if want.copied().unwrap_or(0) != *units {
+                mismatches += 1;
+            }
+        }
+    }
+    println!(
+        "{{\"bookings\": {}, \"over_capacity\": {over}, \"counter_mismatches\": {mismatches}}}",
+        bookings.len()
+    );
+    if over + mismatches > 0 {
+        return Err("the ledger is inconsistent".into());
+    }
     Ok(())
 }
