@@ -1165,7 +1165,7 @@ impl PyDispatcher {
         let inner = py
             .detach(|| match ledger.as_deref() {
                 None => Dispatcher::new(net, pol),
-                Some(url) => Dispatcher::with_ledger(net, pol, servnet::open_ledger(url)?),
+                Some(url) => Dispatcher::with_ledger(net, pol, servnet_redis::open_ledger(url)?),
             })
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyDispatcher {

@@ -39,6 +39,10 @@ enum Command {
         /// A JSON policy file (overrides --policy); fields as in `dispatch::Policy`.
         #[arg(long)]
         policy_file: Option<PathBuf>,
+        /// Where bookings live: `memory` (this run only), or `redis://HOST:PORT/DB`
+        /// (shared with every dispatcher on that Redis; docs/redis-ledger.md).
+        #[arg(long, default_value = "memory")]
+        ledger: String,
     },
     /// Forecast demand, plan outlets (keep / close / open, technicians) and simulate a
     /// peak month of tickets against the plan.
@@ -128,7 +132,8 @@ fn main() -> ExitCode {
             out,
             policy,
             policy_file,
-        } => report::dispatch(&dir, &out, &policy, policy_file.as_deref()),
+            ledger,
+        } => report::dispatch(&dir, &out, &policy, policy_file.as_deref(), &ledger),
         Command::Plan(args) => plan::run(&args),
         Command::Assign {
             dir,

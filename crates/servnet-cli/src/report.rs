@@ -127,7 +127,13 @@ fn join(m: &BTreeMap<&str, usize>) -> String {
         .join(", ")
 }
 
-pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>) -> Result<()> {
+pub fn dispatch(
+    dir: &Path,
+    out: &Path,
+    policy: &str,
+    policy_file: Option<&Path>,
+    ledger: &str,
+) -> Result<()> {
     use servnet_core::dispatch::{dispatch_in_arrival_order, DispatchSummary, Dispatcher, Policy};
     use servnet_core::Error;
     let data = read_dir(dir)?;
@@ -154,7 +160,7 @@ pub fn dispatch(dir: &Path, out: &Path, policy: &str, policy_file: Option<&Path>
     if p.start_date.is_none() {
         p.start_date = data.tickets.iter().map(|t| t.created_at.date()).min();
     }
-    let d = Dispatcher::new(data.network, p)?;
+    let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
     let t = std::time::Instant::now();
     let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
     let secs = t.elapsed().as_secs_f64();

@@ -27,3 +27,35 @@ pub use error::{Error, Result};
 pub use ledger::RedisLedger;
 pub use reply::{Change, Changes, State, StoredBooking};
 pub use store::{BookRequest, Booked, Completed, Confirmed, RedisStore, Released, Since, Snapshot};
+
+/// A dispatch ledger chosen by URL, for
+/// [`servnet_core::dispatch::Dispatcher::with_ledger`]:
+///
+/// - `memory`: in this process only (what `Dispatcher::new` uses);
+/// - `redis://[:PASSWORD@]HOST:PORT/DB[?namespace=NAME&timeout_ms=MS]` (or
+///   `redis+unix://`, `unix://`): shared by every dispatcher on that Redis and namespace,
+///   which together never book an outlet past its capacity ([`RedisLedger`]; the policy
+///   needs a `start_date` unless the namespace has one).
+///
+/// An unknown kind or a bad URL is an `Error::Argument` naming `ledger`; an unreachable
+/// Redis an `Error::Ledger`.
+pub fn open_ledger(
+    url: &str,
+) -> servnet_core::Result<Box<dyn servnet_core::dispatch::Ledger>> {
+    if url == "memory" {
+        return Ok(Box::new(servnet_core::dispatch::MemoryLedger::new()));
+    }
+    if ["redis://", "redis+unix://", "unix://"]
+        .iter()
+        .any(|s| url.starts_with(s))
+    {
+        return Ok(Box::new(RedisLedger::connect(url)?));
+    }
+    Err(servnet_core::Error::argument(
+        "ledger",
+        format!(
+            "expected 'memory' or redis://HOST:PORT/DB, got '{}'",
+            redact(url)
+        ),
+    ))
+}
