@@ -311,7 +311,12 @@ impl Ledger for RedisLedger {
     }
 
     fn get(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>> {
-        match self.store.booking(ticket_id).map_err(|e| self.err(e))? {
+        let (found, changes) = self
+            .store
+            .lookup(ticket_id, self.since())
+            .map_err(|e| self.err(e))?;
+        self.apply(&changes)?;
+        match found {
             Some(sb) => Ok(Some((
                 SmolStr::new(ticket_id),
                 self.decode(ticket_id, &sb)?,

@@ -20,6 +20,7 @@ struct Scripts {
     expire: Script,
     complete: Script,
     snapshot: Script,
+    get: Script,
     load: Script,
     open: Script,
     roll: Script,
@@ -38,6 +39,7 @@ impl Scripts {
             expire: script(include_str!("lua/expire.lua")),
             complete: script(include_str!("lua/complete.lua")),
             snapshot: script(include_str!("lua/snapshot.lua")),
+            get: script(include_str!("lua/get.lua")),
             load: script(include_str!("lua/load.lua")),
             open: script(include_str!("lua/open.lua")),
             roll: script(include_str!("lua/roll.lua")),
@@ -441,6 +443,27 @@ impl RedisStore {
                 });
                 Completed::Now(b()?, total)
             }
+            _ => return Err(self.unexpected(&op, &v)),
+        };
+        Ok((out, changes))
+    }
+
+    /// The booking Redis holds for a ticket id, if any, and the changes since `since`.
+    pub fn lookup(&self, ticket: &str, since: Since) -> Result<(Option<StoredBooking>, Changes)> {
+        let op = || format!("reading ticket '{ticket}'");
+        let mut call = self.scripts.get.prepare_invoke();
+        call.key(self.keys.ticket(ticket))
+            .key(&self.keys.log)
+            .key(&self.keys.seq)
+            .arg(since.after)
+            .arg(since.max);
+        let v: Value = self
+            .pool
+            .run(&op, true, ADVICE_AGAIN, &mut |c| call.invoke(c))?;
+        let (status, payload, changes) = self.parts(&op, &v)?;
+        let out = match status {
+            "none" => None,
+            "ok" => Some(reply::booking(payload).ok_or_else(|| self.unexpected(&op, &v))?),
             _ => return Err(self.unexpected(&op, &v)),
         };
         Ok((out, changes))

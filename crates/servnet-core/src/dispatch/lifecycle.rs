@@ -53,11 +53,18 @@ impl Dispatcher {
     fn book(&self, r: &Resolved, hold: Option<NaiveDateTime>) -> Result<Outcome> {
         let t = r.ticket;
         let id = SmolStr::new(&t.id);
+        // A shared store is asked once, when the search finds nothing: for the ticket's
+        // own booking (a retry), and for fresh loads (then the search runs again).
+        let mut asked = self.ledger.local_reads();
         for _attempt in 0..16 {
             let (found, tried) = self.find(r);
             let Some((hit, route)) = found else {
-                if let Some(a) = self.booked_elsewhere(&t.id)? {
-                    return Ok(a);
+                if !asked {
+                    asked = true;
+                    if let Some(a) = self.booked_elsewhere(&t.id)? {
+                        return Ok(a);
+                    }
+                    continue;
                 }
                 let (reason, counts) = self.reasons(r);
                 return Ok(Outcome::Unassignable(Unassignable {
@@ -102,8 +109,10 @@ impl Dispatcher {
                 }
             }
         }
-        if let Some(a) = self.booked_elsewhere(&t.id)? {
-            return Ok(a);
+        if !asked {
+            if let Some(a) = self.booked_elsewhere(&t.id)? {
+                return Ok(a);
+            }
         }
         let (reason, counts) = self.reasons(r);
         Ok(Outcome::Unassignable(Unassignable {
@@ -127,7 +136,8 @@ impl Dispatcher {
     }
 
     /// The ticket's record when the search found nothing and the ledger was not asked
-    /// before searching: a retry gets its booking, not "unassignable".
+    /// before searching: a retry gets its booking, not "unassignable" (a shared store's
+    /// `get` also brings its view of the loads up to date).
     fn booked_elsewhere(&self, ticket_id: &str) -> Result<Option<Outcome>> {
         if self.ledger.local_reads() {
             return Ok(None);

@@ -228,7 +228,9 @@ pub trait Ledger: Send + Sync {
     /// looks a ticket id up before searching. A store across the network answers
     /// `false`: its [`Ledger::book`] checks the id in the same round trip (one round trip
     /// per booking), and dispatch asks `get` only when the search finds no outlet, so a
-    /// retry still gets its booking.
+    /// retry still gets its booking; then it searches once more, so such a store's `get`
+    /// should bring its view of the loads up to date in the same round trip (another
+    /// process may have freed capacity this view still shows as used).
     fn local_reads(&self) -> bool {
         true
     }
