@@ -39,9 +39,7 @@ pub use store::{BookRequest, Booked, Completed, Confirmed, RedisStore, Released,
 ///
 /// An unknown kind or a bad URL is an `Error::Argument` naming `ledger`; an unreachable
 /// Redis an `Error::Ledger`.
-pub fn open_ledger(
-    url: &str,
-) -> servnet_core::Result<Box<dyn servnet_core::dispatch::Ledger>> {
+pub fn open_ledger(url: &str) -> servnet_core::Result<Box<dyn servnet_core::dispatch::Ledger>> {
     if url == "memory" {
         return Ok(Box::new(servnet_core::dispatch::MemoryLedger::new()));
     }

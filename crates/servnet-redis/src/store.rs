@@ -629,7 +629,9 @@ impl RedisStore {
         );
         let mut out = Vec::new();
         for key in self.scan(&pattern)? {
-            let id = key.strip_prefix(&self.keys.prefix).and_then(|k| k.strip_prefix("t:"));
+            let id = key
+                .strip_prefix(&self.keys.prefix)
+                .and_then(|k| k.strip_prefix("t:"));
             if let Some(id) = id {
                 if let Some(b) = self.booking(id)? {
                     out.push((id.to_string(), b));

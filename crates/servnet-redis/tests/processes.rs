@@ -165,7 +165,10 @@ fn count(lines: &[String], kind: &str) -> usize {
 
 /// Checks the namespace's bookings against capacity and counters, and each answer
 /// against the booking Redis holds; returns the bookings (ticket -> answer).
-fn check_ledger(store: &RedisStore, acknowledged: &[&BTreeMap<String, Vec<Answer>>]) -> BTreeMap<String, Answer> {
+fn check_ledger(
+    store: &RedisStore,
+    acknowledged: &[&BTreeMap<String, Vec<Answer>>],
+) -> BTreeMap<String, Answer> {
     let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let bookings: BTreeMap<String, Answer> = store
         .all_bookings()
@@ -184,14 +187,24 @@ fn check_ledger(store: &RedisStore, acknowledged: &[&BTreeMap<String, Vec<Answer
         *outlet.entry((o.clone(), *d)).or_default() += u;
     }
     for ((s, o, d), n) in &offer {
-        assert!(*n <= CAPACITY, "{o} {s} day {d}: {n} units over capacity {CAPACITY}");
+        assert!(
+            *n <= CAPACITY,
+            "{o} {s} day {d}: {n} units over capacity {CAPACITY}"
+        );
     }
     for ((o, d), n) in &outlet {
-        assert!(*n <= DAILY_CAP, "{o} day {d}: {n} units over its cap {DAILY_CAP}");
+        assert!(
+            *n <= DAILY_CAP,
+            "{o} day {d}: {n} units over its cap {DAILY_CAP}"
+        );
     }
     // Redis's counters are exactly the bookings' units.
     let dates: Vec<String> = (0..2)
-        .map(|d| (start + chrono::Days::new(d)).format("%Y-%m-%d").to_string())
+        .map(|d| {
+            (start + chrono::Days::new(d))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
         .collect();
     let snap = store.snapshot(&dates).unwrap();
     for (d, loads) in snap.loads.iter().enumerate() {
@@ -201,7 +214,11 @@ fn check_ledger(store: &RedisStore, acknowledged: &[&BTreeMap<String, Vec<Answer
             } else {
                 offer.get(&(s.clone(), o.clone(), d as u32))
             };
-            assert_eq!(*units, want.copied().unwrap_or(0), "counter {s}|{o} day {d}");
+            assert_eq!(
+                *units,
+                want.copied().unwrap_or(0),
+                "counter {s}|{o} day {d}"
+            );
         }
     }
     // Every acknowledged answer is the booking Redis holds, and all agree.
@@ -209,7 +226,11 @@ fn check_ledger(store: &RedisStore, acknowledged: &[&BTreeMap<String, Vec<Answer
         for (t, given) in acks.iter() {
             let held = bookings.get(t);
             for a in given {
-                assert_eq!(Some(a), held, "ticket {t}: answered {a:?}, Redis holds {held:?}");
+                assert_eq!(
+                    Some(a),
+                    held,
+                    "ticket {t}: answered {a:?}, Redis holds {held:?}"
+                );
             }
         }
     }
@@ -223,7 +244,9 @@ fn processes_share_capacity_and_agree_on_every_retry() {
     let _one = serial();
     let r = redis("procs");
     let url = r.url();
-    let loads: Vec<Load> = (0..3).map(|p| Load::start(&url, 1500, p * 500, 3)).collect();
+    let loads: Vec<Load> = (0..3)
+        .map(|p| Load::start(&url, 1500, p * 500, 3))
+        .collect();
     let runs: Vec<(Vec<String>, bool, String)> = loads.into_iter().map(Load::finish).collect();
     for (lines, ok, err) in &runs {
         assert!(ok, "a process failed: {err}");
@@ -240,7 +263,10 @@ fn processes_share_capacity_and_agree_on_every_retry() {
     // booked was answered with that booking by every process that answered it after.
     for (t, b) in &bookings {
         let answered = acks.iter().filter(|a| a.contains_key(t)).count();
-        assert!(answered >= 1, "ticket {t} booked ({b:?}) but no process acknowledged it");
+        assert!(
+            answered >= 1,
+            "ticket {t} booked ({b:?}) but no process acknowledged it"
+        );
     }
     store.clear().unwrap();
 }
@@ -253,13 +279,19 @@ fn kill_9_of_a_process_loses_nothing_it_acknowledged() {
     let r = redis("kill9");
     let url = r.url();
     let victim = Load::start(&url, 3000, 0, 3);
-    let others: Vec<Load> = (1..3).map(|p| Load::start(&url, 3000, p * 1000, 3)).collect();
+    let others: Vec<Load> = (1..3)
+        .map(|p| Load::start(&url, 3000, p * 1000, 3))
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     while victim.printed() < 300 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
     let killed = victim.kill();
-    assert!(killed.len() >= 300 && killed.len() < 3000, "killed after {} answers", killed.len());
+    assert!(
+        killed.len() >= 300 && killed.len() < 3000,
+        "killed after {} answers",
+        killed.len()
+    );
     let runs: Vec<(Vec<String>, bool, String)> = others.into_iter().map(Load::finish).collect();
     for (lines, ok, err) in &runs {
         assert!(ok, "a process failed: {err}");
@@ -281,7 +313,9 @@ fn redis_restarted_from_aof_keeps_every_acknowledged_booking() {
     let _one = serial();
     let mut server = RedisServer::start("always");
     let url = server.url("restart");
-    let loads: Vec<Load> = (0..2).map(|p| Load::start(&url, 3000, p * 1500, 3)).collect();
+    let loads: Vec<Load> = (0..2)
+        .map(|p| Load::start(&url, 3000, p * 1500, 3))
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     while loads.iter().map(Load::printed).sum::<usize>() < 600 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));

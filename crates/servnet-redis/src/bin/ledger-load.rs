@@ -175,7 +175,9 @@ fn run(a: &Args) -> Result<(), String> {
                             Ok(Outcome::Unassignable(u)) => {
                                 format!("U\t{}\t{:?}\n", u.ticket_id, u.reason)
                             }
-                            Err(e) => format!("E\t{}\t{}\n", t.id, e.to_string().replace('\n', " ")),
+                            Err(e) => {
+                                format!("E\t{}\t{}\n", t.id, e.to_string().replace('\n', " "))
+                            }
                         };
                         if !quiet || r.is_err() {
                             let mut o = out.lock().map_err(|e| e.to_string())?;
@@ -197,7 +199,10 @@ fn run(a: &Args) -> Result<(), String> {
         .collect();
     let mut lat = Vec::new();
     for w in workers {
-        lat.extend(w.join().map_err(|_| "a worker thread panicked".to_string())??);
+        lat.extend(
+            w.join()
+                .map_err(|_| "a worker thread panicked".to_string())??,
+        );
     }
     let secs = started.elapsed().as_secs_f64();
     lat.sort_unstable();
@@ -229,7 +234,9 @@ fn verify(a: &Args, policy: &Policy) -> Result<(), String> {
         *offer
             .entry((b.skill.clone(), b.outlet.clone(), b.date.clone()))
             .or_default() += b.units;
-        *outlet.entry((b.outlet.clone(), b.date.clone())).or_default() += b.units;
+        *outlet
+            .entry((b.outlet.clone(), b.date.clone()))
+            .or_default() += b.units;
     }
     let over = offer.values().filter(|&&n| n > a.capacity).count()
         + outlet.values().filter(|&&n| n > a.daily_cap).count();
