@@ -3,8 +3,6 @@
 //! temporary folder (needed by tests that kill and restart it). Without redis-server
 //! these tests fail and say why: they never pass without having run.
 
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -144,7 +142,8 @@ pub fn ping(port: u16) -> bool {
 
 /// A Redis to test against and a namespace no other test uses.
 pub struct TestRedis {
-    own: Option<RedisServer>,
+    /// The test's own server, if any: alive (and killed on drop) with the test.
+    _own: Option<RedisServer>,
     base: String,
     pub namespace: String,
 }
@@ -176,7 +175,7 @@ pub fn redis(name: &str) -> TestRedis {
     let namespace = unique_namespace(name);
     match std::env::var("SERVNET_REDIS_URL") {
         Ok(base) if !base.is_empty() => TestRedis {
-            own: None,
+            _own: None,
             base,
             namespace,
         },
@@ -184,7 +183,7 @@ pub fn redis(name: &str) -> TestRedis {
             let s = RedisServer::start("everysec");
             TestRedis {
                 base: format!("redis://127.0.0.1:{}/0", s.port),
-                own: Some(s),
+                _own: Some(s),
                 namespace,
             }
         }

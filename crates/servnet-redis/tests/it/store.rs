@@ -2,11 +2,7 @@
 //! concurrent callers, a ticket id books once, holds expire, the change log rebuilds the
 //! counters exactly, and an unreachable Redis is a clear error with nothing written.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{redis, RedisServer};
+use crate::common::{redis, RedisServer};
 use servnet_redis::{
     BookRequest, Booked, Change, Completed, Confirmed, Error, RedisStore, Released, Since, State,
 };

@@ -7,11 +7,7 @@
 //! process acknowledged is the booking Redis holds, and all processes answered a ticket
 //! the same way.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{redis, RedisServer};
+use crate::common::{redis, RedisServer};
 use servnet_core::dispatch::synthetic::{synthetic, SyntheticSpec};
 use servnet_core::dispatch::{Dispatcher, Outcome, Policy};
 use servnet_core::Error as CoreError;

@@ -1,0 +1,10 @@
+//! The Redis ledger's tests against a real Redis, in one binary (servnet-core and HiGHS
+//! link once): the atomic steps (`store`), and dispatch processes with faults
+//! (`processes`).
+
+// Test helpers outside `#[test]` functions fail by panicking too.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod processes;
+mod store;
