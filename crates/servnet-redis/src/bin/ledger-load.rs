@@ -8,10 +8,14 @@
 //! acknowledged:
 //!
 //! ```text
-//! A <ticket> <outlet> <skill> <day> <units>    assigned (new or the earlier booking)
-//! U <ticket> <reason>                          no outlet can take it
-//! E <ticket> <error>                           the ledger failed; retried after --retry-ms
+//! A <ticket> <outlet> <skill> <day> <units> <t0> <t1>   assigned (new or the earlier booking)
+//! U <ticket> <reason> <t0> <t1>                          no outlet can take it
+//! E <ticket> <error>                                     the ledger failed; retried after --retry-ms
 //! ```
+//!
+//! `t0` and `t1` are the wall-clock times (us since the Unix epoch) when the dispatch call
+//! began and returned: processes on one machine share that clock, so a harness can tell
+//! an answer given after another process's booking was acknowledged.
 //!
 //! At the end it prints one JSON line to stderr: tickets, seconds, tickets/s, latency
 //! percentiles (us) of the dispatch calls, and requests sent to Redis per ticket.
@@ -95,6 +99,13 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i.min(sorted.len() - 1)]) / 1000.0
 }
 
+/// Microseconds since the Unix epoch (0 if the clock is before it).
+fn epoch_us() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros())
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
@@ -164,17 +175,26 @@ fn run(a: &Args) -> Result<(), String> {
                     };
                     let t = &tickets[k];
                     loop {
+                        let began = epoch_us();
                         let t0 = Instant::now();
                         let r = d.dispatch(t);
                         let ns = t0.elapsed().as_nanos().min(u128::from(u32::MAX)) as u32;
                         let line = match &r {
                             Ok(Outcome::Assigned(x)) => format!(
-                                "A\t{}\t{}\t{}\t{}\t{}\n",
-                                x.ticket_id, x.outlet_id, x.skill, x.day, x.units
+                                "A\t{}\t{}\t{}\t{}\t{}\t{began}\t{}\n",
+                                x.ticket_id,
+                                x.outlet_id,
+                                x.skill,
+                                x.day,
+                                x.units,
+                                epoch_us()
                             ),
-                            Ok(Outcome::Unassignable(u)) => {
-                                format!("U\t{}\t{:?}\n", u.ticket_id, u.reason)
-                            }
+                            Ok(Outcome::Unassignable(u)) => format!(
+                                "U\t{}\t{:?}\t{began}\t{}\n",
+                                u.ticket_id,
+                                u.reason,
+                                epoch_us()
+                            ),
                             Err(e) => {
                                 format!("E\t{}\t{}\n", t.id, e.to_string().replace('\n', " "))
                             }

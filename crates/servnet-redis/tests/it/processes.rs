@@ -143,7 +143,7 @@ fn answers(lines: &[String]) -> BTreeMap<String, Vec<Answer>> {
     let mut out: BTreeMap<String, Vec<Answer>> = BTreeMap::new();
     for l in lines {
         let f: Vec<&str> = l.split('\t').collect();
-        if let ["A", t, o, s, d, u] = f[..] {
+        if let ["A", t, o, s, d, u, _, _] = f[..] {
             out.entry(t.to_string()).or_default().push((
                 o.to_string(),
                 s.to_string(),
@@ -153,6 +153,56 @@ fn answers(lines: &[String]) -> BTreeMap<String, Vec<Answer>> {
         }
     }
     out
+}
+
+/// The wall-clock span (us) of each answer: ticket -> (kind "A"/"U", began, returned).
+fn spans(lines: &[String]) -> Vec<(String, &'static str, u128, u128)> {
+    let mut out = Vec::new();
+    for l in lines {
+        let f: Vec<&str> = l.split('\t').collect();
+        match f[..] {
+            ["A", t, _, _, _, _, a, b] => {
+                out.push((t.to_string(), "A", a.parse().unwrap(), b.parse().unwrap()))
+            }
+            ["U", t, _, a, b] => {
+                out.push((t.to_string(), "U", a.parse().unwrap(), b.parse().unwrap()))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Checks that no process answered "no outlet can take it" for a ticket some process
+/// (itself or another) had already acknowledged as booked when that dispatch began: a
+/// retry on any process gets the booking. Returns how many dispatches began after
+/// their ticket's booking was acknowledged (retries that had to find it).
+fn check_retries_find_the_booking(runs: &[&[String]]) -> usize {
+    let all: Vec<_> = runs.iter().flat_map(|l| spans(l)).collect();
+    let mut booked_at: BTreeMap<&str, u128> = BTreeMap::new();
+    for (t, kind, _, returned) in &all {
+        if *kind == "A" {
+            let e = booked_at.entry(t.as_str()).or_insert(*returned);
+            *e = (*e).min(*returned);
+        }
+    }
+    let mut retries = 0;
+    for (t, kind, began, _) in &all {
+        let Some(at) = booked_at.get(t.as_str()) else {
+            continue;
+        };
+        if began > at {
+            assert_eq!(
+                *kind,
+                "A",
+                "ticket {t}: answered 'no outlet' in a dispatch that began {} us after \
+                 its booking was acknowledged",
+                began - at
+            );
+            retries += 1;
+        }
+    }
+    retries
 }
 
 fn count(lines: &[String], kind: &str) -> usize {
@@ -233,15 +283,15 @@ fn check_ledger(
     bookings
 }
 
-/// 3 processes x 3 threads dispatch the same 1,500 tickets, each from another point:
-/// every ticket is dispatched 3 times, concurrently, on tight capacities.
-#[test]
-fn processes_share_capacity_and_agree_on_every_retry() {
+/// `procs` processes x `threads` threads dispatch the same 1,500 tickets, each process
+/// from another point: every ticket is dispatched `procs` times, concurrently, on tight
+/// capacities.
+fn processes_share_capacity(procs: usize, threads: usize) {
     let _one = serial();
     let r = redis("procs");
     let url = r.url();
-    let loads: Vec<Load> = (0..3)
-        .map(|p| Load::start(&url, 1500, p * 500, 3))
+    let loads: Vec<Load> = (0..procs)
+        .map(|p| Load::start(&url, 1500, p * 1500 / procs, threads))
         .collect();
     let runs: Vec<(Vec<String>, bool, String)> = loads.into_iter().map(Load::finish).collect();
     for (lines, ok, err) in &runs {
@@ -255,8 +305,7 @@ fn processes_share_capacity_and_agree_on_every_retry() {
     // Contention was real: many tickets booked, many found no room.
     assert!(bookings.len() > 200, "{} booked", bookings.len());
     assert!(count(&runs[0].0, "U") > 200);
-    // A ticket every process found no room for has no booking; one that any process
-    // booked was answered with that booking by every process that answered it after.
+    // Every booking was acknowledged by some process (none made behind their backs).
     for (t, b) in &bookings {
         let answered = acks.iter().filter(|a| a.contains_key(t)).count();
         assert!(
@@ -264,7 +313,22 @@ fn processes_share_capacity_and_agree_on_every_retry() {
             "ticket {t} booked ({b:?}) but no process acknowledged it"
         );
     }
+    // Retries on other processes after a booking found it (and answered it as booked:
+    // check_ledger compared every answer with the booking).
+    let lines: Vec<&[String]> = runs.iter().map(|r| r.0.as_slice()).collect();
+    let retries = check_retries_find_the_booking(&lines);
+    assert!(retries > 100, "only {retries} retries after a booking");
     store.clear().unwrap();
+}
+
+#[test]
+fn two_processes_share_capacity_and_agree_on_every_retry() {
+    processes_share_capacity(2, 4);
+}
+
+#[test]
+fn four_processes_share_capacity_and_agree_on_every_retry() {
+    processes_share_capacity(4, 2);
 }
 
 /// kill -9 of one of 3 processes mid-load: the others finish their tickets, and every
@@ -295,6 +359,9 @@ fn kill_9_of_a_process_loses_nothing_it_acknowledged() {
     }
     let mut acks = vec![answers(&killed)];
     acks.extend(runs.iter().map(|r| answers(&r.0)));
+    let mut lines: Vec<&[String]> = vec![killed.as_slice()];
+    lines.extend(runs.iter().map(|r| r.0.as_slice()));
+    check_retries_find_the_booking(&lines);
     let store = RedisStore::connect(&url).unwrap();
     let bookings = check_ledger(&store, &acks.iter().collect::<Vec<_>>());
     assert!(acks[0].keys().all(|t| bookings.contains_key(t)));
@@ -333,6 +400,8 @@ fn redis_restarted_from_aof_keeps_every_acknowledged_booking() {
     let acks: Vec<BTreeMap<String, Vec<Answer>>> = runs.iter().map(|r| answers(&r.0)).collect();
     let store = RedisStore::connect(&url).unwrap();
     check_ledger(&store, &acks.iter().collect::<Vec<_>>());
+    let lines: Vec<&[String]> = runs.iter().map(|r| r.0.as_slice()).collect();
+    check_retries_find_the_booking(&lines);
 }
 
 /// Redis unreachable: dispatch answers a clear error naming the server and the ticket,
