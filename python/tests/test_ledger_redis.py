@@ -124,3 +124,52 @@ def test_ledger_urls_and_outages_are_clear_errors(valid_net, redis_url):
     with pytest.raises(servnet.LedgerError, match="unreachable.*nothing was booked"):
         servnet.Dispatcher(valid_net, servnet.Policy(**POLICY), ledger=f"redis://127.0.0.1:{port}/0")
     assert issubclass(servnet.LedgerError, servnet.ServnetError)
+
+
+def test_two_cli_processes_share_one_capacity(two_unit_dir, redis_url, tmp_path):
+    """`servnet dispatch DIR --ledger redis://...` in two processes at once on the same
+    12 tickets and 2 units: at most 2 booked in all, a ticket both
+    processes assigned has the same outlet and day in both files, and the namespace
+    holds exactly the bookings the files show."""
+    import pandas as pd
+
+    from conftest import cli_binary
+
+    exe = cli_binary()
+    if exe is None:
+        pytest.fail("servnet CLI not built (cargo build -p servnet-cli): scripts/test.sh builds it")
+    rows = ["id,lon,lat,region,skill,units,priority,created_at,due_by,customer_tier,avoid,preferred"]
+    rows += [f"Y{i:02},121.42,31.22,R-A1,repair:air_conditioner,1,normal,2026-11-23T08:{i:02}:00,"
+             f"2026-11-30T08:00:00,standard,," for i in range(12)]
+    (two_unit_dir / "tickets.csv").write_text("\n".join(rows) + "\n")
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(POLICY))
+    outs = [tmp_path / f"out{p}.csv" for p in range(2)]
+    procs = [subprocess.Popen([str(exe), "dispatch", str(two_unit_dir), "--out", str(o),
+                               "--policy-file", str(policy), "--ledger", redis_url],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for o in outs]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    files = [pd.read_csv(o, dtype={"outlet_id": str}).set_index("ticket_id") for o in outs]
+    assigned = [f[f["outlet_id"].notna()] for f in files]
+    both = assigned[0].index.intersection(assigned[1].index)
+    for col in ("outlet_id", "day"):
+        assert (assigned[0].loc[both, col] == assigned[1].loc[both, col]).all(), col
+    # What the namespace holds: a third dispatcher reads every booking.
+    d = servnet.Dispatcher(servnet.Network.from_dir(two_unit_dir), servnet.Policy(**POLICY),
+                           ledger=redis_url)
+    booked = {}
+    for a in assigned:
+        for t, row in a.iterrows():
+            booked[t] = row["outlet_id"]
+    assert booked, "nothing booked: the test proves nothing"
+    for i in range(12):
+        t = f"Y{i:02}"
+        held = d.assignment(t)
+        assert (held.outlet_id if held is not None else None) == booked.get(t), t
+    loads = d.loads()
+    assert (loads["used"] <= loads["capacity"]).all()
+    assert 1 <= len(booked) <= 2
+    assert len(set(booked.values())) == len(booked), "an outlet booked twice"

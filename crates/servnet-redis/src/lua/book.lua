@@ -34,5 +34,9 @@ end
 redis.call('HSET', KEYS[1], 'f', f, 'd', ARGV[6], 'u', units, 'b', ARGV[7], 'c', ARGV[8],
   'h', hold, 'x', ARGV[9], 's', state)
 redis.call('SADD', KEYS[8], ARGV[1])
-log_load(KEYS[3], KEYS[4], keep, ARGV[6], f, a, b)
-return {'ok', {hold, a, b}, changes_since(KEYS[3], KEYS[4], since, max)}
+local n, entry = log_load(KEYS[3], KEYS[4], keep, ARGV[6], f, a, b)
+-- The common case of a view that was up to date: the only change is this one.
+if since == n - 1 and max > 0 then
+  return {'ok', {hold, a, b}, {n, since, {entry}}}
+end
+return {'ok', {hold, a, b}, changes_since(KEYS[3], KEYS[4], since, max, n)}

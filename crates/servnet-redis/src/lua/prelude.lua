@@ -49,12 +49,13 @@ local function outlet_field(f)
   return string.sub(f, at)
 end
 
--- Appends one change to the log; keeps about `keep` of the latest ones.
+-- Appends one change to the log; keeps about `keep` of the latest ones. Returns the
+-- change's number and the entry.
 local function log_change(log, seq, keep, entry)
   local n = redis.call('INCR', seq)
   redis.call('RPUSH', log, entry)
   if n % 64 == 0 then redis.call('LTRIM', log, -keep, -1) end
-  return n
+  return n, entry
 end
 
 -- Load changes are "L|<date>|<offer units>|<outlet units>|<skill>|<outlet>": the
@@ -66,8 +67,9 @@ end
 
 -- {last change number, the change number the returned ones follow (-1: the caller's
 -- view is too old or ahead of this log: reload), up to `max` changes after `since`}.
-local function changes_since(log, seq, since, max)
-  local last = num(redis.call('GET', seq))
+-- `last` (optional) is the last change number when the caller has just logged it.
+local function changes_since(log, seq, since, max, last)
+  last = last or num(redis.call('GET', seq))
   if since > last then return {last, -1, {}} end
   if max <= 0 or since == last then return {last, since, {}} end
   local len = redis.call('LLEN', log)
