@@ -22,8 +22,9 @@ local a, b = num(used[1]), num(used[2])
 if a + units > num(ARGV[4]) or b + units > num(ARGV[5]) then
   return {'full', {a, b}, changes_since(KEYS[3], KEYS[4], since, max)}
 end
-a = redis.call('HINCRBY', KEYS[2], f, units)
-b = redis.call('HINCRBY', KEYS[2], of, units)
+-- Both counters in one command (the script is atomic: nothing ran since the read).
+a, b = a + units, b + units
+redis.call('HSET', KEYS[2], f, a, of, b)
 local hold, state = 0, 'booked'
 if ARGV[9] ~= '' then
   hold = redis.call('INCR', KEYS[7])
