@@ -2,8 +2,9 @@
 # Speed of the shared Redis ledger: tickets/s and dispatch latency with 1, 2 and 4
 # dispatch processes on a loopback Redis, round trips per booking, and a check of every
 # run's bookings against capacity. Peers in the same run: the same processes on the
-# in-memory ledger (no sharing), and redis-benchmark's INCR (Redis's floor for one
-# round trip) at the same concurrency.
+# in-memory ledger (no sharing); redis-benchmark's INCR (Redis's floor for one round
+# trip) and a plain script doing the booking step's commands (Redis's floor for that
+# work), at the same concurrency.
 #
 #   bash scripts/bench_redis.sh                       # appendfsync everysec
 #   SERVNET_REDIS_FSYNC=always bash scripts/bench_redis.sh
@@ -83,10 +84,26 @@ for n in $PROCS; do
     cli --scan --pattern "{$ns}:*" | xargs -r -n 1000 redis-cli -p "$port" unlink >/dev/null
 done
 
-printf '\n%s\n' "redis-benchmark INCR (one round trip, no script) at the same concurrency:"
+printf '\n%s\n' "Peers on the same Redis at the same concurrency (redis-benchmark, one round trip each):"
+# INCR: Redis's floor for one round trip. The book step's commands as one plain script
+# (no checks, no reply built): Redis's floor for the work one booking does.
+book_like="redis.call('HMGET', KEYS[1], 'f', 'd', 'u', 'b', 'c', 'h', 'x', 's')
+redis.call('HMGET', KEYS[2], ARGV[1], '|O1')
+redis.call('HSET', KEYS[2], ARGV[1], 1, '|O1', 1)
+redis.call('HSET', KEYS[1], 'f', ARGV[1], 'd', '2026-11-23', 'u', 1, 'b', '1.25 0.5 4.1 0 1 0', 'c', '', 'h', 0, 'x', '', 's', 'booked')
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('INCR', KEYS[4])
+redis.call('RPUSH', KEYS[5], 'L|2026-11-23|1|1|' .. ARGV[1])
+return 1"
+peer() { # peer LABEL CLIENTS redis-benchmark args...
+    local label=$1 c=$2
+    shift 2
+    redis-benchmark -p "$port" -n 100000 -c "$c" -r 100000000 --csv "$@" 2>/dev/null | tail -1 |
+        python3 -c "import csv, sys; r = next(csv.reader(sys.stdin)); print(f'  {sys.argv[1]:>12} {sys.argv[2]:>2} clients: {float(r[1]):8.0f} /s  p50 {1000 * float(r[4]):6.1f} us  p99 {1000 * float(r[6]):7.1f} us')" "$label" "$c"
+}
 for n in $PROCS; do
     c=$((n * THREADS))
-    printf '  %2d clients: ' "$c"
-    redis-benchmark -p "$port" -t incr -n 200000 -c "$c" -q --precision 1 2>/dev/null \
-        | tr '\r' '\n' | grep -i "requests per second" | tail -1
+    peer INCR "$c" -t incr
+    peer "book-like" "$c" eval "$book_like" 5 "{peer}:t:__rand_int__" "{peer}:load" "{peer}:day" "{peer}:seq" "{peer}:log" "repair:tv|O__rand_int__" "__rand_int__"
 done
+cli --scan --pattern "{peer}:*" | xargs -r -n 1000 redis-cli -p "$port" unlink >/dev/null
