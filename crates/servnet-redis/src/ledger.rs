@@ -434,6 +434,16 @@ impl Ledger for RedisLedger {
         Ok(match c {
             store::Completed::Unknown => Completed::Unknown,
             store::Completed::Before(sb) => Completed::Already(id(), self.decode(ticket_id, &sb)?),
+            store::Completed::Held(sb) => {
+                return Err(Error::Conflict {
+                    kind: "ticket",
+                    id: ticket_id.to_string(),
+                    message: format!(
+                        "it is held (hold {}): confirm the hold before completing",
+                        sb.hold
+                    ),
+                })
+            }
             store::Completed::Now(sb, _) => {
                 Completed::Completed(id(), self.decode(ticket_id, &sb)?)
             }

@@ -19,7 +19,8 @@ pub struct StoredBooking {
     /// A fingerprint of the ticket's content, to tell a retry from a different ticket
     /// reusing the id.
     pub fingerprint: String,
-    /// The hold's id (0: a firm booking).
+    /// The id of the hold the booking was made as (0: made firm); kept when the hold
+    /// is confirmed.
     pub hold: u64,
     /// When the hold expires, in ms on the caller's clock (None: no hold).
     pub hold_expiry_ms: Option<i64>,

@@ -135,6 +135,8 @@ pub enum Completed {
     Unknown,
     /// Completed before: nothing changed.
     Before(StoredBooking),
+    /// Held: refused (confirm the hold first); nothing changed.
+    Held(StoredBooking),
     /// Completed now; with a rating, the outlet skill's ratings added by completions
     /// (sum in milli-points, count).
     Now(StoredBooking, Option<(u64, u64)>),
@@ -436,6 +438,7 @@ impl RedisStore {
         let out = match status {
             "none" => Completed::Unknown,
             "done" => Completed::Before(b()?),
+            "held" => Completed::Held(b()?),
             "ok" => {
                 let total = payload.get(8).and_then(text).and_then(|t| {
                     let (m, n) = t.split_once(' ')?;

@@ -1,5 +1,8 @@
 -- Turns a hold into a firm booking, unless it expired at `now` (then its units are
--- returned, as `expire` would).
+-- returned, as `expire` would). A hold confirmed before answers "ok" again with nothing
+-- changed, as long as its booking stands: the record keeps the hold id it was made as,
+-- and hold_ids keeps hold -> ticket until the booking is released, completed, expired
+-- or rolled out.
 --
 -- KEYS: 1 hold_ids, 2 holds, 3 log, 4 seq
 -- ARGV: 1 hold id, 2 now in ms, 3 key prefix "{ns}:", 4 the caller's last change
@@ -10,17 +13,19 @@ local now = num(ARGV[2])
 local ticket = redis.call('HGET', KEYS[1], ARGV[1])
 local key = ticket and (ARGV[3] .. 't:' .. ticket)
 local rec = key and booking(key)
-if not rec or rec[6] ~= ARGV[1] then
+if not rec or rec[6] ~= ARGV[1] or rec[8] == 'done' then
   return {'none', {}, changes_since(KEYS[3], KEYS[4], since, max)}
 end
 local out = {ticket}
 for i = 1, #rec do out[i + 1] = rec[i] end
+if rec[8] == 'booked' then
+  return {'ok', out, changes_since(KEYS[3], KEYS[4], since, max)}
+end
 if now >= num(rec[7]) then
   unbook(ARGV[3], ticket, key, rec, KEYS[2], KEYS[1], KEYS[3], KEYS[4], keep)
   return {'expired', out, changes_since(KEYS[3], KEYS[4], since, max)}
 end
-redis.call('HSET', key, 'h', 0, 'x', '', 's', 'booked')
+redis.call('HSET', key, 'x', '', 's', 'booked')
 redis.call('ZREM', KEYS[2], ticket)
-redis.call('HDEL', KEYS[1], ARGV[1])
-out[7], out[8], out[9] = '0', '', 'booked'
+out[8], out[9] = '', 'booked'
 return {'ok', out, changes_since(KEYS[3], KEYS[4], since, max)}

@@ -213,8 +213,9 @@ fn the_change_log_rebuilds_the_counters() {
     store.clear().unwrap();
 }
 
-/// A hold books capacity until its expiry: confirmed in time it is firm; confirmed late,
-/// or swept by `expire`, its units come back.
+/// A hold books capacity until its expiry: confirmed in time it is firm (and a second
+/// confirm gives the same answer while the booking stands); confirmed late, or swept by
+/// `expire`, its units come back. A held booking cannot be completed.
 #[test]
 fn holds_expire_and_return_their_units() {
     let r = redis("holds");
@@ -235,11 +236,28 @@ fn holds_expire_and_return_their_units() {
         .collect();
     assert!(ids[0] > 0 && ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
     assert_eq!(store.booking("H1").unwrap().unwrap().state, State::Held);
-    // In time: firm; a second confirm finds no hold.
-    let (c, _) = store.confirm(ids[0], 999, Since::default()).unwrap();
+    // Held: completing is refused, nothing changes.
+    let (c, _) = store.complete("H1", 4000, Since::default()).unwrap();
     assert!(
-        matches!(&c, Confirmed::Firm(t, b) if t == "H1" && b.state == State::Booked && b.hold == 0),
+        matches!(&c, Completed::Held(b) if b.hold == ids[0]),
         "{c:?}"
+    );
+    assert_eq!(store.booking("H1").unwrap().unwrap().state, State::Held);
+    // In time: firm, keeping the hold id it was made as; confirming again (a retry, on
+    // any process, even after the expiry) gives the same answer and changes nothing.
+    let (c, ch) = store.confirm(ids[0], 999, Since::default()).unwrap();
+    assert!(
+        matches!(&c, Confirmed::Firm(t, b) if t == "H1" && b.state == State::Booked && b.hold == ids[0]),
+        "{c:?}"
+    );
+    let (again, ch2) = store.confirm(ids[0], 5_000, Since::default()).unwrap();
+    assert_eq!(again, c);
+    assert_eq!(ch2.last, ch.last, "a repeated confirm logs nothing");
+    // Once completed, the hold id is unknown; the record keeps it.
+    let (done, _) = store.complete("H1", 0, Since::default()).unwrap();
+    assert!(
+        matches!(&done, Completed::Now(b, None) if b.hold == ids[0]),
+        "{done:?}"
     );
     let (c, _) = store.confirm(ids[0], 999, Since::default()).unwrap();
     assert_eq!(c, Confirmed::Unknown);
@@ -253,6 +271,8 @@ fn holds_expire_and_return_their_units() {
     let (gone, _) = store.expire(3_000, Since::default()).unwrap();
     let gone: Vec<(&str, u64)> = gone.iter().map(|(t, b)| (t.as_str(), b.hold)).collect();
     assert_eq!(gone, [("H3", ids[2])]);
+    let (c, _) = store.confirm(ids[2], 0, Since::default()).unwrap();
+    assert_eq!(c, Confirmed::Unknown, "an expired hold's id is forgotten");
     assert_eq!(
         counters(&store).get(&("repair:tv".into(), "O1".into())),
         Some(&1)
