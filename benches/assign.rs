@@ -1,10 +1,11 @@
 //! Batch assignment benchmarks: the exact transport solver on seeded spatial
-//! instances (`servnet_core::assign::flow::random_transport`).
+//! instances (`servnet_core::bench::transport::random_transport`).
 //!
 //! `cargo bench --bench assign`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use servnet_core::assign::flow::{random_transport, solve_transport};
+use servnet_core::assign::transport::solve_transport;
+use servnet_core::bench::transport::random_transport;
 use std::hint::black_box;
 
 fn transport(c: &mut Criterion) {

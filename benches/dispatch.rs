@@ -3,7 +3,7 @@
 //! Latency percentiles and 2-thread throughput: `cargo run --release --example dispatch_latency`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use servnet::dispatch::synthetic::{synthetic, SyntheticSpec};
+use servnet::bench::synthetic::{synthetic, SyntheticSpec};
 use servnet::dispatch::{Dispatcher, Policy};
 use std::hint::black_box;
 

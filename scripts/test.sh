@@ -30,7 +30,7 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo test"
+step "cargo test (includes the smoke-sized fuzz: crates/servnet-fuzz replays every fuzz target)"
 cargo test --workspace
 
 step "python package (maturin, release)"

@@ -20,8 +20,10 @@ from servnet._planning import (
     assign,
     compare_scenarios,
     compare_with_sequential,
+    fit_repair_curves,
     forecast,
     plan,
+    plot_repair_curves,
     simulate,
 )
 from servnet._results import Result
@@ -72,8 +74,10 @@ __all__ = [
     "assign",
     "compare_scenarios",
     "compare_with_sequential",
+    "fit_repair_curves",
     "forecast",
     "plan",
+    "plot_repair_curves",
     "read_dir",
     "read_tickets",
     "simulate",

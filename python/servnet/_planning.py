@@ -300,8 +300,13 @@ class Forecast(Result):
     """Expected tickets per region, skill and year (``servnet.forecast``).
 
     ``to_pandas()``: region, skill, year, tickets, peak_month, peak_day (rows with
-    tickets > 0); ``to_pandas("totals")``: per year, with a column per service kind;
-    ``summary()``: per-year totals; ``plot()``: demand by year and service kind.
+    tickets > 0; peak_month is the region's busiest month of its total, peak_day the
+    skill's tickets on a day of it); ``to_pandas("totals")``: per year, with the
+    network's peak month and day, the sum of the regions' peak days, units in service
+    and a column per service kind; ``to_pandas("sources")``: which inputs and rates
+    each skill's demand came from; ``warnings``: the stated assumptions (sales
+    extrapolated past the plan, missing inputs), also in ``summary()`` and ``repr``;
+    ``plot()``: demand by year and service kind.
     """
 
     def __init__(self, core: "_servnet._Forecast") -> None:
@@ -312,14 +317,21 @@ class Forecast(Result):
         rows = _frame(view["rows"], ["region", "skill", "year", "tickets", "peak_month",
                                      "peak_day"])
         totals = pd.DataFrame(
-            [{"year": t["year"], "tickets": t["tickets"], "peak_day": t["peak_day"],
-              **t["by_kind"]} for t in view["totals"]])
+            [{"year": t["year"], "tickets": t["tickets"], "peak_month": t["peak_month"],
+              "peak_day": t["peak_day"], "regional_peak_day": t["regional_peak_day"],
+              "units_in_service": t["units_in_service"], **t["by_kind"]}
+             for t in view["totals"]])
+        sources = _frame(view["sources"], ["skill", "forecast", "rate", "inputs"])
         self.options: Dict[str, Any] = view["options"]
+        self.warnings: List[str] = [w["message"] for w in view["warnings"]]
         figures: Dict[str, Any] = {}
         for t in view["totals"]:
             figures[f"tickets_{t['year']}"] = t["tickets"]
             figures[f"peak_day_{t['year']}"] = t["peak_day"]
-        super().__init__("Forecast", {"forecast": rows, "totals": totals}, figures)
+            figures[f"peak_month_{t['year']}"] = t["peak_month"]
+        figures["warnings"] = list(self.warnings)
+        super().__init__("Forecast", {"forecast": rows, "totals": totals, "sources": sources},
+                         figures)
 
     @property
     def years(self) -> List[int]:
@@ -329,11 +341,13 @@ class Forecast(Result):
     def __repr__(self) -> str:
         parts = ", ".join(f"{int(r.year)}: {r.tickets:,.0f} tickets, peak day {r.peak_day:,.0f}"
                           for r in self.tables["totals"].itertuples())
-        return f"Forecast({len(self.tables['forecast'])} rows; {parts})"
+        warn = f"; {len(self.warnings)} warning(s)" if self.warnings else ""
+        return f"Forecast({len(self.tables['forecast'])} rows; {parts}{warn})"
 
     def plot(self, ax: Any = None, peak_day: bool = False) -> Any:
         """Stacked bars of demand by year and service kind (annual tickets, or the peak
-        day's with ``peak_day=True``); returns the matplotlib Axes."""
+        day's with ``peak_day=True``); years whose sales are extrapolated are marked
+        with a hatch. Returns the matplotlib Axes."""
         import matplotlib.pyplot as plt
 
         df = self.tables["forecast"].copy()
@@ -342,11 +356,19 @@ class Forecast(Result):
         pivot = df.pivot_table(index="year", columns="kind", values=value, aggfunc="sum")
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
-        pivot.plot.bar(stacked=True, ax=ax)
-        ax.set_xlabel("year")
+        pivot.plot.bar(stacked=True, ax=ax, rot=0)
+        extrapolated = {int(w.split(":")[0]) for w in self.warnings
+                        if "sales are extrapolated" in w and w.split(":")[0].isdigit()}
+        for i, year in enumerate(pivot.index):
+            if int(year) in extrapolated:
+                ax.bar(i, pivot.loc[year].sum(), width=0.5, fill=False, hatch="//",
+                       edgecolor="dimgrey", linewidth=0, label="_nolegend_", zorder=3)
+        ax.set_xlabel("year" + ("  (hatched: sales extrapolated past the plan)"
+                                if extrapolated else ""))
         ax.set_ylabel("peak-day tickets" if peak_day else "tickets per year")
         ax.set_title("Forecast demand by service kind")
-        ax.legend(title="kind")
+        ax.legend(title="kind", bbox_to_anchor=(1.01, 1), loc="upper left")
+        ax.figure.tight_layout()
         return ax
 
 
@@ -358,18 +380,116 @@ def forecast(
     **options: Any,
 ) -> Forecast:
     """Expected tickets per region x skill x year from the installed base x repair
-    curves and the sales plan, with the peak month and peak day.
+    curves (less retirements), the sales plan and the per-unit service rates, with the
+    peak month and peak day.
 
     ``options`` override ``ForecastOptions`` fields: delivery_per_sale,
-    install_per_sale, maintenance_per_unit, inspection_per_unit, repair_rate_factor,
-    sales_factor, day_peak_factor (unknown names raise ``DataError``).
+    install_per_sale, maintenance_per_unit, inspection_per_unit (default: the data's
+    service_rates), repair_rate_factor, sales_factor, sales_after_plan ("flat",
+    "growth" or "zero") with sales_growth, retirement, day_peak_factor (unknown names
+    raise ``DataError``). Years outside the data's window (first installed-base vintage
+    .. last sales-plan year + 10) raise ``DataError`` naming ``year`` or ``years``.
 
-    >>> fc = servnet.forecast(planning, net, 2026)
-    >>> round(fc.summary()["tickets_2026"])
-    7574391
+    >>> fc = servnet.forecast(planning, net, 2026, years=3)
+    >>> fc.warnings[0]                                           # doctest: +SKIP
+    '2027: the sales plan ends in 2026; sales are extrapolated: ...'
     """
+    rule = options.get("sales_after_plan")
+    if rule is not None and rule not in ("flat", "growth", "zero"):
+        raise _servnet.DataError(f"invalid argument 'sales_after_plan': expected flat, growth "
+                                 f"or zero, got {rule!r}")
     core = _servnet._forecast(planning, network, int(start_year), int(years), _options(**options))
     return Forecast(core)
+
+
+# --------------------------------------------------------------------------- repair curves
+
+_CURVE_COLUMNS = ["model", "category", "age", "rate", "rate_lo", "rate_hi", "observed",
+                  "observed_lo", "observed_hi", "exposure", "repairs"]
+
+
+def fit_repair_curves(
+    planning: "_servnet.PlanningData",
+    network: "_servnet.Network",
+    *,
+    plot: bool = False,
+    **options: Any,
+) -> Any:
+    """Repair rates by model and age estimated from the planning data's repair history,
+    with the installed base as exposure: Weibull and bathtub curves fitted by maximum
+    likelihood, chosen by AIC, sparse models pooled toward their category.
+
+    Returns a DataFrame with one row per model and age: model, category, age, rate,
+    rate_lo, rate_hi (the fitted rate and its 95% interval), observed, observed_lo,
+    observed_hi (repairs / exposure with its exact-Poisson 95% interval), exposure,
+    repairs. ``df.attrs["curves"]`` holds one row per model (family, source, parameters,
+    AIC of each family, prior_weight, exposure, repairs) and ``df.attrs["warnings"]``
+    what could not be used. ``plot=True`` also draws :func:`plot_repair_curves`.
+    ``options`` override ``FitOptions``: max_age, prior_sd, min_repairs, retirement.
+
+    Feed the result to the forecast with ``planning.with_repair_curves(df)``.
+    """
+    import pandas as pd
+
+    fit = json.loads(_servnet._fit_repair_curves(planning, network, _options(**options)))
+    df = _frame(fit["cells"], _CURVE_COLUMNS)
+    for c in ("observed", "observed_lo", "observed_hi"):
+        df[c] = df[c].astype(float)
+    curves = pd.DataFrame([
+        {"model": m["model"], "category": m["category"], "curve": m["curve"],
+         "source": m["source"], "aic_weibull": m["aic_weibull"], "aic_bathtub": m["aic_bathtub"],
+         "prior_weight": m["prior_weight"], "exposure": m["exposure"], "repairs": m["repairs"],
+         **m["params"]} for m in fit["models"]])
+    df.attrs["curves"] = curves
+    df.attrs["warnings"] = list(fit["warnings"])
+    if plot:
+        plot_repair_curves(df)
+    return df
+
+
+def plot_repair_curves(
+    fit: Any,
+    models: Optional[Sequence[str]] = None,
+    reference: Optional["_servnet.PlanningData"] = None,
+    cols: int = 4,
+) -> Any:
+    """Small multiples, one per model: observed rates (points, with their 95% intervals)
+    against the fitted curve (line, with its 95% band); ``reference`` (a PlanningData)
+    adds its input curves as a dashed line (e.g. the curves a synthetic history was
+    drawn from). Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+
+    names = list(models) if models is not None else list(dict.fromkeys(fit["model"]))
+    if not names:
+        raise ValueError("no models to plot")
+    ref = reference.repair_rates(int(fit["age"].max())) if reference is not None else {}
+    rows = (len(names) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, min(cols, len(names)), figsize=(3.2 * min(cols, len(names)),
+                             2.6 * rows), sharex=True, squeeze=False)
+    curves = fit.attrs.get("curves")
+    family = dict(zip(curves["model"], curves["curve"])) if curves is not None else {}
+    for ax, name in zip(axes.flat, names):
+        d = fit[fit["model"] == name]
+        ax.fill_between(d["age"], d["rate_lo"], d["rate_hi"], color="tab:blue", alpha=0.2,
+                        label="fitted 95%")
+        ax.plot(d["age"], d["rate"], color="tab:blue", label=f"fitted ({family.get(name, '')})")
+        o = d[d["observed"].notna()]
+        ax.errorbar(o["age"], o["observed"], yerr=[o["observed"] - o["observed_lo"],
+                    o["observed_hi"] - o["observed"]], fmt="o", ms=3, color="black",
+                    elinewidth=0.8, label="observed 95%")
+        if name in ref:
+            ax.plot(range(len(ref[name])), ref[name], "--", color="tab:red", label="input curve")
+        ax.set_title(name, fontsize=9)
+        ax.set_ylim(bottom=0)
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("age (years)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("repairs per unit-year")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 # --------------------------------------------------------------------------- plan

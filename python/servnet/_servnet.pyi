@@ -66,6 +66,7 @@ class Network:
         regions: pd.DataFrame,
         outlet_areas: Optional[Mapping[str, Any]] = None,
         region_polygons: Optional[Mapping[str, Any]] = None,
+        time_zone: Optional[str] = None,
     ) -> Network:
         """Build from DataFrames with the file columns; DataError names frame/row/column."""
     @staticmethod
@@ -88,6 +89,9 @@ class Network:
     @property
     def mean_rating(self) -> float:
         """Network-wide mean follow-up rating."""
+    @property
+    def time_zone(self) -> str:
+        """IANA zone of the network's wall clock (default Asia/Shanghai)."""
     def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
@@ -153,7 +157,7 @@ class Ticket:
         created_at: _Time,
         due_by: Optional[_Time] = None,
         *,
-        units: int = 1,
+        units: Optional[int] = None,
         priority: str = "normal",
         customer_tier: str = "standard",
         avoid: Sequence[str] = ...,
@@ -314,11 +318,17 @@ class DispatchSummary:
 
 @final
 class Dispatcher:
-    """Per-ticket dispatch with a capacity ledger (in memory, or shared on Redis);
-    thread-safe; not picklable."""
+    """Per-ticket dispatch with a capacity ledger: in memory, shared on Redis with
+    ``ledger="redis://..."``, or a state folder's journal with ``state=``; thread-safe;
+    not picklable."""
 
     def __new__(
-        cls, network: Network, policy: Optional[Policy] = None, ledger: Optional[str] = None
+        cls,
+        network: Network,
+        policy: Optional[Policy] = None,
+        *,
+        ledger: Optional[str] = None,
+        state: Optional[Union[str, PathLike[str]]] = None,
     ) -> Self: ...
     @property
     def network(self) -> Network: ...
@@ -332,7 +342,7 @@ class Dispatcher:
         """Dispatch in arrival order; outcomes in input order."""
     def dispatch_frame(self, tickets: Union[Tickets, pd.DataFrame]) -> pd.DataFrame:
         """Dispatch a whole frame; the CLI's columns; ``attrs['summary']``."""
-    def candidates(self, ticket: _TicketLike, k: int = 10) -> pd.DataFrame:
+    def candidates(self, ticket: _TicketLike, k: Optional[int] = None) -> pd.DataFrame:
         """Eligible outlets, best first, with the score breakdown."""
     def explain(self, ticket: _TicketLike, outlet_id: str) -> Explanation:
         """Why an outlet was (not) chosen."""
@@ -370,9 +380,16 @@ class PlanningData:
         installed_base: Optional[pd.DataFrame] = None,
         sales_plan: Optional[pd.DataFrame] = None,
         seasonality: Optional[pd.DataFrame] = None,
+        retirement: Optional[pd.DataFrame] = None,
+        service_rates: Optional[pd.DataFrame] = None,
+        repair_history: Optional[pd.DataFrame] = None,
     ) -> PlanningData: ...
     @property
     def products(self) -> int: ...
+    @property
+    def repair_history(self) -> int: ...
+    def repair_rates(self, max_age: int = 20) -> Dict[str, List[float]]: ...
+    def with_repair_curves(self, rates: pd.DataFrame) -> PlanningData: ...
     @staticmethod
     def _from_json(b: bytes) -> PlanningData: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
@@ -398,6 +415,7 @@ _Progress = Optional[Any]
 def _forecast(
     planning: PlanningData, network: Network, start_year: int, years: int, options: str = "{}"
 ) -> _Forecast: ...
+def _fit_repair_curves(planning: PlanningData, network: Network, options: str = "{}") -> str: ...
 def _plan(
     network: Network,
     forecast: _Forecast,

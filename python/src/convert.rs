@@ -7,11 +7,12 @@
 //! line number, which [`FrameText::spot`] turns into the frame's row and index label.
 
 use crate::error::{self, FrameSpot};
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use servnet_core::dispatch::{Outcome, Route};
 use servnet_core::model::{CustomerTier, Priority, Ticket};
 use servnet_core::{Error, Location};
@@ -94,8 +95,13 @@ fn object_cell(v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
         }
         return Ok(Some(parts.join(";")));
     }
-    if let Ok(t) = v.extract::<NaiveDateTime>() {
-        return Ok(Some(iso(t)));
+    if v.is_instance_of::<PyDateTime>() && !pd_isna(v)? {
+        // Naive: the network's clock; aware: the instant in UTC, which the reader
+        // converts to the network's clock.
+        return Ok(Some(match py_time("time", v)? {
+            PyTime::Naive(t) => iso(t),
+            PyTime::Utc(t) => iso(t) + "Z",
+        }));
     }
     // pd.NA, pd.NaT, numpy NaN scalars: missing.
     if pd_isna(v)? {
@@ -194,13 +200,17 @@ fn series_cells(series: &Bound<'_, PyAny>) -> PyResult<Vec<Option<String>>> {
             .map(|x| Some(x.to_string()))
             .collect(),
         "M" => {
-            // datetime64 of any unit (tz-aware: local wall time): seconds since the epoch.
-            let s = if series.getattr("dt")?.getattr("tz")?.is_none() {
-                series.clone()
-            } else {
+            // datetime64 of any unit: seconds since the epoch. A tz-aware column is an
+            // instant: written in UTC with a `Z`, the reader puts it on the network's clock.
+            let aware = !series.getattr("dt")?.getattr("tz")?.is_none();
+            let s = if aware {
                 series
                     .getattr("dt")?
+                    .call_method1("tz_convert", ("UTC",))?
+                    .getattr("dt")?
                     .call_method1("tz_localize", (series.py().None(),))?
+            } else {
+                series.clone()
             };
             let secs: Vec<i64> = s
                 .call_method1("to_numpy", ("datetime64[s]",))?
@@ -209,13 +219,14 @@ fn series_cells(series: &Bound<'_, PyAny>) -> PyResult<Vec<Option<String>>> {
                 .extract()?;
             let nat = s.call_method0("isna")?.call_method0("tolist")?;
             let nat: Vec<bool> = nat.extract()?;
+            let zone = if aware { "Z" } else { "" };
             secs.into_iter()
                 .zip(nat)
                 .map(|(x, missing)| {
                     if missing {
                         None
                     } else {
-                        DateTime::from_timestamp(x, 0).map(|t| iso(t.naive_utc()))
+                        DateTime::from_timestamp(x, 0).map(|t| iso(t.naive_utc()) + zone)
                     }
                 })
                 .collect()
@@ -233,32 +244,117 @@ fn generic_cells(series: &Bound<'_, PyAny>) -> PyResult<Vec<Option<String>>> {
         .collect()
 }
 
-/// A time stamp argument: `datetime`, `pandas.Timestamp`, `date` (midnight) or ISO text.
-pub(crate) fn time_arg(name: &str, v: &Bound<'_, PyAny>) -> PyResult<NaiveDateTime> {
+/// A whole-number argument in `min..=max`; anything else (a float, a bool, an int too
+/// large for any machine word) is a `DataError` naming the argument, never a bare
+/// `OverflowError`.
+pub(crate) fn whole(name: &str, v: &Bound<'_, PyAny>, min: i128, max: i128) -> PyResult<i128> {
+    let py = v.py();
+    let range = || format!("expected a whole number in {min}..={max}");
+    if v.is_instance_of::<PyBool>() || !v.is_instance_of::<PyInt>() {
+        // numpy integers are not `int` but convert through __index__.
+        if !v.is_instance_of::<PyBool>() && v.hasattr("__index__")? {
+            return whole(name, &v.call_method0("__index__")?, min, max);
+        }
+        return Err(error::argument(
+            py,
+            name,
+            format!("{}, got {}", range(), v.get_type().name()?),
+        ));
+    }
+    match v.extract::<i128>() {
+        Ok(x) if (min..=max).contains(&x) => Ok(x),
+        _ => Err(error::argument(
+            py,
+            name,
+            format!("{}, got {}", range(), v.repr()?.to_cow()?),
+        )),
+    }
+}
+
+/// A time argument as given: a wall-clock time without zone, or an instant (UTC).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum PyTime {
+    /// No zone: the network's wall clock.
+    Naive(NaiveDateTime),
+    /// With a zone or offset: the instant, in UTC.
+    Utc(NaiveDateTime),
+}
+
+impl PyTime {
+    /// The time on the wall clock of `tz` (the network's zone).
+    pub(crate) fn local(self, tz: Tz) -> NaiveDateTime {
+        match self {
+            PyTime::Naive(t) => t,
+            PyTime::Utc(t) => chrono::Utc
+                .from_utc_datetime(&t)
+                .with_timezone(&tz)
+                .naive_local(),
+        }
+    }
+}
+
+/// Reads a time: an aware or naive `datetime` / `pandas.Timestamp`, a `date` (midnight),
+/// or ISO 8601 text with or without an offset. An aware time of any `tzinfo` (zoneinfo,
+/// pytz, fixed offsets) is taken through its own `utcoffset()`.
+pub(crate) fn py_time(name: &str, v: &Bound<'_, PyAny>) -> PyResult<PyTime> {
+    let py = v.py();
+    let bad = |m: String| error::argument(py, name, m);
     if let Ok(s) = v.cast::<PyString>() {
         let s = s.to_cow()?;
-        return servnet_core::io::parse_time(s.trim()).ok_or_else(|| {
-            error::argument(
-                v.py(),
-                name,
-                format!("expected a time stamp like 2026-11-23T08:15:00, got '{s}'"),
-            )
-        });
+        let s = s.trim();
+        let expected = || {
+            bad(format!(
+                "expected a time stamp like 2026-11-23T08:15:00 or 2026-11-23T08:15:00+08:00, got '{s}'"
+            ))
+        };
+        // Naive text is wall-clock time; text with an offset is an instant.
+        let naive = servnet_core::io::parse_time_in(s, Tz::UTC);
+        let looks_zoned = s
+            .get(10..)
+            .is_some_and(|rest| rest.contains(['+', '-', 'Z', 'z']));
+        return match naive {
+            Some(t) if looks_zoned => Ok(PyTime::Utc(t)),
+            Some(t) => Ok(PyTime::Naive(t)),
+            None => Err(expected()),
+        };
     }
-    if let Ok(t) = v.extract::<NaiveDateTime>() {
-        return Ok(t);
+    if v.is_instance_of::<PyDateTime>() {
+        let tzinfo = v.getattr("tzinfo")?;
+        let naive_of = |x: &Bound<'_, PyAny>| -> PyResult<NaiveDateTime> {
+            x.extract::<NaiveDateTime>()
+                .map_err(|e| bad(format!("not a valid datetime: {e}")))
+        };
+        if tzinfo.is_none() {
+            return naive_of(v).map(PyTime::Naive);
+        }
+        let offset = v.call_method0("utcoffset")?;
+        if offset.is_none() {
+            return naive_of(v).map(PyTime::Naive);
+        }
+        let offset: chrono::TimeDelta = offset
+            .extract()
+            .map_err(|e| bad(format!("unusable UTC offset: {e}")))?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("tzinfo", py.None())?;
+        let wall = naive_of(&v.call_method("replace", (), Some(&kwargs))?)?;
+        return wall
+            .checked_sub_signed(offset)
+            .map(PyTime::Utc)
+            .ok_or_else(|| bad(format!("{wall} minus its offset is out of range")));
     }
     if let Ok(d) = v.extract::<NaiveDate>() {
-        return Ok(d.and_time(chrono::NaiveTime::MIN));
+        return Ok(PyTime::Naive(d.and_time(chrono::NaiveTime::MIN)));
     }
-    Err(error::argument(
-        v.py(),
-        name,
-        format!(
-            "expected a datetime or an ISO 8601 string, got {}",
-            v.get_type().name()?
-        ),
-    ))
+    Err(bad(format!(
+        "expected a datetime or an ISO 8601 string, got {}",
+        v.get_type().name()?
+    )))
+}
+
+/// A time stamp argument on the wall clock of `tz` (the network's zone): naive values
+/// are taken as that clock, aware ones converted to it.
+pub(crate) fn time_arg(name: &str, v: &Bound<'_, PyAny>, tz: Tz) -> PyResult<NaiveDateTime> {
+    py_time(name, v).map(|t| t.local(tz))
 }
 
 /// A date argument: `date`, `datetime` (its date) or ISO text.
@@ -268,7 +364,9 @@ pub(crate) fn date_arg(name: &str, v: &Bound<'_, PyAny>) -> PyResult<NaiveDate> 
             return Ok(d);
         }
     }
-    time_arg(name, v).map(|t| t.date())
+    py_time(name, v).map(|t| match t {
+        PyTime::Naive(t) | PyTime::Utc(t) => t.date(),
+    })
 }
 
 fn parse_arg<T: std::str::FromStr<Err = String>>(
@@ -280,6 +378,11 @@ fn parse_arg<T: std::str::FromStr<Err = String>>(
 }
 
 /// Builds a ticket from keyword values (the `Ticket` constructor and the dict fast path).
+///
+/// With `tz` (a dispatcher's network zone) times end on its wall clock; without it
+/// (a standalone `Ticket`), aware times are kept as UTC and the second value is true:
+/// the dispatcher converts them to its network's clock (see `ticket_arg`). Naive and
+/// aware times cannot be mixed in one ticket without a network to relate them.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn make_ticket(
     py: Python<'_>,
@@ -295,22 +398,38 @@ pub(crate) fn make_ticket(
     customer_tier: &str,
     avoid: Vec<String>,
     preferred: Option<String>,
-) -> PyResult<Ticket> {
-    let created_at = time_arg("created_at", created_at)?;
+    tz: Option<Tz>,
+) -> PyResult<(Ticket, bool)> {
+    let created = py_time("created_at", created_at)?;
+    let due = match due_by {
+        Some(v) if !v.is_none() => Some(py_time("due_by", v)?),
+        _ => None,
+    };
+    let (created_at, due_by, utc) = match (tz, created, due) {
+        (Some(tz), c, d) => (c.local(tz), d.map(|d| d.local(tz)), false),
+        (None, PyTime::Naive(c), None | Some(PyTime::Naive(_))) => {
+            (c, due.map(|d| d.local(Tz::UTC)), false)
+        }
+        (None, PyTime::Utc(c), None | Some(PyTime::Utc(_))) => {
+            (c, due.map(|d| d.local(Tz::UTC)), true)
+        }
+        (None, _, _) => {
+            return Err(error::argument(
+                py,
+                "due_by",
+                "created_at and due_by must both have a time zone or both have none",
+            ))
+        }
+    };
     let due_by = match due_by {
-        Some(v) if !v.is_none() => time_arg("due_by", v)?,
-        _ => created_at + chrono::Duration::hours(48),
+        Some(d) => d,
+        None => created_at
+            .checked_add_signed(chrono::Duration::hours(48))
+            .ok_or_else(|| error::argument(py, "created_at", "time out of range"))?,
     };
     let priority: Priority = parse_arg(py, "priority", priority)?;
     let customer_tier: CustomerTier = parse_arg(py, "customer_tier", customer_tier)?;
-    if due_by < created_at {
-        return Err(error::argument(
-            py,
-            "due_by",
-            format!("due_by {due_by} is before created_at {created_at}"),
-        ));
-    }
-    Ok(Ticket {
+    let t = Ticket {
         id,
         lon,
         lat,
@@ -323,13 +442,20 @@ pub(crate) fn make_ticket(
         customer_tier,
         avoid,
         preferred,
-    })
+    };
+    // The checks that need no network, by the one judge of tickets (the network's
+    // come when the ticket is dispatched).
+    let problems = t.field_problems();
+    if !problems.is_empty() {
+        return Err(error::to_py(py, t.error(problems)));
+    }
+    Ok((t, utc))
 }
 
 /// A ticket from a dict with the tickets.csv column names (`id`, `lon`, `lat`, `region`,
 /// `skill`, `created_at` required; `due_by`, `units`, `priority`, `customer_tier`,
 /// `avoid`, `preferred` optional).
-pub(crate) fn ticket_from_dict(d: &Bound<'_, PyDict>) -> PyResult<Ticket> {
+pub(crate) fn ticket_from_dict(d: &Bound<'_, PyDict>, tz: Option<Tz>) -> PyResult<(Ticket, bool)> {
     let py = d.py();
     let req = |key: &str| -> PyResult<Bound<'_, PyAny>> {
         d.get_item(key)?
@@ -381,7 +507,7 @@ pub(crate) fn ticket_from_dict(d: &Bound<'_, PyDict>) -> PyResult<Ticket> {
         opt("due_by")?.as_ref(),
         match opt("units")? {
             None => 1,
-            Some(v) => v.extract().map_err(typed("units", "a whole number >= 1"))?,
+            Some(v) => whole("units", &v, 1, i128::from(u32::MAX))? as u32,
         },
         &text("priority", "normal")?,
         &text("customer_tier", "standard")?,
@@ -390,17 +516,13 @@ pub(crate) fn ticket_from_dict(d: &Bound<'_, PyDict>) -> PyResult<Ticket> {
             None => None,
             Some(v) => Some(v.extract().map_err(typed("preferred", "an outlet id"))?),
         },
+        tz,
     )
 }
 
-/// The CLI's route text (`write_outcomes`).
+/// The CLI's route text (`wider_radius_x1.5`).
 pub(crate) fn route_text(r: Route) -> String {
-    match r {
-        Route::Direct => "direct".to_string(),
-        Route::WiderRadius(x) => format!("wider_radius_x{x}"),
-        Route::NextDay => "next_day".into(),
-        Route::Escalated => "escalated".into(),
-    }
+    servnet_core::dispatch::route_text(r)
 }
 
 static MAKE_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -4,7 +4,7 @@
 use crate::convert::{self, FrameText};
 use crate::error;
 use crate::network::PyNetwork;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeZone};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -177,10 +177,10 @@ impl PyPolicy {
         speed_kmh: Option<f64>,
         prior_weight: Option<f64>,
         emergency_reserve: Option<f64>,
-        horizon_days: Option<u32>,
+        horizon_days: Option<&Bound<'_, PyAny>>,
         start_date: Option<&Bound<'_, PyAny>>,
         fallback: Option<&Bound<'_, PyAny>>,
-        centre_priority: Option<u8>,
+        centre_priority: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut p = Policy::default();
         if let Some(w) = weights {
@@ -190,8 +190,12 @@ impl PyPolicy {
         p.speed_kmh = speed_kmh.unwrap_or(p.speed_kmh);
         p.prior_weight = prior_weight.unwrap_or(p.prior_weight);
         p.emergency_reserve = emergency_reserve.unwrap_or(p.emergency_reserve);
-        p.horizon_days = horizon_days.unwrap_or(p.horizon_days);
-        p.centre_priority = centre_priority.unwrap_or(p.centre_priority);
+        if let Some(h) = horizon_days.filter(|v| !v.is_none()) {
+            p.horizon_days = convert::whole("horizon_days", h, 1, 366)? as u32;
+        }
+        if let Some(c) = centre_priority.filter(|v| !v.is_none()) {
+            p.centre_priority = convert::whole("centre_priority", c, 0, 100)? as u8;
+        }
         if let Some(d) = start_date.filter(|d| !d.is_none()) {
             p.start_date = Some(convert::date_arg("start_date", d)?);
         }
@@ -333,12 +337,15 @@ impl PyPolicy {
 #[pyclass(frozen, module = "servnet", name = "Ticket")]
 pub(crate) struct PyTicket {
     pub(crate) inner: Ticket,
+    /// The times were given with a zone and are held in UTC: a dispatcher converts them
+    /// to its network's wall clock.
+    pub(crate) utc: bool,
 }
 
 #[pymethods]
 impl PyTicket {
     #[new]
-    #[pyo3(signature = (id, lon, lat, region, skill, created_at, due_by=None, *, units=1,
+    #[pyo3(signature = (id, lon, lat, region, skill, created_at, due_by=None, *, units=None,
         priority="normal", customer_tier="standard", avoid=Vec::new(), preferred=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -350,29 +357,33 @@ impl PyTicket {
         skill: String,
         created_at: &Bound<'_, PyAny>,
         due_by: Option<&Bound<'_, PyAny>>,
-        units: u32,
+        units: Option<&Bound<'_, PyAny>>,
         priority: &str,
         customer_tier: &str,
         avoid: Vec<String>,
         preferred: Option<String>,
     ) -> PyResult<Self> {
-        Ok(PyTicket {
-            inner: convert::make_ticket(
-                py,
-                id,
-                lon,
-                lat,
-                region,
-                skill,
-                created_at,
-                due_by,
-                units,
-                priority,
-                customer_tier,
-                avoid,
-                preferred,
-            )?,
-        })
+        let units = match units.filter(|v| !v.is_none()) {
+            Some(u) => convert::whole("units", u, 1, i128::from(u32::MAX))? as u32,
+            None => 1,
+        };
+        let (inner, utc) = convert::make_ticket(
+            py,
+            id,
+            lon,
+            lat,
+            region,
+            skill,
+            created_at,
+            due_by,
+            units,
+            priority,
+            customer_tier,
+            avoid,
+            preferred,
+            None,
+        )?;
+        Ok(PyTicket { inner, utc })
     }
 
     /// Builds a ticket from a dict with the tickets.csv column names.
@@ -383,9 +394,8 @@ impl PyTicket {
     /// 1
     #[staticmethod]
     fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<Self> {
-        Ok(PyTicket {
-            inner: convert::ticket_from_dict(d)?,
-        })
+        let (inner, utc) = convert::ticket_from_dict(d, None)?;
+        Ok(PyTicket { inner, utc })
     }
 
     #[getter]
@@ -416,13 +426,14 @@ impl PyTicket {
     fn priority(&self) -> &'static str {
         self.inner.priority.as_str()
     }
+    /// Naive (the network's wall clock) or, if given with a zone, aware in UTC.
     #[getter]
-    fn created_at(&self) -> NaiveDateTime {
-        self.inner.created_at
+    fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.time(py, self.inner.created_at)
     }
     #[getter]
-    fn due_by(&self) -> NaiveDateTime {
-        self.inner.due_by
+    fn due_by<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.time(py, self.inner.due_by)
     }
     #[getter]
     fn customer_tier(&self) -> &'static str {
@@ -450,8 +461,8 @@ impl PyTicket {
         d.set_item("skill", self.skill())?;
         d.set_item("units", self.units())?;
         d.set_item("priority", self.priority())?;
-        d.set_item("created_at", self.created_at())?;
-        d.set_item("due_by", self.due_by())?;
+        d.set_item("created_at", self.created_at(py)?)?;
+        d.set_item("due_by", self.due_by(py)?)?;
         d.set_item("customer_tier", self.customer_tier())?;
         d.set_item("avoid", self.avoid())?;
         d.set_item("preferred", self.preferred())?;
@@ -460,19 +471,19 @@ impl PyTicket {
 
     #[staticmethod]
     fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
-        Ok(PyTicket {
-            inner: from_json(py, "ticket", b)?,
-        })
+        let (inner, utc): (Ticket, bool) = from_json(py, "ticket", b)?;
+        Ok(PyTicket { inner, utc })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce_json(slf.as_any(), "ticket", &slf.get().inner)
+        let t = slf.get();
+        reduce_json(slf.as_any(), "ticket", &(&t.inner, t.utc))
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other
             .cast::<PyTicket>()
-            .is_ok_and(|o| o.get().inner == self.inner)
+            .is_ok_and(|o| o.get().inner == self.inner && o.get().utc == self.utc)
     }
 
     fn __repr__(&self) -> String {
@@ -489,6 +500,31 @@ impl PyTicket {
             t.units,
             t.priority.as_str()
         )
+    }
+}
+
+impl PyTicket {
+    fn time<'py>(&self, py: Python<'py>, t: NaiveDateTime) -> PyResult<Bound<'py, PyAny>> {
+        if self.utc {
+            Ok(chrono::Utc
+                .from_utc_datetime(&t)
+                .into_pyobject(py)?
+                .into_any())
+        } else {
+            Ok(t.into_pyobject(py)?.into_any())
+        }
+    }
+
+    /// The ticket on the wall clock of `tz` (a dispatcher's network zone).
+    fn in_zone(&self, tz: chrono_tz::Tz) -> Option<Ticket> {
+        self.utc.then(|| {
+            let local = |t: NaiveDateTime| convert::PyTime::Utc(t).local(tz);
+            Ticket {
+                created_at: local(self.inner.created_at),
+                due_by: local(self.inner.due_by),
+                ..self.inner.clone()
+            }
+        })
     }
 }
 
@@ -556,6 +592,7 @@ impl PyTickets {
         }
         Ok(PyTicket {
             inner: self.inner[k as usize].clone(),
+            utc: false,
         })
     }
 
@@ -1029,10 +1066,14 @@ impl PyDispatchSummary {
 /// Per-ticket dispatch over a network: books capacity in a ledger so no outlet is ever
 /// booked past it; thread-safe (calls release the GIL).
 ///
-/// ``ledger``: ``None`` or ``"memory"`` (this process only), or
-/// ``"redis://HOST:PORT/DB[?namespace=NAME]"``: shared by every Dispatcher, in any
+/// The ledger is in memory by default (this process only). ``ledger=
+/// "redis://HOST:PORT/DB[?namespace=NAME]"`` shares it with every Dispatcher, in any
 /// process, on that Redis and namespace (the policy needs a ``start_date`` unless the
-/// namespace has one). A ledger that fails raises ``LedgerError``.
+/// namespace has one; docs/redis-ledger.md); a ledger that fails raises
+/// ``LedgerError``. With ``state="folder"`` it is the journal of that state folder:
+/// every booking, hold, release, completion and rating is on disk before the call
+/// returns, and a Dispatcher opened on the same folder later (after a crash too) has
+/// exactly those bookings. One process opens a folder at a time.
 ///
 /// Not picklable (it holds live bookings): pickle its ``network`` and ``policy`` and
 /// build a Dispatcher per worker.
@@ -1064,12 +1105,17 @@ impl TicketArg<'_> {
     }
 }
 
-fn ticket_arg<'a>(v: &'a Bound<'_, PyAny>) -> PyResult<TicketArg<'a>> {
+/// A ticket argument on the wall clock of `tz`, the dispatcher's network zone.
+fn ticket_arg<'a>(v: &'a Bound<'_, PyAny>, tz: chrono_tz::Tz) -> PyResult<TicketArg<'a>> {
     if let Ok(t) = v.cast::<PyTicket>() {
-        return Ok(TicketArg::Borrowed(&t.get().inner));
+        let t = t.get();
+        return Ok(match t.in_zone(tz) {
+            Some(local) => TicketArg::Owned(local),
+            None => TicketArg::Borrowed(&t.inner),
+        });
     }
     if let Ok(d) = v.cast::<PyDict>() {
-        return Ok(TicketArg::Owned(convert::ticket_from_dict(d)?));
+        return Ok(TicketArg::Owned(convert::ticket_from_dict(d, Some(tz))?.0));
     }
     Err(PyTypeError::new_err(format!(
         "expected a servnet.Ticket or a dict, got {}",
@@ -1078,6 +1124,11 @@ fn ticket_arg<'a>(v: &'a Bound<'_, PyAny>) -> PyResult<TicketArg<'a>> {
 }
 
 impl PyDispatcher {
+    /// The network's time zone: every time argument ends on its wall clock.
+    fn tz(&self) -> chrono_tz::Tz {
+        self.inner.network().time_zone()
+    }
+
     /// Dispatches `tickets` in arrival order (created_at, then id) in chunks with the GIL
     /// released, checking for Ctrl-C between chunks; outcomes in input order.
     fn run(&self, py: Python<'_>, tickets: &[Ticket]) -> PyResult<Vec<Outcome>> {
@@ -1130,26 +1181,33 @@ impl TicketsArg<'_> {
     }
 }
 
-fn now_arg(py: Python<'_>, v: Option<&Bound<'_, PyAny>>) -> PyResult<NaiveDateTime> {
+/// `now` on the wall clock of `tz`; by default the current instant.
+fn now_arg(
+    py: Python<'_>,
+    v: Option<&Bound<'_, PyAny>>,
+    tz: chrono_tz::Tz,
+) -> PyResult<NaiveDateTime> {
     match v {
-        Some(v) if !v.is_none() => convert::time_arg("now", v),
-        _ => py
-            .import("datetime")?
-            .getattr("datetime")?
-            .call_method0("now")?
-            .extract(),
+        Some(v) if !v.is_none() => convert::time_arg("now", v, tz),
+        _ => {
+            let dt = py.import("datetime")?;
+            let utc = dt.getattr("timezone")?.getattr("utc")?;
+            let now = dt.getattr("datetime")?.call_method1("now", (utc,))?;
+            convert::time_arg("now", &now, tz)
+        }
     }
 }
 
 #[pymethods]
 impl PyDispatcher {
     #[new]
-    #[pyo3(signature = (network, policy=None, ledger=None))]
+    #[pyo3(signature = (network, policy=None, *, ledger=None, state=None))]
     fn new(
         py: Python<'_>,
         network: Bound<'_, PyNetwork>,
         policy: Option<Bound<'_, PyPolicy>>,
         ledger: Option<String>,
+        state: Option<std::path::PathBuf>,
     ) -> PyResult<Self> {
         let policy = match policy {
             Some(p) => p.unbind(),
@@ -1163,14 +1221,46 @@ impl PyDispatcher {
         let net = (*network.get().inner).clone();
         let pol = policy.get().inner.clone();
         let inner = py
-            .detach(|| match ledger.as_deref() {
-                None => Dispatcher::new(net, pol),
-                Some(url) => Dispatcher::with_ledger(net, pol, servnet_redis::open_ledger(url)?),
+            .detach(|| match (&state, ledger.as_deref()) {
+                (Some(_), Some(l)) => Err(servnet_core::Error::argument(
+                    "ledger",
+                    format!(
+                        "'{l}' and state= both given: a dispatcher keeps its bookings in one \
+                         ledger (state= a folder's journal, or ledger= memory or redis://...)"
+                    ),
+                )),
+                (Some(dir), _) => Dispatcher::open(net, pol, dir),
+                (None, Some(url)) => {
+                    Dispatcher::with_ledger(net, pol, servnet_redis::open_ledger(url)?)
+                }
+                (None, None) => Dispatcher::new(net, pol),
             })
             .map_err(|e| error::to_py(py, e))?;
+        // A state folder may hold network changes: the dispatcher's network is then
+        // the one to show.
+        let network = if inner.network().outlets() == network.get().inner.outlets() {
+            network.unbind()
+        } else {
+            Py::new(
+                py,
+                PyNetwork {
+                    inner: std::sync::Arc::new(inner.network().clone()),
+                },
+            )?
+        };
+        let policy = if state.is_some() && inner.policy() != &policy.get().inner {
+            Py::new(
+                py,
+                PyPolicy {
+                    inner: inner.policy().clone(),
+                },
+            )?
+        } else {
+            policy
+        };
         Ok(PyDispatcher {
             inner: std::sync::Arc::new(inner),
-            network: network.unbind(),
+            network,
             policy,
         })
     }
@@ -1203,7 +1293,7 @@ impl PyDispatcher {
     /// >>> d.dispatch(t).outlet_id
     /// 'O0042'
     fn dispatch(&self, py: Python<'_>, ticket: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let t = ticket_arg(ticket)?;
+        let t = ticket_arg(ticket, self.tz())?;
         let t = t.get();
         let o = py
             .detach(|| self.inner.dispatch(t))
@@ -1293,14 +1383,18 @@ impl PyDispatcher {
     /// ``remaining_skill``, ``remaining_outlet``.
     ///
     /// >>> d.candidates(t, k=3)[["outlet_id", "score", "distance_km"]]
-    #[pyo3(signature = (ticket, k=10))]
+    #[pyo3(signature = (ticket, k=None))]
     fn candidates<'py>(
         &self,
         py: Python<'py>,
         ticket: &Bound<'py, PyAny>,
-        k: usize,
+        k: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t = ticket_arg(ticket)?;
+        let k = match k.filter(|v| !v.is_none()) {
+            Some(k) => convert::whole("k", k, 0, 1 << 32)? as usize,
+            None => 10,
+        };
+        let t = ticket_arg(ticket, self.tz())?;
         let t = t.get();
         let cands = py
             .detach(|| self.inner.candidates(t, k))
@@ -1361,7 +1455,7 @@ impl PyDispatcher {
         ticket: &Bound<'_, PyAny>,
         outlet_id: &str,
     ) -> PyResult<PyExplanation> {
-        let t = ticket_arg(ticket)?;
+        let t = ticket_arg(ticket, self.tz())?;
         let t = t.get();
         let e = py
             .detach(|| self.inner.explain(t, outlet_id))
@@ -1383,9 +1477,9 @@ impl PyDispatcher {
         ttl: chrono::Duration,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let t = ticket_arg(ticket)?;
+        let t = ticket_arg(ticket, self.tz())?;
         let t = t.get();
-        let now = now_arg(py, now)?;
+        let now = now_arg(py, now, self.tz())?;
         let o = py
             .detach(|| self.inner.hold(t, ttl, now))
             .map_err(|e| error::to_py(py, e))?;
@@ -1397,10 +1491,11 @@ impl PyDispatcher {
     fn confirm(
         &self,
         py: Python<'_>,
-        hold: u64,
+        hold: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyAssignment> {
-        let now = now_arg(py, now)?;
+        let hold = convert::whole("hold", hold, 0, i128::from(u64::MAX))? as u64;
+        let now = now_arg(py, now, self.tz())?;
         let a = self
             .inner
             .confirm(hold, now)
@@ -1417,7 +1512,7 @@ impl PyDispatcher {
     ) -> PyResult<Vec<String>> {
         let ids = self
             .inner
-            .expire_holds(now_arg(py, now)?)
+            .expire_holds(now_arg(py, now, self.tz())?)
             .map_err(|e| error::to_py(py, e))?;
         Ok(ids.into_iter().map(String::from).collect())
     }

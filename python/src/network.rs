@@ -212,7 +212,8 @@ impl PyNetwork {
     /// >>> len(net.outlets())
     /// 1500
     #[staticmethod]
-    #[pyo3(signature = (*, outlets, outlet_skills, regions, outlet_areas=None, region_polygons=None))]
+    #[pyo3(signature = (*, outlets, outlet_skills, regions, outlet_areas=None, region_polygons=None, time_zone=None))]
+    #[allow(clippy::too_many_arguments)]
     fn from_frames(
         py: Python<'_>,
         outlets: &Bound<'_, PyAny>,
@@ -220,6 +221,7 @@ impl PyNetwork {
         regions: &Bound<'_, PyAny>,
         outlet_areas: Option<&Bound<'_, PyAny>>,
         region_polygons: Option<&Bound<'_, PyAny>>,
+        time_zone: Option<&str>,
     ) -> PyResult<Self> {
         let frames: [FrameText; 3] = [
             convert::frame_text("outlets", "outlets.csv", outlets)?,
@@ -245,6 +247,12 @@ impl PyNetwork {
         }
         for (name, bytes) in &geo {
             std::fs::write(dir.path().join(name), bytes).map_err(|e| io_err(py, name, e))?;
+        }
+        if let Some(tz) = time_zone {
+            // As the data folder's network.json (the same reader and checks).
+            let settings = serde_json::json!({ "time_zone": tz }).to_string();
+            std::fs::write(dir.path().join("network.json"), settings)
+                .map_err(|e| io_err(py, "network.json", e))?;
         }
         let path = dir.path().to_path_buf();
         let net = py.detach(|| servnet_core::io::read_network(&path));
@@ -325,6 +333,13 @@ impl PyNetwork {
     #[getter]
     fn mean_rating(&self) -> f64 {
         self.inner.mean_rating()
+    }
+
+    /// The network's IANA time zone (``network.json``; default ``Asia/Shanghai``): naive
+    /// times are its wall clock, aware ones are converted to it.
+    #[getter]
+    fn time_zone(&self) -> &'static str {
+        self.inner.time_zone().name()
     }
 
     pub(crate) fn __repr__(&self) -> String {

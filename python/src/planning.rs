@@ -14,12 +14,15 @@ use ndarray::{Array2, Array3};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use serde::{Deserialize, Serialize};
-use servnet_core::model::{PlanningData, Skill, Ticket};
+use servnet_core::model::{PlanningData, RepairCurve, Skill, Ticket};
+use servnet_core::plan::curves::{fit_repair_curves, FitOptions};
 use servnet_core::plan::forecast::{forecast, Forecast, ForecastOptions};
+use servnet_core::plan::forecast::{DemandSource, ForecastWarning};
 use servnet_core::plan::network_plan::{plan_network, NetworkPlan, PlanModel, PlanOptions};
 use servnet_core::plan::scenario::{run_scenario, Scenario};
 use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
 use servnet_core::Error;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -81,7 +84,9 @@ impl PyPlanningData {
     /// ...     seasonality=pd.read_csv(d + "seasonality.csv"))
     #[staticmethod]
     #[pyo3(signature = (network, *, products, repair_rates=None, installed_base=None,
-                        sales_plan=None, seasonality=None))]
+                        sales_plan=None, seasonality=None, retirement=None,
+                        service_rates=None, repair_history=None))]
+    #[allow(clippy::too_many_arguments)]
     fn from_frames(
         py: Python<'_>,
         network: &PyNetwork,
@@ -90,6 +95,9 @@ impl PyPlanningData {
         installed_base: Option<&Bound<'_, PyAny>>,
         sales_plan: Option<&Bound<'_, PyAny>>,
         seasonality: Option<&Bound<'_, PyAny>>,
+        retirement: Option<&Bound<'_, PyAny>>,
+        service_rates: Option<&Bound<'_, PyAny>>,
+        repair_history: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut frames: Vec<FrameText> =
             vec![convert::frame_text("products", "products.csv", products)?];
@@ -98,6 +106,9 @@ impl PyPlanningData {
             ("installed_base", installed_base),
             ("sales_plan", sales_plan),
             ("seasonality", seasonality),
+            ("retirement", retirement),
+            ("service_rates", service_rates),
+            ("repair_history", repair_history),
         ] {
             if let Some(df) = df.filter(|v| !v.is_none()) {
                 frames.push(convert::frame_text(name, &format!("{name}.csv"), df)?);
@@ -126,6 +137,67 @@ impl PyPlanningData {
     #[getter]
     fn products(&self) -> usize {
         self.inner.products.len()
+    }
+
+    /// Rows of repair history.
+    #[getter]
+    fn repair_history(&self) -> usize {
+        self.inner.repair_history.len()
+    }
+
+    /// Each model's input repair rates at ages `0..=max_age`, `{model: [rate, ...]}`.
+    #[pyo3(signature = (max_age=20))]
+    fn repair_rates(&self, max_age: u32) -> BTreeMap<String, Vec<f64>> {
+        self.inner
+            .products
+            .iter()
+            .map(|p| {
+                let rates = (0..=max_age.min(200)).map(|a| p.curve.rate(a)).collect();
+                (p.model.clone(), rates)
+            })
+            .collect()
+    }
+
+    /// A copy whose models take the given rates by age as table curves: ``rates`` is a
+    /// DataFrame with columns model, age, rate (e.g. ``servnet.fit_repair_curves``'s
+    /// result); models not in it keep their curves. Raises ``DataError`` for a model
+    /// not in the products, or ages that are not ``0..n`` per model.
+    fn with_repair_curves(&self, py: Python<'_>, rates: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let cols = rates.call_method1("to_dict", ("list",))?;
+        let get = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+            cols.get_item(name).map_err(|_| {
+                error::to_py(
+                    py,
+                    Error::argument("rates", format!("missing column '{name}'")),
+                )
+            })
+        };
+        let models: Vec<String> = get("model")?.extract()?;
+        let ages: Vec<u32> = get("age")?.extract()?;
+        let values: Vec<f64> = get("rate")?.extract()?;
+        let mut by_model: BTreeMap<String, BTreeMap<u32, f64>> = BTreeMap::new();
+        for ((m, a), r) in models.into_iter().zip(ages).zip(values) {
+            if !(r.is_finite() && r >= 0.0) {
+                let e = Error::argument("rates", format!("model '{m}' age {a}: rate {r}"));
+                return Err(error::to_py(py, e));
+            }
+            by_model.entry(m).or_default().insert(a, r);
+        }
+        let mut data = (*self.inner).clone();
+        for (m, table) in by_model {
+            let Some(p) = data.products.iter_mut().find(|p| p.model == m) else {
+                let e = Error::argument("rates", format!("model '{m}' is not in the products"));
+                return Err(error::to_py(py, e));
+            };
+            if table.keys().copied().ne(0..table.len() as u32) {
+                let e = Error::argument("rates", format!("model '{m}': ages must be 0..n"));
+                return Err(error::to_py(py, e));
+            }
+            p.curve = RepairCurve::Table(table.into_values().collect());
+        }
+        Ok(PyPlanningData {
+            inner: Arc::new(data),
+        })
     }
 
     fn __repr__(&self) -> String {
@@ -162,6 +234,22 @@ struct ForecastData {
     peak_month: Vec<u32>,
     peak_share: Vec<f64>,
     monthly_share: Vec<f64>,
+    #[serde(default)]
+    region_peak_month: Vec<u32>,
+    #[serde(default)]
+    categories: Vec<String>,
+    #[serde(default)]
+    units_in_service: Vec<f64>,
+    #[serde(default)]
+    warnings: Vec<ForecastWarning>,
+    #[serde(default)]
+    sources: Vec<DemandSource>,
+    #[serde(default = "one")]
+    day_peak_factor: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 fn shape_err(e: ndarray::ShapeError) -> Error {
@@ -180,12 +268,27 @@ impl ForecastData {
             peak_month: f.peak_month.iter().copied().collect(),
             peak_share: f.peak_share.iter().copied().collect(),
             monthly_share: f.monthly_share.iter().copied().collect(),
+            region_peak_month: f.region_peak_month.iter().copied().collect(),
+            categories: f.categories.clone(),
+            units_in_service: f.units_in_service.iter().copied().collect(),
+            warnings: f.warnings.clone(),
+            sources: f.sources.clone(),
+            day_peak_factor: f.day_peak_factor,
         }
     }
 
     fn into_forecast(self) -> servnet_core::Result<Forecast> {
         let (r, s, y) = (self.regions.len(), self.skills.len(), self.years.len());
+        let c = self.categories.len();
         Ok(Forecast {
+            region_peak_month: Array2::from_shape_vec((r, y), self.region_peak_month)
+                .map_err(shape_err)?,
+            units_in_service: Array3::from_shape_vec((r, c, y), self.units_in_service)
+                .map_err(shape_err)?,
+            categories: self.categories,
+            warnings: self.warnings,
+            sources: self.sources,
+            day_peak_factor: self.day_peak_factor,
             tickets: Array3::from_shape_vec((r, s, y), self.tickets).map_err(shape_err)?,
             peak_day: Array3::from_shape_vec((r, s, y), self.peak_day).map_err(shape_err)?,
             peak_month: Array2::from_shape_vec((s, y), self.peak_month).map_err(shape_err)?,
@@ -215,11 +318,15 @@ impl PyForecast {
             rows: Vec<servnet_core::plan::forecast::ForecastRow>,
             totals: Vec<servnet_core::plan::forecast::YearTotals>,
             options: &'a ForecastOptions,
+            warnings: &'a [ForecastWarning],
+            sources: &'a [DemandSource],
         }
         let v = View {
             rows: self.inner.rows(),
             totals: self.inner.totals(),
             options: &self.options,
+            warnings: &self.inner.warnings,
+            sources: &self.inner.sources,
         };
         run::to_json(&v).map_err(|e| error::to_py(py, e))
     }
@@ -331,8 +438,8 @@ impl PyNetworkPlan {
     }
 
     /// The per-site table as the CLI writes it (plan.csv).
-    fn sites_csv(&self) -> String {
-        self.plan.sites_csv()
+    fn sites_csv(&self, py: Python<'_>) -> PyResult<String> {
+        self.plan.sites_csv().map_err(|e| error::to_py(py, e))
     }
 
     #[staticmethod]
@@ -514,12 +621,30 @@ fn _run_scenario(
     ))
 }
 
+/// Repair curves fitted from the planning data's repair history, as JSON
+/// (`servnet_core::plan::curves::CurveFit`; see `servnet.fit_repair_curves`).
+#[pyfunction]
+#[pyo3(signature = (planning, network, options="{}"))]
+fn _fit_repair_curves(
+    py: Python<'_>,
+    planning: &PyPlanningData,
+    network: &PyNetwork,
+    options: &str,
+) -> PyResult<String> {
+    let opts: FitOptions = run::overlay(&FitOptions::default(), options, "fit options")
+        .map_err(|e| error::to_py(py, e))?;
+    let (data, net) = (planning.inner.clone(), network.inner.clone());
+    let fit = blocking(py, None, move || fit_repair_curves(&data, &net, &opts))?;
+    run::to_json(&fit).map_err(|e| error::to_py(py, e))
+}
+
 /// Adds the planning classes and functions.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlanningData>()?;
     m.add_class::<PyForecast>()?;
     m.add_class::<PyNetworkPlan>()?;
     m.add_function(wrap_pyfunction!(_forecast, m)?)?;
+    m.add_function(wrap_pyfunction!(_fit_repair_curves, m)?)?;
     m.add_function(wrap_pyfunction!(_plan, m)?)?;
     m.add_function(wrap_pyfunction!(_simulate, m)?)?;
     m.add_function(wrap_pyfunction!(_run_scenario, m)?)?;

@@ -207,6 +207,29 @@ def test_hold_confirm_and_expire(valid_net):
         d.confirm(h2.hold, now=now)
 
 
+def test_state_folder_keeps_bookings_across_restarts(valid_net, tmp_path):
+    """With state=, a booking, a hold and a completion read back the same from a
+    Dispatcher opened later on that folder; a retry returns the booking, nothing more."""
+    state = tmp_path / "state"
+    policy = servnet.Policy(start_date="2026-11-23")
+    now = dt.datetime(2026, 11, 23, 8)
+    d = servnet.Dispatcher(valid_net, policy, state=state)
+    a = d.dispatch(T01)
+    h = d.hold({**T01, "id": "T02"}, dt.timedelta(minutes=15), now=now)
+    d.dispatch({**T01, "id": "T03"})
+    d.complete("T03", rating=4)
+    loads = d.loads()
+    with pytest.raises(servnet.ServnetError, match="in use"):
+        servnet.Dispatcher(valid_net, policy, state=str(state))
+    del d
+    d = servnet.Dispatcher(valid_net, policy, state=str(state))
+    assert d.dispatch(T01) == a
+    assert d.confirm(h.hold, now=now).outlet_id == h.outlet_id
+    pd.testing.assert_frame_equal(d.loads(), loads)
+    with pytest.raises(servnet.ServnetError, match="completed"):
+        d.release("T03")
+
+
 def test_dispatcher_does_not_pickle(valid_net):
     """Pickling a Dispatcher is a clear TypeError (it holds live bookings)."""
     with pytest.raises(TypeError, match="network"):

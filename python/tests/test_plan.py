@@ -13,7 +13,8 @@ import pytest
 import servnet
 from conftest import SAMPLE, cli_numbers, run_cli
 
-PLANNING_FILES = ["products", "repair_rates", "installed_base", "sales_plan", "seasonality"]
+PLANNING_FILES = ["products", "repair_rates", "installed_base", "sales_plan", "seasonality",
+                  "retirement", "service_rates", "repair_history"]
 
 
 @pytest.fixture(scope="module")
@@ -59,16 +60,19 @@ def test_planning_bad_frame_names_frame_row_column(sample_net):
 
 
 def test_forecast_equals_cli(fc, cli_plan):
-    tickets, delivery, install, repair, peak = cli_numbers(
+    tickets, delivery, inspection, install, maintenance, repair, peak, month = cli_numbers(
         cli_plan[0],
-        r"forecast 2026:\s+(\d+) tickets \(delivery (\d+), install (\d+), repair (\d+)\), peak-day sum (\d+)",
+        r"forecast 2026:\s+(\d+) tickets \(delivery (\d+), inspection (\d+), install (\d+), "
+        r"maintenance (\d+), repair (\d+)\), peak day (\d+) \(month (\d+);",
     )
     s = fc.summary()
     assert round(s["tickets_2026"]) == tickets
     assert round(s["peak_day_2026"]) == peak
+    assert s["peak_month_2026"] == month
     totals = fc.to_pandas("totals").iloc[0]
-    assert (round(totals["delivery"]), round(totals["install"]), round(totals["repair"])) == (
-        delivery, install, repair)
+    assert [round(totals[k]) for k in ("delivery", "inspection", "install", "maintenance",
+                                        "repair")] == [delivery, inspection, install,
+                                                       maintenance, repair]
     df = fc.to_pandas()
     assert df.columns.tolist() == ["region", "skill", "year", "tickets", "peak_month", "peak_day"]
     assert fc.years == [2026]

@@ -3,7 +3,7 @@
 //! edge cases get answers; on the sample day the joint plan beats sequential dispatch.
 
 use proptest::prelude::*;
-use servnet::assign::{assign, compare_with_sequential, AssignOptions, Method, PlanStatus};
+use servnet::assign::{assign, compare_with_sequential, AssignOptions, Method, SolveStatus};
 use servnet::chrono::{Duration, NaiveDateTime};
 use servnet::dispatch::{Dispatcher, Policy};
 use servnet::model::*;
@@ -167,7 +167,7 @@ proptest! {
         let mip = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Mip, gap_tolerance: 0.0, ..AssignOptions::default() }).unwrap();
         check_plan(&net, &ts, &flow);
         check_plan(&net, &ts, &mip);
-        prop_assert_eq!(flow.status, PlanStatus::Optimal);
+        prop_assert_eq!(flow.status, SolveStatus::Optimal);
         prop_assert!((flow.objective - flow.lower_bound).abs() < 1e-9);
         prop_assert!((flow.objective - mip.objective).abs() < 1e-6, "flow {} mip {}", flow.objective, mip.objective);
     }
@@ -183,7 +183,7 @@ proptest! {
         check_plan(&net, &ts, &h);
         check_plan(&net, &ts, &m);
         prop_assert!(m.objective <= h.objective + 1e-9);
-        if m.status == PlanStatus::Optimal {
+        if m.status == SolveStatus::Optimal {
             prop_assert!(h.lower_bound <= m.objective + 1e-9);
         }
     }
@@ -195,7 +195,7 @@ proptest! {
 fn edge_cases_are_answers() {
     let net = network(&[(0.0, 0.0, 30.0, 2, vec![(0, 1, 0)])]);
     let empty = assign(&[], &dispatcher(&net), &AssignOptions::default()).unwrap();
-    assert_eq!((empty.objective, empty.status), (0.0, PlanStatus::Optimal));
+    assert_eq!((empty.objective, empty.status), (0.0, SolveStatus::Optimal));
     // Far away: outside the radius.
     let far = tickets(&[(5.0, 5.0, 0, 20, 2)], false);
     let p = assign(&far, &dispatcher(&net), &AssignOptions::default()).unwrap();

@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use servnet::assign::{
-    assign, compare_with_sequential, AssignOptions, AssignmentPlan, Method, PlanStatus,
-    RegionQuota, UnassignedReason,
+    assign, compare_with_sequential, AssignOptions, AssignmentPlan, Method, RegionQuota,
+    SolveStatus, UnassignedReason,
 };
 use servnet::chrono::{Duration, NaiveDateTime};
 use servnet::dispatch::{Dispatcher, Policy};
@@ -233,7 +233,7 @@ proptest! {
         }
         let (h, m) = (&plans[&Method::Heuristic], &plans[&Method::Mip]);
         prop_assert!(m.objective <= h.objective + 1e-9);
-        if m.status == PlanStatus::Optimal {
+        if m.status == SolveStatus::Optimal {
             prop_assert!(h.lower_bound <= m.objective + 1e-6, "bound {} > optimum {}", h.lower_bound, m.objective);
         }
     }
@@ -255,7 +255,7 @@ proptest! {
         };
         let (plan, seq) = compare_with_sequential(&ts, &net, &policy(reserve), &o).unwrap();
         check_capacities(&net, &ts, &plan, reserve);
-        if plan.status == PlanStatus::Optimal {
+        if plan.status == SolveStatus::Optimal {
             prop_assert!(plan.objective <= seq.objective + 1e-6, "joint {} > sequential {}", plan.objective, seq.objective);
         }
     }

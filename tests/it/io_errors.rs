@@ -382,7 +382,7 @@ fn several_problems_in_one_file_are_all_reported() {
                 "outlet_skills.csv",
                 12,
                 "cost_per_ticket",
-                "expected a cost >= 0, got -95",
+                "expected a cost in 0..=1e9, got -95",
             ),
         ],
     );

@@ -6,9 +6,12 @@
 
 mod assign_plan;
 mod assign_side;
+mod bounded_inputs;
+mod dispatch_durable;
 mod dispatch_invariants;
 mod dispatch_stress;
 mod highs_smoke;
+mod idempotency;
 mod io_errors;
 mod io_never_panics;
 mod plan_chain;

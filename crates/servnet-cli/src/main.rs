@@ -1,6 +1,8 @@
 //! The `servnet` command: validate, dispatch, assign and plan from a data folder.
 
 mod bench;
+mod curves;
+mod out;
 mod plan;
 mod report;
 
@@ -30,7 +32,7 @@ enum Command {
     Dispatch {
         /// The data folder (see docs/formats.md).
         dir: PathBuf,
-        /// Where to write one row per ticket.
+        /// Where to write one row per ticket (.csv or .json; - for standard output).
         #[arg(long, default_value = "assignments.csv")]
         out: PathBuf,
         /// `balanced` (default weights) or `nearest` (distance only: nearest outlet with capacity).
@@ -47,12 +49,16 @@ enum Command {
     /// Forecast demand, plan outlets (keep / close / open, technicians) and simulate a
     /// peak month of tickets against the plan.
     Plan(plan::Args),
+    /// Estimate repair rates by model and age from repair_history.csv (installed base as
+    /// exposure): Weibull and bathtub curves by maximum likelihood, AIC choice, sparse
+    /// models pooled toward their category, 95% intervals.
+    FitCurves(curves::Args),
     /// Re-assign the folder's tickets jointly (batch assignment) and compare with
     /// sequential dispatch of the same tickets on the same capacities.
     Assign {
         /// The data folder (see docs/formats.md).
         dir: PathBuf,
-        /// Where to write one row per ticket.
+        /// Where to write one row per ticket (.csv or .json; - for standard output).
         #[arg(long, default_value = "plan.csv")]
         out: PathBuf,
         /// auto, flow, mip or heuristic.
@@ -66,13 +72,19 @@ enum Command {
         policy_file: Option<PathBuf>,
         /// Relative gap at which a plan is good enough (0.0005 = 0.05%; 0: prove
         /// optimality within the time limit).
-        #[arg(long, default_value_t = servnet_core::assign::plan::DEFAULT_GAP_TOLERANCE)]
+        #[arg(long, default_value_t = servnet_core::assign::DEFAULT_GAP_TOLERANCE)]
         gap_tolerance: f64,
         /// A JSON file with a list of region quotas: `[{"id": "q1", "regions": ["R1"],
         /// "outlets": ["O1"], "max_units": 20}]` (units per day; no outlets: all).
         #[arg(long)]
         quotas_file: Option<PathBuf>,
     },
+    /// Run the HTTP dispatch service on a data folder: bookings go to the state folder's
+    /// journal (durable) or stay in memory (`--ledger memory`). See docs/service.md.
+    Serve(ServeArgs),
+    /// Print the service's OpenAPI document (docs/openapi.json).
+    #[command(hide = true)]
+    Openapi,
     /// Write a seeded transport instance (binary, for scripts/compare_assign.py), solve
     /// it and print servnet's time and objective as JSON.
     #[command(hide = true)]
@@ -123,9 +135,79 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The data folder (network; see docs/formats.md).
+    dir: PathBuf,
+    /// The state folder: every booking is journaled there before it is acknowledged,
+    /// and a restart on the same folder restores them.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// `journal` (the default with --state) or `memory` (nothing survives a restart).
+    #[arg(long)]
+    ledger: Option<String>,
+    /// Address to listen on (loopback by default; put TLS in front, see docs/service.md).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// A file of bearer tokens, one per line (at least 16 characters each).
+    #[arg(long)]
+    token_file: PathBuf,
+    /// A JSON policy file; fields as in `dispatch::Policy`.
+    #[arg(long)]
+    policy_file: Option<PathBuf>,
+    /// The network's offset from UTC: its clock dates holds, expires them and rolls the
+    /// days over at midnight.
+    #[arg(long, default_value = "+08:00", allow_hyphen_values = true)]
+    utc_offset: String,
+    /// Largest request body in bytes (`/v1/assign`: 64 MiB).
+    #[arg(long, default_value_t = 64 * 1024)]
+    max_body: usize,
+    /// Seconds a request may take (`/v1/assign`: 120).
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// Journal segment size in bytes before a snapshot replaces it (tests use small ones).
+    #[arg(long, hide = true, default_value_t = servnet_core::dispatch::JournalOptions::default().segment_bytes)]
+    journal_segment_bytes: u64,
+}
+
+fn serve(a: ServeArgs) -> Result<(), servnet_serve::ServeError> {
+    let config = servnet_serve::Config {
+        data: a.dir,
+        state: a.state,
+        ledger: a.ledger,
+        listen: a.listen,
+        token_file: a.token_file,
+        policy_file: a.policy_file,
+        utc_offset: a.utc_offset,
+        limits: servnet_serve::Limits {
+            max_body: a.max_body,
+            timeout: std::time::Duration::from_secs(a.timeout),
+            ..servnet_serve::Limits::default()
+        },
+        journal: servnet_core::dispatch::JournalOptions {
+            segment_bytes: a.journal_segment_bytes.max(4096),
+            ..Default::default()
+        },
+    };
+    servnet_serve::serve(&config)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => {
+            return match serve(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Openapi => {
+            print!("{}", servnet_serve::openapi::text());
+            Ok(())
+        }
         Command::Validate { dir } => report::validate(&dir),
         Command::Dispatch {
             dir,
@@ -135,6 +217,7 @@ fn main() -> ExitCode {
             ledger,
         } => report::dispatch(&dir, &out, &policy, policy_file.as_deref(), &ledger),
         Command::Plan(args) => plan::run(&args),
+        Command::FitCurves(args) => curves::run(&args),
         Command::Assign {
             dir,
             out,

@@ -1,11 +1,11 @@
 //! `servnet plan`: forecast, plan and simulate from a data folder.
 
-use servnet_core::io::read_dir;
+use servnet_core::io::{read_dir, write_text, Output};
 use servnet_core::plan::forecast::{forecast, ForecastOptions};
 use servnet_core::plan::network_plan::{plan_network, PlanModel, PlanOptions, ResponseTarget};
 use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
 use servnet_core::{Error, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ pub struct Args {
     /// Solver time limit in seconds.
     #[arg(long, default_value_t = 20.0)]
     pub time_limit: f64,
-    /// Where to write one row per site.
+    /// Where to write one row per site (.csv or .json; - for standard output).
     #[arg(long, default_value = "plan.csv")]
     pub out: PathBuf,
     /// Also write the whole plan as JSON.
@@ -74,33 +74,15 @@ fn with_progress<T>(what: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
 pub fn run(a: &Args) -> Result<()> {
-    let data = with_progress("reading", || read_dir(&a.dir))?;
+    // Every option is checked before any work or any write.
+    let inputs = servnet_core::io::data_files(&a.dir);
+    let out = Output::parse("out", &a.out, &inputs)?;
+    let json = match &a.json {
+        Some(j) => Some(Output::parse("json", j, &inputs)?),
+        None => None,
+    };
     let model = PlanModel::parse(&a.model, a.p)?;
-    let fopts = ForecastOptions::new(a.year, 1);
-    let fc = with_progress("forecast", || {
-        forecast(&data.planning, &data.network, &fopts)
-    })?;
-    for t in fc.totals() {
-        println!(
-            "forecast {}:  {:.0} tickets ({}), peak-day sum {:.0}",
-            t.year,
-            t.tickets,
-            t.by_kind
-                .iter()
-                .map(|(k, v)| format!("{k} {v:.0}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            t.peak_day
-        );
-    }
     let mut popts = PlanOptions {
         year: Some(a.year),
         model,
@@ -110,24 +92,50 @@ pub fn run(a: &Args) -> Result<()> {
     if a.response {
         popts.response = Some(ResponseTarget::default());
     }
-    let plan = with_progress(&format!("locating and sizing ({})", model.as_str()), || {
-        plan_network(&data.network, &fc, &popts)
-    })?;
-    print!("{}", plan.totals);
-    write(&a.out, &plan.sites_csv())?;
-    eprintln!("wrote {}", a.out.display());
-    if let Some(j) = &a.json {
-        let text = serde_json::to_string_pretty(&plan)
-            .map_err(|e| Error::argument("json", e.to_string()))?;
-        write(j, &text)?;
-        eprintln!("wrote {}", j.display());
-    }
+    popts.check_bounds()?;
     let sopts = SimOptions {
         seed: a.seed,
         days: a.sim_days,
         sample: a.sim_sample,
         ..Default::default()
     };
+    sopts.check_bounds()?;
+    let data = with_progress("reading", || read_dir(&a.dir))?;
+    let fopts = ForecastOptions::new(a.year, 1);
+    let fc = with_progress("forecast", || {
+        forecast(&data.planning, &data.network, &fopts)
+    })?;
+    let mut text = String::new();
+    for t in fc.totals() {
+        text += &format!(
+            "forecast {}:  {:.0} tickets ({}), peak day {:.0} (month {}; regions' own peaks {:.0})\n",
+            t.year,
+            t.tickets,
+            t.by_kind
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.0}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.peak_day,
+            t.peak_month,
+            t.regional_peak_day
+        );
+    }
+    for w in &fc.warnings {
+        eprintln!("warning: {}", w.message);
+    }
+    let plan = with_progress(&format!("locating and sizing ({})", model.as_str()), || {
+        plan_network(&data.network, &fc, &popts)
+    })?;
+    out.write_table(&plan)?;
+    eprintln!("wrote {}", out.name());
+    if let Some(j) = &json {
+        let doc = serde_json::to_string_pretty(&plan)
+            .map_err(|e| Error::argument("json", e.to_string()))?;
+        write_text(j, &doc)?;
+        eprintln!("wrote {}", j.name());
+    }
+    text += &plan.totals.to_string();
     let (start, tickets) = if a.replay {
         (None, data.tickets.clone())
     } else {
@@ -138,12 +146,17 @@ pub fn run(a: &Args) -> Result<()> {
         simulate(&plan, &data.network, &popts, &tickets, &sopts, start)
     })?;
     if a.sim_sample < 1.0 {
-        println!(
-            "(simulated {:.0}% of the tickets against {:.0}% of every outlet's capacity)",
+        text += &format!(
+            "(simulated {:.0}% of the tickets against {:.0}% of every outlet's capacity)\n",
             100.0 * a.sim_sample,
             100.0 * a.sim_sample
         );
     }
-    print!("{sim}");
-    Ok(())
+    text += &sim.to_string();
+    if out == Output::Stdout {
+        eprint!("{text}");
+        Ok(())
+    } else {
+        crate::out::emit(&text)
+    }
 }

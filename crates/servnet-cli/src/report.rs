@@ -1,15 +1,14 @@
 //! Human-readable summaries.
 
-use servnet_core::io::{read_dir, DataSet};
+use servnet_core::io::{read_dir, DataSet, Output};
 use servnet_core::model::{Priority, ServiceKind};
 use servnet_core::Result;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn validate(dir: &Path) -> Result<()> {
     let data = read_dir(dir)?;
-    print!("{}", summary(&data));
-    Ok(())
+    crate::out::emit(&summary(&data))
 }
 
 fn summary(d: &DataSet) -> String {
@@ -127,6 +126,24 @@ fn join(m: &BTreeMap<&str, usize>) -> String {
         .join(", ")
 }
 
+/// The inputs of a run: the data folder's files and the option files given.
+fn inputs(dir: &Path, files: &[Option<&Path>]) -> Vec<PathBuf> {
+    let mut v = servnet_core::io::data_files(dir);
+    v.extend(files.iter().flatten().map(|f| f.to_path_buf()));
+    v
+}
+
+/// Writes the run's summary where it does not mix with the result: standard error when
+/// the result goes to standard output.
+fn report(out: &Output, text: &str) -> Result<()> {
+    if *out == Output::Stdout {
+        eprint!("{text}");
+        Ok(())
+    } else {
+        crate::out::emit(text)
+    }
+}
+
 pub fn dispatch(
     dir: &Path,
     out: &Path,
@@ -134,18 +151,13 @@ pub fn dispatch(
     policy_file: Option<&Path>,
     ledger: &str,
 ) -> Result<()> {
-    use servnet_core::dispatch::{dispatch_in_arrival_order, DispatchSummary, Dispatcher, Policy};
+    use servnet_core::dispatch::{
+        dispatch_in_arrival_order, DispatchSummary, Dispatcher, OutcomeTable, Policy,
+    };
     use servnet_core::Error;
-    let data = read_dir(dir)?;
+    let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?;
     let mut p = match policy_file {
-        Some(f) => {
-            let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
-                path: f.display().to_string(),
-                source,
-            })?;
-            serde_json::from_str::<Policy>(&text)
-                .map_err(|e| Error::argument("policy_file", format!("{}: {e}", f.display())))?
-        }
+        Some(f) => read_json::<Policy>("policy_file", f)?,
         None => match policy {
             "balanced" => Policy::default(),
             "nearest" => Policy::nearest(),
@@ -157,6 +169,8 @@ pub fn dispatch(
             }
         },
     };
+    p.validate()?;
+    let data = read_dir(dir)?;
     if p.start_date.is_none() {
         p.start_date = data.tickets.iter().map(|t| t.created_at.date()).min();
     }
@@ -164,15 +178,15 @@ pub fn dispatch(
     let t = std::time::Instant::now();
     let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
     let secs = t.elapsed().as_secs_f64();
-    servnet_core::io::write_outcomes(out, &outcomes)?;
-    print!("{}", DispatchSummary::new(&d, &outcomes));
-    println!(
-        "time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)",
+    out.write_table(&OutcomeTable(&outcomes))?;
+    let text = format!(
+        "{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
+        DispatchSummary::new(&d, &outcomes),
         secs,
-        1e6 * secs / outcomes.len().max(1) as f64
+        1e6 * secs / outcomes.len().max(1) as f64,
+        out.name()
     );
-    println!("written:        {}", out.display());
-    Ok(())
+    report(&out, &text)
 }
 
 /// The options of `servnet assign` besides the folders.
@@ -198,7 +212,14 @@ fn read_json<T: serde::de::DeserializeOwned>(option: &str, f: &Path) -> Result<T
 pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
     use servnet_core::assign::{compare_with_sequential, AssignOptions};
     use servnet_core::dispatch::Policy;
-    let data = read_dir(dir)?;
+    let out = Output::parse(
+        "out",
+        out,
+        &inputs(
+            dir,
+            &[args.policy_file.as_deref(), args.quotas_file.as_deref()],
+        ),
+    )?;
     let policy = match &args.policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
         None => Policy::default(),
@@ -213,40 +234,47 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         },
         ..AssignOptions::default()
     };
+    policy.validate()?;
+    let data = read_dir(dir)?;
     let (plan, seq) = compare_with_sequential(&data.tickets, &data.network, &policy, &options)?;
-    plan.write_csv(out)?;
+    out.write_table(&plan)?;
     let n = data.tickets.len();
-    println!("tickets:        {n}");
-    println!(
+    let mut text = String::new();
+    let mut println = |line: String| {
+        text.push_str(&line);
+        text.push('\n');
+    };
+    println(format!("tickets:        {n}"));
+    println(format!(
         "assigned:       {} joint, {} sequential",
         plan.assignments.len(),
         seq.assigned
-    );
-    println!(
+    ));
+    println(format!(
         "method:         {} ({:?}, {} components)",
         plan.method.as_str(),
         plan.status,
         plan.components
-    );
-    println!("objective:      {:.3}", plan.objective);
-    println!("lower bound:    {:.3}", plan.lower_bound);
-    println!("gap:            {:.4}%", 100.0 * plan.gap);
-    println!("time:           {:.3} s", plan.seconds);
+    ));
+    println(format!("objective:      {:.3}", plan.objective));
+    println(format!("lower bound:    {:.3}", plan.lower_bound));
+    println(format!("gap:            {:.4}%", 100.0 * plan.gap));
+    println(format!("time:           {:.3} s", plan.seconds));
     let gain = seq.objective - plan.objective;
-    println!(
+    println(format!(
         "sequential:     objective {:.3} ({:.3} s); joint is {:.3} lower ({:.2}%)",
         seq.objective,
         seq.seconds,
         gain,
         100.0 * gain / seq.objective.abs().max(1.0)
-    );
-    println!(
+    ));
+    println(format!(
         "mean distance:  {:.2} km joint vs {:.2} km sequential",
         plan.mean_distance_km(),
         seq.mean_distance_km
-    );
-    println!("written:        {}", out.display());
-    Ok(())
+    ));
+    println(format!("written:        {}", out.name()));
+    report(&out, &text)
 }
 
 /// Layout (little-endian): n, m, nnz as i64; capacity u32[m]; arc_start i64[n+1];
@@ -259,7 +287,8 @@ pub fn bench_transport(
     seed: u64,
     out: &Path,
 ) -> Result<()> {
-    use servnet_core::assign::flow::{random_transport, solve_transport};
+    use servnet_core::assign::transport::solve_transport;
+    use servnet_core::bench::transport::random_transport;
     let p = random_transport(n, m, k, tightness, seed)?;
     let mut b: Vec<u8> = Vec::new();
     for v in [n, m, p.arc_bucket.len()] {
@@ -288,7 +317,7 @@ pub fn bench_transport(
 }
 
 pub fn bench_gap(file: &Path, time_limit: f64) -> Result<()> {
-    use servnet_core::assign::gap::{
+    use servnet_core::bench::gap::{
         solve_lagrangian, solve_mip, GapInstance, LagrangianOptions, MipOptions,
     };
     let text = std::fs::read_to_string(file).map_err(|source| servnet_core::Error::Io {
@@ -310,7 +339,7 @@ pub fn bench_gap(file: &Path, time_limit: f64) -> Result<()> {
             threads: 1,
         },
     )?;
-    let j = |s: &servnet_core::assign::gap::GapSolution| {
+    let j = |s: &servnet_core::bench::gap::GapSolution| {
         serde_json::json!({"seconds": s.seconds, "objective": s.objective,
             "lower_bound": s.lower_bound, "status": format!("{:?}", s.status)})
     };

@@ -65,6 +65,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An output could not be written (full disk, closed pipe, no permission).
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file, or `standard output`.
+        path: String,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A bad argument to an algorithm (e.g. p = 0 for p-median).
     #[error("invalid argument '{name}': {message}")]
     Argument {
@@ -81,15 +90,13 @@ pub enum Error {
         /// The id as the caller gave it.
         id: String,
     },
-    /// The request contradicts what is recorded for that id (e.g. releasing a completed
-    /// booking, or the same ticket id with different content).
-    #[error("conflict on {kind} '{id}': {message}")]
+    /// A request contradicts the state of a ticket: its id is booked with other content,
+    /// it is held where a firm booking is expected, or it is already completed.
+    #[error("conflict for ticket '{id}': {message}")]
     Conflict {
-        /// What kind of id: "ticket", "hold", "outlet".
-        kind: &'static str,
-        /// The id.
+        /// The ticket id.
         id: String,
-        /// What is recorded and why the request cannot apply.
+        /// What the request asked and what the ticket already is.
         message: String,
     },
     /// The ledger's store failed (a state folder that cannot be written, a damaged

@@ -7,6 +7,8 @@
 #![deny(missing_docs)]
 
 pub mod assign;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod dispatch;
 mod error;
 pub mod geo;
@@ -14,6 +16,7 @@ pub mod io;
 pub mod model;
 pub mod plan;
 mod rng;
+mod solver;
 #[doc(hidden)]
 pub mod testing;
 

@@ -210,6 +210,12 @@ impl RedisLedger {
                     .ok_or_else(|| self.corrupt(id, "a hold without its expiry".into()))?,
             },
         };
+        let content = sb.fingerprint.parse().map_err(|_| {
+            self.corrupt(
+                id,
+                format!("unreadable content fingerprint '{}'", sb.fingerprint),
+            )
+        })?;
         Ok(Booking {
             offer,
             outlet,
@@ -222,6 +228,8 @@ impl RedisLedger {
             sla_met,
             route,
             status,
+            hold: (sb.hold != 0).then_some(sb.hold),
+            content,
         })
     }
 
@@ -338,6 +346,7 @@ impl Ledger for RedisLedger {
             return Ok(Booked::Full);
         };
         let record = encode(&b);
+        let content = b.content.to_string();
         let req = BookRequest {
             ticket: r.ticket_id,
             skill,
@@ -347,7 +356,7 @@ impl Ledger for RedisLedger {
             offer_limit: r.offer_limit,
             outlet_limit: r.outlet_limit,
             record: &record,
-            fingerprint: "",
+            fingerprint: &content,
             hold_expiry_ms: match b.status {
                 Status::Held { expires, .. } => Some(millis(expires)),
                 _ => None,
@@ -365,11 +374,9 @@ impl Ledger for RedisLedger {
                 outlet_used,
             } => {
                 self.saw(&b, offer_used, outlet_used);
-                let mut b = b;
-                if let Status::Held { hold: h, .. } = &mut b.status {
-                    *h = hold;
-                }
-                Ok(Booked::New(b))
+                Ok(Booked::New(
+                    matches!(b.status, Status::Held { .. }).then_some(hold),
+                ))
             }
             store::Booked::Full {
                 offer_used,
@@ -378,10 +385,10 @@ impl Ledger for RedisLedger {
                 self.saw(&b, offer_used, outlet_used);
                 Ok(Booked::Full)
             }
-            store::Booked::Existing(sb) => Ok(Booked::Existing(
+            store::Booked::Existing(sb) => Ok(Booked::Existing(Box::new((
                 r.ticket_id.clone(),
                 self.decode(r.ticket_id, &sb)?,
-            )),
+            )))),
         }
     }
 
@@ -413,7 +420,6 @@ impl Ledger for RedisLedger {
         match r {
             store::Released::Unknown => Ok(None),
             store::Released::Completed(_) => Err(Error::Conflict {
-                kind: "ticket",
                 id: ticket_id.to_string(),
                 message: "it is completed; a completed booking cannot be released".into(),
             }),
@@ -436,7 +442,6 @@ impl Ledger for RedisLedger {
             store::Completed::Before(sb) => Completed::Already(id(), self.decode(ticket_id, &sb)?),
             store::Completed::Held(sb) => {
                 return Err(Error::Conflict {
-                    kind: "ticket",
                     id: ticket_id.to_string(),
                     message: format!(
                         "it is held (hold {}): confirm the hold before completing",

@@ -23,6 +23,26 @@ use smol_str::SmolStr;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
 
+/// A 64-bit fingerprint of everything a ticket asks for except its id (place, region,
+/// skill, units, priority, times, tier, avoid and preferred outlets): equal tickets give
+/// equal keys, and another request under the same id almost surely another key.
+pub(super) fn content_key(t: &crate::model::Ticket) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    t.lon.to_bits().hash(&mut h);
+    t.lat.to_bits().hash(&mut h);
+    t.region.hash(&mut h);
+    t.skill.hash(&mut h);
+    t.units.hash(&mut h);
+    t.priority.hash(&mut h);
+    t.created_at.hash(&mut h);
+    t.due_by.hash(&mut h);
+    t.customer_tier.hash(&mut h);
+    t.avoid.hash(&mut h);
+    t.preferred.hash(&mut h);
+    h.finish()
+}
+
 /// Locks `m`, also when a panic elsewhere poisoned it.
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere while holding the lock cannot leave a booking half-written
@@ -186,6 +206,25 @@ impl Bookings {
         )
     }
 
+    /// The shard (`0..64`) that holds `id`: calls on ids of different shards never wait
+    /// for each other.
+    pub(crate) fn shard_of(id: &str) -> usize {
+        let h = FxBuildHasher
+            .hash_one(id)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 58) as usize % SHARDS
+    }
+
+    /// Makes room for about `n` more tickets (a replay that knows how many are coming
+    /// skips the table's growth steps).
+    pub(crate) fn reserve(&self, n: usize) {
+        for p in &self.shards {
+            lock(&p.0)
+                .table
+                .reserve(n / SHARDS + 1, |&e| spread(tag_of(e)));
+        }
+    }
+
     /// The booking of `id`, with the id as stored.
     pub(crate) fn get(&self, id: &str) -> Option<(SmolStr, Booking)> {
         let (shard, tag) = self.locate(id);
@@ -193,13 +232,13 @@ impl Bookings {
         shard.records.get(record_of(e)).cloned()
     }
 
-    /// Inserts the record `make` returns for `id` unless `id` is known; `make` runs under
-    /// the shard's lock (so a ledger reserves and journals there), and inserts nothing when
-    /// it returns no record.
-    pub(crate) fn insert_with<T>(
+    /// Inserts `b` for `id` unless `id` is known, if `admit` (run under the shard's lock,
+    /// so a ledger reserves and journals there) says so.
+    pub(crate) fn insert_with<T: Admits>(
         &self,
         id: &SmolStr,
-        make: impl FnOnce() -> (Option<Booking>, T),
+        b: &Booking,
+        admit: impl FnOnce() -> T,
     ) -> Insert<T> {
         let (mut shard, tag) = self.locate(id);
         if let Some(e) = shard.find(tag, id) {
@@ -207,9 +246,9 @@ impl Bookings {
                 return Insert::Exists(r.0.clone(), r.1);
             }
         }
-        let (record, out) = make();
-        if let Some(b) = record {
-            shard.insert_new(tag, id, b);
+        let out = admit();
+        if out.admits() {
+            shard.insert_new(tag, id, *b);
         }
         Insert::Done(out)
     }
@@ -275,6 +314,18 @@ impl Bookings {
     }
 }
 
+/// What an admission check says: insert or not.
+pub(crate) trait Admits {
+    /// Whether to insert the record.
+    fn admits(&self) -> bool;
+}
+
+impl Admits for bool {
+    fn admits(&self) -> bool {
+        *self
+    }
+}
+
 /// What [`Bookings::insert_with`] found.
 pub(crate) enum Insert<T> {
     /// The id was known: its record, with the id as stored.
@@ -312,6 +363,8 @@ mod tests {
             sla_met: true,
             route: Route::Direct,
             status: crate::dispatch::Status::Booked,
+            hold: None,
+            content: u64::from(n),
         }
     }
 
@@ -364,11 +417,10 @@ mod tests {
             let id = format!("ticket-{}", rng.below(2_000));
             match rng.below(3) {
                 0 => {
-                    let got =
-                        match book.insert_with(&SmolStr::new(&id), || (Some(booking(step)), ())) {
-                            Insert::Exists(_, b) => Err(b),
-                            Insert::Done(()) => Ok(()),
-                        };
+                    let got = match book.insert_with(&SmolStr::new(&id), &booking(step), || true) {
+                        Insert::Exists(_, b) => Err(b),
+                        Insert::Done(_) => Ok(()),
+                    };
                     let want = match model.get(&id) {
                         Some(&b) => Err(b),
                         None => {

@@ -34,13 +34,48 @@ impl Dispatcher {
         }
     }
 
-    /// The ticket's live (booked or held) assignment.
+    /// The ticket's booking (booked, held or completed).
     pub(super) fn booked(&self, ticket_id: &str) -> Result<Option<Assignment>> {
         Ok(self
             .ledger
             .get(ticket_id)?
-            .filter(|(_, b)| b.status != Status::Completed)
             .map(|(id, b)| self.materialise(id, &b)))
+    }
+
+    /// What an existing booking `b` of `t`'s id means for a new request (`want_hold`: a
+    /// hold request): a retry answered by the booking, or a conflict. See
+    /// docs/formats.md, "Idempotency".
+    fn existing(
+        &self,
+        t: &Ticket,
+        id: SmolStr,
+        b: &Booking,
+        content: u64,
+        want_hold: bool,
+    ) -> Result<(Outcome, Option<Status>)> {
+        let a = self.materialise(id, b);
+        let conflict = |message: String| Error::Conflict {
+            id: t.id.clone(),
+            message,
+        };
+        if b.content != content {
+            return Err(conflict(format!(
+                "already booked on outlet '{}' for {} x {} on day {}; this request asks {} x {} (created_at {}, due_by {}, region {}): another ticket needs another id",
+                a.outlet_id, a.units, a.skill, a.day, t.units, t.skill, t.created_at, t.due_by, t.region
+            )));
+        }
+        match (b.status, want_hold) {
+            (Status::Completed, _) | (Status::Held { .. }, true) | (Status::Booked, false) => {
+                Ok((Outcome::Assigned(a), Some(b.status)))
+            }
+            (Status::Held { hold, .. }, false) => Err(conflict(format!(
+                "it is held (hold {hold}): confirm or release the hold; dispatch does not turn a hold into a booking"
+            ))),
+            (Status::Booked, true) => Err(conflict(format!(
+                "it is already booked firmly on outlet '{}': a hold cannot be placed on it",
+                a.outlet_id
+            ))),
+        }
     }
 
     /// Capacity may now be free, so findings that none was (see [`CentresFull`]) expire.
@@ -50,7 +85,14 @@ impl Dispatcher {
         self.release_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn book(&self, r: &Resolved, hold: Option<NaiveDateTime>) -> Result<Outcome> {
+    /// Books the best offer for `r` (a hold until `hold`, if given; `content`: the
+    /// ticket's fingerprint); with the booking's status in the ledger.
+    fn book(
+        &self,
+        r: &Resolved,
+        hold: Option<NaiveDateTime>,
+        content: u64,
+    ) -> Result<(Outcome, Option<Status>)> {
         let t = r.ticket;
         let id = SmolStr::new(&t.id);
         // A shared store is asked once, when the search finds nothing: for the ticket's
@@ -61,18 +103,19 @@ impl Dispatcher {
             let Some((hit, route)) = found else {
                 if !asked {
                     asked = true;
-                    if let Some(a) = self.booked_elsewhere(&t.id)? {
-                        return Ok(a);
+                    if let Some((kid, kb)) = self.known_elsewhere(&t.id)? {
+                        return self.existing(t, kid, &kb, content, hold.is_some());
                     }
                     continue;
                 }
                 let (reason, counts) = self.reasons(r);
-                return Ok(Outcome::Unassignable(Unassignable {
+                let u = Unassignable {
                     ticket_id: id,
                     reason,
                     counts,
                     fallbacks_tried: tried,
-                }));
+                };
+                return Ok((Outcome::Unassignable(u), None));
             };
             let offer = &self.offers[hit.offer as usize];
             let oi = offer.outlet as usize;
@@ -93,14 +136,26 @@ impl Dispatcher {
                         Some(expires) => Status::Held { hold: 0, expires },
                         None => Status::Booked,
                     },
+                    hold: None,
+                    content,
                 },
                 offer_limit: self.limit(offer.capacity, r.emergency),
                 outlet_limit: self.limit(self.outlets[oi].daily_cap, r.emergency),
             };
             match self.ledger.book(&request)? {
-                Booked::New(b) => return Ok(Outcome::Assigned(self.materialise(id, &b))),
+                Booked::New(held) => {
+                    let mut b = request.booking;
+                    if let (Some(hold), Status::Held { expires, .. }) = (held, b.status) {
+                        b.status = Status::Held { hold, expires };
+                        b.hold = Some(hold);
+                    }
+                    return Ok((Outcome::Assigned(self.materialise(id, &b)), Some(b.status)));
+                }
                 // The same ticket was booked concurrently: the first booking stands.
-                Booked::Existing(id, b) => return Ok(Outcome::Assigned(self.materialise(id, &b))),
+                Booked::Existing(found) => {
+                    let (id, b) = *found;
+                    return self.existing(t, id, &b, content, hold.is_some());
+                }
                 Booked::Full => {
                     // Another thread (or process) took the last units; search again. A
                     // failed reserve may have held the offer's units for a moment before
@@ -110,71 +165,97 @@ impl Dispatcher {
             }
         }
         if !asked {
-            if let Some(a) = self.booked_elsewhere(&t.id)? {
-                return Ok(a);
+            if let Some((kid, kb)) = self.known_elsewhere(&t.id)? {
+                return self.existing(t, kid, &kb, content, hold.is_some());
             }
         }
         let (reason, counts) = self.reasons(r);
-        Ok(Outcome::Unassignable(Unassignable {
+        let u = Unassignable {
             ticket_id: id,
             reason,
             counts,
             fallbacks_tried: self.policy.fallback.clone(),
-        }))
+        };
+        Ok((Outcome::Unassignable(u), None))
     }
 
     /// The ticket's record, any status, looked up before searching when the ledger reads
     /// locally (cheap); a shared store's book checks the id in its own round trip.
-    fn booked_before(&self, ticket_id: &str) -> Result<Option<Outcome>> {
+    fn known_before(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>> {
         if !self.ledger.local_reads() {
             return Ok(None);
         }
-        Ok(self
-            .ledger
-            .get(ticket_id)?
-            .map(|(id, b)| Outcome::Assigned(self.materialise(id, &b))))
+        self.ledger.get(ticket_id)
     }
 
     /// The ticket's record when the search found nothing and the ledger was not asked
-    /// before searching: a retry gets its booking, not "unassignable" (a shared store's
-    /// `get` also brings its view of the loads up to date).
-    fn booked_elsewhere(&self, ticket_id: &str) -> Result<Option<Outcome>> {
+    /// before searching: a retry gets its booking (or its conflict), not "unassignable"
+    /// (a shared store's `get` also brings its view of the loads up to date).
+    fn known_elsewhere(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>> {
         if self.ledger.local_reads() {
             return Ok(None);
         }
-        Ok(self
-            .ledger
-            .get(ticket_id)?
-            .map(|(id, b)| Outcome::Assigned(self.materialise(id, &b))))
+        self.ledger.get(ticket_id)
     }
 
     /// Picks the best outlet for the ticket and books its capacity.
     ///
-    /// Idempotent: a ticket id already booked, held or completed returns its existing
-    /// assignment and books nothing. `Err` for bad input (unknown region or outlet ids,
-    /// bad coordinates, zero units) and for a ledger that cannot record the booking;
-    /// "nobody can take it" is [`Outcome::Unassignable`].
+    /// Idempotent (docs/formats.md, "Idempotency"): the same ticket again (same id and
+    /// content) returns its booking, firm or completed, and books nothing. `Err` for bad
+    /// input ([`Ticket::validate`]), for a conflict (the id booked with other content, or
+    /// held: confirm or release the hold) and for a ledger that cannot record the
+    /// booking; "nobody can take it" is [`Outcome::Unassignable`].
     pub fn dispatch(&self, ticket: &Ticket) -> Result<Outcome> {
+        self.dispatch_with_status(ticket).map(|(o, _)| o)
+    }
+
+    /// [`Dispatcher::dispatch`], also with the booking's status in the ledger (booked,
+    /// or for a known ticket id, whatever it is: held, completed).
+    #[inline]
+    pub fn dispatch_with_status(&self, ticket: &Ticket) -> Result<(Outcome, Option<Status>)> {
         let ids = self.ids(ticket);
         self.prefetch_for(ids);
-        if let Some(known) = self.booked_before(&ticket.id)? {
-            return Ok(known);
+        let content = super::bookings::content_key(ticket);
+        if let Some((id, b)) = self.known_before(&ticket.id)? {
+            return self.existing(ticket, id, &b, content, false);
         }
         let r = self.resolve_ids(ticket, ids)?;
-        self.book(&r, None)
+        self.book(&r, None, content)
     }
 
     /// Books capacity for the ticket while the customer confirms; the booking lasts until
-    /// `now + ttl`, then [`Dispatcher::expire_holds`] returns it. Confirm with
-    /// [`Dispatcher::confirm`].
+    /// `now + ttl` (`ttl` > 0), then [`Dispatcher::expire_holds`] returns it. Confirm with
+    /// [`Dispatcher::confirm`]. The same hold request again returns the live hold; a
+    /// ticket already booked firmly, or the id with other content, is a conflict.
     pub fn hold(
         &self,
         ticket: &Ticket,
         ttl: chrono::Duration,
         now: NaiveDateTime,
     ) -> Result<Outcome> {
-        if let Some(known) = self.booked_before(&ticket.id)? {
-            return Ok(known);
+        self.hold_with_status(ticket, ttl, now).map(|(o, _)| o)
+    }
+
+    /// [`Dispatcher::hold`], also with the booking's status in the ledger (held with its
+    /// expiry, or for a known ticket id, whatever it is).
+    pub fn hold_with_status(
+        &self,
+        ticket: &Ticket,
+        ttl: chrono::Duration,
+        now: NaiveDateTime,
+    ) -> Result<(Outcome, Option<Status>)> {
+        if ttl <= chrono::Duration::zero() {
+            return Err(Error::argument(
+                "ttl",
+                format!(
+                    "hold for ticket '{}': expected a time to live > 0, got {ttl}",
+                    ticket.id
+                ),
+            ));
+        }
+        let content = super::bookings::content_key(ticket);
+        if let Some((id, b)) = self.known_before(&ticket.id)? {
+            return self.existing(ticket, id, &b, content, true);
         }
         let r = self.resolve(ticket)?;
         let expires = now.checked_add_signed(ttl).ok_or_else(|| {
@@ -186,11 +267,12 @@ impl Dispatcher {
                 ),
             )
         })?;
-        self.book(&r, Some(expires))
+        self.book(&r, Some(expires), content)
     }
 
     /// Turns a hold into a firm assignment. Fails if the hold is unknown or expired at `now`
-    /// (an expired hold's capacity is returned).
+    /// (an expired hold's capacity is returned). Confirming a confirmed hold again
+    /// returns the same assignment.
     pub fn confirm(&self, hold: u64, now: NaiveDateTime) -> Result<Assignment> {
         match self.ledger.confirm(hold, now)? {
             Confirmed::Confirmed(id, b) => Ok(self.materialise(id, &b)),
@@ -222,7 +304,9 @@ impl Dispatcher {
         Ok(expired.into_iter().map(|(id, _)| id).collect())
     }
 
-    /// Cancels a booking and returns its capacity (a completed one cannot be).
+    /// Cancels a booking (firm or held) and returns its capacity. A completed ticket is
+    /// a conflict (its capacity stays used); an unknown one, or one already released, is
+    /// [`Error::Unknown`], which a retrying caller may take as done.
     pub fn release(&self, ticket_id: &str) -> Result<Assignment> {
         let (id, b) = self
             .ledger
@@ -235,9 +319,10 @@ impl Dispatcher {
         Ok(self.materialise(id, &b))
     }
 
-    /// Marks a booking done (its capacity stays used for that day, the ticket id never
-    /// books again) and, with a follow-up rating in 1..=5, updates the outlet's
-    /// satisfaction for that skill. Completing it again changes nothing.
+    /// Marks a firm booking done (its capacity stays used for that day, and the id
+    /// cannot book again) and, with a follow-up rating in 1..=5, updates the outlet's
+    /// satisfaction for that skill. Completing it again returns the same assignment and
+    /// counts no second rating; a held ticket is a conflict (confirm it first).
     pub fn complete(&self, ticket_id: &str, rating: Option<f64>) -> Result<Assignment> {
         if let Some(x) = rating {
             if !(1.0..=5.0).contains(&x) {
@@ -284,7 +369,7 @@ impl Dispatcher {
         self.lower_key(k, self.sat_term(k));
     }
 
-    /// The current live (booked or held) booking of a ticket, if any.
+    /// The current booking of a ticket (booked, held or completed), if any.
     pub fn assignment(&self, ticket_id: &str) -> Option<Assignment> {
         self.booked(ticket_id).ok().flatten()
     }

@@ -103,4 +103,9 @@ impl Dispatcher {
         self.release_epoch.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
+
+    /// What the ledger holds and writes (for metrics).
+    pub fn ledger_stats(&self) -> super::LedgerStats {
+        self.ledger.stats()
+    }
 }

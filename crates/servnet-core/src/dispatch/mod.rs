@@ -63,17 +63,19 @@ mod rules;
 mod score;
 mod search;
 mod summary;
-pub mod synthetic;
+mod table;
 mod types;
 
 pub(crate) use batch::EligibleArc;
 pub use change::NetworkChange;
 pub use ledger::{
-    Booked, Booking, Bound, Completed, Confirmed, Layout, Ledger, MemoryLedger, Request, Status,
+    defer_durability, Booked, Booking, Bound, Completed, Confirmed, Durability, JournalLedger,
+    JournalOptions, Layout, Ledger, LedgerStats, MemoryLedger, Request, Restored, Status,
 };
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;
 pub use summary::{dispatch_in_arrival_order, DispatchSummary};
+pub use table::{route_text, OutcomeTable};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
 };
@@ -184,6 +186,50 @@ impl Dispatcher {
     /// layout names every number's outlet id and skill, so a ledger translates its records.
     pub fn with_ledger(network: Network, policy: Policy, ledger: Box<dyn Ledger>) -> Result<Self> {
         Self::build(Arc::new(network), policy, None, ledger)
+    }
+
+    /// A dispatcher whose bookings survive a crash: its ledger is the journal of the
+    /// state folder `state` ([`JournalLedger`], created if missing), and every change is
+    /// durable before the call that made it returns. Opening restores exactly what was
+    /// acknowledged; the network changes recorded there are applied to `network` first.
+    /// Day 0 is the folder's, else `policy.start_date`, else today (UTC).
+    pub fn open(network: Network, policy: Policy, state: &std::path::Path) -> Result<Self> {
+        Self::open_with(network, policy, state, JournalOptions::default()).map(|(d, _)| d)
+    }
+
+    /// [`Dispatcher::open`] with journal options; also says what was restored.
+    pub fn open_with(
+        network: Network,
+        mut policy: Policy,
+        state: &std::path::Path,
+        options: JournalOptions,
+    ) -> Result<(Self, Restored)> {
+        let (ledger, restored) = JournalLedger::open(state, options)?;
+        let mut network = network;
+        for change in &restored.changes {
+            network = match change {
+                // The files have the outlet now: they win.
+                NetworkChange::AddOutlets { outlets }
+                    if outlets
+                        .iter()
+                        .all(|o| network.outlet_index(&o.id).is_some()) =>
+                {
+                    continue
+                }
+                _ => change.apply(&network).map_err(|e| Error::Ledger {
+                    store: state.display().to_string(),
+                    message: format!(
+                        "the recorded network change {} no longer applies to the network: {e}",
+                        change.describe()
+                    ),
+                })?,
+            };
+        }
+        policy.start_date = ledger.start_date().or(policy.start_date).or_else(|| {
+            Some(chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive())
+        });
+        let d = Self::build(Arc::new(network), policy, None, Box::new(ledger))?;
+        Ok((d, restored))
     }
 
     /// The network dispatched over.

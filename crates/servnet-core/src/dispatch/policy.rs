@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 /// Weights of the dispatch score. The score is a cost: lower is better, and each term is
 /// expressed in "km-equivalents" with the defaults below.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Weights {
     /// Per km of travel (road km: haversine x detour, or the travel matrix).
     pub distance: f64,
@@ -52,7 +52,7 @@ pub enum Fallback {
 
 /// How the dispatcher filters and ranks outlets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Score weights.
     pub weights: Weights,
@@ -113,7 +113,12 @@ impl Policy {
         }
     }
 
-    /// Checks the numbers: weights finite and >= 0, detour >= 1, speed > 0, reserve in [0, 1).
+    /// Largest accepted weight: sums of weighted terms stay far from overflow.
+    pub const MAX_WEIGHT: f64 = 1e6;
+
+    /// Checks the numbers: weights in `0..=MAX_WEIGHT`, detour in 1..=10, speed in
+    /// (0, 2000] km/h, prior weight in 0..=1e6, reserve in [0, 1), horizon 1..=366
+    /// days, wider-radius factors in 1..=100 and next-day steps in 1..=366.
     pub fn validate(&self) -> crate::Result<()> {
         let w = &self.weights;
         for (name, v) in [
@@ -125,29 +130,29 @@ impl Policy {
             ("weights.probation", w.probation),
             ("weights.preferred", w.preferred),
         ] {
-            if !(v.is_finite() && v >= 0.0) {
+            if !(v.is_finite() && (0.0..=Self::MAX_WEIGHT).contains(&v)) {
                 return Err(crate::Error::argument(
                     name,
-                    format!("expected a finite weight >= 0, got {v}"),
+                    format!("expected a weight in 0..={:e}, got {v}", Self::MAX_WEIGHT),
                 ));
             }
         }
-        if !(self.detour_factor.is_finite() && self.detour_factor >= 1.0) {
+        if !(self.detour_factor.is_finite() && (1.0..=10.0).contains(&self.detour_factor)) {
             return Err(crate::Error::argument(
                 "detour_factor",
-                format!("expected >= 1, got {}", self.detour_factor),
+                format!("expected a factor in 1..=10, got {}", self.detour_factor),
             ));
         }
-        if !(self.speed_kmh.is_finite() && self.speed_kmh > 0.0) {
+        if !(self.speed_kmh.is_finite() && self.speed_kmh > 0.0 && self.speed_kmh <= 2000.0) {
             return Err(crate::Error::argument(
                 "speed_kmh",
-                format!("expected > 0, got {}", self.speed_kmh),
+                format!("expected a speed in (0, 2000] km/h, got {}", self.speed_kmh),
             ));
         }
-        if !(self.prior_weight.is_finite() && self.prior_weight >= 0.0) {
+        if !(self.prior_weight.is_finite() && (0.0..=1e6).contains(&self.prior_weight)) {
             return Err(crate::Error::argument(
                 "prior_weight",
-                format!("expected >= 0, got {}", self.prior_weight),
+                format!("expected 0..=1e6, got {}", self.prior_weight),
             ));
         }
         if !(0.0..1.0).contains(&self.emergency_reserve) {
@@ -163,13 +168,20 @@ impl Policy {
             ));
         }
         for f in &self.fallback {
-            if let Fallback::WiderRadius(x) = f {
-                if !(x.is_finite() && *x >= 1.0) {
+            match f {
+                Fallback::WiderRadius(x) if !(x.is_finite() && (1.0..=100.0).contains(x)) => {
                     return Err(crate::Error::argument(
                         "fallback",
-                        format!("wider radius factor must be >= 1, got {x}"),
+                        format!("wider radius factor must be in 1..=100, got {x}"),
                     ));
                 }
+                Fallback::NextDay(n) if !(1..=366).contains(n) => {
+                    return Err(crate::Error::argument(
+                        "fallback",
+                        format!("next_day must be in 1..=366 days, got {n}"),
+                    ));
+                }
+                _ => {}
             }
         }
         Ok(())

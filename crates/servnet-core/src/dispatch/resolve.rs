@@ -5,7 +5,7 @@ use super::rules::Mode;
 use super::Dispatcher;
 use crate::geo::unit_vector;
 use crate::model::{Priority, SkillId, Ticket};
-use crate::{Error, Result};
+use crate::Result;
 use chrono::NaiveDateTime;
 
 /// A ticket with its references resolved to indices.
@@ -65,40 +65,12 @@ impl Dispatcher {
         t: &'t Ticket,
         (skill, region): (Option<SkillId>, Option<usize>),
     ) -> Result<Resolved<'t>> {
-        let region = region.ok_or_else(|| Error::Unknown {
-            kind: "region",
-            id: t.region.clone(),
-        })?;
-        if !(t.lon.is_finite()
-            && t.lat.is_finite()
-            && (-180.0..=180.0).contains(&t.lon)
-            && (-90.0..=90.0).contains(&t.lat))
-        {
-            return Err(Error::argument(
-                "ticket",
-                format!(
-                    "ticket '{}': lon/lat ({}, {}) out of range",
-                    t.id, t.lon, t.lat
-                ),
-            ));
-        }
-        if t.units == 0 {
-            return Err(Error::argument(
-                "ticket",
-                format!("ticket '{}': units must be >= 1", t.id),
-            ));
-        }
-        let outlet = |id: &String| {
-            self.network
-                .outlet_index(id)
-                .map(|i| i as u32)
-                .ok_or_else(|| Error::Unknown {
-                    kind: "outlet",
-                    id: id.clone(),
-                })
-        };
-        let avoid = t.avoid.iter().map(outlet).collect::<Result<Vec<_>>>()?;
-        let preferred = t.preferred.as_ref().map(outlet).transpose()?;
+        // One judge of tickets for the readers, the dispatcher and Python.
+        let refs = t
+            .refs(&self.network, skill, region)
+            .map_err(|p| t.error(p))?;
+        let (skill, region) = (refs.skill, refs.region);
+        let (avoid, preferred) = (refs.avoid, refs.preferred);
         let start = millis(
             self.start
                 .get_or_init(|| t.created_at.date())

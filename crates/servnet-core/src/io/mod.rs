@@ -6,16 +6,19 @@
 
 mod geojson;
 mod network;
-mod output;
 mod planning;
 mod table;
 mod tickets;
+mod write;
 
 pub use network::read_network;
-pub use output::write_outcomes;
 pub use planning::read_planning;
-pub use table::parse_time;
+pub use table::{parse_time, parse_time_in};
 pub use tickets::{read_tickets, tickets_from_csv};
+pub use write::{
+    data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,
+    Column, Format, Output, Tabular,
+};
 
 use crate::model::{Network, PlanningData, Ticket};
 use crate::Result;

@@ -1,7 +1,9 @@
 use super::geojson::parse_polygons;
 use super::table::{file_name, Cells, Problems, Table};
 use crate::error::{Issue, Location};
-use crate::model::{Network, Outlet, OutletSkill, Region, ServiceArea, Skill};
+use crate::model::{
+    Network, Outlet, OutletSkill, Region, ServiceArea, Skill, MAX_COST, MAX_POPULATION,
+};
 use crate::{Error, Result};
 use geo::MultiPolygon;
 use std::collections::BTreeMap;
@@ -40,10 +42,65 @@ pub fn read_network(dir: &Path) -> Result<Network> {
             Vec::new()
         }
     };
+    let tz = read_settings(dir, &mut problems)?;
     // Row-level problems first: cross-record checks on half-read files would mislead.
     problems.finish()?;
-    Network::new(outlets, regions).map_err(|e| lines.locate(e))
+    Ok(Network::new(outlets, regions)
+        .map_err(|e| lines.locate(e))?
+        .with_time_zone(tz))
 }
+
+/// `network.json` (optional): settings of the whole network.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// IANA time zone of the network's wall clock.
+    time_zone: Option<String>,
+}
+
+/// Reads `network.json` if present; the network's time zone (default Asia/Shanghai).
+fn read_settings(dir: &Path, problems: &mut Problems) -> Result<chrono_tz::Tz> {
+    let path = dir.join("network.json");
+    let default = crate::model::DEFAULT_TIME_ZONE;
+    if !path.exists() {
+        return Ok(default);
+    }
+    let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let at = |field: Option<&str>, line: Option<u64>| Location {
+        source: "network.json".into(),
+        line,
+        record: None,
+        field: field.map(str::to_string),
+    };
+    let settings: Settings = match serde_json::from_slice(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.add(
+                at(None, Some(e.line() as u64)),
+                format!("invalid settings: {e}"),
+            );
+            return Ok(default);
+        }
+    };
+    match settings
+        .time_zone
+        .as_deref()
+        .map(crate::model::parse_time_zone)
+    {
+        None => Ok(default),
+        Some(Ok(tz)) => Ok(tz),
+        Some(Err(m)) => {
+            problems.add(at(Some("time_zone"), None), m);
+            Ok(default)
+        }
+    }
+}
+
+const POPULATION: &str = "a population in 0..=1e10";
+const COST: &str = "a cost in 0..=1e9";
 
 fn missing_file(dir: &Path, name: &str) -> Location {
     Location {
@@ -151,22 +208,25 @@ fn read_regions(
     for row in &t.rows {
         let mut c = t.cells(row, problems);
         let code = c.id("code");
+        // Every cell is read first, so that every bad one is reported.
+        let tier = c.parse("tier");
+        let lon = c.lon();
+        let lat = c.lat();
+        let population = c.opt_number("population", POPULATION, |x| {
+            (0.0..=MAX_POPULATION).contains(&x)
+        });
+        let hours = c.number("max_response_hours", "a number of hours > 0", |x| x > 0.0);
+        let km = c.number("max_travel_km", "a distance in km > 0", |x| x > 0.0);
         let r = (|| {
             Some(Region {
                 code: code.clone()?,
                 name: c.opt_text("name").unwrap_or_default(),
-                tier: c.parse("tier")?,
-                lon: c.lon()?,
-                lat: c.lat()?,
-                population: c
-                    .opt_number("population", "a population >= 0", |x| x >= 0.0)?
-                    .map(|x| x as u64),
-                max_response_hours: c.number(
-                    "max_response_hours",
-                    "a number of hours > 0",
-                    |x| x > 0.0,
-                )?,
-                max_travel_km: c.number("max_travel_km", "a distance in km > 0", |x| x > 0.0)?,
+                tier: tier?,
+                lon: lon?,
+                lat: lat?,
+                population: population?.map(|x| x as u64),
+                max_response_hours: hours?,
+                max_travel_km: km?,
                 polygon: None,
             })
         })();
@@ -241,15 +301,20 @@ fn read_outlet_skills(
             let rec = format!("{o}/{}", c.raw("skill"));
             c.set_record(&rec);
         }
+        let skill = c.parse::<Skill>("skill");
+        let capacity = c.whole("daily_capacity", 0, i64::from(u32::MAX));
+        let load = c.whole_or("load", 0, i64::from(u32::MAX), 0);
+        let rating_sum = c.number("rating_sum", "a rating sum >= 0", |x| x >= 0.0);
+        let rating_count = c.whole("rating_count", 0, i64::from(u32::MAX));
+        let cost = c.number("cost_per_ticket", COST, |x| (0.0..=MAX_COST).contains(&x));
         let s = (|| {
-            let skill: Skill = c.parse("skill")?;
             Some(OutletSkill {
-                skill,
-                daily_capacity: c.whole("daily_capacity", 0, i64::from(u32::MAX))? as u32,
-                load: c.whole_or("load", 0, i64::from(u32::MAX), 0)? as u32,
-                rating_sum: c.number("rating_sum", "a rating sum >= 0", |x| x >= 0.0)?,
-                rating_count: c.whole("rating_count", 0, i64::from(u32::MAX))? as u32,
-                cost_per_ticket: c.number("cost_per_ticket", "a cost >= 0", |x| x >= 0.0)?,
+                skill: skill?,
+                daily_capacity: capacity? as u32,
+                load: load? as u32,
+                rating_sum: rating_sum?,
+                rating_count: rating_count? as u32,
+                cost_per_ticket: cost?,
             })
         })();
         if let (Some(s), Some(o), false) = (s, outlet, c.failed) {
@@ -290,6 +355,11 @@ fn read_outlets(
     for row in &t.rows {
         let mut c = t.cells(row, problems);
         let id = c.id("id");
+        let lon = c.lon();
+        let lat = c.lat();
+        let status = c.parse("status");
+        let priority = c.whole("priority", 0, 100);
+        let daily_cap = c.whole("daily_cap", 0, i64::from(u32::MAX));
         let o = (|| {
             let id = id.clone()?;
             let area = match c.raw("area_kind") {
@@ -324,11 +394,11 @@ fn read_outlets(
             };
             Some(Outlet {
                 name: c.opt_text("name").unwrap_or_default(),
-                lon: c.lon()?,
-                lat: c.lat()?,
-                status: c.parse("status")?,
-                priority: c.whole("priority", 0, 100)? as u8,
-                daily_cap: c.whole("daily_cap", 0, i64::from(u32::MAX))? as u32,
+                lon: lon?,
+                lat: lat?,
+                status: status?,
+                priority: priority? as u8,
+                daily_cap: daily_cap? as u32,
                 area,
                 skills: skills.remove(&id).unwrap_or_default(),
                 id,

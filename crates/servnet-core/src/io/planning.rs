@@ -1,12 +1,17 @@
 use super::network::LineBook;
 use super::table::{Problems, Table};
-use crate::model::{InstalledBaseRow, Network, PlanningData, Product, RepairCurve, SalesPlanRow};
+use crate::model::{
+    InstalledBaseRow, Network, PlanningData, Product, RepairCurve, RepairHistoryRow,
+    RetirementCurve, SalesPlanRow, ServiceKind, ServiceRate, MAX_RATE, MAX_SHAPE, MAX_UNITS,
+    MAX_YEARS_PARAM,
+};
 use crate::Result;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Reads the planning files of `dir` (products, repair_rates, installed_base,
-/// sales_plan, seasonality); missing files give empty parts.
+/// sales_plan, seasonality, and the optional retirement, service_rates and
+/// repair_history); missing files give empty parts.
 pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
     let mut problems = Problems::default();
     let mut lines = LineBook::default();
@@ -19,13 +24,9 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
         if t.require(&["model", "age", "rate"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
-                let r = (|| {
-                    Some((
-                        c.text("model")?,
-                        c.whole("age", 0, 200)? as u32,
-                        c.number("rate", "a rate >= 0", |x| x >= 0.0)?,
-                    ))
-                })();
+                // Every cell is read (and every bad one reported) before the row is judged.
+                let (model, age, rate) = (c.text("model"), c.whole("age", 0, 200), rate(&mut c));
+                let r = (|| Some((model?, age? as u32, rate?)))();
                 if let (Some((m, age, rate)), false) = (r, c.failed) {
                     rate_lines
                         .entry(m.clone())
@@ -46,14 +47,19 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
         if t.require(&["model", "category", "curve"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
-                let model = c.id("model");
+                let (model, category) = (c.id("model"), c.text("category"));
                 let p = (|| {
                     let model = model.clone()?;
                     let curve = match c.raw("curve") {
                         "weibull" => RepairCurve::Weibull {
-                            shape: c.number("weibull_shape", "a shape > 0", |x| x > 0.0)?,
-                            scale: c
-                                .number("weibull_scale", "a scale in years > 0", |x| x > 0.0)?,
+                            shape: c.number("weibull_shape", "a shape in (0, 100]", |x| {
+                                x > 0.0 && x <= MAX_SHAPE
+                            })?,
+                            scale: c.number(
+                                "weibull_scale",
+                                "a scale in years in (0, 1000]",
+                                |x| x > 0.0 && x <= MAX_YEARS_PARAM,
+                            )?,
                         },
                         "table" => {
                             let by_age = rates.remove(&model).unwrap_or_default();
@@ -81,7 +87,7 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
                     };
                     Some(Product {
                         model,
-                        category: c.text("category")?,
+                        category: category?,
                         curve,
                     })
                 })();
@@ -111,13 +117,16 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
         ) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
+                let (region, model, category) =
+                    (c.text("region"), c.text("model"), c.text("category"));
+                let (vintage, units) = (c.whole("vintage", 1900, 2200), units(&mut c, "units"));
                 let r = (|| {
                     Some(InstalledBaseRow {
-                        region: c.text("region")?,
-                        model: c.text("model")?,
-                        category: c.text("category")?,
-                        vintage: c.whole("vintage", 1900, 2200)? as i32,
-                        units: c.number("units", "units >= 0", |x| x >= 0.0)?,
+                        region: region?,
+                        model: model?,
+                        category: category?,
+                        vintage: vintage? as i32,
+                        units: units?,
                     })
                 })();
                 if let (Some(r), false) = (r, c.failed) {
@@ -136,12 +145,14 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
         if t.require(&["region", "model", "year", "units"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
+                let (region, model) = (c.text("region"), c.text("model"));
+                let (year, units) = (c.whole("year", 1900, 2200), units(&mut c, "units"));
                 let r = (|| {
                     Some(SalesPlanRow {
-                        region: c.text("region")?,
-                        model: c.text("model")?,
-                        year: c.whole("year", 1900, 2200)? as i32,
-                        units: c.number("units", "units >= 0", |x| x >= 0.0)?,
+                        region: region?,
+                        model: model?,
+                        year: year? as i32,
+                        units: units?,
                     })
                 })();
                 if let (Some(r), false) = (r, c.failed) {
@@ -160,13 +171,9 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
         if t.require(&["category", "month", "share"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
-                let r = (|| {
-                    Some((
-                        c.text("category")?,
-                        c.whole("month", 1, 12)? as usize,
-                        c.number("share", "a share >= 0", |x| x >= 0.0)?,
-                    ))
-                })();
+                let (category, month) = (c.text("category"), c.whole("month", 1, 12));
+                let share = c.number("share", "a share in 0..=1", |x| (0.0..=1.0).contains(&x));
+                let r = (|| Some((category?, month? as usize, share?)))();
                 if let (Some((cat, month, share)), false) = (r, c.failed) {
                     lines.note("seasonality", &t.source, &cat, row.line);
                     data.seasonality.entry(cat).or_insert([0.0; 12])[month - 1] = share;
@@ -174,7 +181,114 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
             }
         }
     }
+    read_extras(dir, &mut data, &mut problems, &mut lines)?;
     problems.finish()?;
     data.validate(network).map_err(|e| lines.locate(e))?;
     Ok(data)
+}
+
+/// `retirement`, `service_rates` and `repair_history` (all optional).
+fn read_extras(
+    dir: &Path,
+    data: &mut PlanningData,
+    problems: &mut Problems,
+    lines: &mut LineBook,
+) -> Result<()> {
+    if let Some(t) = Table::find(dir, "retirement", problems)? {
+        if t.require(&["category", "life", "shape"], problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, problems);
+                let category = c.text("category");
+                let life = c.number("life", "a life in years in (0, 1000]", |x| {
+                    x > 0.0 && x <= MAX_YEARS_PARAM
+                });
+                let shape = c.number("shape", "a shape in (0, 100]", |x| {
+                    x > 0.0 && x <= MAX_SHAPE
+                });
+                let r = (|| {
+                    Some((
+                        category?,
+                        RetirementCurve {
+                            life: life?,
+                            shape: shape?,
+                        },
+                    ))
+                })();
+                if let (Some((cat, curve)), false) = (r, c.failed) {
+                    if data.retirement.insert(cat.clone(), curve).is_some() {
+                        c.fail("category", format!("duplicate category '{cat}'"));
+                    }
+                    lines.note("retirement", &t.source, &cat, row.line);
+                }
+            }
+        }
+    }
+    if let Some(t) = Table::find(dir, "service_rates", problems)? {
+        if t.require(&["category", "kind", "rate"], problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, problems);
+                let (category, kind) = (c.text("category"), c.parse::<ServiceKind>("kind"));
+                let rate = rate(&mut c);
+                let r = (|| {
+                    Some(ServiceRate {
+                        category: category?,
+                        kind: kind?,
+                        rate: rate?,
+                    })
+                })();
+                if let (Some(r), false) = (r, c.failed) {
+                    let rec = format!("{}/{}", r.category, r.kind.as_str());
+                    lines.note("service_rates", &t.source, &rec, row.line);
+                    data.service_rates.push(r);
+                }
+            }
+        }
+    }
+    if let Some(t) = Table::find(dir, "repair_history", problems)? {
+        if t.require(&["model", "vintage", "year", "repairs"], problems) {
+            for row in &t.rows {
+                let mut c = t.cells(row, problems);
+                let model = c.text("model");
+                let (vintage, year) = (c.whole("vintage", 1900, 2200), c.whole("year", 1900, 2200));
+                let repairs = units(&mut c, "repairs");
+                let r = (|| {
+                    Some(RepairHistoryRow {
+                        model: model?,
+                        vintage: vintage? as i32,
+                        year: year? as i32,
+                        repairs: repairs?,
+                        region: c.opt_text("region"),
+                    })
+                })();
+                if let (Some(r), false) = (r, c.failed) {
+                    let region = r.region.as_deref().unwrap_or("");
+                    let rec = format!(
+                        "{}/{}/{}{}{}",
+                        r.model,
+                        r.vintage,
+                        r.year,
+                        if region.is_empty() { "" } else { "/" },
+                        region
+                    );
+                    lines.note("repair_history", &t.source, &rec, row.line);
+                    data.repair_history.push(r);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A count of units or repairs: finite, in `0..=MAX_UNITS`.
+fn units(c: &mut super::table::Cells<'_>, col: &str) -> Option<f64> {
+    c.number(col, "a count in 0..=1e10", |x| {
+        (0.0..=MAX_UNITS).contains(&x)
+    })
+}
+
+/// A rate per unit (repairs per unit-year, tickets per unit): finite, in `0..=MAX_RATE`.
+fn rate(c: &mut super::table::Cells<'_>) -> Option<f64> {
+    c.number("rate", "a rate in 0..=100", |x| {
+        (0.0..=MAX_RATE).contains(&x)
+    })
 }

@@ -109,17 +109,18 @@ impl Table {
         let mut header_len = None;
         let mut header_names: Vec<String> = Vec::new();
         let mut record = csv::ByteRecord::new();
+        let mut lines = LineCounter::default();
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e.position().map(|p| p.line());
+                    let line = e.position().map(|p| lines.line_at(bytes, p.byte()));
                     problems.add(at(line), format!("unreadable CSV: {e}"));
                     break;
                 }
             }
-            let line = record.position().map(|p| p.line());
+            let line = record.position().map(|p| lines.line_at(bytes, p.byte()));
             let mut cells = Vec::with_capacity(record.len());
             for (i, c) in record.iter().enumerate() {
                 if let Err(e) = std::str::from_utf8(c) {
@@ -280,6 +281,34 @@ impl Table {
     }
 }
 
+/// 1-based line numbers of byte offsets, counted from the bytes themselves: the csv
+/// crate's own count is one too low in files with CRLF line ends. `\n`, `\r\n` and a
+/// lone `\r` each end a line. Offsets must be asked in increasing order (linear total).
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    breaks: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], offset: u64) -> u64 {
+        let end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        if end > self.at {
+            // A CRLF counts at its CR: the csv crate may start a record at its LF.
+            for i in self.at..end {
+                let after_cr = i > 0 && bytes[i - 1] == b'\r';
+                if bytes[i] == b'\r' || (bytes[i] == b'\n' && !after_cr) {
+                    self.breaks += 1;
+                }
+            }
+            self.at = end;
+        }
+        self.breaks + 1
+    }
+}
+
 fn json_cell(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => String::new(),
@@ -348,13 +377,16 @@ impl Cells<'_> {
             .unwrap_or("")
     }
 
-    /// A required id cell; it names the record in the row's later messages.
+    /// A required id cell (as [`crate::model::id_problem`] allows); it names the record
+    /// in the row's later messages.
     pub(crate) fn id(&mut self, col: &str) -> Option<String> {
-        let v = self.text(col);
-        if let Some(v) = &v {
-            self.set_record(v);
+        let v = self.text(col)?;
+        if let Some(m) = crate::model::id_problem(&v) {
+            self.fail(col, m);
+            return None;
         }
-        v
+        self.set_record(&v);
+        Some(v)
     }
 
     /// A required non-empty text cell.
@@ -415,7 +447,13 @@ impl Cells<'_> {
         match v.parse::<f64>() {
             Ok(x) if x.is_finite() && ok(x) => Some(x),
             Ok(x) => {
-                self.fail(col, format!("expected {expected}, got {x}"));
+                // Huge values in scientific notation: 1e308 is not 309 digits long.
+                let got = if x.abs() >= 1e15 {
+                    format!("{x:e}")
+                } else {
+                    format!("{x}")
+                };
+                self.fail(col, format!("expected {expected}, got {got}"));
                 None
             }
             Err(_) => {
@@ -493,15 +531,17 @@ impl Cells<'_> {
         }
     }
 
-    /// A required ISO 8601 local time stamp.
-    pub(crate) fn time(&mut self, col: &str) -> Option<NaiveDateTime> {
+    /// A required ISO 8601 time stamp, as wall-clock time in `tz` (see [`parse_time_in`]).
+    pub(crate) fn time(&mut self, col: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
         let v = self.text(col)?;
-        match parse_time(&v) {
+        match parse_time_in(&v, tz) {
             Some(t) => Some(t),
             None => {
                 self.fail(
                     col,
-                    format!("expected a time stamp like 2026-11-23T08:15:00, got '{v}'"),
+                    format!(
+                        "expected a time stamp like 2026-11-23T08:15:00 or 2026-11-23T08:15:00+08:00, got '{v}'"
+                    ),
                 );
                 None
             }
@@ -509,19 +549,54 @@ impl Cells<'_> {
     }
 }
 
-/// Parses `2026-11-23T08:15:00`, `2026-11-23 08:15`, or a date (midnight).
+/// [`parse_time_in`] the default network zone, `Asia/Shanghai`.
 pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
+    parse_time_in(s, crate::model::DEFAULT_TIME_ZONE)
+}
+
+/// Parses an ISO 8601 time stamp as wall-clock time in the network's zone `tz`:
+/// naive times (`2026-11-23T08:15:00`, `2026-11-23 08:15`, a date: midnight) are taken
+/// as `tz`'s time; times with an offset or `Z` (`2026-11-23T09:45:00+08:00`,
+/// `2026-11-23T01:45Z`) are converted to `tz`. Seconds and fractions are optional.
+pub fn parse_time_in(s: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
+    let s = s.trim();
     for fmt in [
-        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t);
         }
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+    if let Some(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
+        return Some(d);
+    }
+    // With an offset: `Z` is +00:00; minutes-only forms get `:00` seconds.
+    let zoned = s.strip_suffix('Z').or_else(|| s.strip_suffix('z'));
+    let owned;
+    let s = match zoned {
+        Some(rest) => {
+            owned = format!("{rest}+00:00");
+            owned.as_str()
+        }
+        None => s,
+    };
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
+        if let Ok(t) = chrono::DateTime::parse_from_str(s, fmt) {
+            return Some(t.with_timezone(&tz).naive_local());
+        }
+    }
+    None
 }

@@ -45,25 +45,63 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
     let mut ids = BTreeMap::new();
     for row in &t.rows {
         let mut c = t.cells(row, problems);
+        // Every cell is read (so every bad one is reported), then the ticket as a whole
+        // is judged by `Ticket::problems`, as the dispatcher and Python judge it.
         let id = c.id("id");
-        let ticket = (|| {
-            let skill: Skill = c.parse("skill")?;
-            Some(Ticket {
-                id: id.clone()?,
-                lon: c.lon()?,
-                lat: c.lat()?,
-                region: c.text("region")?,
-                skill: skill.to_string(),
-                units: c.whole_or("units", 1, i64::from(u32::MAX), 1)? as u32,
-                priority: c.parse_or("priority", Default::default())?,
-                created_at: c.time("created_at")?,
-                due_by: c.time("due_by")?,
-                customer_tier: c.parse_or("customer_tier", Default::default())?,
-                avoid: c.list("avoid"),
-                preferred: c.opt_text("preferred"),
-            })
-        })();
-        let Some(t) = ticket else { continue };
+        let skill = c.parse::<Skill>("skill");
+        // Cells are parsed here; ranges are `Ticket::problems`' to judge.
+        let lon = c.number("lon", "a longitude in [-180, 180]", |_| true);
+        let lat = c.number("lat", "a latitude in [-90, 90]", |_| true);
+        let region = c.text("region");
+        let units = c.whole_or("units", 0, i64::from(u32::MAX), 1);
+        let priority = c.parse_or("priority", Default::default());
+        let created_at = c.time("created_at", network.time_zone());
+        let due_by = c.time("due_by", network.time_zone());
+        let customer_tier = c.parse_or("customer_tier", Default::default());
+        // Cells that failed to parse get a placeholder, so that the ticket is still
+        // judged on its other fields; problems of the placeholders are not reported.
+        let mut failed: Vec<&str> = Vec::new();
+        let mut or = |field: &'static str, ok: bool| {
+            if !ok {
+                failed.push(field);
+            }
+        };
+        or("lon", lon.is_some());
+        or("lat", lat.is_some());
+        or("skill", skill.is_some());
+        or("units", units.is_some());
+        or("created_at", created_at.is_some());
+        or("due_by", due_by.is_some() && created_at.is_some());
+        let complete = id.is_some()
+            && region.is_some()
+            && priority.is_some()
+            && customer_tier.is_some()
+            && failed.is_empty();
+        let t = Ticket {
+            id: id.unwrap_or_default(),
+            lon: lon.unwrap_or(0.0),
+            lat: lat.unwrap_or(0.0),
+            region: region.unwrap_or_default(),
+            skill: skill.map(|s| s.to_string()).unwrap_or_default(),
+            units: units.map_or(1, |u| u as u32),
+            priority: priority.unwrap_or_default(),
+            created_at: created_at.or(due_by).unwrap_or_default(),
+            due_by: due_by.or(created_at).unwrap_or_default(),
+            customer_tier: customer_tier.unwrap_or_default(),
+            avoid: c.list("avoid"),
+            preferred: c.opt_text("preferred"),
+        };
+        if !complete {
+            for (field, message) in t.problems(network) {
+                let placeholder = failed.contains(&field)
+                    || (field == "id" && t.id.is_empty())
+                    || (field == "region" && t.region.is_empty());
+                if !placeholder {
+                    c.fail(field, message);
+                }
+            }
+            continue;
+        }
         if let Some(first) = ids.get(&t.id) {
             let first = match first {
                 Some(l) => format!(" (first on line {l})"),
@@ -73,9 +111,10 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
         } else {
             ids.insert(t.id.clone(), c.line());
         }
-        if network.region_index(&t.region).is_none() {
-            c.fail("region", format!("unknown region '{}'", t.region));
+        for (field, message) in t.problems(network) {
+            c.fail(field, message);
         }
+        // A data folder's ticket for a skill nobody offers is almost always a typo.
         if network.skill_id(&t.skill).is_none() {
             c.fail(
                 "skill",
@@ -84,22 +123,6 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
                     t.skill
                 ),
             );
-        }
-        if t.due_by < t.created_at {
-            c.fail(
-                "due_by",
-                format!("due_by {} is before created_at {}", t.due_by, t.created_at),
-            );
-        }
-        for o in t.avoid.iter().chain(&t.preferred) {
-            if network.outlet_index(o).is_none() {
-                let field = if t.preferred.as_ref() == Some(o) {
-                    "preferred"
-                } else {
-                    "avoid"
-                };
-                c.fail(field, format!("unknown outlet '{o}'"));
-            }
         }
         if !c.failed {
             out.push(t);

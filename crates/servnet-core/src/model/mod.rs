@@ -12,10 +12,12 @@ mod ticket;
 
 pub(crate) use network::polygon_problem;
 pub use network::{
-    Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier, DEFAULT_PRIOR_WEIGHT,
+    parse_time_zone, Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier,
+    DEFAULT_PRIOR_WEIGHT, DEFAULT_TIME_ZONE, MAX_COST, MAX_HOURS, MAX_KM, MAX_POPULATION,
 };
 pub use planning::{
-    InstalledBaseRow, PlanningData, Product, RepairCurve, SalesPlanRow, Seasonality,
+    InstalledBaseRow, PlanningData, Product, RepairCurve, RepairHistoryRow, RetirementCurve,
+    SalesPlanRow, Seasonality, ServiceRate, MAX_RATE, MAX_SHAPE, MAX_UNITS, MAX_YEARS_PARAM, YEARS,
 };
 pub use skill::{ServiceKind, Skill, SkillId};
 pub use ticket::{CustomerTier, Priority, Ticket};
@@ -55,6 +57,59 @@ impl Issues {
     }
 }
 
+/// Longest identifier accepted (bytes): ids are keys, not text.
+pub const MAX_ID_LEN: usize = 200;
+
+/// What is wrong with an identifier (outlet id, region code, ticket id), if anything:
+/// empty, longer than [`MAX_ID_LEN`], containing `;` (the list separator in cells) or a
+/// control character (NUL, tab, line breaks), or starting with `=`, `+`, `-` or `@`
+/// (spreadsheets read such a cell as a formula). See docs/formats.md.
+pub fn id_problem(id: &str) -> Option<String> {
+    if id.is_empty() {
+        return Some("expected a non-empty id".into());
+    }
+    if id.len() > MAX_ID_LEN {
+        return Some(format!(
+            "id is {} bytes long; at most {MAX_ID_LEN} allowed",
+            id.len()
+        ));
+    }
+    if id.contains(';') {
+        return Some(format!("id '{id}' contains ';' (the list separator)"));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Some(format!(
+            "id {id:?} contains the control character U+{:04X}",
+            u32::from(c)
+        ));
+    }
+    if id.starts_with(['=', '+', '-', '@']) {
+        return Some(format!(
+            "id '{id}' starts with '{}' (spreadsheets would read it as a formula)",
+            &id[..1]
+        ));
+    }
+    None
+}
+
+/// Whether [`id_problem`] finds nothing wrong with `id`, without building a message.
+/// The dispatcher asks this of every ticket: ids of printable ASCII (the usual case)
+/// are judged in one pass over the bytes (an id with other characters takes the full
+/// check).
+pub(crate) fn id_ok(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    // Printable ASCII but ';', without an early exit (the compiler vectorises it).
+    let plain = bytes.iter().fold(true, |ok, &b| {
+        ok & (b.wrapping_sub(0x20) < 0x5F) & (b != b';')
+    });
+    match bytes.first() {
+        Some(first) if plain && bytes.len() <= MAX_ID_LEN => {
+            !matches!(first, b'=' | b'+' | b'-' | b'@')
+        }
+        _ => id_problem(id).is_none(),
+    }
+}
+
 /// Checks a lon/lat pair: finite and inside the WGS84 range.
 pub(crate) fn check_coords(issues: &mut Issues, source: &str, record: &str, lon: f64, lat: f64) {
     if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
@@ -72,5 +127,40 @@ pub(crate) fn check_coords(issues: &mut Issues, source: &str, record: &str, lon:
             "lat",
             format!("expected a latitude in [-90, 90], got {lat}"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{id_ok, id_problem, MAX_ID_LEN};
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_quick_id_check_refuses_what_the_full_check_names() {
+        for bad in [
+            "", "a;b", "a\u{0}b", "a\tb", "a\u{85}b", "=SUM(A1)", "-1", "+x", "@x",
+        ] {
+            assert!(!id_ok(bad), "{bad:?}");
+            assert!(id_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(!id_ok(&"x".repeat(MAX_ID_LEN + 1)));
+        for good in [
+            "T-1",
+            "R-A1",
+            "客户 7",
+            "a=b",
+            "x".repeat(MAX_ID_LEN).as_str(),
+        ] {
+            assert!(id_ok(good), "{good:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_quick_id_check_agrees_with_the_full_check(
+            id in "[ -~;=+@\\-\u{0}-\u{1f}\u{7f}-\u{a0}é客]{0,8}|[a-z]{195,205}"
+        ) {
+            prop_assert_eq!(id_ok(&id), id_problem(&id).is_none(), "{:?}", id);
+        }
     }
 }

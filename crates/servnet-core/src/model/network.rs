@@ -1,7 +1,7 @@
 use super::skill::{Skill, SkillId};
-use super::{check_coords, Issues};
+use super::{check_coords, id_problem, Issues};
 use crate::Result;
-use geo::{Area, MultiPolygon};
+use geo::{Area, BoundingRect, MultiPolygon, Validation};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -162,6 +162,18 @@ pub struct Region {
     pub polygon: Option<MultiPolygon<f64>>,
 }
 
+/// Largest accepted `cost_per_ticket`: costs are summed over millions of tickets in
+/// batch assignment and planning, and must stay finite there.
+pub const MAX_COST: f64 = 1e9;
+/// Largest accepted region `population` (more than the world's): sums over regions stay
+/// exact in `u64`.
+pub const MAX_POPULATION: f64 = 1e10;
+/// Largest accepted distance (`radius_km`, `max_travel_km`): half the Earth's
+/// circumference, farther than any two points.
+pub const MAX_KM: f64 = 20_040.0;
+/// Largest accepted `max_response_hours` (ten years).
+pub const MAX_HOURS: f64 = 87_600.0;
+
 /// Default weight (in pseudo-ratings) of the network mean in the Bayesian satisfaction score.
 pub const DEFAULT_PRIOR_WEIGHT: f64 = 10.0;
 
@@ -178,29 +190,57 @@ pub struct Network {
     /// Per outlet, the skill id of each entry of `Outlet::skills` (same order).
     offer_skills: Vec<Vec<SkillId>>,
     mean_rating: f64,
+    time_zone: chrono_tz::Tz,
 }
 
-/// The serialised form of a [`Network`]: just its records.
+/// The network's time zone unless the data says otherwise (docs/formats.md).
+pub const DEFAULT_TIME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// The serialised form of a [`Network`]: its records and time zone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct NetworkParts {
     outlets: Vec<Outlet>,
     regions: Vec<Region>,
+    #[serde(default = "default_zone_name")]
+    time_zone: String,
+}
+
+fn default_zone_name() -> String {
+    DEFAULT_TIME_ZONE.name().to_string()
 }
 
 impl TryFrom<NetworkParts> for Network {
     type Error = crate::Error;
     fn try_from(p: NetworkParts) -> Result<Self> {
-        Network::new(p.outlets, p.regions)
+        let tz = parse_time_zone(&p.time_zone).map_err(|m| {
+            crate::Error::invalid(
+                crate::Location {
+                    source: "network".into(),
+                    field: Some("time_zone".into()),
+                    ..Default::default()
+                },
+                m,
+            )
+        })?;
+        Ok(Network::new(p.outlets, p.regions)?.with_time_zone(tz))
     }
 }
 
 impl From<Network> for NetworkParts {
     fn from(n: Network) -> Self {
         NetworkParts {
+            time_zone: n.time_zone.name().to_string(),
             outlets: n.outlets,
             regions: n.regions,
         }
     }
+}
+
+/// Parses an IANA time zone name such as `Asia/Shanghai` or `Europe/Berlin`.
+pub fn parse_time_zone(name: &str) -> std::result::Result<chrono_tz::Tz, String> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("unknown time zone '{name}': expected an IANA name such as Asia/Shanghai")
+    })
 }
 
 /// Checks a multipolygon: at least one polygon, every ring closed with >= 4 positions,
@@ -236,6 +276,21 @@ pub(crate) fn polygon_problem(mp: &MultiPolygon<f64>) -> Option<String> {
         if poly.unsigned_area() <= 0.0 {
             return Some(format!("polygon {k}: encloses zero area"));
         }
+        // Rings are read as planar lon/lat: one spanning more than 180 degrees of
+        // longitude almost surely crosses the antimeridian and would contain nothing.
+        if let Some(r) = poly.bounding_rect() {
+            if r.width() > 180.0 {
+                return Some(format!(
+                    "polygon {k}: spans {:.1} degrees of longitude ({} to {}); split a polygon that crosses the antimeridian into one polygon each side of +-180",
+                    r.width(),
+                    r.min().x,
+                    r.max().x
+                ));
+            }
+        }
+        if let Err(e) = poly.check_validation() {
+            return Some(format!("polygon {k}: invalid geometry: {e}"));
+        }
     }
     None
 }
@@ -268,19 +323,30 @@ impl Network {
                     format!("duplicate region code '{}'", r.code),
                 );
             }
+            if let Some(m) = id_problem(&r.code).filter(|_| !r.code.is_empty()) {
+                issues.push("regions", &r.code, "code", m);
+            }
             check_coords(&mut issues, "regions", &r.code, r.lon, r.lat);
-            for (field, v) in [
-                ("max_response_hours", r.max_response_hours),
-                ("max_travel_km", r.max_travel_km),
+            for (field, v, max) in [
+                ("max_response_hours", r.max_response_hours, MAX_HOURS),
+                ("max_travel_km", r.max_travel_km, MAX_KM),
             ] {
-                if !(v.is_finite() && v > 0.0) {
+                if !(v.is_finite() && v > 0.0 && v <= max) {
                     issues.push(
                         "regions",
                         &r.code,
                         field,
-                        format!("expected a number > 0, got {v}"),
+                        format!("expected a number in (0, {max}], got {v}"),
                     );
                 }
+            }
+            if let Some(p) = r.population.filter(|&p| p as f64 > MAX_POPULATION) {
+                issues.push(
+                    "regions",
+                    &r.code,
+                    "population",
+                    format!("expected a population in 0..={MAX_POPULATION:e}, got {p}"),
+                );
             }
             if let Some(msg) = r.polygon.as_ref().and_then(polygon_problem) {
                 issues.push("regions", &r.code, "polygon", msg);
@@ -301,6 +367,9 @@ impl Network {
                     format!("duplicate outlet id '{}'", o.id),
                 );
             }
+            if let Some(m) = id_problem(&o.id).filter(|_| !o.id.is_empty()) {
+                issues.push("outlets", &o.id, "id", m);
+            }
             check_coords(&mut issues, "outlets", &o.id, o.lon, o.lat);
             if o.priority > 100 {
                 issues.push(
@@ -312,12 +381,12 @@ impl Network {
             }
             match &o.area {
                 ServiceArea::Radius(km) => {
-                    if !(km.is_finite() && *km > 0.0) {
+                    if !(km.is_finite() && *km > 0.0 && *km <= MAX_KM) {
                         issues.push(
                             "outlets",
                             &o.id,
                             "radius_km",
-                            format!("expected a radius > 0 km, got {km}"),
+                            format!("expected a radius in (0, {MAX_KM}] km, got {km}"),
                         );
                     }
                 }
@@ -348,6 +417,7 @@ impl Network {
                 }
             }
             let mut seen = BTreeMap::new();
+            let mut load_sum = 0u64;
             for s in &o.skills {
                 let name = s.skill.to_string();
                 let rec = format!("{}/{name}", o.id);
@@ -374,13 +444,31 @@ impl Network {
                         ),
                     );
                 }
-                if !(s.cost_per_ticket.is_finite() && s.cost_per_ticket >= 0.0) {
+                if !(s.cost_per_ticket.is_finite() && (0.0..=MAX_COST).contains(&s.cost_per_ticket))
+                {
                     issues.push(
                         "outlet_skills",
                         &rec,
                         "cost_per_ticket",
-                        format!("expected a cost >= 0, got {}", s.cost_per_ticket),
+                        format!(
+                            "expected a cost in 0..={MAX_COST:e}, got {}",
+                            s.cost_per_ticket
+                        ),
                     );
+                }
+                load_sum += u64::from(s.load);
+                if load_sum > u64::from(u32::MAX) {
+                    issues.push(
+                        "outlet_skills",
+                        &rec,
+                        "load",
+                        format!(
+                            "the loads of outlet '{}' sum to {load_sum} units, more than the {} a day-counter holds",
+                            o.id,
+                            u32::MAX
+                        ),
+                    );
+                    load_sum = 0;
                 }
                 rating_sum += s.rating_sum;
                 rating_count += count;
@@ -423,7 +511,29 @@ impl Network {
             region_index,
             offer_skills,
             mean_rating,
+            time_zone: DEFAULT_TIME_ZONE,
         })
+    }
+
+    /// The same network in time zone `tz`: naive ticket times are read as `tz`'s wall
+    /// clock, and times with an offset are converted to it (docs/formats.md, "Time").
+    pub fn with_time_zone(mut self, tz: chrono_tz::Tz) -> Self {
+        self.time_zone = tz;
+        self
+    }
+
+    /// The network's time zone (default [`DEFAULT_TIME_ZONE`], `Asia/Shanghai`).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.time_zone
+    }
+
+    /// An instant as the network's wall-clock time (the clock every ticket time and
+    /// ledger day of servnet is on).
+    pub fn local_time<Z: chrono::TimeZone>(
+        &self,
+        t: &chrono::DateTime<Z>,
+    ) -> chrono::NaiveDateTime {
+        t.with_timezone(&self.time_zone).naive_local()
     }
 
     /// All outlets, sorted by id.

@@ -1,5 +1,5 @@
 use super::network::Network;
-use super::skill::check_category;
+use super::skill::{check_category, ServiceKind};
 use super::Issues;
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,76 @@ pub struct SalesPlanRow {
 /// Monthly share of a year's tickets per product category (12 shares summing to 1).
 pub type Seasonality = BTreeMap<String, [f64; 12]>;
 
+/// Years servnet accepts in planning data (vintages, sales and history years): every
+/// year is bounded before it sizes a cohort array.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// Largest accepted count of units (installed base, sales plan) or repairs in one row:
+/// more than the world's population, so sums over rows stay finite and exact enough.
+pub const MAX_UNITS: f64 = 1e10;
+
+/// Largest accepted rate (repairs per unit-year, service tickets per unit): a hundred
+/// tickets per unit a year is far above any real product.
+pub const MAX_RATE: f64 = 100.0;
+
+/// Largest accepted life or Weibull scale, in years.
+pub const MAX_YEARS_PARAM: f64 = 1000.0;
+
+/// Largest accepted Weibull shape (retirement or repair curve).
+pub const MAX_SHAPE: f64 = 100.0;
+
+/// Repairs of one model's vintage in one past year (`repair_history.csv`): the input
+/// of [`crate::plan::curves::fit_repair_curves`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairHistoryRow {
+    /// Model id.
+    pub model: String,
+    /// Year of sale of the units repaired.
+    pub vintage: i32,
+    /// Year the repairs happened (age = year - vintage).
+    pub year: i32,
+    /// Repair tickets counted.
+    pub repairs: f64,
+    /// Region code; `None` when the history is national (exposure: every region's base).
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// Retirement (scrapping) of a category's units: a Weibull survival curve. The share of
+/// units sold in year `v` still in service during year `v + a` is
+/// `S(a) = exp(-((a + 0.5) / life)^shape)` (mid-year of age `a`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RetirementCurve {
+    /// Characteristic life in years (63% of units are retired by then).
+    pub life: f64,
+    /// Weibull shape (> 1: units retire mostly around `life`).
+    pub shape: f64,
+}
+
+impl RetirementCurve {
+    /// Share of sold units still in service during their year of age `age` (1 for
+    /// negative ages: not yet sold).
+    pub fn survival(&self, age: i32) -> f64 {
+        if age < 0 {
+            return 1.0;
+        }
+        (-((f64::from(age) + 0.5) / self.life).powf(self.shape)).exp()
+    }
+}
+
+/// Tickets of one non-repair service kind per unit, for one category
+/// (`service_rates.csv`): per unit sold for delivery and install, per unit in service
+/// and year for maintenance and inspection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRate {
+    /// Product category.
+    pub category: String,
+    /// Service kind (not `repair`: repairs come from the repair curves).
+    pub kind: ServiceKind,
+    /// Tickets per unit (sold, or in service per year).
+    pub rate: f64,
+}
+
 /// Validated inputs of demand forecasting.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PlanningData {
@@ -91,11 +161,30 @@ pub struct PlanningData {
     pub sales_plan: Vec<SalesPlanRow>,
     /// Monthly profile per category; missing categories are flat.
     pub seasonality: Seasonality,
+    /// Past repairs by model, vintage and year (optional; for fitting repair curves).
+    #[serde(default)]
+    pub repair_history: Vec<RepairHistoryRow>,
+    /// Retirement curve per category (optional; a category without one keeps its
+    /// units in service, and the forecast warns).
+    #[serde(default)]
+    pub retirement: BTreeMap<String, RetirementCurve>,
+    /// Per-unit rates of delivery, install, maintenance and inspection (optional).
+    #[serde(default)]
+    pub service_rates: Vec<ServiceRate>,
 }
 
 impl PlanningData {
+    /// The rate of `kind` for `category` in [`PlanningData::service_rates`], if listed.
+    pub fn service_rate(&self, category: &str, kind: ServiceKind) -> Option<f64> {
+        self.service_rates
+            .iter()
+            .find(|r| r.kind == kind && r.category == category)
+            .map(|r| r.rate)
+    }
+
     /// Validates references (regions against `network`, models against `products`),
-    /// categories, curves, non-negative units and seasonality sums.
+    /// categories, curves, non-negative units, years in [`YEARS`], seasonality sums,
+    /// retirement curves, service rates and the repair history.
     pub fn validate(&self, network: &Network) -> Result<()> {
         let mut issues = Issues::default();
         let mut models = BTreeMap::new();
@@ -180,6 +269,14 @@ impl PlanningData {
                     format!("expected units >= 0, got {}", r.units),
                 );
             }
+            if !YEARS.contains(&r.vintage) {
+                issues.push(
+                    "installed_base",
+                    &rec,
+                    "vintage",
+                    format!("expected a year in 1900..=2200, got {}", r.vintage),
+                );
+            }
         }
         for r in &self.sales_plan {
             let rec = format!("{}/{}/{}", r.region, r.model, r.year);
@@ -207,6 +304,14 @@ impl PlanningData {
                     format!("expected units >= 0, got {}", r.units),
                 );
             }
+            if !YEARS.contains(&r.year) {
+                issues.push(
+                    "sales_plan",
+                    &rec,
+                    "year",
+                    format!("expected a year in 1900..=2200, got {}", r.year),
+                );
+            }
         }
         for (cat, shares) in &self.seasonality {
             let sum: f64 = shares.iter().sum();
@@ -219,7 +324,127 @@ impl PlanningData {
                 );
             }
         }
+        self.validate_extras(network, &models, &mut issues);
         issues.into_result()
+    }
+
+    /// Retirement curves, service rates and the repair history.
+    fn validate_extras(
+        &self,
+        network: &Network,
+        models: &BTreeMap<&str, &Product>,
+        issues: &mut Issues,
+    ) {
+        for (cat, c) in &self.retirement {
+            if let Err(m) = check_category(cat) {
+                issues.push("retirement", cat, "category", m);
+            }
+            for (f, v) in [("life", c.life), ("shape", c.shape)] {
+                if !(v.is_finite() && v > 0.0) {
+                    issues.push(
+                        "retirement",
+                        cat,
+                        f,
+                        format!("expected a number > 0, got {v}"),
+                    );
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &self.service_rates {
+            let rec = format!("{}/{}", r.category, r.kind.as_str());
+            if let Err(m) = check_category(&r.category) {
+                issues.push("service_rates", &rec, "category", m);
+            }
+            if r.kind == ServiceKind::Repair {
+                issues.push(
+                    "service_rates",
+                    &rec,
+                    "kind",
+                    "repair rates come from the repair curves, not service_rates".into(),
+                );
+            }
+            if !(r.rate.is_finite() && r.rate >= 0.0) {
+                issues.push(
+                    "service_rates",
+                    &rec,
+                    "rate",
+                    format!("expected a rate >= 0, got {}", r.rate),
+                );
+            }
+            if !seen.insert((r.category.as_str(), r.kind)) {
+                issues.push(
+                    "service_rates",
+                    &rec,
+                    "kind",
+                    format!("duplicate rate for {rec}"),
+                );
+            }
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for r in &self.repair_history {
+            let region = r.region.as_deref().unwrap_or("");
+            let rec = format!(
+                "{}/{}/{}{}{}",
+                r.model,
+                r.vintage,
+                r.year,
+                if region.is_empty() { "" } else { "/" },
+                region
+            );
+            if !models.contains_key(r.model.as_str()) {
+                issues.push(
+                    "repair_history",
+                    &rec,
+                    "model",
+                    format!("unknown model '{}' (not in products)", r.model),
+                );
+            }
+            if let Some(code) = &r.region {
+                if network.region_index(code).is_none() {
+                    issues.push(
+                        "repair_history",
+                        &rec,
+                        "region",
+                        format!("unknown region '{code}'"),
+                    );
+                }
+            }
+            for (f, v) in [("vintage", r.vintage), ("year", r.year)] {
+                if !YEARS.contains(&v) {
+                    issues.push(
+                        "repair_history",
+                        &rec,
+                        f,
+                        format!("expected a year in 1900..=2200, got {v}"),
+                    );
+                }
+            }
+            if r.year < r.vintage {
+                issues.push(
+                    "repair_history",
+                    &rec,
+                    "year",
+                    format!("year {} is before the vintage {}", r.year, r.vintage),
+                );
+            }
+            if !(r.repairs.is_finite() && r.repairs >= 0.0) {
+                issues.push(
+                    "repair_history",
+                    &rec,
+                    "repairs",
+                    format!("expected repairs >= 0, got {}", r.repairs),
+                );
+            }
+            if !keys.insert((r.model.as_str(), r.vintage, r.year, region)) {
+                issues.push(
+                    "repair_history",
+                    &rec,
+                    "year",
+                    format!("duplicate row for {rec}"),
+                );
+            }
+        }
     }
 }
 

@@ -6,9 +6,11 @@
 //! [`simulate::simulate`] (dispatch a drawn peak month against the plan) ->
 //! [`scenario::compare`] (the chain under changed inputs, side by side).
 
+pub mod curves;
 pub mod forecast;
 pub mod location;
 pub mod network_plan;
 pub mod scenario;
 pub mod simulate;
+mod sites_table;
 pub mod staffing;

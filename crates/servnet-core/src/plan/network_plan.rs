@@ -844,6 +844,7 @@ pub fn plan_network(
     forecast: &Forecast,
     opts: &PlanOptions,
 ) -> Result<NetworkPlan> {
+    opts.check_bounds()?;
     let codes: Vec<&str> = network.regions().iter().map(|r| r.code.as_str()).collect();
     if forecast
         .regions
@@ -1105,37 +1106,8 @@ fn assemble(
 
 impl NetworkPlan {
     /// The plan's sites as CSV text: one row per site with its decision and size.
-    pub fn sites_csv(&self) -> String {
-        let mut s = String::from(
-            "site_id,name,lon,lat,region,tier,rule,decision,modules,technicians,capacity,assigned_demand,utilisation,covered_demand,regions_served,cost\n",
-        );
-        for p in &self.sites {
-            let rule = match p.rule {
-                SiteRule::MustKeep => "must_keep",
-                SiteRule::MayClose => "may_close",
-                SiteRule::New => "new",
-            };
-            s.push_str(&format!(
-                "{},\"{}\",{:.5},{:.5},{},{},{},{},{},{},{:.2},{:.2},{:.4},{:.2},{},{:.0}\n",
-                p.site_id,
-                p.name.replace('"', "\"\""),
-                p.lon,
-                p.lat,
-                p.region,
-                p.tier.as_str(),
-                rule,
-                p.decision.as_str(),
-                p.modules,
-                p.technicians,
-                p.capacity,
-                p.assigned_demand,
-                p.utilisation,
-                p.covered_demand,
-                p.regions_served,
-                p.cost
-            ));
-        }
-        s
+    pub fn sites_csv(&self) -> crate::Result<String> {
+        crate::io::table_csv_string(self)
     }
 }
 
@@ -1191,5 +1163,41 @@ impl std::fmt::Display for PlanTotals {
             self.solve_seconds,
             self.rounds
         )
+    }
+}
+
+impl PlanOptions {
+    /// Checks the numeric options before any work: every cost finite in `0..=1e12`
+    /// (a negative cost would make a plan look cheaper than free), at least one
+    /// technician per module, and a solver time limit that is a number of seconds >= 0.
+    pub fn check_bounds(&self) -> Result<()> {
+        let c = &self.costs;
+        for (name, v) in [
+            ("costs.keep_fixed_cost", c.keep_fixed_cost),
+            ("costs.new_fixed_cost", c.new_fixed_cost),
+            ("costs.module_cost", c.module_cost),
+            ("costs.travel_cost_per_km", c.travel_cost_per_km),
+        ] {
+            if !(v.is_finite() && (0.0..=1e12).contains(&v)) {
+                return Err(Error::argument(
+                    name,
+                    format!("expected a cost in 0..=1e12, got {v}"),
+                ));
+            }
+        }
+        if c.technicians_per_module == 0 {
+            return Err(Error::argument(
+                "costs.technicians_per_module",
+                "expected at least 1 technician per module",
+            ));
+        }
+        let t = self.solve.time_limit;
+        if t.is_nan() || t < 0.0 {
+            return Err(Error::argument(
+                "time_limit",
+                format!("expected a number of seconds >= 0, got {t}"),
+            ));
+        }
+        Ok(())
     }
 }

@@ -445,3 +445,24 @@ pub fn simulate(
         seconds,
     })
 }
+
+impl SimOptions {
+    /// Checks the options before any work: `sample` in (0, 1], `jitter_km` in 0..=1000,
+    /// `new_skill_cost` in 0..=1e9, and the policy's own numbers.
+    pub fn check_bounds(&self) -> Result<()> {
+        check_sample(self.sample)?;
+        if !(self.jitter_km.is_finite() && (0.0..=1000.0).contains(&self.jitter_km)) {
+            return Err(Error::argument(
+                "jitter_km",
+                format!("expected 0..=1000 km, got {}", self.jitter_km),
+            ));
+        }
+        if !(self.new_skill_cost.is_finite() && (0.0..=1e9).contains(&self.new_skill_cost)) {
+            return Err(Error::argument(
+                "new_skill_cost",
+                format!("expected a cost in 0..=1e9, got {}", self.new_skill_cost),
+            ));
+        }
+        self.policy.validate()
+    }
+}

@@ -25,7 +25,7 @@
 //! that no counter passes its capacity and that the counters equal the bookings.
 
 use clap::Parser;
-use servnet_core::dispatch::synthetic::{synthetic, SyntheticSpec};
+use servnet_core::bench::synthetic::{synthetic, SyntheticSpec};
 use servnet_core::dispatch::{Dispatcher, Ledger, MemoryLedger, Outcome, Policy};
 use servnet_redis::{RedisLedger, RedisStore};
 use std::collections::BTreeMap;

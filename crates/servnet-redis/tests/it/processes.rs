@@ -8,7 +8,7 @@
 //! the same way.
 
 use crate::common::{redis, RedisServer};
-use servnet_core::dispatch::synthetic::{synthetic, SyntheticSpec};
+use servnet_core::bench::synthetic::{synthetic, SyntheticSpec};
 use servnet_core::dispatch::{Dispatcher, Outcome, Policy};
 use servnet_core::Error as CoreError;
 use servnet_redis::{RedisLedger, RedisStore};

@@ -12,14 +12,16 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub(super) struct Counters {
     days: u32,
     first: u32,
+    n_offers: usize,
+    n_outlets: usize,
     offers: Vec<AtomicU32>,
     outlets: Vec<AtomicU32>,
 }
 
-/// Item `i`'s counter for window position `d` in day-major `counters` over `days` days
-/// (none out of range).
-fn counter(counters: &[AtomicU32], days: u32, i: usize, d: u32) -> Option<&AtomicU32> {
-    let n = counters.len().checked_div(days as usize)?;
+/// Item `i`'s counter (of `n` items) for window position `d` in day-major `counters`
+/// over `days` days (none out of range).
+#[inline]
+fn counter(counters: &[AtomicU32], n: usize, days: u32, i: usize, d: u32) -> Option<&AtomicU32> {
     (i < n && d < days)
         .then(|| counters.get(d as usize * n + i))
         .flatten()
@@ -59,6 +61,8 @@ impl Counters {
         Counters {
             days,
             first,
+            n_offers,
+            n_outlets,
             offers: zeros(n_offers.saturating_mul(d)),
             outlets: zeros(n_outlets.saturating_mul(d)),
         }
@@ -75,16 +79,13 @@ impl Counters {
     }
 
     fn offer(&self, offer: usize, day: u32) -> Option<&AtomicU32> {
-        counter(&self.offers, self.days, offer, day.wrapping_sub(self.first))
+        let d = day.wrapping_sub(self.first);
+        counter(&self.offers, self.n_offers, self.days, offer, d)
     }
 
     fn outlet(&self, outlet: usize, day: u32) -> Option<&AtomicU32> {
-        counter(
-            &self.outlets,
-            self.days,
-            outlet,
-            day.wrapping_sub(self.first),
-        )
+        let d = day.wrapping_sub(self.first);
+        counter(&self.outlets, self.n_outlets, self.days, outlet, d)
     }
 
     /// Books `units` on both counters if both stay within their limits.
@@ -149,8 +150,10 @@ impl Counters {
         if shift == 0 {
             return;
         }
-        for v in [&mut self.offers, &mut self.outlets] {
-            let n = v.len().checked_div(self.days as usize).unwrap_or(0);
+        for (v, n) in [
+            (&mut self.offers, self.n_offers),
+            (&mut self.outlets, self.n_outlets),
+        ] {
             let keep = (self.days.saturating_sub(shift)) as usize * n;
             let from = v.len() - keep;
             // Day-major: dropping the first `shift` days moves the rest to the front.

@@ -81,6 +81,13 @@ impl Ledger for MemoryLedger {
         self.0.roll(first_day)
     }
 
+    fn stats(&self) -> super::LedgerStats {
+        super::LedgerStats {
+            tickets: self.len() as u64,
+            ..Default::default()
+        }
+    }
+
     fn sole_writer(&self) -> bool {
         true
     }

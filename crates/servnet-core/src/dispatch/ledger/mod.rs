@@ -8,12 +8,13 @@
 //! and shared stores (e.g. Redis) for several processes.
 
 mod counters;
+mod journal;
 mod memory;
 mod store;
 
+pub use journal::{defer_durability, Durability, JournalLedger, JournalOptions, Restored};
 pub use memory::MemoryLedger;
-#[allow(unused_imports)]
-pub(crate) use store::{Log, NoLog, Record, Store};
+pub(crate) use store::{NoLog, Store};
 
 use super::types::Route;
 use crate::Result;
@@ -81,6 +82,13 @@ pub struct Booking {
     pub route: Route,
     /// Booked, held or completed.
     pub status: Status,
+    /// The hold it was booked as (the ledger assigns it), kept once confirmed so that a
+    /// repeated confirm finds it; `None` for a booking made firm. While held it is the
+    /// id in [`Status::Held`].
+    pub hold: Option<u64>,
+    /// A fingerprint of the ticket booked (everything but its id): the same id with
+    /// another fingerprint is another request, a conflict, not a retry.
+    pub content: u64,
 }
 
 /// One atomic booking step: book `booking` for `ticket_id` if the id is new and the
@@ -100,10 +108,11 @@ pub struct Request<'a> {
 /// What [`Ledger::book`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Booked {
-    /// Booked now; a hold carries the id the ledger gave it.
-    New(Booking),
-    /// The ticket id was known: its record (any status), unchanged; nothing booked.
-    Existing(SmolStr, Booking),
+    /// Booked as requested; a hold has the id the ledger gave it (here).
+    New(Option<u64>),
+    /// The ticket id was known: its record (any status, with the id as stored),
+    /// unchanged; nothing booked. (Boxed: the common answers stay small.)
+    Existing(Box<(SmolStr, Booking)>),
     /// A counter would pass its limit: nothing booked (the load view is up to date, so a
     /// new search does not pick the same offer on stale loads).
     Full,
@@ -112,11 +121,12 @@ pub enum Booked {
 /// What [`Ledger::confirm`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirmed {
-    /// The hold is now a firm booking.
+    /// The hold is now a firm booking (also when it was confirmed before: a repeated
+    /// confirm answers the same, and records nothing).
     Confirmed(SmolStr, Booking),
     /// The hold had expired: its booking is released (returned as it was).
     Expired(SmolStr, Booking),
-    /// No such hold (never given, already confirmed, expired or released).
+    /// No such hold (never given, expired, released, completed or rolled out).
     Unknown,
 }
 
@@ -134,7 +144,7 @@ pub enum Completed {
 /// How a dispatcher numbers outlets, skills and offers: a ledger stores bookings in
 /// these numbers, and translates its records (by outlet id and skill name) when a
 /// dispatcher binds a new layout (after a network change).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Layout {
     /// Outlet ids by outlet index.
     pub outlets: Vec<SmolStr>,
@@ -162,6 +172,19 @@ pub struct Bound {
     pub ratings: Vec<(u32, u64, u32)>,
 }
 
+/// What a ledger holds and writes, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LedgerStats {
+    /// Ticket records held (booked, held, completed).
+    pub tickets: u64,
+    /// Records appended to durable storage since opened (0 in memory).
+    pub records: u64,
+    /// Disk flushes since opened: records / flushes is the group commit's size.
+    pub flushes: u64,
+    /// Bytes written to durable storage since opened.
+    pub bytes: u64,
+}
+
 /// Everything a booking changes, behind one trait.
 ///
 /// `offer` is a dispatcher's offer number and `outlet` an outlet index in the [`Layout`]
@@ -172,8 +195,10 @@ pub struct Bound {
 /// Rules every ledger keeps: a known ticket id books nothing ([`Booked::Existing`]);
 /// release and hold expiry return capacity and forget the ticket (it may book again);
 /// completion keeps the capacity used and the id known; a completed booking cannot be
-/// released. Ledgers that persist must persist a change before returning from the call
-/// that made it.
+/// released and a held one cannot be completed (`Error::Conflict`); a confirmed hold
+/// confirms again with the same answer until its booking is released, completed or
+/// rolled out. Ledgers that persist must persist a change before returning from the
+/// call that made it.
 pub trait Ledger: Send + Sync {
     /// Units booked on an offer for a day: the view the search reads (exact for a
     /// ledger that sees every change, a cache for a store shared between processes).
@@ -190,15 +215,16 @@ pub trait Ledger: Send + Sync {
     fn book(&self, request: &Request<'_>) -> Result<Booked>;
 
     /// Turns hold `hold` into a firm booking, unless it expired at or before `now` (then
-    /// it is released).
+    /// it is released). A hold confirmed before answers its booking again.
     fn confirm(&self, hold: u64, now: NaiveDateTime) -> Result<Confirmed>;
 
     /// Cancels a booked or held ticket and returns its capacity; `None` for an unknown
     /// id. A completed ticket is refused (`Error::Conflict`).
     fn release(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>>;
 
-    /// Marks a booked or held ticket done (its capacity stays used) and records the
-    /// follow-up rating (x 1000) for its offer.
+    /// Marks a booked ticket done (its capacity stays used) and records the follow-up
+    /// rating (x 1000) for its offer; a held ticket is refused (`Error::Conflict`:
+    /// confirm it first).
     fn complete(&self, ticket_id: &str, rating_milli: Option<u32>) -> Result<Completed>;
 
     /// Releases every hold that expired at or before `now`; returns them as they were.
@@ -222,6 +248,11 @@ pub trait Ledger: Send + Sync {
     /// again (stores that do not outlive the process ignore it).
     fn record_change(&self, _change: &super::NetworkChange) -> Result<()> {
         Ok(())
+    }
+
+    /// What the ledger holds and writes, for metrics.
+    fn stats(&self) -> LedgerStats {
+        LedgerStats::default()
     }
 
     /// Whether [`Ledger::get`] answers from this process's memory (cheap): dispatch then

@@ -8,7 +8,7 @@
 //! crash leaves) then holds no more bookings on a counter than the counter allowed.
 //! The caller is answered only after [`Log::wait`]: what it saw is durable.
 
-use super::super::bookings::{lock, Bookings, Insert, Keep};
+use super::super::bookings::{lock, Admits, Bookings, Insert, Keep};
 use super::counters::Counters;
 use super::{Booked, Booking, Bound, Completed, Confirmed, Layout, Request, Status};
 use crate::{Error, Result};
@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// One change, as a log receives it.
-#[allow(dead_code)] // read by the journal ledger
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Record<'a> {
     /// A new booking (a hold carries its id and expiry).
@@ -78,6 +77,22 @@ impl Log for NoLog {
     }
 }
 
+/// Whether a booking was admitted under the ticket's shard lock.
+enum Admit {
+    /// Reserved and logged (the log's sequence number).
+    Yes(u64),
+    /// A counter would pass its limit.
+    Full,
+    /// The log failed (the reservation was undone).
+    Failed(Error),
+}
+
+impl Admits for Admit {
+    fn admits(&self) -> bool {
+        matches!(self, Admit::Yes(_))
+    }
+}
+
 /// Ratings recorded for one offer: sum x 1000 and count.
 #[derive(Debug, Default)]
 struct Rating(AtomicU64, AtomicU32);
@@ -86,8 +101,9 @@ struct Rating(AtomicU64, AtomicU32);
 pub(crate) struct Store<L: Log> {
     counters: Counters,
     tickets: Bookings,
-    /// Hold id -> (ticket id, expiry).
-    holds: Mutex<BTreeMap<u64, (SmolStr, NaiveDateTime)>>,
+    /// Hold id -> (ticket id, expiry; `None` once confirmed: a repeated confirm finds
+    /// it until the booking is released, completed or rolled out).
+    holds: Mutex<BTreeMap<u64, (SmolStr, Option<NaiveDateTime>)>>,
     next_hold: AtomicU64,
     /// (offer, day) -> units committed outside the ledger.
     loads: Mutex<BTreeMap<(u32, u32), u32>>,
@@ -128,7 +144,6 @@ impl<L: Log> Store<L> {
     }
 
     /// The layout bound last.
-    #[allow(dead_code)]
     pub(crate) fn layout(&self) -> &Layout {
         &self.layout
     }
@@ -143,44 +158,53 @@ impl<L: Log> Store<L> {
     }
 
     pub(crate) fn book(&self, r: &Request<'_>) -> Result<Booked> {
-        let mut b = r.booking;
-        let hold = match &mut b.status {
-            Status::Held { hold, expires } => {
-                *hold = self.next_hold.fetch_add(1, Ordering::Relaxed);
-                Some((*hold, *expires))
+        let mut held;
+        let (b, hold) = match r.booking.status {
+            Status::Held { expires, .. } => {
+                let h = self.next_hold.fetch_add(1, Ordering::Relaxed);
+                held = r.booking;
+                held.status = Status::Held { hold: h, expires };
+                held.hold = Some(h);
+                (&held, Some((h, expires)))
             }
-            _ => None,
+            _ => {
+                held = r.booking;
+                held.hold = None;
+                (&held, None)
+            }
         };
         let (offer, outlet) = (b.offer as usize, b.outlet as usize);
-        let done = self.tickets.insert_with(r.ticket_id, || {
+        let done = self.tickets.insert_with(r.ticket_id, b, || {
             if !self
                 .counters
                 .try_add(offer, outlet, b.day, b.units, r.offer_limit, r.outlet_limit)
             {
-                return (None, Ok(None));
+                return Admit::Full;
             }
-            match self.log.append(&Record::Book(r.ticket_id, &b)) {
-                Ok(seq) => (Some(b), Ok(Some(seq))),
+            match self.log.append(&Record::Book(r.ticket_id, b)) {
+                Ok(seq) => Admit::Yes(seq),
                 Err(e) => {
                     self.counters.sub(offer, outlet, b.day, b.units);
-                    (None, Err(e))
+                    Admit::Failed(e)
                 }
             }
         });
         match done {
             Insert::Exists(id, existing) => {
                 self.log.wait(self.log.last())?;
-                Ok(Booked::Existing(id, existing))
+                Ok(Booked::Existing(Box::new((id, existing))))
             }
-            Insert::Done(Ok(None)) => Ok(Booked::Full),
-            Insert::Done(Err(e)) => Err(e),
-            Insert::Done(Ok(Some(seq))) => {
-                self.used.store(true, Ordering::Relaxed);
+            Insert::Done(Admit::Full) => Ok(Booked::Full),
+            Insert::Done(Admit::Failed(e)) => Err(e),
+            Insert::Done(Admit::Yes(seq)) => {
+                if !self.used.load(Ordering::Relaxed) {
+                    self.used.store(true, Ordering::Relaxed);
+                }
                 if let Some((h, expires)) = hold {
-                    lock(&self.holds).insert(h, (r.ticket_id.clone(), expires));
+                    lock(&self.holds).insert(h, (r.ticket_id.clone(), Some(expires)));
                 }
                 self.log.wait(seq)?;
-                Ok(Booked::New(b))
+                Ok(Booked::New(hold.map(|h| h.0)))
             }
         }
     }
@@ -198,9 +222,11 @@ impl<L: Log> Store<L> {
     }
 
     pub(crate) fn confirm(&self, hold: u64, now: NaiveDateTime) -> Result<Confirmed> {
-        let Some((ticket, until)) = lock(&self.holds).remove(&hold) else {
+        let Some((ticket, _)) = lock(&self.holds).get(&hold).cloned() else {
             return Ok(Confirmed::Unknown);
         };
+        // Under the ticket's lock: a concurrent confirm, release or expiry of the same
+        // hold sees the other's outcome.
         let out = self.tickets.update_with(&ticket, |id, b| match b.status {
             Status::Held { hold: h, expires } if h == hold => {
                 let before = *b;
@@ -208,32 +234,52 @@ impl<L: Log> Store<L> {
                     let (keep, seq) = self.release_locked(id, b);
                     (
                         keep,
-                        seq.map(|s| (s, Confirmed::Expired(id.clone(), before))),
+                        seq.map(|s| (Some(s), Confirmed::Expired(id.clone(), before))),
                     )
                 } else {
                     match self.log.append(&Record::Confirm(id)) {
                         Ok(s) => {
                             b.status = Status::Booked;
-                            (Keep::Yes, Ok((s, Confirmed::Confirmed(id.clone(), *b))))
+                            (
+                                Keep::Yes,
+                                Ok((Some(s), Confirmed::Confirmed(id.clone(), *b))),
+                            )
                         }
                         Err(e) => (Keep::Yes, Err(e)),
                     }
                 }
             }
-            _ => (Keep::Yes, Ok((0, Confirmed::Unknown))),
+            // Confirmed before: the same answer, nothing to record.
+            Status::Booked if b.hold == Some(hold) => {
+                (Keep::Yes, Ok((None, Confirmed::Confirmed(id.clone(), *b))))
+            }
+            _ => (Keep::Yes, Ok((None, Confirmed::Unknown))),
         });
-        match out {
-            Some(Ok((seq, c))) => {
-                self.log.wait(seq)?;
-                Ok(c)
+        let (seq, c) = match out {
+            Some(r) => r?,
+            None => (None, Confirmed::Unknown),
+        };
+        {
+            let mut holds = lock(&self.holds);
+            match &c {
+                Confirmed::Confirmed(..) => {
+                    if let Some(e) = holds.get_mut(&hold) {
+                        e.1 = None;
+                    }
+                }
+                // Released, or a stale entry (the ticket booked again since).
+                Confirmed::Expired(..) | Confirmed::Unknown => {
+                    if holds.get(&hold).is_some_and(|e| e.0 == ticket) {
+                        holds.remove(&hold);
+                    }
+                }
             }
-            Some(Err(e)) => {
-                // Nothing changed: the hold stays.
-                lock(&self.holds).insert(hold, (ticket, until));
-                Err(e)
-            }
-            None => Ok(Confirmed::Unknown),
         }
+        match seq {
+            Some(seq) => self.log.wait(seq)?,
+            None => self.log.wait(self.log.last())?,
+        }
+        Ok(c)
     }
 
     pub(crate) fn release(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>> {
@@ -242,9 +288,10 @@ impl<L: Log> Store<L> {
                 return (
                     Keep::Yes,
                     Err(Error::Conflict {
-                        kind: "ticket",
                         id: id.to_string(),
-                        message: "it is completed; a completed booking cannot be released".into(),
+                        message:
+                            "it is completed: its capacity stays used and it cannot be released"
+                                .into(),
                     }),
                 );
             }
@@ -256,7 +303,7 @@ impl<L: Log> Store<L> {
             return Ok(None);
         };
         let (seq, id, b) = out?;
-        if let Some(h) = b.status.hold() {
+        if let Some(h) = b.hold {
             lock(&self.holds).remove(&h);
         }
         self.log.wait(seq)?;
@@ -265,12 +312,26 @@ impl<L: Log> Store<L> {
 
     pub(crate) fn complete(&self, ticket_id: &str, rating_milli: Option<u32>) -> Result<Completed> {
         let out = self.tickets.update_with(ticket_id, |id, b| {
-            if b.status == Status::Completed {
-                return (Keep::Yes, Ok((None, Completed::Already(id.clone(), *b))));
+            match b.status {
+                Status::Completed => {
+                    return (Keep::Yes, Ok((None, Completed::Already(id.clone(), *b))))
+                }
+                Status::Held { hold, .. } => {
+                    return (
+                        Keep::Yes,
+                        Err(Error::Conflict {
+                            id: id.to_string(),
+                            message: format!(
+                                "it is held (hold {hold}): confirm the hold before completing"
+                            ),
+                        }),
+                    )
+                }
+                Status::Booked => {}
             }
             match self.log.append(&Record::Complete(id, rating_milli)) {
                 Ok(seq) => {
-                    let hold = b.status.hold();
+                    let hold = b.hold;
                     b.status = Status::Completed;
                     if let (Some(x), Some(r)) = (rating_milli, self.ratings.get(b.offer as usize)) {
                         r.0.fetch_add(u64::from(x), Ordering::Relaxed);
@@ -303,7 +364,7 @@ impl<L: Log> Store<L> {
     pub(crate) fn expire_holds(&self, now: NaiveDateTime) -> Result<Vec<(SmolStr, Booking)>> {
         let due: Vec<u64> = lock(&self.holds)
             .iter()
-            .filter(|(_, (_, e))| *e <= now)
+            .filter(|(_, (_, e))| e.is_some_and(|e| e <= now))
             .map(|(h, _)| *h)
             .collect();
         let mut out = Vec::new();
@@ -367,6 +428,20 @@ impl<L: Log> Store<L> {
     pub(crate) fn bind(&mut self, layout: &Layout) -> Result<Bound> {
         let fresh = !self.used.load(Ordering::Relaxed);
         let first = self.counters.first();
+        let same = Layout {
+            start: self.layout.start,
+            ..layout.clone()
+        } == self.layout;
+        if same && !self.layout.offers.is_empty() {
+            // Bound to this layout already (a restart on an unchanged network): the
+            // records and counters are in its numbers, and the log has it.
+            return Ok(Bound {
+                fresh,
+                start: self.start,
+                first_day: first,
+                ratings: self.ratings(),
+            });
+        }
         let map = translation(&self.layout, layout);
         // Check every record first: on error nothing changes. The least id is named.
         let mut missing: Option<(SmolStr, u32)> = None;
@@ -443,15 +518,7 @@ impl<L: Log> Store<L> {
             fresh,
             start: self.start,
             first_day: first,
-            ratings: self
-                .ratings
-                .iter()
-                .enumerate()
-                .filter_map(|(k, r)| {
-                    let n = r.1.load(Ordering::Relaxed);
-                    (n > 0).then(|| (k as u32, r.0.load(Ordering::Relaxed), n))
-                })
-                .collect(),
+            ratings: self.ratings(),
         })
     }
 
@@ -465,7 +532,7 @@ impl<L: Log> Store<L> {
         let mut dropped_holds = Vec::new();
         self.tickets.retain(|_, b| {
             let keep = b.day >= first_day;
-            if let (false, Some(h)) = (keep, b.status.hold()) {
+            if let (false, Some(h)) = (keep, b.hold) {
                 dropped_holds.push(h);
             }
             keep
@@ -479,14 +546,17 @@ impl<L: Log> Store<L> {
         self.log.wait(seq)
     }
 
-    /// Whether day `day` is counted.
-    #[allow(dead_code)]
-    pub(crate) fn covers(&self, day: u32) -> bool {
-        self.counters.covers(day)
+    /// The shard of a ticket id (see `Bookings::shard_of`).
+    pub(crate) fn shard_of(id: &str) -> usize {
+        Bookings::shard_of(id)
+    }
+
+    /// Makes room for about `n` more ticket records.
+    pub(crate) fn reserve(&self, n: usize) {
+        self.tickets.reserve(n);
     }
 
     /// Every record (for snapshots and tests), in no particular order.
-    #[allow(dead_code)]
     pub(crate) fn for_each(&self, f: impl FnMut(&SmolStr, &Booking)) {
         self.tickets.for_each(f)
     }
@@ -517,4 +587,102 @@ fn translation(old: &Layout, new: &Layout) -> Vec<Option<u32>> {
             by_name.get(&(o.as_str(), s.as_str())).copied()
         })
         .collect()
+}
+
+/// Replay and snapshots: the state restored as recorded (no limits, no log).
+impl<L: Log> Store<L> {
+    /// Puts a recorded booking back as it was, with its capacity and hold.
+    pub(crate) fn restore_book(&self, id: &SmolStr, b: Booking) {
+        let added = self.tickets.insert_with(id, &b, || {
+            self.counters
+                .add(b.offer as usize, b.outlet as usize, b.day, b.units);
+            true
+        });
+        if matches!(added, Insert::Done(true)) {
+            self.used.store(true, Ordering::Relaxed);
+            let expires = match b.status {
+                Status::Held { expires, .. } => Some(expires),
+                _ => None,
+            };
+            // A completed booking's hold is spent.
+            if let (Some(hold), false) = (b.hold, b.status == Status::Completed) {
+                lock(&self.holds).insert(hold, (id.clone(), expires));
+            }
+            if let Some(hold) = b.hold {
+                self.next_hold.fetch_max(hold + 1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Makes a recorded confirmation: the ticket's hold becomes a firm booking.
+    pub(crate) fn restore_confirm(&self, id: &str) {
+        let hold = self.tickets.update_with(id, |_, b| {
+            let h = b.status.hold();
+            if h.is_some() {
+                b.status = Status::Booked;
+            }
+            (Keep::Yes, h)
+        });
+        if let Some(Some(h)) = hold {
+            if let Some(e) = lock(&self.holds).get_mut(&h) {
+                e.1 = None;
+            }
+        }
+    }
+
+    /// Adds recorded ratings to an offer.
+    pub(crate) fn restore_rating(&self, offer: u32, milli: u64, count: u32) {
+        if let Some(r) = self.ratings.get(offer as usize) {
+            r.0.fetch_add(milli, Ordering::Relaxed);
+            r.1.fetch_add(count, Ordering::Relaxed);
+        }
+    }
+
+    /// The next hold id.
+    pub(crate) fn next_hold(&self) -> u64 {
+        self.next_hold.load(Ordering::Relaxed)
+    }
+
+    /// Raises the next hold id to `n`.
+    pub(crate) fn raise_next_hold(&self, n: u64) {
+        self.next_hold.fetch_max(n, Ordering::Relaxed);
+    }
+
+    /// The first day counted.
+    pub(crate) fn first_day(&self) -> u32 {
+        self.counters.first()
+    }
+
+    /// External loads: (offer, day) -> units.
+    pub(crate) fn loads(&self) -> Vec<((u32, u32), u32)> {
+        lock(&self.loads).iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    /// Ratings recorded per offer: (offer, sum x 1000, count), offers with any.
+    pub(crate) fn ratings(&self) -> Vec<(u32, u64, u32)> {
+        self.ratings
+            .iter()
+            .enumerate()
+            .filter_map(|(k, r)| {
+                let n = r.1.load(Ordering::Relaxed);
+                (n > 0).then(|| (k as u32, r.0.load(Ordering::Relaxed), n))
+            })
+            .collect()
+    }
+
+    /// The same state, logging to `log` from now on.
+    pub(crate) fn with_log<M: Log>(self, log: M) -> Store<M> {
+        Store {
+            counters: self.counters,
+            tickets: self.tickets,
+            holds: self.holds,
+            next_hold: self.next_hold,
+            loads: self.loads,
+            ratings: self.ratings,
+            layout: self.layout,
+            start: self.start,
+            used: self.used,
+            log,
+        }
+    }
 }

@@ -121,7 +121,11 @@ fn completion_is_final_and_counted_once() {
     assert!(matches!(d.release("t"), Err(Error::Conflict { .. })));
     let again = outcome(&d, &ticket("t", 121.0));
     assert_eq!(again.assignment().map(|a| a.outlet_id.clone()), on);
-    assert!(d.assignment("t").is_none(), "not live any more");
+    assert_eq!(
+        d.assignment("t").map(|a| a.outlet_id),
+        on,
+        "the completed booking is still the ticket's"
+    );
     let used = |d: &Dispatcher| d.loads().iter().map(|l| l.used).sum::<u32>();
     assert_eq!(
         used(&d),
@@ -157,4 +161,38 @@ fn set_load_counts_against_capacity() {
         "day 7 is past the horizon"
     );
     assert!(d.set_load("b", "install:tv", 0, 1).is_err());
+}
+
+/// A hold's life through the ledger: a held ticket cannot be completed (confirm it
+/// first); a repeated confirm answers the same booking; once the booking is released
+/// the hold id is unknown, also after the ticket books again.
+#[test]
+fn a_confirmed_hold_confirms_again_until_released() {
+    let d = two_outlets();
+    let now = t0();
+    let held = d
+        .hold(&ticket("t", 121.0), chrono::Duration::minutes(10), now)
+        .ok()
+        .and_then(|o| o.assignment().cloned());
+    let h = held.as_ref().and_then(|a| a.hold);
+    let Some(h) = h else {
+        panic!("no hold: {held:?}")
+    };
+    assert!(matches!(d.complete("t", None), Err(Error::Conflict { .. })));
+    let first = d.confirm(h, now).ok();
+    assert!(first.is_some());
+    assert_eq!(d.confirm(h, now + chrono::Duration::hours(1)).ok(), first);
+    assert!(d.release("t").is_ok());
+    assert!(matches!(d.confirm(h, now), Err(Error::Unknown { .. })));
+    assert!(outcome(&d, &ticket("t", 121.0)).assignment().is_some());
+    assert!(matches!(d.confirm(h, now), Err(Error::Unknown { .. })));
+    // A completed booking's hold is spent too.
+    let h2 = d
+        .hold(&ticket("u", 121.0), chrono::Duration::minutes(10), now)
+        .ok()
+        .and_then(|o| o.assignment().and_then(|a| a.hold));
+    let Some(h2) = h2 else { panic!("no hold") };
+    assert!(d.confirm(h2, now).is_ok());
+    assert!(d.complete("u", Some(4.0)).is_ok());
+    assert!(matches!(d.confirm(h2, now), Err(Error::Unknown { .. })));
 }

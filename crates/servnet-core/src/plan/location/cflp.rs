@@ -27,6 +27,7 @@ use super::{
     highs_util, relative_gap, Assignment, LocationInstance, LocationResult, Method, SolveOptions,
     SolveStatus,
 };
+use crate::solver::subgradient::StepSchedule;
 use crate::{Error, Result};
 
 /// Multi-source (split demand) or single-source (one site per point).
@@ -440,8 +441,7 @@ pub fn cflp_heuristic(
     let mut u: Vec<f64> = cols.iter().map(|v| v[0].0).collect();
     let mut best_bound = f64::NEG_INFINITY;
     let mut best: Option<Primal> = None;
-    let mut theta = 1.0;
-    let mut stall = 0;
+    let mut schedule = StepSchedule::new(1.0, 15, 1e-4);
     let iters = opts.lagrangian_iterations.max(1);
     let mut tried: Vec<Vec<usize>> = Vec::new();
     let mut chosen_count = vec![0usize; m];
@@ -497,17 +497,12 @@ pub fn cflp_heuristic(
                 ));
             }
         }
-        if best_bound == f64::NEG_INFINITY || value > best_bound + 1e-12 * best_bound.abs().max(1.0)
-        {
+        let improved = best_bound == f64::NEG_INFINITY
+            || value > best_bound + 1e-12 * best_bound.abs().max(1.0);
+        if improved {
             best_bound = value;
-            stall = 0;
-        } else {
-            stall += 1;
-            if stall >= 15 {
-                theta /= 2.0;
-                stall = 0;
-            }
         }
+        schedule.record(improved);
         for &i in &chosen {
             chosen_count[i] += 1;
         }
@@ -525,7 +520,7 @@ pub fn cflp_heuristic(
             }
         }
         let ub = best.as_ref().map_or(best_bound * 1.1 + 1.0, |b| b.cost);
-        if best_bound >= ub - 1e-9 * ub.abs().max(1.0) || theta < 1e-4 {
+        if best_bound >= ub - 1e-9 * ub.abs().max(1.0) || schedule.spent() {
             break;
         }
         let mut g = vec![1.0f64; n];
@@ -538,7 +533,7 @@ pub fn cflp_heuristic(
         if norm < 1e-18 {
             break;
         }
-        let step = theta * (ub - value).max(1e-9 * ub.abs().max(1.0)) / norm;
+        let step = schedule.step((ub - value).max(1e-9 * ub.abs().max(1.0)), norm);
         for (uj, gj) in u.iter_mut().zip(&g) {
             *uj += step * gj;
         }

@@ -23,9 +23,12 @@ use crate::{Error, Result};
 
 pub mod cflp;
 pub mod covering;
-mod highs_util;
+// The shared HiGHS driver, under the name these models call it by.
+use crate::solver::highs_driver as highs_util;
+#[cfg(feature = "bench")]
 pub mod orlib;
 pub mod pmedian;
+#[cfg(feature = "bench")]
 pub mod synth;
 
 /// An extra block of capacity a site can be built with (e.g. one more service bay).
@@ -279,18 +282,7 @@ impl LocationInstance {
     }
 }
 
-/// How a solve ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SolveStatus {
-    /// Proven optimal (gap within the solver tolerance).
-    Optimal,
-    /// A feasible solution with a bound; the gap says how far from optimal at most.
-    Feasible,
-    /// The time limit stopped the search; the best solution found is returned.
-    TimeLimit,
-    /// No feasible solution exists (or none was found before the limit).
-    Infeasible,
-}
+pub use crate::solver::SolveStatus;
 
 /// Which algorithm produced a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,77 +12,8 @@
 //! input is an [`Error::Invalid`] naming the line.
 
 use super::{CostBasis, CostMatrix, LocationInstance, Site};
-use crate::{Error, Location, Result};
-
-/// Tokens with their 1-based line numbers.
-struct Tokens<'a> {
-    source: &'static str,
-    items: Vec<(usize, &'a str)>,
-    pos: usize,
-}
-
-impl<'a> Tokens<'a> {
-    fn new(source: &'static str, text: &'a str) -> Self {
-        let items = text
-            .lines()
-            .enumerate()
-            .flat_map(|(n, line)| line.split_whitespace().map(move |t| (n + 1, t)))
-            .collect();
-        Tokens {
-            source,
-            items,
-            pos: 0,
-        }
-    }
-
-    fn error(&self, line: Option<usize>, field: &str, message: String) -> Error {
-        Error::invalid(
-            Location {
-                source: self.source.to_string(),
-                line: line.map(|l| l as u64),
-                record: None,
-                field: Some(field.to_string()),
-            },
-            message,
-        )
-    }
-
-    /// Next raw token, or an error naming the field expected at end of input.
-    fn next(&mut self, field: &str) -> Result<(usize, &'a str)> {
-        match self.items.get(self.pos) {
-            Some(&t) => {
-                self.pos += 1;
-                Ok(t)
-            }
-            None => Err(self.error(
-                self.items.last().map(|t| t.0),
-                field,
-                "unexpected end of file".into(),
-            )),
-        }
-    }
-
-    /// Next token as a finite number (`7500.` style accepted).
-    fn number(&mut self, field: &str) -> Result<f64> {
-        let (line, t) = self.next(field)?;
-        match t.parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(v),
-            _ => Err(self.error(Some(line), field, format!("expected a number, got '{t}'"))),
-        }
-    }
-
-    /// Next token as a non-negative integer count.
-    fn count(&mut self, field: &str) -> Result<usize> {
-        let (line, t) = self.next(field)?;
-        t.parse::<usize>().map_err(|_| {
-            self.error(
-                Some(line),
-                field,
-                format!("expected a non-negative integer, got '{t}'"),
-            )
-        })
-    }
-}
+use crate::bench::orlib_tokens::Tokens;
+use crate::{Error, Result};
 
 /// Largest matrix the readers accept (guards against absurd headers).
 const MAX_ENTRIES: usize = 200_000_000;
@@ -174,7 +105,7 @@ pub fn parse_orlib_pmed(text: &str) -> Result<OrlibPMedian> {
         d[v * n + v] = 0.0;
     }
     for _ in 0..edges {
-        let (line, _) = *tk.items.get(tk.pos).unwrap_or(&(0, ""));
+        let line = tk.peek_line();
         let a = tk.count("edge vertex")?;
         let b = tk.count("edge vertex")?;
         let w = tk.number("edge cost")?;

@@ -19,6 +19,7 @@ use super::{
     highs_util, relative_gap, Assignment, LocationInstance, LocationResult, Method, SolveOptions,
     SolveStatus, SplitMix64,
 };
+use crate::solver::subgradient::StepSchedule;
 use crate::{Error, Result};
 
 fn check_p(inst: &LocationInstance, p: usize) -> Result<()> {
@@ -308,8 +309,7 @@ fn lagrangian(
     };
     let integral = c.iter().all(|v| v.fract() == 0.0);
     let mut best = f64::NEG_INFINITY;
-    let mut theta = 2.0;
-    let mut stall = 0;
+    let mut schedule = StepSchedule::new(2.0, 20, 1e-5);
     let mut chosen = vec![false; m];
     for _ in 0..iterations.max(1) {
         let rho = (0..n)
@@ -340,18 +340,13 @@ fn lagrangian(
             chosen[i] = true;
         }
         let value: f64 = u.iter().sum::<f64>() + order[..p].iter().map(|&i| rho[i]).sum::<f64>();
-        if best == f64::NEG_INFINITY || value > best + 1e-12 * best.abs().max(1.0) {
+        let improved = best == f64::NEG_INFINITY || value > best + 1e-12 * best.abs().max(1.0);
+        if improved {
             best = value;
-            stall = 0;
-        } else {
-            stall += 1;
-            if stall >= 20 {
-                theta /= 2.0;
-                stall = 0;
-            }
         }
+        schedule.record(improved);
         let target = if integral { upper - 0.5 } else { upper };
-        if best >= target - 1e-9 * upper.abs().max(1.0) || theta < 1e-5 {
+        if best >= target - 1e-9 * upper.abs().max(1.0) || schedule.spent() {
             break;
         }
         let g: Vec<f64> = (0..n)
@@ -373,7 +368,7 @@ fn lagrangian(
         if norm == 0.0 {
             break; // the relaxed solution is feasible, hence optimal
         }
-        let step = theta * (upper - value).max(1e-9 * upper.abs().max(1.0)) / norm;
+        let step = schedule.step((upper - value).max(1e-9 * upper.abs().max(1.0)), norm);
         for (uj, gj) in u.iter_mut().zip(&g) {
             *uj = (*uj + step * gj).max(0.0);
         }

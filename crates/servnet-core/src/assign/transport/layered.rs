@@ -17,8 +17,8 @@
 //! Tickets of `u > 1` units send `u` units at `floor(cost / u)` per unit; the flow may
 //! then split a ticket over several buckets. That is the LP relaxation of the
 //! generalised assignment problem (weights equal across buckets), which
-//! [`LayeredSolution::lower_bound`] turns into a valid bound; `assign::plan` repairs
-//! split tickets into a feasible plan.
+//! [`LayeredSolution::lower_bound`] turns into a valid bound; the batch assignment
+//! heuristic repairs split tickets into a feasible plan.
 //!
 //! Proof of the answer: the Lagrangian bound computed from the final potentials,
 //! `sum_t min(pen_t, min_b (c_tb + u_t (p_b + q_g(b)))) - sum_b cap_b p_b - sum_g cap_g q_g`,
@@ -110,7 +110,8 @@ impl LayeredProblem {
         {
             return bad("arc_bucket", "bucket index out of range".into());
         }
-        let big = |v: &i64| !(-super::flow::MAX_ABS_COST..=super::flow::MAX_ABS_COST).contains(v);
+        let big =
+            |v: &i64| !(-super::problem::MAX_ABS_COST..=super::problem::MAX_ABS_COST).contains(v);
         if self.arc_cost.iter().any(big) || self.unassigned_penalty.iter().any(big) {
             return bad("arc_cost", "costs must be within +-2^40".into());
         }

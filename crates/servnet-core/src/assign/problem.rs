@@ -1,0 +1,315 @@
+//! The backlog as a capacitated assignment problem: each ticket's eligible (offer, day)
+//! arcs from the dispatcher's rules with integer costs, buckets (offer x day), groups
+//! (outlet x day) and the side rows (region quotas, emergency reserve) that can bind.
+
+use super::options::AssignOptions;
+use crate::dispatch::{Dispatcher, Rule};
+use crate::model::{Priority, Ticket};
+use crate::{Error, Result};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// Integer cost units per score point.
+pub const COST_SCALE: f64 = 1000.0;
+
+/// Per key: demand (units) and the (ticket, arc position) pairs of a side row.
+type SideRows<K> = BTreeMap<K, (u64, Vec<(u32, u32)>)>;
+
+/// One arc of the global problem.
+#[derive(Clone, Copy)]
+pub(super) struct Arc {
+    pub(super) bucket: u32,
+    pub(super) cost: i64,
+    /// Score-only cost (no lateness, no move cost), for move gains.
+    pub(super) score_cost: i64,
+    pub(super) e: crate::dispatch::EligibleArc,
+}
+
+/// The backlog turned into a capacitated assignment problem.
+pub(super) struct Problem {
+    /// Per ticket: its arcs (by outlet, then day) or why it has none.
+    pub(super) arcs: Vec<std::result::Result<Vec<Arc>, Rule>>,
+    pub(super) units: Vec<u32>,
+    pub(super) penalty: Vec<i64>,
+    pub(super) bucket_cap: Vec<u32>,
+    pub(super) bucket_group: Vec<u32>,
+    pub(super) group_cap: Vec<u32>,
+    pub(super) group_binds: Vec<bool>,
+    /// Capacities on sets of arcs that are neither a bucket nor a group (only those
+    /// that can bind): emergency reserves and region quotas.
+    pub(super) sides: Vec<Side>,
+    /// Per ticket: the first quota that removed one of its arcs (quota below its units).
+    pub(super) quota_removed: Vec<Option<usize>>,
+}
+
+/// A side constraint: at most `cap` units over a set of arcs.
+pub(super) struct Side {
+    pub(super) cap: u32,
+    /// (ticket, position in the ticket's arc list), in ticket order.
+    pub(super) arcs: Vec<(u32, u32)>,
+    /// The quota it comes from; `None`: the share of a bucket or group that
+    /// non-emergency tickets may use (the policy's emergency reserve).
+    pub(super) quota: Option<usize>,
+}
+
+/// Integer cost of a score ([`COST_SCALE`] units per point).
+pub(super) fn to_cost(score: f64) -> i64 {
+    (score * COST_SCALE).round() as i64
+}
+
+/// The backlog as a [`Problem`]: eligible arcs at the dispatcher's current loads, costs,
+/// penalties, bucket and group capacities, and the side rows that can bind.
+pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Result<Problem> {
+    let mut seen = std::collections::BTreeSet::new();
+    for t in backlog {
+        if !seen.insert(t.id.as_str()) {
+            return Err(Error::argument(
+                "backlog",
+                format!("ticket id '{}' appears twice", t.id),
+            ));
+        }
+    }
+    if let Some(first) = backlog.iter().map(|t| t.created_at.date()).min() {
+        d.init_start(first);
+    }
+    let current: Vec<Option<u32>> = backlog
+        .iter()
+        .map(|t| {
+            o.current.get(&t.id).map(|id| {
+                d.network()
+                    .outlet_index(id)
+                    .map(|i| i as u32)
+                    .ok_or_else(|| Error::Unknown {
+                        kind: "outlet",
+                        id: id.clone(),
+                    })
+            })
+        })
+        .map(Option::transpose)
+        .collect::<Result<_>>()?;
+    let net = d.network();
+    let quotas = o.resolve_quotas(net)?;
+    let mut eligible = backlog
+        .par_iter()
+        .map(|t| d.eligible(t, o.late_days))
+        .collect::<Result<Vec<_>>>()?;
+    let region: Vec<Option<usize>> = backlog
+        .iter()
+        .map(|t| net.region_index(&t.region))
+        .collect();
+    let covers = |q: usize, t: usize, outlet: u32| -> bool {
+        let (rs, os) = &quotas[q];
+        region[t].is_some_and(|r| rs[r]) && os.as_ref().is_none_or(|v| v[outlet as usize])
+    };
+    // A quota smaller than the ticket closes the arcs it covers.
+    let mut quota_removed: Vec<Option<usize>> = vec![None; backlog.len()];
+    for (t, e) in eligible.iter_mut().enumerate() {
+        let (Ok(list), Some(removed)) = (e, quota_removed.get_mut(t)) else {
+            continue;
+        };
+        let u = backlog[t].units;
+        list.retain(|a| {
+            let q =
+                (0..quotas.len()).find(|&q| covers(q, t, a.outlet) && o.quotas[q].max_units < u);
+            if let Some(q) = q {
+                removed.get_or_insert(q);
+            }
+            q.is_none()
+        });
+    }
+    let mut buckets: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+    for arcs in eligible.iter().flatten().flatten() {
+        let n = buckets.len() as u32;
+        buckets.entry((arcs.offer, arcs.day)).or_insert(n);
+    }
+    // Number buckets in (offer, day) order, groups in (outlet, day) order.
+    let keys: Vec<(u32, u32)> = buckets.keys().copied().collect();
+    for (i, k) in keys.iter().enumerate() {
+        buckets.insert(*k, i as u32);
+    }
+    let mut offer_outlet: BTreeMap<u32, u32> = BTreeMap::new();
+    for a in eligible.iter().flatten().flatten() {
+        offer_outlet.insert(a.offer, a.outlet);
+    }
+    let mut groups: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+    for &(offer, day) in &keys {
+        groups.insert((offer_outlet.get(&offer).copied().unwrap_or(0), day), 0);
+    }
+    let gkeys: Vec<(u32, u32)> = groups.keys().copied().collect();
+    for (i, k) in gkeys.iter().enumerate() {
+        groups.insert(*k, i as u32);
+    }
+    // Emergencies may use the policy's reserve: a bucket (group) any emergency can
+    // reach gets its full room, and a side row keeps the others within their share.
+    let reserve = d.policy().emergency_reserve > 0.0;
+    let mut em_bucket = vec![false; keys.len()];
+    if reserve {
+        for (t, e) in eligible.iter().enumerate() {
+            if backlog[t].priority != Priority::Emergency {
+                continue;
+            }
+            for a in e.iter().flatten() {
+                if let Some(&b) = buckets.get(&(a.offer, a.day)) {
+                    em_bucket[b as usize] = true;
+                }
+            }
+        }
+    }
+    let full_offer_room = |k: u32, day: u32| d.offer_room_for(k, day, true);
+    let full_outlet_room = |oi: u32, day: u32| d.outlet_room_for(oi, day, true);
+    let normal_bucket: Vec<u32> = keys.iter().map(|&(k, day)| d.offer_room(k, day)).collect();
+    let bucket_cap: Vec<u32> = keys
+        .iter()
+        .enumerate()
+        .map(|(b, &(k, day))| {
+            if em_bucket[b] {
+                full_offer_room(k, day)
+            } else {
+                normal_bucket[b]
+            }
+        })
+        .collect();
+    let bucket_group: Vec<u32> = keys
+        .iter()
+        .map(|&(k, day)| {
+            let outlet = offer_outlet.get(&k).copied().unwrap_or(0);
+            groups.get(&(outlet, day)).copied().unwrap_or(0)
+        })
+        .collect();
+    let mut em_group = vec![false; gkeys.len()];
+    for (b, &g) in bucket_group.iter().enumerate() {
+        em_group[g as usize] |= em_bucket[b];
+    }
+    let normal_group: Vec<u32> = gkeys
+        .iter()
+        .map(|&(o, day)| d.outlet_room(o, day))
+        .collect();
+    let group_cap: Vec<u32> = gkeys
+        .iter()
+        .enumerate()
+        .map(|(g, &(o, day))| {
+            if em_group[g] {
+                full_outlet_room(o, day)
+            } else {
+                normal_group[g]
+            }
+        })
+        .collect();
+    let mut arcs = Vec::with_capacity(backlog.len());
+    let mut units = Vec::with_capacity(backlog.len());
+    let mut penalty = Vec::with_capacity(backlog.len());
+    let mut demand = vec![0u64; group_cap.len()];
+    for (i, (t, e)) in backlog.iter().zip(eligible).enumerate() {
+        units.push(t.units);
+        penalty.push(to_cost(o.penalty(t.priority)));
+        arcs.push(e.map(|list| {
+            list.into_iter()
+                .map(|e| {
+                    let bucket = buckets.get(&(e.offer, e.day)).copied().unwrap_or(0);
+                    let score_cost = to_cost(e.b.score);
+                    let mut extra = f64::from(e.late_days) * o.lateness_per_day;
+                    if current[i].is_some_and(|c| c != e.outlet) {
+                        extra += o.move_cost;
+                    }
+                    Arc {
+                        bucket,
+                        cost: score_cost + to_cost(extra),
+                        score_cost,
+                        e,
+                    }
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    // A group can bind if its room is below both its buckets' room and its demand.
+    let mut group_bucket_room = vec![0u64; group_cap.len()];
+    for (b, &g) in bucket_group.iter().enumerate() {
+        group_bucket_room[g as usize] += u64::from(bucket_cap[b]);
+    }
+    for (t, list) in arcs.iter().enumerate() {
+        if let Ok(list) = list {
+            let mut gs: Vec<u32> = list
+                .iter()
+                .map(|a| bucket_group[a.bucket as usize])
+                .collect();
+            gs.dedup();
+            for g in gs {
+                demand[g as usize] += u64::from(units[t]);
+            }
+        }
+    }
+    let group_binds = (0..group_cap.len())
+        .map(|g| u64::from(group_cap[g]) < group_bucket_room[g].min(demand[g]))
+        .collect();
+    // Side rows, kept only where they can bind (their demand exceeds their cap).
+    let mut sides = Vec::new();
+    if reserve {
+        let mut by_bucket: SideRows<u32> = BTreeMap::new();
+        let mut by_group: SideRows<u32> = BTreeMap::new();
+        for (t, list) in arcs.iter().enumerate() {
+            let (Ok(list), false) = (list, backlog[t].priority == Priority::Emergency) else {
+                continue;
+            };
+            for (j, a) in list.iter().enumerate() {
+                let b = a.bucket as usize;
+                let g = bucket_group[b] as usize;
+                for (map, key, mixed) in [
+                    (&mut by_bucket, b, em_bucket[b]),
+                    (&mut by_group, g, em_group[g]),
+                ] {
+                    if mixed {
+                        let e = map.entry(key as u32).or_default();
+                        e.0 += u64::from(units[t]);
+                        e.1.push((t as u32, j as u32));
+                    }
+                }
+            }
+        }
+        for (normal, map) in [(&normal_bucket, by_bucket), (&normal_group, by_group)] {
+            for (key, (dem, list)) in map {
+                let cap = normal[key as usize];
+                if dem > u64::from(cap) {
+                    sides.push(Side {
+                        cap,
+                        arcs: list,
+                        quota: None,
+                    });
+                }
+            }
+        }
+    }
+    if !quotas.is_empty() {
+        let mut rows: SideRows<(usize, u32)> = BTreeMap::new();
+        for (t, list) in arcs.iter().enumerate() {
+            let Ok(list) = list else { continue };
+            for (j, a) in list.iter().enumerate() {
+                for q in (0..quotas.len()).filter(|&q| covers(q, t, a.e.outlet)) {
+                    let e = rows.entry((q, a.e.day)).or_default();
+                    e.0 += u64::from(units[t]);
+                    e.1.push((t as u32, j as u32));
+                }
+            }
+        }
+        for ((q, _day), (dem, list)) in rows {
+            let cap = o.quotas[q].max_units;
+            if dem > u64::from(cap) {
+                sides.push(Side {
+                    cap,
+                    arcs: list,
+                    quota: Some(q),
+                });
+            }
+        }
+    }
+    Ok(Problem {
+        arcs,
+        units,
+        penalty,
+        bucket_cap,
+        bucket_group,
+        group_cap,
+        group_binds,
+        sides,
+        quota_removed,
+    })
+}

@@ -1,0 +1,14 @@
+//! Benchmark-only code, built with the `bench` feature (off by default, so neither the
+//! library nor the Python extension carries it): instance generators and readers for
+//! comparing servnet with peer solvers, and a second GAP solver measured against
+//! OR-Library's published optima. Benches, examples, tests and the CLI's hidden
+//! `bench-*` commands turn the feature on.
+//!
+//! The OR-Library location readers and the synthetic location instances are
+//! [`crate::plan::location::orlib`] and [`crate::plan::location::synth`], behind the
+//! same feature.
+
+pub mod gap;
+pub(crate) mod orlib_tokens;
+pub mod synthetic;
+pub mod transport;

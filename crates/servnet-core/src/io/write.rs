@@ -1,0 +1,371 @@
+//! Every writer of servnet: result tables as CSV (through the `csv` crate) or JSON, to a
+//! file or standard output.
+//!
+//! A file is written atomically: into a temporary file in the same folder, flushed to
+//! disk, then renamed over the target, so a crash or `kill -9` mid-write leaves the old
+//! file whole (or no file), never a truncated one. An output that is one of the run's
+//! input files is refused before any work. Results describe themselves as tables
+//! ([`Tabular`]): `io` knows no result type, so it sits below dispatch, assign and plan.
+
+use crate::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What a column holds: JSON output types its cells by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// Free text or an id (written as a JSON string).
+    Text,
+    /// A number (a JSON number; an empty cell is `null`).
+    Number,
+    /// `true` / `false` (a JSON boolean).
+    Bool,
+}
+
+/// One column of a result table.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Header name.
+    pub name: &'static str,
+    /// Cell type.
+    pub kind: CellKind,
+}
+
+impl Column {
+    /// A text column.
+    pub const fn text(name: &'static str) -> Self {
+        Column {
+            name,
+            kind: CellKind::Text,
+        }
+    }
+    /// A number column.
+    pub const fn number(name: &'static str) -> Self {
+        Column {
+            name,
+            kind: CellKind::Number,
+        }
+    }
+    /// A boolean column.
+    pub const fn bool(name: &'static str) -> Self {
+        Column {
+            name,
+            kind: CellKind::Bool,
+        }
+    }
+}
+
+/// A result written as a table: fixed columns, rows of text cells (numbers already
+/// formatted as the result wants them shown).
+pub trait Tabular {
+    /// The columns, in order.
+    fn columns(&self) -> &'static [Column];
+    /// Number of rows.
+    fn len(&self) -> usize;
+    /// Whether there are no rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Row `i`'s cells, one per column, pushed onto `out` (which arrives empty).
+    fn row(&self, i: usize, out: &mut Vec<String>);
+}
+
+/// The file format of an output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A JSON array of objects keyed by column name.
+    Json,
+}
+
+/// Where a result goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Standard output (`-`), as CSV.
+    Stdout,
+    /// A file, written atomically.
+    File {
+        /// The target path.
+        path: PathBuf,
+        /// From the extension.
+        format: Format,
+    },
+}
+
+impl Output {
+    /// Parses an `--out` argument: `-` is standard output; otherwise the format
+    /// follows the extension (`.csv`, `.json`; anything else is an error), and the path
+    /// must not be one of `inputs` (compared after resolving links and `..`) nor a
+    /// folder. `option` names the argument in errors.
+    pub fn parse(option: &str, arg: &Path, inputs: &[PathBuf]) -> Result<Output> {
+        if arg.as_os_str() == "-" {
+            return Ok(Output::Stdout);
+        }
+        let ext = arg
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let format = match ext.as_deref() {
+            Some("csv") => Format::Csv,
+            Some("json") => Format::Json,
+            other => {
+                return Err(Error::argument(
+                    option,
+                    format!(
+                        "{}: unknown output format {}; use a .csv or .json file, or - for standard output",
+                        arg.display(),
+                        other.map_or("(no extension)".to_string(), |e| format!("'.{e}'"))
+                    ),
+                ))
+            }
+        };
+        if arg.is_dir() {
+            return Err(Error::argument(
+                option,
+                format!("{} is a folder, not a file", arg.display()),
+            ));
+        }
+        if let Ok(target) = arg.canonicalize() {
+            for input in inputs {
+                if input.canonicalize().is_ok_and(|i| i == target) {
+                    return Err(Error::argument(
+                        option,
+                        format!(
+                            "{} is one of the input files; writing it would destroy the input",
+                            arg.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Output::File {
+            path: arg.to_path_buf(),
+            format,
+        })
+    }
+
+    /// The name used in messages (`standard output` or the path).
+    pub fn name(&self) -> String {
+        match self {
+            Output::Stdout => "standard output".into(),
+            Output::File { path, .. } => path.display().to_string(),
+        }
+    }
+
+    /// Writes `table` in this output's format.
+    pub fn write_table(&self, table: &dyn Tabular) -> Result<()> {
+        let format = match self {
+            Output::Stdout => Format::Csv,
+            Output::File { format, .. } => *format,
+        };
+        self.write_with(|w| match format {
+            Format::Csv => table_csv(table, w),
+            Format::Json => table_json(table, w),
+        })
+    }
+
+    /// Writes bytes produced by `f` (atomically for a file).
+    pub fn write_with(&self, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+        match self {
+            Output::Stdout => {
+                let out = std::io::stdout();
+                let mut w = std::io::BufWriter::new(out.lock());
+                f(&mut w)
+                    .and_then(|()| w.flush())
+                    .map_err(|source| write_error("standard output", source))
+            }
+            Output::File { path, .. } => write_atomic(path, f),
+        }
+    }
+}
+
+fn write_error(path: &str, source: std::io::Error) -> Error {
+    Error::Write {
+        path: path.to_string(),
+        source,
+    }
+}
+
+/// Writes `path` atomically: a temporary file in the same folder, flushed and synced,
+/// then renamed over `path`. On any error the temporary file is removed and `path` is
+/// left as it was.
+pub fn write_atomic(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let err = |source| write_error(&path.display().to_string(), source);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".servnet-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    let mut w = std::io::BufWriter::new(tmp);
+    f(&mut w).map_err(err)?;
+    let tmp = w.into_inner().map_err(|e| err(e.into_error()))?;
+    tmp.as_file().sync_all().map_err(err)?;
+    // A temporary file is private (0600): give the result the target's permissions, or
+    // the usual ones of a new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode());
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(err)?;
+    }
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// A text cell made safe for spreadsheets: a leading `=`, `+`, `-` or `@` would start a
+/// formula, so such text gets a leading `'` (ids cannot start so; names can).
+fn text_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes `table` as CSV (header row, then one row per record) through the csv crate.
+pub fn table_csv(table: &dyn Tabular, w: &mut dyn Write) -> std::io::Result<()> {
+    let cols = table.columns();
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(cols.iter().map(|c| c.name))
+        .map_err(csv_io)?;
+    let mut row = Vec::with_capacity(cols.len());
+    for i in 0..table.len() {
+        row.clear();
+        table.row(i, &mut row);
+        let cells = row.iter().zip(cols).map(|(cell, col)| match col.kind {
+            CellKind::Text => text_cell(cell),
+            _ => cell.as_str().into(),
+        });
+        out.write_record(cells.map(|c| c.into_owned()))
+            .map_err(csv_io)?;
+    }
+    out.flush()
+}
+
+/// Writes `table` as a JSON array of objects, cells typed by their column.
+pub fn table_json(table: &dyn Tabular, w: &mut dyn Write) -> std::io::Result<()> {
+    use serde_json::Value;
+    let cols = table.columns();
+    w.write_all(b"[")?;
+    let mut row = Vec::with_capacity(cols.len());
+    for i in 0..table.len() {
+        row.clear();
+        table.row(i, &mut row);
+        let mut obj = serde_json::Map::new();
+        for (cell, col) in row.iter().zip(cols) {
+            let v = match col.kind {
+                _ if cell.is_empty() && col.kind != CellKind::Text => Value::Null,
+                CellKind::Text => Value::String(cell.clone()),
+                CellKind::Number => cell
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(Value::Null, Value::Number),
+                CellKind::Bool => Value::Bool(cell == "true"),
+            };
+            obj.insert(col.name.to_string(), v);
+        }
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        w.write_all(b"\n")?;
+        serde_json::to_writer(&mut *w, &obj).map_err(std::io::Error::other)?;
+    }
+    w.write_all(b"\n]\n")
+}
+
+/// `table` as CSV text (e.g. for Python's `sites_csv()`).
+pub fn table_csv_string(table: &dyn Tabular) -> Result<String> {
+    let mut buf = Vec::new();
+    table_csv(table, &mut buf).map_err(|e| write_error("memory", e))?;
+    String::from_utf8(buf).map_err(|e| write_error("memory", std::io::Error::other(e)))
+}
+
+/// Writes `text` to `out` (JSON documents, reports).
+pub fn write_text(out: &Output, text: &str) -> Result<()> {
+    out.write_with(|w| w.write_all(text.as_bytes()))
+}
+
+/// The files of a data folder that the readers read (those that exist): an output must
+/// not replace one of them.
+pub fn data_files(dir: &Path) -> Vec<PathBuf> {
+    let stems = [
+        "regions",
+        "outlets",
+        "outlet_skills",
+        "tickets",
+        "products",
+        "repair_rates",
+        "installed_base",
+        "sales_plan",
+        "seasonality",
+        "retirement",
+        "service_rates",
+        "repair_history",
+        "network",
+    ];
+    stems
+        .iter()
+        .flat_map(|s| ["csv", "json"].map(|e| dir.join(format!("{s}.{e}"))))
+        .chain(["regions.geojson", "outlet_areas.geojson"].map(|f| dir.join(f)))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, "old\n").unwrap();
+        let r = write_atomic(&path, |w| {
+            w.write_all(b"new, partial")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(matches!(r, Err(Error::Write { .. })), "{r:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left behind");
+        write_atomic(&path, |w| w.write_all(b"new\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+    }
+
+    #[test]
+    fn text_cells_that_look_like_formulas_are_defused_and_numbers_kept() {
+        struct T;
+        const COLS: &[Column] = &[Column::text("name"), Column::number("x")];
+        impl Tabular for T {
+            fn columns(&self) -> &'static [Column] {
+                COLS
+            }
+            fn len(&self) -> usize {
+                1
+            }
+            fn row(&self, _: usize, out: &mut Vec<String>) {
+                out.extend(["=cmd|' /C calc'!A0".to_string(), "-1.5".to_string()]);
+            }
+        }
+        let s = table_csv_string(&T).unwrap();
+        assert_eq!(s, "name,x\n'=cmd|' /C calc'!A0,-1.5\n");
+    }
+}
