@@ -361,7 +361,7 @@ class Dispatcher:
     def assignment(self, ticket_id: str) -> Optional[Assignment]:
         """The current booking of a ticket."""
     def loads(self) -> pd.DataFrame:
-        """Booked load per outlet skill and day."""
+        """Booked load per outlet skill and day (with a Redis ledger, every process's)."""
     def _time_dispatch(self, tickets: Tickets) -> float: ...
 
 @final

@@ -1557,11 +1557,15 @@ impl PyDispatcher {
 
     /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row):
     /// ``outlet_id``, ``skill``, ``day``, ``used``, ``capacity``, ``outlet_used``,
-    /// ``outlet_cap``.
+    /// ``outlet_cap``. With a Redis ledger, Redis's current loads (every process's
+    /// bookings).
     ///
     /// >>> d.loads().query("used > 0").head()
     fn loads<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let rows = py.detach(|| self.inner.loads());
+        // A ledger shared with other processes: what they booked too.
+        let rows = py
+            .detach(|| self.inner.refresh().map(|()| self.inner.loads()))
+            .map_err(|e| error::to_py(py, e))?;
         macro_rules! col {
             ($f:expr) => {
                 PyList::new(py, rows.iter().map($f))?.into_any()

@@ -112,12 +112,14 @@ def test_the_lifecycle_is_shared_by_every_dispatcher(two_unit_dir, redis_url):
 
 def test_ledger_urls_and_outages_are_clear_errors(valid_net, redis_url):
     """A bad URL is a DataError naming the ledger; no start date on a new namespace is
-    a DataError naming start_date; an unreachable Redis is a LedgerError that says
-    nothing was booked."""
+    a DataError naming start_date; a ledger and a state folder together are a DataError;
+    an unreachable Redis is a LedgerError that says nothing was booked."""
     with pytest.raises(servnet.DataError, match="ledger"):
         servnet.Dispatcher(valid_net, servnet.Policy(), ledger="http://127.0.0.1:6379")
     with pytest.raises(servnet.DataError, match="start_date"):
         servnet.Dispatcher(valid_net, servnet.Policy(), ledger=redis_url)
+    with pytest.raises(servnet.DataError, match="state="):
+        servnet.Dispatcher(valid_net, servnet.Policy(**POLICY), ledger=redis_url, state=".")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -173,3 +175,48 @@ def test_two_cli_processes_share_one_capacity(two_unit_dir, redis_url, tmp_path)
     assert (loads["used"] <= loads["capacity"]).all()
     assert 1 <= len(booked) <= 2
     assert len(set(booked.values())) == len(booked), "an outlet booked twice"
+
+
+COMPLETER = """
+import json, sys, servnet
+folder, url = sys.argv[1], sys.argv[2]
+d = servnet.Dispatcher(servnet.Network.from_dir(folder),
+                       servnet.Policy(fallback=[], horizon_days=1, start_date="2026-11-23"),
+                       ledger=url)
+a = d.dispatch({"id": "C1", "lon": 121.42, "lat": 31.22, "region": "R-A1",
+                "skill": "repair:air_conditioner", "created_at": "2026-11-23T08:00"})
+d.complete("C1", rating=5)
+h = d.hold({"id": "C2", "lon": 121.42, "lat": 31.22, "region": "R-A1",
+            "skill": "repair:air_conditioner", "created_at": "2026-11-23T08:00"},
+           __import__("datetime").timedelta(minutes=30),
+           now=__import__("datetime").datetime(2026, 11, 23, 9, 0))
+print(json.dumps([a.outlet_id, h.outlet_id, h.hold]))
+"""
+
+
+def test_idempotency_rules_hold_across_processes(two_unit_dir, redis_url):
+    """Another process booked and completed C1 and holds C2: here, C1 again is its
+    completed booking (no new one), C1 with other content is a conflict, releasing C1
+    is a conflict, a firm dispatch of C2 is a conflict, holding C2 again is the same
+    hold, and nothing more is booked."""
+    done = subprocess.run([sys.executable, "-c", COMPLETER, str(two_unit_dir), redis_url],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    outlet, held_outlet, hold = json.loads(done.stdout)
+    d = servnet.Dispatcher(servnet.Network.from_dir(two_unit_dir), servnet.Policy(**POLICY),
+                           ledger=redis_url)
+    c1 = {**T01, "id": "C1"}
+    again = d.dispatch(c1)
+    assert again.assigned and again.outlet_id == outlet
+    with pytest.raises(servnet.ServnetError, match="another id"):
+        d.dispatch({**c1, "units": 2})
+    with pytest.raises(servnet.ServnetError, match="completed"):
+        d.release("C1")
+    c2 = {**T01, "id": "C2"}
+    with pytest.raises(servnet.ServnetError, match="held"):
+        d.dispatch(c2)
+    same = d.hold(c2, dt.timedelta(minutes=30), now=dt.datetime(2026, 11, 23, 9, 0))
+    assert (same.outlet_id, same.hold) == (held_outlet, hold)
+    loads = d.loads()
+    ac = loads[(loads["skill"] == "repair:air_conditioner") & loads["outlet_id"].isin(["O1", "O2"])]
+    assert ac["used"].sum() == 2

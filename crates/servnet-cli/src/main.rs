@@ -80,7 +80,8 @@ enum Command {
         quotas_file: Option<PathBuf>,
     },
     /// Run the HTTP dispatch service on a data folder: bookings go to the state folder's
-    /// journal (durable) or stay in memory (`--ledger memory`). See docs/service.md.
+    /// journal (durable), to a Redis shared with other instances (`--ledger
+    /// redis://...`), or stay in memory (`--ledger memory`). See docs/service.md.
     Serve(ServeArgs),
     /// Print the service's OpenAPI document (docs/openapi.json).
     #[command(hide = true)]
@@ -143,7 +144,9 @@ struct ServeArgs {
     /// and a restart on the same folder restores them.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// `journal` (the default with --state) or `memory` (nothing survives a restart).
+    /// `journal` (the default with --state), `memory` (nothing survives a restart), or
+    /// `redis://HOST:PORT/DB?namespace=NAME`: shared with every dispatcher (service,
+    /// process) on that Redis and namespace (docs/redis-ledger.md).
     #[arg(long)]
     ledger: Option<String>,
     /// Address to listen on (loopback by default; put TLS in front, see docs/service.md).

@@ -243,40 +243,51 @@ impl RedisLedger {
 
     /// Applies a reply's changes to the view, in log order, each once.
     fn apply(&self, ch: &Changes) -> Result<()> {
+        self.apply_with(ch, None)
+    }
+
+    /// [`Self::apply`], then a booking reply's own counters (`b`'s offer and outlet, as of
+    /// change `ch.last`), unless the view already holds a later state: another thread's
+    /// newer reply may have been applied first, and the view must not go back.
+    fn apply_with(&self, ch: &Changes, counters: Option<(&Booking, u32, u32)>) -> Result<()> {
         let mut seen = lock(&self.seen);
         let Some(after) = ch.after else {
             // Behind the log's start (or Redis lost changes): read the loads afresh.
             return self.reload(&mut seen);
         };
-        if after > *seen {
-            // Changes between are missing here (another thread's reply brings them).
-            return Ok(());
-        }
-        let skip = (*seen - after) as usize;
-        for c in ch.entries.iter().skip(skip) {
-            if let Change::Load {
-                date,
-                skill,
-                outlet,
-                offer_used,
-                outlet_used,
-            } = c
-            {
-                let Some(day) = self.day_of(date) else {
-                    continue;
-                };
-                if skill.is_empty() {
-                    if let Some(o) = self.names.outlet(outlet) {
-                        self.view.set_outlet(o, day, *outlet_used);
+        // after > seen: changes between are missing here (another thread's reply
+        // brings them).
+        if after <= *seen {
+            let skip = (*seen - after) as usize;
+            for c in ch.entries.iter().skip(skip) {
+                if let Change::Load {
+                    date,
+                    skill,
+                    outlet,
+                    offer_used,
+                    outlet_used,
+                } = c
+                {
+                    let Some(day) = self.day_of(date) else {
+                        continue;
+                    };
+                    if skill.is_empty() {
+                        if let Some(o) = self.names.outlet(outlet) {
+                            self.view.set_outlet(o, day, *outlet_used);
+                        }
+                    } else if let Some((k, o)) = self.names.offer(skill, outlet) {
+                        self.view.set(Some(k), o, day, *offer_used, *outlet_used);
+                    } else if let Some(o) = self.names.outlet(outlet) {
+                        self.view.set(None, o, day, 0, *outlet_used);
                     }
-                } else if let Some((k, o)) = self.names.offer(skill, outlet) {
-                    self.view.set(Some(k), o, day, *offer_used, *outlet_used);
-                } else if let Some(o) = self.names.outlet(outlet) {
-                    self.view.set(None, o, day, 0, *outlet_used);
                 }
             }
+            *seen = (*seen).max(after + ch.entries.len() as u64);
         }
-        *seen = (*seen).max(after + ch.entries.len() as u64);
+        if let (Some((b, offer_used, outlet_used)), true) = (counters, *seen <= ch.last) {
+            self.view
+                .set(Some(b.offer), b.outlet, b.day, offer_used, outlet_used);
+        }
         Ok(())
     }
 
@@ -298,12 +309,6 @@ impl RedisLedger {
         }
         *seen = snap.last;
         Ok(())
-    }
-
-    /// Sets the view of an offer and its outlet from a reply's counters.
-    fn saw(&self, b: &Booking, offer_used: u32, outlet_used: u32) {
-        self.view
-            .set(Some(b.offer), b.outlet, b.day, offer_used, outlet_used);
     }
 }
 
@@ -331,6 +336,18 @@ impl Ledger for RedisLedger {
             ))),
             None => Ok(None),
         }
+    }
+
+    fn refresh(&self) -> Result<()> {
+        // Up to CATCH_UP changes a round trip; a view further behind reloads (apply).
+        for _ in 0..64 {
+            let ch = self.store.changes(self.since()).map_err(|e| self.err(e))?;
+            self.apply(&ch)?;
+            if ch.after.is_none() || *lock(&self.seen) >= ch.last {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn book(&self, r: &Request<'_>) -> Result<Booked> {
@@ -366,14 +383,13 @@ impl Ledger for RedisLedger {
             .store
             .book(&req, self.since())
             .map_err(|e| self.err(e))?;
-        self.apply(&changes)?;
         match booked {
             store::Booked::New {
                 hold,
                 offer_used,
                 outlet_used,
             } => {
-                self.saw(&b, offer_used, outlet_used);
+                self.apply_with(&changes, Some((&b, offer_used, outlet_used)))?;
                 Ok(Booked::New(
                     matches!(b.status, Status::Held { .. }).then_some(hold),
                 ))
@@ -382,13 +398,16 @@ impl Ledger for RedisLedger {
                 offer_used,
                 outlet_used,
             } => {
-                self.saw(&b, offer_used, outlet_used);
+                self.apply_with(&changes, Some((&b, offer_used, outlet_used)))?;
                 Ok(Booked::Full)
             }
-            store::Booked::Existing(sb) => Ok(Booked::Existing(Box::new((
-                r.ticket_id.clone(),
-                self.decode(r.ticket_id, &sb)?,
-            )))),
+            store::Booked::Existing(sb) => {
+                self.apply(&changes)?;
+                Ok(Booked::Existing(Box::new((
+                    r.ticket_id.clone(),
+                    self.decode(r.ticket_id, &sb)?,
+                ))))
+            }
         }
     }
 

@@ -43,10 +43,7 @@ pub fn open_ledger(url: &str) -> servnet_core::Result<Box<dyn servnet_core::disp
     if url == "memory" {
         return Ok(Box::new(servnet_core::dispatch::MemoryLedger::new()));
     }
-    if ["redis://", "redis+unix://", "unix://"]
-        .iter()
-        .any(|s| url.starts_with(s))
-    {
+    if is_redis_url(url) {
         return Ok(Box::new(RedisLedger::connect(url)?));
     }
     Err(servnet_core::Error::argument(
@@ -56,4 +53,11 @@ pub fn open_ledger(url: &str) -> servnet_core::Result<Box<dyn servnet_core::disp
             redact(url)
         ),
     ))
+}
+
+/// Whether `url` names a Redis ledger (`redis://`, `redis+unix://`, `unix://`).
+pub fn is_redis_url(url: &str) -> bool {
+    ["redis://", "redis+unix://", "unix://"]
+        .iter()
+        .any(|s| url.starts_with(s))
 }

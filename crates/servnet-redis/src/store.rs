@@ -21,6 +21,7 @@ struct Scripts {
     complete: Script,
     snapshot: Script,
     get: Script,
+    changes: Script,
     load: Script,
     open: Script,
     roll: Script,
@@ -40,6 +41,7 @@ impl Scripts {
             complete: script(include_str!("lua/complete.lua")),
             snapshot: script(include_str!("lua/snapshot.lua")),
             get: script(include_str!("lua/get.lua")),
+            changes: script(include_str!("lua/changes.lua")),
             load: script(include_str!("lua/load.lua")),
             open: script(include_str!("lua/open.lua")),
             roll: script(include_str!("lua/roll.lua")),
@@ -470,6 +472,24 @@ impl RedisStore {
             _ => return Err(self.unexpected(&op, &v)),
         };
         Ok((out, changes))
+    }
+
+    /// The changes since `since` (up to `since.max`), to bring a view up to date.
+    pub fn changes(&self, since: Since) -> Result<Changes> {
+        let op = || "reading the latest changes".to_string();
+        let mut call = self.scripts.changes.prepare_invoke();
+        call.key(&self.keys.log)
+            .key(&self.keys.seq)
+            .arg(since.after)
+            .arg(since.max);
+        let v: Value = self
+            .pool
+            .run(&op, true, ADVICE_AGAIN, &mut |c| call.invoke(c))?;
+        let (status, _, changes) = self.parts(&op, &v)?;
+        if status != "ok" {
+            return Err(self.unexpected(&op, &v));
+        }
+        Ok(changes)
     }
 
     /// The booking Redis holds for a ticket id, if any.

@@ -255,6 +255,14 @@ pub trait Ledger: Send + Sync {
         LedgerStats::default()
     }
 
+    /// Brings the load view ([`Ledger::offer_used`], [`Ledger::outlet_used`]) up to
+    /// date with the store, for a report of the loads. A store in this process is always
+    /// up to date (the default does nothing); a store shared with other processes reads
+    /// what they changed since.
+    fn refresh(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Whether [`Ledger::get`] answers from this process's memory (cheap): dispatch then
     /// looks a ticket id up before searching. A store across the network answers
     /// `false`: its [`Ledger::book`] checks the id in the same round trip (one round trip
