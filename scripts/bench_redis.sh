@@ -19,7 +19,7 @@ THREADS=${THREADS:-2}
 TICKETS=${TICKETS:-40000}
 OUTLETS=${OUTLETS:-10000}
 
-cargo build --release -q -p servnet-redis --bin ledger-load
+cargo build --release -q -p servnet-redis --features bench --bin ledger-load
 LOAD="$TARGET_DIR/release/ledger-load"
 
 if [[ -z "${SERVNET_REDIS_URL:-}" ]]; then
