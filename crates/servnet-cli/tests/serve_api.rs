@@ -12,8 +12,11 @@ use common::{Client, Launch, TOKEN};
 use std::io::{Read, Write};
 use std::path::Path;
 
+/// A ticket opened before the service started (a backlog ticket: served from today).
 fn ticket(id: &str) -> String {
-    format!(r#"{{"id":"{id}","lon":121.45,"lat":31.22,"region":"R1","skill":"repair:tv"}}"#)
+    format!(
+        r#"{{"id":"{id}","lon":121.45,"lat":31.22,"region":"R1","skill":"repair:tv","created_at":"2026-01-05T09:00:00"}}"#
+    )
 }
 
 /// Every error answer is `{"error": {status, code, message, field}}` with the status.
@@ -115,7 +118,7 @@ fn hostile_requests_get_a_json_4xx_and_the_server_lives() {
     let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
     let t = |extra: &str| {
         format!(
-            r#"{{"id":"H1","lon":121.45,"lat":31.22,"region":"R1","skill":"repair:tv"{extra}}}"#
+            r#"{{"id":"H1","lon":121.45,"lat":31.22,"region":"R1","skill":"repair:tv","created_at":"2026-01-05T09:00:00"{extra}}}"#
         )
     };
     let bad_bodies: Vec<(&str, Vec<u8>, u16, Option<&str>)> = vec![
@@ -190,9 +193,31 @@ fn hostile_requests_get_a_json_4xx_and_the_server_lives() {
         ),
         (
             "bad created_at",
-            t(r#","created_at":"yesterday""#).into_bytes(),
+            t("")
+                .replace("2026-01-05T09:00:00", "yesterday")
+                .into_bytes(),
             400,
             Some("created_at"),
+        ),
+        (
+            "no created_at",
+            t("")
+                .replace(r#","created_at":"2026-01-05T09:00:00""#, "")
+                .into_bytes(),
+            400,
+            Some("created_at"),
+        ),
+        (
+            "due before created",
+            t(r#","due_by":"2025-01-01T00:00:00""#).into_bytes(),
+            400,
+            Some("due_by"),
+        ),
+        (
+            "an id with a control character",
+            t("").replace(r#""H1""#, r#""H\u0001""#).into_bytes(),
+            400,
+            Some("id"),
         ),
         (
             "bad priority",
@@ -287,6 +312,19 @@ fn hostile_requests_get_a_json_4xx_and_the_server_lives() {
         &c.post("/v1/bookings/C1/release", ""),
         409,
         "release a completed ticket",
+    );
+    let other = ticket("C1").replace("121.45", "121.46");
+    assert_json_error(
+        &c.post("/v1/dispatch", &other),
+        409,
+        "the same id, other content",
+    );
+    let held = format!(r#"{{"ticket":{},"ttl_seconds":60}}"#, ticket("C2"));
+    assert_eq!(c.post("/v1/holds", &held).status, 200);
+    assert_json_error(
+        &c.post("/v1/dispatch", &ticket("C2")),
+        409,
+        "dispatch of a held ticket",
     );
     assert_json_error(
         &c.post("/v1/bookings/C1/complete", r#"{"rating":9}"#),
@@ -389,8 +427,12 @@ fn readme_quick_start_a_booking_survives_a_restart() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample");
     let state = work.path().join("state");
     let launch = Launch::new(work.path(), &sample, Some(&state));
+    // data/sample/tickets.csv's first row as it is: opened before the service started,
+    // a backlog ticket served from today.
     let body = r#"{"id": "T000001", "lon": 104.31134, "lat": 30.57648, "region": "CN-1815286",
-        "skill": "maintenance:water_heater"}"#;
+        "skill": "maintenance:water_heater", "units": 1, "priority": "normal",
+        "created_at": "2026-11-23T06:00:00", "due_by": "2026-11-24T06:00:00",
+        "customer_tier": "standard", "avoid": "", "preferred": ""}"#;
     let booked = {
         let mut server = launch.start();
         let a = server.client().post("/v1/dispatch", body);

@@ -35,9 +35,11 @@ pub struct TicketIn {
     /// `emergency`, `high`, `normal` (default) or `low`.
     #[serde(default)]
     pub priority: Option<String>,
-    /// When the ticket was opened (`2026-11-23T08:15:00`, network time; default: now).
-    #[serde(default)]
-    pub created_at: Option<String>,
+    /// When the ticket was opened (`2026-11-23T08:15:00`, network time). Required, as in
+    /// `tickets.csv`: it dates the SLA and is part of the ticket's content, so a retry
+    /// (the same request again) is recognised as one.
+    #[schema(example = "2026-11-23T08:15:00")]
+    pub created_at: String,
     /// SLA deadline (default: 48 hours after `created_at`).
     #[serde(default)]
     pub due_by: Option<String>,
@@ -72,13 +74,10 @@ fn time(field: &str, text: &str) -> Result<NaiveDateTime, ApiError> {
 }
 
 impl TicketIn {
-    /// The core's ticket; `now` dates a ticket sent without `created_at`. (Ranges and
-    /// references are checked by the dispatcher, with the library's messages.)
-    pub fn into_ticket(self, now: NaiveDateTime) -> Result<Ticket, ApiError> {
-        let created_at = match &self.created_at {
-            Some(t) => time("created_at", t)?,
-            None => now,
-        };
+    /// The core's ticket. (Ranges and references are checked by the dispatcher, with
+    /// the library's messages.)
+    pub fn into_ticket(self) -> Result<Ticket, ApiError> {
+        let created_at = time("created_at", &self.created_at)?;
         let due_by = match &self.due_by {
             Some(t) => time("due_by", t)?,
             None => created_at + Duration::hours(48),

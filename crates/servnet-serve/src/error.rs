@@ -97,6 +97,16 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The field at fault, if named.
+    pub fn field_name(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
 }
 
 impl From<servnet_core::Error> for ApiError {

@@ -117,7 +117,7 @@ pub async fn dispatch(
     State(s): State<Shared>,
     JsonBody(t): JsonBody<TicketIn>,
 ) -> Result<Json<BookingOut>, ApiError> {
-    let ticket = t.into_ticket(s.clock.now())?;
+    let ticket = t.into_ticket()?;
     call(&s, move |s, d| {
         let (o, status) = d.dispatch_with_status(&ticket)?;
         count(s, &o);
@@ -146,7 +146,7 @@ pub async fn hold(
         ));
     }
     let now = s.clock.now();
-    let ticket = h.ticket.into_ticket(now)?;
+    let ticket = h.ticket.into_ticket()?;
     let ttl = chrono::Duration::seconds(i64::from(h.ttl_seconds));
     call(&s, move |s, d| {
         let (o, status) = d.hold_with_status(&ticket, ttl, now)?;
@@ -257,7 +257,7 @@ pub async fn candidates(
     if !(1..=100).contains(&k) {
         return Err(ApiError::invalid("k", format!("expected 1..=100, got {k}")));
     }
-    let ticket = c.ticket.into_ticket(s.clock.now())?;
+    let ticket = c.ticket.into_ticket()?;
     call(&s, move |_, d| {
         Ok(d.candidates(&ticket, k as usize)?
             .iter()
@@ -275,7 +275,7 @@ pub async fn explain(
     State(s): State<Shared>,
     JsonBody(e): JsonBody<ExplainIn>,
 ) -> Result<Json<ExplanationOut>, ApiError> {
-    let ticket = e.ticket.into_ticket(s.clock.now())?;
+    let ticket = e.ticket.into_ticket()?;
     let outlet = e.outlet_id;
     call(&s, move |_, d| Ok((&d.explain(&ticket, &outlet)?).into()))
         .await
@@ -382,15 +382,18 @@ pub async fn assign(
             format!("expected 0..=60, got {time_limit}"),
         ));
     }
-    let now = s.clock.now();
     let tickets = a
         .tickets
         .into_iter()
         .enumerate()
         .map(|(i, t)| {
-            t.into_ticket(now).map_err(|e| {
-                let field = format!("tickets[{i}]");
-                ApiError::new(e.status(), "invalid", format!("{field}: {e:?}")).field(field)
+            t.into_ticket().map_err(|e| {
+                let field = match e.field_name() {
+                    Some(f) => format!("tickets[{i}].{f}"),
+                    None => format!("tickets[{i}]"),
+                };
+                ApiError::new(e.status(), "invalid", format!("{field}: {}", e.message()))
+                    .field(field)
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -122,10 +122,11 @@ impl Dispatcher {
     }
 
     /// Days the SLA allows (from the ticket's own day, or the first day counted if that
-    /// is later), within the horizon.
+    /// is later: a ticket opened before it, even before day 0, is a backlog ticket served
+    /// from the first day counted on), within the horizon.
     pub(super) fn sla_days(&self, r: &Resolved) -> std::ops::Range<u32> {
         let h = i64::from(self.day_end());
-        if r.day0 < 0 || r.day0 >= h {
+        if r.day0 >= h {
             return 0..0;
         }
         let first = r.day0.max(i64::from(self.first_day));

@@ -196,3 +196,25 @@ fn a_confirmed_hold_confirms_again_until_released() {
     assert!(d.complete("u", Some(4.0)).is_ok());
     assert!(matches!(d.confirm(h2, now), Err(Error::Unknown { .. })));
 }
+
+/// A ticket opened before day 0 (a backlog ticket, e.g. from before a service started)
+/// is served from the first day counted, its SLA judged against its own deadline.
+#[test]
+fn a_ticket_opened_before_day_0_is_served_from_the_first_day() {
+    let d = dispatcher(
+        vec![outlet("b", 121.05, 2, 50.0)],
+        100.0,
+        Policy {
+            fallback: vec![Fallback::WiderRadius(1.5)],
+            ..strict()
+        },
+    );
+    assert!(outcome(&d, &ticket("first", 121.0)).assignment().is_some());
+    let mut early = ticket("early", 121.0);
+    early.created_at -= chrono::Duration::hours(30);
+    early.due_by -= chrono::Duration::hours(30);
+    let a = outcome(&d, &early);
+    let a = a.assignment();
+    assert_eq!(a.map(|a| a.day), Some(0), "{a:?}");
+    assert_eq!(a.map(|a| a.sla_met), Some(false), "its deadline has passed");
+}

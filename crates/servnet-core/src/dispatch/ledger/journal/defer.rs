@@ -15,12 +15,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// The journal and the last record a deferring call appended (None: none yet).
-type Deferred = Option<(Arc<Shared>, u64)>;
+/// A journal and the last record a call appended to it.
+type Target = Option<(Arc<Shared>, u64)>;
 
 thread_local! {
-    /// While a call defers on this thread: the journal and the last record it appended.
-    static DEFERRED: RefCell<Option<Deferred>> = const { RefCell::new(None) };
+    /// While a call defers on this thread (`Some`): what it must wait for.
+    static DEFERRED: RefCell<Option<Target>> = const { RefCell::new(None) };
 }
 
 /// Records that the current call must wait for record `seq` of `shared`, if the call
@@ -44,7 +44,7 @@ pub(super) fn capture(shared: &Arc<Shared>, seq: u64) -> bool {
 }
 
 /// Ends deferral on this thread even if the call panics.
-struct Reset(Option<Option<(Arc<Shared>, u64)>>);
+struct Reset(Option<Target>);
 
 impl Drop for Reset {
     fn drop(&mut self) {
@@ -71,7 +71,7 @@ pub fn defer_durability<T>(f: impl FnOnce() -> T) -> (T, Durability) {
 /// [`defer_durability`]); ready at once when there were none.
 #[must_use = "the answer is durable only once this completes"]
 pub struct Durability {
-    target: Option<(Arc<Shared>, u64)>,
+    target: Target,
 }
 
 impl std::fmt::Debug for Durability {
