@@ -193,7 +193,7 @@ fn two_instances_on_one_redis_never_overbook_and_agree_on_retries() {
             .client()
             .post("/v1/dispatch", &ticket("Z1", 1, &now));
         assert_eq!(a.status, 503, "{}", a.text);
-        assert_eq!(a.json["code"], "ledger_unavailable", "{}", a.text);
+        assert_eq!(a.json["error"]["code"], "ledger_unavailable", "{}", a.text);
         assert!(a.text.contains("Redis at 127.0.0.1:"), "{}", a.text);
     }
 }
