@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what servnet needs and is missing: cmake and libclang-dev (to build HiGHS)
-# with apt-get, and the pinned Python tools of python/requirements-dev.txt with pip.
+# and redis-server (the shared ledger's tests and benchmarks) with apt-get, and the
+# pinned Python tools of python/requirements-dev.txt with pip.
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -17,6 +18,7 @@ as_root() {
 apt_missing=()
 command -v cmake >/dev/null 2>&1 || apt_missing+=(cmake)
 dpkg -s libclang-dev >/dev/null 2>&1 || apt_missing+=(libclang-dev)
+command -v redis-server >/dev/null 2>&1 || apt_missing+=(redis-server)
 
 # Debian's own Python refuses pip installs outside a virtualenv (PEP 668): use .venv.
 externally_managed() {
@@ -65,4 +67,4 @@ then
     echo "setup: pip install -r python/requirements-dev.txt"
     "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -r python/requirements-dev.txt
 fi
-echo "setup: ok (cmake, libclang-dev, $("$PY" --version), maturin $("$PY" -m maturin --version | cut -d' ' -f2))"
+echo "setup: ok (cmake, libclang-dev, $(redis-server --version | cut -d' ' -f3), $("$PY" --version), maturin $("$PY" -m maturin --version | cut -d' ' -f2))"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Every check CI runs: formatting, lints, all Rust tests, then the Python package built
-# with maturin, installed into the current Python, and its pytest suite.
+# with maturin, installed into the current Python, and its pytest suite. The tests of the
+# shared Redis ledger run against the Redis named by SERVNET_REDIS_URL, or else against a
+# redis-server this script starts on a free loopback port (scripts/redis.sh) and stops
+# at the end; without redis-server those tests fail and say so.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -11,6 +14,14 @@ if [[ -n "${SERVNET_BENCHMARKS:-}" ]]; then
     echo "benchmarks: $SERVNET_BENCHMARKS"
 else
     echo "benchmarks: SERVNET_BENCHMARKS not set and ../shared/benchmarks absent; benchmark tests skip"
+fi
+
+if [[ -n "${SERVNET_REDIS_URL:-}" ]]; then
+    echo "redis: $SERVNET_REDIS_URL (SERVNET_REDIS_URL)"
+else
+    eval "$(bash scripts/redis.sh start)"
+    trap 'bash scripts/redis.sh stop "$SERVNET_REDIS_DIR"' EXIT
+    echo "redis: started $SERVNET_REDIS_URL in $SERVNET_REDIS_DIR"
 fi
 
 step "cargo fmt --check"

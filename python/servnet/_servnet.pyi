@@ -36,6 +36,9 @@ class DataError(ServnetError, ValueError):
 
     issues: List[Issue]
 
+class LedgerError(ServnetError):
+    """The ledger's store failed (e.g. Redis unreachable); never half-written."""
+
 class DataSummary(TypedDict):
     """What a data folder holds."""
 
@@ -315,14 +318,16 @@ class DispatchSummary:
 
 @final
 class Dispatcher:
-    """Per-ticket dispatch with a capacity ledger (in memory, or a state folder's journal
-    with ``state=``); thread-safe; not picklable."""
+    """Per-ticket dispatch with a capacity ledger: in memory, shared on Redis with
+    ``ledger="redis://..."``, or a state folder's journal with ``state=``; thread-safe;
+    not picklable."""
 
     def __new__(
         cls,
         network: Network,
         policy: Optional[Policy] = None,
         *,
+        ledger: Optional[str] = None,
         state: Optional[Union[str, PathLike[str]]] = None,
     ) -> Self: ...
     @property
@@ -356,7 +361,7 @@ class Dispatcher:
     def assignment(self, ticket_id: str) -> Optional[Assignment]:
         """The current booking of a ticket."""
     def loads(self) -> pd.DataFrame:
-        """Booked load per outlet skill and day."""
+        """Booked load per outlet skill and day (with a Redis ledger, every process's)."""
     def _time_dispatch(self, tickets: Tickets) -> float: ...
 
 @final

@@ -1066,10 +1066,14 @@ impl PyDispatchSummary {
 /// Per-ticket dispatch over a network: books capacity in a ledger so no outlet is ever
 /// booked past it; thread-safe (calls release the GIL).
 ///
-/// The ledger is in memory by default; with ``state="folder"`` it is the journal of that
-/// state folder: every booking, hold, release, completion and rating is on disk before
-/// the call returns, and a Dispatcher opened on the same folder later (after a crash
-/// too) has exactly those bookings. One process opens a folder at a time.
+/// The ledger is in memory by default (this process only). ``ledger=
+/// "redis://HOST:PORT/DB[?namespace=NAME]"`` shares it with every Dispatcher, in any
+/// process, on that Redis and namespace (the policy needs a ``start_date`` unless the
+/// namespace has one; docs/redis-ledger.md); a ledger that fails raises
+/// ``LedgerError``. With ``state="folder"`` it is the journal of that state folder:
+/// every booking, hold, release, completion and rating is on disk before the call
+/// returns, and a Dispatcher opened on the same folder later (after a crash too) has
+/// exactly those bookings. One process opens a folder at a time.
 ///
 /// Not picklable (it holds live bookings): pickle its ``network`` and ``policy`` and
 /// build a Dispatcher per worker.
@@ -1197,11 +1201,12 @@ fn now_arg(
 #[pymethods]
 impl PyDispatcher {
     #[new]
-    #[pyo3(signature = (network, policy=None, *, state=None))]
+    #[pyo3(signature = (network, policy=None, *, ledger=None, state=None))]
     fn new(
         py: Python<'_>,
         network: Bound<'_, PyNetwork>,
         policy: Option<Bound<'_, PyPolicy>>,
+        ledger: Option<String>,
         state: Option<std::path::PathBuf>,
     ) -> PyResult<Self> {
         let policy = match policy {
@@ -1216,9 +1221,19 @@ impl PyDispatcher {
         let net = (*network.get().inner).clone();
         let pol = policy.get().inner.clone();
         let inner = py
-            .detach(|| match &state {
-                Some(dir) => Dispatcher::open(net, pol, dir),
-                None => Dispatcher::new(net, pol),
+            .detach(|| match (&state, ledger.as_deref()) {
+                (Some(_), Some(l)) => Err(servnet_core::Error::argument(
+                    "ledger",
+                    format!(
+                        "'{l}' and state= both given: a dispatcher keeps its bookings in one \
+                         ledger (state= a folder's journal, or ledger= memory or redis://...)"
+                    ),
+                )),
+                (Some(dir), _) => Dispatcher::open(net, pol, dir),
+                (None, Some(url)) => {
+                    Dispatcher::with_ledger(net, pol, servnet_redis::open_ledger(url)?)
+                }
+                (None, None) => Dispatcher::new(net, pol),
             })
             .map_err(|e| error::to_py(py, e))?;
         // A state folder may hold network changes: the dispatcher's network is then
@@ -1542,11 +1557,15 @@ impl PyDispatcher {
 
     /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row):
     /// ``outlet_id``, ``skill``, ``day``, ``used``, ``capacity``, ``outlet_used``,
-    /// ``outlet_cap``.
+    /// ``outlet_cap``. With a Redis ledger, Redis's current loads (every process's
+    /// bookings).
     ///
     /// >>> d.loads().query("used > 0").head()
     fn loads<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let rows = py.detach(|| self.inner.loads());
+        // A ledger shared with other processes: what they booked too.
+        let rows = py
+            .detach(|| self.inner.refresh().map(|()| self.inner.loads()))
+            .map_err(|e| error::to_py(py, e))?;
         macro_rules! col {
             ($f:expr) => {
                 PyList::new(py, rows.iter().map($f))?.into_any()

@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! ServnetError(Exception)              every servnet error
-//! └── DataError(ServnetError, ValueError)   bad input; .issues lists each problem
+//! ├── DataError(ServnetError, ValueError)   bad input; .issues lists each problem
+//! └── LedgerError(ServnetError)             the ledger's store failed (e.g. Redis
+//!                                           unreachable): nothing half-written
 //! ```
 
 use pyo3::create_exception;
@@ -17,6 +19,14 @@ create_exception!(
     ServnetError,
     PyException,
     "Base class of every error servnet raises."
+);
+
+create_exception!(
+    servnet,
+    LedgerError,
+    ServnetError,
+    "The dispatch ledger's store failed (e.g. Redis unreachable or timed out): the message \
+     says whether the change was made, may have been, or was not; never half-made."
 );
 
 /// `DataError` has two bases, which `create_exception!` cannot express, so it is made
@@ -54,6 +64,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("ServnetError", py.get_type::<ServnetError>())?;
     m.add("DataError", data_error(py)?)?;
+    m.add("LedgerError", py.get_type::<LedgerError>())?;
     Ok(())
 }
 
@@ -171,6 +182,7 @@ fn convert(
             Ok(PyErr::from_value(value))
         }
         Error::Interrupted => Ok(PyKeyboardInterrupt::new_err(e.to_string())),
+        Error::Ledger { .. } => Ok(LedgerError::new_err(e.to_string())),
         _ => Ok(ServnetError::new_err(e.to_string())),
     }
 }

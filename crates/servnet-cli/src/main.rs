@@ -45,6 +45,10 @@ enum Command {
         /// A JSON policy file (overrides --policy); fields as in `dispatch::Policy`.
         #[arg(long)]
         policy_file: Option<PathBuf>,
+        /// Where bookings live: `memory` (this run only), or `redis://HOST:PORT/DB`
+        /// (shared with every dispatcher on that Redis; docs/redis-ledger.md).
+        #[arg(long, default_value = "memory")]
+        ledger: String,
     },
     /// Forecast demand, plan outlets (keep / close / open, technicians) and simulate a
     /// peak month of tickets against the plan.
@@ -84,7 +88,8 @@ enum Command {
         quotas_file: Option<PathBuf>,
     },
     /// Run the HTTP dispatch service on a data folder: bookings go to the state folder's
-    /// journal (durable) or stay in memory (`--ledger memory`). See docs/service.md.
+    /// journal (durable), to a Redis shared with other instances (`--ledger
+    /// redis://...`), or stay in memory (`--ledger memory`). See docs/service.md.
     Serve(ServeArgs),
     /// Print the service's OpenAPI document (docs/openapi.json).
     #[command(hide = true)]
@@ -147,7 +152,9 @@ struct ServeArgs {
     /// and a restart on the same folder restores them.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// `journal` (the default with --state) or `memory` (nothing survives a restart).
+    /// `journal` (the default with --state), `memory` (nothing survives a restart), or
+    /// `redis://HOST:PORT/DB?namespace=NAME`: shared with every dispatcher (service,
+    /// process) on that Redis and namespace (docs/redis-ledger.md).
     #[arg(long)]
     ledger: Option<String>,
     /// Address to listen on (loopback by default; put TLS in front, see docs/service.md).
@@ -219,7 +226,8 @@ fn main() -> ExitCode {
             excel,
             policy,
             policy_file,
-        } => report::dispatch(&dir, &out, excel, &policy, policy_file.as_deref()),
+            ledger,
+        } => report::dispatch(&dir, &out, excel, &policy, policy_file.as_deref(), &ledger),
         Command::Plan(args) => plan::run(&args),
         Command::FitCurves(args) => curves::run(&args),
         Command::Assign {

@@ -150,6 +150,7 @@ pub fn dispatch(
     excel: bool,
     policy: &str,
     policy_file: Option<&Path>,
+    ledger: &str,
 ) -> Result<()> {
     use servnet_core::dispatch::{
         dispatch_in_arrival_order, DispatchSummary, Dispatcher, OutcomeTable, Policy,
@@ -174,7 +175,7 @@ pub fn dispatch(
     if p.start_date.is_none() {
         p.start_date = data.tickets.iter().map(|t| t.created_at.date()).min();
     }
-    let d = Dispatcher::new(data.network, p)?;
+    let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
     let t = std::time::Instant::now();
     let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
     let secs = t.elapsed().as_secs_f64();

@@ -441,7 +441,7 @@ pub struct LoadsQuery {
 pub struct Health {
     /// `ok`.
     pub status: String,
-    /// Ledger kind: `memory` or `journal`.
+    /// Ledger kind: `memory`, `journal` or `redis`.
     pub ledger: String,
     /// The first day counted and its date.
     pub first_day: u32,

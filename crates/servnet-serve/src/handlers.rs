@@ -284,7 +284,8 @@ pub async fn explain(
 
 /// Booked load per outlet skill and day counted (filter by outlet and day).
 #[utoipa::path(get, path = "/v1/loads", params(LoadsQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<LoadOut>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<LoadOut>), (status = 400, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
 pub async fn loads(
     State(s): State<Shared>,
     q: Result<Query<LoadsQuery>, axum::extract::rejection::QueryRejection>,
@@ -292,6 +293,8 @@ pub async fn loads(
     let Query(q) =
         q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))?;
     blocking(&s, move |_, d| {
+        // A ledger shared with other instances: what they booked too.
+        d.refresh()?;
         Ok(d.loads()
             .iter()
             .filter(|l| q.outlet_id.as_deref().is_none_or(|o| l.outlet_id == o))

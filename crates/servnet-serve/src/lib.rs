@@ -124,7 +124,8 @@ pub struct Config {
     pub data: PathBuf,
     /// The state folder (journal ledger), if any.
     pub state: Option<PathBuf>,
-    /// `memory`, `journal` (the default with a state folder) or a store URL.
+    /// `memory`, `journal` (the default with a state folder) or a Redis URL
+    /// (`redis://HOST:PORT/DB?namespace=NAME`: shared with other processes).
     pub ledger: Option<String>,
     /// Where to listen.
     pub listen: SocketAddr,
@@ -185,6 +186,24 @@ pub fn open_dispatcher(
             );
             Ok((d, "journal", note))
         }
+        (Some(url), None) if servnet_redis::is_redis_url(url) => {
+            let ledger = servnet_redis::open_ledger(url)?;
+            let note = format!(
+                "nothing to restore: the bookings are in Redis ({}), shared with every \
+                 dispatcher on its namespace",
+                servnet_redis::redact(url)
+            );
+            Ok((
+                Dispatcher::with_ledger(network, policy, ledger)?,
+                "redis",
+                note,
+            ))
+        }
+        (Some(url), Some(_)) if servnet_redis::is_redis_url(url) => Err(ServeError::Option {
+            name: "ledger",
+            message: "a Redis ledger keeps the bookings in Redis: drop --state, or drop --ledger"
+                .into(),
+        }),
         (Some("memory"), Some(_)) => Err(ServeError::Option {
             name: "ledger",
             message: "--ledger memory keeps nothing: drop --state, or drop --ledger".into(),
@@ -195,7 +214,10 @@ pub fn open_dispatcher(
         }),
         (Some(other), _) => Err(ServeError::Option {
             name: "ledger",
-            message: format!("expected memory or journal, got '{other}'"),
+            message: format!(
+                "expected memory, journal or redis://HOST:PORT/DB, got '{}'",
+                servnet_redis::redact(other)
+            ),
         }),
     }
 }

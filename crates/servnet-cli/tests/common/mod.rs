@@ -120,6 +120,8 @@ pub struct Server {
 pub struct Launch {
     pub data: PathBuf,
     pub state: Option<PathBuf>,
+    /// `--ledger` without a state folder (default `memory`), e.g. a Redis URL.
+    pub ledger: Option<String>,
     pub token_file: PathBuf,
     pub utc_offset: String,
     pub extra: Vec<String>,
@@ -133,6 +135,7 @@ impl Launch {
         Launch {
             data: data.to_path_buf(),
             state: state.map(Path::to_path_buf),
+            ledger: None,
             token_file,
             utc_offset: noon_offset(),
             extra: Vec::new(),
@@ -154,7 +157,7 @@ impl Launch {
                 cmd.arg("--state").arg(s);
             }
             None => {
-                cmd.args(["--ledger", "memory"]);
+                cmd.args(["--ledger", self.ledger.as_deref().unwrap_or("memory")]);
             }
         }
         cmd.args(&self.extra);

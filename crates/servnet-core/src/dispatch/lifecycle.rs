@@ -95,9 +95,19 @@ impl Dispatcher {
     ) -> Result<(Outcome, Option<Status>)> {
         let t = r.ticket;
         let id = SmolStr::new(&t.id);
+        // A shared store is asked once, when the search finds nothing: for the ticket's
+        // own booking (a retry), and for fresh loads (then the search runs again).
+        let mut asked = self.ledger.local_reads();
         for _attempt in 0..16 {
             let (found, tried) = self.find(r);
             let Some((hit, route)) = found else {
+                if !asked {
+                    asked = true;
+                    if let Some((kid, kb)) = self.known_elsewhere(&t.id)? {
+                        return self.existing(t, kid, &kb, content, hold.is_some());
+                    }
+                    continue;
+                }
                 let (reason, counts) = self.reasons(r);
                 let u = Unassignable {
                     ticket_id: id,
@@ -154,6 +164,11 @@ impl Dispatcher {
                 }
             }
         }
+        if !asked {
+            if let Some((kid, kb)) = self.known_elsewhere(&t.id)? {
+                return self.existing(t, kid, &kb, content, hold.is_some());
+            }
+        }
         let (reason, counts) = self.reasons(r);
         let u = Unassignable {
             ticket_id: id,
@@ -162,6 +177,25 @@ impl Dispatcher {
             fallbacks_tried: self.policy.fallback.clone(),
         };
         Ok((Outcome::Unassignable(u), None))
+    }
+
+    /// The ticket's record, any status, looked up before searching when the ledger reads
+    /// locally (cheap); a shared store's book checks the id in its own round trip.
+    fn known_before(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>> {
+        if !self.ledger.local_reads() {
+            return Ok(None);
+        }
+        self.ledger.get(ticket_id)
+    }
+
+    /// The ticket's record when the search found nothing and the ledger was not asked
+    /// before searching: a retry gets its booking (or its conflict), not "unassignable"
+    /// (a shared store's `get` also brings its view of the loads up to date).
+    fn known_elsewhere(&self, ticket_id: &str) -> Result<Option<(SmolStr, Booking)>> {
+        if self.ledger.local_reads() {
+            return Ok(None);
+        }
+        self.ledger.get(ticket_id)
     }
 
     /// Picks the best outlet for the ticket and books its capacity.
@@ -182,7 +216,7 @@ impl Dispatcher {
         let ids = self.ids(ticket);
         self.prefetch_for(ids);
         let content = super::bookings::content_key(ticket);
-        if let Some((id, b)) = self.ledger.get(&ticket.id)? {
+        if let Some((id, b)) = self.known_before(&ticket.id)? {
             return self.existing(ticket, id, &b, content, false);
         }
         let r = self.resolve_ids(ticket, ids)?;
@@ -220,7 +254,7 @@ impl Dispatcher {
             ));
         }
         let content = super::bookings::content_key(ticket);
-        if let Some((id, b)) = self.ledger.get(&ticket.id)? {
+        if let Some((id, b)) = self.known_before(&ticket.id)? {
             return self.existing(ticket, id, &b, content, true);
         }
         let r = self.resolve(ticket)?;

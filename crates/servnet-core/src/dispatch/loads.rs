@@ -7,9 +7,18 @@ use crate::{Error, Result};
 use std::sync::atomic::Ordering;
 
 impl Dispatcher {
+    /// Brings the ledger's view of the loads up to date: with a ledger shared with other
+    /// processes (Redis), what they booked since this one last heard (one round trip);
+    /// nothing to do for a ledger of this process. Call it before [`Dispatcher::loads`]
+    /// for a report.
+    pub fn refresh(&self) -> Result<()> {
+        self.ledger.refresh()
+    }
+
     /// Booked load per outlet skill and day counted (rows with bookings, plus every row of
     /// the first day counted), by outlet in the network's order, then its skills in their
-    /// order, then day.
+    /// order, then day. With a shared ledger, as this process last heard:
+    /// [`Dispatcher::refresh`] first for the store's current loads.
     pub fn loads(&self) -> Vec<LoadRow> {
         let mut rows = Vec::new();
         // By outlet, then its skills in the network's order (offers are numbered by skill).

@@ -255,6 +255,25 @@ pub trait Ledger: Send + Sync {
         LedgerStats::default()
     }
 
+    /// Brings the load view ([`Ledger::offer_used`], [`Ledger::outlet_used`]) up to
+    /// date with the store, for a report of the loads. A store in this process is always
+    /// up to date (the default does nothing); a store shared with other processes reads
+    /// what they changed since.
+    fn refresh(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether [`Ledger::get`] answers from this process's memory (cheap): dispatch then
+    /// looks a ticket id up before searching. A store across the network answers
+    /// `false`: its [`Ledger::book`] checks the id in the same round trip (one round trip
+    /// per booking), and dispatch asks `get` only when the search finds no outlet, so a
+    /// retry still gets its booking; then it searches once more, so such a store's `get`
+    /// should bring its view of the loads up to date in the same round trip (another
+    /// process may have freed capacity this view still shows as used).
+    fn local_reads(&self) -> bool {
+        true
+    }
+
     /// Whether every change to the store goes through this object (no other process
     /// books on it): the dispatcher may then remember that capacity was full until a
     /// release.
