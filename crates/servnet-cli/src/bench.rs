@@ -1,8 +1,8 @@
 //! Hidden `bench-location` subcommand: solve one OR-Library location file with
 //! servnet's solvers and print JSON (read by scripts/compare_plan.py).
 
+use servnet_core::bench::location::orlib::{parse_orlib_cap, parse_orlib_pmed};
 use servnet_core::plan::location::cflp::{cflp_heuristic, cflp_mip, Sourcing};
-use servnet_core::plan::location::orlib::{parse_orlib_cap, parse_orlib_pmed};
 use servnet_core::plan::location::pmedian::{pmedian_heuristic, pmedian_mip};
 use servnet_core::plan::location::{LocationInstance, LocationResult, SolveOptions};
 use servnet_core::{Error, Result};

@@ -3,12 +3,9 @@
 //! comparing servnet with peer solvers, and a second GAP solver measured against
 //! OR-Library's published optima. Benches, examples, tests and the CLI's hidden
 //! `bench-*` commands turn the feature on.
-//!
-//! The OR-Library location readers and the synthetic location instances are
-//! [`crate::plan::location::orlib`] and [`crate::plan::location::synth`], behind the
-//! same feature.
 
 pub mod gap;
+pub mod location;
 pub(crate) mod orlib_tokens;
 pub mod synthetic;
 pub mod transport;

@@ -12,8 +12,9 @@
 //!   maximal coverage (most demand covered with `p` sites); MIP and greedy.
 //! - [`sparse`]: sites x points kept sparse (only pairs within reach) with fixed
 //!   costs and a count, for national scale: swap local search and a Lagrangian bound.
-//! - [`orlib`]: readers for the OR-Library `cap*` and `pmed*` benchmark files.
-//! - [`synth`]: a seeded generator of spatially realistic instances for measurements.
+//!
+//! The OR-Library readers and the synthetic instances used to measure these models are
+//! in `crate::bench::location` (the `bench` feature).
 //!
 //! A later step builds [`LocationInstance`]s from the network and the forecast; this
 //! layer knows nothing of outlets or tickets. MIPs use the `highs` crate directly
@@ -27,12 +28,8 @@ pub mod cflp;
 pub mod covering;
 // The shared HiGHS driver, under the name these models call it by.
 use crate::solver::highs_driver as highs_util;
-#[cfg(feature = "bench")]
-pub mod orlib;
 pub mod pmedian;
 pub mod sparse;
-#[cfg(feature = "bench")]
-pub mod synth;
 
 /// An extra block of capacity a site can be built with (e.g. one more service bay).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,9 +8,10 @@ use super::cflp::{cflp_heuristic, cflp_mip, Sourcing};
 use super::covering::{
     max_coverage_greedy, max_coverage_mip, set_covering_greedy, set_covering_mip, CoverCost,
 };
-use super::orlib::{parse_orlib_cap, parse_orlib_pmed};
 use super::pmedian::{pmedian_heuristic, pmedian_lower_bound, pmedian_mip};
 use super::*;
+use crate::bench::location::orlib::{self, parse_orlib_cap, parse_orlib_pmed};
+use crate::bench::location::synth;
 
 fn benchmarks() -> Option<PathBuf> {
     let dir = std::env::var("SERVNET_BENCHMARKS")

@@ -11,8 +11,8 @@
 //! Both readers parse a stream of whitespace-separated tokens and never panic: bad
 //! input is an [`Error::Invalid`] naming the line.
 
-use super::{CostBasis, CostMatrix, LocationInstance, Site};
 use crate::bench::orlib_tokens::Tokens;
+use crate::plan::location::{CostBasis, CostMatrix, LocationInstance, Site};
 use crate::{Error, Result};
 
 /// Largest matrix the readers accept (guards against absurd headers).

@@ -2,7 +2,8 @@
 //! tests: demand clustered around cities of Zipf-distributed size in a 1,000 x 1,000 km
 //! square (plus a rural share), candidate sites drawn the same way, Euclidean km.
 
-use super::{CostBasis, CostMatrix, LocationInstance, Site, SplitMix64};
+use crate::plan::location::{CostBasis, CostMatrix, LocationInstance, Site};
+use crate::rng::SplitMix64;
 use crate::Result;
 
 /// `n` points (x, y) in km: 85% around 40 cities (Gaussian, spread growing with city
