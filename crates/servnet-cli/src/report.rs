@@ -153,27 +153,18 @@ pub fn dispatch(
     ledger: &str,
 ) -> Result<()> {
     use servnet_core::dispatch::{
-        dispatch_in_arrival_order, DispatchSummary, Dispatcher, OutcomeTable, Policy,
+        dispatch_in_arrival_order, first_arrival_date, DispatchSummary, Dispatcher,
+        OutcomeTable, Policy,
     };
-    use servnet_core::Error;
     let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
-        None => match policy {
-            "balanced" => Policy::default(),
-            "nearest" => Policy::nearest(),
-            other => {
-                return Err(Error::argument(
-                    "policy",
-                    format!("expected balanced or nearest, got '{other}'"),
-                ))
-            }
-        },
+        None => Policy::named(policy)?,
     };
     p.validate()?;
     let data = read_dir(dir)?;
     if p.start_date.is_none() {
-        p.start_date = data.tickets.iter().map(|t| t.created_at.date()).min();
+        p.start_date = first_arrival_date(&data.tickets);
     }
     let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
     let t = std::time::Instant::now();

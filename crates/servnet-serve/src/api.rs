@@ -2,7 +2,7 @@
 //! types (no rule lives here).
 
 use crate::error::ApiError;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use servnet_core::dispatch::{
     Assignment, Breakdown, Candidate, Dispatcher, Explanation, Fallback, LoadRow, Outcome, Status,
@@ -80,7 +80,8 @@ impl TicketIn {
         let created_at = time("created_at", &self.created_at)?;
         let due_by = match &self.due_by {
             Some(t) => time("due_by", t)?,
-            None => created_at + Duration::hours(48),
+            None => Ticket::default_due_by(created_at)
+                .ok_or_else(|| ApiError::invalid("created_at", "time out of range"))?,
         };
         let mut t = Ticket::new(
             &self.id,
@@ -266,14 +267,6 @@ pub struct BookingOut {
     pub fallbacks_tried: Vec<String>,
 }
 
-fn fallback_text(f: &Fallback) -> String {
-    match f {
-        Fallback::WiderRadius(x) => format!("wider_radius:{x}"),
-        Fallback::NextDay(n) => format!("next_day:{n}"),
-        Fallback::Escalate => "escalate".to_string(),
-    }
-}
-
 impl BookingOut {
     /// A booking with its status.
     pub fn booked(d: &Dispatcher, a: &Assignment, status: Status) -> Self {
@@ -326,7 +319,7 @@ impl BookingOut {
                 hold_expires: None,
                 breakdown: None,
                 reason: Some(u.reason.as_str().to_string()),
-                fallbacks_tried: u.fallbacks_tried.iter().map(fallback_text).collect(),
+                fallbacks_tried: u.fallbacks_tried.iter().map(Fallback::to_string).collect(),
             },
         }
     }

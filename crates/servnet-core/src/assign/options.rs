@@ -203,6 +203,48 @@ impl AssignOptions {
             .collect()
     }
 
+    /// [`AssignOptions::unassigned_penalty`] from what a user writes: four numbers
+    /// (emergency, high, normal, low), one number for every priority, or an object of
+    /// numbers by priority name, the priorities it leaves out at their defaults. Errors
+    /// name `unassigned_penalty` (and the priority).
+    pub fn unassigned_penalty_from(v: &serde_json::Value) -> Result<[f64; 4]> {
+        use serde_json::Value;
+        const FIELD: &str = "unassigned_penalty";
+        let number = |field: &str, x: &Value| {
+            x.as_f64()
+                .ok_or_else(|| Error::argument(field, format!("expected a number, got {x}")))
+        };
+        match v {
+            Value::Number(_) => Ok([number(FIELD, v)?; 4]),
+            Value::Array(xs) if xs.len() == 4 => {
+                let mut out = [0.0; 4];
+                for (o, x) in out.iter_mut().zip(xs) {
+                    *o = number(FIELD, x)?;
+                }
+                Ok(out)
+            }
+            Value::Object(m) => {
+                let mut out = AssignOptions::default().unassigned_penalty;
+                for (name, x) in m {
+                    let field = format!("{FIELD}.{name}");
+                    let p: Priority = name
+                        .parse()
+                        .map_err(|e: String| Error::argument(&field, e))?;
+                    let i = Priority::ALL.iter().position(|&q| q == p).unwrap_or(2);
+                    out[i] = number(&field, x)?;
+                }
+                Ok(out)
+            }
+            _ => Err(Error::argument(
+                FIELD,
+                format!(
+                    "expected 4 numbers (emergency, high, normal, low), one number or \
+                     numbers by priority, got {v}"
+                ),
+            )),
+        }
+    }
+
     pub(super) fn penalty(&self, p: Priority) -> f64 {
         let i = Priority::ALL.iter().position(|&q| q == p).unwrap_or(2);
         self.unassigned_penalty[i]
@@ -211,3 +253,32 @@ impl AssignOptions {
 
 /// A quota's regions (by index) and outlets (by index; `None`: all).
 pub(super) type QuotaScope = (Vec<bool>, Option<Vec<bool>>);
+
+#[cfg(test)]
+mod tests {
+    use super::AssignOptions;
+    use serde_json::json;
+
+    #[test]
+    fn penalties_by_priority_keep_the_defaults_of_those_left_out() {
+        let d = AssignOptions::default().unassigned_penalty;
+        let by_name = AssignOptions::unassigned_penalty_from(&json!({"high": 7.0})).unwrap();
+        assert_eq!(by_name, [d[0], 7.0, d[2], d[3]]);
+        assert_eq!(AssignOptions::unassigned_penalty_from(&json!(5)).unwrap(), [5.0; 4]);
+        let four = json!([1, 2, 3, 4]);
+        assert_eq!(AssignOptions::unassigned_penalty_from(&four).unwrap(), [1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn penalty_errors_name_the_option_and_the_priority() {
+        for (bad, field) in [
+            (json!({"urgent": 1.0}), "unassigned_penalty.urgent"),
+            (json!({"low": "x"}), "unassigned_penalty.low"),
+            (json!([1, 2]), "unassigned_penalty"),
+            (json!("high"), "unassigned_penalty"),
+        ] {
+            let e = AssignOptions::unassigned_penalty_from(&bad).unwrap_err().to_string();
+            assert!(e.contains(field), "{bad}: {e}");
+        }
+    }
+}

@@ -50,6 +50,58 @@ pub enum Fallback {
     Escalate,
 }
 
+impl Fallback {
+    /// What the text form accepts: the message of every parse error.
+    pub const SYNTAX: &'static str =
+        "expected 'wider_radius:<factor>', 'next_day:<days>' or 'escalate'";
+
+    /// A step from its name and optional argument, as users write it:
+    /// `wider_radius` (factor, default 1.5), `next_day` (whole days, default 1) or
+    /// `escalate` (no argument). The error says what is accepted. Ranges are checked
+    /// by [`Policy::validate`].
+    pub fn from_parts(kind: &str, arg: Option<f64>) -> Result<Self, String> {
+        match (kind.trim(), arg) {
+            ("wider_radius", Some(x)) => Ok(Fallback::WiderRadius(x)),
+            ("wider_radius", None) => Ok(Fallback::WiderRadius(1.5)),
+            ("next_day", Some(x)) if x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX) => {
+                Ok(Fallback::NextDay(x as u32))
+            }
+            ("next_day", None) => Ok(Fallback::NextDay(1)),
+            ("escalate", None) => Ok(Fallback::Escalate),
+            _ => Err(Self::SYNTAX.to_string()),
+        }
+    }
+}
+
+/// `wider_radius:1.5`, `next_day:2`, `escalate` (also `wider_radius` and `next_day`
+/// alone, with their defaults): the text form of a step ([`Fallback::from_parts`]).
+impl std::str::FromStr for Fallback {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            Some((kind, arg)) => {
+                let x = arg
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| Fallback::SYNTAX.to_string())?;
+                Fallback::from_parts(kind, Some(x))
+            }
+            None => Fallback::from_parts(s, None),
+        }
+    }
+}
+
+/// The text form that [`Fallback::from_str`](std::str::FromStr) reads back.
+impl std::fmt::Display for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fallback::WiderRadius(x) => write!(f, "wider_radius:{x}"),
+            Fallback::NextDay(n) => write!(f, "next_day:{n}"),
+            Fallback::Escalate => f.write_str("escalate"),
+        }
+    }
+}
+
 /// How the dispatcher filters and ranks outlets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -96,6 +148,19 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// A policy by name: `balanced` ([`Policy::default`]) or `nearest`
+    /// ([`Policy::nearest`]); any other name is an error naming `policy`.
+    pub fn named(name: &str) -> crate::Result<Self> {
+        match name {
+            "balanced" => Ok(Policy::default()),
+            "nearest" => Ok(Policy::nearest()),
+            other => Err(crate::Error::argument(
+                "policy",
+                format!("expected balanced or nearest, got '{other}'"),
+            )),
+        }
+    }
+
     /// The plain "nearest outlet with capacity" rule: distance is the only score term
     /// (same hard rules and fallbacks as the default). The baseline in BENCHMARKS.md.
     pub fn nearest() -> Self {
@@ -185,5 +250,47 @@ impl Policy {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_text_reads_back_and_defaults_its_argument() {
+        for f in Policy::default().fallback {
+            assert_eq!(f.to_string().parse::<Fallback>(), Ok(f.clone()));
+        }
+        assert_eq!(" next_day : 3 ".parse(), Ok(Fallback::NextDay(3)));
+        assert_eq!("wider_radius".parse(), Ok(Fallback::WiderRadius(1.5)));
+        assert_eq!("next_day".parse(), Ok(Fallback::NextDay(1)));
+        assert_eq!(
+            Fallback::from_parts("wider_radius", Some(2.0)),
+            Ok(Fallback::WiderRadius(2.0))
+        );
+    }
+
+    #[test]
+    fn policies_by_name_are_the_two_presets_and_nothing_else() {
+        assert_eq!(Policy::named("balanced").ok(), Some(Policy::default()));
+        assert_eq!(Policy::named("nearest").ok(), Some(Policy::nearest()));
+        let e = Policy::named("Nearest").unwrap_err().to_string();
+        assert!(e.contains("policy") && e.contains("balanced or nearest"), "{e}");
+    }
+
+    #[test]
+    fn fallback_text_refuses_what_it_cannot_mean() {
+        for bad in [
+            "escalate:1",
+            "next_day:1.5",
+            "next_day:-1",
+            "next_day:x",
+            "nearest",
+            "",
+        ] {
+            let e = bad.parse::<Fallback>().unwrap_err();
+            assert!(e.contains("'next_day:<days>'"), "{bad}: {e}");
+        }
     }
 }

@@ -6,16 +6,33 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Dispatches tickets one by one in arrival order (`created_at`, then id), as a live
-/// dispatch system would see them; returns outcomes in that order.
-pub fn dispatch_in_arrival_order(d: &Dispatcher, tickets: &[Ticket]) -> Result<Vec<Outcome>> {
-    let mut order: Vec<&Ticket> = tickets.iter().collect();
-    order.sort_by(|a, b| {
+/// The order a live dispatch system sees `tickets` in: by `created_at`, then by id (so
+/// tickets opened at the same time go in one order whatever the input order). Returns
+/// indices into `tickets`.
+pub fn arrival_order(tickets: &[Ticket]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..tickets.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&tickets[a], &tickets[b]);
         a.created_at
             .cmp(&b.created_at)
             .then_with(|| a.id.cmp(&b.id))
     });
-    order.into_iter().map(|t| d.dispatch(t)).collect()
+    order
+}
+
+/// The date of the first of `tickets` to arrive (`None` for none): the ledger's day 0
+/// when they are dispatched in [`arrival_order`] under a policy without a `start_date`.
+pub fn first_arrival_date(tickets: &[Ticket]) -> Option<chrono::NaiveDate> {
+    tickets.iter().map(|t| t.created_at.date()).min()
+}
+
+/// Dispatches tickets one by one in [`arrival_order`], as a live dispatch system would
+/// see them; returns outcomes in that order.
+pub fn dispatch_in_arrival_order(d: &Dispatcher, tickets: &[Ticket]) -> Result<Vec<Outcome>> {
+    arrival_order(tickets)
+        .into_iter()
+        .map(|i| d.dispatch(&tickets[i]))
+        .collect()
 }
 
 /// Headline figures of a day of dispatch.
@@ -158,5 +175,34 @@ impl fmt::Display for DispatchSummary {
                 un.join(", ")
             }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arrival_order;
+    use crate::model::Ticket;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn arrival_order_is_by_creation_then_id_whatever_the_input_order() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let at = |h| day.and_hms_opt(h, 0, 0).unwrap();
+        let t = |id: &str, h| Ticket::new(id, 121.0, 31.0, "R", "repair:tv", at(h));
+        let tickets = [t("T3", 9), t("T2", 8), t("T1", 9), t("T0", 10)];
+        let ids: Vec<&str> = arrival_order(&tickets)
+            .into_iter()
+            .map(|i| tickets[i].id.as_str())
+            .collect();
+        assert_eq!(ids, ["T2", "T1", "T3", "T0"]);
+        let mut reversed = tickets.clone();
+        reversed.reverse();
+        let again: Vec<&str> = arrival_order(&reversed)
+            .into_iter()
+            .map(|i| reversed[i].id.as_str())
+            .collect();
+        assert_eq!(again, ids);
+        assert_eq!(super::first_arrival_date(&tickets), Some(day));
+        assert_eq!(super::first_arrival_date(&[]), None);
     }
 }

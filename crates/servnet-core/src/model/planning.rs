@@ -174,6 +174,38 @@ pub struct PlanningData {
 }
 
 impl PlanningData {
+    /// A copy whose models take the given `(model, age, rate)` rows as table curves
+    /// (e.g. [`crate::plan::curves::CurveFit::cells`] edited by hand); models not in
+    /// them keep their curves. Errors name `rates`: a rate that is negative or not
+    /// finite, a model not in the products, or a model whose ages are not `0..n`.
+    pub fn with_rate_tables(
+        &self,
+        rates: impl IntoIterator<Item = (String, u32, f64)>,
+    ) -> Result<PlanningData> {
+        use crate::Error;
+        let mut by_model: BTreeMap<String, BTreeMap<u32, f64>> = BTreeMap::new();
+        for (m, a, r) in rates {
+            if !(r.is_finite() && r >= 0.0) {
+                let e = format!("model '{m}' age {a}: rate {r}");
+                return Err(Error::argument("rates", e));
+            }
+            by_model.entry(m).or_default().insert(a, r);
+        }
+        let mut data = self.clone();
+        for (m, table) in by_model {
+            let Some(p) = data.products.iter_mut().find(|p| p.model == m) else {
+                let e = format!("model '{m}' is not in the products");
+                return Err(Error::argument("rates", e));
+            };
+            if table.keys().copied().ne(0..table.len() as u32) {
+                let e = format!("model '{m}': ages must be 0..n");
+                return Err(Error::argument("rates", e));
+            }
+            p.curve = RepairCurve::Table(table.into_values().collect());
+        }
+        Ok(data)
+    }
+
     /// The rate of `kind` for `category` in [`PlanningData::service_rates`], if listed.
     pub fn service_rate(&self, category: &str, kind: ServiceKind) -> Option<f64> {
         self.service_rates
@@ -451,6 +483,39 @@ impl PlanningData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn two_models() -> PlanningData {
+        let product = |model: &str| Product {
+            model: model.into(),
+            category: "tv".into(),
+            curve: RepairCurve::Table(vec![0.1]),
+        };
+        PlanningData {
+            products: vec![product("A"), product("B")],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rate_tables_replace_the_curves_they_name_in_age_order() {
+        let rows = [("A".to_string(), 1, 0.2), ("A".to_string(), 0, 0.3)];
+        let d = two_models().with_rate_tables(rows).unwrap();
+        assert_eq!(d.products[0].curve, RepairCurve::Table(vec![0.3, 0.2]));
+        assert_eq!(d.products[1].curve, RepairCurve::Table(vec![0.1]));
+    }
+
+    #[test]
+    fn rate_tables_refuse_bad_rates_unknown_models_and_gaps_in_age() {
+        for (rows, says) in [
+            (vec![("A".to_string(), 0, -0.1)], "rate -0.1"),
+            (vec![("A".to_string(), 0, f64::NAN)], "rate NaN"),
+            (vec![("Z".to_string(), 0, 0.1)], "'Z' is not in the products"),
+            (vec![("A".to_string(), 1, 0.1)], "ages must be 0..n"),
+        ] {
+            let e = two_models().with_rate_tables(rows).unwrap_err().to_string();
+            assert!(e.contains("rates") && e.contains(says), "{e}");
+        }
+    }
 
     #[test]
     fn weibull_rates_sum_to_cumulative_hazard() {

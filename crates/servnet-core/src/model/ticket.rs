@@ -106,7 +106,18 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    /// A normal-priority one-unit ticket, due 48 h after `created_at`.
+    /// Hours from `created_at` to `due_by` when a ticket does not say
+    /// ([`Ticket::default_due_by`]).
+    pub const DEFAULT_SLA_HOURS: i64 = 48;
+
+    /// The SLA deadline of a ticket that gives none: [`Ticket::DEFAULT_SLA_HOURS`] after
+    /// `created_at`; `None` past the last time the calendar holds.
+    pub fn default_due_by(created_at: NaiveDateTime) -> Option<NaiveDateTime> {
+        created_at.checked_add_signed(chrono::Duration::hours(Self::DEFAULT_SLA_HOURS))
+    }
+
+    /// A normal-priority one-unit ticket, due [`Ticket::DEFAULT_SLA_HOURS`] after
+    /// `created_at` (at the calendar's end when that is past it).
     pub fn new(
         id: &str,
         lon: f64,
@@ -124,7 +135,7 @@ impl Ticket {
             units: 1,
             priority: Priority::Normal,
             created_at,
-            due_by: created_at + chrono::Duration::hours(48),
+            due_by: Self::default_due_by(created_at).unwrap_or(NaiveDateTime::MAX),
             customer_tier: CustomerTier::Standard,
             avoid: Vec::new(),
             preferred: None,
@@ -301,5 +312,30 @@ impl Ticket {
             }
         }
         Err(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ticket;
+    use chrono::{NaiveDate, NaiveDateTime};
+
+    #[test]
+    fn a_ticket_without_a_deadline_is_due_48_hours_after_it_opens() {
+        let opened = NaiveDate::from_ymd_opt(2026, 12, 31)
+            .and_then(|d| d.and_hms_opt(23, 30, 0))
+            .unwrap();
+        let due = NaiveDate::from_ymd_opt(2027, 1, 2)
+            .and_then(|d| d.and_hms_opt(23, 30, 0))
+            .unwrap();
+        assert_eq!(Ticket::default_due_by(opened), Some(due));
+        assert_eq!(Ticket::new("T1", 0.0, 0.0, "R", "s", opened).due_by, due);
+    }
+
+    #[test]
+    fn the_default_deadline_past_the_calendar_is_none_not_a_panic() {
+        assert_eq!(Ticket::default_due_by(NaiveDateTime::MAX), None);
+        let t = Ticket::new("T1", 0.0, 0.0, "R", "s", NaiveDateTime::MAX);
+        assert_eq!(t.due_by, NaiveDateTime::MAX);
     }
 }
