@@ -11,15 +11,13 @@ The work is done in Rust (``servnet._servnet``); this package re-exports it.
 
 import sys as _sys
 
+from servnet._assign import AssignmentPlan, assign, compare_with_sequential
 from servnet._planning import (
-    AssignmentPlan,
     Forecast,
     NetworkPlan,
     Scenario,
     SimulationResult,
-    assign,
     compare_scenarios,
-    compare_with_sequential,
     fit_repair_curves,
     forecast,
     frontier,

@@ -1,298 +1,29 @@
-"""Assignment and planning: the Python face of ``servnet_core::assign`` and
-``servnet_core::plan`` (forecast, outlet plan, simulation, scenarios).
+"""Planning: the Python face of ``servnet_core::plan`` (forecast, repair curves, outlet
+plan, simulation, scenarios).
 
 Every call converts its arguments, runs the Rust engine on a worker thread with the GIL
-released (Ctrl-C raises ``KeyboardInterrupt`` at once; the abandoned solve finishes in
-the background within its time limit), and wraps the answer in a :class:`servnet.Result`
+released (``servnet._calls``), and wraps the answer in a :class:`servnet.Result`
 subclass: ``to_pandas()``, ``summary()``, ``repr``, ``_repr_html_``, pickle.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from servnet import _servnet
+from servnet._calls import _frame, _options, _run
 from servnet._results import Result
 
-_PRIORITIES = ("emergency", "high", "normal", "low")
 
+def __getattr__(name: str) -> Any:
+    # Pickles made before AssignmentPlan moved to servnet._assign name it here.
+    if name == "AssignmentPlan":
+        from servnet._assign import AssignmentPlan
 
-# --------------------------------------------------------------------------- progress
-
-
-class _Progress:
-    """A tqdm bar over elapsed seconds of one solve (``total`` = its time limit), or a
-    no-op when not asked for or tqdm is not installed."""
-
-    def __init__(self, enabled: bool, desc: str, total: Optional[float]) -> None:
-        self.bar: Any = None
-        if not enabled:
-            return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:  # pragma: no cover - tqdm is optional
-            return
-        self.bar = tqdm(total=round(total, 1) if total else None, desc=desc, unit="s",
-                        bar_format="{desc}: {n:.1f}/{total} s |{bar}| {elapsed}")
-
-    @property
-    def callback(self) -> Optional[Callable[[float], None]]:
-        return self._tick if self.bar is not None else None
-
-    def _tick(self, elapsed: float) -> None:
-        total = self.bar.total
-        self.bar.n = round(min(elapsed, total) if total else elapsed, 1)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            if self.bar.total:
-                self.bar.n = self.bar.total
-            self.bar.close()
-
-
-def _run(progress: bool, desc: str, total: Optional[float], call: Callable[..., Any],
-         *args: Any, **kwargs: Any) -> Any:
-    bar = _Progress(progress, desc, total)
-    try:
-        return call(*args, progress=bar.callback, **kwargs)
-    finally:
-        bar.close()
-
-
-def _options(**kwargs: Any) -> str:
-    """Keyword options that were given, as the JSON object the Rust side lays over its
-    defaults (unknown names raise ``DataError`` naming the option)."""
-    out: Dict[str, Any] = {}
-    for k, v in kwargs.items():
-        if v is None:
-            continue
-        if hasattr(v, "to_json") and callable(v.to_json):  # e.g. a servnet.Policy
-            v = json.loads(v.to_json())
-        _check_finite(k, v)
-        out[k] = v
-    return json.dumps(out)
-
-
-def _check_finite(name: str, v: Any) -> None:
-    if isinstance(v, float) and not math.isfinite(v):
-        raise _servnet.DataError(f"invalid argument '{name}': expected a finite number, got {v}")
-    if isinstance(v, (list, tuple)):
-        for x in v:
-            _check_finite(name, x)
-    if isinstance(v, dict):
-        for k, x in v.items():
-            _check_finite(f"{name}.{k}", x)
-
-
-def _frame(records: List[Dict[str, Any]], columns: Sequence[str]) -> Any:
-    import pandas as pd
-
-    return pd.DataFrame.from_records(records, columns=list(columns))
-
-
-# --------------------------------------------------------------------------- assignment
-
-_ASSIGN_COLUMNS = ["ticket_id", "outlet_id", "day", "date", "units", "score",
-                   "distance_km", "late_days", "moved_from", "move_gain", "reason"]
-
-
-def _reason(r: Any) -> str:
-    if isinstance(r, dict):  # {"ineligible": "no_skill"} or {"quota": "q1"}
-        kind, value = next(iter(r.items()))
-        return f"quota:{value}" if kind == "quota" else str(value)
-    return str(r)
-
-
-def _quotas(v: Any) -> Optional[List[Dict[str, Any]]]:
-    """Region quotas as the Rust side reads them: a list of dicts (id, regions, outlets,
-    max_units) or a DataFrame with those columns (regions / outlets as lists)."""
-    if v is None:
-        return None
-    if hasattr(v, "to_dict") and hasattr(v, "columns"):
-        v = v.to_dict("records")
-    out = []
-    for q in v:
-        q = dict(q)
-        for k in ("regions", "outlets"):
-            if k in q and isinstance(q[k], str):
-                q[k] = [q[k]]
-            elif k in q and q[k] is not None:
-                q[k] = [str(x) for x in q[k]]
-        out.append(q)
-    return out
-
-
-class AssignmentPlan(Result):
-    """The joint assignment of a backlog (``servnet.assign``).
-
-    ``to_pandas()``: one row per ticket (``outlet_id`` / ``day`` / ``date`` empty and
-    ``reason`` set for unassigned ones; ``date`` is ``day``'s calendar date); ``summary()``: objective, lower_bound, gap, method, status,
-    components, seconds, tickets, assigned, unassigned, mean_distance_km (and the
-    sequential baseline's figures after :func:`compare_with_sequential`).
-    """
-
-    def __init__(self, plan: Dict[str, Any], sequential: Optional[Dict[str, Any]] = None) -> None:
-        import pandas as pd
-
-        rows = [dict(a, reason=None) for a in plan["assignments"]]
-        rows += [{"ticket_id": t, "reason": _reason(r)} for t, r in plan["unassigned"]]
-        table = _frame(rows, _ASSIGN_COLUMNS)
-        table["day"] = pd.array(table["day"], dtype="Int64")
-        # The booking's calendar date (ledger start + day); NaT when unassigned.
-        table["date"] = pd.to_datetime(table["date"], format="%Y-%m-%d")
-        for c in ("units", "late_days"):
-            table[c] = pd.array(table[c], dtype="Int64")
-        n = len(plan["assignments"])
-        dist = sum(a["distance_km"] for a in plan["assignments"]) / n if n else 0.0
-        figures: Dict[str, Any] = {
-            "objective": plan["objective"],
-            "lower_bound": plan["lower_bound"],
-            "gap": plan["gap"],
-            "method": plan["method"],
-            "status": plan["status"],
-            "components": plan["components"],
-            "seconds": plan["seconds"],
-            "tickets": n + len(plan["unassigned"]),
-            "assigned": n,
-            "unassigned": len(plan["unassigned"]),
-            "mean_distance_km": dist,
-        }
-        self.sequential: Optional[Dict[str, Any]] = sequential
-        if sequential is not None:
-            figures["sequential_objective"] = sequential["objective"]
-            figures["sequential_assigned"] = sequential["assigned"]
-            figures["sequential_mean_distance_km"] = sequential["mean_distance_km"]
-            figures["sequential_seconds"] = sequential["seconds"]
-        super().__init__("AssignmentPlan", {"assignments": table}, figures)
-
-    def __repr__(self) -> str:
-        f = self.figures
-        return (f"AssignmentPlan(tickets={f['tickets']}, assigned={f['assigned']}, "
-                f"objective={f['objective']:.3f}, gap={100 * f['gap']:.4f}%, "
-                f"method={f['method']!r}, status={f['status']!r}, seconds={f['seconds']:.3f})")
-
-
-def _penalty(v: Any) -> Optional[List[float]]:
-    if v is None:
-        return None
-    if isinstance(v, (int, float)):
-        return [float(v)] * 4
-    if isinstance(v, Mapping):
-        bad = set(v) - set(_PRIORITIES)
-        if bad:
-            raise _servnet.DataError(
-                f"unassigned_penalty: unknown priority {sorted(bad)}; expected {list(_PRIORITIES)}")
-        default = [10_000.0, 3_000.0, 1_000.0, 500.0]
-        return [float(v.get(p, d)) for p, d in zip(_PRIORITIES, default)]
-    vals = [float(x) for x in v]
-    if len(vals) != 4:
-        raise _servnet.DataError(
-            "unassigned_penalty: expected 4 values (emergency, high, normal, low)")
-    return vals
-
-
-def _current(v: Any) -> Optional[Dict[str, str]]:
-    """``current`` as ticket id -> outlet id: a dict, or a frame with ticket_id and
-    outlet_id columns (e.g. ``Dispatcher.dispatch_frame`` output; rows without an
-    outlet are skipped)."""
-    if v is None:
-        return None
-    if hasattr(v, "columns"):
-        missing = {"ticket_id", "outlet_id"} - set(v.columns)
-        if missing:
-            raise _servnet.DataError(f"current: missing column(s) {sorted(missing)}")
-        out = {}
-        for t, o in zip(v["ticket_id"], v["outlet_id"]):
-            if isinstance(o, str):
-                out[str(t)] = o
-        return out
-    return {str(k): str(o) for k, o in dict(v).items()}
-
-
-def assign(
-    tickets: Any,
-    dispatcher: "_servnet.Dispatcher",
-    method: str = "auto",
-    time_limit: float = 10.0,
-    unassigned_penalty: Any = None,
-    current: Any = None,
-    move_cost: Optional[float] = None,
-    late_days: Optional[int] = None,
-    lateness_per_day: Optional[float] = None,
-    quotas: Any = None,
-    gap_tolerance: Optional[float] = None,
-    progress: bool = False,
-) -> AssignmentPlan:
-    """Re-assigns a backlog jointly over the dispatcher's network, policy and ledger
-    loads (``servnet_core::assign``): exact min-cost flow for unit tickets, MIP (HiGHS)
-    or a heuristic with a proven lower bound otherwise.
-
-    ``tickets``: a :class:`Tickets` or a DataFrame with the tickets.csv columns (they
-    must not be booked in ``dispatcher``'s ledger already). ``method``: auto, flow, mip
-    or heuristic. ``unassigned_penalty``: score points for leaving a ticket out, one
-    number, 4 numbers or a dict by priority (default 10000/3000/1000/500).
-    ``current``: promised tickets (dict ticket -> outlet, or a ``dispatch_frame``
-    result); moving one costs ``move_cost`` points (default 20). ``late_days``: days
-    past the SLA a ticket may be planned on, at ``lateness_per_day`` points each.
-    ``quotas``: region quotas, a list of dicts (or a DataFrame) with ``id``,
-    ``regions`` (codes), ``outlets`` (ids; empty: all) and ``max_units`` (per day);
-    tickets a quota keeps out get the reason ``quota:<id>``. ``gap_tolerance``: the
-    relative gap at which auto / mip stop (default 0.0005; 0 proves optimality within
-    the time limit).
-
-    >>> d = servnet.Dispatcher(net)
-    >>> plan = servnet.assign(tickets, d, method="heuristic")
-    >>> plan.summary()["status"]
-    'feasible'
-    >>> plan.to_pandas().columns[:3].tolist()
-    ['ticket_id', 'outlet_id', 'day']
-    """
-    opts = _options(unassigned_penalty=_penalty(unassigned_penalty), current=_current(current),
-                    move_cost=move_cost, late_days=late_days,
-                    lateness_per_day=lateness_per_day, quotas=_quotas(quotas),
-                    gap_tolerance=gap_tolerance)
-    text = _run(progress, f"assign ({method})", time_limit, _servnet._assign, tickets,
-                dispatcher, method, float(time_limit), opts)
-    return AssignmentPlan(json.loads(text))
-
-
-def compare_with_sequential(
-    tickets: Any,
-    network: "_servnet.Network",
-    policy: Optional["_servnet.Policy"] = None,
-    method: str = "auto",
-    time_limit: float = 10.0,
-    unassigned_penalty: Any = None,
-    current: Any = None,
-    move_cost: Optional[float] = None,
-    late_days: Optional[int] = None,
-    lateness_per_day: Optional[float] = None,
-    quotas: Any = None,
-    gap_tolerance: Optional[float] = None,
-    progress: bool = False,
-) -> AssignmentPlan:
-    """Plans ``tickets`` jointly on a fresh dispatcher over ``network`` and dispatches
-    them one by one in arrival order, both under ``policy`` without fallbacks, scored
-    with the same objective (what ``servnet assign DIR`` prints). The plan's
-    ``summary()`` adds ``sequential_objective``, ``sequential_assigned``,
-    ``sequential_mean_distance_km``, ``sequential_seconds``.
-
-    >>> p = servnet.compare_with_sequential(tickets, net, method="heuristic")
-    >>> p.summary()["objective"] <= p.summary()["sequential_objective"]
-    True
-    """
-    opts = _options(unassigned_penalty=_penalty(unassigned_penalty), current=_current(current),
-                    move_cost=move_cost, late_days=late_days,
-                    lateness_per_day=lateness_per_day, quotas=_quotas(quotas),
-                    gap_tolerance=gap_tolerance)
-    text = _run(progress, f"assign ({method})", time_limit, _servnet._compare_with_sequential,
-                tickets, network, policy, method, float(time_limit), opts)
-    out = json.loads(text)
-    return AssignmentPlan(out["plan"], out["sequential"])
+        return AssignmentPlan
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- forecast
@@ -865,8 +596,9 @@ class SimulationResult(Result):
     sla_met_share, unassigned (by reason), bookings by route, mean distance and the
     utilisation quantiles of open outlets (min, p10, median, p90, max)."""
 
-    def __init__(self, sim: Dict[str, Any]) -> None:
-        figures = dict(sim)
+    def __init__(self, core: "_servnet._Simulation") -> None:
+        self._core = core
+        figures = json.loads(core.view())
         util = figures.pop("utilisation")
         for name, v in zip(("min", "p10", "median", "p90", "max"), util):
             figures[f"utilisation_{name}"] = v
@@ -905,9 +637,9 @@ def simulate(
     if not isinstance(plan, NetworkPlan):
         raise TypeError("plan: expected a servnet.NetworkPlan (from servnet.plan)")
     fc = forecast._core if forecast is not None else None
-    text = _run(progress, "simulate", None, _servnet._simulate, network, plan._core, fc,
+    core = _run(progress, "simulate", None, _servnet._simulate, network, plan._core, fc,
                 int(days), float(sample), int(seed), tickets, _options(**options))
-    return SimulationResult(json.loads(text))
+    return SimulationResult(core)
 
 
 # --------------------------------------------------------------------------- scenarios

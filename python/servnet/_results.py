@@ -1,17 +1,24 @@
 """The result-object convention shared by servnet's Python API, and a generic wrapper.
 
-Every result (``DispatchSummary`` today; assignment, forecast, plan and simulation
-results as they are bound) offers:
+Every result offers ``to_pandas()`` (the main table as a DataFrame), ``summary()``
+(headline figures as a plain dict, JSON-ready), a readable ``repr`` and
+``_repr_html_`` for notebooks, and pickling as plain data.
 
-- ``to_pandas()``: the main table as a DataFrame (or a dict of DataFrames);
-- ``summary()``: headline figures as a plain dict (JSON-ready);
-- a readable ``repr`` and ``_repr_html_`` for notebooks;
-- pickling as plain data.
+How a result is bound (one way for all of them):
 
-Binding a new result (e.g. ``servnet.assign(...)``) takes three steps: the Rust side
-returns its serde result as JSON bytes and its tables as column lists; wrap them in
-:class:`Result` (or subclass it to add ``plot()``); export the subclass from
-``servnet/__init__.py`` and add it to ``_servnet.pyi``.
+- The Rust side returns a pyclass holding the core's result (``DispatchSummary``,
+  ``_AssignmentPlan``, ``_Forecast``, ``_NetworkPlan``, ``_Simulation``). It pickles and compares through
+  ``python/src/plain.rs`` (``PlainData``: ``_from_json`` / ``__reduce__`` / ``__eq__``
+  as one call each) and shows its tables through ``view()`` (JSON) or columns.
+- A result with several tables or a plot is a :class:`Result` subclass here that holds
+  that pyclass as ``_core`` and builds its DataFrames from it (``AssignmentPlan``,
+  ``Forecast``, ``NetworkPlan``, ``SimulationResult``).
+- Figures and texts come from the core (reasons, mean distances, route names); this
+  side only arranges them into frames.
+
+A new result: a pyclass with ``PlainData`` in ``python/src``, a :class:`Result`
+subclass (with ``plot()`` if it has one) exported from ``servnet/__init__.py``, and
+both in ``_servnet.pyi``.
 """
 
 from __future__ import annotations

@@ -75,6 +75,8 @@ class Network:
     @staticmethod
     def from_json(text: Union[str, bytes]) -> Network:
         """Rebuild from :meth:`to_json` output."""
+    @staticmethod
+    def _from_json(b: bytes) -> Network: ...
     def to_json(self) -> str:
         """The network as JSON."""
     def outlets(self) -> pd.DataFrame:
@@ -413,6 +415,13 @@ class _NetworkPlan:
     def _from_json(b: bytes) -> _NetworkPlan: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
 
+@final
+class _Simulation:
+    def view(self) -> str: ...
+    @staticmethod
+    def _from_json(b: bytes) -> _Simulation: ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+
 _Progress = Optional[Any]
 
 def _forecast(
@@ -442,7 +451,7 @@ def _simulate(
     tickets: Any = None,
     options: str = "{}",
     progress: _Progress = None,
-) -> str: ...
+) -> _Simulation: ...
 def _run_scenario(
     planning: PlanningData,
     network: Network,
@@ -464,6 +473,13 @@ def _run_scenario(
     sim_options: str = "{}",
     progress: _Progress = None,
 ) -> Tuple[str, _NetworkPlan]: ...
+@final
+class _AssignmentPlan:
+    def view(self) -> str: ...
+    @staticmethod
+    def _from_json(b: bytes) -> _AssignmentPlan: ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+
 def _assign(
     tickets: Any,
     dispatcher: Dispatcher,
@@ -471,7 +487,7 @@ def _assign(
     time_limit: float,
     options: str = "{}",
     progress: _Progress = None,
-) -> str: ...
+) -> _AssignmentPlan: ...
 def _compare_with_sequential(
     tickets: Any,
     network: Network,
@@ -480,7 +496,7 @@ def _compare_with_sequential(
     time_limit: float,
     options: str = "{}",
     progress: _Progress = None,
-) -> str: ...
+) -> _AssignmentPlan: ...
 
 class _Staffing(ModuleType):
     def erlang_b(self, arrival_rate: float, service_rate: float, servers: int) -> float: ...

@@ -423,8 +423,7 @@ pub(crate) fn make_ticket(
     };
     let due_by = match due_by {
         Some(d) => d,
-        None => created_at
-            .checked_add_signed(chrono::Duration::hours(48))
+        None => Ticket::default_due_by(created_at)
             .ok_or_else(|| error::argument(py, "created_at", "time out of range"))?,
     };
     let priority: Priority = parse_arg(py, "priority", priority)?;

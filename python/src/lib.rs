@@ -6,9 +6,10 @@ mod convert;
 mod dispatch;
 mod error;
 mod network;
-mod plan;
+mod plain;
 mod planning;
 mod run;
+mod staffing;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -38,7 +39,7 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_dir, m)?)?;
     m.add_class::<network::PyNetwork>()?;
     dispatch::register(m)?;
-    plan::register(m)?;
+    staffing::register(m)?;
     planning::register(m)?;
     assign::register(m)?;
     error::register(m)

@@ -2,11 +2,13 @@
 
 use crate::convert::{self, FrameText};
 use crate::error::{self, FrameSpot};
+use crate::plain::{self, PlainData};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::{json, Value};
 use servnet_core::model::{Network, ServiceArea};
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -351,11 +353,9 @@ impl PyNetwork {
         )
     }
 
+    /// Equal when the outlets, regions and time zone are.
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<PyNetwork>().is_ok_and(|o| {
-            let o = &o.get().inner;
-            o.outlets() == self.inner.outlets() && o.regions() == self.inner.regions()
-        })
+        plain::same(self, other)
     }
 
     /// The network as JSON (its outlets and regions); :meth:`from_json` reads it back.
@@ -379,18 +379,27 @@ impl PyNetwork {
         })
     }
 
-    /// Pickles as its JSON form (outlets and regions; indices are rebuilt on load).
+    #[staticmethod]
+    fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
+        plain::restore(py, b)
+    }
+
+    /// Pickles as its JSON form (outlets, regions, time zone; indices are rebuilt on
+    /// load).
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let py = slf.py();
-        let json = serde_json::to_vec(&*slf.get().inner)
-            .map_err(|e| error::argument(py, "network", e.to_string()))?;
-        let ctor = slf.get_type().getattr("from_json")?;
-        PyTuple::new(
-            py,
-            [
-                ctor,
-                PyTuple::new(py, [PyBytes::new(py, &json)])?.into_any(),
-            ],
-        )
+        plain::reduce(slf)
+    }
+}
+
+impl PlainData for PyNetwork {
+    type Data = Network;
+    const WHAT: &'static str = "network";
+    fn data(&self) -> Cow<'_, Network> {
+        Cow::Borrowed(&self.inner)
+    }
+    fn from_data(_py: Python<'_>, net: Network) -> PyResult<Self> {
+        Ok(PyNetwork {
+            inner: Arc::new(net),
+        })
     }
 }

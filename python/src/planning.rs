@@ -1,18 +1,19 @@
 //! Planning bindings: `PlanningData`, and the low-level calls behind `servnet.forecast`,
-//! `servnet.plan`, `servnet.simulate` and `servnet.compare_scenarios` (the result
-//! objects are built in `servnet/_planning.py` from the JSON these return).
+//! `servnet.plan`, `servnet.simulate` and `servnet.compare_scenarios`.
 //!
-//! `_Forecast` and `_NetworkPlan` hold the Rust results that later calls take; both
-//! pickle as JSON.
+//! `_Forecast`, `_NetworkPlan` and `_Simulation` hold the Rust results (later calls
+//! take the first two); `servnet/_planning.py` wraps each in its `servnet.Result`
+//! subclass. All pickle through `crate::plain`.
 
 use crate::convert::{self, FrameText};
 use crate::dispatch::{read_tickets_file, tickets_from_frame, PyTickets};
 use crate::error;
 use crate::network::PyNetwork;
+use crate::plain::{self, PlainData};
 use crate::run::{self, blocking};
 use ndarray::{Array2, Array3};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::PyTuple;
 use serde::{Deserialize, Serialize};
 use servnet_core::model::{PlanningData, RepairCurve, Skill, Ticket};
 use servnet_core::plan::curves::{fit_repair_curves, FitOptions};
@@ -25,29 +26,12 @@ use servnet_core::plan::network_plan::{
 };
 use servnet_core::plan::replay::planned_network;
 use servnet_core::plan::scenario::{run_scenario, Scenario, ScenarioInputs};
-use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
+use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions, SimResult};
 use servnet_core::Error;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-fn reduce<'py, T: Serialize>(
-    slf: &Bound<'py, PyAny>,
-    what: &str,
-    v: &T,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let py = slf.py();
-    let json = run::to_json(v).map_err(|e| error::to_py(py, e))?;
-    let ctor = slf.get_type().getattr("_from_json")?;
-    let _ = what;
-    PyTuple::new(
-        py,
-        [
-            ctor,
-            PyTuple::new(py, [PyBytes::new(py, json.as_bytes())])?.into_any(),
-        ],
-    )
-}
 
 /// Validated planning inputs: products with repair curves, installed base, sales plan
 /// and seasonality (docs/formats.md), checked against a network.
@@ -180,26 +164,11 @@ impl PyPlanningData {
         let models: Vec<String> = get("model")?.extract()?;
         let ages: Vec<u32> = get("age")?.extract()?;
         let values: Vec<f64> = get("rate")?.extract()?;
-        let mut by_model: BTreeMap<String, BTreeMap<u32, f64>> = BTreeMap::new();
-        for ((m, a), r) in models.into_iter().zip(ages).zip(values) {
-            if !(r.is_finite() && r >= 0.0) {
-                let e = Error::argument("rates", format!("model '{m}' age {a}: rate {r}"));
-                return Err(error::to_py(py, e));
-            }
-            by_model.entry(m).or_default().insert(a, r);
-        }
-        let mut data = (*self.inner).clone();
-        for (m, table) in by_model {
-            let Some(p) = data.products.iter_mut().find(|p| p.model == m) else {
-                let e = Error::argument("rates", format!("model '{m}' is not in the products"));
-                return Err(error::to_py(py, e));
-            };
-            if table.keys().copied().ne(0..table.len() as u32) {
-                let e = Error::argument("rates", format!("model '{m}': ages must be 0..n"));
-                return Err(error::to_py(py, e));
-            }
-            p.curve = RepairCurve::Table(table.into_values().collect());
-        }
+        let rows = models.into_iter().zip(ages).zip(values);
+        let data = self
+            .inner
+            .with_rate_tables(rows.map(|((m, a), r)| (m, a, r)))
+            .map_err(|e| error::to_py(py, e))?;
         Ok(PyPlanningData {
             inner: Arc::new(data),
         })
@@ -216,20 +185,30 @@ impl PyPlanningData {
 
     #[staticmethod]
     fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
-        let data: PlanningData = run::from_json(b, "planning").map_err(|e| error::to_py(py, e))?;
+        plain::restore(py, b)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        plain::reduce(slf)
+    }
+}
+
+impl PlainData for PyPlanningData {
+    type Data = PlanningData;
+    const WHAT: &'static str = "planning";
+    fn data(&self) -> Cow<'_, PlanningData> {
+        Cow::Borrowed(&self.inner)
+    }
+    fn from_data(_py: Python<'_>, data: PlanningData) -> PyResult<Self> {
         Ok(PyPlanningData {
             inner: Arc::new(data),
         })
     }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(slf.as_any(), "planning", &*slf.get().inner)
-    }
 }
 
 /// `Forecast` as plain serde data (ndarray arrays flattened in logical order).
-#[derive(Serialize, Deserialize)]
-struct ForecastData {
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct ForecastData {
     options: ForecastOptions,
     regions: Vec<String>,
     skills: Vec<Skill>,
@@ -338,22 +317,27 @@ impl PyForecast {
 
     #[staticmethod]
     fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
-        let d: ForecastData = run::from_json(b, "forecast").map_err(|e| error::to_py(py, e))?;
+        plain::restore(py, b)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        plain::reduce(slf)
+    }
+}
+
+impl PlainData for PyForecast {
+    type Data = ForecastData;
+    const WHAT: &'static str = "forecast";
+    fn data(&self) -> Cow<'_, ForecastData> {
+        Cow::Owned(ForecastData::from(&self.inner, &self.options))
+    }
+    fn from_data(py: Python<'_>, d: ForecastData) -> PyResult<Self> {
         let options = d.options.clone();
         let f = d.into_forecast().map_err(|e| error::to_py(py, e))?;
         Ok(PyForecast {
             inner: Arc::new(f),
             options,
         })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let me = slf.get();
-        reduce(
-            slf.as_any(),
-            "forecast",
-            &ForecastData::from(&me.inner, &me.options),
-        )
     }
 }
 
@@ -470,8 +454,9 @@ pub(crate) struct PyNetworkPlan {
     options: PlanOptions,
 }
 
-#[derive(Serialize, Deserialize)]
-struct PlanData {
+/// A plan with the options it was made with, as pickled.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct PlanData {
     plan: NetworkPlan,
     options: PlanOptions,
 }
@@ -517,20 +502,28 @@ impl PyNetworkPlan {
 
     #[staticmethod]
     fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
-        let d: PlanData = run::from_json(b, "plan").map_err(|e| error::to_py(py, e))?;
+        plain::restore(py, b)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        plain::reduce(slf)
+    }
+}
+
+impl PlainData for PyNetworkPlan {
+    type Data = PlanData;
+    const WHAT: &'static str = "plan";
+    fn data(&self) -> Cow<'_, PlanData> {
+        Cow::Owned(PlanData {
+            plan: (*self.plan).clone(),
+            options: self.options.clone(),
+        })
+    }
+    fn from_data(_py: Python<'_>, d: PlanData) -> PyResult<Self> {
         Ok(PyNetworkPlan {
             plan: Arc::new(d.plan),
             options: d.options,
         })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let me = slf.get();
-        let d = PlanData {
-            plan: (*me.plan).clone(),
-            options: me.options.clone(),
-        };
-        reduce(slf.as_any(), "plan", &d)
     }
 }
 
@@ -621,7 +614,7 @@ fn _simulate(
     tickets: Option<&Bound<'_, PyAny>>,
     options: &str,
     progress: Option<&Bound<'_, PyAny>>,
-) -> PyResult<String> {
+) -> PyResult<PySimulation> {
     let sopts = sim_options(days, sample, seed, options).map_err(|e| error::to_py(py, e))?;
     let replay = match tickets.filter(|t| !t.is_none()) {
         Some(t) => Some(replay_tickets(py, network, t)?),
@@ -649,7 +642,41 @@ fn _simulate(
         };
         simulate(&np, &net, &popts, &tickets, &sopts, start)
     })?;
-    run::to_json(&sim).map_err(|e| error::to_py(py, e))
+    Ok(PySimulation { inner: sim })
+}
+
+/// The Rust simulation behind `servnet.SimulationResult`.
+#[pyclass(frozen, module = "servnet._servnet", name = "_Simulation")]
+pub(crate) struct PySimulation {
+    inner: SimResult,
+}
+
+#[pymethods]
+impl PySimulation {
+    /// The simulation's figures as serde JSON.
+    fn view(&self, py: Python<'_>) -> PyResult<String> {
+        run::to_json(&self.inner).map_err(|e| error::to_py(py, e))
+    }
+
+    #[staticmethod]
+    fn _from_json(py: Python<'_>, b: &[u8]) -> PyResult<Self> {
+        plain::restore(py, b)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        plain::reduce(slf)
+    }
+}
+
+impl PlainData for PySimulation {
+    type Data = SimResult;
+    const WHAT: &'static str = "simulation";
+    fn data(&self) -> Cow<'_, SimResult> {
+        Cow::Borrowed(&self.inner)
+    }
+    fn from_data(_py: Python<'_>, inner: SimResult) -> PyResult<Self> {
+        Ok(PySimulation { inner })
+    }
 }
 
 /// One scenario through forecast, plan and simulation; returns
@@ -741,6 +768,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlanningData>()?;
     m.add_class::<PyForecast>()?;
     m.add_class::<PyNetworkPlan>()?;
+    m.add_class::<PySimulation>()?;
     m.add_function(wrap_pyfunction!(_forecast, m)?)?;
     m.add_function(wrap_pyfunction!(_fit_repair_curves, m)?)?;
     m.add_function(wrap_pyfunction!(_plan, m)?)?;

@@ -65,8 +65,3 @@ pub(crate) fn overlay<T: Serialize + DeserializeOwned>(
 pub(crate) fn to_json<T: Serialize>(v: &T) -> servnet_core::Result<String> {
     serde_json::to_string(v).map_err(|e| Error::argument("json", e.to_string()))
 }
-
-/// Parses a JSON text made by [`to_json`].
-pub(crate) fn from_json<T: DeserializeOwned>(text: &[u8], what: &str) -> servnet_core::Result<T> {
-    serde_json::from_slice(text).map_err(|e| Error::argument(what, e.to_string()))
-}

@@ -83,6 +83,24 @@ def test_assign_bad_inputs(sample_net, sample_tickets, tickets):
         servnet.assign(bad, d)
 
 
+def test_penalties_by_priority_name_keep_the_defaults_of_the_others(sample_net, sample_tickets):
+    """A dict by priority is the 4-number form with the priorities it leaves out at
+    their defaults (10000/3000/1000/500); an unknown priority is named."""
+    backlog = sample_tickets.head(400)
+
+    def plan(penalty):
+        d = servnet.Dispatcher(sample_net, servnet.Policy(fallback=[]))
+        return servnet.assign(backlog, d, method="heuristic", unassigned_penalty=penalty)
+
+    by_name = plan({"low": 1.0})
+    listed = plan([10_000, 3_000, 1_000, 1.0])
+    assert by_name.summary()["objective"] == listed.summary()["objective"]
+    pd.testing.assert_frame_equal(by_name.to_pandas(), listed.to_pandas())
+    assert plan(5.0).summary()["objective"] == plan([5.0] * 4).summary()["objective"]
+    with pytest.raises(servnet.DataError, match="unassigned_penalty.urgent"):
+        plan({"urgent": 1.0})
+
+
 def test_assign_pickle_round_trip(compared):
     back = pickle.loads(pickle.dumps(compared))
     assert back.summary() == compared.summary()

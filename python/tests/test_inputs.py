@@ -86,6 +86,15 @@ def test_the_network_time_zone_is_set_and_kept(valid_frames):
         servnet.Network.from_frames(**valid_frames, time_zone="Mars/Olympus")
 
 
+def test_networks_are_equal_when_records_and_clock_are(valid_frames):
+    """== compares what pickles: the same records on another clock are another network."""
+    shanghai = servnet.Network.from_frames(**valid_frames)
+    berlin = servnet.Network.from_frames(**valid_frames, time_zone="Europe/Berlin")
+    assert servnet.Network.from_frames(**valid_frames) == shanghai
+    assert pickle.loads(pickle.dumps(berlin)) == berlin
+    assert berlin != shanghai
+
+
 def test_an_aware_ticket_keeps_its_instant_and_pickles():
     t = ticket(dt.datetime(2026, 11, 23, 9, 45, tzinfo=SHANGHAI))
     assert t.created_at == dt.datetime(2026, 11, 23, 1, 45, tzinfo=dt.timezone.utc)

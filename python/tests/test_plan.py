@@ -239,6 +239,8 @@ def test_simulate_equals_cli(sample_net, pmedian, fc, cli_plan):
     assert (f["tickets"], f["days"]) == (n, days)
     assert round(f["mean_distance_km"], 1) == km
     assert "value" in s.to_pandas().columns
+    back = pickle.loads(pickle.dumps(s))
+    assert back.summary() == f and repr(back) == repr(s)
     with pytest.raises(servnet.DataError, match="sample"):
         servnet.simulate(sample_net, pmedian, fc, sample=2.0)
     with pytest.raises(servnet.DataError, match="forecast"):

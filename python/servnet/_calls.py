@@ -1,0 +1,87 @@
+"""How a Python call reaches the engine, shared by ``servnet.assign`` and the planning
+calls: keyword options as the JSON object the Rust side lays over its defaults (finite
+numbers checked), a tqdm bar over a solve's elapsed seconds, and records as DataFrames.
+
+The Rust side (``python/src/run.rs``) runs each solve on a worker thread with the GIL
+released: Ctrl-C raises ``KeyboardInterrupt`` at once, and the abandoned solve finishes
+in the background within its time limit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from servnet import _servnet
+
+
+class _Progress:
+    """A tqdm bar over elapsed seconds of one solve (``total`` = its time limit), or a
+    no-op when not asked for or tqdm is not installed."""
+
+    def __init__(self, enabled: bool, desc: str, total: Optional[float]) -> None:
+        self.bar: Any = None
+        if not enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is optional
+            return
+        self.bar = tqdm(total=round(total, 1) if total else None, desc=desc, unit="s",
+                        bar_format="{desc}: {n:.1f}/{total} s |{bar}| {elapsed}")
+
+    @property
+    def callback(self) -> Optional[Callable[[float], None]]:
+        return self._tick if self.bar is not None else None
+
+    def _tick(self, elapsed: float) -> None:
+        total = self.bar.total
+        self.bar.n = round(min(elapsed, total) if total else elapsed, 1)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            if self.bar.total:
+                self.bar.n = self.bar.total
+            self.bar.close()
+
+
+def _run(progress: bool, desc: str, total: Optional[float], call: Callable[..., Any],
+         *args: Any, **kwargs: Any) -> Any:
+    bar = _Progress(progress, desc, total)
+    try:
+        return call(*args, progress=bar.callback, **kwargs)
+    finally:
+        bar.close()
+
+
+def _options(**kwargs: Any) -> str:
+    """Keyword options that were given, as the JSON object the Rust side lays over its
+    defaults (unknown names raise ``DataError`` naming the option)."""
+    out: Dict[str, Any] = {}
+    for k, v in kwargs.items():
+        if v is None:
+            continue
+        if hasattr(v, "to_json") and callable(v.to_json):  # e.g. a servnet.Policy
+            v = json.loads(v.to_json())
+        _check_finite(k, v)
+        out[k] = v
+    return json.dumps(out)
+
+
+def _check_finite(name: str, v: Any) -> None:
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _servnet.DataError(f"invalid argument '{name}': expected a finite number, got {v}")
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            _check_finite(name, x)
+    if isinstance(v, dict):
+        for k, x in v.items():
+            _check_finite(f"{name}.{k}", x)
+
+
+def _frame(records: List[Dict[str, Any]], columns: Sequence[str]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame.from_records(records, columns=list(columns))
