@@ -153,8 +153,8 @@ pub fn dispatch(
     ledger: &str,
 ) -> Result<()> {
     use servnet_core::dispatch::{
-        dispatch_in_arrival_order, first_arrival_date, DispatchSummary, Dispatcher,
-        OutcomeTable, Policy,
+        dispatch_in_arrival_order, first_arrival_date, DispatchSummary, Dispatcher, OutcomeTable,
+        Policy,
     };
     let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {

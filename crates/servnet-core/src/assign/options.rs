@@ -264,9 +264,15 @@ mod tests {
         let d = AssignOptions::default().unassigned_penalty;
         let by_name = AssignOptions::unassigned_penalty_from(&json!({"high": 7.0})).unwrap();
         assert_eq!(by_name, [d[0], 7.0, d[2], d[3]]);
-        assert_eq!(AssignOptions::unassigned_penalty_from(&json!(5)).unwrap(), [5.0; 4]);
+        assert_eq!(
+            AssignOptions::unassigned_penalty_from(&json!(5)).unwrap(),
+            [5.0; 4]
+        );
         let four = json!([1, 2, 3, 4]);
-        assert_eq!(AssignOptions::unassigned_penalty_from(&four).unwrap(), [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            AssignOptions::unassigned_penalty_from(&four).unwrap(),
+            [1.0, 2.0, 3.0, 4.0]
+        );
     }
 
     #[test]
@@ -277,7 +283,9 @@ mod tests {
             (json!([1, 2]), "unassigned_penalty"),
             (json!("high"), "unassigned_penalty"),
         ] {
-            let e = AssignOptions::unassigned_penalty_from(&bad).unwrap_err().to_string();
+            let e = AssignOptions::unassigned_penalty_from(&bad)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(field), "{bad}: {e}");
         }
     }

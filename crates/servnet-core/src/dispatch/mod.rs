@@ -74,9 +74,7 @@ pub use ledger::{
 };
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;
-pub use summary::{
-    arrival_order, dispatch_in_arrival_order, first_arrival_date, DispatchSummary,
-};
+pub use summary::{arrival_order, dispatch_in_arrival_order, first_arrival_date, DispatchSummary};
 pub use table::{route_text, OutcomeTable};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,

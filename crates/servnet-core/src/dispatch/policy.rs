@@ -276,7 +276,10 @@ mod tests {
         assert_eq!(Policy::named("balanced").ok(), Some(Policy::default()));
         assert_eq!(Policy::named("nearest").ok(), Some(Policy::nearest()));
         let e = Policy::named("Nearest").unwrap_err().to_string();
-        assert!(e.contains("policy") && e.contains("balanced or nearest"), "{e}");
+        assert!(
+            e.contains("policy") && e.contains("balanced or nearest"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -509,7 +509,10 @@ mod tests {
         for (rows, says) in [
             (vec![("A".to_string(), 0, -0.1)], "rate -0.1"),
             (vec![("A".to_string(), 0, f64::NAN)], "rate NaN"),
-            (vec![("Z".to_string(), 0, 0.1)], "'Z' is not in the products"),
+            (
+                vec![("Z".to_string(), 0, 0.1)],
+                "'Z' is not in the products",
+            ),
             (vec![("A".to_string(), 1, 0.1)], "ages must be 0..n"),
         ] {
             let e = two_models().with_rate_tables(rows).unwrap_err().to_string();
