@@ -15,7 +15,7 @@ use ndarray::{Array2, Array3};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use serde::{Deserialize, Serialize};
-use servnet_core::model::{PlanningData, RepairCurve, Skill, Ticket};
+use servnet_core::model::{PlanningData, Skill, Ticket};
 use servnet_core::plan::curves::{fit_repair_curves, FitOptions};
 use servnet_core::plan::demand::PopulationPoint;
 use servnet_core::plan::forecast::{forecast, Forecast, ForecastOptions};
