@@ -10,6 +10,7 @@ mod network_out;
 mod options;
 mod planning;
 mod population;
+mod summary;
 mod table;
 mod tickets;
 mod write;
