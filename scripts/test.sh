@@ -28,7 +28,11 @@ fi
 if [[ -n "${SERVNET_REDIS_URL:-}" ]]; then
     echo "redis: $SERVNET_REDIS_URL (SERVNET_REDIS_URL)"
 else
-    eval "$(bash scripts/redis.sh start)"
+    # An assignment, not `eval "$(...)"`: set -e stops here when redis.sh cannot start a
+    # server (no redis-server installed), with its message, instead of running on
+    # without SERVNET_REDIS_URL.
+    redis_env="$(bash scripts/redis.sh start)"
+    eval "$redis_env"
     cleanup+=('bash scripts/redis.sh stop "$SERVNET_REDIS_DIR"')
     echo "redis: started $SERVNET_REDIS_URL in $SERVNET_REDIS_DIR"
 fi
