@@ -9,7 +9,11 @@ use pyo3::types::PyDict;
 /// then a GeoJSON FeatureCollection dict (GeoDataFrame, one feature per row, its
 /// `key` column naming the record) or a dict `{index: geometry}` (GeoSeries), in
 /// EPSG:4326. Errors name `arg` and say what to do when the frame has no CRS.
-pub(crate) fn plain<'py>(arg: &str, key: &str, v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn plain<'py>(
+    arg: &str,
+    key: &str,
+    v: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     let py = v.py();
     if v.cast::<PyDict>().is_ok() || !v.hasattr("to_crs")? || !v.hasattr("crs")? {
         return Ok(v.clone());
