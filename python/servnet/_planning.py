@@ -901,11 +901,12 @@ def _plan_points(network: "_servnet.Network", forecast: Forecast, year: Optional
     counts = _servnet._frontier_counts(network, forecast._core, year, time_limit, response,
                                        tickets, population, _options(**options))
     base = dict(options.get("frontier") or {})
+    shared = [_fanout.pack(executor, x) for x in (network, forecast._core, tickets, population)]
     jobs = []
     for n in counts:
         opts = dict(options)
         opts["frontier"] = {**base, "counts": [int(n)]}
-        jobs.append((network, forecast._core, year, time_limit, response, tickets, population,
+        jobs.append((shared[0], shared[1], year, time_limit, response, shared[2], shared[3],
                      _options(**opts)))
     bar = _outer_bar(progress, len(jobs), "frontier", "count")
     try:
@@ -1027,8 +1028,9 @@ def simulate_many(
         tickets = str(tickets)
     fc = forecast._core if forecast is not None else None
     opts = _options(**options)
-    jobs = [(network, plan._core, fc, int(days), float(sample), seed, tickets, opts)
-            for seed in seeds]
+    net_, plan_, fc_, tickets_ = [_fanout.pack(executor, x)
+                                  for x in (network, plan._core, fc, tickets)]
+    jobs = [(net_, plan_, fc_, int(days), float(sample), seed, tickets_, opts) for seed in seeds]
     bar = _outer_bar(progress, len(jobs), "simulate", "seed")
     try:
         texts = _fanout.run_all(executor, _fanout.simulate_point, jobs,
@@ -1107,10 +1109,12 @@ def compare_scenarios(
 
     items = [s if isinstance(s, Scenario) else Scenario(str(s)) for s in scenarios]
     _fanout.check_executor(executor)
-    jobs = [(planning, network, s.to_json(), int(start_year), int(years), model, p, year,
+    shared = [_fanout.pack(executor, x) for x in (
+        planning, network, str(tickets) if hasattr(tickets, "__fspath__") else tickets,
+        str(population) if hasattr(population, "__fspath__") else population)]
+    jobs = [(shared[0], shared[1], s.to_json(), int(start_year), int(years), model, p, year,
              float(time_limit), bool(response), int(days), float(sample), int(seed),
-             str(tickets) if hasattr(tickets, "__fspath__") else tickets,
-             str(population) if hasattr(population, "__fspath__") else population,
+             shared[2], shared[3],
              json.dumps(forecast_options or {}), json.dumps(plan_options or {}),
              json.dumps(sim_options or {})) for s in items]
     outer = _outer_bar(progress, len(items), "scenarios", "scenario")
