@@ -24,6 +24,7 @@ from servnet._planning import (
     plan,
     plot_repair_curves,
     simulate,
+    simulate_many,
 )
 from servnet._results import Result
 from servnet._servnet import (
@@ -81,5 +82,6 @@ __all__ = [
     "read_dir",
     "read_tickets",
     "simulate",
+    "simulate_many",
     "staffing",
 ]

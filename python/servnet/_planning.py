@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from servnet import _servnet
+from servnet import _fanout, _servnet
 from servnet._calls import _frame, _options, _run
 from servnet._results import Result
 
@@ -24,6 +24,17 @@ def __getattr__(name: str) -> Any:
 
         return AssignmentPlan
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _outer_bar(progress: bool, total: int, desc: str, unit: str) -> Any:
+    """A tqdm bar over finished jobs of a sweep, or None."""
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is optional
+        return None
+    return tqdm(total=total, desc=desc, unit=unit)
 
 
 # --------------------------------------------------------------------------- forecast
@@ -420,6 +431,45 @@ class NetworkPlan(Result):
         return pd.DataFrame({c: [v[k] for _, k in _COMPARE] for c, v in cols.items()},
                             index=[name for name, _ in _COMPARE], dtype=object)
 
+    def to_geopandas(self, name: str = "sites") -> Any:
+        """A table with locations as a GeoDataFrame in EPSG:4326 (needs the ``geo``
+        extra): ``"sites"`` (points; every column of ``to_pandas()``), ``"cells"``
+        (demand cell centres; ``site`` is the serving site's id), ``"regions"`` (region
+        points, when the plan was made from a network), ``"takes_over"`` (a line from
+        each closed outlet to the site taking most of its tickets: ``from_site``,
+        ``to_site``), ``"assignments"`` (a line from each served cell to its site:
+        ``cell``, ``site``, ``peak_day``, ``served_share``). Every link names sites by
+        id. Write it with ``.to_file("plan.geojson")`` or ``.to_parquet(...)``."""
+        import geopandas as gpd
+        from shapely.geometry import LineString
+
+        sites = self.tables["sites"]
+        if name in ("sites", "cells", "regions"):
+            df = self.tables[name]
+            if "lon" not in df.columns:
+                raise ValueError(f"to_geopandas('{name}'): this plan has no locations for "
+                                 f"{name} (make the plan with servnet.plan(network, ...))")
+            return gpd.GeoDataFrame(df.copy(), geometry=gpd.points_from_xy(df["lon"], df["lat"]),
+                                    crs="EPSG:4326")
+        pos = {r.site_id: (r.lon, r.lat) for r in sites.itertuples()}
+        if name == "takes_over":
+            rows = [{"from_site": r.site_id, "to_site": r.goes_to,
+                     "geometry": LineString([(r.lon, r.lat), pos[r.goes_to]])}
+                    for r in sites[sites["decision"] == "close"].itertuples()
+                    if isinstance(r.goes_to, str) and r.goes_to in pos]
+            cols = ["from_site", "to_site", "geometry"]
+        elif name == "assignments":
+            cells = self.tables["cells"]
+            rows = [{"cell": c.cell, "site": c.site, "peak_day": c.peak_day,
+                     "served_share": c.served_share,
+                     "geometry": LineString([(c.lon, c.lat), pos[c.site]])}
+                    for c in cells.itertuples() if isinstance(c.site, str) and c.site in pos]
+            cols = ["cell", "site", "peak_day", "served_share", "geometry"]
+        else:
+            raise ValueError(f"to_geopandas: unknown table '{name}' (sites, cells, regions, "
+                             "takes_over, assignments)")
+        return gpd.GeoDataFrame(_frame(rows, cols), geometry="geometry", crs="EPSG:4326")
+
     def sites_csv(self) -> str:
         """The per-site table exactly as ``servnet plan --out`` writes it."""
         return str(self._core.sites_csv())
@@ -528,6 +578,7 @@ def plan(
     year: Optional[int] = None,
     tickets: Any = None,
     population: Any = None,
+    executor: Any = None,
     **options: Any,
 ) -> NetworkPlan:
     """Plans the outlet network for one forecast year on demand cells below the region
@@ -548,6 +599,12 @@ def plan(
     ``new_sites={"enabled": False}``, ``replay_guard=None``, ``solve={"time_limit": 5}``.
     ``time_limit`` is per outlet count.
 
+    ``executor`` (any ``concurrent.futures.Executor``: a thread or process pool,
+    ``distributed.Client.get_executor()``) plans the frontier's counts as separate jobs
+    on it, each solved cold (not warm-started from its neighbour, so figures can differ
+    from the one-call frontier within the solver's gap), joined and recommended by the
+    engine: the same plan whichever executor and however many workers.
+
     >>> p = servnet.plan(net, fc, tickets=DATA / "tickets.csv", population=DATA)
     >>> p.summary()["recommended_outlets"]  # doctest: +SKIP
     1413
@@ -558,10 +615,38 @@ def plan(
         tickets = str(tickets)
     if population is not None and hasattr(population, "__fspath__"):
         population = str(population)
+    _fanout.check_executor(executor)
+    if executor is not None and model in (None, "auto") and p is None:
+        return _plan_points(network, forecast, year, float(time_limit), bool(response),
+                            tickets, population, progress, executor, options)
     core = _run(progress, f"plan ({model or ('pmedian' if p else 'auto')})", None, _servnet._plan,
                 network, forecast._core, model, p, year, float(time_limit), bool(response),
                 tickets, population, _options(**options))
     return NetworkPlan(core, network)
+
+
+def _plan_points(network: "_servnet.Network", forecast: Forecast, year: Optional[int],
+                 time_limit: float, response: bool, tickets: Any, population: Any,
+                 progress: bool, executor: Any, options: Dict[str, Any]) -> NetworkPlan:
+    """The auto model's frontier, one count per job on ``executor``."""
+    counts = _servnet._frontier_counts(network, forecast._core, year, time_limit, response,
+                                       tickets, population, _options(**options))
+    base = dict(options.get("frontier") or {})
+    shared = [_fanout.pack(executor, x) for x in (network, forecast._core, tickets, population)]
+    jobs = []
+    for n in counts:
+        opts = dict(options)
+        opts["frontier"] = {**base, "counts": [int(n)]}
+        jobs.append((shared[0], shared[1], year, time_limit, response, shared[2], shared[3],
+                     _options(**opts)))
+    bar = _outer_bar(progress, len(jobs), "frontier", "count")
+    try:
+        cores = _fanout.run_all(executor, _fanout.plan_point, jobs,
+                                (lambda _: bar.update(1)) if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    return NetworkPlan(_servnet._combine_frontier(cores), network)
 
 
 def frontier(
@@ -572,18 +657,20 @@ def frontier(
     time_limit: float = 20.0,
     progress: bool = False,
     year: Optional[int] = None,
+    executor: Any = None,
     **options: Any,
 ) -> Any:
     """The cost-service frontier over outlet counts (``servnet plan --frontier``) as a
     DataFrame with ``plot()``; ``attrs["recommended_outlets"]`` and
     ``attrs["recommendation"]`` say which count the tool recommends and why. Arguments
-    as :func:`plan` (``options`` e.g. ``frontier={"steps": 16, "min": 200}``).
+    as :func:`plan` (``options`` e.g. ``frontier={"steps": 16, "min": 200}``);
+    ``executor`` solves the counts as separate jobs on it (see :func:`plan`).
 
     >>> f = servnet.frontier(net, fc, tickets=DATA / "tickets.csv", population=DATA)
     >>> f.plot()  # doctest: +SKIP
     """
     p = plan(network, forecast, model="auto", time_limit=time_limit, progress=progress,
-             year=year, tickets=tickets, population=population, **options)
+             year=year, tickets=tickets, population=population, executor=executor, **options)
     return p.frontier
 
 
@@ -642,6 +729,55 @@ def simulate(
     return SimulationResult(core)
 
 
+def simulate_many(
+    network: "_servnet.Network",
+    plan: NetworkPlan,
+    forecast: Optional[Forecast] = None,
+    seeds: Iterable[int] = (1, 2, 3),
+    days: int = 1,
+    sample: float = 0.1,
+    tickets: Any = None,
+    progress: bool = False,
+    executor: Any = None,
+    **options: Any,
+) -> Any:
+    """:func:`simulate` once per seed: a DataFrame with one row of figures per seed
+    (index ``seed``, in the order given). ``executor`` (any
+    ``concurrent.futures.Executor``, e.g. ``distributed.Client.get_executor()``) runs
+    the seeds as separate jobs; the rows are the same as serially.
+
+    >>> servnet.simulate_many(net, p, fc, seeds=range(1, 9)).describe()  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    if not isinstance(plan, NetworkPlan):
+        raise TypeError("plan: expected a servnet.NetworkPlan (from servnet.plan)")
+    _fanout.check_executor(executor)
+    seeds = [int(x) for x in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise _servnet.DataError("invalid argument 'seeds': a seed is given twice")
+    if tickets is not None and not isinstance(tickets, (str, bytes)) and hasattr(tickets, "__fspath__"):
+        tickets = str(tickets)
+    fc = forecast._core if forecast is not None else None
+    opts = _options(**options)
+    net_, plan_, fc_, tickets_ = [_fanout.pack(executor, x)
+                                  for x in (network, plan._core, fc, tickets)]
+    jobs = [(net_, plan_, fc_, int(days), float(sample), seed, tickets_, opts) for seed in seeds]
+    bar = _outer_bar(progress, len(jobs), "simulate", "seed")
+    try:
+        cores = _fanout.run_all(executor, _fanout.simulate_point, jobs,
+                                (lambda _: bar.update(1)) if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    rows = []
+    for seed, core in zip(seeds, cores):
+        f = SimulationResult(core).figures
+        rows.append({"seed": seed, **{k: v for k, v in f.items() if not isinstance(v, (dict, list))}})
+    frame = pd.DataFrame.from_records(rows)
+    return frame.set_index("seed") if len(frame) else frame
+
+
 # --------------------------------------------------------------------------- scenarios
 
 
@@ -686,6 +822,7 @@ def compare_scenarios(
     plan_options: Optional[Dict[str, Any]] = None,
     sim_options: Optional[Dict[str, Any]] = None,
     return_plans: bool = False,
+    executor: Any = None,
 ) -> Any:
     """Runs each scenario through forecast, plan and a simulated peak month (one after
     the other, each solve using both cores) and returns one row per scenario, side by
@@ -693,6 +830,9 @@ def compare_scenarios(
     recommended_outlets, served_share, sla_met_share, unassigned, utilisation_median
     (index: name). ``tickets`` and ``population`` as in :func:`plan`.
     With ``return_plans=True`` returns ``(frame, {name: NetworkPlan})``.
+    ``executor`` (any ``concurrent.futures.Executor``: a thread or process pool,
+    ``distributed.Client.get_executor()``) runs the scenarios as separate jobs on it;
+    rows come back in the order given, the same as serially.
 
     >>> servnet.compare_scenarios(planning, net, [servnet.Scenario("base"),
     ...     servnet.Scenario("growth", sales_factor=1.3)], 2026, p=400)  # doctest: +SKIP
@@ -700,35 +840,33 @@ def compare_scenarios(
     import pandas as pd
 
     items = [s if isinstance(s, Scenario) else Scenario(str(s)) for s in scenarios]
-    outer = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
+    _fanout.check_executor(executor)
+    shared = [_fanout.pack(executor, x) for x in (
+        planning, network, str(tickets) if hasattr(tickets, "__fspath__") else tickets,
+        str(population) if hasattr(population, "__fspath__") else population)]
+    jobs = [(shared[0], shared[1], s.to_json(), int(start_year), int(years), model, p, year,
+             float(time_limit), bool(response), int(days), float(sample), int(seed),
+             shared[2], shared[3],
+             json.dumps(forecast_options or {}), json.dumps(plan_options or {}),
+             json.dumps(sim_options or {})) for s in items]
+    outer = _outer_bar(progress, len(items), "scenarios", "scenario")
 
-            outer = tqdm(total=len(items), desc="scenarios", unit="scenario")
-        except ImportError:  # pragma: no cover
-            outer = None
-    rows = []
-    plans: Dict[str, NetworkPlan] = {}
+    def done(k: int) -> None:
+        if outer is not None:
+            outer.set_postfix_str(items[k].name)
+            outer.update(1)
+
     try:
-        for s in items:
-            if outer is not None:
-                outer.set_postfix_str(s.name)
-            text, core = _servnet._run_scenario(
-                planning, network, s.to_json(), int(start_year), int(years), model, p, year,
-                float(time_limit), bool(response), int(days), float(sample), int(seed),
-                str(tickets) if hasattr(tickets, "__fspath__") else tickets,
-                str(population) if hasattr(population, "__fspath__") else population,
-                json.dumps(forecast_options or {}), json.dumps(plan_options or {}),
-                json.dumps(sim_options or {}))
-            rows.append(json.loads(text)["row"])
-            if return_plans:
-                plans[s.name] = NetworkPlan(core, network)
-            if outer is not None:
-                outer.update(1)
+        results = _fanout.run_all(executor, _fanout.scenario_point, jobs, done)
     finally:
         if outer is not None:
             outer.close()
+    rows = []
+    plans: Dict[str, NetworkPlan] = {}
+    for s, (text, core) in zip(items, results):
+        rows.append(json.loads(text)["row"])
+        if return_plans:
+            plans[s.name] = NetworkPlan(core, network)
     frame = pd.DataFrame.from_records(rows)
     if len(frame):
         frame = frame.set_index("name")

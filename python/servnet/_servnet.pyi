@@ -441,6 +441,17 @@ def _plan(
     options: str = "{}",
     progress: _Progress = None,
 ) -> _NetworkPlan: ...
+def _frontier_counts(
+    network: Network,
+    forecast: _Forecast,
+    year: Optional[int],
+    time_limit: float,
+    response: bool,
+    tickets: Any = None,
+    population: Any = None,
+    options: str = "{}",
+) -> List[int]: ...
+def _combine_frontier(points: Sequence[_NetworkPlan]) -> _NetworkPlan: ...
 def _simulate(
     network: Network,
     plan: _NetworkPlan,

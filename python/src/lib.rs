@@ -5,6 +5,7 @@ mod assign;
 mod convert;
 mod dispatch;
 mod error;
+mod geo;
 mod network;
 mod plain;
 mod planning;

@@ -40,6 +40,7 @@ fn io_err(py: Python<'_>, what: &str, e: std::io::Error) -> PyErr {
 /// rings (each ring a list of `(lon, lat)`, closed; each ring one polygon).
 fn geojson_text(arg: &str, key: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     let py = v.py();
+    let v = &crate::geo::plain(arg, key, v)?;
     let dumps = py.import("json")?.getattr("dumps")?;
     let as_value = |obj: &Bound<'_, PyAny>| -> PyResult<Value> {
         let text: String = dumps.call1((obj,))?.extract()?;
@@ -199,7 +200,9 @@ impl PyNetwork {
     /// ``regions`` (regions.csv); ``outlet_areas`` for ``area_kind = "polygon"`` outlets
     /// and ``region_polygons`` as a GeoJSON FeatureCollection dict (keyed by
     /// ``properties.outlet_id`` / ``properties.code``) or a dict ``{id: rings}`` (each ring
-    /// a closed list of ``(lon, lat)``, each ring one polygon) or ``{id: geometry}``.
+    /// a closed list of ``(lon, lat)``, each ring one polygon) or ``{id: geometry}``, or a
+    /// GeoPandas GeoDataFrame (an ``outlet_id`` / ``code`` column) or GeoSeries (indexed
+    /// by id) in any CRS, reprojected to EPSG:4326; one without a CRS is refused.
     /// ``area_regions`` / ``avoid`` cells may be lists or ``;``-separated text.
     ///
     /// The frames go through the same validation as the files. Raises ``DataError``

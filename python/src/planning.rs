@@ -20,9 +20,9 @@ use servnet_core::plan::curves::{fit_repair_curves, FitOptions};
 use servnet_core::plan::demand::PopulationPoint;
 use servnet_core::plan::forecast::{forecast, Forecast, ForecastOptions};
 use servnet_core::plan::forecast::{DemandSource, ForecastWarning};
-use servnet_core::plan::frontier::frontier_csv;
+use servnet_core::plan::frontier::{combine_points, frontier_csv};
 use servnet_core::plan::network_plan::{
-    plan_network, NetworkPlan, PlanInputs, PlanModel, PlanOptions,
+    frontier_counts, plan_network, NetworkPlan, PlanInputs, PlanModel, PlanOptions,
 };
 use servnet_core::plan::replay::planned_network;
 use servnet_core::plan::scenario::{run_scenario, Scenario, ScenarioInputs};
@@ -568,6 +568,61 @@ fn _plan(
     })
 }
 
+/// The outlet counts `servnet.frontier` evaluates for these inputs (descending): one
+/// `_plan` each with `frontier={"counts": [n]}`, joined by `_combine_frontier`.
+#[pyfunction]
+#[pyo3(signature = (network, forecast, year, time_limit, response, tickets=None,
+                    population=None, options="{}"))]
+#[allow(clippy::too_many_arguments)]
+fn _frontier_counts(
+    py: Python<'_>,
+    network: &PyNetwork,
+    forecast: &PyForecast,
+    year: Option<i32>,
+    time_limit: f64,
+    response: bool,
+    tickets: Option<&Bound<'_, PyAny>>,
+    population: Option<&Bound<'_, PyAny>>,
+    options: &str,
+) -> PyResult<Vec<usize>> {
+    let opts = plan_options(Some("auto"), None, year, time_limit, response, options)
+        .map_err(|e| error::to_py(py, e))?;
+    let hist = history(py, network, tickets)?;
+    let pop = population_points(py, network, population)?;
+    let (net, fc) = (network.inner.clone(), forecast.inner.clone());
+    blocking(py, None, move || {
+        frontier_counts(
+            &PlanInputs {
+                network: &net,
+                forecast: &fc,
+                tickets: &hist,
+                population: &pop,
+            },
+            &opts,
+        )
+    })
+}
+
+/// Joins one-count plans into the frontier plan (`combine_points`), recommending
+/// with the first point's options.
+#[pyfunction]
+fn _combine_frontier(
+    py: Python<'_>,
+    points: Vec<PyRef<'_, PyNetworkPlan>>,
+) -> PyResult<PyNetworkPlan> {
+    let mut options = match points.first() {
+        Some(p) => p.options.clone(),
+        None => return Err(error::argument(py, "points", "no frontier points to join")),
+    };
+    let plans: Vec<NetworkPlan> = points.iter().map(|p| (*p.plan).clone()).collect();
+    let plan = combine_points(plans, &options).map_err(|e| error::to_py(py, e))?;
+    options.frontier.counts = plan.frontier.iter().map(|r| r.n_outlets).collect();
+    Ok(PyNetworkPlan {
+        plan: Arc::new(plan),
+        options,
+    })
+}
+
 fn sim_options(
     days: u32,
     sample: f64,
@@ -772,6 +827,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_forecast, m)?)?;
     m.add_function(wrap_pyfunction!(_fit_repair_curves, m)?)?;
     m.add_function(wrap_pyfunction!(_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(_frontier_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(_combine_frontier, m)?)?;
     m.add_function(wrap_pyfunction!(_simulate, m)?)?;
     m.add_function(wrap_pyfunction!(_run_scenario, m)?)?;
     Ok(())

@@ -502,3 +502,92 @@ fn scenarios_compare_side_by_side() {
     assert!(rows[1].tickets > rows[0].tickets);
     assert!(rows[2].tickets < rows[0].tickets);
 }
+
+/// The frontier fanned out one count at a time: `frontier_counts` lists the counts the
+/// one-call frontier evaluates; the points joined by `combine_points` give the same
+/// plan whatever order they come back in, carry each point's own row, recommend the
+/// count `recommend` picks from those rows, and return that count's plan. Where a
+/// count is solved to optimality both ways its cost equals the one-call frontier's.
+#[test]
+fn frontier_points_planned_alone_join_into_the_same_plan_in_any_order() {
+    use servnet_core::model::Tier;
+    use servnet_core::plan::frontier::{combine_points, mark_efficient, recommend};
+    use servnet_core::plan::network_plan::frontier_counts;
+    let d = fixture();
+    let fc = forecast(&d.planning, &d.network, &ForecastOptions::new(2026, 1)).unwrap();
+    let opts = PlanOptions::default();
+    let inputs = PlanInputs {
+        network: &d.network,
+        forecast: &fc,
+        tickets: &d.tickets,
+        population: &[],
+    };
+    let whole = plan_network(&inputs, &opts).unwrap();
+    let counts = frontier_counts(&inputs, &opts).unwrap();
+    let listed: Vec<usize> = whole.frontier.iter().map(|r| r.n_outlets).collect();
+    assert_eq!(counts, listed);
+    assert!(
+        counts.len() >= 2,
+        "the fixture's frontier has several counts"
+    );
+    let points: Vec<NetworkPlan> = counts
+        .iter()
+        .map(|&n| {
+            let mut o = opts.clone();
+            o.frontier.counts = vec![n];
+            plan_network(&inputs, &o).unwrap()
+        })
+        .collect();
+    let joined = combine_points(points.clone(), &opts).unwrap();
+    let mut reversed = points.clone();
+    reversed.reverse();
+    let mut again = combine_points(reversed, &opts).unwrap();
+    again.totals.solve_seconds = joined.totals.solve_seconds;
+    assert_eq!(joined, again);
+    let joined_counts: Vec<usize> = joined.frontier.iter().map(|r| r.n_outlets).collect();
+    assert_eq!(joined_counts, counts);
+    for (row, p) in joined.frontier.iter().zip(&points) {
+        let mut own = p.frontier[0].clone();
+        own.efficient = row.efficient;
+        assert_eq!(row, &own);
+    }
+    let mut rows: Vec<_> = points.iter().map(|p| p.frontier[0].clone()).collect();
+    mark_efficient(&mut rows);
+    let coverable: Vec<f64> = [Tier::A, Tier::B, Tier::C]
+        .iter()
+        .map(|t| {
+            let v = &whole.totals.by_tier[t];
+            if v.demand > 0.0 {
+                v.coverable / v.demand
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let rec = recommend(
+        &rows,
+        opts.service_target,
+        [coverable[0], coverable[1], coverable[2]],
+        opts.replay_guard,
+        opts.frontier.cost_tolerance,
+        &whole.current,
+    )
+    .unwrap();
+    assert_eq!(joined.recommended_outlets, Some(rec.n_outlets));
+    let chosen = points
+        .iter()
+        .find(|p| p.frontier[0].n_outlets == rec.n_outlets)
+        .unwrap();
+    assert_eq!(joined.sites, chosen.sites);
+    assert_eq!(joined.current, whole.current);
+    for (a, b) in joined.frontier.iter().zip(&whole.frontier) {
+        if a.gap < 1e-9 && b.gap < 1e-9 {
+            assert!((a.annual_cost - b.annual_cost).abs() <= 1e-6 * b.annual_cost.abs());
+        }
+    }
+    let mut dup = points.clone();
+    dup.push(points[0].clone());
+    assert!(combine_points(dup, &opts).is_err());
+    assert!(combine_points(Vec::new(), &opts).is_err());
+    assert!(combine_points(vec![whole.clone()], &opts).is_err());
+}

@@ -17,10 +17,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::network_plan::{NetworkPlan, PlanOptions};
 use super::replay::NetworkFigures;
 use crate::io::{Column, Tabular};
 use crate::model::Tier;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Which counts the frontier evaluates, and how close to the cheapest a count must be
 /// for the recommendation to prefer it as the least disruptive.
@@ -393,4 +394,85 @@ impl Tabular for FrontierTable<'_> {
 /// The frontier as CSV text (the table of `servnet plan --frontier`).
 pub fn frontier_csv(rows: &[FrontierRow]) -> Result<String> {
     crate::io::table_csv_string(&FrontierTable(rows))
+}
+
+/// Joins frontier points planned one count at a time (`plan_network` with the auto
+/// model and `frontier.counts = [n]`, e.g. on several workers; the counts from
+/// [`frontier_counts`](super::network_plan::frontier_counts)) into the plan the auto
+/// model returns: the rows by count (descending), the efficient ones marked, the count
+/// chosen by [`recommend`] with `opts`, and that count's plan carrying the frontier
+/// (`solve_seconds`: the points' sum). Each point is solved cold (no warm start from
+/// its neighbour), so its figures can differ from one call's frontier within the
+/// solver's gap; they do not depend on where or in which order the points ran.
+///
+/// Errors: no points, a point that is not a one-count frontier, two points of the
+/// same count, or points planned from different inputs (year, demand, candidates).
+pub fn combine_points(mut points: Vec<NetworkPlan>, opts: &PlanOptions) -> Result<NetworkPlan> {
+    let bad = |m: String| Error::argument("points", m);
+    let first = points
+        .first()
+        .ok_or_else(|| bad("no frontier points to join".into()))?;
+    let key = |p: &NetworkPlan| {
+        (
+            p.totals.year,
+            p.demand_points,
+            p.demand_cells,
+            p.candidates,
+            p.totals.demand.to_bits(),
+        )
+    };
+    let k0 = key(first);
+    for (i, p) in points.iter().enumerate() {
+        if p.frontier.len() != 1 {
+            return Err(bad(format!(
+                "point {i} has {} frontier rows, expected 1 (plan it with frontier.counts = [n])",
+                p.frontier.len()
+            )));
+        }
+        if key(p) != k0 {
+            return Err(bad(format!(
+                "point {i} was planned from other inputs than point 0 (year, demand or candidates differ)"
+            )));
+        }
+    }
+    points.sort_by(|a, b| b.frontier[0].n_outlets.cmp(&a.frontier[0].n_outlets));
+    if let Some(w) = points
+        .windows(2)
+        .find(|w| w[0].frontier[0].n_outlets == w[1].frontier[0].n_outlets)
+    {
+        return Err(bad(format!(
+            "two points plan {} outlets",
+            w[0].frontier[0].n_outlets
+        )));
+    }
+    let mut coverable = [1.0; 3];
+    for (t, tier) in [Tier::A, Tier::B, Tier::C].iter().enumerate() {
+        if let Some(v) = points[0].totals.by_tier.get(tier) {
+            if v.demand > 0.0 {
+                coverable[t] = v.coverable / v.demand;
+            }
+        }
+    }
+    let mut rows: Vec<FrontierRow> = points.iter().map(|p| p.frontier[0].clone()).collect();
+    mark_efficient(&mut rows);
+    let current = points[0].current.clone();
+    let rec = recommend(
+        &rows,
+        opts.service_target,
+        coverable,
+        opts.replay_guard,
+        opts.frontier.cost_tolerance,
+        &current,
+    );
+    let seconds: f64 = points.iter().map(|p| p.totals.solve_seconds).sum();
+    let pick = rec
+        .as_ref()
+        .and_then(|r| rows.iter().position(|x| x.n_outlets == r.n_outlets))
+        .unwrap_or(0);
+    let mut plan = points.swap_remove(pick);
+    plan.totals.solve_seconds = seconds;
+    plan.recommended_outlets = rec.as_ref().map(|r| r.n_outlets);
+    plan.recommendation = rec;
+    plan.frontier = rows;
+    Ok(plan)
 }

@@ -49,7 +49,7 @@ use crate::model::{Network, Tier};
 use crate::{Error, Result};
 
 pub use super::candidates::{NewSites, Reach as ReachOptions};
-pub use super::plan_build::{plan_network, PlanInputs};
+pub use super::plan_build::{frontier_counts, plan_network, PlanInputs};
 
 /// Which location model places the outlets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

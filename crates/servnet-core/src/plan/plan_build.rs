@@ -651,21 +651,25 @@ fn greedy_cover(pb: &Problem, forced: &[bool]) -> Vec<bool> {
     open
 }
 
-/// Plans the outlet network for one forecast year (see [`super::network_plan`]).
-///
-/// Errors: the forecast does not match the network's regions, the year is not in the
-/// forecast, bad options, `p` out of range, or no candidate sites.
-pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<NetworkPlan> {
-    let k = check(inputs, opts)?;
+/// What `Setup` holds: the problem, per-candidate rules, must-keep flags, today's
+/// open flags, and the location instance with its closure limit.
+type Setup = (
+    Problem,
+    Vec<(SiteRule, String)>,
+    Vec<bool>,
+    Vec<bool>,
+    (SparseInstance, Option<usize>),
+);
+
+/// Demand cells, candidates and the location instance of forecast year `k`.
+fn setup(inputs: &PlanInputs<'_>, opts: &PlanOptions, k: usize) -> Result<Setup> {
     let net = inputs.network;
-    let fc = inputs.forecast;
-    let year = fc.years[k];
     let cells = demand_cells(net, inputs.tickets, inputs.population, &opts.demand)?;
     let pb = candidates::build(
         cells,
         &BuildArgs {
             network: net,
-            forecast: fc,
+            forecast: inputs.forecast,
             year_index: k,
             radius_factor: opts.tier_radius_factor,
             detour: opts.detour_factor,
@@ -684,7 +688,35 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
     let forced: Vec<bool> = rules.iter().map(|r| r.0 == SiteRule::MustKeep).collect();
     // Today's network under the same forecast and costs.
     let today: Vec<bool> = pb.cands.iter().map(|c| c.open_today).collect();
-    let (inst, limit) = closure_limit(instance(&pb, &forced, opts)?, &today, &forced, opts)?;
+    let inst = closure_limit(instance(&pb, &forced, opts)?, &today, &forced, opts)?;
+    Ok((pb, rules, forced, today, inst))
+}
+
+/// The outlet counts the auto model's frontier evaluates for these inputs, in the
+/// order it solves them (descending). Plan each alone with `frontier.counts = [n]`
+/// (e.g. on several workers) and join the points with
+/// [`combine_points`](super::frontier::combine_points).
+///
+/// Errors: as [`plan_network`].
+pub fn frontier_counts(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Vec<usize>> {
+    let k = check(inputs, opts)?;
+    let (pb, _, _, today, (inst, _)) = setup(inputs, opts, k)?;
+    let n_today = today.iter().filter(|o| **o).count();
+    Ok(opts
+        .frontier
+        .counts(n_today, inst.min_count(), pb.cands.len()))
+}
+
+/// Plans the outlet network for one forecast year (see [`super::network_plan`]).
+///
+/// Errors: the forecast does not match the network's regions, the year is not in the
+/// forecast, bad options, `p` out of range, or no candidate sites.
+pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<NetworkPlan> {
+    let k = check(inputs, opts)?;
+    let (pb, rules, forced, today, (inst, limit)) = setup(inputs, opts, k)?;
+    let net = inputs.network;
+    let fc = inputs.forecast;
+    let year = fc.years[k];
     let (_, today_assign) = inst.evaluate(&today);
     let current = evaluate(&pb, opts, &forced, today.clone(), today_assign, None)?;
     let mut coverable = [0.0; 3];
