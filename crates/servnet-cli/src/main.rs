@@ -86,6 +86,10 @@ enum Command {
         /// "outlets": ["O1"], "max_units": 20}]` (units per day; no outlets: all).
         #[arg(long)]
         quotas_file: Option<PathBuf>,
+        /// Also write the problem as a transport instance (the bench-transport layout,
+        /// for scripts/compare_assign.py); fails where it is not one.
+        #[arg(long, hide = true)]
+        export_transport: Option<PathBuf>,
     },
     /// Run the HTTP dispatch service on a data folder: bookings go to the state folder's
     /// journal (durable), to a Redis shared with other instances (`--ledger
@@ -239,6 +243,7 @@ fn main() -> ExitCode {
             policy_file,
             gap_tolerance,
             quotas_file,
+            export_transport,
         } => report::assign(
             &dir,
             &out,
@@ -249,6 +254,7 @@ fn main() -> ExitCode {
                 gap_tolerance,
                 policy_file,
                 quotas_file,
+                export_transport,
             },
         ),
         Command::BenchTransport {
