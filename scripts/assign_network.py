@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """A seeded data folder for batch-assignment benchmarks (`servnet assign DIR`): outlets and
 tickets placed around the 300 cities of data/sample/regions.csv by population, 12 skills
-(4 kinds x 3 categories, ~8 per outlet), radius areas of 30-100 km, unit tickets due two
+(4 kinds x 3 categories, `--skills-per-outlet` per outlet, default 8), radius areas of 30-100 km, unit tickets due two
 days after they arrive, and skill capacities scaled so that demand over capacity (over the
 SLA days) is `--tightness` per skill; outlet-wide caps do not bind.
 
 Usage: python scripts/assign_network.py --tickets 10000 --outlets 1000 --out DIR
-       [--tightness 0.9] [--seed 7]
+       [--tightness 0.9] [--skills-per-outlet 8] [--seed 7]
+A bigger network has more specialised outlets: at 5,000 outlets, 2 skills per outlet
+give ~40 arcs per ticket (8 give ~170), near the ~35 of the issue's instances.
 Writes regions.csv, outlets.csv, outlet_skills.csv and tickets.csv (docs/formats.md).
 Needs numpy only.
 """
@@ -39,7 +41,7 @@ def scatter(rng, lon, lat, km):
     return np.round(lon + dx, 5), np.round(np.clip(lat + dy, -89.0, 89.0), 5)
 
 
-def generate(n_tickets, n_outlets, tightness, seed, out):
+def generate(n_tickets, n_outlets, tightness, seed, out, skills_per_outlet=8):
     rng = np.random.default_rng(seed)
     regs = cities()
     pop = np.array([float(r["population"]) for r in regs])
@@ -54,7 +56,7 @@ def generate(n_tickets, n_outlets, tightness, seed, out):
         for r in regs:
             wr.writerow([r["code"], r["name"], r["tier"], r["lon"], r["lat"],
                          r["population"], 48, 100])
-    # Outlets by population (every city gets at least one), 8 of the 12 skills each.
+    # Outlets by population (every city gets at least one), some of the 12 skills each.
     city_o = np.concatenate([np.arange(len(regs)), rng.choice(len(regs), n_outlets - len(regs), p=w)]) \
         if n_outlets > len(regs) else rng.choice(len(regs), n_outlets, p=w)
     city_o.sort(kind="stable")
@@ -62,7 +64,7 @@ def generate(n_tickets, n_outlets, tightness, seed, out):
     radius = rng.integers(30, 101, n_outlets)
     offers = np.zeros((n_outlets, len(SKILLS)), dtype=bool)
     for i in range(n_outlets):
-        offers[i, rng.choice(len(SKILLS), 8, replace=False)] = True
+        offers[i, rng.choice(len(SKILLS), skills_per_outlet, replace=False)] = True
     # Tickets by population, skills with uneven demand.
     city_t = rng.choice(len(regs), n_tickets, p=w)
     tlon, tlat = scatter(rng, clon[city_t], clat[city_t], 15.0)
@@ -117,12 +119,15 @@ def main():
     ap.add_argument("--tickets", type=int, default=10_000)
     ap.add_argument("--outlets", type=int, default=1_000)
     ap.add_argument("--tightness", type=float, default=0.9)
+    ap.add_argument("--skills-per-outlet", type=int, default=8)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     if a.tickets < 1 or a.outlets < 1 or not math.isfinite(a.tightness) or a.tightness <= 0:
         ap.error("tickets, outlets and tightness must be positive")
-    generate(a.tickets, a.outlets, a.tightness, a.seed, a.out)
+    if not 1 <= a.skills_per_outlet <= len(SKILLS):
+        ap.error(f"--skills-per-outlet must be in 1..={len(SKILLS)}")
+    generate(a.tickets, a.outlets, a.tightness, a.seed, a.out, a.skills_per_outlet)
     print(a.out)
 
 
