@@ -530,7 +530,7 @@ static MAKE_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// Builds a pandas DataFrame from named columns via `servnet._frames.make_frame` (the
 /// only place pandas is imported on the result side).
 /// `dtypes` names pandas dtypes for some columns (e.g. `("day", "Int64")` for a nullable
-/// integer column).
+/// integer column, `("date", "date")` for ISO dates as `datetime64`, `NaT` when empty).
 pub(crate) fn to_frame<'py>(
     py: Python<'py>,
     columns: Vec<(&str, Bound<'py, PyAny>)>,
@@ -552,15 +552,19 @@ pub(crate) fn to_frame<'py>(
     f.bind(py).call1((names, values, types))
 }
 
-/// Writes the dispatch columns of `outcomes` (the CLI's CSV columns).
+/// Writes the dispatch columns of `outcomes` (the CLI's CSV columns): `date` is ledger
+/// day 0 `start` plus the booking's `day`, as the CLI's ISO text (empty without a start
+/// or a booking).
 pub(crate) fn outcome_columns<'py>(
     py: Python<'py>,
     outcomes: &[&Outcome],
+    start: Option<NaiveDate>,
 ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
     let n = outcomes.len();
     let mut ticket = Vec::with_capacity(n);
     let mut outlet = Vec::with_capacity(n);
     let mut day = Vec::with_capacity(n);
+    let mut date = Vec::with_capacity(n);
     let mut score = Vec::with_capacity(n);
     let mut dist = Vec::with_capacity(n);
     let mut sla = Vec::with_capacity(n);
@@ -572,6 +576,7 @@ pub(crate) fn outcome_columns<'py>(
                 ticket.push(a.ticket_id.as_str());
                 outlet.push(Some(a.outlet_id.as_str()));
                 day.push(Some(a.day));
+                date.push(servnet_core::io::day_date(start, a.day).map(|d| d.to_string()));
                 score.push(a.breakdown.score);
                 dist.push(a.breakdown.distance_km);
                 sla.push(a.sla_met);
@@ -582,6 +587,7 @@ pub(crate) fn outcome_columns<'py>(
                 ticket.push(u.ticket_id.as_str());
                 outlet.push(None);
                 day.push(None);
+                date.push(None);
                 score.push(f64::NAN);
                 dist.push(f64::NAN);
                 sla.push(false);
@@ -594,6 +600,7 @@ pub(crate) fn outcome_columns<'py>(
         ("ticket_id", PyList::new(py, ticket)?.into_any()),
         ("outlet_id", PyList::new(py, outlet)?.into_any()),
         ("day", PyList::new(py, day)?.into_any()),
+        ("date", PyList::new(py, date)?.into_any()),
         ("score", PyList::new(py, score)?.into_any()),
         ("distance_km", PyList::new(py, dist)?.into_any()),
         ("sla_met", PyList::new(py, sla)?.into_any()),
