@@ -314,7 +314,10 @@ pub fn bench_transport(
 }
 
 /// Writes a transport problem in the layout above.
-fn write_transport(p: &servnet_core::assign::transport::TransportProblem, out: &Path) -> Result<()> {
+fn write_transport(
+    p: &servnet_core::assign::transport::TransportProblem,
+    out: &Path,
+) -> Result<()> {
     let mut b: Vec<u8> = Vec::new();
     for v in [p.tickets, p.buckets, p.arc_bucket.len()] {
         b.extend((v as i64).to_le_bytes());

@@ -1,8 +1,8 @@
 //! The same backlog dispatched one ticket at a time, scored as the plan is:
 //! what joint assignment gains over sequential dispatch.
 
-use super::plan_and_problem;
 use super::options::AssignOptions;
+use super::plan_and_problem;
 use super::problem::{to_cost, COST_SCALE};
 use super::result::AssignmentPlan;
 use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
