@@ -6,13 +6,21 @@ Transport (unit tickets, ~30-35 arcs per ticket): servnet writes each seeded ins
 loads the same arrays and solves them with OR-Tools SimpleMinCostFlow and with HiGHS as
 an LP (highspy, from sparse arrays).
 
+The product path (`--only product`): seeded data folders from scripts/assign_network.py
+(tickets and outlets around China's cities by population, 12 skills, unit tickets),
+`servnet assign DIR` timed end to end as a process (read, eligibility, components,
+solve, bound, write; the sequential baseline runs beside it), its in-process `time`, and
+Python's `servnet.assign` on the same folder when servnet is importable; OR-Tools
+SimpleMinCostFlow solves the very arcs servnet built (`assign --export-transport`),
+timed from arrays in memory (no file reading, no eligibility).
+
 GAP type D/E (Yagiura's files): servnet's Lagrangian heuristic and its HiGHS MIP
 (`servnet bench-gap`) vs OR-Tools CP-SAT and HiGHS MIP through highspy, all with the same
 time limit.
 
 Usage: python scripts/compare_assign.py [--servnet target/release/servnet]
        [--gap-dir /work/shared/benchmarks/gap] [--time-limit 10] [--quick]
-       [--only transport|gap] [--no-highs-lp]
+       [--only transport|gap|product] [--no-highs-lp] [--repeat 3]
 Needs: pip install -r python/requirements-bench.txt. Prints a markdown table.
 """
 
@@ -38,6 +46,8 @@ def isolated(fn, *args):
         return ex.submit(fn, *args).result()
 
 TRANSPORT = [(10_000, 1_000, 30, 0.9), (100_000, 5_000, 35, 0.9), (100_000, 5_000, 35, 0.98)]
+# (tickets, outlets, skills per outlet, tightness): ~28 and ~42 arcs per ticket.
+PRODUCT = [(10_000, 1_000, 8, 0.9), (100_000, 5_000, 2, 0.9), (100_000, 5_000, 2, 1.05)]
 GAP = ["d05100", "d10200", "d20200", "e05100", "e10200", "e20200"]
 
 
@@ -180,6 +190,67 @@ def highs_gap(m, n, c, w, cap, time_limit):
             int(np.ceil(info.mip_dual_bound - 1e-6)), h.modelStatusToString(h.getModelStatus()))
 
 
+def run_cli(servnet, folder, out, extra=()):
+    """`servnet assign` as a process: wall seconds, in-process seconds, objective."""
+    t0 = time.perf_counter()
+    r = subprocess.run([servnet, "assign", folder, "--out", out, *extra],
+                       check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    v = {}
+    for line in r.stdout.splitlines():
+        k, _, rest = line.partition(":")
+        v[k.strip()] = rest.strip()
+    return wall, float(v["time"].split()[0]), float(v["objective"]), v["method"]
+
+
+def python_assign(folder):
+    """`servnet.assign` from Python on a folder: seconds of the call, objective."""
+    import servnet
+
+    net = servnet.Network.from_dir(folder)
+    tickets = servnet.read_tickets(os.path.join(folder, "tickets.csv"), net)
+    d = servnet.Dispatcher(net)
+    t0 = time.perf_counter()
+    plan = servnet.assign(tickets, d)
+    secs = time.perf_counter() - t0
+    return secs, plan.summary()["objective"]
+
+
+def product(servnet, tmp, repeat):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from assign_network import generate
+
+    try:
+        import servnet as _  # noqa: F401
+        have_py = True
+    except ImportError:
+        have_py = False
+    print("| instance | solver | seconds (runs) | objective | note |")
+    print("| --- | --- | --- | ---: | --- |")
+    for n, m, spo, tight in PRODUCT:
+        folder = generate(n, m, tight, 7, os.path.join(tmp, f"p{n}_{tight}"), spo)
+        binf = os.path.join(tmp, "p.bin")
+        out = os.path.join(tmp, "plan.csv")
+        _, _, obj, method = run_cli(servnet, folder, out, ["--export-transport", binf])
+        data = load_transport(binf)
+        name = (f"assign {n} tickets x {m} outlets, {spo} of 12 skills, tightness {tight}, "
+                f"{len(data[3]) / n:.1f} arcs/ticket")
+        runs = [run_cli(servnet, folder, out) for _ in range(repeat)]
+        walls = ", ".join(f"{r[0]:.3f}" for r in runs)
+        inner = ", ".join(f"{r[1]:.3f}" for r in runs)
+        print(f"| {name} | `servnet assign` process wall | {walls} | {obj:.3f} | {method} |", flush=True)
+        print(f"| {name} | `servnet assign` in-process `time` | {inner} | {obj:.3f} | assign() only |",
+              flush=True)
+        if have_py:
+            py = [isolated(python_assign, folder) for _ in range(repeat)]
+            print(f"| {name} | Python `servnet.assign` call | "
+                  f"{', '.join(f'{r[0]:.3f}' for r in py)} | {py[0][1]:.3f} | |", flush=True)
+        secs, ocost, note = isolated(ortools_mcf, *data)
+        same = "same optimum" if ocost is not None and ocost == round(obj * 1000) else "DIFFERENT"
+        print(f"| {name} | OR-Tools SimpleMinCostFlow (same arcs) | {secs:.3f} | "
+              f"{fmt(None if ocost is None else ocost / 1000)} | {note}, {same} |", flush=True)
+
+
 def fmt(x):
     return "-" if x is None else f"{x}"
 
@@ -190,8 +261,9 @@ def main():
     ap.add_argument("--gap-dir", default="/work/shared/benchmarks/gap")
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--quick", action="store_true", help="only the 10k transport case and 2 GAP files")
-    ap.add_argument("--only", choices=["all", "transport", "gap"], default="all",
-                    help="run only the transport rows or only the GAP rows")
+    ap.add_argument("--only", choices=["all", "transport", "gap", "product"], default="all",
+                    help="run only the transport rows, the GAP rows or the product path")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of the product path")
     ap.add_argument("--no-highs-lp", action="store_true",
                     help="skip HiGHS' LP on transport (300 s on the tight case)")
     a = ap.parse_args()
@@ -203,6 +275,11 @@ def main():
         gaps = []
     from importlib.metadata import version
 
+    if a.only == "product":
+        print(f"OR-Tools {version('ortools')}, {os.cpu_count()} cores\n")
+        with tempfile.TemporaryDirectory() as tmp:
+            product(a.servnet, tmp, a.repeat)
+        return 0
     print(f"OR-Tools {version('ortools')}, highspy {version('highspy')}, {os.cpu_count()} cores\n")
     print("| instance | solver | seconds | objective | bound / note |")
     print("| --- | --- | ---: | ---: | --- |")

@@ -3,7 +3,10 @@
 //! edge cases get answers; on the sample day the joint plan beats sequential dispatch.
 
 use proptest::prelude::*;
-use servnet::assign::{assign, compare_with_sequential, AssignOptions, Method, SolveStatus};
+use servnet::assign::transport::solve_transport;
+use servnet::assign::{
+    assign, compare_with_sequential, transport_instance, AssignOptions, Method, SolveStatus,
+};
 use servnet::chrono::{Duration, NaiveDateTime};
 use servnet::dispatch::{Dispatcher, Policy};
 use servnet::model::*;
@@ -185,6 +188,29 @@ proptest! {
         prop_assert!(m.objective <= h.objective + 1e-9);
         if m.status == SolveStatus::Optimal {
             prop_assert!(h.lower_bound <= m.objective + 1e-9);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// `transport_instance` exports the problem the plan solved: where it is a
+    /// transport problem (no outlet cap can bind), its optimum over all tickets at once
+    /// is the plan's objective found component by component; otherwise it says why not.
+    #[test]
+    fn exported_transport_has_the_plans_optimum((outlets, ts) in instance()) {
+        let net = network(&outlets);
+        let ts = tickets(&ts, false);
+        let policy = Policy { horizon_days: 3, fallback: vec![], ..Policy::default() };
+        let o = AssignOptions { method: Method::Flow, ..AssignOptions::default() };
+        let (plan, _) = compare_with_sequential(&ts, &net, &policy, &o).unwrap();
+        match transport_instance(&ts, &net, &policy, &o) {
+            Ok(tp) => {
+                prop_assert_eq!(tp.tickets, ts.len());
+                let s = solve_transport(&tp).unwrap();
+                prop_assert_eq!(s.objective, (plan.objective * 1000.0).round() as i64);
+            }
+            Err(e) => prop_assert!(e.to_string().contains("outlet-wide cap"), "{}", e),
         }
     }
 }

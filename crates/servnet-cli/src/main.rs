@@ -10,6 +10,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: `servnet assign` allocates per ticket and per
+/// component, and glibc's malloc/free/realloc were 10-20% of its profile (issue 21).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "servnet",
@@ -86,6 +91,10 @@ enum Command {
         /// "outlets": ["O1"], "max_units": 20}]` (units per day; no outlets: all).
         #[arg(long)]
         quotas_file: Option<PathBuf>,
+        /// Also write the problem as a transport instance (the bench-transport layout,
+        /// for scripts/compare_assign.py); fails where it is not one.
+        #[arg(long, hide = true)]
+        export_transport: Option<PathBuf>,
     },
     /// Run the HTTP dispatch service on a data folder: bookings go to the state folder's
     /// journal (durable), to a Redis shared with other instances (`--ledger
@@ -239,6 +248,7 @@ fn main() -> ExitCode {
             policy_file,
             gap_tolerance,
             quotas_file,
+            export_transport,
         } => report::assign(
             &dir,
             &out,
@@ -249,6 +259,7 @@ fn main() -> ExitCode {
                 gap_tolerance,
                 policy_file,
                 quotas_file,
+                export_transport,
             },
         ),
         Command::BenchTransport {

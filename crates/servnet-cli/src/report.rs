@@ -72,6 +72,7 @@ pub struct AssignArgs {
     pub gap_tolerance: f64,
     pub policy_file: Option<std::path::PathBuf>,
     pub quotas_file: Option<std::path::PathBuf>,
+    pub export_transport: Option<std::path::PathBuf>,
 }
 
 /// Reads a JSON file into `T`; errors name the option and the file.
@@ -113,6 +114,15 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
     };
     policy.validate()?;
     let data = read_dir(dir)?;
+    if let Some(file) = &args.export_transport {
+        let p = servnet_core::assign::transport_instance(
+            &data.tickets,
+            &data.network,
+            &policy,
+            &options,
+        )?;
+        write_transport(&p, file)?;
+    }
     let (plan, seq) = compare_with_sequential(&data.tickets, &data.network, &policy, &options)?;
     out.write_table(&plan)?;
     let n = data.tickets.len();
@@ -167,8 +177,23 @@ pub fn bench_transport(
     use servnet_core::assign::transport::solve_transport;
     use servnet_core::bench::transport::random_transport;
     let p = random_transport(n, m, k, tightness, seed)?;
+    write_transport(&p, out)?;
+    let s = solve_transport(&p)?;
+    println!(
+        "{}",
+        serde_json::json!({"seconds": s.stats.seconds, "objective": s.objective,
+            "lower_bound": s.lower_bound, "optimal": s.is_optimal()})
+    );
+    Ok(())
+}
+
+/// Writes a transport problem in the layout above.
+fn write_transport(
+    p: &servnet_core::assign::transport::TransportProblem,
+    out: &Path,
+) -> Result<()> {
     let mut b: Vec<u8> = Vec::new();
-    for v in [n, m, p.arc_bucket.len()] {
+    for v in [p.tickets, p.buckets, p.arc_bucket.len()] {
         b.extend((v as i64).to_le_bytes());
     }
     p.capacity.iter().for_each(|v| b.extend(v.to_le_bytes()));
@@ -183,14 +208,7 @@ pub fn bench_transport(
     std::fs::write(out, b).map_err(|source| servnet_core::Error::Io {
         path: out.display().to_string(),
         source,
-    })?;
-    let s = solve_transport(&p)?;
-    println!(
-        "{}",
-        serde_json::json!({"seconds": s.stats.seconds, "objective": s.objective,
-            "lower_bound": s.lower_bound, "optimal": s.is_optimal()})
-    );
-    Ok(())
+    })
 }
 
 pub fn bench_gap(file: &Path, time_limit: f64) -> Result<()> {

@@ -1,9 +1,9 @@
 //! The same backlog dispatched one ticket at a time, scored as the plan is:
 //! what joint assignment gains over sequential dispatch.
 
-use super::assign;
 use super::options::AssignOptions;
-use super::problem::{build, to_cost, COST_SCALE};
+use super::plan_and_problem;
+use super::problem::{to_cost, COST_SCALE};
 use super::result::AssignmentPlan;
 use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
 use crate::model::{Network, Ticket};
@@ -12,10 +12,21 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+/// `policy` as both sides of [`compare_with_sequential`] use it: no fallbacks, and day
+/// 0 the backlog's first day unless the policy sets it.
+pub(super) fn batch_policy(policy: &Policy, backlog: &[Ticket]) -> Policy {
+    let mut policy = policy.clone();
+    policy.fallback.clear();
+    if policy.start_date.is_none() {
+        policy.start_date = backlog.iter().map(|t| t.created_at.date()).min();
+    }
+    policy
+}
+
 /// Sequential dispatch of the same tickets, scored with the plan's objective.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SequentialBaseline {
-    /// The objective of [`assign`] evaluated on the sequential bookings (score points).
+    /// The objective of [`super::assign`] evaluated on the sequential bookings (score points).
     pub objective: f64,
     /// Tickets booked.
     pub assigned: usize,
@@ -37,18 +48,22 @@ pub fn compare_with_sequential(
     policy: &Policy,
     options: &AssignOptions,
 ) -> Result<(AssignmentPlan, SequentialBaseline)> {
-    let mut policy = policy.clone();
-    policy.fallback.clear();
-    if policy.start_date.is_none() {
-        policy.start_date = backlog.iter().map(|t| t.created_at.date()).min();
-    }
-    let joint = Dispatcher::new(network.clone(), policy.clone())?;
-    let plan = assign(backlog, &joint, options)?;
-    let p = build(&joint, backlog, options)?;
-    let fresh = Dispatcher::new(network.clone(), policy)?;
-    let clock = Instant::now();
-    let outcomes = dispatch_in_arrival_order(&fresh, backlog)?;
-    let seconds = clock.elapsed().as_secs_f64();
+    let policy = batch_policy(policy, backlog);
+    // The two sides share nothing but the inputs: run them side by side.
+    let (joint, sequential) = rayon::join(
+        || {
+            let joint = Dispatcher::new(network.clone(), policy.clone())?;
+            plan_and_problem(backlog, &joint, options)
+        },
+        || {
+            let fresh = Dispatcher::new(network.clone(), policy.clone())?;
+            let clock = Instant::now();
+            let outcomes = dispatch_in_arrival_order(&fresh, backlog)?;
+            Ok::<_, crate::Error>((outcomes, clock.elapsed().as_secs_f64()))
+        },
+    );
+    let (plan, p) = joint?;
+    let (outcomes, seconds) = sequential?;
     let index: BTreeMap<&str, usize> = backlog
         .iter()
         .enumerate()

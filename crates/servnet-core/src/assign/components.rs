@@ -8,7 +8,6 @@ use super::problem::{Problem, Side};
 use super::transport::{solve_layered, solve_transport, LayeredProblem, TransportProblem};
 use crate::solver::SolveStatus;
 use crate::{Error, Result};
-use std::collections::BTreeMap;
 
 /// Union-find with path halving; the root is the smallest index (deterministic).
 struct Dsu(Vec<u32>);
@@ -55,14 +54,41 @@ pub(super) fn components(p: &Problem) -> Vec<Vec<usize>> {
             }
         }
     }
-    let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // A root is its component's smallest ticket, so components come in root order.
+    let mut comp_of_root = vec![u32::MAX; n];
+    let mut out: Vec<Vec<usize>> = Vec::new();
     for t in 0..n {
         if p.arcs[t].is_ok() {
             let r = dsu.find(t);
-            by_root.entry(r).or_default().push(t);
+            if comp_of_root[r] == u32::MAX {
+                comp_of_root[r] = out.len() as u32;
+                out.push(Vec::new());
+            }
+            out[comp_of_root[r] as usize].push(t);
         }
     }
-    by_root.into_values().collect()
+    out
+}
+
+/// Scratch for [`localise`]: the local number of each global bucket and group (a
+/// bucket is in one component; a group that cannot bind may be in several, so its
+/// number is kept with the component that set it).
+pub(super) struct LocalIds {
+    bucket: Vec<u32>,
+    group: Vec<u32>,
+    group_owner: Vec<u32>,
+    next_owner: u32,
+}
+
+impl LocalIds {
+    pub(super) fn new(p: &Problem) -> Self {
+        LocalIds {
+            bucket: vec![u32::MAX; p.bucket_cap.len()],
+            group: vec![0; p.group_cap.len()],
+            group_owner: vec![u32::MAX; p.group_cap.len()],
+            next_owner: 0,
+        }
+    }
 }
 
 /// A component's own problem with local indices.
@@ -85,9 +111,15 @@ impl Local {
 
 /// `pos[t]`: the local index of ticket `t` in its component; `sides`: the side rows
 /// whose tickets are in this component.
-pub(super) fn localise(p: &Problem, tickets: Vec<usize>, sides: &[&Side], pos: &[u32]) -> Local {
-    let mut bmap: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut gmap: BTreeMap<u32, u32> = BTreeMap::new();
+pub(super) fn localise(
+    p: &Problem,
+    tickets: Vec<usize>,
+    sides: &[&Side],
+    pos: &[u32],
+    ids: &mut LocalIds,
+) -> Local {
+    let owner = ids.next_owner;
+    ids.next_owner += 1;
     let mut lp = LayeredProblem {
         units: Vec::with_capacity(tickets.len()),
         bucket_cap: Vec::new(),
@@ -102,19 +134,20 @@ pub(super) fn localise(p: &Problem, tickets: Vec<usize>, sides: &[&Side], pos: &
     for &t in &tickets {
         if let Ok(list) = &p.arcs[t] {
             for a in list {
-                let next = bmap.len() as u32;
-                let b = *bmap.entry(a.bucket).or_insert_with(|| {
-                    let g = p.bucket_group[a.bucket as usize];
-                    let gn = gmap.len() as u32;
-                    let gl = *gmap.entry(g).or_insert(gn);
-                    if gl as usize == lp.group_cap.len() {
-                        lp.group_cap.push(p.group_cap[g as usize]);
-                        binds |= p.group_binds[g as usize];
+                let gb = a.bucket as usize;
+                if ids.bucket[gb] == u32::MAX {
+                    let g = p.bucket_group[gb] as usize;
+                    if ids.group_owner[g] != owner {
+                        ids.group_owner[g] = owner;
+                        ids.group[g] = lp.group_cap.len() as u32;
+                        lp.group_cap.push(p.group_cap[g]);
+                        binds |= p.group_binds[g];
                     }
-                    lp.bucket_cap.push(p.bucket_cap[a.bucket as usize]);
-                    lp.bucket_group.push(gl);
-                    next
-                });
+                    ids.bucket[gb] = lp.bucket_cap.len() as u32;
+                    lp.bucket_cap.push(p.bucket_cap[gb]);
+                    lp.bucket_group.push(ids.group[g]);
+                }
+                let b = ids.bucket[gb];
                 lp.arc_bucket.push(b);
                 lp.arc_cost.push(a.cost);
             }

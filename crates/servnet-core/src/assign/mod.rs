@@ -43,7 +43,9 @@
 
 mod baseline;
 mod components;
+mod export;
 mod heuristic;
+mod keys;
 mod mip;
 mod options;
 mod problem;
@@ -53,6 +55,7 @@ pub mod transport;
 
 pub use crate::solver::SolveStatus;
 pub use baseline::{compare_with_sequential, SequentialBaseline};
+pub use export::transport_instance;
 pub use options::{AssignOptions, Method, RegionQuota, AUTO_MIP_ARCS, DEFAULT_GAP_TOLERANCE};
 pub use problem::COST_SCALE;
 pub use result::{AssignmentPlan, PlannedAssignment, UnassignedReason};
@@ -60,7 +63,7 @@ pub use result::{AssignmentPlan, PlannedAssignment, UnassignedReason};
 use crate::dispatch::Dispatcher;
 use crate::model::Ticket;
 use crate::Result;
-use components::{components, first_pass, localise, Local};
+use components::{components, first_pass, localise, Local, LocalIds};
 use mip::{mip_pass, pick_for_mip};
 use problem::{build, Arc, Side};
 use rayon::prelude::*;
@@ -87,6 +90,16 @@ pub fn assign(
     dispatcher: &Dispatcher,
     options: &AssignOptions,
 ) -> Result<AssignmentPlan> {
+    Ok(plan_and_problem(backlog, dispatcher, options)?.0)
+}
+
+/// [`assign`], also returning the problem it solved (the sequential baseline scores
+/// its bookings on the same arcs without building them again).
+fn plan_and_problem(
+    backlog: &[Ticket],
+    dispatcher: &Dispatcher,
+    options: &AssignOptions,
+) -> Result<(AssignmentPlan, problem::Problem)> {
     let clock = Instant::now();
     options.validate()?;
     let deadline = (options.time_limit > 0.0)
@@ -107,10 +120,11 @@ pub fn assign(
             comp_sides[comp_of[t as usize] as usize].push(side);
         }
     }
+    let mut ids = LocalIds::new(&p);
     let comps: Vec<Local> = groups
         .into_iter()
         .zip(&comp_sides)
-        .map(|(c, sides)| localise(&p, c, sides, &pos))
+        .map(|(c, sides)| localise(&p, c, sides, &pos, &mut ids))
         .collect();
     let first = comps
         .par_iter()
@@ -197,8 +211,8 @@ pub fn assign(
                     day: a.e.day,
                     date: crate::io::day_date(dispatcher.start_date(), a.e.day),
                     units: ticket.units,
-                    score: a.e.b.score,
-                    distance_km: a.e.b.distance_km,
+                    score: a.e.score,
+                    distance_km: a.e.distance_km,
                     late_days: a.e.late_days,
                     moved_from: from.cloned(),
                     move_gain,
@@ -208,7 +222,7 @@ pub fn assign(
     }
     let lower_bound = lower_bound.min(objective);
     let obj = objective as f64 / COST_SCALE;
-    Ok(AssignmentPlan {
+    let plan = AssignmentPlan {
         assignments,
         unassigned,
         objective: obj,
@@ -218,5 +232,6 @@ pub fn assign(
         status,
         components: comps.len(),
         seconds: clock.elapsed().as_secs_f64(),
-    })
+    };
+    Ok((plan, p))
 }

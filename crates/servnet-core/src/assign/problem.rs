@@ -2,6 +2,7 @@
 //! arcs from the dispatcher's rules with integer costs, buckets (offer x day), groups
 //! (outlet x day) and the side rows (region quotas, emergency reserve) that can bind.
 
+use super::keys::DayKeys;
 use super::options::AssignOptions;
 use crate::dispatch::{Dispatcher, Rule};
 use crate::model::{Priority, Ticket};
@@ -117,28 +118,27 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
             q.is_none()
         });
     }
-    let mut buckets: BTreeMap<(u32, u32), u32> = BTreeMap::new();
-    for arcs in eligible.iter().flatten().flatten() {
-        let n = buckets.len() as u32;
-        buckets.entry((arcs.offer, arcs.day)).or_insert(n);
-    }
     // Number buckets in (offer, day) order, groups in (outlet, day) order.
-    let keys: Vec<(u32, u32)> = buckets.keys().copied().collect();
-    for (i, k) in keys.iter().enumerate() {
-        buckets.insert(*k, i as u32);
-    }
-    let mut offer_outlet: BTreeMap<u32, u32> = BTreeMap::new();
+    let (mut max_offer, mut max_outlet, mut first_day, mut last_day) = (0u32, 0u32, u32::MAX, 0);
     for a in eligible.iter().flatten().flatten() {
-        offer_outlet.insert(a.offer, a.outlet);
+        max_offer = max_offer.max(a.offer);
+        max_outlet = max_outlet.max(a.outlet);
+        first_day = first_day.min(a.day);
+        last_day = last_day.max(a.day);
     }
-    let mut groups: BTreeMap<(u32, u32), u32> = BTreeMap::new();
-    for &(offer, day) in &keys {
-        groups.insert((offer_outlet.get(&offer).copied().unwrap_or(0), day), 0);
+    let first_day = first_day.min(last_day);
+    let mut buckets = DayKeys::new(max_offer as usize + 1, first_day, last_day);
+    let mut groups = DayKeys::new(max_outlet as usize + 1, first_day, last_day);
+    let mut offer_outlet = vec![0u32; max_offer as usize + 1];
+    for a in eligible.iter().flatten().flatten() {
+        buckets.insert(a.offer, a.day);
+        groups.insert(a.outlet, a.day);
+        offer_outlet[a.offer as usize] = a.outlet;
     }
-    let gkeys: Vec<(u32, u32)> = groups.keys().copied().collect();
-    for (i, k) in gkeys.iter().enumerate() {
-        groups.insert(*k, i as u32);
-    }
+    buckets.number();
+    groups.number();
+    let keys = buckets.keys();
+    let gkeys = groups.keys();
     // Emergencies may use the policy's reserve: a bucket (group) any emergency can
     // reach gets its full room, and a side row keeps the others within their share.
     let reserve = d.policy().emergency_reserve > 0.0;
@@ -149,9 +149,7 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
                 continue;
             }
             for a in e.iter().flatten() {
-                if let Some(&b) = buckets.get(&(a.offer, a.day)) {
-                    em_bucket[b as usize] = true;
-                }
+                em_bucket[buckets.index(a.offer, a.day) as usize] = true;
             }
         }
     }
@@ -171,10 +169,7 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
         .collect();
     let bucket_group: Vec<u32> = keys
         .iter()
-        .map(|&(k, day)| {
-            let outlet = offer_outlet.get(&k).copied().unwrap_or(0);
-            groups.get(&(outlet, day)).copied().unwrap_or(0)
-        })
+        .map(|&(k, day)| groups.index(offer_outlet[k as usize], day))
         .collect();
     let mut em_group = vec![false; gkeys.len()];
     for (b, &g) in bucket_group.iter().enumerate() {
@@ -205,8 +200,8 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
         arcs.push(e.map(|list| {
             list.into_iter()
                 .map(|e| {
-                    let bucket = buckets.get(&(e.offer, e.day)).copied().unwrap_or(0);
-                    let score_cost = to_cost(e.b.score);
+                    let bucket = buckets.index(e.offer, e.day);
+                    let score_cost = to_cost(e.score);
                     let mut extra = f64::from(e.late_days) * o.lateness_per_day;
                     if current[i].is_some_and(|c| c != e.outlet) {
                         extra += o.move_cost;

@@ -3,7 +3,7 @@
 
 use super::rules::STRICT;
 use super::search::with_scratch;
-use super::types::{Breakdown, Rule};
+use super::types::Rule;
 use super::Dispatcher;
 use crate::model::Ticket;
 use crate::Result;
@@ -21,7 +21,10 @@ pub(crate) struct EligibleArc {
     /// Days past the last SLA day (0 = within the SLA).
     pub(crate) late_days: u32,
     /// Score at the current loads.
-    pub(crate) b: Breakdown,
+    pub(crate) score: f64,
+    /// Road km (the score's distance; kept alone, not the whole breakdown, so a
+    /// backlog's arcs stay small).
+    pub(crate) distance_km: f64,
 }
 
 impl Dispatcher {
@@ -86,7 +89,8 @@ impl Dispatcher {
                         outlet,
                         day,
                         late_days: 0,
-                        b: self.breakdown(&r, &hit),
+                        score: hit.score,
+                        distance_km: hit.road,
                     });
                 }
             }
@@ -98,7 +102,8 @@ impl Dispatcher {
                         outlet,
                         day,
                         late_days,
-                        b: self.breakdown(&r, &hit),
+                        score: hit.score,
+                        distance_km: hit.road,
                     });
                 }
             }

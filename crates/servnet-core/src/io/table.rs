@@ -558,6 +558,29 @@ pub fn day_date(start: Option<chrono::NaiveDate>, day: u32) -> Option<chrono::Na
     start?.checked_add_days(chrono::Days::new(u64::from(day)))
 }
 
+/// The common form `YYYY-MM-DDTHH:MM:SS` (or a space for `T`) without chrono's format
+/// interpreter: a ticket file spent most of its read time there (issue 21). `None` for
+/// anything else, which the general formats then try.
+fn parse_plain_time(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)
+}
+
 /// [`parse_time_in`] the default network zone, `Asia/Shanghai`.
 pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
     parse_time_in(s, crate::model::DEFAULT_TIME_ZONE)
@@ -571,6 +594,9 @@ pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
 /// `2026/11/23`) are read as the same naive times.
 pub fn parse_time_in(s: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
     let s = s.trim();
+    if let Some(t) = parse_plain_time(s) {
+        return Some(t);
+    }
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
@@ -711,5 +737,27 @@ mod tests {
         assert_eq!(day_date(Some(d), 0), Some(d));
         assert_eq!(day_date(Some(d), 3).unwrap().to_string(), "2027-01-02");
         assert_eq!(day_date(None, 3), None);
+    }
+
+    proptest::proptest! {
+        /// The fast path reads `YYYY-MM-DDTHH:MM:SS` exactly as chrono's format does,
+        /// including impossible dates and times (then both refuse it).
+        #[test]
+        fn plain_time_stamps_read_as_chrono_reads_them(
+            y in 1800u32..10_000, mo in 0u32..14, d in 0u32..33,
+            h in 0u32..26, mi in 0u32..62, sec in 0u32..62, space in proptest::bool::ANY,
+        ) {
+            let s = format!(
+                "{y:04}-{mo:02}-{d:02}{}{h:02}:{mi:02}:{sec:02}",
+                if space { ' ' } else { 'T' }
+            );
+            let fmt = if space { "%Y-%m-%d %H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S" };
+            let chrono = NaiveDateTime::parse_from_str(&s, fmt).ok();
+            // chrono takes second 60 as a leap second; the fast path leaves it to chrono.
+            if sec < 60 {
+                proptest::prop_assert_eq!(parse_plain_time(&s), chrono);
+            }
+            proptest::prop_assert_eq!(parse_time(&s), chrono);
+        }
     }
 }

@@ -166,12 +166,13 @@ impl<'a, C: Copy + Into<i64>> Auction<'a, C> {
     }
 }
 
-/// The auction's ε values, coarse to fine: the largest arc cost / 16, divided by 4
+/// The auction's ε values, coarse to fine: the largest arc cost (or `top` if larger)
+/// / 16, divided by 4
 /// per phase, down to 4 (measured on the seeded spatial instances: a coarser first
 /// phase saves the long price war from 0 at tight capacity, and a final phase at
 /// ε = 2 cost more bids than the exact phase saves).
-fn auction_schedule(arc: &[(i64, u32)]) -> Vec<i64> {
-    let cmax = arc.iter().map(|a| a.0.abs()).max().unwrap_or(0);
+fn auction_schedule(arc: &[(i64, u32)], top: i64) -> Vec<i64> {
+    let cmax = arc.iter().map(|a| a.0.abs()).max().unwrap_or(0).max(top);
     let mut e = (cmax / 16).max(1);
     let mut out = vec![e];
     while e > 4 {
@@ -189,7 +190,20 @@ pub(super) fn run_auction<C: Copy + Into<i64>>(
 ) -> (Vec<i64>, Vec<u32>, u64) {
     let mut auction = Auction::new(ssp, arc);
     let mut prev = 0;
-    for e in auction_schedule(&ssp.arc) {
+    // Demand above capacity: prices must climb to the penalties, and a first ε scaled
+    // to the arc costs alone makes that a long price war (100k x 5k at tightness 1.05:
+    // 15.7 s of CPU, 4.3 s with ε from the penalties). Where capacity suffices the
+    // coarse start costs more than it saves (at 0.98: 3.8 s -> 23 s), so only then.
+    let slots = auction.slot_start.last().copied().unwrap_or(0);
+    let routable = (0..auction.assign.len())
+        .filter(|&t| auction.start[t] < auction.start[t + 1])
+        .count();
+    let top = if routable > slots {
+        auction.pen.iter().copied().max().unwrap_or(0)
+    } else {
+        0
+    };
+    for e in auction_schedule(&ssp.arc, top) {
         // Start each phase a little below the last one's prices (2.5 ε of the last
         // phase), so that fewer buckets end priced with room (each costs a backward
         // path below). 2 ε left several hundred such buckets at tightness 0.98,
