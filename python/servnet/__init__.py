@@ -28,6 +28,7 @@ from servnet._planning import (
     simulate,
 )
 from servnet._results import Result
+from servnet._review import review
 from servnet._servnet import (
     Assignment,
     DataError,
@@ -79,6 +80,7 @@ __all__ = [
     "forecast",
     "frontier",
     "plan",
+    "review",
     "plot_repair_curves",
     "read_dir",
     "read_tickets",

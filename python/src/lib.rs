@@ -8,6 +8,7 @@ mod error;
 mod network;
 mod plan;
 mod planning;
+mod review;
 mod run;
 
 use pyo3::prelude::*;
@@ -41,5 +42,6 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     plan::register(m)?;
     planning::register(m)?;
     assign::register(m)?;
+    review::register(m)?;
     error::register(m)
 }
