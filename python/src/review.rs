@@ -12,8 +12,8 @@ use std::path::PathBuf;
 #[pyfunction]
 #[pyo3(signature = (path, as_of, options="{}"))]
 fn _review(py: Python<'_>, path: PathBuf, as_of: &str, options: &str) -> PyResult<String> {
-    let date = servnet_core::chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
-        .map_err(|_| {
+    let date =
+        servnet_core::chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").map_err(|_| {
             error::to_py(
                 py,
                 Error::argument("as_of", format!("expected YYYY-MM-DD, got '{as_of}'")),
