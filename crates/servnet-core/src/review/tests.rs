@@ -33,6 +33,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 /// A month with `n` tickets at the given rates (rounded).
+#[allow(clippy::too_many_arguments)] // a test table row: one argument per column
 fn month(
     id: &str,
     y: i32,
