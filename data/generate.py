@@ -658,6 +658,58 @@ def build_repair_history(products, rates, base):
     return rows
 
 
+# ---------------------------------------------------------------- outlet history (issue 23)
+HISTORY_MONTHS = [(2025, 12)] + [(2026, m) for m in range(1, 12)]  # Dec 2025 .. Nov 2026
+# Outlets whose record is made poor on purpose (servnet review should flag them), by id.
+POOR_ACTIVE = {"O00012": "sla", "O00140": "complaints", "O00334": "repeats", "O00777": "rating"}
+POOR_PROBATION = 3  # the first N probation outlets due for evaluation get a poor record
+
+
+def build_outlet_history(outlets):
+    """outlet_history.csv rows and each probation outlet's status_since, from its own
+    generator: 12 months per active outlet (probation ones from their start), tickets
+    about 60% of the outlet's daily cap x 22 days, outlet quality drawn once; the outlets
+    of POOR_ACTIVE and the first POOR_PROBATION probation outlets due by 2026-12-01 get a
+    poor record in one rate (SLA, complaints, repeat repairs or rating)."""
+    rng = np.random.default_rng(SEED + 23)
+    rows, since = [], {}
+    poor_probation = 0
+    for o in outlets:
+        if o["status"] not in ("active", "probation"):
+            continue
+        start = 0
+        if o["status"] == "probation":
+            start = int(rng.integers(3, 12))  # index into HISTORY_MONTHS: 2026-03 .. 2026-11
+            y, m = HISTORY_MONTHS[start]
+            since[o["id"]] = f"{y:04d}-{m:02d}-{int(rng.integers(1, 29)):02d}"
+        q = rng.normal(0, 1, 4)  # quality: sla, rating, complaints, repeats
+        sla_p = float(np.clip(0.93 + 0.02 * q[0], 0.5, 0.995))
+        rating_mu = float(np.clip(4.45 + 0.12 * q[1], 1, 5))
+        compl_p = float(np.clip(0.012 * math.exp(0.3 * q[2]), 0, 1))
+        rep_p = float(np.clip(0.04 * math.exp(0.25 * q[3]), 0, 1))
+        bad = POOR_ACTIVE.get(o["id"])
+        if o["status"] == "probation" and start <= 7 and poor_probation < POOR_PROBATION:
+            bad = ["sla", "complaints", "repeats"][poor_probation]
+            poor_probation += 1
+        if bad == "sla":
+            sla_p = 0.62
+        elif bad == "complaints":
+            compl_p = 0.09
+        elif bad == "repeats":
+            rep_p = 0.16
+        elif bad == "rating":
+            rating_mu = 3.3
+        volume = max(1.0, 0.6 * o["daily_cap"] * 22)
+        for y, m in HISTORY_MONTHS[start:]:
+            n = int(rng.poisson(volume))
+            met = int(rng.binomial(n, sla_p))
+            rc = int(rng.binomial(n, 0.35))
+            rsum = float(np.clip(rng.normal(rating_mu, 0.8 / math.sqrt(max(rc, 1))), 1, 5)) * rc
+            rows.append([o["id"], f"{y:04d}-{m:02d}", n, met, fmt_num(rsum, 1), rc,
+                         int(rng.binomial(n, compl_p)), int(rng.binomial(n, rep_p))])
+    return rows, since
+
+
 # ---------------------------------------------------------------- main
 def generate(out_dir):
     rng = np.random.default_rng(SEED)
@@ -678,10 +730,16 @@ def generate(out_dir):
     write_geojson(os.path.join(out_dir, "regions.geojson"),
                   [{"type": "Feature", "properties": {"code": r["code"], "name": r["name"]},
                     "geometry": {"type": "Polygon", "coordinates": [r["ring"]]}} for r in regions_sorted])
+    history, since = build_outlet_history(outlets)
     write_csv(os.path.join(out_dir, "outlets.csv"),
-              ["id", "name", "lon", "lat", "status", "priority", "daily_cap", "area_kind", "radius_km", "area_regions"],
+              ["id", "name", "lon", "lat", "status", "priority", "daily_cap", "area_kind", "radius_km", "area_regions",
+               "status_since"],
               [[o["id"], o["name"], f"{o['lon']:.5f}", f"{o['lat']:.5f}", o["status"], o["priority"], o["daily_cap"],
-                o["area_kind"], o.get("radius_km", ""), ";".join(o.get("area_regions", []))] for o in outlets])
+                o["area_kind"], o.get("radius_km", ""), ";".join(o.get("area_regions", [])), since.get(o["id"], "")]
+               for o in outlets])
+    write_csv(os.path.join(out_dir, "outlet_history.csv"),
+              ["outlet_id", "month", "tickets", "sla_met", "rating_sum", "rating_count", "complaints",
+               "repeat_repairs_30d"], history)
     write_geojson(os.path.join(out_dir, "outlet_areas.geojson"), areas)
     write_csv(os.path.join(out_dir, "outlet_skills.csv"),
               ["outlet_id", "skill", "daily_capacity", "load", "rating_sum", "rating_count", "cost_per_ticket"],

@@ -27,6 +27,7 @@ from servnet._planning import (
     simulate_many,
 )
 from servnet._results import Result
+from servnet._review import review
 from servnet._servnet import (
     Assignment,
     DataError,
@@ -78,6 +79,7 @@ __all__ = [
     "forecast",
     "frontier",
     "plan",
+    "review",
     "plot_repair_curves",
     "read_dir",
     "read_tickets",

@@ -9,6 +9,7 @@ mod geo;
 mod network;
 mod plain;
 mod planning;
+mod review;
 mod run;
 mod staffing;
 
@@ -43,5 +44,6 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     staffing::register(m)?;
     planning::register(m)?;
     assign::register(m)?;
+    review::register(m)?;
     error::register(m)
 }

@@ -5,6 +5,7 @@ mod curves;
 mod out;
 mod plan;
 mod report;
+mod review;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -62,6 +63,10 @@ enum Command {
     /// exposure): Weibull and bathtub curves by maximum likelihood, AIC choice, sparse
     /// models pooled toward their category, 95% intervals.
     FitCurves(curves::Args),
+    /// Review outlets from outlet_history.csv: Bayesian-shrunk scorecards; probation
+    /// outlets confirmed or removed after their probation, active ones kept, warned,
+    /// suspended or removed by the thresholds, each with its reason and figures.
+    Review(review::Args),
     /// Re-assign the folder's tickets jointly (batch assignment) and compare with
     /// sequential dispatch of the same tickets on the same capacities.
     Assign {
@@ -239,6 +244,7 @@ fn main() -> ExitCode {
         } => report::dispatch(&dir, &out, excel, &policy, policy_file.as_deref(), &ledger),
         Command::Plan(args) => plan::run(&args),
         Command::FitCurves(args) => curves::run(&args),
+        Command::Review(args) => review::run(&args),
         Command::Assign {
             dir,
             out,

@@ -94,6 +94,11 @@ pub struct Args {
     /// Seed of the drawn tickets.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Scenario "close flagged outlets": a `servnet review` actions file (outlet_id,
+    /// action); suspended and removed outlets are planned as not open today, confirmed
+    /// ones as active.
+    #[arg(long)]
+    pub closed_by: Option<PathBuf>,
 }
 
 /// Runs `f` while a thread prints elapsed seconds on stderr every 2 s.
@@ -299,7 +304,20 @@ pub fn run(a: &Args) -> Result<()> {
         ..Default::default()
     };
     sopts.check_bounds()?;
-    let data = with_progress("reading", || read_dir(&a.dir))?;
+    let mut data = with_progress("reading", || read_dir(&a.dir))?;
+    if let Some(path) = &a.closed_by {
+        let actions = servnet_core::io::read_review_actions(path)?;
+        let changes = servnet_core::review::review_changes(
+            actions.iter().map(|(id, act)| (id.as_str(), *act)),
+        );
+        for c in &changes {
+            data.network = c.apply(&data.network)?;
+        }
+        eprintln!(
+            "--closed-by: {} outlet status changes applied",
+            changes.len()
+        );
+    }
     let population = read_population(&a.dir, &data.network)?;
     let fopts = ForecastOptions::new(a.year, 1);
     let fc = with_progress("forecast", || {

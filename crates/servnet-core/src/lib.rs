@@ -15,6 +15,7 @@ pub mod geo;
 pub mod io;
 pub mod model;
 pub mod plan;
+pub mod review;
 mod rng;
 mod solver;
 #[doc(hidden)]

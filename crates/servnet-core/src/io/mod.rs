@@ -8,6 +8,7 @@ mod geojson;
 mod network;
 mod network_out;
 mod options;
+mod outlet_history;
 mod planning;
 mod population;
 mod summary;
@@ -18,6 +19,9 @@ mod write;
 pub use network::read_network;
 pub use network_out::{write_network, write_network_for_excel};
 pub use options::overlay;
+pub use outlet_history::{
+    outlet_history_from_csv, read_outlet_history, read_review_actions, MAX_MONTHLY,
+};
 pub use planning::read_planning;
 pub use population::{population_from_csv, read_population};
 pub use table::{day_date, parse_time, parse_time_in};
