@@ -357,14 +357,9 @@ impl State {
         let mut have = self.group_open(inst);
         while have < inst.min_group_open {
             let gain = self.gains(inst);
-            let best = (0..inst.n_sites)
-                .filter(|&i| !self.open[i] && inst.group[i])
-                .max_by(|&a, &b| {
-                    (gain[a] - inst.fixed[a])
-                        .total_cmp(&(gain[b] - inst.fixed[b]))
-                        .then(b.cmp(&a))
-                });
-            let Some(i) = best else { break };
+            let Some(i) = self.best_closed(inst, &gain, |i| inst.group[i]) else {
+                break;
+            };
             self.open[i] = true;
             have += 1;
             let (pts, _) = inst.column(i);
@@ -437,19 +432,31 @@ impl State {
         }
     }
 
+    /// The closed site (among those `eligible`) with the largest saving net of its fixed
+    /// cost; ties go to the lower index.
+    fn best_closed(
+        &self,
+        inst: &SparseInstance,
+        gain: &[f64],
+        eligible: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        (0..inst.n_sites)
+            .filter(|&i| !self.open[i] && eligible(i))
+            .max_by(|&a, &b| {
+                (gain[a] - inst.fixed[a])
+                    .total_cmp(&(gain[b] - inst.fixed[b]))
+                    .then(b.cmp(&a))
+            })
+    }
+
     /// Greedy adds up to `p` open sites (largest saving first).
     fn add_to(&mut self, inst: &SparseInstance, p: usize) {
         let mut gain = self.gains(inst);
         let mut n_open = self.count();
         while n_open < p {
-            let best = (0..inst.n_sites)
-                .filter(|&i| !self.open[i])
-                .max_by(|&a, &b| {
-                    (gain[a] - inst.fixed[a])
-                        .total_cmp(&(gain[b] - inst.fixed[b]))
-                        .then(b.cmp(&a))
-                });
-            let Some(i) = best else { break };
+            let Some(i) = self.best_closed(inst, &gain, |_| true) else {
+                break;
+            };
             self.open[i] = true;
             n_open += 1;
             let (pts, _) = inst.column(i);
