@@ -1,6 +1,7 @@
 """How a Python call reaches the engine, shared by ``servnet.assign`` and the planning
 calls: keyword options as the JSON object the Rust side lays over its defaults (finite
-numbers checked), a tqdm bar over a solve's elapsed seconds, and records as DataFrames.
+numbers checked), tqdm bars over a solve's elapsed seconds and over a sweep's finished
+jobs, and records as DataFrames.
 
 The Rust side (``python/src/run.rs``) runs each solve on a worker thread with the GIL
 released: Ctrl-C raises ``KeyboardInterrupt`` at once, and the abandoned solve finishes
@@ -45,6 +46,17 @@ class _Progress:
             if self.bar.total:
                 self.bar.n = self.bar.total
             self.bar.close()
+
+
+def _outer_bar(progress: bool, total: int, desc: str, unit: str) -> Any:
+    """A tqdm bar over finished jobs of a sweep, or None."""
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is optional
+        return None
+    return tqdm(total=total, desc=desc, unit=unit)
 
 
 def _run(progress: bool, desc: str, total: Optional[float], call: Callable[..., Any],

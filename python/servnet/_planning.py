@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from servnet import _fanout, _servnet
-from servnet._calls import _frame, _options, _run
+from servnet._calls import _frame, _options, _outer_bar, _run
 from servnet._results import Result
 
 
@@ -24,17 +24,6 @@ def __getattr__(name: str) -> Any:
 
         return AssignmentPlan
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _outer_bar(progress: bool, total: int, desc: str, unit: str) -> Any:
-    """A tqdm bar over finished jobs of a sweep, or None."""
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is optional
-        return None
-    return tqdm(total=total, desc=desc, unit=unit)
 
 
 # --------------------------------------------------------------------------- forecast
