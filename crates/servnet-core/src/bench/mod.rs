@@ -9,6 +9,7 @@
 //! same feature.
 
 pub mod gap;
+pub mod peak;
 pub(crate) mod orlib_tokens;
 pub mod synthetic;
 pub mod transport;
