@@ -154,7 +154,9 @@ pub fn dispatch(
 ) -> Result<()> {
     use servnet_core::dispatch::{
         dispatch_in_arrival_order, DispatchSummary, Dispatcher, OutcomeTable, Policy,
+        SummaryTally,
     };
+    use servnet_core::io::{CsvRows, Tabular};
     use servnet_core::Error;
     let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {
@@ -171,23 +173,141 @@ pub fn dispatch(
         },
     };
     p.validate()?;
-    let data = read_dir(dir)?;
-    if p.start_date.is_none() {
-        p.start_date = data.tickets.iter().map(|t| t.created_at.date()).min();
-    }
-    let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
-    let t = std::time::Instant::now();
-    let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
-    let secs = t.elapsed().as_secs_f64();
-    out.write_table(&OutcomeTable(&outcomes, d.start_date()))?;
+    let streamed = match &out {
+        Output::File {
+            format: servnet_core::io::Format::Json,
+            ..
+        } => None,
+        _ => checked_in_order(dir)?,
+    };
+    let (summary, secs) = match streamed {
+        // Tickets in arrival order in a CSV file, to CSV: read, dispatched and written a
+        // chunk at a time, so memory holds the ledger, not the day's tickets and outcomes.
+        Some((network, first)) => {
+            if p.start_date.is_none() {
+                p.start_date = first;
+            }
+            let d = Dispatcher::with_ledger(network, p, servnet_redis::open_ledger(ledger)?)?;
+            let mut tally = SummaryTally::default();
+            let mut secs = 0.0;
+            let mut failed = None;
+            let excel = matches!(
+                &out,
+                Output::File {
+                    format: servnet_core::io::Format::ExcelCsv,
+                    ..
+                }
+            );
+            let path = dir.join("tickets.csv");
+            out.write_with(|w| {
+                if excel {
+                    w.write_all(servnet_core::io::UTF8_BOM)?;
+                }
+                let mut rows = CsvRows::new(OutcomeTable(&[], None).columns(), w)?;
+                let mut io_error = None;
+                let read = servnet_core::io::read_tickets_chunked(
+                    &path,
+                    d.network(),
+                    CHUNK,
+                    &mut |tickets| {
+                        if failed.is_some() || io_error.is_some() {
+                            return;
+                        }
+                        for t in &tickets {
+                            let t0 = std::time::Instant::now();
+                            let o = match d.dispatch(t) {
+                                Ok(o) => o,
+                                Err(e) => {
+                                    failed = Some(e);
+                                    return;
+                                }
+                            };
+                            secs += t0.elapsed().as_secs_f64();
+                            tally.add(&o);
+                            if let Err(e) =
+                                rows.write(&OutcomeTable(std::slice::from_ref(&o), d.start_date()))
+                            {
+                                io_error = Some(e);
+                                return;
+                            }
+                        }
+                    },
+                );
+                if let Err(e) = read {
+                    failed.get_or_insert(e);
+                }
+                match (io_error, &failed) {
+                    (Some(e), _) => Err(e),
+                    (None, Some(_)) => Err(std::io::Error::other("dispatch failed")),
+                    (None, None) => rows.finish(),
+                }
+            })
+            .map_err(|e| failed.take().unwrap_or(e))?;
+            (tally.finish(&d), secs)
+        }
+        None => {
+            let data = read_dir(dir)?;
+            if p.start_date.is_none() {
+                p.start_date = data.tickets.iter().map(|t| t.created_at.date()).min();
+            }
+            let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
+            let t = std::time::Instant::now();
+            let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
+            let secs = t.elapsed().as_secs_f64();
+            out.write_table(&OutcomeTable(&outcomes, d.start_date()))?;
+            (DispatchSummary::new(&d, &outcomes), secs)
+        }
+    };
     let text = format!(
         "{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
-        DispatchSummary::new(&d, &outcomes),
+        summary,
         secs,
-        1e6 * secs / outcomes.len().max(1) as f64,
+        1e6 * secs / summary.tickets.max(1) as f64,
         out.name()
     );
     report(&out, &text)
+}
+
+/// Tickets read, dispatched and written per step when `servnet dispatch` streams.
+const CHUNK: usize = 16_384;
+
+/// Checks a data folder as [`read_dir`] does, reading `tickets.csv` a chunk at a time;
+/// `Some((network, first ticket's date))` when the tickets are in arrival order
+/// (`created_at`, then id) so they can be dispatched as read, `None` when they must be
+/// sorted first (or come as JSON, or there are none).
+fn checked_in_order(
+    dir: &Path,
+) -> Result<Option<(servnet_core::model::Network, Option<chrono::NaiveDate>)>> {
+    let path = dir.join("tickets.csv");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let network = servnet_core::io::read_network(dir)?;
+    let mut last: Option<(chrono::NaiveDateTime, String)> = None;
+    let mut first = None;
+    let mut in_order = true;
+    let tickets = servnet_core::io::read_tickets_chunked(&path, &network, CHUNK, &mut |chunk| {
+        for t in chunk {
+            first = first.or(Some(t.created_at.date()));
+            if let Some((at, id)) = &last {
+                in_order &= (*at, id.as_str()) <= (t.created_at, t.id.as_str());
+            }
+            last = Some((t.created_at, t.id));
+        }
+    });
+    let planning = servnet_core::io::read_planning(dir, &network);
+    // Every problem of both files together, as `read_dir` reports them.
+    if tickets.is_err() || planning.is_err() {
+        let mut issues = Vec::new();
+        for e in [tickets.err(), planning.err()].into_iter().flatten() {
+            match e {
+                servnet_core::Error::Invalid(v) => issues.extend(v),
+                other => return Err(other),
+            }
+        }
+        return Err(servnet_core::Error::Invalid(issues));
+    }
+    Ok(in_order.then_some((network, first)))
 }
 
 /// The options of `servnet assign` besides the folders.

@@ -74,7 +74,7 @@ pub use ledger::{
 };
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;
-pub use summary::{dispatch_in_arrival_order, DispatchSummary};
+pub use summary::{dispatch_in_arrival_order, DispatchSummary, SummaryTally};
 pub use table::{route_text, OutcomeTable};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
