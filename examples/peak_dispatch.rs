@@ -38,7 +38,10 @@ fn row(name: &str, v: &mut [u64], total: usize) -> String {
     )
 }
 
-fn write_tickets(path: &std::path::Path, tickets: &[servnet::model::Ticket]) -> std::io::Result<()> {
+fn write_tickets(
+    path: &std::path::Path,
+    tickets: &[servnet::model::Ticket],
+) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         w,
@@ -70,7 +73,12 @@ fn main() -> servnet::Result<()> {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--tickets" => tickets_n = args.next().and_then(|v| v.parse().ok()).unwrap_or(tickets_n),
+            "--tickets" => {
+                tickets_n = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(tickets_n)
+            }
             "--scale" => scale = args.next().and_then(|v| v.parse().ok()),
             "--write" => write = args.next(),
             _ => sizes.extend(a.parse::<usize>().ok()),
@@ -123,7 +131,11 @@ fn main() -> servnet::Result<()> {
             }
         }
         let total = tickets.len();
-        for (name, v) in [("all", &mut all), ("assigned", &mut ok), ("unassignable", &mut none)] {
+        for (name, v) in [
+            ("all", &mut all),
+            ("assigned", &mut ok),
+            ("unassignable", &mut none),
+        ] {
             println!("| {n} | {total} {}", row(name, v, total));
         }
         eprintln!(

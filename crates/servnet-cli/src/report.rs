@@ -153,8 +153,7 @@ pub fn dispatch(
     ledger: &str,
 ) -> Result<()> {
     use servnet_core::dispatch::{
-        dispatch_in_arrival_order, DispatchSummary, Dispatcher, OutcomeTable, Policy,
-        SummaryTally,
+        dispatch_in_arrival_order, DispatchSummary, Dispatcher, OutcomeTable, Policy, SummaryTally,
     };
     use servnet_core::io::{CsvRows, Tabular};
     use servnet_core::Error;

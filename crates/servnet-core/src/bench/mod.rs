@@ -9,7 +9,7 @@
 //! same feature.
 
 pub mod gap;
-pub mod peak;
 pub(crate) mod orlib_tokens;
+pub mod peak;
 pub mod synthetic;
 pub mod transport;

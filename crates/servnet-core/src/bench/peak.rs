@@ -57,7 +57,11 @@ const CITIES: [(&str, f64, f64, f64); 40] = [
 /// Product categories; skills are three kinds x these (12 skills).
 const CATEGORIES: [&str; 4] = ["aircon", "tv", "fridge", "washer"];
 /// Kinds of work per category.
-const KINDS: [ServiceKind; 3] = [ServiceKind::Install, ServiceKind::Repair, ServiceKind::Delivery];
+const KINDS: [ServiceKind; 3] = [
+    ServiceKind::Install,
+    ServiceKind::Repair,
+    ServiceKind::Delivery,
+];
 /// Relative ticket demand per skill (categories x kinds, in that order): air conditioner
 /// installs dominate a peak day.
 const DEMAND: [f64; 12] = [
@@ -127,10 +131,17 @@ fn pick(rng: &mut SplitMix64, cum: &[f64]) -> usize {
 fn place(rng: &mut SplitMix64, c: usize) -> (f64, f64) {
     let (_, lon, lat, pop) = CITIES[c];
     let core = 0.08 + 0.03 * pop.sqrt();
-    let sigma = if rng.next_f64() < 0.8 { core } else { 3.0 * core };
+    let sigma = if rng.next_f64() < 0.8 {
+        core
+    } else {
+        3.0 * core
+    };
     let dlat = sigma * rng.normal();
     let dlon = sigma * rng.normal() / lat.to_radians().cos();
-    ((lon + dlon).clamp(-180.0, 180.0), (lat + dlat).clamp(-90.0, 90.0))
+    (
+        (lon + dlon).clamp(-180.0, 180.0),
+        (lat + dlat).clamp(-90.0, 90.0),
+    )
 }
 
 /// Builds the network and its tickets (in creation order).
@@ -219,7 +230,8 @@ pub fn peak(spec: &PeakSpec) -> Result<(Network, Vec<Ticket>)> {
                 .skills
                 .iter()
                 .map(|&s| {
-                    let share = CITIES[d.city].3 / total_pop * DEMAND[s] / total_demand
+                    let share = CITIES[d.city].3 / total_pop * DEMAND[s]
+                        / total_demand
                         / f64::from(offers[d.city][s].max(1));
                     let expected = spec.tickets as f64 * share / 3.0;
                     // Uneven: some outlets have much less room than their share.

@@ -52,6 +52,7 @@ mod change;
 mod days;
 mod diagnose;
 mod escalate;
+mod full;
 mod index;
 mod layout;
 mod ledger;
@@ -133,6 +134,8 @@ pub struct Dispatcher {
     /// Whether every change to the ledger goes through this dispatcher (so
     /// `centres_full` findings stay true until a release).
     own_ledger: bool,
+    /// Serialises the marks of days without room (`full`).
+    full_lock: std::sync::Mutex<()>,
 }
 
 impl Dispatcher {

@@ -297,10 +297,14 @@ impl<'w> CsvRows<'w> {
         for i in 0..table.len() {
             self.row.clear();
             table.row(i, &mut self.row);
-            let cells = self.row.iter().zip(self.cols).map(|(cell, col)| match col.kind {
-                CellKind::Text => text_cell(cell),
-                _ => cell.as_str().into(),
-            });
+            let cells = self
+                .row
+                .iter()
+                .zip(self.cols)
+                .map(|(cell, col)| match col.kind {
+                    CellKind::Text => text_cell(cell),
+                    _ => cell.as_str().into(),
+                });
             self.out
                 .write_record(cells.map(|c| c.into_owned()))
                 .map_err(csv_io)?;
