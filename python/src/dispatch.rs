@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use servnet_core::dispatch::{
     Assignment, Breakdown, Candidate, DispatchSummary, Dispatcher, Fallback, Outcome, Policy,
-    Unassignable, Weights,
+    SummaryTally, Unassignable, Weights,
 };
 use servnet_core::model::Ticket;
 use std::path::PathBuf;
@@ -1132,27 +1132,39 @@ impl PyDispatcher {
     /// Dispatches `tickets` in arrival order (created_at, then id) in chunks with the GIL
     /// released, checking for Ctrl-C between chunks; outcomes in input order.
     fn run(&self, py: Python<'_>, tickets: &[Ticket]) -> PyResult<Vec<Outcome>> {
-        let mut order: Vec<usize> = (0..tickets.len()).collect();
+        let mut out: Vec<Option<Outcome>> = vec![None; tickets.len()];
+        self.run_each(py, tickets, &mut |i, o| out[i] = Some(o))?;
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Dispatches `tickets` in arrival order, handing each outcome with the ticket's
+    /// position to `each` (a chunk at a time, between checks for Ctrl-C).
+    fn run_each(
+        &self,
+        py: Python<'_>,
+        tickets: &[Ticket],
+        each: &mut dyn FnMut(usize, Outcome),
+    ) -> PyResult<()> {
+        let mut order: Vec<u32> = (0..tickets.len() as u32).collect();
         order.sort_by(|&a, &b| {
-            let (a, b) = (&tickets[a], &tickets[b]);
+            let (a, b) = (&tickets[a as usize], &tickets[b as usize]);
             a.created_at
                 .cmp(&b.created_at)
                 .then_with(|| a.id.cmp(&b.id))
         });
-        let mut out: Vec<Option<Outcome>> = vec![None; tickets.len()];
         for chunk in order.chunks(SIGNAL_EVERY) {
             let done = py.detach(|| {
                 chunk
                     .iter()
-                    .map(|&i| self.inner.dispatch(&tickets[i]).map(|o| (i, o)))
+                    .map(|&i| self.inner.dispatch(&tickets[i as usize]).map(|o| (i, o)))
                     .collect::<servnet_core::Result<Vec<_>>>()
             });
             for (i, o) in done.map_err(|e| error::to_py(py, e))? {
-                out[i] = Some(o);
+                each(i as usize, o);
             }
             py.check_signals()?;
         }
-        Ok(out.into_iter().flatten().collect())
+        Ok(())
     }
 
     /// A tickets argument: `Tickets` (no copy) or a DataFrame (converted, validated).
@@ -1336,15 +1348,17 @@ impl PyDispatcher {
         tickets: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let arg = self.tickets_arg(tickets)?;
-        let outcomes = self.run(py, arg.get())?;
-        let refs: Vec<&Outcome> = outcomes.iter().collect();
-        let frame = convert::to_frame(
-            py,
-            convert::outcome_columns(py, &refs)?,
-            &[("day", "Int64")],
-        )?;
+        // Each outcome goes to compact columns and the summary's tally as it comes: the
+        // outcomes of a big frame are never all held.
+        let mut cols = convert::OutcomeCols::with_len(arg.get().len());
+        let mut tally = SummaryTally::default();
+        self.run_each(py, arg.get(), &mut |i, o| {
+            tally.add(&o);
+            cols.set(i, o);
+        })?;
+        let frame = convert::to_frame(py, cols.into_columns(py)?, &[("day", "Int64")])?;
         let summary = PyDispatchSummary {
-            inner: DispatchSummary::new(&self.inner, &outcomes),
+            inner: tally.finish(&self.inner),
         };
         frame
             .getattr("attrs")?
