@@ -9,6 +9,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Everything to undo on exit (the throw-away Redis, the fresh venv), in one EXIT trap:
+# a second `trap ... EXIT` would replace the first and leave redis-server running.
+cleanup=()
+run_cleanup() {
+    local c
+    for c in "${cleanup[@]}"; do eval "$c" || true; done
+}
+trap run_cleanup EXIT
+
 bash scripts/setup.sh
 if [[ -n "${SERVNET_BENCHMARKS:-}" ]]; then
     echo "benchmarks: $SERVNET_BENCHMARKS"
@@ -19,8 +28,12 @@ fi
 if [[ -n "${SERVNET_REDIS_URL:-}" ]]; then
     echo "redis: $SERVNET_REDIS_URL (SERVNET_REDIS_URL)"
 else
-    eval "$(bash scripts/redis.sh start)"
-    trap 'bash scripts/redis.sh stop "$SERVNET_REDIS_DIR"' EXIT
+    # An assignment, not `eval "$(...)"`: set -e stops here when redis.sh cannot start a
+    # server (no redis-server installed), with its message, instead of running on
+    # without SERVNET_REDIS_URL.
+    redis_env="$(bash scripts/redis.sh start)"
+    eval "$redis_env"
+    cleanup+=('bash scripts/redis.sh stop "$SERVNET_REDIS_DIR"')
     echo "redis: started $SERVNET_REDIS_URL in $SERVNET_REDIS_DIR"
 fi
 
@@ -50,7 +63,7 @@ step "fresh venv: pip install <wheel>[geo,plot], then the example notebook"
 # gets only the wheel with its extras (plus the notebook runner pinned in
 # requirements-dev.txt) and runs python/examples end to end. The pip cache keeps this cheap.
 fresh="$(mktemp -d "${TMPDIR:-/tmp}/servnet-fresh.XXXXXX")"
-trap 'rm -rf "$fresh"' EXIT
+cleanup+=('rm -rf "$fresh"')
 "$PY" -m venv "$fresh/venv"
 wheel="$(ls "$wheels"/servnet-*.whl)"
 nbmake_pin="$(grep -E '^(nbmake|ipykernel)==' python/requirements-dev.txt | tr '\n' ' ')"
@@ -60,7 +73,6 @@ nbmake_pin="$(grep -E '^(nbmake|ipykernel)==' python/requirements-dev.txt | tr '
 (cd "$fresh" && "$fresh/venv/bin/python" -m pytest -q -p no:cacheprovider --nbmake \
     "$ROOT/python/examples")
 rm -rf "$fresh"
-trap - EXIT
 
 step "stubtest (python/servnet/_servnet.pyi against the built module)"
 (cd /tmp && "$PY" -m mypy.stubtest --mypy-config-file "$ROOT/python/stubtest.ini" \

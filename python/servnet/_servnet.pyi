@@ -341,7 +341,7 @@ class Dispatcher:
     def dispatch_many(self, tickets: Union[Tickets, pd.DataFrame]) -> List[Outcome]:
         """Dispatch in arrival order; outcomes in input order."""
     def dispatch_frame(self, tickets: Union[Tickets, pd.DataFrame]) -> pd.DataFrame:
-        """Dispatch a whole frame; the CLI's columns; ``attrs['summary']``."""
+        """Dispatch a whole frame; the CLI's columns (``day`` and its ``date``); ``attrs['summary']``."""
     def candidates(self, ticket: _TicketLike, k: Optional[int] = None) -> pd.DataFrame:
         """Eligible outlets, best first, with the score breakdown."""
     def explain(self, ticket: _TicketLike, outlet_id: str) -> Explanation:
@@ -361,7 +361,7 @@ class Dispatcher:
     def assignment(self, ticket_id: str) -> Optional[Assignment]:
         """The current booking of a ticket."""
     def loads(self) -> pd.DataFrame:
-        """Booked load per outlet skill and day (with a Redis ledger, every process's)."""
+        """Booked load per outlet skill, day and date (with a Redis ledger, every process's)."""
     def _time_dispatch(self, tickets: Tickets) -> float: ...
 
 @final

@@ -530,7 +530,7 @@ static MAKE_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// Builds a pandas DataFrame from named columns via `servnet._frames.make_frame` (the
 /// only place pandas is imported on the result side).
 /// `dtypes` names pandas dtypes for some columns (e.g. `("day", "Int64")` for a nullable
-/// integer column).
+/// integer column, `("date", "date")` for ISO dates as `datetime64`, `NaT` when empty).
 pub(crate) fn to_frame<'py>(
     py: Python<'py>,
     columns: Vec<(&str, Bound<'py, PyAny>)>,
@@ -602,13 +602,16 @@ impl OutcomeCols {
         }
     }
 
-    /// The columns: `ticket_id`, `outlet_id`, `day`, `score`, `distance_km`, `sla_met`,
-    /// `route`, `reason` (the CLI's).
+    /// The columns: `ticket_id`, `outlet_id`, `day`, `date`, `score`, `distance_km`,
+    /// `sla_met`, `route`, `reason` (the CLI's); `date` is ledger day 0 `start` plus the
+    /// booking's `day`, as the CLI's ISO text (empty without a start or a booking).
     pub(crate) fn into_columns<'py>(
         self,
         py: Python<'py>,
+        start: Option<NaiveDate>,
     ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
-        let text = |v: &[servnet_core::dispatch::SmolStr]| PyList::new(py, v.iter().map(|s| s.as_str()));
+        let text =
+            |v: &[servnet_core::dispatch::SmolStr]| PyList::new(py, v.iter().map(|s| s.as_str()));
         let opt = |v: &[Option<servnet_core::dispatch::SmolStr>]| {
             PyList::new(py, v.iter().map(|s| s.as_ref().map(|s| s.as_str())))
         };
@@ -616,9 +619,29 @@ impl OutcomeCols {
             ("ticket_id", text(&self.ticket)?.into_any()),
             ("outlet_id", opt(&self.outlet)?.into_any()),
             ("day", PyList::new(py, self.day.iter().copied())?.into_any()),
-            ("score", PyList::new(py, self.score.iter().copied())?.into_any()),
-            ("distance_km", PyList::new(py, self.dist.iter().copied())?.into_any()),
-            ("sla_met", PyList::new(py, self.sla.iter().copied())?.into_any()),
+            (
+                "date",
+                PyList::new(
+                    py,
+                    self.day.iter().map(|d| {
+                        d.and_then(|d| servnet_core::io::day_date(start, d))
+                            .map(|d| d.to_string())
+                    }),
+                )?
+                .into_any(),
+            ),
+            (
+                "score",
+                PyList::new(py, self.score.iter().copied())?.into_any(),
+            ),
+            (
+                "distance_km",
+                PyList::new(py, self.dist.iter().copied())?.into_any(),
+            ),
+            (
+                "sla_met",
+                PyList::new(py, self.sla.iter().copied())?.into_any(),
+            ),
             (
                 "route",
                 PyList::new(py, self.route.iter().map(|r| r.map(route_text)))?.into_any(),

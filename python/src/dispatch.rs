@@ -1335,9 +1335,10 @@ impl PyDispatcher {
     /// made so far stay).
     ///
     /// Returns a DataFrame in input order with the CLI's columns: ``ticket_id``,
-    /// ``outlet_id``, ``day``, ``score``, ``distance_km``, ``sla_met``, ``route``,
-    /// ``reason`` (``outlet_id``/``day``/``route`` missing and ``reason`` set when
-    /// unassignable); ``.attrs["summary"]`` holds the :class:`DispatchSummary`.
+    /// ``outlet_id``, ``day``, ``date`` (``day``'s calendar date, ``datetime64``; day 0
+    /// is :attr:`start_date`), ``score``, ``distance_km``, ``sla_met``, ``route``,
+    /// ``reason`` (``outlet_id``/``day``/``date``/``route`` missing and ``reason`` set
+    /// when unassignable); ``.attrs["summary"]`` holds the :class:`DispatchSummary`.
     ///
     /// >>> out = d.dispatch_frame(pd.read_csv("data/sample/tickets.csv"))
     /// >>> out["outlet_id"].notna().mean() > 0.9
@@ -1356,7 +1357,11 @@ impl PyDispatcher {
             tally.add(&o);
             cols.set(i, o);
         })?;
-        let frame = convert::to_frame(py, cols.into_columns(py)?, &[("day", "Int64")])?;
+        let frame = convert::to_frame(
+            py,
+            cols.into_columns(py, self.inner.start_date())?,
+            &[("day", "Int64"), ("date", "date")],
+        )?;
         let summary = PyDispatchSummary {
             inner: tally.finish(&self.inner),
         };
@@ -1570,9 +1575,10 @@ impl PyDispatcher {
     }
 
     /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row):
-    /// ``outlet_id``, ``skill``, ``day``, ``used``, ``capacity``, ``outlet_used``,
-    /// ``outlet_cap``. With a Redis ledger, Redis's current loads (every process's
-    /// bookings).
+    /// ``outlet_id``, ``skill``, ``day``, ``date`` (``day``'s calendar date,
+    /// ``datetime64``, as in ``GET /v1/loads``), ``used``, ``capacity``,
+    /// ``outlet_used``, ``outlet_cap``. With a Redis ledger, Redis's current loads
+    /// (every process's bookings).
     ///
     /// >>> d.loads().query("used > 0").head()
     fn loads<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -1591,12 +1597,16 @@ impl PyDispatcher {
                 ("outlet_id", col!(|r| r.outlet_id.as_str())),
                 ("skill", col!(|r| r.skill.as_str())),
                 ("day", col!(|r| r.day)),
+                (
+                    "date",
+                    col!(|r| self.inner.date_of(r.day).map(|d| d.to_string())),
+                ),
                 ("used", col!(|r| r.used)),
                 ("capacity", col!(|r| r.capacity)),
                 ("outlet_used", col!(|r| r.outlet_used)),
                 ("outlet_cap", col!(|r| r.outlet_cap)),
             ],
-            &[],
+            &[("date", "date")],
         )
     }
 

@@ -191,7 +191,11 @@ def test_release_complete_and_loads(valid_net):
     with pytest.raises(servnet.DataError):
         d.complete("T01", rating=9)
     loads = d.loads()
-    assert {"outlet_id", "skill", "day", "used", "capacity", "outlet_used", "outlet_cap"} <= set(loads.columns)
+    assert {"outlet_id", "skill", "day", "date", "used", "capacity", "outlet_used",
+            "outlet_cap"} <= set(loads.columns)
+    # date is day 0 (the dispatcher's start date) plus day, as in GET /v1/loads.
+    start = pd.Timestamp(d.start_date)
+    assert (loads["date"] - start == pd.to_timedelta(loads["day"], unit="D")).all()
 
 
 def test_hold_confirm_and_expire(valid_net):
@@ -239,8 +243,8 @@ def test_dispatcher_does_not_pickle(valid_net):
 def test_dispatch_frame_tickets_and_summary(sample_net, sample_tickets):
     """dispatch_frame on a frame or on Tickets gives the same rows; the summary matches."""
     out = servnet.Dispatcher(sample_net).dispatch_frame(sample_tickets)
-    assert list(out.columns) == ["ticket_id", "outlet_id", "day", "score", "distance_km",
-                                 "sla_met", "route", "reason"]
+    assert list(out.columns) == ["ticket_id", "outlet_id", "day", "date", "score",
+                                 "distance_km", "sla_met", "route", "reason"]
     assert out["ticket_id"].tolist() == sample_tickets["id"].tolist()
     tickets = servnet.read_tickets(SAMPLE / "tickets.csv", sample_net)
     d2 = servnet.Dispatcher(sample_net)
@@ -271,13 +275,18 @@ def test_dispatch_frame_equals_the_cli_on_the_sample(sample_net, sample_tickets,
     if run.returncode != 0 and "unrecognized subcommand" in run.stderr:
         pytest.skip(f"{exe} has no dispatch subcommand (stale build)")
     assert run.returncode == 0, run.stderr
-    cli = pd.read_csv(out_csv, dtype={"outlet_id": str, "route": str, "reason": str})
+    cli = pd.read_csv(out_csv, dtype={"outlet_id": str, "date": str, "route": str, "reason": str})
     py = servnet.Dispatcher(sample_net, servnet.Policy()).dispatch_frame(sample_tickets)
     cli = cli.sort_values("ticket_id").reset_index(drop=True)
     py = py.sort_values("ticket_id").reset_index(drop=True)
     assert py["ticket_id"].tolist() == cli["ticket_id"].tolist()
     assert py["outlet_id"].fillna("").tolist() == cli["outlet_id"].fillna("").tolist()
     assert py["day"].fillna(-1).astype(int).tolist() == cli["day"].fillna(-1).astype(int).tolist()
+    # The calendar date of the booking day, as the CLI writes it (ISO text; empty when
+    # not booked): same text for every row, and a datetime64 column on the Python side.
+    assert pd.api.types.is_datetime64_any_dtype(py["date"])
+    assert py["date"].dt.strftime("%Y-%m-%d").fillna("").tolist() == cli["date"].fillna("").tolist()
+    assert cli["date"].notna().sum() == py["outlet_id"].notna().sum() > 0
     assert py["sla_met"].tolist() == cli["sla_met"].tolist()
     assert py["route"].fillna("").tolist() == cli["route"].fillna("").tolist()
     assert py["reason"].fillna("").tolist() == cli["reason"].fillna("").tolist()

@@ -1,7 +1,8 @@
 //! `servnet plan`: forecast, frontier, plan and replay from a data folder.
 
 use servnet_core::io::{
-    data_files, overlay, read_dir, read_population, write_atomic, write_network, write_text, Output,
+    data_files, overlay, read_dir, read_population, write_atomic, write_network_for_excel,
+    write_text, Output,
 };
 use servnet_core::plan::forecast::{forecast, ForecastOptions};
 use servnet_core::plan::frontier::{FrontierRow, FrontierTable};
@@ -36,8 +37,9 @@ pub struct Args {
     /// Where to write one row per site (.csv or .json; - for standard output).
     #[arg(long, default_value = "plan.csv")]
     pub out: PathBuf,
-    /// Write CSV for Excel: a UTF-8 byte-order mark first, so names in any script open
-    /// correctly (formula-like cells are always escaped).
+    /// Write CSV for Excel (--out, --frontier and the --network-out folder): a UTF-8
+    /// byte-order mark first, so names in any script open correctly (formula-like cells
+    /// are always escaped).
     #[arg(long)]
     pub excel: bool,
     /// Also write the whole plan as JSON.
@@ -348,7 +350,7 @@ pub fn run(a: &Args) -> Result<()> {
     }
     if let Some(dir) = &a.network_out {
         let net = planned_network(&plan, &data.network, &popts)?;
-        write_network(dir, &net)?;
+        write_network_for_excel(dir, &net, a.excel)?;
         copy_tickets(&a.dir, dir)?;
         eprintln!(
             "wrote the planned network to {} (servnet dispatch {0})",

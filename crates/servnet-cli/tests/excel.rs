@@ -160,3 +160,99 @@ fn the_date_column_is_the_booking_day_as_a_calendar_date() {
         assert!(booked > 0, "{cmd}: the fixture books tickets");
     }
 }
+
+/// The other commands' CSV files honour `--excel` too: fit-curves' two tables are the
+/// plain files after a mark, and every CSV plan writes (sites, frontier, the planned
+/// network's folder) starts with one; the marked network folder still dispatches to the
+/// plan's own replay figures (the readers skip the mark).
+#[test]
+fn plan_and_fit_curves_write_every_csv_for_excel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = testing::sample_dir();
+    let plain = tmp.path().join("plain.csv");
+    let excel = tmp.path().join("excel.csv");
+    servnet(&["fit-curves", p(&sample), "--out", p(&plain)]);
+    servnet(&["fit-curves", p(&sample), "--excel", "--out", p(&excel)]);
+    for (a, b) in [
+        ("plain.csv", "excel.csv"),
+        ("plain_models.csv", "excel_models.csv"),
+    ] {
+        let a = std::fs::read(tmp.path().join(a)).unwrap();
+        let b = std::fs::read(tmp.path().join(b)).unwrap();
+        assert!(b.starts_with(BOM) && !a.starts_with(BOM));
+        assert_eq!(&b[BOM.len()..], &a[..]);
+    }
+
+    let planned = tmp.path().join("planned");
+    let (sites, frontier, json) = (
+        tmp.path().join("sites.csv"),
+        tmp.path().join("frontier.csv"),
+        tmp.path().join("plan.json"),
+    );
+    servnet(&[
+        "plan",
+        p(&sample),
+        "--year",
+        "2026",
+        "--resolution",
+        "6",
+        "--steps",
+        "2",
+        "--excel",
+        "--out",
+        p(&sites),
+        "--frontier",
+        p(&frontier),
+        "--json",
+        p(&json),
+        "--network-out",
+        p(&planned),
+    ]);
+    assert!(std::fs::read(&sites).unwrap().starts_with(BOM), "--out");
+    assert!(
+        std::fs::read(&frontier).unwrap().starts_with(BOM),
+        "--frontier"
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let mut written = 0;
+    for f in std::fs::read_dir(&planned).unwrap() {
+        let f = f.unwrap().path();
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        let bytes = std::fs::read(&f).unwrap();
+        if name == "tickets.csv" {
+            // The input's tickets, copied as they are.
+            assert_eq!(bytes, std::fs::read(sample.join("tickets.csv")).unwrap());
+        } else if name.ends_with(".csv") {
+            assert!(bytes.starts_with(BOM), "{name}: no BOM");
+            written += 1;
+        } else {
+            assert!(!bytes.starts_with(BOM), "{name}: BOM outside a CSV");
+        }
+    }
+    assert!(written >= 3, "regions, outlets and outlet_skills");
+    let out = Command::new(env!("CARGO_BIN_EXE_servnet"))
+        .args([
+            "dispatch",
+            p(&planned),
+            "--out",
+            p(&tmp.path().join("a.csv")),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let assigned = text
+        .lines()
+        .find_map(|l| l.strip_prefix("assigned:"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    assert_eq!(
+        assigned,
+        plan["replay"]["assigned"].as_u64().unwrap().to_string(),
+        "the marked network dispatches like the plan's replay"
+    );
+}

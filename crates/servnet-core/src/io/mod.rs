@@ -15,7 +15,7 @@ mod tickets;
 mod write;
 
 pub use network::read_network;
-pub use network_out::write_network;
+pub use network_out::{write_network, write_network_for_excel};
 pub use options::overlay;
 pub use planning::read_planning;
 pub use population::{population_from_csv, read_population};

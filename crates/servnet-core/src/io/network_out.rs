@@ -11,7 +11,7 @@ use std::path::Path;
 use geo::MultiPolygon;
 use serde_json::json;
 
-use super::write_atomic;
+use super::{write_atomic, UTF8_BOM};
 use crate::model::{Network, ServiceArea, DEFAULT_TIME_ZONE};
 use crate::{Error, Result};
 
@@ -22,13 +22,18 @@ fn csv_io(e: csv::Error) -> std::io::Error {
     }
 }
 
-/// Writes `path` atomically as CSV: `header`, then the records `rows` pushes.
+/// Writes `path` atomically as CSV: `header`, then the records `rows` pushes; a UTF-8
+/// byte-order mark first when `bom` is set.
 fn write_csv(
     path: &Path,
+    bom: bool,
     header: &[&str],
     rows: impl FnOnce(&mut csv::Writer<&mut dyn Write>) -> csv::Result<()>,
 ) -> Result<()> {
     write_atomic(path, |w| {
+        if bom {
+            w.write_all(UTF8_BOM)?;
+        }
         let mut c = csv::Writer::from_writer(w);
         c.write_record(header).map_err(csv_io)?;
         rows(&mut c).map_err(csv_io)?;
@@ -60,6 +65,13 @@ fn write_features(path: &Path, features: Vec<serde_json::Value>) -> Result<()> {
 
 /// Writes `network` into `dir` (created if missing) as the files of `docs/formats.md`.
 pub fn write_network(dir: &Path, network: &Network) -> Result<()> {
+    write_network_for_excel(dir, network, false)
+}
+
+/// [`write_network`], for Excel when `excel` is set: every CSV file starts with a UTF-8
+/// byte-order mark (the CLI's `--excel`; servnet's readers skip it, so the folder reads
+/// back to the same network). GeoJSON and JSON files are unchanged.
+pub fn write_network_for_excel(dir: &Path, network: &Network, excel: bool) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.display().to_string(),
         source,
@@ -67,6 +79,7 @@ pub fn write_network(dir: &Path, network: &Network) -> Result<()> {
     let mut polys = Vec::new();
     write_csv(
         &dir.join("regions.csv"),
+        excel,
         &[
             "code",
             "name",
@@ -102,6 +115,7 @@ pub fn write_network(dir: &Path, network: &Network) -> Result<()> {
     let mut areas = Vec::new();
     write_csv(
         &dir.join("outlets.csv"),
+        excel,
         &[
             "id",
             "name",
@@ -143,6 +157,7 @@ pub fn write_network(dir: &Path, network: &Network) -> Result<()> {
     write_features(&dir.join("outlet_areas.geojson"), areas)?;
     write_csv(
         &dir.join("outlet_skills.csv"),
+        excel,
         &[
             "outlet_id",
             "skill",
