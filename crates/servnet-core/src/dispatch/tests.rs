@@ -664,7 +664,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
     use crate::bench::peak::{peak, PeakSpec};
     let spec = PeakSpec {
         capacity_scale: 0.3,
-        ..PeakSpec::new(1_500, 6_000, 11)
+        ..PeakSpec::new(400, 6_000, 11)
     };
     let (net, tickets) = peak(&spec).unwrap();
     let policy = Policy {
