@@ -551,59 +551,104 @@ pub(crate) fn to_frame<'py>(
     f.bind(py).call1((names, values, types))
 }
 
-/// Writes the dispatch columns of `outcomes` (the CLI's CSV columns): `date` is ledger
-/// day 0 `start` plus the booking's `day`, as the CLI's ISO text (empty without a start
-/// or a booking).
-pub(crate) fn outcome_columns<'py>(
-    py: Python<'py>,
-    outcomes: &[&Outcome],
-    start: Option<NaiveDate>,
-) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
-    let n = outcomes.len();
-    let mut ticket = Vec::with_capacity(n);
-    let mut outlet = Vec::with_capacity(n);
-    let mut day = Vec::with_capacity(n);
-    let mut date = Vec::with_capacity(n);
-    let mut score = Vec::with_capacity(n);
-    let mut dist = Vec::with_capacity(n);
-    let mut sla = Vec::with_capacity(n);
-    let mut route = Vec::with_capacity(n);
-    let mut reason = Vec::with_capacity(n);
-    for o in outcomes {
+/// Outcome columns filled by ticket position as outcomes come (about 64 bytes per
+/// ticket, where an [`Outcome`] with its diagnosis takes several hundred).
+pub(crate) struct OutcomeCols {
+    ticket: Vec<servnet_core::dispatch::SmolStr>,
+    outlet: Vec<Option<servnet_core::dispatch::SmolStr>>,
+    day: Vec<Option<u32>>,
+    score: Vec<f64>,
+    dist: Vec<f64>,
+    sla: Vec<bool>,
+    route: Vec<Option<Route>>,
+    reason: Vec<Option<servnet_core::dispatch::Rule>>,
+}
+
+impl OutcomeCols {
+    /// Columns of `n` rows, each unassignable with no reason until set.
+    pub(crate) fn with_len(n: usize) -> Self {
+        OutcomeCols {
+            ticket: vec![servnet_core::dispatch::SmolStr::default(); n],
+            outlet: vec![None; n],
+            day: vec![None; n],
+            score: vec![f64::NAN; n],
+            dist: vec![f64::NAN; n],
+            sla: vec![false; n],
+            route: vec![None; n],
+            reason: vec![None; n],
+        }
+    }
+
+    /// Row `i` from `o` (rows past the end are ignored).
+    pub(crate) fn set(&mut self, i: usize, o: Outcome) {
+        if i >= self.ticket.len() {
+            return;
+        }
         match o {
             Outcome::Assigned(a) => {
-                ticket.push(a.ticket_id.as_str());
-                outlet.push(Some(a.outlet_id.as_str()));
-                day.push(Some(a.day));
-                date.push(servnet_core::io::day_date(start, a.day).map(|d| d.to_string()));
-                score.push(a.breakdown.score);
-                dist.push(a.breakdown.distance_km);
-                sla.push(a.sla_met);
-                route.push(Some(route_text(a.route)));
-                reason.push(None);
+                self.ticket[i] = a.ticket_id;
+                self.outlet[i] = Some(a.outlet_id);
+                self.day[i] = Some(a.day);
+                self.score[i] = a.breakdown.score;
+                self.dist[i] = a.breakdown.distance_km;
+                self.sla[i] = a.sla_met;
+                self.route[i] = Some(a.route);
             }
             Outcome::Unassignable(u) => {
-                ticket.push(u.ticket_id.as_str());
-                outlet.push(None);
-                day.push(None);
-                date.push(None);
-                score.push(f64::NAN);
-                dist.push(f64::NAN);
-                sla.push(false);
-                route.push(None);
-                reason.push(Some(u.reason.as_str()));
+                self.ticket[i] = u.ticket_id;
+                self.reason[i] = Some(u.reason);
             }
         }
     }
-    Ok(vec![
-        ("ticket_id", PyList::new(py, ticket)?.into_any()),
-        ("outlet_id", PyList::new(py, outlet)?.into_any()),
-        ("day", PyList::new(py, day)?.into_any()),
-        ("date", PyList::new(py, date)?.into_any()),
-        ("score", PyList::new(py, score)?.into_any()),
-        ("distance_km", PyList::new(py, dist)?.into_any()),
-        ("sla_met", PyList::new(py, sla)?.into_any()),
-        ("route", PyList::new(py, route)?.into_any()),
-        ("reason", PyList::new(py, reason)?.into_any()),
-    ])
+
+    /// The columns: `ticket_id`, `outlet_id`, `day`, `date`, `score`, `distance_km`,
+    /// `sla_met`, `route`, `reason` (the CLI's); `date` is ledger day 0 `start` plus the
+    /// booking's `day`, as the CLI's ISO text (empty without a start or a booking).
+    pub(crate) fn into_columns<'py>(
+        self,
+        py: Python<'py>,
+        start: Option<NaiveDate>,
+    ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
+        let text =
+            |v: &[servnet_core::dispatch::SmolStr]| PyList::new(py, v.iter().map(|s| s.as_str()));
+        let opt = |v: &[Option<servnet_core::dispatch::SmolStr>]| {
+            PyList::new(py, v.iter().map(|s| s.as_ref().map(|s| s.as_str())))
+        };
+        Ok(vec![
+            ("ticket_id", text(&self.ticket)?.into_any()),
+            ("outlet_id", opt(&self.outlet)?.into_any()),
+            ("day", PyList::new(py, self.day.iter().copied())?.into_any()),
+            (
+                "date",
+                PyList::new(
+                    py,
+                    self.day.iter().map(|d| {
+                        d.and_then(|d| servnet_core::io::day_date(start, d))
+                            .map(|d| d.to_string())
+                    }),
+                )?
+                .into_any(),
+            ),
+            (
+                "score",
+                PyList::new(py, self.score.iter().copied())?.into_any(),
+            ),
+            (
+                "distance_km",
+                PyList::new(py, self.dist.iter().copied())?.into_any(),
+            ),
+            (
+                "sla_met",
+                PyList::new(py, self.sla.iter().copied())?.into_any(),
+            ),
+            (
+                "route",
+                PyList::new(py, self.route.iter().map(|r| r.map(route_text)))?.into_any(),
+            ),
+            (
+                "reason",
+                PyList::new(py, self.reason.iter().map(|r| r.map(|r| r.as_str())))?.into_any(),
+            ),
+        ])
+    }
 }

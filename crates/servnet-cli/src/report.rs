@@ -36,8 +36,8 @@ pub fn dispatch(
     ledger: &str,
 ) -> Result<()> {
     use servnet_core::dispatch::{
-        dispatch_in_arrival_order, first_arrival_date, DispatchSummary, Dispatcher, OutcomeTable,
-        Policy,
+        arrival_ordered_csv, dispatch_csv_streamed, dispatch_in_arrival_order, first_arrival_date,
+        DispatchSummary, Dispatcher, OutcomeTable, Policy,
     };
     let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {
@@ -45,20 +45,34 @@ pub fn dispatch(
         None => Policy::named(policy)?,
     };
     p.validate()?;
-    let data = read_dir(dir)?;
-    if p.start_date.is_none() {
-        p.start_date = first_arrival_date(&data.tickets);
-    }
-    let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
-    let t = std::time::Instant::now();
-    let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
-    let secs = t.elapsed().as_secs_f64();
-    out.write_table(&OutcomeTable(&outcomes, d.start_date()))?;
+    let (summary, secs) = match arrival_ordered_csv(dir, &out)? {
+        // Tickets in arrival order in a CSV file, to CSV: read, dispatched and written a
+        // chunk at a time, so memory holds the ledger, not the day's tickets and outcomes.
+        Some(t) => {
+            if p.start_date.is_none() {
+                p.start_date = t.first_date;
+            }
+            let d = Dispatcher::with_ledger(t.network, p, servnet_redis::open_ledger(ledger)?)?;
+            dispatch_csv_streamed(&d, &t.path, &out)?
+        }
+        None => {
+            let data = read_dir(dir)?;
+            if p.start_date.is_none() {
+                p.start_date = first_arrival_date(&data.tickets);
+            }
+            let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
+            let t = std::time::Instant::now();
+            let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
+            let secs = t.elapsed().as_secs_f64();
+            out.write_table(&OutcomeTable(&outcomes, d.start_date()))?;
+            (DispatchSummary::new(&d, &outcomes), secs)
+        }
+    };
     let text = format!(
         "{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
-        DispatchSummary::new(&d, &outcomes),
+        summary,
         secs,
-        1e6 * secs / outcomes.len().max(1) as f64,
+        1e6 * secs / summary.tickets.max(1) as f64,
         out.name()
     );
     report(&out, &text)

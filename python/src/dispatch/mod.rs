@@ -18,9 +18,7 @@ use outcome::{outcome_py, TERM_NAMES};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use servnet_core::dispatch::{
-    arrival_order, Breakdown, DispatchSummary, Dispatcher, Outcome, Policy,
-};
+use servnet_core::dispatch::{arrival_order, Breakdown, Dispatcher, Outcome, Policy, SummaryTally};
 use servnet_core::model::Ticket;
 use std::path::PathBuf;
 
@@ -96,8 +94,20 @@ impl PyDispatcher {
     /// Dispatches `tickets` in arrival order (created_at, then id) in chunks with the GIL
     /// released, checking for Ctrl-C between chunks; outcomes in input order.
     fn run(&self, py: Python<'_>, tickets: &[Ticket]) -> PyResult<Vec<Outcome>> {
-        let order = arrival_order(tickets);
         let mut out: Vec<Option<Outcome>> = vec![None; tickets.len()];
+        self.run_each(py, tickets, &mut |i, o| out[i] = Some(o))?;
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Dispatches `tickets` in arrival order, handing each outcome with the ticket's
+    /// position to `each` (a chunk at a time, between checks for Ctrl-C).
+    fn run_each(
+        &self,
+        py: Python<'_>,
+        tickets: &[Ticket],
+        each: &mut dyn FnMut(usize, Outcome),
+    ) -> PyResult<()> {
+        let order = arrival_order(tickets);
         for chunk in order.chunks(SIGNAL_EVERY) {
             let done = py.detach(|| {
                 chunk
@@ -106,11 +116,11 @@ impl PyDispatcher {
                     .collect::<servnet_core::Result<Vec<_>>>()
             });
             for (i, o) in done.map_err(|e| error::to_py(py, e))? {
-                out[i] = Some(o);
+                each(i, o);
             }
             py.check_signals()?;
         }
-        Ok(out.into_iter().flatten().collect())
+        Ok(())
     }
 
     /// A tickets argument: `Tickets` (no copy) or a DataFrame (converted, validated).
@@ -295,15 +305,21 @@ impl PyDispatcher {
         tickets: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let arg = self.tickets_arg(tickets)?;
-        let outcomes = self.run(py, arg.get())?;
-        let refs: Vec<&Outcome> = outcomes.iter().collect();
+        // Each outcome goes to compact columns and the summary's tally as it comes: the
+        // outcomes of a big frame are never all held.
+        let mut cols = convert::OutcomeCols::with_len(arg.get().len());
+        let mut tally = SummaryTally::default();
+        self.run_each(py, arg.get(), &mut |i, o| {
+            tally.add(&o);
+            cols.set(i, o);
+        })?;
         let frame = convert::to_frame(
             py,
-            convert::outcome_columns(py, &refs, self.inner.start_date())?,
+            cols.into_columns(py, self.inner.start_date())?,
             &[("day", "Int64"), ("date", "date")],
         )?;
         let summary = PyDispatchSummary {
-            inner: DispatchSummary::new(&self.inner, &outcomes),
+            inner: tally.finish(&self.inner),
         };
         frame
             .getattr("attrs")?

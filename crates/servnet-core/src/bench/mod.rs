@@ -7,5 +7,6 @@
 pub mod gap;
 pub mod location;
 pub(crate) mod orlib_tokens;
+pub mod peak;
 pub mod synthetic;
 pub mod transport;

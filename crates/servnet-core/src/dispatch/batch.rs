@@ -71,6 +71,7 @@ impl Dispatcher {
                 Some(1.0),
                 f64::INFINITY,
                 0.0,
+                0,
                 |slot, _, _, _| {
                     near.push((base + slot) as usize);
                     f64::INFINITY

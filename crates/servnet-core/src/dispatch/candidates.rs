@@ -78,6 +78,7 @@ impl Dispatcher {
                 Some(1.0),
                 cutoff(&top),
                 per_d,
+                0,
                 |slot, _, _, _| {
                     let o = base + slot;
                     if Some(o) != preferred {

@@ -51,6 +51,7 @@ impl Dispatcher {
         }
         self.ledger.roll(day)?;
         self.first_day = day;
+        self.unmark_all();
         Ok(day)
     }
 }

@@ -66,6 +66,7 @@ impl Dispatcher {
                 None,
                 f64::INFINITY,
                 per_d,
+                0,
                 |_, k, _, _| {
                     let offer = &self.offers[k as usize];
                     let road = self.road_km(r, offer.outlet as usize, self.gc_km(r, k as usize));

@@ -11,7 +11,7 @@
 use crate::geo::EARTH_RADIUS_KM;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Children per node (and items per leaf).
 const FANOUT: usize = 8;
@@ -244,6 +244,11 @@ pub(crate) struct KeyedTree {
     levels: Vec<Vec<Node>>,
     /// Per level and node, the largest area reach below each lane.
     area_reach: Vec<Vec<[f32; FANOUT]>>,
+    /// Days without room: `full[0][slot]` has bit `d` set when the item is known to have
+    /// no room on the caller's day `d` (a day counted from its first); `full[h + 1][g]`
+    /// when every item below group `g` at height `h` (leaves are height 0) has. A search
+    /// skips items and whole groups full on every day it could book.
+    full: Vec<Vec<AtomicU64>>,
 }
 
 /// Heap entries name a group as (height << 28) | index, height 0 for leaves.
@@ -420,11 +425,15 @@ impl KeyedTree {
             levels.push(level);
             area_reach.push(area);
         }
+        let atomics = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect::<Vec<_>>();
+        let mut full = vec![atomics(entries.len()), atomics(leaves.len())];
+        full.extend(levels.iter().map(|l| atomics(l.len())));
         let tree = KeyedTree {
             area_reach,
             len: entries.len(),
             leaves,
             levels,
+            full,
         };
         (tree, slots)
     }
@@ -459,6 +468,78 @@ impl KeyedTree {
             }
             i /= FANOUT;
         }
+    }
+
+    /// Records that the item in `slot` has no room on the days of `days` (bits), and so
+    /// every group all of whose items have none. The caller serialises `mark` and
+    /// [`KeyedTree::unmark`] and checks the room under that lock.
+    pub(crate) fn mark(&self, slot: u32, days: u64) {
+        let mut i = slot as usize;
+        let Some(item) = self.full[0].get(i) else {
+            return;
+        };
+        item.fetch_or(days, Ordering::SeqCst);
+        for h in 0..self.full.len() - 1 {
+            let g = i / FANOUT;
+            let below = &self.full[h];
+            let all = below[g * FANOUT..((g + 1) * FANOUT).min(below.len())]
+                .iter()
+                .fold(u64::MAX, |m, b| m & b.load(Ordering::SeqCst));
+            let Some(group) = self.full[h + 1].get(g) else {
+                return;
+            };
+            let old = group.fetch_or(all & days, Ordering::SeqCst);
+            if all & days & !old == 0 {
+                return;
+            }
+            i = g;
+        }
+    }
+
+    /// Records that the item in `slot` may have room again on the days of `days`.
+    pub(crate) fn unmark(&self, slot: u32, days: u64) {
+        let mut i = slot as usize;
+        for level in &self.full {
+            let Some(group) = level.get(i) else {
+                return;
+            };
+            if group.fetch_and(!days, Ordering::SeqCst) & days == 0 {
+                return;
+            }
+            i /= FANOUT;
+        }
+    }
+
+    /// Forgets every day without room (the days are renumbered).
+    pub(crate) fn unmark_all(&mut self) {
+        for level in &mut self.full {
+            for b in level.iter_mut() {
+                *b.get_mut() = 0;
+            }
+        }
+    }
+
+    /// Lanes of `mask` (children `first..` of a group at `height`, or items when
+    /// `height` is 0 with `items`) not full on every day of `skip`.
+    fn with_room(&self, level: usize, first: usize, mut mask: u32, skip: u64) -> u32 {
+        if skip == 0 {
+            return mask;
+        }
+        let Some(full) = self.full.get(level) else {
+            return mask;
+        };
+        let mut m = mask;
+        while m != 0 {
+            let l = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if full
+                .get(first + l)
+                .is_some_and(|b| b.load(Ordering::Relaxed) & skip == skip)
+            {
+                mask &= !(1 << l);
+            }
+        }
+        mask
     }
 
     /// The leaf holding the item nearest to `q` (by chord), if any.
@@ -529,7 +610,8 @@ impl KeyedTree {
     /// nodes) farther than their reach x `widen` are skipped. Preconditions (the
     /// dispatcher's validation ensures them): `per_chord` finite and >= 0, `widen` >= 1,
     /// reaches > 0 or infinite. The chord limit is applied to lower bounds of chords, so
-    /// `visit` must re-check it.
+    /// `visit` must re-check it. Items and groups marked full on every day of `skip`
+    /// ([`KeyedTree::mark`]) are skipped (0: none is).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn best_first(
         &self,
@@ -539,6 +621,7 @@ impl KeyedTree {
         widen: Option<f64>,
         mut cutoff: f64,
         per_chord: f64,
+        skip: u64,
         mut visit: impl FnMut(u32, u32, f64, f64) -> f64,
     ) {
         let heap = &mut scratch.frontier;
@@ -568,8 +651,8 @@ impl KeyedTree {
                 let chords = leaf.chords(&qf);
                 let keys = load_keys(&leaf.key);
                 let valid = lanes(self.len - first);
-                let (lb, mut mask) =
-                    filter.apply(&chords, &keys, &leaf.reach, valid, round_up(cutoff));
+                let (lb, mask) = filter.apply(&chords, &keys, &leaf.reach, valid, round_up(cutoff));
+                let mut mask = self.with_room(0, first, mask, skip);
                 while mask != 0 {
                     let mut l = mask.trailing_zeros() as usize;
                     let mut rest = mask & (mask - 1);
@@ -596,7 +679,8 @@ impl KeyedTree {
             let chords = node.chords(&qf);
             let keys = load_keys(&node.key);
             let valid = lanes(self.groups_at(height - 1) - first);
-            let (lb, mut mask) = filter.apply(&chords, &keys, &node.reach, valid, round_up(cutoff));
+            let (lb, mask) = filter.apply(&chords, &keys, &node.reach, valid, round_up(cutoff));
+            let mut mask = self.with_room(height, first, mask, skip);
             let below = ((height - 1) as u32) << LEVEL_SHIFT;
             while mask != 0 {
                 let l = mask.trailing_zeros() as usize;
@@ -810,6 +894,7 @@ mod tests {
                     widen,
                     f64::INFINITY,
                     6371.0,
+                    0,
                     |slot, i, chord, key| {
                         assert_eq!(slot, slot_of[i as usize]);
                         let d2 = dist2(&p, &truth[i as usize].0);

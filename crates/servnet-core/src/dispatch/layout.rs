@@ -374,6 +374,7 @@ impl Dispatcher {
             centres_full: (0..n_skills).map(|_| CentresFull::default()).collect(),
             release_epoch: AtomicU64::new(0),
             own_ledger: false,
+            full_lock: std::sync::Mutex::new(()),
         };
         Ok((d, preload))
     }

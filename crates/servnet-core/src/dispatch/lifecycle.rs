@@ -144,6 +144,7 @@ impl Dispatcher {
             };
             match self.ledger.book(&request)? {
                 Booked::New(held) => {
+                    self.note_booked(hit.offer as usize, oi, hit.day);
                     let mut b = request.booking;
                     if let (Some(hold), Status::Held { expires, .. }) = (held, b.status) {
                         b.status = Status::Held { hold, expires };
@@ -159,8 +160,10 @@ impl Dispatcher {
                 Booked::Full => {
                     // Another thread (or process) took the last units; search again. A
                     // failed reserve may have held the offer's units for a moment before
-                    // giving them back: a release for `CentresFull`.
+                    // giving them back: a release for `CentresFull` (and for a mark
+                    // another thread set meanwhile).
                     self.freed();
+                    self.note_freed(hit.offer as usize, oi, hit.day);
                 }
             }
         }
@@ -278,6 +281,7 @@ impl Dispatcher {
             Confirmed::Confirmed(id, b) => Ok(self.materialise(id, &b)),
             Confirmed::Expired(ticket_id, b) => {
                 self.freed();
+                self.note_freed(b.offer as usize, b.outlet as usize, b.day);
                 let expires = match b.status {
                     Status::Held { expires, .. } => expires.to_string(),
                     _ => String::new(),
@@ -301,6 +305,9 @@ impl Dispatcher {
         if !expired.is_empty() {
             self.freed();
         }
+        for (_, b) in &expired {
+            self.note_freed(b.offer as usize, b.outlet as usize, b.day);
+        }
         Ok(expired.into_iter().map(|(id, _)| id).collect())
     }
 
@@ -316,6 +323,7 @@ impl Dispatcher {
                 id: ticket_id.to_string(),
             })?;
         self.freed();
+        self.note_freed(b.offer as usize, b.outlet as usize, b.day);
         Ok(self.materialise(id, &b))
     }
 

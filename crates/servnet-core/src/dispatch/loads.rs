@@ -110,6 +110,9 @@ impl Dispatcher {
         self.ledger.set_load(k as usize, day, units)?;
         // Capacity may have been freed.
         self.release_epoch.fetch_add(1, Ordering::AcqRel);
+        if let Some(o) = self.offers.get(k as usize) {
+            self.note_freed(k as usize, o.outlet as usize, day);
+        }
         Ok(())
     }
 

@@ -43,7 +43,8 @@
 //! - `change`: live network changes; `days`: the days counted and their roll-over;
 //! - `candidates`: the k best outlets; `diagnose`: why nothing fits, and `explain`;
 //! - `loads`: what is booked; `batch`: what batch assignment ([`crate::assign`]) reads;
-//! - `summary`: a day's tickets in arrival order; `types`, `policy`: the public data.
+//! - `summary`: a day's tickets in arrival order; `stream`: a tickets file too big to
+//!   hold, dispatched a chunk at a time; `types`, `policy`: the public data.
 
 mod batch;
 mod bookings;
@@ -52,6 +53,7 @@ mod change;
 mod days;
 mod diagnose;
 mod escalate;
+mod full;
 mod index;
 mod layout;
 mod ledger;
@@ -62,6 +64,7 @@ mod resolve;
 mod rules;
 mod score;
 mod search;
+mod stream;
 mod summary;
 mod table;
 mod types;
@@ -74,7 +77,10 @@ pub use ledger::{
 };
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;
-pub use summary::{arrival_order, dispatch_in_arrival_order, first_arrival_date, DispatchSummary};
+pub use stream::{arrival_ordered_csv, dispatch_csv_streamed, OrderedTickets, STREAM_CHUNK};
+pub use summary::{
+    arrival_order, dispatch_in_arrival_order, first_arrival_date, DispatchSummary, SummaryTally,
+};
 pub use table::{route_text, OutcomeTable};
 pub use types::{
     Assignment, Breakdown, Candidate, Explanation, LoadRow, Outcome, Route, Rule, Unassignable,
@@ -133,6 +139,8 @@ pub struct Dispatcher {
     /// Whether every change to the ledger goes through this dispatcher (so
     /// `centres_full` findings stay true until a release).
     own_ledger: bool,
+    /// Serialises the marks of days without room (`full`).
+    full_lock: std::sync::Mutex<()>,
 }
 
 impl Dispatcher {

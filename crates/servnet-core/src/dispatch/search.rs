@@ -61,6 +61,7 @@ impl Dispatcher {
         days: std::ops::Range<u32>,
         mode: Mode,
         reach: &mut Reach,
+        skip: u64,
     ) -> Option<Hit> {
         let max_chord = self.max_chord(r, mode.widen);
         for day in days {
@@ -84,7 +85,9 @@ impl Dispatcher {
                 }
             } else {
                 let mut seen = take_seen();
-                self.scan(r, skill, max_chord, day, sla_km, mode, &mut best, &mut seen);
+                self.scan(
+                    r, skill, max_chord, day, sla_km, mode, skip, &mut best, &mut seen,
+                );
                 if best.is_none() {
                     reach.push((mode.widen, seen));
                 } else {
@@ -130,6 +133,7 @@ impl Dispatcher {
         day: u32,
         sla_km: f64,
         mode: Mode,
+        skip: u64,
         best: &mut Option<Hit>,
         seen: &mut Vec<(u32, f64)>,
     ) {
@@ -149,6 +153,7 @@ impl Dispatcher {
                 widen,
                 start,
                 per_d,
+                skip,
                 |slot, outlet, _, key| {
                     let k = (base + slot) as usize;
                     // The outlet's record is read by its number in the tree, not through
@@ -196,7 +201,14 @@ impl Dispatcher {
             return (None, tried);
         }
         let mut reach = Reach::new();
-        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
+        // Outlets full on every day any search below could book are skipped: they can
+        // be no hit, and no later day needs them in `reach`.
+        let next = self.policy.fallback.iter().fold(0, |n, f| match f {
+            Fallback::NextDay(k) => n.max(*k),
+            _ => n,
+        });
+        let skip = self.full_days(days.start..(days.end.saturating_add(next)).min(self.day_end()));
+        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach, skip) {
             return (Some((h, Route::Direct)), tried);
         }
         for f in &self.policy.fallback {
@@ -212,6 +224,7 @@ impl Dispatcher {
                             sla_filter: false,
                         },
                         &mut reach,
+                        skip,
                     )
                     .map(|h| (h, Route::WiderRadius(*x))),
                 Fallback::NextDay(n) => {
@@ -225,6 +238,7 @@ impl Dispatcher {
                             sla_filter: false,
                         },
                         &mut reach,
+                        skip,
                     )
                     .map(|h| (h, Route::NextDay))
                 }

@@ -654,3 +654,69 @@ fn loads_follow_the_network_order_and_agree_with_the_assignments() {
 }
 
 mod state;
+
+/// On a peak-season network where outlets run out (and some are released again), the
+/// search that skips outlets marked full still books exactly what evaluating every
+/// outlet would, and every unassignable ticket's diagnosis (reason and counts per rule)
+/// equals evaluating every outlet of the skill.
+#[test]
+fn full_networks_keep_exact_bookings_and_diagnoses() {
+    use crate::bench::peak::{peak, PeakSpec};
+    let spec = PeakSpec {
+        capacity_scale: 0.3,
+        ..PeakSpec::new(400, 6_000, 11)
+    };
+    let (net, tickets) = peak(&spec).unwrap();
+    let policy = Policy {
+        start_date: Some(tickets[0].created_at.date()),
+        ..Policy::default()
+    };
+    let d = Dispatcher::new(net, policy).unwrap();
+    let (mut unassignable, mut released) = (0, 0);
+    for (i, t) in tickets.iter().enumerate() {
+        let cands = d.candidates_exhaustive(t, usize::MAX).unwrap();
+        let out = d.dispatch(t).unwrap();
+        match (&out, cands.first()) {
+            (Outcome::Assigned(a), Some(b)) => {
+                assert_eq!(
+                    a.route,
+                    Route::Direct,
+                    "ticket {}: {b:?} was eligible",
+                    t.id
+                );
+                // The earliest day with an eligible outlet, then the best score on it.
+                let best = cands
+                    .iter()
+                    .filter(|c| c.day == a.day)
+                    .min_by(|x, y| {
+                        (x.breakdown.score.total_cmp(&y.breakdown.score))
+                            .then(x.outlet_id.cmp(&y.outlet_id))
+                    })
+                    .unwrap();
+                assert_eq!(&*best.outlet_id, &*a.outlet_id, "ticket {}", t.id);
+                assert!(cands.iter().all(|c| c.day >= a.day), "ticket {}", t.id);
+            }
+            (Outcome::Unassignable(_), Some(b)) => {
+                panic!("ticket {}: {b:?} was eligible, nothing booked", t.id)
+            }
+            (Outcome::Assigned(a), None) => {
+                assert_ne!(a.route, Route::Direct, "ticket {}", t.id)
+            }
+            (Outcome::Unassignable(u), None) => {
+                unassignable += 1;
+                let r = d.resolve(t).unwrap();
+                let (reason, counts) = d.reasons_exhaustive(&r);
+                assert_eq!((u.reason, &u.counts), (reason, &counts), "ticket {}", t.id);
+            }
+        }
+        // Now and then capacity comes back: the marks must follow.
+        if i % 9 == 8 && d.release(&tickets[i - 4].id).is_ok() {
+            released += 1;
+        }
+    }
+    assert!(
+        unassignable > 100,
+        "the network ran out ({unassignable} unassignable)"
+    );
+    assert!(released > 100, "capacity was released ({released} times)");
+}

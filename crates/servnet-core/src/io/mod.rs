@@ -25,10 +25,10 @@ pub use outlet_history::{
 pub use planning::read_planning;
 pub use population::{population_from_csv, read_population};
 pub use table::{day_date, parse_time, parse_time_in};
-pub use tickets::{read_tickets, tickets_from_csv};
+pub use tickets::{read_tickets, read_tickets_chunked, tickets_from_csv};
 pub use write::{
     data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,
-    Column, Format, Output, Tabular, UTF8_BOM,
+    Column, CsvRows, Format, Output, Tabular, UTF8_BOM,
 };
 
 use crate::model::{Network, PlanningData, Ticket};

@@ -90,8 +90,39 @@ impl Table {
         Ok(Table::parse_csv(&file_name(path), &bytes, problems))
     }
 
+    /// [`Table::read_csv`] in chunks ([`Table::parse_csv_chunks`]).
+    pub(crate) fn read_csv_chunks(
+        path: &Path,
+        problems: &mut Problems,
+        chunk: usize,
+        each: &mut dyn FnMut(&Table, &mut Problems),
+    ) -> Result<Table> {
+        let bytes = Table::read_bytes(path)?;
+        Ok(Table::parse_csv_chunks(
+            &file_name(path),
+            &bytes,
+            problems,
+            chunk,
+            each,
+        ))
+    }
+
     /// Parses CSV bytes; `source` names the file in messages.
     pub(crate) fn parse_csv(source: &str, bytes: &[u8], problems: &mut Problems) -> Table {
+        Table::parse_csv_chunks(source, bytes, problems, usize::MAX, &mut |_, _| {})
+    }
+
+    /// [`Table::parse_csv`] handing the rows to `each` every `chunk` rows, then dropping
+    /// them (a big file's cells are never all in memory); returns the table holding the
+    /// rows after the last full chunk. Row indices count from the start of the file.
+    pub(crate) fn parse_csv_chunks(
+        source: &str,
+        bytes: &[u8],
+        problems: &mut Problems,
+        chunk: usize,
+        each: &mut dyn FnMut(&Table, &mut Problems),
+    ) -> Table {
+        let mut handed = 0usize;
         // A UTF-8 byte-order mark (Excel's "CSV UTF-8", servnet's `--excel`) is not data.
         let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
         let at = |line: Option<u64>| Location {
@@ -170,8 +201,13 @@ impl Table {
                         );
                         continue;
                     }
-                    let index = table.rows.len();
+                    let index = handed + table.rows.len();
                     table.rows.push(Row { line, index, cells });
+                    if table.rows.len() >= chunk {
+                        each(&table, problems);
+                        handed += table.rows.len();
+                        table.rows.clear();
+                    }
                 }
             }
         }

@@ -1,6 +1,7 @@
 use super::table::{Problems, Table};
 use crate::model::{Network, Skill, Ticket};
 use crate::Result;
+use smol_str::SmolStr;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -14,21 +15,53 @@ pub fn read_tickets(path: &Path, network: &Network) -> Result<Vec<Ticket>> {
     } else {
         Table::read_csv(path, &mut problems)?
     };
-    let tickets = parse(&table, network, &mut problems);
+    let tickets = parse(&table, network, &mut problems, &mut BTreeMap::new(), true);
     problems.finish()?;
     Ok(tickets)
+}
+
+/// Reads a tickets CSV file `chunk` rows at a time, checking each ticket as
+/// [`read_tickets`] does, and hands each chunk's valid tickets to `each` in file order:
+/// only one chunk's cells and tickets are in memory at a time (besides the file's bytes
+/// and the ids seen, for the duplicate check). Every problem of the file is returned at
+/// the end, after `each` has seen the valid tickets: a caller that must not act on a
+/// file with problems reads it twice (checking, then acting).
+pub fn read_tickets_chunked(
+    path: &Path,
+    network: &Network,
+    chunk: usize,
+    each: &mut dyn FnMut(Vec<Ticket>),
+) -> Result<()> {
+    let mut problems = Problems::default();
+    let mut ids = BTreeMap::new();
+    let mut first = true;
+    let rest = Table::read_csv_chunks(path, &mut problems, chunk.max(1), &mut |t, problems| {
+        each(parse(t, network, problems, &mut ids, first));
+        first = false;
+    })?;
+    each(parse(&rest, network, &mut problems, &mut ids, first));
+    problems.finish()
 }
 
 /// Parses tickets from CSV text (as read from a file named `source`).
 pub fn tickets_from_csv(source: &str, text: &[u8], network: &Network) -> Result<Vec<Ticket>> {
     let mut problems = Problems::default();
     let table = Table::parse_csv(source, text, &mut problems);
-    let tickets = parse(&table, network, &mut problems);
+    let tickets = parse(&table, network, &mut problems, &mut BTreeMap::new(), true);
     problems.finish()?;
     Ok(tickets)
 }
 
-fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
+/// The valid tickets of `t`'s rows; `ids`: the ids seen before (in earlier chunks) and
+/// their lines, for the duplicate check; `first`: whether these are the file's first
+/// rows (later chunks do not report missing columns again).
+fn parse(
+    t: &Table,
+    network: &Network,
+    problems: &mut Problems,
+    ids: &mut BTreeMap<SmolStr, Option<u64>>,
+    first: bool,
+) -> Vec<Ticket> {
     let mut out = Vec::new();
     let cols = [
         "id",
@@ -39,10 +72,11 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
         "created_at",
         "due_by",
     ];
-    if !t.require(&cols, problems) {
+    // A chunk after the first has the same header: its missing columns are known.
+    let quiet = &mut Problems::default();
+    if !t.require(&cols, if first { problems } else { quiet }) {
         return out;
     }
-    let mut ids = BTreeMap::new();
     for row in &t.rows {
         let mut c = t.cells(row, problems);
         // Every cell is read (so every bad one is reported), then the ticket as a whole
@@ -102,14 +136,14 @@ fn parse(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Ticket> {
             }
             continue;
         }
-        if let Some(first) = ids.get(&t.id) {
+        if let Some(first) = ids.get(t.id.as_str()) {
             let first = match first {
                 Some(l) => format!(" (first on line {l})"),
                 None => String::new(),
             };
             c.fail("id", format!("duplicate ticket id '{}'{first}", t.id));
         } else {
-            ids.insert(t.id.clone(), c.line());
+            ids.insert(SmolStr::new(&t.id), c.line());
         }
         for (field, message) in t.problems(network) {
             c.fail(field, message);

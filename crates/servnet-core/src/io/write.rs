@@ -266,22 +266,56 @@ fn csv_io(e: csv::Error) -> std::io::Error {
 
 /// Writes `table` as CSV (header row, then one row per record) through the csv crate.
 pub fn table_csv(table: &dyn Tabular, w: &mut dyn Write) -> std::io::Result<()> {
-    let cols = table.columns();
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(cols.iter().map(|c| c.name))
-        .map_err(csv_io)?;
-    let mut row = Vec::with_capacity(cols.len());
-    for i in 0..table.len() {
-        row.clear();
-        table.row(i, &mut row);
-        let cells = row.iter().zip(cols).map(|(cell, col)| match col.kind {
-            CellKind::Text => text_cell(cell),
-            _ => cell.as_str().into(),
-        });
-        out.write_record(cells.map(|c| c.into_owned()))
+    let mut out = CsvRows::new(table.columns(), w)?;
+    out.write(table)?;
+    out.finish()
+}
+
+/// A CSV writer fed a table's rows as they come (the header first): `servnet dispatch`
+/// writes each outcome when it is known instead of holding them all.
+pub struct CsvRows<'w> {
+    out: csv::Writer<&'w mut dyn Write>,
+    cols: &'static [Column],
+    row: Vec<String>,
+}
+
+impl<'w> CsvRows<'w> {
+    /// Writes the header of `cols` to `w`.
+    pub fn new(cols: &'static [Column], w: &'w mut dyn Write) -> std::io::Result<Self> {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(cols.iter().map(|c| c.name))
             .map_err(csv_io)?;
+        Ok(CsvRows {
+            out,
+            cols,
+            row: Vec::with_capacity(cols.len()),
+        })
     }
-    out.flush()
+
+    /// Writes every row of `table` (whose columns must be this writer's).
+    pub fn write(&mut self, table: &dyn Tabular) -> std::io::Result<()> {
+        for i in 0..table.len() {
+            self.row.clear();
+            table.row(i, &mut self.row);
+            let cells = self
+                .row
+                .iter()
+                .zip(self.cols)
+                .map(|(cell, col)| match col.kind {
+                    CellKind::Text => text_cell(cell),
+                    _ => cell.as_str().into(),
+                });
+            self.out
+                .write_record(cells.map(|c| c.into_owned()))
+                .map_err(csv_io)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes what is buffered.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Writes `table` as a JSON array of objects, cells typed by their column.

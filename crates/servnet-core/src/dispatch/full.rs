@@ -1,0 +1,117 @@
+//! Days without room: when a booking fills an offer (or its outlet) on a day, the skill's
+//! tree marks it so, and whole groups of outlets all full ([`KeyedTree::mark`]); a
+//! search skips outlets full on every day it could book. On a peak day a failed search
+//! (every outlet near the ticket full) then no longer visits each of them, per fallback.
+//!
+//! Marks are kept only when every change to the ledger goes through this dispatcher
+//! (`own_ledger`): another writer's release would leave a mark on an outlet with room.
+//! Marking and unmarking take one lock, and a mark is set only after the ledger, read
+//! under that lock, says full: a release (which unmarks under the lock after returning
+//! its units) either comes before that read or clears the mark after it.
+//!
+//! [`KeyedTree::mark`]: super::index::KeyedTree::mark
+
+use super::bookings::lock;
+use super::Dispatcher;
+
+impl Dispatcher {
+    /// The bits of `days` (counted from the first day), or 0 when one is beyond the 64
+    /// days marks cover (then nothing is skipped).
+    pub(super) fn full_days(&self, days: std::ops::Range<u32>) -> u64 {
+        if !self.own_ledger || days.is_empty() {
+            return 0;
+        }
+        let (Some(from), Some(to)) = (
+            days.start.checked_sub(self.first_day),
+            days.end.checked_sub(self.first_day),
+        ) else {
+            return 0;
+        };
+        if to > 64 {
+            return 0;
+        }
+        let high = if to == 64 { u64::MAX } else { (1u64 << to) - 1 };
+        high & !((1u64 << from) - 1)
+    }
+
+    /// After booking offer `k` of `outlet` on `day`: marks the offer full if it is, and
+    /// every offer of the outlet if the outlet is.
+    pub(super) fn note_booked(&self, k: usize, outlet: usize, day: u32) {
+        let bit = self.full_days(day..day + 1);
+        if bit == 0 {
+            return;
+        }
+        let offer_full = |k: usize| {
+            self.offers
+                .get(k)
+                .is_some_and(|o| self.ledger.offer_used(k, day) >= o.capacity)
+        };
+        let outlet_full = || {
+            self.outlets
+                .get(outlet)
+                .is_some_and(|o| self.ledger.outlet_used(outlet, day) >= o.daily_cap)
+        };
+        if !offer_full(k) && !outlet_full() {
+            return;
+        }
+        let _guard = lock(&self.full_lock);
+        if outlet_full() {
+            for j in self.offers_of(outlet) {
+                self.mark(j, bit);
+            }
+        } else if offer_full(k) {
+            self.mark(k, bit);
+        }
+    }
+
+    /// After units of offer `k` of `outlet` on `day` came back (or may have): unmarks the
+    /// offer and every offer of the outlet on that day.
+    pub(super) fn note_freed(&self, k: usize, outlet: usize, day: u32) {
+        let bit = self.full_days(day..day + 1);
+        if bit == 0 {
+            return;
+        }
+        let _guard = lock(&self.full_lock);
+        self.unmark(k, bit);
+        for j in self.offers_of(outlet) {
+            self.unmark(j, bit);
+        }
+    }
+
+    /// Forgets every mark (days renumbered, or capacity returned in bulk).
+    pub(super) fn unmark_all(&mut self) {
+        for s in &mut self.index {
+            s.tree.unmark_all();
+        }
+    }
+
+    fn offers_of(&self, outlet: usize) -> impl Iterator<Item = usize> + '_ {
+        let from = self.first_offer.get(outlet).copied().unwrap_or(0) as usize;
+        let to = from + self.network.offer_skills(outlet).len();
+        self.offer_at
+            .get(from..to)
+            .unwrap_or_default()
+            .iter()
+            .map(|&k| k as usize)
+    }
+
+    fn mark(&self, k: usize, bit: u64) {
+        if let (Some(o), Some(key)) = (self.offers.get(k), self.offer_keys.get(k)) {
+            if key.slot != u32::MAX {
+                if let Some(s) = self.index.get(o.skill.index()) {
+                    s.tree.mark(key.slot, bit);
+                }
+            }
+        }
+    }
+
+    fn unmark(&self, k: usize, bit: u64) {
+        if let (Some(o), Some(key)) = (self.offers.get(k), self.offer_keys.get(k)) {
+            if key.slot != u32::MAX {
+                if let Some(s) = self.index.get(o.skill.index()) {
+                    s.tree.unmark(key.slot, bit);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Per-ticket dispatch latency on a peak-season network ([`servnet::bench::peak`]):
+//! outlets and tickets on 40 Chinese cities by population, 12 skills, radii 30-100 km,
+//! capacity tight enough that some tickets find every eligible outlet full.
+//!
+//! `cargo run --release --example peak_dispatch -- [OUTLETS...] [--tickets N]
+//!  [--scale X] [--write DIR]`
+//!
+//! Prints p50/p90/p99/p99.9/mean per ticket (all, assigned, unassignable) through
+//! `Dispatcher::dispatch` with the default in-memory ledger, one thread, tickets in
+//! arrival order. `--write DIR` also writes the network (DIR/outlets.csv, ...) and
+//! DIR/tickets.csv for the Python loop and the peer (scripts/peak_dispatch.py).
+
+use servnet::bench::peak::{peak, PeakSpec};
+use servnet::dispatch::{Dispatcher, Outcome, Policy};
+use std::io::Write;
+use std::time::Instant;
+
+fn pct(sorted: &[u64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0
+}
+
+fn row(name: &str, v: &mut [u64], total: usize) -> String {
+    v.sort_unstable();
+    let mean = v.iter().sum::<u64>() as f64 / v.len().max(1) as f64 / 1000.0;
+    format!(
+        "| {name} | {} ({:.1}%) | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} |",
+        v.len(),
+        100.0 * v.len() as f64 / total.max(1) as f64,
+        pct(v, 0.5),
+        pct(v, 0.9),
+        pct(v, 0.99),
+        pct(v, 0.999),
+        mean,
+        pct(v, 1.0)
+    )
+}
+
+fn write_tickets(
+    path: &std::path::Path,
+    tickets: &[servnet::model::Ticket],
+) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        w,
+        "id,lon,lat,region,skill,units,priority,created_at,due_by,customer_tier,avoid,preferred"
+    )?;
+    for t in tickets {
+        writeln!(
+            w,
+            "{},{:.5},{:.5},{},{},{},{},{},{},standard,,",
+            t.id,
+            t.lon,
+            t.lat,
+            t.region,
+            t.skill,
+            t.units,
+            t.priority.as_str(),
+            t.created_at.format("%Y-%m-%dT%H:%M:%S"),
+            t.due_by.format("%Y-%m-%dT%H:%M:%S"),
+        )?;
+    }
+    w.flush()
+}
+
+fn main() -> servnet::Result<()> {
+    let mut sizes = Vec::new();
+    let mut tickets_n = 100_000usize;
+    let mut scale = None;
+    let mut write = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--tickets" => {
+                tickets_n = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(tickets_n)
+            }
+            "--scale" => scale = args.next().and_then(|v| v.parse().ok()),
+            "--write" => write = args.next(),
+            _ => sizes.extend(a.parse::<usize>().ok()),
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![10_000, 100_000];
+    }
+    println!("| outlets | tickets | outcome | tickets (share) | p50 us | p90 us | p99 us | p99.9 us | mean us | max us |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for n in sizes {
+        let mut spec = PeakSpec::new(n, tickets_n, 7);
+        if let Some(s) = scale {
+            spec.capacity_scale = s;
+        }
+        let (net, tickets) = peak(&spec)?;
+        if let Some(dir) = &write {
+            let dir = std::path::Path::new(dir);
+            servnet::io::write_network(dir, &net)?;
+            write_tickets(&dir.join("tickets.csv"), &tickets)
+                .map_err(|e| servnet::Error::argument("--write", e.to_string()))?;
+        }
+        let policy = Policy {
+            start_date: tickets.first().map(|t| t.created_at.date()),
+            ..Policy::default()
+        };
+        let d = Dispatcher::new(net, policy)?;
+        let (mut all, mut ok, mut none) = (Vec::new(), Vec::new(), Vec::new());
+        let mut full = 0usize;
+        let mut reasons = std::collections::BTreeMap::new();
+        let mut routes = std::collections::BTreeMap::new();
+        for t in &tickets {
+            let t0 = Instant::now();
+            let o = d.dispatch(t)?;
+            let ns = t0.elapsed().as_nanos() as u64;
+            all.push(ns);
+            match &o {
+                Outcome::Assigned(a) => {
+                    ok.push(ns);
+                    *routes.entry(a.route.as_str()).or_insert(0usize) += 1;
+                }
+                Outcome::Unassignable(u) => {
+                    none.push(ns);
+                    *reasons.entry(u.reason.as_str()).or_insert(0usize) += 1;
+                    full += usize::from(matches!(
+                        u.reason,
+                        servnet::dispatch::Rule::SkillFull | servnet::dispatch::Rule::OutletFull
+                    ));
+                }
+            }
+        }
+        let total = tickets.len();
+        for (name, v) in [
+            ("all", &mut all),
+            ("assigned", &mut ok),
+            ("unassignable", &mut none),
+        ] {
+            println!("| {n} | {total} {}", row(name, v, total));
+        }
+        eprintln!(
+            "{n} outlets: {:.1}% of tickets find every eligible outlet full; reasons {reasons:?}; routes {routes:?}",
+            100.0 * full as f64 / total.max(1) as f64
+        );
+    }
+    Ok(())
+}
