@@ -124,7 +124,11 @@ fn pd_isna(v: &Bound<'_, PyAny>) -> PyResult<bool> {
         .is_ok_and(|b| b.is_true()))
 }
 
-/// Writes a DataFrame as CSV text, converting each column in bulk by its dtype.
+/// Rows of a DataFrame converted to text at a time by [`frame_text`].
+const FRAME_CHUNK: usize = 65_536;
+
+/// Writes a DataFrame as CSV text, converting each column in bulk by its dtype (a chunk
+/// of rows at a time).
 ///
 /// `frame` names the argument in messages; `file` is the name the core reader reports.
 pub(crate) fn frame_text(frame: &str, file: &str, df: &Bound<'_, PyAny>) -> PyResult<FrameText> {
@@ -137,33 +141,43 @@ pub(crate) fn frame_text(frame: &str, file: &str, df: &Bound<'_, PyAny>) -> PyRe
     }
     let n: usize = df.len()?;
     let mut names = Vec::new();
-    let mut columns: Vec<Vec<Option<String>>> = Vec::new();
+    let mut series = Vec::new();
     for (k, col) in df.getattr("columns")?.try_iter()?.enumerate() {
         let col = col?;
-        let name = col.str()?.to_cow()?.trim().to_string();
-        let series = df
-            .getattr("iloc")?
-            .get_item((pyo3::types::PySlice::full(py), k))?;
-        columns.push(series_cells(&series)?);
-        names.push(name);
+        names.push(col.str()?.to_cow()?.trim().to_string());
+        series.push(
+            df.getattr("iloc")?
+                .get_item((pyo3::types::PySlice::full(py), k))?,
+        );
     }
     let mut nan = BTreeSet::new();
     let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(n * 64));
     let csv_err = |e: csv::Error| error::argument(py, frame, e.to_string());
     w.write_record(&names).map_err(csv_err)?;
-    let mut record: Vec<&str> = Vec::with_capacity(names.len());
-    for r in 0..n {
-        record.clear();
-        for (c, col) in columns.iter().enumerate() {
-            match col.get(r).and_then(Option::as_deref) {
-                Some(s) => record.push(s),
-                None => {
-                    nan.insert((r, names[c].clone()));
-                    record.push("");
+    // A chunk of rows at a time: the cells of a big frame are never all held as text.
+    let mut from = 0;
+    while from < n {
+        let to = n.min(from + FRAME_CHUNK);
+        let rows = pyo3::types::PySlice::new(py, from as isize, to as isize, 1);
+        let columns = series
+            .iter()
+            .map(|s| series_cells(&s.getattr("iloc")?.get_item(&rows)?))
+            .collect::<PyResult<Vec<_>>>()?;
+        let mut record: Vec<&str> = Vec::with_capacity(names.len());
+        for r in from..to {
+            record.clear();
+            for (c, col) in columns.iter().enumerate() {
+                match col.get(r - from).and_then(Option::as_deref) {
+                    Some(s) => record.push(s),
+                    None => {
+                        nan.insert((r, names[c].clone()));
+                        record.push("");
+                    }
                 }
             }
+            w.write_record(&record).map_err(csv_err)?;
         }
-        w.write_record(&record).map_err(csv_err)?;
+        from = to;
     }
     let csv = w
         .into_inner()
@@ -604,51 +618,98 @@ impl OutcomeCols {
     /// The columns: `ticket_id`, `outlet_id`, `day`, `date`, `score`, `distance_km`,
     /// `sla_met`, `route`, `reason` (the CLI's); `date` is ledger day 0 `start` plus the
     /// booking's `day`, as the CLI's ISO text (empty without a start or a booking).
+    /// Numbers and flags are numpy arrays; the text of repeated values (outlets, dates,
+    /// routes, reasons) is one Python string per distinct value, shared by its rows.
     pub(crate) fn into_columns<'py>(
         self,
         py: Python<'py>,
         start: Option<NaiveDate>,
     ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
-        let text =
-            |v: &[servnet_core::dispatch::SmolStr]| PyList::new(py, v.iter().map(|s| s.as_str()));
-        let opt = |v: &[Option<servnet_core::dispatch::SmolStr>]| {
-            PyList::new(py, v.iter().map(|s| s.as_ref().map(|s| s.as_str())))
-        };
+        let ticket = PyList::new(py, self.ticket.iter().map(|s| s.as_str()))?;
+        let mut outlets = Interned::default();
+        let outlet = PyList::new(
+            py,
+            self.outlet
+                .iter()
+                .map(|s| outlets.get(py, s.as_ref().map(|s| s.as_str()))),
+        )?;
+        drop(outlets);
+        let mut dates = Interned::default();
+        let date_text: Vec<Option<String>> = self
+            .day
+            .iter()
+            .map(|d| {
+                d.and_then(|d| servnet_core::io::day_date(start, d))
+                    .map(|d| d.to_string())
+            })
+            .collect();
+        let date = PyList::new(py, date_text.iter().map(|d| dates.get(py, d.as_deref())))?;
+        drop(date_text);
+        let mut routes = Interned::default();
+        let route_text: Vec<Option<String>> =
+            self.route.iter().map(|r| r.map(route_text)).collect();
+        let route = PyList::new(py, route_text.iter().map(|r| routes.get(py, r.as_deref())))?;
+        let mut reasons = Interned::default();
+        let reason = PyList::new(
+            py,
+            self.reason
+                .iter()
+                .map(|r| reasons.get(py, r.map(|r| r.as_str()))),
+        )?;
+        // Missing days as NaN: `Int64` reads them as missing.
+        let day: Vec<f64> = self
+            .day
+            .iter()
+            .map(|d| d.map_or(f64::NAN, f64::from))
+            .collect();
         Ok(vec![
-            ("ticket_id", text(&self.ticket)?.into_any()),
-            ("outlet_id", opt(&self.outlet)?.into_any()),
-            ("day", PyList::new(py, self.day.iter().copied())?.into_any()),
-            (
-                "date",
-                PyList::new(
-                    py,
-                    self.day.iter().map(|d| {
-                        d.and_then(|d| servnet_core::io::day_date(start, d))
-                            .map(|d| d.to_string())
-                    }),
-                )?
-                .into_any(),
-            ),
-            (
-                "score",
-                PyList::new(py, self.score.iter().copied())?.into_any(),
-            ),
-            (
-                "distance_km",
-                PyList::new(py, self.dist.iter().copied())?.into_any(),
-            ),
-            (
-                "sla_met",
-                PyList::new(py, self.sla.iter().copied())?.into_any(),
-            ),
-            (
-                "route",
-                PyList::new(py, self.route.iter().map(|r| r.map(route_text)))?.into_any(),
-            ),
-            (
-                "reason",
-                PyList::new(py, self.reason.iter().map(|r| r.map(|r| r.as_str())))?.into_any(),
-            ),
+            ("ticket_id", ticket.into_any()),
+            ("outlet_id", outlet.into_any()),
+            ("day", numpy_f64(py, &day)?),
+            ("date", date.into_any()),
+            ("score", numpy_f64(py, &self.score)?),
+            ("distance_km", numpy_f64(py, &self.dist)?),
+            ("sla_met", numpy_bool(py, &self.sla)?),
+            ("route", route.into_any()),
+            ("reason", reason.into_any()),
         ])
     }
+}
+
+/// One Python string per distinct text, handed out again for each repeat (`None` for
+/// missing).
+#[derive(Default)]
+struct Interned {
+    seen: std::collections::BTreeMap<String, Py<PyString>>,
+}
+
+impl Interned {
+    fn get(&mut self, py: Python<'_>, text: Option<&str>) -> Option<Py<PyString>> {
+        let text = text?;
+        if let Some(s) = self.seen.get(text) {
+            return Some(s.clone_ref(py));
+        }
+        let s = PyString::new(py, text).unbind();
+        self.seen.insert(text.to_string(), s.clone_ref(py));
+        Some(s)
+    }
+}
+
+/// A numpy `float64` array of `v`.
+fn numpy_f64<'py>(py: Python<'py>, v: &[f64]) -> PyResult<Bound<'py, PyAny>> {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_ne_bytes()).collect();
+    numpy_from(py, &bytes, "float64")
+}
+
+/// A numpy `bool` array of `v`.
+fn numpy_bool<'py>(py: Python<'py>, v: &[bool]) -> PyResult<Bound<'py, PyAny>> {
+    let bytes: Vec<u8> = v.iter().map(|&x| u8::from(x)).collect();
+    numpy_from(py, &bytes, "bool")
+}
+
+/// A writable numpy array of `dtype` holding a copy of `bytes` (native byte order).
+fn numpy_from<'py>(py: Python<'py>, bytes: &[u8], dtype: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("numpy")?
+        .call_method1("frombuffer", (pyo3::types::PyBytes::new(py, bytes), dtype))?
+        .call_method0("copy")
 }

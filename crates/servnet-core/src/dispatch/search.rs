@@ -1,6 +1,7 @@
 //! The search for the best outlet: best-first over the skill's tree, pruned by the best
-//! score found; later days and wider radii re-check only the outlets a scan that found
-//! nothing kept; the policy's fallbacks in order.
+//! score found; each day a scan of its own skipping what is full that day (with marks,
+//! `full.rs`), or else later days and wider radii re-check only the outlets a scan that
+//! found nothing kept; the policy's fallbacks in order.
 
 use super::index::{self, Scratch};
 use super::policy::Fallback;
@@ -61,7 +62,6 @@ impl Dispatcher {
         days: std::ops::Range<u32>,
         mode: Mode,
         reach: &mut Reach,
-        skip: u64,
     ) -> Option<Hit> {
         let max_chord = self.max_chord(r, mode.widen);
         for day in days {
@@ -74,7 +74,18 @@ impl Dispatcher {
                     }
                 }
             }
-            if let Some((_, list)) = reach.iter().find(|(w, _)| *w == mode.widen) {
+            // With marks (this dispatcher is the ledger's only writer), each day is a scan
+            // of its own that skips what is full that day: on a peak day the outlets near
+            // a ticket are full on its first days, and a list of them to re-check would
+            // hold every one. Without marks, later days re-check the first scan's list.
+            let day_full = self.full_days(day..day + 1);
+            if day_full != 0 {
+                let mut seen = take_seen();
+                self.scan(
+                    r, skill, max_chord, day, sla_km, mode, day_full, &mut best, &mut seen,
+                );
+                give_seen(seen);
+            } else if let Some((_, list)) = reach.iter().find(|(w, _)| *w == mode.widen) {
                 for &(k, road) in list {
                     let k = k as usize;
                     if let Ok(hit) = self.day_rules(r, k, road, day, sla_km) {
@@ -86,7 +97,7 @@ impl Dispatcher {
             } else {
                 let mut seen = take_seen();
                 self.scan(
-                    r, skill, max_chord, day, sla_km, mode, skip, &mut best, &mut seen,
+                    r, skill, max_chord, day, sla_km, mode, 0, &mut best, &mut seen,
                 );
                 if best.is_none() {
                     reach.push((mode.widen, seen));
@@ -201,14 +212,7 @@ impl Dispatcher {
             return (None, tried);
         }
         let mut reach = Reach::new();
-        // Outlets full on every day any search below could book are skipped: they can
-        // be no hit, and no later day needs them in `reach`.
-        let next = self.policy.fallback.iter().fold(0, |n, f| match f {
-            Fallback::NextDay(k) => n.max(*k),
-            _ => n,
-        });
-        let skip = self.full_days(days.start..(days.end.saturating_add(next)).min(self.day_end()));
-        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach, skip) {
+        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
             return (Some((h, Route::Direct)), tried);
         }
         for f in &self.policy.fallback {
@@ -224,7 +228,6 @@ impl Dispatcher {
                             sla_filter: false,
                         },
                         &mut reach,
-                        skip,
                     )
                     .map(|h| (h, Route::WiderRadius(*x))),
                 Fallback::NextDay(n) => {
@@ -238,7 +241,6 @@ impl Dispatcher {
                             sla_filter: false,
                         },
                         &mut reach,
-                        skip,
                     )
                     .map(|h| (h, Route::NextDay))
                 }

@@ -90,17 +90,28 @@ impl Table {
         Ok(Table::parse_csv(&file_name(path), &bytes, problems))
     }
 
-    /// [`Table::read_csv`] in chunks ([`Table::parse_csv_chunks`]).
+    /// [`Table::read_csv`] in chunks ([`Table::parse_csv_chunks`]), through a buffer:
+    /// the file is never all in memory.
     pub(crate) fn read_csv_chunks(
         path: &Path,
         problems: &mut Problems,
         chunk: usize,
         each: &mut dyn FnMut(&Table, &mut Problems),
     ) -> Result<Table> {
-        let bytes = Table::read_bytes(path)?;
-        Ok(Table::parse_csv_chunks(
+        use std::io::BufRead;
+        let io = |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        // A UTF-8 byte-order mark (Excel's "CSV UTF-8", servnet's `--excel`) is not data.
+        if reader.fill_buf().map_err(io)?.starts_with(UTF8_BOM) {
+            reader.consume(UTF8_BOM.len());
+        }
+        Ok(Table::parse_csv_from(
             &file_name(path),
-            &bytes,
+            reader,
             problems,
             chunk,
             each,
@@ -122,9 +133,20 @@ impl Table {
         chunk: usize,
         each: &mut dyn FnMut(&Table, &mut Problems),
     ) -> Table {
-        let mut handed = 0usize;
         // A UTF-8 byte-order mark (Excel's "CSV UTF-8", servnet's `--excel`) is not data.
         let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+        Table::parse_csv_from(source, bytes, problems, chunk, each)
+    }
+
+    /// [`Table::parse_csv_chunks`] of the bytes `input` gives (after any byte-order mark).
+    fn parse_csv_from(
+        source: &str,
+        input: impl std::io::Read,
+        problems: &mut Problems,
+        chunk: usize,
+        each: &mut dyn FnMut(&Table, &mut Problems),
+    ) -> Table {
+        let mut handed = 0usize;
         let at = |line: Option<u64>| Location {
             source: source.to_string(),
             line,
@@ -139,22 +161,23 @@ impl Table {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(false)
-            .from_reader(bytes);
+            .from_reader(LineCounter::new(input));
         let mut header_len = None;
         let mut header_names: Vec<String> = Vec::new();
         let mut record = csv::ByteRecord::new();
-        let mut lines = LineCounter::default();
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e.position().map(|p| lines.line_at(bytes, p.byte()));
+                    let line = e.position().map(|p| reader.get_mut().line_at(p.byte()));
                     problems.add(at(line), format!("unreadable CSV: {e}"));
                     break;
                 }
             }
-            let line = record.position().map(|p| lines.line_at(bytes, p.byte()));
+            let line = record
+                .position()
+                .map(|p| reader.get_mut().line_at(p.byte()));
             let mut cells = Vec::with_capacity(record.len());
             for (i, c) in record.iter().enumerate() {
                 if let Err(e) = std::str::from_utf8(c) {
@@ -323,28 +346,58 @@ impl Table {
 /// 1-based line numbers of byte offsets, counted from the bytes themselves: the csv
 /// crate's own count is one too low in files with CRLF line ends. `\n`, `\r\n` and a
 /// lone `\r` each end a line. Offsets must be asked in increasing order (linear total).
-#[derive(Default)]
-struct LineCounter {
-    at: usize,
+/// It reads through to `input`, keeping the bytes passed on until they are counted, so a
+/// file streamed through it is never all in memory.
+struct LineCounter<R> {
+    input: R,
+    /// Bytes read but not yet counted, from `pending[start]` (at file offset `at`) on.
+    pending: Vec<u8>,
+    start: usize,
+    at: u64,
     breaks: u64,
+    /// Whether the last byte counted is a CR.
+    after_cr: bool,
 }
 
-impl LineCounter {
-    fn line_at(&mut self, bytes: &[u8], offset: u64) -> u64 {
-        let end = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(bytes.len());
-        if end > self.at {
-            // A CRLF counts at its CR: the csv crate may start a record at its LF.
-            for i in self.at..end {
-                let after_cr = i > 0 && bytes[i - 1] == b'\r';
-                if bytes[i] == b'\r' || (bytes[i] == b'\n' && !after_cr) {
-                    self.breaks += 1;
-                }
-            }
-            self.at = end;
+impl<R> LineCounter<R> {
+    fn new(input: R) -> Self {
+        LineCounter {
+            input,
+            pending: Vec::new(),
+            start: 0,
+            at: 0,
+            breaks: 0,
+            after_cr: false,
         }
+    }
+
+    /// The line at byte `offset` (offsets asked for never go back).
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let ahead = usize::try_from(offset.saturating_sub(self.at)).unwrap_or(usize::MAX);
+        let end = self.start.saturating_add(ahead).min(self.pending.len());
+        // A CRLF counts at its CR: the csv crate may start a record at its LF.
+        for &b in self.pending.get(self.start..end).unwrap_or_default() {
+            if b == b'\r' || (b == b'\n' && !self.after_cr) {
+                self.breaks += 1;
+            }
+            self.after_cr = b == b'\r';
+        }
+        self.at += (end - self.start) as u64;
+        self.start = end;
         self.breaks + 1
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.input.read(buf)?;
+        if self.start > 0 && self.start >= self.pending.len() / 2 {
+            self.pending.drain(..self.start);
+            self.start = 0;
+        }
+        self.pending
+            .extend_from_slice(buf.get(..n).unwrap_or_default());
+        Ok(n)
     }
 }
 
@@ -758,6 +811,64 @@ mod tests {
         );
         assert_eq!(rows[0], ["O0", "上海浦东服务站"]);
         assert_eq!(rows[1], ["O1", "Zürich, \"Süd\""]);
+    }
+
+    #[test]
+    fn a_file_read_in_chunks_through_a_buffer_has_the_rows_and_lines_of_the_whole_text() {
+        // Far more than the readers' buffers, every kind of line end, a byte-order mark,
+        // a quoted cell across lines and a bad row near the end: each row's line is the
+        // one a text editor shows.
+        let mut text = Vec::from(UTF8_BOM);
+        text.extend_from_slice(b"a,b\r\n");
+        let ends: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
+        let mut want = Vec::new();
+        let mut line = 2u64;
+        for i in 0..20_000u64 {
+            let end = ends[(i % 3) as usize];
+            if i == 7_000 {
+                text.extend_from_slice(b"\"two\nlines\",x");
+                text.extend_from_slice(end);
+                want.push((line, "two\nlines".to_string()));
+                line += 2;
+            } else if i == 19_000 {
+                text.extend_from_slice(b"bad,row,here");
+                text.extend_from_slice(end);
+                line += 1;
+            } else {
+                text.extend_from_slice(format!("x{i},{i}").as_bytes());
+                text.extend_from_slice(end);
+                want.push((line, format!("x{i}")));
+                line += 1;
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, &text).unwrap();
+        let mut problems = Problems::default();
+        let mut got = Vec::new();
+        let mut take = |t: &Table| {
+            for r in &t.rows {
+                got.push((r.line.unwrap(), r.cells[0].clone()));
+            }
+        };
+        let rest = Table::read_csv_chunks(&path, &mut problems, 777, &mut |t, _| take(t)).unwrap();
+        take(&rest);
+        assert!(rest.columns.contains_key("a"), "the BOM is not data");
+        assert_eq!(got, want);
+        let Err(crate::Error::Invalid(issues)) = problems.finish() else {
+            panic!("the bad row is reported");
+        };
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].at.line, Some(2 + 19_000 + 1), "{}", issues[0]);
+        // The whole text parsed at once agrees.
+        let mut whole = Problems::default();
+        let t = Table::parse_csv("t.csv", &text, &mut whole);
+        let lines: Vec<_> = t
+            .rows
+            .iter()
+            .map(|r| (r.line.unwrap(), r.cells[0].clone()))
+            .collect();
+        assert_eq!(lines, want);
     }
 
     #[test]

@@ -45,9 +45,17 @@ pub fn read_tickets_chunked(
 
 /// Parses tickets from CSV text (as read from a file named `source`).
 pub fn tickets_from_csv(source: &str, text: &[u8], network: &Network) -> Result<Vec<Ticket>> {
+    // Parsed a chunk of rows at a time, as files are: the cells of a big text are never
+    // all held.
     let mut problems = Problems::default();
-    let table = Table::parse_csv(source, text, &mut problems);
-    let tickets = parse(&table, network, &mut problems, &mut BTreeMap::new(), true);
+    let mut ids = BTreeMap::new();
+    let mut first = true;
+    let mut tickets = Vec::new();
+    let rest = Table::parse_csv_chunks(source, text, &mut problems, 65_536, &mut |t, problems| {
+        tickets.extend(parse(t, network, problems, &mut ids, first));
+        first = false;
+    });
+    tickets.extend(parse(&rest, network, &mut problems, &mut ids, first));
     problems.finish()?;
     Ok(tickets)
 }
