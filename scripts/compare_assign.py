@@ -204,7 +204,9 @@ def run_cli(servnet, folder, out, extra=()):
 
 
 def python_assign(folder):
-    """`servnet.assign` from Python on a folder: seconds of the call, objective."""
+    """`servnet.assign` from Python on a folder: seconds of the call (the plan's table
+    included), objective; and the CLI's work from Python: read the folder, plan beside
+    the sequential baseline (`compare_with_sequential`), the table as a DataFrame."""
     import servnet
 
     net = servnet.Network.from_dir(folder)
@@ -213,7 +215,13 @@ def python_assign(folder):
     t0 = time.perf_counter()
     plan = servnet.assign(tickets, d)
     secs = time.perf_counter() - t0
-    return secs, plan.summary()["objective"]
+    t0 = time.perf_counter()
+    net = servnet.Network.from_dir(folder)
+    tickets = servnet.read_tickets(os.path.join(folder, "tickets.csv"), net)
+    both = servnet.compare_with_sequential(tickets, net)
+    both.to_pandas()
+    folder_secs = time.perf_counter() - t0
+    return secs, plan.summary()["objective"], folder_secs, both.summary()["objective"]
 
 
 def product(servnet, tmp, repeat):
@@ -245,6 +253,9 @@ def product(servnet, tmp, repeat):
             py = [isolated(python_assign, folder) for _ in range(repeat)]
             print(f"| {name} | Python `servnet.assign` call | "
                   f"{', '.join(f'{r[0]:.3f}' for r in py)} | {py[0][1]:.3f} | |", flush=True)
+            print(f"| {name} | Python: folder read, `compare_with_sequential`, table | "
+                  f"{', '.join(f'{r[2]:.3f}' for r in py)} | {py[0][3]:.3f} | "
+                  "the CLI's work, in-process |", flush=True)
         secs, ocost, note = isolated(ortools_mcf, *data)
         same = "same optimum" if ocost is not None and ocost == round(obj * 1000) else "DIFFERENT"
         print(f"| {name} | OR-Tools SimpleMinCostFlow (same arcs) | {secs:.3f} | "

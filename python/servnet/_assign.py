@@ -7,12 +7,8 @@ import json
 from typing import Any, Dict, List, Mapping, Optional
 
 from servnet import _servnet
-from servnet._calls import _frame, _options, _run
+from servnet._calls import _options, _run
 from servnet._results import Result
-
-
-_ASSIGN_COLUMNS = ["ticket_id", "outlet_id", "day", "date", "units", "score",
-                   "distance_km", "late_days", "moved_from", "move_gain", "reason"]
 
 
 def _quotas(v: Any) -> Optional[List[Dict[str, Any]]]:
@@ -44,20 +40,13 @@ class AssignmentPlan(Result):
     """
 
     def __init__(self, core: "_servnet._AssignmentPlan") -> None:
-        import pandas as pd
-
         self._core = core
-        plan = json.loads(core.view())
+        # The rows cross as columns (no Python dict per ticket): core.frame(); the
+        # figures alone as JSON.
+        plan = json.loads(core.figures())
         sequential = plan["sequential"]
-        rows = [dict(a, reason=None) for a in plan["assignments"]]
-        rows += [{"ticket_id": t, "reason": r} for t, r in plan["unassigned"]]
-        table = _frame(rows, _ASSIGN_COLUMNS)
-        table["day"] = pd.array(table["day"], dtype="Int64")
-        # The booking's calendar date (ledger start + day); NaT when unassigned.
-        table["date"] = pd.to_datetime(table["date"], format="%Y-%m-%d")
-        for c in ("units", "late_days"):
-            table[c] = pd.array(table[c], dtype="Int64")
-        n = len(plan["assignments"])
+        table = core.frame()
+        n = plan["assigned"]
         figures: Dict[str, Any] = {
             "objective": plan["objective"],
             "lower_bound": plan["lower_bound"],
@@ -66,9 +55,9 @@ class AssignmentPlan(Result):
             "status": plan["status"],
             "components": plan["components"],
             "seconds": plan["seconds"],
-            "tickets": n + len(plan["unassigned"]),
+            "tickets": n + plan["unassigned"],
             "assigned": n,
-            "unassigned": len(plan["unassigned"]),
+            "unassigned": plan["unassigned"],
             "mean_distance_km": plan["mean_distance_km"],
         }
         self.sequential: Optional[Dict[str, Any]] = sequential

@@ -1,6 +1,7 @@
 //! `servnet.assign` / `servnet.compare_with_sequential`: joint re-assignment of a
 //! backlog (`servnet_core::assign`). Both return `_AssignmentPlan`, the Rust plan that
-//! `servnet.AssignmentPlan` (`servnet/_assign.py`) holds and reads through `view()`.
+//! `servnet.AssignmentPlan` (`servnet/_assign.py`) holds and reads through `figures()`
+//! and `frame()` (`view()`: the whole plan as JSON).
 
 use crate::dispatch::{tickets_from_frame, PyDispatcher, PyPolicy, PyTickets};
 use crate::error;
@@ -8,7 +9,7 @@ use crate::network::PyNetwork;
 use crate::plain::{self, PlainData};
 use crate::run::{self, blocking};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyList, PyTuple};
 use serde::{Deserialize, Serialize};
 use servnet_core::assign::{
     assign, compare_with_sequential, AssignOptions, AssignmentPlan, PlannedAssignment,
@@ -96,6 +97,108 @@ impl PyAssignmentPlan {
             sequential: self.inner.sequential.as_ref(),
         };
         run::to_json(&v).map_err(|e| error::to_py(py, e))
+    }
+
+    /// The headline figures as JSON, without the rows (`view()` less `assignments`
+    /// and `unassigned`, plus their counts `assigned` and `unassigned`).
+    fn figures(&self, py: Python<'_>) -> PyResult<String> {
+        #[derive(Serialize)]
+        struct Figures<'a> {
+            objective: f64,
+            lower_bound: f64,
+            gap: f64,
+            method: servnet_core::assign::Method,
+            status: &'a str,
+            components: usize,
+            seconds: f64,
+            assigned: usize,
+            unassigned: usize,
+            mean_distance_km: f64,
+            sequential: Option<&'a SequentialBaseline>,
+        }
+        let p = &self.inner.plan;
+        let v = Figures {
+            objective: p.objective,
+            lower_bound: p.lower_bound,
+            gap: p.gap,
+            method: p.method,
+            status: p.status.as_str(),
+            components: p.components,
+            seconds: p.seconds,
+            assigned: p.assignments.len(),
+            unassigned: p.unassigned.len(),
+            mean_distance_km: p.mean_distance_km(),
+            sequential: self.inner.sequential.as_ref(),
+        };
+        run::to_json(&v).map_err(|e| error::to_py(py, e))
+    }
+
+    /// The plan as a DataFrame built column by column (planned tickets, then the
+    /// unassigned ones with their `reason`): the rows `view()` holds, without a
+    /// Python object per row.
+    fn frame<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let p = &self.inner.plan;
+        let n = p.assignments.len() + p.unassigned.len();
+        let mut ticket: Vec<&str> = Vec::with_capacity(n);
+        let mut outlet: Vec<Option<&str>> = Vec::with_capacity(n);
+        let mut day: Vec<Option<u32>> = Vec::with_capacity(n);
+        let mut date: Vec<Option<String>> = Vec::with_capacity(n);
+        let mut units: Vec<Option<u32>> = Vec::with_capacity(n);
+        let mut score: Vec<f64> = Vec::with_capacity(n);
+        let mut dist: Vec<f64> = Vec::with_capacity(n);
+        let mut late: Vec<Option<u32>> = Vec::with_capacity(n);
+        let mut moved: Vec<Option<&str>> = Vec::with_capacity(n);
+        let mut gain: Vec<Option<f64>> = Vec::with_capacity(n);
+        let mut reason: Vec<Option<String>> = Vec::with_capacity(n);
+        for a in &p.assignments {
+            ticket.push(&a.ticket_id);
+            outlet.push(Some(&a.outlet_id));
+            day.push(Some(a.day));
+            date.push(a.date.map(|d| d.to_string()));
+            units.push(Some(a.units));
+            score.push(a.score);
+            dist.push(a.distance_km);
+            late.push(Some(a.late_days));
+            moved.push(a.moved_from.as_deref());
+            gain.push(a.move_gain);
+            reason.push(None);
+        }
+        for (t, r) in &p.unassigned {
+            ticket.push(t);
+            outlet.push(None);
+            day.push(None);
+            date.push(None);
+            units.push(None);
+            score.push(f64::NAN);
+            dist.push(f64::NAN);
+            late.push(None);
+            moved.push(None);
+            gain.push(None);
+            reason.push(Some(r.to_string()));
+        }
+        let list = |v: Bound<'py, PyList>| v.into_any();
+        crate::convert::to_frame(
+            py,
+            vec![
+                ("ticket_id", list(PyList::new(py, ticket)?)),
+                ("outlet_id", list(PyList::new(py, outlet)?)),
+                ("day", list(PyList::new(py, day)?)),
+                ("date", list(PyList::new(py, date)?)),
+                ("units", list(PyList::new(py, units)?)),
+                ("score", list(PyList::new(py, score)?)),
+                ("distance_km", list(PyList::new(py, dist)?)),
+                ("late_days", list(PyList::new(py, late)?)),
+                ("moved_from", list(PyList::new(py, moved)?)),
+                ("move_gain", list(PyList::new(py, gain)?)),
+                ("reason", list(PyList::new(py, reason)?)),
+            ],
+            &[
+                ("day", "Int64"),
+                ("date", "date"),
+                ("units", "Int64"),
+                ("late_days", "Int64"),
+            ],
+        )
     }
 
     #[staticmethod]

@@ -66,6 +66,29 @@ def test_reassignment_with_current(sample_net, sample_tickets):
     assert free.summary()["objective"] <= plan.summary()["objective"] + 1e-6
 
 
+def test_plan_frame_equals_the_plan_json(sample_net, sample_tickets):
+    """The table crosses column by column (``frame()``); it holds what the plan's JSON
+    (``view()``) says, row for row: moves, unassigned reasons, NaN / NA where empty."""
+    import json
+
+    backlog = sample_tickets.head(3000)
+    day = servnet.Dispatcher(sample_net).dispatch_frame(backlog)
+    fresh = servnet.Dispatcher(sample_net, servnet.Policy(fallback=[]))
+    plan = servnet.assign(backlog, fresh, method="heuristic", current=day, move_cost=5.0)
+    df = plan.to_pandas()
+    view = json.loads(plan._core.view())
+    assert view["unassigned"] and any(a["moved_from"] for a in view["assignments"])
+    rows = [dict(a, reason=None) for a in view["assignments"]]
+    rows += [{"ticket_id": t, "reason": r} for t, r in view["unassigned"]]
+    want = pd.DataFrame.from_records(rows, columns=df.columns.tolist())
+    for c in ("day", "units", "late_days"):
+        want[c] = pd.array(want[c], dtype="Int64")
+    want["date"] = pd.to_datetime(want["date"], format="%Y-%m-%d")
+    pd.testing.assert_frame_equal(df, want)
+    s = plan.summary()
+    assert (s["assigned"], s["unassigned"]) == (len(view["assignments"]), len(view["unassigned"]))
+
+
 def test_assign_bad_inputs(sample_net, sample_tickets, tickets):
     d = servnet.Dispatcher(sample_net)
     with pytest.raises(servnet.DataError, match="method"):

@@ -5,11 +5,10 @@ use super::options::AssignOptions;
 use super::plan_and_problem;
 use super::problem::{to_cost, COST_SCALE};
 use super::result::AssignmentPlan;
-use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome, Policy};
+use crate::dispatch::{arrival_order, Dispatcher, Outcome, Policy};
 use crate::model::{Network, Ticket};
 use crate::Result;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// `policy` as both sides of [`compare_with_sequential`] use it: no fallbacks, and day
@@ -58,23 +57,23 @@ pub fn compare_with_sequential(
         || {
             let fresh = Dispatcher::new(network.clone(), policy.clone())?;
             let clock = Instant::now();
-            let outcomes = dispatch_in_arrival_order(&fresh, backlog)?;
-            Ok::<_, crate::Error>((outcomes, clock.elapsed().as_secs_f64()))
+            // The outcomes come in this order: outcome i is ticket order[i] (no look-up
+            // by id string per ticket).
+            let order = arrival_order(backlog);
+            let outcomes = order
+                .iter()
+                .map(|&i| fresh.dispatch(&backlog[i]))
+                .collect::<Result<Vec<_>>>()?;
+            Ok::<_, crate::Error>((order, outcomes, clock.elapsed().as_secs_f64()))
         },
     );
     let (plan, p) = joint?;
-    let (outcomes, seconds) = sequential?;
-    let index: BTreeMap<&str, usize> = backlog
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let (order, outcomes, seconds) = sequential?;
     let mut total: i64 = 0;
     let (mut assigned, mut km) = (0usize, 0.0);
-    for out in &outcomes {
+    for (&t, out) in order.iter().zip(&outcomes) {
         match out {
             Outcome::Assigned(a) => {
-                let t = index.get(&*a.ticket_id).copied().unwrap_or(0);
                 let outlet = network.outlet_index(&a.outlet_id).map(|i| i as u32);
                 let cost = p.arcs[t].as_ref().ok().and_then(|list| {
                     list.iter()
@@ -86,8 +85,7 @@ pub fn compare_with_sequential(
                 assigned += 1;
                 km += a.breakdown.distance_km;
             }
-            Outcome::Unassignable(u) => {
-                let t = index.get(u.ticket_id.as_str()).copied().unwrap_or(0);
+            Outcome::Unassignable(_) => {
                 total += p.penalty[t];
             }
         }

@@ -1,13 +1,29 @@
 //! The face batch assignment ([`crate::assign`]) uses: every eligible (offer, day) of a
 //! ticket with its score, and the room left per offer and outlet.
 
+use super::resolve::Resolved;
 use super::rules::STRICT;
 use super::search::with_scratch;
 use super::types::Rule;
 use super::Dispatcher;
+use crate::model::SkillId;
 use crate::model::Ticket;
 use crate::Result;
 use chrono::NaiveDate;
+use std::cell::RefCell;
+
+/// Per-thread buffers of [`Dispatcher::eligible`]: offers near the ticket, the SLA
+/// travel limit per day, and the arcs found.
+#[derive(Default)]
+struct Buffers {
+    near: Vec<usize>,
+    sla: Vec<f64>,
+    out: Vec<EligibleArc>,
+}
+
+thread_local! {
+    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
+}
 
 /// One (offer, day) a ticket may take in batch assignment, with its score.
 #[derive(Clone, Copy, Debug)]
@@ -56,12 +72,36 @@ impl Dispatcher {
             .min(self.day_end())
             .max(days.end);
         let max_chord = self.max_chord(&r, 1.0);
-        let mut out = Vec::new();
-        let sla: Vec<f64> = days
-            .clone()
-            .map(|d| self.sla_limit(&r, d, STRICT))
-            .collect();
-        let mut near = Vec::new();
+        // This thread's buffers (a backlog calls this per ticket): the arcs are
+        // gathered there and copied out once at their exact length.
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut b) => self.eligible_into(&r, skill, days, late_end, max_chord, &mut b),
+            Err(_) => self.eligible_into(
+                &r,
+                skill,
+                days,
+                late_end,
+                max_chord,
+                &mut Buffers::default(),
+            ),
+        })
+    }
+
+    /// [`Dispatcher::eligible`]'s search and rules, with `b`'s buffers.
+    fn eligible_into(
+        &self,
+        r: &Resolved,
+        skill: SkillId,
+        days: std::ops::Range<u32>,
+        late_end: u32,
+        max_chord: f64,
+        b: &mut Buffers,
+    ) -> Result<std::result::Result<Vec<EligibleArc>, Rule>> {
+        let Buffers { near, sla, out } = b;
+        near.clear();
+        sla.clear();
+        out.clear();
+        sla.extend(days.clone().map(|d| self.sla_limit(r, d, STRICT)));
         let base = self.skill_base[skill.index()];
         with_scratch(|scratch| {
             self.index[skill.index()].tree.best_first(
@@ -78,13 +118,13 @@ impl Dispatcher {
                 },
             )
         });
-        for k in near {
-            let Ok(road) = self.static_rules(&r, k, self.gc_km(&r, k), STRICT, true) else {
+        for &k in near.iter() {
+            let Ok(road) = self.static_rules(r, k, self.gc_km(r, k), STRICT, true) else {
                 continue;
             };
             let outlet = self.offers[k].outlet;
-            for (day, &sla_km) in days.clone().zip(&sla) {
-                if let Ok(hit) = self.day_rules(&r, k, road, day, sla_km) {
+            for (day, &sla_km) in days.clone().zip(sla.iter()) {
+                if let Ok(hit) = self.day_rules(r, k, road, day, sla_km) {
                     out.push(EligibleArc {
                         offer: k as u32,
                         outlet,
@@ -96,7 +136,7 @@ impl Dispatcher {
                 }
             }
             for day in days.end..late_end {
-                if let Ok(hit) = self.day_rules(&r, k, road, day, f64::INFINITY) {
+                if let Ok(hit) = self.day_rules(r, k, road, day, f64::INFINITY) {
                     let late_days = day - (days.end - 1);
                     out.push(EligibleArc {
                         offer: k as u32,
@@ -110,10 +150,10 @@ impl Dispatcher {
             }
         }
         if out.is_empty() {
-            return Ok(Err(self.reasons(&r).0));
+            return Ok(Err(self.reasons(r).0));
         }
         out.sort_by_key(|a| (a.outlet, a.day));
-        Ok(Ok(out))
+        Ok(Ok(out.clone()))
     }
 
     /// Units still free for an offer on a day: the limit for a non-emergency or an
