@@ -142,10 +142,10 @@ impl Dispatcher {
             day: h.day,
             breakdown: self.breakdown(r, &h),
             remaining_skill: self
-                .limit(offer.capacity, r.emergency)
+                .limit_for(offer.capacity, r)
                 .saturating_sub(self.ledger.offer_used(h.offer as usize, h.day) + units),
             remaining_outlet: self
-                .limit(self.outlets[oi].daily_cap, r.emergency)
+                .limit_for(self.outlets[oi].daily_cap, r)
                 .saturating_sub(self.ledger.outlet_used(oi, h.day) + units),
         }
     }

@@ -250,6 +250,7 @@ impl Dispatcher {
                 };
             }
         }
+        out.text.push_str(&self.package_note(&r, k));
         Ok(out)
     }
 }
