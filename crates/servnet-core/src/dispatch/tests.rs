@@ -653,4 +653,5 @@ fn loads_follow_the_network_order_and_agree_with_the_assignments() {
     assert_eq!(reported, booked);
 }
 
+mod packages;
 mod state;
