@@ -64,7 +64,7 @@ impl Dispatcher {
                 keep(&mut top, h);
             }
         }
-        let per_d = self.policy.weights.distance * self.road_per_chord_km() * EARTH_RADIUS_KM;
+        let per_d = self.distance_weight(&r) * self.road_per_chord_km() * EARTH_RADIUS_KM;
         let base = self.skill_base[skill.index()];
         let cutoff = |top: &TopK| match top.peek() {
             Some(((s, _), ..)) if top.len() >= k => unsortable(*s),

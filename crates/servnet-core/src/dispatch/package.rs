@@ -79,6 +79,16 @@ impl Dispatcher {
         }
     }
 
+    /// The distance weight of the ticket's score: 0 for carry-in (no technician travel),
+    /// so the search bounds leave distance out too.
+    pub(super) fn distance_weight(&self, r: &Resolved) -> f64 {
+        if r.claim.carry_in() {
+            0.0
+        } else {
+            self.policy.weights.distance
+        }
+    }
+
     /// Units of a capacity `cap` held back by the package reserve from a ticket that may
     /// not use it (0 for one that may).
     pub(super) fn held_back(&self, cap: u32, r: &Resolved) -> u32 {

@@ -138,11 +138,7 @@ impl Dispatcher {
         seen: &mut Vec<(u32, f64)>,
     ) {
         // A carry-in ticket has no distance term (no technician travel).
-        let w_d = if r.claim.carry_in() {
-            0.0
-        } else {
-            self.policy.weights.distance
-        };
+        let w_d = self.distance_weight(r);
         // Chord km <= great-circle km, so this never exceeds the true distance term.
         let per_d = w_d * self.road_per_chord_km() * EARTH_RADIUS_KM;
         let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.score);
