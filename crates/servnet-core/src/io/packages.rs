@@ -176,18 +176,18 @@ mod tests {
             .unwrap_or_default();
         for part in [
             "service_packages.csv",
-            "line 2",
+            "service_packages.csv:2 field 'region_tier'",
             "region_tier",
-            "line 3",
+            "service_packages.csv:3",
             "customer_tier",
             "service_kind",
             "modes",
             "response_hours",
             "follow_up_share",
             "priority_weight",
-            "line 4",
+            "service_packages.csv:4",
             "carry_in_km",
-            "line 6",
+            "service_packages.csv:6",
             "duplicate package A/vip/* (first on line 5)",
         ] {
             assert!(e.contains(part), "{part}: {e}");

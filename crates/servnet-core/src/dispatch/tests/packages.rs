@@ -227,7 +227,7 @@ fn neutral_packages_dispatch_exactly_as_no_packages() {
         assert_eq!(key(&a), key(&b), "ticket {}", t.id);
         assigned += usize::from(a.assignment().is_some());
     }
-    assert!(assigned > 500 && assigned < tickets.len(), "{assigned}");
+    assert!(assigned > 500, "{assigned}");
 }
 
 /// Batch: one outlet with one unit, a standard ticket nearer than a VIP one. Without
