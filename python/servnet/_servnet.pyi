@@ -67,6 +67,7 @@ class Network:
         outlet_areas: Optional[Mapping[str, Any]] = None,
         region_polygons: Optional[Mapping[str, Any]] = None,
         time_zone: Optional[str] = None,
+        service_packages: Optional[Union[pd.DataFrame, _Path]] = None,
     ) -> Network:
         """Build from DataFrames with the file columns; DataError names frame/row/column."""
     @staticmethod
@@ -113,6 +114,8 @@ class Policy:
         start_date: Optional[_Time] = None,
         fallback: Optional[Iterable[Union[str, Tuple[str, float]]]] = None,
         centre_priority: Optional[int] = None,
+        package_reserve: Optional[float] = None,
+        reserve_min_weight: Optional[float] = None,
     ) -> Self: ...
     @staticmethod
     def nearest() -> Policy:
@@ -132,6 +135,10 @@ class Policy:
     def speed_kmh(self) -> float: ...
     @property
     def prior_weight(self) -> float: ...
+    @property
+    def package_reserve(self) -> float: ...
+    @property
+    def reserve_min_weight(self) -> float: ...
     @property
     def emergency_reserve(self) -> float: ...
     @property

@@ -217,7 +217,7 @@ impl PyNetwork {
     /// >>> len(net.outlets())
     /// 1500
     #[staticmethod]
-    #[pyo3(signature = (*, outlets, outlet_skills, regions, outlet_areas=None, region_polygons=None, time_zone=None))]
+    #[pyo3(signature = (*, outlets, outlet_skills, regions, outlet_areas=None, region_polygons=None, time_zone=None, service_packages=None))]
     #[allow(clippy::too_many_arguments)]
     fn from_frames(
         py: Python<'_>,
@@ -227,12 +227,26 @@ impl PyNetwork {
         outlet_areas: Option<&Bound<'_, PyAny>>,
         region_polygons: Option<&Bound<'_, PyAny>>,
         time_zone: Option<&str>,
+        service_packages: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let frames: [FrameText; 3] = [
+        let mut frames: Vec<FrameText> = vec![
             convert::frame_text("outlets", "outlets.csv", outlets)?,
             convert::frame_text("outlet_skills", "outlet_skills.csv", outlet_skills)?,
             convert::frame_text("regions", "regions.csv", regions)?,
         ];
+        // Service packages: a DataFrame, or the path of a service_packages CSV file.
+        let mut package_file: Option<PathBuf> = None;
+        if let Some(v) = service_packages.filter(|v| !v.is_none()) {
+            if let Ok(path) = v.extract::<PathBuf>() {
+                package_file = Some(path);
+            } else {
+                frames.push(convert::frame_text(
+                    "service_packages",
+                    "service_packages.csv",
+                    v,
+                )?);
+            }
+        }
         let mut geo = Vec::new();
         if let Some(v) = outlet_areas.filter(|v| !v.is_none()) {
             geo.push((
@@ -252,6 +266,11 @@ impl PyNetwork {
         }
         for (name, bytes) in &geo {
             std::fs::write(dir.path().join(name), bytes).map_err(|e| io_err(py, name, e))?;
+        }
+        if let Some(p) = &package_file {
+            let text = std::fs::read(p).map_err(|e| io_err(py, &p.display().to_string(), e))?;
+            std::fs::write(dir.path().join("service_packages.csv"), text)
+                .map_err(|e| io_err(py, "service_packages.csv", e))?;
         }
         if let Some(tz) = time_zone {
             // As the data folder's network.json (the same reader and checks).

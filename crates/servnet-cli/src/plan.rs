@@ -342,6 +342,13 @@ pub fn run(a: &Args) -> Result<()> {
     for w in &fc.warnings {
         eprintln!("warning: {}", w.message);
     }
+    let peak = fc.totals().first().map_or(0.0, |t| t.peak_day);
+    let by_package =
+        servnet_core::plan::packages::package_demand(&data.network, &data.tickets, peak);
+    if !by_package.is_empty() {
+        text += "service packages (the folder's tickets; capacity = units x (1 + follow-up share), scaled to the forecast peak day):\n";
+        text += &servnet_core::plan::packages::package_demand_text(&by_package);
+    }
     let inputs = PlanInputs {
         network: &data.network,
         forecast: &fc,

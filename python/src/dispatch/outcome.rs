@@ -25,6 +25,10 @@ pub(super) fn breakdown_dict<'py>(py: Python<'py>, b: &Breakdown) -> PyResult<Bo
     for (name, t) in TERM_NAMES.iter().zip(b.terms) {
         d.set_item(*name, t)?;
     }
+    d.set_item("package", b.package.map(|k| k.to_string()))?;
+    d.set_item("mode", b.mode.as_str())?;
+    d.set_item("package_weight", b.package_weight)?;
+    d.set_item("reserve_held", b.reserve_held)?;
     Ok(d)
 }
 

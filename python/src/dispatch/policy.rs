@@ -74,7 +74,7 @@ impl PyPolicy {
     #[new]
     #[pyo3(signature = (*, weights=None, detour_factor=None, speed_kmh=None, prior_weight=None,
         emergency_reserve=None, horizon_days=None, start_date=None, fallback=None,
-        centre_priority=None))]
+        centre_priority=None, package_reserve=None, reserve_min_weight=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -87,8 +87,12 @@ impl PyPolicy {
         start_date: Option<&Bound<'_, PyAny>>,
         fallback: Option<&Bound<'_, PyAny>>,
         centre_priority: Option<&Bound<'_, PyAny>>,
+        package_reserve: Option<f64>,
+        reserve_min_weight: Option<f64>,
     ) -> PyResult<Self> {
         let mut p = Policy::default();
+        p.package_reserve = package_reserve.unwrap_or(p.package_reserve);
+        p.reserve_min_weight = reserve_min_weight.unwrap_or(p.reserve_min_weight);
         if let Some(w) = weights {
             set_weights(py, &mut p.weights, w)?;
         }
@@ -158,6 +162,17 @@ impl PyPolicy {
     #[getter]
     fn prior_weight(&self) -> f64 {
         self.inner.prior_weight
+    }
+    /// Share of capacity kept for tickets whose service package weighs at least
+    /// ``reserve_min_weight`` (networks with service packages only).
+    #[getter]
+    fn package_reserve(&self) -> f64 {
+        self.inner.package_reserve
+    }
+    /// The package priority weight from which a ticket may use the package reserve.
+    #[getter]
+    fn reserve_min_weight(&self) -> f64 {
+        self.inner.reserve_min_weight
     }
     /// Share of capacity kept for emergency tickets.
     #[getter]

@@ -199,7 +199,9 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
     let mut demand = vec![0u64; group_cap.len()];
     for (i, (t, e)) in backlog.iter().zip(eligible).enumerate() {
         units.push(t.units);
-        penalty.push(to_cost(o.penalty(t.priority)));
+        // A service package's priority weight scales the cost of leaving it unassigned:
+        // a VIP ticket takes the last unit over an ordinary one.
+        penalty.push(to_cost(o.penalty(t.priority) * d.package_weight(t)));
         arcs.push(e.map(|list| {
             list.into_iter()
                 .map(|e| {

@@ -58,7 +58,10 @@ impl Dispatcher {
         ticket: &Ticket,
         late: u32,
     ) -> Result<std::result::Result<Vec<EligibleArc>, Rule>> {
-        let r = self.resolve(ticket)?;
+        let mut r = self.resolve(ticket)?;
+        // Batch assignment weighs tickets by their package in its objective (see
+        // `assign::problem`): the dispatch reserve does not filter its arcs.
+        r.claim.privileged = true;
         let Some(skill) = r.skill else {
             return Ok(Err(Rule::NoSkill));
         };
@@ -154,6 +157,13 @@ impl Dispatcher {
         }
         out.sort_by_key(|a| (a.outlet, a.day));
         Ok(Ok(out.clone()))
+    }
+
+    /// The priority weight of a ticket's service package (1 without one).
+    pub(crate) fn package_weight(&self, ticket: &Ticket) -> f64 {
+        self.network
+            .ticket_package(ticket)
+            .map_or(1.0, |p| p.priority_weight)
     }
 
     /// Units still free for an offer on a day: the limit for a non-emergency or an

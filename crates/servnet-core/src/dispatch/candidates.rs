@@ -64,7 +64,7 @@ impl Dispatcher {
                 keep(&mut top, h);
             }
         }
-        let per_d = self.policy.weights.distance * self.road_per_chord_km() * EARTH_RADIUS_KM;
+        let per_d = self.distance_weight(&r) * self.road_per_chord_km() * EARTH_RADIUS_KM;
         let base = self.skill_base[skill.index()];
         let cutoff = |top: &TopK| match top.peek() {
             Some(((s, _), ..)) if top.len() >= k => unsortable(*s),
@@ -143,10 +143,10 @@ impl Dispatcher {
             day: h.day,
             breakdown: self.breakdown(r, &h),
             remaining_skill: self
-                .limit(offer.capacity, r.emergency)
+                .limit_for(offer.capacity, r)
                 .saturating_sub(self.ledger.offer_used(h.offer as usize, h.day) + units),
             remaining_outlet: self
-                .limit(self.outlets[oi].daily_cap, r.emergency)
+                .limit_for(self.outlets[oi].daily_cap, r)
                 .saturating_sub(self.ledger.outlet_used(oi, h.day) + units),
         }
     }

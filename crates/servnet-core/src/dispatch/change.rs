@@ -97,7 +97,7 @@ impl NetworkChange {
                 outlets.extend(new.iter().cloned());
             }
         }
-        Network::new(outlets, network.regions().to_vec())
+        Ok(Network::new(outlets, network.regions().to_vec())?.with_settings_of(network))
     }
 
     /// What it changes, for messages: `outlet_status O12`.

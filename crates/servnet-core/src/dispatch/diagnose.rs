@@ -217,6 +217,11 @@ impl Dispatcher {
                             format!("ticket is outside {outlet_id}'s service polygons")
                         }
                     },
+                    Rule::TooFar if r.claim.carry_in() => format!(
+                        "{outlet_id} is {:.1} road km away; the package asks a carry-in customer to travel at most {:.1} km",
+                        self.road_km(&r, oi, gc),
+                        r.claim.carry_km
+                    ),
                     Rule::TooFar => format!(
                         "{outlet_id} is {:.1} road km away; region {} allows at most {:.1} km",
                         self.road_km(&r, oi, gc),
@@ -250,6 +255,7 @@ impl Dispatcher {
                 };
             }
         }
+        out.text.push_str(&self.package_note(&r, k));
         Ok(out)
     }
 }

@@ -52,7 +52,11 @@ impl Dispatcher {
         // Read before the search: a release during it makes what it finds stale.
         let epoch = self.release_epoch.load(Ordering::Acquire);
         let full = self.centres_full.get(skill.index())?;
-        if self.own_ledger && full.covers(epoch, from, r.emergency) {
+        // The finding is kept per emergency flag; a ticket that may use the package
+        // reserve sees more room than one that may not, so it neither reads nor writes it.
+        let cache =
+            self.own_ledger && (r.emergency || !self.package_reserve_on() || !r.claim.privileged);
+        if cache && full.covers(epoch, from, r.emergency) {
             return None;
         }
         let mut best: Option<(f64, u32, Hit)> = None;
@@ -74,7 +78,9 @@ impl Dispatcher {
                     let beats = best.as_ref().is_none_or(|(d, o, _)| key < (*d, *o));
                     if beats && !r.avoid.contains(&offer.outlet) {
                         let hit = (from..h).find_map(|day| {
-                            self.day_rules(r, k as usize, road, day, f64::INFINITY).ok()
+                            let travel = if r.claim.carry_in() { 0.0 } else { road };
+                            self.day_rules(r, k as usize, travel, day, f64::INFINITY)
+                                .ok()
                         });
                         if let Some(hit) = hit {
                             best = Some((road, offer.outlet, hit));
@@ -85,7 +91,7 @@ impl Dispatcher {
             )
         });
         // Every centre was checked for one unit (no avoid list): none has room.
-        if best.is_none() && r.ticket.units == 1 && r.avoid.is_empty() {
+        if cache && best.is_none() && r.ticket.units == 1 && r.avoid.is_empty() {
             full.record(epoch, from, r.emergency);
         }
         best.map(|(_, _, h)| h)

@@ -139,8 +139,8 @@ impl Dispatcher {
                     hold: None,
                     content,
                 },
-                offer_limit: self.limit(offer.capacity, r.emergency),
-                outlet_limit: self.limit(self.outlets[oi].daily_cap, r.emergency),
+                offer_limit: self.limit_for(offer.capacity, r),
+                outlet_limit: self.limit_for(self.outlets[oi].daily_cap, r),
             };
             match self.ledger.book(&request)? {
                 Booked::New(held) => {
@@ -150,7 +150,9 @@ impl Dispatcher {
                         b.status = Status::Held { hold, expires };
                         b.hold = Some(hold);
                     }
-                    return Ok((Outcome::Assigned(self.materialise(id, &b)), Some(b.status)));
+                    let mut a = self.materialise(id, &b);
+                    self.stamp(&mut a.breakdown, r, b.offer as usize);
+                    return Ok((Outcome::Assigned(a), Some(b.status)));
                 }
                 // The same ticket was booked concurrently: the first booking stands.
                 Booked::Existing(found) => {

@@ -59,6 +59,7 @@ mod layout;
 mod ledger;
 mod lifecycle;
 mod loads;
+mod package;
 mod policy;
 mod resolve;
 mod rules;

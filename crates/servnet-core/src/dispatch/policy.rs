@@ -125,6 +125,12 @@ pub struct Policy {
     pub fallback: Vec<Fallback>,
     /// Dispatch priority from which an outlet counts as a regional centre.
     pub centre_priority: u8,
+    /// Share of each capacity (skill and outlet-wide, `floor(capacity x share)` units)
+    /// kept for tickets whose service package weighs at least `reserve_min_weight`
+    /// (and emergencies), 0..1. Applies only to a network with service packages.
+    pub package_reserve: f64,
+    /// The package priority weight from which a ticket may use the package reserve.
+    pub reserve_min_weight: f64,
 }
 
 impl Default for Policy {
@@ -143,6 +149,8 @@ impl Default for Policy {
                 Fallback::Escalate,
             ],
             centre_priority: 90,
+            package_reserve: 0.1,
+            reserve_min_weight: 2.0,
         }
     }
 }
@@ -224,6 +232,29 @@ impl Policy {
             return Err(crate::Error::argument(
                 "emergency_reserve",
                 format!("expected a share in [0, 1), got {}", self.emergency_reserve),
+            ));
+        }
+        if !(0.0..1.0).contains(&(self.emergency_reserve + self.package_reserve))
+            || !(0.0..1.0).contains(&self.package_reserve)
+        {
+            return Err(crate::Error::argument(
+                "package_reserve",
+                format!(
+                    "expected a share in [0, 1) that leaves room with emergency_reserve {}, got {}",
+                    self.emergency_reserve, self.package_reserve
+                ),
+            ));
+        }
+        if !(self.reserve_min_weight.is_finite()
+            && (0.0..=crate::model::MAX_PRIORITY_WEIGHT).contains(&self.reserve_min_weight))
+        {
+            return Err(crate::Error::argument(
+                "reserve_min_weight",
+                format!(
+                    "expected a weight in 0..={}, got {}",
+                    crate::model::MAX_PRIORITY_WEIGHT,
+                    self.reserve_min_weight
+                ),
             ));
         }
         if self.horizon_days == 0 || self.horizon_days > 366 {

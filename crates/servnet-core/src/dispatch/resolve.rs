@@ -1,6 +1,7 @@
 //! A ticket resolved to the dispatcher's indices, and its SLA clock: which days the
 //! SLA allows and how far an outlet may be on each.
 
+use super::package::Claim;
 use super::rules::Mode;
 use super::Dispatcher;
 use crate::geo::unit_vector;
@@ -24,6 +25,8 @@ pub(super) struct Resolved<'t> {
     pub(super) created: i64,
     pub(super) start: i64,
     pub(super) deadline: i64,
+    /// The ticket's service package, mode and weight ([`Claim::NONE`] without one).
+    pub(super) claim: Claim,
 }
 
 /// Milliseconds of a naive date-time since the naive epoch (a leap second stays in its
@@ -77,9 +80,11 @@ impl Dispatcher {
                 .and_time(chrono::NaiveTime::MIN),
         );
         let created = millis(t.created_at);
-        let response = created.saturating_add(
-            (self.network.regions()[region].max_response_hours * 3_600_000.0).round() as i64,
-        );
+        let claim = self.claim(t, skill, region);
+        let hours = self.network.regions()[region]
+            .max_response_hours
+            .min(claim.response_hours);
+        let response = created.saturating_add((hours * 3_600_000.0).round() as i64);
         Ok(Resolved {
             ticket: t,
             skill,
@@ -92,6 +97,7 @@ impl Dispatcher {
             created,
             start,
             deadline: millis(t.due_by).min(response),
+            claim,
         })
     }
 

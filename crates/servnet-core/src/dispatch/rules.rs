@@ -50,7 +50,8 @@ impl Dispatcher {
         }
     }
 
-    /// Checks the rules that do not depend on the day; returns (gc km, road km).
+    /// Checks the rules that do not depend on the day; returns the road km a technician
+    /// travels (0 for a carry-in ticket, whose customer must be within the package's km).
     pub(super) fn static_rules(
         &self,
         r: &Resolved,
@@ -81,6 +82,13 @@ impl Dispatcher {
             return Err(Rule::OutsideArea);
         }
         let road = self.road_km(r, oi, gc_km);
+        if r.claim.carry_in() {
+            // The customer travels (within the package's km); no technician travel.
+            if road > r.claim.carry_km * mode.widen {
+                return Err(Rule::TooFar);
+            }
+            return Ok(0.0);
+        }
         if road > self.network.regions()[r.region].max_travel_km * mode.widen {
             return Err(Rule::TooFar);
         }
@@ -103,13 +111,11 @@ impl Dispatcher {
         let oi = offer.outlet as usize;
         let units = r.ticket.units;
         let used = self.ledger.offer_used(k, day);
-        if used.saturating_add(units) > self.limit(offer.capacity, r.emergency) {
+        if used.saturating_add(units) > self.limit_for(offer.capacity, r) {
             return Err(Rule::SkillFull);
         }
         let o = &self.outlets[oi];
-        if self.ledger.outlet_used(oi, day).saturating_add(units)
-            > self.limit(o.daily_cap, r.emergency)
-        {
+        if self.ledger.outlet_used(oi, day).saturating_add(units) > self.limit_for(o.daily_cap, r) {
             return Err(Rule::OutletFull);
         }
         let load_ratio = if offer.capacity > 0 {

@@ -52,14 +52,16 @@ impl Dispatcher {
         let k = hit.offer as usize;
         let preferred = r.preferred == Some(self.offers[k].outlet);
         let satisfaction = self.satisfaction(k);
-        self.breakdown_of(
+        let mut b = self.breakdown_of(
             k,
             r.ticket.units,
             hit.road,
             hit.load_ratio,
             satisfaction,
             preferred,
-        )
+        );
+        self.stamp(&mut b, r, k);
+        b
     }
 
     /// The breakdown of offer `k`'s score from its variable parts.
@@ -85,6 +87,10 @@ impl Dispatcher {
             preferred,
             terms,
             score: terms.iter().sum(),
+            package: None,
+            mode: crate::model::ServiceMode::OnSite,
+            package_weight: 1.0,
+            reserve_held: 0,
         }
     }
 

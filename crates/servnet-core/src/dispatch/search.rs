@@ -116,7 +116,11 @@ impl Dispatcher {
     /// (x `widen`): road km >= great-circle km x detour (or >= great-circle km with a
     /// travel matrix) >= chord km.
     pub(super) fn max_chord(&self, r: &Resolved, widen: f64) -> f64 {
-        let max_km = self.network.regions()[r.region].max_travel_km * widen;
+        let max_km = if r.claim.carry_in() {
+            r.claim.carry_km
+        } else {
+            self.network.regions()[r.region].max_travel_km
+        } * widen;
         km_to_chord(if self.matrix.is_some() {
             max_km
         } else {
@@ -148,7 +152,8 @@ impl Dispatcher {
         best: &mut Option<Hit>,
         seen: &mut Vec<(u32, f64)>,
     ) {
-        let w_d = self.policy.weights.distance;
+        // A carry-in ticket has no distance term (no technician travel).
+        let w_d = self.distance_weight(r);
         // Chord km <= great-circle km, so this never exceeds the true distance term.
         let per_d = w_d * self.road_per_chord_km() * EARTH_RADIUS_KM;
         let cutoff = |best: &Option<Hit>| best.as_ref().map_or(f64::INFINITY, |b| b.score);

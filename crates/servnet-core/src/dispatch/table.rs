@@ -4,8 +4,9 @@ use super::{Outcome, Route};
 use crate::io::{Column, Tabular};
 
 /// Outcomes written one row per ticket:
-/// `ticket_id,outlet_id,day,date,score,distance_km,sla_met,route,reason` (`outlet_id`
-/// empty and `reason` set when unassignable). The second field is the ledger's start
+/// `ticket_id,outlet_id,day,date,score,distance_km,sla_met,route,reason,package,mode`
+/// (`outlet_id` empty and `reason` set when unassignable; `package` empty without a
+/// service package). The second field is the ledger's start
 /// date ([`super::Dispatcher::start_date`]): `date` is it plus `day` (empty when `None`).
 pub struct OutcomeTable<'a>(pub &'a [Outcome], pub Option<chrono::NaiveDate>);
 
@@ -19,6 +20,8 @@ const COLUMNS: &[Column] = &[
     Column::bool("sla_met"),
     Column::text("route"),
     Column::text("reason"),
+    Column::text("package"),
+    Column::text("mode"),
 ];
 
 /// A route as written in files: `wider_radius_x<factor>` with its factor.
@@ -52,6 +55,11 @@ impl Tabular for OutcomeTable<'_> {
                 a.sla_met.to_string(),
                 route_text(a.route),
                 String::new(),
+                a.breakdown
+                    .package
+                    .map(|k| k.to_string())
+                    .unwrap_or_default(),
+                a.breakdown.mode.as_str().to_string(),
             ]),
             Some(Outcome::Unassignable(u)) => out.extend([
                 u.ticket_id.to_string(),
@@ -63,6 +71,8 @@ impl Tabular for OutcomeTable<'_> {
                 "false".into(),
                 String::new(),
                 u.reason.as_str().to_string(),
+                String::new(),
+                String::new(),
             ]),
             None => {}
         }

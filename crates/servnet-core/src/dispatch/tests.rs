@@ -653,6 +653,7 @@ fn loads_follow_the_network_order_and_agree_with_the_assignments() {
     assert_eq!(reported, booked);
 }
 
+mod packages;
 mod state;
 
 /// On a peak-season network where outlets run out (and some are released again), the

@@ -24,6 +24,25 @@ pub struct Breakdown {
     pub terms: [f64; 7],
     /// The total score.
     pub score: f64,
+    /// The service package applied (`None`: none; see [`crate::model::ServicePackage`]).
+    /// Filled on dispatch, candidates and explain; a booking read back later (lookup,
+    /// confirm, complete) does not carry it: ask [`super::Dispatcher::service_mode`].
+    #[serde(default)]
+    pub package: Option<crate::model::PackageKey>,
+    /// On-site or carry-in (carry-in: no technician travel, `distance_km` 0).
+    #[serde(default)]
+    pub mode: crate::model::ServiceMode,
+    /// The package's priority weight (1 without a package).
+    #[serde(default = "one")]
+    pub package_weight: f64,
+    /// Units of the skill's capacity at this outlet-day the package reserve keeps from
+    /// this ticket (0 when it may use the reserve).
+    #[serde(default)]
+    pub reserve_held: u32,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// How an assignment was found.

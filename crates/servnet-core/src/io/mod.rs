@@ -9,6 +9,7 @@ mod network;
 mod network_out;
 mod options;
 mod outlet_history;
+mod packages;
 mod planning;
 mod population;
 mod summary;
@@ -22,6 +23,7 @@ pub use options::overlay;
 pub use outlet_history::{
     outlet_history_from_csv, read_outlet_history, read_review_actions, MAX_MONTHLY,
 };
+pub use packages::{packages_from_csv, read_packages};
 pub use planning::read_planning;
 pub use population::{population_from_csv, read_population};
 pub use table::{day_date, parse_time, parse_time_in};

@@ -45,9 +45,14 @@ pub fn read_network(dir: &Path) -> Result<Network> {
     let tz = read_settings(dir, &mut problems)?;
     // Row-level problems first: cross-record checks on half-read files would mislead.
     problems.finish()?;
-    Ok(Network::new(outlets, regions)
+    let packages = super::read_packages(dir)?;
+    let network = Network::new(outlets, regions)
         .map_err(|e| lines.locate(e))?
-        .with_time_zone(tz))
+        .with_time_zone(tz);
+    match packages {
+        Some(p) => network.with_packages(p),
+        None => Ok(network),
+    }
 }
 
 /// `network.json` (optional): settings of the whole network.

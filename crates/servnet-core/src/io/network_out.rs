@@ -184,6 +184,51 @@ pub fn write_network_for_excel(dir: &Path, network: &Network, excel: bool) -> Re
             Ok(())
         },
     )?;
+    if !network.packages().is_empty() {
+        write_csv(
+            &dir.join("service_packages.csv"),
+            excel,
+            &[
+                "region_tier",
+                "customer_tier",
+                "service_kind",
+                "modes",
+                "carry_in_km",
+                "response_hours",
+                "follow_up_share",
+                "priority_weight",
+            ],
+            |w| {
+                for p in network.packages() {
+                    let modes = [(p.on_site, "on_site"), (p.carry_in, "carry_in")]
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, m)| *m)
+                        .collect::<Vec<_>>()
+                        .join(";");
+                    let customer = match p.key.customer_tier {
+                        crate::model::CustomerTier::Standard => "standard",
+                        crate::model::CustomerTier::Vip => "vip",
+                    };
+                    w.write_record([
+                        p.key.region_tier.as_str().to_string(),
+                        customer.to_string(),
+                        p.key.kind.map_or("*", |k| k.as_str()).to_string(),
+                        modes,
+                        if p.carry_in {
+                            p.carry_in_km.to_string()
+                        } else {
+                            String::new()
+                        },
+                        p.response_hours.to_string(),
+                        p.follow_up_share.to_string(),
+                        p.priority_weight.to_string(),
+                    ])?;
+                }
+                Ok(())
+            },
+        )?;
+    }
     let tz = network.time_zone();
     if tz != DEFAULT_TIME_ZONE {
         let text = json!({ "time_zone": tz.name() }).to_string();

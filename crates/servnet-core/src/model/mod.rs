@@ -6,6 +6,7 @@
 //! by id, so "lowest index" is "lowest id" when breaking ties); algorithms never re-check.
 
 mod network;
+mod package;
 mod planning;
 mod skill;
 mod ticket;
@@ -15,6 +16,7 @@ pub use network::{
     parse_time_zone, Network, Outlet, OutletSkill, OutletStatus, Region, ServiceArea, Tier,
     DEFAULT_PRIOR_WEIGHT, DEFAULT_TIME_ZONE, MAX_COST, MAX_HOURS, MAX_KM, MAX_POPULATION,
 };
+pub use package::{PackageKey, ServiceMode, ServicePackage, MAX_PRIORITY_WEIGHT};
 pub use planning::{
     InstalledBaseRow, PlanningData, Product, RepairCurve, RepairHistoryRow, RetirementCurve,
     SalesPlanRow, Seasonality, ServiceRate, MAX_RATE, MAX_SHAPE, MAX_UNITS, MAX_YEARS_PARAM, YEARS,

@@ -191,6 +191,9 @@ pub struct Network {
     offer_skills: Vec<Vec<SkillId>>,
     mean_rating: f64,
     time_zone: chrono_tz::Tz,
+    /// Service packages (see [`super::ServicePackage`]) and their lookup table.
+    pub(super) packages: Vec<super::ServicePackage>,
+    pub(super) package_table: Vec<u16>,
 }
 
 /// The network's time zone unless the data says otherwise (docs/formats.md).
@@ -203,6 +206,8 @@ struct NetworkParts {
     regions: Vec<Region>,
     #[serde(default = "default_zone_name")]
     time_zone: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    packages: Vec<super::ServicePackage>,
 }
 
 fn default_zone_name() -> String {
@@ -222,7 +227,9 @@ impl TryFrom<NetworkParts> for Network {
                 m,
             )
         })?;
-        Ok(Network::new(p.outlets, p.regions)?.with_time_zone(tz))
+        Network::new(p.outlets, p.regions)?
+            .with_time_zone(tz)
+            .with_packages(p.packages)
     }
 }
 
@@ -230,6 +237,7 @@ impl From<Network> for NetworkParts {
     fn from(n: Network) -> Self {
         NetworkParts {
             time_zone: n.time_zone.name().to_string(),
+            packages: n.packages,
             outlets: n.outlets,
             regions: n.regions,
         }
@@ -512,6 +520,8 @@ impl Network {
             offer_skills,
             mean_rating,
             time_zone: DEFAULT_TIME_ZONE,
+            packages: Vec::new(),
+            package_table: Vec::new(),
         })
     }
 
@@ -519,6 +529,15 @@ impl Network {
     /// clock, and times with an offset are converted to it (docs/formats.md, "Time").
     pub fn with_time_zone(mut self, tz: chrono_tz::Tz) -> Self {
         self.time_zone = tz;
+        self
+    }
+
+    /// The same network with `other`'s time zone and service packages (for a network
+    /// rebuilt from another's records).
+    pub fn with_settings_of(mut self, other: &Network) -> Self {
+        self.time_zone = other.time_zone;
+        self.packages = other.packages.clone();
+        self.package_table = other.package_table.clone();
         self
     }
 

@@ -19,6 +19,7 @@ pub mod forecast;
 pub mod frontier;
 pub mod location;
 pub mod network_plan;
+pub mod packages;
 mod plan_build;
 pub mod replay;
 pub mod scenario;

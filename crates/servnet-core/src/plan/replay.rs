@@ -194,5 +194,5 @@ pub fn planned_network(plan: &NetworkPlan, base: &Network, opts: &PlanOptions) -
         offer(&mut o, &s.categories, cap)?;
         outlets.push(o);
     }
-    Ok(Network::new(outlets, base.regions().to_vec())?.with_time_zone(base.time_zone()))
+    Ok(Network::new(outlets, base.regions().to_vec())?.with_settings_of(base))
 }

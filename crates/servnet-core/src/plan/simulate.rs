@@ -307,7 +307,7 @@ pub fn plan_to_network(
             o
         })
         .collect();
-    Ok(Network::new(outlets, net.regions().to_vec())?.with_time_zone(net.time_zone()))
+    Ok(Network::new(outlets, net.regions().to_vec())?.with_settings_of(&net))
 }
 
 /// Dispatches `tickets` against the plan's outlets in arrival order (see the module
