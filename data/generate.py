@@ -213,8 +213,8 @@ def build_regions(rng):
 # (BORDER_SEED), so the main stream, and with it every other file, is the same as before
 # the polygons changed (build_regions still draws its old ellipse rings from it).
 BORDER_SEED = SEED + 1
-LAND_KM = (100.0, 2.0)            # land mask: disc of 100 km + 2 x city radius around each city
-LAND_CLOSE_KM = 90.0              # morphological closing of the mask (fills gaps between discs)
+LAND_KM = (60.0, 1.5)             # land mask: disc of 60 km + 1.5 x city radius around each city
+LAND_CLOSE_KM = 110.0             # morphological closing of the mask (fills gaps between discs)
 BORDER_STEP_KM = 5.0              # border vertices every 5 km before the warp
 WARP = [(150.0, 3.0), (45.0, 2.0), (18.0, 0.6)]  # (wavelength km, amplitude km) per octave
 WARP_CALM_KM = 6.0                # the warp fades out within 6 km of a city centre
@@ -269,7 +269,7 @@ def region_borders(regions):
     centres, so every centre stays inside its region, except within 1 km of a border: the
     GeoNames twins Zhucheng and Zhu Cheng City (0.46 km apart) leave one just outside."""
     import shapely
-    from shapely.geometry import MultiPoint, Point
+    from shapely.geometry import MultiPoint, Point, Polygon
     from shapely.geometry.polygon import orient
 
     rng = np.random.default_rng(BORDER_SEED)
@@ -278,6 +278,7 @@ def region_borders(regions):
     land = shapely.union_all([Point(x, y).buffer(LAND_KM[0] + LAND_KM[1] * r["radius_km"], 32)
                               for x, y, r in zip(xs, ys, regions)])
     land = land.buffer(LAND_CLOSE_KM, 32).buffer(-LAND_CLOSE_KM, 32)
+    land = shapely.union_all([Polygon(p.exterior) for p in getattr(land, "geoms", [land])])  # no lakes
     vor = shapely.voronoi_polygons(MultiPoint(list(zip(xs, ys))), extend_to=land.envelope.buffer(500))
     plain = [None] * len(regions)
     for cell in vor.geoms:
