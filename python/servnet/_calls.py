@@ -34,7 +34,7 @@ class _Progress:
             return
         limit = "{total} s limit" if total else "no limit"
         self.bar = tqdm(total=round(total, 1) if total else None, desc=desc, unit="s",
-                        bar_format="{desc}: {n:.1f} s of " + limit + " |{bar}| {postfix}")
+                        bar_format="{desc}: {n:.1f} s of " + limit + " |{bar}|{postfix}")
 
     @property
     def callback(self) -> Optional[Callable[[float], None]]:

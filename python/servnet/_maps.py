@@ -369,6 +369,7 @@ def explore_plan(plan: Any, borders: List[Dict[str, Any]], path: Union[str, Path
     # demand heat layer: one circle per demand cell, colour and radius by peak day
     if cells is not None and len(cells):
         import matplotlib
+        import numpy as np
         from matplotlib.colors import LogNorm, to_hex
 
         c = cells[cells["peak_day"] > 0].sort_values("peak_day", ascending=False).head(max_cells)
@@ -376,13 +377,25 @@ def explore_plan(plan: Any, borders: List[Dict[str, Any]], path: Union[str, Path
         if len(c):
             norm = LogNorm(vmin=max(float(c["peak_day"].min()), 1e-3), vmax=float(c["peak_day"].max()))
             cmap = matplotlib.colormaps["YlOrRd"]
-            group = folium.FeatureGroup(name=f"demand, peak day ({len(c)} cells)")
-            for r in c.itertuples():
-                col = to_hex(cmap(0.15 + 0.85 * float(norm(r.peak_day))))
-                folium.CircleMarker([r.lat, r.lon], radius=2 + 6 * float(norm(r.peak_day)),
-                                    stroke=False, fill=True, fill_color=col, fill_opacity=0.75,
-                                    tooltip=f"{r.cell}: {r.peak_day:.1f} peak-day tickets, "
-                                            f"site {r.site}").add_to(group)
+            levels = np.clip(np.asarray(norm(c["peak_day"].to_numpy(dtype=float))), 0.0, 1.0)
+            colours = [to_hex(rgba) for rgba in cmap(0.15 + 0.85 * levels)]
+            feats = []
+            for r, level, colour in zip(c.itertuples(), levels, colours):
+                feats.append({"type": "Feature",
+                              "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                              "properties": {"cell": str(r.cell), "peak_day": round(float(r.peak_day), 2),
+                                             "site": "" if not isinstance(r.site, str) else r.site,
+                                             "colour": colour, "radius": round(2 + 6 * float(level), 1)}})
+            # one GeoJSON layer (fast to write and to draw), radius and colour per cell
+            group = folium.GeoJson(
+                {"type": "FeatureCollection", "features": feats},
+                name=f"demand, peak day ({len(c)} cells)",
+                marker=folium.CircleMarker(radius=3, stroke=False, fill=True, fill_opacity=0.75),
+                style_function=lambda f: {"fillColor": f["properties"]["colour"],
+                                          "radius": f["properties"]["radius"],
+                                          "stroke": False, "fillOpacity": 0.75},
+                tooltip=folium.GeoJsonTooltip(fields=["cell", "peak_day", "site"],
+                                              aliases=["cell", "peak-day tickets", "site"]))
             group.add_to(fmap)
             if assignments:
                 lines = folium.FeatureGroup(name="cell to its site", show=True)
