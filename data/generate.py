@@ -197,7 +197,7 @@ def build_regions(rng):
             "max_response_hours": hours,
             "max_travel_km": km,
             "radius_km": radius,
-            "ring": ellipse_ring(rng, lon, lat, radius),
+            "ring": ellipse_ring(rng, lon, lat, radius),  # unused since region_borders; kept: the draws
         })
     lons = np.array([r["lon"] for r in regions])
     lats = np.array([r["lat"] for r in regions])
@@ -206,6 +206,106 @@ def build_regions(rng):
         d[i] = np.inf
         r["neighbours"] = [regions[j]["code"] for j in np.argsort(d, kind="stable")[:2]]
     return regions
+
+
+# ---------------------------------------------------------------- region borders
+# Region polygons: Voronoi cells of the city centres (every point of the land goes to its
+# nearest city) clipped to a land mask, with wiggly borders. They use their own Generator
+# (BORDER_SEED), so the main stream, and with it every other file, is the same as before
+# the polygons changed (build_regions still draws its old ellipse rings from it).
+BORDER_SEED = SEED + 1
+LAND_KM = (60.0, 1.5)             # land mask: disc of 60 km + 1.5 x city radius around each city
+LAND_CLOSE_KM = 110.0             # morphological closing of the mask (fills gaps between discs)
+BORDER_STEP_KM = 5.0              # border vertices every 5 km before the warp
+WARP = [(150.0, 3.0), (45.0, 2.0), (18.0, 0.6)]  # (wavelength km, amplitude km) per octave
+WARP_CALM_KM = 6.0                # the warp fades out within 6 km of a city centre
+
+
+def _to_km(lon, lat):
+    """Sinusoidal (equal-area) projection in km: x = R lon cos(lat), y = R lat."""
+    lat_r = np.radians(lat)
+    return EARTH_R_KM * np.radians(lon) * np.cos(lat_r), EARTH_R_KM * lat_r
+
+
+def _from_km(x, y):
+    lat = np.degrees(y / EARTH_R_KM)
+    return np.degrees(x / (EARTH_R_KM * np.cos(np.radians(lat)))), lat
+
+
+def _warp(rng, cx, cy):
+    """A smooth displacement field (sum of random plane waves per octave): the same point
+    always moves the same way, so neighbouring cells keep one shared border; the largest
+    slope (2 pi A / L summed over the octaves: 0.61 < 1) keeps the map one-to-one, so no ring crosses itself."""
+    waves = []
+    for length, amp in WARP:
+        for _ in range(3):
+            ang = rng.uniform(0, 2 * math.pi)
+            waves.append((2 * math.pi / length * math.cos(ang), 2 * math.pi / length * math.sin(ang),
+                          rng.uniform(0, 2 * math.pi), rng.uniform(0, 2 * math.pi), amp / 3))
+
+    def move(x, y):
+        dx = np.zeros_like(x)
+        dy = np.zeros_like(y)
+        for kx, ky, px, py, a in waves:
+            t = kx * x + ky * y
+            dx += a * np.sin(t + px)
+            dy += a * np.sin(t + py)
+        # still within WARP_CALM_KM of a city centre, so a centre stays on its side
+        near = np.full_like(x, np.inf)
+        for i in range(0, len(x), 4096):
+            d = np.hypot(x[i:i + 4096, None] - cx[None, :], y[i:i + 4096, None] - cy[None, :])
+            near[i:i + 4096] = d.min(axis=1)
+        u = np.clip(near / WARP_CALM_KM, 0.0, 1.0)
+        calm = u * u * (3 - 2 * u)
+        return x + calm * dx, y + calm * dy
+    return move
+
+
+def region_borders(regions):
+    """Adds r["geometry"] (a GeoJSON Polygon or MultiPolygon, CCW exterior rings, 5
+    decimals) to every region: its Voronoi cell among the city centres, intersected with
+    the land mask, borders warped by a smooth field. The warp is applied to the noded
+    border lines once (not per cell), and the cells are rebuilt from them, so neighbours
+    share their border exactly (no gaps, no overlaps). The warp fades out near city
+    centres, so every centre stays inside its region, except within 1 km of a border: the
+    GeoNames twins Zhucheng and Zhu Cheng City (0.46 km apart) leave one just outside."""
+    import shapely
+    from shapely.geometry import MultiPoint, Point, Polygon
+    from shapely.geometry.polygon import orient
+
+    rng = np.random.default_rng(BORDER_SEED)
+    xs, ys = _to_km(np.array([r["lon"] for r in regions]), np.array([r["lat"] for r in regions]))
+    move = _warp(rng, xs, ys)
+    land = shapely.union_all([Point(x, y).buffer(LAND_KM[0] + LAND_KM[1] * r["radius_km"], 32)
+                              for x, y, r in zip(xs, ys, regions)])
+    land = land.buffer(LAND_CLOSE_KM, 32).buffer(-LAND_CLOSE_KM, 32)
+    land = shapely.union_all([Polygon(p.exterior) for p in getattr(land, "geoms", [land])])  # no lakes
+    vor = shapely.voronoi_polygons(MultiPoint(list(zip(xs, ys))), extend_to=land.envelope.buffer(500))
+    plain = [None] * len(regions)
+    for cell in vor.geoms:
+        hits = [i for i, (x, y) in enumerate(zip(xs, ys)) if cell.contains(Point(x, y))]
+        if len(hits) != 1:
+            raise RuntimeError(f"voronoi cell holds {len(hits)} city centres")
+        plain[hits[0]] = cell.intersection(land)
+    lines = shapely.union_all([c.boundary for c in plain]).segmentize(BORDER_STEP_KM)
+    warped = shapely.transform(lines, lambda c: np.column_stack(move(c[:, 0], c[:, 1])))
+    faces = list(shapely.polygonize(list(getattr(warped, "geoms", [warped]))).geoms)
+    parts = defaultdict(list)
+    for face in faces:   # each face goes to the cell it overlaps most (land-mask holes: none)
+        best = max(range(len(plain)), key=lambda i: (plain[i].intersection(face).area, -i))
+        if plain[best].intersection(face).area > 0.5 * face.area:
+            parts[best].append(face)
+    for i, r in enumerate(regions):
+        shape = shapely.union_all(parts[i])
+        if shape.distance(Point(xs[i], ys[i])) > 1.0:
+            raise RuntimeError(f"region {r['code']}: the warped border leaves out the centre")
+        ll = shapely.transform(shape, lambda c: np.column_stack(_from_km(c[:, 0], c[:, 1])))
+        ll = shapely.set_precision(ll, 1e-5)
+        polys = [[[[round(x, 5), round(y, 5)] for x, y in ring.coords]
+                  for ring in [p.exterior, *p.interiors]]
+                 for p in (orient(q, 1.0) for q in getattr(ll, "geoms", [ll])) if p.area > 0]
+        r["geometry"] = ({"type": "Polygon", "coordinates": polys[0]} if len(polys) == 1
+                         else {"type": "MultiPolygon", "coordinates": polys})
 
 
 # ---------------------------------------------------------------- demand model
@@ -722,6 +822,7 @@ def generate(out_dir):
     products, rates = build_products(rng)
     base, plan = build_installed_base(rng, regions, products)
     season = build_seasonality()
+    region_borders(regions)
 
     regions_sorted = sorted(regions, key=lambda r: r["code"])
     write_csv(os.path.join(out_dir, "regions.csv"),
@@ -730,7 +831,7 @@ def generate(out_dir):
                 r["max_response_hours"], r["max_travel_km"]] for r in regions_sorted])
     write_geojson(os.path.join(out_dir, "regions.geojson"),
                   [{"type": "Feature", "properties": {"code": r["code"], "name": r["name"]},
-                    "geometry": {"type": "Polygon", "coordinates": [r["ring"]]}} for r in regions_sorted])
+                    "geometry": r["geometry"]} for r in regions_sorted])
     history, since = build_outlet_history(outlets)
     write_csv(os.path.join(out_dir, "outlets.csv"),
               ["id", "name", "lon", "lat", "status", "priority", "daily_cap", "area_kind", "radius_km", "area_regions",

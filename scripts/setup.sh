@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what servnet needs and is missing: cmake and libclang-dev (to build HiGHS)
-# and redis-server (the shared ledger's tests and benchmarks) with apt-get, and the
+# Installs what servnet needs and is missing: cmake and libclang-dev (to build HiGHS),
+# redis-server (the shared ledger's tests and benchmarks), chromium and libjs-leaflet
+# (the interactive map's browser test) with apt-get, and the
 # pinned Python tools of python/requirements-dev.txt with pip.
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
@@ -19,6 +20,10 @@ apt_missing=()
 command -v cmake >/dev/null 2>&1 || apt_missing+=(cmake)
 dpkg -s libclang-dev >/dev/null 2>&1 || apt_missing+=(libclang-dev)
 command -v redis-server >/dev/null 2>&1 || apt_missing+=(redis-server)
+# The map tests: explore()'s page is opened in headless Chromium, offline, with Debian's
+# Leaflet (explore(offline=True) inlines /usr/share/javascript/leaflet).
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
+[[ -f /usr/share/javascript/leaflet/leaflet.js ]] || apt_missing+=(libjs-leaflet)
 
 # Debian's own Python refuses pip installs outside a virtualenv (PEP 668): use .venv.
 externally_managed() {

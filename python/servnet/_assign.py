@@ -146,8 +146,12 @@ def assign(
                     lateness_per_day=lateness_per_day, quotas=_quotas(quotas),
                     gap_tolerance=gap_tolerance)
     core = _run(progress, f"assign ({method})", time_limit, _servnet._assign, tickets,
-                dispatcher, method, float(time_limit), opts)
+                dispatcher, method, float(time_limit), opts, figures=_bar_figures)
     return AssignmentPlan(core)
+
+
+def _bar_figures(core: "_servnet._AssignmentPlan") -> Dict[str, Any]:
+    return dict(json.loads(core.view()))
 
 
 def compare_with_sequential(
@@ -180,5 +184,5 @@ def compare_with_sequential(
                     lateness_per_day=lateness_per_day, quotas=_quotas(quotas),
                     gap_tolerance=gap_tolerance)
     core = _run(progress, f"assign ({method})", time_limit, _servnet._compare_with_sequential,
-                tickets, network, policy, method, float(time_limit), opts)
+                tickets, network, policy, method, float(time_limit), opts, figures=_bar_figures)
     return AssignmentPlan(core)

@@ -19,33 +19,56 @@ from servnet import _servnet
 
 class _Progress:
     """A tqdm bar over elapsed seconds of one solve (``total`` = its time limit), or a
-    no-op when not asked for or tqdm is not installed."""
+    no-op when not asked for or tqdm is not installed. It ends where the solve ended (a
+    0.5 s solve ends at 0.5 s, not at the limit) and then shows the solve's incumbent,
+    bound and gap."""
 
     def __init__(self, enabled: bool, desc: str, total: Optional[float]) -> None:
         self.bar: Any = None
+        self.elapsed = 0.0
         if not enabled:
             return
         try:
             from tqdm.auto import tqdm
         except ImportError:  # pragma: no cover - tqdm is optional
             return
+        limit = "{total} s limit" if total else "no limit"
         self.bar = tqdm(total=round(total, 1) if total else None, desc=desc, unit="s",
-                        bar_format="{desc}: {n:.1f}/{total} s |{bar}| {elapsed}")
+                        bar_format="{desc}: {n:.1f} s of " + limit + " |{bar}|{postfix}")
 
     @property
     def callback(self) -> Optional[Callable[[float], None]]:
         return self._tick if self.bar is not None else None
 
     def _tick(self, elapsed: float) -> None:
+        self.elapsed = elapsed
         total = self.bar.total
         self.bar.n = round(min(elapsed, total) if total else elapsed, 1)
         self.bar.refresh()
 
-    def close(self) -> None:
-        if self.bar is not None:
-            if self.bar.total:
-                self.bar.n = self.bar.total
-            self.bar.close()
+    def close(self, elapsed: float, figures: Optional[Dict[str, Any]] = None) -> None:
+        if self.bar is None:
+            return
+        self.bar.n = round(elapsed, 2)
+        if figures:
+            self.bar.set_postfix_str(_solve_postfix(figures), refresh=False)
+        self.bar.refresh()
+        self.bar.close()
+
+
+def _solve_postfix(figures: Dict[str, Any]) -> str:
+    """``incumbent 123.456, bound 120, gap 2.71%, optimal`` from a result's figures."""
+    parts = []
+    for name, key in (("incumbent", "objective"), ("bound", "lower_bound")):
+        v = figures.get(key)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            parts.append(f"{name} {v:.6g}")
+    gap = figures.get("gap")
+    if isinstance(gap, (int, float)) and math.isfinite(gap):
+        parts.append(f"gap {100 * gap:.2f}%")
+    if figures.get("status"):
+        parts.append(str(figures["status"]))
+    return ", ".join(parts)
 
 
 def _outer_bar(progress: bool, total: int, desc: str, unit: str) -> Any:
@@ -60,12 +83,22 @@ def _outer_bar(progress: bool, total: int, desc: str, unit: str) -> Any:
 
 
 def _run(progress: bool, desc: str, total: Optional[float], call: Callable[..., Any],
-         *args: Any, **kwargs: Any) -> Any:
+         *args: Any, figures: Optional[Callable[[Any], Dict[str, Any]]] = None,
+         **kwargs: Any) -> Any:
+    """``call(*args, progress=..., **kwargs)`` under a :class:`_Progress` bar; ``figures``
+    reads the incumbent, bound, gap and status from the answer for the bar's last line."""
+    import time
+
     bar = _Progress(progress, desc, total)
+    started = time.perf_counter()
+    answer = None
     try:
-        return call(*args, progress=bar.callback, **kwargs)
+        answer = call(*args, progress=bar.callback, **kwargs)
+        return answer
     finally:
-        bar.close()
+        shown = figures(answer) if (figures is not None and answer is not None
+                                    and bar.bar is not None) else None
+        bar.close(time.perf_counter() - started, shown)
 
 
 def _options(**kwargs: Any) -> str:

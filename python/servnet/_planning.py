@@ -227,15 +227,6 @@ def plot_repair_curves(
 
 # --------------------------------------------------------------------------- plan
 
-_DECISION_STYLE = {
-    # decision: (marker, colour, label)
-    "keep": ("o", "tab:blue", "keep"),
-    "grow": ("^", "tab:purple", "grow"),
-    "shrink": ("v", "tab:cyan", "shrink"),
-    "open": ("*", "tab:green", "open (new)"),
-    "close": ("x", "tab:red", "close"),
-}
-
 _FRONTIER_COLUMNS = ["n_outlets", "open", "kept", "new", "closed", "technicians", "annual_cost",
                      "fixed_cost", "technician_cost", "travel_cost", "open_close_cost",
                      "served_share", "served_a", "served_b", "served_c", "mean_response_hours",
@@ -360,6 +351,8 @@ class NetworkPlan(Result):
         import pandas as pd
 
         self._core = core
+        self._network = network
+        self._borders: Optional[List[Dict[str, Any]]] = None
         view = json.loads(core.view())
         sites = pd.DataFrame.from_records(view["sites"])
         for col in ("categories", "takes_over_from"):
@@ -491,69 +484,72 @@ class NetworkPlan(Result):
                 f"served {100 * f['served_share']:.1f}%, replay SLA {100 * rep['sla_met_share']:.2f}% "
                 f"(today {100 * cur['sla_met_share']:.2f}%), gap {100 * f['gap']:.2f}%)")
 
-    def plot(self, ax: Any = None, takes_over: bool = True, closed: bool = True,
-             extent: Optional[Tuple[float, float, float, float]] = None) -> Any:
-        """A map of the plan: demand cells sized by peak-day demand (black where served
-        beyond the commitment), sites by technicians in
-        one style per decision (keep, grow, shrink, open, close), and lines from each
-        closed outlet to the site that takes most of its tickets (``takes_over``).
-        ``extent=(lon0, lon1, lat0, lat1)`` zooms in (e.g. on one city). Returns the Axes."""
-        import matplotlib.pyplot as plt
-        from matplotlib.collections import LineCollection
+    def borders(self) -> List[Dict[str, Any]]:
+        """The network's region polygons the maps draw (``[{"code", "name", "polygons"}]``,
+        rings of (lon, lat)); empty when the plan was not made from a network or the
+        network has no region polygons."""
+        if self._borders is None:
+            from servnet import _maps
 
-        sites = self.tables["sites"]
-        regions = self.tables["regions"]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(9, 8))
-        if extent is not None:
-            lon0, lon1, lat0, lat1 = extent
-            sites = sites[sites["lon"].between(lon0, lon1) & sites["lat"].between(lat0, lat1)]
-            if "lon" in regions.columns:
-                regions = regions[regions["lon"].between(lon0, lon1)
-                                  & regions["lat"].between(lat0, lat1)]
-        cells = self.tables.get("cells")
-        if cells is not None and len(cells):
-            if extent is not None:
-                cells = cells[cells["lon"].between(lon0, lon1) & cells["lat"].between(lat0, lat1)]
-            vol = cells["peak_day"].clip(lower=0)
-            size = 1 + (60 if extent is not None else 25) * (vol / max(float(vol.max()), 1e-9))
-            missed = cells["served_share"] < 0.999
-            ax.scatter(cells.loc[~missed, "lon"], cells.loc[~missed, "lat"], s=size[~missed],
-                       c="tab:orange", alpha=0.35, edgecolors="none",
-                       label="demand cells (peak day)", zorder=1)
-            if missed.any():
-                ax.scatter(cells.loc[missed, "lon"], cells.loc[missed, "lat"], s=size[missed],
-                           c="black", alpha=0.6, edgecolors="none",
-                           label="cells beyond commitment", zorder=1)
-        elif "lon" in regions.columns and len(regions):
-            vol = regions["peak_day"].clip(lower=0)
-            size = 4 + 300 * (vol / vol.max()) if vol.max() > 0 else 10
-            ax.scatter(regions["lon"], regions["lat"], s=size, c="tab:orange", alpha=0.25,
-                       edgecolors="none", label="region demand (peak day)", zorder=1)
-        if takes_over and len(sites):
-            pos = {r.site_id: (r.lon, r.lat) for r in self.tables["sites"].itertuples()}
-            segs = [[(r.lon, r.lat), pos[r.goes_to]]
-                    for r in sites[sites["decision"] == "close"].itertuples()
-                    if isinstance(r.goes_to, str) and r.goes_to in pos]
-            ax.add_collection(LineCollection(segs, colors="tab:red", linewidths=0.6,
-                                             alpha=0.5, zorder=2))
-        tmax = max(float(sites["technicians"].max()), 1.0) if len(sites) else 1.0
-        for decision, (marker, colour, label) in _DECISION_STYLE.items():
-            if decision == "close" and not closed:
-                continue
-            df = sites[sites["decision"] == decision]
-            size = 14 if decision == "close" else 12 + 250 * df["technicians"] / tmax
-            ax.scatter(df["lon"], df["lat"], s=size, marker=marker, c=colour,
-                       linewidths=0.8, label=f"{label} ({len(df)})", zorder=4)
-        ax.set_xlabel("longitude")
-        ax.set_ylabel("latitude")
-        ax.set_aspect(1.2)
-        ax.autoscale_view()
-        f = self.figures
-        ax.set_title(f"{f['model']} plan {f['year']}: {f['open']} outlets, "
-                     f"{100 * f['served_share']:.1f}% served within commitment")
-        ax.legend(loc="upper left", fontsize="small", markerscale=0.7)
-        return ax
+            net = self.__dict__.get("_network")
+            self._borders = _maps.region_borders(net) if net is not None else []
+        return self._borders
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_borders"] = self.borders()
+        state.pop("_network", None)
+        return state
+
+    def plot(self, ax: Any = None, *, region: Union[None, str, Sequence[str]] = None,
+             bbox: Optional[Tuple[float, float, float, float]] = None,
+             demand: bool = True, assignments: bool = False,
+             takes_over: Optional[bool] = None, closed: bool = True,
+             extent: Optional[Tuple[float, float, float, float]] = None,
+             gridsize: int = 70) -> Any:
+        """A static map of the plan (matplotlib; works offline): the network's region
+        borders, demand as a heat layer (peak-day tickets summed per hexagon, log colour
+        scale; cells served beyond their commitment outlined in black), sites in one
+        style per decision (kept, grown, shrunk, new; closed ones faint), marker area by
+        technicians (planned; today's for closed outlets), a legend with counts and
+        marker sizes. Aspect: 1 / cos(latitude), so distances look right.
+
+        ``region``: a region code or name, or several: zoom to them (outlined);
+        ``bbox=(lon0, lat0, lon1, lat1)``: zoom to a box (``extent=(lon0, lon1, lat0,
+        lat1)`` is the older form); ``assignments=True``: a line from each demand cell to
+        its site; ``takes_over``: a dashed line from each closed outlet to the site
+        taking most of its tickets (default: on when zoomed); ``closed=False`` hides
+        closed outlets; ``demand=False`` hides the heat layer; ``gridsize``: hexagons
+        across the map. Returns the Axes."""
+        from servnet import _maps
+
+        return _maps.plot_plan(self, self.borders(), ax, region=region, bbox=bbox,
+                               extent=extent, demand=demand, assignments=assignments,
+                               takes_over=takes_over, closed=closed, gridsize=gridsize)
+
+    def explore(self, path: Any = "plan_map.html", *,
+                region: Union[None, str, Sequence[str]] = None,
+                bbox: Optional[Tuple[float, float, float, float]] = None,
+                tiles: Optional[str] = "CartoDB positron", offline: bool = False,
+                leaflet_dir: Any = None, assignments: bool = False) -> Any:
+        """An interactive map (Leaflet, via folium: the ``map`` extra) written to the
+        HTML file ``path``; returns its Path. Layers, each switchable: region borders
+        (tooltip: name, code), demand (one circle per demand cell, colour and size by
+        peak-day tickets), sites per decision (kept, grown, shrunk, new, closed -- faint;
+        size by technicians; tooltip: id, name, technicians today and planned), and with
+        ``assignments=True`` a line from each cell to its site; a legend.
+
+        ``region`` / ``bbox=(lon0, lat0, lon1, lat1)``: the initial view, as in
+        :meth:`plot`. ``tiles``: a folium tile name, or None for no base map.
+        ``offline=True``: a page that needs no network -- no tiles, Leaflet embedded from
+        a local copy (``leaflet_dir``, else ``$SERVNET_LEAFLET_DIR``, else Debian's
+        ``libjs-leaflet`` in /usr/share/javascript/leaflet), every other external
+        script or style sheet left out."""
+        from servnet import _maps
+
+        return _maps.explore_plan(self, self.borders(), path, region=region, bbox=bbox,
+                                  tiles=tiles, offline=offline, leaflet_dir=leaflet_dir,
+                                  assignments=assignments)
 
 
 def plan(
@@ -610,7 +606,8 @@ def plan(
                             tickets, population, progress, executor, options)
     core = _run(progress, f"plan ({model or ('pmedian' if p else 'auto')})", None, _servnet._plan,
                 network, forecast._core, model, p, year, float(time_limit), bool(response),
-                tickets, population, _options(**options))
+                tickets, population, _options(**options),
+                figures=lambda c: dict(json.loads(c.view())["totals"]))
     return NetworkPlan(core, network)
 
 

@@ -55,6 +55,30 @@ def test_assign_with_dispatcher_and_frame(sample_net, sample_tickets):
     assert s["lower_bound"] <= s["objective"] + 1e-6
 
 
+def test_progress_bar_ends_when_the_solve_ends(sample_net, sample_tickets, capsys):
+    """The tqdm bar stops at the solve's own elapsed time (not the 10 s limit, as it did)
+    and its last line shows the incumbent, bound and gap of the answer."""
+    import re
+    import time
+
+    pytest.importorskip("tqdm", reason="progress=True needs the progress extra (tqdm)")
+    d = servnet.Dispatcher(sample_net, servnet.Policy(fallback=[]))
+    started = time.perf_counter()
+    plan = servnet.assign(sample_tickets.head(300), d, method="heuristic", time_limit=10,
+                          progress=True)
+    wall = time.perf_counter() - started
+    err = capsys.readouterr().err
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    shown = re.search(r"assign \(heuristic\): ([0-9.]+) s of 10(?:\.0)? s limit", last)
+    assert shown is not None, last
+    assert float(shown[1]) <= wall + 0.05
+    assert wall < 9.0   # the solve ended well before its limit, so the bar must have too
+    s = plan.summary()
+    assert f"incumbent {s['objective']:.6g}" in last
+    assert f"bound {s['lower_bound']:.6g}" in last
+    assert f"gap {100 * s['gap']:.2f}%" in last
+
+
 def test_reassignment_with_current(sample_net, sample_tickets):
     backlog = sample_tickets.head(1000)
     day = servnet.Dispatcher(sample_net).dispatch_frame(backlog)

@@ -286,7 +286,7 @@ def test_plots_return_axes(fc, pmedian):
     ax2 = pmedian.plot()
     labels = [t.get_text() for t in ax2.get_legend().get_texts()]
     assert any(label.startswith("close") for label in labels)
-    assert any(label.startswith("open") for label in labels)
+    assert any(label.startswith("new (") for label in labels)
     plt.close("all")
 
 

@@ -4,6 +4,7 @@ mod bench;
 mod curves;
 mod out;
 mod plan;
+mod progress;
 mod report;
 mod review;
 
@@ -25,6 +26,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bars or progress lines on stderr (bars are drawn only when stderr is
+    /// a terminal, for solves longer than a second).
+    #[arg(long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -219,6 +224,7 @@ fn serve(a: ServeArgs) -> Result<(), servnet_serve::ServeError> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    progress::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Serve(args) => {
             return match serve(args) {

@@ -101,8 +101,12 @@ pub struct Args {
     pub closed_by: Option<PathBuf>,
 }
 
-/// Runs `f` while a thread prints elapsed seconds on stderr every 2 s.
+/// Runs `f` while a thread prints elapsed seconds on stderr every 5 s (nothing with
+/// `--quiet`).
 fn with_progress<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    if crate::progress::quiet() {
+        return f();
+    }
     let done = AtomicBool::new(false);
     let started = Instant::now();
     eprintln!("{what}...");
@@ -359,7 +363,23 @@ pub fn run(a: &Args) -> Result<()> {
         PlanModel::Auto => "frontier, plan and replay".to_string(),
         m => format!("plan ({}) and replay", m.as_str()),
     };
-    let plan: NetworkPlan = with_progress(&what, || plan_network(&inputs, &popts))?;
+    let plan: NetworkPlan = if crate::progress::bars() {
+        crate::progress::solve(
+            &what,
+            None,
+            || plan_network(&inputs, &popts),
+            |r| {
+                r.as_ref().ok().map(|p| crate::progress::Figures {
+                    incumbent: p.totals.objective,
+                    bound: p.totals.lower_bound,
+                    gap: p.totals.gap,
+                    status: p.totals.status,
+                })
+            },
+        )
+    } else {
+        with_progress(&what, || plan_network(&inputs, &popts))
+    }?;
     // Files first, then the report.
     out.write_table(&plan)?;
     eprintln!("wrote {}", out.name());

@@ -137,7 +137,19 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         )?;
         write_transport(&p, file)?;
     }
-    let (plan, seq) = compare_with_sequential(&data.tickets, &data.network, &policy, &options)?;
+    let (plan, seq) = crate::progress::solve(
+        &format!("assign ({})", args.method),
+        Some(args.time_limit),
+        || compare_with_sequential(&data.tickets, &data.network, &policy, &options),
+        |r| {
+            r.as_ref().ok().map(|(p, _)| crate::progress::Figures {
+                incumbent: p.objective,
+                bound: p.lower_bound,
+                gap: p.gap,
+                status: p.status,
+            })
+        },
+    )?;
     out.write_table(&plan)?;
     let n = data.tickets.len();
     let mut text = String::new();
