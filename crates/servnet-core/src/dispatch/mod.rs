@@ -46,6 +46,7 @@
 //! - `summary`: a day's tickets in arrival order; `types`, `policy`: the public data.
 
 mod batch;
+mod book_planned;
 mod bookings;
 mod candidates;
 mod change;
