@@ -1,6 +1,6 @@
 //! A campaign as the user writes it (`campaigns.csv`), and the options of scheduling.
 
-use crate::assign::{AssignOptions, Method};
+use crate::assign::AssignOptions;
 use crate::model::{ServiceKind, YEARS};
 use crate::{Error, Result};
 use chrono::NaiveDate;
@@ -182,7 +182,7 @@ impl Campaign {
 
 /// How campaign tickets are made and scheduled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CampaignOptions {
     /// Technician minutes in one capacity unit (default 80: the sample's convention of
     /// 6 tickets per technician in an 8-hour day). A visit of `minutes_per_unit` takes
@@ -203,8 +203,10 @@ pub struct CampaignOptions {
     /// Most campaign tickets made in one run, over all campaigns (default 200,000):
     /// a larger scope is an error naming the campaign, not an allocation.
     pub max_tickets: usize,
-    /// Options of every assignment pass (customer tickets, then campaign tickets). The
-    /// default lets the heuristic answer within 0.05% (no MIP: time_limit 0).
+    /// Options of every assignment pass (customer tickets, then campaign tickets);
+    /// default: [`AssignOptions::default`], what `servnet assign` uses, so the
+    /// customer plan is today's. Campaign passes leave a visit out only when nothing
+    /// fits (their penalty is far above any score) and allow no late days.
     pub assign: AssignOptions,
 }
 
@@ -217,11 +219,7 @@ impl Default for CampaignOptions {
             jitter_km: 8.0,
             seed: 1,
             max_tickets: 200_000,
-            assign: AssignOptions {
-                method: Method::Auto,
-                time_limit: 0.0,
-                ..AssignOptions::default()
-            },
+            assign: AssignOptions::default(),
         }
     }
 }

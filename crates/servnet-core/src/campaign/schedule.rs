@@ -84,12 +84,15 @@ pub fn schedule_campaigns(
     let campaigns = inputs.campaigns;
     let rows = scope(campaigns, inputs.planning, inputs.network)?;
     let all = visits(campaigns, &rows, inputs.network, inputs.as_of, opts)?;
-    let start = inputs
-        .customers
+    let start = match inputs.policy.start_date {
+        Some(d) => d,
+        None => inputs
+            .customers
         .iter()
         .map(|t| t.created_at.date())
         .min()
-        .map_or(inputs.as_of, |d| d.min(inputs.as_of));
+            .map_or(inputs.as_of, |d| d.min(inputs.as_of)),
+    };
     let last = campaigns
         .iter()
         .filter(|c| c.deadline >= inputs.as_of)
