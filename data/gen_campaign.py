@@ -5,7 +5,9 @@ repair curve climbs) in the two regions ranked third and fourth by those units (
 cities, not the two largest: the sample run stays a few minutes). 15% of the units are
 reached (customers who accept a visit); each visit takes 60 minutes and costs 120, and
 is assumed to avoid 60% of the unit's expected repairs over the next 12 months. The
-window runs from the sample day's date (2026-11-23) to the end of the year.
+window runs from the sample day's date (2026-11-23) to 2026-12-15: more units than the
+spare capacity of those weeks, so the report shows units left undone for lack of
+capacity before the deadline.
 """
 
 from __future__ import annotations
@@ -28,4 +30,4 @@ def build_campaigns(base):
     ranked = sorted(units, key=lambda r: (-units[r], r))
     regions = sorted(ranked[2:4])
     return [["AC16-MAINT", MODEL, VINTAGE, VINTAGE, ";".join(regions), "maintain", "2026-11-23",
-             "2026-12-31", 60, 120, 0.6, 12, 0.15]]
+             "2026-12-15", 60, 120, 0.6, 12, 0.15]]
