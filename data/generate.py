@@ -863,6 +863,14 @@ def generate(out_dir):
               build_repair_history(products, rates, base))
     write_population(out_dir, regions_sorted)
     write_service_packages(out_dir)
+    write_campaigns(out_dir, base)
+
+
+def write_campaigns(out_dir, base):
+    """campaigns.csv: the sample's campaign (data/gen_campaign.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import gen_campaign
+    write_csv(os.path.join(out_dir, "campaigns.csv"), gen_campaign.HEADER, gen_campaign.build_campaigns(base))
 
 
 def write_population(out_dir, regions_sorted):

@@ -542,3 +542,10 @@ class _Staffing(ModuleType):
 staffing: _Staffing
 
 def _review(path: Union[str, PathLike[str]], as_of: str, options: str = "{}") -> str: ...
+def _schedule_campaign(
+    path: Union[str, PathLike[str]],
+    as_of: str,
+    campaigns: Optional[Union[str, PathLike[str]]] = None,
+    policy: str = "{}",
+    options: str = "{}",
+) -> str: ...

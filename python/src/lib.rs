@@ -10,6 +10,7 @@ mod network;
 mod plain;
 mod planning;
 mod review;
+mod campaign;
 mod run;
 mod staffing;
 
@@ -45,5 +46,6 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     planning::register(m)?;
     assign::register(m)?;
     review::register(m)?;
+    campaign::register(m)?;
     error::register(m)
 }

@@ -1,6 +1,7 @@
 //! The `servnet` command: validate, dispatch, assign and plan from a data folder.
 
 mod bench;
+mod campaign;
 mod curves;
 mod out;
 mod plan;
@@ -72,6 +73,10 @@ enum Command {
     /// outlets confirmed or removed after their probation, active ones kept, warned,
     /// suspended or removed by the thresholds, each with its reason and figures.
     Review(review::Args),
+    /// Schedule proactive campaigns (inspection, maintenance, recall) from the installed
+    /// base into the capacity customer tickets leave: visits by day, units left undone
+    /// and why, cost, expected repairs avoided.
+    Campaign(campaign::Args),
     /// Re-assign the folder's tickets jointly (batch assignment) and compare with
     /// sequential dispatch of the same tickets on the same capacities.
     Assign {
@@ -251,6 +256,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&args),
         Command::FitCurves(args) => curves::run(&args),
         Command::Review(args) => review::run(&args),
+        Command::Campaign(args) => campaign::run(&args),
         Command::Assign {
             dir,
             out,

@@ -99,6 +99,13 @@ pub struct Args {
     /// ones as active.
     #[arg(long)]
     pub closed_by: Option<PathBuf>,
+    /// Campaigns counted as demand (default: the folder's campaigns.csv, if any; see
+    /// docs/formats.md, campaigns.csv).
+    #[arg(long)]
+    pub campaigns: Option<PathBuf>,
+    /// Leave the campaigns out of the demand the plan sizes.
+    #[arg(long, conflicts_with = "campaigns")]
+    pub no_campaigns: bool,
 }
 
 /// Runs `f` while a thread prints elapsed seconds on stderr every 5 s (nothing with
@@ -327,6 +334,13 @@ pub fn run(a: &Args) -> Result<()> {
     let fc = with_progress("forecast", || {
         forecast(&data.planning, &data.network, &fopts)
     })?;
+    let fc = crate::campaign::with_campaigns(
+        fc,
+        &a.dir,
+        a.campaigns.as_deref(),
+        a.no_campaigns,
+        &data,
+    )?;
     let mut text = String::new();
     for t in fc.totals() {
         text += &format!(

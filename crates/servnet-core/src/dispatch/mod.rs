@@ -47,6 +47,7 @@
 //!   hold, dispatched a chunk at a time; `types`, `policy`: the public data.
 
 mod batch;
+mod book_planned;
 mod bookings;
 mod candidates;
 mod change;

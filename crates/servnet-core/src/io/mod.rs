@@ -4,6 +4,7 @@
 //! Readers never stop at the first problem: every bad value in every file is reported
 //! (up to [`crate::model::MAX_ISSUES`]).
 
+mod campaigns;
 mod geojson;
 mod network;
 mod network_out;
@@ -17,6 +18,7 @@ mod table;
 mod tickets;
 mod write;
 
+pub use campaigns::{campaigns_from_csv, read_campaigns, read_campaigns_in, MAX_CAMPAIGNS};
 pub use network::read_network;
 pub use network_out::{write_network, write_network_for_excel};
 pub use options::overlay;
