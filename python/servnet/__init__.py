@@ -28,6 +28,7 @@ from servnet._planning import (
 )
 from servnet._results import Result
 from servnet._review import review
+from servnet._location import capacitated_location
 from servnet._servnet import (
     Assignment,
     DataError,
@@ -86,4 +87,5 @@ __all__ = [
     "simulate",
     "simulate_many",
     "staffing",
+    "capacitated_location",
 ]

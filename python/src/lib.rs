@@ -6,6 +6,7 @@ mod convert;
 mod dispatch;
 mod error;
 mod geo;
+mod location;
 mod network;
 mod plain;
 mod planning;
@@ -45,5 +46,6 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     planning::register(m)?;
     assign::register(m)?;
     review::register(m)?;
+    location::register(m)?;
     error::register(m)
 }
