@@ -268,7 +268,15 @@ pub fn solve_combined(
         None => mip.status,
     };
     let lower_bound = objective.map_or(lower_bound, |o| lower_bound.min(o));
-    Ok(finish(g, assignment, objective, lower_bound, status, method, clock))
+    Ok(finish(
+        g,
+        assignment,
+        objective,
+        lower_bound,
+        status,
+        method,
+        clock,
+    ))
 }
 
 pub(super) fn finish(
@@ -280,7 +288,7 @@ pub(super) fn finish(
     method: GapMethod,
     clock: Instant,
 ) -> GapSolution {
-    let gap = objective.map(|o| (o - lower_bound) as f64 / (o.abs().max(1)) as f64);
+    let gap = objective.map(|o| o.saturating_sub(lower_bound) as f64 / (o.abs().max(1)) as f64);
     let assignment = if objective.is_some() {
         assignment
     } else {

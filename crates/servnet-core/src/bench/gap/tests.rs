@@ -295,6 +295,10 @@ fn combined_lagrangian_then_seeded_mip_brackets_the_optimum_within_1pct() {
     let both = solve_combined(&g, 2.0, 0.3).unwrap();
     let obj = both.objective.unwrap();
     assert_eq!(g.evaluate(&both.assignment).unwrap(), obj);
-    assert!(obj >= opt && both.lower_bound <= opt, "{obj} / {} vs {opt}", both.lower_bound);
+    assert!(
+        obj >= opt && both.lower_bound <= opt,
+        "{obj} / {} vs {opt}",
+        both.lower_bound
+    );
     assert!(both.gap.unwrap() < 0.01, "gap {:?}", both.gap);
 }

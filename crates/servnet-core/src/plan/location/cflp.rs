@@ -389,6 +389,86 @@ fn greedy_transport(inst: &LocationInstance, c: &[f64], open: &[usize]) -> Optio
     })
 }
 
+/// Drop, add and swap moves on `cur`'s open set, the added sites among the 12 closed
+/// ones of lowest Lagrangian value (`values`): every move is priced by the greedy
+/// transport, the 5 most promising by the exact one, and the first that lowers the
+/// cost is taken; repeats until no move pays or `deadline`.
+fn improve_open_set(
+    inst: &LocationInstance,
+    c: &[f64],
+    mut cur: Primal,
+    values: &[f64],
+    deadline: Instant,
+) -> Primal {
+    let total = inst.total_demand();
+    let cap = |open: &[usize]| {
+        open.iter()
+            .map(|&i| inst.sites()[i].max_capacity())
+            .sum::<f64>()
+    };
+    if values.len() != inst.n_sites() {
+        return cur;
+    }
+    let mut rounds = 0;
+    while Instant::now() < deadline && rounds < 1000 {
+        rounds += 1;
+        let Some(base) = greedy_transport(inst, c, &cur.open).map(|p| p.cost) else {
+            return cur;
+        };
+        let mut adds: Vec<usize> = (0..inst.n_sites())
+            .filter(|i| cur.open.binary_search(i).is_err())
+            .collect();
+        adds.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+        adds.truncate(12);
+        let mut sets: Vec<Vec<usize>> = Vec::new();
+        for &d in &cur.open {
+            sets.push(cur.open.iter().copied().filter(|&i| i != d).collect());
+        }
+        for &a in &adds {
+            let mut with: Vec<usize> = cur.open.clone();
+            with.push(a);
+            with.sort_unstable();
+            for &d in &cur.open {
+                sets.push(with.iter().copied().filter(|&i| i != d).collect());
+            }
+            sets.push(with);
+        }
+        let mut priced: Vec<(f64, usize)> = Vec::with_capacity(sets.len());
+        for (k, set) in sets.iter().enumerate() {
+            if Instant::now() >= deadline {
+                return cur;
+            }
+            if set.is_empty() || cap(set) < total {
+                continue;
+            }
+            if let Some(p) = greedy_transport(inst, c, set) {
+                priced.push((p.cost - base, k));
+            }
+        }
+        priced.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut improved = false;
+        for &(_, k) in priced.iter().take(5) {
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
+            if left <= 0.0 {
+                return cur;
+            }
+            if let Some(p) = exact_transport(inst, c, &sets[k], left) {
+                if p.cost < cur.cost - 1e-9 * cur.cost.abs().max(1.0) {
+                    cur = p;
+                    improved = true;
+                    break;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    cur
+}
+
 /// Transport with restricted arcs first, all arcs if that fails.
 fn transport_any(
     inst: &LocationInstance,
@@ -423,19 +503,15 @@ fn exact_transport(
     let n = inst.n_points();
     let cap: Vec<f64> = open.iter().map(|&i| inst.sites()[i].capacity).collect();
     let deadline = Instant::now() + Duration::from_secs_f64(time_limit.clamp(0.0, 1e6));
-    let optimal = super::cflp_flow::cancel_cycles(
-        c,
-        n,
-        inst.demand(),
-        open,
-        &cap,
-        &mut p.split,
-        deadline,
-    );
+    let optimal =
+        super::cflp_flow::cancel_cycles(c, n, inst.demand(), open, &cap, &mut p.split, deadline);
     if !optimal {
         return None;
     }
-    p.cost = open.iter().map(|&i| inst.sites()[i].fixed_cost).sum::<f64>()
+    p.cost = open
+        .iter()
+        .map(|&i| inst.sites()[i].fixed_cost)
+        .sum::<f64>()
         + p.split
             .iter()
             .enumerate()
@@ -581,9 +657,8 @@ pub fn cflp_heuristic(
                 cand[i].push((j, cost - u[j]));
             }
         }
-        let sub: Vec<(f64, Vec<(usize, f64)>)> = (0..m)
-            .map(|i| site_subproblem(inst, i, &cand[i]))
-            .collect();
+        let sub: Vec<(f64, Vec<(usize, f64)>)> =
+            (0..m).map(|i| site_subproblem(inst, i, &cand[i])).collect();
         // Open negative sites; then the LP relaxation of the aggregate capacity cover.
         let mut order: Vec<usize> = (0..m).collect();
         order.sort_by(|&a, &b| sub[a].0.total_cmp(&sub[b].0).then(a.cmp(&b)));
@@ -673,6 +748,12 @@ pub fn cflp_heuristic(
                 best = Some(p);
             }
         }
+    }
+    // Local search over the open set (drop, add, swap), screened by the greedy
+    // transport, confirmed by the exact one, until 80% of the time.
+    if let Some(b) = best.take() {
+        let ls_deadline = started + Duration::from_secs_f64(0.8 * opts.time_limit.max(0.0));
+        best = Some(improve_open_set(inst, &c, b, &best_values, ls_deadline));
     }
     if trace {
         eprintln!(
@@ -850,7 +931,10 @@ fn restricted_mip(
         let mut row = Vec::with_capacity(near.len());
         for (cost, s) in near {
             let col = pb.add_column(cost, 0.0..=1.0);
-            start_arcs.push((col, used.iter().find(|t| t.0 == cand[s]).map_or(0.0, |t| t.1)));
+            start_arcs.push((
+                col,
+                used.iter().find(|t| t.0 == cand[s]).map_or(0.0, |t| t.1),
+            ));
             arcs[s].push((j, col));
             row.push((col, 1.0));
             pb.add_row(..=0.0, [(col, 1.0), (x[s], -1.0)]);

@@ -410,24 +410,51 @@ fn cflp_heuristic_brackets_the_mip_optimum_on_small_cornuejols_instances() {
         assert_eq!(exact.status, SolveStatus::Optimal, "seed {seed}");
         let h = cflp_heuristic(&inst, Sourcing::Multi, &opts).unwrap();
         let opt = exact.objective;
-        assert!(h.lower_bound <= opt * (1.0 + 1e-9), "seed {seed}: bound {} > {opt}", h.lower_bound);
-        assert!(h.objective >= opt * (1.0 - 1e-9), "seed {seed}: {} < {opt}", h.objective);
-        assert!(rel(h.objective, opt) < 0.01, "seed {seed}: {} vs {opt}", h.objective);
+        assert!(
+            h.lower_bound <= opt * (1.0 + 1e-9),
+            "seed {seed}: bound {} > {opt}",
+            h.lower_bound
+        );
+        assert!(
+            h.objective >= opt * (1.0 - 1e-9),
+            "seed {seed}: {} < {opt}",
+            h.objective
+        );
+        assert!(
+            rel(h.objective, opt) < 0.01,
+            "seed {seed}: {} vs {opt}",
+            h.objective
+        );
         let again = cflp_heuristic(&inst, Sourcing::Multi, &opts).unwrap();
-        assert_eq!((again.open, again.objective), (h.open.clone(), h.objective), "seed {seed}");
+        assert_eq!(
+            (again.open, again.objective),
+            (h.open.clone(), h.objective),
+            "seed {seed}"
+        );
         // Every point served in full, every site within its capacity.
-        let Assignment::Split(split) = &h.assignment else { panic!("multi-source") };
+        let Assignment::Split(split) = &h.assignment else {
+            panic!("multi-source")
+        };
         let mut load = vec![0.0; inst.n_sites()];
         for (j, s) in split.iter().enumerate() {
             let total: f64 = s.iter().map(|t| t.1).sum();
-            assert!((total - 1.0).abs() < 1e-6, "seed {seed}: point {j} served {total}");
+            assert!(
+                (total - 1.0).abs() < 1e-6,
+                "seed {seed}: point {j} served {total}"
+            );
             for &(i, f) in s {
-                assert!(h.open.contains(&i), "seed {seed}: point {j} on closed site {i}");
+                assert!(
+                    h.open.contains(&i),
+                    "seed {seed}: point {j} on closed site {i}"
+                );
                 load[i] += f * inst.demand()[j];
             }
         }
         for (i, l) in load.iter().enumerate() {
-            assert!(*l <= inst.sites()[i].capacity * (1.0 + 1e-6), "seed {seed}: site {i} load {l}");
+            assert!(
+                *l <= inst.sites()[i].capacity * (1.0 + 1e-6),
+                "seed {seed}: site {i} load {l}"
+            );
         }
     }
 }
