@@ -275,11 +275,16 @@ def main():
     ap.add_argument("--only", choices=["all", "transport", "gap", "product"], default="all",
                     help="run only the transport rows, the GAP rows or the product path")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of the product path")
+    ap.add_argument("--gap-instances", default=None,
+                    help="comma-separated Yagiura files instead of the default GAP list "
+                         "(e.g. d801600,e801600)")
     ap.add_argument("--no-highs-lp", action="store_true",
                     help="skip HiGHS' LP on transport (300 s on the tight case)")
     a = ap.parse_args()
     transport = TRANSPORT[:1] if a.quick else TRANSPORT
     gaps = GAP[:1] + GAP[3:4] if a.quick else GAP
+    if a.gap_instances:
+        gaps = [g for g in a.gap_instances.split(",") if g]
     if a.only == "gap":
         transport = []
     if a.only == "transport":
@@ -326,8 +331,11 @@ def main():
         def gap_to_best(obj):
             return "-" if obj is None or bk is None else f"{100.0 * (obj - bk) / bk:+.2f}%"
 
-        for key, label in (("lagrangian", "servnet Lagrangian"), ("mip", "servnet MIP (HiGHS)")):
-            r = s[key]
+        for key, label in (("lagrangian", "servnet Lagrangian"), ("mip", "servnet MIP (HiGHS)"),
+                           ("combined", "servnet Lagrangian 30% + seeded MIP")):
+            r = s.get(key)
+            if r is None:
+                continue
             print(f"| {name} | {label} | {r['seconds']:.2f} | {fmt(r['objective'])} | "
                   f"bound {r['lower_bound']}, {r['status']}, {gap_to_best(r['objective'])} vs best |", flush=True)
         m, n, c, w, cap = parse_gap(path)

@@ -29,6 +29,7 @@ from servnet._planning import (
 from servnet._results import Result
 from servnet._review import review
 from servnet._campaign import CampaignSchedule, schedule_campaign
+from servnet._location import capacitated_location
 from servnet._servnet import (
     Assignment,
     DataError,
@@ -89,4 +90,5 @@ __all__ = [
     "simulate",
     "simulate_many",
     "staffing",
+    "capacitated_location",
 ]

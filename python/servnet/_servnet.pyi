@@ -517,6 +517,15 @@ def _compare_with_sequential(
     options: str = "{}",
     progress: _Progress = None,
 ) -> _AssignmentPlan: ...
+def _cflp(
+    fixed_cost: Sequence[float],
+    capacity: Sequence[float],
+    demand: Sequence[float],
+    cost: Sequence[float],
+    per_unit: bool = False,
+    time_limit: float = 10.0,
+    method: str = "heuristic",
+) -> Dict[str, Any]: ...
 
 class _Staffing(ModuleType):
     def erlang_b(self, arrival_rate: float, service_rate: float, servers: int) -> float: ...

@@ -6,6 +6,7 @@ mod convert;
 mod dispatch;
 mod error;
 mod geo;
+mod location;
 mod network;
 mod plain;
 mod planning;
@@ -47,5 +48,6 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     assign::register(m)?;
     review::register(m)?;
     campaign::register(m)?;
+    location::register(m)?;
     error::register(m)
 }

@@ -2,6 +2,7 @@
 //! servnet's solvers and print JSON (read by scripts/compare_plan.py).
 
 use servnet_core::bench::location::orlib::{parse_orlib_cap, parse_orlib_pmed};
+use servnet_core::bench::location::synth::cornuejols_instance;
 use servnet_core::plan::location::cflp::{cflp_heuristic, cflp_mip, Sourcing};
 use servnet_core::plan::location::pmedian::{pmedian_heuristic, pmedian_mip};
 use servnet_core::plan::location::{LocationInstance, LocationResult, SolveOptions};
@@ -61,8 +62,39 @@ fn write_instance(inst: &LocationInstance, p: usize, out: &Path) -> Result<()> {
     })
 }
 
+/// Reads `cornuejols-<sites>x<points>-r<ratio>-s<seed>` (a generated Cornuéjols-type
+/// CFLP instance, see [`cornuejols_instance`]); None for any other name.
+fn cornuejols_spec(name: &str) -> Result<Option<(usize, usize, f64, u64)>> {
+    let Some(rest) = name.strip_prefix("cornuejols-") else {
+        return Ok(None);
+    };
+    let bad = || {
+        Error::argument(
+            "file",
+            format!("'{name}': expected cornuejols-<sites>x<points>-r<ratio>-s<seed>"),
+        )
+    };
+    let parts: Vec<&str> = rest.split('-').collect();
+    let [size, ratio, seed] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (m, n) = size.split_once('x').ok_or_else(bad)?;
+    let m: usize = m.parse().map_err(|_| bad())?;
+    let n: usize = n.parse().map_err(|_| bad())?;
+    let ratio: f64 = ratio
+        .strip_prefix('r')
+        .and_then(|r| r.parse().ok())
+        .ok_or_else(bad)?;
+    let seed: u64 = seed
+        .strip_prefix('s')
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    Ok(Some((m, n, ratio, seed)))
+}
+
 /// Solves `file` (`cap*` as multi-source CFLP, `pmed*` as p-median; `capacity`
-/// replaces the capa/b/c capacities) and prints one JSON object.
+/// replaces the capa/b/c capacities; a `cornuejols-...` name that is not a file is
+/// generated, see [`cornuejols_spec`]) and prints one JSON object.
 pub fn bench_location(
     file: &Path,
     capacity: Option<f64>,
@@ -71,14 +103,23 @@ pub fn bench_location(
     out: Option<&Path>,
 ) -> Result<()> {
     let (run_heuristic, run_mip) = wanted(method)?;
-    let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
-        path: file.display().to_string(),
-        source,
-    })?;
     let name = file
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let generated = match cornuejols_spec(&name)? {
+        Some((m, n, ratio, seed)) if !file.exists() => {
+            Some(cornuejols_instance(m, n, ratio, seed)?)
+        }
+        _ => None,
+    };
+    let text = match generated {
+        Some(_) => String::new(),
+        None => std::fs::read_to_string(file).map_err(|source| Error::Io {
+            path: file.display().to_string(),
+            source,
+        })?,
+    };
     let opts = SolveOptions {
         time_limit,
         ..SolveOptions::default()
@@ -100,8 +141,11 @@ pub fn bench_location(
             let r = pmedian_mip(&pm.instance, pm.p, &opts)?;
             doc.insert("mip".into(), json(&r));
         }
-    } else if name.starts_with("cap") {
-        let inst = parse_orlib_cap(&text, capacity)?;
+    } else if name.starts_with("cap") || generated.is_some() {
+        let inst = match generated {
+            Some(inst) => inst,
+            None => parse_orlib_cap(&text, capacity)?,
+        };
         if let Some(path) = out {
             write_instance(&inst, 0, path)?;
         }

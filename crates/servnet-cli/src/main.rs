@@ -151,7 +151,8 @@ enum Command {
     /// servnet's heuristic and MIP; print JSON (for scripts/compare_plan.py).
     #[command(hide = true)]
     BenchLocation {
-        /// The instance file.
+        /// The instance file, or `cornuejols-<sites>x<points>-r<ratio>-s<seed>` for a
+        /// generated Cornuejols-type CFLP instance (e.g. cornuejols-100x1000-r5-s1).
         file: PathBuf,
         /// Capacity of every site (required for capa/capb/capc).
         #[arg(long)]

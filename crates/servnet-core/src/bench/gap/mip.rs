@@ -14,6 +14,9 @@ pub struct MipOptions {
     pub time_limit: f64,
     /// HiGHS threads (0 = HiGHS' default).
     pub threads: u32,
+    /// A feasible assignment to start from (HiGHS' first incumbent), e.g. the
+    /// Lagrangian heuristic's; `None`: HiGHS finds its own.
+    pub start: Option<Vec<Option<usize>>>,
 }
 
 impl Default for MipOptions {
@@ -21,6 +24,7 @@ impl Default for MipOptions {
         MipOptions {
             time_limit: 60.0,
             threads: 0,
+            start: None,
         }
     }
 }
@@ -70,6 +74,22 @@ pub fn solve_mip(g: &GapInstance, options: &MipOptions) -> Result<GapSolution> {
             .collect();
         pb.add_row(..=g.capacity[i] as f64, row);
     }
+    // Columns are numbered in order: x (agent-major), then the unassigned ones.
+    let start = options
+        .start
+        .as_ref()
+        .filter(|a| a.len() == n && g.evaluate(a).is_ok())
+        .map(|a| {
+            let mut v = vec![0.0; m * n + u.iter().flatten().count()];
+            for (j, agent) in a.iter().enumerate() {
+                match (agent, u[j]) {
+                    (Some(i), _) => v[x[g.at(*i, j)].index()] = 1.0,
+                    (None, Some(c)) => v[c.index()] = 1.0,
+                    (None, None) => {}
+                }
+            }
+            v
+        });
     let out = highs_driver::run(
         pb,
         Sense::Minimise,
@@ -78,6 +98,7 @@ pub fn solve_mip(g: &GapInstance, options: &MipOptions) -> Result<GapSolution> {
             mip: true,
             mip_rel_gap: Some(0.0),
             threads: (options.threads > 0).then_some(options.threads as i32),
+            start: start.as_deref(),
             ..Settings::default()
         },
     )?;

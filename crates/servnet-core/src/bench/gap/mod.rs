@@ -215,6 +215,70 @@ impl GapInstance {
     }
 }
 
+/// The Lagrangian heuristic for `lagrangian_share` of `time_limit` seconds, then the MIP
+/// (one HiGHS thread) started from its plan for the rest: the MIP only has to improve
+/// on the heuristic, and the better of the two bounds is reported. Method `Mip` when
+/// the MIP improved the plan, else `Lagrangian`.
+pub fn solve_combined(
+    g: &GapInstance,
+    time_limit: f64,
+    lagrangian_share: f64,
+) -> Result<GapSolution> {
+    let clock = Instant::now();
+    if !(time_limit.is_finite() && time_limit > 0.0) {
+        return Err(Error::argument("time_limit", "must be > 0 seconds"));
+    }
+    let share = if lagrangian_share.is_finite() {
+        lagrangian_share.clamp(0.05, 0.95)
+    } else {
+        0.3
+    };
+    let h = solve_lagrangian(
+        g,
+        &LagrangianOptions {
+            time_limit: share * time_limit,
+            ..LagrangianOptions::default()
+        },
+    )?;
+    let left = time_limit - clock.elapsed().as_secs_f64();
+    if h.status == SolveStatus::Optimal || left <= 0.05 {
+        return Ok(GapSolution {
+            seconds: clock.elapsed().as_secs_f64(),
+            ..h
+        });
+    }
+    let mip = solve_mip(
+        g,
+        &MipOptions {
+            time_limit: left,
+            threads: 1,
+            start: h.objective.map(|_| h.assignment.clone()),
+        },
+    )?;
+    let lower_bound = h.lower_bound.max(mip.lower_bound);
+    let (assignment, objective, method) = match (h.objective, mip.objective) {
+        (_, Some(b)) if h.objective.is_none_or(|a| b < a) => {
+            (mip.assignment, mip.objective, GapMethod::Mip)
+        }
+        _ => (h.assignment, h.objective, GapMethod::Lagrangian),
+    };
+    let status = match objective {
+        Some(o) if o <= lower_bound => SolveStatus::Optimal,
+        Some(_) => SolveStatus::Feasible,
+        None => mip.status,
+    };
+    let lower_bound = objective.map_or(lower_bound, |o| lower_bound.min(o));
+    Ok(finish(
+        g,
+        assignment,
+        objective,
+        lower_bound,
+        status,
+        method,
+        clock,
+    ))
+}
+
 pub(super) fn finish(
     g: &GapInstance,
     assignment: Vec<Option<usize>>,
@@ -224,7 +288,7 @@ pub(super) fn finish(
     method: GapMethod,
     clock: Instant,
 ) -> GapSolution {
-    let gap = objective.map(|o| (o - lower_bound) as f64 / (o.abs().max(1)) as f64);
+    let gap = objective.map(|o| o.saturating_sub(lower_bound) as f64 / (o.abs().max(1)) as f64);
     let assignment = if objective.is_some() {
         assignment
     } else {

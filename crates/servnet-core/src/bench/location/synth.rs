@@ -88,3 +88,63 @@ pub fn cflp_instance(n_sites: usize, n_points: usize, seed: u64) -> Result<Locat
     let matrix = CostMatrix::new(n_sites, n_points, distances(&sites_xy, &points))?;
     LocationInstance::new(sites, demand, matrix, CostBasis::PerUnit)
 }
+
+/// A Cornuéjols-type CFLP instance (Cornuéjols, Sridharan and Thizy 1991, the generator
+/// behind most CFLP benchmark sets since): sites and customers uniform in the unit
+/// square, demands uniform in [5, 35], raw capacities uniform in [10, 160], fixed cost
+/// `U[0, 90] + U[100, 110] * sqrt(raw capacity)` (economies of scale), capacities then
+/// scaled so that they total `ratio` times the demand, and the cost of serving a whole
+/// customer `10 * demand * distance` ([`CostBasis::Total`], as the OR-Library `cap`
+/// files). Demands and capacities are rounded to integers. The same seed gives the
+/// same instance.
+pub fn cornuejols_instance(
+    n_sites: usize,
+    n_points: usize,
+    ratio: f64,
+    seed: u64,
+) -> Result<LocationInstance> {
+    if !(ratio.is_finite() && ratio > 0.0) {
+        return Err(crate::Error::argument(
+            "ratio",
+            format!("expected a finite number > 0, got {ratio}"),
+        ));
+    }
+    if n_sites == 0 || n_points == 0 || n_sites.saturating_mul(n_points) > 200_000_000 {
+        return Err(crate::Error::argument(
+            "size",
+            format!("expected 1 to 200M site x point pairs, got {n_sites} x {n_points}"),
+        ));
+    }
+    let mut rng = SplitMix64::new(seed ^ 0xC0_52_27);
+    let mut uniform = |lo: f64, hi: f64| lo + (hi - lo) * rng.next_f64();
+    let sites_xy: Vec<(f64, f64)> = (0..n_sites)
+        .map(|_| (uniform(0.0, 1.0), uniform(0.0, 1.0)))
+        .collect();
+    let points: Vec<(f64, f64)> = (0..n_points)
+        .map(|_| (uniform(0.0, 1.0), uniform(0.0, 1.0)))
+        .collect();
+    let demand: Vec<f64> = (0..n_points).map(|_| uniform(5.0, 35.0).round()).collect();
+    let raw: Vec<f64> = (0..n_sites).map(|_| uniform(10.0, 160.0)).collect();
+    let fixed: Vec<f64> = raw
+        .iter()
+        .map(|s| (uniform(0.0, 90.0) + uniform(100.0, 110.0) * s.sqrt()).round())
+        .collect();
+    let scale = ratio * demand.iter().sum::<f64>() / raw.iter().sum::<f64>().max(1e-9);
+    let sites = raw
+        .iter()
+        .zip(&fixed)
+        .map(|(s, f)| Site {
+            fixed_cost: *f,
+            capacity: (s * scale).round().max(1.0),
+            modules: Vec::new(),
+        })
+        .collect();
+    let d = distances(&sites_xy, &points);
+    let cost = d
+        .iter()
+        .enumerate()
+        .map(|(k, dist)| 10.0 * demand[k % n_points.max(1)] * dist)
+        .collect();
+    let matrix = CostMatrix::new(n_sites, n_points, cost)?;
+    LocationInstance::new(sites, demand, matrix, CostBasis::Total)
+}

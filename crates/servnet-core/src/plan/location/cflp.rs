@@ -313,6 +313,162 @@ fn transport(
     }))
 }
 
+/// A feasible transport for `open` without an LP: points in decreasing order of regret
+/// (second cheapest minus cheapest open site), each served by its cheapest open sites
+/// with room left, per unit of demand. None if some site has modules (their cost needs
+/// the LP) or a point finds no room.
+fn greedy_transport(inst: &LocationInstance, c: &[f64], open: &[usize]) -> Option<Primal> {
+    let n = inst.n_points();
+    let demand = inst.demand();
+    if open.is_empty() || open.iter().any(|&i| !inst.sites()[i].modules.is_empty()) {
+        return None;
+    }
+    let mut left: Vec<f64> = open.iter().map(|&i| inst.sites()[i].capacity).collect();
+    let mut regret: Vec<(f64, usize)> = (0..n)
+        .map(|j| {
+            let (mut a, mut b) = (f64::INFINITY, f64::INFINITY);
+            for &i in open {
+                let v = c[i * n + j];
+                if v < a {
+                    b = a;
+                    a = v;
+                } else if v < b {
+                    b = v;
+                }
+            }
+            let r = if b.is_finite() { b - a } else { f64::INFINITY };
+            (r, j)
+        })
+        .collect();
+    regret.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    let mut split: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+    let mut cost: f64 = open.iter().map(|&i| inst.sites()[i].fixed_cost).sum();
+    let mut order: Vec<(f64, usize)> = Vec::with_capacity(open.len());
+    for &(_, j) in &regret {
+        order.clear();
+        order.extend(
+            open.iter()
+                .enumerate()
+                .filter(|(_, &i)| c[i * n + j].is_finite())
+                .map(|(s, &i)| (c[i * n + j], s)),
+        );
+        order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        let mut need = demand[j];
+        let mut served = 0.0;
+        for &(cost_j, s) in &order {
+            if demand[j] <= 0.0 {
+                split[j].push((open[s], 1.0));
+                cost += cost_j;
+                served = 1.0;
+                break;
+            }
+            if need <= 1e-12 * demand[j] {
+                break;
+            }
+            let take = need.min(left[s]);
+            if take <= 0.0 {
+                continue;
+            }
+            let f = take / demand[j];
+            left[s] -= take;
+            need -= take;
+            served += f;
+            cost += f * cost_j;
+            split[j].push((open[s], f));
+        }
+        if served < 1.0 - 1e-9 {
+            return None;
+        }
+        split[j].sort_by_key(|t| t.0);
+    }
+    Some(Primal {
+        cost,
+        open: open.to_vec(),
+        modules: vec![Vec::new(); open.len()],
+        split,
+    })
+}
+
+/// Drop, add and swap moves on `cur`'s open set, the added sites among the 12 closed
+/// ones of lowest Lagrangian value (`values`): every move is priced by the greedy
+/// transport, the 5 most promising by the exact one, and the first that lowers the
+/// cost is taken; repeats until no move pays or `deadline`.
+fn improve_open_set(
+    inst: &LocationInstance,
+    c: &[f64],
+    mut cur: Primal,
+    values: &[f64],
+    deadline: Instant,
+) -> Primal {
+    let total = inst.total_demand();
+    let cap = |open: &[usize]| {
+        open.iter()
+            .map(|&i| inst.sites()[i].max_capacity())
+            .sum::<f64>()
+    };
+    if values.len() != inst.n_sites() {
+        return cur;
+    }
+    let mut rounds = 0;
+    while Instant::now() < deadline && rounds < 1000 {
+        rounds += 1;
+        let Some(base) = greedy_transport(inst, c, &cur.open).map(|p| p.cost) else {
+            return cur;
+        };
+        let mut adds: Vec<usize> = (0..inst.n_sites())
+            .filter(|i| cur.open.binary_search(i).is_err())
+            .collect();
+        adds.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+        adds.truncate(12);
+        let mut sets: Vec<Vec<usize>> = Vec::new();
+        for &d in &cur.open {
+            sets.push(cur.open.iter().copied().filter(|&i| i != d).collect());
+        }
+        for &a in &adds {
+            let mut with: Vec<usize> = cur.open.clone();
+            with.push(a);
+            with.sort_unstable();
+            for &d in &cur.open {
+                sets.push(with.iter().copied().filter(|&i| i != d).collect());
+            }
+            sets.push(with);
+        }
+        let mut priced: Vec<(f64, usize)> = Vec::with_capacity(sets.len());
+        for (k, set) in sets.iter().enumerate() {
+            if Instant::now() >= deadline {
+                return cur;
+            }
+            if set.is_empty() || cap(set) < total {
+                continue;
+            }
+            if let Some(p) = greedy_transport(inst, c, set) {
+                priced.push((p.cost - base, k));
+            }
+        }
+        priced.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut improved = false;
+        for &(_, k) in priced.iter().take(5) {
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
+            if left <= 0.0 {
+                return cur;
+            }
+            if let Some(p) = exact_transport(inst, c, &sets[k], left) {
+                if p.cost < cur.cost - 1e-9 * cur.cost.abs().max(1.0) {
+                    cur = p;
+                    improved = true;
+                    break;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    cur
+}
+
 /// Transport with restricted arcs first, all arcs if that fails.
 fn transport_any(
     inst: &LocationInstance,
@@ -320,12 +476,48 @@ fn transport_any(
     open: &[usize],
     time_limit: f64,
 ) -> Result<Option<Primal>> {
+    if let Some(p) = exact_transport(inst, c, open, time_limit) {
+        return Ok(Some(p));
+    }
     if open.len() > 20 {
         if let Some(p) = transport(inst, c, open, Some(20), time_limit)? {
             return Ok(Some(p));
         }
     }
     transport(inst, c, open, None, time_limit)
+}
+
+/// The greedy transport improved to optimality by cycle cancelling
+/// ([`super::cflp_flow`]); None where sites have modules, the greedy finds no room,
+/// or the time ran out before optimality was proven.
+fn exact_transport(
+    inst: &LocationInstance,
+    c: &[f64],
+    open: &[usize],
+    time_limit: f64,
+) -> Option<Primal> {
+    if !open.windows(2).all(|w| w[0] < w[1]) {
+        return None;
+    }
+    let mut p = greedy_transport(inst, c, open)?;
+    let n = inst.n_points();
+    let cap: Vec<f64> = open.iter().map(|&i| inst.sites()[i].capacity).collect();
+    let deadline = Instant::now() + Duration::from_secs_f64(time_limit.clamp(0.0, 1e6));
+    let optimal =
+        super::cflp_flow::cancel_cycles(c, n, inst.demand(), open, &cap, &mut p.split, deadline);
+    if !optimal {
+        return None;
+    }
+    p.cost = open
+        .iter()
+        .map(|&i| inst.sites()[i].fixed_cost)
+        .sum::<f64>()
+        + p.split
+            .iter()
+            .enumerate()
+            .flat_map(|(j, s)| s.iter().map(move |&(i, f)| f * c[i * n + j]))
+            .sum::<f64>();
+    Some(p)
 }
 
 /// Lagrangian subproblem of one site: continuous knapsack over points with negative
@@ -440,14 +632,19 @@ pub fn cflp_heuristic(
     }
     let mut u: Vec<f64> = cols.iter().map(|v| v[0].0).collect();
     let mut best_bound = f64::NEG_INFINITY;
+    let mut best_l0 = f64::NEG_INFINITY;
+    let mut best_values: Vec<f64> = Vec::new();
     let mut best: Option<Primal> = None;
+    let trace = std::env::var_os("SERVNET_TRACE_CFLP").is_some();
     let mut schedule = StepSchedule::new(1.0, 15, 1e-4);
     let iters = opts.lagrangian_iterations.max(1);
     let mut tried: Vec<Vec<usize>> = Vec::new();
     let mut chosen_count = vec![0usize; m];
     let remaining = |d: Instant| d.saturating_duration_since(Instant::now()).as_secs_f64();
+    // The subgradient gets at most 40% of the time; fixing and the restricted MIP the rest.
+    let sub_deadline = started + Duration::from_secs_f64(0.4 * opts.time_limit.max(0.0));
     for it in 0..iters {
-        if Instant::now() >= deadline {
+        if Instant::now() >= sub_deadline {
             break;
         }
         // Candidates per site: points whose reduced cost c_ij - u_j is negative.
@@ -460,10 +657,8 @@ pub fn cflp_heuristic(
                 cand[i].push((j, cost - u[j]));
             }
         }
-        let sub: Vec<(f64, Vec<(usize, f64)>)> = (0..m)
-            .into_par_iter()
-            .map(|i| site_subproblem(inst, i, &cand[i]))
-            .collect();
+        let sub: Vec<(f64, Vec<(usize, f64)>)> =
+            (0..m).map(|i| site_subproblem(inst, i, &cand[i])).collect();
         // Open negative sites; then the LP relaxation of the aggregate capacity cover.
         let mut order: Vec<usize> = (0..m).collect();
         order.sort_by(|&a, &b| sub[a].0.total_cmp(&sub[b].0).then(a.cmp(&b)));
@@ -501,17 +696,25 @@ pub fn cflp_heuristic(
             || value > best_bound + 1e-12 * best_bound.abs().max(1.0);
         if improved {
             best_bound = value;
+            // Site values and the cover-free bound at these multipliers, for fixing.
+            best_l0 = u.iter().sum::<f64>() + sub.iter().map(|t| t.0.min(0.0)).sum::<f64>();
+            best_values = sub.iter().map(|t| t.0).collect();
         }
         schedule.record(improved);
         for &i in &chosen {
             chosen_count[i] += 1;
         }
-        // Primal: every 10 iterations while improving, from the chosen set.
-        if it % 10 == 0 || it + 1 == iters {
+        // Primal: every 5 iterations, from the chosen set (greedy transport; the LP
+        // where sites have modules or the greedy fails).
+        if it % 5 == 0 || it + 1 == iters {
             let mut open = chosen.clone();
             open.sort_unstable();
             if !tried.contains(&open) {
-                if let Some(p) = transport_any(inst, &c, &open, remaining(deadline))? {
+                let p = match greedy_transport(inst, &c, &open) {
+                    Some(p) => Some(p),
+                    None => transport_any(inst, &c, &open, remaining(deadline))?,
+                };
+                if let Some(p) = p {
                     if best.as_ref().is_none_or(|b| p.cost < b.cost) {
                         best = Some(p);
                     }
@@ -538,21 +741,48 @@ pub fn cflp_heuristic(
             *uj += step * gj;
         }
     }
-    // Restricted MIP over the sites the relaxation liked, then the drop phase.
+    // The exact transportation problem for the best open set found.
     if let Some(b) = &best {
-        let mut cand: Vec<usize> = (0..m).filter(|&i| chosen_count[i] > 0).collect();
-        cand.sort_by(|&a, &b| chosen_count[b].cmp(&chosen_count[a]).then(a.cmp(&b)));
-        cand.truncate(3 * b.open.len().max(10));
-        cand.extend(b.open.iter().copied());
-        cand.sort_unstable();
-        cand.dedup();
-        let budget = 0.7 * remaining(deadline);
-        if budget > 1.0 {
-            if let Some(p) = restricted_mip(inst, &c, &cand, 10, budget)? {
+        if let Some(p) = transport_any(inst, &c, &b.open, remaining(deadline))? {
+            if p.cost < b.cost {
+                best = Some(p);
+            }
+        }
+    }
+    // Local search over the open set (drop, add, swap), screened by the greedy
+    // transport, confirmed by the exact one, until 80% of the time.
+    if let Some(b) = best.take() {
+        let ls_deadline = started + Duration::from_secs_f64(0.8 * opts.time_limit.max(0.0));
+        best = Some(improve_open_set(inst, &c, b, &best_values, ls_deadline));
+    }
+    if trace {
+        eprintln!(
+            "cflp: subgradient {:.2}s bound {best_bound:.3} incumbent {:?} primals {}",
+            started.elapsed().as_secs_f64(),
+            best.as_ref().map(|b| b.cost),
+            tried.len()
+        );
+    }
+    // Restricted MIP over the sites Lagrangian fixing leaves free, then the drop phase.
+    if let Some(b) = &best {
+        let cand = free_sites(&best_values, best_l0, b, &chosen_count);
+        let budget = remaining(deadline) - 0.05 * opts.time_limit;
+        if trace {
+            eprintln!("cflp: {} free sites, budget {budget:.2}s", cand.len());
+        }
+        if budget > 0.2 {
+            if let Some(p) = restricted_mip(inst, &c, &cand, 10, Some(b), budget)? {
                 if p.cost < b.cost {
                     best = Some(p);
                 }
             }
+        }
+        if trace {
+            eprintln!(
+                "cflp: restricted MIP done {:.2}s incumbent {:?}",
+                started.elapsed().as_secs_f64(),
+                best.as_ref().map(|b| b.cost)
+            );
         }
     }
     // Drop phase: try closing the least used sites while it pays.
@@ -627,13 +857,39 @@ pub fn cflp_heuristic(
     })
 }
 
-/// CFLP MIP restricted to `cand` sites and each point's `k` cheapest candidates;
-/// any solution is feasible for the full problem. None if nothing was found.
+/// Sites a solution cheaper than `incumbent` may open, by Lagrangian fixing: with site
+/// values `values` (fixed cost plus the site's subproblem value) and the bound without
+/// the aggregate capacity row `l0`, opening a site of value `v > 0` costs at least
+/// `l0 + v`, so sites with `l0 + v >= incumbent` stay closed. The incumbent's sites are
+/// always kept; at most `max(3 x its open count, 40)` sites, the most attractive
+/// (lowest value, then most often chosen by the subproblems) first. Ascending.
+fn free_sites(values: &[f64], l0: f64, incumbent: &Primal, chosen_count: &[usize]) -> Vec<usize> {
+    let ub = incumbent.cost;
+    let mut cand: Vec<usize> = (0..values.len())
+        .filter(|&i| l0 + values[i].max(0.0) < ub - 1e-9 * ub.abs().max(1.0))
+        .collect();
+    cand.sort_by(|&a, &b| {
+        values[a]
+            .total_cmp(&values[b])
+            .then(chosen_count[b].cmp(&chosen_count[a]))
+            .then(a.cmp(&b))
+    });
+    cand.truncate((3 * incumbent.open.len()).max(40));
+    cand.extend(incumbent.open.iter().copied());
+    cand.sort_unstable();
+    cand.dedup();
+    cand
+}
+
+/// CFLP MIP restricted to `cand` sites and each point's `k` cheapest candidates (plus
+/// the arcs `start` uses, which seeds HiGHS with that solution); any solution is
+/// feasible for the full problem. None if nothing was found.
 fn restricted_mip(
     inst: &LocationInstance,
     c: &[f64],
     cand: &[usize],
     k: usize,
+    start: Option<&Primal>,
     time_limit: f64,
 ) -> Result<Option<Primal>> {
     let n = inst.n_points();
@@ -654,6 +910,7 @@ fn restricted_mip(
         })
         .collect();
     let mut arcs: Vec<Vec<(usize, highs::Col)>> = vec![Vec::new(); cand.len()];
+    let mut start_arcs: Vec<(highs::Col, f64)> = Vec::new();
     for j in 0..n {
         let mut near: Vec<(f64, usize)> = cand
             .iter()
@@ -662,13 +919,22 @@ fn restricted_mip(
             .map(|(s, &i)| (c[i * n + j], s))
             .collect();
         near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        near.truncate(k);
+        let used: &[(usize, f64)] = start.map_or(&[], |p| &p.split[j]);
+        let mut kept = 0;
+        near.retain(|&(_, s)| {
+            kept += 1;
+            kept <= k || used.iter().any(|t| t.0 == cand[s])
+        });
         if near.is_empty() {
             return Ok(None);
         }
         let mut row = Vec::with_capacity(near.len());
         for (cost, s) in near {
             let col = pb.add_column(cost, 0.0..=1.0);
+            start_arcs.push((
+                col,
+                used.iter().find(|t| t.0 == cand[s]).map_or(0.0, |t| t.1),
+            ));
             arcs[s].push((j, col));
             row.push((col, 1.0));
             pb.add_row(..=0.0, [(col, 1.0), (x[s], -1.0)]);
@@ -689,7 +955,35 @@ fn restricted_mip(
             pb.add_row(..=0.0, row);
         }
     }
-    let out = highs_util::solve(pb, Sense::Minimise, time_limit, 1e-6, true)?;
+    // The starting solution, one value per column (columns are numbered in order).
+    let columns = start.map(|p| {
+        let mut v = vec![0.0; start_arcs.len() + x.len() + z.iter().map(Vec::len).sum::<usize>()];
+        for (s, &i) in cand.iter().enumerate() {
+            if let Ok(pos) = p.open.binary_search(&i) {
+                v[x[s].index()] = 1.0;
+                for (kk, col) in z[s].iter().enumerate() {
+                    let count = p.modules.get(pos).and_then(|m| m.get(kk)).copied();
+                    v[col.index()] = f64::from(count.unwrap_or(0));
+                }
+            }
+        }
+        for &(col, f) in &start_arcs {
+            v[col.index()] = f;
+        }
+        v
+    });
+    let out = highs_util::run(
+        pb,
+        Sense::Minimise,
+        &highs_util::Settings {
+            time_limit: time_limit.max(0.01),
+            mip: true,
+            mip_rel_gap: Some(1e-6),
+            random_seed: Some(0),
+            start: columns.as_deref(),
+            ..highs_util::Settings::default()
+        },
+    )?;
     if out.columns.is_empty() {
         return Ok(None);
     }

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 pub mod cflp;
+mod cflp_flow;
 pub mod covering;
 // The shared HiGHS driver, under the name these models call it by.
 use crate::solver::highs_driver as highs_util;

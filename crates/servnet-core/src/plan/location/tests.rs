@@ -394,3 +394,82 @@ fn measure_national_cflp() {
         r.seconds
     );
 }
+
+#[test]
+fn cflp_heuristic_brackets_the_mip_optimum_on_small_cornuejols_instances() {
+    // Cornuejols-type instances (the generator behind the standard CFLP test sets):
+    // the Lagrangian bound is below the proven optimum, the heuristic's plan above it
+    // and within 1% of it, and a second run gives the same plan.
+    for seed in [1, 2, 3] {
+        let inst = synth::cornuejols_instance(15, 60, 3.0, seed).unwrap();
+        let opts = SolveOptions {
+            time_limit: 30.0,
+            ..SolveOptions::default()
+        };
+        let exact = cflp_mip(&inst, Sourcing::Multi, &opts).unwrap();
+        assert_eq!(exact.status, SolveStatus::Optimal, "seed {seed}");
+        let h = cflp_heuristic(&inst, Sourcing::Multi, &opts).unwrap();
+        let opt = exact.objective;
+        assert!(
+            h.lower_bound <= opt * (1.0 + 1e-9),
+            "seed {seed}: bound {} > {opt}",
+            h.lower_bound
+        );
+        assert!(
+            h.objective >= opt * (1.0 - 1e-9),
+            "seed {seed}: {} < {opt}",
+            h.objective
+        );
+        assert!(
+            rel(h.objective, opt) < 0.01,
+            "seed {seed}: {} vs {opt}",
+            h.objective
+        );
+        let again = cflp_heuristic(&inst, Sourcing::Multi, &opts).unwrap();
+        assert_eq!(
+            (again.open, again.objective),
+            (h.open.clone(), h.objective),
+            "seed {seed}"
+        );
+        // Every point served in full, every site within its capacity.
+        let Assignment::Split(split) = &h.assignment else {
+            panic!("multi-source")
+        };
+        let mut load = vec![0.0; inst.n_sites()];
+        for (j, s) in split.iter().enumerate() {
+            let total: f64 = s.iter().map(|t| t.1).sum();
+            assert!(
+                (total - 1.0).abs() < 1e-6,
+                "seed {seed}: point {j} served {total}"
+            );
+            for &(i, f) in s {
+                assert!(
+                    h.open.contains(&i),
+                    "seed {seed}: point {j} on closed site {i}"
+                );
+                load[i] += f * inst.demand()[j];
+            }
+        }
+        for (i, l) in load.iter().enumerate() {
+            assert!(
+                *l <= inst.sites()[i].capacity * (1.0 + 1e-6),
+                "seed {seed}: site {i} load {l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn cornuejols_instances_are_seeded_and_have_capacity_ratio_times_the_demand() {
+    let a = synth::cornuejols_instance(30, 200, 5.0, 7).unwrap();
+    let b = synth::cornuejols_instance(30, 200, 5.0, 7).unwrap();
+    let c = synth::cornuejols_instance(30, 200, 5.0, 8).unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let cap: f64 = a.sites().iter().map(|s| s.capacity).sum();
+    let ratio = cap / a.total_demand();
+    assert!((ratio - 5.0).abs() < 0.01, "capacity / demand = {ratio}");
+    assert!(a.demand().iter().all(|&d| (5.0..=35.0).contains(&d)));
+    assert!(synth::cornuejols_instance(0, 10, 5.0, 1).is_err());
+    assert!(synth::cornuejols_instance(10, 10, f64::NAN, 1).is_err());
+}
