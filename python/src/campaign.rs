@@ -40,7 +40,10 @@ fn _schedule_campaign(
             None => read_campaigns_in(&path, &data.network)?.ok_or_else(|| {
                 Error::argument(
                     "campaigns",
-                    format!("no campaigns file given and no campaigns.csv in {}", path.display()),
+                    format!(
+                        "no campaigns file given and no campaigns.csv in {}",
+                        path.display()
+                    ),
                 )
             })?,
         };

@@ -2,6 +2,7 @@
 //! The Python package `servnet` re-exports it; no algorithm lives here.
 
 mod assign;
+mod campaign;
 mod convert;
 mod dispatch;
 mod error;
@@ -11,7 +12,6 @@ mod network;
 mod plain;
 mod planning;
 mod review;
-mod campaign;
 mod run;
 mod staffing;
 

@@ -92,7 +92,10 @@ pub fn run(a: &Args) -> Result<()> {
         None => read_campaigns_in(&a.dir, &data.network)?.ok_or_else(|| {
             Error::argument(
                 "campaigns",
-                format!("no --campaigns given and no campaigns.csv in {}", a.dir.display()),
+                format!(
+                    "no --campaigns given and no campaigns.csv in {}",
+                    a.dir.display()
+                ),
             )
         })?,
     };

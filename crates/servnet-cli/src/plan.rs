@@ -334,13 +334,8 @@ pub fn run(a: &Args) -> Result<()> {
     let fc = with_progress("forecast", || {
         forecast(&data.planning, &data.network, &fopts)
     })?;
-    let fc = crate::campaign::with_campaigns(
-        fc,
-        &a.dir,
-        a.campaigns.as_deref(),
-        a.no_campaigns,
-        &data,
-    )?;
+    let fc =
+        crate::campaign::with_campaigns(fc, &a.dir, a.campaigns.as_deref(), a.no_campaigns, &data)?;
     let mut text = String::new();
     for t in fc.totals() {
         text += &format!(

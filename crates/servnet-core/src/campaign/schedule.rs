@@ -88,9 +88,9 @@ pub fn schedule_campaigns(
         Some(d) => d,
         None => inputs
             .customers
-        .iter()
-        .map(|t| t.created_at.date())
-        .min()
+            .iter()
+            .map(|t| t.created_at.date())
+            .min()
             .map_or(inputs.as_of, |d| d.min(inputs.as_of)),
     };
     let last = campaigns

@@ -182,7 +182,10 @@ fn repairs_avoided_follow_the_curve_month_by_month() {
     let got = repairs_avoided(&curve, 2024, date(2025, 11, 15), 3, 0.5);
     assert!((got - 0.5 * 0.7 / 12.0).abs() < 1e-12, "{got}");
     // Before the sale nothing fails; ages past the table use its last rate.
-    assert_eq!(repairs_avoided(&curve, 2027, date(2026, 1, 1), 12, 1.0), 0.0);
+    assert_eq!(
+        repairs_avoided(&curve, 2027, date(2026, 1, 1), 12, 1.0),
+        0.0
+    );
     let late = repairs_avoided(&curve, 2000, date(2026, 1, 1), 12, 1.0);
     assert!((late - 0.3).abs() < 1e-12, "{late}");
 }
@@ -213,7 +216,10 @@ fn visits_stay_within_the_window() {
     let s = run(&net, &Policy::default(), &[], &data, &[c], &options());
     assert!(!s.visits.is_empty());
     for v in &s.visits {
-        assert!(v.date >= date(2026, 3, 4) && v.date <= date(2026, 3, 8), "{v:?}");
+        assert!(
+            v.date >= date(2026, 3, 4) && v.date <= date(2026, 3, 8),
+            "{v:?}"
+        );
     }
     // 2 outlets x 3 a day x 5 days = 30 of 40 units; the rest lacks capacity.
     assert_eq!(s.visits.len(), 30);
@@ -233,11 +239,23 @@ fn undone_units_carry_their_reason() {
     let mut tv = campaign("TV", date(2026, 3, 2), date(2026, 3, 3));
     tv.models = vec!["TV1".into()];
     let old = campaign("OLD", date(2026, 1, 1), date(2026, 2, 1));
-    let s = run(&net, &Policy::default(), &[], &data, &[ac, tv, old], &options());
+    let s = run(
+        &net,
+        &Policy::default(),
+        &[],
+        &data,
+        &[ac, tv, old],
+        &options(),
+    );
     let reasons: BTreeMap<(&str, &str, UndoneReason), u32> = s
         .undone
         .iter()
-        .map(|u| ((u.campaign_id.as_str(), u.region.as_str(), u.reason), u.units))
+        .map(|u| {
+            (
+                (u.campaign_id.as_str(), u.region.as_str(), u.reason),
+                u.units,
+            )
+        })
         .collect();
     // R1: 1 a day x 2 days of 5; R2: out of every area; no outlet maintains TVs; OLD is
     // past its deadline.
@@ -259,7 +277,14 @@ fn the_spread_caps_each_day_and_no_cap_fills_the_earliest_days() {
         spread_factor: 1.0,
         ..options()
     };
-    let s = run(&net, &Policy::default(), &[], &data, &[c.clone()], &balanced);
+    let s = run(
+        &net,
+        &Policy::default(),
+        &[],
+        &data,
+        &[c.clone()],
+        &balanced,
+    );
     assert_eq!(per_day(&s), vec![6; 5], "30 units over 5 days, cap 6");
     let greedy = CampaignOptions {
         spread_factor: 0.0,
