@@ -6,6 +6,7 @@ mod out;
 mod plan;
 mod report;
 mod review;
+mod settle;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -67,6 +68,9 @@ enum Command {
     /// outlets confirmed or removed after their probation, active ones kept, warned,
     /// suspended or removed by the thresholds, each with its reason and figures.
     Review(review::Args),
+    /// Settlement (结算): one row per outlet for a period from its completed bookings:
+    /// tickets by kind, fees (fee_schedule.csv), travel, total, SLA met share.
+    Settle(settle::Args),
     /// Re-assign the folder's tickets jointly (batch assignment) and compare with
     /// sequential dispatch of the same tickets on the same capacities.
     Assign {
@@ -245,6 +249,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&args),
         Command::FitCurves(args) => curves::run(&args),
         Command::Review(args) => review::run(&args),
+        Command::Settle(args) => settle::run(&args),
         Command::Assign {
             dir,
             out,

@@ -39,6 +39,7 @@ pub fn dispatch(
         dispatch_in_arrival_order, first_arrival_date, DispatchSummary, Dispatcher, OutcomeTable,
         Policy,
     };
+    use servnet_core::cost::{CostedOutcomes, TicketCoster};
     let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
@@ -49,11 +50,16 @@ pub fn dispatch(
     if p.start_date.is_none() {
         p.start_date = first_arrival_date(&data.tickets);
     }
+    let schedule = servnet_core::io::read_fee_schedule(dir, &data.network)?;
     let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
     let t = std::time::Instant::now();
     let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
     let secs = t.elapsed().as_secs_f64();
-    out.write_table(&OutcomeTable(&outcomes, d.start_date()))?;
+    let coster = TicketCoster::new(&schedule, d.network(), &data.tickets);
+    out.write_table(&CostedOutcomes(
+        OutcomeTable(&outcomes, d.start_date()),
+        &coster,
+    ))?;
     let text = format!(
         "{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
         DispatchSummary::new(&d, &outcomes),
@@ -123,8 +129,10 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         )?;
         write_transport(&p, file)?;
     }
+    let schedule = servnet_core::io::read_fee_schedule(dir, &data.network)?;
     let (plan, seq) = compare_with_sequential(&data.tickets, &data.network, &policy, &options)?;
-    out.write_table(&plan)?;
+    let coster = servnet_core::cost::TicketCoster::new(&schedule, &data.network, &data.tickets);
+    out.write_table(&servnet_core::cost::CostedAssignments(&plan, &coster))?;
     let n = data.tickets.len();
     let mut text = String::new();
     let mut println = |line: String| {

@@ -9,6 +9,7 @@
 pub mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod cost;
 pub mod dispatch;
 mod error;
 pub mod geo;

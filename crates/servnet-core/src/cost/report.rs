@@ -1,0 +1,167 @@
+//! Cost columns appended to the dispatch and assign reports (`fee, travel, cost` after
+//! their own columns, which keep their order).
+
+use super::{listed_fee, region_tier, ticket_cost, CostInput, FeeSchedule, TicketCost};
+use crate::assign::AssignmentPlan;
+use crate::dispatch::{Outcome, OutcomeTable};
+use crate::io::{Column, Tabular};
+use crate::model::{Network, ServiceKind, Skill, Ticket, Tier};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The appended columns.
+const COST_COLUMNS: [Column; 3] = [
+    Column::number("fee"),
+    Column::number("travel"),
+    Column::number("cost"),
+];
+
+/// What a ticket's cost needs besides the outlet and the trip.
+#[derive(Debug, Clone)]
+struct TicketFacts {
+    skill: Skill,
+    tier: Option<Tier>,
+    units: u32,
+    travel: bool,
+}
+
+/// Costs of tickets of one data set by ticket id: the fee schedule, the network (for
+/// region tiers and listed fees) and each ticket's skill, units and whether a technician
+/// travels for it.
+#[derive(Debug, Clone)]
+pub struct TicketCoster<'a> {
+    schedule: &'a FeeSchedule,
+    network: &'a Network,
+    tickets: BTreeMap<&'a str, TicketFacts>,
+}
+
+impl<'a> TicketCoster<'a> {
+    /// A coster for `tickets`; every ticket has technician travel (see
+    /// [`TicketCoster::with_travel`]). Tickets whose skill does not parse are left out
+    /// (they cannot have been booked).
+    pub fn new(schedule: &'a FeeSchedule, network: &'a Network, tickets: &'a [Ticket]) -> Self {
+        let tickets = tickets
+            .iter()
+            .filter_map(|t| {
+                let skill = t.skill.parse::<Skill>().ok()?;
+                Some((
+                    t.id.as_str(),
+                    TicketFacts {
+                        skill,
+                        tier: region_tier(network, &t.region),
+                        units: t.units,
+                        travel: true,
+                    },
+                ))
+            })
+            .collect();
+        TicketCoster {
+            schedule,
+            network,
+            tickets,
+        }
+    }
+
+    /// Sets which tickets need a technician trip (e.g. not a carry-in ticket).
+    pub fn with_travel(mut self, tickets: &[Ticket], travel: impl Fn(&Ticket) -> bool) -> Self {
+        for t in tickets {
+            if let Some(f) = self.tickets.get_mut(t.id.as_str()) {
+                f.travel = travel(t);
+            }
+        }
+        self
+    }
+
+    /// The cost of ticket `ticket_id` at `outlet`, `distance_km` (straight line) away;
+    /// `None` for a ticket it does not know.
+    pub fn cost(&self, ticket_id: &str, outlet: &str, distance_km: f64) -> Option<TicketCost> {
+        let f = self.tickets.get(ticket_id)?;
+        Some(ticket_cost(
+            self.schedule,
+            &CostInput {
+                outlet,
+                kind: f.skill.kind,
+                tier: f.tier,
+                units: f.units,
+                road_km: distance_km * self.schedule.detour,
+                travel: f.travel,
+            },
+            listed_fee(self.network, outlet, &f.skill),
+        ))
+    }
+
+    /// The service kind of ticket `ticket_id`.
+    pub fn kind(&self, ticket_id: &str) -> Option<ServiceKind> {
+        self.tickets.get(ticket_id).map(|f| f.skill.kind)
+    }
+
+    /// The tier of ticket `ticket_id`'s region.
+    pub fn tier(&self, ticket_id: &str) -> Option<Tier> {
+        self.tickets.get(ticket_id).and_then(|f| f.tier)
+    }
+}
+
+fn cost_cells(c: Option<TicketCost>, out: &mut Vec<String>) {
+    match c {
+        Some(c) => out.extend([
+            format!("{:.2}", c.fee),
+            format!("{:.2}", c.travel),
+            format!("{:.2}", c.total),
+        ]),
+        None => out.extend([String::new(), String::new(), String::new()]),
+    }
+}
+
+fn joined(base: &'static [Column], cell: &'static OnceLock<Vec<Column>>) -> &'static [Column] {
+    cell.get_or_init(|| base.iter().chain(COST_COLUMNS.iter()).cloned().collect())
+}
+
+/// Dispatch outcomes with `fee, travel, cost` appended (empty when unassignable).
+pub struct CostedOutcomes<'a>(pub OutcomeTable<'a>, pub &'a TicketCoster<'a>);
+
+impl Tabular for CostedOutcomes<'_> {
+    fn columns(&self) -> &'static [Column] {
+        static COLUMNS: OnceLock<Vec<Column>> = OnceLock::new();
+        joined(self.0.columns(), &COLUMNS)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn row(&self, i: usize, out: &mut Vec<String>) {
+        self.0.row(i, out);
+        let c = match self.0 .0.get(i) {
+            Some(Outcome::Assigned(a)) => {
+                self.1
+                    .cost(&a.ticket_id, &a.outlet_id, a.breakdown.distance_km)
+            }
+            _ => None,
+        };
+        cost_cells(c, out);
+    }
+}
+
+/// A batch assignment plan with `fee, travel, cost` appended (empty when unassigned).
+pub struct CostedAssignments<'a>(pub &'a AssignmentPlan, pub &'a TicketCoster<'a>);
+
+impl Tabular for CostedAssignments<'_> {
+    fn columns(&self) -> &'static [Column] {
+        static COLUMNS: OnceLock<Vec<Column>> = OnceLock::new();
+        joined(self.0.columns(), &COLUMNS)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn row(&self, i: usize, out: &mut Vec<String>) {
+        self.0.row(i, out);
+        let c = self
+            .0
+            .assignments
+            .get(i)
+            .and_then(|a| self.1.cost(&a.ticket_id, &a.outlet_id, a.distance_km));
+        cost_cells(c, out);
+    }
+}
