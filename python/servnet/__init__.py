@@ -28,6 +28,7 @@ from servnet._planning import (
 )
 from servnet._results import Result
 from servnet._review import review
+from servnet._settle import settle
 from servnet._servnet import (
     Assignment,
     DataError,
@@ -80,6 +81,7 @@ __all__ = [
     "frontier",
     "plan",
     "review",
+    "settle",
     "plot_repair_curves",
     "read_dir",
     "read_tickets",

@@ -533,3 +533,9 @@ class _Staffing(ModuleType):
 staffing: _Staffing
 
 def _review(path: Union[str, PathLike[str]], as_of: str, options: str = "{}") -> str: ...
+def _settle(
+    path: Union[str, PathLike[str]],
+    bookings: Union[str, PathLike[str]],
+    date_from: str,
+    date_to: str,
+) -> str: ...

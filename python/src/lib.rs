@@ -11,6 +11,7 @@ mod plain;
 mod planning;
 mod review;
 mod run;
+mod settle;
 mod staffing;
 
 use pyo3::prelude::*;
@@ -45,5 +46,6 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     planning::register(m)?;
     assign::register(m)?;
     review::register(m)?;
+    settle::register(m)?;
     error::register(m)
 }
