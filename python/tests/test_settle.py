@@ -44,10 +44,11 @@ def test_statement_totals_are_the_bookings_costs(tmp_path) -> None:
     assert o2["travel"] == pytest.approx(20.0)
     assert o2["total"] == pytest.approx(220.0)
     assert o2["sla_met_share"] == pytest.approx(0.5)
-    # b3: O00001's override (70) beats the tier C rule (110); tier C travel 2.5 per km.
+    # b3: O00001's repair rule (70, no per_km: 2.0) applies whole, over the tier C
+    # rule (110, 2.5 per km).
     o1 = df.loc["O00001"]
     assert o1["fees"] == pytest.approx(70.0)
-    assert o1["travel"] == pytest.approx(10.0)
+    assert o1["travel"] == pytest.approx(8.0)
     assert o1["sla_known"] == 0
 
 

@@ -39,7 +39,7 @@ pub fn dispatch(
         dispatch_in_arrival_order, first_arrival_date, DispatchSummary, Dispatcher, OutcomeTable,
         Policy,
     };
-    use servnet_core::cost::{CostedOutcomes, TicketCoster};
+    use servnet_core::cost::{CostSummary, CostedOutcomes, TicketCoster};
     let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
@@ -61,8 +61,19 @@ pub fn dispatch(
         &coster,
     ))?;
     let text = format!(
-        "{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
+        "{}{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
         DispatchSummary::new(&d, &outcomes),
+        CostSummary::of(
+            &coster,
+            outcomes.iter().filter_map(|o| match o {
+                servnet_core::dispatch::Outcome::Assigned(a) => Some((
+                    a.ticket_id.as_str(),
+                    a.outlet_id.as_str(),
+                    a.breakdown.distance_km,
+                )),
+                _ => None,
+            }),
+        ),
         secs,
         1e6 * secs / outcomes.len().max(1) as f64,
         out.name()
@@ -168,6 +179,13 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         plan.mean_distance_km(),
         seq.mean_distance_km
     ));
+    let costs = servnet_core::cost::CostSummary::of(
+        &coster,
+        plan.assignments
+            .iter()
+            .map(|a| (a.ticket_id.as_str(), a.outlet_id.as_str(), a.distance_km)),
+    );
+    println(costs.to_string().trim_end().to_string());
     println(format!("written:        {}", out.name()));
     report(&out, &text)
 }

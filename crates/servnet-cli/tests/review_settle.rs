@@ -187,7 +187,8 @@ b6,,2026-11-10,,,,repair:tv,{a},1,
     assert_eq!(o2["travel"], "20.00");
     assert_eq!(o2["total"], "190.00");
     assert_eq!(o2["sla_met_share"], "0.5000");
-    // b3: O00001's repair override 70; tier C travel 4 km x 2.5.
-    assert_eq!(r["O00001"]["total"], "80.00");
+    // b3: O00001's repair rule (70, no per_km: 2.0) applies whole, over the tier C
+    // rule (110, 2.5 per km): 70 + 4 km x 2.0.
+    assert_eq!(r["O00001"]["total"], "78.00");
     assert!(text.contains("3 settled, 1 outside the period"), "{text}");
 }

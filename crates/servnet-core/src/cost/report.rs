@@ -165,3 +165,72 @@ impl Tabular for CostedAssignments<'_> {
         cost_cells(c, out);
     }
 }
+
+/// Costs summed by service kind and region tier (the reports' cost lines).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostSummary {
+    /// (kind, tier) -> (tickets, summed cost); tier `None`: region unknown.
+    pub by_kind_tier: BTreeMap<(ServiceKind, Option<Tier>), (u64, TicketCost)>,
+}
+
+impl CostSummary {
+    /// The summary of `(ticket_id, outlet_id, distance_km)` bookings under `coster`.
+    pub fn of<'b>(
+        coster: &TicketCoster<'_>,
+        bookings: impl IntoIterator<Item = (&'b str, &'b str, f64)>,
+    ) -> Self {
+        let mut s = CostSummary::default();
+        for (t, o, km) in bookings {
+            let (Some(c), Some(k)) = (coster.cost(t, o, km), coster.kind(t)) else {
+                continue;
+            };
+            let e = s.by_kind_tier.entry((k, coster.tier(t))).or_default();
+            e.0 += 1;
+            e.1 = TicketCost::new(e.1.fee + c.fee, e.1.travel + c.travel);
+        }
+        s
+    }
+
+    /// Tickets and summed cost over every kind and tier.
+    pub fn total(&self) -> (u64, TicketCost) {
+        self.by_kind_tier
+            .values()
+            .fold((0, TicketCost::default()), |(n, a), (m, c)| {
+                (n + m, TicketCost::new(a.fee + c.fee, a.travel + c.travel))
+            })
+    }
+}
+
+impl std::fmt::Display for CostSummary {
+    /// `cost:` with the total and per ticket, then one line per kind with its mean cost
+    /// per ticket in each tier.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (n, t) = self.total();
+        let per = |n: u64, c: f64| c / n.max(1) as f64;
+        writeln!(
+            f,
+            "cost:           {:.0} (fees {:.0} + travel {:.0}); {:.2} per ticket",
+            t.total,
+            t.fee,
+            t.travel,
+            per(n, t.total)
+        )?;
+        for k in ServiceKind::ALL {
+            let cells: Vec<String> = self
+                .by_kind_tier
+                .range((k, None)..=(k, Some(Tier::C)))
+                .map(|((_, tier), (m, c))| {
+                    format!(
+                        "{} {:.2} ({m})",
+                        tier.map_or("?", Tier::as_str),
+                        per(*m, c.total)
+                    )
+                })
+                .collect();
+            if !cells.is_empty() {
+                writeln!(f, "  {:<12} per ticket by tier: {}", k.as_str(), cells.join(", "))?;
+            }
+        }
+        Ok(())
+    }
+}
