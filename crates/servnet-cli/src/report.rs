@@ -35,11 +35,11 @@ pub fn dispatch(
     policy_file: Option<&Path>,
     ledger: &str,
 ) -> Result<()> {
+    use servnet_core::cost::{CostSummary, CostedOutcomes, TicketCoster};
     use servnet_core::dispatch::{
         dispatch_in_arrival_order, first_arrival_date, DispatchSummary, Dispatcher, OutcomeTable,
         Policy,
     };
-    use servnet_core::cost::{CostSummary, CostedOutcomes, TicketCoster};
     let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,

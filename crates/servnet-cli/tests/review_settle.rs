@@ -83,10 +83,22 @@ fn review_flags_the_outlets_the_history_says() {
     let action = |id: &str| r[id]["action"].clone();
     assert_eq!(action("O00012"), "remove", "{:?}", r["O00012"]);
     assert!(r["O00012"]["reason"].contains("SLA"), "{:?}", r["O00012"]);
-    assert!(r["O00012"]["reason"].contains("3000/6000"), "{:?}", r["O00012"]);
+    assert!(
+        r["O00012"]["reason"].contains("3000/6000"),
+        "{:?}",
+        r["O00012"]
+    );
     assert_eq!(action("O00014"), "remove", "{:?}", r["O00014"]);
-    assert!(r["O00014"]["reason"].contains("complaints"), "{:?}", r["O00014"]);
-    assert!(matches!(action("O00013").as_str(), "keep" | "warn"), "{:?}", r["O00013"]);
+    assert!(
+        r["O00014"]["reason"].contains("complaints"),
+        "{:?}",
+        r["O00014"]
+    );
+    assert!(
+        matches!(action("O00013").as_str(), "keep" | "warn"),
+        "{:?}",
+        r["O00013"]
+    );
     for o in 2..=11 {
         assert_eq!(action(&format!("O{o:05}")), "keep");
     }
@@ -123,7 +135,10 @@ fn plan_closed_by_applies_the_actions() {
         "--network-out",
         p(&net),
     ]);
-    assert!(err.contains("--closed-by: 2 outlet status changes applied"), "{err}");
+    assert!(
+        err.contains("--closed-by: 2 outlet status changes applied"),
+        "{err}"
+    );
     let outlets = rows(&net.join("outlets.csv"));
     assert_eq!(outlets["O00012"]["status"], "closed");
     assert!(

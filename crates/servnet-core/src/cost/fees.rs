@@ -92,7 +92,13 @@ impl FeeSchedule {
 
     /// The terms for `kind` at `outlet` in `tier`; `default_fee` (the outlet's
     /// `cost_per_ticket`) when no rule matches.
-    pub fn terms(&self, outlet: &str, kind: ServiceKind, tier: Option<Tier>, default_fee: f64) -> Terms {
+    pub fn terms(
+        &self,
+        outlet: &str,
+        kind: ServiceKind,
+        tier: Option<Tier>,
+        default_fee: f64,
+    ) -> Terms {
         let o = Some(outlet.to_string());
         let mut keys: Vec<Key> = Vec::with_capacity(4);
         if tier.is_some() {

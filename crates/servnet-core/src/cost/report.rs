@@ -228,7 +228,12 @@ impl std::fmt::Display for CostSummary {
                 })
                 .collect();
             if !cells.is_empty() {
-                writeln!(f, "  {:<12} per ticket by tier: {}", k.as_str(), cells.join(", "))?;
+                writeln!(
+                    f,
+                    "  {:<12} per ticket by tier: {}",
+                    k.as_str(),
+                    cells.join(", ")
+                )?;
             }
         }
         Ok(())

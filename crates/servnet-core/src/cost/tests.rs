@@ -77,7 +77,14 @@ fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
 }
 
-fn booking(outlet: &str, kind: ServiceKind, tier: Tier, units: u32, km: f64, travel: bool) -> Booking {
+fn booking(
+    outlet: &str,
+    kind: ServiceKind,
+    tier: Tier,
+    units: u32,
+    km: f64,
+    travel: bool,
+) -> Booking {
     Booking {
         ticket_id: "t".into(),
         outlet_id: outlet.into(),
@@ -103,13 +110,25 @@ fn fees_follow_the_most_specific_rule() {
     let s = schedule(&net);
     let c = |o, k, t, u, km| booking(o, k, t, u, km, true).cost(&s, &net);
     // kind + tier C: 70, 3 per km.
-    assert_eq!(c("o1", ServiceKind::Repair, Tier::C, 1, 10.0), TicketCost::new(70.0, 30.0));
+    assert_eq!(
+        c("o1", ServiceKind::Repair, Tier::C, 1, 10.0),
+        TicketCost::new(70.0, 30.0)
+    );
     // kind only (tier A): 50, default 2 per km.
-    assert_eq!(c("o1", ServiceKind::Repair, Tier::A, 1, 10.0), TicketCost::new(50.0, 20.0));
+    assert_eq!(
+        c("o1", ServiceKind::Repair, Tier::A, 1, 10.0),
+        TicketCost::new(50.0, 20.0)
+    );
     // outlet o2 overrides the tier rule: 40 + 2 x 10 for three units, 2 per km.
-    assert_eq!(c("o2", ServiceKind::Repair, Tier::C, 3, 10.0), TicketCost::new(60.0, 20.0));
+    assert_eq!(
+        c("o2", ServiceKind::Repair, Tier::C, 3, 10.0),
+        TicketCost::new(60.0, 20.0)
+    );
     // no install rule: o1's listed cost_per_ticket (10).
-    assert_eq!(c("o1", ServiceKind::Install, Tier::B, 1, 5.0), TicketCost::new(10.0, 10.0));
+    assert_eq!(
+        c("o1", ServiceKind::Install, Tier::B, 1, 5.0),
+        TicketCost::new(10.0, 10.0)
+    );
 }
 
 /// A carry-in booking (no technician trip) has zero travel however far the customer

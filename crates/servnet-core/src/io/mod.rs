@@ -24,10 +24,11 @@ pub use outlet_history::{
     outlet_history_from_csv, read_outlet_history, read_review_actions, MAX_MONTHLY,
 };
 pub use planning::read_planning;
-pub use settlement::{
-    bookings_from_csv, fee_schedule_from_csv, read_bookings, read_fee_schedule, MAX_FEE, MAX_ROAD_KM,
-};
 pub use population::{population_from_csv, read_population};
+pub use settlement::{
+    bookings_from_csv, fee_schedule_from_csv, read_bookings, read_fee_schedule, MAX_FEE,
+    MAX_ROAD_KM,
+};
 pub use table::{day_date, parse_time, parse_time_in};
 pub use tickets::{read_tickets, tickets_from_csv};
 pub use write::{

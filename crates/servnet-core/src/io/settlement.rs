@@ -36,7 +36,9 @@ pub fn fee_schedule_from_csv(source: &str, text: &[u8], network: &Network) -> Re
 }
 
 fn fee(c: &mut Cells<'_>, col: &str) -> Option<Option<f64>> {
-    c.opt_number(col, "an amount in 0..=1e7", |x| (0.0..=MAX_FEE).contains(&x))
+    c.opt_number(col, "an amount in 0..=1e7", |x| {
+        (0.0..=MAX_FEE).contains(&x)
+    })
 }
 
 fn parse_rules(t: &Table, network: &Network, problems: &mut Problems) -> Vec<FeeRule> {
@@ -218,7 +220,9 @@ fn parse_bookings(
                 }
             },
         };
-        let region = c.opt_text("region").or_else(|| ticket.map(|t| t.region.clone()));
+        let region = c
+            .opt_text("region")
+            .or_else(|| ticket.map(|t| t.region.clone()));
         let tier = match &region {
             Some(r) => {
                 let tier = crate::cost::region_tier(network, r);
@@ -230,7 +234,9 @@ fn parse_bookings(
             None => None,
         };
         let units = match c.opt_text("units") {
-            Some(_) => c.whole("units", 1, 10_000).and_then(|u| u32::try_from(u).ok()),
+            Some(_) => c
+                .whole("units", 1, 10_000)
+                .and_then(|u| u32::try_from(u).ok()),
             None => Some(ticket.map_or(1, |t| t.units)),
         };
         let date = parse_day(&mut c, date_col);
