@@ -73,3 +73,21 @@ pub fn run(a: &Args) -> Result<()> {
         crate::out::emit(&text)
     }
 }
+
+/// `servnet plan`'s cost lines: the folder's tickets replayed on today's network and on
+/// the planned one, costed by the folder's fee schedule (per kind and tier).
+pub fn plan_costs(
+    dir: &std::path::Path,
+    data: &servnet_core::io::DataSet,
+    plan: &servnet_core::plan::NetworkPlan,
+    popts: &servnet_core::plan::PlanOptions,
+) -> Result<String> {
+    use servnet_core::cost::replay_costs;
+    let schedule = read_fee_schedule(dir, &data.network)?;
+    let today = replay_costs(data.network.clone(), &data.tickets, &schedule)?;
+    let planned = servnet_core::plan::replay::planned_network(plan, &data.network, popts)?;
+    let planned = replay_costs(planned, &data.tickets, &schedule)?;
+    Ok(format!(
+        "service cost of the replay (fee_schedule.csv), today's network:\n{today}service cost of the replay, the plan:\n{planned}"
+    ))
+}

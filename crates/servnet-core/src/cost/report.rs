@@ -239,3 +239,28 @@ impl std::fmt::Display for CostSummary {
         Ok(())
     }
 }
+
+/// The cost of replaying `tickets` on `network` (as a plan's replay does: arrival
+/// order, the replay policy), summed by kind and tier; every ticket with travel.
+pub fn replay_costs(
+    network: Network,
+    tickets: &[Ticket],
+    schedule: &FeeSchedule,
+) -> crate::Result<CostSummary> {
+    use crate::dispatch::{dispatch_in_arrival_order, Dispatcher};
+    let policy = crate::plan::replay::replay_policy(tickets);
+    let d = Dispatcher::new(network, policy)?;
+    let outcomes = dispatch_in_arrival_order(&d, tickets)?;
+    let coster = TicketCoster::new(schedule, d.network(), tickets);
+    Ok(CostSummary::of(
+        &coster,
+        outcomes.iter().filter_map(|o| match o {
+            Outcome::Assigned(a) => Some((
+                a.ticket_id.as_str(),
+                a.outlet_id.as_str(),
+                a.breakdown.distance_km,
+            )),
+            _ => None,
+        }),
+    ))
+}
