@@ -79,8 +79,8 @@ pub fn run(a: &Args) -> Result<()> {
 pub fn plan_costs(
     dir: &std::path::Path,
     data: &servnet_core::io::DataSet,
-    plan: &servnet_core::plan::NetworkPlan,
-    popts: &servnet_core::plan::PlanOptions,
+    plan: &servnet_core::plan::network_plan::NetworkPlan,
+    popts: &servnet_core::plan::network_plan::PlanOptions,
 ) -> Result<String> {
     use servnet_core::cost::replay_costs;
     let schedule = read_fee_schedule(dir, &data.network)?;
