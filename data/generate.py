@@ -864,6 +864,8 @@ def generate(out_dir):
     write_population(out_dir, regions_sorted)
     write_service_packages(out_dir)
     write_campaigns(out_dir, base)
+    write_csv(os.path.join(out_dir, "fee_schedule.csv"),
+              ["kind", "tier", "outlet_id", "fee", "extra_unit_fee", "per_km"], build_fee_schedule())
 
 
 def write_campaigns(out_dir, base):
@@ -871,6 +873,20 @@ def write_campaigns(out_dir, base):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import gen_campaign
     write_csv(os.path.join(out_dir, "campaigns.csv"), gen_campaign.HEADER, gen_campaign.build_campaigns(base))
+
+
+def build_fee_schedule():
+    """fee_schedule.csv rows (issue 23): fees per ticket by service kind and region tier
+    (CNY; remote tiers pay more), extra units and travel per road km, and one outlet's
+    negotiated repair fee. Fixed values: no RNG, so no other file changes."""
+    fees = {"delivery": (30, 35, 45, 10), "install": (60, 70, 85, 30), "repair": (80, 90, 110, 40),
+            "maintenance": (50, 55, 65, 20), "inspection": (25, 30, 35, 10)}
+    rows = []
+    for kind, (a, b, c, extra) in fees.items():
+        for tier, fee in zip("ABC", (a, b, c)):
+            rows.append([kind, tier, "", fee, extra, "2.5" if tier == "C" else ""])
+    rows.append(["repair", "", "O00001", 70, 35, ""])
+    return rows
 
 
 def write_population(out_dir, regions_sorted):

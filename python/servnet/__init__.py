@@ -30,6 +30,7 @@ from servnet._results import Result
 from servnet._review import review
 from servnet._campaign import CampaignSchedule, schedule_campaign
 from servnet._location import capacitated_location
+from servnet._settle import settle
 from servnet._servnet import (
     Assignment,
     DataError,
@@ -84,6 +85,7 @@ __all__ = [
     "review",
     "schedule_campaign",
     "CampaignSchedule",
+    "settle",
     "plot_repair_curves",
     "read_dir",
     "read_tickets",

@@ -558,3 +558,10 @@ def _schedule_campaign(
     policy: str = "{}",
     options: str = "{}",
 ) -> str: ...
+
+def _settle(
+    path: Union[str, PathLike[str]],
+    bookings: Union[str, PathLike[str]],
+    date_from: str,
+    date_to: str,
+) -> str: ...

@@ -13,6 +13,7 @@ mod plain;
 mod planning;
 mod review;
 mod run;
+mod settle;
 mod staffing;
 
 use pyo3::prelude::*;
@@ -49,5 +50,6 @@ fn _servnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     review::register(m)?;
     campaign::register(m)?;
     location::register(m)?;
+    settle::register(m)?;
     error::register(m)
 }

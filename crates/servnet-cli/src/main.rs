@@ -8,6 +8,7 @@ mod plan;
 mod progress;
 mod report;
 mod review;
+mod settle;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -77,6 +78,9 @@ enum Command {
     /// base into the capacity customer tickets leave: visits by day, units left undone
     /// and why, cost, expected repairs avoided.
     Campaign(campaign::Args),
+    /// Settlement (结算): one row per outlet for a period from its completed bookings:
+    /// tickets by kind, fees (fee_schedule.csv), travel, total, SLA met share.
+    Settle(settle::Args),
     /// Re-assign the folder's tickets jointly (batch assignment) and compare with
     /// sequential dispatch of the same tickets on the same capacities.
     Assign {
@@ -258,6 +262,7 @@ fn main() -> ExitCode {
         Command::FitCurves(args) => curves::run(&args),
         Command::Review(args) => review::run(&args),
         Command::Campaign(args) => campaign::run(&args),
+        Command::Settle(args) => settle::run(&args),
         Command::Assign {
             dir,
             out,

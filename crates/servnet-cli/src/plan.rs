@@ -445,6 +445,9 @@ pub fn run(a: &Args) -> Result<()> {
     }
     text += &side_by_side(&plan.current, &plan.resized, &plan.replay);
     text += "  (today: today's capacities; today resized: today's outlets sized for the forecast like the plan)\n";
+    if !data.tickets.is_empty() {
+        text += &crate::settle::plan_costs(&a.dir, &data, &plan, &popts)?;
+    }
     if a.sim_days > 0 {
         let (start, tickets) = peak_month_tickets(&fc, &data.network, a.year, &plan.cells, &sopts)?;
         let sim = with_progress(

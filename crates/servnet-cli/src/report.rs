@@ -35,42 +35,52 @@ pub fn dispatch(
     policy_file: Option<&Path>,
     ledger: &str,
 ) -> Result<()> {
+    use servnet_core::cost::{CostSummary, CostedOutcomes, TicketCoster};
     use servnet_core::dispatch::{
         arrival_ordered_csv, dispatch_csv_streamed, dispatch_in_arrival_order, first_arrival_date,
         DispatchSummary, Dispatcher, OutcomeTable, Policy,
     };
+    use servnet_core::io::read_fee_schedule;
     let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
     let mut p = match policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
         None => Policy::named(policy)?,
     };
     p.validate()?;
-    let (summary, secs) = match arrival_ordered_csv(dir, &out)? {
+    let (summary, costs, secs) = match arrival_ordered_csv(dir, &out)? {
         // Tickets in arrival order in a CSV file, to CSV: read, dispatched and written a
         // chunk at a time, so memory holds the ledger, not the day's tickets and outcomes.
         Some(t) => {
             if p.start_date.is_none() {
                 p.start_date = t.first_date;
             }
+            let fees = read_fee_schedule(dir, &t.network)?;
             let d = Dispatcher::with_ledger(t.network, p, servnet_redis::open_ledger(ledger)?)?;
-            dispatch_csv_streamed(&d, &t.path, &out)?
+            dispatch_csv_streamed(&d, &t.path, &out, &fees)?
         }
         None => {
             let data = read_dir(dir)?;
             if p.start_date.is_none() {
                 p.start_date = first_arrival_date(&data.tickets);
             }
+            let fees = read_fee_schedule(dir, &data.network)?;
             let d = Dispatcher::with_ledger(data.network, p, servnet_redis::open_ledger(ledger)?)?;
             let t = std::time::Instant::now();
             let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
             let secs = t.elapsed().as_secs_f64();
-            out.write_table(&OutcomeTable(&outcomes, d.start_date()))?;
-            (DispatchSummary::new(&d, &outcomes), secs)
+            let coster = TicketCoster::new(&fees, d.network(), &data.tickets);
+            out.write_table(&CostedOutcomes(
+                OutcomeTable(&outcomes, d.start_date()),
+                &coster,
+            ))?;
+            let costs = CostSummary::of_outcomes(&coster, &outcomes);
+            (DispatchSummary::new(&d, &outcomes), costs, secs)
         }
     };
     let text = format!(
-        "{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
+        "{}{}time:           {:.3} s ({:.2} us per ticket, one thread, incl. unassignable diagnosis)\nwritten:        {}\n",
         summary,
+        costs,
         secs,
         1e6 * secs / summary.tickets.max(1) as f64,
         out.name()
@@ -137,6 +147,7 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         )?;
         write_transport(&p, file)?;
     }
+    let schedule = servnet_core::io::read_fee_schedule(dir, &data.network)?;
     let (plan, seq) = crate::progress::solve(
         &format!("assign ({})", args.method),
         Some(args.time_limit),
@@ -150,7 +161,8 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
             })
         },
     )?;
-    out.write_table(&plan)?;
+    let coster = servnet_core::cost::TicketCoster::new(&schedule, &data.network, &data.tickets);
+    out.write_table(&servnet_core::cost::CostedAssignments(&plan, &coster))?;
     let n = data.tickets.len();
     let mut text = String::new();
     let mut println = |line: String| {
@@ -186,6 +198,13 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         plan.mean_distance_km(),
         seq.mean_distance_km
     ));
+    let costs = servnet_core::cost::CostSummary::of(
+        &coster,
+        plan.assignments
+            .iter()
+            .map(|a| (a.ticket_id.as_str(), a.outlet_id.as_str(), a.distance_km)),
+    );
+    println(costs.to_string().trim_end().to_string());
     println(format!("written:        {}", out.name()));
     report(&out, &text)
 }

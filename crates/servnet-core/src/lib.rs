@@ -10,6 +10,7 @@ pub mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod campaign;
+pub mod cost;
 pub mod dispatch;
 mod error;
 pub mod geo;

@@ -5,6 +5,7 @@
 
 use super::summary::SummaryTally;
 use super::{DispatchSummary, Dispatcher, OutcomeTable};
+use crate::cost::{CostSummary, CostedOutcomes, FeeSchedule, TicketCoster};
 use crate::io::{read_network, read_planning, read_tickets_chunked, CsvRows, Format, Output};
 use crate::io::{Tabular, UTF8_BOM};
 use crate::model::Network;
@@ -79,14 +80,16 @@ pub fn arrival_ordered_csv(dir: &Path, out: &Output) -> Result<Option<OrderedTic
 
 /// Dispatches the tickets of `tickets` (checked by [`arrival_ordered_csv`]) one by one a
 /// chunk at a time, writing each outcome to `out` as a row of the
-/// [`OutcomeTable`] CSV (with a byte-order mark for Excel CSV) as it comes. Returns the
-/// day's summary and the seconds spent dispatching (reading and writing excluded). On
+/// [`OutcomeTable`] CSV with the `fee, travel, cost` columns of [`CostedOutcomes`] under
+/// `fees` (with a byte-order mark for Excel CSV) as it comes. Returns the day's summary,
+/// its costs and the seconds spent dispatching (reading and writing excluded). On
 /// an error nothing is written to a file output (it is replaced atomically).
 pub fn dispatch_csv_streamed(
     d: &Dispatcher,
     tickets: &Path,
     out: &Output,
-) -> Result<(DispatchSummary, f64)> {
+    fees: &FeeSchedule,
+) -> Result<(DispatchSummary, CostSummary, f64)> {
     let excel = matches!(
         out,
         Output::File {
@@ -95,6 +98,7 @@ pub fn dispatch_csv_streamed(
         }
     );
     let mut tally = SummaryTally::default();
+    let mut costs = CostSummary::default();
     let mut secs = 0.0;
     // The first error of the dispatch or the read; a writer error comes back from
     // `write_with` itself.
@@ -103,7 +107,11 @@ pub fn dispatch_csv_streamed(
         if excel {
             w.write_all(UTF8_BOM)?;
         }
-        let mut rows = CsvRows::new(OutcomeTable(&[], None).columns(), w)?;
+        let no_tickets = TicketCoster::new(fees, d.network(), &[]);
+        let mut rows = CsvRows::new(
+            CostedOutcomes(OutcomeTable(&[], None), &no_tickets).columns(),
+            w,
+        )?;
         let mut io_error = None;
         let read = read_tickets_chunked(tickets, d.network(), STREAM_CHUNK, &mut |chunk| {
             if failed.is_some() || io_error.is_some() {
@@ -124,7 +132,10 @@ pub fn dispatch_csv_streamed(
             for o in &outcomes {
                 tally.add(o);
             }
-            if let Err(e) = rows.write(&OutcomeTable(&outcomes, d.start_date())) {
+            let coster = TicketCoster::new(fees, d.network(), &chunk);
+            costs.absorb(CostSummary::of_outcomes(&coster, &outcomes));
+            let table = CostedOutcomes(OutcomeTable(&outcomes, d.start_date()), &coster);
+            if let Err(e) = rows.write(&table) {
                 io_error = Some(e);
             }
         });
@@ -140,6 +151,6 @@ pub fn dispatch_csv_streamed(
     match (failed, written) {
         (Some(e), _) => Err(e),
         (None, Err(e)) => Err(e),
-        (None, Ok(())) => Ok((tally.finish(d), secs)),
+        (None, Ok(())) => Ok((tally.finish(d), costs, secs)),
     }
 }

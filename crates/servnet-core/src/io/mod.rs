@@ -13,6 +13,7 @@ mod outlet_history;
 mod packages;
 mod planning;
 mod population;
+mod settlement;
 mod summary;
 mod table;
 mod tickets;
@@ -28,6 +29,10 @@ pub use outlet_history::{
 pub use packages::{packages_from_csv, read_packages};
 pub use planning::read_planning;
 pub use population::{population_from_csv, read_population};
+pub use settlement::{
+    bookings_from_csv, fee_schedule_from_csv, read_bookings, read_fee_schedule, MAX_FEE,
+    MAX_ROAD_KM,
+};
 pub use table::{day_date, parse_time, parse_time_in};
 pub use tickets::{read_tickets, read_tickets_chunked, tickets_from_csv};
 pub use write::{

@@ -308,6 +308,11 @@ impl Table {
         table
     }
 
+    /// Whether the file has column `col`.
+    pub(crate) fn has(&self, col: &str) -> bool {
+        self.columns.contains_key(col)
+    }
+
     /// Reports each missing required column; returns false if any is missing.
     pub(crate) fn require(&self, columns: &[&str], problems: &mut Problems) -> bool {
         if self.empty {

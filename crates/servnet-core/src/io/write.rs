@@ -379,6 +379,7 @@ pub fn data_files(dir: &Path) -> Vec<PathBuf> {
         "service_rates",
         "repair_history",
         "network",
+        "fee_schedule",
     ];
     stems
         .iter()
