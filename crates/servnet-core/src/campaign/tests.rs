@@ -282,7 +282,7 @@ fn the_spread_caps_each_day_and_no_cap_fills_the_earliest_days() {
         &Policy::default(),
         &[],
         &data,
-        &[c.clone()],
+        std::slice::from_ref(&c),
         &balanced,
     );
     assert_eq!(per_day(&s), vec![6; 5], "30 units over 5 days, cap 6");
@@ -375,7 +375,7 @@ proptest! {
         let data = planning(&[("R1", "AC1", 2024, f64::from(units))]);
         let c = campaign("K", date(2026, 3, 2), date(2026, 3, 2) + chrono::Days::new(u64::from(window)));
         let opts = options();
-        let s = run(&net, &policy, &tickets, &data, &[c.clone()], &opts);
+        let s = run(&net, &policy, &tickets, &data, std::slice::from_ref(&c), &opts);
 
         // The customer plan is what assign gives with no campaign at all.
         let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
