@@ -125,10 +125,15 @@ pub fn schedule_campaigns(
         .iter()
         .map(|t| (t.id.as_str(), t))
         .collect();
-    for a in &customer.assignments {
-        let Some(t) = by_id.get(a.ticket_id.as_str()) else {
-            continue;
-        };
+    // Emergencies last: the plan lets them use the emergency reserve on top of the room
+    // the others fill, and booked first they would take room the others were planned in.
+    let mut planned: Vec<(&crate::assign::PlannedAssignment, &Ticket)> = customer
+        .assignments
+        .iter()
+        .filter_map(|a| by_id.get(a.ticket_id.as_str()).map(|t| (a, *t)))
+        .collect();
+    planned.sort_by_key(|(_, t)| t.priority == crate::model::Priority::Emergency);
+    for (a, t) in planned {
         if !d2.book_planned(t, &a.outlet_id, a.day, a.distance_km)? {
             return Err(Error::Solver(format!(
                 "customer ticket '{}' could not be booked on outlet '{}' day {} again",

@@ -377,8 +377,10 @@ proptest! {
         let opts = options();
         let s = run(&net, &policy, &tickets, &data, std::slice::from_ref(&c), &opts);
 
-        // The customer plan is what assign gives with no campaign at all.
-        let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
+        // The customer plan is what assign gives with no campaign at all, counting days
+        // from the same first day (the schedule counts from `as_of`, here 2026-03-02).
+        let same_start = Policy { start_date: Some(date(2026, 3, 2)), ..policy.clone() };
+        let d = Dispatcher::new(net.clone(), same_start).unwrap();
         let alone = assign(&tickets, &d, &opts.assign).unwrap();
         prop_assert_eq!(&s.customer.assignments, &alone.assignments);
         prop_assert_eq!(&s.customer.unassigned, &alone.unassigned);
