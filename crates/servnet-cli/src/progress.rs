@@ -117,6 +117,8 @@ pub fn solve<T>(
             .map(|f| f.line())
             .unwrap_or_else(|| "failed".into());
         bar.abandon_with_message(msg);
+        // The bar's line stays; what the command prints next starts on a new line.
+        eprintln!();
     }
     out
 }
