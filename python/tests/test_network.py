@@ -17,7 +17,9 @@ def only_issue(info):
 
 def test_from_frames_equals_from_dir_on_the_sample():
     """The sample's CSV/GeoJSON files as frames give the same network as the folder."""
-    net = servnet.Network.from_frames(**frames(SAMPLE))
+    net = servnet.Network.from_frames(
+        **frames(SAMPLE), service_packages=SAMPLE / "service_packages.csv"
+    )
     assert net == servnet.Network.from_dir(SAMPLE)
     assert repr(net) == "Network(1500 outlets, 300 regions, 20 skills)"
 

@@ -33,7 +33,9 @@ def cli_plan(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     text = run_cli("plan", str(SAMPLE), "--year", "2026", "--p", "500", "--resolution", "7",
                    "--out", str(d / "plan.csv"), "--json", str(d / "plan.json"),
-                   "--network-out", str(d / "net"), "--sim-days", "1")
+                   "--network-out", str(d / "net"), "--sim-days", "1", "--no-campaigns")
+    # --no-campaigns: the CLI counts the folder's campaigns.csv in the forecast by default;
+    # the Python forecast below does not read campaigns (yet), so both plan without them.
     return text, (d / "plan.csv").read_text(), d
 
 

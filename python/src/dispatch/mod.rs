@@ -413,6 +413,25 @@ impl PyDispatcher {
             "remaining_outlet",
             PyList::new(py, cands.iter().map(|c| c.remaining_outlet))?.into_any(),
         ));
+        cols.push((
+            "package",
+            PyList::new(
+                py,
+                cands
+                    .iter()
+                    .map(|c| c.breakdown.package.map(|k| k.to_string())),
+            )?
+            .into_any(),
+        ));
+        cols.push((
+            "mode",
+            PyList::new(py, cands.iter().map(|c| c.breakdown.mode.as_str()))?.into_any(),
+        ));
+        cols.push(("package_weight", b(|x| x.package_weight)?));
+        cols.push((
+            "reserve_held",
+            PyList::new(py, cands.iter().map(|c| c.breakdown.reserve_held))?.into_any(),
+        ));
         convert::to_frame(py, cols, &[])
     }
 
