@@ -25,14 +25,7 @@ pub fn read_campaigns_in(dir: &Path, network: &Network) -> Result<Option<Vec<Cam
 /// every bad cell is reported with file, row and column.
 pub fn read_campaigns(path: &Path, network: &Network) -> Result<Vec<Campaign>> {
     let mut problems = Problems::default();
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let t = if is_json {
-        Table::read_json(path, &mut problems)?
-    } else {
-        Table::read_csv(path, &mut problems)?
-    };
+    let t = Table::read_by_extension(path, &mut problems)?;
     let out = parse(&t, network, &mut problems);
     problems.finish()?;
     Ok(out)

@@ -45,14 +45,7 @@ pub fn outlet_history_from_csv(
 /// `--out` of `servnet review`, possibly edited by hand.
 pub fn read_review_actions(path: &Path) -> Result<Vec<(String, Action)>> {
     let mut problems = Problems::default();
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let t = if is_json {
-        Table::read_json(path, &mut problems)?
-    } else {
-        Table::read_csv(path, &mut problems)?
-    };
+    let t = Table::read_by_extension(path, &mut problems)?;
     let mut out = Vec::new();
     if t.require(&["outlet_id", "action"], &mut problems) {
         for row in &t.rows {

@@ -117,14 +117,7 @@ fn parse_rules(t: &Table, network: &Network, problems: &mut Problems) -> Vec<Fee
 /// `units` default to the ticket's in `tickets`.
 pub fn read_bookings(path: &Path, network: &Network, tickets: &[Ticket]) -> Result<Vec<Booking>> {
     let mut problems = Problems::default();
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let t = if is_json {
-        Table::read_json(path, &mut problems)?
-    } else {
-        Table::read_csv(path, &mut problems)?
-    };
+    let t = Table::read_by_extension(path, &mut problems)?;
     let out = parse_bookings(&t, network, tickets, &mut problems);
     problems.finish()?;
     Ok(out)

@@ -241,6 +241,18 @@ impl Table {
         table
     }
 
+    /// Reads `path` as JSON when its extension is `.json` (any case), else as CSV.
+    pub(crate) fn read_by_extension(path: &Path, problems: &mut Problems) -> Result<Table> {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            Table::read_json(path, problems)
+        } else {
+            Table::read_csv(path, problems)
+        }
+    }
+
     /// Reads a JSON file holding an array of flat objects.
     pub(crate) fn read_json(path: &Path, problems: &mut Problems) -> Result<Table> {
         let bytes = Table::read_bytes(path)?;
