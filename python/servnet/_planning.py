@@ -110,11 +110,19 @@ def forecast(
     network: "_servnet.Network",
     start_year: int,
     years: int = 1,
+    campaigns: Any = True,
     **options: Any,
 ) -> Forecast:
     """Expected tickets per region x skill x year from the installed base x repair
     curves (less retirements), the sales plan and the per-unit service rates, with the
     peak month and peak day.
+
+    ``campaigns``: proactive campaigns counted as demand, as ``servnet plan`` counts
+    them: ``True`` (default) the planning data's (its folder's campaigns.csv, see
+    ``planning.campaigns``), ``False`` none (``--no-campaigns``), or a campaigns file
+    path or DataFrame (``--campaigns F``). A campaign adds its work to its skill in
+    its regions and months (docs/formats.md, campaigns.csv); the plan sizes what the
+    forecast counts. ``to_pandas("sources")`` names the campaigns counted.
 
     ``options`` override ``ForecastOptions`` fields: delivery_per_sale,
     install_per_sale, maintenance_per_unit, inspection_per_unit (default: the data's
@@ -131,7 +139,10 @@ def forecast(
     if rule is not None and rule not in ("flat", "growth", "zero"):
         raise _servnet.DataError(f"invalid argument 'sales_after_plan': expected flat, growth "
                                  f"or zero, got {rule!r}")
-    core = _servnet._forecast(planning, network, int(start_year), int(years), _options(**options))
+    if hasattr(campaigns, "__fspath__"):
+        campaigns = str(campaigns)
+    core = _servnet._forecast(planning, network, int(start_year), int(years),
+                              _options(**options), campaigns)
     return Forecast(core)
 
 

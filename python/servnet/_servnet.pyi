@@ -371,6 +371,10 @@ class Dispatcher:
         """The current booking of a ticket."""
     def loads(self) -> pd.DataFrame:
         """Booked load per outlet skill, day and date (with a Redis ledger, every process's)."""
+    def apply(
+        self, changes: Union[pd.DataFrame, _Path, Dict[str, Any], List[Dict[str, Any]]]
+    ) -> List[str]:
+        """Applies live changes (a review's actions or change dicts), all or none."""
     def _time_dispatch(self, tickets: Tickets) -> float: ...
 
 @final
@@ -392,9 +396,12 @@ class PlanningData:
         retirement: Optional[pd.DataFrame] = None,
         service_rates: Optional[pd.DataFrame] = None,
         repair_history: Optional[pd.DataFrame] = None,
+        campaigns: Optional[pd.DataFrame] = None,
     ) -> PlanningData: ...
     @property
     def products(self) -> int: ...
+    @property
+    def campaigns(self) -> List[str]: ...
     @property
     def repair_history(self) -> int: ...
     def repair_rates(self, max_age: int = 20) -> Dict[str, List[float]]: ...
@@ -432,7 +439,12 @@ class _Simulation:
 _Progress = Optional[Any]
 
 def _forecast(
-    planning: PlanningData, network: Network, start_year: int, years: int, options: str = "{}"
+    planning: PlanningData,
+    network: Network,
+    start_year: int,
+    years: int,
+    options: str = "{}",
+    campaigns: Union[bool, str, pd.DataFrame, None] = None,
 ) -> _Forecast: ...
 def _fit_repair_curves(planning: PlanningData, network: Network, options: str = "{}") -> str: ...
 def _plan(

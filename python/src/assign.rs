@@ -238,8 +238,10 @@ fn _assign(
     let net: Bound<'_, PyNetwork> = dispatcher.getattr("network")?.cast_into()?;
     let tickets = backlog(tickets, net.get())?;
     let opts = self::options(method, time_limit, options).map_err(|e| error::to_py(py, e))?;
-    let disp = d.inner.clone();
-    let plan = blocking(py, progress, move || assign(&tickets, &disp, &opts))?;
+    let disp = d.shared();
+    let plan = blocking(py, progress, move || {
+        assign(&tickets, &*crate::dispatch::read_lock(&disp)?, &opts)
+    })?;
     Ok(PyAssignmentPlan {
         inner: PlanAndBaseline {
             plan,

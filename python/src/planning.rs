@@ -15,6 +15,8 @@ use ndarray::{Array2, Array3};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use serde::{Deserialize, Serialize};
+use servnet_core::campaign::{add_campaigns, Campaign, CampaignOptions};
+use servnet_core::io::{read_campaigns, read_campaigns_in};
 use servnet_core::model::{PlanningData, Skill, Ticket};
 use servnet_core::plan::curves::{fit_repair_curves, FitOptions};
 use servnet_core::plan::demand::PopulationPoint;
@@ -42,21 +44,30 @@ use std::sync::Arc;
 #[pyclass(frozen, module = "servnet", name = "PlanningData")]
 pub(crate) struct PyPlanningData {
     pub(crate) inner: Arc<PlanningData>,
+    /// The folder's (or frame's) campaigns: `servnet.forecast` counts them by default,
+    /// as `servnet plan` does.
+    pub(crate) campaigns: Arc<Vec<Campaign>>,
 }
 
 #[pymethods]
 impl PyPlanningData {
     /// Reads the planning files of a data folder (products, repair_rates,
-    /// installed_base, sales_plan, seasonality; missing files give empty parts).
+    /// installed_base, sales_plan, seasonality, and campaigns, which the forecast counts
+    /// as demand by default; missing files give empty parts).
     /// Raises ``DataError`` naming file, line and field of every problem.
     #[staticmethod]
     fn from_dir(py: Python<'_>, path: PathBuf, network: &PyNetwork) -> PyResult<Self> {
         let net = network.inner.clone();
-        let data = py
-            .detach(|| servnet_core::io::read_planning(&path, &net))
+        let (data, campaigns) = py
+            .detach(|| {
+                let data = servnet_core::io::read_planning(&path, &net)?;
+                let campaigns = read_campaigns_in(&path, &net)?.unwrap_or_default();
+                Ok::<_, Error>((data, campaigns))
+            })
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyPlanningData {
             inner: Arc::new(data),
+            campaigns: Arc::new(campaigns),
         })
     }
 
@@ -74,7 +85,7 @@ impl PyPlanningData {
     #[staticmethod]
     #[pyo3(signature = (network, *, products, repair_rates=None, installed_base=None,
                         sales_plan=None, seasonality=None, retirement=None,
-                        service_rates=None, repair_history=None))]
+                        service_rates=None, repair_history=None, campaigns=None))]
     #[allow(clippy::too_many_arguments)]
     fn from_frames(
         py: Python<'_>,
@@ -87,6 +98,7 @@ impl PyPlanningData {
         retirement: Option<&Bound<'_, PyAny>>,
         service_rates: Option<&Bound<'_, PyAny>>,
         repair_history: Option<&Bound<'_, PyAny>>,
+        campaigns: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut frames: Vec<FrameText> =
             vec![convert::frame_text("products", "products.csv", products)?];
@@ -98,6 +110,7 @@ impl PyPlanningData {
             ("retirement", retirement),
             ("service_rates", service_rates),
             ("repair_history", repair_history),
+            ("campaigns", campaigns),
         ] {
             if let Some(df) = df.filter(|v| !v.is_none()) {
                 frames.push(convert::frame_text(name, &format!("{name}.csv"), df)?);
@@ -111,14 +124,19 @@ impl PyPlanningData {
         }
         let path = dir.path().to_path_buf();
         let net = network.inner.clone();
-        let data = py
-            .detach(|| servnet_core::io::read_planning(&path, &net))
+        let (data, campaigns) = py
+            .detach(|| {
+                let data = servnet_core::io::read_planning(&path, &net)?;
+                let campaigns = read_campaigns_in(&path, &net)?.unwrap_or_default();
+                Ok::<_, Error>((data, campaigns))
+            })
             .map_err(|e| {
                 let refs: Vec<&FrameText> = frames.iter().collect();
                 convert::frame_error(py, e, &refs)
             })?;
         Ok(PyPlanningData {
             inner: Arc::new(data),
+            campaigns: Arc::new(campaigns),
         })
     }
 
@@ -171,7 +189,14 @@ impl PyPlanningData {
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyPlanningData {
             inner: Arc::new(data),
+            campaigns: Arc::clone(&self.campaigns),
         })
+    }
+
+    /// Ids of the campaigns the forecast counts by default (the folder's campaigns.csv).
+    #[getter]
+    fn campaigns(&self) -> Vec<String> {
+        self.campaigns.iter().map(|c| c.id.clone()).collect()
     }
 
     fn __repr__(&self) -> String {
@@ -193,15 +218,27 @@ impl PyPlanningData {
     }
 }
 
+/// `PlanningData` with its campaigns, as pickled.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct PlanningParts {
+    planning: PlanningData,
+    #[serde(default)]
+    campaigns: Vec<Campaign>,
+}
+
 impl PlainData for PyPlanningData {
-    type Data = PlanningData;
+    type Data = PlanningParts;
     const WHAT: &'static str = "planning";
-    fn data(&self) -> Cow<'_, PlanningData> {
-        Cow::Borrowed(&self.inner)
+    fn data(&self) -> Cow<'_, PlanningParts> {
+        Cow::Owned(PlanningParts {
+            planning: (*self.inner).clone(),
+            campaigns: (*self.campaigns).clone(),
+        })
     }
-    fn from_data(_py: Python<'_>, data: PlanningData) -> PyResult<Self> {
+    fn from_data(_py: Python<'_>, data: PlanningParts) -> PyResult<Self> {
         Ok(PyPlanningData {
-            inner: Arc::new(data),
+            inner: Arc::new(data.planning),
+            campaigns: Arc::new(data.campaigns),
         })
     }
 }
@@ -357,7 +394,7 @@ fn forecast_options(
 
 /// Tickets per region, skill and year (see `servnet.forecast`).
 #[pyfunction]
-#[pyo3(signature = (planning, network, start_year, years, options="{}"))]
+#[pyo3(signature = (planning, network, start_year, years, options="{}", campaigns=None))]
 fn _forecast(
     py: Python<'_>,
     planning: &PyPlanningData,
@@ -365,14 +402,64 @@ fn _forecast(
     start_year: i32,
     years: u32,
     options: &str,
+    campaigns: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyForecast> {
     let opts = forecast_options(start_year, years, options).map_err(|e| error::to_py(py, e))?;
+    let list = campaigns_arg(py, planning, network, campaigns)?;
     let (data, net, o) = (planning.inner.clone(), network.inner.clone(), opts.clone());
-    let f = blocking(py, None, move || forecast(&data, &net, &o))?;
+    let f = blocking(py, None, move || {
+        let f = forecast(&data, &net, &o)?;
+        if list.is_empty() {
+            return Ok(f);
+        }
+        add_campaigns(&f, &list, &data, &net, &CampaignOptions::default())
+    })?;
     Ok(PyForecast {
         inner: Arc::new(f),
         options: opts,
     })
+}
+
+/// The campaigns a forecast counts: `None` or `True` the planning data's (its folder's
+/// campaigns.csv, as `servnet plan`), `False` none, a path or DataFrame those.
+fn campaigns_arg(
+    py: Python<'_>,
+    planning: &PyPlanningData,
+    network: &PyNetwork,
+    v: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Arc<Vec<Campaign>>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(Arc::clone(&planning.campaigns));
+    };
+    if let Ok(b) = v.cast::<pyo3::types::PyBool>() {
+        return Ok(if b.is_true() {
+            Arc::clone(&planning.campaigns)
+        } else {
+            Arc::new(Vec::new())
+        });
+    }
+    let net = network.inner.clone();
+    if v.hasattr("columns")? {
+        let f = convert::frame_text("campaigns", "campaigns.csv", v)?;
+        let dir = tempfile::tempdir()
+            .map_err(|e| error::to_py(py, Error::argument("tempdir", e.to_string())))?;
+        std::fs::write(dir.path().join(&f.file), &f.csv)
+            .map_err(|e| error::to_py(py, Error::argument(&f.frame, e.to_string())))?;
+        let path = dir.path().to_path_buf();
+        let list = py
+            .detach(|| read_campaigns_in(&path, &net))
+            .map_err(|e| convert::frame_error(py, e, &[&f]))?;
+        return Ok(Arc::new(list.unwrap_or_default()));
+    }
+    let path: PathBuf = v.extract().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(
+            "campaigns: expected True, False, a campaigns file path or a DataFrame",
+        )
+    })?;
+    let list = py
+        .detach(|| read_campaigns(&path, &net))
+        .map_err(|e| error::to_py(py, e))?;
+    Ok(Arc::new(list))
 }
 
 /// Plan options: the defaults with `model`, `p`, `year`, `time_limit`, `response` set

@@ -15,7 +15,7 @@ import servnet
 from conftest import SAMPLE, cli_numbers, run_cli
 
 PLANNING_FILES = ["products", "repair_rates", "installed_base", "sales_plan", "seasonality",
-                  "retirement", "service_rates", "repair_history"]
+                  "retirement", "service_rates", "repair_history", "campaigns"]
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,8 @@ def cli_plan(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     text = run_cli("plan", str(SAMPLE), "--year", "2026", "--p", "500", "--resolution", "7",
                    "--out", str(d / "plan.csv"), "--json", str(d / "plan.json"),
-                   "--network-out", str(d / "net"), "--sim-days", "1", "--no-campaigns")
-    # --no-campaigns: the CLI counts the folder's campaigns.csv in the forecast by default;
-    # the Python forecast below does not read campaigns (yet), so both plan without them.
+                   "--network-out", str(d / "net"), "--sim-days", "1")
+    # Both count the folder's campaigns.csv in the forecast (the default of each).
     return text, (d / "plan.csv").read_text(), d
 
 
@@ -88,6 +87,35 @@ def test_forecast_equals_cli(fc, cli_plan):
     df = fc.to_pandas()
     assert df.columns.tolist() == ["region", "skill", "year", "tickets", "peak_month", "peak_day"]
     assert fc.years == [2026]
+
+
+def test_forecast_counts_the_folders_campaigns_as_servnet_plan_does(planning, sample_net, fc):
+    """The default forecast counts data/sample/campaigns.csv (AC16-MAINT: maintenance of
+    AC-2016S units in two regions in Nov-Dec 2026); campaigns=False leaves it out; a
+    path or DataFrame gives the same as the folder's; the planning data pickles with it."""
+    import pickle
+
+    assert planning.campaigns == ["AC16-MAINT"]
+    without = servnet.forecast(planning, sample_net, 2026, campaigns=False)
+    a = fc.to_pandas().set_index(["region", "skill"])["tickets"]
+    b = without.to_pandas().set_index(["region", "skill"])["tickets"]
+    diff = a.sub(b, fill_value=0)
+    changed = diff[diff.abs() > 1e-9]
+    assert len(changed) >= 1 and (changed > 0).all()
+    assert set(changed.index.get_level_values("region")) <= {"CN-1809858", "CN-1815286"}
+    assert {s.split(":")[0] for s in changed.index.get_level_values("skill")} == {"maintenance"}
+    assert "AC16-MAINT" in " ".join(fc.to_pandas("sources").astype(str).stack())
+    assert "AC16-MAINT" not in " ".join(without.to_pandas("sources").astype(str).stack())
+    for given in (SAMPLE / "campaigns.csv", str(SAMPLE / "campaigns.csv"),
+                  pd.read_csv(SAMPLE / "campaigns.csv")):
+        same = servnet.forecast(planning, sample_net, 2026, campaigns=given)
+        pd.testing.assert_frame_equal(same.to_pandas(), fc.to_pandas())
+    back = pickle.loads(pickle.dumps(planning))
+    assert back.campaigns == ["AC16-MAINT"]
+    pd.testing.assert_frame_equal(servnet.forecast(back, sample_net, 2026).to_pandas(),
+                                  fc.to_pandas())
+    with pytest.raises(TypeError, match="campaigns"):
+        servnet.forecast(planning, sample_net, 2026, campaigns=3)
 
 
 def test_forecast_options_and_errors(planning, sample_net, fc):

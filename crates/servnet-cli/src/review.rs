@@ -1,7 +1,7 @@
 //! `servnet review`: outlet scorecards and the actions they call for.
 
-use servnet_core::io::{data_files, read_dir, read_outlet_history, Output};
-use servnet_core::review::{review, ReviewOptions, ReviewTable};
+use servnet_core::io::{data_files, read_dir, read_outlet_history, write_text, Output};
+use servnet_core::review::{review, review_changes, ReviewOptions, ReviewTable};
 use servnet_core::{Error, Result};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -26,11 +26,28 @@ pub struct Args {
     /// docs/formats.md, outlet_history.csv).
     #[arg(long)]
     pub options: Option<PathBuf>,
+    /// Also write the network changes that carry out the actions (suspend, remove,
+    /// confirm; warn and keep change nothing) as one JSON array: the body of the
+    /// service's `POST /v1/network/changes`, applied there all or none.
+    #[arg(long)]
+    pub changes: Option<PathBuf>,
 }
 
 pub fn run(a: &Args) -> Result<()> {
     let inputs = data_files(&a.dir);
     let out = Output::parse("out", &a.out, &inputs)?.for_excel(a.excel);
+    let changes_out = match &a.changes {
+        Some(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) => {
+            Some(Output::parse("changes", p, &inputs)?)
+        }
+        Some(p) => {
+            return Err(Error::argument(
+                "changes",
+                format!("{}: the changes are a JSON array; use a .json file", p.display()),
+            ))
+        }
+        None => None,
+    };
     let as_of = servnet_core::chrono::NaiveDate::parse_from_str(&a.as_of, "%Y-%m-%d")
         .map_err(|_| Error::argument("as-of", format!("expected YYYY-MM-DD, got '{}'", a.as_of)))?;
     let opts = match &a.options {
@@ -51,6 +68,18 @@ pub fn run(a: &Args) -> Result<()> {
     let r = review(&data.network, &history, as_of, &opts)?;
     out.write_table(&ReviewTable(&r))?;
     eprintln!("wrote {}", out.name());
+    if let Some(c) = &changes_out {
+        let changes =
+            review_changes(r.rows.iter().map(|row| (row.outlet_id.as_str(), row.action)));
+        let doc = serde_json::to_string_pretty(&changes)
+            .map_err(|e| Error::argument("changes", e.to_string()))?;
+        write_text(c, &doc)?;
+        eprintln!(
+            "wrote {} ({} network changes; POST it to /v1/network/changes)",
+            c.name(),
+            changes.len()
+        );
+    }
     let mut text = format!(
         "reviewed {} outlets as of {as_of} ({} history rows); network: SLA {:.3}, rating {:.2}, complaints {:.4}, repeat repairs {:.4} per ticket over {} tickets\n",
         r.rows.len(),

@@ -544,3 +544,71 @@ fn holds_lapse_on_the_service_clock_also_across_a_restart() {
         .sum();
     assert_eq!(used, 1, "only the confirmed booking holds capacity");
 }
+
+/// A review's actions reach a running service in one call: `servnet review --changes`
+/// writes the body, `POST /v1/network/changes` applies it all or none; the flagged
+/// outlet takes no new tickets, its booking stays, and a list with one bad change
+/// changes nothing.
+#[test]
+fn a_reviews_changes_posted_to_the_service_take_effect() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    common::write_data(&data);
+    let server = Launch::new(work.path(), &data, None).start();
+    let c = server.client();
+    let first = c.post("/v1/dispatch", &ticket("R0"));
+    assert_eq!(first.status, 200, "{}", first.text);
+    let flagged = first.json["outlet_id"].as_str().unwrap().to_string();
+
+    // Six months of history: the outlet that took R0 meets its SLA on half its tickets,
+    // the others on 93%.
+    let mut h = String::from(
+        "outlet_id,month,tickets,sla_met,rating_sum,rating_count,complaints,repeat_repairs_30d\n",
+    );
+    for m in 6..=11 {
+        for o in 0..common::OUTLETS {
+            let id = format!("O{o:02}");
+            let met = if id == flagged { 500 } else { 930 };
+            h += &format!("{id},2026-{m:02},1000,{met},1350,300,10,40\n");
+        }
+    }
+    std::fs::write(data.join("outlet_history.csv"), h).unwrap();
+    let changes = work.path().join("changes.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_servnet"))
+        .args(["review", data.to_str().unwrap(), "--as-of", "2026-12-01"])
+        .args(["--out", work.path().join("actions.csv").to_str().unwrap()])
+        .args(["--changes", changes.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let body = std::fs::read_to_string(&changes).unwrap();
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "only the flagged outlet changes: {body}");
+    assert_eq!(list[0]["outlet_id"], flagged.as_str(), "{body}");
+    assert!(
+        matches!(list[0]["status"].as_str(), Some("suspended" | "closed")),
+        "{body}"
+    );
+
+    // One bad change in the list: 400, nothing applied.
+    let bad = format!(
+        r#"[{}, {{"change":"outlet_cap","outlet_id":"Z","daily_cap":3}}]"#,
+        serde_json::to_string(&list[0]).unwrap()
+    );
+    let refused = c.post("/v1/network/changes", &bad);
+    assert_json_error(&refused, 400, "a list with an unknown outlet");
+    let still = c.post("/v1/dispatch", &ticket("R1"));
+    assert_eq!(still.json["outlet_id"].as_str(), Some(flagged.as_str()));
+
+    let applied = c.post("/v1/network/changes", &body);
+    assert_eq!(applied.status, 200, "{}", applied.text);
+    assert_eq!(applied.json["changes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(applied.json["outlets"], common::OUTLETS);
+    let after = c.post("/v1/dispatch", &ticket("R2"));
+    assert_eq!(after.status, 200, "{}", after.text);
+    let now = after.json["outlet_id"].as_str().unwrap();
+    assert_ne!(now, flagged, "the flagged outlet took a new ticket");
+    let kept = c.get("/v1/bookings/R0");
+    assert_eq!(kept.json["outlet_id"].as_str(), Some(flagged.as_str()));
+}

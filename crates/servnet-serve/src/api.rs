@@ -442,20 +442,36 @@ pub struct Health {
     pub today: Option<String>,
 }
 
-/// A live network change (JSON as `servnet_core::dispatch::NetworkChange`):
+/// Live network changes (JSON as `servnet_core::dispatch::NetworkChange`), one object or
+/// an array applied in order, all or none:
 /// `{"change": "outlet_status", "outlet_id": "O1", "status": "suspended"}`,
 /// `{"change": "skill_capacity", "outlet_id": "O1", "skill": "repair:tv",
 /// "daily_capacity": 12}`, `{"change": "outlet_cap", "outlet_id": "O1", "daily_cap": 30}`,
-/// `{"change": "add_outlets", "outlets": [...]}` (outlets as the core's `Outlet`).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+/// `{"change": "add_outlets", "outlets": [...]}` (outlets as the core's `Outlet`). A
+/// review's actions as one array: `servnet review DIR --as-of D --changes F.json`.
+#[derive(Debug, Serialize, ToSchema)]
 #[schema(value_type = Object)]
-pub struct ChangeIn(pub servnet_core::dispatch::NetworkChange);
+pub struct ChangeIn(pub Vec<servnet_core::dispatch::NetworkChange>);
 
-/// A change made.
+impl<'de> Deserialize<'de> for ChangeIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let changes = if v.is_array() {
+            serde_json::from_value(v)
+        } else {
+            serde_json::from_value(v).map(|c| vec![c])
+        };
+        changes.map(ChangeIn).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The changes made.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangeOut {
-    /// What changed.
+    /// What changed (the changes' descriptions joined by `; `).
     pub applied: String,
+    /// What each change did, in order.
+    pub changes: Vec<String>,
     /// Outlets in the network now.
     pub outlets: usize,
 }

@@ -327,8 +327,9 @@ pub async fn set_load(
     .map(Json)
 }
 
-/// A live network change: an outlet's status, a skill's capacity, an outlet's daily
-/// cap, new outlets. Bookings stay; the search is rebuilt (other calls wait meanwhile).
+/// Live network changes, one or a list applied all or none (a review's actions): an
+/// outlet's status, a skill's capacity, an outlet's daily cap, new outlets. Bookings
+/// stay; the search is rebuilt once (other calls wait meanwhile).
 #[utoipa::path(post, path = "/v1/network/changes", request_body = ChangeIn, security(("bearer" = [])),
     responses((status = 200, body = ChangeOut), (status = 400, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -336,11 +337,13 @@ pub async fn change(
     State(s): State<Shared>,
     JsonBody(c): JsonBody<ChangeIn>,
 ) -> Result<Json<ChangeOut>, ApiError> {
-    let change = c.0;
+    let changes = c.0;
     exclusive(&s, move |d| {
-        d.apply(&change)?;
+        d.apply_all(&changes)?;
+        let described: Vec<String> = changes.iter().map(|c| c.describe()).collect();
         Ok(ChangeOut {
-            applied: change.describe(),
+            applied: described.join("; "),
+            changes: described,
             outlets: d.network().outlets().len(),
         })
     })

@@ -19,8 +19,11 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use servnet_core::dispatch::{arrival_order, Breakdown, Dispatcher, Outcome, Policy, SummaryTally};
+use servnet_core::dispatch::NetworkChange;
 use servnet_core::model::Ticket;
+use servnet_core::review::{review_changes, Action};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 /// Tickets dispatched between two checks for Ctrl-C in long loops.
 const SIGNAL_EVERY: usize = 16_384;
@@ -47,9 +50,34 @@ const SIGNAL_EVERY: usize = 16_384;
 /// True
 #[pyclass(frozen, module = "servnet", name = "Dispatcher")]
 pub(crate) struct PyDispatcher {
-    pub(crate) inner: std::sync::Arc<Dispatcher>,
-    network: Py<PyNetwork>,
+    /// Every call reads through [`PyDispatcher::read`]; `apply` takes the write side.
+    inner: Arc<RwLock<Dispatcher>>,
+    /// The network shown (the dispatcher's, replaced by `apply`).
+    network: Mutex<Py<PyNetwork>>,
     policy: Py<PyPolicy>,
+    /// The network's time zone (a change keeps it).
+    tz: chrono_tz::Tz,
+}
+
+/// The error of a lock a panicking call left poisoned.
+fn poisoned() -> servnet_core::Error {
+    servnet_core::Error::Ledger {
+        store: "dispatcher".into(),
+        message: "a call stopped midway while holding this dispatcher (poisoned lock); \
+                  build a new Dispatcher"
+            .into(),
+    }
+}
+
+/// The dispatcher behind `lock`, read-locked (many readers at once).
+///
+/// Lock discipline (no deadlock with the GIL): a guard is taken either inside
+/// `py.detach` and dropped before it returns, or with the GIL held and dropped before
+/// the GIL is released; so no guard holder ever waits for the GIL.
+pub(crate) fn read_lock(
+    lock: &RwLock<Dispatcher>,
+) -> servnet_core::Result<RwLockReadGuard<'_, Dispatcher>> {
+    lock.read().map_err(|_| poisoned())
 }
 
 /// A ticket argument: a `Ticket` (no copy) or a dict (converted).
@@ -88,7 +116,32 @@ fn ticket_arg<'a>(v: &'a Bound<'_, PyAny>, tz: chrono_tz::Tz) -> PyResult<Ticket
 impl PyDispatcher {
     /// The network's time zone: every time argument ends on its wall clock.
     fn tz(&self) -> chrono_tz::Tz {
-        self.inner.network().time_zone()
+        self.tz
+    }
+
+    /// The dispatcher, read-locked: every call but `apply` reads through here (see
+    /// [`read_lock`] for when a guard may be held).
+    pub(crate) fn read(&self) -> servnet_core::Result<RwLockReadGuard<'_, Dispatcher>> {
+        read_lock(&self.inner)
+    }
+
+    /// [`Self::read`] with the GIL held (a short call that never releases the GIL).
+    pub(crate) fn read_py(&self, py: Python<'_>) -> PyResult<RwLockReadGuard<'_, Dispatcher>> {
+        self.read().map_err(|e| error::to_py(py, e))
+    }
+
+    /// The lock itself, for a call run on another thread (`servnet.assign`).
+    pub(crate) fn shared(&self) -> Arc<RwLock<Dispatcher>> {
+        Arc::clone(&self.inner)
+    }
+
+    /// The network shown.
+    fn network_py(&self, py: Python<'_>) -> PyResult<Py<PyNetwork>> {
+        let n = self
+            .network
+            .lock()
+            .map_err(|_| error::to_py(py, poisoned()))?;
+        Ok(n.clone_ref(py))
     }
 
     /// Dispatches `tickets` in arrival order (created_at, then id) in chunks with the GIL
@@ -110,9 +163,10 @@ impl PyDispatcher {
         let order = arrival_order(tickets);
         for chunk in order.chunks(SIGNAL_EVERY) {
             let done = py.detach(|| {
+                let d = self.read()?;
                 chunk
                     .iter()
-                    .map(|&i| self.inner.dispatch(&tickets[i]).map(|o| (i, o)))
+                    .map(|&i| d.dispatch(&tickets[i]).map(|o| (i, o)))
                     .collect::<servnet_core::Result<Vec<_>>>()
             });
             for (i, o) in done.map_err(|e| error::to_py(py, e))? {
@@ -128,10 +182,8 @@ impl PyDispatcher {
         if let Ok(t) = v.cast::<PyTickets>() {
             return Ok(TicketsArg::Borrowed(&t.get().inner));
         }
-        Ok(TicketsArg::Owned(tickets_from_frame(
-            v,
-            self.network.get(),
-        )?))
+        let net = self.network_py(v.py())?;
+        Ok(TicketsArg::Owned(tickets_from_frame(v, net.get())?))
     }
 }
 
@@ -164,6 +216,87 @@ fn now_arg(
             convert::time_arg("now", &now, tz)
         }
     }
+}
+
+/// The current status of each outlet named (`None` for an id not in the network).
+fn statuses<'a>(d: &Dispatcher, ids: impl Iterator<Item = &'a str>) -> Vec<Option<&'static str>> {
+    let net = d.network();
+    ids.map(|id| {
+        net.outlet_index(id)
+            .and_then(|i| net.outlets().get(i))
+            .map(|o| o.status.as_str())
+    })
+    .collect()
+}
+
+/// The changes of an `apply` argument: review actions (a frame with `outlet_id` and
+/// `action`, or a path to an actions file), one change dict, or a list of them.
+fn change_arg(v: &Bound<'_, PyAny>) -> PyResult<Vec<NetworkChange>> {
+    let py = v.py();
+    let bad = |e: servnet_core::Error| error::to_py(py, e);
+    if v.hasattr("columns")? {
+        let columns: Vec<String> = v.getattr("columns")?.call_method0("tolist")?.extract()?;
+        for c in ["outlet_id", "action"] {
+            if !columns.iter().any(|x| x == c) {
+                return Err(bad(servnet_core::Error::argument(
+                    "changes",
+                    format!("a review frame needs columns outlet_id and action; it has no '{c}'"),
+                )));
+            }
+        }
+        let ids: Vec<String> = v
+            .get_item("outlet_id")?
+            .call_method1("astype", ("str",))?
+            .call_method0("tolist")?
+            .extract()?;
+        let acts: Vec<String> = v
+            .get_item("action")?
+            .call_method1("astype", ("str",))?
+            .call_method0("tolist")?
+            .extract()?;
+        let mut actions = Vec::with_capacity(ids.len());
+        for (i, (id, a)) in ids.iter().zip(&acts).enumerate() {
+            let act = a.parse::<Action>().map_err(|_| {
+                bad(servnet_core::Error::argument(
+                    "changes",
+                    format!(
+                        "row {i} (outlet '{id}'): action '{a}' is not one of confirm, keep, \
+                         warn, suspend, remove"
+                    ),
+                ))
+            })?;
+            actions.push((id.as_str(), act));
+        }
+        return Ok(review_changes(actions));
+    }
+    if v.hasattr("__fspath__")? || v.is_instance_of::<pyo3::types::PyString>() {
+        let path: PathBuf = v.extract()?;
+        let actions = servnet_core::io::read_review_actions(&path).map_err(bad)?;
+        return Ok(review_changes(
+            actions.iter().map(|(id, a)| (id.as_str(), *a)),
+        ));
+    }
+    let json = py.import("json")?;
+    let one = |c: &Bound<'_, PyAny>| -> PyResult<NetworkChange> {
+        let text: String = json.call_method1("dumps", (c,))?.extract()?;
+        serde_json::from_str(&text).map_err(|e| {
+            bad(servnet_core::Error::argument(
+                "changes",
+                format!("{e} in the change {text}"),
+            ))
+        })
+    };
+    if v.cast::<PyDict>().is_ok() {
+        return Ok(vec![one(v)?]);
+    }
+    if let Ok(list) = v.cast::<PyList>() {
+        return list.iter().map(|c| one(&c)).collect();
+    }
+    Err(PyTypeError::new_err(format!(
+        "changes: expected a review DataFrame, an actions file, a change dict or a list of \
+         them, got {}",
+        v.get_type().name()?
+    )))
 }
 
 #[pymethods]
@@ -227,16 +360,17 @@ impl PyDispatcher {
             policy
         };
         Ok(PyDispatcher {
-            inner: std::sync::Arc::new(inner),
-            network,
+            tz: inner.network().time_zone(),
+            inner: Arc::new(RwLock::new(inner)),
+            network: Mutex::new(network),
             policy,
         })
     }
 
     /// The network dispatched over.
     #[getter]
-    fn network(&self, py: Python<'_>) -> Py<PyNetwork> {
-        self.network.clone_ref(py)
+    fn network(&self, py: Python<'_>) -> PyResult<Py<PyNetwork>> {
+        self.network_py(py)
     }
 
     /// The policy in force.
@@ -247,8 +381,8 @@ impl PyDispatcher {
 
     /// Day 0 of the ledger once known (the policy's, or the first ticket's date).
     #[getter]
-    fn start_date(&self) -> Option<chrono::NaiveDate> {
-        self.inner.start_date()
+    fn start_date(&self, py: Python<'_>) -> PyResult<Option<chrono::NaiveDate>> {
+        Ok(self.read_py(py)?.start_date())
     }
 
     /// Picks the best outlet for a ticket (a :class:`Ticket` or a dict with the
@@ -264,7 +398,7 @@ impl PyDispatcher {
         let t = ticket_arg(ticket, self.tz())?;
         let t = t.get();
         let o = py
-            .detach(|| self.inner.dispatch(t))
+            .detach(|| self.read()?.dispatch(t))
             .map_err(|e| error::to_py(py, e))?;
         outcome_py(py, o)
     }
@@ -313,14 +447,16 @@ impl PyDispatcher {
             tally.add(&o);
             cols.set(i, o);
         })?;
+        let (start, summary) = {
+            let d = self.read_py(py)?;
+            (d.start_date(), tally.finish(&d))
+        };
         let frame = convert::to_frame(
             py,
-            cols.into_columns(py, self.inner.start_date())?,
+            cols.into_columns(py, start)?,
             &[("day", "Int64"), ("date", "date")],
         )?;
-        let summary = PyDispatchSummary {
-            inner: tally.finish(&self.inner),
-        };
+        let summary = PyDispatchSummary { inner: summary };
         frame
             .getattr("attrs")?
             .set_item("summary", Py::new(py, summary)?)?;
@@ -335,9 +471,10 @@ impl PyDispatcher {
         let tickets = &tickets.get().inner;
         let order = arrival_order(tickets);
         py.detach(|| {
+            let d = self.read()?;
             let t = std::time::Instant::now();
             for &i in &order {
-                self.inner.dispatch(&tickets[i])?;
+                d.dispatch(&tickets[i])?;
             }
             Ok(t.elapsed().as_secs_f64())
         })
@@ -350,7 +487,9 @@ impl PyDispatcher {
     /// Columns: ``outlet_id``, ``day``, ``score``, ``distance_km``, ``satisfaction``,
     /// ``load_ratio``, ``cost``, ``priority``, ``probation``, ``preferred``, the weighted
     /// terms ``term_distance`` ... ``term_preferred`` (they sum to ``score``),
-    /// ``remaining_skill``, ``remaining_outlet``.
+    /// ``remaining_skill``, ``remaining_outlet``, ``package``, ``mode``,
+    /// ``package_weight``, ``reserve_held``, ``status`` (the outlet's, after any
+    /// :meth:`apply`).
     ///
     /// >>> d.candidates(t, k=3)[["outlet_id", "score", "distance_km"]]
     #[pyo3(signature = (ticket, k=None))]
@@ -366,8 +505,13 @@ impl PyDispatcher {
         };
         let t = ticket_arg(ticket, self.tz())?;
         let t = t.get();
-        let cands = py
-            .detach(|| self.inner.candidates(t, k))
+        let (cands, status) = py
+            .detach(|| {
+                let d = self.read()?;
+                let cands = d.candidates(t, k)?;
+                let status = statuses(&d, cands.iter().map(|c| c.outlet_id.as_str()));
+                Ok::<_, servnet_core::Error>((cands, status))
+            })
             .map_err(|e| error::to_py(py, e))?;
         let b = |f: fn(&Breakdown) -> f64| -> PyResult<Bound<'py, PyAny>> {
             Ok(PyList::new(py, cands.iter().map(|c| f(&c.breakdown)))?.into_any())
@@ -432,6 +576,7 @@ impl PyDispatcher {
             "reserve_held",
             PyList::new(py, cands.iter().map(|c| c.breakdown.reserve_held))?.into_any(),
         ));
+        cols.push(("status", PyList::new(py, status)?.into_any()));
         convert::to_frame(py, cols, &[])
     }
 
@@ -447,7 +592,7 @@ impl PyDispatcher {
         let t = ticket_arg(ticket, self.tz())?;
         let t = t.get();
         let e = py
-            .detach(|| self.inner.explain(t, outlet_id))
+            .detach(|| self.read()?.explain(t, outlet_id))
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyExplanation { inner: e })
     }
@@ -470,7 +615,7 @@ impl PyDispatcher {
         let t = t.get();
         let now = now_arg(py, now, self.tz())?;
         let o = py
-            .detach(|| self.inner.hold(t, ttl, now))
+            .detach(|| self.read()?.hold(t, ttl, now))
             .map_err(|e| error::to_py(py, e))?;
         outcome_py(py, o)
     }
@@ -486,7 +631,7 @@ impl PyDispatcher {
         let hold = convert::whole("hold", hold, 0, i128::from(u64::MAX))? as u64;
         let now = now_arg(py, now, self.tz())?;
         let a = self
-            .inner
+            .read_py(py)?
             .confirm(hold, now)
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyAssignment { inner: a })
@@ -499,9 +644,10 @@ impl PyDispatcher {
         py: Python<'_>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<String>> {
+        let now = now_arg(py, now, self.tz())?;
         let ids = self
-            .inner
-            .expire_holds(now_arg(py, now, self.tz())?)
+            .read_py(py)?
+            .expire_holds(now)
             .map_err(|e| error::to_py(py, e))?;
         Ok(ids.into_iter().map(String::from).collect())
     }
@@ -512,7 +658,7 @@ impl PyDispatcher {
     /// 'O0042'
     fn release(&self, py: Python<'_>, ticket_id: &str) -> PyResult<PyAssignment> {
         let a = self
-            .inner
+            .read_py(py)?
             .release(ticket_id)
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyAssignment { inner: a })
@@ -531,30 +677,42 @@ impl PyDispatcher {
         rating: Option<f64>,
     ) -> PyResult<PyAssignment> {
         let a = self
-            .inner
+            .read_py(py)?
             .complete(ticket_id, rating)
             .map_err(|e| error::to_py(py, e))?;
         Ok(PyAssignment { inner: a })
     }
 
     /// The current booking of a ticket, or None.
-    fn assignment(&self, ticket_id: &str) -> Option<PyAssignment> {
-        self.inner
+    fn assignment(&self, py: Python<'_>, ticket_id: &str) -> PyResult<Option<PyAssignment>> {
+        Ok(self
+            .read_py(py)?
             .assignment(ticket_id)
-            .map(|a| PyAssignment { inner: a })
+            .map(|a| PyAssignment { inner: a }))
     }
 
     /// Booked load per outlet skill and day (rows with bookings, plus every day-0 row):
     /// ``outlet_id``, ``skill``, ``day``, ``date`` (``day``'s calendar date,
     /// ``datetime64``, as in ``GET /v1/loads``), ``used``, ``capacity``,
-    /// ``outlet_used``, ``outlet_cap``. With a Redis ledger, Redis's current loads
+    /// ``outlet_used``, ``outlet_cap``, ``status`` (the outlet's now: a suspended or
+    /// closed outlet keeps its bookings). With a Redis ledger, Redis's current loads
     /// (every process's bookings).
     ///
     /// >>> d.loads().query("used > 0").head()
     fn loads<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         // A ledger shared with other processes: what they booked too.
-        let rows = py
-            .detach(|| self.inner.refresh().map(|()| self.inner.loads()))
+        let (rows, dates, status) = py
+            .detach(|| {
+                let d = self.read()?;
+                d.refresh()?;
+                let rows = d.loads();
+                let dates: Vec<Option<String>> = rows
+                    .iter()
+                    .map(|r| d.date_of(r.day).map(|x| x.to_string()))
+                    .collect();
+                let status = statuses(&d, rows.iter().map(|r| r.outlet_id.as_str()));
+                Ok::<_, servnet_core::Error>((rows, dates, status))
+            })
             .map_err(|e| error::to_py(py, e))?;
         macro_rules! col {
             ($f:expr) => {
@@ -569,15 +727,55 @@ impl PyDispatcher {
                 ("day", col!(|r| r.day)),
                 (
                     "date",
-                    col!(|r| self.inner.date_of(r.day).map(|d| d.to_string())),
+                    PyList::new(py, dates)?.into_any(),
                 ),
                 ("used", col!(|r| r.used)),
                 ("capacity", col!(|r| r.capacity)),
                 ("outlet_used", col!(|r| r.outlet_used)),
                 ("outlet_cap", col!(|r| r.outlet_cap)),
+                ("status", PyList::new(py, status)?.into_any()),
             ],
             &[("date", "date")],
         )
+    }
+
+    /// Applies live changes to the network without a restart: a review's actions (the
+    /// DataFrame of :func:`servnet.review`, or any frame or actions file with
+    /// ``outlet_id`` and ``action``: suspend and remove set the outlet's status to
+    /// suspended or closed, confirm to active, warn and keep change nothing), one change
+    /// dict as ``POST /v1/network/changes`` takes it (``{"change": "outlet_status",
+    /// "outlet_id": "O1", "status": "suspended"}``, ``skill_capacity``, ``outlet_cap``,
+    /// ``add_outlets``), or a list of such dicts.
+    ///
+    /// All the changes apply, in order, or none (``DataError`` naming the change that
+    /// failed). Bookings stay where they are; new tickets see the changed network;
+    /// :attr:`network` is the changed one. A state folder's journal records the changes.
+    /// Other calls wait while the search is rebuilt (once per call). Returns what
+    /// changed (``outlet_status O0042 suspended``, ...).
+    ///
+    /// >>> actions = servnet.review("data/sample", "2026-12-01")
+    /// >>> d.apply(actions)
+    /// ['outlet_status O0107 closed', ...]
+    fn apply(&self, py: Python<'_>, changes: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+        let changes = change_arg(changes)?;
+        let network = py
+            .detach(|| {
+                let mut d = self.inner.write().map_err(|_| poisoned())?;
+                d.apply_all(&changes)?;
+                Ok::<_, servnet_core::Error>(d.network().clone())
+            })
+            .map_err(|e| error::to_py(py, e))?;
+        let shown = Py::new(
+            py,
+            PyNetwork {
+                inner: Arc::new(network),
+            },
+        )?;
+        *self
+            .network
+            .lock()
+            .map_err(|_| error::to_py(py, poisoned()))? = shown;
+        Ok(changes.iter().map(NetworkChange::describe).collect())
     }
 
     fn __reduce__(&self) -> PyResult<()> {
@@ -587,8 +785,8 @@ impl PyDispatcher {
         ))
     }
 
-    fn __repr__(&self) -> String {
-        format!("Dispatcher({})", self.network.get().__repr__())
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("Dispatcher({})", self.network_py(py)?.get().__repr__()))
     }
 }
 

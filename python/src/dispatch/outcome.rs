@@ -345,8 +345,9 @@ impl PyDispatchSummary {
             .try_iter()?
             .map(|o| outcome_from_py(&o?))
             .collect::<PyResult<_>>()?;
+        let py = outcomes.py();
         Ok(PyDispatchSummary {
-            inner: DispatchSummary::new(&dispatcher.inner, &outcomes),
+            inner: DispatchSummary::new(&*dispatcher.read_py(py)?, &outcomes),
         })
     }
     #[getter]

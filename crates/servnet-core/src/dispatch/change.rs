@@ -125,15 +125,51 @@ impl super::Dispatcher {
     /// behind a read-write lock). On error nothing changed (unless the ledger fails while
     /// booking the new outlets' load, after the change is made).
     pub fn apply(&mut self, change: &NetworkChange) -> Result<()> {
+        self.apply_all(std::slice::from_ref(change))
+    }
+
+    /// Makes several live changes at once (a review's actions, say), in order, as
+    /// [`Self::apply`] does one: every change is checked against the network the ones
+    /// before it leave, and if any fails (an unknown outlet, a skill it lacks) nothing
+    /// changed. The search is rebuilt once; a durable ledger records each change.
+    pub fn apply_all(&mut self, changes: &[NetworkChange]) -> Result<()> {
         use super::ledger::MemoryLedger;
         use std::sync::{Arc, OnceLock};
-        let network = change.apply(&self.network)?;
-        let added: Vec<&str> = match change {
-            NetworkChange::AddOutlets { outlets } => {
-                outlets.iter().map(|o| o.id.as_str()).collect()
-            }
-            _ => Vec::new(),
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut network: Option<Network> = None;
+        for (i, change) in changes.iter().enumerate() {
+            let before = network.as_ref().unwrap_or(self.network.as_ref());
+            let after = change.apply(before).map_err(|e| {
+                if changes.len() == 1 {
+                    e
+                } else {
+                    Error::argument(
+                        "changes",
+                        format!(
+                            "change {} of {} ({}): {e}; none applied",
+                            i + 1,
+                            changes.len(),
+                            change.describe()
+                        ),
+                    )
+                }
+            })?;
+            network = Some(after);
+        }
+        let Some(network) = network else {
+            return Ok(());
         };
+        let added: Vec<&str> = changes
+            .iter()
+            .flat_map(|c| match c {
+                NetworkChange::AddOutlets { outlets } => {
+                    outlets.iter().map(|o| o.id.as_str()).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
         if self.matrix.is_some() && !added.is_empty() {
             return Err(Error::argument(
                 "outlets",
@@ -151,9 +187,9 @@ impl super::Dispatcher {
             next.start = OnceLock::from(d);
         }
         std::mem::swap(&mut next.ledger, &mut self.ledger);
-        let bound = next
-            .ledger
-            .record_change(change)
+        let bound = changes
+            .iter()
+            .try_for_each(|c| next.ledger.record_change(c))
             .and_then(|()| next.attach(&[]));
         if let Err(e) = bound {
             std::mem::swap(&mut next.ledger, &mut self.ledger);

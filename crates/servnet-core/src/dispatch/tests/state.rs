@@ -218,3 +218,36 @@ fn a_ticket_opened_before_day_0_is_served_from_the_first_day() {
     assert_eq!(a.map(|a| a.day), Some(0), "{a:?}");
     assert_eq!(a.map(|a| a.sla_met), Some(false), "its deadline has passed");
 }
+
+/// A list of changes applies whole or not at all: one bad change (an unknown outlet)
+/// leaves the earlier ones unmade; a good list suspends and caps in one rebuild, and
+/// the bookings stay.
+#[test]
+fn a_list_of_changes_applies_whole_or_not_at_all() {
+    let mut d = two_outlets();
+    let first = outcome(&d, &ticket("x", 121.0));
+    assert_eq!(first.assignment().map(|a| a.outlet_id.as_str()), Some("b"));
+    let suspend = NetworkChange::OutletStatus {
+        outlet_id: "b".into(),
+        status: OutletStatus::Suspended,
+    };
+    let unknown = NetworkChange::OutletCap {
+        outlet_id: "nope".into(),
+        daily_cap: 3,
+    };
+    let err = d.apply_all(&[suspend.clone(), unknown]);
+    assert!(matches!(&err, Err(Error::Argument { .. })), "{err:?}");
+    assert!(format!("{:?}", err).contains("change 2 of 2"));
+    let y = outcome(&d, &ticket("y", 121.0));
+    assert_eq!(y.assignment().map(|a| a.outlet_id.as_str()), Some("b"));
+    let cap = NetworkChange::OutletCap {
+        outlet_id: "c".into(),
+        daily_cap: 1,
+    };
+    assert!(d.apply_all(&[suspend, cap]).is_ok());
+    assert_eq!(booked_on(&d, "x").as_deref(), Some("b"));
+    assert_eq!(booked_on(&d, "y").as_deref(), Some("b"));
+    let z = outcome(&d, &ticket("z", 121.0));
+    assert_eq!(z.assignment().map(|a| a.outlet_id.as_str()), Some("c"));
+    assert_eq!(reason(&outcome(&d, &ticket("w", 121.0))).is_some(), true);
+}
