@@ -340,12 +340,15 @@ pub(crate) struct PyDispatchSummary {
 #[pymethods]
 impl PyDispatchSummary {
     #[new]
-    fn new(dispatcher: &PyDispatcher, outcomes: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        dispatcher: &PyDispatcher,
+        outcomes: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
         let outcomes: Vec<Outcome> = outcomes
             .try_iter()?
             .map(|o| outcome_from_py(&o?))
             .collect::<PyResult<_>>()?;
-        let py = outcomes.py();
         Ok(PyDispatchSummary {
             inner: DispatchSummary::new(&*dispatcher.read_py(py)?, &outcomes),
         })
