@@ -37,13 +37,19 @@ pub fn run(a: &Args) -> Result<()> {
     let inputs = data_files(&a.dir);
     let out = Output::parse("out", &a.out, &inputs)?.for_excel(a.excel);
     let changes_out = match &a.changes {
-        Some(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) => {
+        Some(p)
+            if p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json")) =>
+        {
             Some(Output::parse("changes", p, &inputs)?)
         }
         Some(p) => {
             return Err(Error::argument(
                 "changes",
-                format!("{}: the changes are a JSON array; use a .json file", p.display()),
+                format!(
+                    "{}: the changes are a JSON array; use a .json file",
+                    p.display()
+                ),
             ))
         }
         None => None,
@@ -69,8 +75,11 @@ pub fn run(a: &Args) -> Result<()> {
     out.write_table(&ReviewTable(&r))?;
     eprintln!("wrote {}", out.name());
     if let Some(c) = &changes_out {
-        let changes =
-            review_changes(r.rows.iter().map(|row| (row.outlet_id.as_str(), row.action)));
+        let changes = review_changes(
+            r.rows
+                .iter()
+                .map(|row| (row.outlet_id.as_str(), row.action)),
+        );
         let doc = serde_json::to_string_pretty(&changes)
             .map_err(|e| Error::argument("changes", e.to_string()))?;
         write_text(c, &doc)?;

@@ -598,8 +598,15 @@ fn a_reviews_changes_posted_to_the_service_take_effect() {
     );
     let refused = c.post("/v1/network/changes", &bad);
     assert_json_error(&refused, 400, "a list with an unknown outlet");
-    let still = c.post("/v1/dispatch", &ticket("R1"));
-    assert_eq!(still.json["outlet_id"].as_str(), Some(flagged.as_str()));
+    let offers = |id: &str| {
+        let a = c.post(
+            "/v1/candidates",
+            &format!(r#"{{"ticket":{},"k":{}}}"#, ticket(id), common::OUTLETS),
+        );
+        assert_eq!(a.status, 200, "{}", a.text);
+        a.text.contains(&format!(r#""outlet_id":"{flagged}""#))
+    };
+    assert!(offers("R1"), "the refused list suspended the outlet anyway");
 
     let applied = c.post("/v1/network/changes", &body);
     assert_eq!(applied.status, 200, "{}", applied.text);
@@ -609,6 +616,7 @@ fn a_reviews_changes_posted_to_the_service_take_effect() {
     assert_eq!(after.status, 200, "{}", after.text);
     let now = after.json["outlet_id"].as_str().unwrap();
     assert_ne!(now, flagged, "the flagged outlet took a new ticket");
+    assert!(!offers("R3"), "the flagged outlet is still offered");
     let kept = c.get("/v1/bookings/R0");
     assert_eq!(kept.json["outlet_id"].as_str(), Some(flagged.as_str()));
 }

@@ -18,8 +18,8 @@ use outcome::{outcome_py, TERM_NAMES};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use servnet_core::dispatch::{arrival_order, Breakdown, Dispatcher, Outcome, Policy, SummaryTally};
 use servnet_core::dispatch::NetworkChange;
+use servnet_core::dispatch::{arrival_order, Breakdown, Dispatcher, Outcome, Policy, SummaryTally};
 use servnet_core::model::Ticket;
 use servnet_core::review::{review_changes, Action};
 use std::path::PathBuf;
@@ -725,10 +725,7 @@ impl PyDispatcher {
                 ("outlet_id", col!(|r| r.outlet_id.as_str())),
                 ("skill", col!(|r| r.skill.as_str())),
                 ("day", col!(|r| r.day)),
-                (
-                    "date",
-                    PyList::new(py, dates)?.into_any(),
-                ),
+                ("date", PyList::new(py, dates)?.into_any()),
                 ("used", col!(|r| r.used)),
                 ("capacity", col!(|r| r.capacity)),
                 ("outlet_used", col!(|r| r.outlet_used)),
@@ -786,7 +783,10 @@ impl PyDispatcher {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("Dispatcher({})", self.network_py(py)?.get().__repr__()))
+        Ok(format!(
+            "Dispatcher({})",
+            self.network_py(py)?.get().__repr__()
+        ))
     }
 }
 
