@@ -48,6 +48,13 @@ impl NetworkChange {
     /// The network with this change made (validated like a network read from files).
     pub fn apply(&self, network: &Network) -> Result<Network> {
         let mut outlets = network.outlets().to_vec();
+        self.apply_to(&mut outlets)?;
+        Ok(Network::new(outlets, network.regions().to_vec())?.with_settings_of(network))
+    }
+
+    /// Makes this change to a network's outlets (checked against them; the network they
+    /// form is validated by the caller, once for a list of changes).
+    fn apply_to(&self, outlets: &mut Vec<Outlet>) -> Result<()> {
         let find = |outlets: &mut Vec<Outlet>, id: &str| -> Result<usize> {
             outlets
                 .iter()
@@ -59,7 +66,7 @@ impl NetworkChange {
         };
         match self {
             NetworkChange::OutletStatus { outlet_id, status } => {
-                let i = find(&mut outlets, outlet_id)?;
+                let i = find(outlets, outlet_id)?;
                 outlets[i].status = *status;
             }
             NetworkChange::SkillCapacity {
@@ -67,7 +74,7 @@ impl NetworkChange {
                 skill,
                 daily_capacity,
             } => {
-                let i = find(&mut outlets, outlet_id)?;
+                let i = find(outlets, outlet_id)?;
                 let s = outlets[i]
                     .skills
                     .iter_mut()
@@ -84,11 +91,11 @@ impl NetworkChange {
                 outlet_id,
                 daily_cap,
             } => {
-                let i = find(&mut outlets, outlet_id)?;
+                let i = find(outlets, outlet_id)?;
                 outlets[i].daily_cap = *daily_cap;
             }
             NetworkChange::AddOutlets { outlets: new } => {
-                if let Some(o) = new.iter().find(|o| network.outlet_index(&o.id).is_some()) {
+                if let Some(o) = new.iter().find(|o| outlets.iter().any(|x| x.id == o.id)) {
                     return Err(Error::argument(
                         "outlets",
                         format!("outlet '{}' is in the network already", o.id),
@@ -97,7 +104,7 @@ impl NetworkChange {
                 outlets.extend(new.iter().cloned());
             }
         }
-        Ok(Network::new(outlets, network.regions().to_vec())?.with_settings_of(network))
+        Ok(())
     }
 
     /// What it changes, for messages: `outlet_status O12`.
@@ -138,10 +145,11 @@ impl super::Dispatcher {
         if changes.is_empty() {
             return Ok(());
         }
-        let mut network: Option<Network> = None;
+        // Each change is checked against the outlets the ones before it leave; the network
+        // they form is built (and validated) once.
+        let mut outlets = self.network.outlets().to_vec();
         for (i, change) in changes.iter().enumerate() {
-            let before = network.as_ref().unwrap_or(self.network.as_ref());
-            let after = change.apply(before).map_err(|e| {
+            change.apply_to(&mut outlets).map_err(|e| {
                 if changes.len() == 1 {
                     e
                 } else {
@@ -156,11 +164,9 @@ impl super::Dispatcher {
                     )
                 }
             })?;
-            network = Some(after);
         }
-        let Some(network) = network else {
-            return Ok(());
-        };
+        let network =
+            Network::new(outlets, self.network.regions().to_vec())?.with_settings_of(&self.network);
         let added: Vec<&str> = changes
             .iter()
             .flat_map(|c| match c {
