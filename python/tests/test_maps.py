@@ -207,13 +207,16 @@ def test_explore_page_renders_layers_in_a_browser(plan):
     from servnet import _maps
 
     sites = plan.to_pandas()
-    counts = sites["decision"].value_counts()
+    shut = (sites["decision"] == "close") & ~sites["open_today"]
+    counts = sites["decision"].where(~shut, "stays_shut").value_counts()
     page = plan.explore(artefact("plan_map.html"), offline=True, region="Shanghai")
     text = page.read_text(encoding="utf-8")
     # layers and legend in the HTML; offline: Leaflet inlined, nothing fetched
     assert "region borders (300)" in text
     for decision, label in LABELS.items():
         assert f"{label} ({int(counts[decision])})" in text
+    # the closed layer counts what the plan closes (its figures), not outlets shut today
+    assert f"closed ({plan.figures['closed']})" in text
     assert "demand, peak day" in text and 'id="servnet-legend"' in text
     assert "L.control.layers" in text and "fitBounds" in text
     assert not re.search(r'<script[^>]*src="http', text)

@@ -235,7 +235,11 @@ proptest! {
         rev.reverse();
         let policy = Policy { horizon_days: 3, fallback: vec![], ..Policy::default() };
         let o = AssignOptions { method: Method::Flow, ..AssignOptions::default() };
-        let (plan, a) = compare_with_sequential(&ts, &net, &policy, &o).unwrap();
+        // under an observer, as `servnet assign` runs it: the plan runs on rayon's thread
+        // beside the baseline and its live figures still reach the caller's observer
+        let live = servnet::Progress::new();
+        let (plan, a) = servnet::observed(&live, || compare_with_sequential(&ts, &net, &policy, &o)).unwrap();
+        prop_assert!(live.incumbent().is_some_and(|x| (x - plan.objective).abs() < 1e-6), "live {:?} vs {}", live.incumbent(), plan.objective);
         let (_, b) = compare_with_sequential(&rev, &net, &policy, &o).unwrap();
         prop_assert_eq!((a.objective, a.assigned), (b.objective, b.assigned));
         prop_assert!((a.mean_distance_km - b.mean_distance_km).abs() < 1e-9);

@@ -147,6 +147,16 @@ pub fn observed<T>(progress: &Arc<Progress>, f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// `f`, observed by this thread's observer on whichever thread runs it (rayon's
+/// threads do not see the caller's).
+pub(crate) fn carried<T, F: FnOnce() -> T + Send>(f: F) -> impl FnOnce() -> T + Send {
+    let observer = current();
+    move || match observer {
+        Some(o) => observed(&o, f),
+        None => f(),
+    }
+}
+
 /// The observer of this thread's solves, if any.
 pub(crate) fn current() -> Option<Arc<Progress>> {
     CURRENT.with(|c| c.borrow().clone())
