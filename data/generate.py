@@ -215,21 +215,28 @@ def build_regions(rng):
 # the polygons changed (build_regions still draws its old ellipse rings from it).
 BORDER_SEED = SEED + 1
 LAND_KM = (60.0, 1.5)             # land mask: disc of 60 km + 1.5 x city radius around each city
+OWN_KM = (90.0, 1.5)              # a region reaches at most 90 km + 1.5 x city radius from its
+                                  # centre: coastal cities' Voronoi strips end there, not far out to sea
 LAND_CLOSE_KM = 110.0             # morphological closing of the mask (fills gaps between discs)
 BORDER_STEP_KM = 5.0              # border vertices every 5 km before the warp
 WARP = [(150.0, 3.0), (45.0, 2.0), (18.0, 0.6)]  # (wavelength km, amplitude km) per octave
 WARP_CALM_KM = 6.0                # the warp fades out within 6 km of a city centre
 
 
+# The borders are drawn in an equirectangular projection about the middle of the map
+# (x = R lon cos(MAP_LAT), y = R lat, in km): no shear, scale within 10% from 20 to 45 N.
+# A sinusoidal projection about Greenwich sheared everything at 110-120 E into slanted
+# SW-NE strips (a coastal city's cell ran 250 km out to sea).
+MAP_LAT = 33.0
+
+
 def _to_km(lon, lat):
-    """Sinusoidal (equal-area) projection in km: x = R lon cos(lat), y = R lat."""
-    lat_r = np.radians(lat)
-    return EARTH_R_KM * np.radians(lon) * np.cos(lat_r), EARTH_R_KM * lat_r
+    """Equirectangular projection in km about MAP_LAT."""
+    return EARTH_R_KM * np.radians(lon) * math.cos(math.radians(MAP_LAT)), EARTH_R_KM * np.radians(lat)
 
 
 def _from_km(x, y):
-    lat = np.degrees(y / EARTH_R_KM)
-    return np.degrees(x / (EARTH_R_KM * np.cos(np.radians(lat)))), lat
+    return np.degrees(x / (EARTH_R_KM * math.cos(math.radians(MAP_LAT)))), np.degrees(y / EARTH_R_KM)
 
 
 def _warp(rng, cx, cy):
@@ -297,6 +304,8 @@ def region_borders(regions):
             parts[best].append(face)
     for i, r in enumerate(regions):
         shape = shapely.union_all(parts[i])
+        # coastal cities' Voronoi strips end OWN_KM from their centre, not far out to sea
+        shape = shape.intersection(Point(xs[i], ys[i]).buffer(OWN_KM[0] + OWN_KM[1] * r["radius_km"], 64))
         if shape.distance(Point(xs[i], ys[i])) > 1.0:
             raise RuntimeError(f"region {r['code']}: the warped border leaves out the centre")
         ll = shapely.transform(shape, lambda c: np.column_stack(_from_km(c[:, 0], c[:, 1])))

@@ -19,9 +19,10 @@ from servnet import _servnet
 
 class _Progress:
     """A tqdm bar over elapsed seconds of one solve (``total`` = its time limit), or a
-    no-op when not asked for or tqdm is not installed. It ends where the solve ended (a
-    0.5 s solve ends at 0.5 s, not at the limit) and then shows the solve's incumbent,
-    bound and gap."""
+    no-op when not asked for or tqdm is not installed. While the solve runs it shows the
+    incumbent, bound and gap found so far (and the frontier's current count); it ends
+    where the solve ended (a 0.5 s solve ends at 0.5 s, not at the limit) with the
+    answer's incumbent, bound, gap and status."""
 
     def __init__(self, enabled: bool, desc: str, total: Optional[float]) -> None:
         self.bar: Any = None
@@ -37,13 +38,17 @@ class _Progress:
                         bar_format="{desc}: {n:.1f} s of " + limit + " |{bar}|{postfix}")
 
     @property
-    def callback(self) -> Optional[Callable[[float], None]]:
+    def callback(self) -> Optional[Callable[..., None]]:
         return self._tick if self.bar is not None else None
 
-    def _tick(self, elapsed: float) -> None:
+    def _tick(self, elapsed: float, incumbent: Optional[float] = None,
+              bound: Optional[float] = None, stage: str = "") -> None:
         self.elapsed = elapsed
         total = self.bar.total
         self.bar.n = round(min(elapsed, total) if total else elapsed, 1)
+        live = _live_postfix(incumbent, bound, stage)
+        if live:
+            self.bar.set_postfix_str(live, refresh=False)
         self.bar.refresh()
 
     def close(self, elapsed: float, figures: Optional[Dict[str, Any]] = None) -> None:
@@ -54,6 +59,20 @@ class _Progress:
             self.bar.set_postfix_str(_solve_postfix(figures), refresh=False)
         self.bar.refresh()
         self.bar.close()
+
+
+def _live_postfix(incumbent: Optional[float], bound: Optional[float], stage: str) -> str:
+    """``12 outlets (3 of 8): incumbent 123.456, bound 120, gap 2.71%`` from the live
+    figures of a running solve (the parts known so far)."""
+    parts = []
+    if incumbent is not None:
+        parts.append(f"incumbent {incumbent:.6g}")
+    if bound is not None:
+        parts.append(f"bound {bound:.6g}")
+    if incumbent is not None and bound is not None:
+        parts.append(f"gap {100 * max(incumbent - bound, 0.0) / max(abs(incumbent), 1e-9):.2f}%")
+    body = ", ".join(parts)
+    return f"{stage}: {body}" if stage and body else (stage or body)
 
 
 def _solve_postfix(figures: Dict[str, Any]) -> str:

@@ -24,7 +24,12 @@ DECISIONS: Dict[str, Tuple[str, str, str]] = {
     "shrink": ("shrunk", "#2fa4a9", "v"),
     "open": ("new", "#1a9641", "D"),
     "close": ("closed", "#4d4d4d", "x"),
+    "stays_shut": ("shut today, stays shut", "#a6a6a6", "x"),
 }
+"""Site classes drawn, by ``_shown_decision``: the plan's decisions, with ``close`` of an
+outlet not taking tickets today (suspended) shown apart as ``stays_shut``, so the closed
+count in the legend is the title's."""
+FAINT = ("close", "stays_shut")
 CLOSED_ALPHA = 0.4
 """Opacity of closed outlets (the other sites are opaque)."""
 LAND = "#f4f1ea"
@@ -141,6 +146,17 @@ def _ring_hits(ring: Ring, box: Optional[Bbox]) -> bool:
     return not (max(xs) < box[0] or min(xs) > box[2] or max(ys) < box[1] or min(ys) > box[3])
 
 
+def _shown_decision(sites: Any) -> Any:
+    """The site's class on the map: its decision, or ``stays_shut`` for a ``close`` of an
+    outlet that takes no tickets today (plans written before ``open_today`` existed count
+    every site as open today)."""
+    shown = sites["decision"].astype(str)
+    if "open_today" in sites.columns:
+        shut = (shown == "close") & ~sites["open_today"].astype(bool)
+        shown = shown.where(~shut, "stays_shut")
+    return shown
+
+
 def _site_size(sites: Any, tmax: float, scale: float) -> Any:
     tech = sites["technicians"].where(sites["decision"] != "close", sites["technicians_today"])
     return 8 + scale * tech.clip(lower=0) / tmax
@@ -249,22 +265,25 @@ def plot_plan(plan: Any, borders: List[Dict[str, Any]], ax: Any = None, *,
     if takes_over is None:
         takes_over = zoomed
     if takes_over and closed and len(sites):
-        segs = _lines_to_sites(plan, sites[sites["decision"] == "close"], "goes_to", box)
+        segs = _lines_to_sites(plan, sites[_shown_decision(sites) == "close"], "goes_to", box)
         ax.add_collection(LineCollection(segs, colors="#c0392b", linewidths=0.8, alpha=0.6,
                                          linestyles="--", zorder=2))
         handles.append(Line2D([], [], color="#c0392b", lw=0.8, ls="--", label="closed to taker"))
 
     # sites
     shown = _inside(sites, box, 0.02)
+    every = _shown_decision(sites)
     tmax = max(float(sites["technicians"].max()) if len(sites) else 1.0,
                float(sites["technicians_today"].max()) if len(sites) else 1.0, 1.0)
     scale = 260.0 if zoomed else 90.0
     for decision, (label, colour, marker) in DECISIONS.items():
-        if decision == "close" and not closed:
+        if decision in FAINT and not closed:
             continue
-        df = shown[shown["decision"] == decision]
-        n_all = int((sites["decision"] == decision).sum())
-        faint = decision == "close"
+        df = shown[_shown_decision(shown) == decision]
+        n_all = int((every == decision).sum())
+        if decision == "stays_shut" and not n_all:
+            continue
+        faint = decision in FAINT
         edge = {} if marker == "x" else {"edgecolors": "white"}
         ax.scatter(df["lon"], df["lat"], s=_site_size(df, tmax, scale), marker=marker,
                    c=colour, alpha=CLOSED_ALPHA if faint else 0.9, **edge,
@@ -407,11 +426,12 @@ def explore_plan(plan: Any, borders: List[Dict[str, Any]], path: Union[str, Path
     # sites, one layer per decision
     tmax = max(float(sites["technicians"].max()) if len(sites) else 1.0,
                float(sites["technicians_today"].max()) if len(sites) else 1.0, 1.0)
+    every = _shown_decision(sites)
     for decision, (label, colour, _marker) in DECISIONS.items():
-        df = sites[sites["decision"] == decision]
+        df = sites[every == decision]
         if not len(df):
             continue
-        faint = decision == "close"
+        faint = decision in FAINT
         group = folium.FeatureGroup(name=f"{label} ({len(df)})")
         for r in df.itertuples():
             tech = r.technicians_today if faint else r.technicians
@@ -449,7 +469,7 @@ def _legend_html(plan: Any, borders: bool) -> str:
                 'background:linear-gradient(to right,#fed976,#fd8d3c,#bd0026)"></span>'
                 ' demand (peak day)</div>')
     for decision, (label, colour, _m) in DECISIONS.items():
-        op = CLOSED_ALPHA if decision == "close" else 1.0
+        op = CLOSED_ALPHA if decision in FAINT else 1.0
         rows.append(f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
                     f'background:{colour};opacity:{op}"></span> {label}</div>')
     title = html.escape(f"{f['model']} plan {f['year']}: {f['open']} outlets")

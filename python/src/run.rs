@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 /// Runs `f` on a worker thread while the calling thread waits without the GIL, waking
 /// every 100 ms to run Python's signal handlers (Ctrl-C raises `KeyboardInterrupt`
-/// here at once) and to call `progress(elapsed_seconds)` when given.
+/// here at once) and to call `progress(elapsed_seconds, incumbent, bound, stage)` when
+/// given: the solve's live figures so far (`servnet_core::Progress`; `None` until known).
 ///
 /// After an interrupt the worker is left to finish in the background (the core solvers
 /// have no cancellation hook; every solve is bounded by its time limit) and its answer
@@ -22,11 +23,13 @@ pub(crate) fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> servnet_core::Result<T> + Send + 'static,
 ) -> PyResult<T> {
     let (tx, rx) = channel();
+    let live = servnet_core::Progress::new();
+    let observer = std::sync::Arc::clone(&live);
     std::thread::Builder::new()
         .name("servnet-solve".into())
         .spawn(move || {
             // The receiver is gone after an interrupt: nothing to report then.
-            let _ = tx.send(f());
+            let _ = tx.send(servnet_core::observed(&observer, f));
         })
         .map_err(|e| ServnetError::new_err(format!("cannot start a solver thread: {e}")))?;
     let started = Instant::now();
@@ -40,7 +43,12 @@ pub(crate) fn blocking<T: Send + 'static>(
             Err(RecvTimeoutError::Timeout) => {
                 py.check_signals()?;
                 if let Some(cb) = progress {
-                    cb.call1((started.elapsed().as_secs_f64(),))?;
+                    cb.call1((
+                        started.elapsed().as_secs_f64(),
+                        live.incumbent(),
+                        live.bound(),
+                        live.stage(),
+                    ))?;
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {

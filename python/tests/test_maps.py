@@ -64,7 +64,9 @@ def scatter_by_label(ax):
 
 def test_plot_shows_borders_heat_sites_and_legend(plan, geojson_regions):
     sites = plan.to_pandas()
-    counts = sites["decision"].value_counts()
+    # an outlet shut today (suspended) that the plan leaves shut is not one it closes
+    shut = (sites["decision"] == "close") & ~sites["open_today"]
+    counts = sites["decision"].where(~shut, "stays_shut").value_counts()
     ax = plan.plot()
     fig = ax.figure
     fig.savefig(artefact("plan_map.png"), dpi=110, bbox_inches="tight")
@@ -73,6 +75,11 @@ def test_plot_shows_borders_heat_sites_and_legend(plan, geojson_regions):
     texts = legend_texts(ax)
     for decision, label in LABELS.items():
         assert f"{label} ({int(counts.get(decision, 0))})" in texts
+    # the legend's closed count is the title's
+    assert f"closed ({plan.figures['closed']})" in texts
+    assert f"{plan.figures['closed']} closed" in ax.get_title()
+    if shut.any():
+        assert f"shut today, stays shut ({int(shut.sum())})" in texts
     assert f"region borders ({len(geojson_regions)})" in texts
     assert any(t.endswith("technicians") for t in texts)
 
@@ -200,13 +207,16 @@ def test_explore_page_renders_layers_in_a_browser(plan):
     from servnet import _maps
 
     sites = plan.to_pandas()
-    counts = sites["decision"].value_counts()
+    shut = (sites["decision"] == "close") & ~sites["open_today"]
+    counts = sites["decision"].where(~shut, "stays_shut").value_counts()
     page = plan.explore(artefact("plan_map.html"), offline=True, region="Shanghai")
     text = page.read_text(encoding="utf-8")
     # layers and legend in the HTML; offline: Leaflet inlined, nothing fetched
     assert "region borders (300)" in text
     for decision, label in LABELS.items():
         assert f"{label} ({int(counts[decision])})" in text
+    # the closed layer counts what the plan closes (its figures), not outlets shut today
+    assert f"closed ({plan.figures['closed']})" in text
     assert "demand, peak day" in text and 'id="servnet-legend"' in text
     assert "L.control.layers" in text and "fitBounds" in text
     assert not re.search(r'<script[^>]*src="http', text)

@@ -182,7 +182,13 @@ proptest! {
         let net = network(&outlets);
         let ts = tickets(&ts, true);
         let h = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Heuristic, ..AssignOptions::default() }).unwrap();
-        let m = assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Mip, gap_tolerance: 0.0, ..AssignOptions::default() }).unwrap();
+        // The MIP under a progress observer, as the CLI and Python bars run it: the live
+        // figures bracket the answer and the last incumbent is the answer's objective.
+        let live = servnet::Progress::new();
+        let m = servnet::observed(&live, || assign(&ts, &dispatcher(&net), &AssignOptions { method: Method::Mip, gap_tolerance: 0.0, ..AssignOptions::default() })).unwrap();
+        let (inc, bound) = (live.incumbent(), live.bound());
+        prop_assert!(inc.is_some_and(|x| (x - m.objective).abs() < 1e-6), "live {:?} vs {}", inc, m.objective);
+        prop_assert!(bound.is_some_and(|b| b <= m.objective + 1e-6), "live bound {:?} vs {}", bound, m.objective);
         check_plan(&net, &ts, &h);
         check_plan(&net, &ts, &m);
         prop_assert!(m.objective <= h.objective + 1e-9);
@@ -229,7 +235,11 @@ proptest! {
         rev.reverse();
         let policy = Policy { horizon_days: 3, fallback: vec![], ..Policy::default() };
         let o = AssignOptions { method: Method::Flow, ..AssignOptions::default() };
-        let (plan, a) = compare_with_sequential(&ts, &net, &policy, &o).unwrap();
+        // under an observer, as `servnet assign` runs it: the plan runs on rayon's thread
+        // beside the baseline and its live figures still reach the caller's observer
+        let live = servnet::Progress::new();
+        let (plan, a) = servnet::observed(&live, || compare_with_sequential(&ts, &net, &policy, &o)).unwrap();
+        prop_assert!(live.incumbent().is_some_and(|x| (x - plan.objective).abs() < 1e-6), "live {:?} vs {}", live.incumbent(), plan.objective);
         let (_, b) = compare_with_sequential(&rev, &net, &policy, &o).unwrap();
         prop_assert_eq!((a.objective, a.assigned), (b.objective, b.assigned));
         prop_assert!((a.mean_distance_km - b.mean_distance_km).abs() < 1e-9);

@@ -3,9 +3,9 @@
 //! limit while it runs, and ends where the solve ended with its incumbent, bound and
 //! gap. Nothing is drawn when stderr is not a terminal or with `--quiet`.
 //!
-//! The core solvers report no intermediate incumbents yet (no observer hook in the
-//! heuristics or the HiGHS driver), so the incumbent, bound and gap appear when the
-//! solve returns, not while it runs.
+//! While the solve runs, the bar shows the incumbent, bound and gap the solvers have
+//! found so far (`servnet_core::Progress`: HiGHS' MIP callbacks, the heuristics' loops,
+//! the frontier's current count).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use servnet_core::assign::SolveStatus;
@@ -90,6 +90,7 @@ pub fn solve<T>(
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_prefix(what.to_string());
+    let progress = servnet_core::Progress::new();
     let started = Instant::now();
     let done = AtomicBool::new(false);
     let out = std::thread::scope(|s| {
@@ -103,10 +104,10 @@ pub fn solve<T>(
                     shown = true;
                 }
                 bar.set_position((secs * 10.0) as u64);
-                bar.set_message("solving");
+                bar.set_message(progress.line().unwrap_or_else(|| "solving".into()));
             }
         });
-        let out = f();
+        let out = servnet_core::observed(&progress, f);
         done.store(true, Ordering::Relaxed);
         out
     });

@@ -49,11 +49,12 @@ pub fn compare_with_sequential(
 ) -> Result<(AssignmentPlan, SequentialBaseline)> {
     let policy = batch_policy(policy, backlog);
     // The two sides share nothing but the inputs: run them side by side.
+    // (the plan's progress figures go to the caller's observer, on rayon's thread too)
     let (joint, sequential) = rayon::join(
-        || {
+        crate::solver::progress::carried(|| {
             let joint = Dispatcher::new(network.clone(), policy.clone())?;
             plan_and_problem(backlog, &joint, options)
-        },
+        }),
         || {
             let fresh = Dispatcher::new(network.clone(), policy.clone())?;
             let clock = Instant::now();

@@ -2,9 +2,10 @@
 //! the tolerance does not accept.
 
 use super::components::{evaluate_choice, status_of, Answer, Local};
+use super::live::LiveTotals;
 use super::options::{AssignOptions, Method, AUTO_MIP_ARCS};
 use super::problem::COST_SCALE;
-use crate::solver::highs_driver::{self, Settings};
+use crate::solver::highs_driver::{self, Observe, Settings};
 use crate::solver::SolveStatus;
 use crate::Result;
 use highs::{Col, RowProblem, Sense};
@@ -24,6 +25,7 @@ pub(super) fn mip(
     start: &[Option<usize>],
     floor: i64,
     tolerance: f64,
+    live: Option<(&LiveTotals, usize)>,
 ) -> Result<MipOutcome> {
     let lp = &l.lp;
     let n = lp.tickets();
@@ -73,6 +75,16 @@ pub(super) fn mip(
             *c = 1.0;
         }
     }
+    // HiGHS' live figures of this component, as the whole plan's (progress bars)
+    let report = |primal: f64, dual: f64| {
+        if let Some((totals, comp)) = live {
+            let objective = primal.is_finite().then(|| primal.round() as i64 + constant);
+            let bound = dual
+                .is_finite()
+                .then(|| (dual - 1e-6).ceil() as i64 + constant);
+            totals.offer(comp, objective, bound);
+        }
+    };
     let out = highs_driver::run(
         pb,
         Sense::Minimise,
@@ -83,6 +95,11 @@ pub(super) fn mip(
             mip_abs_gap: Some(abs_gap),
             threads: Some(1),
             start: Some(&cols),
+            observe: if live.is_some() {
+                Observe::Mapped(&report)
+            } else {
+                Observe::Nothing
+            },
             ..Settings::default()
         },
     )?;
@@ -112,6 +129,7 @@ pub(super) fn mip_pass(
     deadline: Option<Instant>,
     forced: bool,
     tolerance: f64,
+    live: Option<(&LiveTotals, usize)>,
 ) -> Result<Answer> {
     let left = deadline.map_or(0.0, |d| {
         d.saturating_duration_since(Instant::now()).as_secs_f64()
@@ -122,7 +140,7 @@ pub(super) fn mip_pass(
         }
         return Ok(ans);
     }
-    let (choice, lb, timed_out) = mip(l, left, &ans.choice, ans.lower_bound, tolerance)?;
+    let (choice, lb, timed_out) = mip(l, left, &ans.choice, ans.lower_bound, tolerance, live)?;
     ans.method = Method::Mip;
     if let Some(c) = choice {
         // A solution HiGHS reports must pass our own check; if not, keep the heuristic.

@@ -46,6 +46,7 @@ mod components;
 mod export;
 mod heuristic;
 mod keys;
+mod live;
 mod mip;
 mod options;
 mod problem;
@@ -64,6 +65,7 @@ use crate::dispatch::Dispatcher;
 use crate::model::Ticket;
 use crate::Result;
 use components::{components, first_pass, localise, Local, LocalIds};
+use live::LiveTotals;
 use mip::{mip_pass, pick_for_mip};
 use problem::{build, Arc, Side};
 use rayon::prelude::*;
@@ -137,13 +139,23 @@ fn plan_and_problem(
     let pick = pick_for_mip(&comps, &first, fixed, options);
     let forced = options.method == Method::Mip;
     let tolerance = options.gap_tolerance / 2.0;
+    // Live figures for a progress bar: the first pass's, then every MIP's improvements.
+    let live = crate::solver::progress::current().map(|p| LiveTotals::new(p, fixed, &first));
     let answers = comps
         .par_iter()
         .zip(first)
         .zip(pick)
-        .map(|((l, a), p)| {
+        .enumerate()
+        .map(|(i, ((l, a), p))| {
             if p {
-                mip_pass(l, a, deadline, forced, tolerance)
+                mip_pass(
+                    l,
+                    a,
+                    deadline,
+                    forced,
+                    tolerance,
+                    live.as_ref().map(|t| (t, i)),
+                )
             } else {
                 Ok(a)
             }

@@ -415,6 +415,11 @@ pub struct SitePlan {
     pub categories: Vec<String>,
     /// Technicians today (`daily_cap / tickets per technician-day`; 0 for new sites).
     pub technicians_today: f64,
+    /// Whether the outlet takes tickets today (status active or probation; false for new
+    /// sites and for suspended or closed outlets). A plan's `closed` count is of the
+    /// sites open today that it closes. Plans saved before this field read as open.
+    #[serde(default = "open_by_default")]
+    pub open_today: bool,
     /// Technicians in the plan (0 when closed).
     pub technicians: u32,
     /// Peak-day tickets the site can carry at the utilisation target (technician hours
@@ -721,4 +726,8 @@ impl PlanOptions {
         }
         Ok(())
     }
+}
+
+fn open_by_default() -> bool {
+    true
 }

@@ -441,6 +441,7 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
                 .map(|k| pb.categories[k].clone())
                 .collect(),
             technicians_today: cand.techs_today,
+            open_today: cand.open_today,
             technicians: techs,
             capacity: tech_hours * st.utilisation_target / per_ticket,
             assigned_demand: if open { e.load[i] } else { 0.0 },
@@ -802,7 +803,10 @@ pub fn plan_network(inputs: &PlanInputs<'_>, opts: &PlanOptions) -> Result<Netwo
             let mut mult: Option<Vec<f64>> = None;
             let mut rows = Vec::new();
             let mut plans = Vec::new();
-            for &n in &counts {
+            for (step, &n) in counts.iter().enumerate() {
+                crate::solver::progress::report_stage(|| {
+                    format!("{n} outlets ({} of {})", step + 1, counts.len())
+                });
                 let solve = match mult {
                     Some(_) => opts.solve.clone(),
                     None => cold(opts),

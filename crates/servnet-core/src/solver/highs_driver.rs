@@ -24,6 +24,35 @@ pub(crate) struct Settings<'a> {
     pub random_seed: Option<i32>,
     /// A starting solution (one value per column): the first incumbent.
     pub start: Option<&'a [f64]>,
+    /// What this MIP's live figures tell a progress observer (see [`super::progress`]).
+    pub observe: Observe<'a>,
+}
+
+/// What a MIP's live incumbent and bound (HiGHS' callbacks) tell the observer of the
+/// solve it is part of. Only minimisations report.
+#[derive(Clone, Copy, Default)]
+pub(crate) enum Observe<'a> {
+    /// Nothing.
+    #[default]
+    Nothing,
+    /// Its incumbent and bound are the observed solve's.
+    Whole,
+    /// Its incumbents are the observed solve's; its bound is not (a MIP over a
+    /// restriction of the problem).
+    IncumbentOnly,
+    /// The caller maps `(incumbent, bound)` to the whole solve's figures itself.
+    Mapped(&'a (dyn Fn(f64, f64) + Sync)),
+}
+
+impl std::fmt::Debug for Observe<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Observe::Nothing => "Nothing",
+            Observe::Whole => "Whole",
+            Observe::IncumbentOnly => "IncumbentOnly",
+            Observe::Mapped(_) => "Mapped",
+        })
+    }
 }
 
 /// What came back from HiGHS.
@@ -70,9 +99,28 @@ pub(crate) fn run(
             .try_set_solution(Some(cols), None, None, None)
             .map_err(|e| Error::Solver(format!("HiGHS start: {e:?}")))?;
     }
-    let solved = model
-        .try_solve()
-        .map_err(|e| Error::Solver(format!("HiGHS failed: {e:?}")))?;
+    let progress = super::progress::current();
+    let report = |primal: f64, dual: f64| match (settings.observe, &progress) {
+        (Observe::Mapped(f), _) => f(primal, dual),
+        (Observe::Whole, Some(p)) => {
+            p.offer_incumbent(primal);
+            p.offer_bound(dual);
+        }
+        (Observe::IncumbentOnly, Some(p)) => p.offer_incumbent(primal),
+        _ => {}
+    };
+    let observed = sense == Sense::Minimise
+        && match settings.observe {
+            Observe::Nothing => false,
+            Observe::Mapped(_) => true,
+            Observe::Whole | Observe::IncumbentOnly => progress.is_some(),
+        };
+    let solved = if observed {
+        highs_observe::solve_observed(model, &|e| report(e.primal_bound, e.dual_bound))
+    } else {
+        model.try_solve()
+    }
+    .map_err(|e| Error::Solver(format!("HiGHS failed: {e:?}")))?;
     let status = solved.status();
     let stopped = matches!(
         status,
@@ -160,6 +208,7 @@ pub(crate) fn solve(
             mip: is_mip,
             mip_rel_gap: is_mip.then_some(mip_rel_gap.max(0.0)),
             random_seed: Some(0),
+            observe: Observe::Whole,
             ..Settings::default()
         },
     )

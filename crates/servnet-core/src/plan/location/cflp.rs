@@ -18,6 +18,7 @@
 //! is solved as an LP (arcs to each point's cheapest open sites, all arcs if that is
 //! infeasible), and a drop phase closes sites while that lowers the cost.
 
+use crate::solver::progress;
 use std::time::{Duration, Instant};
 
 use highs::{RowProblem, Sense};
@@ -696,6 +697,7 @@ pub fn cflp_heuristic(
             || value > best_bound + 1e-12 * best_bound.abs().max(1.0);
         if improved {
             best_bound = value;
+            progress::report_bound(value);
             // Site values and the cover-free bound at these multipliers, for fixing.
             best_l0 = u.iter().sum::<f64>() + sub.iter().map(|t| t.0.min(0.0)).sum::<f64>();
             best_values = sub.iter().map(|t| t.0).collect();
@@ -716,6 +718,7 @@ pub fn cflp_heuristic(
                 };
                 if let Some(p) = p {
                     if best.as_ref().is_none_or(|b| p.cost < b.cost) {
+                        progress::report_incumbent(p.cost);
                         best = Some(p);
                     }
                 }
@@ -745,6 +748,7 @@ pub fn cflp_heuristic(
     if let Some(b) = &best {
         if let Some(p) = transport_any(inst, &c, &b.open, remaining(deadline))? {
             if p.cost < b.cost {
+                progress::report_incumbent(p.cost);
                 best = Some(p);
             }
         }
@@ -753,7 +757,9 @@ pub fn cflp_heuristic(
     // transport, confirmed by the exact one, until 80% of the time.
     if let Some(b) = best.take() {
         let ls_deadline = started + Duration::from_secs_f64(0.8 * opts.time_limit.max(0.0));
-        best = Some(improve_open_set(inst, &c, b, &best_values, ls_deadline));
+        let p = improve_open_set(inst, &c, b, &best_values, ls_deadline);
+        progress::report_incumbent(p.cost);
+        best = Some(p);
     }
     if trace {
         eprintln!(
@@ -773,6 +779,7 @@ pub fn cflp_heuristic(
         if budget > 0.2 {
             if let Some(p) = restricted_mip(inst, &c, &cand, 10, Some(b), budget)? {
                 if p.cost < b.cost {
+                    progress::report_incumbent(p.cost);
                     best = Some(p);
                 }
             }
@@ -819,6 +826,7 @@ pub fn cflp_heuristic(
                 }
                 if let Some(p) = transport_any(inst, &c, &open, remaining(deadline))? {
                     if p.cost < cur.cost - 1e-9 * cur.cost.abs() {
+                        progress::report_incumbent(p.cost);
                         cur = p;
                         improved = true;
                         break;
@@ -981,6 +989,8 @@ fn restricted_mip(
             mip_rel_gap: Some(1e-6),
             random_seed: Some(0),
             start: columns.as_deref(),
+            // its solutions are the whole problem's; its bound is only the restriction's
+            observe: highs_util::Observe::IncumbentOnly,
             ..highs_util::Settings::default()
         },
     )?;

@@ -732,6 +732,7 @@ pub fn solve_count(
         }
     }
     let objective = st.objective(inst);
+    crate::solver::progress::report_incumbent(objective);
     let lam0 = match multipliers {
         Some(m) if m.len() == inst.n_points() => m.to_vec(),
         Some(_) => return Err(Error::argument("multipliers", "one per point expected")),
@@ -739,6 +740,7 @@ pub fn solve_count(
     };
     let (lb, lambda) = lagrangian(inst, p, objective, lam0, opts);
     let lower_bound = lb.min(objective);
+    crate::solver::progress::report_bound(lower_bound);
     let gap = relative_gap(objective, lower_bound);
     Ok(SparseResult {
         open: (0..inst.n_sites).filter(|&i| st.open[i]).collect(),

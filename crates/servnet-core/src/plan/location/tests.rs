@@ -406,10 +406,28 @@ fn cflp_heuristic_brackets_the_mip_optimum_on_small_cornuejols_instances() {
             time_limit: 30.0,
             ..SolveOptions::default()
         };
-        let exact = cflp_mip(&inst, Sourcing::Multi, &opts).unwrap();
+        // Both solves run under progress observers, as the CLI and Python bars run them:
+        // the live incumbent ends at the answer and the live bound stays below the optimum.
+        let (live_mip, live_h) = (crate::Progress::new(), crate::Progress::new());
+        let exact = crate::observed(&live_mip, || cflp_mip(&inst, Sourcing::Multi, &opts)).unwrap();
         assert_eq!(exact.status, SolveStatus::Optimal, "seed {seed}");
-        let h = cflp_heuristic(&inst, Sourcing::Multi, &opts).unwrap();
+        let h = crate::observed(&live_h, || cflp_heuristic(&inst, Sourcing::Multi, &opts)).unwrap();
         let opt = exact.objective;
+        for (what, live, answer) in [
+            ("mip", &live_mip, exact.objective),
+            ("heuristic", &live_h, h.objective),
+        ] {
+            let inc = live.incumbent().unwrap_or(f64::NAN);
+            assert!(
+                rel(inc, answer) < 1e-9,
+                "seed {seed} {what}: live {inc} vs {answer}"
+            );
+            let bound = live.bound().unwrap_or(f64::NAN);
+            assert!(
+                bound <= opt * (1.0 + 1e-9),
+                "seed {seed} {what}: live bound {bound} > {opt}"
+            );
+        }
         assert!(
             h.lower_bound <= opt * (1.0 + 1e-9),
             "seed {seed}: bound {} > {opt}",
