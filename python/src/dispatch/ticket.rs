@@ -276,6 +276,20 @@ impl PyTickets {
         })
     }
 
+    /// Benchmark helper (scripts/bench_frames.py): the previous conversion, writing the
+    /// frame as CSV text cell by cell and parsing it, to measure against `from_frame`.
+    #[staticmethod]
+    fn _from_frame_csv(df: &Bound<'_, PyAny>, network: &PyNetwork) -> PyResult<Self> {
+        let py = df.py();
+        let text = convert::frame_text("tickets", "tickets.csv", df)?;
+        let net = network.inner.clone();
+        let csv = &text.csv;
+        let inner = py
+            .detach(|| servnet_core::io::tickets_from_csv("tickets.csv", csv, &net))
+            .map_err(|e| convert::frame_error(py, e, &[&text]))?;
+        Ok(PyTickets { inner })
+    }
+
     fn __len__(&self) -> usize {
         self.inner.len()
     }

@@ -120,6 +120,17 @@ impl FrameColumn {
     }
 }
 
+impl FrameColumn {
+    /// Row `r`'s cell as the readers see its text (trimmed; `""` when missing): a
+    /// ticket's id is `frame.column("id")`'s text of its row.
+    pub fn text(&self, r: usize) -> Cow<'_, str> {
+        match self.cell(r) {
+            Cell::Text(s) => Cow::Borrowed(s),
+            other => other.text(),
+        }
+    }
+}
+
 impl Frame {
     /// The column named `name`, if any.
     pub fn column(&self, name: &str) -> Option<&FrameColumn> {
