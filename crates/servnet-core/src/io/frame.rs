@@ -167,3 +167,124 @@ pub(crate) fn frame_table(frame: &Arc<Frame>, rows: &[usize], problems: &mut Pro
         .collect();
     Table::from_frame(frame.clone(), columns, rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{read_network, read_tickets, tickets_from_frame};
+    use crate::testing::fixture_dir;
+    use crate::Error;
+
+    /// The fixture's tickets.csv as a frame: every column as text, or (`typed`) lon/lat
+    /// as floats, units as whole numbers and the times as time stamps.
+    fn frame(typed: bool) -> Frame {
+        let path = fixture_dir("valid").join("tickets.csv");
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let names: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        let columns = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let cells = rows.iter().map(|row| row[i].clone());
+                let col = match name.as_str() {
+                    "lon" | "lat" if typed => {
+                        FrameColumn::Float(cells.map(|c| c.parse().unwrap()).collect())
+                    }
+                    "units" if typed => FrameColumn::Int(cells.map(|c| c.parse().ok()).collect()),
+                    "created_at" | "due_by" if typed => FrameColumn::Time {
+                        values: cells.map(|c| crate::io::parse_time(&c)).collect(),
+                        utc: false,
+                    },
+                    _ => {
+                        let values: Vec<String> = cells.collect();
+                        FrameColumn::Text {
+                            codes: (0..values.len() as u32).collect(),
+                            values,
+                        }
+                    }
+                };
+                (name.clone(), col)
+            })
+            .collect();
+        Frame {
+            source: "tickets.csv".into(),
+            columns,
+            rows: rows.len(),
+        }
+    }
+
+    fn tickets(f: Frame, chunk: usize) -> crate::Result<Vec<crate::model::Ticket>> {
+        let net = read_network(&fixture_dir("valid")).unwrap();
+        let mut out = Vec::new();
+        tickets_from_frame(&Arc::new(f), &net, chunk, &mut |c| {
+            out.extend(c.into_iter().map(|(_, t)| t))
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_frame_of_text_or_typed_columns_reads_as_the_file_in_any_chunk_size() {
+        let net = read_network(&fixture_dir("valid")).unwrap();
+        let file = read_tickets(&fixture_dir("valid").join("tickets.csv"), &net).unwrap();
+        for typed in [false, true] {
+            for chunk in [1, 3, 1000] {
+                assert_eq!(
+                    tickets(frame(typed), chunk).unwrap(),
+                    file,
+                    "{typed} {chunk}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn problems_in_typed_cells_name_line_row_plus_two_and_the_column() {
+        let mut f = frame(true);
+        for (name, col) in &mut f.columns {
+            match (name.as_str(), col) {
+                ("units", FrameColumn::Int(v)) => v[0] = Some(0),
+                ("lat", FrameColumn::Float(v)) => v[2] = f64::NAN,
+                ("lon", FrameColumn::Float(v)) => v[3] = f64::INFINITY,
+                ("due_by", FrameColumn::Time { values, .. }) => values[4] = None,
+                _ => {}
+            }
+        }
+        let Err(Error::Invalid(issues)) = tickets(f, 2) else {
+            panic!("expected problems")
+        };
+        let got: Vec<(Option<u64>, Option<&str>)> = issues
+            .iter()
+            .map(|i| (i.at.line, i.at.field.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(2), Some("units")),
+                (Some(4), Some("lat")),
+                (Some(5), Some("lon")),
+                (Some(6), Some("due_by"))
+            ]
+        );
+        assert!(issues[2].message.contains("inf"), "{}", issues[2].message);
+    }
+
+    #[test]
+    fn a_fractional_float_in_a_whole_number_column_is_reported_with_its_value() {
+        let mut f = frame(true);
+        for (name, col) in &mut f.columns {
+            if name == "units" {
+                *col = FrameColumn::Float(vec![2.0, 1.5]);
+            }
+        }
+        let Err(Error::Invalid(issues)) = tickets(f, 1000) else {
+            panic!("expected problems")
+        };
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].at.line, Some(3));
+        assert!(issues[0].message.contains("'1.5'"), "{}", issues[0].message);
+    }
+}
