@@ -150,6 +150,8 @@ fn column(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<FrameColumn> {
             kw.set_item("na_value", 0)?;
             // uint64 values past i64's range do not fit: read those columns as text.
             match series.call_method("to_numpy", (), Some(&kw)) {
+                // Only a conversion failure falls back (never a KeyboardInterrupt).
+                Err(e) if !is_conversion_error(py, &e) => return Err(e),
                 Ok(arr) => {
                     let na = missing(series)?;
                     FrameColumn::Int(
@@ -213,6 +215,13 @@ fn column(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<FrameColumn> {
     Ok(col)
 }
 
+/// A TypeError, ValueError or OverflowError: the column cannot take the fast route.
+fn is_conversion_error(py: Python<'_>, e: &PyErr) -> bool {
+    e.is_instance_of::<PyTypeError>(py)
+        || e.is_instance_of::<pyo3::exceptions::PyValueError>(py)
+        || e.is_instance_of::<pyo3::exceptions::PyOverflowError>(py)
+}
+
 static FACTORIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// A text column: `pandas.factorize` codes and the text of each distinct value (None,
@@ -223,7 +232,13 @@ fn text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<FrameColumn> {
     let factorize = FACTORIZE.get_or_try_init(py, || {
         Ok::<_, PyErr>(py.import("pandas")?.getattr("factorize")?.unbind())
     })?;
-    if let Ok(pair) = factorize.bind(py).call1((series,)) {
+    let factorized = match factorize.bind(py).call1((series,)) {
+        Ok(pair) => Some(pair),
+        // Unhashable cells (lists): converted cell by cell below.
+        Err(e) if is_conversion_error(py, &e) => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(pair) = factorized {
         let codes = pair.get_item(0)?.call_method1("astype", ("int64",))?;
         let uniques = pair.get_item(1)?;
         let mut values = Vec::new();
