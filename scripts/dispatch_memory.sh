@@ -8,7 +8,10 @@
 #        cargo build --release -p servnet-cli
 #        bash scripts/dispatch_memory.sh [TICKETS=1000000] [OUTLETS=10000]
 # SERVNET_BIN=path/to/servnet measures another CLI build (e.g. main's, beside this one);
-# SKIP_PYTHON=1 measures the CLI only.
+# SKIP_PYTHON=1 measures the CLI only; SKIP_CLI=1 the Python rows only. PEAK_BIN=path
+# generates the network and tickets with another build of the peak_dispatch example
+# (e.g. target/debug/examples/peak_dispatch: the same files, servnet-core is optimised
+# in dev builds too).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n="${1:-1000000}"
@@ -17,12 +20,12 @@ py="${PY:-$root/.venv/bin/python}"
 bin="${SERVNET_BIN:-$root/target/release/servnet}"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
-"$root/target/release/examples/peak_dispatch" "$outlets" --tickets "$n" --write "$dir" >/dev/null 2>&1
+"${PEAK_BIN:-$root/target/release/examples/peak_dispatch}" "$outlets" --tickets "$n" --write "$dir" >/dev/null 2>&1
 echo "tickets.csv: $(wc -l <"$dir/tickets.csv") lines, $(du -m "$dir/tickets.csv" | cut -f1) MB"
 rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk '/Maximum resident/ {printf "%.0f MB\n", $6 / 1024}'; }
 echo "| run | max RSS |"
 echo "|---|---|"
-echo "| servnet dispatch (CLI) | $(rss "$bin" dispatch "$dir" --out "$dir/out.csv") |"
+[[ -z "${SKIP_CLI:-}" ]] && echo "| servnet dispatch (CLI) | $(rss "$bin" dispatch "$dir" --out "$dir/out.csv") |"
 [[ -n "${SKIP_PYTHON:-}" ]] && exit 0
 echo "| Python dispatch_frame | $(rss "$py" -c "
 import pandas as pd, servnet

@@ -70,7 +70,7 @@ fn float_cell(x: f64) -> Option<String> {
 }
 
 /// One Python cell as text; `None` when it is missing (None, NaN, NaT, pd.NA).
-fn object_cell(v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+pub(crate) fn object_cell(v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     if v.is_none() {
         return Ok(None);
     }

@@ -6,6 +6,7 @@ mod campaign;
 mod convert;
 mod dispatch;
 mod error;
+mod frame;
 mod geo;
 mod location;
 mod network;

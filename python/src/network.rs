@@ -1,7 +1,8 @@
 //! `servnet.Network`: outlets and regions, validated, from DataFrames or a data folder.
 
-use crate::convert::{self, FrameText};
+use crate::convert;
 use crate::error::{self, FrameSpot};
+use crate::frame;
 use crate::plain::{self, PlainData};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -229,65 +230,53 @@ impl PyNetwork {
         time_zone: Option<&str>,
         service_packages: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let mut frames: Vec<FrameText> = vec![
-            convert::frame_text("outlets", "outlets.csv", outlets)?,
-            convert::frame_text("outlet_skills", "outlet_skills.csv", outlet_skills)?,
-            convert::frame_text("regions", "regions.csv", regions)?,
+        let frames = [
+            frame::frame_cols("outlets", "outlets.csv", outlets)?,
+            frame::frame_cols("outlet_skills", "outlet_skills.csv", outlet_skills)?,
+            frame::frame_cols("regions", "regions.csv", regions)?,
         ];
         // Service packages: a DataFrame, or the path of a service_packages CSV file.
         let mut package_file: Option<PathBuf> = None;
+        let mut packages: Option<frame::FrameCols> = None;
         if let Some(v) = service_packages.filter(|v| !v.is_none()) {
             if let Ok(path) = v.extract::<PathBuf>() {
                 package_file = Some(path);
             } else {
-                frames.push(convert::frame_text(
+                packages = Some(frame::frame_cols(
                     "service_packages",
                     "service_packages.csv",
                     v,
                 )?);
             }
         }
-        let mut geo = Vec::new();
-        if let Some(v) = outlet_areas.filter(|v| !v.is_none()) {
-            geo.push((
-                "outlet_areas.geojson",
-                geojson_text("outlet_areas", "outlet_id", v)?,
-            ));
-        }
-        if let Some(v) = region_polygons.filter(|v| !v.is_none()) {
-            geo.push((
-                "regions.geojson",
-                geojson_text("region_polygons", "code", v)?,
-            ));
-        }
-        let dir = tempfile::tempdir().map_err(|e| io_err(py, "temporary folder", e))?;
-        for f in &frames {
-            std::fs::write(dir.path().join(&f.file), &f.csv).map_err(|e| io_err(py, &f.file, e))?;
-        }
-        for (name, bytes) in &geo {
-            std::fs::write(dir.path().join(name), bytes).map_err(|e| io_err(py, name, e))?;
-        }
-        if let Some(p) = &package_file {
-            let text = std::fs::read(p).map_err(|e| io_err(py, &p.display().to_string(), e))?;
-            std::fs::write(dir.path().join("service_packages.csv"), text)
-                .map_err(|e| io_err(py, "service_packages.csv", e))?;
-        }
-        if let Some(tz) = time_zone {
-            // As the data folder's network.json (the same reader and checks).
-            let settings = serde_json::json!({ "time_zone": tz }).to_string();
-            std::fs::write(dir.path().join("network.json"), settings)
-                .map_err(|e| io_err(py, "network.json", e))?;
-        }
-        let path = dir.path().to_path_buf();
-        let net = py.detach(|| servnet_core::io::read_network(&path));
+        let geo = |name: &str, key: &str, v: Option<&Bound<'_, PyAny>>| {
+            v.filter(|v| !v.is_none())
+                .map(|v| geojson_text(name, key, v))
+                .transpose()
+        };
+        let input = servnet_core::io::NetworkFrames {
+            outlets: frames[0].frame.clone(),
+            outlet_skills: frames[1].frame.clone(),
+            regions: frames[2].frame.clone(),
+            service_packages: packages.as_ref().map(|p| p.frame.clone()),
+            outlet_areas: geo("outlet_areas", "outlet_id", outlet_areas)?,
+            region_polygons: geo("region_polygons", "code", region_polygons)?,
+            time_zone: time_zone.map(str::to_string),
+        };
+        let net = py.detach(|| servnet_core::io::network_from_frames(&input));
         let net = net.map_err(|e| {
             error::to_py_located(py, e, &|at| {
-                if let Some(s) = frames.iter().find_map(|f| f.spot(py, at)) {
+                if let Some(s) = frames
+                    .iter()
+                    .chain(packages.as_ref())
+                    .find_map(|f| f.spot(py, at))
+                {
                     return Some(s);
                 }
                 let frame = match at.source.as_str() {
                     "outlet_areas.geojson" => "outlet_areas",
                     "regions.geojson" => "region_polygons",
+                    "time_zone" => "time_zone",
                     _ => return None,
                 };
                 Some(FrameSpot {
@@ -298,6 +287,16 @@ impl PyNetwork {
                 })
             })
         })?;
+        let net = match package_file {
+            None => net,
+            Some(p) => {
+                let text =
+                    std::fs::read(&p).map_err(|e| io_err(py, &p.display().to_string(), e))?;
+                let read = servnet_core::io::packages_from_csv("service_packages.csv", &text)
+                    .and_then(|packages| net.with_packages(packages));
+                read.map_err(|e| error::to_py(py, e))?
+            }
+        };
         Ok(PyNetwork {
             inner: Arc::new(net),
         })

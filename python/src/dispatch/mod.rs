@@ -3,6 +3,7 @@
 //! (`Assignment`, `Unassignable`, `Explanation`, `DispatchSummary`).
 
 mod change;
+mod chunked;
 mod outcome;
 mod policy;
 mod ticket;
@@ -358,15 +359,29 @@ impl PyDispatcher {
         py: Python<'py>,
         tickets: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let arg = self.tickets_arg(tickets)?;
         // Each outcome goes to compact columns and the summary's tally as it comes: the
         // outcomes of a big frame are never all held.
-        let mut cols = convert::OutcomeCols::with_len(arg.get().len());
         let mut tally = SummaryTally::default();
-        self.run_each(py, arg.get(), &mut |i, o| {
-            tally.add(&o);
-            cols.set(i, o);
-        })?;
+        let cols = match tickets.cast::<PyTickets>() {
+            Ok(t) => {
+                let t = &t.get().inner;
+                let mut cols = convert::OutcomeCols::with_len(t.len());
+                self.run_each(py, t, &mut |i, o| {
+                    tally.add(&o);
+                    cols.set(i, o);
+                })?;
+                cols
+            }
+            // A DataFrame: checked, then built and dispatched a chunk at a time.
+            Err(_) => {
+                let mut cols = convert::OutcomeCols::with_len(tickets.len()?);
+                self.run_frame(py, tickets, &mut |i, o| {
+                    tally.add(&o);
+                    cols.set(i, o);
+                })?;
+                cols
+            }
+        };
         let (start, summary) = {
             let d = self.read_py(py)?;
             (d.start_date(), tally.finish(&d))

@@ -5,6 +5,7 @@
 //! (up to [`crate::model::MAX_ISSUES`]).
 
 mod campaigns;
+mod frame;
 mod geojson;
 mod network;
 mod network_out;
@@ -20,13 +21,14 @@ mod tickets;
 mod write;
 
 pub use campaigns::{campaigns_from_csv, read_campaigns, read_campaigns_in, MAX_CAMPAIGNS};
-pub use network::read_network;
+pub use frame::{Frame, FrameColumn, MISSING_CODE};
+pub use network::{network_from_frames, read_network, NetworkFrames};
 pub use network_out::{write_network, write_network_for_excel};
 pub use options::overlay;
 pub use outlet_history::{
     outlet_history_from_csv, read_outlet_history, read_review_actions, MAX_MONTHLY,
 };
-pub use packages::{packages_from_csv, read_packages};
+pub use packages::{packages_from_csv, packages_from_frame, read_packages};
 pub use planning::read_planning;
 pub use population::{population_from_csv, read_population};
 pub use settlement::{
@@ -34,7 +36,10 @@ pub use settlement::{
     MAX_ROAD_KM,
 };
 pub use table::{day_date, parse_time, parse_time_in};
-pub use tickets::{read_tickets, read_tickets_chunked, tickets_from_csv};
+pub use tickets::{
+    read_tickets, read_tickets_chunked, tickets_from_csv, tickets_from_frame,
+    tickets_from_frame_rows,
+};
 pub use write::{
     data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,
     Column, CsvRows, Format, Output, Tabular, UTF8_BOM,

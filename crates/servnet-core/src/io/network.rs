@@ -1,3 +1,4 @@
+use super::frame::Frame;
 use super::geojson::parse_polygons;
 use super::table::{file_name, Cells, Problems, Table};
 use crate::error::{Issue, Location};
@@ -8,44 +9,156 @@ use crate::{Error, Result};
 use geo::MultiPolygon;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Reads `regions`, `regions.geojson`, `outlets`, `outlet_areas.geojson` and
 /// `outlet_skills` from `dir` and builds the validated [`Network`].
 pub fn read_network(dir: &Path) -> Result<Network> {
     let mut problems = Problems::default();
-    let mut lines = LineBook::default();
-
     let region_polys = read_geojson(dir, "regions.geojson", "code", &mut problems)?;
     let outlet_polys = read_geojson(dir, "outlet_areas.geojson", "outlet_id", &mut problems)?;
-
-    let regions = match Table::find(dir, "regions", &mut problems)? {
-        Some(t) => read_regions(&t, &region_polys, &mut problems, &mut lines),
-        None => {
-            problems.add(missing_file(dir, "regions.csv"), "required file not found");
-            Vec::new()
-        }
+    let regions = Table::find(dir, "regions", &mut problems)?;
+    let skills = Table::find(dir, "outlet_skills", &mut problems)?;
+    let outlets = Table::find(dir, "outlets", &mut problems)?;
+    let missing = |name: &str| missing_file(dir, name);
+    let tables = Tables {
+        regions,
+        skills,
+        outlets,
+        region_polys,
+        outlet_polys,
     };
-    let skills = match Table::find(dir, "outlet_skills", &mut problems)? {
-        Some(t) => read_outlet_skills(&t, &mut problems, &mut lines),
-        None => {
-            problems.add(
-                missing_file(dir, "outlet_skills.csv"),
-                "required file not found",
-            );
-            BTreeMap::new()
-        }
-    };
-    let outlets = match Table::find(dir, "outlets", &mut problems)? {
-        Some(t) => read_outlets(&t, outlet_polys, skills, &mut problems, &mut lines),
-        None => {
-            problems.add(missing_file(dir, "outlets.csv"), "required file not found");
-            Vec::new()
-        }
-    };
+    let network = build(tables, &missing, &mut problems)?;
     let tz = read_settings(dir, &mut problems)?;
     // Row-level problems first: cross-record checks on half-read files would mislead.
     problems.finish()?;
     let packages = super::read_packages(dir)?;
+    finish(network, tz, packages)
+}
+
+/// A network's inputs handed over in memory (Python's `Network.from_frames`): typed
+/// frames standing for the CSV files (`source` `regions.csv`, `outlet_skills.csv`,
+/// `outlets.csv`, `service_packages.csv`), the GeoJSON texts of the polygon files and
+/// the time zone, read with the same checks as a data folder.
+#[derive(Debug, Clone)]
+pub struct NetworkFrames {
+    /// `regions.csv`'s columns.
+    pub regions: Arc<Frame>,
+    /// `outlet_skills.csv`'s columns.
+    pub outlet_skills: Arc<Frame>,
+    /// `outlets.csv`'s columns.
+    pub outlets: Arc<Frame>,
+    /// `service_packages.csv`'s columns, if any.
+    pub service_packages: Option<Arc<Frame>>,
+    /// `regions.geojson`'s text, if any.
+    pub region_polygons: Option<Vec<u8>>,
+    /// `outlet_areas.geojson`'s text, if any.
+    pub outlet_areas: Option<Vec<u8>>,
+    /// The IANA time zone (default Asia/Shanghai); problems name the source `time_zone`.
+    pub time_zone: Option<String>,
+}
+
+/// Builds the validated [`Network`] of `f`, as [`read_network`] does from files.
+pub fn network_from_frames(f: &NetworkFrames) -> Result<Network> {
+    let mut problems = Problems::default();
+    let polys = |name: &str, text: &Option<Vec<u8>>, key: &str, p: &mut Problems| {
+        text.as_ref()
+            .map(|b| parse_polygons(name, b, key, p))
+            .unwrap_or_default()
+    };
+    let region_polys = polys("regions.geojson", &f.region_polygons, "code", &mut problems);
+    let outlet_polys = polys(
+        "outlet_areas.geojson",
+        &f.outlet_areas,
+        "outlet_id",
+        &mut problems,
+    );
+    let table = |frame: &Arc<Frame>, p: &mut Problems| {
+        let rows: Vec<usize> = (0..frame.rows).collect();
+        super::frame::frame_table(frame, &rows, p)
+    };
+    let tables = Tables {
+        regions: Some(table(&f.regions, &mut problems)),
+        skills: Some(table(&f.outlet_skills, &mut problems)),
+        outlets: Some(table(&f.outlets, &mut problems)),
+        region_polys,
+        outlet_polys,
+    };
+    let at = |name: &str| Location {
+        source: name.to_string(),
+        ..Location::default()
+    };
+    let network = build(tables, &at, &mut problems)?;
+    let tz = match f.time_zone.as_deref().map(crate::model::parse_time_zone) {
+        None => crate::model::DEFAULT_TIME_ZONE,
+        Some(Ok(tz)) => tz,
+        Some(Err(m)) => {
+            problems.add(
+                Location {
+                    source: "time_zone".into(),
+                    field: Some("time_zone".into()),
+                    ..Location::default()
+                },
+                m,
+            );
+            crate::model::DEFAULT_TIME_ZONE
+        }
+    };
+    problems.finish()?;
+    let packages = match &f.service_packages {
+        Some(p) => Some(super::packages::packages_from_frame(p)?),
+        None => None,
+    };
+    finish(network, tz, packages)
+}
+
+/// The tables of a network's files and their polygons (`None`: the file is missing).
+struct Tables {
+    regions: Option<Table>,
+    skills: Option<Table>,
+    outlets: Option<Table>,
+    region_polys: BTreeMap<String, MultiPolygon<f64>>,
+    outlet_polys: BTreeMap<String, MultiPolygon<f64>>,
+}
+
+/// The network's records read from `t` (problems recorded; `missing` locates a missing
+/// file), with the book of where each record came from.
+fn build(
+    t: Tables,
+    missing: &dyn Fn(&str) -> Location,
+    problems: &mut Problems,
+) -> Result<(Vec<Outlet>, Vec<Region>, LineBook)> {
+    let mut lines = LineBook::default();
+    let regions = match &t.regions {
+        Some(table) => read_regions(table, &t.region_polys, problems, &mut lines),
+        None => {
+            problems.add(missing("regions.csv"), "required file not found");
+            Vec::new()
+        }
+    };
+    let skills = match &t.skills {
+        Some(table) => read_outlet_skills(table, problems, &mut lines),
+        None => {
+            problems.add(missing("outlet_skills.csv"), "required file not found");
+            BTreeMap::new()
+        }
+    };
+    let outlets = match &t.outlets {
+        Some(table) => read_outlets(table, t.outlet_polys, skills, problems, &mut lines),
+        None => {
+            problems.add(missing("outlets.csv"), "required file not found");
+            Vec::new()
+        }
+    };
+    Ok((outlets, regions, lines))
+}
+
+/// The network of `records`, on the clock of `tz`, with `packages`.
+fn finish(
+    (outlets, regions, lines): (Vec<Outlet>, Vec<Region>, LineBook),
+    tz: chrono_tz::Tz,
+    packages: Option<Vec<crate::model::ServicePackage>>,
+) -> Result<Network> {
     let network = Network::new(outlets, regions)
         .map_err(|e| lines.locate(e))?
         .with_time_zone(tz);
@@ -367,7 +480,7 @@ fn read_outlets(
         let daily_cap = c.whole("daily_cap", 0, i64::from(u32::MAX));
         let o = (|| {
             let id = id.clone()?;
-            let area = match c.raw("area_kind") {
+            let area = match c.raw("area_kind").into_owned().as_str() {
                 "radius" => {
                     ServiceArea::Radius(c.number("radius_km", "a radius in km > 0", |x| x > 0.0)?)
                 }

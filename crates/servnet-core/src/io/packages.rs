@@ -43,6 +43,16 @@ pub fn packages_from_csv(source: &str, text: &[u8]) -> Result<Vec<ServicePackage
     Ok(out)
 }
 
+/// Parses service packages from a data frame's typed columns (`frame.source` names it).
+pub fn packages_from_frame(frame: &std::sync::Arc<super::Frame>) -> Result<Vec<ServicePackage>> {
+    let mut problems = Problems::default();
+    let rows: Vec<usize> = (0..frame.rows).collect();
+    let table = super::frame::frame_table(frame, &rows, &mut problems);
+    let out = parse(&table, &mut problems);
+    problems.finish()?;
+    Ok(out)
+}
+
 fn parse(t: &Table, problems: &mut Problems) -> Vec<ServicePackage> {
     let mut out = Vec::new();
     if !t.require(&REQUIRED, problems) {
@@ -53,7 +63,7 @@ fn parse(t: &Table, problems: &mut Problems) -> Vec<ServicePackage> {
         let mut c = t.cells(row, problems);
         let region_tier = c.parse::<Tier>("region_tier");
         let customer_tier = c.parse::<CustomerTier>("customer_tier");
-        let kind = match c.raw("service_kind") {
+        let kind = match c.raw("service_kind").into_owned().as_str() {
             "*" => Some(None),
             _ => c.parse::<ServiceKind>("service_kind").map(Some),
         };

@@ -50,7 +50,7 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
                 let (model, category) = (c.id("model"), c.text("category"));
                 let p = (|| {
                     let model = model.clone()?;
-                    let curve = match c.raw("curve") {
+                    let curve = match c.raw("curve").into_owned().as_str() {
                         "weibull" => RepairCurve::Weibull {
                             shape: c.number("weibull_shape", "a shape in (0, 100]", |x| {
                                 x > 0.0 && x <= MAX_SHAPE

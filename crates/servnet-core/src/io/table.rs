@@ -1,14 +1,17 @@
 //! A CSV or JSON file read as rows of text cells, and typed cell access that records a
 //! located [`Issue`] for every bad value instead of stopping at the first.
 
+use super::frame::{Cell, Frame};
 use super::write::UTF8_BOM;
 use crate::error::{Issue, Location};
 use crate::model::MAX_ISSUES;
 use crate::{Error, Result};
 use chrono::NaiveDateTime;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Problems found so far while reading one data set, capped at [`MAX_ISSUES`].
 #[derive(Debug, Default)]
@@ -61,6 +64,9 @@ pub(crate) struct Table {
     pub(crate) rows: Vec<Row>,
     /// The file had no usable header (already reported): column checks stay quiet.
     empty: bool,
+    /// Typed columns the rows index into (a frame handed over in memory), instead of
+    /// the rows' text cells.
+    frame: Option<Arc<Frame>>,
 }
 
 impl Table {
@@ -157,6 +163,7 @@ impl Table {
             columns: BTreeMap::new(),
             rows: Vec::new(),
             empty: false,
+            frame: None,
         };
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
@@ -266,6 +273,7 @@ impl Table {
             columns: BTreeMap::new(),
             rows: Vec::new(),
             empty: false,
+            frame: None,
         };
         let at = |line: Option<u64>| Location {
             source: source.to_string(),
@@ -318,6 +326,21 @@ impl Table {
             });
         }
         table
+    }
+
+    /// A table whose rows read `frame`'s typed cells (see [`super::frame::frame_table`]).
+    pub(crate) fn from_frame(
+        frame: Arc<Frame>,
+        columns: BTreeMap<String, usize>,
+        rows: Vec<Row>,
+    ) -> Table {
+        Table {
+            source: frame.source.clone(),
+            columns,
+            rows,
+            empty: false,
+            frame: Some(frame),
+        }
     }
 
     /// Whether the file has column `col`.
@@ -476,14 +499,29 @@ impl Cells<'_> {
         self.failed = true;
     }
 
-    /// The raw cell (empty when the column is absent).
-    pub(crate) fn raw(&self, col: &str) -> &str {
-        self.table
-            .columns
-            .get(col)
-            .and_then(|&i| self.row.cells.get(i))
-            .map(String::as_str)
-            .unwrap_or("")
+    /// The typed cell (missing when the column is absent or the text cell empty).
+    pub(crate) fn cell(&self, col: &str) -> Cell<'_> {
+        let Some(&i) = self.table.columns.get(col) else {
+            return Cell::Missing;
+        };
+        if let Some(f) = &self.table.frame {
+            return f
+                .columns
+                .get(i)
+                .map_or(Cell::Missing, |(_, c)| c.cell(self.row.index));
+        }
+        match self.row.cells.get(i) {
+            Some(s) if !s.is_empty() => Cell::Text(s),
+            _ => Cell::Missing,
+        }
+    }
+
+    /// The raw cell as text (empty when the column is absent).
+    pub(crate) fn raw(&self, col: &str) -> Cow<'_, str> {
+        match self.cell(col) {
+            Cell::Text(s) => Cow::Borrowed(s),
+            other => other.text(),
+        }
     }
 
     /// A required id cell (as [`crate::model::id_problem`] allows); it names the record
@@ -500,7 +538,7 @@ impl Cells<'_> {
 
     /// A required non-empty text cell.
     pub(crate) fn text(&mut self, col: &str) -> Option<String> {
-        let v = self.raw(col).to_string();
+        let v = self.raw(col).into_owned();
         if v.is_empty() {
             self.fail(col, "missing value");
             None
@@ -552,8 +590,20 @@ impl Cells<'_> {
 
     /// A required finite number satisfying `ok`, described by `expected` in messages.
     pub(crate) fn number(&mut self, col: &str, expected: &str, ok: fn(f64) -> bool) -> Option<f64> {
-        let v = self.text(col)?;
-        match v.parse::<f64>() {
+        let typed = match self.cell(col) {
+            Cell::Float(x) => Some(x),
+            Cell::Int(i) => Some(i as f64),
+            _ => None,
+        };
+        let v = match typed {
+            Some(_) => String::new(),
+            None => self.text(col)?,
+        };
+        let parsed = match typed {
+            Some(x) => Ok(x),
+            None => v.parse::<f64>(),
+        };
+        match parsed {
             Ok(x) if x.is_finite() && ok(x) => Some(x),
             Ok(x) => {
                 // Huge values in scientific notation: 1e308 is not 309 digits long.
@@ -605,8 +655,15 @@ impl Cells<'_> {
 
     /// A required whole number in `[min, max]` (`12` or `12.0`).
     pub(crate) fn whole(&mut self, col: &str, min: i64, max: i64) -> Option<i64> {
-        let v = self.text(col)?;
-        let parsed = v.parse::<i64>().ok().or_else(|| {
+        let typed = match self.cell(col) {
+            Cell::Int(i) => Some(i),
+            _ => None,
+        };
+        let v = match typed {
+            Some(_) => String::new(),
+            None => self.text(col)?,
+        };
+        let parsed = typed.or_else(|| v.parse::<i64>().ok()).or_else(|| {
             v.parse::<f64>()
                 .ok()
                 .filter(|x| x.fract() == 0.0 && x.abs() < 9e15)
@@ -642,6 +699,13 @@ impl Cells<'_> {
 
     /// A required ISO 8601 time stamp, as wall-clock time in `tz` (see [`parse_time_in`]).
     pub(crate) fn time(&mut self, col: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
+        if let Cell::Time(t, utc) = self.cell(col) {
+            return Some(if utc {
+                chrono::TimeZone::from_utc_datetime(&tz, &t).naive_local()
+            } else {
+                t
+            });
+        }
         let v = self.text(col)?;
         match parse_time_in(&v, tz) {
             Some(t) => Some(t),

@@ -1,9 +1,11 @@
+use super::frame::{frame_table, Frame};
 use super::table::{Problems, Table};
 use crate::model::{Network, Skill, Ticket};
 use crate::Result;
 use smol_str::SmolStr;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Reads a tickets file (CSV or JSON by extension) and checks each ticket against the
 /// network: known region, a skill some outlet offers, known avoid / preferred outlets,
@@ -60,6 +62,52 @@ pub fn tickets_from_csv(source: &str, text: &[u8], network: &Network) -> Result<
     Ok(tickets)
 }
 
+/// Reads the tickets of a data frame's typed columns (`frame.source` names it, e.g.
+/// `tickets.csv`), checking each as [`read_tickets`] does, `chunk` rows at a time: `each`
+/// gets each chunk's valid tickets with their row positions, in row order. Every problem
+/// is returned at the end (row `r` reported as line `r + 2`), after `each` has seen the
+/// valid tickets: a caller that must not act on a frame with problems checks it first.
+pub fn tickets_from_frame(
+    frame: &Arc<Frame>,
+    network: &Network,
+    chunk: usize,
+    each: &mut dyn FnMut(Vec<(usize, Ticket)>),
+) -> Result<()> {
+    let mut problems = Problems::default();
+    let mut ids = BTreeMap::new();
+    let chunk = chunk.max(1);
+    let mut from: usize = 0;
+    loop {
+        let to = frame.rows.min(from.saturating_add(chunk));
+        let rows: Vec<usize> = (from..to).collect();
+        let first = from == 0;
+        // Header problems (duplicate columns) are reported with the first chunk only.
+        let quiet = &mut Problems::default();
+        let t = frame_table(frame, &rows, if first { &mut problems } else { quiet });
+        each(parse_rows(&t, network, &mut problems, &mut ids, first));
+        if to >= frame.rows {
+            break;
+        }
+        from = to;
+    }
+    problems.finish()
+}
+
+/// The tickets of a data frame's rows `rows` (positions, in the order given), checked
+/// as [`tickets_from_frame`] checks them; ids are checked for duplicates among `rows`
+/// only. Used to build a checked frame's tickets again a chunk at a time.
+pub fn tickets_from_frame_rows(
+    frame: &Arc<Frame>,
+    rows: &[usize],
+    network: &Network,
+) -> Result<Vec<(usize, Ticket)>> {
+    let mut problems = Problems::default();
+    let t = frame_table(frame, rows, &mut problems);
+    let out = parse_rows(&t, network, &mut problems, &mut BTreeMap::new(), true);
+    problems.finish()?;
+    Ok(out)
+}
+
 /// The valid tickets of `t`'s rows; `ids`: the ids seen before (in earlier chunks) and
 /// their lines, for the duplicate check; `first`: whether these are the file's first
 /// rows (later chunks do not report missing columns again).
@@ -70,6 +118,20 @@ fn parse(
     ids: &mut BTreeMap<SmolStr, Option<u64>>,
     first: bool,
 ) -> Vec<Ticket> {
+    parse_rows(t, network, problems, ids, first)
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect()
+}
+
+/// [`parse`], with each ticket's row index (its position in a frame).
+fn parse_rows(
+    t: &Table,
+    network: &Network,
+    problems: &mut Problems,
+    ids: &mut BTreeMap<SmolStr, Option<u64>>,
+    first: bool,
+) -> Vec<(usize, Ticket)> {
     let mut out = Vec::new();
     let cols = [
         "id",
@@ -167,7 +229,7 @@ fn parse(
             );
         }
         if !c.failed {
-            out.push(t);
+            out.push((row.index, t));
         }
     }
     out

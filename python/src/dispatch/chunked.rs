@@ -1,0 +1,56 @@
+//! `Dispatcher.dispatch_frame` of a DataFrame a chunk at a time: the frame's typed
+//! columns are checked whole first (nothing is dispatched from a frame with problems),
+//! keeping only each ticket's (created_at, position); then the tickets are built and
+//! dispatched a chunk at a time in arrival order. Neither the frame's text nor all its
+//! tickets are ever held.
+
+use super::ticket::FRAME_CHUNK;
+use super::{PyDispatcher, SIGNAL_EVERY};
+use crate::error;
+use crate::frame;
+use chrono::NaiveDateTime;
+use pyo3::prelude::*;
+use servnet_core::dispatch::Outcome;
+
+impl PyDispatcher {
+    /// Checks DataFrame `df`'s tickets, then dispatches them in arrival order (created_at,
+    /// then id), handing each outcome with the ticket's row position to `each`.
+    pub(super) fn run_frame(
+        &self,
+        py: Python<'_>,
+        df: &Bound<'_, PyAny>,
+        each: &mut dyn FnMut(usize, Outcome),
+    ) -> PyResult<()> {
+        let cols = frame::frame_cols("tickets", "tickets.csv", df)?;
+        let frame = &cols.frame;
+        let mut arrivals: Vec<(NaiveDateTime, u32)> = Vec::with_capacity(frame.rows);
+        py.detach(|| {
+            let d = self.read()?;
+            servnet_core::io::tickets_from_frame(frame, d.network(), FRAME_CHUNK, &mut |chunk| {
+                // Positions fit u32: frame_cols bounds the rows.
+                arrivals.extend(chunk.iter().map(|(r, t)| (t.created_at, *r as u32)));
+            })
+        })
+        .map_err(|e| frame::frame_error(py, e, &[&cols]))?;
+        // Ties in created_at go by id, as `arrival_order` orders tickets.
+        let ids = frame.column("id");
+        let id = |r: u32| ids.map(|c| c.text(r as usize));
+        arrivals.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(&id(b.1))));
+        let order: Vec<usize> = arrivals.into_iter().map(|(_, r)| r as usize).collect();
+        for chunk in order.chunks(SIGNAL_EVERY) {
+            let done = py.detach(|| {
+                let d = self.read()?;
+                let tickets = servnet_core::io::tickets_from_frame_rows(frame, chunk, d.network())?;
+                tickets
+                    .into_iter()
+                    .map(|(r, t)| d.dispatch(&t).map(|o| (r, o)))
+                    .collect::<servnet_core::Result<Vec<_>>>()
+            });
+            for (r, o) in done.map_err(|e| error::to_py(py, e))? {
+                each(r, o);
+            }
+            py.check_signals()?;
+        }
+        Ok(())
+    }
+}

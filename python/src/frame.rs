@@ -1,0 +1,278 @@
+//! DataFrames to typed columns ([`servnet_core::io::Frame`]) with no text in between:
+//! numbers, flags and time stamps cross as numpy buffers, text as `pandas.factorize`
+//! codes (a numpy buffer) and its distinct values. pyarrow is not needed.
+//!
+//! The core reads a frame like the CSV file of the same name and reports row `r` as line
+//! `r + 2`, which [`FrameCols::spot`] turns back into the frame's row, index label and
+//! column.
+
+use crate::convert;
+use crate::error::{self, FrameSpot};
+use chrono::{DateTime, NaiveDateTime};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PySlice};
+use servnet_core::io::{Frame, FrameColumn, MISSING_CODE};
+use servnet_core::{Error, Location};
+use std::sync::Arc;
+
+/// A DataFrame's typed columns, with what is needed to point back into it.
+pub(crate) struct FrameCols {
+    /// The argument name, e.g. `outlets`.
+    pub(crate) name: String,
+    /// The columns (their `source` is the file name the core reports, e.g. `outlets.csv`).
+    pub(crate) frame: Arc<Frame>,
+    /// The frame's index (`df.index`), for labels in messages.
+    index: Py<PyAny>,
+}
+
+impl FrameCols {
+    /// Where a problem reported for this frame's `source` lies in the frame (line `r + 2`
+    /// is row `r`). `None` for problems in other sources.
+    pub(crate) fn spot(&self, py: Python<'_>, at: &Location) -> Option<FrameSpot> {
+        if at.source != self.frame.source {
+            return None;
+        }
+        let row = at.line.filter(|&l| l >= 2).map(|l| (l - 2) as usize);
+        let label = row.and_then(|r| self.index.bind(py).get_item(r).ok().map(|v| v.unbind()));
+        let nan = match (row, &at.field) {
+            (Some(r), Some(f)) => self.frame.column(f).is_some_and(|c| null_cell(c, r)),
+            _ => false,
+        };
+        Some(FrameSpot {
+            frame: self.name.clone(),
+            row,
+            label,
+            nan,
+        })
+    }
+}
+
+/// Whether row `r` of `c` is a NaN / None / NaT / pd.NA (not an empty text).
+fn null_cell(c: &FrameColumn, r: usize) -> bool {
+    match c {
+        FrameColumn::Text { codes, values } => codes
+            .get(r)
+            .is_some_and(|&k| k == MISSING_CODE || values.get(k as usize).is_none()),
+        FrameColumn::Float(v) => v.get(r).is_some_and(|x| x.is_nan()),
+        FrameColumn::Int(v) => v.get(r).is_some_and(Option::is_none),
+        FrameColumn::Bool(v) => v.get(r).is_some_and(Option::is_none),
+        FrameColumn::Time { values, .. } => values.get(r).is_some_and(Option::is_none),
+    }
+}
+
+/// Maps a core error about `frames` to their rows and columns.
+pub(crate) fn frame_error(py: Python<'_>, e: Error, frames: &[&FrameCols]) -> PyErr {
+    error::to_py_located(py, e, &|at| frames.iter().find_map(|f| f.spot(py, at)))
+}
+
+/// The most rows a frame may have (text codes are `u32`).
+const MAX_ROWS: usize = (u32::MAX - 1) as usize;
+
+/// Converts DataFrame `df` (argument `name`) to typed columns standing for the file
+/// `file`, each column in bulk by its dtype.
+pub(crate) fn frame_cols(name: &str, file: &str, df: &Bound<'_, PyAny>) -> PyResult<FrameCols> {
+    let py = df.py();
+    if !(df.hasattr("columns")? && df.hasattr("index")? && df.hasattr("iloc")?) {
+        return Err(PyTypeError::new_err(format!(
+            "{name}: expected a pandas DataFrame, got {}",
+            df.get_type().name()?
+        )));
+    }
+    let rows: usize = df.len()?;
+    if rows > MAX_ROWS {
+        return Err(error::argument(
+            py,
+            name,
+            format!("{rows} rows: at most {MAX_ROWS} are accepted"),
+        ));
+    }
+    let mut columns = Vec::new();
+    for (k, col) in df.getattr("columns")?.try_iter()?.enumerate() {
+        let col_name = col?.str()?.to_cow()?.trim().to_string();
+        let series = df.getattr("iloc")?.get_item((PySlice::full(py), k))?;
+        columns.push((col_name, column(&series, rows)?));
+    }
+    Ok(FrameCols {
+        name: name.to_string(),
+        frame: Arc::new(Frame {
+            source: file.to_string(),
+            columns,
+            rows,
+        }),
+        index: df.getattr("index")?.unbind(),
+    })
+}
+
+/// A numpy array's bytes (`arr.tobytes()`), read as 8-byte native words.
+fn words(arr: &Bound<'_, PyAny>) -> PyResult<Vec<[u8; 8]>> {
+    let b = arr.call_method0("tobytes")?;
+    let b = b.cast::<PyBytes>()?;
+    Ok(b.as_bytes()
+        .chunks_exact(8)
+        .map(|c| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            w
+        })
+        .collect())
+}
+
+/// `series.isna()` as flags.
+fn missing(series: &Bound<'_, PyAny>) -> PyResult<Vec<bool>> {
+    let b = series
+        .call_method0("isna")?
+        .call_method1("to_numpy", ("bool",))?
+        .call_method0("tobytes")?;
+    Ok(b.cast::<PyBytes>()?
+        .as_bytes()
+        .iter()
+        .map(|&x| x != 0)
+        .collect())
+}
+
+/// One column in bulk by its dtype kind: floats, whole numbers, flags and datetimes
+/// typed; anything else as text.
+fn column(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<FrameColumn> {
+    let py = series.py();
+    let kind: String = series.getattr("dtype")?.getattr("kind")?.extract()?;
+    let kw = pyo3::types::PyDict::new(py);
+    let col = match kind.as_str() {
+        "f" => {
+            kw.set_item("dtype", "float64")?;
+            kw.set_item("na_value", f64::NAN)?;
+            let arr = series.call_method("to_numpy", (), Some(&kw))?;
+            FrameColumn::Float(words(&arr)?.into_iter().map(f64::from_ne_bytes).collect())
+        }
+        "i" | "u" => {
+            kw.set_item("dtype", "int64")?;
+            kw.set_item("na_value", 0)?;
+            // uint64 values past i64's range do not fit: read those columns as text.
+            match series.call_method("to_numpy", (), Some(&kw)) {
+                // Only a conversion failure falls back (never a KeyboardInterrupt).
+                Err(e) if !is_conversion_error(py, &e) => return Err(e),
+                Ok(arr) => {
+                    let na = missing(series)?;
+                    FrameColumn::Int(
+                        words(&arr)?
+                            .into_iter()
+                            .zip(na)
+                            .map(|(w, na)| (!na).then(|| i64::from_ne_bytes(w)))
+                            .collect(),
+                    )
+                }
+                Err(_) => text(series, rows)?,
+            }
+        }
+        "b" => {
+            kw.set_item("dtype", "bool")?;
+            kw.set_item("na_value", false)?;
+            let arr = series.call_method("to_numpy", (), Some(&kw))?;
+            let b = arr.call_method0("tobytes")?;
+            let na = missing(series)?;
+            FrameColumn::Bool(
+                b.cast::<PyBytes>()?
+                    .as_bytes()
+                    .iter()
+                    .zip(na)
+                    .map(|(&x, na)| (!na).then_some(x != 0))
+                    .collect(),
+            )
+        }
+        "M" => {
+            // datetime64 of any unit, to the second. A tz-aware column is an instant:
+            // read in UTC and put on the network's clock, as a file's `...Z` text.
+            let utc = !series.getattr("dt")?.getattr("tz")?.is_none();
+            let s = if utc {
+                series
+                    .getattr("dt")?
+                    .call_method1("tz_convert", ("UTC",))?
+                    .getattr("dt")?
+                    .call_method1("tz_localize", (py.None(),))?
+            } else {
+                series.clone()
+            };
+            let arr = s
+                .call_method1("to_numpy", ("datetime64[s]",))?
+                .call_method1("astype", ("int64",))?;
+            let na = missing(&s)?;
+            let values = words(&arr)?
+                .into_iter()
+                .zip(na)
+                .map(|(w, na)| {
+                    if na {
+                        None
+                    } else {
+                        DateTime::from_timestamp(i64::from_ne_bytes(w), 0).map(|t| t.naive_utc())
+                    }
+                })
+                .collect::<Vec<Option<NaiveDateTime>>>();
+            FrameColumn::Time { values, utc }
+        }
+        _ => text(series, rows)?,
+    };
+    Ok(col)
+}
+
+/// A TypeError, ValueError or OverflowError: the column cannot take the fast route.
+fn is_conversion_error(py: Python<'_>, e: &PyErr) -> bool {
+    e.is_instance_of::<PyTypeError>(py)
+        || e.is_instance_of::<pyo3::exceptions::PyValueError>(py)
+        || e.is_instance_of::<pyo3::exceptions::PyOverflowError>(py)
+}
+
+static FACTORIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A text column: `pandas.factorize` codes and the text of each distinct value (None,
+/// NaN, NaT, pd.NA missing; lists joined with `;`). Columns of unhashable cells (lists)
+/// are converted cell by cell.
+fn text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<FrameColumn> {
+    let py = series.py();
+    let factorize = FACTORIZE.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("pandas")?.getattr("factorize")?.unbind())
+    })?;
+    let factorized = match factorize.bind(py).call1((series,)) {
+        Ok(pair) => Some(pair),
+        // Unhashable cells (lists): converted cell by cell below.
+        Err(e) if is_conversion_error(py, &e) => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(pair) = factorized {
+        let codes = pair.get_item(0)?.call_method1("astype", ("int64",))?;
+        let uniques = pair.get_item(1)?;
+        let mut values = Vec::new();
+        let mut remap = Vec::new();
+        for v in uniques.call_method0("tolist")?.try_iter()? {
+            match convert::object_cell(&v?)? {
+                Some(s) => {
+                    remap.push(values.len() as u32);
+                    values.push(s);
+                }
+                None => remap.push(MISSING_CODE),
+            }
+        }
+        let codes = words(&codes)?
+            .into_iter()
+            .map(|w| {
+                usize::try_from(i64::from_ne_bytes(w))
+                    .ok()
+                    .and_then(|k| remap.get(k).copied())
+                    .unwrap_or(MISSING_CODE)
+            })
+            .collect();
+        return Ok(FrameColumn::Text { codes, values });
+    }
+    let mut values = Vec::with_capacity(rows);
+    let mut codes = Vec::with_capacity(rows);
+    for v in series.call_method0("tolist")?.try_iter()? {
+        match convert::object_cell(&v?)? {
+            Some(s) => {
+                codes.push(values.len() as u32);
+                values.push(s);
+            }
+            None => codes.push(MISSING_CODE),
+        }
+    }
+    Ok(FrameColumn::Text { codes, values })
+}

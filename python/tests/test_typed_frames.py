@@ -1,0 +1,141 @@
+"""DataFrames cross into Rust as typed columns (numpy buffers, factorize codes): the
+results equal the files', and problems in typed columns still name frame, row, index
+label and column."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import servnet
+from conftest import VALID
+
+
+def only_issue(info):
+    (issue,) = info.value.issues
+    return issue
+
+
+def tickets_error(df, net):
+    with pytest.raises(servnet.DataError) as info:
+        servnet.Tickets.from_frame(df, net)
+    return only_issue(info)
+
+
+def test_a_float_in_the_units_column_names_row_label_and_column(valid_net, valid_tickets):
+    df = valid_tickets.set_index(pd.Index([f"t{i}" for i in range(len(valid_tickets))]))
+    df["units"] = 1.0
+    df.loc["t2", "units"] = 1.5
+    issue = tickets_error(df, valid_net)
+    assert (issue["frame"], issue["row"], issue["index"], issue["column"]) == ("tickets", 2, "t2", "units")
+    assert "'1.5'" in issue["message"]
+    # Whole floats (an int column with a NaN elsewhere becomes float) are whole numbers.
+    df.loc["t2", "units"] = 2.0
+    assert servnet.Tickets.from_frame(df, valid_net)[2].units == 2
+
+
+def test_nullable_int_missing_units_take_the_default(valid_net, valid_tickets):
+    df = valid_tickets.copy()
+    df["units"] = pd.array([3] + [pd.NA] * (len(df) - 1), dtype="Int64")
+    t = servnet.Tickets.from_frame(df, valid_net)
+    assert [t[i].units for i in range(len(t))] == [3] + [1] * (len(df) - 1)
+
+
+def test_nan_coordinate_is_a_missing_value_nan(valid_net, valid_tickets):
+    df = valid_tickets.copy()
+    df.loc[1, "lat"] = np.nan
+    issue = tickets_error(df, valid_net)
+    assert (issue["row"], issue["index"], issue["column"]) == (1, 1, "lat")
+    assert issue["message"] == "missing value (NaN)"
+
+
+def test_infinite_coordinate_is_reported_as_out_of_range(valid_net, valid_tickets):
+    df = valid_tickets.copy()
+    df.loc[0, "lon"] = np.inf
+    issue = tickets_error(df, valid_net)
+    assert (issue["row"], issue["column"]) == (0, "lon")
+    assert "inf" in issue["message"]
+
+
+def test_a_bad_date_text_and_a_nat_are_named(valid_net, valid_tickets):
+    df = valid_tickets.copy()
+    df.loc[2, "created_at"] = "2026-13-45T08:00:00"
+    issue = tickets_error(df, valid_net)
+    assert (issue["row"], issue["column"]) == (2, "created_at")
+    assert "2026-13-45T08:00:00" in issue["message"]
+    df = valid_tickets.copy()
+    df["due_by"] = pd.to_datetime(df["due_by"], format="ISO8601")
+    df.loc[0, "due_by"] = pd.NaT
+    issue = tickets_error(df, valid_net)
+    assert (issue["row"], issue["column"]) == (0, "due_by")
+    assert issue["message"] == "missing value (NaN)"
+
+
+def test_a_missing_column_is_named(valid_net, valid_tickets):
+    issue = tickets_error(valid_tickets.drop(columns=["skill"]), valid_net)
+    assert (issue["frame"], issue["column"], issue["row"]) == ("tickets", "skill", None)
+
+
+def test_a_duplicate_id_is_named_with_its_row(valid_net, valid_tickets):
+    df = valid_tickets.copy()
+    df.loc[3, "id"] = df.loc[0, "id"]
+    issue = tickets_error(df, valid_net)
+    assert (issue["row"], issue["column"]) == (3, "id")
+    assert "duplicate" in issue["message"]
+
+
+def test_typed_columns_equal_the_file(valid_net, valid_tickets):
+    """datetime64 (naive and tz-aware UTC), category text and Int64 units give the
+    tickets of the file."""
+    from_file = servnet.read_tickets(VALID / "tickets.csv", valid_net)
+    df = valid_tickets.copy()
+    tz = valid_net.time_zone
+    created = pd.to_datetime(df["created_at"], format="ISO8601")
+    df["created_at"] = created.dt.tz_localize(tz).dt.tz_convert("UTC")
+    df["due_by"] = pd.to_datetime(df["due_by"], format="ISO8601")
+    df["skill"] = df["skill"].astype("category")
+    df["region"] = df["region"].astype("string")
+    if "units" in df:
+        df["units"] = df["units"].astype("Int64")
+    got = servnet.Tickets.from_frame(df, valid_net)
+    assert [got[i] for i in range(len(got))] == [from_file[i] for i in range(len(from_file))]
+
+
+def test_network_frames_with_typed_columns_equal_the_folder(valid_frames):
+    f = dict(valid_frames)
+    f["outlets"] = f["outlets"].astype({"id": "category"})
+    assert servnet.Network.from_frames(**f) == servnet.Network.from_dir(VALID)
+
+
+def test_a_bad_time_zone_is_named(valid_frames):
+    with pytest.raises(servnet.DataError, match="Mars/Olympus"):
+        servnet.Network.from_frames(**valid_frames, time_zone="Mars/Olympus")
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_dispatch_frame_in_any_row_order_equals_dispatching_the_tickets(valid_net, rnd):
+    """A frame is checked, then built and dispatched a chunk at a time in arrival order:
+    each ticket's outcome is the one of dispatching the same tickets as `Tickets`, in
+    whatever order the rows come."""
+    df = pd.read_csv(VALID / "tickets.csv")
+    rows = list(range(len(df)))
+    rnd.shuffle(rows)
+    df = df.iloc[rows]
+    tickets = servnet.Tickets.from_frame(df, valid_net)
+    a = servnet.Dispatcher(valid_net, servnet.Policy()).dispatch_frame(df)
+    b = servnet.Dispatcher(valid_net, servnet.Policy()).dispatch_frame(tickets)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["ticket_id"].tolist() == df["id"].tolist()
+
+
+def test_a_frame_with_a_bad_row_dispatches_nothing(valid_net, valid_tickets):
+    df = valid_tickets.copy()
+    df.loc[len(df) - 1, "region"] = "R-NOWHERE"
+    d = servnet.Dispatcher(valid_net, servnet.Policy())
+    before = d.loads()
+    with pytest.raises(servnet.DataError) as info:
+        d.dispatch_frame(df)
+    assert only_issue(info)["row"] == len(df) - 1
+    pd.testing.assert_frame_equal(d.loads(), before)
