@@ -552,7 +552,7 @@ fn _plan(
     let pop = population_points(py, network, population)?;
     let (net, fc, o) = (network.inner.clone(), forecast.inner.clone(), opts.clone());
     let plan = blocking(py, progress, move || {
-        plan_network(
+        let mut plan = plan_network(
             &PlanInputs {
                 network: &net,
                 forecast: &fc,
@@ -560,7 +560,18 @@ fn _plan(
                 population: &pop,
             },
             &o,
-        )
+        )?;
+        // The replay's service cost per site (listed fees + travel) and by package.
+        if !hist.is_empty() {
+            servnet_core::plan::service_cost::add_service_cost(
+                &mut plan,
+                &net,
+                &hist,
+                &servnet_core::cost::FeeSchedule::default(),
+                &o,
+            )?;
+        }
+        Ok(plan)
     })?;
     Ok(PyNetworkPlan {
         plan: Arc::new(plan),
