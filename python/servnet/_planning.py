@@ -341,7 +341,12 @@ class NetworkPlan(Result):
     close / open, technicians today and planned, demand, tickets taken over, cost,
     reason); ``to_pandas("regions")``: per region; ``to_pandas("frontier")`` or
     :attr:`frontier`: the cost-service frontier (auto model); ``to_pandas("cells")``: the
-    demand cells (H3 index, point, peak day, share served, serving site); :meth:`comparison`: today,
+    demand cells (H3 index, point, peak day, share served, serving site);
+    ``to_pandas("packages")``: peak-day demand, radius, response hours and share served
+    today and in the plan by service commitment; ``to_pandas("service_cost")``: the
+    replay's fees and travel by network (today / plan) x kind x tier (the sites carry
+    ``today_service_cost`` and ``replay_service_cost``, listed fees + travel);
+    ``to_pandas("package_replay")``: SLA met by package, today and planned; :meth:`comparison`: today,
     today's outlets re-sized, and the plan side by side; ``summary()``: totals,
     ``recommended_outlets``, ``recommendation``, ``replay``, ``current`` and ``resized``;
     ``plot()``: a map.
@@ -392,8 +397,12 @@ class NetworkPlan(Result):
         cells = pd.DataFrame.from_records(view.get("cells", []),
                                           columns=["cell", "region", "lon", "lat", "peak_day",
                                                    "served_share", "site"])
+        # Coverage by service commitment, the replay's service cost (network x kind x
+        # tier) and the replay by package (empty without packages / tickets).
+        extra = {k: pd.DataFrame.from_records(view.get(k) or [])
+                 for k in ("packages", "service_cost", "package_replay")}
         super().__init__("NetworkPlan", {"sites": sites, "regions": regions,
-                                         "frontier": frontier, "cells": cells}, figures)
+                                         "frontier": frontier, "cells": cells, **extra}, figures)
 
     @property
     def frontier(self) -> Any:
