@@ -573,6 +573,7 @@ def plan(
     tickets: Any = None,
     population: Any = None,
     executor: Any = None,
+    fee_schedule: Any = None,
     **options: Any,
 ) -> NetworkPlan:
     """Plans the outlet network for one forecast year on demand cells below the region
@@ -592,6 +593,11 @@ def plan(
     ``service_target=[0.95, 0.9, 0.9]``, ``frontier={"steps": 8}``,
     ``new_sites={"enabled": False}``, ``replay_guard=None``, ``solve={"time_limit": 5}``.
     ``time_limit`` is per outlet count.
+
+    With ``tickets``, the replay is costed per site (``today_service_cost``,
+    ``replay_service_cost`` ... in ``to_pandas()``, by kind and tier in
+    ``to_pandas("service_cost")``) by ``fee_schedule`` (a data folder with
+    fee_schedule.csv or the file; default: each outlet's listed fee + 2.0 per road km).
 
     ``executor`` (any ``concurrent.futures.Executor``: a thread or process pool,
     ``distributed.Client.get_executor()``) plans the frontier's counts as separate jobs
@@ -616,6 +622,7 @@ def plan(
     core = _run(progress, f"plan ({model or ('pmedian' if p else 'auto')})", None, _servnet._plan,
                 network, forecast._core, model, p, year, float(time_limit), bool(response),
                 tickets, population, _options(**options),
+                fee_schedule=None if fee_schedule is None else str(fee_schedule),
                 figures=lambda c: dict(json.loads(c.view())["totals"]))
     return NetworkPlan(core, network)
 
