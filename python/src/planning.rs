@@ -553,7 +553,7 @@ fn _plan(
     // The fee schedule: a data folder's fee_schedule.csv, a file, or the default
     // (listed fees + travel).
     let schedule = match &fee_schedule {
-        None => servnet_core::cost::FeeSchedule::default(),
+        None => Ok(servnet_core::cost::FeeSchedule::default()),
         Some(p) if p.is_dir() => servnet_core::io::read_fee_schedule(p, &network.inner),
         Some(p) => std::fs::read(p)
             .map_err(|source| servnet_core::Error::Io {
