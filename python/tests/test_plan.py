@@ -204,7 +204,8 @@ def test_frontier_function_and_plot(sample_net, fc):
 def test_population_from_frame_equals_file(sample_net, fc, pmedian):
     pop = pd.read_csv(SAMPLE / "population.csv")
     p = servnet.plan(sample_net, fc, p=500, demand={"resolution": 7},
-                     tickets=pd.read_csv(SAMPLE / "tickets.csv"), population=pop)
+                     tickets=pd.read_csv(SAMPLE / "tickets.csv"), population=pop,
+                     fee_schedule=SAMPLE / "fee_schedule.csv")
     assert p.sites_csv() == pmedian.sites_csv()
     bad = pop.copy()
     bad.loc[2, "region"] = "nowhere"
