@@ -352,7 +352,12 @@ class NetworkPlan(Result):
     close / open, technicians today and planned, demand, tickets taken over, cost,
     reason); ``to_pandas("regions")``: per region; ``to_pandas("frontier")`` or
     :attr:`frontier`: the cost-service frontier (auto model); ``to_pandas("cells")``: the
-    demand cells (H3 index, point, peak day, share served, serving site); :meth:`comparison`: today,
+    demand cells (H3 index, point, peak day, share served, serving site);
+    ``to_pandas("packages")``: peak-day demand, radius, response hours and share served
+    today and in the plan by service commitment; ``to_pandas("service_cost")``: the
+    replay's fees and travel by network (today / plan) x kind x tier (the sites carry
+    ``today_service_cost`` and ``replay_service_cost``, listed fees + travel);
+    ``to_pandas("package_replay")``: SLA met by package, today and planned; :meth:`comparison`: today,
     today's outlets re-sized, and the plan side by side; ``summary()``: totals,
     ``recommended_outlets``, ``recommendation``, ``replay``, ``current`` and ``resized``;
     ``plot()``: a map.
@@ -403,8 +408,12 @@ class NetworkPlan(Result):
         cells = pd.DataFrame.from_records(view.get("cells", []),
                                           columns=["cell", "region", "lon", "lat", "peak_day",
                                                    "served_share", "site"])
+        # Coverage by service commitment, the replay's service cost (network x kind x
+        # tier) and the replay by package (empty without packages / tickets).
+        extra = {k: pd.DataFrame.from_records(view.get(k) or [])
+                 for k in ("packages", "service_cost", "package_replay")}
         super().__init__("NetworkPlan", {"sites": sites, "regions": regions,
-                                         "frontier": frontier, "cells": cells}, figures)
+                                         "frontier": frontier, "cells": cells, **extra}, figures)
 
     @property
     def frontier(self) -> Any:
@@ -575,6 +584,7 @@ def plan(
     tickets: Any = None,
     population: Any = None,
     executor: Any = None,
+    fee_schedule: Any = None,
     **options: Any,
 ) -> NetworkPlan:
     """Plans the outlet network for one forecast year on demand cells below the region
@@ -594,6 +604,11 @@ def plan(
     ``service_target=[0.95, 0.9, 0.9]``, ``frontier={"steps": 8}``,
     ``new_sites={"enabled": False}``, ``replay_guard=None``, ``solve={"time_limit": 5}``.
     ``time_limit`` is per outlet count.
+
+    With ``tickets``, the replay is costed per site (``today_service_cost``,
+    ``replay_service_cost`` ... in ``to_pandas()``, by kind and tier in
+    ``to_pandas("service_cost")``) by ``fee_schedule`` (a data folder with
+    fee_schedule.csv or the file; default: each outlet's listed fee + 2.0 per road km).
 
     ``executor`` (any ``concurrent.futures.Executor``: a thread or process pool,
     ``distributed.Client.get_executor()``) plans the frontier's counts as separate jobs
@@ -618,6 +633,7 @@ def plan(
     core = _run(progress, f"plan ({model or ('pmedian' if p else 'auto')})", None, _servnet._plan,
                 network, forecast._core, model, p, year, float(time_limit), bool(response),
                 tickets, population, _options(**options),
+                fee_schedule=None if fee_schedule is None else str(fee_schedule),
                 figures=lambda c: dict(json.loads(c.view())["totals"]))
     return NetworkPlan(core, network)
 

@@ -461,6 +461,7 @@ def _plan(
     population: Any = None,
     options: str = "{}",
     progress: _Progress = None,
+    fee_schedule: Optional[str] = None,
 ) -> _NetworkPlan: ...
 def _frontier_counts(
     network: Network,

@@ -617,7 +617,7 @@ impl PlainData for PyNetworkPlan {
 /// Locates and sizes outlets for one forecast year (see `servnet.plan`).
 #[pyfunction]
 #[pyo3(signature = (network, forecast, model, p, year, time_limit, response, tickets=None,
-                    population=None, options="{}", progress=None))]
+                    population=None, options="{}", progress=None, fee_schedule=None))]
 #[allow(clippy::too_many_arguments)]
 fn _plan(
     py: Python<'_>,
@@ -632,14 +632,34 @@ fn _plan(
     population: Option<&Bound<'_, PyAny>>,
     options: &str,
     progress: Option<&Bound<'_, PyAny>>,
+    fee_schedule: Option<std::path::PathBuf>,
 ) -> PyResult<PyNetworkPlan> {
     let opts = plan_options(model, p, year, time_limit, response, options)
         .map_err(|e| error::to_py(py, e))?;
     let hist = history(py, network, tickets)?;
+    // The fee schedule: a data folder's fee_schedule.csv, a file, or the default
+    // (listed fees + travel).
+    let schedule = match &fee_schedule {
+        None => Ok(servnet_core::cost::FeeSchedule::default()),
+        Some(p) if p.is_dir() => servnet_core::io::read_fee_schedule(p, &network.inner),
+        Some(p) => std::fs::read(p)
+            .map_err(|source| servnet_core::Error::Io {
+                path: p.display().to_string(),
+                source,
+            })
+            .and_then(|text| {
+                servnet_core::io::fee_schedule_from_csv(
+                    &p.display().to_string(),
+                    &text,
+                    &network.inner,
+                )
+            }),
+    }
+    .map_err(|e| error::to_py(py, e))?;
     let pop = population_points(py, network, population)?;
     let (net, fc, o) = (network.inner.clone(), forecast.inner.clone(), opts.clone());
     let plan = blocking(py, progress, move || {
-        plan_network(
+        let mut plan = plan_network(
             &PlanInputs {
                 network: &net,
                 forecast: &fc,
@@ -647,7 +667,14 @@ fn _plan(
                 population: &pop,
             },
             &o,
-        )
+        )?;
+        // The replay's service cost per site (listed fees + travel) and by package.
+        if !hist.is_empty() {
+            servnet_core::plan::service_cost::add_service_cost(
+                &mut plan, &net, &hist, &schedule, &o,
+            )?;
+        }
+        Ok(plan)
     })?;
     Ok(PyNetworkPlan {
         plan: Arc::new(plan),

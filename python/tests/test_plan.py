@@ -41,7 +41,7 @@ def cli_plan(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pmedian(sample_net, fc):
     return servnet.plan(sample_net, fc, p=500, demand={"resolution": 7},
-                        tickets=SAMPLE / "tickets.csv", population=SAMPLE)
+                        tickets=SAMPLE / "tickets.csv", population=SAMPLE, fee_schedule=SAMPLE)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +159,30 @@ def test_plan_equals_cli(pmedian, cli_plan):
     assert "<table" in pmedian._repr_html_()
 
 
+def test_site_service_costs_add_up_to_the_replay_cost_by_kind_and_tier(pmedian):
+    """The sites' replay cost columns sum, over sites, to the plan's cost by kind x tier
+    (and today's columns to today's), every replayed booking counted once; the replay by
+    package counts every ticket once per network."""
+    sites = pmedian.to_pandas()
+    cost = pmedian.to_pandas("service_cost")
+    tickets = pd.read_csv(SAMPLE / "tickets.csv")
+    for net, prefix in (("plan", "replay"), ("today", "today")):
+        rows = cost[cost["network"] == net]
+        assert sites[f"{prefix}_tickets"].sum() == rows["tickets"].sum() > 0.9 * len(tickets)
+        assert sites[f"{prefix}_service_cost"].sum() == pytest.approx(rows["total"].sum(), rel=1e-9)
+    assert (sites["replay_service_cost"] == sites["replay_fees"] + sites["replay_travel"]).all()
+    assert (sites.loc[sites["decision"] == "close", "replay_tickets"] == 0).all()
+    by_pkg = pmedian.to_pandas("package_replay")
+    assert set(by_pkg["network"]) == {"today", "plan"}
+    assert (by_pkg.groupby("network")["tickets"].sum() == len(tickets)).all()
+    cover = pmedian.to_pandas("packages")
+    a_vip = cover[cover["packages"].str.contains("A/vip/")]
+    a_std = cover[cover["packages"].str.contains("A/standard/")]
+    # The sample's tier-A VIP package promises 12 h against the region's 24 h: half the
+    # radius of the standard package.
+    assert a_vip["radius_km"].iloc[0] == pytest.approx(a_std["radius_km"].iloc[0] / 2)
+
+
 def test_replay_equals_dispatch_of_the_written_network(pmedian, sample_net):
     """The plan's replay figures equal dispatching the tickets on the planned network
     (in memory, and as written to a data folder by the CLI)."""
@@ -208,7 +232,8 @@ def test_frontier_function_and_plot(sample_net, fc):
 def test_population_from_frame_equals_file(sample_net, fc, pmedian):
     pop = pd.read_csv(SAMPLE / "population.csv")
     p = servnet.plan(sample_net, fc, p=500, demand={"resolution": 7},
-                     tickets=pd.read_csv(SAMPLE / "tickets.csv"), population=pop)
+                     tickets=pd.read_csv(SAMPLE / "tickets.csv"), population=pop,
+                     fee_schedule=SAMPLE / "fee_schedule.csv")
     assert p.sites_csv() == pmedian.sites_csv()
     bad = pop.copy()
     bad.loc[2, "region"] = "nowhere"

@@ -173,7 +173,35 @@ fn ticket(i: usize, seed: &[(f64, f64, u8, u8)]) -> Ticket {
     } else {
         Priority::Normal
     };
+    if misc % 5 == 1 {
+        t.customer_tier = CustomerTier::Vip;
+    }
     t
+}
+
+/// Service packages of four weights (R1 is tier A, R2 tier C): A standard 1 and VIP 3
+/// on-site; C standard 0.5 carry-in within 30 km, C VIP 2 on-site. They bring the
+/// package term, the reserve and carry-in into the search.
+fn packages() -> Vec<ServicePackage> {
+    let p = |region_tier, customer_tier, carry_in: bool, weight| ServicePackage {
+        key: PackageKey {
+            region_tier,
+            customer_tier,
+            kind: None,
+        },
+        on_site: !carry_in,
+        carry_in,
+        carry_in_km: 30.0,
+        response_hours: 48.0,
+        follow_up_share: 0.0,
+        priority_weight: weight,
+    };
+    vec![
+        p(Tier::A, CustomerTier::Standard, false, 1.0),
+        p(Tier::A, CustomerTier::Vip, false, 3.0),
+        p(Tier::C, CustomerTier::Standard, true, 0.5),
+        p(Tier::C, CustomerTier::Vip, false, 2.0),
+    ]
 }
 
 fn policy() -> Policy {
@@ -399,15 +427,20 @@ proptest! {
     /// The pruned best-first search picks exactly what scoring every eligible outlet
     /// would: the best score on the booked day, ties to the lowest outlet id; and it
     /// books directly whenever some outlet is eligible. Follow-up ratings (which move
-    /// satisfaction, and so the search's bounds) are mixed in.
+    /// satisfaction, and so the search's bounds) are mixed in, and half the networks
+    /// have service packages (the package term, reserve and carry-in in the score).
     #[test]
     fn dispatch_picks_the_best_eligible_outlet(
         specs in proptest::collection::vec(outlet_spec(), 1..12),
         seed in proptest::collection::vec((-0.3..0.3f64, -0.3..0.3f64, 0u8..2, 0u8..28), 1..30),
         n in 1usize..40,
         ratings in proptest::collection::vec(proptest::option::of(1u8..=5), 40),
+        with_packages in any::<bool>(),
     ) {
-        let net = network(&specs);
+        let mut net = network(&specs);
+        if with_packages {
+            net = net.with_packages(packages()).unwrap();
+        }
         let d = Dispatcher::new(net, policy()).unwrap();
         for (i, rating) in ratings.iter().enumerate().take(n) {
             if i > 0 {

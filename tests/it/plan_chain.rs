@@ -591,3 +591,102 @@ fn frontier_points_planned_alone_join_into_the_same_plan_in_any_order() {
     assert!(combine_points(Vec::new(), &opts).is_err());
     assert!(combine_points(vec![whole.clone()], &opts).is_err());
 }
+
+/// The plan's commitment follows each service package. Cutting tier A's response
+/// commitment to an eighth (24 h -> 3 h) cuts its radius to an eighth (30 -> 3.75 km)
+/// for tier A's standard demand only: the other tiers keep their commitments, demand and
+/// today's coverage, and tier A's coverage falls exactly where the test itself finds
+/// tier-A cells with no open outlet today within 3.75 road km (haversine x detour).
+/// (The fixture's VIP tickets have no package: they keep the region's commitment.)
+#[test]
+fn tightening_one_packages_commitment_tightens_the_plan_for_that_tier_only() {
+    use servnet_core::geo::haversine_km;
+    use servnet_core::model::{CustomerTier, PackageKey, ServicePackage, Tier};
+    let d = fixture();
+    let fc = forecast(&d.planning, &d.network, &ForecastOptions::new(2026, 1)).unwrap();
+    let pk = |region_tier, hours| ServicePackage {
+        key: PackageKey {
+            region_tier,
+            customer_tier: CustomerTier::Standard,
+            kind: None,
+        },
+        on_site: true,
+        carry_in: false,
+        carry_in_km: 0.0,
+        response_hours: hours,
+        follow_up_share: 0.0,
+        priority_weight: 1.0,
+    };
+    let opts = PlanOptions {
+        model: PlanModel::Auto,
+        ..Default::default()
+    };
+    let run = |a_hours: f64| {
+        let mut dd = d.clone();
+        dd.network = d
+            .network
+            .clone()
+            .with_packages(vec![
+                pk(Tier::A, a_hours),
+                pk(Tier::B, 48.0),
+                pk(Tier::C, 72.0),
+            ])
+            .unwrap();
+        plan_fixture(&dd, &fc, &opts).unwrap()
+    };
+    let (loose, tight) = (run(24.0), run(3.0));
+    let row = |p: &NetworkPlan, name: &str| {
+        p.packages
+            .iter()
+            .find(|r| r.packages.split('+').any(|k| k == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: {:?}", p.packages))
+    };
+    let factor_a = opts.tier_radius_factor[0];
+    let (la, ta) = (row(&loose, "A/standard/*"), row(&tight, "A/standard/*"));
+    assert!((la.radius_km - 30.0 * factor_a).abs() < 1e-9, "{la:?}");
+    assert!((ta.radius_km - 3.75 * factor_a).abs() < 1e-9, "{ta:?}");
+    assert!((la.response_hours - 24.0).abs() < 1e-9, "{la:?}");
+    assert!((ta.response_hours - 3.0).abs() < 1e-9, "{ta:?}");
+    for name in ["B/standard/*", "C/standard/*"] {
+        assert_eq!(row(&loose, name), {
+            let mut r = row(&tight, name);
+            // The plan's own figures may move with tier A's sites; not compared.
+            r.served_plan = row(&loose, name).served_plan;
+            r.mean_km_plan = row(&loose, name).mean_km_plan;
+            r
+        });
+    }
+    let tier_of = |code: &str| {
+        d.network
+            .regions()
+            .iter()
+            .find(|r| r.code == code)
+            .map(|r| r.tier)
+    };
+    // Today's outlets: tier-A cells beyond the tight radius of every open outlet.
+    let detour = opts.detour_factor;
+    let open_today: Vec<(f64, f64)> = d
+        .network
+        .outlets()
+        .iter()
+        .filter(|o| o.status.takes_tickets())
+        .map(|o| (o.lon, o.lat))
+        .collect();
+    let beyond = tight
+        .cells
+        .iter()
+        .filter(|c| tier_of(&c.region) == Some(Tier::A))
+        .filter(|c| {
+            open_today
+                .iter()
+                .all(|&(lon, lat)| haversine_km(c.lon, c.lat, lon, lat) * detour > ta.radius_km)
+        })
+        .count();
+    assert!(
+        beyond > 0,
+        "the fixture must have a tier-A cell beyond the tight radius"
+    );
+    assert!((la.served_today - 1.0).abs() < 1e-12, "{la:?}");
+    assert!(ta.served_today < 1.0, "{ta:?}");
+}

@@ -372,7 +372,7 @@ pub fn run(a: &Args) -> Result<()> {
         PlanModel::Auto => "frontier, plan and replay".to_string(),
         m => format!("plan ({}) and replay", m.as_str()),
     };
-    let plan: NetworkPlan = if crate::progress::bars() {
+    let mut plan: NetworkPlan = if crate::progress::bars() {
         crate::progress::solve(
             &what,
             None,
@@ -389,6 +389,12 @@ pub fn run(a: &Args) -> Result<()> {
     } else {
         with_progress(&what, || plan_network(&inputs, &popts))
     }?;
+    // The replay's service cost per site and by kind x tier, and by package.
+    let costs = if data.tickets.is_empty() {
+        None
+    } else {
+        Some(crate::settle::plan_costs(&a.dir, &data, &mut plan, &popts)?)
+    };
     // Files first, then the report.
     out.write_table(&plan)?;
     eprintln!("wrote {}", out.name());
@@ -445,8 +451,9 @@ pub fn run(a: &Args) -> Result<()> {
     }
     text += &side_by_side(&plan.current, &plan.resized, &plan.replay);
     text += "  (today: today's capacities; today resized: today's outlets sized for the forecast like the plan)\n";
-    if !data.tickets.is_empty() {
-        text += &crate::settle::plan_costs(&a.dir, &data, &plan, &popts)?;
+    text += &servnet_core::plan::service_cost::package_text(&plan);
+    if let Some(c) = costs {
+        text += &c;
     }
     if a.sim_days > 0 {
         let (start, tickets) = peak_month_tickets(&fc, &data.network, a.year, &plan.cells, &sopts)?;

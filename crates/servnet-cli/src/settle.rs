@@ -79,15 +79,18 @@ pub fn run(a: &Args) -> Result<()> {
 pub fn plan_costs(
     dir: &std::path::Path,
     data: &servnet_core::io::DataSet,
-    plan: &servnet_core::plan::network_plan::NetworkPlan,
+    plan: &mut servnet_core::plan::network_plan::NetworkPlan,
     popts: &servnet_core::plan::network_plan::PlanOptions,
 ) -> Result<String> {
-    use servnet_core::cost::replay_costs;
     let schedule = read_fee_schedule(dir, &data.network)?;
-    let today = replay_costs(data.network.clone(), &data.tickets, &schedule)?;
-    let planned = servnet_core::plan::replay::planned_network(plan, &data.network, popts)?;
-    let planned = replay_costs(planned, &data.tickets, &schedule)?;
+    let (today, planned) = servnet_core::plan::service_cost::add_service_cost(
+        plan,
+        &data.network,
+        &data.tickets,
+        &schedule,
+        popts,
+    )?;
     Ok(format!(
-        "service cost of the replay (fee_schedule.csv), today's network:\n{today}service cost of the replay, the plan:\n{planned}"
+        "service cost of the replay (fee_schedule.csv), today's network:\n{today}service cost of the replay, the plan (per site: today_service_cost, replay_service_cost in the sites table):\n{planned}"
     ))
 }

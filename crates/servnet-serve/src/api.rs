@@ -210,8 +210,8 @@ pub struct BreakdownOut {
     /// Whether it is the ticket's preferred outlet.
     pub preferred: bool,
     /// Weighted terms: distance, satisfaction, load, cost, priority, probation,
-    /// preferred.
-    pub terms: [f64; 7],
+    /// preferred, package.
+    pub terms: [f64; 8],
     /// The total.
     pub score: f64,
 }

@@ -32,7 +32,7 @@ pub(super) fn breakdown_dict<'py>(py: Python<'py>, b: &Breakdown) -> PyResult<Bo
     Ok(d)
 }
 
-pub(super) const TERM_NAMES: [&str; 7] = [
+pub(super) const TERM_NAMES: [&str; 8] = [
     "term_distance",
     "term_satisfaction",
     "term_load",
@@ -40,6 +40,7 @@ pub(super) const TERM_NAMES: [&str; 7] = [
     "term_priority",
     "term_probation",
     "term_preferred",
+    "term_package",
 ];
 
 /// A ticket booked on an outlet for a day (plain data; pickles).

@@ -12,8 +12,9 @@ use std::borrow::Cow;
 ///
 /// Every argument is optional; the defaults are servnet's balanced policy.
 /// ``weights`` is a dict with any of ``distance``, ``satisfaction``, ``load``, ``cost``,
-/// ``priority``, ``probation``, ``preferred`` (km-equivalents; missing keys keep their
-/// default). ``fallback`` is a list of steps tried in order when no outlet passes the
+/// ``priority``, ``probation``, ``preferred``, ``package`` (km-equivalents; missing keys
+/// keep their default; ``package`` steers lower-weight service packages off outlet-days
+/// close to full). ``fallback`` is a list of steps tried in order when no outlet passes the
 /// hard rules: ``"wider_radius:1.5"``, ``"next_day:2"``, ``"escalate"`` (or tuples
 /// ``("wider_radius", 1.5)``). ``start_date`` is day 0 of the load ledger (date or ISO
 /// text; default: the date of the first ticket dispatched).
@@ -56,11 +57,12 @@ fn set_weights(py: Python<'_>, w: &mut Weights, d: &Bound<'_, PyDict>) -> PyResu
             "priority" => &mut w.priority,
             "probation" => &mut w.probation,
             "preferred" => &mut w.preferred,
+            "package" => &mut w.package,
             _ => {
                 return Err(error::argument(
                     py,
                     "weights",
-                    format!("unknown weight '{k}' (expected distance, satisfaction, load, cost, priority, probation, preferred)"),
+                    format!("unknown weight '{k}' (expected distance, satisfaction, load, cost, priority, probation, preferred, package)"),
                 ))
             }
         };
@@ -143,6 +145,7 @@ impl PyPolicy {
             ("priority", w.priority),
             ("probation", w.probation),
             ("preferred", w.preferred),
+            ("package", w.package),
         ] {
             d.set_item(k, v)?;
         }
@@ -234,8 +237,8 @@ impl PyPolicy {
     fn __repr__(&self) -> String {
         let w = &self.inner.weights;
         format!(
-            "Policy(weights={{distance: {}, satisfaction: {}, load: {}, cost: {}, priority: {}, probation: {}, preferred: {}}}, detour_factor={}, speed_kmh={}, horizon_days={}, fallback={:?})",
-            w.distance, w.satisfaction, w.load, w.cost, w.priority, w.probation, w.preferred,
+            "Policy(weights={{distance: {}, satisfaction: {}, load: {}, cost: {}, priority: {}, probation: {}, preferred: {}, package: {}}}, detour_factor={}, speed_kmh={}, horizon_days={}, fallback={:?})",
+            w.distance, w.satisfaction, w.load, w.cost, w.priority, w.probation, w.preferred, w.package,
             self.inner.detour_factor, self.inner.speed_kmh, self.inner.horizon_days,
             self.fallback()
         )

@@ -246,8 +246,10 @@ pub fn schedule_campaigns(
     )
 }
 
-/// The network with every region's response limit raised to the longest accepted, so
-/// a visit ticket's deadline is its campaign's (the travel limit and areas stay).
+/// The network with every region's and package's response limit raised to the longest
+/// accepted, so a visit ticket's deadline is its campaign's. Everything else stays: the
+/// travel limit and areas, the time zone and the service packages' modes (a visit in a
+/// carry-in package goes to an outlet within its `carry_in_km`, with no travel).
 fn visit_network(network: &Network) -> Result<Network> {
     let regions = network
         .regions()
@@ -258,7 +260,18 @@ fn visit_network(network: &Network) -> Result<Network> {
             r
         })
         .collect();
-    Ok(Network::new(network.outlets().to_vec(), regions)?.with_time_zone(network.time_zone()))
+    let packages = network
+        .packages()
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            p.response_hours = MAX_HOURS;
+            p
+        })
+        .collect();
+    Network::new(network.outlets().to_vec(), regions)?
+        .with_settings_of(network)
+        .with_packages(packages)
 }
 
 /// Books a pass's plan in the visits' ledger (it was made at that ledger's loads, so

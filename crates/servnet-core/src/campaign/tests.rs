@@ -296,6 +296,68 @@ fn the_spread_caps_each_day_and_no_cap_fills_the_earliest_days() {
     assert!(per_day(&s).len() < 5, "{:?}", per_day(&s));
 }
 
+/// A carry-in package (no on-site service, customers travel at most 1 km) for tier A
+/// maintenance, with a 24-hour response commitment.
+fn carry_in_maintenance(net: Network) -> Network {
+    use crate::model::{CustomerTier, PackageKey, ServicePackage};
+    net.with_packages(vec![ServicePackage {
+        key: PackageKey {
+            region_tier: Tier::A,
+            customer_tier: CustomerTier::Standard,
+            kind: Some(ServiceKind::Maintenance),
+        },
+        on_site: false,
+        carry_in: true,
+        carry_in_km: 1.0,
+        response_hours: 24.0,
+        follow_up_share: 0.0,
+        priority_weight: 1.0,
+    }])
+    .unwrap()
+}
+
+#[test]
+fn a_campaign_visit_in_a_carry_in_tier_follows_its_package() {
+    // O0 sits on R1's centre, O1 about 2.5 road km away. Visits are placed at the
+    // centre (no jitter). On-site, 20 units over 5 days fit (2 + 5 a day); carry-in
+    // within 1 km leaves only O0 (2 a day): 10 visited, at distance 0 (no travel),
+    // spread over the whole window (the package's 24 h commitment is a customer
+    // promise, not the campaign's deadline).
+    let on_site = network(&[(5, 2, 10), (5, 5, 10)]);
+    let carry_in = carry_in_maintenance(on_site.clone());
+    let data = planning(&[("R1", "AC1", 2024, 20.0)]);
+    let c = campaign("K", date(2026, 3, 2), date(2026, 3, 6));
+    let opts = CampaignOptions {
+        jitter_km: 0.0,
+        ..options()
+    };
+    let free = run(
+        &on_site,
+        &Policy::default(),
+        &[],
+        &data,
+        std::slice::from_ref(&c),
+        &opts,
+    );
+    assert_eq!(free.visits.len(), 20);
+    assert!(free.visits.iter().any(|v| v.outlet_id == "O1"));
+    let s = run(&carry_in, &Policy::default(), &[], &data, &[c], &opts);
+    assert_eq!(s.visits.len(), 10, "{:?}", s.visits);
+    assert!(
+        s.visits.iter().all(|v| v.outlet_id == "O0"),
+        "{:?}",
+        s.visits
+    );
+    assert!(
+        s.visits.iter().all(|v| v.distance_km == 0.0),
+        "{:?}",
+        s.visits
+    );
+    let days: std::collections::BTreeSet<_> = s.visits.iter().map(|v| v.date).collect();
+    assert_eq!(days.len(), 5, "{days:?}");
+    assert_eq!(s.summary[0].undone["no_capacity_before_deadline"], 10);
+}
+
 #[test]
 fn forecast_counts_campaign_work_in_its_months() {
     let net = network(&[(5, 5, 10)]);

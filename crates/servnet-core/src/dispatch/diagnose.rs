@@ -180,6 +180,7 @@ impl Dispatcher {
                             "priority",
                             "probation",
                             "preferred",
+                            "package",
                         ];
                         let (i, d) = hb
                             .terms
@@ -255,7 +256,8 @@ impl Dispatcher {
                 };
             }
         }
-        out.text.push_str(&self.package_note(&r, k));
+        out.text
+            .push_str(&self.package_note(&r, k, out.breakdown.as_ref()));
         Ok(out)
     }
 }

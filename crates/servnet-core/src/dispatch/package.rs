@@ -26,6 +26,9 @@ pub(super) struct Claim {
     /// May use the package reserve (weight >= the policy's `reserve_min_weight`), or
     /// nothing is reserved (no packages, or `package_reserve` 0).
     pub(super) privileged: bool,
+    /// The share of the network's top package weight this ticket lacks,
+    /// `max(0, 1 - weight / top)`: 0 without packages and for the top weight.
+    pub(super) lack: f64,
 }
 
 impl Claim {
@@ -37,6 +40,7 @@ impl Claim {
         weight: 1.0,
         response_hours: f64::INFINITY,
         privileged: true,
+        lack: 0.0,
     };
 
     /// Whether the customer brings the product (no technician travel).
@@ -63,9 +67,22 @@ impl Dispatcher {
             return Claim::NONE;
         };
         let reserve = self.package_reserve_on();
+        let top = self
+            .network
+            .packages()
+            .iter()
+            .fold(0.0f64, |m, p| m.max(p.priority_weight));
+        let lack = |weight: f64| {
+            if top > 0.0 {
+                (1.0 - weight / top).max(0.0)
+            } else {
+                0.0
+            }
+        };
         match self.network.package(reg.tier, t.customer_tier, kind) {
             None => Claim {
                 privileged: !reserve,
+                lack: lack(1.0),
                 ..Claim::NONE
             },
             Some(p) => Claim {
@@ -75,7 +92,19 @@ impl Dispatcher {
                 weight: p.priority_weight,
                 response_hours: p.response_hours,
                 privileged: !reserve || p.priority_weight >= self.policy.reserve_min_weight,
+                lack: lack(p.priority_weight),
             },
+        }
+    }
+
+    /// The package term of the ticket's score at load ratio `load_ratio` (after it):
+    /// `weights.package x load_ratio^2 x lack` (0 for emergencies, which the emergency
+    /// reserve serves). It is >= 0, so the search's bounds (which leave it out) hold.
+    pub(super) fn package_term(&self, r: &Resolved, load_ratio: f64) -> f64 {
+        if r.emergency || r.claim.lack == 0.0 {
+            0.0
+        } else {
+            self.policy.weights.package * load_ratio * load_ratio * r.claim.lack
         }
     }
 
@@ -106,9 +135,11 @@ impl Dispatcher {
             .saturating_sub(self.held_back(cap, r))
     }
 
-    /// Writes the ticket's package, mode, weight and the reserve held back at offer `k`
-    /// into a breakdown.
+    /// Writes the ticket's package term (and the score with it), package, mode, weight
+    /// and the reserve held back at offer `k` into a breakdown.
     pub(super) fn stamp(&self, b: &mut Breakdown, r: &Resolved, k: usize) {
+        b.terms[7] = self.package_term(r, b.load_ratio);
+        b.score = b.terms.iter().sum();
         b.package = r.claim.key;
         b.mode = r.claim.mode;
         b.package_weight = r.claim.weight;
@@ -118,8 +149,9 @@ impl Dispatcher {
             .map_or(0, |o| self.held_back(o.capacity, r));
     }
 
-    /// What `explain` adds about the ticket's package at offer `k` (empty without one).
-    pub(super) fn package_note(&self, r: &Resolved, k: usize) -> String {
+    /// What `explain` adds about the ticket's package at offer `k` (empty without one);
+    /// `b`: the ticket's breakdown there, if eligible.
+    pub(super) fn package_note(&self, r: &Resolved, k: usize, b: Option<&Breakdown>) -> String {
         let Some(key) = r.claim.key else {
             return String::new();
         };
@@ -135,6 +167,14 @@ impl Dispatcher {
             ));
         }
         s.push(')');
+        if let Some(b) = b.filter(|b| b.terms[7] > 0.0) {
+            s.push_str(&format!(
+                "; package term +{:.2}: load {:.2} squared x {:.2} of the top package weight lacked x weight {}, keeping outlet-days close to full for heavier packages",
+                b.terms[7], b.load_ratio, r.claim.lack, self.policy.weights.package
+            ));
+        } else if r.claim.lack == 0.0 && self.policy.weights.package > 0.0 && !r.emergency {
+            s.push_str("; top package weight: no package term");
+        }
         if let Some(o) = self.offers.get(k) {
             let held = self.held_back(o.capacity, r);
             if held > 0 {

@@ -20,6 +20,12 @@ pub struct Weights {
     pub probation: f64,
     /// Subtracted for the ticket's preferred outlet.
     pub preferred: f64,
+    /// Contested capacity: per unit of load ratio squared (after this ticket) times the
+    /// share of the network's top package `priority_weight` the ticket's package lacks.
+    /// Steers lower-weight tickets off outlet-days close to full, so their last units
+    /// stay for heavier packages (VIP). 0 without packages, for the top weight and for
+    /// emergencies.
+    pub package: f64,
 }
 
 impl Default for Weights {
@@ -32,6 +38,7 @@ impl Default for Weights {
             priority: 0.1,
             probation: 3.0,
             preferred: 10.0,
+            package: 10.0,
         }
     }
 }
@@ -181,6 +188,7 @@ impl Policy {
                 priority: 0.0,
                 probation: 0.0,
                 preferred: 0.0,
+                package: 0.0,
             },
             ..Policy::default()
         }
@@ -202,6 +210,7 @@ impl Policy {
             ("weights.priority", w.priority),
             ("weights.probation", w.probation),
             ("weights.preferred", w.preferred),
+            ("weights.package", w.package),
         ] {
             if !(v.is_finite() && (0.0..=Self::MAX_WEIGHT).contains(&v)) {
                 return Err(crate::Error::argument(

@@ -1,5 +1,5 @@
 //! The weighted score (distance, satisfaction, load, cost, priority, probation,
-//! preferred), its breakdown, and the order of hits (score, then outlet).
+//! preferred, package), its breakdown, and the order of hits (score, then outlet).
 
 use super::resolve::Resolved;
 use super::types::Breakdown;
@@ -101,14 +101,16 @@ impl Dispatcher {
         k: usize,
         road: f64,
         load_ratio: f64,
-    ) -> ([f64; 7], f64) {
+    ) -> ([f64; 8], f64) {
         let satisfaction = self.satisfaction(k);
         let preferred = r.preferred == Some(self.offers[k].outlet);
-        let terms = self.terms_with(k, road, load_ratio, satisfaction, preferred);
+        let mut terms = self.terms_with(k, road, load_ratio, satisfaction, preferred);
+        terms[7] = self.package_term(r, load_ratio);
         (terms, satisfaction)
     }
 
-    /// The weighted score terms in [`Breakdown::terms`] order.
+    /// The weighted score terms in [`Breakdown::terms`] order, the package term 0 (it
+    /// needs the ticket: [`Dispatcher::terms`] and [`Dispatcher::stamp`] add it).
     fn terms_with(
         &self,
         k: usize,
@@ -116,7 +118,7 @@ impl Dispatcher {
         load_ratio: f64,
         satisfaction: f64,
         preferred: bool,
-    ) -> [f64; 7] {
+    ) -> [f64; 8] {
         let w = &self.policy.weights;
         let offer = &self.offers[k];
         let o = &self.outlets[offer.outlet as usize];
@@ -129,6 +131,7 @@ impl Dispatcher {
             w.priority * f64::from(100 - o.priority.min(100)),
             if probation { w.probation } else { 0.0 },
             if preferred { -w.preferred } else { 0.0 },
+            0.0,
         ]
     }
 

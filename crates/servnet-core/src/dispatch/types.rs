@@ -20,8 +20,9 @@ pub struct Breakdown {
     pub probation: bool,
     /// Whether it is the ticket's preferred outlet.
     pub preferred: bool,
-    /// Weighted contribution of each part, in the order above; they sum to `score`.
-    pub terms: [f64; 7],
+    /// Weighted contribution of each part, in the order above, then the package term
+    /// (contested capacity, see [`super::Weights::package`]); they sum to `score`.
+    pub terms: [f64; 8],
     /// The total score.
     pub score: f64,
     /// The service package applied (`None`: none; see [`crate::model::ServicePackage`]).

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::demand::DemandCell;
 use super::forecast::Forecast;
 use crate::geo::{haversine_km, unit_vector};
-use crate::model::{Network, OutletStatus};
+use crate::model::{CustomerTier, Network, OutletStatus, Region, ServiceMode, ServicePackage};
 use crate::{Error, Result};
 
 /// Where new sites may open.
@@ -109,6 +109,8 @@ pub(crate) struct Point {
     pub radius: f64,
     /// Commitment response hours.
     pub hours: f64,
+    /// Index of the point's service commitment in [`Problem::commitments`].
+    pub commitment: usize,
 }
 
 /// The problem in arrays; pairs are CSR by point, each list by road km then site.
@@ -121,6 +123,9 @@ pub(crate) struct Problem {
     pub offsets: Vec<usize>,
     pub pair_site: Vec<u32>,
     pub pair_km: Vec<f64>,
+    /// The service commitments points are split by: the packages sharing one radius
+    /// and response time, e.g. `A/vip/*` (`none`: tickets without a package).
+    pub commitments: Vec<String>,
 }
 
 impl Problem {
@@ -149,6 +154,41 @@ pub(crate) struct BuildArgs<'a> {
     pub tickets_per_technician_day: f64,
     pub new_sites: &'a NewSites,
     pub reach: &'a Reach,
+    /// Share of VIP customers per region (the ticket history's; 0 without tickets).
+    pub vip_share: Vec<f64>,
+}
+
+/// Demand of one region x category under one service commitment.
+#[derive(Debug, Clone)]
+struct Split {
+    radius: f64,
+    hours: f64,
+    peak: f64,
+    annual: f64,
+    packages: Vec<String>,
+}
+
+/// The commitment radius (road km) and response hours of demand in region `reg` under
+/// package `p`, from the region's `radius` and `max_response_hours`:
+/// - no package: the region's;
+/// - on-site: hours = min(region, package), and the radius shrinks in proportion
+///   (a package promising half the region's response time needs outlets within half
+///   its radius: travel takes the same share of the response time);
+/// - carry-in: the customer travels, within the package's `carry_in_km` (the
+///   technician radius does not apply, as in dispatch); hours = min(region, package).
+pub(crate) fn commitment(reg: &Region, radius: f64, p: Option<&ServicePackage>) -> (f64, f64) {
+    let hours = reg.max_response_hours;
+    let Some(p) = p else {
+        return (radius, hours);
+    };
+    let h = hours.min(p.response_hours);
+    match p.mode() {
+        ServiceMode::CarryIn => (p.carry_in_km, h),
+        ServiceMode::OnSite => {
+            let scale = if hours > 0.0 { h / hours } else { 1.0 };
+            (radius * scale, h)
+        }
+    }
 }
 
 /// Builds points, candidates and pairs (see the module docs).
@@ -178,27 +218,98 @@ pub(crate) fn build(cells: Vec<DemandCell>, a: &BuildArgs<'_>) -> Result<Problem
         }
     }
     let regions = net.regions();
+    // Region x category: demand split by service commitment (radius, hours, packages).
+    let mut labels: BTreeMap<String, usize> = BTreeMap::new();
+    let mut splits: Vec<Vec<Split>> = vec![Vec::new(); nr * nc];
+    for (r, reg) in regions.iter().enumerate() {
+        let radius = reg.max_travel_km * a.radius_factor[reg.tier as usize];
+        let vip = a.vip_share.get(r).copied().unwrap_or(0.0);
+        for (s, skill) in fc.skills.iter().enumerate() {
+            let c = cat_index.get(&skill.category).copied().unwrap_or(0);
+            for (tier, share) in [
+                (CustomerTier::Standard, 1.0 - vip),
+                (CustomerTier::Vip, vip),
+            ] {
+                if share <= 0.0 {
+                    continue;
+                }
+                let p = net.package(reg.tier, tier, skill.kind);
+                let (rad, hours) = commitment(reg, radius, p);
+                let list = &mut splits[r * nc + c];
+                let at = match list
+                    .iter()
+                    .position(|x| x.radius == rad && x.hours == hours)
+                {
+                    Some(i) => i,
+                    None => {
+                        list.push(Split {
+                            radius: rad,
+                            hours,
+                            peak: 0.0,
+                            annual: 0.0,
+                            packages: Vec::new(),
+                        });
+                        list.len() - 1
+                    }
+                };
+                let x = &mut list[at];
+                x.peak += fc.peak_day[[r, s, k]] * share;
+                x.annual += fc.tickets[[r, s, k]] * share;
+                let name = p.map_or("none".to_string(), |p| p.key.to_string());
+                if !x.packages.contains(&name) {
+                    x.packages.push(name);
+                }
+            }
+        }
+        for list in &mut splits[r * nc..(r + 1) * nc] {
+            list.sort_by(|x, y| {
+                x.radius
+                    .total_cmp(&y.radius)
+                    .then(x.hours.total_cmp(&y.hours))
+            });
+            for x in list.iter_mut() {
+                x.packages.sort();
+                let n = labels.len();
+                labels.entry(x.packages.join("+")).or_insert(n);
+            }
+        }
+    }
     let mut points = Vec::new();
     for (ci, cell) in cells.iter().enumerate() {
         let r = cell.region;
         let reg = &regions[r];
-        let radius = reg.max_travel_km * a.radius_factor[reg.tier as usize];
         for c in 0..nc {
-            let p = peak[r * nc + c] * cell.share;
-            let y = annual[r * nc + c] * cell.share;
-            if p > 0.0 || y > 0.0 {
-                points.push(Point {
-                    cell: ci,
-                    category: c,
-                    region: r,
-                    tier: reg.tier as usize,
-                    peak: p,
-                    annual: y,
-                    radius,
-                    hours: reg.max_response_hours,
-                });
+            let (tp, ty) = (peak[r * nc + c], annual[r * nc + c]);
+            if !(tp > 0.0 || ty > 0.0) {
+                continue;
+            }
+            let list = &splits[r * nc + c];
+            for x in list {
+                // One commitment: the category's totals as they are (no re-summing).
+                let (p, y) = if list.len() == 1 {
+                    (tp * cell.share, ty * cell.share)
+                } else {
+                    (x.peak * cell.share, x.annual * cell.share)
+                };
+                if p > 0.0 || y > 0.0 {
+                    points.push(Point {
+                        cell: ci,
+                        category: c,
+                        region: r,
+                        tier: reg.tier as usize,
+                        peak: p,
+                        annual: y,
+                        radius: x.radius,
+                        hours: x.hours,
+                        commitment: labels.get(&x.packages.join("+")).copied().unwrap_or(0),
+                    });
+                }
             }
         }
+    }
+    let mut commitments = vec![String::new(); labels.len()];
+    for (name, i) in labels {
+        commitments[i] = name;
     }
     // Candidates: existing outlets.
     let nearest_region = |lon: f64, lat: f64| {
@@ -248,6 +359,7 @@ pub(crate) fn build(cells: Vec<DemandCell>, a: &BuildArgs<'_>) -> Result<Problem
         offsets,
         pair_site,
         pair_km,
+        commitments,
     })
 }
 

@@ -23,6 +23,7 @@ pub mod packages;
 mod plan_build;
 pub mod replay;
 pub mod scenario;
+pub mod service_cost;
 pub mod simulate;
 mod sites_table;
 pub mod staffing;

@@ -452,6 +452,25 @@ pub struct SitePlan {
     pub cost: f64,
     /// Why the plan decides so.
     pub reason: String,
+    /// The folder's tickets this outlet takes when replayed on today's network (0 for
+    /// a new site, and before [`super::service_cost::add_service_cost`] runs).
+    #[serde(default)]
+    pub today_tickets: u64,
+    /// Their service cost, fees + travel (fee schedule).
+    #[serde(default)]
+    pub today_service_cost: f64,
+    /// The folder's tickets the site takes when replayed on the plan.
+    #[serde(default)]
+    pub replay_tickets: u64,
+    /// Their fees (fee schedule; default: the outlet's `cost_per_ticket`).
+    #[serde(default)]
+    pub replay_fees: f64,
+    /// Their travel (per road km; 0 for carry-in).
+    #[serde(default)]
+    pub replay_travel: f64,
+    /// `replay_fees + replay_travel`.
+    #[serde(default)]
+    pub replay_service_cost: f64,
 }
 
 /// How one region is served.
@@ -599,6 +618,42 @@ pub struct NetworkPlan {
     pub totals: PlanTotals,
     /// Skills demanded per product category (what a site serving it offers).
     pub category_skills: BTreeMap<String, Vec<String>>,
+    /// Peak-day demand and its coverage by service commitment (the packages sharing a
+    /// radius and response time; see [`PackageCoverage`]).
+    #[serde(default)]
+    pub packages: Vec<PackageCoverage>,
+    /// The replay's service cost by network (`today`, `plan`) x kind x tier; empty
+    /// until [`super::service_cost::add_service_cost`] runs (`servnet plan` and Python
+    /// `plan` run it when tickets are given).
+    #[serde(default)]
+    pub service_cost: Vec<super::service_cost::ServiceCostRow>,
+    /// The replay by service package and network (`today`, `plan`); filled with
+    /// `service_cost`.
+    #[serde(default)]
+    pub package_replay: Vec<super::service_cost::PackageReplayRow>,
+}
+
+/// Peak-day demand of one service commitment and how much of it is served within its
+/// commitment, today and in the plan. Demand in a region is split by package: the
+/// customer tier by the region's share of VIP tickets in the history, the kind by the
+/// forecast's skills. An on-site package's radius is the region's x its response hours /
+/// the region's (capped at 1); a carry-in package's is its `carry_in_km`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PackageCoverage {
+    /// The packages sharing the commitment, `+`-joined (`none`: no package).
+    pub packages: String,
+    /// Peak-day demand.
+    pub demand: f64,
+    /// Commitment radius, road km (demand-weighted mean over regions).
+    pub radius_km: f64,
+    /// Response hours committed (demand-weighted mean).
+    pub response_hours: f64,
+    /// Share of the demand within commitment on today's network.
+    pub served_today: f64,
+    /// Share of the demand within commitment in the plan.
+    pub served_plan: f64,
+    /// Mean road km to the serving site in the plan.
+    pub mean_km_plan: f64,
 }
 
 /// Satisfaction of an outlet over all its skills (Bayesian average, 1..5).

@@ -13,11 +13,11 @@ use super::frontier::{mark_efficient, recommend, FrontierRow};
 use super::location::sparse::{solve_count, SparseInstance, SparseOptions, SparseResult};
 use super::location::SolveStatus;
 use super::network_plan::{
-    outlet_satisfaction, CellPlan, Decision, NetworkPlan, PlanModel, PlanOptions, PlanTotals,
-    RegionPlan, SitePlan, SiteRule, TierTotals,
+    outlet_satisfaction, CellPlan, Decision, NetworkPlan, PackageCoverage, PlanModel, PlanOptions,
+    PlanTotals, RegionPlan, SitePlan, SiteRule, TierTotals,
 };
 use super::replay::{planned_network, replay, NetworkFigures};
-use crate::model::{Network, Ticket, Tier};
+use crate::model::{CustomerTier, Network, Ticket, Tier};
 use crate::{Error, Result};
 
 /// What a plan is made from.
@@ -470,6 +470,12 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
             service_radius_km: if open { far[i] + 2.0 } else { 0.0 },
             cost,
             reason,
+            today_tickets: 0,
+            today_service_cost: 0.0,
+            replay_tickets: 0,
+            replay_fees: 0.0,
+            replay_travel: 0.0,
+            replay_service_cost: 0.0,
         });
     }
     // Regions.
@@ -595,7 +601,76 @@ fn assemble(ctx: &Ctx<'_>, e: &Eval, sol: Option<&SparseResult>, seconds: f64) -
             solve_seconds: seconds,
         },
         category_skills: ctx.category_skills.clone(),
+        packages: package_coverage(pb, e, ctx.current),
+        service_cost: Vec::new(),
+        package_replay: Vec::new(),
     }
+}
+
+/// Demand and coverage by service commitment, today (`today`) and in the plan (`e`).
+fn package_coverage(pb: &Problem, e: &Eval, today: &Eval) -> Vec<PackageCoverage> {
+    let n = pb.commitments.len();
+    // demand, radius x demand, hours x demand, served today, served plan, km x demand
+    let mut acc = vec![[0.0f64; 6]; n];
+    for (j, p) in pb.points.iter().enumerate() {
+        let Some(a) = acc.get_mut(p.commitment) else {
+            continue;
+        };
+        a[0] += p.peak;
+        a[1] += p.peak * p.radius;
+        a[2] += p.peak * p.hours;
+        if today.served.get(j).copied().unwrap_or(false) {
+            a[3] += p.peak;
+        }
+        if e.served.get(j).copied().unwrap_or(false) {
+            a[4] += p.peak;
+        }
+        if let Some(km) = e.km.get(j).filter(|k| k.is_finite()) {
+            a[5] += p.peak * km;
+        }
+    }
+    let share = |x: f64, d: f64| if d > 0.0 { x / d } else { 1.0 };
+    let mean = |x: f64, d: f64| if d > 0.0 { x / d } else { 0.0 };
+    pb.commitments
+        .iter()
+        .zip(&acc)
+        .map(|(name, a)| PackageCoverage {
+            packages: name.clone(),
+            demand: a[0],
+            radius_km: mean(a[1], a[0]),
+            response_hours: mean(a[2], a[0]),
+            served_today: share(a[3], a[0]),
+            served_plan: share(a[4], a[0]),
+            mean_km_plan: mean(a[5], a[0]),
+        })
+        .collect()
+}
+
+/// Share of VIP tickets per region (the network's order) in `tickets`; 0 for a region
+/// without tickets.
+fn vip_shares(net: &Network, tickets: &[Ticket]) -> Vec<f64> {
+    let index: BTreeMap<&str, usize> = net
+        .regions()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.code.as_str(), i))
+        .collect();
+    let mut n = vec![(0u64, 0u64); index.len()];
+    for t in tickets {
+        if let Some(&i) = index.get(t.region.as_str()) {
+            n[i].0 += 1;
+            n[i].1 += u64::from(t.customer_tier == CustomerTier::Vip);
+        }
+    }
+    n.iter()
+        .map(|&(all, vip)| {
+            if all > 0 {
+                vip as f64 / all as f64
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 /// Replays the inputs' tickets against a plan; fills `plan.replay`'s replay fields.
@@ -677,6 +752,7 @@ fn setup(inputs: &PlanInputs<'_>, opts: &PlanOptions, k: usize) -> Result<Setup>
             tickets_per_technician_day: opts.staffing.tickets_per_technician_day,
             new_sites: &opts.new_sites,
             reach: &opts.reach,
+            vip_share: vip_shares(net, inputs.tickets),
         },
     )?;
     if pb.cands.is_empty() {

@@ -31,6 +31,12 @@ const COLUMNS: &[Column] = &[
     Column::number("service_radius_km"),
     Column::number("cost"),
     Column::text("reason"),
+    Column::number("today_tickets"),
+    Column::number("today_service_cost"),
+    Column::number("replay_tickets"),
+    Column::number("replay_fees"),
+    Column::number("replay_travel"),
+    Column::number("replay_service_cost"),
 ];
 
 /// One row per site of the plan.
@@ -72,6 +78,12 @@ impl Tabular for NetworkPlan {
             format!("{:.2}", p.service_radius_km),
             format!("{:.0}", p.cost),
             p.reason.clone(),
+            p.today_tickets.to_string(),
+            format!("{:.2}", p.today_service_cost),
+            p.replay_tickets.to_string(),
+            format!("{:.2}", p.replay_fees),
+            format!("{:.2}", p.replay_travel),
+            format!("{:.2}", p.replay_service_cost),
         ]);
     }
 }

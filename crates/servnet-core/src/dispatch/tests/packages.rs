@@ -181,6 +181,93 @@ fn the_package_response_commitment_tightens_the_deadline() {
     );
 }
 
+/// The package term alone (no package reserve): "best" is 2.5 road km away with 2
+/// units, "alt" 9.9 km with 2. One standard ticket took a unit at "best" already.
+fn contested(packages: Vec<ServicePackage>) -> Dispatcher {
+    let policy = Policy {
+        package_reserve: 0.0,
+        ..one_day()
+    };
+    let d = with_packages(
+        vec![
+            outlet("best", 121.02, 2, 50.0),
+            outlet("alt", 121.08, 2, 50.0),
+        ],
+        packages,
+        policy,
+    );
+    let first = outcome(&d, &ticket("s0", 121.0));
+    assert_eq!(first.assignment().map(|a| &*a.outlet_id), Some("best"));
+    d
+}
+
+fn booked_at(d: &Dispatcher, t: &Ticket) -> Option<String> {
+    outcome(d, t).assignment().map(|a| a.outlet_id.to_string())
+}
+
+#[test]
+fn a_vip_ticket_gets_the_last_unit_at_the_best_outlet_in_either_arrival_order() {
+    // Standard first: the package term steers it off the nearly full "best" (its last
+    // unit costs the standard ticket 10 x 1^2 x (1 - 1/3) = 6.67), so the VIP ticket
+    // arriving next still finds it.
+    let d = contested(tiers());
+    assert_eq!(booked_at(&d, &ticket("s", 121.0)).as_deref(), Some("alt"));
+    assert_eq!(booked_at(&d, &vip("v", 121.0)).as_deref(), Some("best"));
+    // VIP first: it takes "best" (no term at the top weight), the standard one "alt".
+    let d = contested(tiers());
+    assert_eq!(booked_at(&d, &vip("v", 121.0)).as_deref(), Some("best"));
+    assert_eq!(booked_at(&d, &ticket("s", 121.0)).as_deref(), Some("alt"));
+    // Without packages the first comer takes the last unit at "best" (the rule is what
+    // moves it): the nearer distance outweighs the load there.
+    let d = contested(vec![]);
+    assert_eq!(booked_at(&d, &ticket("s", 121.0)).as_deref(), Some("best"));
+    assert_eq!(booked_at(&d, &vip("v", 121.0)).as_deref(), Some("alt"));
+    // Packages of equal weight: no term, the same as without packages.
+    let d = contested(vec![
+        package(CustomerTier::Standard, false, 3.0),
+        package(CustomerTier::Vip, false, 3.0),
+    ]);
+    assert_eq!(booked_at(&d, &ticket("s", 121.0)).as_deref(), Some("best"));
+}
+
+#[test]
+fn candidates_and_explain_show_the_package_term() {
+    let d = contested(tiers());
+    let c = d
+        .candidates(&ticket("s", 121.0), 2)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let best = c
+        .iter()
+        .find(|c| &*c.outlet_id == "best")
+        .map(|c| c.breakdown);
+    let b = best.unwrap_or_else(|| panic!("{c:?}"));
+    // Load 1.0 after this ticket, 2/3 of the top weight lacked, weight 10.
+    assert!((b.terms[7] - 10.0 * 2.0 / 3.0).abs() < 1e-9, "{b:?}");
+    assert!((b.terms.iter().sum::<f64>() - b.score).abs() < 1e-12);
+    let v = d
+        .candidates(&vip("v", 121.0), 2)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(v.iter().all(|c| c.breakdown.terms[7] == 0.0), "{v:?}");
+    assert_eq!(&*v[0].outlet_id, "best");
+    let e = d
+        .explain(&ticket("s", 121.0), "best")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(e.text.contains("package term +6.67"), "{}", e.text);
+    let e = d
+        .explain(&vip("v", 121.0), "best")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        e.text.contains("top package weight: no package term"),
+        "{}",
+        e.text
+    );
+    // Emergencies are served by the emergency reserve, not steered by the term.
+    let mut urgent = ticket("u", 121.0);
+    urgent.priority = crate::model::Priority::Emergency;
+    let u = d.candidates(&urgent, 2).unwrap_or_else(|e| panic!("{e}"));
+    assert!(u.iter().all(|c| c.breakdown.terms[7] == 0.0), "{u:?}");
+}
+
 /// Packages that change nothing (on-site, weight at the reserve threshold, no tighter
 /// commitment) give the same outcomes as no packages, ticket by ticket.
 #[test]
