@@ -1,6 +1,7 @@
 //! Why nothing fits: the rule that blocked the closest outlets and how many each rule
 //! blocked ([`Dispatcher::reasons`]), and [`Dispatcher::explain`] for one outlet.
 
+use super::index::FullTest;
 use super::layout::AreaRule;
 use super::resolve::Resolved;
 use super::rules::STRICT;
@@ -41,8 +42,11 @@ impl Dispatcher {
     /// closest, and how many outlets of the skill each rule blocked. Outlets in tree
     /// nodes beyond both the travel limit and every area reach below them (region lists
     /// counting as 0) are counted in bulk as outside their area; avoided ones there, and
-    /// region-list ones naming the ticket's region, are evaluated one by one, as are all
-    /// outlets elsewhere.
+    /// region-list ones naming the ticket's region, are evaluated one by one. Outlets in
+    /// groups marked full for their own skill on every SLA day and near enough to pass
+    /// every rule before capacity ([`Dispatcher::full_test`]) are counted in bulk as
+    /// skill full (avoided ones evaluated one by one). All other outlets are evaluated
+    /// one by one.
     pub(super) fn reasons(&self, r: &Resolved) -> (Rule, BTreeMap<Rule, u32>) {
         let mut counts = BTreeMap::new();
         let Some(skill) = r.skill else {
@@ -64,10 +68,12 @@ impl Dispatcher {
             .count();
         count(Rule::Status, (offers.len() - indexed) as u32);
         let mut bulk = Vec::new();
+        let mut bulk_full = Vec::new();
         let base = self.skill_base[skill.index()];
         tree.split_far(
             &r.xyz,
             self.max_chord(r, 1.0),
+            self.full_test(r, days.clone()),
             |slot, _| {
                 let k = (base + slot) as usize;
                 if let Err(rule) = self.evaluate(r, k, days.clone(), STRICT) {
@@ -75,14 +81,33 @@ impl Dispatcher {
                 }
             },
             &mut bulk,
+            &mut bulk_full,
         );
-        // Bulk outlets are outside their area, except avoided ones (the avoid rule comes
-        // first) and those whose region list has the ticket's region: check those alone.
-        let mut special: Vec<u32> = r
+        // Avoided outlets in the full groups fail the avoid rule first.
+        bulk_full.sort_unstable_by_key(|range| range.start);
+        let mut avoided: Vec<u32> = r
             .avoid
             .iter()
             .filter_map(|&o| self.offer_of(o as usize, skill))
             .collect();
+        avoided.sort_unstable();
+        avoided.dedup();
+        let mut avoided_in_full = 0;
+        for &k in &avoided {
+            let slot = self.offer_keys[k as usize].slot as usize;
+            let i = bulk_full.partition_point(|range| range.start <= slot);
+            if i > 0 && bulk_full[i - 1].contains(&slot) {
+                avoided_in_full += 1;
+                if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
+                    count(rule, 1);
+                }
+            }
+        }
+        let in_full: usize = bulk_full.iter().map(|range| range.len()).sum();
+        count(Rule::SkillFull, (in_full - avoided_in_full) as u32);
+        // Bulk outlets are outside their area, except avoided ones (the avoid rule comes
+        // first) and those whose region list has the ticket's region: check those alone.
+        let mut special = avoided;
         if let Some(list) = self.covering.get(&(skill.0, r.region as u32)) {
             special.extend_from_slice(list);
         }
@@ -111,6 +136,36 @@ impl Dispatcher {
         }
         let furthest = counts.keys().copied().max().unwrap_or(Rule::NoSkill);
         (furthest, counts)
+    }
+
+    /// Which tree groups [`Dispatcher::reasons`] may count as skill full without
+    /// evaluating their outlets, for a ticket whose SLA days are `days`: those marked full
+    /// for their own skill (not only their outlet's cap) on each of these days, within
+    /// their radius and near enough that the travel limit and each day's SLA travel
+    /// limit pass. Each outlet there would fail on capacity every day, its offer's first
+    /// (`used >= capacity >= limit`, at least one unit). `None` when marks do not cover
+    /// the days, with a travel matrix (road km per outlet), or a ticket of no units.
+    pub(super) fn full_test(&self, r: &Resolved, days: std::ops::Range<u32>) -> Option<FullTest> {
+        let bits = self.full_days(days.clone());
+        if bits == 0
+            || self.matrix.is_some()
+            || r.ticket.units == 0
+            || self.policy.detour_factor <= 0.0
+        {
+            return None;
+        }
+        let mut road_km = if r.claim.carry_in() {
+            r.claim.carry_km
+        } else {
+            self.network.regions()[r.region].max_travel_km
+        };
+        for day in days {
+            road_km = road_km.min(self.sla_limit(r, day, STRICT));
+        }
+        // Road km = great-circle km x detour: a relative margin covers the rounding of
+        // that product, so that every outlet within `km` passes the exact tests.
+        let km = road_km / self.policy.detour_factor * (1.0 - 1e-9);
+        (km >= 0.0).then_some(FullTest { days: bits, km })
     }
 
     /// [`Dispatcher::reasons`] by evaluating every outlet offering the skill (the

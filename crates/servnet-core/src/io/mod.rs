@@ -34,7 +34,9 @@ pub use settlement::{
     MAX_ROAD_KM,
 };
 pub use table::{day_date, parse_time, parse_time_in};
-pub use tickets::{read_tickets, read_tickets_chunked, tickets_from_csv};
+pub use tickets::{
+    read_checked_tickets_chunked, read_tickets, read_tickets_chunked, tickets_from_csv,
+};
 pub use write::{
     data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,
     Column, CsvRows, Format, Output, Tabular, UTF8_BOM,
