@@ -498,7 +498,6 @@ impl KeyedTree {
     }
 
     /// Number of items.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
