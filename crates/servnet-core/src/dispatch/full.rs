@@ -56,11 +56,13 @@ impl Dispatcher {
         }
         let _guard = lock(&self.full_lock);
         if outlet_full() {
+            // Diagnoses count an offer marked full as full for its own skill unless it
+            // may have room under the outlet's cap.
             for j in self.offers_of(outlet) {
-                self.mark(j, bit);
+                self.mark(j, bit, !offer_full(j));
             }
         } else if offer_full(k) {
-            self.mark(k, bit);
+            self.mark(k, bit, false);
         }
     }
 
@@ -95,11 +97,11 @@ impl Dispatcher {
             .map(|&k| k as usize)
     }
 
-    fn mark(&self, k: usize, bit: u64) {
+    fn mark(&self, k: usize, bit: u64, outlet_only: bool) {
         if let (Some(o), Some(key)) = (self.offers.get(k), self.offer_keys.get(k)) {
             if key.slot != u32::MAX {
                 if let Some(s) = self.index.get(o.skill.index()) {
-                    s.tree.mark(key.slot, bit);
+                    s.tree.mark(key.slot, bit, outlet_only);
                 }
             }
         }

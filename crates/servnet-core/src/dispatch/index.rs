@@ -8,7 +8,7 @@
 //! without a heap operation each. Measured with callgrind on the 10k-outlet synthetic
 //! network: see BENCHMARKS.md, "Instruction counts".
 
-use crate::geo::EARTH_RADIUS_KM;
+use crate::geo::{chord_to_km, EARTH_RADIUS_KM};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -33,6 +33,28 @@ pub(crate) fn round_down(key: f64) -> f32 {
     } else {
         f
     }
+}
+
+/// Rounds down to f32, negative and NaN to `NEG_INFINITY` (a floor never admits more).
+fn round_down_floor(x: f64) -> f32 {
+    if x >= 0.0 {
+        round_down(x)
+    } else {
+        f32::NEG_INFINITY
+    }
+}
+
+/// An upper bound of the great-circle km from `q` to every point of the box `lo..=hi`
+/// (f32 corners, covering their rounding with the slack).
+fn farthest_km(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
+    let mut d2 = 0.0;
+    for a in 0..3 {
+        let d = (q[a] - f64::from(lo[a]))
+            .abs()
+            .max((q[a] - f64::from(hi[a])).abs());
+        d2 += d * d;
+    }
+    chord_to_km(d2.sqrt() + 2.0 * f64::from(CHORD_SLACK))
 }
 
 /// Rounds up to f32 (so a limit never cuts an item off early).
@@ -227,6 +249,9 @@ pub(crate) struct Entry {
     /// Great-circle km beyond which the item's area rule excludes every ticket, counting
     /// area rules that are not geometric (region lists) as 0: see `split_far`.
     pub(crate) area_reach: f64,
+    /// Great-circle km within which the item's area rule admits every ticket (its
+    /// radius; `NEG_INFINITY` for region lists and polygons): see `split_far`.
+    pub(crate) area_floor: f64,
 }
 
 /// Packed R-tree, flatbush-style: items in Hilbert order, `FANOUT` per leaf; each level
@@ -249,6 +274,25 @@ pub(crate) struct KeyedTree {
     /// when every item below group `g` at height `h` (leaves are height 0) has. A search
     /// skips items and whole groups full on every day it could book.
     full: Vec<Vec<AtomicU64>>,
+    /// Days on which an item may be marked full for its outlet's cap while its own offer
+    /// has room (set with the mark, kept until unmarked): `outlet_only[0][slot]` per
+    /// item, and per group the union below it. A marked item without this bit has its
+    /// offer full that day.
+    outlet_only: Vec<Vec<AtomicU64>>,
+    /// Per item and group (indexed as `full`), the least `area_floor` below, in km
+    /// (rounded down).
+    floor: Vec<Vec<f32>>,
+}
+
+/// Which groups [`KeyedTree::split_far`] may count as full in bulk: those all of whose
+/// items are marked full (their offer, not only their outlet) on every day of `days`
+/// and lie within `km` great-circle km of the query and within their area floor.
+#[derive(Clone, Copy)]
+pub(crate) struct FullTest {
+    /// Day bits (non-zero).
+    pub(crate) days: u64,
+    /// Great-circle km.
+    pub(crate) km: f64,
 }
 
 /// Heap entries name a group as (height << 28) | index, height 0 for leaves.
@@ -390,6 +434,10 @@ impl KeyedTree {
             .collect();
         let mut leaves = Vec::with_capacity(entries.len().div_ceil(FANOUT));
         let mut summary: Vec<Summary> = Vec::new();
+        let mut floor = vec![entries
+            .iter()
+            .map(|e| round_down_floor(e.area_floor))
+            .collect::<Vec<f32>>()];
         for chunk in entries.chunks(FANOUT) {
             let mut leaf = Leaf {
                 xyz: [[f32::INFINITY; FANOUT]; 3],
@@ -428,18 +476,28 @@ impl KeyedTree {
         let atomics = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect::<Vec<_>>();
         let mut full = vec![atomics(entries.len()), atomics(leaves.len())];
         full.extend(levels.iter().map(|l| atomics(l.len())));
+        let outlet_only = full.iter().map(|l| atomics(l.len())).collect();
+        while floor.len() < full.len() {
+            let below = floor.last().map_or(&[][..], |v| &v[..]);
+            let up = below
+                .chunks(FANOUT)
+                .map(|c| c.iter().copied().fold(f32::INFINITY, f32::min))
+                .collect();
+            floor.push(up);
+        }
         let tree = KeyedTree {
             area_reach,
             len: entries.len(),
             leaves,
             levels,
             full,
+            outlet_only,
+            floor,
         };
         (tree, slots)
     }
 
     /// Number of items.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -471,9 +529,20 @@ impl KeyedTree {
     }
 
     /// Records that the item in `slot` has no room on the days of `days` (bits), and so
-    /// every group all of whose items have none. The caller serialises `mark` and
+    /// every group all of whose items have none; `outlet_only`: perhaps only for its
+    /// outlet's cap (its offer may have room). The caller serialises `mark` and
     /// [`KeyedTree::unmark`] and checks the room under that lock.
-    pub(crate) fn mark(&self, slot: u32, days: u64) {
+    pub(crate) fn mark(&self, slot: u32, days: u64, outlet_only: bool) {
+        if outlet_only {
+            let mut i = slot as usize;
+            for level in &self.outlet_only {
+                let Some(b) = level.get(i) else { break };
+                if b.fetch_or(days, Ordering::SeqCst) & days == days {
+                    break;
+                }
+                i /= FANOUT;
+            }
+        }
         let mut i = slot as usize;
         let Some(item) = self.full[0].get(i) else {
             return;
@@ -498,6 +567,26 @@ impl KeyedTree {
 
     /// Records that the item in `slot` may have room again on the days of `days`.
     pub(crate) fn unmark(&self, slot: u32, days: u64) {
+        // The union of the outlet-only bits below each group, from the item up.
+        let mut i = slot as usize;
+        if let Some(b) = self.outlet_only.first().and_then(|l| l.get(i)) {
+            if b.fetch_and(!days, Ordering::SeqCst) & days != 0 {
+                for h in 0..self.outlet_only.len() - 1 {
+                    let g = i / FANOUT;
+                    let below = &self.outlet_only[h];
+                    let any = below[g * FANOUT..((g + 1) * FANOUT).min(below.len())]
+                        .iter()
+                        .fold(0, |m, b| m | b.load(Ordering::SeqCst));
+                    let Some(group) = self.outlet_only[h + 1].get(g) else {
+                        break;
+                    };
+                    if group.swap(any, Ordering::SeqCst) == any {
+                        break;
+                    }
+                    i = g;
+                }
+            }
+        }
         let mut i = slot as usize;
         for level in &self.full {
             let Some(group) = level.get(i) else {
@@ -512,7 +601,7 @@ impl KeyedTree {
 
     /// Forgets every day without room (the days are renumbered).
     pub(crate) fn unmark_all(&mut self) {
-        for level in &mut self.full {
+        for level in self.full.iter_mut().chain(&mut self.outlet_only) {
             for b in level.iter_mut() {
                 *b.get_mut() = 0;
             }
@@ -693,15 +782,40 @@ impl KeyedTree {
 
     /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
     /// beyond the largest area reach below them are skipped in bulk (their slot ranges
-    /// are added to `bulk`); every other item goes to `item(slot, data)`. Bulk items are
-    /// outside their area unless their area is not geometric (the caller checks those).
+    /// are added to `bulk`); with `full`, items and groups that pass its test go to
+    /// `bulk_full` in slot ranges; every other item goes to `item(slot, data)`. Bulk
+    /// items are outside their area unless their area is not geometric (the caller
+    /// checks those).
     pub(crate) fn split_far(
         &self,
         q: &[f64; 3],
         max_chord: f64,
+        full: Option<FullTest>,
         mut item: impl FnMut(u32, u32),
         bulk: &mut Vec<std::ops::Range<usize>>,
+        bulk_full: &mut Vec<std::ops::Range<usize>>,
     ) {
+        // Whether the group `g` at `level` of `full` (0: items) is all full within reach.
+        let all_full = |level: usize, g: usize, far_km: f64| {
+            full.is_some_and(|t| {
+                let (Some(f), Some(o), Some(&floor)) = (
+                    self.full.get(level).and_then(|l| l.get(g)),
+                    self.outlet_only.get(level).and_then(|l| l.get(g)),
+                    self.floor.get(level).and_then(|l| l.get(g)),
+                ) else {
+                    return false;
+                };
+                t.days != 0
+                    && f.load(Ordering::SeqCst) & t.days == t.days
+                    && o.load(Ordering::SeqCst) & t.days == 0
+                    && far_km <= t.km
+                    && far_km <= f64::from(floor)
+            })
+        };
+        let mut push_full = |range: std::ops::Range<usize>| match bulk_full.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => bulk_full.push(range),
+        };
         if self.len == 0 {
             return;
         }
@@ -716,7 +830,12 @@ impl KeyedTree {
                         .iter()
                         .enumerate()
                     {
-                        item((first + l) as u32, d);
+                        let at = [leaf.xyz[0][l], leaf.xyz[1][l], leaf.xyz[2][l]];
+                        if full.is_some() && all_full(0, first + l, farthest_km(q, at, at)) {
+                            push_full(first + l..first + l + 1);
+                        } else {
+                            item((first + l) as u32, d);
+                        }
                     }
                 }
                 continue;
@@ -734,10 +853,23 @@ impl KeyedTree {
                     .and_then(|level| level.get(group))
                     .map_or(f32::INFINITY, |lanes| lanes[c - first]);
                 let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(area_reach);
+                // Group c at height - 1 covers FANOUT^height items.
+                let span = FANOUT.pow(height as u32);
+                let l = c - first;
                 if chord > max_chord && beyond_reach {
-                    // Group c at height - 1 covers FANOUT^height items.
-                    let span = FANOUT.pow(height as u32);
                     bulk.push(c * span..((c + 1) * span).min(self.len));
+                } else if full.is_some()
+                    && all_full(
+                        height,
+                        c,
+                        farthest_km(
+                            q,
+                            [node.lo[0][l], node.lo[1][l], node.lo[2][l]],
+                            [node.hi[0][l], node.hi[1][l], node.hi[2][l]],
+                        ),
+                    )
+                {
+                    push_full(c * span..((c + 1) * span).min(self.len));
                 } else {
                     stack.push((height - 1, c));
                 }
@@ -777,6 +909,7 @@ mod tests {
                         f64::INFINITY
                     },
                     area_reach: f64::INFINITY,
+                    area_floor: f64::NEG_INFINITY,
                 }
             })
             .collect()

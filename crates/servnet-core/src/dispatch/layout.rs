@@ -258,6 +258,10 @@ impl Dispatcher {
                         AreaRule::Regions(_) => 0.0,
                         _ => reach,
                     },
+                    area_floor: match area {
+                        AreaRule::Radius(km) => km,
+                        _ => f64::NEG_INFINITY,
+                    },
                 };
                 if let AreaRule::Regions(list) = area {
                     for &region in &region_lists[list as usize] {

@@ -61,6 +61,7 @@ mod ledger;
 mod lifecycle;
 mod loads;
 mod package;
+mod packed;
 mod policy;
 mod resolve;
 mod rules;

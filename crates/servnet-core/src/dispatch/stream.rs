@@ -6,7 +6,8 @@
 use super::summary::SummaryTally;
 use super::{DispatchSummary, Dispatcher, OutcomeTable};
 use crate::cost::{CostSummary, CostedOutcomes, FeeSchedule, TicketCoster};
-use crate::io::{read_network, read_planning, read_tickets_chunked, CsvRows, Format, Output};
+use crate::io::{read_checked_tickets_chunked, read_network, read_planning, read_tickets_chunked};
+use crate::io::{CsvRows, Format, Output};
 use crate::io::{Tabular, UTF8_BOM};
 use crate::model::Network;
 use crate::{Error, Result};
@@ -113,7 +114,9 @@ pub fn dispatch_csv_streamed(
             w,
         )?;
         let mut io_error = None;
-        let read = read_tickets_chunked(tickets, d.network(), STREAM_CHUNK, &mut |chunk| {
+        // The folder was checked whole (`arrival_ordered_csv`): no duplicate ids to
+        // look for again, so their set is not held beside the ledger.
+        let read = read_checked_tickets_chunked(tickets, d.network(), STREAM_CHUNK, &mut |chunk| {
             if failed.is_some() || io_error.is_some() {
                 return;
             }

@@ -576,8 +576,10 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
                 d.index[skill.index()].tree.split_far(
                     &r.xyz,
                     d.max_chord(&r, 1.0),
+                    None,
                     |_, _| {},
                     &mut bulk,
+                    &mut Vec::new(),
                 );
                 bulk_seen += bulk.iter().map(|range| range.len()).sum::<usize>();
                 let covering = d.covering.get(&(skill.0, r.region as u32));
@@ -673,7 +675,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         ..Policy::default()
     };
     let d = Dispatcher::new(net, policy).unwrap();
-    let (mut unassignable, mut released) = (0, 0);
+    let (mut unassignable, mut released, mut full_in_bulk) = (0, 0, 0);
     for (i, t) in tickets.iter().enumerate() {
         let cands = d.candidates_exhaustive(t, usize::MAX).unwrap();
         let out = d.dispatch(t).unwrap();
@@ -708,6 +710,18 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
                 let r = d.resolve(t).unwrap();
                 let (reason, counts) = d.reasons_exhaustive(&r);
                 assert_eq!((u.reason, &u.counts), (reason, &counts), "ticket {}", t.id);
+                if let Some(skill) = r.skill {
+                    let mut bulk_full = Vec::new();
+                    d.index[skill.index()].tree.split_far(
+                        &r.xyz,
+                        d.max_chord(&r, 1.0),
+                        d.full_test(&r, d.sla_days(&r)),
+                        |_, _| {},
+                        &mut Vec::new(),
+                        &mut bulk_full,
+                    );
+                    full_in_bulk += bulk_full.iter().map(|range| range.len()).sum::<usize>();
+                }
             }
         }
         // Now and then capacity comes back: the marks must follow.
@@ -720,4 +734,8 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         "the network ran out ({unassignable} unassignable)"
     );
     assert!(released > 100, "capacity was released ({released} times)");
+    assert!(
+        full_in_bulk > 1000,
+        "diagnoses counted full outlets in bulk ({full_in_bulk})"
+    );
 }

@@ -37,8 +37,8 @@ pub use settlement::{
 };
 pub use table::{day_date, parse_time, parse_time_in};
 pub use tickets::{
-    read_tickets, read_tickets_chunked, tickets_from_csv, tickets_from_frame,
-    tickets_from_frame_rows,
+    read_checked_tickets_chunked, read_tickets, read_tickets_chunked, tickets_from_csv,
+    tickets_from_frame, tickets_from_frame_rows,
 };
 pub use write::{
     data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,
