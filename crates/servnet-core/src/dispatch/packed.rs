@@ -104,8 +104,8 @@ impl Spill {
             outlet: b.outlet,
             units: b.units,
             day,
-            flags: u8::from(b.preferred) * PREFERRED
-                | u8::from(b.sla_met) * SLA_MET
+            flags: (u8::from(b.preferred) * PREFERRED)
+                | (u8::from(b.sla_met) * SLA_MET)
                 | completed
                 | route << ROUTE_SHIFT,
             factor,

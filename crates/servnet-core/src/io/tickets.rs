@@ -125,7 +125,13 @@ pub fn tickets_from_frame(
         // Header problems (duplicate columns) are reported with the first chunk only.
         let quiet = &mut Problems::default();
         let t = frame_table(frame, &rows, if first { &mut problems } else { quiet });
-        each(parse_rows(&t, network, &mut problems, &mut ids, first));
+        each(parse_rows(
+            &t,
+            network,
+            &mut problems,
+            Some(&mut ids),
+            first,
+        ));
         if to >= frame.rows {
             break;
         }
@@ -144,7 +150,7 @@ pub fn tickets_from_frame_rows(
 ) -> Result<Vec<(usize, Ticket)>> {
     let mut problems = Problems::default();
     let t = frame_table(frame, rows, &mut problems);
-    let out = parse_rows(&t, network, &mut problems, &mut BTreeMap::new(), true);
+    let out = parse_rows(&t, network, &mut problems, Some(&mut BTreeMap::new()), true);
     problems.finish()?;
     Ok(out)
 }
@@ -156,7 +162,7 @@ fn parse(
     t: &Table,
     network: &Network,
     problems: &mut Problems,
-    mut ids: Option<&mut BTreeMap<SmolStr, Option<u64>>>,
+    ids: Option<&mut BTreeMap<SmolStr, Option<u64>>>,
     first: bool,
 ) -> Vec<Ticket> {
     parse_rows(t, network, problems, ids, first)
@@ -170,7 +176,7 @@ fn parse_rows(
     t: &Table,
     network: &Network,
     problems: &mut Problems,
-    ids: &mut BTreeMap<SmolStr, Option<u64>>,
+    mut ids: Option<&mut BTreeMap<SmolStr, Option<u64>>>,
     first: bool,
 ) -> Vec<(usize, Ticket)> {
     let mut out = Vec::new();
