@@ -292,7 +292,9 @@ fn combined_lagrangian_then_seeded_mip_brackets_the_optimum_within_1pct() {
         .3;
     let text = std::fs::read_to_string(dir.join("gap/yagiura/d05100")).unwrap();
     let g = GapInstance::parse_yagiura(&text).unwrap();
-    let both = solve_combined(&g, 2.0, 0.3).unwrap();
+    // 10 s: a limit, not a speed target (the Lagrangian takes at most 30% of it, HiGHS
+    // stops once it proves the plan); 2 s left a 3.4% gap twice on a loaded machine
+    let both = solve_combined(&g, 10.0, 0.3).unwrap();
     let obj = both.objective.unwrap();
     assert_eq!(g.evaluate(&both.assignment).unwrap(), obj);
     assert!(
