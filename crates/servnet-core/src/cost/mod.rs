@@ -20,7 +20,8 @@ mod statement;
 mod tests;
 
 pub use fees::{FeeRule, FeeSchedule, Terms, DEFAULT_DETOUR, DEFAULT_PER_KM};
-pub use report::{replay_costs, CostSummary, CostedAssignments, CostedOutcomes, TicketCoster};
+pub(crate) use report::booked_trips;
+pub use report::{CostSummary, CostedAssignments, CostedOutcomes, TicketCoster};
 pub use statement::{settle, Booking, Statement, StatementRow, StatementTable};
 
 use crate::model::{Network, ServiceKind, Skill, Tier};

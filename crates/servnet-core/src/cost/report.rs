@@ -195,17 +195,7 @@ impl CostSummary {
 
     /// The summary of the assigned outcomes of a dispatch.
     pub fn of_outcomes(coster: &TicketCoster<'_>, outcomes: &[Outcome]) -> Self {
-        Self::of(
-            coster,
-            outcomes.iter().filter_map(|o| match o {
-                Outcome::Assigned(a) => Some((
-                    a.ticket_id.as_str(),
-                    a.outlet_id.as_str(),
-                    a.breakdown.distance_km,
-                )),
-                _ => None,
-            }),
-        )
+        Self::of(coster, booked_trips(outcomes))
     }
 
     /// Adds `other`'s tickets and costs (a report built a chunk at a time).
@@ -266,27 +256,14 @@ impl std::fmt::Display for CostSummary {
     }
 }
 
-/// The cost of replaying `tickets` on `network` (as a plan's replay does: arrival
-/// order, the replay policy), summed by kind and tier; every ticket with travel.
-pub fn replay_costs(
-    network: Network,
-    tickets: &[Ticket],
-    schedule: &FeeSchedule,
-) -> crate::Result<CostSummary> {
-    use crate::dispatch::{dispatch_in_arrival_order, Dispatcher};
-    let policy = crate::plan::replay::replay_policy(tickets);
-    let d = Dispatcher::new(network, policy)?;
-    let outcomes = dispatch_in_arrival_order(&d, tickets)?;
-    let coster = TicketCoster::new(schedule, d.network(), tickets);
-    Ok(CostSummary::of(
-        &coster,
-        outcomes.iter().filter_map(|o| match o {
-            Outcome::Assigned(a) => Some((
-                a.ticket_id.as_str(),
-                a.outlet_id.as_str(),
-                a.breakdown.distance_km,
-            )),
-            _ => None,
-        }),
-    ))
+/// `(ticket, outlet, km)` of each assigned outcome: what a booking is costed on.
+pub(crate) fn booked_trips(outcomes: &[Outcome]) -> impl Iterator<Item = (&str, &str, f64)> {
+    outcomes.iter().filter_map(|o| match o {
+        Outcome::Assigned(a) => Some((
+            a.ticket_id.as_str(),
+            a.outlet_id.as_str(),
+            a.breakdown.distance_km,
+        )),
+        Outcome::Unassignable(_) => None,
+    })
 }

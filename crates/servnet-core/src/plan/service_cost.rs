@@ -6,7 +6,7 @@
 
 use super::network_plan::{NetworkPlan, PlanOptions};
 use super::replay::{planned_network, replay_policy};
-use crate::cost::{CostSummary, FeeSchedule, TicketCoster};
+use crate::cost::{booked_trips, CostSummary, FeeSchedule, TicketCoster};
 use crate::dispatch::{dispatch_in_arrival_order, Dispatcher, Outcome};
 use crate::model::{Network, Ticket};
 use crate::Result;
@@ -77,18 +77,8 @@ fn costed_replay(
     let outcomes = dispatch_in_arrival_order(&d, tickets)?;
     let by_package = package_rows(d.network(), tickets, &outcomes, label);
     let coster = TicketCoster::new(schedule, d.network(), tickets);
-    let booked = || {
-        outcomes.iter().filter_map(|o| match o {
-            Outcome::Assigned(a) => Some((
-                a.ticket_id.as_str(),
-                a.outlet_id.as_str(),
-                a.breakdown.distance_km,
-            )),
-            _ => None,
-        })
-    };
     let mut by_outlet: BTreeMap<String, OutletCost> = BTreeMap::new();
-    for (t, o, km) in booked() {
+    for (t, o, km) in booked_trips(&outcomes) {
         if let Some(c) = coster.cost(t, o, km) {
             let e = by_outlet.entry(o.to_string()).or_default();
             e.tickets += 1;
@@ -96,7 +86,11 @@ fn costed_replay(
             e.travel += c.travel;
         }
     }
-    Ok((CostSummary::of(&coster, booked()), by_outlet, by_package))
+    Ok((
+        CostSummary::of_outcomes(&coster, &outcomes),
+        by_outlet,
+        by_package,
+    ))
 }
 
 /// The replay's outcomes by the tickets' service packages.
