@@ -330,7 +330,8 @@ impl BookingOut {
 pub struct CandidateOut {
     /// The outlet.
     pub outlet_id: String,
-    /// Earliest day with capacity within the SLA.
+    /// Earliest day with capacity under the rules of its `route` (within the SLA for
+    /// `direct`).
     pub day: u32,
     /// The score and its parts.
     pub breakdown: BreakdownOut,
@@ -338,6 +339,10 @@ pub struct CandidateOut {
     pub remaining_skill: u32,
     /// Units left outlet-wide that day after this ticket.
     pub remaining_outlet: u32,
+    /// `direct` (every hard rule, within the SLA), or the policy's fallback dispatch
+    /// would use (`wider_radius`, `next_day`, `escalated`, as a booking's `route`) when no outlet
+    /// meets them.
+    pub route: String,
 }
 
 impl From<&Candidate> for CandidateOut {
@@ -348,6 +353,7 @@ impl From<&Candidate> for CandidateOut {
             breakdown: (&c.breakdown).into(),
             remaining_skill: c.remaining_skill,
             remaining_outlet: c.remaining_outlet,
+            route: c.route.as_str().to_string(),
         }
     }
 }

@@ -424,7 +424,10 @@ impl PyDispatcher {
     /// terms ``term_distance`` ... ``term_preferred`` (they sum to ``score``),
     /// ``remaining_skill``, ``remaining_outlet``, ``package``, ``mode``,
     /// ``package_weight``, ``reserve_held``, ``status`` (the outlet's, after any
-    /// :meth:`apply`).
+    /// :meth:`apply`), ``route`` (``direct``: every hard rule within the SLA; else the
+    /// policy's fallback dispatch would use when no outlet meets them, e.g. for a
+    /// backlog ticket already past its due time). The first row is the outlet
+    /// :meth:`dispatch` would book now.
     ///
     /// >>> d.candidates(t, k=3)[["outlet_id", "score", "distance_km"]]
     #[pyo3(signature = (ticket, k=None))]
@@ -512,6 +515,10 @@ impl PyDispatcher {
             PyList::new(py, cands.iter().map(|c| c.breakdown.reserve_held))?.into_any(),
         ));
         cols.push(("status", PyList::new(py, status)?.into_any()));
+        cols.push((
+            "route",
+            PyList::new(py, cands.iter().map(|c| convert::route_text(c.route)))?.into_any(),
+        ));
         convert::to_frame(py, cols, &[])
     }
 

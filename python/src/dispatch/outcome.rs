@@ -266,6 +266,7 @@ fn candidate_dict<'py>(py: Python<'py>, c: &Candidate) -> PyResult<Bound<'py, Py
     d.update(breakdown_dict(py, &c.breakdown)?.as_mapping())?;
     d.set_item("remaining_skill", c.remaining_skill)?;
     d.set_item("remaining_outlet", c.remaining_outlet)?;
+    d.set_item("route", convert::route_text(c.route))?;
     Ok(d)
 }
 

@@ -1,13 +1,14 @@
 //! Ranked candidates for a ticket (the k best eligible outlets), booking nothing.
 
+use super::policy::Fallback;
 use super::resolve::Resolved;
-use super::rules::STRICT;
+use super::rules::{Mode, STRICT};
 use super::score::Hit;
 use super::search::with_scratch;
-use super::types::Candidate;
+use super::types::{Candidate, Route};
 use super::Dispatcher;
 use crate::geo::EARTH_RADIUS_KM;
-use crate::model::Ticket;
+use crate::model::{SkillId, Ticket};
 use crate::Result;
 use std::collections::BinaryHeap;
 
@@ -30,17 +31,30 @@ fn unsortable(b: u64) -> f64 {
 }
 
 impl Dispatcher {
-    /// Eligible outlets for the ticket (hard rules, SLA days), best first, at most `k`.
-    /// Books nothing.
+    /// Eligible outlets for the ticket, best first, at most `k`. Books nothing.
+    ///
+    /// The outlets meeting every hard rule on the SLA days (route `direct`); when there
+    /// is none, those of the first of the policy's fallbacks that has any, in the
+    /// policy's order, as dispatch would book them (their `route` says which; a backlog
+    /// ticket already past its due time is served this way). [`Dispatcher::dispatch`]
+    /// books the best of them on the earliest day any has.
     pub fn candidates(&self, ticket: &Ticket, k: usize) -> Result<Vec<Candidate>> {
         let r = self.resolve(ticket)?;
-        let Some(skill) = r.skill else {
-            return Ok(Vec::new());
-        };
-        let days = self.sla_days(&r);
-        if k == 0 || days.is_empty() {
-            return Ok(Vec::new());
-        }
+        Ok(self.by_policy(&r, k, |skill, days, mode| {
+            self.top_k(&r, skill, days, mode, k)
+        }))
+    }
+
+    /// The k best hits meeting the rules of `mode` on `days`, by a best-first search of
+    /// the skill's tree (unordered).
+    fn top_k(
+        &self,
+        r: &Resolved,
+        skill: SkillId,
+        days: std::ops::Range<u32>,
+        mode: Mode,
+        k: usize,
+    ) -> Vec<Hit> {
         // The k best by (score, outlet id): a max-heap of the best k so far; its top is the
         // cut-off of a best-first search (the preferred outlet, whose bonus the search's
         // bounds leave out, is evaluated on its own first).
@@ -60,11 +74,11 @@ impl Dispatcher {
         };
         let preferred = r.preferred.and_then(|p| self.offer_of(p as usize, skill));
         if let Some(o) = preferred {
-            if let Ok(h) = self.evaluate(&r, o as usize, days.clone(), STRICT) {
+            if let Ok(h) = self.evaluate(r, o as usize, days.clone(), mode) {
                 keep(&mut top, h);
             }
         }
-        let per_d = self.distance_weight(&r) * self.road_per_chord_km() * EARTH_RADIUS_KM;
+        let per_d = self.distance_weight(r) * self.road_per_chord_km() * EARTH_RADIUS_KM;
         let base = self.skill_base[skill.index()];
         let cutoff = |top: &TopK| match top.peek() {
             Some(((s, _), ..)) if top.len() >= k => unsortable(*s),
@@ -74,15 +88,15 @@ impl Dispatcher {
             self.index[skill.index()].tree.best_first(
                 scratch,
                 &r.xyz,
-                self.max_chord(&r, 1.0),
-                Some(1.0),
+                self.max_chord(r, mode.widen),
+                Some(mode.widen),
                 cutoff(&top),
                 per_d,
                 0,
                 |slot, _, _, _| {
                     let o = base + slot;
                     if Some(o) != preferred {
-                        if let Ok(h) = self.evaluate(&r, o as usize, days.clone(), STRICT) {
+                        if let Ok(h) = self.evaluate(r, o as usize, days.clone(), mode) {
                             keep(&mut top, h);
                         }
                     }
@@ -90,8 +104,7 @@ impl Dispatcher {
                 },
             )
         });
-        let hits: Vec<Hit> = top
-            .into_iter()
+        top.into_iter()
             .map(|((s, _), offer, day, road, load)| Hit {
                 offer,
                 day,
@@ -99,8 +112,85 @@ impl Dispatcher {
                 load_ratio: f64::from_bits(load),
                 score: unsortable(s),
             })
-            .collect();
-        Ok(self.ranked(&r, hits, k))
+            .collect()
+    }
+
+    /// The best `k` candidates by the policy: those `hits(skill, days, mode)` finds under
+    /// the hard rules, else under the first fallback that finds any (see
+    /// [`Dispatcher::candidates`]).
+    fn by_policy(
+        &self,
+        r: &Resolved,
+        k: usize,
+        hits: impl Fn(SkillId, std::ops::Range<u32>, Mode) -> Vec<Hit>,
+    ) -> Vec<Candidate> {
+        let Some(skill) = r.skill else {
+            return Vec::new();
+        };
+        let days = self.sla_days(r);
+        if k == 0 || days.is_empty() {
+            return Vec::new();
+        }
+        let direct = hits(skill, days.clone(), STRICT);
+        if !direct.is_empty() {
+            return self.ranked(r, direct, k, Route::Direct);
+        }
+        for f in &self.policy.fallback {
+            let route = fallback_route(f);
+            let found = match self.fallback_rules(f, days.clone()) {
+                Some((days, mode)) => hits(skill, days, mode),
+                None => self.escalate(r, skill).into_iter().collect(),
+            };
+            if !found.is_empty() {
+                return self.ranked(r, found, k, route);
+            }
+        }
+        Vec::new()
+    }
+
+    /// The days and rules a search by fallback `f` applies, from the SLA days (`None`
+    /// for an escalation, which has a search of its own).
+    fn fallback_rules(
+        &self,
+        f: &Fallback,
+        sla_days: std::ops::Range<u32>,
+    ) -> Option<(std::ops::Range<u32>, Mode)> {
+        match *f {
+            Fallback::WiderRadius(widen) => Some((
+                sla_days,
+                Mode {
+                    widen,
+                    sla_filter: false,
+                },
+            )),
+            Fallback::NextDay(n) => Some((
+                sla_days.end..sla_days.end.saturating_add(n).min(self.day_end()),
+                Mode {
+                    widen: 1.0,
+                    sla_filter: false,
+                },
+            )),
+            Fallback::Escalate => None,
+        }
+    }
+
+    /// The days and rules under which an assignment by `route` was found: the hard
+    /// rules for `direct`, else those of the policy's first fallback with that route
+    /// (`None` for an escalation, or a route the policy does not have).
+    pub(super) fn route_rules(
+        &self,
+        route: Route,
+        sla_days: std::ops::Range<u32>,
+    ) -> Option<(std::ops::Range<u32>, Mode)> {
+        if route == Route::Direct {
+            return Some((sla_days, STRICT));
+        }
+        let f = self
+            .policy
+            .fallback
+            .iter()
+            .find(|f| fallback_route(f) == route)?;
+        self.fallback_rules(f, sla_days)
     }
 
     /// [`Dispatcher::candidates`] by evaluating every outlet offering the skill, without
@@ -108,19 +198,16 @@ impl Dispatcher {
     #[doc(hidden)]
     pub fn candidates_exhaustive(&self, ticket: &Ticket, k: usize) -> Result<Vec<Candidate>> {
         let r = self.resolve(ticket)?;
-        let Some(skill) = r.skill else {
-            return Ok(Vec::new());
-        };
-        let days = self.sla_days(&r);
-        let hits: Vec<Hit> = self.skill_offers[skill.index()]
-            .iter()
-            .filter_map(|&o| self.evaluate(&r, o as usize, days.clone(), STRICT).ok())
-            .collect();
-        Ok(self.ranked(&r, hits, k))
+        Ok(self.by_policy(&r, k, |skill, days, mode| {
+            self.skill_offers[skill.index()]
+                .iter()
+                .filter_map(|&o| self.evaluate(&r, o as usize, days.clone(), mode).ok())
+                .collect()
+        }))
     }
 
     /// The best `k` hits by (score, outlet id), as candidates.
-    fn ranked(&self, r: &Resolved, mut hits: Vec<Hit>, k: usize) -> Vec<Candidate> {
+    fn ranked(&self, r: &Resolved, mut hits: Vec<Hit>, k: usize, route: Route) -> Vec<Candidate> {
         hits.sort_by(|a, b| {
             a.score.total_cmp(&b.score).then(
                 self.offers[a.offer as usize]
@@ -130,11 +217,11 @@ impl Dispatcher {
         });
         hits.into_iter()
             .take(k)
-            .map(|h| self.candidate(r, h))
+            .map(|h| self.candidate(r, h, route))
             .collect()
     }
 
-    fn candidate(&self, r: &Resolved, h: Hit) -> Candidate {
+    fn candidate(&self, r: &Resolved, h: Hit, route: Route) -> Candidate {
         let offer = &self.offers[h.offer as usize];
         let oi = offer.outlet as usize;
         let units = r.ticket.units;
@@ -148,6 +235,16 @@ impl Dispatcher {
             remaining_outlet: self
                 .limit_for(self.outlets[oi].daily_cap, r)
                 .saturating_sub(self.ledger.outlet_used(oi, h.day) + units),
+            route,
         }
+    }
+}
+
+/// The route an assignment found by fallback `f` has.
+pub(super) fn fallback_route(f: &Fallback) -> Route {
+    match f {
+        Fallback::WiderRadius(x) => Route::WiderRadius(*x),
+        Fallback::NextDay(_) => Route::NextDay,
+        Fallback::Escalate => Route::Escalated,
     }
 }

@@ -5,7 +5,7 @@ use super::index::FullTest;
 use super::layout::AreaRule;
 use super::resolve::Resolved;
 use super::rules::STRICT;
-use super::types::{Explanation, Rule};
+use super::types::{Explanation, Route, Rule};
 use super::Dispatcher;
 use crate::geo::unit_distance_km;
 use crate::model::Ticket;
@@ -220,10 +220,17 @@ impl Dispatcher {
             return Ok(out);
         };
         let k = k as usize;
-        let days = self.sla_days(&r);
+        // The rules dispatch applies now: the hard rules, or, when no outlet meets them,
+        // the fallback the best candidate was found by (an escalation has no rules to
+        // judge another outlet by: it is judged by the hard rules).
+        let route = best.as_ref().map_or(Route::Direct, |b| b.route);
+        let (days, mode) = self
+            .route_rules(route, self.sla_days(&r))
+            .unwrap_or_else(|| (self.sla_days(&r), STRICT));
         let o = &self.outlets[oi];
         let gc = unit_distance_km(&r.xyz, &o.xyz);
-        match self.evaluate(&r, k, days.clone(), STRICT) {
+        let result = self.evaluate(&r, k, days.clone(), mode);
+        match result {
             Ok(hit) => {
                 let gap = best.as_ref().map_or(0.0, |b| hit.score - b.breakdown.score);
                 let hb = self.breakdown(&r, &hit);
@@ -314,6 +321,12 @@ impl Dispatcher {
                     }
                 };
             }
+        }
+        if route != Route::Direct {
+            out.text.push_str(&format!(
+                " (no outlet meets every rule within the SLA: dispatch falls back to {})",
+                super::table::route_text(route)
+            ));
         }
         out.text
             .push_str(&self.package_note(&r, k, out.breakdown.as_ref()));

@@ -433,6 +433,64 @@ fn explain_says_full_today_but_free_tomorrow() {
     assert!(e.text.contains("best outlet"), "{}", e.text);
 }
 
+/// A backlog ticket already past its due time when the dispatcher starts: no outlet
+/// meets the SLA, dispatch books it by the policy's first fallback, and candidates and
+/// explain say so (they judged it by the SLA alone and found nothing before).
+#[test]
+fn candidates_and_explain_follow_dispatch_for_a_ticket_past_due() {
+    let outlets = || vec![outlet("a", 121.05, 5, 50.0), outlet("b", 121.2, 5, 50.0)];
+    let policy = Policy {
+        start_date: Some(t0().date()),
+        ..Policy::default()
+    };
+    let d = dispatcher(outlets(), 100.0, policy);
+    let mut t = ticket("old", 121.0);
+    t.created_at -= chrono::Duration::days(2);
+    t.due_by = t.created_at + chrono::Duration::hours(4);
+    let cands = d.candidates(&t, 5).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        cands,
+        d.candidates_exhaustive(&t, 5)
+            .unwrap_or_else(|e| panic!("{e}"))
+    );
+    let ids: Vec<_> = cands.iter().map(|c| (&*c.outlet_id, c.route)).collect();
+    assert_eq!(
+        ids,
+        [
+            ("a", Route::WiderRadius(1.5)),
+            ("b", Route::WiderRadius(1.5))
+        ]
+    );
+    let e = d.explain(&t, "a").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.failed, None, "{}", e.text);
+    assert!(
+        e.text.contains("best outlet") && e.text.contains("falls back to wider_radius_x1.5"),
+        "{}",
+        e.text
+    );
+    let e = d.explain(&t, "b").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (e.failed, e.best.map(|b| b.outlet_id)),
+        (None, Some("a".into())),
+        "{}",
+        e.text
+    );
+    let booked = outcome(&d, &t);
+    assert_eq!(
+        booked.assignment().map(|a| (&*a.outlet_id, a.route)),
+        Some(("a", Route::WiderRadius(1.5)))
+    );
+    // Without fallbacks nothing books it, and nothing is offered.
+    let d = dispatcher(outlets(), 100.0, strict());
+    assert!(d
+        .candidates(&t, 5)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_empty());
+    let e = d.explain(&t, "a").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.failed, Some(Rule::SlaUnreachable), "{}", e.text);
+    assert_eq!(reason(&outcome(&d, &t)), Some(Rule::SlaUnreachable));
+}
+
 #[test]
 fn candidates_are_ranked_with_breakdowns_that_sum_to_the_score() {
     let d = dispatcher(
@@ -681,12 +739,8 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         let out = d.dispatch(t).unwrap();
         match (&out, cands.first()) {
             (Outcome::Assigned(a), Some(b)) => {
-                assert_eq!(
-                    a.route,
-                    Route::Direct,
-                    "ticket {}: {b:?} was eligible",
-                    t.id
-                );
+                // Candidates follow the policy's fallbacks as dispatch does.
+                assert_eq!(a.route, b.route, "ticket {}: {b:?}", t.id);
                 // The earliest day with an eligible outlet, then the best score on it.
                 let best = cands
                     .iter()
@@ -703,7 +757,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
                 panic!("ticket {}: {b:?} was eligible, nothing booked", t.id)
             }
             (Outcome::Assigned(a), None) => {
-                assert_ne!(a.route, Route::Direct, "ticket {}", t.id)
+                panic!("ticket {}: booked {a:?} with no candidate", t.id)
             }
             (Outcome::Unassignable(u), None) => {
                 unassignable += 1;

@@ -177,7 +177,8 @@ impl Outcome {
 pub struct Candidate {
     /// Outlet id.
     pub outlet_id: SmolStr,
-    /// Earliest day with capacity within the SLA.
+    /// Earliest day with capacity under the rules of its `route` (within the SLA for
+    /// `direct`).
     pub day: u32,
     /// Score and its parts.
     pub breakdown: Breakdown,
@@ -185,6 +186,9 @@ pub struct Candidate {
     pub remaining_skill: u32,
     /// Units left outlet-wide on that day after this ticket.
     pub remaining_outlet: u32,
+    /// The rules it meets: `direct` (every hard rule, within the SLA), or the policy's
+    /// fallback dispatch would use when no outlet meets them.
+    pub route: Route,
 }
 
 /// Why an outlet was or was not chosen for a ticket.
