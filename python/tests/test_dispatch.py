@@ -155,7 +155,9 @@ def test_candidates_frame_has_the_score_breakdown(valid_net):
         assert col in c.columns
     assert len(d.candidates(T01, k=1)) == 1
     assert d.assignment("T01") is None
-    assert d.dispatch(T01).outlet_id == c["outlet_id"].iloc[0]
+    booked = d.dispatch(T01)
+    assert booked.outlet_id == c["outlet_id"].iloc[0]
+    assert booked.route == c["route"].iloc[0]
 
 
 def test_explain(valid_net):

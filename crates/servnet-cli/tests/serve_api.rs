@@ -630,3 +630,53 @@ fn a_reviews_changes_posted_to_the_service_take_effect() {
     let kept = c.get("/v1/bookings/R0");
     assert_eq!(kept.json["outlet_id"].as_str(), Some(flagged.as_str()));
 }
+
+/// A backlog ticket (opened long before the service started, past its due time):
+/// `/v1/candidates` lists what `/v1/dispatch` books, with the fallback route it books it
+/// by, and `/v1/explain` judges that outlet by the same rules (it said "SLA blocks"
+/// while dispatch booked it).
+#[test]
+fn candidates_and_explain_answer_for_a_backlog_ticket_as_dispatch_books_it() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    common::write_data(&data);
+    let server = Launch::new(work.path(), &data, None).start();
+    let c = server.client();
+    let cands = c.post(
+        "/v1/candidates",
+        &format!(r#"{{"ticket":{},"k":3}}"#, ticket("B1")),
+    );
+    assert_eq!(cands.status, 200, "{}", cands.text);
+    let first = &cands.json[0];
+    let route = first["route"].as_str().unwrap_or_default().to_string();
+    assert_ne!(route, "direct", "{}", cands.text);
+    let outlet = first["outlet_id"].as_str().unwrap_or_default().to_string();
+    let why = c.post(
+        "/v1/explain",
+        &format!(r#"{{"ticket":{},"outlet_id":"{outlet}"}}"#, ticket("B1")),
+    );
+    assert_eq!(why.status, 200, "{}", why.text);
+    assert!(why.json["failed"].is_null(), "{}", why.text);
+    assert!(
+        why.json["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("falls back"),
+        "{}",
+        why.text
+    );
+    let booked = c.post("/v1/dispatch", &ticket("B1"));
+    assert_eq!(booked.status, 200, "{}", booked.text);
+    assert_eq!(
+        booked.json["outlet_id"].as_str(),
+        Some(outlet.as_str()),
+        "{}",
+        booked.text
+    );
+    assert_eq!(
+        booked.json["route"].as_str(),
+        Some(route.as_str()),
+        "{}",
+        booked.text
+    );
+}
