@@ -193,9 +193,9 @@ impl super::Dispatcher {
             next.start = OnceLock::from(d);
         }
         std::mem::swap(&mut next.ledger, &mut self.ledger);
-        let bound = changes
-            .iter()
-            .try_for_each(|c| next.ledger.record_change(c))
+        let bound = next
+            .ledger
+            .record_changes(changes)
             .and_then(|()| next.attach(&[]));
         if let Err(e) = bound {
             std::mem::swap(&mut next.ledger, &mut self.ledger);

@@ -244,9 +244,10 @@ pub trait Ledger: Send + Sync {
     /// may run at the same time.
     fn roll(&mut self, first_day: u32) -> Result<()>;
 
-    /// Records a network change so that a dispatcher reopening this store can apply it
-    /// again (stores that do not outlive the process ignore it).
-    fn record_change(&self, _change: &super::NetworkChange) -> Result<()> {
+    /// Records network changes applied together, all or none, so that a dispatcher
+    /// reopening this store applies them again (stores that do not outlive the process
+    /// ignore them).
+    fn record_changes(&self, _changes: &[super::NetworkChange]) -> Result<()> {
         Ok(())
     }
 

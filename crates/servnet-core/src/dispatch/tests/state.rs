@@ -250,3 +250,53 @@ fn a_list_of_changes_applies_whole_or_not_at_all() {
     let z = outcome(&d, &ticket("z", 121.0));
     assert_eq!(z.assignment().map(|a| a.outlet_id.as_str()), Some("c"));
 }
+
+/// Changes applied to a durable dispatcher come back on reopening, a list as one
+/// journal record (all or none after a crash) beside a lone change written as before.
+#[test]
+fn changes_recorded_in_the_journal_come_back_on_reopening() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let network = || {
+        Network::new(
+            vec![outlet("b", 121.05, 2, 50.0), outlet("c", 121.3, 2, 50.0)],
+            vec![region(100.0)],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let suspend = NetworkChange::OutletStatus {
+        outlet_id: "b".into(),
+        status: OutletStatus::Suspended,
+    };
+    let cap = NetworkChange::OutletCap {
+        outlet_id: "c".into(),
+        daily_cap: 1,
+    };
+    let reopen = NetworkChange::OutletStatus {
+        outlet_id: "b".into(),
+        status: OutletStatus::Active,
+    };
+    {
+        let mut d =
+            Dispatcher::open(network(), strict(), dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        d.apply_all(&[suspend.clone(), cap.clone()])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let x = outcome(&d, &ticket("x", 121.0));
+        assert_eq!(x.assignment().map(|a| a.outlet_id.as_str()), Some("c"));
+    }
+    let (d, restored) =
+        Dispatcher::open_with(network(), strict(), dir.path(), JournalOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(restored.changes, vec![suspend.clone(), cap.clone()]);
+    // b is still suspended and c's one unit is taken: nothing is left.
+    assert!(outcome(&d, &ticket("y", 121.0)).assignment().is_none());
+    drop(d);
+    let mut d = Dispatcher::open(network(), strict(), dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    d.apply(&reopen).unwrap_or_else(|e| panic!("{e}"));
+    drop(d);
+    let (d, restored) =
+        Dispatcher::open_with(network(), strict(), dir.path(), JournalOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(restored.changes, vec![suspend, cap, reopen]);
+    let z = outcome(&d, &ticket("z", 121.0));
+    assert_eq!(z.assignment().map(|a| a.outlet_id.as_str()), Some("b"));
+}

@@ -50,6 +50,14 @@ impl Default for JournalOptions {
     }
 }
 
+/// A network-change record: one change, or a list applied together.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Recorded {
+    Many(Vec<NetworkChange>),
+    One(NetworkChange),
+}
+
 /// What opening a state folder found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Restored {
@@ -143,10 +151,14 @@ impl JournalLedger {
         let loaded = replay::load(dir, None, options.batch_bytes)?;
         let mut changes = Vec::with_capacity(loaded.changes.len());
         for json in &loaded.changes {
-            changes.push(serde_json::from_str(json).map_err(|e| Error::Ledger {
+            let read: Recorded = serde_json::from_str(json).map_err(|e| Error::Ledger {
                 store: dir.display().to_string(),
                 message: format!("a recorded network change does not read: {e}"),
-            })?);
+            })?;
+            match read {
+                Recorded::One(c) => changes.push(c),
+                Recorded::Many(list) => changes.extend(list),
+            }
         }
         let restored = Restored {
             entries: loaded.entries,
@@ -262,10 +274,17 @@ impl Ledger for JournalLedger {
         self.store.roll(first_day)
     }
 
-    fn record_change(&self, change: &NetworkChange) -> Result<()> {
-        let json = serde_json::to_string(change).map_err(|e| Error::Ledger {
+    fn record_changes(&self, changes: &[NetworkChange]) -> Result<()> {
+        // One record for the list (a JSON array; a lone change is an object, as journals
+        // written before lists were): a crash or a failed write leaves all or none.
+        let json = match changes {
+            [] => return Ok(()),
+            [one] => serde_json::to_string(one),
+            many => serde_json::to_string(many),
+        }
+        .map_err(|e| Error::Ledger {
             store: self.dir.display().to_string(),
-            message: format!("cannot encode the change {}: {e}", change.describe()),
+            message: format!("cannot encode the network changes: {e}"),
         })?;
         let seq = self.store.log.append(&Record::Change(&json))?;
         self.store.log.wait(seq)
