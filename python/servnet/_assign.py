@@ -151,7 +151,7 @@ def assign(
 
 
 def _bar_figures(core: "_servnet._AssignmentPlan") -> Dict[str, Any]:
-    return dict(json.loads(core.view()))
+    return dict(json.loads(core.figures()))
 
 
 def compare_with_sequential(

@@ -61,30 +61,36 @@ class _Progress:
         self.bar.close()
 
 
-def _live_postfix(incumbent: Optional[float], bound: Optional[float], stage: str) -> str:
-    """``12 outlets (3 of 8): incumbent 123.456, bound 120, gap 2.71%`` from the live
-    figures of a running solve (the parts known so far)."""
+def _figure_parts(incumbent: Optional[float], bound: Optional[float],
+                  gap: Optional[float] = None) -> List[str]:
+    """``["incumbent 123.456", "bound 120", "gap 2.71%"]``: the figures known (six
+    significant digits, as the CLI's bar); the gap from the two when not given."""
     parts = []
     if incumbent is not None:
         parts.append(f"incumbent {incumbent:.6g}")
     if bound is not None:
         parts.append(f"bound {bound:.6g}")
-    if incumbent is not None and bound is not None:
-        parts.append(f"gap {100 * max(incumbent - bound, 0.0) / max(abs(incumbent), 1e-9):.2f}%")
-    body = ", ".join(parts)
+    if gap is None and incumbent is not None and bound is not None:
+        gap = max(incumbent - bound, 0.0) / max(abs(incumbent), 1e-9)
+    if gap is not None:
+        parts.append(f"gap {100 * gap:.2f}%")
+    return parts
+
+
+def _live_postfix(incumbent: Optional[float], bound: Optional[float], stage: str) -> str:
+    """``12 outlets (3 of 8): incumbent 123.456, bound 120, gap 2.71%`` from the live
+    figures of a running solve (the parts known so far)."""
+    body = ", ".join(_figure_parts(incumbent, bound))
     return f"{stage}: {body}" if stage and body else (stage or body)
 
 
 def _solve_postfix(figures: Dict[str, Any]) -> str:
     """``incumbent 123.456, bound 120, gap 2.71%, optimal`` from a result's figures."""
-    parts = []
-    for name, key in (("incumbent", "objective"), ("bound", "lower_bound")):
+    def finite(key: str) -> Optional[float]:
         v = figures.get(key)
-        if isinstance(v, (int, float)) and math.isfinite(v):
-            parts.append(f"{name} {v:.6g}")
-    gap = figures.get("gap")
-    if isinstance(gap, (int, float)) and math.isfinite(gap):
-        parts.append(f"gap {100 * gap:.2f}%")
+        return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+    parts = _figure_parts(finite("objective"), finite("lower_bound"), finite("gap"))
     if figures.get("status"):
         parts.append(str(figures["status"]))
     return ", ".join(parts)

@@ -66,35 +66,20 @@ impl PyAssignmentPlan {
     fn view(&self, py: Python<'_>) -> PyResult<String> {
         #[derive(Serialize)]
         struct View<'a> {
+            #[serde(flatten)]
+            head: Headline<'a>,
             assignments: &'a [PlannedAssignment],
             unassigned: Vec<(&'a str, String)>,
-            objective: f64,
-            lower_bound: f64,
-            gap: f64,
-            method: servnet_core::assign::Method,
-            status: &'a str,
-            components: usize,
-            seconds: f64,
-            mean_distance_km: f64,
-            sequential: Option<&'a SequentialBaseline>,
         }
         let p = &self.inner.plan;
         let v = View {
+            head: self.headline(),
             assignments: &p.assignments,
             unassigned: p
                 .unassigned
                 .iter()
                 .map(|(t, r)| (t.as_str(), r.to_string()))
                 .collect(),
-            objective: p.objective,
-            lower_bound: p.lower_bound,
-            gap: p.gap,
-            method: p.method,
-            status: p.status.as_str(),
-            components: p.components,
-            seconds: p.seconds,
-            mean_distance_km: p.mean_distance_km(),
-            sequential: self.inner.sequential.as_ref(),
         };
         run::to_json(&v).map_err(|e| error::to_py(py, e))
     }
@@ -104,31 +89,16 @@ impl PyAssignmentPlan {
     fn figures(&self, py: Python<'_>) -> PyResult<String> {
         #[derive(Serialize)]
         struct Figures<'a> {
-            objective: f64,
-            lower_bound: f64,
-            gap: f64,
-            method: servnet_core::assign::Method,
-            status: &'a str,
-            components: usize,
-            seconds: f64,
+            #[serde(flatten)]
+            head: Headline<'a>,
             assigned: usize,
             unassigned: usize,
-            mean_distance_km: f64,
-            sequential: Option<&'a SequentialBaseline>,
         }
         let p = &self.inner.plan;
         let v = Figures {
-            objective: p.objective,
-            lower_bound: p.lower_bound,
-            gap: p.gap,
-            method: p.method,
-            status: p.status.as_str(),
-            components: p.components,
-            seconds: p.seconds,
+            head: self.headline(),
             assigned: p.assignments.len(),
             unassigned: p.unassigned.len(),
-            mean_distance_km: p.mean_distance_km(),
-            sequential: self.inner.sequential.as_ref(),
         };
         run::to_json(&v).map_err(|e| error::to_py(py, e))
     }
@@ -286,4 +256,35 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_assign, m)?)?;
     m.add_function(wrap_pyfunction!(_compare_with_sequential, m)?)?;
     Ok(())
+}
+
+/// The figures `view()` and `figures()` share.
+#[derive(Serialize)]
+struct Headline<'a> {
+    objective: f64,
+    lower_bound: f64,
+    gap: f64,
+    method: servnet_core::assign::Method,
+    status: &'a str,
+    components: usize,
+    seconds: f64,
+    mean_distance_km: f64,
+    sequential: Option<&'a SequentialBaseline>,
+}
+
+impl PyAssignmentPlan {
+    fn headline(&self) -> Headline<'_> {
+        let p = &self.inner.plan;
+        Headline {
+            objective: p.objective,
+            lower_bound: p.lower_bound,
+            gap: p.gap,
+            method: p.method,
+            status: p.status.as_str(),
+            components: p.components,
+            seconds: p.seconds,
+            mean_distance_km: p.mean_distance_km(),
+            sequential: self.inner.sequential.as_ref(),
+        }
+    }
 }

@@ -9,6 +9,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use servnet_core::assign::SolveStatus;
+use servnet_core::significant;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -47,10 +48,10 @@ impl Figures {
     pub fn line(&self) -> String {
         let mut parts = Vec::new();
         if self.incumbent.is_finite() {
-            parts.push(format!("incumbent {}", sig(self.incumbent)));
+            parts.push(format!("incumbent {}", significant(self.incumbent)));
         }
         if self.bound.is_finite() {
-            parts.push(format!("bound {}", sig(self.bound)));
+            parts.push(format!("bound {}", significant(self.bound)));
         }
         if self.gap.is_finite() {
             parts.push(format!("gap {:.2}%", 100.0 * self.gap));
@@ -58,15 +59,6 @@ impl Figures {
         parts.push(self.status.as_str().to_string());
         parts.join(", ")
     }
-}
-
-/// Six significant digits, as the Python bar prints them.
-fn sig(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let digits = (5 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    format!("{x:.digits$}")
 }
 
 /// Runs `f` (a solve of `what` with time limit `limit` seconds) under a bar when
@@ -147,7 +139,7 @@ mod tests {
             status: SolveStatus::TimeLimit,
         };
         assert!(!none.line().contains("incumbent"));
-        assert_eq!(sig(0.012345678), "0.0123457");
+        assert_eq!(significant(0.012345678), "0.0123457");
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod solver;
 pub mod testing;
 
 pub use error::{Error, Issue, Location, Result};
-pub use solver::progress::{observed, Progress};
+pub use solver::progress::{observed, significant, Progress};
 
 /// Re-exported so callers build tickets and polygons with the same versions.
 pub use chrono;

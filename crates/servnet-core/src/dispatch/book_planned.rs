@@ -25,13 +25,7 @@ impl Dispatcher {
         road_km: f64,
     ) -> Result<bool> {
         let r = self.resolve(ticket)?;
-        let oi = self
-            .network
-            .outlet_index(outlet_id)
-            .ok_or_else(|| Error::Unknown {
-                kind: "outlet",
-                id: outlet_id.to_string(),
-            })?;
+        let oi = self.network.known_outlet(outlet_id)?;
         let offer = r.skill.and_then(|s| self.offer_of(oi, s)).ok_or_else(|| {
             Error::argument(
                 "outlet_id",

@@ -9,7 +9,7 @@ use super::types::{Explanation, Route, Rule};
 use super::Dispatcher;
 use crate::geo::unit_distance_km;
 use crate::model::Ticket;
-use crate::{Error, Result};
+use crate::Result;
 use smol_str::SmolStr;
 use std::collections::BTreeMap;
 
@@ -197,13 +197,7 @@ impl Dispatcher {
     /// Why this outlet was (not) chosen for the ticket, and what would change the answer.
     pub fn explain(&self, ticket: &Ticket, outlet_id: &str) -> Result<Explanation> {
         let r = self.resolve(ticket)?;
-        let oi = self
-            .network
-            .outlet_index(outlet_id)
-            .ok_or_else(|| Error::Unknown {
-                kind: "outlet",
-                id: outlet_id.to_string(),
-            })?;
+        let oi = self.network.known_outlet(outlet_id)?;
         let best = self.candidates(ticket, 1)?.into_iter().next();
         let offer = r.skill.and_then(|s| self.offer_of(oi, s));
         let mut out = Explanation {

@@ -80,13 +80,7 @@ impl Dispatcher {
     /// (what the `load` column gives for day 0): the ledger's counters move by the
     /// difference from the units set before.
     pub fn set_load(&self, outlet_id: &str, skill: &str, day: u32, units: u32) -> Result<()> {
-        let oi = self
-            .network
-            .outlet_index(outlet_id)
-            .ok_or_else(|| Error::Unknown {
-                kind: "outlet",
-                id: outlet_id.to_string(),
-            })?;
+        let oi = self.network.known_outlet(outlet_id)?;
         let k = self
             .network
             .skill_id(skill)

@@ -580,6 +580,14 @@ impl Network {
         self.outlet_index.get(id).map(|&i| i as usize)
     }
 
+    /// The index of an outlet id, or an error naming the unknown outlet.
+    pub fn known_outlet(&self, id: &str) -> crate::Result<usize> {
+        self.outlet_index(id).ok_or_else(|| crate::Error::Unknown {
+            kind: "outlet",
+            id: id.to_string(),
+        })
+    }
+
     /// The index of a region code.
     pub fn region_index(&self, code: &str) -> Option<usize> {
         self.region_index.get(code).map(|&i| i as usize)

@@ -119,8 +119,9 @@ impl Progress {
     }
 }
 
-/// Six significant digits.
-fn significant(x: f64) -> String {
+/// `x` with six significant digits, as progress lines (the CLI's and Python's bars)
+/// print figures.
+pub fn significant(x: f64) -> String {
     if x == 0.0 {
         return "0".into();
     }
