@@ -120,8 +120,8 @@ def circle(lon: float, lat: float, radius_km: float, n: int = CIRCLE_VERTICES) -
 
 
 def _outlet_areas(network: Any) -> Dict[str, Any]:
-    """Outlet id -> its service area as in the network's JSON (``{"Radius": km}``,
-    ``{"Polygons": ...}`` or ``{"Regions": [...]}``)."""
+    """Outlet id -> its service area as in the network's JSON (``{"radius": km}``,
+    ``{"polygons": ...}`` or ``{"regions": [...]}``)."""
     data = json.loads(network.to_json())
     return {o["id"]: o.get("area") for o in data.get("outlets", [])}
 
@@ -142,8 +142,10 @@ def coverage(network: Any, statuses: Sequence[str] = ("active", "probation")) ->
     tickets within ``radius_km`` great-circle km, drawn as that circle on the engine's
     sphere (:func:`circle`; the polygon contains the circle); a ``polygon`` outlet its
     own polygons; a ``regions`` outlet the union of those regions' borders (empty
-    geometry when the network has no region polygons). The radius is the same for all
-    of an outlet's skills, so one polygon per outlet covers each of them.
+    geometry when the network has no region polygons). A ``regions`` outlet takes tickets
+    by their region code, so a ticket whose point lies just outside its region's drawn
+    border is still covered: only radius and polygon areas are places. The radius is the
+    same for all of an outlet's skills, so one polygon per outlet covers each of them.
     """
     import geopandas as gpd
     from shapely.ops import unary_union
@@ -163,7 +165,7 @@ def coverage(network: Any, statuses: Sequence[str] = ("active", "probation")) ->
         if o.area_kind == "radius":
             geom = circle(o.lon, o.lat, float(o.radius_km))
         elif o.area_kind == "polygon" and isinstance(area, dict):
-            mp = area.get("Polygons")
+            mp = area.get("polygons")
             geom = _multipolygon([[[(float(x), float(y)) for x, y in _maps._xy(r)]
                                    for r in _maps._rings(p)] for p in _maps._polygons(mp)])
         elif o.area_kind == "regions":

@@ -4,16 +4,16 @@ use servnet_core::io::{
     data_files, overlay, read_dir, read_population, write_atomic, write_network_for_excel,
     write_text, Output,
 };
-use servnet_core::plan::forecast::{forecast, ForecastOptions};
 use servnet_core::plan::cells_table::CellsTable;
+use servnet_core::plan::forecast::{forecast, ForecastOptions};
 use servnet_core::plan::frontier::{FrontierRow, FrontierTable};
-use servnet_export::{Locations, Target};
 use servnet_core::plan::network_plan::{
     plan_network, NetworkPlan, PlanInputs, PlanModel, PlanOptions, ResponseTarget,
 };
 use servnet_core::plan::replay::{planned_network, NetworkFigures};
 use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
 use servnet_core::{Error, Result};
+use servnet_export::{Locations, Target};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -299,7 +299,9 @@ pub fn run(a: &Args) -> Result<()> {
         None => None,
     };
     let frontier_out = match &a.frontier {
-        Some(f) => Some(Target::parse("frontier", f, &inputs, a.excel)?),
+        Some(f) => {
+            Some(Target::parse("frontier", f, &inputs, a.excel)?.without_locations("frontier")?)
+        }
         None => None,
     };
     if let Some(dir) = &a.network_out {

@@ -26,7 +26,9 @@ pub fn to_bytes(table: &dyn Tabular, loc: Option<&Locations<'_>>) -> Result<Vec<
             .map(|s| Id::String(s.to_string()));
         Feature {
             bbox: None,
-            geometry: g.as_ref().map(|g| geojson::Geometry::from(GeometryValue::from(g))),
+            geometry: g
+                .as_ref()
+                .map(|g| geojson::Geometry::from(GeometryValue::from(g))),
             id,
             properties: Some(properties),
             foreign_members: None,

@@ -108,7 +108,12 @@ pub fn bbox(geoms: &[Option<Geometry>]) -> Option<[f64; 4]> {
     for r in geoms.iter().flatten().filter_map(|g| g.bounding_rect()) {
         let (lo, hi) = (r.min(), r.max());
         let e = b.get_or_insert([lo.x, lo.y, hi.x, hi.y]);
-        *e = [e[0].min(lo.x), e[1].min(lo.y), e[2].max(hi.x), e[3].max(hi.y)];
+        *e = [
+            e[0].min(lo.x),
+            e[1].min(lo.y),
+            e[2].max(hi.x),
+            e[3].max(hi.y),
+        ];
     }
     b
 }

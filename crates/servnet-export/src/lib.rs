@@ -25,7 +25,7 @@ mod parquet_out;
 mod target;
 
 pub use geometry::{Locations, Places};
-pub use target::{Target, TableFormat};
+pub use target::{TableFormat, Target};
 
 use servnet_core::io::Tabular;
 use servnet_core::Result;
@@ -36,7 +36,11 @@ use servnet_core::io::CellKind;
 /// Writes `table` to `target` (CSV / JSON through `servnet_core::io`, the rest here);
 /// `locations` says where its rows are (ignored by CSV and JSON, which keep their
 /// columns as they are).
-pub fn write(target: &Target, table: &dyn Tabular, locations: Option<&Locations<'_>>) -> Result<()> {
+pub fn write(
+    target: &Target,
+    table: &dyn Tabular,
+    locations: Option<&Locations<'_>>,
+) -> Result<()> {
     match target {
         Target::Core(out) => out.write_table(table),
         Target::File { path, format } => {
@@ -49,3 +53,6 @@ pub fn write(target: &Target, table: &dyn Tabular, locations: Option<&Locations<
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,7 +30,11 @@ fn parquet_error(e: impl std::fmt::Display) -> Error {
 
 /// `table` as the bytes of a Parquet file; `require_geo`: refuse a table without
 /// locations (`.geoparquet`).
-pub fn to_bytes(table: &dyn Tabular, loc: Option<&Locations<'_>>, require_geo: bool) -> Result<Vec<u8>> {
+pub fn to_bytes(
+    table: &dyn Tabular,
+    loc: Option<&Locations<'_>>,
+    require_geo: bool,
+) -> Result<Vec<u8>> {
     if require_geo && loc.is_none() {
         return Err(Error::argument(
             "out",
@@ -71,7 +75,10 @@ pub fn to_bytes(table: &dyn Tabular, loc: Option<&Locations<'_>>, require_geo: b
         }
         fields.push(Field::new(GEOMETRY, DataType::Binary, true));
         arrays.push(Arc::new(
-            wkb_rows.iter().map(|b| b.as_deref()).collect::<BinaryArray>(),
+            wkb_rows
+                .iter()
+                .map(|b| b.as_deref())
+                .collect::<BinaryArray>(),
         ));
         geo_meta = Some(geo_metadata(&geoms)?);
     }

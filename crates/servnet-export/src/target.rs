@@ -30,7 +30,8 @@ pub enum Target {
 }
 
 /// The extensions `--out` accepts, for messages.
-pub const SUPPORTED: &str = ".csv, .json, .parquet, .geoparquet or .geojson, or - for standard output";
+pub const SUPPORTED: &str =
+    ".csv, .json, .parquet, .geoparquet or .geojson, or - for standard output";
 
 impl Target {
     /// Parses an `--out` argument: `-` is standard output; `.csv` / `.json` as in
@@ -71,6 +72,24 @@ impl Target {
         })
     }
 
+    /// This target for a table without locations: GeoParquet and GeoJSON are refused
+    /// (naming `option`), before any work.
+    pub fn without_locations(self, option: &str) -> Result<Target> {
+        match &self {
+            Target::File {
+                path,
+                format: TableFormat::GeoParquet | TableFormat::GeoJson,
+            } => Err(Error::argument(
+                option,
+                format!(
+                    "{}: this table has no locations; write it as .csv, .json or .parquet",
+                    path.display()
+                ),
+            )),
+            _ => Ok(self),
+        }
+    }
+
     /// The name used in messages (`standard output` or the path).
     pub fn name(&self) -> String {
         match self {
@@ -106,6 +125,9 @@ mod tests {
         }
         let e = t("a.xlsx").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("'out'") && e.contains("'.xlsx'"), "{e}");
-        assert!(e.contains(".parquet") && e.contains(".geojson") && e.contains(".geoparquet"), "{e}");
+        assert!(
+            e.contains(".parquet") && e.contains(".geojson") && e.contains(".geoparquet"),
+            "{e}"
+        );
     }
 }
