@@ -82,7 +82,15 @@ pub fn to_bytes(
         ));
         geo_meta = Some(geo_metadata(&geoms)?);
     }
-    let schema = Arc::new(Schema::new(fields));
+    let mut schema = Schema::new(fields);
+    if let Some(meta) = &geo_meta {
+        // Also in the Arrow schema (pyarrow's `schema.metadata`), as GeoPandas writes it;
+        // one entry, so the map's order decides nothing.
+        #[allow(clippy::disallowed_types)]
+        let kv = std::collections::HashMap::from([("geo".to_string(), meta.clone())]);
+        schema = schema.with_metadata(kv);
+    }
+    let schema = Arc::new(schema);
     let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(parquet_error)?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
