@@ -31,6 +31,7 @@ from servnet._review import review
 from servnet._campaign import CampaignSchedule, schedule_campaign
 from servnet._location import capacitated_location
 from servnet._settle import settle
+from servnet._geo import coverage, to_geopandas
 from servnet._servnet import (
     Assignment,
     DataError,
@@ -93,4 +94,6 @@ __all__ = [
     "simulate_many",
     "staffing",
     "capacitated_location",
+    "to_geopandas",
+    "coverage",
 ]

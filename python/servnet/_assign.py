@@ -39,8 +39,13 @@ class AssignmentPlan(Result):
     sequential baseline's figures after :func:`compare_with_sequential`).
     """
 
-    def __init__(self, core: "_servnet._AssignmentPlan") -> None:
+    def __init__(self, core: "_servnet._AssignmentPlan", tickets: Any = None,
+                 network: Any = None) -> None:
         self._core = core
+        # Where the tickets and outlets are, for to_geopandas() (`network`: a Network or
+        # the Dispatcher the plan ran on); references only, not pickled.
+        self._tickets = tickets
+        self._network = network
         # The rows cross as columns (no Python dict per ticket): core.frame(); the
         # figures alone as JSON.
         plan = json.loads(core.figures())
@@ -67,6 +72,32 @@ class AssignmentPlan(Result):
             figures["sequential_mean_distance_km"] = sequential["mean_distance_km"]
             figures["sequential_seconds"] = sequential["seconds"]
         super().__init__("AssignmentPlan", {"assignments": table}, figures)
+
+    def to_geopandas(self, geometry: str = "lines", tickets: Any = None,
+                     network: Optional["_servnet.Network"] = None) -> Any:
+        """The assignments as a GeoDataFrame in EPSG:4326 (needs the ``geo`` extra): every
+        column of ``to_pandas()`` (ids, ``distance_km``, ``score``: the objective's cost
+        of the choice, ...) and ``geometry``: ``"lines"`` (default) a LineString from the
+        ticket to its outlet (a Point at the ticket when unassigned), ``"tickets"`` /
+        ``"outlets"`` a Point at either end. Places by id from the tickets and network
+        the plan was made from (or those given). Write it with ``.to_file(...geojson)``
+        or ``.to_parquet(...)`` (GeoParquet)."""
+        from servnet._geo import to_geopandas
+
+        tickets = tickets if tickets is not None else self.__dict__.get("_tickets")
+        network = network if network is not None else self.__dict__.get("_network")
+        if tickets is None or network is None:
+            raise ValueError("to_geopandas: this plan does not know its tickets and network "
+                             "(e.g. after unpickling); pass tickets= and network=")
+        if not hasattr(network, "outlets"):
+            network = network.network
+        return to_geopandas(self.tables["assignments"], tickets, network, geometry)
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_tickets", None)
+        state.pop("_network", None)
+        return state
 
     def __repr__(self) -> str:
         f = self.figures
@@ -147,7 +178,7 @@ def assign(
                     gap_tolerance=gap_tolerance)
     core = _run(progress, f"assign ({method})", time_limit, _servnet._assign, tickets,
                 dispatcher, method, float(time_limit), opts, figures=_bar_figures)
-    return AssignmentPlan(core)
+    return AssignmentPlan(core, tickets, dispatcher)
 
 
 def _bar_figures(core: "_servnet._AssignmentPlan") -> Dict[str, Any]:
@@ -185,4 +216,4 @@ def compare_with_sequential(
                     gap_tolerance=gap_tolerance)
     core = _run(progress, f"assign ({method})", time_limit, _servnet._compare_with_sequential,
                 tickets, network, policy, method, float(time_limit), opts, figures=_bar_figures)
-    return AssignmentPlan(core)
+    return AssignmentPlan(core, tickets, network)

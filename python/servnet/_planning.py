@@ -440,12 +440,21 @@ class NetworkPlan(Result):
         points, when the plan was made from a network), ``"takes_over"`` (a line from
         each closed outlet to the site taking most of its tickets: ``from_site``,
         ``to_site``), ``"assignments"`` (a line from each served cell to its site:
-        ``cell``, ``site``, ``peak_day``, ``served_share``). Every link names sites by
-        id. Write it with ``.to_file("plan.geojson")`` or ``.to_parquet(...)``."""
+        ``cell``, ``site``, ``peak_day``, ``served_share``), ``"coverage"`` (each open
+        site's service area: the polygon around the great-circle circle of its
+        ``service_radius_km``, the farthest demand it takes plus 2 km and the radius the
+        planned network gives it, so every cell it serves lies inside; a circle rather
+        than the union of its cells because dispatch on the planned network uses that
+        radius). Every link names sites by id. Write it with ``.to_file("plan.geojson")``
+        or ``.to_parquet(...)``."""
         import geopandas as gpd
         from shapely.geometry import LineString
 
         sites = self.tables["sites"]
+        if name == "coverage":
+            from servnet._geo import site_coverage
+
+            return site_coverage(sites)
         if name in ("sites", "cells", "regions"):
             df = self.tables[name]
             if "lon" not in df.columns:
@@ -469,7 +478,7 @@ class NetworkPlan(Result):
             cols = ["cell", "site", "peak_day", "served_share", "geometry"]
         else:
             raise ValueError(f"to_geopandas: unknown table '{name}' (sites, cells, regions, "
-                             "takes_over, assignments)")
+                             "takes_over, assignments, coverage)")
         return gpd.GeoDataFrame(_frame(rows, cols), geometry="geometry", crs="EPSG:4326")
 
     def sites_csv(self) -> str:

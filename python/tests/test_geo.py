@@ -1,6 +1,7 @@
 """Geo in, geo out: GeoDataFrames where areas and regions go (any CRS, reprojected to
 EPSG:4326; none refused), and plans as GeoDataFrames whose links name sites by id."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,3 +78,31 @@ def test_plan_to_geopandas_links_sites_by_id(plan, tmp_path):
     assert back["site_id"].tolist() == sites["site_id"].tolist()
     with pytest.raises(ValueError, match="unknown table 'x'"):
         plan.to_geopandas("x")
+
+
+def test_plan_coverage_holds_every_cell_a_site_serves_and_not_one_beyond(plan):
+    import shapely
+    from pyproj import Geod
+
+    cov = plan.to_geopandas("coverage").set_index("site_id")
+    sites = plan.to_pandas().set_index("site_id")
+    assert cov.crs == "EPSG:4326"
+    assert set(cov.index) == set(sites.index[sites["decision"] != "close"])
+    cells = plan.to_pandas("cells")
+    served = cells[cells["site"].notna()]
+    assert len(served) > 100
+    for c in served.itertuples():
+        assert cov.geometry[c.site].contains(shapely.Point(c.lon, c.lat)), (c.cell, c.site)
+    # Cells beyond a site's radius (great-circle, on the engine's sphere) lie outside.
+    sphere = Geod(a=6371008.8, b=6371008.8)
+    outside = 0
+    for s in cov.index[:50]:
+        lon, lat, r = sites.loc[s, ["lon", "lat", "service_radius_km"]]
+        n = len(cells)
+        _, _, m = sphere.inv(cells["lon"].to_numpy(), cells["lat"].to_numpy(),
+                             np.full(n, lon), np.full(n, lat))
+        far = cells[m > 1010.0 * r]
+        outside += len(far)
+        assert not any(cov.geometry[s].contains(shapely.Point(x, y))
+                       for x, y in zip(far["lon"], far["lat"]))
+    assert outside > 0

@@ -3,6 +3,7 @@
 mod bench;
 mod campaign;
 mod curves;
+mod export;
 mod out;
 mod plan;
 mod progress;
@@ -45,7 +46,9 @@ enum Command {
     Dispatch {
         /// The data folder (see docs/formats.md).
         dir: PathBuf,
-        /// Where to write one row per ticket (.csv or .json; - for standard output).
+        /// Where to write one row per ticket, by extension: .csv, .json, .parquet, or
+        /// .geoparquet / .geojson with a line from each ticket to its outlet (a point at
+        /// the ticket when unassigned); - for standard output.
         #[arg(long, default_value = "assignments.csv")]
         out: PathBuf,
         /// Write CSV for Excel: a UTF-8 byte-order mark first, so names in any script
@@ -86,7 +89,9 @@ enum Command {
     Assign {
         /// The data folder (see docs/formats.md).
         dir: PathBuf,
-        /// Where to write one row per ticket (.csv or .json; - for standard output).
+        /// Where to write one row per ticket, by extension: .csv, .json, .parquet, or
+        /// .geoparquet / .geojson with a line from each ticket to its outlet (a point at
+        /// the ticket when unassigned); - for standard output.
         #[arg(long, default_value = "plan.csv")]
         out: PathBuf,
         /// Write CSV for Excel: a UTF-8 byte-order mark first, so names in any script

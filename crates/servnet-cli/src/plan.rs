@@ -4,6 +4,7 @@ use servnet_core::io::{
     data_files, overlay, read_dir, read_population, write_atomic, write_network_for_excel,
     write_text, Output,
 };
+use servnet_core::plan::cells_table::CellsTable;
 use servnet_core::plan::forecast::{forecast, ForecastOptions};
 use servnet_core::plan::frontier::{FrontierRow, FrontierTable};
 use servnet_core::plan::network_plan::{
@@ -12,6 +13,7 @@ use servnet_core::plan::network_plan::{
 use servnet_core::plan::replay::{planned_network, NetworkFigures};
 use servnet_core::plan::simulate::{peak_month_tickets, simulate, SimOptions};
 use servnet_core::{Error, Result};
+use servnet_export::{Locations, Target};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -34,9 +36,14 @@ pub struct Args {
     /// Seconds of local search per outlet count [default: 20].
     #[arg(long)]
     pub time_limit: Option<f64>,
-    /// Where to write one row per site (.csv or .json; - for standard output).
+    /// Where to write one row per site (.csv, .json, .parquet, .geoparquet or .geojson
+    /// by extension, sites as points; - for standard output).
     #[arg(long, default_value = "plan.csv")]
     pub out: PathBuf,
+    /// Also write the demand cells, one row per H3 cell (centre, peak-day tickets, share
+    /// served, serving site), in any --out format.
+    #[arg(long)]
+    pub cells: Option<PathBuf>,
     /// Write CSV for Excel (--out, --frontier and the --network-out folder): a UTF-8
     /// byte-order mark first, so names in any script open correctly (formula-like cells
     /// are always escaped).
@@ -45,7 +52,7 @@ pub struct Args {
     /// Also write the whole plan as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Write the frontier, one row per outlet count (.csv or .json).
+    /// Write the frontier, one row per outlet count (.csv, .json or .parquet).
     #[arg(long)]
     pub frontier: Option<PathBuf>,
     /// Write the planned network as a data folder (with the tickets) that `servnet
@@ -282,13 +289,19 @@ fn plan_options(a: &Args) -> Result<PlanOptions> {
 pub fn run(a: &Args) -> Result<()> {
     // Every option is checked before any work or any write.
     let inputs = data_files(&a.dir);
-    let out = Output::parse("out", &a.out, &inputs)?.for_excel(a.excel);
+    let out = Target::parse("out", &a.out, &inputs, a.excel)?;
+    let cells_out = match &a.cells {
+        Some(c) => Some(Target::parse("cells", c, &inputs, a.excel)?),
+        None => None,
+    };
     let json = match &a.json {
         Some(j) => Some(Output::parse("json", j, &inputs)?),
         None => None,
     };
     let frontier_out = match &a.frontier {
-        Some(f) => Some(Output::parse("frontier", f, &inputs)?.for_excel(a.excel)),
+        Some(f) => {
+            Some(Target::parse("frontier", f, &inputs, a.excel)?.without_locations("frontier")?)
+        }
         None => None,
     };
     if let Some(dir) = &a.network_out {
@@ -396,10 +409,18 @@ pub fn run(a: &Args) -> Result<()> {
         Some(crate::settle::plan_costs(&a.dir, &data, &mut plan, &popts)?)
     };
     // Files first, then the report.
-    out.write_table(&plan)?;
+    let points = Locations::Points {
+        lon: "lon",
+        lat: "lat",
+    };
+    servnet_export::write(&out, &plan, Some(&points))?;
     eprintln!("wrote {}", out.name());
+    if let Some(c) = &cells_out {
+        servnet_export::write(c, &CellsTable(&plan), Some(&points))?;
+        eprintln!("wrote {}", c.name());
+    }
     if let Some(f) = &frontier_out {
-        f.write_table(&FrontierTable(&plan.frontier))?;
+        servnet_export::write(f, &FrontierTable(&plan.frontier), None)?;
         eprintln!("wrote {}", f.name());
     }
     if let Some(j) = &json {
@@ -470,7 +491,7 @@ pub fn run(a: &Args) -> Result<()> {
         }
         text += &sim.to_string();
     }
-    if out == Output::Stdout {
+    if out.core() == Some(&Output::Stdout) {
         eprint!("{text}");
         Ok(())
     } else {

@@ -2,6 +2,7 @@
 
 use servnet_core::io::{read_dir, Output};
 use servnet_core::Result;
+use servnet_export::Target;
 use std::path::{Path, PathBuf};
 
 pub fn validate(dir: &Path) -> Result<()> {
@@ -18,8 +19,8 @@ fn inputs(dir: &Path, files: &[Option<&Path>]) -> Vec<PathBuf> {
 
 /// Writes the run's summary where it does not mix with the result: standard error when
 /// the result goes to standard output.
-fn report(out: &Output, text: &str) -> Result<()> {
-    if *out == Output::Stdout {
+fn report(out: &Target, text: &str) -> Result<()> {
+    if out.core() == Some(&Output::Stdout) {
         eprint!("{text}");
         Ok(())
     } else {
@@ -41,13 +42,19 @@ pub fn dispatch(
         DispatchSummary, Dispatcher, OutcomeTable, Policy,
     };
     use servnet_core::io::read_fee_schedule;
-    let out = Output::parse("out", out, &inputs(dir, &[policy_file]))?.for_excel(excel);
+    let target = Target::parse("out", out, &inputs(dir, &[policy_file]), excel)?;
     let mut p = match policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
         None => Policy::named(policy)?,
     };
     p.validate()?;
-    let (summary, costs, secs) = match arrival_ordered_csv(dir, &out)? {
+    // Parquet / GeoJSON are written whole, from the read folder (the streamed path
+    // writes CSV a chunk at a time).
+    let streamed = match target.core() {
+        Some(out) => arrival_ordered_csv(dir, out)?,
+        None => None,
+    };
+    let (summary, costs, secs) = match streamed {
         // Tickets in arrival order in a CSV file, to CSV: read, dispatched and written a
         // chunk at a time, so memory holds the ledger, not the day's tickets and outcomes.
         Some(t) => {
@@ -56,7 +63,8 @@ pub fn dispatch(
             }
             let fees = read_fee_schedule(dir, &t.network)?;
             let d = Dispatcher::with_ledger(t.network, p, servnet_redis::open_ledger(ledger)?)?;
-            dispatch_csv_streamed(&d, &t.path, &out, &fees)?
+            let out = target.core().unwrap_or(&Output::Stdout);
+            dispatch_csv_streamed(&d, &t.path, out, &fees)?
         }
         None => {
             let data = read_dir(dir)?;
@@ -69,10 +77,12 @@ pub fn dispatch(
             let outcomes = dispatch_in_arrival_order(&d, &data.tickets)?;
             let secs = t.elapsed().as_secs_f64();
             let coster = TicketCoster::new(&fees, d.network(), &data.tickets);
-            out.write_table(&CostedOutcomes(
-                OutcomeTable(&outcomes, d.start_date()),
-                &coster,
-            ))?;
+            let (tickets, outlets) = crate::export::places(&data.tickets, d.network());
+            servnet_export::write(
+                &target,
+                &CostedOutcomes(OutcomeTable(&outcomes, d.start_date()), &coster),
+                Some(&crate::export::links(&tickets, &outlets)),
+            )?;
             let costs = CostSummary::of_outcomes(&coster, &outcomes);
             (DispatchSummary::new(&d, &outcomes), costs, secs)
         }
@@ -83,9 +93,9 @@ pub fn dispatch(
         costs,
         secs,
         1e6 * secs / summary.tickets.max(1) as f64,
-        out.name()
+        target.name()
     );
-    report(&out, &text)
+    report(&target, &text)
 }
 
 /// The options of `servnet assign` besides the folders.
@@ -113,15 +123,15 @@ fn read_json<T: serde::de::DeserializeOwned>(option: &str, f: &Path) -> Result<T
 pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
     use servnet_core::assign::{compare_with_sequential, AssignOptions};
     use servnet_core::dispatch::Policy;
-    let out = Output::parse(
+    let out = Target::parse(
         "out",
         out,
         &inputs(
             dir,
             &[args.policy_file.as_deref(), args.quotas_file.as_deref()],
         ),
-    )?
-    .for_excel(args.excel);
+        args.excel,
+    )?;
     let policy = match &args.policy_file {
         Some(f) => read_json::<Policy>("policy_file", f)?,
         None => Policy::default(),
@@ -162,7 +172,12 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         },
     )?;
     let coster = servnet_core::cost::TicketCoster::new(&schedule, &data.network, &data.tickets);
-    out.write_table(&servnet_core::cost::CostedAssignments(&plan, &coster))?;
+    let (tickets, outlets) = crate::export::places(&data.tickets, &data.network);
+    servnet_export::write(
+        &out,
+        &servnet_core::cost::CostedAssignments(&plan, &coster),
+        Some(&crate::export::links(&tickets, &outlets)),
+    )?;
     let n = data.tickets.len();
     let mut text = String::new();
     let mut println = |line: String| {

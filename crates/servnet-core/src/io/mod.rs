@@ -41,8 +41,8 @@ pub use tickets::{
     tickets_from_frame, tickets_from_frame_rows,
 };
 pub use write::{
-    data_files, table_csv, table_csv_string, table_json, write_atomic, write_text, CellKind,
-    Column, CsvRows, Format, Output, Tabular, UTF8_BOM,
+    check_target, data_files, table_csv, table_csv_string, table_json, write_atomic, write_text,
+    CellKind, Column, CsvRows, Format, Output, Tabular, UTF8_BOM,
 };
 
 use crate::model::{Network, PlanningData, Ticket};

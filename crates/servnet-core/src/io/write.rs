@@ -125,25 +125,7 @@ impl Output {
                 ))
             }
         };
-        if arg.is_dir() {
-            return Err(Error::argument(
-                option,
-                format!("{} is a folder, not a file", arg.display()),
-            ));
-        }
-        if let Ok(target) = arg.canonicalize() {
-            for input in inputs {
-                if input.canonicalize().is_ok_and(|i| i == target) {
-                    return Err(Error::argument(
-                        option,
-                        format!(
-                            "{} is one of the input files; writing it would destroy the input",
-                            arg.display()
-                        ),
-                    ));
-                }
-            }
-        }
+        check_target(option, arg, inputs)?;
         Ok(Output::File {
             path: arg.to_path_buf(),
             format,
@@ -203,6 +185,31 @@ impl Output {
             Output::File { path, .. } => write_atomic(path, f),
         }
     }
+}
+
+/// Checks an output file path before any work: not a folder, and not one of `inputs`
+/// (compared after resolving links and `..`). `option` names the argument in errors.
+pub fn check_target(option: &str, arg: &Path, inputs: &[PathBuf]) -> Result<()> {
+    if arg.is_dir() {
+        return Err(Error::argument(
+            option,
+            format!("{} is a folder, not a file", arg.display()),
+        ));
+    }
+    if let Ok(target) = arg.canonicalize() {
+        for input in inputs {
+            if input.canonicalize().is_ok_and(|i| i == target) {
+                return Err(Error::argument(
+                    option,
+                    format!(
+                        "{} is one of the input files; writing it would destroy the input",
+                        arg.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn write_error(path: &str, source: std::io::Error) -> Error {

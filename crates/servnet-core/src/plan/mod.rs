@@ -12,6 +12,7 @@
 //! under changed inputs, side by side).
 
 mod candidates;
+pub mod cells_table;
 pub mod curves;
 pub mod demand;
 mod evaluate;
