@@ -193,4 +193,3 @@ def test_dispatch_frame_returns_the_frames_ids_and_booking_dates(valid_net):
     padded = df.assign(id=" " + df["id"])
     out = servnet.Dispatcher(valid_net, servnet.Policy()).dispatch_frame(padded)
     assert out["ticket_id"].tolist() == df["id"].tolist()
-    assert out["date"].isna().all()
