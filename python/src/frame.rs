@@ -142,7 +142,7 @@ pub(crate) fn id_column<'py>(
         .call_method1("is_string_dtype", (&series,))?
         .is_truthy()?;
     if trimmed && strings {
-        return Ok(series.call_method1("astype", ("str",))?.getattr("array")?);
+        return series.call_method1("astype", ("str",))?.getattr("array");
     }
     let texts = (0..cols.frame.rows).map(|r| col.text(r).into_owned());
     Ok(pyo3::types::PyList::new(py, texts)?.into_any())
