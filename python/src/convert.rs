@@ -565,11 +565,17 @@ pub(crate) fn to_frame<'py>(
     f.bind(py).call1((names, values, types))
 }
 
-/// Outcome columns filled by ticket position as outcomes come (about 64 bytes per
-/// ticket, where an [`Outcome`] with its diagnosis takes several hundred).
+/// Outcome columns filled by ticket position as outcomes come (about 40 bytes per
+/// ticket, where an [`Outcome`] with its diagnosis takes several hundred): outlets are
+/// codes into the distinct outlet ids, ticket ids are kept only when the caller has no
+/// column of them already.
 pub(crate) struct OutcomeCols {
+    /// Empty when the caller gives the ticket id column ([`OutcomeCols::without_ids`]).
     ticket: Vec<servnet_core::dispatch::SmolStr>,
-    outlet: Vec<Option<servnet_core::dispatch::SmolStr>>,
+    /// Code into `outlet_ids`; [`NO_OUTLET`] when unassigned.
+    outlet: Vec<u32>,
+    outlet_ids: Vec<servnet_core::dispatch::SmolStr>,
+    outlet_codes: std::collections::BTreeMap<servnet_core::dispatch::SmolStr, u32>,
     day: Vec<Option<u32>>,
     score: Vec<f64>,
     dist: Vec<f64>,
@@ -578,12 +584,25 @@ pub(crate) struct OutcomeCols {
     reason: Vec<Option<servnet_core::dispatch::Rule>>,
 }
 
+/// [`OutcomeCols`]' outlet code of an unassigned ticket.
+const NO_OUTLET: u32 = u32::MAX;
+
 impl OutcomeCols {
     /// Columns of `n` rows, each unassignable with no reason until set.
     pub(crate) fn with_len(n: usize) -> Self {
+        let mut c = Self::without_ids(n);
+        c.ticket = vec![servnet_core::dispatch::SmolStr::default(); n];
+        c
+    }
+
+    /// [`OutcomeCols::with_len`] keeping no ticket ids: the caller hands its own column
+    /// of them to [`OutcomeCols::into_columns`].
+    pub(crate) fn without_ids(n: usize) -> Self {
         OutcomeCols {
-            ticket: vec![servnet_core::dispatch::SmolStr::default(); n],
-            outlet: vec![None; n],
+            ticket: Vec::new(),
+            outlet: vec![NO_OUTLET; n],
+            outlet_ids: Vec::new(),
+            outlet_codes: std::collections::BTreeMap::new(),
             day: vec![None; n],
             score: vec![f64::NAN; n],
             dist: vec![f64::NAN; n],
@@ -595,60 +614,85 @@ impl OutcomeCols {
 
     /// Row `i` from `o` (rows past the end are ignored).
     pub(crate) fn set(&mut self, i: usize, o: Outcome) {
-        if i >= self.ticket.len() {
+        if i >= self.score.len() {
             return;
         }
-        match o {
+        let ticket_id = match o {
             Outcome::Assigned(a) => {
-                self.ticket[i] = a.ticket_id;
-                self.outlet[i] = Some(a.outlet_id);
+                let next = self.outlet_ids.len() as u32;
+                let code = *self.outlet_codes.entry(a.outlet_id.clone()).or_insert(next);
+                if code == next {
+                    self.outlet_ids.push(a.outlet_id);
+                }
+                self.outlet[i] = code;
                 self.day[i] = Some(a.day);
                 self.score[i] = a.breakdown.score;
                 self.dist[i] = a.breakdown.distance_km;
                 self.sla[i] = a.sla_met;
                 self.route[i] = Some(a.route);
+                a.ticket_id
             }
             Outcome::Unassignable(u) => {
-                self.ticket[i] = u.ticket_id;
                 self.reason[i] = Some(u.reason);
+                u.ticket_id
             }
+        };
+        if let Some(t) = self.ticket.get_mut(i) {
+            *t = ticket_id;
         }
     }
 
-    /// The columns: `ticket_id`, `outlet_id`, `day`, `date`, `score`, `distance_km`,
-    /// `sla_met`, `route`, `reason` (the CLI's); `date` is ledger day 0 `start` plus the
-    /// booking's `day`, as the CLI's ISO text (empty without a start or a booking).
-    /// Numbers and flags are numpy arrays; the text of repeated values (outlets, dates,
-    /// routes, reasons) is one Python string per distinct value, shared by its rows.
+    /// The columns: `ticket_id` (`tickets` when given), `outlet_id`, `day`, `date`,
+    /// `score`, `distance_km`, `sla_met`, `route`, `reason` (the CLI's); `date` is ledger
+    /// day 0 `start` plus the booking's `day` (`datetime64[us]`, NaT without a start or
+    /// a booking). Numbers, flags and dates are numpy arrays; the text of repeated values
+    /// (outlets, routes, reasons) is one Python string per distinct value, shared by its
+    /// rows.
     pub(crate) fn into_columns<'py>(
         self,
         py: Python<'py>,
         start: Option<NaiveDate>,
+        tickets: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
-        let ticket = PyList::new(py, self.ticket.iter().map(|s| s.as_str()))?;
-        let mut outlets = Interned::default();
+        let ticket = match tickets {
+            Some(t) => t,
+            None => PyList::new(py, self.ticket.iter().map(|s| s.as_str()))?.into_any(),
+        };
+        drop(self.ticket);
+        let ids: Vec<Py<PyString>> = self
+            .outlet_ids
+            .iter()
+            .map(|s| PyString::new(py, s).unbind())
+            .collect();
         let outlet = PyList::new(
             py,
             self.outlet
                 .iter()
-                .map(|s| outlets.get(py, s.as_ref().map(|s| s.as_str()))),
+                .map(|&k| ids.get(k as usize).map(|s| s.clone_ref(py))),
         )?;
-        drop(outlets);
-        let mut dates = Interned::default();
-        let date_text: Vec<Option<String>> = self
+        drop(self.outlet);
+        // Microseconds since 1970 (NaT: i64::MIN), viewed as datetime64[us].
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1);
+        let date: Vec<i64> = self
             .day
             .iter()
             .map(|d| {
                 d.and_then(|d| servnet_core::io::day_date(start, d))
-                    .map(|d| d.to_string())
+                    .zip(epoch)
+                    .map_or(i64::MIN, |(d, e)| (d - e).num_days() * 86_400_000_000)
             })
             .collect();
-        let date = PyList::new(py, date_text.iter().map(|d| dates.get(py, d.as_deref())))?;
-        drop(date_text);
-        let mut routes = Interned::default();
-        let route_text: Vec<Option<String>> =
-            self.route.iter().map(|r| r.map(route_text)).collect();
-        let route = PyList::new(py, route_text.iter().map(|r| routes.get(py, r.as_deref())))?;
+        let date = numpy_i64(py, &date)?.call_method1("view", ("datetime64[us]",))?;
+        let mut routes: Vec<(Route, Py<PyString>)> = Vec::new();
+        let mut route_py = |r: Route| -> Py<PyString> {
+            if let Some((_, s)) = routes.iter().find(|(x, _)| *x == r) {
+                return s.clone_ref(py);
+            }
+            let s = PyString::new(py, &route_text(r)).unbind();
+            routes.push((r, s.clone_ref(py)));
+            s
+        };
+        let route = PyList::new(py, self.route.iter().map(|r| r.map(&mut route_py)))?;
         let mut reasons = Interned::default();
         let reason = PyList::new(
             py,
@@ -663,10 +707,10 @@ impl OutcomeCols {
             .map(|d| d.map_or(f64::NAN, f64::from))
             .collect();
         Ok(vec![
-            ("ticket_id", ticket.into_any()),
+            ("ticket_id", ticket),
             ("outlet_id", outlet.into_any()),
             ("day", numpy_f64(py, &day)?),
-            ("date", date.into_any()),
+            ("date", date),
             ("score", numpy_f64(py, &self.score)?),
             ("distance_km", numpy_f64(py, &self.dist)?),
             ("sla_met", numpy_bool(py, &self.sla)?),
@@ -699,6 +743,12 @@ impl Interned {
 fn numpy_f64<'py>(py: Python<'py>, v: &[f64]) -> PyResult<Bound<'py, PyAny>> {
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_ne_bytes()).collect();
     numpy_from(py, &bytes, "float64")
+}
+
+/// A numpy `int64` array of `v`.
+fn numpy_i64<'py>(py: Python<'py>, v: &[i64]) -> PyResult<Bound<'py, PyAny>> {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_ne_bytes()).collect();
+    numpy_from(py, &bytes, "int64")
 }
 
 /// A numpy `bool` array of `v`.

@@ -139,3 +139,57 @@ def test_a_frame_with_a_bad_row_dispatches_nothing(valid_net, valid_tickets):
         d.dispatch_frame(df)
     assert only_issue(info)["row"] == len(df) - 1
     pd.testing.assert_frame_equal(d.loads(), before)
+
+
+TEXT_COLUMNS = ["id", "region", "skill", "priority", "created_at", "due_by", "customer_tier", "avoid", "preferred"]
+
+
+def read_or_issues(df, net):
+    try:
+        t = servnet.Tickets.from_frame(df, net)
+    except servnet.DataError as e:
+        return "error", e.issues
+    return "ok", [t[i] for i in range(len(t))]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_arrow_string_columns_read_as_the_same_python_strings(valid_net, data):
+    """pandas' pyarrow-backed `str` columns are read from their Arrow buffers (not
+    factorized): sliced and multi-chunk arrays, missing cells, padded and repeated ids
+    give the same tickets, or the same problems, as the same cells in object columns."""
+    pytest.importorskip("pyarrow")
+    base = pd.read_csv(VALID / "tickets.csv", keep_default_na=False).astype({c: object for c in TEXT_COLUMNS})
+    n = data.draw(st.integers(1, 3 * len(base)), label="rows")
+    rows = data.draw(st.lists(st.integers(0, len(base) - 1), min_size=n, max_size=n), label="picks")
+    df = base.iloc[rows].reset_index(drop=True)
+    df["id"] = [f"X{i}" for i in range(n)]
+    for _ in range(data.draw(st.integers(0, 4), label="edits")):
+        r = data.draw(st.integers(0, n - 1))
+        c = data.draw(st.sampled_from(TEXT_COLUMNS))
+        v = data.draw(st.sampled_from([None, "", "  padded ", "X0", " X1", "缺", "R-NOWHERE", "O1;O3"]))
+        df.at[r, c] = v
+    # The same cells as pyarrow strings, in a slice of a two-chunk array.
+    cut = data.draw(st.integers(0, n), label="chunk boundary")
+    pad = base.iloc[:2].astype({c: "str" for c in TEXT_COLUMNS})
+    head = df.iloc[:cut].astype({c: "str" for c in TEXT_COLUMNS})
+    tail = df.iloc[cut:].astype({c: "str" for c in TEXT_COLUMNS})
+    arrow = pd.concat([pad, head, tail], ignore_index=True).iloc[2:].reset_index(drop=True)
+    assert str(arrow["id"].dtype) == "str"
+    assert read_or_issues(arrow, valid_net) == read_or_issues(df, valid_net)
+
+
+def test_dispatch_frame_returns_the_frames_ids_and_booking_dates(valid_net):
+    df = pd.read_csv(VALID / "tickets.csv")
+    start = pd.Timestamp("2026-11-23")
+    out = servnet.Dispatcher(valid_net, servnet.Policy(start_date=start.date())).dispatch_frame(df)
+    assert out["ticket_id"].tolist() == df["id"].tolist()
+    assert str(out["date"].dtype) == "datetime64[us]"
+    booked = out["day"].notna()
+    assert booked.any()
+    assert (out.loc[booked, "date"] - start == pd.to_timedelta(out.loc[booked, "day"].astype(int), unit="D")).all()
+    assert out.loc[~booked, "date"].isna().all()
+    # Padded ids are read trimmed, and the result holds the ids as read.
+    padded = df.assign(id=" " + df["id"])
+    out = servnet.Dispatcher(valid_net, servnet.Policy()).dispatch_frame(padded)
+    assert out["ticket_id"].tolist() == df["id"].tolist()

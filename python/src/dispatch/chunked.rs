@@ -11,16 +11,19 @@ use crate::frame;
 use chrono::NaiveDateTime;
 use pyo3::prelude::*;
 use servnet_core::dispatch::Outcome;
+use servnet_core::io::FrameTickets;
 
 impl PyDispatcher {
     /// Checks DataFrame `df`'s tickets, then dispatches them in arrival order (created_at,
-    /// then id), handing each outcome with the ticket's row position to `each`.
-    pub(super) fn run_frame(
+    /// then id), handing each outcome with the ticket's row position to `each`. Returns
+    /// the tickets' ids as a column in row order (the frame's own `id` values where they
+    /// are already the ids as read: no second copy).
+    pub(super) fn run_frame<'py>(
         &self,
-        py: Python<'_>,
-        df: &Bound<'_, PyAny>,
+        py: Python<'py>,
+        df: &Bound<'py, PyAny>,
         each: &mut dyn FnMut(usize, Outcome),
-    ) -> PyResult<()> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let cols = frame::frame_cols("tickets", "tickets.csv", df)?;
         let frame = &cols.frame;
         let mut arrivals: Vec<(NaiveDateTime, u32)> = Vec::with_capacity(frame.rows);
@@ -37,10 +40,14 @@ impl PyDispatcher {
         let id = |r: u32| ids.map(|c| c.text(r as usize));
         arrivals.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(&id(b.1))));
         let order: Vec<usize> = arrivals.into_iter().map(|(_, r)| r as usize).collect();
+        let id_column = frame::id_column(df, &cols, "id")?;
+        // One reader for every chunk: each distinct text is parsed once. Ids were checked
+        // for duplicates above.
+        let mut reader = FrameTickets::new(frame, false);
         for chunk in order.chunks(SIGNAL_EVERY) {
             let done = py.detach(|| {
                 let d = self.read()?;
-                let tickets = servnet_core::io::tickets_from_frame_rows(frame, chunk, d.network())?;
+                let tickets = reader.read(chunk, d.network())?;
                 tickets
                     .into_iter()
                     .map(|(r, t)| d.dispatch(&t).map(|o| (r, o)))
@@ -51,6 +58,6 @@ impl PyDispatcher {
             }
             py.check_signals()?;
         }
-        Ok(())
+        Ok(id_column)
     }
 }

@@ -362,7 +362,7 @@ impl PyDispatcher {
         // Each outcome goes to compact columns and the summary's tally as it comes: the
         // outcomes of a big frame are never all held.
         let mut tally = SummaryTally::default();
-        let cols = match tickets.cast::<PyTickets>() {
+        let (cols, ids) = match tickets.cast::<PyTickets>() {
             Ok(t) => {
                 let t = &t.get().inner;
                 let mut cols = convert::OutcomeCols::with_len(t.len());
@@ -370,27 +370,24 @@ impl PyDispatcher {
                     tally.add(&o);
                     cols.set(i, o);
                 })?;
-                cols
+                (cols, None)
             }
-            // A DataFrame: checked, then built and dispatched a chunk at a time.
+            // A DataFrame: checked, then built and dispatched a chunk at a time; the
+            // ticket ids come from its own column.
             Err(_) => {
-                let mut cols = convert::OutcomeCols::with_len(tickets.len()?);
-                self.run_frame(py, tickets, &mut |i, o| {
+                let mut cols = convert::OutcomeCols::without_ids(tickets.len()?);
+                let ids = self.run_frame(py, tickets, &mut |i, o| {
                     tally.add(&o);
                     cols.set(i, o);
                 })?;
-                cols
+                (cols, Some(ids))
             }
         };
         let (start, summary) = {
             let d = self.read_py(py)?;
             (d.start_date(), tally.finish(&d))
         };
-        let frame = convert::to_frame(
-            py,
-            cols.into_columns(py, start)?,
-            &[("day", "Int64"), ("date", "date")],
-        )?;
+        let frame = convert::to_frame(py, cols.into_columns(py, start, ids)?, &[("day", "Int64")])?;
         let summary = PyDispatchSummary { inner: summary };
         frame
             .getattr("attrs")?

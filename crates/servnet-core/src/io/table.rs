@@ -343,6 +343,11 @@ impl Table {
         }
     }
 
+    /// The position of column `col` (in the frame or the rows' cells), if any.
+    pub(crate) fn column_index(&self, col: &str) -> Option<usize> {
+        self.columns.get(col).copied()
+    }
+
     /// Whether the file has column `col`.
     pub(crate) fn has(&self, col: &str) -> bool {
         self.columns.contains_key(col)

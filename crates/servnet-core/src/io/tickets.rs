@@ -1,5 +1,6 @@
-use super::frame::{frame_table, Frame};
-use super::table::{Problems, Table};
+use super::frame::Frame;
+use super::table::{Problems, Row, Table};
+use super::ticket_frame::FrameTickets;
 use crate::model::{Network, Skill, Ticket};
 use crate::Result;
 use smol_str::SmolStr;
@@ -115,23 +116,15 @@ pub fn tickets_from_frame(
     each: &mut dyn FnMut(Vec<(usize, Ticket)>),
 ) -> Result<()> {
     let mut problems = Problems::default();
-    let mut ids = BTreeMap::new();
+    let mut reader = FrameTickets::new(frame, true);
     let chunk = chunk.max(1);
     let mut from: usize = 0;
     loop {
         let to = frame.rows.min(from.saturating_add(chunk));
         let rows: Vec<usize> = (from..to).collect();
-        let first = from == 0;
-        // Header problems (duplicate columns) are reported with the first chunk only.
-        let quiet = &mut Problems::default();
-        let t = frame_table(frame, &rows, if first { &mut problems } else { quiet });
-        each(parse_rows(
-            &t,
-            network,
-            &mut problems,
-            Some(&mut ids),
-            first,
-        ));
+        // Header problems (repeated or missing columns) are reported with the first
+        // chunk only.
+        each(reader.read_into(&rows, network, &mut problems, from == 0));
         if to >= frame.rows {
             break;
         }
@@ -148,11 +141,7 @@ pub fn tickets_from_frame_rows(
     rows: &[usize],
     network: &Network,
 ) -> Result<Vec<(usize, Ticket)>> {
-    let mut problems = Problems::default();
-    let t = frame_table(frame, rows, &mut problems);
-    let out = parse_rows(&t, network, &mut problems, Some(&mut BTreeMap::new()), true);
-    problems.finish()?;
-    Ok(out)
+    FrameTickets::new(frame, true).read(rows, network)
 }
 
 /// The valid tickets of `t`'s rows; `ids`: the ids seen before (in earlier chunks) and
@@ -180,106 +169,139 @@ fn parse_rows(
     first: bool,
 ) -> Vec<(usize, Ticket)> {
     let mut out = Vec::new();
-    let cols = [
-        "id",
-        "lon",
-        "lat",
-        "region",
-        "skill",
-        "created_at",
-        "due_by",
-    ];
     // A chunk after the first has the same header: its missing columns are known.
     let quiet = &mut Problems::default();
-    if !t.require(&cols, if first { problems } else { quiet }) {
+    if !t.require(&REQUIRED, if first { problems } else { quiet }) {
         return out;
     }
     for row in &t.rows {
-        let mut c = t.cells(row, problems);
-        // Every cell is read (so every bad one is reported), then the ticket as a whole
-        // is judged by `Ticket::problems`, as the dispatcher and Python judge it.
-        let id = c.id("id");
-        let skill = c.parse::<Skill>("skill");
-        // Cells are parsed here; ranges are `Ticket::problems`' to judge.
-        let lon = c.number("lon", "a longitude in [-180, 180]", |_| true);
-        let lat = c.number("lat", "a latitude in [-90, 90]", |_| true);
-        let region = c.text("region");
-        let units = c.whole_or("units", 0, i64::from(u32::MAX), 1);
-        let priority = c.parse_or("priority", Default::default());
-        let created_at = c.time("created_at", network.time_zone());
-        let due_by = c.time("due_by", network.time_zone());
-        let customer_tier = c.parse_or("customer_tier", Default::default());
-        // Cells that failed to parse get a placeholder, so that the ticket is still
-        // judged on its other fields; problems of the placeholders are not reported.
-        let mut failed: Vec<&str> = Vec::new();
-        let mut or = |field: &'static str, ok: bool| {
-            if !ok {
-                failed.push(field);
-            }
-        };
-        or("lon", lon.is_some());
-        or("lat", lat.is_some());
-        or("skill", skill.is_some());
-        or("units", units.is_some());
-        or("created_at", created_at.is_some());
-        or("due_by", due_by.is_some() && created_at.is_some());
-        let complete = id.is_some()
-            && region.is_some()
-            && priority.is_some()
-            && customer_tier.is_some()
-            && failed.is_empty();
-        let t = Ticket {
-            id: id.unwrap_or_default(),
-            lon: lon.unwrap_or(0.0),
-            lat: lat.unwrap_or(0.0),
-            region: region.unwrap_or_default(),
-            skill: skill.map(|s| s.to_string()).unwrap_or_default(),
-            units: units.map_or(1, |u| u as u32),
-            priority: priority.unwrap_or_default(),
-            created_at: created_at.or(due_by).unwrap_or_default(),
-            due_by: due_by.or(created_at).unwrap_or_default(),
-            customer_tier: customer_tier.unwrap_or_default(),
-            avoid: c.list("avoid"),
-            preferred: c.opt_text("preferred"),
-        };
-        if !complete {
-            for (field, message) in t.problems(network) {
-                let placeholder = failed.contains(&field)
-                    || (field == "id" && t.id.is_empty())
-                    || (field == "region" && t.region.is_empty());
-                if !placeholder {
-                    c.fail(field, message);
-                }
-            }
-            continue;
-        }
-        if let Some(ids) = ids.as_deref_mut() {
-            if let Some(first) = ids.get(t.id.as_str()) {
-                let first = match first {
-                    Some(l) => format!(" (first on line {l})"),
-                    None => String::new(),
-                };
-                c.fail("id", format!("duplicate ticket id '{}'{first}", t.id));
-            } else {
-                ids.insert(SmolStr::new(&t.id), c.line());
-            }
-        }
-        for (field, message) in t.problems(network) {
-            c.fail(field, message);
-        }
-        // A data folder's ticket for a skill nobody offers is almost always a typo.
-        if network.skill_id(&t.skill).is_none() {
-            c.fail(
-                "skill",
-                format!(
-                    "unknown skill '{}': no outlet in the network offers it",
-                    t.skill
-                ),
-            );
-        }
-        if !c.failed {
-            out.push((row.index, t));
+        let seen = ids.as_deref_mut().map(|m| m as &mut dyn SeenIds);
+        if let Some(ticket) = parse_row(t, row, network, problems, seen) {
+            out.push((row.index, ticket));
         }
     }
     out
+}
+
+/// The columns a tickets file must have.
+pub(super) const REQUIRED: [&str; 7] = [
+    "id",
+    "lon",
+    "lat",
+    "region",
+    "skill",
+    "created_at",
+    "due_by",
+];
+
+/// The ids seen so far, for the duplicate check: by text (files) or by a frame's codes.
+pub(super) trait SeenIds {
+    /// The line of the first ticket with `id` (row `row`), if one was seen.
+    fn first(&self, id: &str, row: usize) -> Option<Option<u64>>;
+    /// Records `id` (row `row`) as first seen on `line`.
+    fn insert(&mut self, id: &str, row: usize, line: Option<u64>);
+}
+
+impl SeenIds for BTreeMap<SmolStr, Option<u64>> {
+    fn first(&self, id: &str, _row: usize) -> Option<Option<u64>> {
+        self.get(id).copied()
+    }
+    fn insert(&mut self, id: &str, _row: usize, line: Option<u64>) {
+        BTreeMap::insert(self, SmolStr::new(id), line);
+    }
+}
+
+/// One row's ticket, if valid; every problem of the row is reported (cell by cell, then
+/// the ticket as a whole). `ids`: the ids seen before, for the duplicate check (`None`:
+/// no check); a complete ticket's id is added to them.
+pub(super) fn parse_row(
+    t: &Table,
+    row: &Row,
+    network: &Network,
+    problems: &mut Problems,
+    ids: Option<&mut dyn SeenIds>,
+) -> Option<Ticket> {
+    let mut c = t.cells(row, problems);
+    // Every cell is read (so every bad one is reported), then the ticket as a whole
+    // is judged by `Ticket::problems`, as the dispatcher and Python judge it.
+    let id = c.id("id");
+    let skill = c.parse::<Skill>("skill");
+    // Cells are parsed here; ranges are `Ticket::problems`' to judge.
+    let lon = c.number("lon", "a longitude in [-180, 180]", |_| true);
+    let lat = c.number("lat", "a latitude in [-90, 90]", |_| true);
+    let region = c.text("region");
+    let units = c.whole_or("units", 0, i64::from(u32::MAX), 1);
+    let priority = c.parse_or("priority", Default::default());
+    let created_at = c.time("created_at", network.time_zone());
+    let due_by = c.time("due_by", network.time_zone());
+    let customer_tier = c.parse_or("customer_tier", Default::default());
+    // Cells that failed to parse get a placeholder, so that the ticket is still
+    // judged on its other fields; problems of the placeholders are not reported.
+    let mut failed: Vec<&str> = Vec::new();
+    let mut or = |field: &'static str, ok: bool| {
+        if !ok {
+            failed.push(field);
+        }
+    };
+    or("lon", lon.is_some());
+    or("lat", lat.is_some());
+    or("skill", skill.is_some());
+    or("units", units.is_some());
+    or("created_at", created_at.is_some());
+    or("due_by", due_by.is_some() && created_at.is_some());
+    let complete = id.is_some()
+        && region.is_some()
+        && priority.is_some()
+        && customer_tier.is_some()
+        && failed.is_empty();
+    let t = Ticket {
+        id: id.unwrap_or_default(),
+        lon: lon.unwrap_or(0.0),
+        lat: lat.unwrap_or(0.0),
+        region: region.unwrap_or_default(),
+        skill: skill.map(|s| s.to_string()).unwrap_or_default(),
+        units: units.map_or(1, |u| u as u32),
+        priority: priority.unwrap_or_default(),
+        created_at: created_at.or(due_by).unwrap_or_default(),
+        due_by: due_by.or(created_at).unwrap_or_default(),
+        customer_tier: customer_tier.unwrap_or_default(),
+        avoid: c.list("avoid"),
+        preferred: c.opt_text("preferred"),
+    };
+    if !complete {
+        for (field, message) in t.problems(network) {
+            let placeholder = failed.contains(&field)
+                || (field == "id" && t.id.is_empty())
+                || (field == "region" && t.region.is_empty());
+            if !placeholder {
+                c.fail(field, message);
+            }
+        }
+        return None;
+    }
+    if let Some(ids) = ids {
+        if let Some(first) = ids.first(&t.id, row.index) {
+            let first = match first {
+                Some(l) => format!(" (first on line {l})"),
+                None => String::new(),
+            };
+            c.fail("id", format!("duplicate ticket id '{}'{first}", t.id));
+        } else {
+            ids.insert(&t.id, row.index, c.line());
+        }
+    }
+    for (field, message) in t.problems(network) {
+        c.fail(field, message);
+    }
+    // A data folder's ticket for a skill nobody offers is almost always a typo.
+    if network.skill_id(&t.skill).is_none() {
+        c.fail(
+            "skill",
+            format!(
+                "unknown skill '{}': no outlet in the network offers it",
+                t.skill
+            ),
+        );
+    }
+    (!c.failed).then_some(t)
 }
