@@ -7,7 +7,7 @@ use super::resolve::Resolved;
 use super::rules::STRICT;
 use super::types::{Explanation, Rule};
 use super::Dispatcher;
-use crate::geo::unit_distance_km;
+use crate::geo::{km_to_chord, unit_distance_km};
 use crate::model::Ticket;
 use crate::{Error, Result};
 use smol_str::SmolStr;
@@ -78,7 +78,7 @@ impl Dispatcher {
             },
             &mut split,
         );
-        // Avoided outlets in the full groups fail the avoid rule first.
+        // Avoided outlets in the groups counted in bulk fail the avoid rule first.
         let mut avoided: Vec<u32> = r
             .avoid
             .iter()
@@ -89,6 +89,8 @@ impl Dispatcher {
         for (mut ranges, rule) in [
             (split.skill_full, Rule::SkillFull),
             (split.outlet_full, Rule::OutletFull),
+            (split.too_far, Rule::TooFar),
+            (split.sla, Rule::SlaUnreachable),
         ] {
             ranges.sort_unstable_by_key(|range| range.start);
             let mut avoided_in = 0;
@@ -157,12 +159,7 @@ impl Dispatcher {
     /// `None` when marks do not cover the days, with a travel matrix (road km per
     /// outlet), or a ticket of no units.
     pub(super) fn full_test(&self, r: &Resolved, days: std::ops::Range<u32>) -> Option<FullTest> {
-        let bits = self.full_days(days.clone());
-        if bits == 0
-            || self.matrix.is_some()
-            || r.ticket.units == 0
-            || self.policy.detour_factor <= 0.0
-        {
+        if self.matrix.is_some() || r.ticket.units == 0 || self.policy.detour_factor <= 0.0 {
             return None;
         }
         let travel_km = if r.claim.carry_in() {
@@ -170,9 +167,15 @@ impl Dispatcher {
         } else {
             self.network.regions()[r.region].max_travel_km
         };
+        // Road km = great-circle km x detour: relative margins cover the rounding of that
+        // product (and of the chords), so that the bulk rules agree with the exact tests.
+        let detour = self.policy.detour_factor;
+        let (within, beyond) = (1.0 - 1e-9, 1.0 + 1e-9);
         let mut day_km = [f64::NEG_INFINITY; 64];
-        for day in days {
+        let mut sla_max = f64::NEG_INFINITY;
+        for day in days.clone() {
             let sla_km = self.sla_limit(r, day, STRICT);
+            sla_max = sla_max.max(sla_km);
             let road_km = if r.claim.carry_in() {
                 // Its road km is 0 for the SLA (the customer travels).
                 if sla_km < 0.0 {
@@ -182,19 +185,28 @@ impl Dispatcher {
             } else {
                 travel_km.min(sla_km)
             };
-            // Road km = great-circle km x detour: a relative margin covers the rounding
-            // of that product, so that every outlet within `km` passes the exact tests.
             let at = day.saturating_sub(self.first_day) as usize;
             if let Some(km) = day_km.get_mut(at) {
-                *km = road_km / self.policy.detour_factor * (1.0 - 1e-9);
+                *km = road_km / detour * within;
             }
         }
         let km = day_km.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (km >= 0.0).then_some(FullTest {
-            days: bits,
+        // Beyond the SLA on every day: past the loosest day's limit (a carry-in ticket's
+        // road km for the SLA is 0, so never in bulk).
+        let sla = if r.claim.carry_in() {
+            f64::INFINITY
+        } else {
+            km_to_chord((sla_max / detour * beyond).max(0.0))
+        };
+        Some(FullTest {
+            too_far: km_to_chord(travel_km / detour * beyond),
+            near_km: travel_km / detour * within,
+            sla,
+            days: self.full_days(days),
             km,
             day_km,
-            reserve: self.has_least_limit(r),
+            // Without reserves the offers full are marked so and tested by the marks.
+            reserve: self.reserves_on() && self.has_least_limit(r),
             outlet: r.ticket.units == 1,
         })
     }

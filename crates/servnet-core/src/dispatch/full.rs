@@ -52,6 +52,8 @@ impl Dispatcher {
         let offer_full = |k: usize| self.offers.get(k).is_some_and(|o| used(k) >= o.capacity);
         // At or past the least limit (the capacity's at most): full for a ticket held out
         // of every reserve.
+        // (Without reserves these are the offers full, already marked so: not kept.)
+        let reserves = self.reserves_on();
         let reserved = |k: usize| {
             self.offers
                 .get(k)
@@ -75,14 +77,14 @@ impl Dispatcher {
                     full: true,
                     outlet_only: !offer_full(j),
                     room: !reserved,
-                    reserved,
+                    reserved: reserved && reserves,
                 };
                 self.mark(j, bit, mark);
             }
         } else if reserved(k) {
             let mark = Mark {
                 full: offer_full(k),
-                reserved: true,
+                reserved: reserves,
                 ..Mark::default()
             };
             self.mark(k, bit, mark);

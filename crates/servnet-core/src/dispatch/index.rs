@@ -505,7 +505,8 @@ impl KeyedTree {
         }
         if mark.room {
             self.room.set(slot, days);
-        } else {
+        } else if self.room.get(0, slot as usize) & days != 0 {
+            // A plain load first: an atomic write per booking showed in the profile.
             self.room.clear(slot, days);
         }
         if mark.reserved {

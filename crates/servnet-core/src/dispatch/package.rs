@@ -135,6 +135,12 @@ impl Dispatcher {
             .saturating_sub((f64::from(cap) * self.policy.package_reserve).floor() as u32)
     }
 
+    /// Whether any reserve holds units back from some ticket (else every limit is the
+    /// capacity).
+    pub(super) fn reserves_on(&self) -> bool {
+        self.policy.package_reserve > 0.0 || self.policy.emergency_reserve > 0.0
+    }
+
     /// Whether the ticket's limit of every capacity is the least one.
     pub(super) fn has_least_limit(&self, r: &Resolved) -> bool {
         (!r.emergency || self.policy.emergency_reserve == 0.0)

@@ -172,15 +172,24 @@ fn farthest_km(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
     chord_to_km(d2.sqrt() + 2.0 * f64::from(CHORD_SLACK))
 }
 
-/// Which groups [`KeyedTree::split_far`] may count in bulk as full, for one ticket: all of
-/// whose items lie within their area floor, and
+/// Which groups [`KeyedTree::split_far`] may count in bulk, for one ticket: all of whose
+/// items lie within their area floor, and
+/// - too far: lie beyond the chord `too_far`;
+/// - SLA unreachable: lie within `near_km` and beyond the chord `sla`;
 /// - skill full: are marked full for their offer (not only their outlet) on every day of
 ///   `days` (with `reserve`, or marked `reserved` on each of them) and lie within `km`;
 /// - outlet full (with `outlet`): are marked full on every day of `days`, and on some
 ///   day `d` among them marked with room in their offer and lie within `day_km[d]`.
 #[derive(Clone, Copy)]
 pub(crate) struct FullTest {
-    /// Day bits (non-zero).
+    /// Chord beyond which every item is too far (`INFINITY`: none).
+    pub(crate) too_far: f64,
+    /// Great-circle km within which every item passes the travel limit.
+    pub(crate) near_km: f64,
+    /// Chord beyond which every item fails the SLA travel limit on every day
+    /// (`INFINITY`: none).
+    pub(crate) sla: f64,
+    /// Day bits (0: no marks to count full outlets by).
     pub(crate) days: u64,
     /// Great-circle km within which some day of `days` passes the travel and SLA limits.
     pub(crate) km: f64,
@@ -202,6 +211,10 @@ pub(crate) struct Split {
     pub(crate) skill_full: Vec<Range<usize>>,
     /// Outlet full (by the test).
     pub(crate) outlet_full: Vec<Range<usize>>,
+    /// Too far (by the test).
+    pub(crate) too_far: Vec<Range<usize>>,
+    /// SLA unreachable (by the test).
+    pub(crate) sla: Vec<Range<usize>>,
 }
 
 /// Adds a range, merged with the last one when they touch.
@@ -212,19 +225,30 @@ fn push(list: &mut Vec<Range<usize>>, range: Range<usize>) {
     }
 }
 
-/// What the test proves of a group: 1 skill full, 2 outlet full, 0 nothing.
+/// What the test proves of a group: nothing, or the rule of each of its items.
 const NOTHING: u8 = 0;
 const SKILL: u8 = 1;
 const OUTLET: u8 = 2;
+const TOO_FAR: u8 = 3;
+const SLA: u8 = 4;
 
 impl KeyedTree {
-    /// What `t` proves of the group `g` at `level` (0: items) whose farthest point is
-    /// `far_km` from the query.
-    fn bulk_rule(&self, t: &FullTest, level: usize, g: usize, far_km: f64) -> u8 {
+    /// What `t` proves of the group `g` at `level` (0: items) whose points are at least
+    /// the chord `near` and at most `far_km` from the query.
+    fn bulk_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far_km: f64) -> u8 {
         let Some(&floor) = self.floor.get(level).and_then(|l| l.get(g)) else {
             return NOTHING;
         };
-        if t.days == 0 || far_km > f64::from(floor) {
+        if far_km > f64::from(floor) {
+            return NOTHING;
+        }
+        if near > t.too_far {
+            return TOO_FAR;
+        }
+        if near > t.sla && far_km <= t.near_km {
+            return SLA;
+        }
+        if t.days == 0 {
             return NOTHING;
         }
         let full = self.full.get(level, g) & t.days == t.days;
@@ -265,7 +289,9 @@ impl KeyedTree {
         }
         let mut bulk = |rule: u8, range: Range<usize>| match rule {
             SKILL => push(&mut out.skill_full, range),
-            _ => push(&mut out.outlet_full, range),
+            OUTLET => push(&mut out.outlet_full, range),
+            TOO_FAR => push(&mut out.too_far, range),
+            _ => push(&mut out.sla, range),
         };
         let qf = q.map(|v| v as f32);
         // (height, group); the root is the single group at the top.
@@ -279,8 +305,9 @@ impl KeyedTree {
                         .enumerate()
                     {
                         let at = [leaf.xyz[0][l], leaf.xyz[1][l], leaf.xyz[2][l]];
-                        let rule = full.map_or(NOTHING, |t| {
-                            self.bulk_rule(t, 0, first + l, farthest_km(q, at, at))
+                        // Items alone: only full ones (the rest evaluate as fast as a test).
+                        let rule = full.filter(|t| t.days != 0).map_or(NOTHING, |t| {
+                            self.bulk_rule(t, 0, first + l, 0.0, farthest_km(q, at, at))
                         });
                         if rule == NOTHING {
                             item((first + l) as u32, d);
@@ -316,7 +343,7 @@ impl KeyedTree {
                 let rule = full.map_or(NOTHING, |t| {
                     let lo = [node.lo[0][l], node.lo[1][l], node.lo[2][l]];
                     let hi = [node.hi[0][l], node.hi[1][l], node.hi[2][l]];
-                    self.bulk_rule(t, height, c, farthest_km(q, lo, hi))
+                    self.bulk_rule(t, height, c, chord, farthest_km(q, lo, hi))
                 });
                 if rule == NOTHING {
                     stack.push((height - 1, c));
