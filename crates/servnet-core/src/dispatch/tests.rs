@@ -751,7 +751,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         ..Policy::default()
     };
     let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
-    let [unassignable, released, skill, reserved, outlet] = check_full_network(&d, &tickets);
+    let [unassignable, released, skill, reserved, _] = check_full_network(&d, &tickets);
     assert!(
         unassignable > 100,
         "the network ran out ({unassignable} unassignable)"
