@@ -1,13 +1,13 @@
 //! Why nothing fits: the rule that blocked the closest outlets and how many each rule
 //! blocked ([`Dispatcher::reasons`]), and [`Dispatcher::explain`] for one outlet.
 
-use super::index::FullTest;
+use super::index::{FullTest, Split};
 use super::layout::AreaRule;
 use super::resolve::Resolved;
 use super::rules::STRICT;
 use super::types::{Explanation, Route, Rule};
 use super::Dispatcher;
-use crate::geo::unit_distance_km;
+use crate::geo::{km_to_chord, unit_distance_km};
 use crate::model::Ticket;
 use crate::Result;
 use smol_str::SmolStr;
@@ -64,24 +64,21 @@ impl Dispatcher {
         // Offers outside the tree are those whose outlet takes no tickets (counting the
         // offers with a slot took ~15% of a diagnosis at 10k outlets).
         count(Rule::Status, offers.len().saturating_sub(tree.len()) as u32);
-        let mut bulk = Vec::new();
-        let mut bulk_full = Vec::new();
+        let mut split = Split::default();
         let base = self.skill_base[skill.index()];
         tree.split_far(
             &r.xyz,
             self.max_chord(r, 1.0),
-            self.full_test(r, days.clone()),
+            self.full_test(r, days.clone()).as_ref(),
             |slot, _| {
                 let k = (base + slot) as usize;
                 if let Err(rule) = self.evaluate(r, k, days.clone(), STRICT) {
                     count(rule, 1);
                 }
             },
-            &mut bulk,
-            &mut bulk_full,
+            &mut split,
         );
-        // Avoided outlets in the full groups fail the avoid rule first.
-        bulk_full.sort_unstable_by_key(|range| range.start);
+        // Avoided outlets in the groups counted in bulk fail the avoid rule first.
         let mut avoided: Vec<u32> = r
             .avoid
             .iter()
@@ -89,19 +86,28 @@ impl Dispatcher {
             .collect();
         avoided.sort_unstable();
         avoided.dedup();
-        let mut avoided_in_full = 0;
-        for &k in &avoided {
-            let slot = self.offer_keys[k as usize].slot as usize;
-            let i = bulk_full.partition_point(|range| range.start <= slot);
-            if i > 0 && bulk_full[i - 1].contains(&slot) {
-                avoided_in_full += 1;
-                if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
-                    count(rule, 1);
+        for (mut ranges, rule) in [
+            (split.skill_full, Rule::SkillFull),
+            (split.outlet_full, Rule::OutletFull),
+            (split.too_far, Rule::TooFar),
+            (split.sla, Rule::SlaUnreachable),
+        ] {
+            ranges.sort_unstable_by_key(|range| range.start);
+            let mut avoided_in = 0;
+            for &k in &avoided {
+                let slot = self.offer_keys[k as usize].slot as usize;
+                let i = ranges.partition_point(|range| range.start <= slot);
+                if i > 0 && ranges[i - 1].contains(&slot) {
+                    avoided_in += 1;
+                    if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
+                        count(rule, 1);
+                    }
                 }
             }
+            let n: usize = ranges.iter().map(|range| range.len()).sum();
+            count(rule, (n - avoided_in) as u32);
         }
-        let in_full: usize = bulk_full.iter().map(|range| range.len()).sum();
-        count(Rule::SkillFull, (in_full - avoided_in_full) as u32);
+        let mut bulk = split.far;
         // Bulk outlets are outside their area, except avoided ones (the avoid rule comes
         // first) and those whose region list has the ticket's region: check those alone.
         let mut special = avoided;
@@ -135,41 +141,74 @@ impl Dispatcher {
         (furthest, counts)
     }
 
-    /// Which tree groups [`Dispatcher::reasons`] may count as skill full without
-    /// evaluating their outlets, for a ticket whose SLA days are `days`: those marked full
-    /// for their own skill (not only their outlet's cap) on each of these days, within
-    /// their radius and near enough that the travel limit and some day's SLA travel
-    /// limit pass. Each outlet there fails every day on the SLA travel limit or on its
-    /// offer's capacity (`used >= capacity >= limit`, at least one unit), and on the
-    /// latter at least one day: skill full. `None` when marks do not cover
-    /// the days, with a travel matrix (road km per outlet), or a ticket of no units.
+    /// Which tree groups [`Dispatcher::reasons`] may count as skill or outlet full without
+    /// evaluating their outlets, for a ticket whose SLA days are `days` (all of them
+    /// within their radius, so past the area rule):
+    /// - skill full: marked full for their own skill (not only their outlet's cap) on
+    ///   each of these days, or, for a ticket whose limit is the least one, marked
+    ///   `reserved` on each, and near enough that the travel limit and some day's SLA
+    ///   travel limit pass. Each outlet there fails every day on the SLA travel limit or
+    ///   on its offer's capacity (`used >= limit`, at least one unit), and on the latter
+    ///   at least one day: skill full.
+    /// - outlet full, for a ticket of one unit: marked full on each day (so no day
+    ///   passes: its offer or its outlet is at its cap, and every limit is at most the
+    ///   cap), and on some day marked full for the outlet's cap with room in the offer
+    ///   (`used + 1 <=` every ticket's limit) and near enough that this day's travel and
+    ///   SLA limits pass: that day fails on the outlet's cap, the highest rule of a day.
+    ///
+    /// `None` when marks do not cover the days, with a travel matrix (road km per
+    /// outlet), or a ticket of no units.
     pub(super) fn full_test(&self, r: &Resolved, days: std::ops::Range<u32>) -> Option<FullTest> {
-        let bits = self.full_days(days.clone());
-        if bits == 0
-            || self.matrix.is_some()
-            || r.ticket.units == 0
-            || self.policy.detour_factor <= 0.0
-        {
+        if self.matrix.is_some() || r.ticket.units == 0 || self.policy.detour_factor <= 0.0 {
             return None;
         }
-        // Full for its skill every day, an outlet fails each day on the SLA travel limit
-        // or else on its skill's capacity: skill full when some day's limit passes.
-        let sla_km = days
-            .map(|day| self.sla_limit(r, day, STRICT))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let road_km = if r.claim.carry_in() {
-            // Its road km is 0 for the SLA (the customer travels).
-            if sla_km < 0.0 {
-                return None;
-            }
+        let travel_km = if r.claim.carry_in() {
             r.claim.carry_km
         } else {
-            self.network.regions()[r.region].max_travel_km.min(sla_km)
+            self.network.regions()[r.region].max_travel_km
         };
-        // Road km = great-circle km x detour: a relative margin covers the rounding of
-        // that product, so that every outlet within `km` passes the exact tests.
-        let km = road_km / self.policy.detour_factor * (1.0 - 1e-9);
-        (km >= 0.0).then_some(FullTest { days: bits, km })
+        // Road km = great-circle km x detour: relative margins cover the rounding of that
+        // product (and of the chords), so that the bulk rules agree with the exact tests.
+        let detour = self.policy.detour_factor;
+        let (within, beyond) = (1.0 - 1e-9, 1.0 + 1e-9);
+        let mut day_km = [f64::NEG_INFINITY; 64];
+        let mut sla_max = f64::NEG_INFINITY;
+        for day in days.clone() {
+            let sla_km = self.sla_limit(r, day, STRICT);
+            sla_max = sla_max.max(sla_km);
+            let road_km = if r.claim.carry_in() {
+                // Its road km is 0 for the SLA (the customer travels).
+                if sla_km < 0.0 {
+                    continue;
+                }
+                travel_km
+            } else {
+                travel_km.min(sla_km)
+            };
+            let at = day.saturating_sub(self.first_day) as usize;
+            if let Some(km) = day_km.get_mut(at) {
+                *km = road_km / detour * within;
+            }
+        }
+        let km = day_km.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // Beyond the SLA on every day: past the loosest day's limit (a carry-in ticket's
+        // road km for the SLA is 0, so never in bulk).
+        let sla = if r.claim.carry_in() {
+            f64::INFINITY
+        } else {
+            km_to_chord((sla_max / detour * beyond).max(0.0))
+        };
+        Some(FullTest {
+            too_far: km_to_chord(travel_km / detour * beyond),
+            near_km: travel_km / detour * within,
+            sla,
+            days: self.full_days(days),
+            km,
+            day_km,
+            // Without reserves the offers full are marked so and tested by the marks.
+            reserve: self.reserves_on() && self.has_least_limit(r),
+            outlet: r.ticket.units == 1,
+        })
     }
 
     /// [`Dispatcher::reasons`] by evaluating every outlet offering the skill (the

@@ -12,6 +12,7 @@
 //! [`KeyedTree::mark`]: super::index::KeyedTree::mark
 
 use super::bookings::lock;
+use super::index::Mark;
 use super::Dispatcher;
 
 impl Dispatcher {
@@ -35,23 +36,35 @@ impl Dispatcher {
     }
 
     /// After booking offer `k` of `outlet` on `day`: marks the offer full if it is, and
-    /// every offer of the outlet if the outlet is.
+    /// every offer of the outlet if the outlet is; for diagnoses, also an offer with no
+    /// room left for a ticket held out of every reserve (`reserved`), and offers of a
+    /// full outlet with room for one unit of any ticket (`room`).
+    ///
+    /// While an outlet is full no booking adds to its offers (every booking checks the
+    /// outlet's cap, and every limit is at most the cap), so an offer's room stays as
+    /// marked until units come back, which unmarks it.
     pub(super) fn note_booked(&self, k: usize, outlet: usize, day: u32) {
         let bit = self.full_days(day..day + 1);
         if bit == 0 {
             return;
         }
-        let offer_full = |k: usize| {
+        let used = |k: usize| self.ledger.offer_used(k, day);
+        let offer_full = |k: usize| self.offers.get(k).is_some_and(|o| used(k) >= o.capacity);
+        // At or past the least limit (the capacity's at most): full for a ticket held out
+        // of every reserve.
+        // (Without reserves these are the offers full, already marked so: not kept.)
+        let reserves = self.reserves_on();
+        let reserved = |k: usize| {
             self.offers
                 .get(k)
-                .is_some_and(|o| self.ledger.offer_used(k, day) >= o.capacity)
+                .is_some_and(|o| used(k) >= self.least_limit(o.capacity))
         };
         let outlet_full = || {
             self.outlets
                 .get(outlet)
                 .is_some_and(|o| self.ledger.outlet_used(outlet, day) >= o.daily_cap)
         };
-        if !offer_full(k) && !outlet_full() {
+        if !reserved(k) && !outlet_full() {
             return;
         }
         let _guard = lock(&self.full_lock);
@@ -59,10 +72,22 @@ impl Dispatcher {
             // Diagnoses count an offer marked full as full for its own skill unless it
             // may have room under the outlet's cap.
             for j in self.offers_of(outlet) {
-                self.mark(j, bit, !offer_full(j));
+                let reserved = reserved(j);
+                let mark = Mark {
+                    full: true,
+                    outlet_only: !offer_full(j),
+                    room: !reserved,
+                    reserved: reserved && reserves,
+                };
+                self.mark(j, bit, mark);
             }
-        } else if offer_full(k) {
-            self.mark(k, bit, false);
+        } else if reserved(k) {
+            let mark = Mark {
+                full: offer_full(k),
+                reserved: reserves,
+                ..Mark::default()
+            };
+            self.mark(k, bit, mark);
         }
     }
 
@@ -97,11 +122,11 @@ impl Dispatcher {
             .map(|&k| k as usize)
     }
 
-    fn mark(&self, k: usize, bit: u64, outlet_only: bool) {
+    fn mark(&self, k: usize, bit: u64, mark: Mark) {
         if let (Some(o), Some(key)) = (self.offers.get(k), self.offer_keys.get(k)) {
             if key.slot != u32::MAX {
                 if let Some(s) = self.index.get(o.skill.index()) {
-                    s.tree.mark(key.slot, bit, outlet_only);
+                    s.tree.mark(key.slot, bit, mark);
                 }
             }
         }

@@ -11,7 +11,11 @@
 use crate::geo::{chord_to_km, EARTH_RADIUS_KM};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
+use tally::{floors, round_down_floor, DayBits};
+pub(crate) use tally::{FullTest, Mark, Split};
+
+mod tally;
 
 /// Children per node (and items per leaf).
 const FANOUT: usize = 8;
@@ -33,28 +37,6 @@ pub(crate) fn round_down(key: f64) -> f32 {
     } else {
         f
     }
-}
-
-/// Rounds down to f32, negative and NaN to `NEG_INFINITY` (a floor never admits more).
-fn round_down_floor(x: f64) -> f32 {
-    if x >= 0.0 {
-        round_down(x)
-    } else {
-        f32::NEG_INFINITY
-    }
-}
-
-/// An upper bound of the great-circle km from `q` to every point of the box `lo..=hi`
-/// (f32 corners, covering their rounding with the slack).
-fn farthest_km(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
-    let mut d2 = 0.0;
-    for a in 0..3 {
-        let d = (q[a] - f64::from(lo[a]))
-            .abs()
-            .max((q[a] - f64::from(hi[a])).abs());
-        d2 += d * d;
-    }
-    chord_to_km(d2.sqrt() + 2.0 * f64::from(CHORD_SLACK))
 }
 
 /// Rounds up to f32 (so a limit never cuts an item off early).
@@ -269,30 +251,23 @@ pub(crate) struct KeyedTree {
     levels: Vec<Vec<Node>>,
     /// Per level and node, the largest area reach below each lane.
     area_reach: Vec<Vec<[f32; FANOUT]>>,
-    /// Days without room: `full[0][slot]` has bit `d` set when the item is known to have
-    /// no room on the caller's day `d` (a day counted from its first); `full[h + 1][g]`
-    /// when every item below group `g` at height `h` (leaves are height 0) has. A search
-    /// skips items and whole groups full on every day it could book.
-    full: Vec<Vec<AtomicU64>>,
+    /// Days without room: an item has bit `d` set when it is known to have no room on
+    /// the caller's day `d` (a day counted from its first); a group when every item below
+    /// has. A search skips items and whole groups full on every day it could book.
+    full: DayBits,
     /// Days on which an item may be marked full for its outlet's cap while its own offer
-    /// has room (set with the mark, kept until unmarked): `outlet_only[0][slot]` per
-    /// item, and per group the union below it. A marked item without this bit has its
-    /// offer full that day.
-    outlet_only: Vec<Vec<AtomicU64>>,
+    /// has room (set with the mark, kept until unmarked); per group the union below it.
+    /// A marked item without this bit has its offer full that day.
+    outlet_only: DayBits,
+    /// Days on which an item is marked full for its outlet's cap while its offer has room
+    /// for one unit of any ticket; per group, when every item below is.
+    room: DayBits,
+    /// Days on which an item's offer has no room for a ticket held out of every reserve
+    /// (kept until unmarked); per group, when every item below has none.
+    reserved: DayBits,
     /// Per item and group (indexed as `full`), the least `area_floor` below, in km
     /// (rounded down).
     floor: Vec<Vec<f32>>,
-}
-
-/// Which groups [`KeyedTree::split_far`] may count as full in bulk: those all of whose
-/// items are marked full (their offer, not only their outlet) on every day of `days`
-/// and lie within `km` great-circle km of the query and within their area floor.
-#[derive(Clone, Copy)]
-pub(crate) struct FullTest {
-    /// Day bits (non-zero).
-    pub(crate) days: u64,
-    /// Great-circle km.
-    pub(crate) km: f64,
 }
 
 /// Heap entries name a group as (height << 28) | index, height 0 for leaves.
@@ -434,10 +409,10 @@ impl KeyedTree {
             .collect();
         let mut leaves = Vec::with_capacity(entries.len().div_ceil(FANOUT));
         let mut summary: Vec<Summary> = Vec::new();
-        let mut floor = vec![entries
+        let item_floors = entries
             .iter()
             .map(|e| round_down_floor(e.area_floor))
-            .collect::<Vec<f32>>()];
+            .collect::<Vec<f32>>();
         for chunk in entries.chunks(FANOUT) {
             let mut leaf = Leaf {
                 xyz: [[f32::INFINITY; FANOUT]; 3],
@@ -473,26 +448,18 @@ impl KeyedTree {
             levels.push(level);
             area_reach.push(area);
         }
-        let atomics = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect::<Vec<_>>();
-        let mut full = vec![atomics(entries.len()), atomics(leaves.len())];
-        full.extend(levels.iter().map(|l| atomics(l.len())));
-        let outlet_only = full.iter().map(|l| atomics(l.len())).collect();
-        while floor.len() < full.len() {
-            let below = floor.last().map_or(&[][..], |v| &v[..]);
-            let up = below
-                .chunks(FANOUT)
-                .map(|c| c.iter().copied().fold(f32::INFINITY, f32::min))
-                .collect();
-            floor.push(up);
-        }
+        let mut shape = vec![entries.len(), leaves.len()];
+        shape.extend(levels.iter().map(Vec::len));
         let tree = KeyedTree {
             area_reach,
             len: entries.len(),
             leaves,
             levels,
-            full,
-            outlet_only,
-            floor,
+            full: DayBits::new(&shape, true),
+            outlet_only: DayBits::new(&shape, false),
+            room: DayBits::new(&shape, true),
+            reserved: DayBits::new(&shape, true),
+            floor: floors(item_floors, shape.len()),
         };
         (tree, slots)
     }
@@ -528,83 +495,45 @@ impl KeyedTree {
         }
     }
 
-    /// Records that the item in `slot` has no room on the days of `days` (bits), and so
-    /// every group all of whose items have none; `outlet_only`: perhaps only for its
-    /// outlet's cap (its offer may have room). The caller serialises `mark` and
-    /// [`KeyedTree::unmark`] and checks the room under that lock.
-    pub(crate) fn mark(&self, slot: u32, days: u64, outlet_only: bool) {
-        if outlet_only {
-            let mut i = slot as usize;
-            for level in &self.outlet_only {
-                let Some(b) = level.get(i) else { break };
-                if b.fetch_or(days, Ordering::SeqCst) & days == days {
-                    break;
-                }
-                i /= FANOUT;
-            }
+    /// Records what a booking found of the item in `slot` on the days of `days` (bits):
+    /// no room, and so every group all of whose items have none; perhaps only for its
+    /// outlet's cap; with room in its offer; reserved. The caller serialises `mark` and
+    /// [`KeyedTree::unmark`] and checks what it marks under that lock.
+    pub(crate) fn mark(&self, slot: u32, days: u64, mark: Mark) {
+        if mark.outlet_only {
+            self.outlet_only.set(slot, days);
         }
-        let mut i = slot as usize;
-        let Some(item) = self.full[0].get(i) else {
-            return;
-        };
-        item.fetch_or(days, Ordering::SeqCst);
-        for h in 0..self.full.len() - 1 {
-            let g = i / FANOUT;
-            let below = &self.full[h];
-            let all = below[g * FANOUT..((g + 1) * FANOUT).min(below.len())]
-                .iter()
-                .fold(u64::MAX, |m, b| m & b.load(Ordering::SeqCst));
-            let Some(group) = self.full[h + 1].get(g) else {
-                return;
-            };
-            let old = group.fetch_or(all & days, Ordering::SeqCst);
-            if all & days & !old == 0 {
-                return;
-            }
-            i = g;
+        if mark.room {
+            self.room.set(slot, days);
+        } else if self.room.get(0, slot as usize) & days != 0 {
+            // A plain load first: an atomic write per booking showed in the profile.
+            self.room.clear(slot, days);
+        }
+        if mark.reserved {
+            self.reserved.set(slot, days);
+        }
+        if mark.full {
+            self.full.set(slot, days);
         }
     }
 
     /// Records that the item in `slot` may have room again on the days of `days`.
     pub(crate) fn unmark(&self, slot: u32, days: u64) {
-        // The union of the outlet-only bits below each group, from the item up.
-        let mut i = slot as usize;
-        if let Some(b) = self.outlet_only.first().and_then(|l| l.get(i)) {
-            if b.fetch_and(!days, Ordering::SeqCst) & days != 0 {
-                for h in 0..self.outlet_only.len() - 1 {
-                    let g = i / FANOUT;
-                    let below = &self.outlet_only[h];
-                    let any = below[g * FANOUT..((g + 1) * FANOUT).min(below.len())]
-                        .iter()
-                        .fold(0, |m, b| m | b.load(Ordering::SeqCst));
-                    let Some(group) = self.outlet_only[h + 1].get(g) else {
-                        break;
-                    };
-                    if group.swap(any, Ordering::SeqCst) == any {
-                        break;
-                    }
-                    i = g;
-                }
-            }
-        }
-        let mut i = slot as usize;
-        for level in &self.full {
-            let Some(group) = level.get(i) else {
-                return;
-            };
-            if group.fetch_and(!days, Ordering::SeqCst) & days == 0 {
-                return;
-            }
-            i /= FANOUT;
-        }
+        self.outlet_only.clear(slot, days);
+        self.room.clear(slot, days);
+        self.reserved.clear(slot, days);
+        self.full.clear(slot, days);
     }
 
     /// Forgets every day without room (the days are renumbered).
     pub(crate) fn unmark_all(&mut self) {
-        for level in self.full.iter_mut().chain(&mut self.outlet_only) {
-            for b in level.iter_mut() {
-                *b.get_mut() = 0;
-            }
+        for bits in [
+            &mut self.full,
+            &mut self.outlet_only,
+            &mut self.room,
+            &mut self.reserved,
+        ] {
+            bits.clear_all();
         }
     }
 
@@ -614,7 +543,7 @@ impl KeyedTree {
         if skip == 0 {
             return mask;
         }
-        let Some(full) = self.full.get(level) else {
+        let Some(full) = self.full.level(level) else {
             return mask;
         };
         let mut m = mask;
@@ -779,272 +708,7 @@ impl KeyedTree {
         }
         heap.clear();
     }
-
-    /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
-    /// beyond the largest area reach below them are skipped in bulk (their slot ranges
-    /// are added to `bulk`); with `full`, items and groups that pass its test go to
-    /// `bulk_full` in slot ranges; every other item goes to `item(slot, data)`. Bulk
-    /// items are outside their area unless their area is not geometric (the caller
-    /// checks those).
-    pub(crate) fn split_far(
-        &self,
-        q: &[f64; 3],
-        max_chord: f64,
-        full: Option<FullTest>,
-        mut item: impl FnMut(u32, u32),
-        bulk: &mut Vec<std::ops::Range<usize>>,
-        bulk_full: &mut Vec<std::ops::Range<usize>>,
-    ) {
-        // Whether the group `g` at `level` of `full` (0: items) is all full within reach.
-        let all_full = |level: usize, g: usize, far_km: f64| {
-            full.is_some_and(|t| {
-                let (Some(f), Some(o), Some(&floor)) = (
-                    self.full.get(level).and_then(|l| l.get(g)),
-                    self.outlet_only.get(level).and_then(|l| l.get(g)),
-                    self.floor.get(level).and_then(|l| l.get(g)),
-                ) else {
-                    return false;
-                };
-                t.days != 0
-                    && f.load(Ordering::SeqCst) & t.days == t.days
-                    && o.load(Ordering::SeqCst) & t.days == 0
-                    && far_km <= t.km
-                    && far_km <= f64::from(floor)
-            })
-        };
-        let mut push_full = |range: std::ops::Range<usize>| match bulk_full.last_mut() {
-            Some(last) if last.end == range.start => last.end = range.end,
-            _ => bulk_full.push(range),
-        };
-        if self.len == 0 {
-            return;
-        }
-        let qf = q.map(|v| v as f32);
-        // (height, group); the root is the single group at the top.
-        let mut stack = vec![(self.levels.len(), 0usize)];
-        while let Some((height, group)) = stack.pop() {
-            let first = group * FANOUT;
-            if height == 0 {
-                if let Some(leaf) = self.leaves.get(group) {
-                    for (l, &d) in leaf.data[..(self.len - first).min(FANOUT)]
-                        .iter()
-                        .enumerate()
-                    {
-                        let at = [leaf.xyz[0][l], leaf.xyz[1][l], leaf.xyz[2][l]];
-                        if full.is_some() && all_full(0, first + l, farthest_km(q, at, at)) {
-                            push_full(first + l..first + l + 1);
-                        } else {
-                            item((first + l) as u32, d);
-                        }
-                    }
-                }
-                continue;
-            }
-            let Some(node) = self.levels.get(height - 1).and_then(|l| l.get(group)) else {
-                continue;
-            };
-            let chords = node.chords(&qf);
-            let n_below = self.groups_at(height - 1);
-            for (c, &chord) in (first..(first + FANOUT).min(n_below)).zip(&chords) {
-                let chord = f64::from(chord);
-                let area_reach = self
-                    .area_reach
-                    .get(height - 1)
-                    .and_then(|level| level.get(group))
-                    .map_or(f32::INFINITY, |lanes| lanes[c - first]);
-                let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(area_reach);
-                // Group c at height - 1 covers FANOUT^height items.
-                let span = FANOUT.pow(height as u32);
-                let l = c - first;
-                if chord > max_chord && beyond_reach {
-                    bulk.push(c * span..((c + 1) * span).min(self.len));
-                } else if full.is_some()
-                    && all_full(
-                        height,
-                        c,
-                        farthest_km(
-                            q,
-                            [node.lo[0][l], node.lo[1][l], node.lo[2][l]],
-                            [node.hi[0][l], node.hi[1][l], node.hi[2][l]],
-                        ),
-                    )
-                {
-                    push_full(c * span..((c + 1) * span).min(self.len));
-                } else {
-                    stack.push((height - 1, c));
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::geo::unit_vector;
-    use crate::rng::SplitMix64;
-
-    /// Squared Euclidean distance between two points.
-    fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-        let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-        x * x + y * y + z * z
-    }
-
-    fn entries(n: usize, seed: u64) -> Vec<Entry> {
-        let mut rng = SplitMix64::new(seed);
-        (0..n)
-            .map(|i| {
-                let lon = 100.0 + 20.0 * rng.next_f64();
-                let lat = 20.0 + 20.0 * rng.next_f64();
-                Entry {
-                    xyz: unit_vector(lon, lat),
-                    lon,
-                    lat,
-                    data: i as u32,
-                    key: 30.0 * rng.next_f64(),
-                    // Half the items serve only within 10-200 km (the reach filter).
-                    reach: if i % 2 == 0 {
-                        10.0 + 190.0 * rng.next_f64()
-                    } else {
-                        f64::INFINITY
-                    },
-                    area_reach: f64::INFINITY,
-                    area_floor: f64::NEG_INFINITY,
-                }
-            })
-            .collect()
-    }
-
-    /// The hint leaf holds an item as near the query as the nearest item (up to f32
-    /// rounding), for trees of one leaf, one level and several.
-    #[test]
-    fn nearest_leaf_holds_the_nearest_item() {
-        let mut scratch = Scratch::default();
-        let mut rng = SplitMix64::new(11);
-        for n in [0usize, 1, 9, 300, 5000] {
-            let es = entries(n, n as u64 + 7);
-            let points: Vec<[f64; 3]> = es.iter().map(|e| e.xyz).collect();
-            let (tree, slots) = KeyedTree::new(es);
-            let mut leaf_of = vec![0; n];
-            for (data, slot) in slots {
-                leaf_of[data as usize] = slot as usize / FANOUT;
-            }
-            for q in 0..100 {
-                let p = unit_vector(98.0 + 24.0 * rng.next_f64(), 18.0 + 24.0 * rng.next_f64());
-                let got = tree.nearest_leaf(&mut scratch, &p);
-                let nearest = (0..n)
-                    .map(|i| dist2(&p, &points[i]).sqrt())
-                    .fold(f64::INFINITY, f64::min);
-                match got {
-                    None => assert_eq!(n, 0),
-                    Some(leaf) => {
-                        let in_leaf = (0..n)
-                            .filter(|&i| leaf_of[i] == leaf as usize)
-                            .map(|i| dist2(&p, &points[i]).sqrt())
-                            .fold(f64::INFINITY, f64::min);
-                        assert!(in_leaf <= nearest + 1e-6, "n={n} query {q}");
-                    }
-                }
-            }
-        }
-    }
-
-    /// The frontier gives its entries back least first, as a binary heap would, in
-    /// random runs of pushes and pops that stay small, cross into the heap and clear.
-    #[test]
-    fn frontier_pops_in_the_order_of_a_heap() {
-        let mut rng = SplitMix64::new(3);
-        let mut f = Frontier::default();
-        for run in 0..200 {
-            f.clear();
-            let mut truth: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
-            let mut next = 0u64;
-            // Up to 10 or up to 200 entries at once: below and above `Frontier::SMALL`.
-            let size = if run % 2 == 0 { 10 } else { 200 };
-            for _ in 0..400 {
-                if truth.len() < size && rng.below(3) > 0 {
-                    // Distinct entries (as the search's are): random high bits, a counter low.
-                    let e = (rng.below(50) as u64) << 32 | next;
-                    next += 1;
-                    f.push(e);
-                    truth.push(Reverse(e));
-                } else {
-                    assert_eq!(f.pop(), truth.pop().map(|Reverse(e)| e), "run {run}");
-                }
-            }
-            while let Some(Reverse(e)) = truth.pop() {
-                assert_eq!(f.pop(), Some(e), "run {run}");
-            }
-            assert_eq!(f.pop(), None);
-        }
-    }
-
-    /// The best item by (6371 x chord + key, data) found by the search equals a
-    /// brute-force minimum, for many queries, sizes (one leaf, one level and two), cut-off
-    /// radii and widening factors of the items' reach, also after keys are lowered.
-    #[test]
-    fn best_first_finds_the_brute_force_minimum() {
-        let mut scratch = Scratch::default();
-        let mut rng = SplitMix64::new(9);
-        for n in [0usize, 1, 8, 9, 15, 16, 17, 64, 65, 300, 5000] {
-            let es = entries(n, n as u64 + 1);
-            let truth: Vec<([f64; 3], f64)> = es.iter().map(|e| (e.xyz, e.key)).collect();
-            let reach: Vec<f64> = es.iter().map(|e| e.reach).collect();
-            let (tree, slots) = KeyedTree::new(es);
-            assert_eq!(tree.len(), n);
-            let mut slot_of = vec![0; n];
-            for (data, slot) in slots {
-                slot_of[data as usize] = slot;
-            }
-            let mut keys: Vec<f64> = truth.iter().map(|t| t.1).collect();
-            for q in 0..200 {
-                if q % 10 == 0 && n > 0 {
-                    let i = rng.below(n);
-                    keys[i] *= 0.5;
-                    tree.lower_key(slot_of[i], keys[i]);
-                }
-                let lon = 98.0 + 24.0 * rng.next_f64();
-                let lat = 18.0 + 24.0 * rng.next_f64();
-                let p = unit_vector(lon, lat);
-                let max_chord = 0.15 * rng.next_f64();
-                let max_d2 = max_chord * max_chord;
-                let widen = [None, Some(1.0), Some(1.5)][q % 3];
-                // Within reach x widen by great-circle km (always, without `widen`).
-                let reaches = |i: usize| {
-                    let km = crate::geo::chord_to_km(dist2(&p, &truth[i].0).sqrt());
-                    widen.is_none_or(|w| km <= reach[i] * w)
-                };
-                let score = |d2: f64, key: f64| 6371.0 * d2.sqrt() + key;
-                let expect = (0..n)
-                    .filter(|&i| dist2(&p, &truth[i].0) <= max_d2 && reaches(i))
-                    .map(|i| (score(dist2(&p, &truth[i].0), keys[i]), i as u32))
-                    .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let mut best: Option<(f64, u32)> = None;
-                tree.best_first(
-                    &mut scratch,
-                    &p,
-                    max_chord,
-                    widen,
-                    f64::INFINITY,
-                    6371.0,
-                    0,
-                    |slot, i, chord, key| {
-                        assert_eq!(slot, slot_of[i as usize]);
-                        let d2 = dist2(&p, &truth[i as usize].0);
-                        // The search's chord and key are lower bounds of the exact ones.
-                        assert!(chord <= d2.sqrt() && key <= keys[i as usize]);
-                        if d2 > max_d2 || !reaches(i as usize) {
-                            return best.map_or(f64::INFINITY, |b| b.0);
-                        }
-                        let s = score(d2, keys[i as usize]);
-                        if best.is_none_or(|b| (s, i) < b) {
-                            best = Some((s, i));
-                        }
-                        best.map_or(f64::INFINITY, |b| b.0)
-                    },
-                );
-                assert_eq!(best, expect, "n={n} query {q}");
-            }
-        }
-    }
-}
+mod tests;

@@ -128,6 +128,25 @@ impl Dispatcher {
         }
     }
 
+    /// The least units of a capacity `cap` any ticket may fill: what one that is neither
+    /// an emergency nor privileged may ([`Dispatcher::limit_for`]).
+    pub(super) fn least_limit(&self, cap: u32) -> u32 {
+        self.limit(cap, false)
+            .saturating_sub((f64::from(cap) * self.policy.package_reserve).floor() as u32)
+    }
+
+    /// Whether any reserve holds units back from some ticket (else every limit is the
+    /// capacity).
+    pub(super) fn reserves_on(&self) -> bool {
+        self.policy.package_reserve > 0.0 || self.policy.emergency_reserve > 0.0
+    }
+
+    /// Whether the ticket's limit of every capacity is the least one.
+    pub(super) fn has_least_limit(&self, r: &Resolved) -> bool {
+        (!r.emergency || self.policy.emergency_reserve == 0.0)
+            && ((!r.claim.privileged && !r.emergency) || self.policy.package_reserve == 0.0)
+    }
+
     /// The units of a capacity `cap` the ticket may fill: the emergency reserve (unless
     /// an emergency) and the package reserve (unless it may use it) taken off.
     pub(super) fn limit_for(&self, cap: u32, r: &Resolved) -> u32 {

@@ -630,15 +630,15 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
             let fast = d.reasons(&r);
             assert_eq!(fast, d.reasons_exhaustive(&r), "ticket {}", t.id);
             if let Some(skill) = r.skill {
-                let mut bulk = Vec::new();
+                let mut split = super::index::Split::default();
                 d.index[skill.index()].tree.split_far(
                     &r.xyz,
                     d.max_chord(&r, 1.0),
                     None,
                     |_, _| {},
-                    &mut bulk,
-                    &mut Vec::new(),
+                    &mut split,
                 );
+                let bulk = split.far;
                 bulk_seen += bulk.iter().map(|range| range.len()).sum::<usize>();
                 let covering = d.covering.get(&(skill.0, r.region as u32));
                 covering_in_bulk += covering.map_or(0, |list| {
@@ -716,24 +716,12 @@ fn loads_follow_the_network_order_and_agree_with_the_assignments() {
 mod packages;
 mod state;
 
-/// On a peak-season network where outlets run out (and some are released again), the
-/// search that skips outlets marked full still books exactly what evaluating every
-/// outlet would, and every unassignable ticket's diagnosis (reason and counts per rule)
-/// equals evaluating every outlet of the skill.
-#[test]
-fn full_networks_keep_exact_bookings_and_diagnoses() {
-    use crate::bench::peak::{peak, PeakSpec};
-    let spec = PeakSpec {
-        capacity_scale: 0.3,
-        ..PeakSpec::new(400, 6_000, 11)
-    };
-    let (net, tickets) = peak(&spec).unwrap();
-    let policy = Policy {
-        start_date: Some(tickets[0].created_at.date()),
-        ..Policy::default()
-    };
-    let d = Dispatcher::new(net, policy).unwrap();
-    let (mut unassignable, mut released, mut full_in_bulk) = (0, 0, 0);
+/// Unassignable, released, and outlets counted in bulk as skill full (and of those, only
+/// by the marks of offers full for tickets held out of the reserves) and as outlet full,
+/// dispatching `tickets` on `d` and checking every booking and diagnosis (see below).
+fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 5] {
+    let (mut unassignable, mut released) = (0, 0);
+    let (mut skill_in_bulk, mut reserved_in_bulk, mut outlet_in_bulk) = (0, 0, 0);
     for (i, t) in tickets.iter().enumerate() {
         let cands = d.candidates_exhaustive(t, usize::MAX).unwrap();
         let out = d.dispatch(t).unwrap();
@@ -764,18 +752,23 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
                 let r = d.resolve(t).unwrap();
                 let (reason, counts) = d.reasons_exhaustive(&r);
                 assert_eq!((u.reason, &u.counts), (reason, &counts), "ticket {}", t.id);
-                if let Some(skill) = r.skill {
-                    let mut bulk_full = Vec::new();
-                    d.index[skill.index()].tree.split_far(
-                        &r.xyz,
-                        d.max_chord(&r, 1.0),
-                        d.full_test(&r, d.sla_days(&r)),
-                        |_, _| {},
-                        &mut Vec::new(),
-                        &mut bulk_full,
-                    );
-                    full_in_bulk += bulk_full.iter().map(|range| range.len()).sum::<usize>();
-                }
+                let Some(skill) = r.skill else { continue };
+                let split = |test: Option<&super::index::FullTest>| {
+                    let mut split = super::index::Split::default();
+                    let tree = &d.index[skill.index()].tree;
+                    tree.split_far(&r.xyz, d.max_chord(&r, 1.0), test, |_, _| {}, &mut split);
+                    let n = |v: &[std::ops::Range<usize>]| v.iter().map(|r| r.len()).sum::<usize>();
+                    (n(&split.skill_full), n(&split.outlet_full))
+                };
+                let test = d.full_test(&r, d.sla_days(&r));
+                let (skill_full, outlet_full) = split(test.as_ref());
+                let without_reserved = test.map(|t| super::index::FullTest {
+                    reserve: false,
+                    ..t
+                });
+                skill_in_bulk += skill_full;
+                reserved_in_bulk += skill_full - split(without_reserved.as_ref()).0;
+                outlet_in_bulk += outlet_full;
             }
         }
         // Now and then capacity comes back: the marks must follow.
@@ -783,13 +776,118 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
             released += 1;
         }
     }
+    [
+        unassignable,
+        released,
+        skill_in_bulk,
+        reserved_in_bulk,
+        outlet_in_bulk,
+    ]
+}
+
+/// On a peak-season network where outlets run out (and some are released again), the
+/// search that skips outlets marked full still books exactly what evaluating every
+/// outlet would, and every unassignable ticket's diagnosis (reason and counts per rule)
+/// equals evaluating every outlet of the skill; many outlets are counted in bulk both as
+/// skill full and as outlet full. The same with packages, a package reserve and an
+/// emergency reserve, where some offers are full only for tickets held out of the
+/// reserves.
+#[test]
+fn full_networks_keep_exact_bookings_and_diagnoses() {
+    use crate::bench::peak::{peak, PeakSpec};
+    let spec = PeakSpec {
+        capacity_scale: 0.3,
+        ..PeakSpec::new(400, 6_000, 11)
+    };
+    let (net, tickets) = peak(&spec).unwrap();
+    let policy = Policy {
+        start_date: Some(tickets[0].created_at.date()),
+        ..Policy::default()
+    };
+    let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
+    let [unassignable, released, skill, reserved, _] = check_full_network(&d, &tickets);
     assert!(
         unassignable > 100,
         "the network ran out ({unassignable} unassignable)"
     );
     assert!(released > 100, "capacity was released ({released} times)");
     assert!(
-        full_in_bulk > 1000,
-        "diagnoses counted full outlets in bulk ({full_in_bulk})"
+        skill > 1000,
+        "diagnoses counted skill-full outlets in bulk ({skill})"
+    );
+    assert_eq!(reserved, 0, "no reserve, no reserved marks");
+
+    // Outlet caps at a third of the sum of their skills' capacities: many outlets are
+    // full for their cap while their offers have room.
+    let outlets = net
+        .outlets()
+        .iter()
+        .map(|o| {
+            let sum: u32 = o.skills.iter().map(|s| s.daily_capacity).sum();
+            Outlet {
+                daily_cap: (sum / 3).max(1),
+                ..o.clone()
+            }
+        })
+        .collect();
+    let net = Network::new(outlets, net.regions().to_vec())
+        .unwrap()
+        .with_settings_of(&net);
+    let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
+    let [unassignable, released, skill, reserved, outlet] = check_full_network(&d, &tickets);
+    assert!(
+        unassignable > 100,
+        "the network ran out ({unassignable} unassignable)"
+    );
+    assert!(released > 100, "capacity was released ({released} times)");
+    assert!(
+        skill > 100 && outlet > 1000,
+        "diagnoses counted skill-full ({skill}) and outlet-full ({outlet}) outlets in bulk"
+    );
+    assert_eq!(reserved, 0, "no reserve, no reserved marks");
+
+    // VIP customers in central cities (on site) and elsewhere (carry-in) may use the
+    // package reserve (half of each capacity); everyone else is held out of it.
+    let package = |region_tier, carry_in: bool| ServicePackage {
+        key: PackageKey {
+            region_tier,
+            customer_tier: CustomerTier::Vip,
+            kind: None,
+        },
+        on_site: !carry_in,
+        carry_in,
+        carry_in_km: 40.0,
+        response_hours: 72.0,
+        follow_up_share: 0.0,
+        priority_weight: 3.0,
+    };
+    let net = net
+        .with_packages(vec![package(Tier::A, false), package(Tier::B, true)])
+        .unwrap();
+    let policy = Policy {
+        package_reserve: 0.5,
+        ..policy
+    };
+    let tickets: Vec<Ticket> = tickets
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut t)| {
+            if i % 3 == 0 {
+                t.customer_tier = CustomerTier::Vip;
+            }
+            t
+        })
+        .collect();
+    let d = Dispatcher::new(net, policy).unwrap();
+    let [unassignable, released, skill, reserved, outlet] = check_full_network(&d, &tickets);
+    assert!(
+        unassignable > 100,
+        "the network ran out ({unassignable} unassignable)"
+    );
+    assert!(released > 100, "capacity was released ({released} times)");
+    assert!(
+        skill > 100 && reserved > 100 && outlet > 100,
+        "diagnoses counted skill-full ({skill}, {reserved} by reserved marks) and \
+         outlet-full ({outlet}) outlets in bulk"
     );
 }

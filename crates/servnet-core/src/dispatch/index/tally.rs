@@ -1,0 +1,356 @@
+//! Counting rules in bulk for a diagnosis: the day bits a tree keeps per item and group
+//! ([`DayBits`]: full, full only for the outlet's cap, full for the outlet with room in
+//! the offer, full for a ticket held out of the reserves), each item's and group's area
+//! floor, and [`KeyedTree::split_far`], which hands whole groups to a diagnosis as
+//! outside their area, skill full or outlet full when these bits and the distances prove
+//! that rule for every outlet below.
+
+use super::{chord_to_km, KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bits of days per item (`level 0`, by slot) and per group (`level h + 1`, group `g` at
+/// height `h`, leaves being height 0), a group's bits summarising the items below it: all
+/// of them (`all`) or any of them.
+pub(super) struct DayBits {
+    levels: Vec<Vec<AtomicU64>>,
+    all: bool,
+}
+
+impl DayBits {
+    /// Zero bits for `shape[l]` entries at each level; `all`: a group's bit is set when
+    /// every item below has it (else when any has).
+    pub(super) fn new(shape: &[usize], all: bool) -> Self {
+        let levels = shape
+            .iter()
+            .map(|&n| (0..n).map(|_| AtomicU64::new(0)).collect())
+            .collect();
+        DayBits { levels, all }
+    }
+
+    /// The entries of `level`.
+    pub(super) fn level(&self, level: usize) -> Option<&[AtomicU64]> {
+        self.levels.get(level).map(Vec::as_slice)
+    }
+
+    /// The bits of entry `i` at `level` (0 if there is none).
+    pub(super) fn get(&self, level: usize, i: usize) -> u64 {
+        self.levels
+            .get(level)
+            .and_then(|l| l.get(i))
+            .map_or(0, |b| b.load(Ordering::SeqCst))
+    }
+
+    /// The summary of the `FANOUT` entries of group `g` at level `h`.
+    fn summary(&self, h: usize, g: usize) -> u64 {
+        let below = &self.levels[h];
+        let group = &below[g * FANOUT..((g + 1) * FANOUT).min(below.len())];
+        if self.all {
+            group
+                .iter()
+                .fold(u64::MAX, |m, b| m & b.load(Ordering::SeqCst))
+        } else {
+            group.iter().fold(0, |m, b| m | b.load(Ordering::SeqCst))
+        }
+    }
+
+    /// Sets `days` on the item in `slot` and updates the groups above it. Callers
+    /// serialise `set` and [`DayBits::clear`].
+    pub(super) fn set(&self, slot: u32, days: u64) {
+        let mut i = slot as usize;
+        let Some(item) = self.levels.first().and_then(|l| l.get(i)) else {
+            return;
+        };
+        if item.fetch_or(days, Ordering::SeqCst) & days == days {
+            return;
+        }
+        for h in 0..self.levels.len() - 1 {
+            let g = i / FANOUT;
+            let add = if self.all {
+                self.summary(h, g) & days
+            } else {
+                days
+            };
+            let Some(group) = self.levels[h + 1].get(g) else {
+                return;
+            };
+            if add & !group.fetch_or(add, Ordering::SeqCst) == 0 {
+                return;
+            }
+            i = g;
+        }
+    }
+
+    /// Clears `days` on the item in `slot` and updates the groups above it.
+    pub(super) fn clear(&self, slot: u32, days: u64) {
+        let mut i = slot as usize;
+        let Some(item) = self.levels.first().and_then(|l| l.get(i)) else {
+            return;
+        };
+        if item.fetch_and(!days, Ordering::SeqCst) & days == 0 {
+            return;
+        }
+        for h in 0..self.levels.len() - 1 {
+            let g = i / FANOUT;
+            let Some(group) = self.levels[h + 1].get(g) else {
+                return;
+            };
+            if self.all {
+                // A group has a bit only if every item below has it.
+                if group.fetch_and(!days, Ordering::SeqCst) & days == 0 {
+                    return;
+                }
+            } else {
+                let any = self.summary(h, g);
+                if group.swap(any, Ordering::SeqCst) == any {
+                    return;
+                }
+            }
+            i = g;
+        }
+    }
+
+    /// Clears every bit.
+    pub(super) fn clear_all(&mut self) {
+        for level in &mut self.levels {
+            for b in level.iter_mut() {
+                *b.get_mut() = 0;
+            }
+        }
+    }
+}
+
+/// What a booking found of an item on the days marked (see `full.rs`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Mark {
+    /// No room on these days (its offer's capacity or its outlet's cap is reached).
+    pub(crate) full: bool,
+    /// Full for its outlet's cap while its offer may have room.
+    pub(crate) outlet_only: bool,
+    /// Full for its outlet's cap while its offer has room for one unit of any ticket
+    /// (`used + 1 <=` the least limit a ticket may have).
+    pub(crate) room: bool,
+    /// Its offer has no room for a ticket held out of every reserve (`used >=` the
+    /// least limit).
+    pub(crate) reserved: bool,
+}
+
+/// Rounds down to f32, negative and NaN to `NEG_INFINITY` (a floor never admits more).
+pub(super) fn round_down_floor(x: f64) -> f32 {
+    if x >= 0.0 {
+        super::round_down(x)
+    } else {
+        f32::NEG_INFINITY
+    }
+}
+
+/// Per item (by slot) and group (as [`DayBits`]), the least area floor below, in km
+/// rounded down; `items` are the items' floors; `shape` the entries per level.
+pub(super) fn floors(items: Vec<f32>, levels: usize) -> Vec<Vec<f32>> {
+    let mut floor = vec![items];
+    while floor.len() < levels {
+        let below = floor.last().map_or(&[][..], |v| &v[..]);
+        let up = below
+            .chunks(FANOUT)
+            .map(|c| c.iter().copied().fold(f32::INFINITY, f32::min))
+            .collect();
+        floor.push(up);
+    }
+    floor
+}
+
+/// An upper bound of the great-circle km from `q` to every point of the box `lo..=hi`
+/// (f32 corners, covering their rounding with the slack).
+fn farthest_km(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
+    let mut d2 = 0.0;
+    for a in 0..3 {
+        let d = (q[a] - f64::from(lo[a]))
+            .abs()
+            .max((q[a] - f64::from(hi[a])).abs());
+        d2 += d * d;
+    }
+    chord_to_km(d2.sqrt() + 2.0 * f64::from(CHORD_SLACK))
+}
+
+/// Which groups [`KeyedTree::split_far`] may count in bulk, for one ticket: all of whose
+/// items lie within their area floor, and
+/// - too far: lie beyond the chord `too_far`;
+/// - SLA unreachable: lie within `near_km` and beyond the chord `sla`;
+/// - skill full: are marked full for their offer (not only their outlet) on every day of
+///   `days` (with `reserve`, or marked `reserved` on each of them) and lie within `km`;
+/// - outlet full (with `outlet`): are marked full on every day of `days`, and on some
+///   day `d` among them marked with room in their offer and lie within `day_km[d]`.
+#[derive(Clone, Copy)]
+pub(crate) struct FullTest {
+    /// Chord beyond which every item is too far (`INFINITY`: none).
+    pub(crate) too_far: f64,
+    /// Great-circle km within which every item passes the travel limit.
+    pub(crate) near_km: f64,
+    /// Chord beyond which every item fails the SLA travel limit on every day
+    /// (`INFINITY`: none).
+    pub(crate) sla: f64,
+    /// Day bits (0: no marks to count full outlets by).
+    pub(crate) days: u64,
+    /// Great-circle km within which some day of `days` passes the travel and SLA limits.
+    pub(crate) km: f64,
+    /// Per day bit, great-circle km within which that day passes them (negative: none).
+    pub(crate) day_km: [f64; 64],
+    /// Whether the ticket's limit is the least one (marks `reserved` prove it full).
+    pub(crate) reserve: bool,
+    /// Whether marks with room prove the ticket outlet full (it asks for one unit).
+    pub(crate) outlet: bool,
+}
+
+/// The items [`KeyedTree::split_far`] counted in bulk, in slot ranges.
+#[derive(Default)]
+pub(crate) struct Split {
+    /// Beyond the travel limit and every area reach below them: outside their area,
+    /// unless their area is not geometric (the caller checks those).
+    pub(crate) far: Vec<Range<usize>>,
+    /// Skill full (by the test).
+    pub(crate) skill_full: Vec<Range<usize>>,
+    /// Outlet full (by the test).
+    pub(crate) outlet_full: Vec<Range<usize>>,
+    /// Too far (by the test).
+    pub(crate) too_far: Vec<Range<usize>>,
+    /// SLA unreachable (by the test).
+    pub(crate) sla: Vec<Range<usize>>,
+}
+
+/// Adds a range, merged with the last one when they touch.
+fn push(list: &mut Vec<Range<usize>>, range: Range<usize>) {
+    match list.last_mut() {
+        Some(last) if last.end == range.start => last.end = range.end,
+        _ => list.push(range),
+    }
+}
+
+/// What the test proves of a group: nothing, or the rule of each of its items.
+const NOTHING: u8 = 0;
+const SKILL: u8 = 1;
+const OUTLET: u8 = 2;
+const TOO_FAR: u8 = 3;
+const SLA: u8 = 4;
+
+impl KeyedTree {
+    /// What `t` proves of the group `g` at `level` (0: items) whose points are at least
+    /// the chord `near` and at most `far_km` from the query.
+    fn bulk_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far_km: f64) -> u8 {
+        let Some(&floor) = self.floor.get(level).and_then(|l| l.get(g)) else {
+            return NOTHING;
+        };
+        if far_km > f64::from(floor) {
+            return NOTHING;
+        }
+        if near > t.too_far {
+            return TOO_FAR;
+        }
+        if near > t.sla && far_km <= t.near_km {
+            return SLA;
+        }
+        if t.days == 0 {
+            return NOTHING;
+        }
+        let full = self.full.get(level, g) & t.days == t.days;
+        if far_km <= t.km
+            && ((full && self.outlet_only.get(level, g) & t.days == 0)
+                || (t.reserve && self.reserved.get(level, g) & t.days == t.days))
+        {
+            return SKILL;
+        }
+        if t.outlet && full {
+            let mut room = self.room.get(level, g) & t.days;
+            while room != 0 {
+                let d = room.trailing_zeros() as usize;
+                room &= room - 1;
+                if far_km <= t.day_km[d] {
+                    return OUTLET;
+                }
+            }
+        }
+        NOTHING
+    }
+
+    /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
+    /// beyond the largest area reach below them go to `out.far`; with `full`, items and
+    /// groups its test proves skill or outlet full go to `out.skill_full` and
+    /// `out.outlet_full`; every other item goes to `item(slot, data)`. Ranges are
+    /// appended (not in slot order) to what the lists hold.
+    pub(crate) fn split_far(
+        &self,
+        q: &[f64; 3],
+        max_chord: f64,
+        full: Option<&FullTest>,
+        mut item: impl FnMut(u32, u32),
+        out: &mut Split,
+    ) {
+        if self.len == 0 {
+            return;
+        }
+        let mut bulk = |rule: u8, range: Range<usize>| match rule {
+            SKILL => push(&mut out.skill_full, range),
+            OUTLET => push(&mut out.outlet_full, range),
+            TOO_FAR => push(&mut out.too_far, range),
+            _ => push(&mut out.sla, range),
+        };
+        let qf = q.map(|v| v as f32);
+        // (height, group); the root is the single group at the top.
+        let mut stack = vec![(self.levels.len(), 0usize)];
+        while let Some((height, group)) = stack.pop() {
+            let first = group * FANOUT;
+            if height == 0 {
+                if let Some(leaf) = self.leaves.get(group) {
+                    for (l, &d) in leaf.data[..(self.len - first).min(FANOUT)]
+                        .iter()
+                        .enumerate()
+                    {
+                        let at = [leaf.xyz[0][l], leaf.xyz[1][l], leaf.xyz[2][l]];
+                        // Items alone: only full ones (the rest evaluate as fast as a test).
+                        let rule = full.filter(|t| t.days != 0).map_or(NOTHING, |t| {
+                            self.bulk_rule(t, 0, first + l, 0.0, farthest_km(q, at, at))
+                        });
+                        if rule == NOTHING {
+                            item((first + l) as u32, d);
+                        } else {
+                            bulk(rule, first + l..first + l + 1);
+                        }
+                    }
+                }
+                continue;
+            }
+            let Some(node) = self.levels.get(height - 1).and_then(|l| l.get(group)) else {
+                continue;
+            };
+            let chords = node.chords(&qf);
+            let n_below = self.groups_at(height - 1);
+            let children = first..(first + FANOUT).min(n_below);
+            for (c, &chord) in children.zip(&chords) {
+                let chord = f64::from(chord);
+                let area_reach = self
+                    .area_reach
+                    .get(height - 1)
+                    .and_then(|level| level.get(group))
+                    .map_or(f32::INFINITY, |lanes| lanes[c - first]);
+                let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(area_reach);
+                // Group c at height - 1 covers FANOUT^height items.
+                let span = FANOUT.pow(height as u32);
+                let range = c * span..((c + 1) * span).min(self.len);
+                let l = c - first;
+                if chord > max_chord && beyond_reach {
+                    push(&mut out.far, range);
+                    continue;
+                }
+                let rule = full.map_or(NOTHING, |t| {
+                    let lo = [node.lo[0][l], node.lo[1][l], node.lo[2][l]];
+                    let hi = [node.hi[0][l], node.hi[1][l], node.hi[2][l]];
+                    self.bulk_rule(t, height, c, chord, farthest_km(q, lo, hi))
+                });
+                if rule == NOTHING {
+                    stack.push((height - 1, c));
+                } else {
+                    bulk(rule, range);
+                }
+            }
+        }
+    }
+}

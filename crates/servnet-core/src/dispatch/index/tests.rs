@@ -1,0 +1,167 @@
+use super::*;
+use crate::geo::unit_vector;
+use crate::rng::SplitMix64;
+
+/// Squared Euclidean distance between two points.
+fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    x * x + y * y + z * z
+}
+
+fn entries(n: usize, seed: u64) -> Vec<Entry> {
+    let mut rng = SplitMix64::new(seed);
+    (0..n)
+        .map(|i| {
+            let lon = 100.0 + 20.0 * rng.next_f64();
+            let lat = 20.0 + 20.0 * rng.next_f64();
+            Entry {
+                xyz: unit_vector(lon, lat),
+                lon,
+                lat,
+                data: i as u32,
+                key: 30.0 * rng.next_f64(),
+                // Half the items serve only within 10-200 km (the reach filter).
+                reach: if i % 2 == 0 {
+                    10.0 + 190.0 * rng.next_f64()
+                } else {
+                    f64::INFINITY
+                },
+                area_reach: f64::INFINITY,
+                area_floor: f64::NEG_INFINITY,
+            }
+        })
+        .collect()
+}
+
+/// The hint leaf holds an item as near the query as the nearest item (up to f32
+/// rounding), for trees of one leaf, one level and several.
+#[test]
+fn nearest_leaf_holds_the_nearest_item() {
+    let mut scratch = Scratch::default();
+    let mut rng = SplitMix64::new(11);
+    for n in [0usize, 1, 9, 300, 5000] {
+        let es = entries(n, n as u64 + 7);
+        let points: Vec<[f64; 3]> = es.iter().map(|e| e.xyz).collect();
+        let (tree, slots) = KeyedTree::new(es);
+        let mut leaf_of = vec![0; n];
+        for (data, slot) in slots {
+            leaf_of[data as usize] = slot as usize / FANOUT;
+        }
+        for q in 0..100 {
+            let p = unit_vector(98.0 + 24.0 * rng.next_f64(), 18.0 + 24.0 * rng.next_f64());
+            let got = tree.nearest_leaf(&mut scratch, &p);
+            let nearest = (0..n)
+                .map(|i| dist2(&p, &points[i]).sqrt())
+                .fold(f64::INFINITY, f64::min);
+            match got {
+                None => assert_eq!(n, 0),
+                Some(leaf) => {
+                    let in_leaf = (0..n)
+                        .filter(|&i| leaf_of[i] == leaf as usize)
+                        .map(|i| dist2(&p, &points[i]).sqrt())
+                        .fold(f64::INFINITY, f64::min);
+                    assert!(in_leaf <= nearest + 1e-6, "n={n} query {q}");
+                }
+            }
+        }
+    }
+}
+
+/// The frontier gives its entries back least first, as a binary heap would, in
+/// random runs of pushes and pops that stay small, cross into the heap and clear.
+#[test]
+fn frontier_pops_in_the_order_of_a_heap() {
+    let mut rng = SplitMix64::new(3);
+    let mut f = Frontier::default();
+    for run in 0..200 {
+        f.clear();
+        let mut truth: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+        let mut next = 0u64;
+        // Up to 10 or up to 200 entries at once: below and above `Frontier::SMALL`.
+        let size = if run % 2 == 0 { 10 } else { 200 };
+        for _ in 0..400 {
+            if truth.len() < size && rng.below(3) > 0 {
+                // Distinct entries (as the search's are): random high bits, a counter low.
+                let e = (rng.below(50) as u64) << 32 | next;
+                next += 1;
+                f.push(e);
+                truth.push(Reverse(e));
+            } else {
+                assert_eq!(f.pop(), truth.pop().map(|Reverse(e)| e), "run {run}");
+            }
+        }
+        while let Some(Reverse(e)) = truth.pop() {
+            assert_eq!(f.pop(), Some(e), "run {run}");
+        }
+        assert_eq!(f.pop(), None);
+    }
+}
+
+/// The best item by (6371 x chord + key, data) found by the search equals a
+/// brute-force minimum, for many queries, sizes (one leaf, one level and two), cut-off
+/// radii and widening factors of the items' reach, also after keys are lowered.
+#[test]
+fn best_first_finds_the_brute_force_minimum() {
+    let mut scratch = Scratch::default();
+    let mut rng = SplitMix64::new(9);
+    for n in [0usize, 1, 8, 9, 15, 16, 17, 64, 65, 300, 5000] {
+        let es = entries(n, n as u64 + 1);
+        let truth: Vec<([f64; 3], f64)> = es.iter().map(|e| (e.xyz, e.key)).collect();
+        let reach: Vec<f64> = es.iter().map(|e| e.reach).collect();
+        let (tree, slots) = KeyedTree::new(es);
+        assert_eq!(tree.len(), n);
+        let mut slot_of = vec![0; n];
+        for (data, slot) in slots {
+            slot_of[data as usize] = slot;
+        }
+        let mut keys: Vec<f64> = truth.iter().map(|t| t.1).collect();
+        for q in 0..200 {
+            if q % 10 == 0 && n > 0 {
+                let i = rng.below(n);
+                keys[i] *= 0.5;
+                tree.lower_key(slot_of[i], keys[i]);
+            }
+            let lon = 98.0 + 24.0 * rng.next_f64();
+            let lat = 18.0 + 24.0 * rng.next_f64();
+            let p = unit_vector(lon, lat);
+            let max_chord = 0.15 * rng.next_f64();
+            let max_d2 = max_chord * max_chord;
+            let widen = [None, Some(1.0), Some(1.5)][q % 3];
+            // Within reach x widen by great-circle km (always, without `widen`).
+            let reaches = |i: usize| {
+                let km = crate::geo::chord_to_km(dist2(&p, &truth[i].0).sqrt());
+                widen.is_none_or(|w| km <= reach[i] * w)
+            };
+            let score = |d2: f64, key: f64| 6371.0 * d2.sqrt() + key;
+            let expect = (0..n)
+                .filter(|&i| dist2(&p, &truth[i].0) <= max_d2 && reaches(i))
+                .map(|i| (score(dist2(&p, &truth[i].0), keys[i]), i as u32))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let mut best: Option<(f64, u32)> = None;
+            tree.best_first(
+                &mut scratch,
+                &p,
+                max_chord,
+                widen,
+                f64::INFINITY,
+                6371.0,
+                0,
+                |slot, i, chord, key| {
+                    assert_eq!(slot, slot_of[i as usize]);
+                    let d2 = dist2(&p, &truth[i as usize].0);
+                    // The search's chord and key are lower bounds of the exact ones.
+                    assert!(chord <= d2.sqrt() && key <= keys[i as usize]);
+                    if d2 > max_d2 || !reaches(i as usize) {
+                        return best.map_or(f64::INFINITY, |b| b.0);
+                    }
+                    let s = score(d2, keys[i as usize]);
+                    if best.is_none_or(|b| (s, i) < b) {
+                        best = Some((s, i));
+                    }
+                    best.map_or(f64::INFINITY, |b| b.0)
+                },
+            );
+            assert_eq!(best, expect, "n={n} query {q}");
+        }
+    }
+}
