@@ -1,10 +1,9 @@
 //! Ranked candidates for a ticket (the k best eligible outlets), booking nothing.
 
-use super::policy::Fallback;
 use super::resolve::Resolved;
 use super::rules::{Mode, STRICT};
 use super::score::Hit;
-use super::search::with_scratch;
+use super::search::{fallback_route, with_scratch};
 use super::types::{Candidate, Route};
 use super::Dispatcher;
 use crate::geo::EARTH_RADIUS_KM;
@@ -148,51 +147,6 @@ impl Dispatcher {
         Vec::new()
     }
 
-    /// The days and rules a search by fallback `f` applies, from the SLA days (`None`
-    /// for an escalation, which has a search of its own).
-    fn fallback_rules(
-        &self,
-        f: &Fallback,
-        sla_days: std::ops::Range<u32>,
-    ) -> Option<(std::ops::Range<u32>, Mode)> {
-        match *f {
-            Fallback::WiderRadius(widen) => Some((
-                sla_days,
-                Mode {
-                    widen,
-                    sla_filter: false,
-                },
-            )),
-            Fallback::NextDay(n) => Some((
-                sla_days.end..sla_days.end.saturating_add(n).min(self.day_end()),
-                Mode {
-                    widen: 1.0,
-                    sla_filter: false,
-                },
-            )),
-            Fallback::Escalate => None,
-        }
-    }
-
-    /// The days and rules under which an assignment by `route` was found: the hard
-    /// rules for `direct`, else those of the policy's first fallback with that route
-    /// (`None` for an escalation, or a route the policy does not have).
-    pub(super) fn route_rules(
-        &self,
-        route: Route,
-        sla_days: std::ops::Range<u32>,
-    ) -> Option<(std::ops::Range<u32>, Mode)> {
-        if route == Route::Direct {
-            return Some((sla_days, STRICT));
-        }
-        let f = self
-            .policy
-            .fallback
-            .iter()
-            .find(|f| fallback_route(f) == route)?;
-        self.fallback_rules(f, sla_days)
-    }
-
     /// [`Dispatcher::candidates`] by evaluating every outlet offering the skill, without
     /// the index: the reference the indexed search is tested against.
     #[doc(hidden)]
@@ -237,14 +191,5 @@ impl Dispatcher {
                 .saturating_sub(self.ledger.outlet_used(oi, h.day) + units),
             route,
         }
-    }
-}
-
-/// The route an assignment found by fallback `f` has.
-pub(super) fn fallback_route(f: &Fallback) -> Route {
-    match f {
-        Fallback::WiderRadius(x) => Route::WiderRadius(*x),
-        Fallback::NextDay(_) => Route::NextDay,
-        Fallback::Escalate => Route::Escalated,
     }
 }

@@ -206,6 +206,51 @@ impl Dispatcher {
         });
     }
 
+    /// The days and rules a search by fallback `f` applies, from the SLA days (`None`
+    /// for an escalation, which has a search of its own).
+    pub(super) fn fallback_rules(
+        &self,
+        f: &Fallback,
+        sla_days: std::ops::Range<u32>,
+    ) -> Option<(std::ops::Range<u32>, Mode)> {
+        match *f {
+            Fallback::WiderRadius(widen) => Some((
+                sla_days,
+                Mode {
+                    widen,
+                    sla_filter: false,
+                },
+            )),
+            Fallback::NextDay(n) => Some((
+                sla_days.end..sla_days.end.saturating_add(n).min(self.day_end()),
+                Mode {
+                    widen: 1.0,
+                    sla_filter: false,
+                },
+            )),
+            Fallback::Escalate => None,
+        }
+    }
+
+    /// The days and rules under which an assignment by `route` was found: the hard
+    /// rules for `direct`, else those of the policy's first fallback with that route
+    /// (`None` for an escalation, or a route the policy does not have).
+    pub(super) fn route_rules(
+        &self,
+        route: Route,
+        sla_days: std::ops::Range<u32>,
+    ) -> Option<(std::ops::Range<u32>, Mode)> {
+        if route == Route::Direct {
+            return Some((sla_days, STRICT));
+        }
+        let f = self
+            .policy
+            .fallback
+            .iter()
+            .find(|f| fallback_route(f) == route)?;
+        self.fallback_rules(f, sla_days)
+    }
+
     /// Finds an offer by the policy's rules and fallbacks (no booking).
     pub(super) fn find(&self, r: &Resolved) -> (Option<(Hit, Route)>, Vec<Fallback>) {
         let mut tried = Vec::new();
@@ -222,39 +267,23 @@ impl Dispatcher {
         }
         for f in &self.policy.fallback {
             tried.push(f.clone());
-            let found = match f {
-                Fallback::WiderRadius(x) => self
-                    .search(
-                        r,
-                        skill,
-                        days.clone(),
-                        Mode {
-                            widen: *x,
-                            sla_filter: false,
-                        },
-                        &mut reach,
-                    )
-                    .map(|h| (h, Route::WiderRadius(*x))),
-                Fallback::NextDay(n) => {
-                    let end = (days.end + n).min(self.day_end());
-                    self.search(
-                        r,
-                        skill,
-                        days.end..end,
-                        Mode {
-                            widen: 1.0,
-                            sla_filter: false,
-                        },
-                        &mut reach,
-                    )
-                    .map(|h| (h, Route::NextDay))
-                }
-                Fallback::Escalate => self.escalate(r, skill).map(|h| (h, Route::Escalated)),
+            let found = match self.fallback_rules(f, days.clone()) {
+                Some((days, mode)) => self.search(r, skill, days, mode, &mut reach),
+                None => self.escalate(r, skill),
             };
-            if found.is_some() {
-                return (found, tried);
+            if let Some(h) = found {
+                return (Some((h, fallback_route(f))), tried);
             }
         }
         (None, tried)
+    }
+}
+
+/// The route an assignment found by fallback `f` has.
+pub(super) fn fallback_route(f: &Fallback) -> Route {
+    match f {
+        Fallback::WiderRadius(x) => Route::WiderRadius(*x),
+        Fallback::NextDay(_) => Route::NextDay,
+        Fallback::Escalate => Route::Escalated,
     }
 }
