@@ -377,6 +377,8 @@ class Dispatcher:
         self, changes: Union[pd.DataFrame, _Path, Dict[str, Any], List[Dict[str, Any]]]
     ) -> List[str]:
         """Applies live changes (a review's actions or change dicts), all or none."""
+    def sync_network(self) -> int:
+        """Applies the network changes other processes recorded on a shared ledger."""
     def _time_dispatch(self, tickets: Tickets) -> float: ...
 
 @final

@@ -220,3 +220,25 @@ def test_idempotency_rules_hold_across_processes(two_unit_dir, redis_url):
     loads = d.loads()
     ac = loads[(loads["skill"] == "repair:air_conditioner") & loads["outlet_id"].isin(["O1", "O2"])]
     assert ac["used"].sum() == 2
+
+
+def test_a_network_change_reaches_every_dispatcher_on_the_namespace(two_unit_dir, redis_url):
+    """An outlet suspended through one dispatcher is not offered by another once it
+    syncs, nor by one opened afterwards from the same files; reopening it on the
+    newcomer reaches the first one."""
+    net = servnet.Network.from_dir(two_unit_dir)
+    a = servnet.Dispatcher(net, servnet.Policy(**POLICY), ledger=redis_url)
+    b = servnet.Dispatcher(net, servnet.Policy(**POLICY), ledger=redis_url)
+    best = b.candidates(T01)["outlet_id"].iloc[0]
+    a.apply({"change": "outlet_status", "outlet_id": best, "status": "suspended"})
+    assert best in set(b.candidates(T01)["outlet_id"]), "b has not synced yet"
+    assert b.sync_network() == 1
+    assert b.sync_network() == 0
+    assert best not in set(b.candidates(T01)["outlet_id"])
+    got = b.dispatch(T01)
+    assert got.assigned and got.outlet_id != best
+    c = servnet.Dispatcher(net, servnet.Policy(**POLICY), ledger=redis_url)
+    assert best not in set(c.candidates(T01)["outlet_id"])
+    c.apply({"change": "outlet_status", "outlet_id": best, "status": "active"})
+    assert a.sync_network() == 1
+    assert best in set(a.candidates(T01)["outlet_id"])

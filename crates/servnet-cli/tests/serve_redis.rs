@@ -64,6 +64,26 @@ fn start_redis() -> Option<(String, OwnRedis)> {
     ))
 }
 
+/// A Redis URL with a namespace of this run's own: a redis-server this test starts
+/// (returned, to be taken away), else SERVNET_REDIS_URL's; without either the test fails
+/// and says so.
+fn shared_redis(tag: &str) -> (String, Option<OwnRedis>) {
+    let (base, own) = match (start_redis(), std::env::var("SERVNET_REDIS_URL")) {
+        (Some((u, r)), _) => (u, Some(r)),
+        (None, Ok(u)) if !u.is_empty() => (u, None),
+        _ => panic!(
+            "no redis-server to run and SERVNET_REDIS_URL unset: these tests need a real \
+             Redis; install it (bash scripts/setup.sh) or set SERVNET_REDIS_URL"
+        ),
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}namespace={tag}-{}-{nanos}", std::process::id());
+    (url, own)
+}
+
 fn ticket(id: &str, i: usize, now: &str) -> String {
     let skill = SKILLS[i % 2];
     format!(
@@ -77,19 +97,7 @@ fn ticket(id: &str, i: usize, now: &str) -> String {
 fn two_instances_on_one_redis_never_overbook_and_agree_on_retries() {
     // A Redis of its own (so that it can take it away at the end), else
     // SERVNET_REDIS_URL's.
-    let (base, mut own) = match (start_redis(), std::env::var("SERVNET_REDIS_URL")) {
-        (Some((u, r)), _) => (u, Some(r)),
-        (None, Ok(u)) if !u.is_empty() => (u, None),
-        _ => panic!(
-            "no redis-server to run and SERVNET_REDIS_URL unset: these tests need a real \
-             Redis; install it (bash scripts/setup.sh) or set SERVNET_REDIS_URL"
-        ),
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}namespace=serve-{}-{nanos}", std::process::id());
+    let (url, mut own) = shared_redis("serve");
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     common::write_data(&data);
@@ -195,5 +203,85 @@ fn two_instances_on_one_redis_never_overbook_and_agree_on_retries() {
         assert_eq!(a.status, 503, "{}", a.text);
         assert_eq!(a.json["error"]["code"], "ledger_unavailable", "{}", a.text);
         assert!(a.text.contains("Redis at 127.0.0.1:"), "{}", a.text);
+    }
+}
+
+/// The outlets `server` offers a ticket, best first.
+fn candidate_outlets(server: &common::Server, ticket: &str) -> Vec<String> {
+    let a = server.client().post(
+        "/v1/candidates",
+        &format!(r#"{{"ticket":{ticket},"k":20}}"#),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    a.json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["outlet_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_network_change_on_one_instance_reaches_the_others_and_a_new_one() {
+    let (url, _own) = shared_redis("serve-change");
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    common::write_data(&data);
+    let mut launch = Launch::new(work.path(), &data, None);
+    launch.ledger = Some(url.clone());
+    let servers = [launch.start(), launch.start()];
+    let now = common::local_now(&launch.utc_offset);
+    let t = ticket("C1", 3, &now);
+    let before = candidate_outlets(&servers[1], &t);
+    assert_eq!(before, candidate_outlets(&servers[0], &t));
+    let best = before.first().cloned().unwrap();
+    // Suspend the best outlet on instance 0.
+    let change = servers[0].client().post(
+        "/v1/network/changes",
+        &format!(r#"{{"change":"outlet_status","outlet_id":"{best}","status":"suspended"}}"#),
+    );
+    assert_eq!(change.status, 200, "{}", change.text);
+    assert!(!candidate_outlets(&servers[0], &t).contains(&best));
+    // Instance 1 applies it within a few of its one-second ticks, and never books there.
+    let applied = common::wait_until(Duration::from_secs(10), || {
+        !candidate_outlets(&servers[1], &t).contains(&best)
+    });
+    assert!(applied, "instance 1 still offers suspended outlet {best}");
+    let a = servers[1].client().post("/v1/dispatch", &t);
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_ne!(
+        a.json["outlet_id"].as_str(),
+        Some(best.as_str()),
+        "{}",
+        a.text
+    );
+    // A change sent to instance 1 comes after instance 0's (instance 1 had applied it), and
+    // a process started now, from the same files, starts with both.
+    let second = before[1].clone();
+    let change = servers[1].client().post(
+        "/v1/network/changes",
+        &format!(r#"{{"change":"outlet_status","outlet_id":"{second}","status":"closed"}}"#),
+    );
+    assert_eq!(change.status, 200, "{}", change.text);
+    let late = launch.start();
+    let offered = candidate_outlets(&late, &t);
+    assert!(
+        !offered.contains(&best) && !offered.contains(&second),
+        "a new instance offers {offered:?}, with {best} suspended and {second} closed"
+    );
+    // Reopening the first outlet on the new instance reaches the first two.
+    let change = late.client().post(
+        "/v1/network/changes",
+        &format!(r#"{{"change":"outlet_status","outlet_id":"{best}","status":"active"}}"#),
+    );
+    assert_eq!(change.status, 200, "{}", change.text);
+    for s in &servers {
+        let back = common::wait_until(Duration::from_secs(10), || {
+            candidate_outlets(s, &t).contains(&best)
+        });
+        assert!(
+            back,
+            "{best} reopened on one instance but not offered by another"
+        );
     }
 }

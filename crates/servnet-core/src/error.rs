@@ -99,6 +99,13 @@ pub enum Error {
         /// What the request asked and what the ticket already is.
         message: String,
     },
+    /// Another process sharing the ledger recorded network changes in the same instant:
+    /// nothing changed (send the changes again).
+    #[error("conflict on the network: {message}")]
+    NetworkConflict {
+        /// What was recorded first.
+        message: String,
+    },
     /// The ledger's store failed (a state folder that cannot be written, a damaged
     /// journal, an unreachable shared store): nothing was acknowledged.
     #[error("ledger {store}: {message}")]

@@ -15,6 +15,7 @@ pub(crate) struct Keys {
     pub(crate) ratings: String,
     pub(crate) start: String,
     pub(crate) first: String,
+    pub(crate) network: String,
 }
 
 impl Keys {
@@ -30,6 +31,7 @@ impl Keys {
             ratings: key("ratings"),
             start: key("start"),
             first: key("first"),
+            network: key("network"),
             prefix,
         }
     }
@@ -91,6 +93,7 @@ mod tests {
             &k.ratings,
             &k.start,
             &k.first,
+            &k.network,
             &k.ext("2026-11-23"),
             &k.day("2026-11-23"),
             &k.ticket("T{1}"),

@@ -7,7 +7,8 @@ use crate::store::{self, BookRequest, RedisStore, Since};
 use crate::view::{Names, View};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use servnet_core::dispatch::{
-    Booked, Booking, Bound, Completed, Confirmed, Layout, Ledger, Request, Route, Status,
+    Booked, Booking, Bound, Completed, Confirmed, Layout, Ledger, NetworkChange, Request, Route,
+    Status,
 };
 use servnet_core::{Error, Result};
 use smol_str::SmolStr;
@@ -336,6 +337,45 @@ impl Ledger for RedisLedger {
             ))),
             None => Ok(None),
         }
+    }
+
+    fn record_changes(&self, seen: u64, changes: &[NetworkChange]) -> Result<()> {
+        let json = serde_json::to_string(changes).map_err(|e| Error::Ledger {
+            store: self.name.clone(),
+            message: format!("cannot write the network changes as JSON: {e}"),
+        })?;
+        match self.store.record_network(seen, &json) {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(n)) => Err(Error::NetworkConflict {
+                message: format!(
+                    "another process recorded network change list {} first (this dispatcher \
+                     has applied {seen}): nothing changed; send the changes again",
+                    n.max(seen + 1)
+                ),
+            }),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    fn network_changes_from(&self, from: u64) -> Result<Vec<Vec<NetworkChange>>> {
+        let lists = self.store.network_from(from).map_err(|e| self.err(e))?;
+        lists
+            .iter()
+            .enumerate()
+            .map(|(i, json)| {
+                serde_json::from_str::<Vec<NetworkChange>>(json).map_err(|e| Error::Ledger {
+                    store: self.name.clone(),
+                    message: format!(
+                        "network change list {} is not a list of changes this servnet reads: {e}",
+                        from + i as u64 + 1
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    fn network_changes_behind(&self, seen: u64) -> Result<bool> {
+        Ok(self.store.network_len().map_err(|e| self.err(e))? > seen)
     }
 
     fn refresh(&self) -> Result<()> {

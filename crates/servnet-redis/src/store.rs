@@ -25,6 +25,7 @@ struct Scripts {
     load: Script,
     open: Script,
     roll: Script,
+    network: Script,
 }
 
 fn script(body: &str) -> Script {
@@ -45,6 +46,7 @@ impl Scripts {
             load: script(include_str!("lua/load.lua")),
             open: script(include_str!("lua/open.lua")),
             roll: script(include_str!("lua/roll.lua")),
+            network: script(include_str!("lua/network.lua")),
         }
     }
 }
@@ -168,6 +170,9 @@ const ADVICE_BOOK: &str =
     "dispatch the same ticket id again: it returns the booking if one was made";
 const ADVICE_READ: &str = "read the ticket's booking to see where it stands";
 const ADVICE_AGAIN: &str = "call it again: it only does what is still to do";
+const ADVICE_READ_NETWORK: &str =
+    "the list may have been recorded: every dispatcher on the namespace applies recorded lists \
+     within a second, so check the network before sending it again";
 
 impl RedisStore {
     /// Connects to the Redis a ledger URL names (see [`RedisConfig`]) and checks that it
@@ -615,6 +620,47 @@ impl RedisStore {
             ))
         };
         parsed().ok_or_else(|| self.unexpected(&op, &v))
+    }
+
+    /// Records a network change list (`json`) as number `seen` (0-based): `Ok(n)` with the
+    /// lists recorded now, or `Err(n)` with the lists already recorded when another
+    /// process took number `seen` first (nothing recorded).
+    pub fn record_network(&self, seen: u64, json: &str) -> Result<std::result::Result<u64, u64>> {
+        let op = || format!("recording network change list {}", seen + 1);
+        let mut call = self.scripts.network.prepare_invoke();
+        call.key(&self.keys.network).arg(seen).arg(json);
+        let v: Value = self
+            .pool
+            .run(&op, false, ADVICE_READ_NETWORK, &mut |c| call.invoke(c))?;
+        let parsed = || -> Option<std::result::Result<u64, u64>> {
+            let [done, n] = array(&v)? else {
+                return None;
+            };
+            let n = u64::try_from(int(n)?).ok()?;
+            Some(if int(done)? == 1 { Ok(n) } else { Err(n) })
+        };
+        parsed().ok_or_else(|| self.unexpected(&op, &v))
+    }
+
+    /// The network change lists recorded from number `from` (0-based) on, in order
+    /// (JSON arrays).
+    pub fn network_from(&self, from: u64) -> Result<Vec<String>> {
+        let op = || format!("reading the network changes from list {}", from + 1);
+        self.pool.run(&op, true, ADVICE_AGAIN, &mut |c| {
+            redis::cmd("LRANGE")
+                .arg(&self.keys.network)
+                .arg(from)
+                .arg(-1)
+                .query(c)
+        })
+    }
+
+    /// How many network change lists are recorded.
+    pub fn network_len(&self) -> Result<u64> {
+        let op = || "counting the network change lists".to_string();
+        self.pool.run(&op, true, ADVICE_AGAIN, &mut |c| {
+            redis::cmd("LLEN").arg(&self.keys.network).query(c)
+        })
     }
 
     /// Drops `date`'s bookings (with their holds) and counters, in batches of atomic

@@ -130,7 +130,9 @@ impl From<servnet_core::Error> for ApiError {
             E::Unknown { kind, .. } => {
                 Self::new(StatusCode::BAD_REQUEST, "unknown_reference", message).field(kind)
             }
-            E::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::Conflict { .. } | E::NetworkConflict { .. } => {
+                Self::new(StatusCode::CONFLICT, "conflict", message)
+            }
             E::Ledger { .. } | E::Interrupted => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ledger_unavailable",

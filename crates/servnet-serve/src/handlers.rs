@@ -329,10 +329,13 @@ pub async fn set_load(
 
 /// Live network changes, one or a list applied all or none (a review's actions): an
 /// outlet's status, a skill's capacity, an outlet's daily cap, new outlets. Bookings
-/// stay; the search is rebuilt once (other calls wait meanwhile).
+/// stay; the search is rebuilt once (other calls wait meanwhile). On a Redis ledger every
+/// instance on the namespace applies it within a second (409: another instance recorded
+/// a change in the same instant; send it again).
 #[utoipa::path(post, path = "/v1/network/changes", request_body = ChangeIn, security(("bearer" = [])),
     responses((status = 200, body = ChangeOut), (status = 400, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
 pub async fn change(
     State(s): State<Shared>,
     JsonBody(c): JsonBody<ChangeIn>,

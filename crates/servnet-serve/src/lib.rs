@@ -274,7 +274,8 @@ pub fn serve(config: &Config) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// Once a second: releases lapsed holds; after midnight, rolls the days over.
+/// Once a second: releases lapsed holds; applies the network changes other processes
+/// recorded in a shared ledger; after midnight, rolls the days over.
 async fn tick(state: Arc<AppState>) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -283,15 +284,29 @@ async fn tick(state: Arc<AppState>) {
         let s = Arc::clone(&state);
         let _ = tokio::task::spawn_blocking(move || {
             let now = s.clock.now();
-            let due = {
+            let (due, behind) = {
                 let d = s.dispatcher.read().unwrap_or_else(|e| e.into_inner());
                 let _ = d.expire_holds(now);
-                d.date_of(d.first_day())
-                    .is_some_and(|first| now.date() > first)
+                (
+                    d.date_of(d.first_day())
+                        .is_some_and(|first| now.date() > first),
+                    d.network_behind().unwrap_or(false),
+                )
             };
-            if due {
+            if due || behind {
                 let mut d = s.dispatcher.write().unwrap_or_else(|e| e.into_inner());
-                let _ = d.roll_to(now.date());
+                if behind {
+                    match d.sync_network() {
+                        Ok(n) if n > 0 => eprintln!(
+                            "servnet serve: applied {n} network change list(s) recorded by another process"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => eprintln!("servnet serve: cannot apply the network changes another process recorded: {e}"),
+                    }
+                }
+                if due {
+                    let _ = d.roll_to(now.date());
+                }
             }
         })
         .await;

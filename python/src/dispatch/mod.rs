@@ -714,6 +714,38 @@ impl PyDispatcher {
         Ok(changes.iter().map(NetworkChange::describe).collect())
     }
 
+    /// Applies the network changes other processes recorded on a shared (Redis) ledger
+    /// since this dispatcher last looked, in the order they were made, and returns how
+    /// many change lists it applied (0 for a ledger of this process alone).
+    /// :meth:`apply` does it first; ``servnet serve`` does it every second; a
+    /// long-running dispatcher in Python calls it when it wants the others' changes.
+    ///
+    /// >>> other.apply({"change": "outlet_status", "outlet_id": "O1", "status": "suspended"})
+    /// >>> d.sync_network()
+    /// 1
+    fn sync_network(&self, py: Python<'_>) -> PyResult<usize> {
+        let (n, network) = py
+            .detach(|| {
+                let mut d = self.inner.write().map_err(|_| poisoned())?;
+                let n = d.sync_network()?;
+                Ok::<_, servnet_core::Error>((n, d.network().clone()))
+            })
+            .map_err(|e| error::to_py(py, e))?;
+        if n > 0 {
+            let shown = Py::new(
+                py,
+                PyNetwork {
+                    inner: Arc::new(network),
+                },
+            )?;
+            *self
+                .network
+                .lock()
+                .map_err(|_| error::to_py(py, poisoned()))? = shown;
+        }
+        Ok(n)
+    }
+
     fn __reduce__(&self) -> PyResult<()> {
         Err(PyTypeError::new_err(
             "a servnet.Dispatcher holds live bookings and cannot be pickled; pickle its \

@@ -139,7 +139,41 @@ impl super::Dispatcher {
     /// [`Self::apply`] does one: every change is checked against the network the ones
     /// before it leave, and if any fails (an unknown outlet, a skill it lacks) nothing
     /// changed. The search is rebuilt once; a durable ledger records each change.
+    ///
+    /// With a ledger shared between processes (Redis), the lists other processes
+    /// recorded are applied first ([`Self::sync_network`]), and this list is recorded
+    /// after them, numbered, so that every process applies the same lists in the same
+    /// order: if another process records one in the same instant, this call changes
+    /// nothing and says so (`Error::Conflict`; send the changes again).
     pub fn apply_all(&mut self, changes: &[NetworkChange]) -> Result<()> {
+        self.sync_network()?;
+        self.change(changes, true)
+    }
+
+    /// Applies the network change lists other processes recorded in a shared ledger
+    /// since this dispatcher last looked (none for a ledger of this process alone), in
+    /// their order; returns how many lists it applied. A service calls it every second;
+    /// [`Self::apply_all`] calls it first.
+    pub fn sync_network(&mut self) -> Result<usize> {
+        let lists = self.ledger.network_changes_from(self.network_seen)?;
+        let n = lists.len();
+        for list in lists {
+            let list = super::recorded_outlets_dropped(&self.network, list);
+            self.change(&list, false)?;
+            self.network_seen += 1;
+        }
+        Ok(n)
+    }
+
+    /// Whether a shared ledger holds network changes this dispatcher has not applied
+    /// ([`Self::sync_network`] applies them): one cheap read, under a shared borrow.
+    pub fn network_behind(&self) -> Result<bool> {
+        self.ledger.network_changes_behind(self.network_seen)
+    }
+
+    /// [`Self::apply_all`] without the sync; `record`: record the list in the ledger (a
+    /// list another process recorded is not recorded again).
+    fn change(&mut self, changes: &[NetworkChange], record: bool) -> Result<()> {
         use super::ledger::MemoryLedger;
         use std::sync::{Arc, OnceLock};
         if changes.is_empty() {
@@ -193,10 +227,15 @@ impl super::Dispatcher {
             next.start = OnceLock::from(d);
         }
         std::mem::swap(&mut next.ledger, &mut self.ledger);
-        let bound = next
-            .ledger
-            .record_changes(changes)
-            .and_then(|()| next.attach(&[]));
+        next.network_seen = self.network_seen;
+        let recorded = if record {
+            next.ledger
+                .record_changes(self.network_seen, changes)
+                .map(|()| next.network_seen += 1)
+        } else {
+            Ok(())
+        };
+        let bound = recorded.and_then(|()| next.attach(&[]));
         if let Err(e) = bound {
             std::mem::swap(&mut next.ledger, &mut self.ledger);
             return Err(e);

@@ -379,6 +379,7 @@ impl Dispatcher {
             release_epoch: AtomicU64::new(0),
             own_ledger: false,
             full_lock: std::sync::Mutex::new(()),
+            network_seen: 0,
         };
         Ok((d, preload))
     }

@@ -144,6 +144,37 @@ pub struct Dispatcher {
     own_ledger: bool,
     /// Serialises the marks of days without room (`full`).
     full_lock: std::sync::Mutex<()>,
+    /// How many network change lists recorded in a shared ledger this dispatcher has
+    /// applied ([`Dispatcher::sync_network`]).
+    network_seen: u64,
+}
+
+/// `network` with the network changes a ledger recorded made, in order; outlets the
+/// files have now are not added again (the files win). `store` names the ledger in errors.
+fn apply_recorded(network: Network, changes: &[NetworkChange], store: &str) -> Result<Network> {
+    let mut network = network;
+    for change in recorded_outlets_dropped(&network, changes.to_vec()) {
+        network = change.apply(&network).map_err(|e| Error::Ledger {
+            store: store.to_string(),
+            message: format!(
+                "the recorded network change {} no longer applies to the network: {e}",
+                change.describe()
+            ),
+        })?;
+    }
+    Ok(network)
+}
+
+/// A recorded change list without the `add_outlets` changes whose outlets the network
+/// has already (read from files that have them now).
+fn recorded_outlets_dropped(network: &Network, changes: Vec<NetworkChange>) -> Vec<NetworkChange> {
+    changes
+        .into_iter()
+        .filter(|change| {
+            !matches!(change, NetworkChange::AddOutlets { outlets }
+                if outlets.iter().all(|o| network.outlet_index(&o.id).is_some()))
+        })
+        .collect()
 }
 
 impl Dispatcher {
@@ -195,8 +226,17 @@ impl Dispatcher {
     /// the search's layout (by skill, then place): they are the same for the same network
     /// and servnet version, but adding, moving or suspending an outlet renumbers them; the
     /// layout names every number's outlet id and skill, so a ledger translates its records.
+    ///
+    /// A ledger shared between processes (Redis) holds the network changes they made:
+    /// they are applied to `network` first, in the order they were recorded.
     pub fn with_ledger(network: Network, policy: Policy, ledger: Box<dyn Ledger>) -> Result<Self> {
-        Self::build(Arc::new(network), policy, None, ledger)
+        let lists = ledger.network_changes_from(0)?;
+        let seen = lists.len() as u64;
+        let changes: Vec<NetworkChange> = lists.into_iter().flatten().collect();
+        let network = apply_recorded(network, &changes, "the shared ledger")?;
+        let mut d = Self::build(Arc::new(network), policy, None, ledger)?;
+        d.network_seen = seen;
+        Ok(d)
     }
 
     /// A dispatcher whose bookings survive a crash: its ledger is the journal of the
@@ -216,26 +256,7 @@ impl Dispatcher {
         options: JournalOptions,
     ) -> Result<(Self, Restored)> {
         let (ledger, restored) = JournalLedger::open(state, options)?;
-        let mut network = network;
-        for change in &restored.changes {
-            network = match change {
-                // The files have the outlet now: they win.
-                NetworkChange::AddOutlets { outlets }
-                    if outlets
-                        .iter()
-                        .all(|o| network.outlet_index(&o.id).is_some()) =>
-                {
-                    continue
-                }
-                _ => change.apply(&network).map_err(|e| Error::Ledger {
-                    store: state.display().to_string(),
-                    message: format!(
-                        "the recorded network change {} no longer applies to the network: {e}",
-                        change.describe()
-                    ),
-                })?,
-            };
-        }
+        let network = apply_recorded(network, &restored.changes, &state.display().to_string())?;
         policy.start_date = ledger.start_date().or(policy.start_date).or_else(|| {
             Some(chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive())
         });

@@ -20,6 +20,7 @@
 --   {ns}:ratings      hash: "<skill>|<outlet>" -> "<rating milli-points> <count>"
 --   {ns}:start        day 0 (YYYY-MM-DD) of every dispatcher on the namespace
 --   {ns}:first        the first day still counted (days before it rolled out)
+--   {ns}:network      list: the network change lists applied, in order (JSON arrays)
 
 -- The booking fields, in the order every reply lists them: the offer field
 -- ("<skill>|<outlet>"), the date, units, the dispatcher's record (opaque here), the

@@ -246,9 +246,24 @@ pub trait Ledger: Send + Sync {
 
     /// Records network changes applied together, all or none, so that a dispatcher
     /// reopening this store applies them again (stores that do not outlive the process
-    /// ignore them).
-    fn record_changes(&self, _changes: &[super::NetworkChange]) -> Result<()> {
+    /// ignore them). `seen`: how many recorded lists the dispatcher has applied; a store
+    /// shared between processes records this list as number `seen` and refuses it
+    /// (`Error::Conflict`) if another process took that number first.
+    fn record_changes(&self, _seen: u64, _changes: &[super::NetworkChange]) -> Result<()> {
         Ok(())
+    }
+
+    /// The network change lists recorded in a store shared between processes, from
+    /// number `from` on, in order (every process applies the same lists in the same
+    /// order). Stores of one process return none: their dispatcher made every change.
+    fn network_changes_from(&self, _from: u64) -> Result<Vec<Vec<super::NetworkChange>>> {
+        Ok(Vec::new())
+    }
+
+    /// Whether the store holds more than `seen` network change lists (a cheap check of
+    /// [`Ledger::network_changes_from`]).
+    fn network_changes_behind(&self, _seen: u64) -> Result<bool> {
+        Ok(false)
     }
 
     /// What the ledger holds and writes, for metrics.

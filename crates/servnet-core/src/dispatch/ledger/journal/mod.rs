@@ -274,7 +274,7 @@ impl Ledger for JournalLedger {
         self.store.roll(first_day)
     }
 
-    fn record_changes(&self, changes: &[NetworkChange]) -> Result<()> {
+    fn record_changes(&self, _seen: u64, changes: &[NetworkChange]) -> Result<()> {
         // One record for the list (a JSON array; a lone change is an object, as journals
         // written before lists were): a crash or a failed write leaves all or none.
         let json = match changes {
