@@ -177,6 +177,7 @@ fn the_ledger_saturates_instead_of_wrapping() {
         status: Status::Booked,
         hold: None,
         content: 0,
+        claim: None,
     };
     let full = l.book(&Request {
         ticket_id: &"T1".into(),

@@ -7,8 +7,8 @@ use crate::store::{self, BookRequest, RedisStore, Since};
 use crate::view::{Names, View};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use servnet_core::dispatch::{
-    Booked, Booking, Bound, Completed, Confirmed, Layout, Ledger, NetworkChange, Request, Route,
-    Status,
+    Booked, Booking, Bound, ClaimBasis, Completed, Confirmed, Layout, Ledger, NetworkChange,
+    Request, Route, Status,
 };
 use servnet_core::{Error, Result};
 use smol_str::SmolStr;
@@ -67,8 +67,10 @@ fn from_millis(ms: i64) -> Option<NaiveDateTime> {
 }
 
 /// The dispatcher's part of a booking, as Redis keeps it for retries on any process:
-/// `road load_ratio satisfaction preferred sla_met route` (floats in Rust's shortest
-/// round-trip form, so a retry gets the same numbers bit for bit).
+/// `road load_ratio satisfaction preferred sla_met route claim` (floats in Rust's
+/// shortest round-trip form, so a retry gets the same numbers bit for bit; `claim`: the
+/// package claim's basis as [`ClaimBasis::to_bits`], absent in records written before
+/// it was kept).
 fn encode(b: &Booking) -> String {
     let route = match b.route {
         Route::Direct => "d".to_string(),
@@ -77,17 +79,29 @@ fn encode(b: &Booking) -> String {
         Route::Escalated => "e".to_string(),
     };
     format!(
-        "{} {} {} {} {} {route}",
+        "{} {} {} {} {} {route} {}",
         b.road,
         b.load_ratio,
         b.satisfaction,
         u8::from(b.preferred),
-        u8::from(b.sla_met)
+        u8::from(b.sla_met),
+        ClaimBasis::to_bits(b.claim)
     )
 }
 
-/// (road, load_ratio, satisfaction, preferred, sla_met, route) from [`encode`]'s text.
-fn decode_record(s: &str) -> Option<(f64, f64, f64, bool, bool, Route)> {
+/// The parts [`encode`] writes, read back.
+struct Record {
+    road: f64,
+    load_ratio: f64,
+    satisfaction: f64,
+    preferred: bool,
+    sla_met: bool,
+    route: Route,
+    claim: Option<ClaimBasis>,
+}
+
+/// The parts of [`encode`]'s text.
+fn decode_record(s: &str) -> Option<Record> {
     let mut p = s.split(' ');
     let mut f = || p.next();
     let road = f()?.parse().ok()?;
@@ -101,7 +115,19 @@ fn decode_record(s: &str) -> Option<(f64, f64, f64, bool, bool, Route)> {
         "e" => Route::Escalated,
         w => Route::WiderRadius(w.strip_prefix('w')?.parse().ok()?),
     };
-    Some((road, load_ratio, satisfaction, preferred, sla_met, route))
+    let claim = match f() {
+        Some(bits) => ClaimBasis::from_bits(bits.parse().ok()?),
+        None => None,
+    };
+    Some(Record {
+        road,
+        load_ratio,
+        satisfaction,
+        preferred,
+        sla_met,
+        route,
+        claim,
+    })
 }
 
 fn date_text(d: NaiveDate) -> String {
@@ -196,10 +222,9 @@ impl RedisLedger {
                 format!("booked on {}, before day 0 {}", sb.date, self.start),
             )
         })?;
-        let (road, load_ratio, satisfaction, preferred, sla_met, route) = decode_record(&sb.record)
-            .ok_or_else(|| {
-                self.corrupt(id, format!("unreadable booking record '{}'", sb.record))
-            })?;
+        let rec = decode_record(&sb.record).ok_or_else(|| {
+            self.corrupt(id, format!("unreadable booking record '{}'", sb.record))
+        })?;
         let status = match sb.state {
             State::Booked => Status::Booked,
             State::Done => Status::Completed,
@@ -222,15 +247,16 @@ impl RedisLedger {
             outlet,
             day,
             units: sb.units,
-            road,
-            load_ratio,
-            satisfaction,
-            preferred,
-            sla_met,
-            route,
+            road: rec.road,
+            load_ratio: rec.load_ratio,
+            satisfaction: rec.satisfaction,
+            preferred: rec.preferred,
+            sla_met: rec.sla_met,
+            route: rec.route,
             status,
             hold: (sb.hold != 0).then_some(sb.hold),
             content,
+            claim: rec.claim,
         })
     }
 
@@ -655,5 +681,46 @@ impl RedisLedger {
         self.reload(&mut seen)?;
         *lock(&self.seen) = seen;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use servnet_core::model::{CustomerTier, Tier};
+
+    /// The record Redis keeps reads back with every part, the package claim's basis
+    /// included; a record written before the basis was kept reads with none.
+    #[test]
+    fn records_read_back_with_their_claim_basis() {
+        let b = Booking {
+            offer: 1,
+            outlet: 0,
+            day: 0,
+            units: 1,
+            road: 0.1 + 0.2,
+            load_ratio: 2.0 / 3.0,
+            satisfaction: 4.25,
+            preferred: true,
+            sla_met: false,
+            route: Route::WiderRadius(1.5),
+            status: Status::Booked,
+            hold: None,
+            content: 7,
+            claim: Some(ClaimBasis {
+                region_tier: Tier::B,
+                customer_tier: CustomerTier::Vip,
+                emergency: false,
+            }),
+        };
+        let r = decode_record(&encode(&b)).unwrap_or_else(|| panic!("{}", encode(&b)));
+        assert_eq!(
+            (r.road, r.load_ratio, r.satisfaction, r.preferred, r.sla_met),
+            (b.road, b.load_ratio, b.satisfaction, b.preferred, b.sla_met)
+        );
+        assert_eq!((r.route, r.claim), (b.route, b.claim));
+        let old = decode_record("1.5 0.25 4 0 1 d").unwrap_or_else(|| panic!("old record"));
+        assert_eq!((old.route, old.claim), (Route::Direct, None));
+        assert!(decode_record("1.5 0.25 4 0 1 d x").is_none());
     }
 }

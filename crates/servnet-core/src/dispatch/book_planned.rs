@@ -66,6 +66,7 @@ impl Dispatcher {
                 status: Status::Booked,
                 hold: None,
                 content: 0,
+                claim: self.claim_basis(&r),
             },
             offer_limit: self.limit(info.capacity, r.emergency),
             outlet_limit: self.limit(self.outlets[oi].daily_cap, r.emergency),

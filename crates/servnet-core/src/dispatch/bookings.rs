@@ -393,6 +393,7 @@ mod tests {
             status: crate::dispatch::Status::Booked,
             hold: None,
             content: u64::from(n),
+            claim: crate::dispatch::ClaimBasis::from_bits((n % 32) as u8),
         }
     }
 

@@ -14,6 +14,15 @@ use std::sync::atomic::Ordering;
 
 impl Dispatcher {
     pub(super) fn materialise(&self, ticket_id: SmolStr, b: &Booking) -> Assignment {
+        let mut a = self.materialise_unstamped(ticket_id, b);
+        if let Some(basis) = &b.claim {
+            self.stamp_booked(&mut a.breakdown, basis, b.offer as usize);
+        }
+        a
+    }
+
+    /// [`Self::materialise`] without the package's part of the breakdown.
+    fn materialise_unstamped(&self, ticket_id: SmolStr, b: &Booking) -> Assignment {
         Assignment {
             ticket_id,
             outlet_id: self.outlet_ids[b.outlet as usize].clone(),
@@ -138,6 +147,7 @@ impl Dispatcher {
                     },
                     hold: None,
                     content,
+                    claim: self.claim_basis(r),
                 },
                 offer_limit: self.limit_for(offer.capacity, r),
                 outlet_limit: self.limit_for(self.outlets[oi].daily_cap, r),
@@ -150,7 +160,7 @@ impl Dispatcher {
                         b.status = Status::Held { hold, expires };
                         b.hold = Some(hold);
                     }
-                    let mut a = self.materialise(id, &b);
+                    let mut a = self.materialise_unstamped(id, &b);
                     self.stamp(&mut a.breakdown, r, b.offer as usize);
                     return Ok((Outcome::Assigned(a), Some(b.status)));
                 }

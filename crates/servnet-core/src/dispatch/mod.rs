@@ -75,8 +75,9 @@ mod types;
 pub(crate) use batch::EligibleArc;
 pub use change::NetworkChange;
 pub use ledger::{
-    defer_durability, Booked, Booking, Bound, Completed, Confirmed, Durability, JournalLedger,
-    JournalOptions, Layout, Ledger, LedgerStats, MemoryLedger, Request, Restored, Status,
+    defer_durability, Booked, Booking, Bound, ClaimBasis, Completed, Confirmed, Durability,
+    JournalLedger, JournalOptions, Layout, Ledger, LedgerStats, MemoryLedger, Request, Restored,
+    Status,
 };
 pub use policy::{Fallback, Policy, Weights};
 pub use smol_str::SmolStr;

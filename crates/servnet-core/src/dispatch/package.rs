@@ -5,10 +5,11 @@
 //! Without packages in the network every ticket has [`Claim::NONE`] and nothing here
 //! changes a result.
 
+use super::ledger::ClaimBasis;
 use super::resolve::Resolved;
 use super::types::Breakdown;
 use super::Dispatcher;
-use crate::model::{PackageKey, ServiceMode, SkillId, Ticket};
+use crate::model::{CustomerTier, PackageKey, ServiceMode, SkillId, Ticket, Tier};
 
 /// What a ticket's service package asks of dispatch.
 #[derive(Clone, Copy, Debug)]
@@ -57,10 +58,34 @@ impl Dispatcher {
 
     /// The claim of a ticket of skill `skill` in region `region` (indices).
     pub(super) fn claim(&self, t: &Ticket, skill: Option<SkillId>, region: usize) -> Claim {
+        match self.network.regions().get(region) {
+            Some(reg) => self.claim_in(reg.tier, t.customer_tier, skill),
+            None => Claim::NONE,
+        }
+    }
+
+    /// What a booking's package claim was found from, to keep with it (`None`: the
+    /// ticket's region is unknown).
+    pub(super) fn claim_basis(&self, r: &Resolved) -> Option<ClaimBasis> {
+        self.network.regions().get(r.region).map(|reg| ClaimBasis {
+            region_tier: reg.tier,
+            customer_tier: r.ticket.customer_tier,
+            emergency: r.emergency,
+        })
+    }
+
+    /// The claim of a ticket of skill `skill` from a region of tier `region_tier` and a
+    /// customer of tier `customer_tier`.
+    fn claim_in(
+        &self,
+        region_tier: Tier,
+        customer_tier: CustomerTier,
+        skill: Option<SkillId>,
+    ) -> Claim {
         if self.network.packages().is_empty() {
             return Claim::NONE;
         }
-        let (Some(skill), Some(reg)) = (skill, self.network.regions().get(region)) else {
+        let Some(skill) = skill else {
             return Claim::NONE;
         };
         let Some(kind) = self.network.skills().get(skill.index()).map(|s| s.kind) else {
@@ -79,7 +104,7 @@ impl Dispatcher {
                 0.0
             }
         };
-        match self.network.package(reg.tier, t.customer_tier, kind) {
+        match self.network.package(region_tier, customer_tier, kind) {
             None => Claim {
                 privileged: !reserve,
                 lack: lack(1.0),
@@ -101,10 +126,14 @@ impl Dispatcher {
     /// `weights.package x load_ratio^2 x lack` (0 for emergencies, which the emergency
     /// reserve serves). It is >= 0, so the search's bounds (which leave it out) hold.
     pub(super) fn package_term(&self, r: &Resolved, load_ratio: f64) -> f64 {
-        if r.emergency || r.claim.lack == 0.0 {
+        self.package_term_of(&r.claim, r.emergency, load_ratio)
+    }
+
+    fn package_term_of(&self, claim: &Claim, emergency: bool, load_ratio: f64) -> f64 {
+        if emergency || claim.lack == 0.0 {
             0.0
         } else {
-            self.policy.weights.package * load_ratio * load_ratio * r.claim.lack
+            self.policy.weights.package * load_ratio * load_ratio * claim.lack
         }
     }
 
@@ -121,7 +150,11 @@ impl Dispatcher {
     /// Units of a capacity `cap` held back by the package reserve from a ticket that may
     /// not use it (0 for one that may).
     pub(super) fn held_back(&self, cap: u32, r: &Resolved) -> u32 {
-        if r.claim.privileged || r.emergency {
+        self.held_back_of(cap, &r.claim, r.emergency)
+    }
+
+    fn held_back_of(&self, cap: u32, claim: &Claim, emergency: bool) -> u32 {
+        if claim.privileged || emergency {
             0
         } else {
             (f64::from(cap) * self.policy.package_reserve).floor() as u32
@@ -157,15 +190,26 @@ impl Dispatcher {
     /// Writes the ticket's package term (and the score with it), package, mode, weight
     /// and the reserve held back at offer `k` into a breakdown.
     pub(super) fn stamp(&self, b: &mut Breakdown, r: &Resolved, k: usize) {
-        b.terms[7] = self.package_term(r, b.load_ratio);
+        self.stamp_with(b, &r.claim, r.emergency, k);
+    }
+
+    /// [`Self::stamp`] for a booking read back, from the basis kept with it.
+    pub(super) fn stamp_booked(&self, b: &mut Breakdown, basis: &ClaimBasis, k: usize) {
+        let skill = self.offers.get(k).map(|o| o.skill);
+        let claim = self.claim_in(basis.region_tier, basis.customer_tier, skill);
+        self.stamp_with(b, &claim, basis.emergency, k);
+    }
+
+    fn stamp_with(&self, b: &mut Breakdown, claim: &Claim, emergency: bool, k: usize) {
+        b.terms[7] = self.package_term_of(claim, emergency, b.load_ratio);
         b.score = b.terms.iter().sum();
-        b.package = r.claim.key;
-        b.mode = r.claim.mode;
-        b.package_weight = r.claim.weight;
+        b.package = claim.key;
+        b.mode = claim.mode;
+        b.package_weight = claim.weight;
         b.reserve_held = self
             .offers
             .get(k)
-            .map_or(0, |o| self.held_back(o.capacity, r));
+            .map_or(0, |o| self.held_back_of(o.capacity, claim, emergency));
     }
 
     /// What `explain` adds about the ticket's package at offer `k` (empty without one);

@@ -3,13 +3,15 @@
 //! expiry that almost no booking needs). The rare parts live beside the record, per
 //! shard: a wider-radius factor as an index into the shard's few distinct factors, and a
 //! booking that does not fit at all (a hold still waiting for its confirm, a day beyond
-//! 65,535, a hold id 0) whole in a side map. Unpacking gives back every bit that was
+//! 65,535, 2^24 units or more, a hold id 0) whole in a side map. Unpacking gives back every bit that was
 //! packed.
 
-use super::ledger::{Booking, Status};
+use super::ledger::{Booking, ClaimBasis, Status};
 use super::types::Route;
 use std::collections::BTreeMap;
 
+/// Bits of [`Packed::units`] that hold the units.
+const UNITS_BITS: u32 = 24;
 const PREFERRED: u8 = 1;
 const SLA_MET: u8 = 2;
 const COMPLETED: u8 = 4;
@@ -33,6 +35,8 @@ pub(super) struct Packed {
     hold: u64,
     offer: u32,
     outlet: u32,
+    /// Units in the low 24 bits, the package claim's basis above
+    /// ([`ClaimBasis::to_bits`]); more units spill.
     units: u32,
     day: u16,
     flags: u8,
@@ -102,7 +106,8 @@ impl Spill {
             hold,
             offer: b.offer,
             outlet: b.outlet,
-            units: b.units,
+            units: (b.units < 1 << UNITS_BITS)
+                .then_some(b.units | u32::from(ClaimBasis::to_bits(b.claim)) << UNITS_BITS)?,
             day,
             flags: (u8::from(b.preferred) * PREFERRED)
                 | (u8::from(b.sla_met) * SLA_MET)
@@ -138,7 +143,7 @@ impl Spill {
             offer: p.offer,
             outlet: p.outlet,
             day: u32::from(p.day),
-            units: p.units,
+            units: p.units & ((1 << UNITS_BITS) - 1),
             road: p.road,
             load_ratio: p.load_ratio,
             satisfaction: p.satisfaction,
@@ -152,6 +157,7 @@ impl Spill {
             },
             hold: (p.hold != 0).then_some(p.hold),
             content: p.content,
+            claim: ClaimBasis::from_bits((p.units >> UNITS_BITS) as u8),
         })
     }
 }
@@ -188,8 +194,11 @@ mod tests {
         ];
         let day = prop_oneof![0u32..400, any::<u32>()];
         let hold = prop_oneof![Just(None), Just(Some(0)), any::<u64>().prop_map(Some)];
+        // Every basis the bits can hold, and none.
+        let claim = (0u8..32).prop_map(ClaimBasis::from_bits);
+        let units = prop_oneof![0u32..100, any::<u32>()];
         (
-            (any::<u32>(), any::<u32>(), day, any::<u32>()),
+            (any::<u32>(), any::<u32>(), day, units, claim),
             (any::<u64>(), any::<u64>(), any::<u64>()),
             (
                 any::<bool>(),
@@ -202,7 +211,7 @@ mod tests {
         )
             .prop_map(
                 |(
-                    (offer, outlet, day, units),
+                    (offer, outlet, day, units, claim),
                     (road, load, sat),
                     (preferred, sla_met, route, status, hold, content),
                 )| Booking {
@@ -219,6 +228,7 @@ mod tests {
                     status,
                     hold,
                     content,
+                    claim,
                 },
             )
     }
@@ -230,7 +240,7 @@ mod tests {
             r => r.as_str().to_string(),
         };
         format!(
-            "{} {} {} {} {:x} {:x} {:x} {} {} {route} {:?} {:?} {}",
+            "{} {} {} {} {:x} {:x} {:x} {} {} {route} {:?} {:?} {} {:?}",
             b.offer,
             b.outlet,
             b.day,
@@ -242,7 +252,8 @@ mod tests {
             b.sla_met,
             b.status,
             b.hold,
-            b.content
+            b.content,
+            b.claim
         )
     }
 

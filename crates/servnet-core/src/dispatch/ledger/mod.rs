@@ -17,6 +17,7 @@ pub use memory::MemoryLedger;
 pub(crate) use store::{NoLog, Store};
 
 use super::types::Route;
+use crate::model::{CustomerTier, Tier};
 use crate::Result;
 use chrono::{NaiveDate, NaiveDateTime};
 use smol_str::SmolStr;
@@ -89,6 +90,58 @@ pub struct Booking {
     /// A fingerprint of the ticket booked (everything but its id): the same id with
     /// another fingerprint is another request, a conflict, not a retry.
     pub content: u64,
+    /// What the ticket's service package was found from, so that the booking read back
+    /// (a retry, a lookup) shows the package, mode and package term it was booked with;
+    /// `None` when not known (a record written before servnet kept it).
+    pub claim: Option<ClaimBasis>,
+}
+
+/// The parts of a ticket its service package is found from (with the offer's skill):
+/// its region's tier, its customer tier, and whether it is an emergency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimBasis {
+    /// Tier of the ticket's region.
+    pub region_tier: Tier,
+    /// The ticket's customer tier.
+    pub customer_tier: CustomerTier,
+    /// An emergency (no package term; the emergency reserve serves it).
+    pub emergency: bool,
+}
+
+impl ClaimBasis {
+    /// Five bits (1..=31) as the stores keep it; 0 is "not known".
+    pub fn to_bits(basis: Option<ClaimBasis>) -> u8 {
+        let Some(c) = basis else { return 0 };
+        let tier = match c.region_tier {
+            Tier::A => 0,
+            Tier::B => 1,
+            Tier::C => 2,
+        };
+        1 | u8::from(c.emergency) << 1
+            | u8::from(c.customer_tier == CustomerTier::Vip) << 2
+            | tier << 3
+    }
+
+    /// The basis [`ClaimBasis::to_bits`] wrote (`None` for 0 or bits it never writes).
+    pub fn from_bits(bits: u8) -> Option<ClaimBasis> {
+        if bits & 1 == 0 || bits >> 5 != 0 {
+            return None;
+        }
+        Some(ClaimBasis {
+            region_tier: match (bits >> 3) & 3 {
+                0 => Tier::A,
+                1 => Tier::B,
+                2 => Tier::C,
+                _ => return None,
+            },
+            customer_tier: if bits & 4 != 0 {
+                CustomerTier::Vip
+            } else {
+                CustomerTier::Standard
+            },
+            emergency: bits & 2 != 0,
+        })
+    }
 }
 
 /// One atomic booking step: book `booking` for `ticket_id` if the id is new and the
@@ -295,5 +348,37 @@ pub trait Ledger: Send + Sync {
     /// release.
     fn sole_writer(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every basis survives the stores' five bits, and bits no basis writes (0: records
+    /// written before the basis was kept) read as unknown.
+    #[test]
+    fn claim_bases_round_trip_through_their_bits() {
+        let mut seen = std::collections::BTreeSet::new();
+        for region_tier in [Tier::A, Tier::B, Tier::C] {
+            for customer_tier in [CustomerTier::Standard, CustomerTier::Vip] {
+                for emergency in [false, true] {
+                    let b = ClaimBasis {
+                        region_tier,
+                        customer_tier,
+                        emergency,
+                    };
+                    let bits = ClaimBasis::to_bits(Some(b));
+                    assert!((1..32).contains(&bits), "{bits}");
+                    assert_eq!(ClaimBasis::from_bits(bits), Some(b));
+                    seen.insert(bits);
+                }
+            }
+        }
+        assert_eq!(seen.len(), 12);
+        assert_eq!(ClaimBasis::to_bits(None), 0);
+        for bits in (0..=u8::MAX).filter(|b| !seen.contains(b)) {
+            assert_eq!(ClaimBasis::from_bits(bits), None, "{bits}");
+        }
     }
 }

@@ -385,3 +385,66 @@ proptest! {
         }
     }
 }
+
+/// A booking read back (a lookup by id, a retry, a confirmed hold, the journal reopened)
+/// shows the package, mode, weight and package term it was booked with: the same
+/// assignment the first answer gave.
+#[test]
+fn a_booking_read_back_shows_the_package_it_was_booked_with() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let network = Network::new(
+        vec![
+            outlet("best", 121.02, 2, 50.0),
+            outlet("alt", 121.08, 2, 50.0),
+        ],
+        vec![region(100.0)],
+    )
+    .and_then(|n| n.with_packages(tiers()))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let policy = Policy {
+        package_reserve: 0.0,
+        start_date: Some(ticket("x", 121.0).created_at.date()),
+        ..one_day()
+    };
+    let mut urgent = ticket("u", 121.0);
+    urgent.priority = crate::model::Priority::Emergency;
+    let tickets = [
+        ticket("s0", 121.0),
+        ticket("s", 121.0),
+        vip("v", 121.0),
+        urgent,
+    ];
+    let first: Vec<Assignment> = {
+        let d = Dispatcher::open(network.clone(), policy.clone(), dir.path())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let first: Vec<Assignment> = tickets
+            .iter()
+            .map(|t| {
+                outcome(&d, t)
+                    .assignment()
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{} unassigned", t.id))
+            })
+            .collect();
+        // The standard tickets carry the package and a package term; the VIP and the
+        // emergency none.
+        assert!(first[1].breakdown.terms[7] > 0.0, "{:?}", first[1]);
+        assert!(first.iter().all(|a| a.breakdown.package.is_some()));
+        assert_eq!(first[2].breakdown.terms[7], 0.0);
+        assert_eq!(first[3].breakdown.terms[7], 0.0);
+        for (t, a) in tickets.iter().zip(&first) {
+            assert_eq!(d.assignment(&t.id).as_ref(), Some(a), "lookup of {}", t.id);
+            assert_eq!(outcome(&d, t).assignment(), Some(a), "retry of {}", t.id);
+        }
+        first
+    };
+    let d = Dispatcher::open(network, policy, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    for (t, a) in tickets.iter().zip(&first) {
+        assert_eq!(
+            d.assignment(&t.id).as_ref(),
+            Some(a),
+            "{} after reopening",
+            t.id
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! of the payload (u32 LE) and the payload, a `postcard` encoding of an [`Entry`]. A
 //! frame whose length or checksum does not hold is torn (a crash mid-write) or damaged.
 
-use super::super::{Booking, Layout, Status};
+use super::super::{Booking, ClaimBasis, Layout, Status};
 use crate::dispatch::Route;
 use chrono::{DateTime, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -15,9 +15,13 @@ pub(super) const SNAPSHOT_MAGIC: &[u8; 8] = b"SNSNAP02";
 /// Largest payload a frame may carry (a layout of 1M outlets fits).
 pub(super) const MAX_PAYLOAD: usize = 256 << 20;
 
+/// Where a record's flags keep the package claim's basis.
+const CLAIM_SHIFT: u8 = 3;
+
 /// A booking record as stored (an expiry in milliseconds since the epoch of the naive
-/// clock; flags: 1 preferred, 2 SLA met; the hold id it was booked as, also once
-/// confirmed; the ticket's content fingerprint).
+/// clock; flags: 1 preferred, 2 SLA met, bits 3-7 the package claim's basis
+/// ([`ClaimBasis::to_bits`], 0 in records written before it was kept); the hold id it
+/// was booked as, also once confirmed; the ticket's content fingerprint).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(super) struct Rec {
     offer: u32,
@@ -56,7 +60,9 @@ impl Rec {
             road: b.road,
             load_ratio: b.load_ratio,
             satisfaction: b.satisfaction,
-            flags: u8::from(b.preferred) | u8::from(b.sla_met) << 1,
+            flags: u8::from(b.preferred)
+                | u8::from(b.sla_met) << 1
+                | ClaimBasis::to_bits(b.claim) << CLAIM_SHIFT,
             route: b.route,
             status: match b.status {
                 Status::Booked => StatusRec::Booked,
@@ -95,6 +101,7 @@ impl Rec {
             },
             hold: self.hold,
             content: self.content,
+            claim: ClaimBasis::from_bits(self.flags >> CLAIM_SHIFT),
         })
     }
 }
@@ -215,6 +222,11 @@ mod tests {
             route: Route::WiderRadius(1.5),
             hold: status.hold(),
             content: 0xDEAD_BEEF,
+            claim: Some(ClaimBasis {
+                region_tier: crate::model::Tier::C,
+                customer_tier: crate::model::CustomerTier::Vip,
+                emergency: true,
+            }),
             status,
         }
     }
