@@ -23,7 +23,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use servnet_core::dispatch::NetworkChange;
 use servnet_core::dispatch::{arrival_order, Breakdown, Dispatcher, Outcome, Policy, SummaryTally};
-use servnet_core::model::Ticket;
+use servnet_core::model::{Network, Ticket};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
@@ -135,6 +135,21 @@ impl PyDispatcher {
     /// The lock itself, for a call run on another thread (`servnet.assign`).
     pub(crate) fn shared(&self) -> Arc<RwLock<Dispatcher>> {
         Arc::clone(&self.inner)
+    }
+
+    /// Makes `network` (the dispatcher's after a change) the one :attr:`network` shows.
+    fn show_network(&self, py: Python<'_>, network: Network) -> PyResult<()> {
+        let shown = Py::new(
+            py,
+            PyNetwork {
+                inner: Arc::new(network),
+            },
+        )?;
+        *self
+            .network
+            .lock()
+            .map_err(|_| error::to_py(py, poisoned()))? = shown;
+        Ok(())
     }
 
     /// The network shown.
@@ -701,16 +716,7 @@ impl PyDispatcher {
                 Ok::<_, servnet_core::Error>(d.network().clone())
             })
             .map_err(|e| error::to_py(py, e))?;
-        let shown = Py::new(
-            py,
-            PyNetwork {
-                inner: Arc::new(network),
-            },
-        )?;
-        *self
-            .network
-            .lock()
-            .map_err(|_| error::to_py(py, poisoned()))? = shown;
+        self.show_network(py, network)?;
         Ok(changes.iter().map(NetworkChange::describe).collect())
     }
 
@@ -732,16 +738,7 @@ impl PyDispatcher {
             })
             .map_err(|e| error::to_py(py, e))?;
         if n > 0 {
-            let shown = Py::new(
-                py,
-                PyNetwork {
-                    inner: Arc::new(network),
-                },
-            )?;
-            *self
-                .network
-                .lock()
-                .map_err(|_| error::to_py(py, poisoned()))? = shown;
+            self.show_network(py, network)?;
         }
         Ok(n)
     }
