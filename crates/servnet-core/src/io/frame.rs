@@ -96,8 +96,12 @@ impl FrameColumn {
     pub(crate) fn cell(&self, r: usize) -> Cell<'_> {
         match self {
             FrameColumn::Text { codes, values } => {
-                match codes.get(r).and_then(|&c| values.get(c as usize)) {
-                    Some(s) if !s.trim().is_empty() => Cell::Text(s.trim()),
+                match codes
+                    .get(r)
+                    .and_then(|&c| values.get(c as usize))
+                    .map(|s| s.trim())
+                {
+                    Some(s) if !s.is_empty() => Cell::Text(s),
                     _ => Cell::Missing,
                 }
             }
