@@ -270,8 +270,8 @@ static FACTORIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// A column of pandas' pyarrow-backed string dtype (pandas 3's default `str`) read
 /// straight from its Arrow buffers, with no Python string per cell (at 1M distinct ids,
 /// `pandas.factorize` and the Python strings of its uniques took 0.7 s), and
-/// dictionary-coded here. `None` for any other column (or an unexpected layout): the
-/// caller then takes the `factorize` route.
+/// dictionary-coded here ([`code_texts`]). `None` for any other column (or an unexpected
+/// layout): the caller then takes the `factorize` route.
 fn arrow_text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<Option<FrameColumn>> {
     let py = series.py();
     let storage = series.getattr("dtype")?.getattr("storage").ok();
@@ -287,8 +287,6 @@ fn arrow_text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<Option<FrameCo
     } else {
         vec![arr]
     };
-    let mut codes: Vec<u32> = Vec::with_capacity(rows);
-    let mut seen: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
     let bytes = |b: &Bound<'_, PyAny>| -> PyResult<Option<Vec<u8>>> {
         if b.is_none() {
             return Ok(None);
@@ -296,63 +294,128 @@ fn arrow_text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<Option<FrameCo
         let b = b.call_method0("to_pybytes")?;
         Ok(Some(b.cast::<PyBytes>()?.as_bytes().to_vec()))
     };
+    let mut parts = Vec::with_capacity(chunks.len());
     for chunk in &chunks {
         let wide = match chunk.getattr("type")?.str()?.to_cow()?.as_ref() {
             "string" => false,
             "large_string" => true,
             _ => return Ok(None),
         };
-        let offset: usize = chunk.getattr("offset")?.extract()?;
-        let len: usize = chunk.len()?;
         let buffers: Vec<Bound<'_, PyAny>> = chunk.call_method0("buffers")?.extract()?;
         let [validity, offsets, data] = buffers.as_slice() else {
             return Ok(None);
         };
-        let validity = bytes(validity)?;
-        let offsets = bytes(offsets)?.unwrap_or_default();
-        let data = bytes(data)?.unwrap_or_default();
+        let Ok(data) = String::from_utf8(bytes(data)?.unwrap_or_default()) else {
+            return Ok(None);
+        };
+        parts.push(ArrowChunk {
+            validity: bytes(validity)?,
+            offsets: bytes(offsets)?.unwrap_or_default(),
+            data,
+            wide,
+            offset: chunk.getattr("offset")?.extract()?,
+            len: chunk.len()?,
+        });
+    }
+    Ok(py.detach(|| code_texts(&parts, rows)))
+}
+
+/// One chunk of an Arrow string array, copied out of Python: validity bitmap, offsets
+/// (`i32`, or `i64` when `wide`) and the UTF-8 data; rows `offset..offset + len`.
+struct ArrowChunk {
+    validity: Option<Vec<u8>>,
+    offsets: Vec<u8>,
+    data: String,
+    wide: bool,
+    offset: usize,
+    len: usize,
+}
+
+impl ArrowChunk {
+    /// Calls `f` with the text of each of the first `most` rows (`None`: null); `None`
+    /// if the layout is not as expected (an offset out of range or inside a character).
+    fn each<'a>(&'a self, most: usize, f: &mut impl FnMut(Option<&'a str>)) -> Option<()> {
         let at = |j: usize| -> Option<usize> {
-            if wide {
-                let w = offsets.get(j * 8..j * 8 + 8)?;
+            if self.wide {
+                let w = self.offsets.get(j * 8..j * 8 + 8)?;
                 usize::try_from(i64::from_ne_bytes(w.try_into().ok()?)).ok()
             } else {
-                let w = offsets.get(j * 4..j * 4 + 4)?;
+                let w = self.offsets.get(j * 4..j * 4 + 4)?;
                 usize::try_from(i32::from_ne_bytes(w.try_into().ok()?)).ok()
             }
         };
-        for j in offset..offset + len {
-            let valid = validity
+        let mut start = at(self.offset)?;
+        for j in self.offset..self.offset + self.len.min(most) {
+            let end = at(j + 1)?;
+            let valid = self
+                .validity
                 .as_ref()
                 .is_none_or(|v| v.get(j / 8).is_some_and(|b| b >> (j % 8) & 1 == 1));
-            if !valid {
-                codes.push(MISSING_CODE);
-                continue;
+            if valid {
+                f(Some(self.data.get(start..end)?));
+            } else {
+                f(None);
             }
-            let text = at(j)
-                .zip(at(j + 1))
-                .and_then(|(a, b)| data.get(a..b))
-                .and_then(|t| std::str::from_utf8(t).ok());
-            let Some(text) = text else {
-                return Ok(None);
-            };
-            let code = match seen.get(text) {
-                Some(&c) => c,
-                None => {
-                    let c = seen.len() as u32;
-                    seen.insert(text.to_string(), c);
-                    c
+            start = end;
+        }
+        Some(())
+    }
+}
+
+/// Rows sampled to judge whether a text column is mostly distinct (ids).
+const SAMPLE_ROWS: usize = 4096;
+
+/// The rows of `parts` as a text column. A column whose first rows are mostly distinct
+/// (ids, time stamps) keeps one value per row (codes `0, 1, ...`: hashing 1M ids to find
+/// the few repeats cost more than it saved; duplicates are still found by the readers,
+/// which compare values); any other is dictionary-coded, one hash per row.
+fn code_texts(parts: &[ArrowChunk], rows: usize) -> Option<FrameColumn> {
+    let mut sample: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    let mut sampled = 0usize;
+    let mut left = SAMPLE_ROWS;
+    for p in parts {
+        if left == 0 {
+            break;
+        }
+        p.each(left, &mut |c| {
+            left -= 1;
+            if let Some(t) = c {
+                sample.insert(t);
+                sampled += 1;
+            }
+        })?;
+    }
+    let mut codes: Vec<u32> = Vec::with_capacity(rows);
+    let mut values: Vec<String> = Vec::new();
+    if sampled >= 64 && sample.len() * 2 > sampled {
+        values.reserve(rows);
+        for p in parts {
+            p.each(usize::MAX, &mut |c| match c {
+                Some(t) => {
+                    codes.push(values.len() as u32);
+                    values.push(t.to_string());
                 }
-            };
-            codes.push(code);
+                None => codes.push(MISSING_CODE),
+            })?;
+        }
+    } else {
+        let mut seen: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+        seen.reserve(sample.len() * 2);
+        for p in parts {
+            p.each(usize::MAX, &mut |c| match c {
+                Some(t) => {
+                    let next = values.len() as u32;
+                    let code = *seen.entry(t).or_insert_with(|| {
+                        values.push(t.to_string());
+                        next
+                    });
+                    codes.push(code);
+                }
+                None => codes.push(MISSING_CODE),
+            })?;
         }
     }
-    let mut values = vec![String::new(); seen.len()];
-    for (text, c) in seen {
-        if let Some(v) = values.get_mut(c as usize) {
-            *v = text;
-        }
-    }
-    Ok(Some(FrameColumn::Text { codes, values }))
+    Some(FrameColumn::Text { codes, values })
 }
 
 /// A text column: `pandas.factorize` codes and the text of each distinct value (None,

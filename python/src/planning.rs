@@ -5,9 +5,9 @@
 //! take the first two); `servnet/_planning.py` wraps each in its `servnet.Result`
 //! subclass. All pickle through `crate::plain`.
 
-use crate::convert::{self, FrameText};
 use crate::dispatch::{read_tickets_file, tickets_from_frame, PyTickets};
 use crate::error;
+use crate::frame::{self, FrameCols};
 use crate::network::PyNetwork;
 use crate::plain::{self, PlainData};
 use crate::run::{self, blocking};
@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use serde::{Deserialize, Serialize};
 use servnet_core::campaign::{add_campaigns, Campaign, CampaignOptions};
-use servnet_core::io::{read_campaigns, read_campaigns_in};
+use servnet_core::io::{campaigns_from_frame, read_campaigns, read_campaigns_in, Frame};
 use servnet_core::model::{PlanningData, Skill, Ticket};
 use servnet_core::plan::curves::{fit_repair_curves, FitOptions};
 use servnet_core::plan::demand::PopulationPoint;
@@ -100,8 +100,9 @@ impl PyPlanningData {
         repair_history: Option<&Bound<'_, PyAny>>,
         campaigns: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let mut frames: Vec<FrameText> =
-            vec![convert::frame_text("products", "products.csv", products)?];
+        let mut frames: Vec<FrameCols> =
+            vec![frame::frame_cols("products", "products.csv", products)?];
+        let mut campaign_frame = None;
         for (name, df) in [
             ("repair_rates", repair_rates),
             ("installed_base", installed_base),
@@ -113,26 +114,28 @@ impl PyPlanningData {
             ("campaigns", campaigns),
         ] {
             if let Some(df) = df.filter(|v| !v.is_none()) {
-                frames.push(convert::frame_text(name, &format!("{name}.csv"), df)?);
+                let cols = frame::frame_cols(name, &format!("{name}.csv"), df)?;
+                if name == "campaigns" {
+                    campaign_frame = Some(cols);
+                } else {
+                    frames.push(cols);
+                }
             }
         }
-        let dir = tempfile::tempdir()
-            .map_err(|e| error::to_py(py, Error::argument("tempdir", e.to_string())))?;
-        for f in &frames {
-            std::fs::write(dir.path().join(&f.file), &f.csv)
-                .map_err(|e| error::to_py(py, Error::argument(&f.frame, e.to_string())))?;
-        }
-        let path = dir.path().to_path_buf();
         let net = network.inner.clone();
         let (data, campaigns) = py
             .detach(|| {
-                let data = servnet_core::io::read_planning(&path, &net)?;
-                let campaigns = read_campaigns_in(&path, &net)?.unwrap_or_default();
+                let parts: Vec<Arc<Frame>> = frames.iter().map(|f| f.frame.clone()).collect();
+                let data = servnet_core::io::planning_from_frames(&parts, &net)?;
+                let campaigns = match &campaign_frame {
+                    Some(f) => campaigns_from_frame(&f.frame, &net)?,
+                    None => Vec::new(),
+                };
                 Ok::<_, Error>((data, campaigns))
             })
             .map_err(|e| {
-                let refs: Vec<&FrameText> = frames.iter().collect();
-                convert::frame_error(py, e, &refs)
+                let refs: Vec<&FrameCols> = frames.iter().chain(&campaign_frame).collect();
+                frame::frame_error(py, e, &refs)
             })?;
         Ok(PyPlanningData {
             inner: Arc::new(data),
@@ -440,16 +443,11 @@ fn campaigns_arg(
     }
     let net = network.inner.clone();
     if v.hasattr("columns")? {
-        let f = convert::frame_text("campaigns", "campaigns.csv", v)?;
-        let dir = tempfile::tempdir()
-            .map_err(|e| error::to_py(py, Error::argument("tempdir", e.to_string())))?;
-        std::fs::write(dir.path().join(&f.file), &f.csv)
-            .map_err(|e| error::to_py(py, Error::argument(&f.frame, e.to_string())))?;
-        let path = dir.path().to_path_buf();
+        let f = frame::frame_cols("campaigns", "campaigns.csv", v)?;
         let list = py
-            .detach(|| read_campaigns_in(&path, &net))
-            .map_err(|e| convert::frame_error(py, e, &[&f]))?;
-        return Ok(Arc::new(list.unwrap_or_default()));
+            .detach(|| campaigns_from_frame(&f.frame, &net))
+            .map_err(|e| frame::frame_error(py, e, &[&f]))?;
+        return Ok(Arc::new(list));
     }
     let path: PathBuf = v.extract().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err(
@@ -516,10 +514,9 @@ fn population_points(
         };
         return r.map_err(|e| error::to_py(py, e));
     }
-    let text: FrameText = convert::frame_text("population", "population.csv", v)?;
-    let csv = &text.csv;
-    py.detach(|| servnet_core::io::population_from_csv("population.csv", csv, &net))
-        .map_err(|e| convert::frame_error(py, e, &[&text]))
+    let cols = frame::frame_cols("population", "population.csv", v)?;
+    py.detach(|| servnet_core::io::population_from_frame(&cols.frame, &net))
+        .map_err(|e| frame::frame_error(py, e, &[&cols]))
 }
 
 fn history(

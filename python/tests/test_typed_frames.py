@@ -193,3 +193,43 @@ def test_dispatch_frame_returns_the_frames_ids_and_booking_dates(valid_net):
     padded = df.assign(id=" " + df["id"])
     out = servnet.Dispatcher(valid_net, servnet.Policy()).dispatch_frame(padded)
     assert out["ticket_id"].tolist() == df["id"].tolist()
+
+
+def arrow_copy(df, cut):
+    """The cells of `df` as pyarrow strings, in a slice of a three-chunk array."""
+    pad = df.iloc[:2].astype({c: "str" for c in TEXT_COLUMNS})
+    head = df.iloc[:cut].astype({c: "str" for c in TEXT_COLUMNS})
+    tail = df.iloc[cut:].astype({c: "str" for c in TEXT_COLUMNS})
+    return pd.concat([pad, head, tail], ignore_index=True).iloc[2:].reset_index(drop=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.data())
+def test_mostly_distinct_arrow_columns_read_as_the_same_python_strings(valid_net, data):
+    """A column whose first values are mostly distinct (ids: 64 rows and more) keeps a
+    value per row instead of a dictionary: repeated, padded and missing ids, before and
+    after the rows sampled, give the same tickets or problems as object columns."""
+    pytest.importorskip("pyarrow")
+    base = pd.read_csv(VALID / "tickets.csv", keep_default_na=False).astype({c: object for c in TEXT_COLUMNS})
+    n = data.draw(st.sampled_from([64, 200, 4_100, 5_000]), label="rows")
+    df = base.iloc[[i % len(base) for i in range(n)]].reset_index(drop=True)
+    df["id"] = [f"X{i}" for i in range(n)]
+    for _ in range(data.draw(st.integers(0, 4), label="edits")):
+        r = data.draw(st.integers(0, n - 1))
+        v = data.draw(st.sampled_from([None, "", " X0 ", "X1", "X4099", "缺"]))
+        df.at[r, "id"] = v
+    arrow = arrow_copy(df, data.draw(st.integers(0, n), label="chunk boundary"))
+    assert str(arrow["id"].dtype) == "str"
+    assert read_or_issues(arrow, valid_net) == read_or_issues(df, valid_net)
+
+
+def test_a_repeated_id_past_the_sampled_rows_names_its_row(valid_net):
+    pytest.importorskip("pyarrow")
+    base = pd.read_csv(VALID / "tickets.csv", keep_default_na=False)
+    df = base.iloc[[i % len(base) for i in range(6_000)]].reset_index(drop=True)
+    df["id"] = [f"X{i}" for i in range(len(df))]
+    df.loc[5_000, "id"] = " X7 "
+    df = df.astype({"id": "str"})
+    issue = tickets_error(df, valid_net)
+    assert (issue["frame"], issue["row"], issue["column"]) == ("tickets", 5_000, "id")
+    assert "X7" in issue["message"]

@@ -1,6 +1,7 @@
 //! `campaigns.csv` (or `.json`): proactive maintenance, inspection and recall campaigns
 //! (the input of `servnet campaign`; see docs/formats.md).
 
+use super::frame::{frame_table, Frame};
 use super::table::{Cells, Problems, Table};
 use crate::campaign::{Campaign, MAX_EFFECT_MONTHS, MAX_MINUTES};
 use crate::model::{Network, MAX_COST};
@@ -8,6 +9,7 @@ use crate::Result;
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Most campaigns accepted in one file.
 pub const MAX_CAMPAIGNS: usize = 10_000;
@@ -17,6 +19,17 @@ pub fn read_campaigns_in(dir: &Path, network: &Network) -> Result<Option<Vec<Cam
     let mut problems = Problems::default();
     let out =
         Table::find(dir, "campaigns", &mut problems)?.map(|t| parse(&t, network, &mut problems));
+    problems.finish()?;
+    Ok(out)
+}
+
+/// The campaigns of a data frame (standing for `campaigns.csv`), read and checked as
+/// the file; row `r` is reported as line `r + 2` of the frame's `source`.
+pub fn campaigns_from_frame(frame: &Arc<Frame>, network: &Network) -> Result<Vec<Campaign>> {
+    let mut problems = Problems::default();
+    let rows: Vec<usize> = (0..frame.rows).collect();
+    let t = frame_table(frame, &rows, &mut problems);
+    let out = parse(&t, network, &mut problems);
     problems.finish()?;
     Ok(out)
 }

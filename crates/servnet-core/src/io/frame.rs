@@ -96,8 +96,12 @@ impl FrameColumn {
     pub(crate) fn cell(&self, r: usize) -> Cell<'_> {
         match self {
             FrameColumn::Text { codes, values } => {
-                match codes.get(r).and_then(|&c| values.get(c as usize)) {
-                    Some(s) if !s.trim().is_empty() => Cell::Text(s.trim()),
+                match codes
+                    .get(r)
+                    .and_then(|&c| values.get(c as usize))
+                    .map(|s| s.trim())
+                {
+                    Some(s) if !s.is_empty() => Cell::Text(s),
                     _ => Cell::Missing,
                 }
             }
@@ -166,6 +170,32 @@ pub(crate) fn frame_table(frame: &Arc<Frame>, rows: &[usize], problems: &mut Pro
         })
         .collect();
     Table::from_frame(frame.clone(), columns, rows)
+}
+
+/// Where a reader finds its tables: the files of a folder, or frames handed over in
+/// memory (each standing for the file its `source` names, e.g. `products.csv`).
+#[derive(Clone, Copy)]
+pub(crate) enum Tables<'a> {
+    /// `<dir>/<stem>.csv` (or `.json`).
+    Dir(&'a std::path::Path),
+    /// The frame whose source is `<stem>.csv` (the last of several).
+    Frames(&'a [Arc<Frame>]),
+}
+
+impl Tables<'_> {
+    /// The table `stem` (e.g. `products`), if there is one.
+    pub(crate) fn find(&self, stem: &str, problems: &mut Problems) -> crate::Result<Option<Table>> {
+        match self {
+            Tables::Dir(dir) => Table::find(dir, stem, problems),
+            Tables::Frames(frames) => {
+                let file = format!("{stem}.csv");
+                Ok(frames.iter().rev().find(|f| f.source == file).map(|f| {
+                    let rows: Vec<usize> = (0..f.rows).collect();
+                    frame_table(f, &rows, problems)
+                }))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ mod ticket_frame;
 mod tickets;
 mod write;
 
-pub use campaigns::{campaigns_from_csv, read_campaigns, read_campaigns_in, MAX_CAMPAIGNS};
+pub use campaigns::{
+    campaigns_from_csv, campaigns_from_frame, read_campaigns, read_campaigns_in, MAX_CAMPAIGNS,
+};
 pub use frame::{Frame, FrameColumn, MISSING_CODE};
 pub use network::{network_from_frames, read_network, NetworkFrames};
 pub use network_out::{write_network, write_network_for_excel};
@@ -30,8 +32,8 @@ pub use outlet_history::{
     outlet_history_from_csv, read_outlet_history, read_review_actions, MAX_MONTHLY,
 };
 pub use packages::{packages_from_csv, packages_from_frame, read_packages};
-pub use planning::read_planning;
-pub use population::{population_from_csv, read_population};
+pub use planning::{planning_from_frames, read_planning};
+pub use population::{population_from_csv, population_from_frame, read_population};
 pub use settlement::{
     bookings_from_csv, fee_schedule_from_csv, read_bookings, read_fee_schedule, MAX_FEE,
     MAX_ROAD_KM,

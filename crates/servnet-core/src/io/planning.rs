@@ -1,5 +1,6 @@
+use super::frame::{Frame, Tables};
 use super::network::LineBook;
-use super::table::{Problems, Table};
+use super::table::Problems;
 use crate::model::{
     InstalledBaseRow, Network, PlanningData, Product, RepairCurve, RepairHistoryRow,
     RetirementCurve, SalesPlanRow, ServiceKind, ServiceRate, MAX_RATE, MAX_SHAPE, MAX_UNITS,
@@ -8,11 +9,23 @@ use crate::model::{
 use crate::Result;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Reads the planning files of `dir` (products, repair_rates, installed_base,
 /// sales_plan, seasonality, and the optional retirement, service_rates and
 /// repair_history); missing files give empty parts.
 pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
+    planning_in(Tables::Dir(dir), network)
+}
+
+/// The planning data of `frames` (a data frame per planning file, each named by its
+/// `source`: `products.csv`, `repair_rates.csv`, ...), read and checked exactly as
+/// [`read_planning`] reads the files of those names; row `r` is reported as line `r + 2`.
+pub fn planning_from_frames(frames: &[Arc<Frame>], network: &Network) -> Result<PlanningData> {
+    planning_in(Tables::Frames(frames), network)
+}
+
+fn planning_in(dir: Tables<'_>, network: &Network) -> Result<PlanningData> {
     let mut problems = Problems::default();
     let mut lines = LineBook::default();
     let mut data = PlanningData::default();
@@ -20,7 +33,7 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
     let mut rates: BTreeMap<String, BTreeMap<u32, f64>> = BTreeMap::new();
     // File and first line of each model's rates, for "rates of a non-table model".
     let mut rate_lines: BTreeMap<String, (String, Option<u64>)> = BTreeMap::new();
-    if let Some(t) = Table::find(dir, "repair_rates", &mut problems)? {
+    if let Some(t) = dir.find("repair_rates", &mut problems)? {
         if t.require(&["model", "age", "rate"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
@@ -43,7 +56,7 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
             }
         }
     }
-    if let Some(t) = Table::find(dir, "products", &mut problems)? {
+    if let Some(t) = dir.find("products", &mut problems)? {
         if t.require(&["model", "category", "curve"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
@@ -110,7 +123,7 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
             format!("model '{m}' has rates but is not a 'table' model in products"),
         );
     }
-    if let Some(t) = Table::find(dir, "installed_base", &mut problems)? {
+    if let Some(t) = dir.find("installed_base", &mut problems)? {
         if t.require(
             &["region", "model", "category", "vintage", "units"],
             &mut problems,
@@ -141,7 +154,7 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
             }
         }
     }
-    if let Some(t) = Table::find(dir, "sales_plan", &mut problems)? {
+    if let Some(t) = dir.find("sales_plan", &mut problems)? {
         if t.require(&["region", "model", "year", "units"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
@@ -167,7 +180,7 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
             }
         }
     }
-    if let Some(t) = Table::find(dir, "seasonality", &mut problems)? {
+    if let Some(t) = dir.find("seasonality", &mut problems)? {
         if t.require(&["category", "month", "share"], &mut problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, &mut problems);
@@ -189,12 +202,12 @@ pub fn read_planning(dir: &Path, network: &Network) -> Result<PlanningData> {
 
 /// `retirement`, `service_rates` and `repair_history` (all optional).
 fn read_extras(
-    dir: &Path,
+    dir: Tables<'_>,
     data: &mut PlanningData,
     problems: &mut Problems,
     lines: &mut LineBook,
 ) -> Result<()> {
-    if let Some(t) = Table::find(dir, "retirement", problems)? {
+    if let Some(t) = dir.find("retirement", problems)? {
         if t.require(&["category", "life", "shape"], problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, problems);
@@ -223,7 +236,7 @@ fn read_extras(
             }
         }
     }
-    if let Some(t) = Table::find(dir, "service_rates", problems)? {
+    if let Some(t) = dir.find("service_rates", problems)? {
         if t.require(&["category", "kind", "rate"], problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, problems);
@@ -244,7 +257,7 @@ fn read_extras(
             }
         }
     }
-    if let Some(t) = Table::find(dir, "repair_history", problems)? {
+    if let Some(t) = dir.find("repair_history", problems)? {
         if t.require(&["model", "vintage", "year", "repairs"], problems) {
             for row in &t.rows {
                 let mut c = t.cells(row, problems);

@@ -1,11 +1,13 @@
 //! `population.csv`: population points below the region (districts, neighbourhoods),
 //! which spread a region's demand where no ticket history says where it is.
 
+use super::frame::{frame_table, Frame};
 use super::table::{Problems, Table};
 use crate::model::Network;
 use crate::plan::demand::PopulationPoint;
 use crate::Result;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Reads `<dir>/population.csv` (or `.json`) if present; an empty list otherwise.
 /// Each row: `region` (a region code), `lon`, `lat`, `population` (0..=1e10).
@@ -28,6 +30,20 @@ pub fn population_from_csv(
 ) -> Result<Vec<PopulationPoint>> {
     let mut problems = Problems::default();
     let table = Table::parse_csv(source, text, &mut problems);
+    let out = parse(&table, network, &mut problems);
+    problems.finish()?;
+    Ok(out)
+}
+
+/// The population points of a data frame (standing for `population.csv`), read and
+/// checked as the file; row `r` is reported as line `r + 2` of the frame's `source`.
+pub fn population_from_frame(
+    frame: &Arc<Frame>,
+    network: &Network,
+) -> Result<Vec<PopulationPoint>> {
+    let mut problems = Problems::default();
+    let rows: Vec<usize> = (0..frame.rows).collect();
+    let table = frame_table(frame, &rows, &mut problems);
     let out = parse(&table, network, &mut problems);
     problems.finish()?;
     Ok(out)

@@ -8,6 +8,7 @@
 mod network;
 mod package;
 mod planning;
+mod ring;
 mod skill;
 mod ticket;
 

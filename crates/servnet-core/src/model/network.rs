@@ -296,6 +296,9 @@ pub(crate) fn polygon_problem(mp: &MultiPolygon<f64>) -> Option<String> {
                 ));
             }
         }
+        if super::ring::plain_polygon_valid(poly) {
+            continue;
+        }
         if let Err(e) = poly.check_validation() {
             return Some(format!("polygon {k}: invalid geometry: {e}"));
         }
