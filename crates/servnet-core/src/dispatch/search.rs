@@ -3,7 +3,7 @@
 //! `full.rs`), or else later days and wider radii re-check only the outlets a scan that
 //! found nothing kept; the policy's fallbacks in order.
 
-use super::index::{self, Scratch};
+use super::index::{self, Reach, Scratch, MAX_REACHES};
 use super::policy::Fallback;
 use super::resolve::Resolved;
 use super::rules::{Mode, STRICT};
@@ -51,7 +51,7 @@ pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 /// Outlets that passed the day-independent rules in a scan that found no eligible outlet
 /// (so pruned nothing), with their road km, per widening factor: later days and
 /// fallbacks with the same area rules re-check only these.
-type Reach = Vec<(f64, Vec<(u32, f64)>)>;
+type Lists = Vec<(f64, Vec<(u32, f64)>)>;
 
 impl Dispatcher {
     /// Best eligible offer on the earliest day that has one.
@@ -61,7 +61,7 @@ impl Dispatcher {
         skill: SkillId,
         days: std::ops::Range<u32>,
         mode: Mode,
-        reach: &mut Reach,
+        reach: &mut Lists,
     ) -> Option<Hit> {
         let max_chord = self.max_chord(r, mode.widen);
         for day in days {
@@ -261,14 +261,26 @@ impl Dispatcher {
         if days.is_empty() {
             return (None, tried);
         }
-        let mut reach = Reach::new();
+        let mut reach = Lists::new();
         if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
             return (Some((h, Route::Direct)), tried);
         }
-        for f in &self.policy.fallback {
+        // Set by the first fallback search: `Some(list)` when one walk listed every
+        // outlet any fallback search could book, `None` to search as the direct one does.
+        let mut listed: Option<Option<FallbackList>> = None;
+        for (j, f) in self.policy.fallback.iter().enumerate() {
             tried.push(f.clone());
             let found = match self.fallback_rules(f, days.clone()) {
-                Some((days, mode)) => self.search(r, skill, days, mode, &mut reach),
+                Some((f_days, mode)) => {
+                    let list = listed.get_or_insert_with(|| self.fallback_list(r, skill, &days));
+                    match list {
+                        Some(l) => {
+                            let bit = l.bit.get(j).copied().unwrap_or(0);
+                            self.search_listed(r, skill, f_days, mode, &l.items, bit)
+                        }
+                        None => self.search(r, skill, f_days, mode, &mut reach),
+                    }
+                }
                 None => self.escalate(r, skill),
             };
             if let Some(h) = found {
@@ -278,6 +290,142 @@ impl Dispatcher {
         (None, tried)
     }
 }
+
+/// The outlets a ticket's fallback searches may book, from one walk of the skill's tree
+/// ([`Dispatcher::fallback_list`]).
+struct FallbackList {
+    /// Per fallback of the policy (by position), its bit in `admits` (0: its search has
+    /// no day, or it is an escalation).
+    bit: Vec<u32>,
+    /// (offer, great-circle km, bits of the fallbacks whose search may book it).
+    items: Vec<(u32, f64, u32)>,
+}
+
+impl Dispatcher {
+    /// Every outlet that a search by one of the policy's fallbacks (escalation aside)
+    /// could book, from one walk of the skill's tree ([`KeyedTree::walk_any`]), or
+    /// `None` (then fallbacks search as the direct search does) without marks on all of
+    /// their days, or past [`FALLBACK_LIST_MAX`] outlets. Listed: each outlet (but the
+    /// preferred one, which each day checks first) that some fallback's search would
+    /// visit, skipping outlets marked full on every day of that fallback, and that
+    /// passes that fallback's day-independent rules ([`Dispatcher::static_rules`]
+    /// without polygons).
+    ///
+    /// Why: on a peak day, once the direct search has failed, each fallback day's scan
+    /// walked the same tree nodes again (wider radius on the SLA days, then the next
+    /// days), and visited every outlet in reach with room on that day. One walk now
+    /// skips every group full on all the days a fallback could book and passes on
+    /// only the outlets some fallback may book: none, usually, for a ticket nothing takes.
+    ///
+    /// [`KeyedTree::walk_any`]: super::index::KeyedTree::walk_any
+    fn fallback_list(
+        &self,
+        r: &Resolved,
+        skill: SkillId,
+        sla_days: &std::ops::Range<u32>,
+    ) -> Option<FallbackList> {
+        let mut reaches = Vec::new();
+        let mut modes = Vec::new();
+        let mut bit = Vec::with_capacity(self.policy.fallback.len());
+        for f in &self.policy.fallback {
+            let Some((days, mode)) = self
+                .fallback_rules(f, sla_days.clone())
+                .filter(|(days, _)| !days.is_empty())
+            else {
+                bit.push(0);
+                continue;
+            };
+            let skip = self.full_days(days);
+            if skip == 0 || reaches.len() == MAX_REACHES {
+                return None;
+            }
+            bit.push(1 << reaches.len());
+            reaches.push(Reach {
+                max_chord: self.max_chord(r, mode.widen),
+                widen: mode.widen,
+                skip,
+            });
+            modes.push(mode);
+        }
+        let tree = &self.index[skill.index()].tree;
+        let base = self.skill_base[skill.index()];
+        let mut items = Vec::new();
+        let mut over = false;
+        with_scratch(|scratch| {
+            tree.walk_any(scratch, &r.xyz, &reaches, |slot, outlet, admits| {
+                if Some(outlet) == r.preferred {
+                    return true;
+                }
+                let k = (base + slot) as usize;
+                let gc = unit_distance_km(&r.xyz, &self.outlets[outlet as usize].xyz);
+                let mut passes = 0;
+                for (i, &mode) in modes.iter().enumerate() {
+                    if admits & 1 << i != 0 && self.static_rules(r, k, gc, mode, false).is_ok() {
+                        passes |= 1 << i;
+                    }
+                }
+                if passes == 0 {
+                    return true;
+                }
+                if items.len() == FALLBACK_LIST_MAX {
+                    over = true;
+                    return false;
+                }
+                items.push((k as u32, gc, passes));
+                true
+            })
+        });
+        (!over).then_some(FallbackList { bit, items })
+    }
+
+    /// [`Dispatcher::search`] over the preferred outlet and the outlets of `items` with
+    /// `bit` ([`Dispatcher::fallback_list`]): the best eligible offer on the earliest
+    /// day that has one.
+    fn search_listed(
+        &self,
+        r: &Resolved,
+        skill: SkillId,
+        days: std::ops::Range<u32>,
+        mode: Mode,
+        items: &[(u32, f64, u32)],
+        bit: u32,
+    ) -> Option<Hit> {
+        for day in days {
+            let sla_km = self.sla_limit(r, day, mode);
+            let mut best: Option<Hit> = None;
+            if let Some(p) = r.preferred {
+                if let Some(k) = self.offer_of(p as usize, skill) {
+                    if let Ok(hit) = self.evaluate(r, k as usize, day..day + 1, mode) {
+                        best = Some(hit);
+                    }
+                }
+            }
+            for &(k, gc, admits) in items {
+                if admits & bit == 0 {
+                    continue;
+                }
+                let k = k as usize;
+                let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
+                    continue;
+                };
+                if let Ok(hit) = self.day_rules(r, k, road, day, sla_km) {
+                    if self.better(&hit, &best) && self.inside_polygons(r, k, Some(gc)) {
+                        best = Some(hit);
+                    }
+                }
+            }
+            if best.is_some() {
+                return best;
+            }
+        }
+        None
+    }
+}
+
+/// The most outlets [`Dispatcher::fallback_list`] lists: past it, fallbacks search as
+/// the direct search does (best-first, pruned by the best score found), which visits
+/// fewer outlets when many have room.
+const FALLBACK_LIST_MAX: usize = 64;
 
 /// The route an assignment found by fallback `f` has.
 pub(super) fn fallback_route(f: &Fallback) -> Route {
