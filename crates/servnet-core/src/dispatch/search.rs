@@ -293,12 +293,12 @@ impl Dispatcher {
 
 /// The outlets a ticket's fallback searches may book, from one walk of the skill's tree
 /// ([`Dispatcher::fallback_list`]).
-struct FallbackList {
+pub(super) struct FallbackList {
     /// Per fallback of the policy (by position), its bit in `admits` (0: its search has
     /// no day, or it is an escalation).
     bit: Vec<u32>,
     /// (offer, great-circle km, bits of the fallbacks whose search may book it).
-    items: Vec<(u32, f64, u32)>,
+    pub(super) items: Vec<(u32, f64, u32)>,
 }
 
 impl Dispatcher {
@@ -318,7 +318,7 @@ impl Dispatcher {
     /// only the outlets some fallback may book: none, usually, for a ticket nothing takes.
     ///
     /// [`KeyedTree::walk_any`]: super::index::KeyedTree::walk_any
-    fn fallback_list(
+    pub(super) fn fallback_list(
         &self,
         r: &Resolved,
         skill: SkillId,

@@ -891,3 +891,69 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
          outlet-full ({outlet}) outlets in bulk"
     );
 }
+
+/// The fallbacks search the outlets one walk listed (`fallback_list`), skipping those
+/// marked full on all of a fallback's days: a wider radius that reaches an outlet with
+/// room books it; when it reaches none, the next days book the outlet in radius; when
+/// nothing has room the list is empty, and the diagnosis is unchanged. A (radius 20 km)
+/// sits on the ticket; B 23.8 km east (radius 20, so only within the radius x 1.5);
+/// one unit each a day; only day 0 meets the SLA; fallbacks: radius x 1.5, then days 1-2.
+#[test]
+fn fallbacks_searched_from_one_walk_book_and_diagnose_as_a_full_search() {
+    let policy = Policy {
+        start_date: Some(t0().date()),
+        ..Policy::default()
+    };
+    let d = dispatcher(
+        vec![outlet("A", 121.0, 1, 20.0), outlet("B", 121.25, 1, 20.0)],
+        100.0,
+        policy,
+    );
+    let expected = [
+        Some(("A", 0, Route::Direct)),
+        Some(("B", 0, Route::WiderRadius(1.5))),
+        Some(("A", 1, Route::NextDay)),
+        Some(("A", 2, Route::NextDay)),
+        None,
+    ];
+    for (i, want) in expected.into_iter().enumerate() {
+        let t = ticket(&format!("T{i}"), 121.0);
+        let r = d.resolve(&t).unwrap();
+        let skill = r.skill.unwrap();
+        let listed = d.fallback_list(&r, skill, &d.sla_days(&r)).unwrap();
+        let mut listed: Vec<&str> = listed
+            .items
+            .iter()
+            .map(|&(k, _, _)| &*d.network.outlets()[d.offers[k as usize].outlet as usize].id)
+            .collect();
+        listed.sort_unstable();
+        let cands = d.candidates_exhaustive(&t, usize::MAX).unwrap();
+        match (outcome(&d, &t), want) {
+            (Outcome::Assigned(a), Some((outlet, day, route))) => {
+                assert_eq!((&*a.outlet_id, a.day, a.route), (outlet, day, route), "{i}");
+                assert_eq!(
+                    (&*cands[0].outlet_id, cands[0].route),
+                    (outlet, route),
+                    "{i}"
+                );
+                // Listed: what some fallback may book (A is full on day 0 after T0).
+                let want_listed: &[&str] = match i {
+                    0 => &["A", "B"],
+                    1 => &["A", "B"],
+                    _ => &["A"],
+                };
+                assert_eq!(listed, want_listed, "ticket {i}");
+            }
+            (Outcome::Unassignable(u), None) => {
+                assert!(listed.is_empty(), "nothing has room: {listed:?}");
+                assert!(cands.is_empty());
+                let (reason, counts) = d.reasons_exhaustive(&r);
+                assert_eq!((u.reason, &u.counts), (reason, &counts));
+                assert_eq!(u.reason, Rule::SkillFull);
+                let want = BTreeMap::from([(Rule::OutsideArea, 1), (Rule::SkillFull, 1)]);
+                assert_eq!(u.counts, want);
+            }
+            (out, want) => panic!("ticket {i}: {out:?}, expected {want:?}"),
+        }
+    }
+}
