@@ -262,25 +262,26 @@ impl Dispatcher {
             return (None, tried);
         }
         let mut reach = Lists::new();
-        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
+        let first = days.start..days.start.saturating_add(1).min(days.end);
+        if let Some(h) = self.search(r, skill, first, STRICT, &mut reach) {
             return (Some((h, Route::Direct)), tried);
         }
-        // Set by the first fallback search: `Some(list)` when one walk listed every
-        // outlet any fallback search could book, `None` to search as the direct one does.
-        let mut listed: Option<Option<FallbackList>> = None;
-        for (j, f) in self.policy.fallback.iter().enumerate() {
+        // Nothing on the first day: perhaps nothing at all (a peak day).
+        let proven = self.proven_unbookable(r, skill, &days);
+        let rest = days.start.saturating_add(1)..days.end;
+        let found = if proven {
+            self.search_preferred(r, skill, rest, STRICT)
+        } else {
+            self.search(r, skill, rest, STRICT, &mut reach)
+        };
+        if let Some(h) = found {
+            return (Some((h, Route::Direct)), tried);
+        }
+        for f in &self.policy.fallback {
             tried.push(f.clone());
             let found = match self.fallback_rules(f, days.clone()) {
-                Some((f_days, mode)) => {
-                    let list = listed.get_or_insert_with(|| self.fallback_list(r, skill, &days));
-                    match list {
-                        Some(l) => {
-                            let bit = l.bit.get(j).copied().unwrap_or(0);
-                            self.search_listed(r, skill, f_days, mode, &l.items, bit)
-                        }
-                        None => self.search(r, skill, f_days, mode, &mut reach),
-                    }
-                }
+                Some((days, mode)) if proven => self.search_preferred(r, skill, days, mode),
+                Some((days, mode)) => self.search(r, skill, days, mode, &mut reach),
                 None => self.escalate(r, skill),
             };
             if let Some(h) = found {
@@ -291,66 +292,53 @@ impl Dispatcher {
     }
 }
 
-/// The outlets a ticket's fallback searches may book, from one walk of the skill's tree
-/// ([`Dispatcher::fallback_list`]).
-pub(super) struct FallbackList {
-    /// Per fallback of the policy (by position), its bit in `admits` (0: its search has
-    /// no day, or it is an escalation).
-    bit: Vec<u32>,
-    /// (offer, great-circle km, bits of the fallbacks whose search may book it).
-    pub(super) items: Vec<(u32, f64, u32)>,
-}
-
 impl Dispatcher {
-    /// Every outlet that a search by one of the policy's fallbacks (escalation aside)
-    /// could book, from one walk of the skill's tree ([`KeyedTree::walk_any`]), or
-    /// `None` (then fallbacks search as the direct search does) without marks on all of
-    /// their days, or past [`FALLBACK_LIST_MAX`] outlets. Listed: each outlet (but the
-    /// preferred one, which each day checks first) that some fallback's search would
-    /// visit, skipping outlets marked full on every day of that fallback, and that
-    /// passes that fallback's day-independent rules ([`Dispatcher::static_rules`]
-    /// without polygons).
+    /// Whether one walk of the skill's tree ([`KeyedTree::walk_any`]) proves that no
+    /// outlet but the preferred one can be booked by the direct search on the SLA days
+    /// after the first, nor by any fallback but escalation. False as soon as the walk
+    /// meets an outlet one of these searches could book (they then run as before), and
+    /// without marks on all of their days.
     ///
-    /// Why: on a peak day, once the direct search has failed, each fallback day's scan
-    /// walked the same tree nodes again (wider radius on the SLA days, then the next
-    /// days), and visited every outlet in reach with room on that day. One walk now
-    /// skips every group full on all the days a fallback could book and passes on
-    /// only the outlets some fallback may book: none, usually, for a ticket nothing takes.
+    /// Why: on a peak day, once the direct search has failed on the first day, each
+    /// later day and each fallback day was a scan of its own, walking the same tree nodes
+    /// again. The walk skips every group marked full on all the days of each search, and
+    /// checks the rest by the same rules the searches apply; the searches it proves empty
+    /// only check the preferred outlet ([`Dispatcher::search_preferred`]).
     ///
     /// [`KeyedTree::walk_any`]: super::index::KeyedTree::walk_any
-    pub(super) fn fallback_list(
+    pub(super) fn proven_unbookable(
         &self,
         r: &Resolved,
         skill: SkillId,
         sla_days: &std::ops::Range<u32>,
-    ) -> Option<FallbackList> {
+    ) -> bool {
+        let rest = sla_days.start.saturating_add(1)..sla_days.end;
+        let searches = std::iter::once(Some((rest, STRICT))).chain(
+            self.policy
+                .fallback
+                .iter()
+                .map(|f| self.fallback_rules(f, sla_days.clone())),
+        );
         let mut reaches = Vec::new();
-        let mut modes = Vec::new();
-        let mut bit = Vec::with_capacity(self.policy.fallback.len());
-        for f in &self.policy.fallback {
-            let Some((days, mode)) = self
-                .fallback_rules(f, sla_days.clone())
-                .filter(|(days, _)| !days.is_empty())
-            else {
-                bit.push(0);
+        let mut rules = Vec::new();
+        for (days, mode) in searches.flatten() {
+            if days.is_empty() {
                 continue;
-            };
-            let skip = self.full_days(days);
-            if skip == 0 || reaches.len() == MAX_REACHES {
-                return None;
             }
-            bit.push(1 << reaches.len());
+            let skip = self.full_days(days.clone());
+            if skip == 0 || reaches.len() == MAX_REACHES {
+                return false;
+            }
             reaches.push(Reach {
                 max_chord: self.max_chord(r, mode.widen),
                 widen: mode.widen,
                 skip,
             });
-            modes.push(mode);
+            rules.push((days, mode));
         }
         let tree = &self.index[skill.index()].tree;
         let base = self.skill_base[skill.index()];
-        let mut items = Vec::new();
-        let mut over = false;
+        let mut proven = true;
         with_scratch(|scratch| {
             tree.walk_any(scratch, &r.xyz, &reaches, |slot, outlet, admits| {
                 if Some(outlet) == r.preferred {
@@ -358,74 +346,42 @@ impl Dispatcher {
                 }
                 let k = (base + slot) as usize;
                 let gc = unit_distance_km(&r.xyz, &self.outlets[outlet as usize].xyz);
-                let mut passes = 0;
-                for (i, &mode) in modes.iter().enumerate() {
-                    if admits & 1 << i != 0 && self.static_rules(r, k, gc, mode, false).is_ok() {
-                        passes |= 1 << i;
+                for (i, (days, mode)) in rules.iter().enumerate() {
+                    if admits & 1 << i == 0 {
+                        continue;
+                    }
+                    let Ok(road) = self.static_rules(r, k, gc, *mode, false) else {
+                        continue;
+                    };
+                    let bookable = days.clone().any(|day| {
+                        let sla_km = self.sla_limit(r, day, *mode);
+                        self.day_rules(r, k, road, day, sla_km).is_ok()
+                    });
+                    if bookable && self.inside_polygons(r, k, Some(gc)) {
+                        proven = false;
+                        return false;
                     }
                 }
-                if passes == 0 {
-                    return true;
-                }
-                if items.len() == FALLBACK_LIST_MAX {
-                    over = true;
-                    return false;
-                }
-                items.push((k as u32, gc, passes));
                 true
             })
         });
-        (!over).then_some(FallbackList { bit, items })
+        proven
     }
 
-    /// [`Dispatcher::search`] over the preferred outlet and the outlets of `items` with
-    /// `bit` ([`Dispatcher::fallback_list`]): the best eligible offer on the earliest
-    /// day that has one.
-    fn search_listed(
+    /// [`Dispatcher::search`] when [`Dispatcher::proven_unbookable`] holds: the preferred
+    /// outlet on the earliest day it is eligible.
+    fn search_preferred(
         &self,
         r: &Resolved,
         skill: SkillId,
         days: std::ops::Range<u32>,
         mode: Mode,
-        items: &[(u32, f64, u32)],
-        bit: u32,
     ) -> Option<Hit> {
-        for day in days {
-            let sla_km = self.sla_limit(r, day, mode);
-            let mut best: Option<Hit> = None;
-            if let Some(p) = r.preferred {
-                if let Some(k) = self.offer_of(p as usize, skill) {
-                    if let Ok(hit) = self.evaluate(r, k as usize, day..day + 1, mode) {
-                        best = Some(hit);
-                    }
-                }
-            }
-            for &(k, gc, admits) in items {
-                if admits & bit == 0 {
-                    continue;
-                }
-                let k = k as usize;
-                let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
-                    continue;
-                };
-                if let Ok(hit) = self.day_rules(r, k, road, day, sla_km) {
-                    if self.better(&hit, &best) && self.inside_polygons(r, k, Some(gc)) {
-                        best = Some(hit);
-                    }
-                }
-            }
-            if best.is_some() {
-                return best;
-            }
-        }
-        None
+        let k = self.offer_of(r.preferred? as usize, skill)?;
+        days.into_iter()
+            .find_map(|day| self.evaluate(r, k as usize, day..day + 1, mode).ok())
     }
 }
-
-/// The most outlets [`Dispatcher::fallback_list`] lists: past it, fallbacks search as
-/// the direct search does (best-first, pruned by the best score found), which visits
-/// fewer outlets when many have room.
-const FALLBACK_LIST_MAX: usize = 64;
 
 /// The route an assignment found by fallback `f` has.
 pub(super) fn fallback_route(f: &Fallback) -> Route {

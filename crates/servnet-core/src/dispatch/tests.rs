@@ -892,14 +892,15 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
     );
 }
 
-/// The fallbacks search the outlets one walk listed (`fallback_list`), skipping those
-/// marked full on all of a fallback's days: a wider radius that reaches an outlet with
-/// room books it; when it reaches none, the next days book the outlet in radius; when
-/// nothing has room the list is empty, and the diagnosis is unchanged. A (radius 20 km)
-/// sits on the ticket; B 23.8 km east (radius 20, so only within the radius x 1.5);
-/// one unit each a day; only day 0 meets the SLA; fallbacks: radius x 1.5, then days 1-2.
+/// Fallback searches skipped by proof (`proven_unbookable`: one walk of the tree shows
+/// that nothing but the preferred outlet has room for them) book and diagnose as the full
+/// searches do. While the wider radius reaches an outlet with room it is booked, then the
+/// outlet in radius on the next days, and when nothing has room the proof holds and the
+/// diagnosis is unchanged. A (radius 20 km) sits on the ticket; B 23.8 km east (radius
+/// 20, so only within the radius x 1.5); one unit each a day; only day 0 meets the SLA;
+/// fallbacks: radius x 1.5, then days 1-2, then escalation (no regional centre).
 #[test]
-fn fallbacks_searched_from_one_walk_book_and_diagnose_as_a_full_search() {
+fn fallbacks_skipped_by_proof_book_and_diagnose_as_a_full_search() {
     let policy = Policy {
         start_date: Some(t0().date()),
         ..Policy::default()
@@ -915,18 +916,12 @@ fn fallbacks_searched_from_one_walk_book_and_diagnose_as_a_full_search() {
         Some(("A", 1, Route::NextDay)),
         Some(("A", 2, Route::NextDay)),
         None,
+        None,
     ];
     for (i, want) in expected.into_iter().enumerate() {
         let t = ticket(&format!("T{i}"), 121.0);
         let r = d.resolve(&t).unwrap();
-        let skill = r.skill.unwrap();
-        let listed = d.fallback_list(&r, skill, &d.sla_days(&r)).unwrap();
-        let mut listed: Vec<&str> = listed
-            .items
-            .iter()
-            .map(|&(k, _, _)| &*d.network.outlets()[d.offers[k as usize].outlet as usize].id)
-            .collect();
-        listed.sort_unstable();
+        let proven = d.proven_unbookable(&r, r.skill.unwrap(), &d.sla_days(&r));
         let cands = d.candidates_exhaustive(&t, usize::MAX).unwrap();
         match (outcome(&d, &t), want) {
             (Outcome::Assigned(a), Some((outlet, day, route))) => {
@@ -936,24 +931,30 @@ fn fallbacks_searched_from_one_walk_book_and_diagnose_as_a_full_search() {
                     (outlet, route),
                     "{i}"
                 );
-                // Listed: what some fallback may book (A is full on day 0 after T0).
-                let want_listed: &[&str] = match i {
-                    0 => &["A", "B"],
-                    1 => &["A", "B"],
-                    _ => &["A"],
-                };
-                assert_eq!(listed, want_listed, "ticket {i}");
+                assert!(!proven, "ticket {i}: an outlet had room");
             }
             (Outcome::Unassignable(u), None) => {
-                assert!(listed.is_empty(), "nothing has room: {listed:?}");
+                assert!(proven, "ticket {i}: nothing has room");
                 assert!(cands.is_empty());
                 let (reason, counts) = d.reasons_exhaustive(&r);
                 assert_eq!((u.reason, &u.counts), (reason, &counts));
                 assert_eq!(u.reason, Rule::SkillFull);
                 let want = BTreeMap::from([(Rule::OutsideArea, 1), (Rule::SkillFull, 1)]);
                 assert_eq!(u.counts, want);
+                assert_eq!(u.fallbacks_tried, d.policy.fallback);
             }
             (out, want) => panic!("ticket {i}: {out:?}, expected {want:?}"),
         }
+    }
+    // Capacity comes back on day 2: the proof no longer holds, the next days book it.
+    d.release("T3").unwrap();
+    let t = ticket("T6", 121.0);
+    let r = d.resolve(&t).unwrap();
+    assert!(!d.proven_unbookable(&r, r.skill.unwrap(), &d.sla_days(&r)));
+    match outcome(&d, &t) {
+        Outcome::Assigned(a) => {
+            assert_eq!((&*a.outlet_id, a.day, a.route), ("A", 2, Route::NextDay))
+        }
+        out => panic!("{out:?}"),
     }
 }
