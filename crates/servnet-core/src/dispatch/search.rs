@@ -262,26 +262,22 @@ impl Dispatcher {
             return (None, tried);
         }
         let mut reach = Lists::new();
-        let first = days.start..days.start.saturating_add(1).min(days.end);
-        if let Some(h) = self.search(r, skill, first, STRICT, &mut reach) {
+        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
             return (Some((h, Route::Direct)), tried);
         }
-        // Nothing on the first day: perhaps nothing at all (a peak day).
-        let proven = self.proven_unbookable(r, skill, &days);
-        let rest = days.start.saturating_add(1)..days.end;
-        let found = if proven {
-            self.search_preferred(r, skill, rest, STRICT)
-        } else {
-            self.search(r, skill, rest, STRICT, &mut reach)
-        };
-        if let Some(h) = found {
-            return (Some((h, Route::Direct)), tried);
-        }
+        // Set before the first fallback search: whether nothing but the preferred outlet
+        // can be booked by any of them (a peak day).
+        let mut proven: Option<bool> = None;
         for f in &self.policy.fallback {
             tried.push(f.clone());
             let found = match self.fallback_rules(f, days.clone()) {
-                Some((days, mode)) if proven => self.search_preferred(r, skill, days, mode),
-                Some((days, mode)) => self.search(r, skill, days, mode, &mut reach),
+                Some((f_days, mode)) => {
+                    if *proven.get_or_insert_with(|| self.proven_unbookable(r, skill, &days)) {
+                        self.search_preferred(r, skill, f_days, mode)
+                    } else {
+                        self.search(r, skill, f_days, mode, &mut reach)
+                    }
+                }
                 None => self.escalate(r, skill),
             };
             if let Some(h) = found {
@@ -294,14 +290,12 @@ impl Dispatcher {
 
 impl Dispatcher {
     /// Whether one walk of the skill's tree ([`KeyedTree::walk_any`]) proves that no
-    /// outlet but the preferred one can be booked by the direct search on the SLA days
-    /// after the first, nor by any fallback but escalation. False as soon as the walk
-    /// meets an outlet one of these searches could book (they then run as before), and
-    /// without marks on all of their days.
+    /// outlet but the preferred one can be booked by any of the policy's fallbacks but
+    /// escalation. False as soon as the walk meets an outlet one of their searches could
+    /// book (they then run as before), and without marks on all of their days.
     ///
-    /// Why: on a peak day, once the direct search has failed on the first day, each
-    /// later day and each fallback day was a scan of its own, walking the same tree nodes
-    /// again. The walk skips every group marked full on all the days of each search, and
+    /// Why: on a peak day, once the direct search has failed, each fallback day was a
+    /// scan of its own, walking the same tree nodes again. The walk skips every group marked full on all the days of each search, and
     /// checks the rest by the same rules the searches apply; the searches it proves empty
     /// only check the preferred outlet ([`Dispatcher::search_preferred`]).
     ///
@@ -312,16 +306,14 @@ impl Dispatcher {
         skill: SkillId,
         sla_days: &std::ops::Range<u32>,
     ) -> bool {
-        let rest = sla_days.start.saturating_add(1)..sla_days.end;
-        let searches = std::iter::once(Some((rest, STRICT))).chain(
-            self.policy
-                .fallback
-                .iter()
-                .map(|f| self.fallback_rules(f, sla_days.clone())),
-        );
+        let searches = self
+            .policy
+            .fallback
+            .iter()
+            .filter_map(|f| self.fallback_rules(f, sla_days.clone()));
         let mut reaches = Vec::new();
         let mut rules = Vec::new();
-        for (days, mode) in searches.flatten() {
+        for (days, mode) in searches {
             if days.is_empty() {
                 continue;
             }

@@ -1,7 +1,7 @@
 //! One walk for several searches: the items that any of several reaches admits, so that
 //! searches over the same tree near the same point (a ticket's fallbacks) share it.
 
-use super::{group_of, lanes, round_down, round_up, Filter, KeyedTree, Scratch};
+use super::{group_of, heap_entry, lanes, round_down, round_up, Filter, KeyedTree, Scratch};
 use super::{EARTH_RADIUS_KM, FANOUT, LEVEL_SHIFT, SHRINK};
 
 /// The most reaches one walk takes.
@@ -21,7 +21,7 @@ pub(crate) struct Reach {
 
 impl KeyedTree {
     /// Passes each item that some of `reaches` may admit to `visit(slot, data, admits)`,
-    /// `admits` holding bit `i` when `reaches[i]` does, in slot order. A reach admits
+    /// `admits` holding bit `i` when `reaches[i]` does, nearest group first. A reach admits
     /// what [`KeyedTree::best_first`] with its chord limit, widening and skipped days
     /// would pass with no cutoff (limits apply to lower bounds of chords: `visit` must
     /// re-check them). Stops when `visit` returns false. Nothing is visited with no
@@ -71,11 +71,11 @@ impl KeyedTree {
             }
             (by_lane, any)
         };
-        // A stack of group entries ((height << LEVEL_SHIFT) | index).
-        let stack = &mut scratch.frontier.small;
-        stack.clear();
-        stack.push(u64::from((self.levels.len() as u32) << LEVEL_SHIFT));
-        while let Some(entry) = stack.pop() {
+        // Nearest group first: a walk that meets an item its caller wants stops early.
+        let heap = &mut scratch.frontier;
+        heap.clear();
+        heap.push(heap_entry(0.0, (self.levels.len() as u32) << LEVEL_SHIFT));
+        while let Some(entry) = heap.pop() {
             let (height, group) = group_of(entry);
             let first = group * FANOUT;
             if height == 0 {
@@ -89,7 +89,7 @@ impl KeyedTree {
                     let l = any.trailing_zeros() as usize;
                     any &= any - 1;
                     if !visit((first + l) as u32, leaf.data[l], by_lane[l]) {
-                        stack.clear();
+                        heap.clear();
                         return;
                     }
                 }
@@ -102,13 +102,12 @@ impl KeyedTree {
             let valid = lanes(self.groups_at(height - 1) - first);
             let (_, mut any) = admitted(height, first, &chords, &node.reach, valid);
             let below = ((height - 1) as u32) << LEVEL_SHIFT;
-            // Highest lane first, so that the lowest is taken first (slot order).
             while any != 0 {
-                let l = 31 - any.leading_zeros() as usize;
-                any &= !(1 << l);
-                stack.push(u64::from(below | (first + l) as u32));
+                let l = any.trailing_zeros() as usize;
+                any &= any - 1;
+                heap.push(heap_entry(chords[l], below | (first + l) as u32));
             }
         }
-        stack.clear();
+        heap.clear();
     }
 }
