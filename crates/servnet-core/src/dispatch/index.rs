@@ -14,10 +14,8 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tally::{floors, round_down_floor, DayBits};
 pub(crate) use tally::{FullTest, Mark, Split};
-pub(crate) use walk::{Reach, MAX_REACHES};
 
 mod tally;
-mod walk;
 
 /// Children per node (and items per leaf).
 const FANOUT: usize = 8;

@@ -3,7 +3,7 @@
 //! `full.rs`), or else later days and wider radii re-check only the outlets a scan that
 //! found nothing kept; the policy's fallbacks in order.
 
-use super::index::{self, Reach, Scratch, MAX_REACHES};
+use super::index::{self, Scratch};
 use super::policy::Fallback;
 use super::resolve::Resolved;
 use super::rules::{Mode, STRICT};
@@ -51,7 +51,7 @@ pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 /// Outlets that passed the day-independent rules in a scan that found no eligible outlet
 /// (so pruned nothing), with their road km, per widening factor: later days and
 /// fallbacks with the same area rules re-check only these.
-type Lists = Vec<(f64, Vec<(u32, f64)>)>;
+type Reach = Vec<(f64, Vec<(u32, f64)>)>;
 
 impl Dispatcher {
     /// Best eligible offer on the earliest day that has one.
@@ -61,7 +61,7 @@ impl Dispatcher {
         skill: SkillId,
         days: std::ops::Range<u32>,
         mode: Mode,
-        reach: &mut Lists,
+        reach: &mut Reach,
     ) -> Option<Hit> {
         let max_chord = self.max_chord(r, mode.widen);
         for day in days {
@@ -261,23 +261,14 @@ impl Dispatcher {
         if days.is_empty() {
             return (None, tried);
         }
-        let mut reach = Lists::new();
+        let mut reach = Reach::new();
         if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
             return (Some((h, Route::Direct)), tried);
         }
-        // Set before the first fallback search: whether nothing but the preferred outlet
-        // can be booked by any of them (a peak day).
-        let mut proven: Option<bool> = None;
         for f in &self.policy.fallback {
             tried.push(f.clone());
             let found = match self.fallback_rules(f, days.clone()) {
-                Some((f_days, mode)) => {
-                    if *proven.get_or_insert_with(|| self.proven_unbookable(r, skill, &days)) {
-                        self.search_preferred(r, skill, f_days, mode)
-                    } else {
-                        self.search(r, skill, f_days, mode, &mut reach)
-                    }
-                }
+                Some((days, mode)) => self.search(r, skill, days, mode, &mut reach),
                 None => self.escalate(r, skill),
             };
             if let Some(h) = found {
@@ -285,93 +276,6 @@ impl Dispatcher {
             }
         }
         (None, tried)
-    }
-}
-
-impl Dispatcher {
-    /// Whether one walk of the skill's tree ([`KeyedTree::walk_any`]) proves that no
-    /// outlet but the preferred one can be booked by any of the policy's fallbacks but
-    /// escalation. False as soon as the walk meets an outlet one of their searches could
-    /// book (they then run as before), and without marks on all of their days.
-    ///
-    /// Why: on a peak day, once the direct search has failed, each fallback day was a
-    /// scan of its own, walking the same tree nodes again. The walk skips every group marked full on all the days of each search, and
-    /// checks the rest by the same rules the searches apply; the searches it proves empty
-    /// only check the preferred outlet ([`Dispatcher::search_preferred`]).
-    ///
-    /// [`KeyedTree::walk_any`]: super::index::KeyedTree::walk_any
-    pub(super) fn proven_unbookable(
-        &self,
-        r: &Resolved,
-        skill: SkillId,
-        sla_days: &std::ops::Range<u32>,
-    ) -> bool {
-        let searches = self
-            .policy
-            .fallback
-            .iter()
-            .filter_map(|f| self.fallback_rules(f, sla_days.clone()));
-        let mut reaches = Vec::new();
-        let mut rules = Vec::new();
-        for (days, mode) in searches {
-            if days.is_empty() {
-                continue;
-            }
-            let skip = self.full_days(days.clone());
-            if skip == 0 || reaches.len() == MAX_REACHES {
-                return false;
-            }
-            reaches.push(Reach {
-                max_chord: self.max_chord(r, mode.widen),
-                widen: mode.widen,
-                skip,
-            });
-            rules.push((days, mode));
-        }
-        let tree = &self.index[skill.index()].tree;
-        let base = self.skill_base[skill.index()];
-        let mut proven = true;
-        with_scratch(|scratch| {
-            tree.walk_any(scratch, &r.xyz, &reaches, |slot, outlet, admits| {
-                if Some(outlet) == r.preferred {
-                    return true;
-                }
-                let k = (base + slot) as usize;
-                let gc = unit_distance_km(&r.xyz, &self.outlets[outlet as usize].xyz);
-                for (i, (days, mode)) in rules.iter().enumerate() {
-                    if admits & 1 << i == 0 {
-                        continue;
-                    }
-                    let Ok(road) = self.static_rules(r, k, gc, *mode, false) else {
-                        continue;
-                    };
-                    let bookable = days.clone().any(|day| {
-                        let sla_km = self.sla_limit(r, day, *mode);
-                        self.day_rules(r, k, road, day, sla_km).is_ok()
-                    });
-                    if bookable && self.inside_polygons(r, k, Some(gc)) {
-                        proven = false;
-                        return false;
-                    }
-                }
-                true
-            })
-        });
-        proven
-    }
-
-    /// [`Dispatcher::search`] when [`Dispatcher::proven_unbookable`] holds: the preferred
-    /// outlet on the earliest day it is eligible.
-    fn search_preferred(
-        &self,
-        r: &Resolved,
-        skill: SkillId,
-        days: std::ops::Range<u32>,
-        mode: Mode,
-    ) -> Option<Hit> {
-        let k = self.offer_of(r.preferred? as usize, skill)?;
-        days.into_iter()
-            .find_map(|day| self.evaluate(r, k as usize, day..day + 1, mode).ok())
     }
 }
 
