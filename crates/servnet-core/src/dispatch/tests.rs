@@ -891,3 +891,64 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
          outlet-full ({outlet}) outlets in bulk"
     );
 }
+
+/// On a network whose outlets fill up (with marks), the fallbacks book in order and the
+/// diagnosis is exact: while the wider radius reaches an outlet with room it is booked,
+/// then the outlet in radius on the next days; when nothing has room, every fallback is
+/// tried and the diagnosis equals evaluating every outlet. Expected outcomes are worked
+/// out by hand. A (radius 20 km) sits on the ticket; B 23.8 km east (radius 20, so only
+/// within the radius x 1.5); one unit each a day; only day 0 meets the SLA; fallbacks:
+/// radius x 1.5, then days 1-2, then escalation (no regional centre).
+#[test]
+fn fallbacks_on_a_filling_network_book_and_diagnose_as_the_exhaustive_search() {
+    let policy = Policy {
+        start_date: Some(t0().date()),
+        ..Policy::default()
+    };
+    let d = dispatcher(
+        vec![outlet("A", 121.0, 1, 20.0), outlet("B", 121.25, 1, 20.0)],
+        100.0,
+        policy,
+    );
+    let expected = [
+        Some(("A", 0, Route::Direct)),
+        Some(("B", 0, Route::WiderRadius(1.5))),
+        Some(("A", 1, Route::NextDay)),
+        Some(("A", 2, Route::NextDay)),
+        None,
+        None,
+    ];
+    for (i, want) in expected.into_iter().enumerate() {
+        let t = ticket(&format!("T{i}"), 121.0);
+        let cands = d.candidates_exhaustive(&t, usize::MAX).unwrap();
+        match (outcome(&d, &t), want) {
+            (Outcome::Assigned(a), Some((outlet, day, route))) => {
+                assert_eq!((&*a.outlet_id, a.day, a.route), (outlet, day, route), "{i}");
+                assert_eq!(
+                    (&*cands[0].outlet_id, cands[0].route),
+                    (outlet, route),
+                    "{i}"
+                );
+            }
+            (Outcome::Unassignable(u), None) => {
+                assert!(cands.is_empty());
+                let r = d.resolve(&t).unwrap();
+                let (reason, counts) = d.reasons_exhaustive(&r);
+                assert_eq!((u.reason, &u.counts), (reason, &counts));
+                assert_eq!(u.reason, Rule::SkillFull);
+                let want = BTreeMap::from([(Rule::OutsideArea, 1), (Rule::SkillFull, 1)]);
+                assert_eq!(u.counts, want);
+                assert_eq!(u.fallbacks_tried, d.policy.fallback);
+            }
+            (out, want) => panic!("ticket {i}: {out:?}, expected {want:?}"),
+        }
+    }
+    // Capacity comes back on day 2: the next days book it again.
+    d.release("T3").unwrap();
+    match outcome(&d, &ticket("T6", 121.0)) {
+        Outcome::Assigned(a) => {
+            assert_eq!((&*a.outlet_id, a.day, a.route), ("A", 2, Route::NextDay))
+        }
+        out => panic!("{out:?}"),
+    }
+}
