@@ -78,8 +78,8 @@ pub fn compare_with_sequential(
                 let outlet = network.outlet_index(&a.outlet_id).map(|i| i as u32);
                 let cost = p.arcs[t].as_ref().ok().and_then(|list| {
                     list.iter()
-                        .filter(|x| Some(x.e.outlet) == outlet && x.e.day == a.day)
-                        .map(|x| x.cost)
+                        .filter(|x| Some(x.outlet) == outlet && x.day == a.day)
+                        .map(|x| p.cost(t, x))
                         .min()
                 });
                 total += cost.unwrap_or_else(|| to_cost(a.breakdown.score));

@@ -120,14 +120,21 @@ pub(super) fn localise(
 ) -> Local {
     let owner = ids.next_owner;
     ids.next_owner += 1;
+    // Sized from the counts: no growth (and no page touched twice) per arc.
+    let n_arcs: usize = tickets
+        .iter()
+        .map(|&t| p.arcs[t].as_ref().map_or(0, Vec::len))
+        .sum();
+    let mut arc_start = Vec::with_capacity(tickets.len() + 1);
+    arc_start.push(0);
     let mut lp = LayeredProblem {
         units: Vec::with_capacity(tickets.len()),
         bucket_cap: Vec::new(),
         bucket_group: Vec::new(),
         group_cap: Vec::new(),
-        arc_start: vec![0],
-        arc_bucket: Vec::new(),
-        arc_cost: Vec::new(),
+        arc_start,
+        arc_bucket: Vec::with_capacity(n_arcs),
+        arc_cost: Vec::with_capacity(n_arcs),
         unassigned_penalty: Vec::with_capacity(tickets.len()),
     };
     let mut binds = false;
@@ -149,7 +156,7 @@ pub(super) fn localise(
                 }
                 let b = ids.bucket[gb];
                 lp.arc_bucket.push(b);
-                lp.arc_cost.push(a.cost);
+                lp.arc_cost.push(p.cost(t, a));
             }
         }
         lp.arc_start.push(lp.arc_bucket.len());
@@ -241,19 +248,29 @@ pub(super) fn evaluate_choice(l: &Local, choice: &[Option<usize>]) -> Result<i64
 
 /// Unit tickets without side rows: the exact flow (transport solver when no group can
 /// bind, else the layered flow), proven optimal by its dual bound.
-fn exact_flow(l: &Local) -> Result<Answer> {
-    let lp = &l.lp;
+fn exact_flow(l: &mut Local) -> Result<Answer> {
     if !l.binds {
+        // The transport solver reads the component's own arrays: lent, not copied, and
+        // given back before the answer is read from them.
+        let lp = &mut l.lp;
+        use std::mem::take;
         let tp = TransportProblem {
             tickets: lp.tickets(),
             buckets: lp.bucket_cap.len(),
-            capacity: lp.bucket_cap.clone(),
-            arc_start: lp.arc_start.clone(),
-            arc_bucket: lp.arc_bucket.clone(),
-            arc_cost: lp.arc_cost.clone(),
-            unassigned_penalty: lp.unassigned_penalty.clone(),
+            capacity: take(&mut lp.bucket_cap),
+            arc_start: take(&mut lp.arc_start),
+            arc_bucket: take(&mut lp.arc_bucket),
+            arc_cost: take(&mut lp.arc_cost),
+            unassigned_penalty: take(&mut lp.unassigned_penalty),
         };
-        let s = solve_transport(&tp)?;
+        let solved = solve_transport(&tp);
+        lp.bucket_cap = tp.capacity;
+        lp.arc_start = tp.arc_start;
+        lp.arc_bucket = tp.arc_bucket;
+        lp.arc_cost = tp.arc_cost;
+        lp.unassigned_penalty = tp.unassigned_penalty;
+        let s = solved?;
+        let lp = &l.lp;
         let choice = s
             .assignment
             .iter()
@@ -269,6 +286,7 @@ fn exact_flow(l: &Local) -> Result<Answer> {
             status: status_of(objective, s.lower_bound, false),
         });
     }
+    let lp = &l.lp;
     let s = solve_layered(lp)?;
     let choice = (0..lp.tickets())
         .map(|t| (lp.arc_start[t]..lp.arc_start[t + 1]).find(|&k| s.arc_flow[k] > 0))
@@ -296,7 +314,7 @@ pub(super) fn status_of(objective: i64, lower_bound: i64, timed_out: bool) -> So
 }
 
 /// First pass on a component: the exact flow where it applies, else the heuristic.
-pub(super) fn first_pass(l: &Local, o: &AssignOptions) -> Result<Answer> {
+pub(super) fn first_pass(l: &mut Local, o: &AssignOptions) -> Result<Answer> {
     let unit = l.lp.units.iter().all(|&u| u == 1);
     match o.method {
         Method::Auto | Method::Flow if unit && l.side_cap.is_empty() => exact_flow(l),

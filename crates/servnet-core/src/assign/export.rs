@@ -40,9 +40,10 @@ pub fn transport_instance(
     let lists: Vec<Vec<(u32, i64)>> = p
         .arcs
         .iter()
-        .map(|a| {
+        .enumerate()
+        .map(|(t, a)| {
             a.as_ref()
-                .map(|l| l.iter().map(|x| (x.bucket, x.cost)).collect())
+                .map(|l| l.iter().map(|x| (x.bucket, p.cost(t, x))).collect())
                 .unwrap_or_default()
         })
         .collect();

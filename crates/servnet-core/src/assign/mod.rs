@@ -123,13 +123,13 @@ fn plan_and_problem(
         }
     }
     let mut ids = LocalIds::new(&p);
-    let comps: Vec<Local> = groups
+    let mut comps: Vec<Local> = groups
         .into_iter()
         .zip(&comp_sides)
         .map(|(c, sides)| localise(&p, c, sides, &pos, &mut ids))
         .collect();
     let first = comps
-        .par_iter()
+        .par_iter_mut()
         .map(|l| first_pass(l, options))
         .collect::<Result<Vec<_>>>()?;
     let fixed: i64 = (0..backlog.len())
@@ -204,28 +204,28 @@ fn plan_and_problem(
                 let from = options
                     .current
                     .get(&ticket.id)
-                    .filter(|&c| outlets.get(a.e.outlet as usize).is_none_or(|o| &o.id != c));
+                    .filter(|&c| outlets.get(a.outlet as usize).is_none_or(|o| &o.id != c));
                 let move_gain = from.and_then(|c| {
                     let old = dispatcher.network().outlet_index(c)? as u32;
                     let best = list
                         .iter()
-                        .filter(|x| x.e.outlet == old)
-                        .map(|x| x.score_cost)
+                        .filter(|x| x.outlet == old)
+                        .map(Arc::score_cost)
                         .min()?;
-                    Some((best - a.score_cost) as f64 / COST_SCALE)
+                    Some((best - a.score_cost()) as f64 / COST_SCALE)
                 });
                 assignments.push(PlannedAssignment {
                     ticket_id: ticket.id.clone(),
                     outlet_id: outlets
-                        .get(a.e.outlet as usize)
+                        .get(a.outlet as usize)
                         .map(|o| o.id.clone())
                         .unwrap_or_default(),
-                    day: a.e.day,
-                    date: crate::io::day_date(dispatcher.start_date(), a.e.day),
+                    day: a.day,
+                    date: crate::io::day_date(dispatcher.start_date(), a.day),
                     units: ticket.units,
-                    score: a.e.score,
-                    distance_km: a.e.distance_km,
-                    late_days: a.e.late_days,
+                    score: a.score,
+                    distance_km: a.distance_km,
+                    late_days: a.late_days,
                     moved_from: from.cloned(),
                     move_gain,
                 })

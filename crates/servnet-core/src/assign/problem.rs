@@ -4,7 +4,7 @@
 
 use super::keys::DayKeys;
 use super::options::AssignOptions;
-use crate::dispatch::{Dispatcher, Rule};
+use crate::dispatch::{Dispatcher, EligibleArc, Rule};
 use crate::model::{Priority, Ticket};
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -16,14 +16,49 @@ pub const COST_SCALE: f64 = 1000.0;
 /// Per key: demand (units) and the (ticket, arc position) pairs of a side row.
 type SideRows<K> = BTreeMap<K, (u64, Vec<(u32, u32)>)>;
 
-/// One arc of the global problem.
+/// One arc of the global problem: the eligible arc it comes from with the bucket in
+/// place of the offer, so that it is built in place over that arc's memory (the same
+/// 32 bytes; its costs come from [`Problem::cost`] and [`Arc::score_cost`]).
 #[derive(Clone, Copy)]
 pub(super) struct Arc {
+    /// Bucket (offer x day) index.
     pub(super) bucket: u32,
-    pub(super) cost: i64,
+    /// Outlet index.
+    pub(super) outlet: u32,
+    /// Day from the ledger's start.
+    pub(super) day: u32,
+    /// Days past the last SLA day.
+    pub(super) late_days: u32,
+    /// Dispatch score at the starting loads.
+    pub(super) score: f64,
+    /// Road km.
+    pub(super) distance_km: f64,
+}
+
+// The build collects each ticket's arcs over its eligible list's own buffer: that
+// needs the two types to have the same size and alignment.
+const _: () = assert!(
+    std::mem::size_of::<Arc>() == std::mem::size_of::<EligibleArc>()
+        && std::mem::align_of::<Arc>() == std::mem::align_of::<EligibleArc>()
+);
+
+impl Arc {
+    /// The arc of eligible arc `e`, in bucket `bucket`.
+    fn new(e: EligibleArc, bucket: u32) -> Self {
+        Arc {
+            bucket,
+            outlet: e.outlet,
+            day: e.day,
+            late_days: e.late_days,
+            score: e.score,
+            distance_km: e.distance_km,
+        }
+    }
+
     /// Score-only cost (no lateness, no move cost), for move gains.
-    pub(super) score_cost: i64,
-    pub(super) e: crate::dispatch::EligibleArc,
+    pub(super) fn score_cost(&self) -> i64 {
+        to_cost(self.score)
+    }
 }
 
 /// The backlog turned into a capacitated assignment problem.
@@ -41,6 +76,23 @@ pub(super) struct Problem {
     pub(super) sides: Vec<Side>,
     /// Per ticket: the first quota that removed one of its arcs (quota below its units).
     pub(super) quota_removed: Vec<Option<usize>>,
+    /// Per ticket: the outlet it is promised to now (move costs), if any.
+    current: Vec<Option<u32>>,
+    /// Cost of a day of lateness and of a move, in score points.
+    lateness_per_day: f64,
+    move_cost: f64,
+}
+
+impl Problem {
+    /// The cost of arc `a` of ticket `t`: its score, plus lateness, plus the move cost
+    /// when `t` is promised to another outlet.
+    pub(super) fn cost(&self, t: usize, a: &Arc) -> i64 {
+        let mut extra = f64::from(a.late_days) * self.lateness_per_day;
+        if self.current[t].is_some_and(|c| c != a.outlet) {
+            extra += self.move_cost;
+        }
+        a.score_cost() + to_cost(extra)
+    }
 }
 
 /// A side constraint: at most `cap` units over a set of arcs.
@@ -197,27 +249,15 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
     let mut units = Vec::with_capacity(backlog.len());
     let mut penalty = Vec::with_capacity(backlog.len());
     let mut demand = vec![0u64; group_cap.len()];
-    for (i, (t, e)) in backlog.iter().zip(eligible).enumerate() {
+    for (t, e) in backlog.iter().zip(eligible) {
         units.push(t.units);
         // A service package's priority weight scales the cost of leaving it unassigned:
         // a VIP ticket takes the last unit over an ordinary one.
         penalty.push(to_cost(o.penalty(t.priority) * d.package_weight(t)));
+        // Same size and alignment: the collect reuses the eligible list's buffer.
         arcs.push(e.map(|list| {
             list.into_iter()
-                .map(|e| {
-                    let bucket = buckets.index(e.offer, e.day);
-                    let score_cost = to_cost(e.score);
-                    let mut extra = f64::from(e.late_days) * o.lateness_per_day;
-                    if current[i].is_some_and(|c| c != e.outlet) {
-                        extra += o.move_cost;
-                    }
-                    Arc {
-                        bucket,
-                        cost: score_cost + to_cost(extra),
-                        score_cost,
-                        e,
-                    }
-                })
+                .map(|e| Arc::new(e, buckets.index(e.offer, e.day)))
                 .collect::<Vec<_>>()
         }));
     }
@@ -283,8 +323,8 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
         for (t, list) in arcs.iter().enumerate() {
             let Ok(list) = list else { continue };
             for (j, a) in list.iter().enumerate() {
-                for q in (0..quotas.len()).filter(|&q| covers(q, t, a.e.outlet)) {
-                    let e = rows.entry((q, a.e.day)).or_default();
+                for q in (0..quotas.len()).filter(|&q| covers(q, t, a.outlet)) {
+                    let e = rows.entry((q, a.day)).or_default();
                     e.0 += u64::from(units[t]);
                     e.1.push((t as u32, j as u32));
                 }
@@ -311,5 +351,8 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
         group_binds,
         sides,
         quota_removed,
+        current,
+        lateness_per_day: o.lateness_per_day,
+        move_cost: o.move_cost,
     })
 }

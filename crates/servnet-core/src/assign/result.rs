@@ -135,7 +135,7 @@ pub(super) fn quota_reason(
                 let v = v as usize;
                 let on = match (&p.arcs[v], chosen[v]) {
                     (Ok(l), Some(a)) => l.get(j as usize).is_some_and(|x| {
-                        x.bucket == a.bucket && x.e.day == a.e.day && x.e.outlet == a.e.outlet
+                        x.bucket == a.bucket && x.day == a.day && x.outlet == a.outlet
                     }),
                     _ => false,
                 };
