@@ -627,6 +627,8 @@ fn lagrangian(
         let value = inst.constant + lam_sum + sel;
         if value > best.0 + 1e-12 * value.abs().max(1.0) {
             best = (value, lambda.clone());
+            // A bar shows the bound as it rises (never above the plan it is a bound of).
+            crate::solver::progress::report_bound(value.min(upper));
             stall = 0;
         } else {
             stall += 1;
@@ -718,6 +720,8 @@ pub fn solve_count(
     } else if n_open < p {
         st.add_to(inst, p);
     }
+    // A bar shows the plan's cost from the first plan on, and after every swap.
+    crate::solver::progress::report_incumbent(st.objective(inst));
     let mut swaps = 0;
     for _ in 0..opts.max_passes {
         if started.elapsed().as_secs_f64() > opts.time_limit {
@@ -727,6 +731,7 @@ pub fn solve_count(
             Some((i, r, _)) => {
                 st.swap(inst, i, r);
                 swaps += 1;
+                crate::solver::progress::report_incumbent(st.objective(inst));
             }
             None => break,
         }
@@ -817,10 +822,19 @@ mod tests {
     proptest! {
         /// The bound never exceeds the exact optimum, the solution never beats it, the
         /// reported objective is the cost of the returned open set, exactly `p` sites
-        /// are open and the forced ones among them.
+        /// are open and the forced ones among them. A progress bar watching the solve
+        /// (which sees every plan and bound as they are found) ends at the answer's
+        /// objective and bound: no live figure was ever past them.
         #[test]
         fn bound_and_solution_bracket_the_optimum((inst, p) in instance()) {
-            let r = solve_count(&inst, p, None, None, &SparseOptions::default()).unwrap();
+            let live = crate::Progress::new();
+            let r = crate::observed(&live, || {
+                solve_count(&inst, p, None, None, &SparseOptions::default())
+            })
+            .unwrap();
+            prop_assert_eq!(live.bound(), Some(r.lower_bound));
+            let inc = live.incumbent().unwrap_or(f64::NAN);
+            prop_assert!((inc - r.objective).abs() <= 1e-9 * r.objective.abs().max(1.0), "{} vs {}", inc, r.objective);
             let opt = brute_force(&inst, p);
             prop_assert!(r.lower_bound <= opt + 1e-6 * opt.abs().max(1.0), "{} > {opt}", r.lower_bound);
             prop_assert!(r.objective >= opt - 1e-6 * opt.abs().max(1.0));
