@@ -189,3 +189,46 @@ pub fn redis(name: &str) -> TestRedis {
         }
     }
 }
+
+/// 60 outlets in 5 cities, 3 skills each, 4 units a skill and 8 an outlet a day, 40
+/// tickets, and a 2-day policy starting on the first ticket's day: small enough that
+/// capacity runs out.
+pub fn small_network(
+    seed: u64,
+) -> (
+    servnet_core::model::Network,
+    Vec<servnet_core::model::Ticket>,
+    servnet_core::dispatch::Policy,
+) {
+    use servnet_core::bench::synthetic::{synthetic, SyntheticSpec};
+    let spec = SyntheticSpec {
+        outlets: 60,
+        cities: 5,
+        categories: 1,
+        skills_per_outlet: 3,
+        skill_capacity: 4,
+        daily_cap: 8,
+        seed,
+    };
+    let (network, tickets) = synthetic(&spec, 40).unwrap();
+    let policy = servnet_core::dispatch::Policy {
+        start_date: Some(tickets[0].created_at.date()),
+        horizon_days: 2,
+        ..servnet_core::dispatch::Policy::default()
+    };
+    (network, tickets, policy)
+}
+
+/// A dispatcher on the Redis ledger `url` names (as one process would open it).
+pub fn open_on(
+    url: &str,
+    network: &servnet_core::model::Network,
+    policy: &servnet_core::dispatch::Policy,
+) -> servnet_core::dispatch::Dispatcher {
+    servnet_core::dispatch::Dispatcher::with_ledger(
+        network.clone(),
+        policy.clone(),
+        Box::new(servnet_redis::RedisLedger::connect(url).unwrap()),
+    )
+    .unwrap()
+}

@@ -2,40 +2,11 @@
 //! others (in the order made) and every dispatcher opened later, and two dispatchers
 //! never record different changes under one number.
 
-use crate::common::redis;
-use servnet_core::bench::synthetic::{synthetic, SyntheticSpec};
-use servnet_core::dispatch::{Dispatcher, Ledger, NetworkChange, Outcome, Policy};
-use servnet_core::model::{Network, OutletStatus, Ticket};
+use crate::common::{open_on, redis, small_network};
+use servnet_core::dispatch::{Dispatcher, Ledger, NetworkChange, Outcome};
+use servnet_core::model::OutletStatus;
 use servnet_core::Error as CoreError;
 use servnet_redis::RedisLedger;
-
-fn network() -> (Network, Vec<Ticket>, Policy) {
-    let spec = SyntheticSpec {
-        outlets: 60,
-        cities: 5,
-        categories: 1,
-        skills_per_outlet: 3,
-        skill_capacity: 4,
-        daily_cap: 8,
-        seed: 9,
-    };
-    let (network, tickets) = synthetic(&spec, 40).unwrap();
-    let policy = Policy {
-        start_date: Some(tickets[0].created_at.date()),
-        horizon_days: 2,
-        ..Policy::default()
-    };
-    (network, tickets, policy)
-}
-
-fn open(url: &str, network: &Network, policy: &Policy) -> Dispatcher {
-    Dispatcher::with_ledger(
-        network.clone(),
-        policy.clone(),
-        Box::new(RedisLedger::connect(url).unwrap()),
-    )
-    .unwrap()
-}
 
 fn status(d: &Dispatcher, outlet: &str) -> OutletStatus {
     let i = d.network().outlet_index(outlet).unwrap();
@@ -52,9 +23,9 @@ fn suspend(outlet: &str) -> NetworkChange {
 #[test]
 fn a_change_reaches_every_dispatcher_in_order_and_no_one_books_a_suspended_outlet() {
     let r = redis("network-sync");
-    let (net, tickets, policy) = network();
-    let mut a = open(&r.url(), &net, &policy);
-    let mut b = open(&r.url(), &net, &policy);
+    let (net, tickets, policy) = small_network(9);
+    let mut a = open_on(&r.url(), &net, &policy);
+    let mut b = open_on(&r.url(), &net, &policy);
     let t = &tickets[0];
     let best = a.candidates(t, 1).unwrap()[0].outlet_id.to_string();
     a.apply(&suspend(&best)).unwrap();
@@ -88,7 +59,7 @@ fn a_change_reaches_every_dispatcher_in_order_and_no_one_books_a_suspended_outle
     assert_eq!(a.sync_network().unwrap(), 1);
     assert_eq!(status(&a, &best), OutletStatus::Active);
     // A dispatcher opened now from the same files starts where both are.
-    let c = open(&r.url(), &net, &policy);
+    let c = open_on(&r.url(), &net, &policy);
     assert!(!c.network_behind().unwrap());
     assert_eq!(status(&c, &best), OutletStatus::Active);
     assert_eq!(cap(&c), 1);
@@ -99,8 +70,8 @@ fn a_change_reaches_every_dispatcher_in_order_and_no_one_books_a_suspended_outle
 #[test]
 fn two_lists_never_take_one_number() {
     let r = redis("network-race");
-    let (net, tickets, policy) = network();
-    let mut a = open(&r.url(), &net, &policy);
+    let (net, tickets, policy) = small_network(9);
+    let mut a = open_on(&r.url(), &net, &policy);
     let best = a.candidates(&tickets[0], 1).unwrap()[0]
         .outlet_id
         .to_string();
@@ -127,7 +98,7 @@ fn two_lists_never_take_one_number() {
 #[test]
 fn a_recorded_change_that_no_longer_applies_is_a_clear_error_when_opening() {
     let r = redis("network-stale");
-    let (net, _, policy) = network();
+    let (net, _, policy) = small_network(9);
     let ledger = RedisLedger::connect(&r.url()).unwrap();
     ledger.record_changes(0, &[suspend("GONE-1")]).unwrap();
     let err = Dispatcher::with_ledger(net, policy, Box::new(ledger))

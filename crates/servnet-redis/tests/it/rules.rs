@@ -2,39 +2,20 @@
 //! Dispatchers, each with its own connection pool and view (as two processes have),
 //! give the same answers the in-memory ledger gives one process.
 
-use crate::common::redis;
+use crate::common::{open_on, redis, small_network};
 use chrono::Duration;
-use servnet_core::bench::synthetic::{synthetic, SyntheticSpec};
-use servnet_core::dispatch::{Dispatcher, Outcome, Policy};
+use servnet_core::dispatch::{Dispatcher, Outcome};
 use servnet_core::model::Ticket;
 use servnet_core::Error as CoreError;
-use servnet_redis::{RedisLedger, RedisStore};
+use servnet_redis::RedisStore;
 
 fn pair(url: &str) -> (Dispatcher, Dispatcher, Vec<Ticket>) {
-    let spec = SyntheticSpec {
-        outlets: 60,
-        cities: 5,
-        categories: 1,
-        skills_per_outlet: 3,
-        skill_capacity: 4,
-        daily_cap: 8,
-        seed: 5,
-    };
-    let (network, tickets) = synthetic(&spec, 40).unwrap();
-    let policy = Policy {
-        start_date: Some(tickets[0].created_at.date()),
-        horizon_days: 2,
-        ..Policy::default()
-    };
-    let open = || {
-        Dispatcher::with_ledger(
-            network.clone(),
-            policy.clone(),
-            Box::new(RedisLedger::connect(url).unwrap()),
-        )
-        .unwrap()
-    };
-    (open(), open(), tickets)
+    let (network, tickets, policy) = small_network(5);
+    (
+        open_on(url, &network, &policy),
+        open_on(url, &network, &policy),
+        tickets,
+    )
 }
 
 fn assigned(o: Outcome) -> servnet_core::dispatch::Assignment {
