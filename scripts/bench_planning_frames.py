@@ -13,26 +13,16 @@ in the same minutes: PYTHONPATH=<pip install --no-deps --target DIR of its wheel
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import pandas as pd
 
 import servnet
+from bench_frames import best  # the same CPU-time measure as the tickets frames
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 NAMES = ["products", "repair_rates", "installed_base", "sales_plan", "seasonality",
          "retirement", "service_rates", "repair_history", "campaigns"]
-
-
-def best(repeat: int, f):
-    times = []
-    out = None
-    for _ in range(repeat):
-        t0 = time.process_time()
-        out = f()
-        times.append(time.process_time() - t0)
-    return min(times), out
 
 
 def main() -> None:
