@@ -9,7 +9,15 @@ The work is done in Rust (``servnet._servnet``); this package re-exports it.
 >>> print(out.attrs["summary"])                                    # doctest: +SKIP
 """
 
+import os as _os
 import sys as _sys
+
+# The extension's Rust allocations go through its own mimalloc, which by default keeps
+# freed pages for a second before returning them to the system. Within one long call
+# (`dispatch_frame` of 1M tickets) that held about 180 MB more at the peak than
+# returning them at once (757 vs 575 MB; BENCHMARKS.md, issue 21 target 2, session 12).
+# mimalloc reads this when the extension loads, just below; a value the user set wins.
+_os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
 
 from servnet._assign import AssignmentPlan, assign, compare_with_sequential
 from servnet._planning import (
