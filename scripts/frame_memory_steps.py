@@ -5,8 +5,11 @@ tickets (`keep_default_na=False`, as scripts/dispatch_memory.sh reads them) and
 `dispatch_frame`, with the CPU seconds of the last two steps. The peak of the last step
 minus the RSS before it is servnet's increment over the frame it was given.
 
+With `--read-tickets`, the tickets are read by `servnet.read_tickets` (a `Tickets`
+object, no pandas frame) and dispatched from it.
+
 Usage: target/release/examples/peak_dispatch 10000 --tickets 1000000 --write DIR
-       python scripts/frame_memory_steps.py DIR
+       python scripts/frame_memory_steps.py DIR [--read-tickets]
 (Linux only: reads /proc.)
 """
 
@@ -33,17 +36,24 @@ def main() -> None:
     print("import", mem())
     net = servnet.Network.from_dir(folder)
     print("network", mem())
+    path = f"{folder}/tickets.csv"
     t = time.process_time()
-    df = pd.read_csv(f"{folder}/tickets.csv", keep_default_na=False)
-    print("read_csv", mem(), f"{time.process_time() - t:.2f} s")
-    start = pd.Timestamp(df["created_at"].min()).date()
+    if "--read-tickets" in sys.argv[2:]:
+        tickets = servnet.read_tickets(path, net)
+        print("read_tickets", mem(), f"{time.process_time() - t:.2f} s")
+        start = min(x.created_at for x in tickets).date()
+    else:
+        tickets = pd.read_csv(path, keep_default_na=False)
+        print("read_csv", mem(), f"{time.process_time() - t:.2f} s")
+        start = pd.Timestamp(tickets["created_at"].min()).date()
     d = servnet.Dispatcher(net, servnet.Policy(start_date=start))
     t = time.process_time()
-    out = d.dispatch_frame(df)
+    out = d.dispatch_frame(tickets)
     print("dispatch_frame", mem(), f"{time.process_time() - t:.2f} s")
     deep = out.memory_usage(deep=True).sum() // 2**20
-    print(f"result frame {deep} MB, input frame {df.memory_usage(deep=True).sum() // 2**20} MB")
-
+    print(f"result frame {deep} MB")
+    if isinstance(tickets, pd.DataFrame):
+        print(f"input frame {tickets.memory_usage(deep=True).sum() // 2**20} MB")
 
 if __name__ == "__main__":
     main()
