@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -160,3 +161,16 @@ def redis_url(redis_base):
     script = ("local c = '0' repeat local r = redis.call('SCAN', c, 'MATCH', ARGV[1], 'COUNT', 1000) "
               "c = r[1] for _, k in ipairs(r[2]) do redis.call('UNLINK', k) end until c == '0'")
     _redis_call(redis_base, "EVAL", script, "0", "{" + ns + "}:*")
+
+
+@pytest.fixture
+def ctrl_c():
+    """Python's own Ctrl-C handler for the test. A process started in the background by a
+    shell without job control (`pytest ... &`) inherits SIGINT ignored, and then
+    `_thread.interrupt_main()` does nothing: an interrupt test would fail for a reason
+    that is not servnet's."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)

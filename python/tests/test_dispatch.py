@@ -296,7 +296,7 @@ def test_dispatch_frame_equals_the_cli_on_the_sample(sample_net, sample_tickets,
     assert (py["distance_km"].fillna(0) - cli["distance_km"].fillna(0)).abs().max() <= 5e-4
 
 
-def test_ctrl_c_stops_dispatch_frame_cleanly(sample_net, sample_tickets):
+def test_ctrl_c_stops_dispatch_frame_cleanly(sample_net, sample_tickets, ctrl_c):
     """A KeyboardInterrupt during a long dispatch_frame surfaces as KeyboardInterrupt."""
     big = pd.concat([sample_tickets] * 25, ignore_index=True)
     big["id"] = [f"X{i}" for i in range(len(big))]

@@ -345,7 +345,7 @@ def test_plots_return_axes(fc, pmedian):
     plt.close("all")
 
 
-def test_interrupt_long_solve(sample_net, fc):
+def test_interrupt_long_solve(sample_net, fc, ctrl_c):
     """Ctrl-C (here: interrupt_main from a timer thread) during a long solve raises
     KeyboardInterrupt in the caller; the abandoned solve finishes in the background
     (the core has no cancellation hook). A 16-count frontier on the sample takes tens of
