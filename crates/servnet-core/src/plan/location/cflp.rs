@@ -229,7 +229,7 @@ pub(super) struct Primal {
 /// Solves the transportation problem (multi-source) for a fixed open set, with module
 /// counts as continuous variables rounded up afterwards. `k` limits each point to its
 /// `k` cheapest open sites (None: all). Returns None if infeasible.
-fn transport(
+pub(super) fn transport(
     inst: &LocationInstance,
     c: &[f64],
     open: &[usize],
