@@ -14,9 +14,10 @@
 //! constraints are relaxed; each site's subproblem is a continuous knapsack (modules
 //! relaxed to capacity bought per unit) and the aggregate capacity constraint is kept
 //! through its LP relaxation, so every iterate gives a valid lower bound. Open sets
-//! from the subproblems are repaired to enough capacity, the transportation problem
-//! is solved as an LP (arcs to each point's cheapest open sites, all arcs if that is
-//! infeasible), and a drop phase closes sites while that lowers the cost.
+//! from the subproblems are repaired to enough capacity and their transportation
+//! problem solved (greedy, then cycle cancelling; an LP where sites have modules);
+//! a local search over single moves and pairs of moves (`cflp_moves.rs`),
+//! Lagrangian fixing with a restricted MIP, and a drop phase improve the best one.
 
 use crate::solver::progress;
 use std::time::{Duration, Instant};
@@ -214,17 +215,21 @@ fn empty_result(
 }
 
 /// A primal solution of the heuristic.
-struct Primal {
-    cost: f64,
-    open: Vec<usize>,
-    modules: Vec<Vec<u32>>,
-    split: Vec<Vec<(usize, f64)>>,
+pub(super) struct Primal {
+    /// Fixed, module and assignment costs.
+    pub(super) cost: f64,
+    /// Open sites, ascending.
+    pub(super) open: Vec<usize>,
+    /// Modules built per open site (same order as `open`).
+    pub(super) modules: Vec<Vec<u32>>,
+    /// Per point: `(site, fraction)` pairs, sorted by site.
+    pub(super) split: Vec<Vec<(usize, f64)>>,
 }
 
 /// Solves the transportation problem (multi-source) for a fixed open set, with module
 /// counts as continuous variables rounded up afterwards. `k` limits each point to its
 /// `k` cheapest open sites (None: all). Returns None if infeasible.
-fn transport(
+pub(super) fn transport(
     inst: &LocationInstance,
     c: &[f64],
     open: &[usize],
@@ -390,86 +395,6 @@ fn greedy_transport(inst: &LocationInstance, c: &[f64], open: &[usize]) -> Optio
     })
 }
 
-/// Drop, add and swap moves on `cur`'s open set, the added sites among the 12 closed
-/// ones of lowest Lagrangian value (`values`): every move is priced by the greedy
-/// transport, the 5 most promising by the exact one, and the first that lowers the
-/// cost is taken; repeats until no move pays or `deadline`.
-fn improve_open_set(
-    inst: &LocationInstance,
-    c: &[f64],
-    mut cur: Primal,
-    values: &[f64],
-    deadline: Instant,
-) -> Primal {
-    let total = inst.total_demand();
-    let cap = |open: &[usize]| {
-        open.iter()
-            .map(|&i| inst.sites()[i].max_capacity())
-            .sum::<f64>()
-    };
-    if values.len() != inst.n_sites() {
-        return cur;
-    }
-    let mut rounds = 0;
-    while Instant::now() < deadline && rounds < 1000 {
-        rounds += 1;
-        let Some(base) = greedy_transport(inst, c, &cur.open).map(|p| p.cost) else {
-            return cur;
-        };
-        let mut adds: Vec<usize> = (0..inst.n_sites())
-            .filter(|i| cur.open.binary_search(i).is_err())
-            .collect();
-        adds.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
-        adds.truncate(12);
-        let mut sets: Vec<Vec<usize>> = Vec::new();
-        for &d in &cur.open {
-            sets.push(cur.open.iter().copied().filter(|&i| i != d).collect());
-        }
-        for &a in &adds {
-            let mut with: Vec<usize> = cur.open.clone();
-            with.push(a);
-            with.sort_unstable();
-            for &d in &cur.open {
-                sets.push(with.iter().copied().filter(|&i| i != d).collect());
-            }
-            sets.push(with);
-        }
-        let mut priced: Vec<(f64, usize)> = Vec::with_capacity(sets.len());
-        for (k, set) in sets.iter().enumerate() {
-            if Instant::now() >= deadline {
-                return cur;
-            }
-            if set.is_empty() || cap(set) < total {
-                continue;
-            }
-            if let Some(p) = greedy_transport(inst, c, set) {
-                priced.push((p.cost - base, k));
-            }
-        }
-        priced.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let mut improved = false;
-        for &(_, k) in priced.iter().take(5) {
-            let left = deadline
-                .saturating_duration_since(Instant::now())
-                .as_secs_f64();
-            if left <= 0.0 {
-                return cur;
-            }
-            if let Some(p) = exact_transport(inst, c, &sets[k], left) {
-                if p.cost < cur.cost - 1e-9 * cur.cost.abs().max(1.0) {
-                    cur = p;
-                    improved = true;
-                    break;
-                }
-            }
-        }
-        if !improved {
-            break;
-        }
-    }
-    cur
-}
-
 /// Transport with restricted arcs first, all arcs if that fails.
 fn transport_any(
     inst: &LocationInstance,
@@ -504,11 +429,7 @@ fn exact_transport(
     let n = inst.n_points();
     let cap: Vec<f64> = open.iter().map(|&i| inst.sites()[i].capacity).collect();
     let deadline = Instant::now() + Duration::from_secs_f64(time_limit.clamp(0.0, 1e6));
-    let optimal =
-        super::cflp_flow::cancel_cycles(c, n, inst.demand(), open, &cap, &mut p.split, deadline);
-    if !optimal {
-        return None;
-    }
+    super::cflp_flow::cancel_cycles(c, n, inst.demand(), open, &cap, &mut p.split, deadline)?;
     p.cost = open
         .iter()
         .map(|&i| inst.sites()[i].fixed_cost)
@@ -753,11 +674,18 @@ pub fn cflp_heuristic(
             }
         }
     }
-    // Local search over the open set (drop, add, swap), screened by the greedy
-    // transport, confirmed by the exact one, until 80% of the time.
+    // Local search over the open set (drop, add, swap), bounded by the transport's
+    // capacity prices, solved exactly from the current flows, until 80% of the time.
     if let Some(b) = best.take() {
         let ls_deadline = started + Duration::from_secs_f64(0.8 * opts.time_limit.max(0.0));
-        let p = improve_open_set(inst, &c, b, &best_values, ls_deadline);
+        let (p, stats) = super::cflp_moves::improve_open_set(inst, &c, b, ls_deadline);
+        if trace {
+            eprintln!(
+                "cflp: local search {:.2}s cost {:.3} {stats:?}",
+                started.elapsed().as_secs_f64(),
+                p.cost
+            );
+        }
         progress::report_incumbent(p.cost);
         best = Some(p);
     }

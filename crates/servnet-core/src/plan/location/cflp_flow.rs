@@ -8,6 +8,11 @@
 //! exactly when no such cycle has negative cost (min-cost flow optimality), which
 //! Bellman-Ford on the open sites (a complete digraph whose arc weight is the cheapest
 //! such move) decides in `O(sites^3)`; the weights cost `O(split pairs x sites)`.
+//!
+//! At optimality the Bellman-Ford distances are the dual prices of the site
+//! capacities: with `p_i` = (largest distance) - (site `i`'s distance), every point is
+//! served by sites minimising `c_ij / d_j + p_i`, and sites with spare room have price
+//! 0. Those prices let [`super::cflp_moves`] bound the cost of another open set.
 
 use std::time::Instant;
 
@@ -17,8 +22,10 @@ const SLACK: usize = usize::MAX - 1;
 /// Improves `split` (per point: `(site, fraction)` pairs, sorted by site, each point
 /// served in full by sites of `open`) until no negative cycle is left, or `deadline`.
 /// `c` is the site x point table of whole-point costs (`n` points), `cap` the capacity
-/// of each open site (same order as `open`, ascending). Returns whether the result is
-/// proven optimal. Points of zero demand are left where they are.
+/// of each open site (same order as `open`, ascending). Returns the capacity prices
+/// per open site (see the module docs) when the result is proven optimal, None when
+/// the deadline or the round limit came first. Points of zero demand are left where
+/// they are.
 pub(super) fn cancel_cycles(
     c: &[f64],
     n: usize,
@@ -27,10 +34,10 @@ pub(super) fn cancel_cycles(
     cap: &[f64],
     split: &mut [Vec<(usize, f64)>],
     deadline: Instant,
-) -> bool {
+) -> Option<Vec<f64>> {
     let s = open.len();
     if s < 2 {
-        return true;
+        return Some(vec![0.0; s]);
     }
     let pos = |i: usize| open.binary_search(&i).ok();
     let unit = |i: usize, k: usize| c[i * n + k] / demand[k];
@@ -59,7 +66,7 @@ pub(super) fn cancel_cycles(
     let mut pred = vec![NONE; s];
     for _round in 0..50 * n.max(1) {
         if Instant::now() >= deadline {
-            return false;
+            return None;
         }
         w.fill(f64::INFINITY);
         arg.fill(NONE);
@@ -110,7 +117,7 @@ pub(super) fn cancel_cycles(
                 }
             }
             if last == NONE {
-                return true;
+                return Some(prices(&dist));
             }
         }
         // A vertex still relaxing after s rounds leads back into a negative cycle.
@@ -118,7 +125,7 @@ pub(super) fn cancel_cycles(
         for _ in 0..s {
             x = pred[x];
             if x == NONE {
-                return false;
+                return None;
             }
         }
         let mut cycle = vec![x];
@@ -128,7 +135,7 @@ pub(super) fn cancel_cycles(
             y = pred[y];
         }
         if y != x {
-            return false;
+            return None;
         }
         // Edges (pred -> vertex): cycle[t + 1] -> cycle[t].
         let edges: Vec<(usize, usize)> = (0..cycle.len())
@@ -136,7 +143,7 @@ pub(super) fn cancel_cycles(
             .collect();
         let weight: f64 = edges.iter().map(|&(a, b)| w[a * s + b]).sum();
         if weight >= -eps {
-            return true;
+            return Some(prices(&dist));
         }
         let mut delta = f64::INFINITY;
         for &(a, b) in &edges {
@@ -152,7 +159,7 @@ pub(super) fn cancel_cycles(
             delta = delta.min(avail);
         }
         if !(delta > 0.0 && delta.is_finite()) {
-            return false;
+            return None;
         }
         for &(a, b) in &edges {
             let k = arg[a * s + b];
@@ -175,5 +182,12 @@ pub(super) fn cancel_cycles(
             room[b] -= delta;
         }
     }
-    false
+    None
+}
+
+/// Site prices from Bellman-Ford distances: `max(dist) - dist_i` (>= 0, 0 at the
+/// sites with spare room).
+fn prices(dist: &[f64]) -> Vec<f64> {
+    let top = dist.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    dist.iter().map(|d| (top - d).max(0.0)).collect()
 }

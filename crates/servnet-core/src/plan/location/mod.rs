@@ -26,6 +26,7 @@ use crate::{Error, Result};
 
 pub mod cflp;
 mod cflp_flow;
+mod cflp_moves;
 pub mod covering;
 // The shared HiGHS driver, under the name these models call it by.
 use crate::solver::highs_driver as highs_util;
