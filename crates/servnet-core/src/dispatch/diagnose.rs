@@ -3,6 +3,7 @@
 
 use super::index::{FullTest, Split};
 use super::layout::AreaRule;
+use super::probe;
 use super::resolve::Resolved;
 use super::rules::STRICT;
 use super::types::{Explanation, Route, Rule};
@@ -72,7 +73,20 @@ impl Dispatcher {
             self.full_test(r, days.clone()).as_ref(),
             |slot, _| {
                 let k = (base + slot) as usize;
-                if let Err(rule) = self.evaluate(r, k, days.clone(), STRICT) {
+                let got = self.evaluate(r, k, days.clone(), STRICT);
+                probe::diag(probe::D_EVAL, 1);
+                probe::diag(
+                    match got {
+                        Err(Rule::OutsideArea) => probe::D_EVAL_AREA,
+                        Err(Rule::TooFar) => probe::D_EVAL_TOO_FAR,
+                        Err(Rule::SlaUnreachable) => probe::D_EVAL_SLA,
+                        Err(Rule::SkillFull) => probe::D_EVAL_SKILL,
+                        Err(Rule::OutletFull) => probe::D_EVAL_OUTLET,
+                        _ => probe::D_EVAL_OTHER,
+                    },
+                    1,
+                );
+                if let Err(rule) = got {
                     count(rule, 1);
                 }
             },
@@ -125,6 +139,7 @@ impl Dispatcher {
         for k in special {
             if in_bulk_range(self.offer_keys[k as usize].slot as usize) {
                 special_in_bulk += 1;
+                probe::diag(probe::D_SPECIAL, 1);
                 if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
                     count(rule, 1);
                 }

@@ -5,6 +5,7 @@
 //! outside their area, skill full or outlet full when these bits and the distances prove
 //! that rule for every outlet below.
 
+use super::probe;
 use super::{chord_to_km, KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -298,6 +299,14 @@ impl KeyedTree {
         let mut stack = vec![(self.levels.len(), 0usize)];
         while let Some((height, group)) = stack.pop() {
             let first = group * FANOUT;
+            probe::diag(
+                if height == 0 {
+                    probe::D_LEAVES
+                } else {
+                    probe::D_NODES
+                },
+                1,
+            );
             if height == 0 {
                 if let Some(leaf) = self.leaves.get(group) {
                     for (l, &d) in leaf.data[..(self.len - first).min(FANOUT)]
@@ -312,6 +321,8 @@ impl KeyedTree {
                         if rule == NOTHING {
                             item((first + l) as u32, d);
                         } else {
+                            probe::diag(probe::D_BULK_SINGLE_ITEMS, 1);
+                            probe::diag(probe::D_BULK_ITEMS, 1);
                             bulk(rule, first + l..first + l + 1);
                         }
                     }
@@ -337,6 +348,8 @@ impl KeyedTree {
                 let range = c * span..((c + 1) * span).min(self.len);
                 let l = c - first;
                 if chord > max_chord && beyond_reach {
+                    probe::diag(probe::D_FAR_GROUPS, 1);
+                    probe::diag(probe::D_FAR_ITEMS, range.len() as u64);
                     push(&mut out.far, range);
                     continue;
                 }
@@ -348,6 +361,8 @@ impl KeyedTree {
                 if rule == NOTHING {
                     stack.push((height - 1, c));
                 } else {
+                    probe::diag(probe::D_BULK_NODE_GROUPS, 1);
+                    probe::diag(probe::D_BULK_ITEMS, range.len() as u64);
                     bulk(rule, range);
                 }
             }
