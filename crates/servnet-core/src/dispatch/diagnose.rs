@@ -41,8 +41,9 @@ const _: () = {
 impl Dispatcher {
     /// Why no outlet takes the ticket: the rule that blocked the outlets that came
     /// closest, and how many outlets of the skill each rule blocked. Outlets in tree
-    /// nodes beyond both the travel limit and every area reach below them (region lists
-    /// counting as 0) are counted in bulk as outside their area; avoided ones there, and
+    /// nodes beyond every area reach below them (region lists counting as 0), and single
+    /// outlets beyond their radius or polygons' reach, are counted in bulk as outside
+    /// their area; avoided ones there, and
     /// region-list ones naming the ticket's region, are evaluated one by one. Outlets in
     /// groups marked full for their own skill on every SLA day and near enough to pass
     /// every rule before capacity ([`Dispatcher::full_test`]) are counted in bulk as
@@ -69,7 +70,6 @@ impl Dispatcher {
         let base = self.skill_base[skill.index()];
         tree.split_far(
             &r.xyz,
-            self.max_chord(r, 1.0),
             self.full_test(r, days.clone()).as_ref(),
             |slot, _| {
                 let k = (base + slot) as usize;
