@@ -370,23 +370,6 @@ impl KeyedTree {
                     self.bulk_rule(t, height, c, chord, farthest_km(q, lo, hi))
                 });
                 if rule == NOTHING {
-                    // Start loading the group now: the groups pushed before it are
-                    // opened first, so their misses overlap instead of following one
-                    // another (a diagnosis at 100k outlets opens ~250 leaves).
-                    if height == 1 {
-                        if let Some(leaf) = self.leaves.get(c) {
-                            leaf.prefetch();
-                        }
-                        let item = c * FANOUT;
-                        if let Some(f) = self.floor.first().and_then(|f| f.get(item)) {
-                            super::prefetch(f);
-                        }
-                        if let Some(b) = self.full.level(0).and_then(|b| b.get(item)) {
-                            super::prefetch(b);
-                        }
-                    } else if let Some(n) = self.levels.get(height - 2).and_then(|l| l.get(c)) {
-                        n.prefetch();
-                    }
                     stack.push((height - 1, c));
                 } else {
                     probe::diag(probe::D_BULK_NODE_GROUPS, 1);
