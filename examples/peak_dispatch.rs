@@ -3,12 +3,16 @@
 //! capacity tight enough that some tickets find every eligible outlet full.
 //!
 //! `cargo run --release --example peak_dispatch -- [OUTLETS...] [--tickets N]
-//!  [--scale X] [--write DIR]`
+//!  [--scale X] [--write DIR] [--counts]`
 //!
 //! Prints p50/p90/p99/p99.9/mean per ticket (all, assigned, unassignable) through
 //! `Dispatcher::dispatch` with the default in-memory ledger, one thread, tickets in
 //! arrival order. `--write DIR` also writes the network (DIR/outlets.csv, ...) and
 //! DIR/tickets.csv for the Python loop and the peer (scripts/peak_dispatch.py).
+//! `--counts` (in a debug build: `cargo run --example peak_dispatch -- ... --counts`) also
+//! prints, per class of ticket, the distribution of what each dispatch touched per phase
+//! of the search and in the diagnosis (`servnet::dispatch::probe`; release builds count
+//! nothing).
 
 use servnet::bench::peak::{peak, PeakSpec};
 use servnet::dispatch::{Dispatcher, Outcome, Policy};
