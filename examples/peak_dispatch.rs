@@ -3,12 +3,16 @@
 //! capacity tight enough that some tickets find every eligible outlet full.
 //!
 //! `cargo run --release --example peak_dispatch -- [OUTLETS...] [--tickets N]
-//!  [--scale X] [--write DIR]`
+//!  [--scale X] [--write DIR] [--counts]`
 //!
 //! Prints p50/p90/p99/p99.9/mean per ticket (all, assigned, unassignable) through
 //! `Dispatcher::dispatch` with the default in-memory ledger, one thread, tickets in
 //! arrival order. `--write DIR` also writes the network (DIR/outlets.csv, ...) and
 //! DIR/tickets.csv for the Python loop and the peer (scripts/peak_dispatch.py).
+//! `--counts` (in a debug build: `cargo run --example peak_dispatch -- ... --counts`) also
+//! prints, per class of ticket, the distribution of what each dispatch touched per phase
+//! of the search and in the diagnosis (`servnet::dispatch::probe`; release builds count
+//! nothing).
 
 use servnet::bench::peak::{peak, PeakSpec};
 use servnet::dispatch::{Dispatcher, Outcome, Policy};
@@ -65,11 +69,63 @@ fn write_tickets(
     w.flush()
 }
 
+/// Per class of ticket and counter with any count: p50 / p90 / p99 / mean / max per
+/// ticket (debug builds count; see `servnet::dispatch::probe`), and the same for the
+/// class's slowest 1% of tickets.
+fn print_counts(n: usize, names: &[String], probed: &mut [Vec<Vec<u32>>], ns: &[Vec<u64>]) {
+    let stats = |v: &mut Vec<u32>| {
+        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len().max(1) as f64;
+        v.sort_unstable();
+        let q = |p: f64| {
+            if v.is_empty() {
+                0
+            } else {
+                v[((v.len() - 1) as f64 * p).round() as usize]
+            }
+        };
+        format!(
+            "{} | {} | {} | {mean:.1} | {}",
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(1.0)
+        )
+    };
+    for (class, cols) in ["unassignable", "booked direct", "booked by fallback"]
+        .iter()
+        .zip(probed.iter_mut())
+    {
+        let tickets = cols.first().map_or(0, Vec::len);
+        let times = &ns[["unassignable", "booked direct", "booked by fallback"]
+            .iter()
+            .position(|c| c == class)
+            .unwrap_or(0)];
+        let mut order: Vec<usize> = (0..times.len()).collect();
+        order.sort_by_key(|&i| times[i]);
+        let slow: Vec<usize> = order[order.len() - order.len().div_ceil(100)..].to_vec();
+        println!("\n{n} outlets, {class}: {tickets} tickets (slow = slowest 1% by time)");
+        println!("| counter | p50 | p90 | p99 | mean | max | slow p50 | slow mean |");
+        println!("|---|---|---|---|---|---|---|---|");
+        for (name, col) in names.iter().zip(cols.iter_mut()) {
+            if col.iter().all(|&x| x == 0) {
+                continue;
+            }
+            let mut s: Vec<u32> = slow.iter().map(|&i| col[i]).collect();
+            let st = stats(col);
+            let slow_st = stats(&mut s);
+            let mut parts = slow_st.split(" | ");
+            let (sp50, smean) = (parts.next().unwrap_or(""), parts.nth(2).unwrap_or(""));
+            println!("| {name} | {st} | {sp50} | {smean} |");
+        }
+    }
+}
+
 fn main() -> servnet::Result<()> {
     let mut sizes = Vec::new();
     let mut tickets_n = 100_000usize;
     let mut scale = None;
     let mut write = None;
+    let mut counts = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -81,6 +137,7 @@ fn main() -> servnet::Result<()> {
             }
             "--scale" => scale = args.next().and_then(|v| v.parse().ok()),
             "--write" => write = args.next(),
+            "--counts" => counts = true,
             _ => sizes.extend(a.parse::<usize>().ok()),
         }
     }
@@ -110,10 +167,29 @@ fn main() -> servnet::Result<()> {
         let mut full = 0usize;
         let mut reasons = std::collections::BTreeMap::new();
         let mut routes = std::collections::BTreeMap::new();
+        let names = servnet::dispatch::probe::names();
+        // Per class (unassignable, booked direct, booked by a fallback), per counter.
+        let mut probed: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); names.len()]; 3];
+        let mut probed_ns: Vec<Vec<u64>> = vec![Vec::new(); 3];
+        servnet::dispatch::probe::take();
         for t in &tickets {
             let t0 = Instant::now();
             let o = d.dispatch(t)?;
             let ns = t0.elapsed().as_nanos() as u64;
+            if counts {
+                let class = match &o {
+                    Outcome::Unassignable(_) => 0,
+                    Outcome::Assigned(a) if a.route.as_str() == "direct" => 1,
+                    Outcome::Assigned(_) => 2,
+                };
+                for (col, v) in probed[class]
+                    .iter_mut()
+                    .zip(servnet::dispatch::probe::take())
+                {
+                    col.push(v.min(u64::from(u32::MAX)) as u32);
+                }
+                probed_ns[class].push(ns);
+            }
             all.push(ns);
             match &o {
                 Outcome::Assigned(a) => {
@@ -131,6 +207,9 @@ fn main() -> servnet::Result<()> {
             }
         }
         let total = tickets.len();
+        if counts {
+            print_counts(n, &names, &mut probed, &probed_ns);
+        }
         for (name, v) in [
             ("all", &mut all),
             ("assigned", &mut ok),

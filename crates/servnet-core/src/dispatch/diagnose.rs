@@ -3,6 +3,7 @@
 
 use super::index::{FullTest, Split};
 use super::layout::AreaRule;
+use super::probe;
 use super::resolve::Resolved;
 use super::rules::STRICT;
 use super::types::{Explanation, Route, Rule};
@@ -40,8 +41,9 @@ const _: () = {
 impl Dispatcher {
     /// Why no outlet takes the ticket: the rule that blocked the outlets that came
     /// closest, and how many outlets of the skill each rule blocked. Outlets in tree
-    /// nodes beyond both the travel limit and every area reach below them (region lists
-    /// counting as 0) are counted in bulk as outside their area; avoided ones there, and
+    /// nodes beyond every area reach below them (region lists counting as 0), and single
+    /// outlets beyond their radius or polygons' reach, are counted in bulk as outside
+    /// their area; avoided ones there, and
     /// region-list ones naming the ticket's region, are evaluated one by one. Outlets in
     /// groups marked full for their own skill on every SLA day and near enough to pass
     /// every rule before capacity ([`Dispatcher::full_test`]) are counted in bulk as
@@ -68,11 +70,23 @@ impl Dispatcher {
         let base = self.skill_base[skill.index()];
         tree.split_far(
             &r.xyz,
-            self.max_chord(r, 1.0),
             self.full_test(r, days.clone()).as_ref(),
             |slot, _| {
                 let k = (base + slot) as usize;
-                if let Err(rule) = self.evaluate(r, k, days.clone(), STRICT) {
+                let got = self.evaluate(r, k, days.clone(), STRICT);
+                probe::diag(probe::D_EVAL, 1);
+                probe::diag(
+                    match got {
+                        Err(Rule::OutsideArea) => probe::D_EVAL_AREA,
+                        Err(Rule::TooFar) => probe::D_EVAL_TOO_FAR,
+                        Err(Rule::SlaUnreachable) => probe::D_EVAL_SLA,
+                        Err(Rule::SkillFull) => probe::D_EVAL_SKILL,
+                        Err(Rule::OutletFull) => probe::D_EVAL_OUTLET,
+                        _ => probe::D_EVAL_OTHER,
+                    },
+                    1,
+                );
+                if let Err(rule) = got {
                     count(rule, 1);
                 }
             },
@@ -125,6 +139,7 @@ impl Dispatcher {
         for k in special {
             if in_bulk_range(self.offer_keys[k as usize].slot as usize) {
                 special_in_bulk += 1;
+                probe::diag(probe::D_SPECIAL, 1);
                 if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
                     count(rule, 1);
                 }

@@ -8,6 +8,7 @@
 //! without a heap operation each. Measured with callgrind on the 10k-outlet synthetic
 //! network: see BENCHMARKS.md, "Instruction counts".
 
+use super::probe;
 use crate::geo::{chord_to_km, EARTH_RADIUS_KM};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -670,7 +671,17 @@ impl KeyedTree {
                 let keys = load_keys(&leaf.key);
                 let valid = lanes(self.len - first);
                 let (lb, mask) = filter.apply(&chords, &keys, &leaf.reach, valid, round_up(cutoff));
+                let before = mask;
                 let mut mask = self.with_room(0, first, mask, skip);
+                probe::search(probe::LEAVES, 1);
+                probe::search(
+                    probe::ITEM_LANES_FILTERED,
+                    u64::from((valid & !before).count_ones()),
+                );
+                probe::search(
+                    probe::ITEM_LANES_MARKED,
+                    u64::from((before & !mask).count_ones()),
+                );
                 while mask != 0 {
                     let mut l = mask.trailing_zeros() as usize;
                     let mut rest = mask & (mask - 1);
@@ -687,6 +698,7 @@ impl KeyedTree {
                     }
                     let slot = (first + l) as u32;
                     let (chord, key) = (f64::from(chords[l]), f64::from(keys[l]));
+                    probe::search(probe::ITEMS, 1);
                     cutoff = visit(slot, leaf.data[l], chord, key);
                 }
                 continue;
@@ -698,7 +710,17 @@ impl KeyedTree {
             let keys = load_keys(&node.key);
             let valid = lanes(self.groups_at(height - 1) - first);
             let (lb, mask) = filter.apply(&chords, &keys, &node.reach, valid, round_up(cutoff));
+            let before = mask;
             let mut mask = self.with_room(height, first, mask, skip);
+            probe::search(probe::NODES, 1);
+            probe::search(
+                probe::NODE_LANES_FILTERED,
+                u64::from((valid & !before).count_ones()),
+            );
+            probe::search(
+                probe::NODE_LANES_MARKED,
+                u64::from((before & !mask).count_ones()),
+            );
             let below = ((height - 1) as u32) << LEVEL_SHIFT;
             while mask != 0 {
                 let l = mask.trailing_zeros() as usize;

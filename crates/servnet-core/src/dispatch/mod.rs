@@ -63,6 +63,7 @@ mod loads;
 mod package;
 mod packed;
 mod policy;
+pub mod probe;
 mod resolve;
 mod rules;
 mod score;

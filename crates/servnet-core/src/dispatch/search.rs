@@ -5,10 +5,11 @@
 
 use super::index::{self, Scratch};
 use super::policy::Fallback;
+use super::probe;
 use super::resolve::Resolved;
 use super::rules::{Mode, STRICT};
 use super::score::Hit;
-use super::types::Route;
+use super::types::{Route, Rule};
 use super::Dispatcher;
 use crate::geo::{km_to_chord, unit_distance_km, EARTH_RADIUS_KM};
 use crate::model::SkillId;
@@ -81,11 +82,14 @@ impl Dispatcher {
             let day_full = self.full_days(day..day + 1);
             if day_full != 0 {
                 let mut seen = take_seen();
+                probe::search(probe::DAYS_SCANNED, 1);
                 self.scan(
                     r, skill, max_chord, day, sla_km, mode, day_full, &mut best, &mut seen,
                 );
                 give_seen(seen);
             } else if let Some((_, list)) = reach.iter().find(|(w, _)| *w == mode.widen) {
+                probe::search(probe::DAYS_LISTED, 1);
+                probe::search(probe::LIST_ITEMS, list.len() as u64);
                 for &(k, road) in list {
                     let k = k as usize;
                     if let Ok(hit) = self.day_rules(r, k, road, day, sla_km) {
@@ -96,6 +100,7 @@ impl Dispatcher {
                 }
             } else {
                 let mut seen = take_seen();
+                probe::search(probe::DAYS_SCANNED, 1);
                 self.scan(
                     r, skill, max_chord, day, sla_km, mode, 0, &mut best, &mut seen,
                 );
@@ -178,22 +183,63 @@ impl Dispatcher {
                     if let Some(b) = &*best {
                         // This outlet's own fixed terms already lose: skip the ledger.
                         if w_d * self.road_lower(gc) + key > b.score {
+                            probe::search(probe::PRUNED_OWN, 1);
                             return b.score;
                         }
                     }
                     if Some(outlet) == r.preferred {
+                        probe::search(probe::PREFERRED, 1);
                         return cutoff(best);
                     }
-                    let Ok(road) = self.static_rules(r, k, gc, mode, false) else {
-                        return cutoff(best);
+                    let road = match self.static_rules(r, k, gc, mode, false) {
+                        Ok(road) => road,
+                        Err(rule) => {
+                            probe::search(
+                                match rule {
+                                    Rule::Status => probe::STATUS,
+                                    Rule::Avoided => probe::AVOIDED,
+                                    Rule::OutsideArea => probe::AREA,
+                                    _ => probe::TOO_FAR,
+                                },
+                                1,
+                            );
+                            return cutoff(best);
+                        }
                     };
                     if best.is_none() {
                         seen.push((k as u32, road));
                     }
-                    let Ok(hit) = self.day_rules(r, k, road, day, sla_km) else {
-                        return cutoff(best);
+                    let hit = match self.day_rules(r, k, road, day, sla_km) {
+                        Ok(hit) => hit,
+                        Err(rule) if cfg!(debug_assertions) => {
+                            let full_offer = || {
+                                self.ledger
+                                    .offer_used(k, day)
+                                    .saturating_add(r.ticket.units)
+                                    > self.offers[k].capacity
+                            };
+                            probe::search(
+                                match rule {
+                                    Rule::SlaUnreachable => probe::SLA,
+                                    Rule::SkillFull if full_offer() => probe::SKILL_FULL,
+                                    Rule::SkillFull => probe::RESERVE,
+                                    _ => probe::OUTLET_FULL,
+                                },
+                                1,
+                            );
+                            return cutoff(best);
+                        }
+                        Err(_) => return cutoff(best),
                     };
+                    if cfg!(debug_assertions) {
+                        if !self.better(&hit, best) {
+                            probe::search(probe::NOT_BETTER, 1);
+                        } else if !self.inside_polygons(r, k, Some(gc)) {
+                            probe::search(probe::POLYGON, 1);
+                        }
+                    }
                     if self.better(&hit, best) && self.inside_polygons(r, k, Some(gc)) {
+                        probe::search(probe::IMPROVED, 1);
                         // The assignment will copy its id: start loading it now.
                         if let Some(id) = self.outlet_ids.get(outlet as usize) {
                             index::prefetch(id);
@@ -262,11 +308,17 @@ impl Dispatcher {
             return (None, tried);
         }
         let mut reach = Reach::new();
+        probe::phase(probe::DIRECT);
         if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
             return (Some((h, Route::Direct)), tried);
         }
         for f in &self.policy.fallback {
             tried.push(f.clone());
+            probe::phase(match f {
+                Fallback::WiderRadius(_) => probe::WIDER,
+                Fallback::NextDay(_) => probe::NEXT,
+                Fallback::Escalate => probe::ESCALATE,
+            });
             let found = match self.fallback_rules(f, days.clone()) {
                 Some((days, mode)) => self.search(r, skill, days, mode, &mut reach),
                 None => self.escalate(r, skill),

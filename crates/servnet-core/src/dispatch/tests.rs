@@ -631,13 +631,9 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
             assert_eq!(fast, d.reasons_exhaustive(&r), "ticket {}", t.id);
             if let Some(skill) = r.skill {
                 let mut split = super::index::Split::default();
-                d.index[skill.index()].tree.split_far(
-                    &r.xyz,
-                    d.max_chord(&r, 1.0),
-                    None,
-                    |_, _| {},
-                    &mut split,
-                );
+                d.index[skill.index()]
+                    .tree
+                    .split_far(&r.xyz, None, |_, _| {}, &mut split);
                 let bulk = split.far;
                 bulk_seen += bulk.iter().map(|range| range.len()).sum::<usize>();
                 let covering = d.covering.get(&(skill.0, r.region as u32));
@@ -756,7 +752,7 @@ fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 5] {
                 let split = |test: Option<&super::index::FullTest>| {
                     let mut split = super::index::Split::default();
                     let tree = &d.index[skill.index()].tree;
-                    tree.split_far(&r.xyz, d.max_chord(&r, 1.0), test, |_, _| {}, &mut split);
+                    tree.split_far(&r.xyz, test, |_, _| {}, &mut split);
                     let n = |v: &[std::ops::Range<usize>]| v.iter().map(|r| r.len()).sum::<usize>();
                     (n(&split.skill_full), n(&split.outlet_full))
                 };

@@ -5,6 +5,7 @@
 //! outside their area, skill full or outlet full when these bits and the distances prove
 //! that rule for every outlet below.
 
+use super::probe;
 use super::{chord_to_km, KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -204,8 +205,8 @@ pub(crate) struct FullTest {
 /// The items [`KeyedTree::split_far`] counted in bulk, in slot ranges.
 #[derive(Default)]
 pub(crate) struct Split {
-    /// Beyond the travel limit and every area reach below them: outside their area,
-    /// unless their area is not geometric (the caller checks those).
+    /// Beyond every area reach below them (or an item beyond its own reach): outside
+    /// their area, unless their area is not geometric (the caller checks those).
     pub(crate) far: Vec<Range<usize>>,
     /// Skill full (by the test).
     pub(crate) skill_full: Vec<Range<usize>>,
@@ -271,15 +272,15 @@ impl KeyedTree {
         NOTHING
     }
 
-    /// Splits the items for counting rules: whole nodes beyond `max_chord` from `q` and
-    /// beyond the largest area reach below them go to `out.far`; with `full`, items and
-    /// groups its test proves skill or outlet full go to `out.skill_full` and
-    /// `out.outlet_full`; every other item goes to `item(slot, data)`. Ranges are
-    /// appended (not in slot order) to what the lists hold.
+    /// Splits the items for counting rules: whole nodes beyond the largest area reach
+    /// below them, and items beyond their own reach (radius or polygons' reach), go to
+    /// `out.far`; with `full`, items and groups its test proves skill full, outlet full,
+    /// too far or SLA unreachable go to `out.skill_full`, `out.outlet_full`,
+    /// `out.too_far` and `out.sla`; every other item goes to `item(slot, data)`. Ranges
+    /// are appended (not in slot order) to what the lists hold.
     pub(crate) fn split_far(
         &self,
         q: &[f64; 3],
-        max_chord: f64,
         full: Option<&FullTest>,
         mut item: impl FnMut(u32, u32),
         out: &mut Split,
@@ -298,20 +299,41 @@ impl KeyedTree {
         let mut stack = vec![(self.levels.len(), 0usize)];
         while let Some((height, group)) = stack.pop() {
             let first = group * FANOUT;
+            probe::diag(
+                if height == 0 {
+                    probe::D_LEAVES
+                } else {
+                    probe::D_NODES
+                },
+                1,
+            );
             if height == 0 {
                 if let Some(leaf) = self.leaves.get(group) {
+                    // Items alone by the same tests as groups, from the leaf's own record:
+                    // evaluating an outlet reads its offer and outlet records (cache
+                    // misses), and most items of the leaves a diagnosis opens are outside
+                    // their area or too far (counted, issue 21 session 12).
+                    let chords = leaf.chords(&qf);
                     for (l, &d) in leaf.data[..(self.len - first).min(FANOUT)]
                         .iter()
                         .enumerate()
                     {
+                        let chord = f64::from(chords[l]);
+                        // Chord km <= great-circle km: beyond the reach, outside the area.
+                        if chord * EARTH_RADIUS_KM > f64::from(leaf.reach[l]) {
+                            probe::diag(probe::D_FAR_ITEMS, 1);
+                            push(&mut out.far, first + l..first + l + 1);
+                            continue;
+                        }
                         let at = [leaf.xyz[0][l], leaf.xyz[1][l], leaf.xyz[2][l]];
-                        // Items alone: only full ones (the rest evaluate as fast as a test).
-                        let rule = full.filter(|t| t.days != 0).map_or(NOTHING, |t| {
-                            self.bulk_rule(t, 0, first + l, 0.0, farthest_km(q, at, at))
+                        let rule = full.map_or(NOTHING, |t| {
+                            self.bulk_rule(t, 0, first + l, chord, farthest_km(q, at, at))
                         });
                         if rule == NOTHING {
                             item((first + l) as u32, d);
                         } else {
+                            probe::diag(probe::D_BULK_SINGLE_ITEMS, 1);
+                            probe::diag(probe::D_BULK_ITEMS, 1);
                             bulk(rule, first + l..first + l + 1);
                         }
                     }
@@ -336,7 +358,9 @@ impl KeyedTree {
                 let span = FANOUT.pow(height as u32);
                 let range = c * span..((c + 1) * span).min(self.len);
                 let l = c - first;
-                if chord > max_chord && beyond_reach {
+                if beyond_reach {
+                    probe::diag(probe::D_FAR_GROUPS, 1);
+                    probe::diag(probe::D_FAR_ITEMS, range.len() as u64);
                     push(&mut out.far, range);
                     continue;
                 }
@@ -348,6 +372,8 @@ impl KeyedTree {
                 if rule == NOTHING {
                     stack.push((height - 1, c));
                 } else {
+                    probe::diag(probe::D_BULK_NODE_GROUPS, 1);
+                    probe::diag(probe::D_BULK_ITEMS, range.len() as u64);
                     bulk(rule, range);
                 }
             }
