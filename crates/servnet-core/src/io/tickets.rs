@@ -12,21 +12,40 @@ use std::sync::Arc;
 /// network: known region, a skill some outlet offers, known avoid / preferred outlets,
 /// `due_by` not before `created_at`, unique ids.
 pub fn read_tickets(path: &Path, network: &Network) -> Result<Vec<Ticket>> {
-    let mut problems = Problems::default();
-    let table = if path.extension().is_some_and(|e| e == "json") {
-        Table::read_json(path, &mut problems)?
-    } else {
-        Table::read_csv(path, &mut problems)?
-    };
-    let tickets = parse(
-        &table,
-        network,
-        &mut problems,
-        Some(&mut BTreeMap::new()),
-        true,
-    );
-    problems.finish()?;
-    Ok(tickets)
+    TicketFile::read(path)?.tickets(network)
+}
+
+/// A tickets file's cells, read without the network (so that a folder's network and
+/// tickets can be read at the same time), checked against it by [`TicketFile::tickets`].
+pub(super) struct TicketFile {
+    table: Table,
+    problems: Problems,
+}
+
+impl TicketFile {
+    /// Reads the cells of a tickets file (CSV or JSON by extension).
+    pub(super) fn read(path: &Path) -> Result<Self> {
+        let mut problems = Problems::default();
+        let table = if path.extension().is_some_and(|e| e == "json") {
+            Table::read_json(path, &mut problems)?
+        } else {
+            Table::read_csv(path, &mut problems)?
+        };
+        Ok(TicketFile { table, problems })
+    }
+
+    /// The tickets, checked as [`read_tickets`] does.
+    pub(super) fn tickets(mut self, network: &Network) -> Result<Vec<Ticket>> {
+        let tickets = parse(
+            &self.table,
+            network,
+            &mut self.problems,
+            Some(&mut BTreeMap::new()),
+            true,
+        );
+        self.problems.finish()?;
+        Ok(tickets)
+    }
 }
 
 /// Reads a tickets CSV file `chunk` rows at a time, checking each ticket as
