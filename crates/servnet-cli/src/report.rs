@@ -158,20 +158,26 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         write_transport(&p, file)?;
     }
     let schedule = servnet_core::io::read_fee_schedule(dir, &data.network)?;
-    let (plan, seq) = crate::progress::solve(
-        &format!("assign ({})", args.method),
-        Some(args.time_limit),
-        || compare_with_sequential(&data.tickets, &data.network, &policy, &options),
-        |r| {
-            r.as_ref().ok().map(|(p, _)| crate::progress::Figures {
-                incumbent: p.objective,
-                bound: p.lower_bound,
-                gap: p.gap,
-                status: p.status,
-            })
+    // The costs' per-ticket facts are looked up while the plan is made.
+    let (solved, coster) = rayon::join(
+        || {
+            crate::progress::solve(
+                &format!("assign ({})", args.method),
+                Some(args.time_limit),
+                || compare_with_sequential(&data.tickets, &data.network, &policy, &options),
+                |r| {
+                    r.as_ref().ok().map(|(p, _)| crate::progress::Figures {
+                        incumbent: p.objective,
+                        bound: p.lower_bound,
+                        gap: p.gap,
+                        status: p.status,
+                    })
+                },
+            )
         },
-    )?;
-    let coster = servnet_core::cost::TicketCoster::new(&schedule, &data.network, &data.tickets);
+        || servnet_core::cost::TicketCoster::new(&schedule, &data.network, &data.tickets),
+    );
+    let (plan, seq) = solved?;
     // Ticket and outlet places only for the formats that draw them (not CSV / JSON).
     let places = out
         .core()

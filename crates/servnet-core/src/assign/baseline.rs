@@ -2,7 +2,7 @@
 //! what joint assignment gains over sequential dispatch.
 
 use super::options::AssignOptions;
-use super::problem::{to_cost, COST_SCALE};
+use super::problem::{to_cost, Problem, COST_SCALE};
 use super::result::AssignmentPlan;
 use super::{prepare, solve_built};
 use crate::dispatch::{arrival_order, Dispatcher, Outcome, Policy};
@@ -67,14 +67,40 @@ pub fn compare_with_sequential(
                 .iter()
                 .map(|&i| d.dispatch(&backlog[i]))
                 .collect::<Result<Vec<_>>>()?;
-            Ok::<_, crate::Error>((order, outcomes, clock.elapsed().as_secs_f64()))
+            let seconds = clock.elapsed().as_secs_f64();
+            // Scored here, while the plan may still be solving.
+            let (total, assigned, km) = score(&p, network, &order, &outcomes);
+            Ok::<_, crate::Error>((total, assigned, km, seconds))
         },
     );
     let plan = plan?;
-    let (order, outcomes, seconds) = sequential?;
+    let (total, assigned, km, seconds) = sequential?;
+    Ok((
+        plan,
+        SequentialBaseline {
+            objective: total as f64 / COST_SCALE,
+            assigned,
+            mean_distance_km: if assigned > 0 {
+                km / assigned as f64
+            } else {
+                0.0
+            },
+            seconds,
+        },
+    ))
+}
+
+/// The plan's objective of the sequential bookings (`outcomes[i]` is ticket `order[i]`'s),
+/// the tickets booked and their summed km.
+fn score(
+    p: &Problem,
+    network: &Network,
+    order: &[usize],
+    outcomes: &[Outcome],
+) -> (i64, usize, f64) {
     let mut total: i64 = 0;
     let (mut assigned, mut km) = (0usize, 0.0);
-    for (&t, out) in order.iter().zip(&outcomes) {
+    for (&t, out) in order.iter().zip(outcomes) {
         match out {
             Outcome::Assigned(a) => {
                 let outlet = network.outlet_index(&a.outlet_id).map(|i| i as u32);
@@ -93,17 +119,5 @@ pub fn compare_with_sequential(
             }
         }
     }
-    Ok((
-        plan,
-        SequentialBaseline {
-            objective: total as f64 / COST_SCALE,
-            assigned,
-            mean_distance_km: if assigned > 0 {
-                km / assigned as f64
-            } else {
-                0.0
-            },
-            seconds,
-        },
-    ))
+    (total, assigned, km)
 }
