@@ -335,3 +335,40 @@ fn sample_day_joint_beats_sequential() {
         data.tickets.len()
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// `compare_with_sequential` builds one dispatcher for both sides (the plan's arcs
+    /// first, then the baseline books on it while the plan solves): its plan must be
+    /// `assign`'s on a dispatcher of its own, and its baseline the bookings of a fresh
+    /// dispatcher, as if the two sides shared nothing (bookings leaking into the plan,
+    /// or the plan's start into the baseline, would show).
+    #[test]
+    fn shared_dispatcher_changes_neither_side((outlets, ts) in instance(), units in any::<bool>()) {
+        let net = network(&outlets);
+        let ts = tickets(&ts, units);
+        let policy = Policy { horizon_days: 3, fallback: vec![], ..Policy::default() };
+        let o = AssignOptions::default();
+        let (plan, seq) = compare_with_sequential(&ts, &net, &policy, &o).unwrap();
+        // Both sides' policy: day 0 the backlog's first day (as batch assignment sets it).
+        let own = Policy { start_date: Some(t0().date()), ..policy.clone() };
+        let alone = assign(&ts, &Dispatcher::new(net.clone(), own.clone()).unwrap(), &o).unwrap();
+        let key = |p: &servnet::assign::AssignmentPlan| {
+            p.assignments.iter().map(|a| (a.ticket_id.clone(), a.outlet_id.clone(), a.day)).collect::<Vec<_>>()
+        };
+        prop_assert_eq!(key(&plan), key(&alone));
+        prop_assert_eq!(plan.objective, alone.objective);
+        let fresh = Dispatcher::new(net.clone(), own).unwrap();
+        let outcomes = servnet::dispatch::dispatch_in_arrival_order(&fresh, &ts).unwrap();
+        let booked: Vec<f64> = outcomes
+            .iter()
+            .filter_map(|x| match x {
+                servnet::dispatch::Outcome::Assigned(a) => Some(a.breakdown.distance_km),
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(seq.assigned, booked.len());
+        let mean = if booked.is_empty() { 0.0 } else { booked.iter().sum::<f64>() / booked.len() as f64 };
+        prop_assert!((seq.mean_distance_km - mean).abs() < 1e-9, "{} vs {}", seq.mean_distance_km, mean);
+    }
+}

@@ -158,26 +158,51 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         write_transport(&p, file)?;
     }
     let schedule = servnet_core::io::read_fee_schedule(dir, &data.network)?;
-    let (plan, seq) = crate::progress::solve(
-        &format!("assign ({})", args.method),
-        Some(args.time_limit),
-        || compare_with_sequential(&data.tickets, &data.network, &policy, &options),
-        |r| {
-            r.as_ref().ok().map(|(p, _)| crate::progress::Figures {
-                incumbent: p.objective,
-                bound: p.lower_bound,
-                gap: p.gap,
-                status: p.status,
-            })
+    // The costs' per-ticket facts are looked up while the plan is made.
+    let (solved, coster) = rayon::join(
+        || {
+            crate::progress::solve(
+                &format!("assign ({})", args.method),
+                Some(args.time_limit),
+                || compare_with_sequential(&data.tickets, &data.network, &policy, &options),
+                |r| {
+                    r.as_ref().ok().map(|(p, _)| crate::progress::Figures {
+                        incumbent: p.objective,
+                        bound: p.lower_bound,
+                        gap: p.gap,
+                        status: p.status,
+                    })
+                },
+            )
         },
-    )?;
-    let coster = servnet_core::cost::TicketCoster::new(&schedule, &data.network, &data.tickets);
-    let (tickets, outlets) = crate::export::places(&data.tickets, &data.network);
-    servnet_export::write(
-        &out,
-        &servnet_core::cost::CostedAssignments(&plan, &coster),
-        Some(&crate::export::links(&tickets, &outlets)),
-    )?;
+        || servnet_core::cost::TicketCoster::new(&schedule, &data.network, &data.tickets),
+    );
+    let (plan, seq) = solved?;
+    // Ticket and outlet places only for the formats that draw them (not CSV / JSON).
+    let places = out
+        .core()
+        .is_none()
+        .then(|| crate::export::places(&data.tickets, &data.network));
+    let links = places.as_ref().map(|(t, o)| crate::export::links(t, o));
+    // The plan's file is written while the summary's costs are summed.
+    let (written, costs) = rayon::join(
+        || {
+            servnet_export::write(
+                &out,
+                &servnet_core::cost::CostedAssignments(&plan, &coster),
+                links.as_ref(),
+            )
+        },
+        || {
+            servnet_core::cost::CostSummary::of(
+                &coster,
+                plan.assignments
+                    .iter()
+                    .map(|a| (a.ticket_id.as_str(), a.outlet_id.as_str(), a.distance_km)),
+            )
+        },
+    );
+    written?;
     let n = data.tickets.len();
     let mut text = String::new();
     let mut println = |line: String| {
@@ -213,12 +238,6 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         plan.mean_distance_km(),
         seq.mean_distance_km
     ));
-    let costs = servnet_core::cost::CostSummary::of(
-        &coster,
-        plan.assignments
-            .iter()
-            .map(|a| (a.ticket_id.as_str(), a.outlet_id.as_str(), a.distance_km)),
-    );
     println(costs.to_string().trim_end().to_string());
     println(format!("written:        {}", out.name()));
     report(&out, &text)

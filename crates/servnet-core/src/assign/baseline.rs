@@ -2,9 +2,9 @@
 //! what joint assignment gains over sequential dispatch.
 
 use super::options::AssignOptions;
-use super::plan_and_problem;
-use super::problem::{to_cost, COST_SCALE};
+use super::problem::{to_cost, Problem, COST_SCALE};
 use super::result::AssignmentPlan;
+use super::{prepare, solve_built};
 use crate::dispatch::{arrival_order, Dispatcher, Outcome, Policy};
 use crate::model::{Network, Ticket};
 use crate::Result;
@@ -35,8 +35,9 @@ pub struct SequentialBaseline {
     pub seconds: f64,
 }
 
-/// Plans `backlog` jointly and, on a fresh dispatcher over the same network and
-/// capacities, dispatches it one by one in arrival order; both under `policy` without
+/// Plans `backlog` jointly and, on the same network and capacities (the plan's
+/// dispatcher, once the plan's arcs are built at its starting loads), dispatches it one
+/// by one in arrival order; both under `policy` without
 /// fallbacks (so both obey the same hard rules), and both scored with the plan's
 /// objective (arc costs at the starting loads, penalties, move costs). Since the
 /// sequential bookings are a feasible plan, an optimal joint plan is never worse
@@ -48,31 +49,58 @@ pub fn compare_with_sequential(
     options: &AssignOptions,
 ) -> Result<(AssignmentPlan, SequentialBaseline)> {
     let policy = batch_policy(policy, backlog);
-    // The two sides share nothing but the inputs: run them side by side.
+    // One dispatcher (one network copy, one index) for both sides: the plan's problem
+    // is built first, from the fresh ledger with every core on eligibility; then the
+    // plan is solved while the baseline books the same tickets one by one on that
+    // dispatcher (solving no longer reads its ledger).
+    let d = Dispatcher::new(network.clone(), policy)?;
+    let (p, clock) = prepare(backlog, &d, options)?;
     // (the plan's progress figures go to the caller's observer, on rayon's thread too)
-    let (joint, sequential) = rayon::join(
-        crate::solver::progress::carried(|| {
-            let joint = Dispatcher::new(network.clone(), policy.clone())?;
-            plan_and_problem(backlog, &joint, options)
-        }),
+    let (plan, sequential) = rayon::join(
+        crate::solver::progress::carried(|| solve_built(&p, clock, backlog, &d, options)),
         || {
-            let fresh = Dispatcher::new(network.clone(), policy.clone())?;
             let clock = Instant::now();
             // The outcomes come in this order: outcome i is ticket order[i] (no look-up
             // by id string per ticket).
             let order = arrival_order(backlog);
             let outcomes = order
                 .iter()
-                .map(|&i| fresh.dispatch(&backlog[i]))
+                .map(|&i| d.dispatch(&backlog[i]))
                 .collect::<Result<Vec<_>>>()?;
-            Ok::<_, crate::Error>((order, outcomes, clock.elapsed().as_secs_f64()))
+            let seconds = clock.elapsed().as_secs_f64();
+            // Scored here, while the plan may still be solving.
+            let (total, assigned, km) = score(&p, network, &order, &outcomes);
+            Ok::<_, crate::Error>((total, assigned, km, seconds))
         },
     );
-    let (plan, p) = joint?;
-    let (order, outcomes, seconds) = sequential?;
+    let plan = plan?;
+    let (total, assigned, km, seconds) = sequential?;
+    Ok((
+        plan,
+        SequentialBaseline {
+            objective: total as f64 / COST_SCALE,
+            assigned,
+            mean_distance_km: if assigned > 0 {
+                km / assigned as f64
+            } else {
+                0.0
+            },
+            seconds,
+        },
+    ))
+}
+
+/// The plan's objective of the sequential bookings (`outcomes[i]` is ticket `order[i]`'s),
+/// the tickets booked and their summed km.
+fn score(
+    p: &Problem,
+    network: &Network,
+    order: &[usize],
+    outcomes: &[Outcome],
+) -> (i64, usize, f64) {
     let mut total: i64 = 0;
     let (mut assigned, mut km) = (0usize, 0.0);
-    for (&t, out) in order.iter().zip(&outcomes) {
+    for (&t, out) in order.iter().zip(outcomes) {
         match out {
             Outcome::Assigned(a) => {
                 let outlet = network.outlet_index(&a.outlet_id).map(|i| i as u32);
@@ -91,17 +119,5 @@ pub fn compare_with_sequential(
             }
         }
     }
-    Ok((
-        plan,
-        SequentialBaseline {
-            objective: total as f64 / COST_SCALE,
-            assigned,
-            mean_distance_km: if assigned > 0 {
-                km / assigned as f64
-            } else {
-                0.0
-            },
-            seconds,
-        },
-    ))
+    (total, assigned, km)
 }

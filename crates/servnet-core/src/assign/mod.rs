@@ -92,22 +92,36 @@ pub fn assign(
     dispatcher: &Dispatcher,
     options: &AssignOptions,
 ) -> Result<AssignmentPlan> {
-    Ok(plan_and_problem(backlog, dispatcher, options)?.0)
+    let (p, clock) = prepare(backlog, dispatcher, options)?;
+    solve_built(&p, clock, backlog, dispatcher, options)
 }
 
-/// [`assign`], also returning the problem it solved (the sequential baseline scores
-/// its bookings on the same arcs without building them again).
-fn plan_and_problem(
+/// Checks the options and builds the backlog's problem from the dispatcher's rules at
+/// its current loads (eligibility on every core), with the instant the plan started
+/// (its `seconds` count the build). Once built, solving it reads only the dispatcher's
+/// network and start date, not its ledger: the sequential baseline books on the same
+/// dispatcher while the problem is solved.
+fn prepare(
     backlog: &[Ticket],
     dispatcher: &Dispatcher,
     options: &AssignOptions,
-) -> Result<(AssignmentPlan, problem::Problem)> {
+) -> Result<(problem::Problem, Instant)> {
     let clock = Instant::now();
     options.validate()?;
+    Ok((build(dispatcher, backlog, options)?, clock))
+}
+
+/// Solves `p` (built from `backlog` at `clock`) into the plan.
+fn solve_built(
+    p: &problem::Problem,
+    clock: Instant,
+    backlog: &[Ticket],
+    dispatcher: &Dispatcher,
+    options: &AssignOptions,
+) -> Result<AssignmentPlan> {
     let deadline = (options.time_limit > 0.0)
         .then(|| clock + std::time::Duration::from_secs_f64(options.time_limit.min(1e7)));
-    let p = build(dispatcher, backlog, options)?;
-    let groups = components(&p);
+    let groups = components(p);
     let mut pos = vec![0u32; backlog.len()];
     let mut comp_of = vec![0u32; backlog.len()];
     for (c, list) in groups.iter().enumerate() {
@@ -122,11 +136,11 @@ fn plan_and_problem(
             comp_sides[comp_of[t as usize] as usize].push(side);
         }
     }
-    let mut ids = LocalIds::new(&p);
+    let mut ids = LocalIds::new(p);
     let mut comps: Vec<Local> = groups
         .into_iter()
         .zip(&comp_sides)
-        .map(|(c, sides)| localise(&p, c, sides, &pos, &mut ids))
+        .map(|(c, sides)| localise(p, c, sides, &pos, &mut ids))
         .collect();
     let first = comps
         .par_iter_mut()
@@ -191,7 +205,7 @@ fn plan_and_problem(
                 unassigned.push((ticket.id.clone(), UnassignedReason::Ineligible(*rule)));
             }
             (Ok(list), None) => {
-                let reason = quota_reason(&p, &chosen, t, list)
+                let reason = quota_reason(p, &chosen, t, list)
                     .or(p.quota_removed[t])
                     .and_then(|q| options.quotas.get(q))
                     .map_or(UnassignedReason::Capacity, |q| {
@@ -245,5 +259,5 @@ fn plan_and_problem(
         components: comps.len(),
         seconds: clock.elapsed().as_secs_f64(),
     };
-    Ok((plan, p))
+    Ok(plan)
 }

@@ -149,29 +149,38 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
         .par_iter()
         .map(|t| d.eligible(t, o.late_days))
         .collect::<Result<Vec<_>>>()?;
-    let region: Vec<Option<usize>> = backlog
-        .iter()
-        .map(|t| net.region_index(&t.region))
-        .collect();
+    // Only the quotas read the tickets' regions.
+    let region: Vec<Option<usize>> = if quotas.is_empty() {
+        Vec::new()
+    } else {
+        backlog
+            .iter()
+            .map(|t| net.region_index(&t.region))
+            .collect()
+    };
     let covers = |q: usize, t: usize, outlet: u32| -> bool {
         let (rs, os) = &quotas[q];
-        region[t].is_some_and(|r| rs[r]) && os.as_ref().is_none_or(|v| v[outlet as usize])
+        region.get(t).copied().flatten().is_some_and(|r| rs[r])
+            && os.as_ref().is_none_or(|v| v[outlet as usize])
     };
     // A quota smaller than the ticket closes the arcs it covers.
     let mut quota_removed: Vec<Option<usize>> = vec![None; backlog.len()];
-    for (t, e) in eligible.iter_mut().enumerate() {
-        let (Ok(list), Some(removed)) = (e, quota_removed.get_mut(t)) else {
-            continue;
-        };
-        let u = backlog[t].units;
-        list.retain(|a| {
-            let q =
-                (0..quotas.len()).find(|&q| covers(q, t, a.outlet) && o.quotas[q].max_units < u);
-            if let Some(q) = q {
-                removed.get_or_insert(q);
-            }
-            q.is_none()
-        });
+    // (no quotas: no arc to check)
+    if !quotas.is_empty() {
+        for (t, e) in eligible.iter_mut().enumerate() {
+            let (Ok(list), Some(removed)) = (e, quota_removed.get_mut(t)) else {
+                continue;
+            };
+            let u = backlog[t].units;
+            list.retain(|a| {
+                let q = (0..quotas.len())
+                    .find(|&q| covers(q, t, a.outlet) && o.quotas[q].max_units < u);
+                if let Some(q) = q {
+                    removed.get_or_insert(q);
+                }
+                q.is_none()
+            });
+        }
     }
     // Number buckets in (offer, day) order, groups in (outlet, day) order.
     let (mut max_offer, mut max_outlet, mut first_day, mut last_day) = (0u32, 0u32, u32::MAX, 0);
@@ -245,22 +254,26 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
             }
         })
         .collect();
-    let mut arcs = Vec::with_capacity(backlog.len());
-    let mut units = Vec::with_capacity(backlog.len());
-    let mut penalty = Vec::with_capacity(backlog.len());
+    let units: Vec<u32> = backlog.iter().map(|t| t.units).collect();
+    // A service package's priority weight scales the cost of leaving it unassigned:
+    // a VIP ticket takes the last unit over an ordinary one.
+    let penalty: Vec<i64> = backlog
+        .iter()
+        .map(|t| to_cost(o.penalty(t.priority) * d.package_weight(t)))
+        .collect();
     let mut demand = vec![0u64; group_cap.len()];
-    for (t, e) in backlog.iter().zip(eligible) {
-        units.push(t.units);
-        // A service package's priority weight scales the cost of leaving it unassigned:
-        // a VIP ticket takes the last unit over an ordinary one.
-        penalty.push(to_cost(o.penalty(t.priority) * d.package_weight(t)));
-        // Same size and alignment: the collect reuses the eligible list's buffer.
-        arcs.push(e.map(|list| {
-            list.into_iter()
-                .map(|e| Arc::new(e, buckets.index(e.offer, e.day)))
-                .collect::<Vec<_>>()
-        }));
-    }
+    // Per ticket in parallel, in ticket order; same size and alignment: each collect
+    // reuses the eligible list's buffer.
+    let arcs: Vec<std::result::Result<Vec<Arc>, Rule>> = eligible
+        .into_par_iter()
+        .map(|e| {
+            e.map(|list| {
+                list.into_iter()
+                    .map(|e| Arc::new(e, buckets.index(e.offer, e.day)))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
     // A group can bind if its room is below both its buckets' room and its demand.
     let mut group_bucket_room = vec![0u64; group_cap.len()];
     for (b, &g) in bucket_group.iter().enumerate() {
@@ -268,13 +281,14 @@ pub(super) fn build(d: &Dispatcher, backlog: &[Ticket], o: &AssignOptions) -> Re
     }
     for (t, list) in arcs.iter().enumerate() {
         if let Ok(list) = list {
-            let mut gs: Vec<u32> = list
-                .iter()
-                .map(|a| bucket_group[a.bucket as usize])
-                .collect();
-            gs.dedup();
-            for g in gs {
-                demand[g as usize] += u64::from(units[t]);
+            // Once per run of equal groups (arcs come by outlet, then day).
+            let mut last = u32::MAX;
+            for a in list {
+                let g = bucket_group[a.bucket as usize];
+                if g != last {
+                    demand[g as usize] += u64::from(units[t]);
+                    last = g;
+                }
             }
         }
     }

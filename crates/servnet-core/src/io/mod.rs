@@ -67,8 +67,15 @@ pub struct DataSet {
 /// Reads and validates every file of a data folder; all problems in all files are
 /// reported together.
 pub fn read_dir(dir: &Path) -> Result<DataSet> {
-    let network = read_network(dir)?;
-    let tickets = read_tickets_in(dir, &network);
+    // The tickets' cells need no network: read them while the network is read (then
+    // check them against it).
+    let (network, ticket_file) = rayon::join(|| read_network(dir), || ticket_file_in(dir));
+    let network = network?;
+    let tickets = match ticket_file {
+        Ok(Some(f)) => f.tickets(&network),
+        Ok(None) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    };
     let planning = read_planning(dir, &network);
     match (tickets, planning) {
         (Ok(tickets), Ok(planning)) => Ok(DataSet {
@@ -89,12 +96,13 @@ pub fn read_dir(dir: &Path) -> Result<DataSet> {
     }
 }
 
-fn read_tickets_in(dir: &Path, network: &Network) -> Result<Vec<Ticket>> {
+/// The folder's tickets file, read (cells only), if it has one.
+fn ticket_file_in(dir: &Path) -> Result<Option<tickets::TicketFile>> {
     for name in ["tickets.csv", "tickets.json"] {
         let p = dir.join(name);
         if p.exists() {
-            return read_tickets(&p, network);
+            return tickets::TicketFile::read(&p).map(Some);
         }
     }
-    Ok(Vec::new())
+    Ok(None)
 }

@@ -13,26 +13,50 @@ use std::sync::Arc;
 /// `due_by` not before `created_at`, unique ids.
 pub fn read_tickets(path: &Path, network: &Network) -> Result<Vec<Ticket>> {
     if path.extension().is_some_and(|e| e == "json") {
-        let mut problems = Problems::default();
-        let table = Table::read_json(path, &mut problems)?;
-        let tickets = parse(
-            &table,
-            network,
-            &mut problems,
-            Some(&mut BTreeMap::new()),
-            true,
-        );
-        problems.finish()?;
-        return Ok(tickets);
+        return TicketFile::read(path)?.tickets(network);
     }
     // A CSV file is parsed through a buffer a chunk of rows at a time: its bytes and its
     // cells (about 700 bytes a row) are never all held beside the tickets (1M tickets:
-    // 910 MB peak read whole from Python, issue 21 target 2).
+    // 910 MB peak read whole from Python, issue 21 target 2). A folder's tickets are
+    // read whole by `read_dir`, beside its network ([`TicketFile`]).
     let mut tickets = Vec::new();
     chunked(path, network, READ_CHUNK, true, &mut |chunk| {
         tickets.extend(chunk)
     })?;
     Ok(tickets)
+}
+
+/// A tickets file's cells, read without the network (so that a folder's network and
+/// tickets can be read at the same time), checked against it by [`TicketFile::tickets`].
+pub(super) struct TicketFile {
+    table: Table,
+    problems: Problems,
+}
+
+impl TicketFile {
+    /// Reads the cells of a tickets file (CSV or JSON by extension).
+    pub(super) fn read(path: &Path) -> Result<Self> {
+        let mut problems = Problems::default();
+        let table = if path.extension().is_some_and(|e| e == "json") {
+            Table::read_json(path, &mut problems)?
+        } else {
+            Table::read_csv(path, &mut problems)?
+        };
+        Ok(TicketFile { table, problems })
+    }
+
+    /// The tickets, checked as [`read_tickets`] does.
+    pub(super) fn tickets(mut self, network: &Network) -> Result<Vec<Ticket>> {
+        let tickets = parse(
+            &self.table,
+            network,
+            &mut self.problems,
+            Some(&mut BTreeMap::new()),
+            true,
+        );
+        self.problems.finish()?;
+        Ok(tickets)
+    }
 }
 
 /// Rows of a tickets CSV parsed at a time by [`read_tickets`].

@@ -304,17 +304,15 @@ impl<'w> CsvRows<'w> {
         for i in 0..table.len() {
             self.row.clear();
             table.row(i, &mut self.row);
-            let cells = self
-                .row
-                .iter()
-                .zip(self.cols)
-                .map(|(cell, col)| match col.kind {
+            // A field at a time (no owned copy of each cell), then the terminator.
+            for (cell, col) in self.row.iter().zip(self.cols) {
+                let cell = match col.kind {
                     CellKind::Text => text_cell(cell),
                     _ => cell.as_str().into(),
-                });
-            self.out
-                .write_record(cells.map(|c| c.into_owned()))
-                .map_err(csv_io)?;
+                };
+                self.out.write_field(cell.as_bytes()).map_err(csv_io)?;
+            }
+            self.out.write_record(None::<&[u8]>).map_err(csv_io)?;
         }
         Ok(())
     }
