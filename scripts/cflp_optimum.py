@@ -29,16 +29,7 @@ import time
 
 import numpy as np
 
-
-def load_instance(path):
-    """Reads the layout written by `servnet bench-location --out` (see bench.rs)."""
-    with open(path, "rb") as f:
-        m, n, p = (int(v) for v in np.frombuffer(f.read(24), dtype="<i8"))
-        fixed = np.frombuffer(f.read(8 * m), dtype="<f8")
-        cap = np.frombuffer(f.read(8 * m), dtype="<f8")
-        demand = np.frombuffer(f.read(8 * n), dtype="<f8")
-        cost = np.frombuffer(f.read(8 * m * n), dtype="<f8").reshape(m, n)
-    return {"m": m, "n": n, "p": p, "fixed": fixed, "cap": cap, "demand": demand, "cost": cost}
+from compare_plan import load_instance  # the layout `servnet bench-location --out` writes
 
 
 def write_instance(servnet, name, capacity, out):
