@@ -351,14 +351,7 @@ fn greedy_transport(inst: &LocationInstance, c: &[f64], open: &[usize]) -> Optio
     let mut cost: f64 = open.iter().map(|&i| inst.sites()[i].fixed_cost).sum();
     let mut order: Vec<(f64, usize)> = Vec::with_capacity(open.len());
     for &(_, j) in &regret {
-        order.clear();
-        order.extend(
-            open.iter()
-                .enumerate()
-                .filter(|(_, &i)| c[i * n + j].is_finite())
-                .map(|(s, &i)| (c[i * n + j], s)),
-        );
-        order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        sites_by_cost(c, n, j, open, &mut order);
         let mut need = demand[j];
         let mut served = 0.0;
         for &(cost_j, s) in &order {
@@ -425,21 +418,60 @@ fn exact_transport(
     if !open.windows(2).all(|w| w[0] < w[1]) {
         return None;
     }
-    let mut p = greedy_transport(inst, c, open)?;
+    let p = greedy_transport(inst, c, open)?;
+    let deadline = Instant::now() + Duration::from_secs_f64(time_limit.clamp(0.0, 1e6));
+    optimal_from(inst, c, open, p.split, deadline).map(|(p, _)| p)
+}
+
+/// The optimal transport of the sorted open set `open` (no modules), improved from the
+/// feasible `split` by cycle cancelling ([`super::cflp_flow`]), with its cost and the
+/// open sites' capacity prices; None if `deadline` came before optimality was proven.
+pub(super) fn optimal_from(
+    inst: &LocationInstance,
+    c: &[f64],
+    open: &[usize],
+    mut split: Vec<Vec<(usize, f64)>>,
+    deadline: Instant,
+) -> Option<(Primal, Vec<f64>)> {
     let n = inst.n_points();
     let cap: Vec<f64> = open.iter().map(|&i| inst.sites()[i].capacity).collect();
-    let deadline = Instant::now() + Duration::from_secs_f64(time_limit.clamp(0.0, 1e6));
-    super::cflp_flow::cancel_cycles(c, n, inst.demand(), open, &cap, &mut p.split, deadline)?;
-    p.cost = open
+    let prices =
+        super::cflp_flow::cancel_cycles(c, n, inst.demand(), open, &cap, &mut split, deadline)?;
+    let cost = open
         .iter()
         .map(|&i| inst.sites()[i].fixed_cost)
         .sum::<f64>()
-        + p.split
+        + split
             .iter()
             .enumerate()
             .flat_map(|(j, s)| s.iter().map(move |&(i, f)| f * c[i * n + j]))
             .sum::<f64>();
-    Some(p)
+    let p = Primal {
+        cost,
+        open: open.to_vec(),
+        modules: vec![Vec::new(); open.len()],
+        split,
+    };
+    Some((p, prices))
+}
+
+/// Writes to `order` the positions in `open` of the sites that may serve point `j`,
+/// with their cost, cheapest first (ties by position).
+pub(super) fn sites_by_cost(
+    c: &[f64],
+    n: usize,
+    j: usize,
+    open: &[usize],
+    order: &mut Vec<(f64, usize)>,
+) {
+    order.clear();
+    order.extend(
+        open.iter()
+            .enumerate()
+            .filter(|(_, &i)| c[i * n + j].is_finite())
+            .map(|(s, &i)| (c[i * n + j], s)),
+    );
+    order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
 }
 
 /// Lagrangian subproblem of one site: continuous knapsack over points with negative

@@ -18,8 +18,7 @@
 
 use std::time::Instant;
 
-use super::cflp::Primal;
-use super::cflp_flow::cancel_cycles;
+use super::cflp::{optimal_from, sites_by_cost, Primal};
 use super::LocationInstance;
 
 /// One move: drop the open site at position `drop` of the open set, add the closed
@@ -81,14 +80,7 @@ fn warm_split(
     }
     let mut order: Vec<(f64, usize)> = Vec::with_capacity(open.len());
     for (j, lost) in displaced {
-        order.clear();
-        order.extend(
-            open.iter()
-                .enumerate()
-                .filter(|(_, &i)| c[i * n + j].is_finite())
-                .map(|(a, &i)| (c[i * n + j], a)),
-        );
-        order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        sites_by_cost(c, n, j, open, &mut order);
         let sj = &mut split[j];
         if demand[j] <= 0.0 {
             let &(_, a) = order.first()?;
@@ -130,26 +122,8 @@ fn solve_from(
     open: &[usize],
     deadline: Instant,
 ) -> Option<(Primal, Vec<f64>)> {
-    let n = inst.n_points();
-    let mut split = warm_split(inst, c, cur, open)?;
-    let cap: Vec<f64> = open.iter().map(|&i| inst.sites()[i].capacity).collect();
-    let prices = cancel_cycles(c, n, inst.demand(), open, &cap, &mut split, deadline)?;
-    let cost = open
-        .iter()
-        .map(|&i| inst.sites()[i].fixed_cost)
-        .sum::<f64>()
-        + split
-            .iter()
-            .enumerate()
-            .flat_map(|(j, s)| s.iter().map(move |&(i, f)| f * c[i * n + j]))
-            .sum::<f64>();
-    let p = Primal {
-        cost,
-        open: open.to_vec(),
-        modules: vec![Vec::new(); open.len()],
-        split,
-    };
-    Some((p, prices))
+    let split = warm_split(inst, c, cur, open)?;
+    optimal_from(inst, c, open, split, deadline)
 }
 
 /// Scratch space for pricing moves: per point, the cheapest and second cheapest priced
@@ -184,7 +158,7 @@ impl<'a> Pricer<'a> {
         let sites = inst.sites();
         let demand = inst.demand();
         let total = inst.total_demand();
-        let tol = 1e-9 * total.abs().max(1.0);
+        let tol = tol(total);
         // The price term of a site: cap * price (0 where the price is 0, even uncapacitated).
         let priced_cap = |i: usize, p: f64| if p > 0.0 { sites[i].capacity * p } else { 0.0 };
         let open = &cur.open;
@@ -344,6 +318,27 @@ fn tol(v: f64) -> f64 {
     1e-9 * v.abs().max(1.0)
 }
 
+/// The move from `from` (whose transport has capacity prices `prices`) to the sorted
+/// open set `next`, solved exactly unless its dual-ascent bound shows it cannot come
+/// under `limit` (counted in `stats` either way); None if pruned, infeasible or out of
+/// time.
+fn attempt(
+    pricer: &Pricer,
+    from: &Primal,
+    prices: &[f64],
+    next: &[usize],
+    limit: f64,
+    deadline: Instant,
+    stats: &mut MoveStats,
+) -> Option<(Primal, Vec<f64>)> {
+    if pricer.beyond(from, prices, next, limit) {
+        stats.pruned += 1;
+        return None;
+    }
+    stats.solved += 1;
+    solve_from(pricer.inst, pricer.c, from, next, deadline)
+}
+
 /// First-improvement descent over single moves from `cur` until no move pays (true:
 /// proven local optimum) or `deadline` (false).
 fn descend(
@@ -366,12 +361,7 @@ fn descend(
                 return false;
             }
             let next = apply(&cur.open, mv);
-            if pricer.beyond(cur, prices, &next, limit) {
-                stats.pruned += 1;
-                continue;
-            }
-            stats.solved += 1;
-            if let Some((p, pr)) = solve_from(pricer.inst, pricer.c, cur, &next, deadline) {
+            if let Some((p, pr)) = attempt(pricer, cur, prices, &next, limit, deadline, stats) {
                 if p.cost < limit {
                     *cur = p;
                     *prices = pr;
@@ -428,12 +418,9 @@ pub(super) fn improve_open_set(
                 break;
             }
             let next = apply(&cur.open, mv);
-            if pricer.beyond(&cur, &prices, &next, margin) {
-                stats.pruned += 1;
-                continue;
-            }
-            stats.solved += 1;
-            let Some((p1, pr1)) = solve_from(inst, c, &cur, &next, deadline) else {
+            let Some((p1, pr1)) =
+                attempt(&pricer, &cur, &prices, &next, margin, deadline, &mut stats)
+            else {
                 continue;
             };
             if p1.cost < limit {
@@ -449,12 +436,9 @@ pub(super) fn improve_open_set(
                 if next2 == cur.open {
                     continue;
                 }
-                if pricer.beyond(&p1, &pr1, &next2, limit) {
-                    stats.pruned += 1;
-                    continue;
-                }
-                stats.solved += 1;
-                if let Some((p2, pr2)) = solve_from(inst, c, &p1, &next2, deadline) {
+                if let Some((p2, pr2)) =
+                    attempt(&pricer, &p1, &pr1, &next2, limit, deadline, &mut stats)
+                {
                     if p2.cost < limit {
                         found = Some((p2, pr2));
                         break 'first;
