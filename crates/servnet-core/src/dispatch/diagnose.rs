@@ -66,11 +66,26 @@ impl Dispatcher {
         // Offers outside the tree are those whose outlet takes no tickets (counting the
         // offers with a slot took ~15% of a diagnosis at 10k outlets).
         count(Rule::Status, offers.len().saturating_sub(tree.len()) as u32);
+        let mut avoided: Vec<u32> = r
+            .avoid
+            .iter()
+            .filter_map(|&o| self.offer_of(o as usize, skill))
+            .collect();
+        avoided.sort_unstable();
+        avoided.dedup();
+        // Groups holding an avoided outlet are not counted by their radii (it fails the
+        // avoid rule first); region-list outlets have no radius, so neither are theirs.
+        let mut avoided_slots: Vec<usize> = avoided
+            .iter()
+            .map(|&k| self.offer_keys[k as usize].slot as usize)
+            .collect();
+        avoided_slots.sort_unstable();
         let mut split = Split::default();
         let base = self.skill_base[skill.index()];
         tree.split_far(
             &r.xyz,
             self.full_test(r, days.clone()).as_ref(),
+            &avoided_slots,
             |slot, _| {
                 let k = (base + slot) as usize;
                 let got = self.evaluate(r, k, days.clone(), STRICT);
@@ -92,14 +107,16 @@ impl Dispatcher {
             },
             &mut split,
         );
+        for (n, rule) in split.straddling.iter().zip([
+            Rule::OutsideArea,
+            Rule::SkillFull,
+            Rule::OutletFull,
+            Rule::TooFar,
+            Rule::SlaUnreachable,
+        ]) {
+            count(rule, *n as u32);
+        }
         // Avoided outlets in the groups counted in bulk fail the avoid rule first.
-        let mut avoided: Vec<u32> = r
-            .avoid
-            .iter()
-            .filter_map(|&o| self.offer_of(o as usize, skill))
-            .collect();
-        avoided.sort_unstable();
-        avoided.dedup();
         for (mut ranges, rule) in [
             (split.skill_full, Rule::SkillFull),
             (split.outlet_full, Rule::OutletFull),

@@ -45,7 +45,8 @@ impl Dispatcher {
     ///
     /// When every centre is full (a saturated network) this visits them all, on every
     /// day: ~200k instructions per ticket at 10k outlets. So the finding is remembered
-    /// per skill until capacity is next released (see [`CentresFull`]).
+    /// per skill until capacity is next released (see [`CentresFull`]); and centres
+    /// marked full on every day from the ticket's on (`full.rs`) are skipped.
     pub(super) fn escalate(&self, r: &Resolved, skill: SkillId) -> Option<Hit> {
         let h = self.day_end();
         let from = u32::try_from(r.day0).ok()?.max(self.first_day);
@@ -62,6 +63,8 @@ impl Dispatcher {
         let mut best: Option<(f64, u32, Hit)> = None;
         let per_d = self.road_per_chord_km() * EARTH_RADIUS_KM;
         let tree = &self.index[skill.index()].centres;
+        // Centres marked full on every day from the ticket's on have no room for it.
+        let skip = self.full_days(from..h);
         with_scratch(|scratch| {
             tree.best_first(
                 scratch,
@@ -70,7 +73,7 @@ impl Dispatcher {
                 None,
                 f64::INFINITY,
                 per_d,
-                0,
+                skip,
                 |_, k, _, _| {
                     let offer = &self.offers[k as usize];
                     let road = self.road_km(r, offer.outlet as usize, self.gc_km(r, k as usize));

@@ -109,6 +109,7 @@ impl Dispatcher {
     pub(super) fn unmark_all(&mut self) {
         for s in &mut self.index {
             s.tree.unmark_all();
+            s.centres.unmark_all();
         }
     }
 
@@ -122,11 +123,23 @@ impl Dispatcher {
             .map(|&k| k as usize)
     }
 
+    /// Marks offer `k` in its skill's tree, and a full regional centre in the centres'
+    /// tree too (escalation skips centres full on every day it could book).
     fn mark(&self, k: usize, bit: u64, mark: Mark) {
         if let (Some(o), Some(key)) = (self.offers.get(k), self.offer_keys.get(k)) {
-            if key.slot != u32::MAX {
-                if let Some(s) = self.index.get(o.skill.index()) {
+            if let Some(s) = self.index.get(o.skill.index()) {
+                if key.slot != u32::MAX {
                     s.tree.mark(key.slot, bit, mark);
+                }
+                if key.centre_slot != u32::MAX && mark.full {
+                    s.centres.mark(
+                        key.centre_slot,
+                        bit,
+                        Mark {
+                            full: true,
+                            ..Mark::default()
+                        },
+                    );
                 }
             }
         }
@@ -134,9 +147,12 @@ impl Dispatcher {
 
     fn unmark(&self, k: usize, bit: u64) {
         if let (Some(o), Some(key)) = (self.offers.get(k), self.offer_keys.get(k)) {
-            if key.slot != u32::MAX {
-                if let Some(s) = self.index.get(o.skill.index()) {
+            if let Some(s) = self.index.get(o.skill.index()) {
+                if key.slot != u32::MAX {
                     s.tree.unmark(key.slot, bit);
+                }
+                if key.centre_slot != u32::MAX {
+                    s.centres.unmark(key.centre_slot, bit);
                 }
             }
         }

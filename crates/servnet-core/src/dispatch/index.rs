@@ -10,12 +10,14 @@
 
 use super::probe;
 use crate::geo::{chord_to_km, EARTH_RADIUS_KM};
+use radii::ByRadius;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tally::{floors, round_down_floor, DayBits};
 pub(crate) use tally::{FullTest, Mark, Split};
 
+mod radii;
 mod tally;
 
 /// Children per node (and items per leaf).
@@ -269,6 +271,8 @@ pub(crate) struct KeyedTree {
     /// Per item and group (indexed as `full`), the least `area_floor` below, in km
     /// (rounded down).
     floor: Vec<Vec<f32>>,
+    /// Each group's items by radius (counting groups that straddle their radii).
+    by_radius: ByRadius,
 }
 
 /// Heap entries name a group as (height << 28) | index, height 0 for leaves.
@@ -449,8 +453,13 @@ impl KeyedTree {
             levels.push(level);
             area_reach.push(area);
         }
+        let radii: Vec<([f64; 3], Option<f64>)> = entries
+            .iter()
+            .map(|e| (e.xyz, (e.area_floor >= 0.0).then_some(e.area_floor)))
+            .collect();
         let mut shape = vec![entries.len(), leaves.len()];
         shape.extend(levels.iter().map(Vec::len));
+        let levels_len = levels.len();
         let tree = KeyedTree {
             area_reach,
             len: entries.len(),
@@ -461,6 +470,7 @@ impl KeyedTree {
             room: DayBits::new(&shape, true),
             reserved: DayBits::new(&shape, true),
             floor: floors(item_floors, shape.len()),
+            by_radius: ByRadius::new(&radii, levels_len),
         };
         (tree, slots)
     }

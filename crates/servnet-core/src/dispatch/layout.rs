@@ -73,6 +73,8 @@ pub(super) struct OfferKey {
     pub(super) static_terms: f64,
     /// Position in its skill's tree (`u32::MAX`: not indexed, takes no tickets).
     pub(super) slot: u32,
+    /// Position in its skill's tree of regional centres (`u32::MAX`: not a centre).
+    pub(super) centre_slot: u32,
 }
 
 /// The offer number of `outlet`'s `skill` (see [`Dispatcher::offer_of`]), from the
@@ -236,6 +238,7 @@ impl Dispatcher {
             offer_keys.push(OfferKey {
                 static_terms,
                 slot: u32::MAX,
+                centre_slot: u32::MAX,
             });
             skill_offers[sid.index()].push(k);
             if s.load > 0 {
@@ -324,11 +327,14 @@ impl Dispatcher {
                 }
                 offer_keys[(base + slot) as usize].slot = slot;
             }
+            let (centres, centre_slots) = KeyedTree::new(c);
+            for (k, slot) in centre_slots {
+                if let Some(key) = offer_keys.get_mut(k as usize) {
+                    key.centre_slot = slot;
+                }
+            }
             skill_base.push(base);
-            index.push(SkillIndex {
-                tree,
-                centres: KeyedTree::new(c).0,
-            });
+            index.push(SkillIndex { tree, centres });
         }
         let mut scratch = Scratch::default();
         let mut hints = Vec::with_capacity(index.len() * network.regions().len());

@@ -81,7 +81,10 @@ pub(super) const D_EVAL_SKILL: usize = 11;
 pub(super) const D_EVAL_OUTLET: usize = 12;
 pub(super) const D_EVAL_OTHER: usize = 13;
 pub(super) const D_SPECIAL: usize = 14;
-const DIAG: [&str; 15] = [
+pub(super) const D_STRADDLE_GROUPS: usize = 15;
+pub(super) const D_STRADDLE_ITEMS: usize = 16;
+pub(super) const D_STRADDLE_OPENED: usize = 17;
+const DIAG: [&str; 18] = [
     "nodes",
     "leaves",
     "far_groups",
@@ -97,6 +100,9 @@ const DIAG: [&str; 15] = [
     "eval_outlet_full",
     "eval_other",
     "special_evaluated",
+    "straddle_groups",
+    "straddle_items",
+    "straddle_opened",
 ];
 
 const N: usize = PHASES.len() * SEARCH.len() + DIAG.len();

@@ -633,7 +633,7 @@ fn bulk_rule_counts_equal_evaluating_every_outlet() {
                 let mut split = super::index::Split::default();
                 d.index[skill.index()]
                     .tree
-                    .split_far(&r.xyz, None, |_, _| {}, &mut split);
+                    .split_far(&r.xyz, None, &[], |_, _| {}, &mut split);
                 let bulk = split.far;
                 bulk_seen += bulk.iter().map(|range| range.len()).sum::<usize>();
                 let covering = d.covering.get(&(skill.0, r.region as u32));
@@ -714,10 +714,12 @@ mod state;
 
 /// Unassignable, released, and outlets counted in bulk as skill full (and of those, only
 /// by the marks of offers full for tickets held out of the reserves) and as outlet full,
-/// dispatching `tickets` on `d` and checking every booking and diagnosis (see below).
-fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 5] {
+/// and those counted in groups straddling their radii, dispatching `tickets` on `d` and
+/// checking every booking and diagnosis (see below).
+fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 6] {
     let (mut unassignable, mut released) = (0, 0);
     let (mut skill_in_bulk, mut reserved_in_bulk, mut outlet_in_bulk) = (0, 0, 0);
+    let mut straddling = 0;
     for (i, t) in tickets.iter().enumerate() {
         let cands = d.candidates_exhaustive(t, usize::MAX).unwrap();
         let out = d.dispatch(t).unwrap();
@@ -752,12 +754,17 @@ fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 5] {
                 let split = |test: Option<&super::index::FullTest>| {
                     let mut split = super::index::Split::default();
                     let tree = &d.index[skill.index()].tree;
-                    tree.split_far(&r.xyz, test, |_, _| {}, &mut split);
+                    tree.split_far(&r.xyz, test, &[], |_, _| {}, &mut split);
                     let n = |v: &[std::ops::Range<usize>]| v.iter().map(|r| r.len()).sum::<usize>();
-                    (n(&split.skill_full), n(&split.outlet_full))
+                    (
+                        n(&split.skill_full) + split.straddling[1],
+                        n(&split.outlet_full) + split.straddling[2],
+                        split.straddling.iter().sum::<usize>(),
+                    )
                 };
                 let test = d.full_test(&r, d.sla_days(&r));
-                let (skill_full, outlet_full) = split(test.as_ref());
+                let (skill_full, outlet_full, straddled) = split(test.as_ref());
+                straddling += straddled;
                 let without_reserved = test.map(|t| super::index::FullTest {
                     reserve: false,
                     ..t
@@ -778,6 +785,7 @@ fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 5] {
         skill_in_bulk,
         reserved_in_bulk,
         outlet_in_bulk,
+        straddling,
     ]
 }
 
@@ -801,7 +809,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         ..Policy::default()
     };
     let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
-    let [unassignable, released, skill, reserved, _] = check_full_network(&d, &tickets);
+    let [unassignable, released, skill, reserved, _, straddling] = check_full_network(&d, &tickets);
     assert!(
         unassignable > 100,
         "the network ran out ({unassignable} unassignable)"
@@ -810,6 +818,10 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
     assert!(
         skill > 1000,
         "diagnoses counted skill-full outlets in bulk ({skill})"
+    );
+    assert!(
+        straddling > 1000,
+        "diagnoses counted groups straddling their radii ({straddling} outlets)"
     );
     assert_eq!(reserved, 0, "no reserve, no reserved marks");
 
@@ -830,7 +842,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         .unwrap()
         .with_settings_of(&net);
     let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
-    let [unassignable, released, skill, reserved, outlet] = check_full_network(&d, &tickets);
+    let [unassignable, released, skill, reserved, outlet, _] = check_full_network(&d, &tickets);
     assert!(
         unassignable > 100,
         "the network ran out ({unassignable} unassignable)"
@@ -875,7 +887,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         })
         .collect();
     let d = Dispatcher::new(net, policy).unwrap();
-    let [unassignable, released, skill, reserved, outlet] = check_full_network(&d, &tickets);
+    let [unassignable, released, skill, reserved, outlet, _] = check_full_network(&d, &tickets);
     assert!(
         unassignable > 100,
         "the network ran out ({unassignable} unassignable)"

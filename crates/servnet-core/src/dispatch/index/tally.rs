@@ -6,6 +6,7 @@
 //! that rule for every outlet below.
 
 use super::probe;
+use super::radii::Straddle;
 use super::{chord_to_km, KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -160,9 +161,9 @@ pub(super) fn floors(items: Vec<f32>, levels: usize) -> Vec<Vec<f32>> {
     floor
 }
 
-/// An upper bound of the great-circle km from `q` to every point of the box `lo..=hi`
-/// (f32 corners, covering their rounding with the slack).
-fn farthest_km(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
+/// An upper bound of the chord from `q` to every point of the box `lo..=hi` (f32
+/// corners, covering their rounding with the slack).
+fn farthest_chord(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
     let mut d2 = 0.0;
     for a in 0..3 {
         let d = (q[a] - f64::from(lo[a]))
@@ -170,7 +171,12 @@ fn farthest_km(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
             .max((q[a] - f64::from(hi[a])).abs());
         d2 += d * d;
     }
-    chord_to_km(d2.sqrt() + 2.0 * f64::from(CHORD_SLACK))
+    d2.sqrt() + 2.0 * f64::from(CHORD_SLACK)
+}
+
+/// [`farthest_chord`] in great-circle km.
+fn farthest_km(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
+    chord_to_km(farthest_chord(q, lo, hi))
 }
 
 /// Which groups [`KeyedTree::split_far`] may count in bulk, for one ticket: all of whose
@@ -202,7 +208,8 @@ pub(crate) struct FullTest {
     pub(crate) outlet: bool,
 }
 
-/// The items [`KeyedTree::split_far`] counted in bulk, in slot ranges.
+/// The items [`KeyedTree::split_far`] counted in bulk, in slot ranges, and (`straddling`)
+/// by number.
 #[derive(Default)]
 pub(crate) struct Split {
     /// Beyond every area reach below them (or an item beyond its own reach): outside
@@ -216,6 +223,10 @@ pub(crate) struct Split {
     pub(crate) too_far: Vec<Range<usize>>,
     /// SLA unreachable (by the test).
     pub(crate) sla: Vec<Range<usize>>,
+    /// Items of groups straddling their radii, none of them special: outside their area
+    /// (index 0), and those inside it by the rule the test proves for the group, indexed
+    /// as the rule constants (skill full 1, outlet full 2, too far 3, SLA 4).
+    pub(crate) straddling: [usize; 5],
 }
 
 /// Adds a range, merged with the last one when they touch.
@@ -233,16 +244,38 @@ const OUTLET: u8 = 2;
 const TOO_FAR: u8 = 3;
 const SLA: u8 = 4;
 
+/// Most items of a group straddling their radii that a diagnosis tests one by one
+/// rather than opening the group.
+const STRADDLE_TESTS: usize = 256;
+
+/// Whether the sorted `slots` have one in `range`.
+fn any_in(slots: &[usize], range: &Range<usize>) -> bool {
+    let i = slots.partition_point(|&s| s < range.start);
+    slots.get(i).is_some_and(|&s| s < range.end)
+}
+
 impl KeyedTree {
+    /// The least area floor of the group `g` at `level` (0: items), in km.
+    fn floor_of(&self, level: usize, g: usize) -> f64 {
+        self.floor
+            .get(level)
+            .and_then(|l| l.get(g))
+            .map_or(f64::NEG_INFINITY, |&f| f64::from(f))
+    }
+
     /// What `t` proves of the group `g` at `level` (0: items) whose points are at least
     /// the chord `near` and at most `far_km` from the query.
     fn bulk_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far_km: f64) -> u8 {
-        let Some(&floor) = self.floor.get(level).and_then(|l| l.get(g)) else {
-            return NOTHING;
-        };
-        if far_km > f64::from(floor) {
+        if far_km > self.floor_of(level, g) {
             return NOTHING;
         }
+        self.inside_rule(t, level, g, near, far_km)
+    }
+
+    /// What `t` proves of those items of the group `g` at `level` that lie inside their
+    /// area, the group's points being at least the chord `near` and at most `far_km`
+    /// from the query.
+    fn inside_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far_km: f64) -> u8 {
         if near > t.too_far {
             return TOO_FAR;
         }
@@ -276,12 +309,15 @@ impl KeyedTree {
     /// below them, and items beyond their own reach (radius or polygons' reach), go to
     /// `out.far`; with `full`, items and groups its test proves skill full, outlet full,
     /// too far or SLA unreachable go to `out.skill_full`, `out.outlet_full`,
-    /// `out.too_far` and `out.sla`; every other item goes to `item(slot, data)`. Ranges
-    /// are appended (not in slot order) to what the lists hold.
+    /// `out.too_far` and `out.sla`; groups whose test proves a rule for their items
+    /// inside their radius, and whose items' radii tell which are (none of them in the
+    /// sorted slots `special`), are counted in `out.straddling`; every other item goes to
+    /// `item(slot, data)`. Ranges are appended (not in slot order) to what the lists hold.
     pub(crate) fn split_far(
         &self,
         q: &[f64; 3],
         full: Option<&FullTest>,
+        special: &[usize],
         mut item: impl FnMut(u32, u32),
         out: &mut Split,
     ) {
@@ -364,17 +400,48 @@ impl KeyedTree {
                     push(&mut out.far, range);
                     continue;
                 }
-                let rule = full.map_or(NOTHING, |t| {
-                    let lo = [node.lo[0][l], node.lo[1][l], node.lo[2][l]];
-                    let hi = [node.hi[0][l], node.hi[1][l], node.hi[2][l]];
-                    self.bulk_rule(t, height, c, chord, farthest_km(q, lo, hi))
-                });
+                let Some(t) = full else {
+                    stack.push((height - 1, c));
+                    continue;
+                };
+                let lo = [node.lo[0][l], node.lo[1][l], node.lo[2][l]];
+                let hi = [node.hi[0][l], node.hi[1][l], node.hi[2][l]];
+                let far_chord = farthest_chord(q, lo, hi);
+                let far_km = chord_to_km(far_chord);
+                let floor = self.floor_of(height, c);
+                // Straddling its items' radii: counted by them if all are radii and none
+                // is special (avoided: evaluated alone).
+                let straddles = far_km > floor;
+                if straddles && (floor == f64::NEG_INFINITY || any_in(special, &range)) {
+                    stack.push((height - 1, c));
+                    continue;
+                }
+                let rule = self.inside_rule(t, height, c, chord, far_km);
                 if rule == NOTHING {
                     stack.push((height - 1, c));
-                } else {
+                    continue;
+                }
+                if !straddles {
                     probe::diag(probe::D_BULK_NODE_GROUPS, 1);
                     probe::diag(probe::D_BULK_ITEMS, range.len() as u64);
                     bulk(rule, range);
+                    continue;
+                }
+                let n = range.len();
+                match self
+                    .by_radius
+                    .outside(height - 1, c, q, chord, far_chord, STRADDLE_TESTS)
+                {
+                    Straddle::Outside(outside) => {
+                        probe::diag(probe::D_STRADDLE_GROUPS, 1);
+                        probe::diag(probe::D_STRADDLE_ITEMS, n as u64);
+                        out.straddling[0] += outside;
+                        out.straddling[usize::from(rule)] += n - outside;
+                    }
+                    Straddle::Open => {
+                        probe::diag(probe::D_STRADDLE_OPENED, 1);
+                        stack.push((height - 1, c));
+                    }
                 }
             }
         }

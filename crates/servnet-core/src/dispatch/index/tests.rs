@@ -165,3 +165,51 @@ fn best_first_finds_the_brute_force_minimum() {
         }
     }
 }
+
+/// A group straddling its items' radii is counted as the area rule counts its items one
+/// by one (great-circle km <= radius): for random queries and every group at every
+/// height, [`ByRadius::outside`] either names the number of items outside their radius
+/// exactly or asks to open the group; most straddling groups are counted.
+#[test]
+fn straddling_groups_count_the_items_outside_their_radius() {
+    let mut rng = SplitMix64::new(21);
+    let n = 3000;
+    let points: Vec<([f64; 3], f64)> = (0..n)
+        .map(|_| {
+            let (lon, lat) = (110.0 + 4.0 * rng.next_f64(), 25.0 + 4.0 * rng.next_f64());
+            (unit_vector(lon, lat), 10.0 + 190.0 * rng.next_f64())
+        })
+        .collect();
+    // In slot order: the sorted copies are by slot.
+    let items: Vec<([f64; 3], Option<f64>)> = points.iter().map(|&(p, r)| (p, Some(r))).collect();
+    let heights = 3;
+    let by = ByRadius::new(&items, heights);
+    assert_eq!(by.bytes(), n * 16 * heights);
+    let (mut counted, mut straddled, mut opened) = (0, 0, 0);
+    for _ in 0..40 {
+        let q = unit_vector(110.0 + 4.0 * rng.next_f64(), 25.0 + 4.0 * rng.next_f64());
+        for h in 0..heights {
+            let span = FANOUT.pow(h as u32 + 1);
+            for g in 0..n.div_ceil(span) {
+                let group = &points[g * span..((g + 1) * span).min(n)];
+                let chords: Vec<f64> = group.iter().map(|(p, _)| dist2(&q, p).sqrt()).collect();
+                let near = chords.iter().copied().fold(f64::INFINITY, f64::min) * (1.0 - 1e-9);
+                let far = chords.iter().copied().fold(0.0, f64::max) * (1.0 + 1e-9);
+                let outside = group
+                    .iter()
+                    .filter(|(p, r)| crate::geo::unit_distance_km(&q, p) > *r)
+                    .count();
+                match by.outside(h, g, &q, near, far, usize::MAX) {
+                    radii::Straddle::Outside(got) => {
+                        assert_eq!(got, outside, "height {h} group {g}");
+                        counted += 1;
+                        straddled += usize::from(outside > 0 && outside < group.len());
+                    }
+                    radii::Straddle::Open => opened += 1,
+                }
+            }
+        }
+    }
+    assert!(straddled > 1000, "{straddled} straddling groups counted");
+    assert!(opened * 100 < counted, "{opened} opened of {counted}");
+}

@@ -1,0 +1,106 @@
+//! Each group's items sorted by service radius, so that a diagnosis counts a group whose
+//! distance range straddles its items' radii (some outside their area, the others
+//! inside it) without opening its leaves: items whose radius is below the group's
+//! nearest distance are outside, those whose radius is beyond its farthest inside, and
+//! only the items in between are tested, one after the other in one array.
+
+use super::{CHORD_SLACK, FANOUT};
+use crate::geo::km_to_chord;
+
+/// Relative margin covering the f32 rounding of a radius chord (2^-24) and of the chords
+/// compared with it: a test with it never disagrees with the exact area rule.
+const MARGIN: f64 = 1e-6;
+
+/// Per group height (0: leaves), every item's (x, y, z, radius chord) in f32, each
+/// group's items sorted by radius (the group at height `h` with number `g` holds the
+/// items of slots `g * 8^(h+1)..`, in its own order). Items whose area is not a radius
+/// sort last with an infinite chord (groups holding any are not counted this way).
+pub(super) struct ByRadius {
+    heights: Vec<Vec<[f32; 4]>>,
+}
+
+/// What [`ByRadius::outside`] found of a group.
+pub(super) enum Straddle {
+    /// This many items lie outside their radius, the others inside it.
+    Outside(usize),
+    /// Some item lies too near its radius to tell from f32 records, or more than the
+    /// caller's limit of items would have to be tested: open the group.
+    Open,
+}
+
+impl ByRadius {
+    /// From the items in slot order (unit vector, radius in km or `None`) for `heights`
+    /// group heights.
+    pub(super) fn new(items: &[([f64; 3], Option<f64>)], heights: usize) -> Self {
+        let records: Vec<[f32; 4]> = items
+            .iter()
+            .map(|(xyz, radius)| {
+                let chord = radius.map_or(f32::INFINITY, |km| km_to_chord(km.max(0.0)) as f32);
+                [xyz[0] as f32, xyz[1] as f32, xyz[2] as f32, chord]
+            })
+            .collect();
+        let heights = (0..heights)
+            .map(|h| {
+                let span = FANOUT.pow(h as u32 + 1);
+                let mut level = records.clone();
+                for group in level.chunks_mut(span) {
+                    // Stable: equal radii keep slot order (deterministic).
+                    group.sort_by(|a, b| a[3].total_cmp(&b[3]));
+                }
+                level
+            })
+            .collect();
+        ByRadius { heights }
+    }
+
+    /// Bytes held.
+    #[cfg(test)]
+    pub(super) fn bytes(&self) -> usize {
+        self.heights.iter().map(|h| h.len() * 16).sum()
+    }
+
+    /// How many items of group `g` at `height`, all with radius areas, lie outside their
+    /// radius from `q`, given a lower bound `near` and an upper bound `far` of the chord
+    /// from `q` to every item of the group; [`Straddle::Open`] if an item is too near its
+    /// radius to tell, or more than `most` lie between `near` and `far` in radius.
+    pub(super) fn outside(
+        &self,
+        height: usize,
+        g: usize,
+        q: &[f64; 3],
+        near: f64,
+        far: f64,
+        most: usize,
+    ) -> Straddle {
+        let span = FANOUT.pow(height as u32 + 1);
+        let Some(items) = self
+            .heights
+            .get(height)
+            .and_then(|all| all.get(g * span..((g + 1) * span).min(all.len())))
+        else {
+            return Straddle::Open;
+        };
+        // Radius chord below the nearest distance: outside; at or beyond the farthest:
+        // inside (the margins keep both on the safe side of the rounding).
+        let beyond = |it: &[f32; 4]| f64::from(it[3]) * (1.0 + MARGIN) < near;
+        let within = |it: &[f32; 4]| f64::from(it[3]) * (1.0 - MARGIN) >= far;
+        let from = items.partition_point(beyond);
+        let to = from + items[from..].partition_point(|it| !within(it));
+        if to - from > most {
+            return Straddle::Open;
+        }
+        let slack = f64::from(CHORD_SLACK);
+        let mut outside = from;
+        for it in &items[from..to] {
+            let d2: f64 = (0..3).map(|a| (q[a] - f64::from(it[a])).powi(2)).sum();
+            let d = d2.sqrt();
+            let radius = f64::from(it[3]);
+            if d - slack > radius * (1.0 + MARGIN) {
+                outside += 1;
+            } else if d + slack > radius * (1.0 - MARGIN) {
+                return Straddle::Open;
+            }
+        }
+        Straddle::Outside(outside)
+    }
+}
