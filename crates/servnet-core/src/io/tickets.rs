@@ -263,7 +263,8 @@ fn parse_rows(
             problems.dropped += to.1 - at.1;
             at = to;
         };
-        for (row, c) in rows.by_ref().zip(checked) {
+        // (the block's rows first: a zip stops there without taking a row too many)
+        for (c, row) in checked.into_iter().zip(rows.by_ref()) {
             take(problems, c.before_ids);
             let Some(ticket) = c.ticket else {
                 take(problems, c.end);
@@ -426,5 +427,58 @@ fn check_ticket(c: &mut Cells<'_>, t: &Ticket, network: &Network) {
                 t.skill
             ),
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Rows checked a block per task on every core give the tickets and the problems
+    /// (same order) of checking them one row after another: duplicates across blocks,
+    /// bad cells, a duplicate of a bad row, over several blocks.
+    #[test]
+    fn rows_checked_on_every_core_are_the_serial_check_row_for_row() {
+        let net = super::super::read_network(&crate::testing::fixture_dir("valid")).unwrap();
+        let mut text = String::from(
+            "id,lon,lat,region,skill,units,priority,created_at,due_by,customer_tier,avoid,preferred\n",
+        );
+        for i in 0..3 * PARSE_BLOCK + 5 {
+            let id = match i {
+                1500 | 2600 => "T5".to_string(),
+                2700 => "T1499".to_string(),
+                _ => format!("T{i}"),
+            };
+            let lon = if i == 1499 || i % 700 == 3 {
+                "east"
+            } else {
+                "121.42"
+            };
+            text.push_str(&format!(
+                "{id},{lon},31.22,R-A1,repair:air_conditioner,1,normal,2026-11-23T08:00:00,2026-11-24T08:00:00,standard,,\n"
+            ));
+        }
+        let mut problems = Problems::default();
+        let table = Table::parse_csv("tickets.csv", text.as_bytes(), &mut problems);
+        let mut ids = BTreeMap::new();
+        let blocks = parse_rows(&table, &net, &mut problems, Some(&mut ids), true);
+        let mut serial = Problems::default();
+        let mut serial_ids = BTreeMap::new();
+        let rows: Vec<(usize, Ticket)> = table
+            .rows
+            .iter()
+            .filter_map(|row| {
+                let seen = &mut serial_ids as &mut dyn SeenIds;
+                parse_row(&table, row, &net, &mut serial, Some(seen)).map(|t| (row.index, t))
+            })
+            .collect();
+        assert_eq!(blocks, rows);
+        let text = |p: &Problems| p.list.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        assert_eq!(text(&problems), text(&serial));
+        assert!(text(&problems)
+            .iter()
+            .any(|m| m.contains("duplicate ticket id 'T5'")));
+        assert_eq!(ids.len(), serial_ids.len());
     }
 }
