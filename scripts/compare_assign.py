@@ -216,8 +216,7 @@ def python_assign(folder):
     plan = servnet.assign(tickets, d)
     secs = time.perf_counter() - t0
     t0 = time.perf_counter()
-    net = servnet.Network.from_dir(folder)
-    tickets = servnet.read_tickets(os.path.join(folder, "tickets.csv"), net)
+    net, tickets = servnet.read_network_and_tickets(folder)
     both = servnet.compare_with_sequential(tickets, net)
     both.to_pandas()
     folder_secs = time.perf_counter() - t0

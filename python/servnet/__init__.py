@@ -56,6 +56,7 @@ from servnet._servnet import (
     Unassignable,
     __version__,
     read_dir,
+    read_network_and_tickets,
     read_tickets,
     staffing,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "settle",
     "plot_repair_curves",
     "read_dir",
+    "read_network_and_tickets",
     "read_tickets",
     "simulate",
     "simulate_many",

@@ -54,6 +54,9 @@ def read_dir(path: _Path) -> DataSummary:
 def read_tickets(path: _Path, network: Network) -> Tickets:
     """Read a tickets file (CSV or JSON), validated against ``network``."""
 
+def read_network_and_tickets(path: _Path) -> Tuple[Network, Tickets]:
+    """A data folder's network and tickets, read together (as ``servnet assign`` does)."""
+
 @final
 class Network:
     """Outlets and regions of a service network, validated and indexed (immutable)."""

@@ -73,3 +73,23 @@ def test_missing_folder_is_a_data_error(tmp_path):
     """A folder without the required files says which files are missing."""
     with pytest.raises(servnet.DataError, match="regions.csv"):
         servnet.read_dir(tmp_path / "nowhere")
+
+
+def test_read_network_and_tickets_equals_the_two_serial_reads():
+    """One call reads the folder's network and tickets as Network.from_dir and
+    read_tickets do; the same batch plan follows from either."""
+    folder = DATA / "fixtures" / "valid"
+    net, tickets = servnet.read_network_and_tickets(folder)
+    serial_net = servnet.Network.from_dir(folder)
+    serial = servnet.read_tickets(folder / "tickets.csv", serial_net)
+    assert net == serial_net
+    assert tickets.to_pandas().equals(serial.to_pandas())
+    plan = servnet.compare_with_sequential(tickets, net).to_pandas()
+    assert plan.equals(servnet.compare_with_sequential(serial, serial_net).to_pandas())
+
+
+def test_read_network_and_tickets_reports_ticket_errors(tmp_path):
+    """A ticket naming an unknown region is a DataError naming tickets.csv."""
+    with pytest.raises(servnet.DataError) as info:
+        servnet.read_network_and_tickets(stage(tmp_path, "ticket_unknown_region"))
+    assert any(i["file"] == "tickets.csv" for i in info.value.issues)

@@ -774,6 +774,32 @@ pub(crate) fn read_tickets(
     read_tickets_file(py, path, network.get())
 }
 
+/// Reads a data folder's network and its tickets file together, as ``servnet assign``
+/// does (the tickets' cells are parsed while the network is read); ``(network,
+/// tickets)``, no tickets file: none. Same checks as :meth:`Network.from_dir` and
+/// :func:`read_tickets`.
+///
+/// Raises ``DataError`` naming file, line and field of every problem.
+///
+/// >>> net, tickets = servnet.read_network_and_tickets("data/sample")
+/// >>> len(tickets)
+/// 20000
+#[pyfunction]
+pub(crate) fn read_network_and_tickets(
+    py: Python<'_>,
+    path: PathBuf,
+) -> PyResult<(PyNetwork, PyTickets)> {
+    let (net, tickets) = py
+        .detach(|| servnet_core::io::read_network_and_tickets(&path))
+        .map_err(|e| error::to_py(py, e))?;
+    Ok((
+        PyNetwork {
+            inner: Arc::new(net),
+        },
+        PyTickets { inner: tickets },
+    ))
+}
+
 /// Registers the dispatch classes.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPolicy>()?;
@@ -785,5 +811,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyDispatchSummary>()?;
     m.add_class::<PyDispatcher>()?;
     m.add_function(wrap_pyfunction!(read_tickets, m)?)?;
+    m.add_function(wrap_pyfunction!(read_network_and_tickets, m)?)?;
     Ok(())
 }

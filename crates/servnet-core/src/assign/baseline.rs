@@ -5,7 +5,7 @@ use super::options::AssignOptions;
 use super::problem::{to_cost, Problem, COST_SCALE};
 use super::result::AssignmentPlan;
 use super::{prepare, solve_built};
-use crate::dispatch::{arrival_order, Dispatcher, Outcome, Policy};
+use crate::dispatch::{arrival_order, Assignment, Dispatcher, Policy};
 use crate::model::{Network, Ticket};
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -65,7 +65,7 @@ pub fn compare_with_sequential(
             let order = arrival_order(backlog);
             let outcomes = order
                 .iter()
-                .map(|&i| d.dispatch(&backlog[i]))
+                .map(|&i| d.dispatch_undiagnosed(&backlog[i]))
                 .collect::<Result<Vec<_>>>()?;
             let seconds = clock.elapsed().as_secs_f64();
             // Scored here, while the plan may still be solving.
@@ -90,19 +90,19 @@ pub fn compare_with_sequential(
     ))
 }
 
-/// The plan's objective of the sequential bookings (`outcomes[i]` is ticket `order[i]`'s),
-/// the tickets booked and their summed km.
+/// The plan's objective of the sequential bookings (`booked[i]` is ticket `order[i]`'s,
+/// `None`: not booked), the tickets booked and their summed km.
 fn score(
     p: &Problem,
     network: &Network,
     order: &[usize],
-    outcomes: &[Outcome],
+    booked: &[Option<Assignment>],
 ) -> (i64, usize, f64) {
     let mut total: i64 = 0;
     let (mut assigned, mut km) = (0usize, 0.0);
-    for (&t, out) in order.iter().zip(outcomes) {
-        match out {
-            Outcome::Assigned(a) => {
+    for (&t, booking) in order.iter().zip(booked) {
+        match booking {
+            Some(a) => {
                 let outlet = network.outlet_index(&a.outlet_id).map(|i| i as u32);
                 let cost = p.arcs[t].as_ref().ok().and_then(|list| {
                     list.iter()
@@ -114,7 +114,7 @@ fn score(
                 assigned += 1;
                 km += a.breakdown.distance_km;
             }
-            Outcome::Unassignable(_) => {
+            None => {
                 total += p.penalty[t];
             }
         }

@@ -32,7 +32,9 @@ struct TicketFacts {
 pub struct TicketCoster<'a> {
     schedule: &'a FeeSchedule,
     network: &'a Network,
-    tickets: BTreeMap<&'a str, TicketFacts>,
+    /// Looked up per written row and per summed booking: hashed, not a string-ordered
+    /// tree.
+    tickets: rustc_hash::FxHashMap<&'a str, TicketFacts>,
 }
 
 impl<'a> TicketCoster<'a> {

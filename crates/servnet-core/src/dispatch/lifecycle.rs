@@ -3,6 +3,7 @@
 //! the [`super::Ledger`], in one call each.
 
 use super::ledger::{Booked, Booking, Completed, Confirmed, Request, Status};
+use super::policy::Fallback;
 use super::resolve::Resolved;
 use super::types::{Assignment, Outcome, Unassignable};
 use super::Dispatcher;
@@ -11,6 +12,10 @@ use crate::{Error, Result};
 use chrono::NaiveDateTime;
 use smol_str::SmolStr;
 use std::sync::atomic::Ordering;
+
+/// What [`Dispatcher::book`] did: booked (or found the ticket's booking), with its
+/// status; or `Err`: no outlet takes it, after these fallbacks (not yet diagnosed).
+type BookAnswer = std::result::Result<(Outcome, Option<Status>), Vec<Fallback>>;
 
 impl Dispatcher {
     pub(super) fn materialise(&self, ticket_id: SmolStr, b: &Booking) -> Assignment {
@@ -95,13 +100,9 @@ impl Dispatcher {
     }
 
     /// Books the best offer for `r` (a hold until `hold`, if given; `content`: the
-    /// ticket's fingerprint); with the booking's status in the ledger.
-    fn book(
-        &self,
-        r: &Resolved,
-        hold: Option<NaiveDateTime>,
-        content: u64,
-    ) -> Result<(Outcome, Option<Status>)> {
+    /// ticket's fingerprint); with the booking's status in the ledger, or the fallbacks
+    /// tried when no outlet takes it (diagnosed by the caller if it needs to know why).
+    fn book(&self, r: &Resolved, hold: Option<NaiveDateTime>, content: u64) -> Result<BookAnswer> {
         let t = r.ticket;
         let id = SmolStr::new(&t.id);
         // A shared store is asked once, when the search finds nothing: for the ticket's
@@ -113,18 +114,11 @@ impl Dispatcher {
                 if !asked {
                     asked = true;
                     if let Some((kid, kb)) = self.known_elsewhere(&t.id)? {
-                        return self.existing(t, kid, &kb, content, hold.is_some());
+                        return self.existing(t, kid, &kb, content, hold.is_some()).map(Ok);
                     }
                     continue;
                 }
-                let (reason, counts) = self.reasons(r);
-                let u = Unassignable {
-                    ticket_id: id,
-                    reason,
-                    counts,
-                    fallbacks_tried: tried,
-                };
-                return Ok((Outcome::Unassignable(u), None));
+                return Ok(Err(tried));
             };
             let offer = &self.offers[hit.offer as usize];
             let oi = offer.outlet as usize;
@@ -162,12 +156,12 @@ impl Dispatcher {
                     }
                     let mut a = self.materialise_unstamped(id, &b);
                     self.stamp(&mut a.breakdown, r, b.offer as usize);
-                    return Ok((Outcome::Assigned(a), Some(b.status)));
+                    return Ok(Ok((Outcome::Assigned(a), Some(b.status))));
                 }
                 // The same ticket was booked concurrently: the first booking stands.
                 Booked::Existing(found) => {
                     let (id, b) = *found;
-                    return self.existing(t, id, &b, content, hold.is_some());
+                    return self.existing(t, id, &b, content, hold.is_some()).map(Ok);
                 }
                 Booked::Full => {
                     // Another thread (or process) took the last units; search again. A
@@ -181,17 +175,29 @@ impl Dispatcher {
         }
         if !asked {
             if let Some((kid, kb)) = self.known_elsewhere(&t.id)? {
-                return self.existing(t, kid, &kb, content, hold.is_some());
+                return self.existing(t, kid, &kb, content, hold.is_some()).map(Ok);
             }
         }
-        let (reason, counts) = self.reasons(r);
-        let u = Unassignable {
-            ticket_id: id,
-            reason,
-            counts,
-            fallbacks_tried: self.policy.fallback.clone(),
-        };
-        Ok((Outcome::Unassignable(u), None))
+        Ok(Err(self.policy.fallback.clone()))
+    }
+
+    /// [`Dispatcher::book`]'s answer with an unbooked ticket diagnosed (why no outlet
+    /// takes it, [`Dispatcher::reasons`]).
+    fn diagnosed(
+        &self,
+        r: &Resolved,
+        booked: Result<BookAnswer>,
+    ) -> Result<(Outcome, Option<Status>)> {
+        Ok(booked?.unwrap_or_else(|tried| {
+            let (reason, counts) = self.reasons(r);
+            let u = Unassignable {
+                ticket_id: SmolStr::new(&r.ticket.id),
+                reason,
+                counts,
+                fallbacks_tried: tried,
+            };
+            (Outcome::Unassignable(u), None)
+        }))
     }
 
     /// The ticket's record, any status, looked up before searching when the ledger reads
@@ -235,7 +241,27 @@ impl Dispatcher {
             return self.existing(ticket, id, &b, content, false);
         }
         let r = self.resolve_ids(ticket, ids)?;
-        self.book(&r, None, content)
+        let booked = self.book(&r, None, content);
+        self.diagnosed(&r, booked)
+    }
+
+    /// [`Dispatcher::dispatch`] for a caller that needs no diagnosis of the tickets no
+    /// outlet takes (batch assignment's sequential baseline): `None` for those.
+    pub(crate) fn dispatch_undiagnosed(&self, ticket: &Ticket) -> Result<Option<Assignment>> {
+        let ids = self.ids(ticket);
+        self.prefetch_for(ids);
+        let content = super::bookings::content_key(ticket);
+        let booked = match self.known_before(&ticket.id)? {
+            Some((id, b)) => self.existing(ticket, id, &b, content, false)?,
+            None => match self.book(&self.resolve_ids(ticket, ids)?, None, content)? {
+                Ok(booked) => booked,
+                Err(_) => return Ok(None),
+            },
+        };
+        Ok(match booked.0 {
+            Outcome::Assigned(a) => Some(a),
+            Outcome::Unassignable(_) => None,
+        })
     }
 
     /// Books capacity for the ticket while the customer confirms; the booking lasts until
@@ -282,7 +308,8 @@ impl Dispatcher {
                 ),
             )
         })?;
-        self.book(&r, Some(expires), content)
+        let booked = self.book(&r, Some(expires), content);
+        self.diagnosed(&r, booked)
     }
 
     /// Turns a hold into a firm assignment. Fails if the hold is unknown or expired at `now`

@@ -67,15 +67,7 @@ pub struct DataSet {
 /// Reads and validates every file of a data folder; all problems in all files are
 /// reported together.
 pub fn read_dir(dir: &Path) -> Result<DataSet> {
-    // The tickets' cells need no network: read them while the network is read (then
-    // check them against it).
-    let (network, ticket_file) = rayon::join(|| read_network(dir), || ticket_file_in(dir));
-    let network = network?;
-    let tickets = match ticket_file {
-        Ok(Some(f)) => f.tickets(&network),
-        Ok(None) => Ok(Vec::new()),
-        Err(e) => Err(e),
-    };
+    let (network, tickets) = network_and_tickets(dir)?;
     let planning = read_planning(dir, &network);
     match (tickets, planning) {
         (Ok(tickets), Ok(planning)) => Ok(DataSet {
@@ -94,6 +86,26 @@ pub fn read_dir(dir: &Path) -> Result<DataSet> {
             Err(crate::Error::Invalid(issues))
         }
     }
+}
+
+/// Reads and validates a data folder's network and tickets (no tickets file: none),
+/// as [`read_dir`] reads them, without the planning files.
+pub fn read_network_and_tickets(dir: &Path) -> Result<(Network, Vec<Ticket>)> {
+    let (network, tickets) = network_and_tickets(dir)?;
+    Ok((network, tickets?))
+}
+
+/// The folder's network, and its tickets checked against it. The tickets' cells need
+/// no network: they are read while the network is read.
+fn network_and_tickets(dir: &Path) -> Result<(Network, Result<Vec<Ticket>>)> {
+    let (network, ticket_file) = rayon::join(|| read_network(dir), || ticket_file_in(dir));
+    let network = network?;
+    let tickets = match ticket_file {
+        Ok(Some(f)) => f.tickets(&network),
+        Ok(None) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    };
+    Ok((network, tickets))
 }
 
 /// The folder's tickets file, read (cells only), if it has one.

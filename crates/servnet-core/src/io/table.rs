@@ -478,6 +478,16 @@ impl Cells<'_> {
         self.row.line
     }
 
+    /// The row's position in its table (a frame's row number).
+    pub(crate) fn row_index(&self) -> usize {
+        self.row.index
+    }
+
+    /// The problems reported so far.
+    pub(crate) fn problems(&self) -> &Problems {
+        self.problems
+    }
+
     /// Sets the record id used in later messages.
     pub(crate) fn set_record(&mut self, id: &str) {
         self.record = Some(id.to_string());

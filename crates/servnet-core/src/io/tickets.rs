@@ -1,5 +1,5 @@
 use super::frame::Frame;
-use super::table::{Problems, Row, Table};
+use super::table::{Cells, Problems, Row, Table};
 use super::ticket_frame::FrameTickets;
 use crate::model::{Network, Skill, Ticket};
 use crate::Result;
@@ -193,7 +193,23 @@ fn parse(
         .collect()
 }
 
-/// [`parse`], with each ticket's row index (its position in a frame).
+/// Rows [`parse_rows`] checks per task (on every core).
+const PARSE_BLOCK: usize = 1024;
+
+/// One row checked on its own (no duplicate-id check): its ticket if complete, and
+/// where its problems end in its block's list, before and after the duplicate check's
+/// place (listed issues, issues dropped over the cap).
+struct Checked {
+    ticket: Option<Ticket>,
+    valid: bool,
+    before_ids: (usize, usize),
+    end: (usize, usize),
+}
+
+/// [`parse`], with each ticket's row index (its position in a frame). The rows are
+/// checked a block per task on every core, then taken in row order for the
+/// duplicate-id check (which needs every earlier id): the tickets and the problems are
+/// those of [`parse_row`] row after row, in the same order.
 fn parse_rows(
     t: &Table,
     network: &Network,
@@ -201,16 +217,67 @@ fn parse_rows(
     mut ids: Option<&mut BTreeMap<SmolStr, Option<u64>>>,
     first: bool,
 ) -> Vec<(usize, Ticket)> {
+    use rayon::prelude::*;
     let mut out = Vec::new();
     // A chunk after the first has the same header: its missing columns are known.
     let quiet = &mut Problems::default();
     if !t.require(&REQUIRED, if first { problems } else { quiet }) {
         return out;
     }
-    for row in &t.rows {
-        let seen = ids.as_deref_mut().map(|m| m as &mut dyn SeenIds);
-        if let Some(ticket) = parse_row(t, row, network, problems, seen) {
-            out.push((row.index, ticket));
+    let blocks: Vec<(Vec<Checked>, Problems)> = t
+        .rows
+        .par_chunks(PARSE_BLOCK)
+        .map(|rows| {
+            let mut local = Problems::default();
+            let mark = |p: &Problems| (p.list.len(), p.dropped);
+            let checked = rows
+                .iter()
+                .map(|row| {
+                    let mut c = t.cells(row, &mut local);
+                    let ticket = row_ticket(&mut c, network);
+                    let before_ids = mark(c.problems());
+                    if let Some(t) = &ticket {
+                        check_ticket(&mut c, t, network);
+                    }
+                    let valid = !c.failed;
+                    Checked {
+                        ticket,
+                        valid,
+                        before_ids,
+                        end: mark(&local),
+                    }
+                })
+                .collect();
+            (checked, local)
+        })
+        .collect();
+    out.reserve(t.rows.len());
+    let mut rows = t.rows.iter();
+    for (checked, local) in blocks {
+        let mut issues = local.list.into_iter();
+        let mut at = (0, 0);
+        let mut take = |problems: &mut Problems, to: (usize, usize)| {
+            for issue in issues.by_ref().take(to.0 - at.0) {
+                problems.add(issue.at, issue.message);
+            }
+            problems.dropped += to.1 - at.1;
+            at = to;
+        };
+        // (the block's rows first: a zip stops there without taking a row too many)
+        for (c, row) in checked.into_iter().zip(rows.by_ref()) {
+            take(problems, c.before_ids);
+            let Some(ticket) = c.ticket else {
+                take(problems, c.end);
+                continue;
+            };
+            let mut cells = t.cells(row, problems);
+            cells.set_record(&ticket.id);
+            let seen = ids.as_deref_mut().map(|m| m as &mut dyn SeenIds);
+            let unique = seen.is_none_or(|seen| first_seen(&mut cells, &ticket.id, seen));
+            take(problems, c.end);
+            if unique && c.valid {
+                out.push((row.index, ticket));
+            }
         }
     }
     out
@@ -255,6 +322,17 @@ pub(super) fn parse_row(
     ids: Option<&mut dyn SeenIds>,
 ) -> Option<Ticket> {
     let mut c = t.cells(row, problems);
+    let t = row_ticket(&mut c, network)?;
+    if let Some(ids) = ids {
+        first_seen(&mut c, &t.id, ids);
+    }
+    check_ticket(&mut c, &t, network);
+    (!c.failed).then_some(t)
+}
+
+/// The row's ticket if every cell parsed (`None`: incomplete, every problem of the
+/// row reported); a complete ticket is judged by [`check_ticket`].
+fn row_ticket(c: &mut Cells<'_>, network: &Network) -> Option<Ticket> {
     // Every cell is read (so every bad one is reported), then the ticket as a whole
     // is judged by `Ticket::problems`, as the dispatcher and Python judge it.
     let id = c.id("id");
@@ -312,17 +390,31 @@ pub(super) fn parse_row(
         }
         return None;
     }
-    if let Some(ids) = ids {
-        if let Some(first) = ids.first(&t.id, row.index) {
+    Some(t)
+}
+
+/// Whether `id` (a complete ticket's, on `c`'s row) is seen first here: then it is
+/// added to `ids`, else the duplicate is reported.
+fn first_seen(c: &mut Cells<'_>, id: &str, ids: &mut dyn SeenIds) -> bool {
+    match ids.first(id, c.row_index()) {
+        Some(first) => {
             let first = match first {
                 Some(l) => format!(" (first on line {l})"),
                 None => String::new(),
             };
-            c.fail("id", format!("duplicate ticket id '{}'{first}", t.id));
-        } else {
-            ids.insert(&t.id, row.index, c.line());
+            c.fail("id", format!("duplicate ticket id '{id}'{first}"));
+            false
+        }
+        None => {
+            ids.insert(id, c.row_index(), c.line());
+            true
         }
     }
+}
+
+/// A complete ticket's checks as a whole ([`Ticket::problems`], a skill some outlet
+/// offers), reported on `c`'s row.
+fn check_ticket(c: &mut Cells<'_>, t: &Ticket, network: &Network) {
     for (field, message) in t.problems(network) {
         c.fail(field, message);
     }
@@ -336,5 +428,57 @@ pub(super) fn parse_row(
             ),
         );
     }
-    (!c.failed).then_some(t)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Rows checked a block per task on every core give the tickets and the problems
+    /// (same order) of checking them one row after another: duplicates across blocks,
+    /// bad cells, a duplicate of a bad row, over several blocks.
+    #[test]
+    fn rows_checked_on_every_core_are_the_serial_check_row_for_row() {
+        let net = super::super::read_network(&crate::testing::fixture_dir("valid")).unwrap();
+        let mut text = String::from(
+            "id,lon,lat,region,skill,units,priority,created_at,due_by,customer_tier,avoid,preferred\n",
+        );
+        for i in 0..3 * PARSE_BLOCK + 5 {
+            let id = match i {
+                1500 | 2600 => "T5".to_string(),
+                2700 => "T1499".to_string(),
+                _ => format!("T{i}"),
+            };
+            let lon = if i == 1499 || i % 700 == 3 {
+                "east"
+            } else {
+                "121.42"
+            };
+            text.push_str(&format!(
+                "{id},{lon},31.22,R-A1,repair:air_conditioner,1,normal,2026-11-23T08:00:00,2026-11-24T08:00:00,standard,,\n"
+            ));
+        }
+        let mut problems = Problems::default();
+        let table = Table::parse_csv("tickets.csv", text.as_bytes(), &mut problems);
+        let mut ids = BTreeMap::new();
+        let blocks = parse_rows(&table, &net, &mut problems, Some(&mut ids), true);
+        let mut serial = Problems::default();
+        let mut serial_ids = BTreeMap::new();
+        let rows: Vec<(usize, Ticket)> = table
+            .rows
+            .iter()
+            .filter_map(|row| {
+                let seen = &mut serial_ids as &mut dyn SeenIds;
+                parse_row(&table, row, &net, &mut serial, Some(seen)).map(|t| (row.index, t))
+            })
+            .collect();
+        assert_eq!(blocks, rows);
+        let text = |p: &Problems| p.list.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        assert_eq!(text(&problems), text(&serial));
+        assert!(text(&problems)
+            .iter()
+            .any(|m| m.contains("duplicate ticket id 'T5'")));
+        assert_eq!(ids.len(), serial_ids.len());
+    }
 }
