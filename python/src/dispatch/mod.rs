@@ -4,6 +4,7 @@
 
 mod change;
 mod chunked;
+mod columns;
 mod outcome;
 mod policy;
 mod ticket;
@@ -17,6 +18,7 @@ use crate::error;
 use crate::network::PyNetwork;
 use change::{change_arg, statuses};
 use chrono::NaiveDateTime;
+use columns::OutcomeCols;
 use outcome::{outcome_py, TERM_NAMES};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -380,7 +382,7 @@ impl PyDispatcher {
         let (cols, ids) = match tickets.cast::<PyTickets>() {
             Ok(t) => {
                 let t = &t.get().inner;
-                let mut cols = convert::OutcomeCols::with_len(t.len());
+                let mut cols = OutcomeCols::with_len(t.len());
                 self.run_each(py, t, &mut |i, o| {
                     tally.add(&o);
                     cols.set(i, o);
@@ -390,7 +392,7 @@ impl PyDispatcher {
             // A DataFrame: checked, then built and dispatched a chunk at a time; the
             // ticket ids come from its own column.
             Err(_) => {
-                let mut cols = convert::OutcomeCols::without_ids(tickets.len()?);
+                let mut cols = OutcomeCols::without_ids(tickets.len()?);
                 let ids = self.run_frame(py, tickets, &mut |i, o| {
                     tally.add(&o);
                     cols.set(i, o);
@@ -402,7 +404,13 @@ impl PyDispatcher {
             let d = self.read_py(py)?;
             (d.start_date(), tally.finish(&d))
         };
-        let frame = convert::to_frame(py, cols.into_columns(py, start, ids)?, &[("day", "Int64")])?;
+        let mut columns = Vec::new();
+        let mut dtypes = Vec::new();
+        for (name, values, dtype) in cols.into_columns(py, start, ids)? {
+            columns.push((name, values));
+            dtypes.extend(dtype.map(|t| (name, t)));
+        }
+        let frame = convert::to_frame(py, columns, &dtypes)?;
         let summary = PyDispatchSummary { inner: summary };
         frame
             .getattr("attrs")?
