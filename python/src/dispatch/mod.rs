@@ -368,6 +368,18 @@ impl PyDispatcher {
     /// ``reason`` (``outlet_id``/``day``/``date``/``route`` missing and ``reason`` set
     /// when unassignable); ``.attrs["summary"]`` holds the :class:`DispatchSummary`.
     ///
+    /// Memory: a frame is checked whole, then read again from its own rows a chunk at a
+    /// time while the dispatcher fills (about 100 bytes per live booking); the result
+    /// takes about 80 bytes a row. For big files, read the repeated text as ``category``
+    /// and parse the times: pandas' default read of 1M tickets peaks at about 420 MB by
+    /// itself, this one at about 260 MB, and read plus ``dispatch_frame`` at about 450 MB
+    /// (BENCHMARKS.md, issue 21 target 2)::
+    ///
+    ///     tickets = pd.read_csv(path, keep_default_na=False,
+    ///                           parse_dates=["created_at", "due_by"],
+    ///                           dtype={c: "category" for c in ["region", "skill",
+    ///                                  "priority", "customer_tier", "avoid", "preferred"]})
+    ///
     /// >>> out = d.dispatch_frame(pd.read_csv("data/sample/tickets.csv"))
     /// >>> out["outlet_id"].notna().mean() > 0.9
     /// True
