@@ -13,7 +13,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PySlice};
-use servnet_core::io::{Frame, FrameColumn, MISSING_CODE};
+use servnet_core::io::{Frame, FrameColumn, Texts, MISSING_CODE};
 use servnet_core::{Error, Location};
 use std::sync::Arc;
 
@@ -386,14 +386,15 @@ fn code_texts(parts: &[ArrowChunk], rows: usize) -> Option<FrameColumn> {
         })?;
     }
     let mut codes: Vec<u32> = Vec::with_capacity(rows);
-    let mut values: Vec<String> = Vec::new();
+    let mut values = Texts::default();
     if sampled >= 64 && sample.len() * 2 > sampled {
-        values.reserve(rows);
+        let bytes = parts.iter().map(|p| p.data.len()).sum();
+        values = Texts::with_capacity(rows, bytes);
         for p in parts {
             p.each(usize::MAX, &mut |c| match c {
                 Some(t) => {
                     codes.push(values.len() as u32);
-                    values.push(t.to_string());
+                    values.push(t);
                 }
                 None => codes.push(MISSING_CODE),
             })?;
@@ -406,7 +407,7 @@ fn code_texts(parts: &[ArrowChunk], rows: usize) -> Option<FrameColumn> {
                 Some(t) => {
                     let next = values.len() as u32;
                     let code = *seen.entry(t).or_insert_with(|| {
-                        values.push(t.to_string());
+                        values.push(t);
                         next
                     });
                     codes.push(code);
@@ -438,13 +439,13 @@ fn text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<FrameColumn> {
     if let Some(pair) = factorized {
         let codes = pair.get_item(0)?.call_method1("astype", ("int64",))?;
         let uniques = pair.get_item(1)?;
-        let mut values = Vec::new();
+        let mut values = Texts::default();
         let mut remap = Vec::new();
         for v in uniques.call_method0("tolist")?.try_iter()? {
             match convert::object_cell(&v?)? {
                 Some(s) => {
                     remap.push(values.len() as u32);
-                    values.push(s);
+                    values.push(&s);
                 }
                 None => remap.push(MISSING_CODE),
             }
@@ -460,13 +461,13 @@ fn text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<FrameColumn> {
             .collect();
         return Ok(FrameColumn::Text { codes, values });
     }
-    let mut values = Vec::with_capacity(rows);
+    let mut values = Texts::with_capacity(rows, 0);
     let mut codes = Vec::with_capacity(rows);
     for v in series.call_method0("tolist")?.try_iter()? {
         match convert::object_cell(&v?)? {
             Some(s) => {
                 codes.push(values.len() as u32);
-                values.push(s);
+                values.push(&s);
             }
             None => codes.push(MISSING_CODE),
         }

@@ -1,12 +1,12 @@
 //! `Dispatcher.dispatch_frame` of a DataFrame a chunk at a time: the frame's typed
 //! columns are checked whole first (nothing is dispatched from a frame with problems),
-//! keeping only each ticket's (created_at, position); then the tickets are built and
-//! dispatched a chunk at a time in arrival order. Neither the frame's text nor all its
-//! tickets are ever held.
+//! keeping only each ticket's (created_at, position); then those columns are dropped and
+//! the tickets are read again from the frame's own rows a chunk at a time in arrival
+//! order (`df.take`), built and dispatched. Neither the frame's text nor all its tickets
+//! are ever held, and its typed columns not while the dispatcher fills.
 
-use super::ticket::FRAME_CHUNK;
+use super::columns::numpy;
 use super::{PyDispatcher, SIGNAL_EVERY};
-use crate::error;
 use crate::frame;
 use chrono::NaiveDateTime;
 use pyo3::prelude::*;
@@ -29,7 +29,7 @@ impl PyDispatcher {
         let mut arrivals: Vec<(NaiveDateTime, u32)> = Vec::with_capacity(frame.rows);
         py.detach(|| {
             let d = self.read()?;
-            servnet_core::io::tickets_from_frame(frame, d.network(), FRAME_CHUNK, &mut |chunk| {
+            servnet_core::io::tickets_from_frame(frame, d.network(), SIGNAL_EVERY, &mut |chunk| {
                 // Positions fit u32: frame_cols bounds the rows.
                 arrivals.extend(chunk.iter().map(|(r, t)| (t.created_at, *r as u32)));
             })
@@ -39,21 +39,27 @@ impl PyDispatcher {
         let ids = frame.column("id");
         let id = |r: u32| ids.map(|c| c.text(r as usize));
         arrivals.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(&id(b.1))));
-        let order: Vec<usize> = arrivals.into_iter().map(|(_, r)| r as usize).collect();
+        let order: Vec<u32> = arrivals.into_iter().map(|(_, r)| r).collect();
         let id_column = frame::id_column(df, &cols, "id")?;
-        // One reader for every chunk: each distinct text is parsed once. Ids were checked
-        // for duplicates above.
-        let mut reader = FrameTickets::new(frame, false);
+        // The whole frame's columns go before the dispatcher fills: each chunk's rows are
+        // taken from the frame again and read alone (ids were checked for duplicates
+        // above).
+        drop(cols);
+        let take = df.getattr("take")?;
         for chunk in order.chunks(SIGNAL_EVERY) {
+            let part =
+                take.call1((numpy(py, "int64", chunk, |&r| i64::from(r).to_ne_bytes())?,))?;
+            let part = frame::frame_cols("tickets", "tickets.csv", &part)?;
             let done = py.detach(|| {
                 let d = self.read()?;
-                let tickets = reader.read(chunk, d.network())?;
+                let rows: Vec<usize> = (0..chunk.len()).collect();
+                let tickets = FrameTickets::new(&part.frame, false).read(&rows, d.network())?;
                 tickets
                     .into_iter()
-                    .map(|(r, t)| d.dispatch(&t).map(|o| (r, o)))
+                    .map(|(r, t)| d.dispatch(&t).map(|o| (chunk[r] as usize, o)))
                     .collect::<servnet_core::Result<Vec<_>>>()
             });
-            for (r, o) in done.map_err(|e| error::to_py(py, e))? {
+            for (r, o) in done.map_err(|e| frame::frame_error(py, e, &[&part]))? {
                 each(r, o);
             }
             py.check_signals()?;

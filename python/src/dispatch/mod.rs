@@ -4,6 +4,7 @@
 
 mod change;
 mod chunked;
+mod columns;
 mod outcome;
 mod policy;
 mod ticket;
@@ -17,6 +18,7 @@ use crate::error;
 use crate::network::PyNetwork;
 use change::{change_arg, statuses};
 use chrono::NaiveDateTime;
+use columns::OutcomeCols;
 use outcome::{outcome_py, TERM_NAMES};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -366,6 +368,18 @@ impl PyDispatcher {
     /// ``reason`` (``outlet_id``/``day``/``date``/``route`` missing and ``reason`` set
     /// when unassignable); ``.attrs["summary"]`` holds the :class:`DispatchSummary`.
     ///
+    /// Memory: a frame is checked whole, then read again from its own rows a chunk at a
+    /// time while the dispatcher fills (about 100 bytes per live booking); the result
+    /// takes about 80 bytes a row. For big files, read the repeated text as ``category``
+    /// and parse the times: pandas' default read of 1M tickets peaks at about 420 MB by
+    /// itself, this one at about 260 MB, and read plus ``dispatch_frame`` at about 450 MB
+    /// (BENCHMARKS.md, issue 21 target 2)::
+    ///
+    ///     tickets = pd.read_csv(path, keep_default_na=False,
+    ///                           parse_dates=["created_at", "due_by"],
+    ///                           dtype={c: "category" for c in ["region", "skill",
+    ///                                  "priority", "customer_tier", "avoid", "preferred"]})
+    ///
     /// >>> out = d.dispatch_frame(pd.read_csv("data/sample/tickets.csv"))
     /// >>> out["outlet_id"].notna().mean() > 0.9
     /// True
@@ -380,7 +394,7 @@ impl PyDispatcher {
         let (cols, ids) = match tickets.cast::<PyTickets>() {
             Ok(t) => {
                 let t = &t.get().inner;
-                let mut cols = convert::OutcomeCols::with_len(t.len());
+                let mut cols = OutcomeCols::with_len(t.len());
                 self.run_each(py, t, &mut |i, o| {
                     tally.add(&o);
                     cols.set(i, o);
@@ -390,7 +404,7 @@ impl PyDispatcher {
             // A DataFrame: checked, then built and dispatched a chunk at a time; the
             // ticket ids come from its own column.
             Err(_) => {
-                let mut cols = convert::OutcomeCols::without_ids(tickets.len()?);
+                let mut cols = OutcomeCols::without_ids(tickets.len()?);
                 let ids = self.run_frame(py, tickets, &mut |i, o| {
                     tally.add(&o);
                     cols.set(i, o);
@@ -402,7 +416,13 @@ impl PyDispatcher {
             let d = self.read_py(py)?;
             (d.start_date(), tally.finish(&d))
         };
-        let frame = convert::to_frame(py, cols.into_columns(py, start, ids)?, &[("day", "Int64")])?;
+        let mut columns = Vec::new();
+        let mut dtypes = Vec::new();
+        for (name, values, dtype) in cols.into_columns(py, start, ids)? {
+            columns.push((name, values));
+            dtypes.extend(dtype.map(|t| (name, t)));
+        }
+        let frame = convert::to_frame(py, columns, &dtypes)?;
         let summary = PyDispatchSummary { inner: summary };
         frame
             .getattr("attrs")?

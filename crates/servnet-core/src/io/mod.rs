@@ -24,7 +24,7 @@ mod write;
 pub use campaigns::{
     campaigns_from_csv, campaigns_from_frame, read_campaigns, read_campaigns_in, MAX_CAMPAIGNS,
 };
-pub use frame::{Frame, FrameColumn, MISSING_CODE};
+pub use frame::{Frame, FrameColumn, Texts, MISSING_CODE};
 pub use network::{network_from_frames, read_network, NetworkFrames};
 pub use network_out::{write_network, write_network_for_excel};
 pub use options::overlay;
