@@ -9,6 +9,7 @@ use super::columns::numpy;
 use super::PyDispatcher;
 use crate::error;
 use crate::frame;
+use crate::heap;
 use chrono::NaiveDateTime;
 use pyo3::prelude::*;
 use pyo3::types::PySlice;
@@ -70,6 +71,8 @@ impl PyDispatcher {
         let id_column = frame::id_column(df, "id", as_read, &ids)?;
         drop(ids);
         let order: Vec<u32> = arrivals.into_iter().map(|(_, r)| r).collect();
+        // The check's leftovers go back before the dispatcher fills.
+        heap::trim(py);
         let take = df.getattr("take")?;
         for rows in order.chunks(chunk) {
             // Rows in a run (a frame in arrival order): a slice, not a copy.

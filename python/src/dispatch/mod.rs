@@ -203,6 +203,8 @@ impl PyDispatcher {
         tickets: &Bound<'py, PyAny>,
         chunk: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
+        // What the caller freed (pandas' read of the frame) goes back first.
+        crate::heap::trim(py);
         // Each outcome goes to compact columns and the summary's tally as it comes: the
         // outcomes of a big frame are never all held.
         let mut tally = SummaryTally::default();
@@ -227,6 +229,8 @@ impl PyDispatcher {
                 (cols, Some(ids))
             }
         };
+        // The chunks' leftovers go back before the result columns are made.
+        crate::heap::trim(py);
         let (start, summary) = {
             let d = self.read_py(py)?;
             (d.start_date(), tally.finish(&d))
