@@ -423,11 +423,11 @@ impl PyDispatcher {
     ///
     /// Memory: a frame is checked a chunk of rows at a time, then read again from its own
     /// rows a chunk at a time while the dispatcher fills (about 100 bytes per live
-    /// booking); the result
-    /// takes about 80 bytes a row. For big files, read the repeated text as ``category``
-    /// and parse the times: pandas' default read of 1M tickets peaks at about 420 MB by
-    /// itself, this one at about 260 MB, and read plus ``dispatch_frame`` at about 450 MB
-    /// (BENCHMARKS.md, issue 21 target 2)::
+    /// booking); the result takes about 80 bytes a row. The C heap's free pages (what
+    /// reading the frame freed) go back to the system first (glibc). For big files, read
+    /// the repeated text as ``category`` and parse the times: pandas' default read of 1M
+    /// tickets peaks at about 420 MB by itself, this one at about 260 MB, and read plus
+    /// ``dispatch_frame`` at about 370 MB (BENCHMARKS.md, issue 21 target 2)::
     ///
     ///     tickets = pd.read_csv(path, keep_default_na=False,
     ///                           parse_dates=["created_at", "due_by"],
