@@ -383,6 +383,7 @@ class Dispatcher:
     def sync_network(self) -> int:
         """Applies the network changes other processes recorded on a shared ledger."""
     def _time_dispatch(self, tickets: Tickets) -> float: ...
+    def _dispatch_frame(self, tickets: Union[Tickets, pd.DataFrame], chunk: int) -> pd.DataFrame: ...
 
 @final
 class PlanningData:

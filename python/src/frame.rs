@@ -70,10 +70,9 @@ pub(crate) fn frame_error(py: Python<'_>, e: Error, frames: &[&FrameCols]) -> Py
 /// The most rows a frame may have (text codes are `u32`).
 const MAX_ROWS: usize = (u32::MAX - 1) as usize;
 
-/// Converts DataFrame `df` (argument `name`) to typed columns standing for the file
-/// `file`, each column in bulk by its dtype.
-pub(crate) fn frame_cols(name: &str, file: &str, df: &Bound<'_, PyAny>) -> PyResult<FrameCols> {
-    let py = df.py();
+/// The number of rows of DataFrame `df` (argument `name`); a `TypeError` for anything
+/// else, a `DataError` past [`MAX_ROWS`].
+pub(crate) fn frame_len(name: &str, df: &Bound<'_, PyAny>) -> PyResult<usize> {
     if !(df.hasattr("columns")? && df.hasattr("index")? && df.hasattr("iloc")?) {
         return Err(PyTypeError::new_err(format!(
             "{name}: expected a pandas DataFrame, got {}",
@@ -83,11 +82,66 @@ pub(crate) fn frame_cols(name: &str, file: &str, df: &Bound<'_, PyAny>) -> PyRes
     let rows: usize = df.len()?;
     if rows > MAX_ROWS {
         return Err(error::argument(
-            py,
+            df.py(),
             name,
             format!("{rows} rows: at most {MAX_ROWS} are accepted"),
         ));
     }
+    Ok(rows)
+}
+
+/// Maps a core error about DataFrame `df` (argument `name`, read a chunk of rows at a
+/// time as the file `file`: its typed columns are no longer held) to its rows and
+/// columns, as [`frame_error`] does with the whole frame's columns: each problem's row
+/// is converted again on its own.
+pub(crate) fn rows_error(
+    py: Python<'_>,
+    e: Error,
+    name: &str,
+    file: &str,
+    df: &Bound<'_, PyAny>,
+) -> PyErr {
+    let locate = |at: &Location| {
+        if at.source != file {
+            return None;
+        }
+        let Some(row) = at.line.filter(|&l| l >= 2).map(|l| (l - 2) as usize) else {
+            return Some(FrameSpot {
+                frame: name.to_string(),
+                row: None,
+                label: None,
+                nan: false,
+            });
+        };
+        // The row alone: its line is 2 there, its index label the same.
+        let one = df
+            .getattr("iloc")
+            .and_then(|i| i.get_item(PySlice::new(py, row as isize, row as isize + 1, 1)))
+            .and_then(|one| frame_cols(name, file, &one));
+        let at_one = Location {
+            line: Some(2),
+            ..at.clone()
+        };
+        let mut spot = match one {
+            Ok(one) => one.spot(py, &at_one)?,
+            Err(_) => FrameSpot {
+                frame: name.to_string(),
+                row: None,
+                label: None,
+                nan: false,
+            },
+        };
+        spot.row = Some(row);
+        Some(spot)
+    };
+    error::to_py_located(py, e, &locate)
+}
+
+/// Converts DataFrame `df` (argument `name`) to typed columns standing for the file
+/// `file`, each column in bulk by its dtype.
+pub(crate) fn frame_cols(name: &str, file: &str, df: &Bound<'_, PyAny>) -> PyResult<FrameCols> {
+    let py = df.py();
+    let rows = frame_len(name, df)?;
     let mut columns = Vec::new();
     for (k, col) in df.getattr("columns")?.try_iter()?.enumerate() {
         let col_name = col?.str()?.to_cow()?.trim().to_string();
@@ -105,46 +159,51 @@ pub(crate) fn frame_cols(name: &str, file: &str, df: &Bound<'_, PyAny>) -> PyRes
     })
 }
 
-/// Column `name` of `df` (as read into `cols`) as the ids the readers take from it: the
-/// frame's own string values when each is already its trimmed text (no copy of the
-/// strings), else a list of the texts.
-pub(crate) fn id_column<'py>(
-    df: &Bound<'py, PyAny>,
-    cols: &FrameCols,
-    name: &str,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = df.py();
-    // The readers take the last of repeated names.
-    let Some((k, (_, col))) = cols
-        .frame
-        .columns
-        .iter()
-        .enumerate()
-        .rev()
-        .find(|(_, (n, _))| n == name)
-    else {
-        return Ok(pyo3::types::PyList::empty(py).into_any());
-    };
-    let trimmed = match col {
-        FrameColumn::Text { codes, values } => {
+/// Whether column `name` of `cols` (the last of repeated names, as the readers take it)
+/// holds the ids as the readers take them: every value its own trimmed, non-empty text.
+pub(crate) fn ids_as_read(cols: &FrameCols, name: &str) -> bool {
+    let col = cols.frame.columns.iter().rev().find(|(n, _)| n == name);
+    match col {
+        Some((_, FrameColumn::Text { codes, values })) => {
             values
                 .iter()
                 .all(|v| !v.is_empty() && v.trim().len() == v.len())
                 && codes.iter().all(|&c| (c as usize) < values.len())
         }
         _ => false,
-    };
-    let series = df.getattr("iloc")?.get_item((PySlice::full(py), k))?;
-    let strings = py
-        .import("pandas")?
-        .getattr("api")?
-        .getattr("types")?
-        .call_method1("is_string_dtype", (&series,))?
-        .is_truthy()?;
-    if trimmed && strings {
-        return series.call_method1("astype", ("str",))?.getattr("array");
     }
-    let texts = (0..cols.frame.rows).map(|r| col.text(r).into_owned());
+}
+
+/// Column `name` of `df` as the ids the readers took from it (`ids`, by row): the
+/// frame's own string values when `as_read` (every chunk's [`ids_as_read`]; no copy of
+/// the strings), else a list of `ids`.
+pub(crate) fn id_column<'py>(
+    df: &Bound<'py, PyAny>,
+    name: &str,
+    as_read: bool,
+    ids: &Texts,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = df.py();
+    // The readers take the last of repeated names.
+    let mut at = None;
+    for (k, col) in df.getattr("columns")?.try_iter()?.enumerate() {
+        if col?.str()?.to_cow()?.trim() == name {
+            at = Some(k);
+        }
+    }
+    if let (Some(k), true) = (at, as_read) {
+        let series = df.getattr("iloc")?.get_item((PySlice::full(py), k))?;
+        let strings = py
+            .import("pandas")?
+            .getattr("api")?
+            .getattr("types")?
+            .call_method1("is_string_dtype", (&series,))?
+            .is_truthy()?;
+        if strings {
+            return series.call_method1("astype", ("str",))?.getattr("array");
+        }
+    }
+    let texts = (0..ids.len()).map(|k| ids.get(k).unwrap_or_default());
     Ok(pyo3::types::PyList::new(py, texts)?.into_any())
 }
 

@@ -8,6 +8,7 @@ mod dispatch;
 mod error;
 mod frame;
 mod geo;
+mod heap;
 mod location;
 mod network;
 mod plain;

@@ -233,3 +233,65 @@ def test_a_repeated_id_past_the_sampled_rows_names_its_row(valid_net):
     issue = tickets_error(df, valid_net)
     assert (issue["frame"], issue["row"], issue["column"]) == ("tickets", 5_000, "id")
     assert "X7" in issue["message"]
+
+
+def dispatch_frame_error(d, df, chunk):
+    with pytest.raises(servnet.DataError) as info:
+        d._dispatch_frame(df, chunk)
+    return info.value
+
+
+def test_problems_in_later_chunks_are_those_of_a_whole_frame_check(valid_net, valid_tickets):
+    """A frame checked a few rows at a time reports what a check of the whole frame
+    reports: a duplicate of an id from an earlier chunk (with that chunk's line), a NaN
+    cell, a bad region, row positions and index labels in the whole frame, in row order,
+    with the same cap and count of problems left out; nothing is dispatched."""
+    base = valid_tickets.set_index(pd.Index([f"t{i}" for i in range(len(valid_tickets))]))
+    df = base.copy()
+    df.loc["t8", "id"] = df.loc["t1", "id"]
+    df.loc["t6", "lat"] = np.nan
+    df.loc["t9", "region"] = "R-NOWHERE"
+    d = servnet.Dispatcher(valid_net, servnet.Policy())
+    before = d.loads()
+    with pytest.raises(servnet.DataError) as whole:
+        servnet.Tickets.from_frame(df, valid_net)
+    for chunk in (1, 3, 4, len(df)):
+        e = dispatch_frame_error(d, df, chunk)
+        assert str(e) == str(whole.value)
+        assert e.issues == whole.value.issues
+    assert [(i["row"], i["index"], i["column"]) for i in whole.value.issues] == [
+        (6, "t6", "lat"), (8, "t8", "id"), (9, "t9", "region")]
+    assert whole.value.issues[0]["message"] == "missing value (NaN)"
+    assert "first on line 3" in whole.value.issues[1]["message"]
+    pd.testing.assert_frame_equal(d.loads(), before)
+    # Past the cap: 30 copies of the frame repeat every id.
+    many = pd.concat([base] * 30, ignore_index=True)
+    with pytest.raises(servnet.DataError) as whole:
+        servnet.Tickets.from_frame(many, valid_net)
+    assert "more problem(s) not listed" in str(whole.value)
+    e = dispatch_frame_error(d, many, 7)
+    assert (str(e), e.issues) == (str(whole.value), whole.value.issues)
+    pd.testing.assert_frame_equal(d.loads(), before)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_frame_of_many_chunks_books_as_the_tickets_one_by_one(sample_net, sample_tickets, shuffle):
+    """Checked and dispatched 997 rows at a time (runs of rows sliced, others taken),
+    each ticket gets the outcome of `Dispatcher.dispatch` called ticket by ticket in
+    arrival order (created_at, then id)."""
+    df = sample_tickets
+    if shuffle:
+        df = df.sample(frac=1, random_state=7)
+    out = servnet.Dispatcher(sample_net, servnet.Policy())._dispatch_frame(df, 997)
+    assert out["ticket_id"].tolist() == df["id"].tolist()
+    tickets = servnet.Tickets.from_frame(df, sample_net)
+    one = servnet.Dispatcher(sample_net, servnet.Policy())
+    arrivals = sorted((tickets[i] for i in range(len(tickets))), key=lambda t: (t.created_at, t.id))
+    want = {}
+    for t in arrivals:
+        o = one.dispatch(t)
+        want[t.id] = (o.outlet_id, o.day, "") if o.assigned else ("", -1, o.reason)
+    got = zip(out["ticket_id"], out["outlet_id"].fillna(""), out["day"].fillna(-1).astype(int),
+              out["reason"].fillna(""))
+    assert {i: (o, day, r) for i, o, day, r in got} == want
+    assert out["outlet_id"].notna().sum() > 0 and out["reason"].notna().sum() > 0

@@ -196,6 +196,59 @@ impl PyDispatcher {
         Ok(())
     }
 
+    /// [`PyDispatcher::dispatch_frame`]'s work; a DataFrame goes `chunk` rows at a time.
+    fn frame_outcomes<'py>(
+        &self,
+        py: Python<'py>,
+        tickets: &Bound<'py, PyAny>,
+        chunk: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // What the caller freed (pandas' read of the frame) goes back first.
+        crate::heap::trim(py);
+        // Each outcome goes to compact columns and the summary's tally as it comes: the
+        // outcomes of a big frame are never all held.
+        let mut tally = SummaryTally::default();
+        let (cols, ids) = match tickets.cast::<PyTickets>() {
+            Ok(t) => {
+                let t = &t.get().inner;
+                let mut cols = OutcomeCols::with_len(t.len());
+                self.run_each(py, t, &mut |i, o| {
+                    tally.add(&o);
+                    cols.set(i, o);
+                })?;
+                (cols, None)
+            }
+            // A DataFrame: checked, then built and dispatched a chunk at a time; the
+            // ticket ids come from its own column.
+            Err(_) => {
+                let mut cols = OutcomeCols::without_ids(tickets.len()?);
+                let ids = self.run_frame(py, tickets, chunk, &mut |i, o| {
+                    tally.add(&o);
+                    cols.set(i, o);
+                })?;
+                (cols, Some(ids))
+            }
+        };
+        // The chunks' leftovers go back before the result columns are made.
+        crate::heap::trim(py);
+        let (start, summary) = {
+            let d = self.read_py(py)?;
+            (d.start_date(), tally.finish(&d))
+        };
+        let mut columns = Vec::new();
+        let mut dtypes = Vec::new();
+        for (name, values, dtype) in cols.into_columns(py, start, ids)? {
+            columns.push((name, values));
+            dtypes.extend(dtype.map(|t| (name, t)));
+        }
+        let frame = convert::to_frame(py, columns, &dtypes)?;
+        let summary = PyDispatchSummary { inner: summary };
+        frame
+            .getattr("attrs")?
+            .set_item("summary", Py::new(py, summary)?)?;
+        Ok(frame)
+    }
+
     /// A tickets argument: `Tickets` (no copy) or a DataFrame (converted, validated).
     fn tickets_arg<'a>(&self, v: &'a Bound<'_, PyAny>) -> PyResult<TicketsArg<'a>> {
         if let Ok(t) = v.cast::<PyTickets>() {
@@ -368,12 +421,13 @@ impl PyDispatcher {
     /// ``reason`` (``outlet_id``/``day``/``date``/``route`` missing and ``reason`` set
     /// when unassignable); ``.attrs["summary"]`` holds the :class:`DispatchSummary`.
     ///
-    /// Memory: a frame is checked whole, then read again from its own rows a chunk at a
-    /// time while the dispatcher fills (about 100 bytes per live booking); the result
-    /// takes about 80 bytes a row. For big files, read the repeated text as ``category``
-    /// and parse the times: pandas' default read of 1M tickets peaks at about 420 MB by
-    /// itself, this one at about 260 MB, and read plus ``dispatch_frame`` at about 450 MB
-    /// (BENCHMARKS.md, issue 21 target 2)::
+    /// Memory: a frame is checked a chunk of rows at a time, then read again from its own
+    /// rows a chunk at a time while the dispatcher fills (about 100 bytes per live
+    /// booking); the result takes about 80 bytes a row. The C heap's free pages (what
+    /// reading the frame freed) go back to the system first (glibc). For big files, read
+    /// the repeated text as ``category`` and parse the times: pandas' default read of 1M
+    /// tickets peaks at about 420 MB by itself, this one at about 260 MB, and read plus
+    /// ``dispatch_frame`` at about 370 MB (BENCHMARKS.md, issue 21 target 2)::
     ///
     ///     tickets = pd.read_csv(path, keep_default_na=False,
     ///                           parse_dates=["created_at", "due_by"],
@@ -388,46 +442,18 @@ impl PyDispatcher {
         py: Python<'py>,
         tickets: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        // Each outcome goes to compact columns and the summary's tally as it comes: the
-        // outcomes of a big frame are never all held.
-        let mut tally = SummaryTally::default();
-        let (cols, ids) = match tickets.cast::<PyTickets>() {
-            Ok(t) => {
-                let t = &t.get().inner;
-                let mut cols = OutcomeCols::with_len(t.len());
-                self.run_each(py, t, &mut |i, o| {
-                    tally.add(&o);
-                    cols.set(i, o);
-                })?;
-                (cols, None)
-            }
-            // A DataFrame: checked, then built and dispatched a chunk at a time; the
-            // ticket ids come from its own column.
-            Err(_) => {
-                let mut cols = OutcomeCols::without_ids(tickets.len()?);
-                let ids = self.run_frame(py, tickets, &mut |i, o| {
-                    tally.add(&o);
-                    cols.set(i, o);
-                })?;
-                (cols, Some(ids))
-            }
-        };
-        let (start, summary) = {
-            let d = self.read_py(py)?;
-            (d.start_date(), tally.finish(&d))
-        };
-        let mut columns = Vec::new();
-        let mut dtypes = Vec::new();
-        for (name, values, dtype) in cols.into_columns(py, start, ids)? {
-            columns.push((name, values));
-            dtypes.extend(dtype.map(|t| (name, t)));
-        }
-        let frame = convert::to_frame(py, columns, &dtypes)?;
-        let summary = PyDispatchSummary { inner: summary };
-        frame
-            .getattr("attrs")?
-            .set_item("summary", Py::new(py, summary)?)?;
-        Ok(frame)
+        self.frame_outcomes(py, tickets, SIGNAL_EVERY)
+    }
+
+    /// Test helper: :meth:`dispatch_frame` with a DataFrame checked and dispatched
+    /// ``chunk`` rows at a time (16,384 in :meth:`dispatch_frame`).
+    fn _dispatch_frame<'py>(
+        &self,
+        py: Python<'py>,
+        tickets: &Bound<'py, PyAny>,
+        chunk: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.frame_outcomes(py, tickets, chunk)
     }
 
     /// Benchmark helper: dispatches `tickets` in arrival order entirely in Rust (no

@@ -17,6 +17,7 @@ mod population;
 mod settlement;
 mod summary;
 mod table;
+mod ticket_check;
 mod ticket_frame;
 mod tickets;
 mod write;
@@ -39,6 +40,7 @@ pub use settlement::{
     MAX_ROAD_KM,
 };
 pub use table::{day_date, parse_time, parse_time_in};
+pub use ticket_check::TicketCheck;
 pub use ticket_frame::FrameTickets;
 pub use tickets::{
     read_checked_tickets_chunked, read_tickets, read_tickets_chunked, tickets_from_csv,

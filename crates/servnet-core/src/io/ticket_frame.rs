@@ -269,6 +269,25 @@ impl FrameTickets {
         problems: &mut Problems,
         header: bool,
     ) -> Vec<(usize, Ticket)> {
+        let mut own = self.seen.take();
+        let seen = own.as_mut().map(|s| s as &mut dyn SeenIds);
+        let out = self.read_rows(rows, network, problems, header, 0, seen);
+        self.seen = own;
+        out
+    }
+
+    /// [`FrameTickets::read_into`] of a frame that holds the rows from `first_row` on of
+    /// a bigger one (a chunk): row `r` is reported at line `first_row + r + 2`, and ids
+    /// are checked against `seen` (`None`: not checked).
+    pub(super) fn read_rows(
+        &mut self,
+        rows: &[usize],
+        network: &Network,
+        problems: &mut Problems,
+        header: bool,
+        first_row: usize,
+        mut seen: Option<&mut dyn SeenIds>,
+    ) -> Vec<(usize, Ticket)> {
         let mut out = Vec::with_capacity(rows.len());
         let quiet = &mut Problems::default();
         if header {
@@ -296,26 +315,26 @@ impl FrameTickets {
             if r >= self.frame.rows {
                 continue;
             }
+            let line = (first_row + r) as u64 + 2;
             let fast = typed_row(
                 &self.frame,
                 &self.cols,
                 &mut self.texts,
                 &mut look,
-                self.seen.as_mut(),
+                seen.as_mut().map(|s| &mut **s as &mut dyn SeenIds),
                 network,
-                tz,
-                r,
+                (tz, r, line),
             );
             if let Some(t) = fast {
                 out.push((r, t));
                 continue;
             }
             let row = Row {
-                line: Some(r as u64 + 2),
+                line: Some(line),
                 index: r,
                 cells: Vec::new(),
             };
-            let seen = self.seen.as_mut().map(|s| s as &mut dyn SeenIds);
+            let seen = seen.as_mut().map(|s| &mut **s as &mut dyn SeenIds);
             if let Some(t) = parse_row(&self.table, &row, network, problems, seen) {
                 out.push((r, t));
             }
@@ -327,17 +346,15 @@ impl FrameTickets {
 /// Row `r`'s ticket read from the typed columns and the parsed distinct texts, if the
 /// row is valid and every cell is of a kind this route reads; `None` leaves the row to
 /// the file reader's row code (which reports its problems). A ticket returned here has
-/// its id recorded in `seen`.
-#[allow(clippy::too_many_arguments)]
+/// its id recorded in `seen` as first on `line`.
 fn typed_row(
     frame: &Frame,
     cols: &Cols,
     texts: &mut Texts,
     look: &mut Lookups,
-    seen: Option<&mut FrameSeen>,
+    seen: Option<&mut dyn SeenIds>,
     network: &Network,
-    tz: chrono_tz::Tz,
-    r: usize,
+    (tz, r, line): (chrono_tz::Tz, usize, u64),
 ) -> Option<Ticket> {
     let col = |i: Option<usize>| i.and_then(|i| frame.columns.get(i)).map(|(_, c)| c);
     let number = |c: Option<&FrameColumn>| match cell_at(c, r) {
@@ -440,7 +457,7 @@ fn typed_row(
     };
     t.refs(network, Some(skill_id), Some(region_index)).ok()?;
     if let Some(s) = seen {
-        s.insert(&t.id, r, Some(r as u64 + 2));
+        s.insert(&t.id, r, Some(line));
     }
     Some(t)
 }
@@ -657,6 +674,47 @@ mod tests {
                     prop_assert_eq!(want, framed)
                 }
                 (a, b) => prop_assert!(false, "file {a:?}, frame {b:?}"),
+            }
+        }
+
+        /// A frame checked a chunk of rows at a time, each chunk a frame of its own
+        /// (coded anew, as pandas codes a slice), gives the whole frame's tickets at the
+        /// same rows, or its problems (lines in the whole frame, duplicates across
+        /// chunks), and each row's id.
+        #[test]
+        fn a_frame_checked_in_chunks_reads_as_the_whole_frame(
+            rows in proptest::collection::vec(row(), 0..40),
+            chunk in 1usize..8,
+            typed in any::<bool>(),
+        ) {
+            let net = read_network(&fixture_dir("valid")).unwrap();
+            let cells = texts(&rows);
+            let mut want = Vec::new();
+            let whole = tickets_from_frame(&Arc::new(frame(&cells, typed)), &net, 16, &mut |c| {
+                want.extend(c)
+            });
+            let mut check = crate::io::TicketCheck::new(rows.len());
+            let mut got = Vec::new();
+            let mut from = 0;
+            loop {
+                let to = rows.len().min(from + chunk);
+                let part: Vec<Vec<String>> = cells.iter().map(|c| c[from..to].to_vec()).collect();
+                check.check(&Arc::new(frame(&part, typed)), &net, &mut |r, t| got.push((r, t)));
+                if to >= rows.len() {
+                    break;
+                }
+                from = to;
+            }
+            match (whole, check.finish()) {
+                (Ok(()), Ok(ids)) => {
+                    let want_ids: Vec<&str> = want.iter().map(|(_, t)| t.id.as_str()).collect();
+                    prop_assert_eq!(&want, &got);
+                    prop_assert_eq!(want_ids, ids.iter().collect::<Vec<_>>());
+                }
+                (Err(crate::Error::Invalid(want)), Err(crate::Error::Invalid(got))) => {
+                    prop_assert_eq!(want, got)
+                }
+                (a, b) => prop_assert!(false, "whole {a:?}, chunks {b:?}"),
             }
         }
     }
