@@ -490,7 +490,7 @@ impl KeyedTree {
             room: DayBits::new(&shape, true),
             reserved: DayBits::new(&shape, true),
             floor: floors(item_floors, shape.len()),
-            by_radius: ByRadius::new(&radii, levels_len),
+            by_radius: ByRadius::new(&radii, levels_len.min(radii::HEIGHTS)),
         };
         (tree, slots)
     }
