@@ -12,7 +12,10 @@
 //! `--counts` (in a debug build: `cargo run --example peak_dispatch -- ... --counts`) also
 //! prints, per class of ticket, the distribution of what each dispatch touched per phase
 //! of the search and in the diagnosis (`servnet::dispatch::probe`; release builds count
-//! nothing).
+//! nothing). `--classes` (for `valgrind --tool=callgrind --toggle-collect=`): a first
+//! pass over a fresh dispatcher learns each ticket's class, then the timed pass calls
+//! `dispatch` through `profile_unassignable`, `profile_booked_direct` or
+//! `profile_booked_fallback`, so instructions can be counted per class.
 
 use servnet::bench::peak::{peak, PeakSpec};
 use servnet::dispatch::{Dispatcher, Outcome, Policy};
@@ -120,12 +123,42 @@ fn print_counts(n: usize, names: &[String], probed: &mut [Vec<Vec<u32>>], ns: &[
     }
 }
 
+/// Per-class entry points for `--classes` (kept out of line so callgrind sees them, and
+/// told apart so the linker does not fold them into one).
+#[inline(never)]
+fn profile_unassignable(d: &Dispatcher, t: &servnet::model::Ticket) -> servnet::Result<Outcome> {
+    std::hint::black_box(0);
+    d.dispatch(t)
+}
+
+#[inline(never)]
+fn profile_booked_direct(d: &Dispatcher, t: &servnet::model::Ticket) -> servnet::Result<Outcome> {
+    std::hint::black_box(1);
+    d.dispatch(t)
+}
+
+#[inline(never)]
+fn profile_booked_fallback(d: &Dispatcher, t: &servnet::model::Ticket) -> servnet::Result<Outcome> {
+    std::hint::black_box(2);
+    d.dispatch(t)
+}
+
+/// Each ticket's class (0 unassignable, 1 booked direct, 2 booked by a fallback).
+fn class_of(o: &Outcome) -> usize {
+    match o {
+        Outcome::Unassignable(_) => 0,
+        Outcome::Assigned(a) if a.route.as_str() == "direct" => 1,
+        Outcome::Assigned(_) => 2,
+    }
+}
+
 fn main() -> servnet::Result<()> {
     let mut sizes = Vec::new();
     let mut tickets_n = 100_000usize;
     let mut scale = None;
     let mut write = None;
     let mut counts = false;
+    let mut classes = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -138,6 +171,7 @@ fn main() -> servnet::Result<()> {
             "--scale" => scale = args.next().and_then(|v| v.parse().ok()),
             "--write" => write = args.next(),
             "--counts" => counts = true,
+            "--classes" => classes = true,
             _ => sizes.extend(a.parse::<usize>().ok()),
         }
     }
@@ -162,6 +196,15 @@ fn main() -> servnet::Result<()> {
             start_date: tickets.first().map(|t| t.created_at.date()),
             ..Policy::default()
         };
+        let learned: Vec<usize> = if classes {
+            let first = Dispatcher::new(net.clone(), policy.clone())?;
+            tickets
+                .iter()
+                .map(|t| first.dispatch(t).map(|o| class_of(&o)))
+                .collect::<servnet::Result<_>>()?
+        } else {
+            Vec::new()
+        };
         let d = Dispatcher::new(net, policy)?;
         let (mut all, mut ok, mut none) = (Vec::new(), Vec::new(), Vec::new());
         let mut full = 0usize;
@@ -172,16 +215,17 @@ fn main() -> servnet::Result<()> {
         let mut probed: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); names.len()]; 3];
         let mut probed_ns: Vec<Vec<u64>> = vec![Vec::new(); 3];
         servnet::dispatch::probe::take();
-        for t in &tickets {
+        for (i, t) in tickets.iter().enumerate() {
             let t0 = Instant::now();
-            let o = d.dispatch(t)?;
+            let o = match learned.get(i) {
+                None => d.dispatch(t)?,
+                Some(0) => profile_unassignable(&d, t)?,
+                Some(1) => profile_booked_direct(&d, t)?,
+                Some(_) => profile_booked_fallback(&d, t)?,
+            };
             let ns = t0.elapsed().as_nanos() as u64;
             if counts {
-                let class = match &o {
-                    Outcome::Unassignable(_) => 0,
-                    Outcome::Assigned(a) if a.route.as_str() == "direct" => 1,
-                    Outcome::Assigned(_) => 2,
-                };
+                let class = class_of(&o);
                 for (col, v) in probed[class]
                     .iter_mut()
                     .zip(servnet::dispatch::probe::take())

@@ -1,7 +1,7 @@
 //! Why nothing fits: the rule that blocked the closest outlets and how many each rule
 //! blocked ([`Dispatcher::reasons`]), and [`Dispatcher::explain`] for one outlet.
 
-use super::index::{FullTest, Split};
+use super::index::{limit_chord, FullTest, Split};
 use super::layout::AreaRule;
 use super::probe;
 use super::resolve::Resolved;
@@ -66,27 +66,32 @@ impl Dispatcher {
         // Offers outside the tree are those whose outlet takes no tickets (counting the
         // offers with a slot took ~15% of a diagnosis at 10k outlets).
         count(Rule::Status, offers.len().saturating_sub(tree.len()) as u32);
-        let mut avoided: Vec<u32> = r
+        // Avoided outlets fail the avoid rule before any counted in bulk, and region-list
+        // ones naming the ticket's region pass the area rule: these are evaluated alone
+        // (offers outside the tree, counted above, have no slot).
+        let mut special: Vec<usize> = r
             .avoid
             .iter()
             .filter_map(|&o| self.offer_of(o as usize, skill))
+            .chain(
+                self.covering
+                    .get(&(skill.0, r.region as u32))
+                    .into_iter()
+                    .flatten()
+                    .copied(),
+            )
+            .map(|k| self.offer_keys[k as usize].slot as usize)
+            .filter(|&slot| slot < tree.len())
             .collect();
-        avoided.sort_unstable();
-        avoided.dedup();
-        // Groups holding an avoided outlet are not counted by their radii (it fails the
-        // avoid rule first); region-list outlets have no radius, so neither are theirs.
-        let mut avoided_slots: Vec<usize> = avoided
-            .iter()
-            .map(|&k| self.offer_keys[k as usize].slot as usize)
-            .collect();
-        avoided_slots.sort_unstable();
+        special.sort_unstable();
+        special.dedup();
         let mut split = Split::default();
         let base = self.skill_base[skill.index()];
         tree.split_far(
             &r.xyz,
             self.full_test(r, days.clone()).as_ref(),
-            &avoided_slots,
-            |slot, _| {
+            &special,
+            |slot| {
                 let k = (base + slot) as usize;
                 let got = self.evaluate(r, k, days.clone(), STRICT);
                 probe::diag(probe::D_EVAL, 1);
@@ -107,63 +112,16 @@ impl Dispatcher {
             },
             &mut split,
         );
-        for (n, rule) in split.straddling.iter().zip([
-            Rule::OutsideArea,
-            Rule::SkillFull,
-            Rule::OutletFull,
-            Rule::TooFar,
-            Rule::SlaUnreachable,
-        ]) {
-            count(rule, *n as u32);
-        }
-        // Avoided outlets in the groups counted in bulk fail the avoid rule first.
-        for (mut ranges, rule) in [
-            (split.skill_full, Rule::SkillFull),
-            (split.outlet_full, Rule::OutletFull),
-            (split.too_far, Rule::TooFar),
-            (split.sla, Rule::SlaUnreachable),
+        probe::diag(probe::D_SPECIAL, split.special_in_bulk as u64);
+        for (rule, n) in [
+            (Rule::OutsideArea, split.outside_area),
+            (Rule::SkillFull, split.skill_full),
+            (Rule::OutletFull, split.outlet_full),
+            (Rule::TooFar, split.too_far),
+            (Rule::SlaUnreachable, split.sla),
         ] {
-            ranges.sort_unstable_by_key(|range| range.start);
-            let mut avoided_in = 0;
-            for &k in &avoided {
-                let slot = self.offer_keys[k as usize].slot as usize;
-                let i = ranges.partition_point(|range| range.start <= slot);
-                if i > 0 && ranges[i - 1].contains(&slot) {
-                    avoided_in += 1;
-                    if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
-                        count(rule, 1);
-                    }
-                }
-            }
-            let n: usize = ranges.iter().map(|range| range.len()).sum();
-            count(rule, (n - avoided_in) as u32);
+            count(rule, n as u32);
         }
-        let mut bulk = split.far;
-        // Bulk outlets are outside their area, except avoided ones (the avoid rule comes
-        // first) and those whose region list has the ticket's region: check those alone.
-        let mut special = avoided;
-        if let Some(list) = self.covering.get(&(skill.0, r.region as u32)) {
-            special.extend_from_slice(list);
-        }
-        special.sort_unstable();
-        special.dedup();
-        bulk.sort_unstable_by_key(|range| range.start);
-        let in_bulk_range = |slot: usize| {
-            let i = bulk.partition_point(|range| range.start <= slot);
-            i > 0 && bulk[i - 1].contains(&slot)
-        };
-        let mut special_in_bulk = 0;
-        for k in special {
-            if in_bulk_range(self.offer_keys[k as usize].slot as usize) {
-                special_in_bulk += 1;
-                probe::diag(probe::D_SPECIAL, 1);
-                if let Err(rule) = self.evaluate(r, k as usize, days.clone(), STRICT) {
-                    count(rule, 1);
-                }
-            }
-        }
-        let in_bulk: usize = bulk.iter().map(|range| range.len()).sum();
-        count(Rule::OutsideArea, (in_bulk - special_in_bulk) as u32);
         for (rule, &n) in RULES.iter().zip(&by_rule) {
             if n > 0 {
                 counts.insert(*rule, n);
@@ -232,11 +190,11 @@ impl Dispatcher {
         };
         Some(FullTest {
             too_far: km_to_chord(travel_km / detour * beyond),
-            near_km: travel_km / detour * within,
+            near: limit_chord(travel_km / detour * within),
             sla,
             days: self.full_days(days),
-            km,
-            day_km,
+            within: limit_chord(km),
+            day: day_km.map(limit_chord),
             // Without reserves the offers full are marked so and tested by the marks.
             reserve: self.reserves_on() && self.has_least_limit(r),
             outlet: r.ticket.units == 1,

@@ -9,13 +9,13 @@
 //! network: see BENCHMARKS.md, "Instruction counts".
 
 use super::probe;
-use crate::geo::{chord_to_km, EARTH_RADIUS_KM};
+use crate::geo::EARTH_RADIUS_KM;
 use radii::ByRadius;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use tally::{floors, round_down_floor, DayBits};
-pub(crate) use tally::{FullTest, Mark, Split};
+use tally::{floor_chord, floors, DayBits};
+pub(crate) use tally::{limit_chord, FullTest, Mark, Split};
 
 mod radii;
 mod tally;
@@ -149,7 +149,27 @@ impl Node {
         }
         d2
     }
+
+    /// Upper bounds of the chords from `q` to every point of each child box (f32: the
+    /// slack and a relative margin cover the rounding of the query and of the sums).
+    fn far_chords(&self, q: &[f32; 3]) -> [f32; FANOUT] {
+        let mut d2 = [0f32; FANOUT];
+        for (a, &qa) in q.iter().enumerate() {
+            for (l, acc) in d2.iter_mut().enumerate() {
+                let d = larger((qa - self.lo[a][l]).abs(), (self.hi[a][l] - qa).abs());
+                *acc += d * d;
+            }
+        }
+        for v in &mut d2 {
+            *v = v.sqrt() * FAR_MARGIN + 2.0 * CHORD_SLACK;
+        }
+        d2
+    }
 }
+
+/// Relative margin on f32 upper bounds of chords (the rounding of three squares, their
+/// sum and its root is below 2^-21 of the result).
+const FAR_MARGIN: f32 = 1.0 + 1.0 / (1u32 << 20) as f32;
 
 /// The per-search constants of the lane filter, in f32 and rounded so that it only
 /// drops lanes the exact test would drop.
@@ -268,7 +288,7 @@ pub(crate) struct KeyedTree {
     /// Days on which an item's offer has no room for a ticket held out of every reserve
     /// (kept until unmarked); per group, when every item below has none.
     reserved: DayBits,
-    /// Per item and group (indexed as `full`), the least `area_floor` below, in km
+    /// Per item and group (indexed as `full`), the least `area_floor` below, as a chord
     /// (rounded down).
     floor: Vec<Vec<f32>>,
     /// Each group's items by radius (counting groups that straddle their radii).
@@ -416,7 +436,7 @@ impl KeyedTree {
         let mut summary: Vec<Summary> = Vec::new();
         let item_floors = entries
             .iter()
-            .map(|e| round_down_floor(e.area_floor))
+            .map(|e| floor_chord(e.area_floor))
             .collect::<Vec<f32>>();
         for chunk in entries.chunks(FANOUT) {
             let mut leaf = Leaf {
@@ -470,7 +490,7 @@ impl KeyedTree {
             room: DayBits::new(&shape, true),
             reserved: DayBits::new(&shape, true),
             floor: floors(item_floors, shape.len()),
-            by_radius: ByRadius::new(&radii, levels_len),
+            by_radius: ByRadius::new(&radii, levels_len.min(radii::HEIGHTS)),
         };
         (tree, slots)
     }

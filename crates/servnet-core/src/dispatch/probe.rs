@@ -84,7 +84,10 @@ pub(super) const D_SPECIAL: usize = 14;
 pub(super) const D_STRADDLE_GROUPS: usize = 15;
 pub(super) const D_STRADDLE_ITEMS: usize = 16;
 pub(super) const D_STRADDLE_OPENED: usize = 17;
-const DIAG: [&str; 18] = [
+/// Straddling groups counted by their radii at group height 0 (8 items), 1, 2, 3+ (the
+/// next three counters).
+pub(super) const D_STRADDLE_H0: usize = 18;
+const DIAG: [&str; 22] = [
     "nodes",
     "leaves",
     "far_groups",
@@ -103,6 +106,10 @@ const DIAG: [&str; 18] = [
     "straddle_groups",
     "straddle_items",
     "straddle_opened",
+    "straddle_groups_h0",
+    "straddle_groups_h1",
+    "straddle_groups_h2",
+    "straddle_groups_h3+",
 ];
 
 const N: usize = PHASES.len() * SEARCH.len() + DIAG.len();

@@ -7,14 +7,22 @@
 use super::{CHORD_SLACK, FANOUT};
 use crate::geo::km_to_chord;
 
+/// Group heights kept (0, 1, 2: groups of 8, 64, 512 items); a straddling group higher up
+/// is opened. Per unassignable ticket on the peak network (`peak_dispatch --counts`,
+/// debug), groups counted at heights 0 / 1 / 2 / 3 and above: 14.8 / 2.7 / 0.2 / 0.0 at
+/// 10k outlets, 77.5 / 25.7 / 2.4 / 0.0 at 100k; each height costs 16 bytes per item
+/// (heights 3 and 4 were ~18 MB at 100k outlets).
+pub(super) const HEIGHTS: usize = 3;
+
 /// Relative margin covering the f32 rounding of a radius chord (2^-24) and of the chords
 /// compared with it: a test with it never disagrees with the exact area rule.
 const MARGIN: f64 = 1e-6;
 
-/// Per group height (0: leaves), every item's (x, y, z, radius chord) in f32, each
-/// group's items sorted by radius (the group at height `h` with number `g` holds the
-/// items of slots `g * 8^(h+1)..`, in its own order). Items whose area is not a radius
-/// sort last with an infinite chord (groups holding any are not counted this way).
+/// Per group height (0: leaves; at most [`HEIGHTS`]), every item's (x, y, z, radius
+/// chord) in f32, each group's items sorted by radius (the group at height `h` with
+/// number `g` holds the items of slots `g * 8^(h+1)..`, in its own order). Items whose
+/// area is not a radius sort last with an infinite chord (groups holding any are not
+/// counted this way).
 pub(super) struct ByRadius {
     heights: Vec<Vec<[f32; 4]>>,
 }

@@ -7,7 +7,8 @@
 
 use super::probe;
 use super::radii::Straddle;
-use super::{chord_to_km, KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
+use super::{KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
+use crate::geo::km_to_chord;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -137,16 +138,27 @@ pub(crate) struct Mark {
     pub(crate) reserved: bool,
 }
 
-/// Rounds down to f32, negative and NaN to `NEG_INFINITY` (a floor never admits more).
-pub(super) fn round_down_floor(x: f64) -> f32 {
-    if x >= 0.0 {
-        super::round_down(x)
+/// The chord of an area floor in km, rounded down to f32 (with a margin for the rounding
+/// of the sine); negative and NaN to `NEG_INFINITY` (a floor never admits more).
+pub(super) fn floor_chord(km: f64) -> f32 {
+    if km >= 0.0 {
+        super::round_down(km_to_chord(km) * (1.0 - 1e-12))
     } else {
         f32::NEG_INFINITY
     }
 }
 
-/// Per item (by slot) and group (as [`DayBits`]), the least area floor below, in km
+/// The chord of a limit in km (negative: `NEG_INFINITY`, nothing is within it). A chord
+/// within it is within the limit: the caller's km have a margin for the sine's rounding.
+pub(crate) fn limit_chord(km: f64) -> f64 {
+    if km >= 0.0 {
+        km_to_chord(km)
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// Per item (by slot) and group (as [`DayBits`]), the least area floor below, as a chord
 /// rounded down; `items` are the items' floors; `shape` the entries per level.
 pub(super) fn floors(items: Vec<f32>, levels: usize) -> Vec<Vec<f32>> {
     let mut floor = vec![items];
@@ -161,79 +173,70 @@ pub(super) fn floors(items: Vec<f32>, levels: usize) -> Vec<Vec<f32>> {
     floor
 }
 
-/// An upper bound of the chord from `q` to every point of the box `lo..=hi` (f32
-/// corners, covering their rounding with the slack).
-fn farthest_chord(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
-    let mut d2 = 0.0;
-    for a in 0..3 {
-        let d = (q[a] - f64::from(lo[a]))
-            .abs()
-            .max((q[a] - f64::from(hi[a])).abs());
-        d2 += d * d;
-    }
-    d2.sqrt() + 2.0 * f64::from(CHORD_SLACK)
-}
-
-/// [`farthest_chord`] in great-circle km.
-fn farthest_km(q: &[f64; 3], lo: [f32; 3], hi: [f32; 3]) -> f64 {
-    chord_to_km(farthest_chord(q, lo, hi))
-}
-
 /// Which groups [`KeyedTree::split_far`] may count in bulk, for one ticket: all of whose
 /// items lie within their area floor, and
 /// - too far: lie beyond the chord `too_far`;
-/// - SLA unreachable: lie within `near_km` and beyond the chord `sla`;
+/// - SLA unreachable: lie within the chord `near` and beyond the chord `sla`;
 /// - skill full: are marked full for their offer (not only their outlet) on every day of
-///   `days` (with `reserve`, or marked `reserved` on each of them) and lie within `km`;
+///   `days` (with `reserve`, or marked `reserved` on each of them) and lie within the
+///   chord `within`;
 /// - outlet full (with `outlet`): are marked full on every day of `days`, and on some
-///   day `d` among them marked with room in their offer and lie within `day_km[d]`.
+///   day `d` among them marked with room in their offer and lie within the chord
+///   `day[d]`.
+///
+/// Every limit is a chord (unit sphere), so that groups are tested without a great-circle
+/// distance (an arcsine) each.
 #[derive(Clone, Copy)]
 pub(crate) struct FullTest {
     /// Chord beyond which every item is too far (`INFINITY`: none).
     pub(crate) too_far: f64,
-    /// Great-circle km within which every item passes the travel limit.
-    pub(crate) near_km: f64,
+    /// Chord within which every item passes the travel limit.
+    pub(crate) near: f64,
     /// Chord beyond which every item fails the SLA travel limit on every day
     /// (`INFINITY`: none).
     pub(crate) sla: f64,
     /// Day bits (0: no marks to count full outlets by).
     pub(crate) days: u64,
-    /// Great-circle km within which some day of `days` passes the travel and SLA limits.
-    pub(crate) km: f64,
-    /// Per day bit, great-circle km within which that day passes them (negative: none).
-    pub(crate) day_km: [f64; 64],
+    /// Chord within which some day of `days` passes the travel and SLA limits.
+    pub(crate) within: f64,
+    /// Per day bit, the chord within which that day passes them (`NEG_INFINITY`: none).
+    pub(crate) day: [f64; 64],
     /// Whether the ticket's limit is the least one (marks `reserved` prove it full).
     pub(crate) reserve: bool,
     /// Whether marks with room prove the ticket outlet full (it asks for one unit).
     pub(crate) outlet: bool,
 }
 
-/// The items [`KeyedTree::split_far`] counted in bulk, in slot ranges, and (`straddling`)
-/// by number.
-#[derive(Default)]
+/// How many items [`KeyedTree::split_far`] counted in bulk, by the rule each fails.
+#[derive(Default, Debug, PartialEq)]
 pub(crate) struct Split {
-    /// Beyond every area reach below them (or an item beyond its own reach): outside
-    /// their area, unless their area is not geometric (the caller checks those).
-    pub(crate) far: Vec<Range<usize>>,
+    /// Beyond every area reach below them (or an item beyond its own reach), or outside
+    /// their radius in a group straddling its items' radii: outside their area.
+    pub(crate) outside_area: usize,
     /// Skill full (by the test).
-    pub(crate) skill_full: Vec<Range<usize>>,
+    pub(crate) skill_full: usize,
     /// Outlet full (by the test).
-    pub(crate) outlet_full: Vec<Range<usize>>,
+    pub(crate) outlet_full: usize,
     /// Too far (by the test).
-    pub(crate) too_far: Vec<Range<usize>>,
+    pub(crate) too_far: usize,
     /// SLA unreachable (by the test).
-    pub(crate) sla: Vec<Range<usize>>,
-    /// Items of groups straddling their radii, none of them special: outside their area
-    /// (index 0), and those inside it by the rule the test proves for the group, indexed
-    /// as the rule constants (skill full 1, outlet full 2, too far 3, SLA 4).
-    pub(crate) straddling: [usize; 5],
+    pub(crate) sla: usize,
+    /// Of all the above, the items of groups straddling their radii (counted by radius).
+    pub(crate) straddling: usize,
+    /// Special items met in groups counted in bulk (handed to the caller instead).
+    pub(crate) special_in_bulk: usize,
 }
 
-/// Adds a range, merged with the last one when they touch.
-fn push(list: &mut Vec<Range<usize>>, range: Range<usize>) {
-    match list.last_mut() {
-        Some(last) if last.end == range.start => last.end = range.end,
-        _ => list.push(range),
+impl Split {
+    /// Adds `n` items failing `rule`: a rule the test proves, or `FAR` (outside area).
+    fn add(&mut self, rule: u8, n: usize) {
+        match rule {
+            SKILL => self.skill_full += n,
+            OUTLET => self.outlet_full += n,
+            TOO_FAR => self.too_far += n,
+            SLA => self.sla += n,
+            _ => self.outside_area += n,
+        }
     }
 }
 
@@ -243,19 +246,22 @@ const SKILL: u8 = 1;
 const OUTLET: u8 = 2;
 const TOO_FAR: u8 = 3;
 const SLA: u8 = 4;
+/// Outside their area (for [`Split::add`]).
+const FAR: u8 = 5;
 
 /// Most items of a group straddling their radii that a diagnosis tests one by one
 /// rather than opening the group.
 const STRADDLE_TESTS: usize = 256;
 
-/// Whether the sorted `slots` have one in `range`.
-fn any_in(slots: &[usize], range: &Range<usize>) -> bool {
-    let i = slots.partition_point(|&s| s < range.start);
-    slots.get(i).is_some_and(|&s| s < range.end)
+/// The sorted `slots` in `range`.
+fn within<'a>(slots: &'a [usize], range: &Range<usize>) -> &'a [usize] {
+    let from = slots.partition_point(|&s| s < range.start);
+    let to = from + slots[from..].partition_point(|&s| s < range.end);
+    &slots[from..to]
 }
 
 impl KeyedTree {
-    /// The least area floor of the group `g` at `level` (0: items), in km.
+    /// The least area floor of the group `g` at `level` (0: items), as a chord.
     fn floor_of(&self, level: usize, g: usize) -> f64 {
         self.floor
             .get(level)
@@ -264,29 +270,29 @@ impl KeyedTree {
     }
 
     /// What `t` proves of the group `g` at `level` (0: items) whose points are at least
-    /// the chord `near` and at most `far_km` from the query.
-    fn bulk_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far_km: f64) -> u8 {
-        if far_km > self.floor_of(level, g) {
+    /// the chord `near` and at most the chord `far` from the query.
+    fn bulk_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far: f64) -> u8 {
+        if far > self.floor_of(level, g) {
             return NOTHING;
         }
-        self.inside_rule(t, level, g, near, far_km)
+        self.inside_rule(t, level, g, near, far)
     }
 
     /// What `t` proves of those items of the group `g` at `level` that lie inside their
-    /// area, the group's points being at least the chord `near` and at most `far_km`
-    /// from the query.
-    fn inside_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far_km: f64) -> u8 {
+    /// area, the group's points being at least the chord `near` and at most the chord
+    /// `far` from the query.
+    fn inside_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far: f64) -> u8 {
         if near > t.too_far {
             return TOO_FAR;
         }
-        if near > t.sla && far_km <= t.near_km {
+        if near > t.sla && far <= t.near {
             return SLA;
         }
         if t.days == 0 {
             return NOTHING;
         }
         let full = self.full.get(level, g) & t.days == t.days;
-        if far_km <= t.km
+        if far <= t.within
             && ((full && self.outlet_only.get(level, g) & t.days == 0)
                 || (t.reserve && self.reserved.get(level, g) & t.days == t.days))
         {
@@ -297,7 +303,7 @@ impl KeyedTree {
             while room != 0 {
                 let d = room.trailing_zeros() as usize;
                 room &= room - 1;
-                if far_km <= t.day_km[d] {
+                if far <= t.day[d] {
                     return OUTLET;
                 }
             }
@@ -305,34 +311,38 @@ impl KeyedTree {
         NOTHING
     }
 
-    /// Splits the items for counting rules: whole nodes beyond the largest area reach
-    /// below them, and items beyond their own reach (radius or polygons' reach), go to
-    /// `out.far`; with `full`, items and groups its test proves skill full, outlet full,
-    /// too far or SLA unreachable go to `out.skill_full`, `out.outlet_full`,
-    /// `out.too_far` and `out.sla`; groups whose test proves a rule for their items
-    /// inside their radius, and whose items' radii tell which are (none of them in the
-    /// sorted slots `special`), are counted in `out.straddling`; every other item goes to
-    /// `item(slot, data)`. Ranges are appended (not in slot order) to what the lists hold.
+    /// Counts the items by rule where whole groups prove one: nodes beyond the largest
+    /// area reach below them, and items beyond their own reach (radius or polygons'
+    /// reach), as outside their area; with `full`, items and groups its test proves skill
+    /// full, outlet full, too far or SLA unreachable as such; and groups whose test
+    /// proves a rule for their items inside their radius, and whose items' radii tell
+    /// which are, by their radii. Items in the sorted slots `special` are never counted:
+    /// they, and every item not counted, go to `item(slot)`. Counts are added to `out`.
     pub(crate) fn split_far(
         &self,
         q: &[f64; 3],
         full: Option<&FullTest>,
         special: &[usize],
-        mut item: impl FnMut(u32, u32),
+        mut item: impl FnMut(u32),
         out: &mut Split,
     ) {
         if self.len == 0 {
             return;
         }
-        let mut bulk = |rule: u8, range: Range<usize>| match rule {
-            SKILL => push(&mut out.skill_full, range),
-            OUTLET => push(&mut out.outlet_full, range),
-            TOO_FAR => push(&mut out.too_far, range),
-            _ => push(&mut out.sla, range),
+        // Counts a range in bulk but for its special items, which are handed over.
+        let bulk = |out: &mut Split, item: &mut dyn FnMut(u32), rule: u8, range: Range<usize>| {
+            let alone = within(special, &range);
+            for &slot in alone {
+                item(slot as u32);
+            }
+            out.special_in_bulk += alone.len();
+            out.add(rule, range.len() - alone.len());
         };
         let qf = q.map(|v| v as f32);
-        // (height, group); the root is the single group at the top.
-        let mut stack = vec![(self.levels.len(), 0usize)];
+        // (height, group); the root is the single group at the top. Depth first: at most
+        // FANOUT - 1 groups wait per height above the one opened.
+        let mut stack = Vec::with_capacity(FANOUT * (self.levels.len() + 1));
+        stack.push((self.levels.len(), 0usize));
         while let Some((height, group)) = stack.pop() {
             let first = group * FANOUT;
             probe::diag(
@@ -349,28 +359,32 @@ impl KeyedTree {
                     // evaluating an outlet reads its offer and outlet records (cache
                     // misses), and most items of the leaves a diagnosis opens are outside
                     // their area or too far (counted, issue 21 session 12).
+                    let n = (self.len - first).min(FANOUT);
+                    let alone = within(special, &(first..first + n));
                     let chords = leaf.chords(&qf);
-                    for (l, &d) in leaf.data[..(self.len - first).min(FANOUT)]
-                        .iter()
-                        .enumerate()
-                    {
-                        let chord = f64::from(chords[l]);
+                    for (l, &chord) in chords[..n].iter().enumerate() {
+                        let slot = first + l;
+                        if alone.contains(&slot) {
+                            item(slot as u32);
+                            continue;
+                        }
+                        let chord = f64::from(chord);
                         // Chord km <= great-circle km: beyond the reach, outside the area.
                         if chord * EARTH_RADIUS_KM > f64::from(leaf.reach[l]) {
                             probe::diag(probe::D_FAR_ITEMS, 1);
-                            push(&mut out.far, first + l..first + l + 1);
+                            out.outside_area += 1;
                             continue;
                         }
-                        let at = [leaf.xyz[0][l], leaf.xyz[1][l], leaf.xyz[2][l]];
-                        let rule = full.map_or(NOTHING, |t| {
-                            self.bulk_rule(t, 0, first + l, chord, farthest_km(q, at, at))
-                        });
+                        // The lane's chord is at least the exact one minus the slack
+                        // and the rounding (under the slack again).
+                        let far = chord + 2.0 * f64::from(CHORD_SLACK);
+                        let rule = full.map_or(NOTHING, |t| self.bulk_rule(t, 0, slot, chord, far));
                         if rule == NOTHING {
-                            item((first + l) as u32, d);
+                            item(slot as u32);
                         } else {
                             probe::diag(probe::D_BULK_SINGLE_ITEMS, 1);
                             probe::diag(probe::D_BULK_ITEMS, 1);
-                            bulk(rule, first + l..first + l + 1);
+                            out.add(rule, 1);
                         }
                     }
                 }
@@ -380,8 +394,11 @@ impl KeyedTree {
                 continue;
             };
             let chords = node.chords(&qf);
+            let fars = node.far_chords(&qf);
             let n_below = self.groups_at(height - 1);
             let children = first..(first + FANOUT).min(n_below);
+            // Group c at height - 1 covers FANOUT^height items.
+            let span = FANOUT.pow(height as u32);
             for (c, &chord) in children.zip(&chords) {
                 let chord = f64::from(chord);
                 let area_reach = self
@@ -390,33 +407,29 @@ impl KeyedTree {
                     .and_then(|level| level.get(group))
                     .map_or(f32::INFINITY, |lanes| lanes[c - first]);
                 let beyond_reach = chord * EARTH_RADIUS_KM > f64::from(area_reach);
-                // Group c at height - 1 covers FANOUT^height items.
-                let span = FANOUT.pow(height as u32);
                 let range = c * span..((c + 1) * span).min(self.len);
                 let l = c - first;
                 if beyond_reach {
                     probe::diag(probe::D_FAR_GROUPS, 1);
                     probe::diag(probe::D_FAR_ITEMS, range.len() as u64);
-                    push(&mut out.far, range);
+                    bulk(out, &mut item, FAR, range);
                     continue;
                 }
                 let Some(t) = full else {
                     stack.push((height - 1, c));
                     continue;
                 };
-                let lo = [node.lo[0][l], node.lo[1][l], node.lo[2][l]];
-                let hi = [node.hi[0][l], node.hi[1][l], node.hi[2][l]];
-                let far_chord = farthest_chord(q, lo, hi);
-                let far_km = chord_to_km(far_chord);
+                let far_chord = f64::from(fars[l]);
                 let floor = self.floor_of(height, c);
                 // Straddling its items' radii: counted by them if all are radii and none
                 // is special (avoided: evaluated alone).
-                let straddles = far_km > floor;
-                if straddles && (floor == f64::NEG_INFINITY || any_in(special, &range)) {
+                let straddles = far_chord > floor;
+                if straddles && (floor == f64::NEG_INFINITY || !within(special, &range).is_empty())
+                {
                     stack.push((height - 1, c));
                     continue;
                 }
-                let rule = self.inside_rule(t, height, c, chord, far_km);
+                let rule = self.inside_rule(t, height, c, chord, far_chord);
                 if rule == NOTHING {
                     stack.push((height - 1, c));
                     continue;
@@ -424,7 +437,7 @@ impl KeyedTree {
                 if !straddles {
                     probe::diag(probe::D_BULK_NODE_GROUPS, 1);
                     probe::diag(probe::D_BULK_ITEMS, range.len() as u64);
-                    bulk(rule, range);
+                    bulk(out, &mut item, rule, range);
                     continue;
                 }
                 let n = range.len();
@@ -434,9 +447,11 @@ impl KeyedTree {
                 {
                     Straddle::Outside(outside) => {
                         probe::diag(probe::D_STRADDLE_GROUPS, 1);
+                        probe::diag(probe::D_STRADDLE_H0 + (height - 1).min(3), 1);
                         probe::diag(probe::D_STRADDLE_ITEMS, n as u64);
-                        out.straddling[0] += outside;
-                        out.straddling[usize::from(rule)] += n - outside;
+                        out.straddling += n;
+                        out.outside_area += outside;
+                        out.add(rule, n - outside);
                     }
                     Straddle::Open => {
                         probe::diag(probe::D_STRADDLE_OPENED, 1);
