@@ -310,11 +310,7 @@ impl FrameTickets {
                 out.push((r, t));
                 continue;
             }
-            let row = Row {
-                line: Some(r as u64 + 2),
-                index: r,
-                cells: Vec::new(),
-            };
+            let row = Row::new(Some(r as u64 + 2), r, [""; 0]);
             let seen = self.seen.as_mut().map(|s| s as &mut dyn SeenIds);
             if let Some(t) = parse_row(&self.table, &row, network, problems, seen) {
                 out.push((r, t));
