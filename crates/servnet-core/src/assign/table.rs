@@ -38,15 +38,15 @@ impl Tabular for AssignmentPlan {
         if let Some(a) = self.assignments.get(i) {
             out.push(&a.ticket_id);
             out.push(&a.outlet_id);
-            out.push_fmt(format_args!("{}", a.day));
+            out.push(&a.day.to_string());
             match a.date {
                 Some(d) => out.push_fmt(format_args!("{d}")),
                 None => out.push(""),
             }
-            out.push_fmt(format_args!("{}", a.units));
+            out.push(&a.units.to_string());
             out.push_fmt(format_args!("{:.3}", a.score));
             out.push_fmt(format_args!("{:.3}", a.distance_km));
-            out.push_fmt(format_args!("{}", a.late_days));
+            out.push(&a.late_days.to_string());
             out.push(a.moved_from.as_deref().unwrap_or_default());
             match a.move_gain {
                 Some(g) => out.push_fmt(format_args!("{g:.3}")),
