@@ -240,7 +240,12 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
     ));
     println(costs.to_string().trim_end().to_string());
     println(format!("written:        {}", out.name()));
-    report(&out, &text)
+    let done = report(&out, &text);
+    // The process ends next: its tickets, network and plan are left to the exit rather
+    // than freed string by string.
+    std::mem::forget(coster);
+    std::mem::forget((data, plan));
+    done
 }
 
 /// Layout (little-endian): n, m, nnz as i64; capacity u32[m]; arc_start i64[n+1];

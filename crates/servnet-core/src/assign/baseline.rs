@@ -13,7 +13,7 @@ use std::time::Instant;
 
 /// `policy` as both sides of [`compare_with_sequential`] use it: no fallbacks, and day
 /// 0 the backlog's first day unless the policy sets it.
-pub(super) fn batch_policy(policy: &Policy, backlog: &[Ticket]) -> Policy {
+pub(crate) fn batch_policy(policy: &Policy, backlog: &[Ticket]) -> Policy {
     let mut policy = policy.clone();
     policy.fallback.clear();
     if policy.start_date.is_none() {
@@ -92,7 +92,7 @@ pub fn compare_with_sequential(
 
 /// The plan's objective of the sequential bookings (`booked[i]` is ticket `order[i]`'s,
 /// `None`: not booked), the tickets booked and their summed km.
-fn score(
+pub(crate) fn score(
     p: &Problem,
     network: &Network,
     order: &[usize],

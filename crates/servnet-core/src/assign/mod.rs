@@ -54,6 +54,13 @@ mod result;
 mod table;
 pub mod transport;
 
+/// The steps of [`compare_with_sequential`], for timing them one by one.
+#[cfg(feature = "bench")]
+pub(crate) mod phases {
+    pub(crate) use super::baseline::{batch_policy, score};
+    pub(crate) use super::{prepare, solve_built};
+}
+
 pub use crate::solver::SolveStatus;
 pub use baseline::{compare_with_sequential, SequentialBaseline};
 pub use export::transport_instance;
@@ -101,7 +108,7 @@ pub fn assign(
 /// (its `seconds` count the build). Once built, solving it reads only the dispatcher's
 /// network and start date, not its ledger: the sequential baseline books on the same
 /// dispatcher while the problem is solved.
-fn prepare(
+pub(crate) fn prepare(
     backlog: &[Ticket],
     dispatcher: &Dispatcher,
     options: &AssignOptions,
@@ -112,7 +119,7 @@ fn prepare(
 }
 
 /// Solves `p` (built from `backlog` at `clock`) into the plan.
-fn solve_built(
+pub(crate) fn solve_built(
     p: &problem::Problem,
     clock: Instant,
     backlog: &[Ticket],

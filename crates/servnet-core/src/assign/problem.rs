@@ -62,7 +62,7 @@ impl Arc {
 }
 
 /// The backlog turned into a capacitated assignment problem.
-pub(super) struct Problem {
+pub(crate) struct Problem {
     /// Per ticket: its arcs (by outlet, then day) or why it has none.
     pub(super) arcs: Vec<std::result::Result<Vec<Arc>, Rule>>,
     pub(super) units: Vec<u32>,

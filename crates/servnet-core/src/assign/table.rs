@@ -1,7 +1,7 @@
 //! An assignment plan as a table for [`crate::io`]'s writers (the CLI's `--out`).
 
 use super::AssignmentPlan;
-use crate::io::{Column, Tabular};
+use crate::io::{Column, RowText, Tabular};
 
 const COLUMNS: &[Column] = &[
     Column::text("ticket_id"),
@@ -29,24 +29,34 @@ impl Tabular for AssignmentPlan {
     }
 
     fn row(&self, i: usize, out: &mut Vec<String>) {
+        let mut text = RowText::default();
+        self.row_text(i, &mut text);
+        text.into_cells(out);
+    }
+
+    fn row_text(&self, i: usize, out: &mut RowText) {
         if let Some(a) = self.assignments.get(i) {
-            out.extend([
-                a.ticket_id.clone(),
-                a.outlet_id.clone(),
-                a.day.to_string(),
-                a.date.map(|d| d.to_string()).unwrap_or_default(),
-                a.units.to_string(),
-                format!("{:.3}", a.score),
-                format!("{:.3}", a.distance_km),
-                a.late_days.to_string(),
-                a.moved_from.clone().unwrap_or_default(),
-                a.move_gain.map(|g| format!("{g:.3}")).unwrap_or_default(),
-                String::new(),
-            ]);
+            out.push(&a.ticket_id);
+            out.push(&a.outlet_id);
+            out.push(&a.day.to_string());
+            match a.date {
+                Some(d) => out.push_fmt(format_args!("{d}")),
+                None => out.push(""),
+            }
+            out.push(&a.units.to_string());
+            out.push_fmt(format_args!("{:.3}", a.score));
+            out.push_fmt(format_args!("{:.3}", a.distance_km));
+            out.push(&a.late_days.to_string());
+            out.push(a.moved_from.as_deref().unwrap_or_default());
+            match a.move_gain {
+                Some(g) => out.push_fmt(format_args!("{g:.3}")),
+                None => out.push(""),
+            }
+            out.push("");
         } else if let Some((id, r)) = self.unassigned.get(i - self.assignments.len()) {
-            out.push(id.clone());
-            out.extend(std::iter::repeat_n(String::new(), 9));
-            out.push(r.to_string());
+            out.push(id);
+            out.push_empty(9);
+            out.push_fmt(format_args!("{r}"));
         }
     }
 }

@@ -4,6 +4,7 @@
 //! OR-Library's published optima. Benches, examples, tests and the CLI's hidden
 //! `bench-*` commands turn the feature on.
 
+pub mod assign_phases;
 pub mod gap;
 pub mod location;
 pub(crate) mod orlib_tokens;

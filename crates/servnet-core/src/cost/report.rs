@@ -4,7 +4,7 @@
 use super::{listed_fee, region_tier, ticket_cost, CostInput, FeeSchedule, TicketCost};
 use crate::assign::AssignmentPlan;
 use crate::dispatch::{Outcome, OutcomeTable};
-use crate::io::{Column, Tabular};
+use crate::io::{Column, RowText, Tabular};
 use crate::model::{Network, ServiceKind, ServiceMode, Skill, Ticket, Tier};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -160,13 +160,26 @@ impl Tabular for CostedAssignments<'_> {
     }
 
     fn row(&self, i: usize, out: &mut Vec<String>) {
-        self.0.row(i, out);
+        let mut text = RowText::default();
+        self.row_text(i, &mut text);
+        text.into_cells(out);
+    }
+
+    fn row_text(&self, i: usize, out: &mut RowText) {
+        self.0.row_text(i, out);
         let c = self
             .0
             .assignments
             .get(i)
             .and_then(|a| self.1.cost(&a.ticket_id, &a.outlet_id, a.distance_km));
-        cost_cells(c, out);
+        match c {
+            Some(c) => {
+                out.push_fmt(format_args!("{:.2}", c.fee));
+                out.push_fmt(format_args!("{:.2}", c.travel));
+                out.push_fmt(format_args!("{:.2}", c.total));
+            }
+            None => out.push_empty(3),
+        }
     }
 }
 

@@ -223,11 +223,7 @@ pub(crate) fn frame_table(frame: &Arc<Frame>, rows: &[usize], problems: &mut Pro
     let rows = rows
         .iter()
         .filter(|&&r| r < frame.rows)
-        .map(|&r| Row {
-            line: Some(r as u64 + 2),
-            index: r,
-            cells: Vec::new(),
-        })
+        .map(|&r| Row::new(Some(r as u64 + 2), r, [""; 0]))
         .collect();
     Table::from_frame(frame.clone(), columns, rows)
 }

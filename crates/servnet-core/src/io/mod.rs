@@ -19,7 +19,7 @@ mod summary;
 mod table;
 mod ticket_check;
 mod ticket_frame;
-mod tickets;
+pub(crate) mod tickets;
 mod write;
 
 pub use campaigns::{
@@ -48,7 +48,7 @@ pub use tickets::{
 };
 pub use write::{
     check_target, data_files, table_csv, table_csv_string, table_json, write_atomic, write_text,
-    CellKind, Column, CsvRows, Format, Output, Tabular, UTF8_BOM,
+    CellKind, Column, CsvRows, Format, Output, RowText, Tabular, UTF8_BOM,
 };
 
 use crate::model::{Network, PlanningData, Ticket};
@@ -111,7 +111,7 @@ fn network_and_tickets(dir: &Path) -> Result<(Network, Result<Vec<Ticket>>)> {
 }
 
 /// The folder's tickets file, read (cells only), if it has one.
-fn ticket_file_in(dir: &Path) -> Result<Option<tickets::TicketFile>> {
+pub(crate) fn ticket_file_in(dir: &Path) -> Result<Option<tickets::TicketFile>> {
     for name in ["tickets.csv", "tickets.json"] {
         let p = dir.join(name);
         if p.exists() {

@@ -248,7 +248,9 @@ fn read_geojson(
 /// [`Network::new`] (duplicates, references) can name the file and line.
 #[derive(Default)]
 pub(crate) struct LineBook {
-    files: BTreeMap<&'static str, (String, BTreeMap<String, Option<u64>>)>,
+    /// Per kind: its file and each record's line (looked up only: hashed, as
+    /// `outlet_skills` notes a record per row).
+    files: BTreeMap<&'static str, (String, rustc_hash::FxHashMap<String, Option<u64>>)>,
 }
 
 impl LineBook {
@@ -276,8 +278,10 @@ impl LineBook {
         let entry = self
             .files
             .entry(kind)
-            .or_insert_with(|| (source.to_string(), BTreeMap::new()));
-        entry.1.entry(record.to_string()).or_insert(line);
+            .or_insert_with(|| (source.to_string(), Default::default()));
+        if !entry.1.contains_key(record) {
+            entry.1.insert(record.to_string(), line);
+        }
     }
 
     /// Rewrites model-level issue locations (`outlets`, record id) into file locations.

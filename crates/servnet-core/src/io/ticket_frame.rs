@@ -329,11 +329,7 @@ impl FrameTickets {
                 out.push((r, t));
                 continue;
             }
-            let row = Row {
-                line: Some(line),
-                index: r,
-                cells: Vec::new(),
-            };
+            let row = Row::new(Some(line), r, [""; 0]);
             let seen = seen.as_mut().map(|s| &mut **s as &mut dyn SeenIds);
             if let Some(t) = parse_row(&self.table, &row, network, problems, seen) {
                 out.push((r, t));

@@ -69,6 +69,65 @@ pub trait Tabular: Sync {
     }
     /// Row `i`'s cells, one per column, pushed onto `out` (which arrives empty).
     fn row(&self, i: usize, out: &mut Vec<String>);
+    /// Row `i`'s cells written into `out` (which arrives empty), as the CSV writers take
+    /// them: by default [`Tabular::row`]'s; a table written in bulk formats into `out`
+    /// directly (no `String` per cell) and derives `row` from it ([`RowText::into_cells`]).
+    fn row_text(&self, i: usize, out: &mut RowText) {
+        let mut cells = Vec::new();
+        self.row(i, &mut cells);
+        for c in &cells {
+            out.push(c);
+        }
+    }
+}
+
+/// One row's cells one after another in one buffer, reused from row to row.
+#[derive(Debug, Default, Clone)]
+pub struct RowText {
+    text: String,
+    /// Where each cell ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl RowText {
+    /// Appends cell `cell`.
+    pub fn push(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.ends.push(self.text.len());
+    }
+
+    /// Appends a cell formatted from `args` (`format_args!`), without a `String` of its own.
+    pub fn push_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        // (writing into a `String` cannot fail)
+        let _ = self.text.write_fmt(args);
+        self.ends.push(self.text.len());
+    }
+
+    /// Appends `n` empty cells.
+    pub fn push_empty(&mut self, n: usize) {
+        self.ends.extend(std::iter::repeat_n(self.text.len(), n));
+    }
+
+    /// The cells, in order.
+    pub fn cells(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(a, &b)| self.text.get(a..b).unwrap_or_default())
+    }
+
+    /// The cells as owned strings, pushed onto `out` ([`Tabular::row`] of a table that
+    /// implements [`Tabular::row_text`]).
+    pub fn into_cells(self, out: &mut Vec<String>) {
+        out.extend(self.cells().map(str::to_string));
+    }
+
+    /// Empties the row, keeping its buffers.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
 }
 
 /// The file format of an output.
@@ -297,7 +356,7 @@ pub fn table_csv(table: &dyn Tabular, w: &mut dyn Write) -> std::io::Result<()> 
             .map(|&start| {
                 let mut block = csv::Writer::from_writer(Vec::new());
                 let rows = start..n.min(start + CSV_BLOCK);
-                write_rows(&mut block, cols, table, rows, &mut Vec::new())?;
+                write_rows(&mut block, cols, table, rows, &mut RowText::default())?;
                 block.into_inner().map_err(|e| e.into_error())
             })
             .collect::<std::io::Result<Vec<_>>>()?;
@@ -314,16 +373,16 @@ fn write_rows<W: Write>(
     cols: &[Column],
     table: &dyn Tabular,
     rows: std::ops::Range<usize>,
-    row: &mut Vec<String>,
+    row: &mut RowText,
 ) -> std::io::Result<()> {
     for i in rows {
         row.clear();
-        table.row(i, row);
+        table.row_text(i, row);
         // A field at a time (no owned copy of each cell), then the terminator.
-        for (cell, col) in row.iter().zip(cols) {
+        for (cell, col) in row.cells().zip(cols) {
             let cell = match col.kind {
                 CellKind::Text => text_cell(cell),
-                _ => cell.as_str().into(),
+                _ => cell.into(),
             };
             out.write_field(cell.as_bytes()).map_err(csv_io)?;
         }
@@ -337,7 +396,7 @@ fn write_rows<W: Write>(
 pub struct CsvRows<'w> {
     out: csv::Writer<&'w mut dyn Write>,
     cols: &'static [Column],
-    row: Vec<String>,
+    row: RowText,
 }
 
 impl<'w> CsvRows<'w> {
@@ -349,7 +408,7 @@ impl<'w> CsvRows<'w> {
         Ok(CsvRows {
             out,
             cols,
-            row: Vec::with_capacity(cols.len()),
+            row: RowText::default(),
         })
     }
 
