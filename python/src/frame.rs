@@ -346,12 +346,14 @@ fn arrow_text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<Option<FrameCo
     } else {
         vec![arr]
     };
-    let bytes = |b: &Bound<'_, PyAny>| -> PyResult<Option<Vec<u8>>> {
-        if b.is_none() {
-            return Ok(None);
-        }
-        let b = b.call_method0("to_pybytes")?;
-        Ok(Some(b.cast::<PyBytes>()?.as_bytes().to_vec()))
+    // Only the bytes of the chunk's own rows are copied: a slice of a frame (`iloc`) is
+    // a window on its whole column's buffers, and copying those whole per slice made a
+    // frame read a slice at a time cost the square of its rows.
+    let bytes = |b: &Bound<'_, PyAny>, from: usize, len: usize| -> PyResult<Vec<u8>> {
+        let b = b
+            .call_method1("slice", (from, len))?
+            .call_method0("to_pybytes")?;
+        Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
     };
     let mut parts = Vec::with_capacity(chunks.len());
     for chunk in &chunks {
@@ -364,29 +366,63 @@ fn arrow_text(series: &Bound<'_, PyAny>, rows: usize) -> PyResult<Option<FrameCo
         let [validity, offsets, data] = buffers.as_slice() else {
             return Ok(None);
         };
-        let Ok(data) = String::from_utf8(bytes(data)?.unwrap_or_default()) else {
+        let offset: usize = chunk.getattr("offset")?.extract()?;
+        let len = chunk.len()?;
+        let width = if wide { 8 } else { 4 };
+        if offsets.is_none() {
+            return Ok(None);
+        }
+        let offsets = bytes(offsets, offset * width, (len + 1) * width)?;
+        let at = |i: usize| offset_at(&offsets, wide, i);
+        let (Some(first), Some(last)) = (at(0), at(len)) else {
             return Ok(None);
         };
+        let data = match data.is_none() {
+            true => Vec::new(),
+            false => bytes(data, first, last.saturating_sub(first))?,
+        };
+        let Ok(data) = String::from_utf8(data) else {
+            return Ok(None);
+        };
+        let validity = match validity.is_none() {
+            true => None,
+            false => Some(bytes(validity, offset / 8, (offset % 8 + len).div_ceil(8))?),
+        };
         parts.push(ArrowChunk {
-            validity: bytes(validity)?,
-            offsets: bytes(offsets)?.unwrap_or_default(),
+            validity,
+            offsets,
             data,
             wide,
-            offset: chunk.getattr("offset")?.extract()?,
-            len: chunk.len()?,
+            base: first,
+            bit: offset % 8,
+            len,
         });
     }
     Ok(py.detach(|| code_texts(&parts, rows)))
 }
 
-/// One chunk of an Arrow string array, copied out of Python: validity bitmap, offsets
-/// (`i32`, or `i64` when `wide`) and the UTF-8 data; rows `offset..offset + len`.
+/// Entry `i` of Arrow offsets `offsets` (`i32`, or `i64` when `wide`), if in range.
+fn offset_at(offsets: &[u8], wide: bool, i: usize) -> Option<usize> {
+    if wide {
+        let w = offsets.get(i * 8..i * 8 + 8)?;
+        usize::try_from(i64::from_ne_bytes(w.try_into().ok()?)).ok()
+    } else {
+        let w = offsets.get(i * 4..i * 4 + 4)?;
+        usize::try_from(i32::from_ne_bytes(w.try_into().ok()?)).ok()
+    }
+}
+
+/// The rows of one chunk of an Arrow string array, copied out of Python: their `len + 1`
+/// offsets (`i32`, or `i64` when `wide`; into the column's data, whose bytes from `base`
+/// on are `data`), their UTF-8 data and the validity bytes holding their bits (row `i`'s
+/// at bit `bit + i`).
 struct ArrowChunk {
     validity: Option<Vec<u8>>,
     offsets: Vec<u8>,
     data: String,
     wide: bool,
-    offset: usize,
+    base: usize,
+    bit: usize,
     len: usize,
 }
 
@@ -394,18 +430,11 @@ impl ArrowChunk {
     /// Calls `f` with the text of each of the first `most` rows (`None`: null); `None`
     /// if the layout is not as expected (an offset out of range or inside a character).
     fn each<'a>(&'a self, most: usize, f: &mut impl FnMut(Option<&'a str>)) -> Option<()> {
-        let at = |j: usize| -> Option<usize> {
-            if self.wide {
-                let w = self.offsets.get(j * 8..j * 8 + 8)?;
-                usize::try_from(i64::from_ne_bytes(w.try_into().ok()?)).ok()
-            } else {
-                let w = self.offsets.get(j * 4..j * 4 + 4)?;
-                usize::try_from(i32::from_ne_bytes(w.try_into().ok()?)).ok()
-            }
-        };
-        let mut start = at(self.offset)?;
-        for j in self.offset..self.offset + self.len.min(most) {
-            let end = at(j + 1)?;
+        let at = |i: usize| offset_at(&self.offsets, self.wide, i)?.checked_sub(self.base);
+        let mut start = at(0)?;
+        for i in 0..self.len.min(most) {
+            let end = at(i + 1)?;
+            let j = self.bit + i;
             let valid = self
                 .validity
                 .as_ref()
