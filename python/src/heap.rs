@@ -10,10 +10,22 @@ use pyo3::sync::PyOnceLock;
 /// glibc's `malloc_trim` through ctypes, if the C library has one.
 static MALLOC_TRIM: PyOnceLock<Option<Py<PyAny>>> = PyOnceLock::new();
 
+/// Calls with fewer rows than this do not trim: they leave little behind, and each trim
+/// walks all of glibc's arenas (a caller dispatching small frames in a loop pays it per
+/// call).
+const TRIM_ROWS: usize = 65_536;
+
+/// [`trim`] for a call over `rows` rows: only from [`TRIM_ROWS`] rows on.
+pub(crate) fn trim_for(py: Python<'_>, rows: usize) {
+    if rows >= TRIM_ROWS {
+        trim(py);
+    }
+}
+
 /// Hands the free pages of the C heap back to the system (glibc's `malloc_trim(0)`,
 /// called through ctypes: no unsafe code here). Does nothing where the C library has no
 /// such call (macOS, Windows) or ctypes fails.
-pub(crate) fn trim(py: Python<'_>) {
+fn trim(py: Python<'_>) {
     let f = MALLOC_TRIM.get_or_init(py, || {
         let find = || -> PyResult<Py<PyAny>> {
             let libc = py.import("ctypes")?.getattr("CDLL")?.call1((py.None(),))?;

@@ -72,7 +72,7 @@ impl PyDispatcher {
         drop(ids);
         let order: Vec<u32> = arrivals.into_iter().map(|(_, r)| r).collect();
         // The check's leftovers go back before the dispatcher fills.
-        heap::trim(py);
+        heap::trim_for(py, rows);
         let take = df.getattr("take")?;
         for rows in order.chunks(chunk) {
             // Rows in a run (a frame in arrival order): a slice, not a copy.

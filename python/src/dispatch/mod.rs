@@ -203,8 +203,9 @@ impl PyDispatcher {
         tickets: &Bound<'py, PyAny>,
         chunk: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = tickets.len()?;
         // What the caller freed (pandas' read of the frame) goes back first.
-        crate::heap::trim(py);
+        crate::heap::trim_for(py, rows);
         // Each outcome goes to compact columns and the summary's tally as it comes: the
         // outcomes of a big frame are never all held.
         let mut tally = SummaryTally::default();
@@ -221,7 +222,7 @@ impl PyDispatcher {
             // A DataFrame: checked, then built and dispatched a chunk at a time; the
             // ticket ids come from its own column.
             Err(_) => {
-                let mut cols = OutcomeCols::without_ids(tickets.len()?);
+                let mut cols = OutcomeCols::without_ids(rows);
                 let ids = self.run_frame(py, tickets, chunk, &mut |i, o| {
                     tally.add(&o);
                     cols.set(i, o);
@@ -230,7 +231,7 @@ impl PyDispatcher {
             }
         };
         // The chunks' leftovers go back before the result columns are made.
-        crate::heap::trim(py);
+        crate::heap::trim_for(py, rows);
         let (start, summary) = {
             let d = self.read_py(py)?;
             (d.start_date(), tally.finish(&d))
