@@ -105,14 +105,15 @@ impl<'a> TicketCoster<'a> {
     }
 }
 
-fn cost_cells(c: Option<TicketCost>, out: &mut Vec<String>) {
+/// The `fee, travel, cost` cells of a row (empty without a cost).
+fn cost_cells(c: Option<TicketCost>, out: &mut RowText) {
     match c {
-        Some(c) => out.extend([
-            format!("{:.2}", c.fee),
-            format!("{:.2}", c.travel),
-            format!("{:.2}", c.total),
-        ]),
-        None => out.extend([String::new(), String::new(), String::new()]),
+        Some(c) => {
+            out.push_fmt(format_args!("{:.2}", c.fee));
+            out.push_fmt(format_args!("{:.2}", c.travel));
+            out.push_fmt(format_args!("{:.2}", c.total));
+        }
+        None => out.push_empty(3),
     }
 }
 
@@ -142,7 +143,9 @@ impl Tabular for CostedOutcomes<'_> {
             }
             _ => None,
         };
-        cost_cells(c, out);
+        let mut cells = RowText::default();
+        cost_cells(c, &mut cells);
+        cells.into_cells(out);
     }
 }
 
@@ -172,14 +175,7 @@ impl Tabular for CostedAssignments<'_> {
             .assignments
             .get(i)
             .and_then(|a| self.1.cost(&a.ticket_id, &a.outlet_id, a.distance_km));
-        match c {
-            Some(c) => {
-                out.push_fmt(format_args!("{:.2}", c.fee));
-                out.push_fmt(format_args!("{:.2}", c.travel));
-                out.push_fmt(format_args!("{:.2}", c.total));
-            }
-            None => out.push_empty(3),
-        }
+        cost_cells(c, out);
     }
 }
 
