@@ -4,6 +4,13 @@
 //! only each ticket's id and (created_at, position); then the tickets are read again
 //! from the frame's own rows a chunk at a time in arrival order, built and dispatched.
 //! Neither the frame's text, nor its typed columns, nor all its tickets are ever held.
+//!
+//! Each chunk read-locks the dispatcher on its own (a guard is never held while the GIL
+//! is taken back: see `read_lock`), so a `Dispatcher.apply` from another thread may land
+//! between chunks: the tickets after it see the changed network, as in a loop of
+//! `dispatch` calls. The check stays valid across it: a network change touches outlets
+//! only (status, capacity, cap, new outlets), so the regions and time zone a ticket is
+//! checked against stay and the skills offered only grow.
 
 use super::columns::numpy;
 use super::PyDispatcher;

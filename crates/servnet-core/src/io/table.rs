@@ -48,6 +48,21 @@ impl Problems {
     }
 }
 
+/// The most bytes one row's cells may take in a file. A row keeps its cells' ends as 4-byte
+/// offsets, and bad UTF-8 bytes read back as 3-byte U+FFFD: a row of at most 1 GiB stays
+/// below 4 GiB of text. A longer row is reported (in a CSV file, mostly a quote left
+/// open), not read.
+#[cfg(not(test))]
+pub(crate) const MAX_ROW_BYTES: usize = 1 << 30;
+/// [`MAX_ROW_BYTES`] in unit tests, small enough to test without a 1 GiB row.
+#[cfg(test)]
+pub(crate) const MAX_ROW_BYTES: usize = 1 << 16;
+
+/// The problem of a row of `bytes` bytes, longer than [`MAX_ROW_BYTES`].
+fn row_too_long(bytes: usize) -> String {
+    format!("row of {bytes} bytes is longer than a row may be ({MAX_ROW_BYTES} bytes)")
+}
+
 /// One data row: its 1-based line in the file (CSV) and its cells by column position.
 #[derive(Debug)]
 pub(crate) struct Row {
@@ -78,10 +93,12 @@ impl Row {
         row
     }
 
-    /// Appends a cell.
+    /// Appends a cell. Files' rows are bounded by [`MAX_ROW_BYTES`], so their ends fit;
+    /// past 4 GiB a cell would read as empty, never as another cell's text.
     fn push(&mut self, cell: &str) {
         self.text.push_str(cell);
-        self.ends.push(self.text.len() as u32);
+        let end = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        self.ends.push(end);
     }
 
     /// Cell `i`'s text.
@@ -239,6 +256,16 @@ impl Table {
             let line = record
                 .position()
                 .map(|p| reader.get_mut().line_at(p.byte()));
+            if record.as_slice().len() > MAX_ROW_BYTES {
+                let long = row_too_long(record.as_slice().len());
+                problems.add(at(line), format!("{long}: is a quote left open?"));
+                if header_len.is_none() {
+                    // No header to read the other rows by.
+                    table.empty = true;
+                    break;
+                }
+                continue;
+            }
             let mut cells = Row {
                 line,
                 index: 0,
@@ -300,7 +327,7 @@ impl Table {
                 }
             }
         }
-        if header_len.is_none() {
+        if header_len.is_none() && !table.empty {
             problems.add(at(Some(1)), "file is empty: expected a header row");
             table.empty = true;
         }
@@ -377,6 +404,17 @@ impl Table {
                 if let Some(&i) = table.columns.get(key) {
                     cells[i] = json_cell(v);
                 }
+            }
+            let bytes = cells.iter().map(String::len).sum::<usize>();
+            if bytes > MAX_ROW_BYTES {
+                problems.add(
+                    Location {
+                        record: Some(format!("#{k}")),
+                        ..at(None)
+                    },
+                    row_too_long(bytes),
+                );
+                continue;
             }
             table.rows.push(Row::new(None, k, cells));
         }
@@ -1031,6 +1069,47 @@ mod tests {
             .map(|r| (r.line.unwrap(), r.cell(0).unwrap().to_string()))
             .collect();
         assert_eq!(lines, want);
+    }
+
+    #[test]
+    fn a_row_longer_than_a_row_may_be_is_reported_and_its_neighbours_read_whole() {
+        // A cell just below the bound reads back byte for byte; one above is named by
+        // line (CSV) or record (JSON), and the rows around it are read.
+        let near = "n".repeat(MAX_ROW_BYTES - 10);
+        let over = "o".repeat(MAX_ROW_BYTES + 1);
+        let csv = format!("id,note\nA,{near}\nB,\"{over}\"\nC,short\n");
+        let mut problems = Problems::default();
+        let t = Table::parse_csv("t.csv", csv.as_bytes(), &mut problems);
+        let ids: Vec<_> = t.rows.iter().map(|r| r.cell(0).unwrap_or("?")).collect();
+        assert_eq!(ids, ["A", "C"]);
+        assert_eq!(t.rows[0].cell(1), Some(near.as_str()));
+        let Err(crate::Error::Invalid(issues)) = problems.finish() else {
+            panic!("the long row is reported");
+        };
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].at.line, Some(3), "{}", issues[0]);
+        assert!(
+            issues[0].message.contains("longer than a row may be"),
+            "{}",
+            issues[0]
+        );
+
+        let json = format!(r#"[{{"id":"A","note":"{near}"}},{{"id":"B","note":"{over}"}}]"#);
+        let mut problems = Problems::default();
+        let t = Table::parse_json("t.json", json.as_bytes(), &mut problems);
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].cell(0), Some("A"));
+        let Err(crate::Error::Invalid(issues)) = problems.finish() else {
+            panic!("the long record is reported");
+        };
+        assert_eq!(issues[0].at.record.as_deref(), Some("#1"), "{}", issues[0]);
+
+        // A header that long leaves nothing to read the rows by: reported once.
+        let csv = format!("{over}\nA\n");
+        let mut problems = Problems::default();
+        let t = Table::parse_csv("t.csv", csv.as_bytes(), &mut problems);
+        assert!(t.rows.is_empty());
+        assert_eq!(problems.list.len(), 1);
     }
 
     #[test]
