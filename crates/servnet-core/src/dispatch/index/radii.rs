@@ -69,6 +69,18 @@ impl ByRadius {
         ByRadius { chords, xyz }
     }
 
+    /// Starts loading the first radius chords of each group in `groups` at `height`.
+    pub(super) fn prefetch(&self, height: usize, groups: std::ops::Range<usize>) {
+        let span = FANOUT.pow(height as u32 + 1);
+        if let Some(all) = self.chords.get(height) {
+            for g in groups {
+                if let Some(c) = all.get(g * span) {
+                    super::prefetch(c);
+                }
+            }
+        }
+    }
+
     /// Bytes held.
     #[cfg(test)]
     pub(super) fn bytes(&self) -> usize {
