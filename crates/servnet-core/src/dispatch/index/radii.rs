@@ -111,14 +111,13 @@ impl ByRadius {
             return Straddle::Open;
         };
         // Radius chord below the nearest distance: outside; at or beyond the farthest:
-        // inside (the margins keep both on the safe side of the rounding). The chords are
-        // sorted, so each test holds for a prefix: counted branch-free in one pass.
-        let (mut from, mut to) = (0, 0);
-        for &c in chords {
-            let c = f64::from(c);
-            from += usize::from(c * (1.0 + MARGIN) < near);
-            to += usize::from(c * (1.0 - MARGIN) < far);
-        }
+        // inside (the margins keep both on the safe side of the rounding). Each test holds
+        // for the chords below an f32 threshold (the chords are sorted, so for a prefix):
+        // counted by one f32 compare per chord, branch-free.
+        let below = threshold(|c| f64::from(c) * (1.0 + MARGIN) < near, near / (1.0 + MARGIN));
+        let short = threshold(|c| f64::from(c) * (1.0 - MARGIN) < far, far / (1.0 - MARGIN));
+        let count = |limit: f32| chords.iter().map(|&c| u32::from(c < limit)).sum::<u32>() as usize;
+        let (from, to) = (count(below), count(short));
         if to.saturating_sub(from) > most {
             return Straddle::Open;
         }
@@ -136,4 +135,32 @@ impl ByRadius {
         }
         Straddle::Outside(outside)
     }
+}
+
+/// The least f32 `x >= 0` for which `holds(x)` is false, `holds` being true on a prefix
+/// of the non-negative f32 values (so `c < x` iff `holds(c)`, for every `c >= 0`),
+/// stepped to from `guess` (within an ulp or two of it); `INFINITY` if `holds` is true
+/// for every finite value.
+pub(super) fn threshold(holds: impl Fn(f32) -> bool, guess: f64) -> f32 {
+    // Non-negative finite f32 values are ordered as their bits.
+    let up = |x: f32| f32::from_bits(x.to_bits() + 1);
+    let down = |x: f32| f32::from_bits(x.to_bits() - 1);
+    let mut x = if guess > 0.0 {
+        (guess as f32).min(f32::MAX)
+    } else {
+        0.0
+    };
+    if holds(x) {
+        while x < f32::MAX && holds(x) {
+            x = up(x);
+        }
+        if holds(x) {
+            return f32::INFINITY;
+        }
+    } else {
+        while x > 0.0 && !holds(down(x)) {
+            x = down(x);
+        }
+    }
+    x
 }
