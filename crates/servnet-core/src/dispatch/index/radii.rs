@@ -105,8 +105,12 @@ impl ByRadius {
         let span = FANOUT.pow(height as u32 + 1);
         let range = g * span..(g + 1) * span;
         let (Some(chords), Some(xyz)) = (
-            self.chords.get(height).and_then(|all| all.get(range.start..range.end.min(all.len()))),
-            self.xyz.get(height).and_then(|all| all.get(range.start..range.end.min(all.len()))),
+            self.chords
+                .get(height)
+                .and_then(|all| all.get(range.start..range.end.min(all.len()))),
+            self.xyz
+                .get(height)
+                .and_then(|all| all.get(range.start..range.end.min(all.len()))),
         ) else {
             return Straddle::Open;
         };
@@ -114,8 +118,14 @@ impl ByRadius {
         // inside (the margins keep both on the safe side of the rounding). Each test holds
         // for the chords below an f32 threshold (the chords are sorted, so for a prefix):
         // counted by one f32 compare per chord, branch-free.
-        let below = threshold(|c| f64::from(c) * (1.0 + MARGIN) < near, near / (1.0 + MARGIN));
-        let short = threshold(|c| f64::from(c) * (1.0 - MARGIN) < far, far / (1.0 - MARGIN));
+        let below = threshold(
+            |c| f64::from(c) * (1.0 + MARGIN) < near,
+            near / (1.0 + MARGIN),
+        );
+        let short = threshold(
+            |c| f64::from(c) * (1.0 - MARGIN) < far,
+            far / (1.0 - MARGIN),
+        );
         let count = |limit: f32| chords.iter().map(|&c| u32::from(c < limit)).sum::<u32>() as usize;
         let (from, to) = (count(below), count(short));
         if to.saturating_sub(from) > most {

@@ -222,7 +222,11 @@ fn radius_thresholds_agree_with_the_exact_tests() {
     let mut rng = SplitMix64::new(5);
     for i in 0..2000 {
         let scale = 10f64.powi(-(i % 9));
-        let bound = if i % 97 == 0 { 0.0 } else { scale * rng.next_f64() };
+        let bound = if i % 97 == 0 {
+            0.0
+        } else {
+            scale * rng.next_f64()
+        };
         for margin in [1.0 + 1e-6, 1.0 - 1e-6] {
             let holds = |c: f32| f64::from(c) * margin < bound;
             let t = radii::threshold(holds, bound / margin);
@@ -232,7 +236,11 @@ fn radius_thresholds_agree_with_the_exact_tests() {
             chords.extend([0.0, f32::MAX, f32::INFINITY, t]);
             chords.push(f32::from_bits(t.to_bits().saturating_sub(1)));
             for c in chords {
-                assert_eq!(c < t, holds(c), "chord {c} bound {bound} margin {margin} t {t}");
+                assert_eq!(
+                    c < t,
+                    holds(c),
+                    "chord {c} bound {bound} margin {margin} t {t}"
+                );
             }
         }
     }
