@@ -18,13 +18,20 @@ pub(super) const HEIGHTS: usize = 3;
 /// compared with it: a test with it never disagrees with the exact area rule.
 const MARGIN: f64 = 1e-6;
 
-/// Per group height (0: leaves; at most [`HEIGHTS`]), every item's (x, y, z, radius
-/// chord) in f32, each group's items sorted by radius (the group at height `h` with
+/// Per group height (0: leaves; at most [`HEIGHTS`]), every item's radius chord and
+/// position in f32, each group's items sorted by radius (the group at height `h` with
 /// number `g` holds the items of slots `g * 8^(h+1)..`, in its own order). Items whose
 /// area is not a radius sort last with an infinite chord (groups holding any are not
 /// counted this way).
+///
+/// The chords are an array of their own: a group's 8-512 chords are read in one pass
+/// (2-32 cache lines in a row) to count those below and beyond its distances. A binary
+/// search over (position, chord) records touched a new cache line at each probe, and
+/// those misses were about a third of a diagnosis at 100k outlets (`perf`, issue 21
+/// session 15).
 pub(super) struct ByRadius {
-    heights: Vec<Vec<[f32; 4]>>,
+    chords: Vec<Vec<f32>>,
+    xyz: Vec<Vec<[f32; 3]>>,
 }
 
 /// What [`ByRadius::outside`] found of a group.
@@ -40,31 +47,46 @@ impl ByRadius {
     /// From the items in slot order (unit vector, radius in km or `None`) for `heights`
     /// group heights.
     pub(super) fn new(items: &[([f64; 3], Option<f64>)], heights: usize) -> Self {
-        let records: Vec<[f32; 4]> = items
-            .iter()
-            .map(|(xyz, radius)| {
-                let chord = radius.map_or(f32::INFINITY, |km| km_to_chord(km.max(0.0)) as f32);
-                [xyz[0] as f32, xyz[1] as f32, xyz[2] as f32, chord]
-            })
-            .collect();
-        let heights = (0..heights)
+        let chord = |radius: &Option<f64>| {
+            radius.map_or(f32::INFINITY, |km| km_to_chord(km.max(0.0)) as f32)
+        };
+        let (chords, xyz) = (0..heights)
             .map(|h| {
                 let span = FANOUT.pow(h as u32 + 1);
-                let mut level = records.clone();
-                for group in level.chunks_mut(span) {
+                let mut order: Vec<usize> = (0..items.len()).collect();
+                for group in order.chunks_mut(span) {
                     // Stable: equal radii keep slot order (deterministic).
-                    group.sort_by(|a, b| a[3].total_cmp(&b[3]));
+                    group.sort_by(|&a, &b| chord(&items[a].1).total_cmp(&chord(&items[b].1)));
                 }
-                level
+                let chords = order.iter().map(|&i| chord(&items[i].1)).collect();
+                let xyz = order
+                    .iter()
+                    .map(|&i| items[i].0.map(|v| v as f32))
+                    .collect();
+                (chords, xyz)
             })
-            .collect();
-        ByRadius { heights }
+            .unzip();
+        ByRadius { chords, xyz }
+    }
+
+    /// Starts loading the first radius chords of each group in `groups` at `height`.
+    pub(super) fn prefetch(&self, height: usize, groups: std::ops::Range<usize>) {
+        let span = FANOUT.pow(height as u32 + 1);
+        if let Some(all) = self.chords.get(height) {
+            for g in groups {
+                if let Some(c) = all.get(g * span) {
+                    super::prefetch(c);
+                }
+            }
+        }
     }
 
     /// Bytes held.
     #[cfg(test)]
     pub(super) fn bytes(&self) -> usize {
-        self.heights.iter().map(|h| h.len() * 16).sum()
+        let chords: usize = self.chords.iter().map(|h| h.len() * 4).sum();
+        let xyz: usize = self.xyz.iter().map(|h| h.len() * 12).sum();
+        chords + xyz
     }
 
     /// How many items of group `g` at `height`, all with radius areas, lie outside their
@@ -81,28 +103,40 @@ impl ByRadius {
         most: usize,
     ) -> Straddle {
         let span = FANOUT.pow(height as u32 + 1);
-        let Some(items) = self
-            .heights
-            .get(height)
-            .and_then(|all| all.get(g * span..((g + 1) * span).min(all.len())))
-        else {
+        let range = g * span..(g + 1) * span;
+        let (Some(chords), Some(xyz)) = (
+            self.chords
+                .get(height)
+                .and_then(|all| all.get(range.start..range.end.min(all.len()))),
+            self.xyz
+                .get(height)
+                .and_then(|all| all.get(range.start..range.end.min(all.len()))),
+        ) else {
             return Straddle::Open;
         };
         // Radius chord below the nearest distance: outside; at or beyond the farthest:
-        // inside (the margins keep both on the safe side of the rounding).
-        let beyond = |it: &[f32; 4]| f64::from(it[3]) * (1.0 + MARGIN) < near;
-        let within = |it: &[f32; 4]| f64::from(it[3]) * (1.0 - MARGIN) >= far;
-        let from = items.partition_point(beyond);
-        let to = from + items[from..].partition_point(|it| !within(it));
-        if to - from > most {
+        // inside (the margins keep both on the safe side of the rounding). Each test holds
+        // for the chords below an f32 threshold (the chords are sorted, so for a prefix):
+        // counted by one f32 compare per chord, branch-free.
+        let below = threshold(
+            |c| f64::from(c) * (1.0 + MARGIN) < near,
+            near / (1.0 + MARGIN),
+        );
+        let short = threshold(
+            |c| f64::from(c) * (1.0 - MARGIN) < far,
+            far / (1.0 - MARGIN),
+        );
+        let count = |limit: f32| chords.iter().map(|&c| u32::from(c < limit)).sum::<u32>() as usize;
+        let (from, to) = (count(below), count(short));
+        if to.saturating_sub(from) > most {
             return Straddle::Open;
         }
         let slack = f64::from(CHORD_SLACK);
         let mut outside = from;
-        for it in &items[from..to] {
-            let d2: f64 = (0..3).map(|a| (q[a] - f64::from(it[a])).powi(2)).sum();
+        for (p, &c) in xyz[from..to].iter().zip(&chords[from..to]) {
+            let d2: f64 = (0..3).map(|a| (q[a] - f64::from(p[a])).powi(2)).sum();
             let d = d2.sqrt();
-            let radius = f64::from(it[3]);
+            let radius = f64::from(c);
             if d - slack > radius * (1.0 + MARGIN) {
                 outside += 1;
             } else if d + slack > radius * (1.0 - MARGIN) {
@@ -111,4 +145,32 @@ impl ByRadius {
         }
         Straddle::Outside(outside)
     }
+}
+
+/// The least f32 `x >= 0` for which `holds(x)` is false, `holds` being true on a prefix
+/// of the non-negative f32 values (so `c < x` iff `holds(c)`, for every `c >= 0`),
+/// stepped to from `guess` (within an ulp or two of it); `INFINITY` if `holds` is true
+/// for every finite value.
+pub(super) fn threshold(holds: impl Fn(f32) -> bool, guess: f64) -> f32 {
+    // Non-negative finite f32 values are ordered as their bits.
+    let up = |x: f32| f32::from_bits(x.to_bits() + 1);
+    let down = |x: f32| f32::from_bits(x.to_bits() - 1);
+    let mut x = if guess > 0.0 {
+        (guess as f32).min(f32::MAX)
+    } else {
+        0.0
+    };
+    if holds(x) {
+        while x < f32::MAX && holds(x) {
+            x = up(x);
+        }
+        if holds(x) {
+            return f32::INFINITY;
+        }
+    } else {
+        while x > 0.0 && !holds(down(x)) {
+            x = down(x);
+        }
+    }
+    x
 }

@@ -7,7 +7,7 @@
 
 use super::probe;
 use super::radii::Straddle;
-use super::{KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
+use super::{prefetch, KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
 use crate::geo::km_to_chord;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -311,6 +311,37 @@ impl KeyedTree {
         NOTHING
     }
 
+    /// Pushes the group `g` at `height` for [`KeyedTree::split_far`] to open, and starts
+    /// loading what opening it reads: its node or leaf, the area reaches, floors and day
+    /// bits of its children or items, and its children's radius chords. A diagnosis opens
+    /// tens of groups in a ring around the ticket, each read a cache miss at 100k
+    /// outlets; prefetched as they are pushed, the misses overlap.
+    fn open(&self, stack: &mut Vec<(usize, usize)>, height: usize, g: usize) {
+        let first = g * FANOUT;
+        if height == 0 {
+            if let Some(leaf) = self.leaves.get(g) {
+                leaf.prefetch();
+            }
+        } else {
+            if let Some(node) = self.levels.get(height - 1).and_then(|l| l.get(g)) {
+                node.prefetch();
+            }
+            if let Some(lanes) = self.area_reach.get(height - 1).and_then(|l| l.get(g)) {
+                prefetch(lanes);
+            }
+            self.by_radius.prefetch(height - 1, first..first + FANOUT);
+        }
+        if let Some(floor) = self.floor.get(height).and_then(|l| l.get(first)) {
+            prefetch(floor);
+        }
+        for bits in [&self.full, &self.outlet_only, &self.room, &self.reserved] {
+            if let Some(b) = bits.level(height).and_then(|l| l.get(first)) {
+                prefetch(b);
+            }
+        }
+        stack.push((height, g));
+    }
+
     /// Counts the items by rule where whole groups prove one: nodes beyond the largest
     /// area reach below them, and items beyond their own reach (radius or polygons'
     /// reach), as outside their area; with `full`, items and groups its test proves skill
@@ -416,7 +447,7 @@ impl KeyedTree {
                     continue;
                 }
                 let Some(t) = full else {
-                    stack.push((height - 1, c));
+                    self.open(&mut stack, height - 1, c);
                     continue;
                 };
                 let far_chord = f64::from(fars[l]);
@@ -426,12 +457,12 @@ impl KeyedTree {
                 let straddles = far_chord > floor;
                 if straddles && (floor == f64::NEG_INFINITY || !within(special, &range).is_empty())
                 {
-                    stack.push((height - 1, c));
+                    self.open(&mut stack, height - 1, c);
                     continue;
                 }
                 let rule = self.inside_rule(t, height, c, chord, far_chord);
                 if rule == NOTHING {
-                    stack.push((height - 1, c));
+                    self.open(&mut stack, height - 1, c);
                     continue;
                 }
                 if !straddles {
@@ -455,7 +486,7 @@ impl KeyedTree {
                     }
                     Straddle::Open => {
                         probe::diag(probe::D_STRADDLE_OPENED, 1);
-                        stack.push((height - 1, c));
+                        self.open(&mut stack, height - 1, c);
                     }
                 }
             }

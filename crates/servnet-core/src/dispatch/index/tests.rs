@@ -213,3 +213,35 @@ fn straddling_groups_count_the_items_outside_their_radius() {
     assert!(straddled > 1000, "{straddled} straddling groups counted");
     assert!(opened * 100 < counted, "{opened} opened of {counted}");
 }
+
+/// The f32 thresholds a straddling group's radius chords are compared with agree with
+/// the f64 tests they stand for (radius chord x margin below the nearest distance, or
+/// below the farthest), for chords and distances at random scales, 0 and the ends.
+#[test]
+fn radius_thresholds_agree_with_the_exact_tests() {
+    let mut rng = SplitMix64::new(5);
+    for i in 0..2000 {
+        let scale = 10f64.powi(-(i % 9));
+        let bound = if i % 97 == 0 {
+            0.0
+        } else {
+            scale * rng.next_f64()
+        };
+        for margin in [1.0 + 1e-6, 1.0 - 1e-6] {
+            let holds = |c: f32| f64::from(c) * margin < bound;
+            let t = radii::threshold(holds, bound / margin);
+            let mut chords: Vec<f32> = (0..64)
+                .map(|_| (bound / margin * (0.999_999 + 2e-6 * rng.next_f64())) as f32)
+                .collect();
+            chords.extend([0.0, f32::MAX, f32::INFINITY, t]);
+            chords.push(f32::from_bits(t.to_bits().saturating_sub(1)));
+            for c in chords {
+                assert_eq!(
+                    c < t,
+                    holds(c),
+                    "chord {c} bound {bound} margin {margin} t {t}"
+                );
+            }
+        }
+    }
+}
