@@ -32,8 +32,8 @@ pub(crate) fn push_fixed(out: &mut String, x: f64, digits: usize) {
 /// `a * scale` (`a >= 0`) rounded to the nearest integer, if the float product decides
 /// it: `None` for NaN, values from 2^50 on, or a fraction too near one half.
 fn scaled(a: f64, scale: f64) -> Option<u64> {
-    // (NaN fails the comparison; infinity and anything large are left to `core::fmt`)
-    if !(a < 1e12) {
+    // (NaN, infinity and anything large are left to `core::fmt`)
+    if !a.is_finite() || a >= 1e12 {
         return None;
     }
     let y = a * scale;
