@@ -29,15 +29,16 @@ pub(crate) fn push_fixed(out: &mut String, x: f64, digits: usize) {
     let _ = write!(out, "{x:.digits$}");
 }
 
-/// `a * scale` (`a >= 0`) rounded to the nearest integer, if the float product decides
-/// it: `None` for NaN, values from 2^50 on, or a fraction too near one half.
+/// `a * scale` (`a >= 0`, `scale <= 1000`) rounded to the nearest integer, if the float
+/// product decides it: `None` for non-finite values, values from 1e12 on, or a fraction
+/// too near one half.
 fn scaled(a: f64, scale: f64) -> Option<u64> {
     // (NaN, infinity and anything large are left to `core::fmt`)
     if !a.is_finite() || a >= 1e12 {
         return None;
     }
     let y = a * scale;
-    // `y < 2^50`: `y - floor(y)` is exact, and the product's error is at most
+    // `y < 1e15 < 2^50`: `y - floor(y)` is exact, and the product's error is at most
     // `y * 2^-53` (half an ulp), here bounded by `(y + 1) * 2^-45`.
     let whole = y.floor();
     let frac = y - whole;
