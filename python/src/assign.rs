@@ -19,11 +19,13 @@ use servnet_core::dispatch::Policy;
 use servnet_core::model::Ticket;
 use servnet_core::Error;
 use std::borrow::Cow;
+use std::sync::Arc;
 
-fn backlog(tickets: &Bound<'_, PyAny>, network: &PyNetwork) -> PyResult<Vec<Ticket>> {
+/// The backlog: a `Tickets`' own list (shared, not copied) or a frame's tickets.
+fn backlog(tickets: &Bound<'_, PyAny>, network: &PyNetwork) -> PyResult<Arc<Vec<Ticket>>> {
     match tickets.cast::<PyTickets>() {
-        Ok(t) => Ok(t.get().inner.clone()),
-        Err(_) => tickets_from_frame(tickets, network),
+        Ok(t) => Ok(Arc::clone(&t.get().inner)),
+        Err(_) => tickets_from_frame(tickets, network).map(Arc::new),
     }
 }
 

@@ -756,10 +756,12 @@ fn replay_tickets(
     tickets: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<Ticket>> {
     if let Ok(t) = tickets.cast::<PyTickets>() {
-        return Ok(t.get().inner.clone());
+        return Ok(t.get().inner.to_vec());
     }
     if let Ok(p) = tickets.extract::<PathBuf>() {
-        return Ok(read_tickets_file(py, p, network)?.inner);
+        return Ok(std::sync::Arc::unwrap_or_clone(
+            read_tickets_file(py, p, network)?.inner,
+        ));
     }
     tickets_from_frame(tickets, network)
 }

@@ -5,7 +5,8 @@
 use proptest::prelude::*;
 use servnet::assign::transport::solve_transport;
 use servnet::assign::{
-    assign, compare_with_sequential, transport_instance, AssignOptions, Method, SolveStatus,
+    assign, compare_with_sequential, compare_with_sequential_on, transport_instance, AssignOptions,
+    BaselineDispatcher, Method, SolveStatus,
 };
 use servnet::chrono::{Duration, NaiveDateTime};
 use servnet::dispatch::{Dispatcher, Policy};
@@ -370,5 +371,29 @@ proptest! {
         prop_assert_eq!(seq.assigned, booked.len());
         let mean = if booked.is_empty() { 0.0 } else { booked.iter().sum::<f64>() / booked.len() as f64 };
         prop_assert!((seq.mean_distance_km - mean).abs() < 1e-9, "{} vs {}", seq.mean_distance_km, mean);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// A comparison's dispatcher laid out before the backlog is known (`servnet assign`
+    /// lays it out while the tickets are checked; the policy keeps its fallbacks and
+    /// sets no day 0) gives `compare_with_sequential`'s plan and baseline.
+    #[test]
+    fn dispatcher_laid_out_first_gives_the_same_comparison((outlets, ts) in instance(), units in any::<bool>()) {
+        let net = network(&outlets);
+        let ts = tickets(&ts, units);
+        let policy = Policy { horizon_days: 3, ..Policy::default() };
+        let o = AssignOptions::default();
+        let (plan, seq) = compare_with_sequential(&ts, &net, &policy, &o).unwrap();
+        let d = BaselineDispatcher::new(net.clone(), &policy).unwrap();
+        let (first, first_seq) = compare_with_sequential_on(&ts, d, &o).unwrap();
+        prop_assert_eq!(&plan.assignments, &first.assignments);
+        prop_assert_eq!(&plan.unassigned, &first.unassigned);
+        prop_assert_eq!((plan.objective, plan.lower_bound), (first.objective, first.lower_bound));
+        prop_assert_eq!(
+            (seq.objective, seq.assigned, seq.mean_distance_km),
+            (first_seq.objective, first_seq.assigned, first_seq.mean_distance_km)
+        );
     }
 }

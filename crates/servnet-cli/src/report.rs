@@ -121,7 +121,7 @@ fn read_json<T: serde::de::DeserializeOwned>(option: &str, f: &Path) -> Result<T
 }
 
 pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
-    use servnet_core::assign::{compare_with_sequential, AssignOptions};
+    use servnet_core::assign::{compare_with_sequential_on, AssignOptions, BaselineDispatcher};
     use servnet_core::dispatch::Policy;
     let out = Target::parse(
         "out",
@@ -147,7 +147,11 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
         ..AssignOptions::default()
     };
     policy.validate()?;
-    let data = read_dir(dir)?;
+    // The comparison's dispatcher is laid out while the tickets are checked.
+    let (data, dispatcher) = servnet_core::io::read_dir_beside(dir, |network| {
+        BaselineDispatcher::new(network.clone(), &policy)
+    })?;
+    let dispatcher = dispatcher?;
     if let Some(file) = &args.export_transport {
         let p = servnet_core::assign::transport_instance(
             &data.tickets,
@@ -164,7 +168,7 @@ pub fn assign(dir: &Path, out: &Path, args: &AssignArgs) -> Result<()> {
             crate::progress::solve(
                 &format!("assign ({})", args.method),
                 Some(args.time_limit),
-                || compare_with_sequential(&data.tickets, &data.network, &policy, &options),
+                || compare_with_sequential_on(&data.tickets, dispatcher, &options),
                 |r| {
                     r.as_ref().ok().map(|(p, _)| crate::progress::Figures {
                         incumbent: p.objective,

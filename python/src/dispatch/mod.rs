@@ -843,7 +843,7 @@ pub(crate) fn read_network_and_tickets(
         PyNetwork {
             inner: Arc::new(net),
         },
-        PyTickets { inner: tickets },
+        PyTickets::new(tickets),
     ))
 }
 

@@ -221,7 +221,17 @@ impl PyTicket {
 /// (20000, 'T000001')
 #[pyclass(frozen, module = "servnet", name = "Tickets")]
 pub(crate) struct PyTickets {
-    pub(crate) inner: Vec<Ticket>,
+    /// Shared, so that a solve on its own thread takes them without a copy.
+    pub(crate) inner: std::sync::Arc<Vec<Ticket>>,
+}
+
+impl PyTickets {
+    /// The list of `tickets`.
+    pub(crate) fn new(tickets: Vec<Ticket>) -> Self {
+        PyTickets {
+            inner: std::sync::Arc::new(tickets),
+        }
+    }
 }
 
 /// Reads a tickets file (CSV or JSON, docs/formats.md) and checks it against `network`.
@@ -234,7 +244,7 @@ pub(crate) fn read_tickets_file(
     let tickets = py
         .detach(|| servnet_core::io::read_tickets(&path, &net))
         .map_err(|e| error::to_py(py, e))?;
-    Ok(PyTickets { inner: tickets })
+    Ok(PyTickets::new(tickets))
 }
 
 /// Tickets from a DataFrame with the tickets.csv columns, validated like the file (the
@@ -271,9 +281,7 @@ impl PyTickets {
     /// 20000
     #[staticmethod]
     fn from_frame(df: &Bound<'_, PyAny>, network: &PyNetwork) -> PyResult<Self> {
-        Ok(PyTickets {
-            inner: tickets_from_frame(df, network)?,
-        })
+        Ok(PyTickets::new(tickets_from_frame(df, network)?))
     }
 
     /// Benchmark helper (scripts/bench_frames.py): the previous conversion, writing the
@@ -287,7 +295,7 @@ impl PyTickets {
         let inner = py
             .detach(|| servnet_core::io::tickets_from_csv("tickets.csv", csv, &net))
             .map_err(|e| convert::frame_error(py, e, &[&text]))?;
-        Ok(PyTickets { inner })
+        Ok(PyTickets::new(inner))
     }
 
     fn __len__(&self) -> usize {
@@ -376,6 +384,6 @@ impl PlainData for PyTickets {
         Cow::Borrowed(&self.inner)
     }
     fn from_data(_py: Python<'_>, inner: Vec<Ticket>) -> PyResult<Self> {
-        Ok(PyTickets { inner })
+        Ok(PyTickets::new(inner))
     }
 }

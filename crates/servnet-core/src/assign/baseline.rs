@@ -22,6 +22,21 @@ pub(crate) fn batch_policy(policy: &Policy, backlog: &[Ticket]) -> Policy {
     policy
 }
 
+/// A fresh dispatcher for [`compare_with_sequential_on`]: `policy` without fallbacks
+/// over `network`, laid out before the backlog is known (so that a caller can build it
+/// while the backlog is read); day 0 is the policy's, else the backlog's first day, as
+/// in [`compare_with_sequential`].
+pub struct BaselineDispatcher(Dispatcher);
+
+impl BaselineDispatcher {
+    /// Lays `network` out under `policy` without its fallbacks.
+    pub fn new(network: Network, policy: &Policy) -> Result<Self> {
+        let mut policy = policy.clone();
+        policy.fallback.clear();
+        Ok(BaselineDispatcher(Dispatcher::new(network, policy)?))
+    }
+}
+
 /// Sequential dispatch of the same tickets, scored with the plan's objective.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SequentialBaseline {
@@ -48,12 +63,23 @@ pub fn compare_with_sequential(
     policy: &Policy,
     options: &AssignOptions,
 ) -> Result<(AssignmentPlan, SequentialBaseline)> {
-    let policy = batch_policy(policy, backlog);
+    let d = BaselineDispatcher::new(network.clone(), &batch_policy(policy, backlog))?;
+    compare_with_sequential_on(backlog, d, options)
+}
+
+/// [`compare_with_sequential`] on a dispatcher laid out beforehand (over the network
+/// and policy the comparison is to use).
+pub fn compare_with_sequential_on(
+    backlog: &[Ticket],
+    d: BaselineDispatcher,
+    options: &AssignOptions,
+) -> Result<(AssignmentPlan, SequentialBaseline)> {
     // One dispatcher (one network copy, one index) for both sides: the plan's problem
-    // is built first, from the fresh ledger with every core on eligibility; then the
-    // plan is solved while the baseline books the same tickets one by one on that
-    // dispatcher (solving no longer reads its ledger).
-    let d = Dispatcher::new(network.clone(), policy)?;
+    // is built first, from the fresh ledger with every core on eligibility (which fixes
+    // day 0 if the policy did not); then the plan is solved while the baseline books the
+    // same tickets one by one on that dispatcher (solving no longer reads its ledger).
+    let d = d.0;
+    let network = d.network();
     let (p, clock) = prepare(backlog, &d, options)?;
     // (the plan's progress figures go to the caller's observer, on rayon's thread too)
     let (plan, sequential) = rayon::join(

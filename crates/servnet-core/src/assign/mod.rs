@@ -62,7 +62,9 @@ pub(crate) mod phases {
 }
 
 pub use crate::solver::SolveStatus;
-pub use baseline::{compare_with_sequential, SequentialBaseline};
+pub use baseline::{
+    compare_with_sequential, compare_with_sequential_on, BaselineDispatcher, SequentialBaseline,
+};
 pub use export::transport_instance;
 pub use options::{AssignOptions, Method, RegionQuota, AUTO_MIP_ARCS, DEFAULT_GAP_TOLERANCE};
 pub use problem::COST_SCALE;

@@ -44,12 +44,12 @@ impl Tabular for AssignmentPlan {
                 None => out.push(""),
             }
             out.push(&a.units.to_string());
-            out.push_fmt(format_args!("{:.3}", a.score));
-            out.push_fmt(format_args!("{:.3}", a.distance_km));
+            out.push_fixed(a.score, 3);
+            out.push_fixed(a.distance_km, 3);
             out.push(&a.late_days.to_string());
             out.push(a.moved_from.as_deref().unwrap_or_default());
             match a.move_gain {
-                Some(g) => out.push_fmt(format_args!("{g:.3}")),
+                Some(g) => out.push_fixed(g, 3),
                 None => out.push(""),
             }
             out.push("");

@@ -109,9 +109,9 @@ impl<'a> TicketCoster<'a> {
 fn cost_cells(c: Option<TicketCost>, out: &mut RowText) {
     match c {
         Some(c) => {
-            out.push_fmt(format_args!("{:.2}", c.fee));
-            out.push_fmt(format_args!("{:.2}", c.travel));
-            out.push_fmt(format_args!("{:.2}", c.total));
+            out.push_fixed(c.fee, 2);
+            out.push_fixed(c.travel, 2);
+            out.push_fixed(c.total, 2);
         }
         None => out.push_empty(3),
     }

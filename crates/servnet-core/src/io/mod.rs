@@ -5,6 +5,7 @@
 //! (up to [`crate::model::MAX_ISSUES`]).
 
 mod campaigns;
+mod fixed;
 mod frame;
 mod geojson;
 mod network;
@@ -69,14 +70,26 @@ pub struct DataSet {
 /// Reads and validates every file of a data folder; all problems in all files are
 /// reported together.
 pub fn read_dir(dir: &Path) -> Result<DataSet> {
-    let (network, tickets) = network_and_tickets(dir)?;
+    read_dir_beside(dir, |_| ()).map(|(data, ())| data)
+}
+
+/// [`read_dir`], running `beside` on the network while the tickets are checked against
+/// it (`servnet assign` lays out its dispatcher there); its answer comes with the data.
+pub fn read_dir_beside<R: Send>(
+    dir: &Path,
+    beside: impl FnOnce(&Network) -> R + Send,
+) -> Result<(DataSet, R)> {
+    let (network, (tickets, extra)) = network_and_tickets(dir, beside)?;
     let planning = read_planning(dir, &network);
     match (tickets, planning) {
-        (Ok(tickets), Ok(planning)) => Ok(DataSet {
-            network,
-            tickets,
-            planning,
-        }),
+        (Ok(tickets), Ok(planning)) => Ok((
+            DataSet {
+                network,
+                tickets,
+                planning,
+            },
+            extra,
+        )),
         (t, p) => {
             let mut issues = Vec::new();
             for e in [t.err(), p.err()].into_iter().flatten() {
@@ -93,21 +106,29 @@ pub fn read_dir(dir: &Path) -> Result<DataSet> {
 /// Reads and validates a data folder's network and tickets (no tickets file: none),
 /// as [`read_dir`] reads them, without the planning files.
 pub fn read_network_and_tickets(dir: &Path) -> Result<(Network, Vec<Ticket>)> {
-    let (network, tickets) = network_and_tickets(dir)?;
+    let (network, (tickets, ())) = network_and_tickets(dir, |_| ())?;
     Ok((network, tickets?))
 }
 
-/// The folder's network, and its tickets checked against it. The tickets' cells need
-/// no network: they are read while the network is read.
-fn network_and_tickets(dir: &Path) -> Result<(Network, Result<Vec<Ticket>>)> {
+/// The folder's network, and its tickets checked against it beside `beside`'s run on
+/// the network. The tickets' cells need no network: they are read while the network is
+/// read.
+#[allow(clippy::type_complexity)]
+fn network_and_tickets<R: Send>(
+    dir: &Path,
+    beside: impl FnOnce(&Network) -> R + Send,
+) -> Result<(Network, (Result<Vec<Ticket>>, R))> {
     let (network, ticket_file) = rayon::join(|| read_network(dir), || ticket_file_in(dir));
     let network = network?;
-    let tickets = match ticket_file {
-        Ok(Some(f)) => f.tickets(&network),
-        Ok(None) => Ok(Vec::new()),
-        Err(e) => Err(e),
-    };
-    Ok((network, tickets))
+    let both = rayon::join(
+        || match ticket_file {
+            Ok(Some(f)) => f.tickets(&network),
+            Ok(None) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        },
+        || beside(&network),
+    );
+    Ok((network, both))
 }
 
 /// The folder's tickets file, read (cells only), if it has one.

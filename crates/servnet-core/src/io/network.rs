@@ -1,6 +1,6 @@
 use super::frame::Frame;
 use super::geojson::parse_polygons;
-use super::table::{file_name, Cells, Problems, Table};
+use super::table::{file_name, Cells, Problems, Row, Table};
 use crate::error::{Issue, Location};
 use crate::model::{
     Network, Outlet, OutletSkill, Region, ServiceArea, Skill, MAX_COST, MAX_POPULATION,
@@ -17,9 +17,22 @@ pub fn read_network(dir: &Path) -> Result<Network> {
     let mut problems = Problems::default();
     let region_polys = read_geojson(dir, "regions.geojson", "code", &mut problems)?;
     let outlet_polys = read_geojson(dir, "outlet_areas.geojson", "outlet_id", &mut problems)?;
-    let regions = Table::find(dir, "regions", &mut problems)?;
-    let skills = Table::find(dir, "outlet_skills", &mut problems)?;
-    let outlets = Table::find(dir, "outlets", &mut problems)?;
+    // The three files are read at the same time, their problems taken in this order.
+    let apart = |stem: &str| {
+        let mut p = Problems::default();
+        (Table::find(dir, stem, &mut p), p)
+    };
+    let (skills, (regions, outlets)) = rayon::join(
+        || apart("outlet_skills"),
+        || rayon::join(|| apart("regions"), || apart("outlets")),
+    );
+    let mut take = |(table, p): (Result<Option<Table>>, Problems)| {
+        problems.append(p);
+        table
+    };
+    let regions = take(regions)?;
+    let skills = take(skills)?;
+    let outlets = take(outlets)?;
     let missing = |name: &str| missing_file(dir, name);
     let tables = Tables {
         regions,
@@ -268,19 +281,21 @@ impl LineBook {
         }
     }
 
+    /// Notes that `kind`'s record `record` is on `line` of `source` (the first note of a
+    /// record stands).
     pub(crate) fn note(
         &mut self,
         kind: &'static str,
         source: &str,
-        record: &str,
+        record: impl AsRef<str> + Into<String>,
         line: Option<u64>,
     ) {
         let entry = self
             .files
             .entry(kind)
             .or_insert_with(|| (source.to_string(), Default::default()));
-        if !entry.1.contains_key(record) {
-            entry.1.insert(record.to_string(), line);
+        if !entry.1.contains_key(record.as_ref()) {
+            entry.1.insert(record.into(), line);
         }
     }
 
@@ -399,11 +414,15 @@ fn check_unique(
     }
 }
 
+/// Rows of `outlet_skills` read per task (on every core).
+const SKILL_BLOCK: usize = 1024;
+
 fn read_outlet_skills(
     t: &Table,
     problems: &mut Problems,
     lines: &mut LineBook,
 ) -> BTreeMap<String, Vec<OutletSkill>> {
+    use rayon::prelude::*;
     let mut out: BTreeMap<String, Vec<OutletSkill>> = BTreeMap::new();
     let cols = [
         "outlet_id",
@@ -416,40 +435,72 @@ fn read_outlet_skills(
     if !t.require(&cols, problems) {
         return out;
     }
-    for row in &t.rows {
-        let mut c = t.cells(row, problems);
-        let outlet = c.text("outlet_id");
-        if let Some(o) = &outlet {
-            let rec = format!("{o}/{}", c.raw("skill"));
-            c.set_record(&rec);
-        }
-        let skill = c.parse::<Skill>("skill");
-        let capacity = c.whole("daily_capacity", 0, i64::from(u32::MAX));
-        let load = c.whole_or("load", 0, i64::from(u32::MAX), 0);
-        let rating_sum = c.number("rating_sum", "a rating sum >= 0", |x| x >= 0.0);
-        let rating_count = c.whole("rating_count", 0, i64::from(u32::MAX));
-        let cost = c.number("cost_per_ticket", COST, |x| (0.0..=MAX_COST).contains(&x));
-        let s = (|| {
-            Some(OutletSkill {
-                skill: skill?,
-                daily_capacity: capacity? as u32,
-                load: load? as u32,
-                rating_sum: rating_sum?,
-                rating_count: rating_count? as u32,
-                cost_per_ticket: cost?,
-            })
-        })();
-        if let (Some(s), Some(o), false) = (s, outlet, c.failed) {
-            lines.note(
-                "outlet_skills",
-                &t.source,
-                &format!("{o}/{}", s.skill),
-                row.line,
-            );
-            out.entry(o).or_default().push(s);
+    // Rows are read a block per task on every core, then taken in row order: the
+    // problems, the line book and the lists are those of reading them one by one.
+    let blocks: Vec<(Vec<SkillRow>, Problems)> = t
+        .rows
+        .par_chunks(SKILL_BLOCK)
+        .map(|rows| {
+            let mut local = Problems::default();
+            let read = rows
+                .iter()
+                .filter_map(|row| outlet_skill(t, row, &mut local))
+                .collect();
+            (read, local)
+        })
+        .collect();
+    for (read, local) in blocks {
+        problems.append(local);
+        for r in read {
+            lines.note("outlet_skills", &t.source, r.record, r.line);
+            out.entry(r.outlet).or_default().push(r.skill);
         }
     }
     out
+}
+
+/// A valid `outlet_skills` row: the outlet, its record (`outlet/skill`) and line.
+struct SkillRow {
+    outlet: String,
+    record: String,
+    skill: OutletSkill,
+    line: Option<u64>,
+}
+
+/// Row `row` of `outlet_skills` if valid; its problems go to `problems`.
+fn outlet_skill(t: &Table, row: &Row, problems: &mut Problems) -> Option<SkillRow> {
+    let mut c = t.cells(row, problems);
+    let outlet = c.text("outlet_id");
+    // (a parsed skill's text is its cell's: the record names the line book's entry too)
+    let rec = outlet.as_ref().map(|o| format!("{o}/{}", c.raw("skill")));
+    if let Some(rec) = &rec {
+        c.set_record(rec);
+    }
+    let skill = c.parse::<Skill>("skill");
+    let capacity = c.whole("daily_capacity", 0, i64::from(u32::MAX));
+    let load = c.whole_or("load", 0, i64::from(u32::MAX), 0);
+    let rating_sum = c.number("rating_sum", "a rating sum >= 0", |x| x >= 0.0);
+    let rating_count = c.whole("rating_count", 0, i64::from(u32::MAX));
+    let cost = c.number("cost_per_ticket", COST, |x| (0.0..=MAX_COST).contains(&x));
+    let s = (|| {
+        Some(OutletSkill {
+            skill: skill?,
+            daily_capacity: capacity? as u32,
+            load: load? as u32,
+            rating_sum: rating_sum?,
+            rating_count: rating_count? as u32,
+            cost_per_ticket: cost?,
+        })
+    })();
+    match (s, outlet, rec, c.failed) {
+        (Some(skill), Some(outlet), Some(record), false) => Some(SkillRow {
+            outlet,
+            record,
+            skill,
+            line: row.line,
+        }),
+        _ => None,
+    }
 }
 
 fn read_outlets(
@@ -560,4 +611,61 @@ fn read_outlets(
         }
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// A folder with one region, one outlet and `rows` skills of it (`bad`: rows whose
+    /// capacity is not a number).
+    fn folder(rows: usize, bad: &[usize]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |name: &str, text: String| std::fs::write(dir.path().join(name), text).unwrap();
+        put(
+            "regions.csv",
+            "code,name,tier,lon,lat,max_response_hours,max_travel_km\nR1,One,A,121,31,48,60\n"
+                .into(),
+        );
+        put(
+            "outlets.csv",
+            "id,name,lon,lat,status,priority,daily_cap,area_kind,radius_km\n\
+             O1,One,121,31,active,50,10,radius,30\n"
+                .into(),
+        );
+        let mut skills = String::from(
+            "outlet_id,skill,daily_capacity,rating_sum,rating_count,cost_per_ticket\n",
+        );
+        for i in 0..rows {
+            let cap = if bad.contains(&i) { "ten" } else { "5" };
+            skills.push_str(&format!("O1,repair:c{i},{cap},40,10,50\n"));
+        }
+        put("outlet_skills.csv", skills);
+        dir
+    }
+
+    /// Skill rows are read a block per task on every core: the problems of rows in
+    /// several blocks come in line order, and a valid file's skills in file order.
+    #[test]
+    fn skill_rows_over_several_blocks_read_as_one_by_one() {
+        let bad = [3, SKILL_BLOCK + 7, 2 * SKILL_BLOCK + 1, 2 * SKILL_BLOCK + 2];
+        let Err(Error::Invalid(issues)) = read_network(folder(2 * SKILL_BLOCK + 50, &bad).path())
+        else {
+            panic!("bad capacities must fail the read");
+        };
+        let lines: Vec<Option<u64>> = issues.iter().map(|i| i.at.line).collect();
+        let want: Vec<Option<u64>> = bad.iter().map(|&r| Some(r as u64 + 2)).collect();
+        assert_eq!(lines, want);
+        assert_eq!(issues[1].at.record.as_deref(), Some("O1/repair:c1031"));
+        let rows = 2 * SKILL_BLOCK + 50;
+        let net = read_network(folder(rows, &[]).path()).unwrap();
+        let names: Vec<String> = net.outlets()[0]
+            .skills
+            .iter()
+            .map(|s| s.skill.to_string())
+            .collect();
+        let want: Vec<String> = (0..rows).map(|i| format!("repair:c{i}")).collect();
+        assert_eq!(names, want);
+    }
 }

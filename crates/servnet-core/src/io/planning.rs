@@ -146,7 +146,7 @@ fn planning_in(dir: Tables<'_>, network: &Network) -> Result<PlanningData> {
                     lines.note(
                         "installed_base",
                         &t.source,
-                        &format!("{}/{}/{}", r.region, r.model, r.vintage),
+                        format!("{}/{}/{}", r.region, r.model, r.vintage),
                         row.line,
                     );
                     data.installed_base.push(r);
@@ -172,7 +172,7 @@ fn planning_in(dir: Tables<'_>, network: &Network) -> Result<PlanningData> {
                     lines.note(
                         "sales_plan",
                         &t.source,
-                        &format!("{}/{}/{}", r.region, r.model, r.year),
+                        format!("{}/{}/{}", r.region, r.model, r.year),
                         row.line,
                     );
                     data.sales_plan.push(r);

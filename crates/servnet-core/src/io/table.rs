@@ -32,6 +32,15 @@ impl Problems {
         }
     }
 
+    /// Adds `later`'s problems after these, as if each had been added here (the cap
+    /// keeps the first ones of both in order; the rest are counted).
+    pub(crate) fn append(&mut self, later: Problems) {
+        for issue in later.list {
+            self.add(issue.at, issue.message);
+        }
+        self.dropped += later.dropped;
+    }
+
     /// `Err` with every problem (and a count of those over the cap), or `Ok(())`.
     pub(crate) fn finish(mut self) -> Result<()> {
         if self.list.is_empty() {
@@ -273,17 +282,21 @@ impl Table {
                 ends: Vec::with_capacity(record.len()),
             };
             for (i, c) in record.iter().enumerate() {
-                if let Err(e) = std::str::from_utf8(c) {
-                    // Name the column when the header is known (it is not on line 1).
-                    let field = header_names.get(i).cloned();
-                    problems.add(
-                        Location { field, ..at(line) },
-                        format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
-                    );
+                match std::str::from_utf8(c) {
+                    Ok(text) => cells.push(text.trim()),
+                    Err(e) => {
+                        // Name the column when the header is known (it is not on line 1).
+                        let field = header_names.get(i).cloned();
+                        problems.add(
+                            Location { field, ..at(line) },
+                            format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
+                        );
+                        // Keep the row (with U+FFFD for the bad bytes): the read fails
+                        // anyway, and dropping it would add misleading "unknown outlet"
+                        // follow-up errors.
+                        cells.push(String::from_utf8_lossy(c).trim());
+                    }
                 }
-                // Keep the row (with U+FFFD for the bad bytes): the read fails anyway, and
-                // dropping it would add misleading "unknown outlet" follow-up errors.
-                cells.push(String::from_utf8_lossy(c).trim());
             }
             match header_len {
                 None => {

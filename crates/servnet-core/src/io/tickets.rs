@@ -270,8 +270,8 @@ fn parse_rows(
                 take(problems, c.end);
                 continue;
             };
+            // (the record is named only if the id is a duplicate)
             let mut cells = t.cells(row, problems);
-            cells.set_record(&ticket.id);
             let seen = ids.as_deref_mut().map(|m| m as &mut dyn SeenIds);
             let unique = seen.is_none_or(|seen| first_seen(&mut cells, &ticket.id, seen));
             take(problems, c.end);
@@ -340,7 +340,10 @@ fn row_ticket(c: &mut Cells<'_>, network: &Network) -> Option<Ticket> {
     // Every cell is read (so every bad one is reported), then the ticket as a whole
     // is judged by `Ticket::problems`, as the dispatcher and Python judge it.
     let id = c.id("id");
-    let skill = c.parse::<Skill>("skill");
+    // (a parsed skill's text is its cell's: no second text made from the skill)
+    let skill = c
+        .parse::<Skill>("skill")
+        .map(|_| c.raw("skill").into_owned());
     // Cells are parsed here; ranges are `Ticket::problems`' to judge.
     let lon = c.number("lon", "a longitude in [-180, 180]", |_| true);
     let lat = c.number("lat", "a latitude in [-90, 90]", |_| true);
@@ -374,7 +377,7 @@ fn row_ticket(c: &mut Cells<'_>, network: &Network) -> Option<Ticket> {
         lon: lon.unwrap_or(0.0),
         lat: lat.unwrap_or(0.0),
         region: region.unwrap_or_default(),
-        skill: skill.map(|s| s.to_string()).unwrap_or_default(),
+        skill: skill.unwrap_or_default(),
         units: units.map_or(1, |u| u as u32),
         priority: priority.unwrap_or_default(),
         created_at: created_at.or(due_by).unwrap_or_default(),
@@ -398,7 +401,7 @@ fn row_ticket(c: &mut Cells<'_>, network: &Network) -> Option<Ticket> {
 }
 
 /// Whether `id` (a complete ticket's, on `c`'s row) is seen first here: then it is
-/// added to `ids`, else the duplicate is reported.
+/// added to `ids`, else the duplicate is reported (on record `id`).
 fn first_seen(c: &mut Cells<'_>, id: &str, ids: &mut dyn SeenIds) -> bool {
     match ids.first(id, c.row_index()) {
         Some(first) => {
@@ -406,6 +409,7 @@ fn first_seen(c: &mut Cells<'_>, id: &str, ids: &mut dyn SeenIds) -> bool {
                 Some(l) => format!(" (first on line {l})"),
                 None => String::new(),
             };
+            c.set_record(id);
             c.fail("id", format!("duplicate ticket id '{id}'{first}"));
             false
         }

@@ -104,6 +104,13 @@ impl RowText {
         self.ends.push(self.text.len());
     }
 
+    /// Appends `x` with `digits` decimals: the text of `{:.N}`, without `core::fmt`'s
+    /// float formatting where integer arithmetic decides it (`io::fixed`).
+    pub fn push_fixed(&mut self, x: f64, digits: usize) {
+        super::fixed::push_fixed(&mut self.text, x, digits);
+        self.ends.push(self.text.len());
+    }
+
     /// Appends `n` empty cells.
     pub fn push_empty(&mut self, n: usize) {
         self.ends.extend(std::iter::repeat_n(self.text.len(), n));

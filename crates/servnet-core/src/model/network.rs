@@ -4,7 +4,6 @@ use crate::Result;
 use geo::{Area, BoundingRect, MultiPolygon, Validation};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
 /// Service tier of a region: A (central cities, fast on-site service) to C (carry-in).
@@ -365,7 +364,9 @@ impl Network {
         }
 
         let mut outlet_index = FxHashMap::default();
-        let mut skill_set = BTreeMap::new();
+        // The distinct skills (a record's text is made only for a problem: 8k offers at
+        // 1k outlets made three strings each).
+        let mut skill_set: FxHashMap<&Skill, ()> = FxHashMap::default();
         let (mut rating_sum, mut rating_count) = (0.0, 0.0);
         for (i, o) in outlets.iter().enumerate() {
             if o.id.is_empty() {
@@ -427,15 +428,15 @@ impl Network {
                     }
                 }
             }
-            let mut seen = BTreeMap::new();
+            let mut seen: rustc_hash::FxHashSet<&Skill> = Default::default();
             let mut load_sum = 0u64;
             for s in &o.skills {
-                let name = s.skill.to_string();
-                let rec = format!("{}/{name}", o.id);
-                if seen.insert(name.clone(), ()).is_some() {
+                let name = &s.skill;
+                let rec = || format!("{}/{name}", o.id);
+                if !seen.insert(name) {
                     issues.push(
                         "outlet_skills",
-                        &rec,
+                        &rec(),
                         "skill",
                         format!("duplicate skill '{name}' for outlet '{}'", o.id),
                     );
@@ -447,7 +448,7 @@ impl Network {
                 {
                     issues.push(
                         "outlet_skills",
-                        &rec,
+                        &rec(),
                         "rating_sum",
                         format!(
                             "satisfaction out of range: rating_sum {} for {} ratings of 1..5 (expected {}..={}) for skill '{name}'",
@@ -459,7 +460,7 @@ impl Network {
                 {
                     issues.push(
                         "outlet_skills",
-                        &rec,
+                        &rec(),
                         "cost_per_ticket",
                         format!(
                             "expected a cost in 0..={MAX_COST:e}, got {}",
@@ -471,7 +472,7 @@ impl Network {
                 if load_sum > u64::from(u32::MAX) {
                     issues.push(
                         "outlet_skills",
-                        &rec,
+                        &rec(),
                         "load",
                         format!(
                             "the loads of outlet '{}' sum to {load_sum} units, more than the {} a day-counter holds",
@@ -483,30 +484,34 @@ impl Network {
                 }
                 rating_sum += s.rating_sum;
                 rating_count += count;
-                skill_set.insert(name, s.skill.clone());
+                skill_set.insert(name, ());
             }
         }
         issues.into_result()?;
 
-        let skills: Vec<Skill> = skill_set.into_values().collect();
-        let skill_index: FxHashMap<String, SkillId> = skills
+        // Skills in the order of their text (`kind:category`).
+        let mut named: Vec<(String, &Skill)> =
+            skill_set.into_keys().map(|s| (s.to_string(), s)).collect();
+        named.sort_unstable();
+        let id_of: FxHashMap<&Skill, SkillId> = named
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.to_string(), SkillId(i as u32)))
+            .map(|(i, &(_, s))| (s, SkillId(i as u32)))
             .collect();
         let offer_skills = outlets
             .iter()
             .map(|o| {
                 o.skills
                     .iter()
-                    .map(|s| {
-                        skill_index
-                            .get(&s.skill.to_string())
-                            .copied()
-                            .unwrap_or(SkillId(0))
-                    })
+                    .map(|s| id_of.get(&s.skill).copied().unwrap_or(SkillId(0)))
                     .collect()
             })
+            .collect();
+        let skills: Vec<Skill> = named.iter().map(|&(_, s)| s.clone()).collect();
+        let skill_index: FxHashMap<String, SkillId> = named
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name, SkillId(i as u32)))
             .collect();
         let mean_rating = if rating_count > 0.0 {
             rating_sum / rating_count

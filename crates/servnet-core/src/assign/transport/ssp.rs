@@ -57,7 +57,9 @@ impl<'a> Ssp<'a> {
         // so scans can stop early and ties go to the lowest bucket index.
         let mut start = Vec::with_capacity(p.tickets + 1);
         let mut arc = Vec::with_capacity(p.arc_bucket.len());
-        let mut buf: Vec<(u32, i64)> = Vec::new();
+        let mut buf: Vec<(i64, u32)> = Vec::new();
+        // The last ticket that kept an arc into each bucket (repeats are dropped).
+        let mut kept_by: Vec<u32> = Vec::new();
         start.push(0);
         for t in 0..p.tickets {
             let r = p.arc_start[t]..p.arc_start[t + 1];
@@ -67,12 +69,25 @@ impl<'a> Ssp<'a> {
             if (1..bs.len()).all(|i| (cs[i - 1], bs[i - 1]) < (cs[i], bs[i])) {
                 arc.extend(cs.iter().copied().zip(bs.iter().copied()));
             } else {
+                // One sort by (cost, bucket); a bucket's first arc is its cheapest, so
+                // keeping only first arcs keeps what a dedup by bucket would.
                 buf.clear();
-                buf.extend(bs.iter().copied().zip(cs.iter().copied()));
+                buf.extend(cs.iter().copied().zip(bs.iter().copied()));
                 buf.sort_unstable();
-                buf.dedup_by_key(|a| a.0);
-                buf.sort_unstable_by_key(|&(b, c)| (c, b));
-                arc.extend(buf.iter().map(|&(b, c)| (c, b)));
+                if kept_by.is_empty() {
+                    kept_by = vec![u32::MAX; p.buckets];
+                }
+                for &(c, b) in &buf {
+                    match kept_by.get_mut(b as usize) {
+                        Some(k) if *k == t as u32 => {}
+                        Some(k) => {
+                            *k = t as u32;
+                            arc.push((c, b));
+                        }
+                        // (validated: a bucket is below `p.buckets`)
+                        None => arc.push((c, b)),
+                    }
+                }
             }
             start.push(arc.len());
         }
