@@ -103,11 +103,16 @@ impl Row {
     }
 
     /// Appends a cell. Files' rows are bounded by [`MAX_ROW_BYTES`], so their ends fit;
-    /// past 4 GiB a cell would read as empty, never as another cell's text.
+    /// a cell that would end past 4 GiB is kept empty, never read as part of another.
     fn push(&mut self, cell: &str) {
-        self.text.push_str(cell);
-        let end = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        self.ends.push(end);
+        let start = self.text.len();
+        match u32::try_from(start + cell.len()) {
+            Ok(end) => {
+                self.text.push_str(cell);
+                self.ends.push(end);
+            }
+            Err(_) => self.ends.push(u32::try_from(start).unwrap_or(u32::MAX)),
+        }
     }
 
     /// Cell `i`'s text.

@@ -366,7 +366,7 @@ impl Network {
         let mut outlet_index = FxHashMap::default();
         // The distinct skills (a record's text is made only for a problem: 8k offers at
         // 1k outlets made three strings each).
-        let mut skill_set: FxHashMap<&Skill, ()> = FxHashMap::default();
+        let mut skill_set: rustc_hash::FxHashSet<&Skill> = Default::default();
         let (mut rating_sum, mut rating_count) = (0.0, 0.0);
         for (i, o) in outlets.iter().enumerate() {
             if o.id.is_empty() {
@@ -484,14 +484,14 @@ impl Network {
                 }
                 rating_sum += s.rating_sum;
                 rating_count += count;
-                skill_set.insert(name, ());
+                skill_set.insert(name);
             }
         }
         issues.into_result()?;
 
         // Skills in the order of their text (`kind:category`).
         let mut named: Vec<(String, &Skill)> =
-            skill_set.into_keys().map(|s| (s.to_string(), s)).collect();
+            skill_set.into_iter().map(|s| (s.to_string(), s)).collect();
         named.sort_unstable();
         let id_of: FxHashMap<&Skill, SkillId> = named
             .iter()

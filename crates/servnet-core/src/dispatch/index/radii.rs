@@ -50,15 +50,17 @@ impl ByRadius {
         let chord = |radius: &Option<f64>| {
             radius.map_or(f32::INFINITY, |km| km_to_chord(km.max(0.0)) as f32)
         };
+        // One chord (a sine) per item, not two per comparison at every height.
+        let item_chords: Vec<f32> = items.iter().map(|i| chord(&i.1)).collect();
         let (chords, xyz) = (0..heights)
             .map(|h| {
                 let span = FANOUT.pow(h as u32 + 1);
                 let mut order: Vec<usize> = (0..items.len()).collect();
                 for group in order.chunks_mut(span) {
                     // Stable: equal radii keep slot order (deterministic).
-                    group.sort_by(|&a, &b| chord(&items[a].1).total_cmp(&chord(&items[b].1)));
+                    group.sort_by(|&a, &b| item_chords[a].total_cmp(&item_chords[b]));
                 }
-                let chords = order.iter().map(|&i| chord(&items[i].1)).collect();
+                let chords = order.iter().map(|&i| item_chords[i]).collect();
                 let xyz = order
                     .iter()
                     .map(|&i| items[i].0.map(|v| v as f32))
@@ -127,8 +129,11 @@ impl ByRadius {
             far / (1.0 - MARGIN),
         );
         let count = |limit: f32| chords.iter().map(|&c| u32::from(c < limit)).sum::<u32>() as usize;
-        let (from, to) = (count(below), count(short));
-        if to.saturating_sub(from) > most {
+        // (`to < from` only for `far < near`, which no caller passes: then nothing lies
+        // between.)
+        let from = count(below);
+        let to = count(short).max(from);
+        if to - from > most {
             return Straddle::Open;
         }
         let slack = f64::from(CHORD_SLACK);

@@ -313,7 +313,7 @@ impl KeyedTree {
 
     /// Pushes the group `g` at `height` for [`KeyedTree::split_far`] to open, and starts
     /// loading what opening it reads: its node or leaf, the area reaches, floors and day
-    /// bits of its children or items, and its children's radius chords. A diagnosis opens
+    /// bits of its children or items, and the first line of each child's radius chords. A diagnosis opens
     /// tens of groups in a ring around the ticket, each read a cache miss at 100k
     /// outlets; prefetched as they are pushed, the misses overlap.
     fn open(&self, stack: &mut Vec<(usize, usize)>, height: usize, g: usize) {
