@@ -414,15 +414,11 @@ fn check_unique(
     }
 }
 
-/// Rows of `outlet_skills` read per task (on every core).
-const SKILL_BLOCK: usize = 1024;
-
 fn read_outlet_skills(
     t: &Table,
     problems: &mut Problems,
     lines: &mut LineBook,
 ) -> BTreeMap<String, Vec<OutletSkill>> {
-    use rayon::prelude::*;
     let mut out: BTreeMap<String, Vec<OutletSkill>> = BTreeMap::new();
     let cols = [
         "outlet_id",
@@ -435,23 +431,11 @@ fn read_outlet_skills(
     if !t.require(&cols, problems) {
         return out;
     }
-    // Rows are read a block per task on every core, then taken in row order: the
-    // problems, the line book and the lists are those of reading them one by one.
-    let blocks: Vec<(Vec<SkillRow>, Problems)> = t
-        .rows
-        .par_chunks(SKILL_BLOCK)
-        .map(|rows| {
-            let mut local = Problems::default();
-            let read = rows
-                .iter()
-                .filter_map(|row| outlet_skill(t, row, &mut local))
-                .collect();
-            (read, local)
-        })
-        .collect();
-    for (read, local) in blocks {
+    // Taken in row order: the problems, the line book and the lists are those of
+    // reading the rows one by one.
+    for (read, local) in t.par_blocks(|row, local| outlet_skill(t, row, local)) {
         problems.append(local);
-        for r in read {
+        for r in read.into_iter().flatten() {
             lines.note("outlet_skills", &t.source, r.record, r.line);
             out.entry(r.outlet).or_default().push(r.skill);
         }
@@ -617,6 +601,7 @@ fn read_outlets(
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::io::table::BLOCK_ROWS;
 
     /// A folder with one region, one outlet and `rows` skills of it (`bad`: rows whose
     /// capacity is not a number).
@@ -649,8 +634,8 @@ mod tests {
     /// several blocks come in line order, and a valid file's skills in file order.
     #[test]
     fn skill_rows_over_several_blocks_read_as_one_by_one() {
-        let bad = [3, SKILL_BLOCK + 7, 2 * SKILL_BLOCK + 1, 2 * SKILL_BLOCK + 2];
-        let Err(Error::Invalid(issues)) = read_network(folder(2 * SKILL_BLOCK + 50, &bad).path())
+        let bad = [3, BLOCK_ROWS + 7, 2 * BLOCK_ROWS + 1, 2 * BLOCK_ROWS + 2];
+        let Err(Error::Invalid(issues)) = read_network(folder(2 * BLOCK_ROWS + 50, &bad).path())
         else {
             panic!("bad capacities must fail the read");
         };
@@ -658,7 +643,7 @@ mod tests {
         let want: Vec<Option<u64>> = bad.iter().map(|&r| Some(r as u64 + 2)).collect();
         assert_eq!(lines, want);
         assert_eq!(issues[1].at.record.as_deref(), Some("O1/repair:c1031"));
-        let rows = 2 * SKILL_BLOCK + 50;
+        let rows = 2 * BLOCK_ROWS + 50;
         let net = read_network(folder(rows, &[]).path()).unwrap();
         let names: Vec<String> = net.outlets()[0]
             .skills

@@ -139,6 +139,9 @@ impl Row {
 /// Column positions by name.
 type ColumnIndex = rustc_hash::FxHashMap<String, usize>;
 
+/// Rows a task of [`Table::par_blocks`] reads.
+pub(crate) const BLOCK_ROWS: usize = 1024;
+
 /// A file read as text cells.
 #[derive(Debug)]
 pub(crate) struct Table {
@@ -485,6 +488,24 @@ impl Table {
             }
         }
         ok
+    }
+
+    /// Each row read by `read` on every core, a block of [`BLOCK_ROWS`] rows per task,
+    /// with each block's own problems: taken block after block, the results and problems
+    /// are those of reading the rows one by one, in row order.
+    pub(crate) fn par_blocks<T: Send>(
+        &self,
+        read: impl Fn(&Row, &mut Problems) -> T + Sync,
+    ) -> Vec<(Vec<T>, Problems)> {
+        use rayon::prelude::*;
+        self.rows
+            .par_chunks(BLOCK_ROWS)
+            .map(|rows| {
+                let mut local = Problems::default();
+                let read = rows.iter().map(|row| read(row, &mut local)).collect();
+                (read, local)
+            })
+            .collect()
     }
 
     /// Typed access to one row.

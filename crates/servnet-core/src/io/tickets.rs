@@ -193,9 +193,6 @@ fn parse(
         .collect()
 }
 
-/// Rows [`parse_rows`] checks per task (on every core).
-const PARSE_BLOCK: usize = 1024;
-
 /// One row checked on its own (no duplicate-id check): its ticket if complete, and
 /// where its problems end in its block's list, before and after the duplicate check's
 /// place (listed issues, issues dropped over the cap).
@@ -217,40 +214,28 @@ fn parse_rows(
     mut ids: Option<&mut SeenSet>,
     first: bool,
 ) -> Vec<(usize, Ticket)> {
-    use rayon::prelude::*;
     let mut out = Vec::new();
     // A chunk after the first has the same header: its missing columns are known.
     let quiet = &mut Problems::default();
     if !t.require(&REQUIRED, if first { problems } else { quiet }) {
         return out;
     }
-    let blocks: Vec<(Vec<Checked>, Problems)> = t
-        .rows
-        .par_chunks(PARSE_BLOCK)
-        .map(|rows| {
-            let mut local = Problems::default();
-            let mark = |p: &Problems| (p.list.len(), p.dropped);
-            let checked = rows
-                .iter()
-                .map(|row| {
-                    let mut c = t.cells(row, &mut local);
-                    let ticket = row_ticket(&mut c, network);
-                    let before_ids = mark(c.problems());
-                    if let Some(t) = &ticket {
-                        check_ticket(&mut c, t, network);
-                    }
-                    let valid = !c.failed;
-                    Checked {
-                        ticket,
-                        valid,
-                        before_ids,
-                        end: mark(&local),
-                    }
-                })
-                .collect();
-            (checked, local)
-        })
-        .collect();
+    let mark = |p: &Problems| (p.list.len(), p.dropped);
+    let blocks = t.par_blocks(|row, local| {
+        let mut c = t.cells(row, local);
+        let ticket = row_ticket(&mut c, network);
+        let before_ids = mark(c.problems());
+        if let Some(t) = &ticket {
+            check_ticket(&mut c, t, network);
+        }
+        let valid = !c.failed;
+        Checked {
+            ticket,
+            valid,
+            before_ids,
+            end: mark(local),
+        }
+    });
     out.reserve(t.rows.len());
     let mut rows = t.rows.iter();
     for (checked, local) in blocks {
@@ -442,6 +427,7 @@ fn check_ticket(c: &mut Cells<'_>, t: &Ticket, network: &Network) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::io::table::BLOCK_ROWS;
 
     /// Rows checked a block per task on every core give the tickets and the problems
     /// (same order) of checking them one row after another: duplicates across blocks,
@@ -452,7 +438,7 @@ mod tests {
         let mut text = String::from(
             "id,lon,lat,region,skill,units,priority,created_at,due_by,customer_tier,avoid,preferred\n",
         );
-        for i in 0..3 * PARSE_BLOCK + 5 {
+        for i in 0..3 * BLOCK_ROWS + 5 {
             let id = match i {
                 1500 | 2600 => "T5".to_string(),
                 2700 => "T1499".to_string(),
