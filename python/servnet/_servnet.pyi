@@ -55,7 +55,9 @@ def read_tickets(path: _Path, network: Network) -> Tickets:
     """Read a tickets file (CSV or JSON), validated against ``network``."""
 
 def read_network_and_tickets(path: _Path) -> Tuple[Network, Tickets]:
-    """A data folder's network and tickets, read together (as ``servnet assign`` does)."""
+    """A data folder's network and tickets, read together (as ``servnet assign`` does);
+    the dispatcher of a first ``compare_with_sequential`` on the network under the
+    default policy is laid out meanwhile."""
 
 @final
 class Network:

@@ -12,8 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use serde::{Deserialize, Serialize};
 use servnet_core::assign::{
-    assign, compare_with_sequential, AssignOptions, AssignmentPlan, PlannedAssignment,
-    SequentialBaseline,
+    assign, compare_with_sequential, compare_with_sequential_on, AssignOptions, AssignmentPlan,
+    PlannedAssignment, SequentialBaseline,
 };
 use servnet_core::dispatch::Policy;
 use servnet_core::model::Ticket;
@@ -240,9 +240,12 @@ fn _compare_with_sequential(
     let tickets = backlog(tickets, network)?;
     let opts = self::options(method, time_limit, options).map_err(|e| error::to_py(py, e))?;
     let net = network.inner.clone();
+    // The dispatcher `read_network_and_tickets` laid out, for the default policy.
+    let laid_out = policy.is_none().then(|| network.take_baseline()).flatten();
     let pol = policy.map_or_else(Policy::default, |p| p.inner.clone());
-    let (plan, seq) = blocking(py, progress, move || {
-        compare_with_sequential(&tickets, &net, &pol, &opts)
+    let (plan, seq) = blocking(py, progress, move || match laid_out {
+        Some(d) => compare_with_sequential_on(&tickets, d, &opts),
+        None => compare_with_sequential(&tickets, &net, &pol, &opts),
     })?;
     Ok(PyAssignmentPlan {
         inner: PlanAndBaseline {

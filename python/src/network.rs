@@ -8,10 +8,11 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::{json, Value};
+use servnet_core::assign::BaselineDispatcher;
 use servnet_core::model::{Network, ServiceArea};
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Outlets and regions of a service network, validated once and indexed.
 ///
@@ -24,6 +25,32 @@ use std::sync::Arc;
 #[pyclass(frozen, module = "servnet", name = "Network")]
 pub(crate) struct PyNetwork {
     pub(crate) inner: Arc<Network>,
+    /// The dispatcher a first `compare_with_sequential` under the default policy uses,
+    /// laid out while `read_network_and_tickets` checked the tickets (as `servnet
+    /// assign` does); taken by that call.
+    laid_out: Mutex<Option<BaselineDispatcher>>,
+}
+
+impl PyNetwork {
+    pub(crate) fn new(net: Network) -> Self {
+        PyNetwork {
+            inner: Arc::new(net),
+            laid_out: Mutex::new(None),
+        }
+    }
+
+    /// [`PyNetwork::new`] with the comparison's dispatcher laid out beforehand.
+    pub(crate) fn with_baseline(net: Network, d: BaselineDispatcher) -> Self {
+        PyNetwork {
+            laid_out: Mutex::new(Some(d)),
+            ..PyNetwork::new(net)
+        }
+    }
+
+    /// The dispatcher laid out with the network, once (`None` after).
+    pub(crate) fn take_baseline(&self) -> Option<BaselineDispatcher> {
+        self.laid_out.lock().ok().and_then(|mut d| d.take())
+    }
 }
 
 fn io_err(py: Python<'_>, what: &str, e: std::io::Error) -> PyErr {
@@ -297,9 +324,7 @@ impl PyNetwork {
                 read.map_err(|e| error::to_py(py, e))?
             }
         };
-        Ok(PyNetwork {
-            inner: Arc::new(net),
-        })
+        Ok(PyNetwork::new(net))
     }
 
     /// Reads the network files of a data folder (regions, outlets, outlet_skills and the
@@ -314,9 +339,7 @@ impl PyNetwork {
         let net = py
             .detach(|| servnet_core::io::read_network(&path))
             .map_err(|e| error::to_py(py, e))?;
-        Ok(PyNetwork {
-            inner: Arc::new(net),
-        })
+        Ok(PyNetwork::new(net))
     }
 
     /// The outlets as a DataFrame with the outlets.csv columns, sorted by id.
@@ -395,9 +418,7 @@ impl PyNetwork {
         let net: Network = py
             .detach(|| serde_json::from_slice(&bytes))
             .map_err(|e| error::argument(py, "network", e.to_string()))?;
-        Ok(PyNetwork {
-            inner: Arc::new(net),
-        })
+        Ok(PyNetwork::new(net))
     }
 
     #[staticmethod]
@@ -419,8 +440,6 @@ impl PlainData for PyNetwork {
         Cow::Borrowed(&self.inner)
     }
     fn from_data(_py: Python<'_>, net: Network) -> PyResult<Self> {
-        Ok(PyNetwork {
-            inner: Arc::new(net),
-        })
+        Ok(PyNetwork::new(net))
     }
 }

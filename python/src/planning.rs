@@ -572,9 +572,7 @@ impl PyNetworkPlan {
     fn planned_network(&self, py: Python<'_>, network: &PyNetwork) -> PyResult<PyNetwork> {
         let net = planned_network(&self.plan, &network.inner, &self.options)
             .map_err(|e| error::to_py(py, e))?;
-        Ok(PyNetwork {
-            inner: Arc::new(net),
-        })
+        Ok(PyNetwork::new(net))
     }
 
     /// Writes the planned network as a data folder (`servnet dispatch` reads it).

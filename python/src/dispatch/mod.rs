@@ -23,6 +23,7 @@ use outcome::{outcome_py, TERM_NAMES};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use servnet_core::assign::BaselineDispatcher;
 use servnet_core::dispatch::NetworkChange;
 use servnet_core::dispatch::{arrival_order, Breakdown, Dispatcher, Outcome, Policy, SummaryTally};
 use servnet_core::model::{Network, Ticket};
@@ -141,12 +142,7 @@ impl PyDispatcher {
 
     /// Makes `network` (the dispatcher's after a change) the one :attr:`network` shows.
     fn show_network(&self, py: Python<'_>, network: Network) -> PyResult<()> {
-        let shown = Py::new(
-            py,
-            PyNetwork {
-                inner: Arc::new(network),
-            },
-        )?;
+        let shown = Py::new(py, PyNetwork::new(network))?;
         *self
             .network
             .lock()
@@ -334,12 +330,7 @@ impl PyDispatcher {
         let network = if inner.network().outlets() == network.get().inner.outlets() {
             network.unbind()
         } else {
-            Py::new(
-                py,
-                PyNetwork {
-                    inner: std::sync::Arc::new(inner.network().clone()),
-                },
-            )?
+            Py::new(py, PyNetwork::new(inner.network().clone()))?
         };
         let policy = if state.is_some() && inner.policy() != &policy.get().inner {
             Py::new(
@@ -824,7 +815,9 @@ pub(crate) fn read_tickets(
 /// Reads a data folder's network and its tickets file together, as ``servnet assign``
 /// does (the tickets' cells are parsed while the network is read); ``(network,
 /// tickets)``, no tickets file: none. Same checks as :meth:`Network.from_dir` and
-/// :func:`read_tickets`.
+/// :func:`read_tickets`. While the tickets are checked it also lays out the dispatcher
+/// that a first :func:`compare_with_sequential` on the network under the default
+/// policy uses (as ``servnet assign`` does), so that call does not lay it out alone.
 ///
 /// Raises ``DataError`` naming file, line and field of every problem.
 ///
@@ -836,15 +829,19 @@ pub(crate) fn read_network_and_tickets(
     py: Python<'_>,
     path: PathBuf,
 ) -> PyResult<(PyNetwork, PyTickets)> {
-    let (net, tickets) = py
-        .detach(|| servnet_core::io::read_network_and_tickets(&path))
+    let (net, tickets, laid_out) = py
+        .detach(|| {
+            servnet_core::io::read_network_and_tickets_beside(&path, |network| {
+                BaselineDispatcher::new(network.clone(), &Policy::default())
+            })
+        })
         .map_err(|e| error::to_py(py, e))?;
-    Ok((
-        PyNetwork {
-            inner: Arc::new(net),
-        },
-        PyTickets::new(tickets),
-    ))
+    // (a layout that failed is laid out again, and reported, by the comparison)
+    let net = match laid_out {
+        Ok(d) => PyNetwork::with_baseline(net, d),
+        Err(_) => PyNetwork::new(net),
+    };
+    Ok((net, PyTickets::new(tickets)))
 }
 
 /// Registers the dispatch classes.

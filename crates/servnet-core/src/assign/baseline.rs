@@ -11,11 +11,18 @@ use crate::Result;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+/// `policy` without its fallbacks: the plan and the sequential dispatch it is compared
+/// with obey the same hard rules.
+fn no_fallbacks(policy: &Policy) -> Policy {
+    let mut policy = policy.clone();
+    policy.fallback.clear();
+    policy
+}
+
 /// `policy` as both sides of [`compare_with_sequential`] use it: no fallbacks, and day
 /// 0 the backlog's first day unless the policy sets it.
 pub(crate) fn batch_policy(policy: &Policy, backlog: &[Ticket]) -> Policy {
-    let mut policy = policy.clone();
-    policy.fallback.clear();
+    let mut policy = no_fallbacks(policy);
     if policy.start_date.is_none() {
         policy.start_date = backlog.iter().map(|t| t.created_at.date()).min();
     }
@@ -31,9 +38,10 @@ pub struct BaselineDispatcher(Dispatcher);
 impl BaselineDispatcher {
     /// Lays `network` out under `policy` without its fallbacks.
     pub fn new(network: Network, policy: &Policy) -> Result<Self> {
-        let mut policy = policy.clone();
-        policy.fallback.clear();
-        Ok(BaselineDispatcher(Dispatcher::new(network, policy)?))
+        Ok(BaselineDispatcher(Dispatcher::new(
+            network,
+            no_fallbacks(policy),
+        )?))
     }
 }
 

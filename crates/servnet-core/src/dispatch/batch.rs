@@ -2,7 +2,7 @@
 //! ticket with its score, and the room left per offer and outlet.
 
 use super::resolve::Resolved;
-use super::rules::STRICT;
+use super::rules::{OfferFacts, STRICT};
 use super::search::with_scratch;
 use super::types::Rule;
 use super::Dispatcher;
@@ -121,13 +121,17 @@ impl Dispatcher {
                 },
             )
         });
+        // One offer per outlet in a skill's tree: offers by outlet, each one's days in
+        // order, give the arcs by (outlet, day) without sorting them.
+        near.sort_unstable_by_key(|&k| self.offers[k].outlet);
         for &k in near.iter() {
             let Ok(road) = self.static_rules(r, k, self.gc_km(r, k), STRICT, true) else {
                 continue;
             };
             let outlet = self.offers[k].outlet;
+            let mut facts = OfferFacts::default();
             for (day, &sla_km) in days.clone().zip(sla.iter()) {
-                if let Ok(hit) = self.day_rules(r, k, road, day, sla_km) {
+                if let Ok(hit) = self.day_rules_in(r, k, road, day, sla_km, &mut facts) {
                     out.push(EligibleArc {
                         offer: k as u32,
                         outlet,
@@ -139,7 +143,7 @@ impl Dispatcher {
                 }
             }
             for day in days.end..late_end {
-                if let Ok(hit) = self.day_rules(r, k, road, day, f64::INFINITY) {
+                if let Ok(hit) = self.day_rules_in(r, k, road, day, f64::INFINITY, &mut facts) {
                     let late_days = day - (days.end - 1);
                     out.push(EligibleArc {
                         offer: k as u32,
@@ -155,7 +159,6 @@ impl Dispatcher {
         if out.is_empty() {
             return Ok(Err(self.reasons(r).0));
         }
-        out.sort_by_key(|a| (a.outlet, a.day));
         Ok(Ok(out.clone()))
     }
 
@@ -191,5 +194,94 @@ impl Dispatcher {
     /// Units still free outlet-wide on a day (non-emergency limit minus bookings).
     pub(crate) fn outlet_room(&self, outlet: u32, day: u32) -> u32 {
         self.outlet_room_for(outlet, day, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::synthetic::{synthetic, SyntheticSpec};
+    use crate::dispatch::Policy;
+
+    /// Every (offer, day) of the ticket's skill that the strict rules allow, checked one
+    /// by one over all offers (no search, each day's rules on their own), by (outlet, day).
+    fn exhaustive(d: &Dispatcher, t: &Ticket, late: u32) -> Vec<EligibleArc> {
+        let mut r = d.resolve(t).unwrap();
+        r.claim.privileged = true;
+        let (Some(skill), days) = (r.skill, d.sla_days(&r)) else {
+            return Vec::new();
+        };
+        if days.is_empty() {
+            return Vec::new();
+        }
+        let late_end = days.end.saturating_add(late).min(d.day_end()).max(days.end);
+        let mut out = Vec::new();
+        for k in (0..d.offers.len()).filter(|&k| d.offers[k].skill == skill) {
+            let Ok(road) = d.static_rules(&r, k, d.gc_km(&r, k), STRICT, true) else {
+                continue;
+            };
+            for day in days.start..late_end {
+                let (sla_km, late_days) = if day < days.end {
+                    (d.sla_limit(&r, day, STRICT), 0)
+                } else {
+                    (f64::INFINITY, day - (days.end - 1))
+                };
+                if let Ok(hit) = d.day_rules(&r, k, road, day, sla_km) {
+                    out.push(EligibleArc {
+                        offer: k as u32,
+                        outlet: d.offers[k].outlet,
+                        day,
+                        late_days,
+                        score: hit.score,
+                        distance_km: hit.road,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|a| (a.outlet, a.day));
+        out
+    }
+
+    /// A backlog's eligible arcs, on a ledger half filled, are exactly the arcs the rules
+    /// allow offer by offer and day by day, with the same scores to the bit, by (outlet,
+    /// day) (the order batch assignment's ties follow).
+    #[test]
+    fn eligible_arcs_are_every_allowed_offer_day_by_outlet_then_day() {
+        for (capacity, seed) in [(1u32, 7u64), (3, 8)] {
+            let spec = SyntheticSpec {
+                skill_capacity: capacity,
+                categories: 2,
+                ..SyntheticSpec::new(800, seed)
+            };
+            let (net, tickets) = synthetic(&spec, 600).unwrap();
+            let policy = Policy {
+                start_date: Some(tickets[0].created_at.date()),
+                horizon_days: 4,
+                ..Policy::default()
+            };
+            let d = Dispatcher::new(net, policy).unwrap();
+            let (booked, backlog) = tickets.split_at(300);
+            for t in booked {
+                d.dispatch(t).unwrap();
+            }
+            let mut arcs = 0;
+            for t in backlog {
+                let want = exhaustive(&d, t, 2);
+                let got = d.eligible(t, 2).unwrap().unwrap_or_default();
+                assert_eq!(got.len(), want.len(), "ticket {}", t.id);
+                for (g, w) in got.iter().zip(&want) {
+                    assert_eq!(
+                        (g.offer, g.outlet, g.day, g.late_days),
+                        (w.offer, w.outlet, w.day, w.late_days),
+                        "ticket {}",
+                        t.id
+                    );
+                    assert_eq!(g.score.to_bits(), w.score.to_bits(), "ticket {}", t.id);
+                    assert_eq!(g.distance_km.to_bits(), w.distance_km.to_bits());
+                }
+                arcs += got.len();
+            }
+            assert!(arcs > 0, "some tickets have arcs");
+        }
     }
 }

@@ -8,6 +8,16 @@ use super::types::Rule;
 use super::Dispatcher;
 use crate::geo::{polygons_contain, unit_distance_km};
 
+/// What [`Dispatcher::day_rules_in`] keeps of one (ticket, offer) across days, found
+/// on first need.
+#[derive(Default)]
+pub(super) struct OfferFacts {
+    /// The units of the offer's and its outlet's capacity the ticket may fill.
+    limits: Option<(u32, u32)>,
+    /// The score's terms with the load and package terms 0 (the day's load sets them).
+    terms: Option<[f64; 8]>,
+}
+
 /// How strictly a search applies the rules.
 #[derive(Clone, Copy)]
 pub(super) struct Mode {
@@ -104,18 +114,38 @@ impl Dispatcher {
         day: u32,
         sla_km: f64,
     ) -> std::result::Result<Hit, Rule> {
+        self.day_rules_in(r, k, road, day, sla_km, &mut OfferFacts::default())
+    }
+
+    /// [`Dispatcher::day_rules`] with what does not depend on the day (the limits the
+    /// ticket may fill, the score's terms but load and package) kept in `facts` for
+    /// the offer's next days: pass the same `facts` for one ticket, offer and road.
+    pub(super) fn day_rules_in(
+        &self,
+        r: &Resolved,
+        k: usize,
+        road: f64,
+        day: u32,
+        sla_km: f64,
+        facts: &mut OfferFacts,
+    ) -> std::result::Result<Hit, Rule> {
         if road > sla_km {
             return Err(Rule::SlaUnreachable);
         }
         let offer = &self.offers[k];
         let oi = offer.outlet as usize;
         let units = r.ticket.units;
+        let (offer_limit, outlet_limit) = *facts.limits.get_or_insert_with(|| {
+            (
+                self.limit_for(offer.capacity, r),
+                self.limit_for(self.outlets[oi].daily_cap, r),
+            )
+        });
         let used = self.ledger.offer_used(k, day);
-        if used.saturating_add(units) > self.limit_for(offer.capacity, r) {
+        if used.saturating_add(units) > offer_limit {
             return Err(Rule::SkillFull);
         }
-        let o = &self.outlets[oi];
-        if self.ledger.outlet_used(oi, day).saturating_add(units) > self.limit_for(o.daily_cap, r) {
+        if self.ledger.outlet_used(oi, day).saturating_add(units) > outlet_limit {
             return Err(Rule::OutletFull);
         }
         let load_ratio = if offer.capacity > 0 {
@@ -123,12 +153,18 @@ impl Dispatcher {
         } else {
             1.0
         };
+        // The same terms, summed in the same order, as `terms` at this load ratio.
+        let mut terms = *facts
+            .terms
+            .get_or_insert_with(|| self.terms(r, k, road, 0.0).0);
+        terms[2] = self.policy.weights.load * load_ratio;
+        terms[7] = self.package_term(r, load_ratio);
         Ok(Hit {
             offer: k as u32,
             day,
             road,
             load_ratio,
-            score: self.terms(r, k, road, load_ratio).0.iter().sum(),
+            score: terms.iter().sum(),
         })
     }
 

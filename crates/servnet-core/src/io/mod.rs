@@ -106,8 +106,17 @@ pub fn read_dir_beside<R: Send>(
 /// Reads and validates a data folder's network and tickets (no tickets file: none),
 /// as [`read_dir`] reads them, without the planning files.
 pub fn read_network_and_tickets(dir: &Path) -> Result<(Network, Vec<Ticket>)> {
-    let (network, (tickets, ())) = network_and_tickets(dir, |_| ())?;
-    Ok((network, tickets?))
+    read_network_and_tickets_beside(dir, |_| ()).map(|(network, tickets, ())| (network, tickets))
+}
+
+/// [`read_network_and_tickets`], running `beside` on the network while the tickets are
+/// checked against it, as [`read_dir_beside`] does.
+pub fn read_network_and_tickets_beside<R: Send>(
+    dir: &Path,
+    beside: impl FnOnce(&Network) -> R + Send,
+) -> Result<(Network, Vec<Ticket>, R)> {
+    let (network, (tickets, extra)) = network_and_tickets(dir, beside)?;
+    Ok((network, tickets?, extra))
 }
 
 /// The folder's network, and its tickets checked against it beside `beside`'s run on
