@@ -87,7 +87,11 @@ pub(super) const D_STRADDLE_OPENED: usize = 17;
 /// Straddling groups counted by their radii at group height 0 (8 items), 1, 2, 3+ (the
 /// next three counters).
 pub(super) const D_STRADDLE_H0: usize = 18;
-const DIAG: [&str; 22] = [
+/// Groups crossing a limit counted item by item from their radius records, and those
+/// tried but opened (some item not proven).
+pub(super) const D_BY_ITEM_GROUPS: usize = 22;
+pub(super) const D_BY_ITEM_OPENED: usize = 23;
+const DIAG: [&str; 24] = [
     "nodes",
     "leaves",
     "far_groups",
@@ -110,6 +114,8 @@ const DIAG: [&str; 22] = [
     "straddle_groups_h1",
     "straddle_groups_h2",
     "straddle_groups_h3+",
+    "by_item_groups",
+    "by_item_opened",
 ];
 
 const N: usize = PHASES.len() * SEARCH.len() + DIAG.len();

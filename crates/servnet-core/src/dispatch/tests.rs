@@ -716,12 +716,13 @@ mod state;
 
 /// Unassignable, released, and outlets counted in bulk as skill full (and of those, only
 /// by the marks of offers full for tickets held out of the reserves) and as outlet full,
-/// and those counted in groups straddling their radii, dispatching `tickets` on `d` and
-/// checking every booking and diagnosis (see below).
-fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 6] {
+/// those counted in groups straddling their radii, and those counted item by item in
+/// groups crossing a limit, dispatching `tickets` on `d` and checking every booking and
+/// diagnosis (see below).
+fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 7] {
     let (mut unassignable, mut released) = (0, 0);
     let (mut skill_in_bulk, mut reserved_in_bulk, mut outlet_in_bulk) = (0, 0, 0);
-    let mut straddling = 0;
+    let (mut straddling, mut by_item) = (0, 0);
     for (i, t) in tickets.iter().enumerate() {
         let cands = d.candidates_exhaustive(t, usize::MAX).unwrap();
         let out = d.dispatch(t).unwrap();
@@ -757,11 +758,17 @@ fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 6] {
                     let mut split = super::index::Split::default();
                     let tree = &d.index[skill.index()].tree;
                     tree.split_far(&r.xyz, test, &[], |_| {}, &mut split);
-                    (split.skill_full, split.outlet_full, split.straddling)
+                    (
+                        split.skill_full,
+                        split.outlet_full,
+                        split.straddling,
+                        split.by_item,
+                    )
                 };
                 let test = d.full_test(&r, d.sla_days(&r));
-                let (skill_full, outlet_full, straddled) = split(test.as_ref());
+                let (skill_full, outlet_full, straddled, items) = split(test.as_ref());
                 straddling += straddled;
+                by_item += items;
                 let without_reserved = test.map(|t| super::index::FullTest {
                     reserve: false,
                     ..t
@@ -783,6 +790,7 @@ fn check_full_network(d: &Dispatcher, tickets: &[Ticket]) -> [usize; 6] {
         reserved_in_bulk,
         outlet_in_bulk,
         straddling,
+        by_item,
     ]
 }
 
@@ -806,7 +814,8 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         ..Policy::default()
     };
     let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
-    let [unassignable, released, skill, reserved, _, straddling] = check_full_network(&d, &tickets);
+    let [unassignable, released, skill, reserved, _, straddling, by_item] =
+        check_full_network(&d, &tickets);
     assert!(
         unassignable > 100,
         "the network ran out ({unassignable} unassignable)"
@@ -819,6 +828,10 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
     assert!(
         straddling > 1000,
         "diagnoses counted groups straddling their radii ({straddling} outlets)"
+    );
+    assert!(
+        by_item > 1000,
+        "diagnoses counted groups crossing a limit item by item ({by_item} outlets)"
     );
     assert_eq!(reserved, 0, "no reserve, no reserved marks");
 
@@ -839,7 +852,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         .unwrap()
         .with_settings_of(&net);
     let d = Dispatcher::new(net.clone(), policy.clone()).unwrap();
-    let [unassignable, released, skill, reserved, outlet, _] = check_full_network(&d, &tickets);
+    let [unassignable, released, skill, reserved, outlet, _, _] = check_full_network(&d, &tickets);
     assert!(
         unassignable > 100,
         "the network ran out ({unassignable} unassignable)"
@@ -884,7 +897,7 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         })
         .collect();
     let d = Dispatcher::new(net, policy).unwrap();
-    let [unassignable, released, skill, reserved, outlet, _] = check_full_network(&d, &tickets);
+    let [unassignable, released, skill, reserved, outlet, _, _] = check_full_network(&d, &tickets);
     assert!(
         unassignable > 100,
         "the network ran out ({unassignable} unassignable)"
@@ -895,6 +908,53 @@ fn full_networks_keep_exact_bookings_and_diagnoses() {
         "diagnoses counted skill-full ({skill}, {reserved} by reserved marks) and \
          outlet-full ({outlet}) outlets in bulk"
     );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8))]
+    /// On peak-season networks of any seed, tightness and travel limit, every
+    /// unassignable ticket's diagnosis (groups crossing the travel limit counted item by
+    /// item included) equals evaluating every outlet of the skill.
+    #[test]
+    fn diagnoses_equal_evaluating_every_outlet_on_any_peak_network(
+        seed in 0u64..10_000,
+        scale in 0.1f64..0.6,
+        travel_km in 20.0f64..120.0,
+    ) {
+        use crate::bench::peak::{peak, PeakSpec};
+        let spec = PeakSpec {
+            capacity_scale: scale,
+            ..PeakSpec::new(500, 4_000, seed)
+        };
+        let (net, tickets) = peak(&spec).unwrap();
+        let regions: Vec<Region> = net
+            .regions()
+            .iter()
+            .map(|r| Region {
+                max_travel_km: travel_km,
+                ..r.clone()
+            })
+            .collect();
+        let net = Network::new(net.outlets().to_vec(), regions)
+            .unwrap()
+            .with_settings_of(&net);
+        let policy = Policy {
+            start_date: Some(tickets[0].created_at.date()),
+            ..Policy::default()
+        };
+        let d = Dispatcher::new(net, policy).unwrap();
+        for t in &tickets {
+            if let Outcome::Unassignable(u) = d.dispatch(t).unwrap() {
+                let r = d.resolve(t).unwrap();
+                proptest::prop_assert_eq!(
+                    (u.reason, u.counts),
+                    d.reasons_exhaustive(&r),
+                    "ticket {}",
+                    t.id
+                );
+            }
+        }
+    }
 }
 
 /// On a network whose outlets fill up (with marks), the fallbacks book in order and the

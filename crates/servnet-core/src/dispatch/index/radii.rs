@@ -71,13 +71,17 @@ impl ByRadius {
         ByRadius { chords, xyz }
     }
 
-    /// Starts loading the first radius chords of each group in `groups` at `height`.
+    /// Starts loading the first radius chords and positions of each group in `groups` at
+    /// `height`.
     pub(super) fn prefetch(&self, height: usize, groups: std::ops::Range<usize>) {
         let span = FANOUT.pow(height as u32 + 1);
-        if let Some(all) = self.chords.get(height) {
+        if let (Some(chords), Some(xyz)) = (self.chords.get(height), self.xyz.get(height)) {
             for g in groups {
-                if let Some(c) = all.get(g * span) {
+                if let Some(c) = chords.get(g * span) {
                     super::prefetch(c);
+                }
+                if let Some(p) = xyz.get(g * span) {
+                    super::prefetch(p);
                 }
             }
         }
@@ -89,6 +93,16 @@ impl ByRadius {
         let chords: usize = self.chords.iter().map(|h| h.len() * 4).sum();
         let xyz: usize = self.xyz.iter().map(|h| h.len() * 12).sum();
         chords + xyz
+    }
+
+    /// The radius chords and positions of group `g` at `height`.
+    fn group(&self, height: usize, g: usize) -> Option<(&[f32], &[[f32; 3]])> {
+        let span = FANOUT.pow(height as u32 + 1);
+        let range = g * span..(g + 1) * span;
+        let chords = self.chords.get(height)?;
+        let xyz = self.xyz.get(height)?;
+        let end = range.end.min(chords.len());
+        Some((chords.get(range.start..end)?, xyz.get(range.start..end)?))
     }
 
     /// How many items of group `g` at `height`, all with radius areas, lie outside their
@@ -104,51 +118,99 @@ impl ByRadius {
         far: f64,
         most: usize,
     ) -> Straddle {
-        let span = FANOUT.pow(height as u32 + 1);
-        let range = g * span..(g + 1) * span;
-        let (Some(chords), Some(xyz)) = (
-            self.chords
-                .get(height)
-                .and_then(|all| all.get(range.start..range.end.min(all.len()))),
-            self.xyz
-                .get(height)
-                .and_then(|all| all.get(range.start..range.end.min(all.len()))),
-        ) else {
+        let Some((chords, xyz)) = self.group(height, g) else {
             return Straddle::Open;
         };
         // Radius chord below the nearest distance: outside; at or beyond the farthest:
         // inside (the margins keep both on the safe side of the rounding). Each test holds
         // for the chords below an f32 threshold (the chords are sorted, so for a prefix):
         // counted by one f32 compare per chord, branch-free.
-        let below = threshold(
-            |c| f64::from(c) * (1.0 + MARGIN) < near,
-            near / (1.0 + MARGIN),
-        );
         let short = threshold(
             |c| f64::from(c) * (1.0 - MARGIN) < far,
             far / (1.0 - MARGIN),
         );
-        let count = |limit: f32| chords.iter().map(|&c| u32::from(c < limit)).sum::<u32>() as usize;
         // (`to < from` only for `far < near`, which no caller passes: then nothing lies
         // between.)
-        let from = count(below);
-        let to = count(short).max(from);
+        let from = below(chords, near);
+        let to = count(chords, short).max(from);
         if to - from > most {
             return Straddle::Open;
         }
-        let slack = f64::from(CHORD_SLACK);
         let mut outside = from;
         for (p, &c) in xyz[from..to].iter().zip(&chords[from..to]) {
-            let d2: f64 = (0..3).map(|a| (q[a] - f64::from(p[a])).powi(2)).sum();
-            let d = d2.sqrt();
-            let radius = f64::from(c);
-            if d - slack > radius * (1.0 + MARGIN) {
-                outside += 1;
-            } else if d + slack > radius * (1.0 - MARGIN) {
-                return Straddle::Open;
+            match side(q, p, c) {
+                Side::Outside => outside += 1,
+                Side::Inside(_) => {}
+                Side::Unsure => return Straddle::Open,
             }
         }
         Straddle::Outside(outside)
+    }
+
+    /// Item by item, group `g` at `height` (all with radius areas), `near` a lower bound
+    /// of the chord from `q` to every item: how many lie outside their radius, after
+    /// `inside(lo, hi)` was called for each of the others with bounds of its chord from
+    /// `q`. `None` (stop) if an item is too near its radius to tell or `inside` returns
+    /// false.
+    pub(super) fn each_inside(
+        &self,
+        height: usize,
+        g: usize,
+        q: &[f64; 3],
+        near: f64,
+        mut inside: impl FnMut(f64, f64) -> bool,
+    ) -> Option<usize> {
+        let (chords, xyz) = self.group(height, g)?;
+        let from = below(chords, near);
+        let slack = f64::from(CHORD_SLACK);
+        let mut outside = from;
+        for (p, &c) in xyz[from..].iter().zip(&chords[from..]) {
+            match side(q, p, c) {
+                Side::Outside => outside += 1,
+                Side::Inside(d) if inside(d - slack, d + slack) => {}
+                _ => return None,
+            }
+        }
+        Some(outside)
+    }
+}
+
+/// How many of the `chords` are below `limit` (one f32 compare each, branch-free).
+fn count(chords: &[f32], limit: f32) -> usize {
+    chords.iter().map(|&c| u32::from(c < limit)).sum::<u32>() as usize
+}
+
+/// How many of the sorted radius `chords` are below the lower bound `near` of their
+/// items' chords from the query, margin included: those items lie outside their radius.
+fn below(chords: &[f32], near: f64) -> usize {
+    let limit = threshold(
+        |c| f64::from(c) * (1.0 + MARGIN) < near,
+        near / (1.0 + MARGIN),
+    );
+    count(chords, limit)
+}
+
+/// Where an item at `p` (f32) with radius chord `radius` lies from `q`.
+enum Side {
+    /// Outside its radius.
+    Outside,
+    /// Inside it, at the chord given (within [`CHORD_SLACK`] of the exact one).
+    Inside(f64),
+    /// Too near its radius to tell from f32 records.
+    Unsure,
+}
+
+fn side(q: &[f64; 3], p: &[f32; 3], radius: f32) -> Side {
+    let d2: f64 = (0..3).map(|a| (q[a] - f64::from(p[a])).powi(2)).sum();
+    let d = d2.sqrt();
+    let slack = f64::from(CHORD_SLACK);
+    let radius = f64::from(radius);
+    if d - slack > radius * (1.0 + MARGIN) {
+        Side::Outside
+    } else if d + slack > radius * (1.0 - MARGIN) {
+        Side::Unsure
+    } else {
+        Side::Inside(d)
     }
 }
 

@@ -207,6 +207,82 @@ pub(crate) struct FullTest {
     pub(crate) outlet: bool,
 }
 
+/// The day bits of an item or group, as [`FullTest`] reads them (see [`DayBits`]).
+#[derive(Clone, Copy)]
+struct Marks {
+    full: u64,
+    outlet_only: u64,
+    room: u64,
+    reserved: u64,
+}
+
+impl FullTest {
+    /// What this proves of items inside their area at least the chord `near` and at
+    /// most the chord `far` from the query, marked at least as `marks` (read only when
+    /// the distances prove nothing alone).
+    fn rule(&self, near: f64, far: f64, marks: impl FnOnce() -> Marks) -> u8 {
+        if let Some(rule) = self.distance_rule(near, far) {
+            return rule;
+        }
+        if self.days == 0 {
+            return NOTHING;
+        }
+        self.marked_rule(&marks(), far)
+    }
+
+    /// What the distances alone prove of items inside their area at least the chord
+    /// `near` and at most the chord `far` from the query: too far or SLA unreachable.
+    fn distance_rule(&self, near: f64, far: f64) -> Option<u8> {
+        if near > self.too_far {
+            Some(TOO_FAR)
+        } else if near > self.sla && far <= self.near {
+            Some(SLA)
+        } else {
+            None
+        }
+    }
+
+    /// What `marks` prove of items within the travel limit (and inside their area) at
+    /// most the chord `far` from the query: skill full, outlet full or nothing.
+    fn marked_rule(&self, marks: &Marks, far: f64) -> u8 {
+        let (skill, outlet) = self.marked_limits(marks);
+        if far <= skill {
+            SKILL
+        } else if far <= outlet {
+            OUTLET
+        } else {
+            NOTHING
+        }
+    }
+
+    /// The chords within which `marks` prove items within the travel limit (and inside
+    /// their area) skill full, and outlet full (`NEG_INFINITY`: nowhere):
+    /// - skill full: marked full for their own skill (not only their outlet's cap) on
+    ///   every day, or `reserved` on every day with `reserve`; within `within`;
+    /// - outlet full: marked full on every day and with room on some day `d`, within
+    ///   that day's `day[d]` (so within the largest of these).
+    fn marked_limits(&self, marks: &Marks) -> (f64, f64) {
+        let full = marks.full & self.days == self.days;
+        let skill = if (full && marks.outlet_only & self.days == 0)
+            || (self.reserve && marks.reserved & self.days == self.days)
+        {
+            self.within
+        } else {
+            f64::NEG_INFINITY
+        };
+        let mut outlet = f64::NEG_INFINITY;
+        if self.outlet && full {
+            let mut room = marks.room & self.days;
+            while room != 0 {
+                let d = room.trailing_zeros() as usize;
+                room &= room - 1;
+                outlet = outlet.max(self.day[d]);
+            }
+        }
+        (skill, outlet)
+    }
+}
+
 /// How many items [`KeyedTree::split_far`] counted in bulk, by the rule each fails.
 #[derive(Default, Debug, PartialEq)]
 pub(crate) struct Split {
@@ -223,6 +299,9 @@ pub(crate) struct Split {
     pub(crate) sla: usize,
     /// Of all the above, the items of groups straddling their radii (counted by radius).
     pub(crate) straddling: usize,
+    /// Of all the above, the items of groups counted item by item from their radius
+    /// records ([`KeyedTree::split_far`]'s groups that cross a limit).
+    pub(crate) by_item: usize,
     /// Special items met in groups counted in bulk (handed to the caller instead).
     pub(crate) special_in_bulk: usize,
 }
@@ -253,6 +332,12 @@ const FAR: u8 = 5;
 /// rather than opening the group.
 const STRADDLE_TESTS: usize = 256;
 
+/// Group heights (0, 1: 8 and 64 items) whose groups crossing a limit a diagnosis counts
+/// item by item rather than opening them. Instructions per unassignable ticket at 10k
+/// outlets (callgrind): heights 0 and 1 43.3k, height 0 only 44.5k, heights 0-2 64.2k
+/// (a group of 512 items is cheaper to open: most of its children are counted whole).
+const BY_ITEM_HEIGHTS: usize = 2;
+
 /// The sorted `slots` in `range`.
 fn within<'a>(slots: &'a [usize], range: &Range<usize>) -> &'a [usize] {
     let from = slots.partition_point(|&s| s < range.start);
@@ -282,33 +367,69 @@ impl KeyedTree {
     /// area, the group's points being at least the chord `near` and at most the chord
     /// `far` from the query.
     fn inside_rule(&self, t: &FullTest, level: usize, g: usize, near: f64, far: f64) -> u8 {
-        if near > t.too_far {
-            return TOO_FAR;
+        t.rule(near, far, || self.marks(level, g))
+    }
+
+    /// The day bits of the group `g` at `level` (0: items).
+    fn marks(&self, level: usize, g: usize) -> Marks {
+        Marks {
+            full: self.full.get(level, g),
+            outlet_only: self.outlet_only.get(level, g),
+            room: self.room.get(level, g),
+            reserved: self.reserved.get(level, g),
         }
-        if near > t.sla && far <= t.near {
-            return SLA;
-        }
+    }
+
+    /// Counts item by item the group `c` at `height` (all inside or outside their radius
+    /// areas, none special, `near` a lower bound of their chords from `q`), whose test as
+    /// a group proves nothing (its items at different distances fail different rules, as
+    /// in a group crossing the travel limit), when each item's own chord and the group's
+    /// marks prove a rule for it: outside its radius, or what `t` proves of an item at
+    /// that chord marked as the group (an item has at least its group's marks: `full`,
+    /// `room` and `reserved` are kept for a group when all of its items have them, and
+    /// `outlet_only` when any has). False (nothing counted) if some item is not proven.
+    fn count_by_item(
+        &self,
+        t: &FullTest,
+        height: usize,
+        c: usize,
+        q: &[f64; 3],
+        near: f64,
+        out: &mut Split,
+    ) -> bool {
         if t.days == 0 {
-            return NOTHING;
+            return false;
         }
-        let full = self.full.get(level, g) & t.days == t.days;
-        if far <= t.within
-            && ((full && self.outlet_only.get(level, g) & t.days == 0)
-                || (t.reserve && self.reserved.get(level, g) & t.days == t.days))
-        {
-            return SKILL;
+        // Only marks prove a rule for the items near enough to pass the travel limit.
+        let (skill, outlet) = t.marked_limits(&self.marks(height, c));
+        if skill.max(outlet) < 0.0 {
+            return false;
         }
-        if t.outlet && full {
-            let mut room = self.room.get(level, g) & t.days;
-            while room != 0 {
-                let d = room.trailing_zeros() as usize;
-                room &= room - 1;
-                if far <= t.day[d] {
-                    return OUTLET;
-                }
-            }
+        let mut by_rule = [0usize; FAR as usize + 1];
+        let Some(outside) = self
+            .by_radius
+            .each_inside(height - 1, c, q, near, |lo, hi| {
+                // As `t.rule(lo, hi, ..)` with the group's marks.
+                let rule = match t.distance_rule(lo, hi) {
+                    Some(rule) => rule,
+                    None if hi <= skill => SKILL,
+                    None if hi <= outlet => OUTLET,
+                    None => return false,
+                };
+                by_rule[rule as usize] += 1;
+                true
+            })
+        else {
+            probe::diag(probe::D_BY_ITEM_OPENED, 1);
+            return false;
+        };
+        probe::diag(probe::D_BY_ITEM_GROUPS, 1);
+        out.by_item += outside + by_rule.iter().sum::<usize>();
+        out.add(FAR, outside);
+        for rule in [SKILL, OUTLET, TOO_FAR, SLA] {
+            out.add(rule, by_rule[rule as usize]);
         }
-        NOTHING
+        true
     }
 
     /// Pushes the group `g` at `height` for [`KeyedTree::split_far`] to open, and starts
@@ -462,7 +583,14 @@ impl KeyedTree {
                 }
                 let rule = self.inside_rule(t, height, c, chord, far_chord);
                 if rule == NOTHING {
-                    self.open(&mut stack, height - 1, c);
+                    // Crossing a limit (most often the travel limit): perhaps every item
+                    // is proven by its own chord, read from its group's radius records.
+                    let by_item = height - 1 < BY_ITEM_HEIGHTS
+                        && (straddles || within(special, &range).is_empty())
+                        && self.count_by_item(t, height, c, q, chord, out);
+                    if !by_item {
+                        self.open(&mut stack, height - 1, c);
+                    }
                     continue;
                 }
                 if !straddles {
