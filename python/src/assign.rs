@@ -240,9 +240,10 @@ fn _compare_with_sequential(
     let tickets = backlog(tickets, network)?;
     let opts = self::options(method, time_limit, options).map_err(|e| error::to_py(py, e))?;
     let net = network.inner.clone();
-    // The dispatcher `read_network_and_tickets` laid out, for the default policy.
-    let laid_out = policy.is_none().then(|| network.take_baseline()).flatten();
     let pol = policy.map_or_else(Policy::default, |p| p.inner.clone());
+    // The dispatcher `read_network_and_tickets` laid out (default policy): the first
+    // comparison takes it (it is not kept), and uses it under the default policy.
+    let laid_out = network.take_baseline().filter(|_| pol == Policy::default());
     let (plan, seq) = blocking(py, progress, move || match laid_out {
         Some(d) => compare_with_sequential_on(&tickets, d, &opts),
         None => compare_with_sequential(&tickets, &net, &pol, &opts),

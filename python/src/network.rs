@@ -25,9 +25,9 @@ use std::sync::{Arc, Mutex};
 #[pyclass(frozen, module = "servnet", name = "Network")]
 pub(crate) struct PyNetwork {
     pub(crate) inner: Arc<Network>,
-    /// The dispatcher a first `compare_with_sequential` under the default policy uses,
-    /// laid out while `read_network_and_tickets` checked the tickets (as `servnet
-    /// assign` does); taken by that call.
+    /// The dispatcher laid out (default policy) while `read_network_and_tickets`
+    /// checked the tickets, as `servnet assign` does: the first `compare_with_sequential`
+    /// on the network takes it, and uses it if its policy is the default.
     laid_out: Mutex<Option<BaselineDispatcher>>,
 }
 

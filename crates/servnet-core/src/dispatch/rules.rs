@@ -153,12 +153,17 @@ impl Dispatcher {
         } else {
             1.0
         };
-        // The same terms, summed in the same order, as `terms` at this load ratio.
-        let mut terms = *facts
-            .terms
-            .get_or_insert_with(|| self.terms(r, k, road, 0.0).0);
-        terms[2] = self.policy.weights.load * load_ratio;
-        terms[7] = self.package_term(r, load_ratio);
+        // The offer's first day: `terms` at this load ratio, kept; a later day changes
+        // only the two terms that depend on the load, so the sum (same order) is the
+        // one `terms` would give.
+        let terms = match &mut facts.terms {
+            Some(t) => {
+                t[2] = self.policy.weights.load * load_ratio;
+                t[7] = self.package_term(r, load_ratio);
+                *t
+            }
+            None => *facts.terms.insert(self.terms(r, k, road, load_ratio).0),
+        };
         Ok(Hit {
             offer: k as u32,
             day,
