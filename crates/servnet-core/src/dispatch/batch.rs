@@ -122,8 +122,9 @@ impl Dispatcher {
             )
         });
         // One offer per outlet in a skill's tree: offers by outlet, each one's days in
-        // order, give the arcs by (outlet, day) without sorting them.
-        near.sort_unstable_by_key(|&k| self.offers[k].outlet);
+        // order, give the arcs by (outlet, day) without sorting them (the offer breaks
+        // ties, so the order is total whatever the network).
+        near.sort_unstable_by_key(|&k| (self.offers[k].outlet, k));
         for &k in near.iter() {
             let Ok(road) = self.static_rules(r, k, self.gc_km(r, k), STRICT, true) else {
                 continue;
