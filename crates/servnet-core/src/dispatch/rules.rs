@@ -14,7 +14,8 @@ use crate::geo::{polygons_contain, unit_distance_km};
 pub(super) struct OfferFacts {
     /// The units of the offer's and its outlet's capacity the ticket may fill.
     limits: Option<(u32, u32)>,
-    /// The score's terms with the load and package terms 0 (the day's load sets them).
+    /// The score's terms on the offer's first day (a later day's load sets the load and
+    /// package terms).
     terms: Option<[f64; 8]>,
 }
 
