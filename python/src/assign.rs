@@ -3,6 +3,7 @@
 //! `servnet.AssignmentPlan` (`servnet/_assign.py`) holds and reads through `figures()`
 //! and `frame()` (`view()`: the whole plan as JSON).
 
+use crate::columns::{self, Coded};
 use crate::dispatch::{tickets_from_frame, PyDispatcher, PyPolicy, PyTickets};
 use crate::error;
 use crate::network::PyNetwork;
@@ -13,7 +14,7 @@ use pyo3::types::{PyList, PyTuple};
 use serde::{Deserialize, Serialize};
 use servnet_core::assign::{
     assign, compare_with_sequential, compare_with_sequential_on, AssignOptions, AssignmentPlan,
-    PlannedAssignment, SequentialBaseline,
+    PlannedAssignment, SequentialBaseline, UnassignedReason,
 };
 use servnet_core::dispatch::Policy;
 use servnet_core::model::Ticket;
@@ -106,69 +107,82 @@ impl PyAssignmentPlan {
     }
 
     /// The plan as a DataFrame built column by column (planned tickets, then the
-    /// unassigned ones with their `reason`): the rows `view()` holds, without a
-    /// Python object per row.
+    /// unassigned ones with their `reason`): the rows `view()` holds, as numpy arrays
+    /// and coded text (one Python string per ticket id, none per other cell).
     fn frame<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let p = &self.inner.plan;
-        let n = p.assignments.len() + p.unassigned.len();
-        let mut ticket: Vec<&str> = Vec::with_capacity(n);
-        let mut outlet: Vec<Option<&str>> = Vec::with_capacity(n);
-        let mut day: Vec<Option<u32>> = Vec::with_capacity(n);
-        let mut date: Vec<Option<String>> = Vec::with_capacity(n);
-        let mut units: Vec<Option<u32>> = Vec::with_capacity(n);
-        let mut score: Vec<f64> = Vec::with_capacity(n);
-        let mut dist: Vec<f64> = Vec::with_capacity(n);
-        let mut late: Vec<Option<u32>> = Vec::with_capacity(n);
-        let mut moved: Vec<Option<&str>> = Vec::with_capacity(n);
-        let mut gain: Vec<Option<f64>> = Vec::with_capacity(n);
-        let mut reason: Vec<Option<String>> = Vec::with_capacity(n);
-        for a in &p.assignments {
-            ticket.push(&a.ticket_id);
-            outlet.push(Some(&a.outlet_id));
-            day.push(Some(a.day));
-            date.push(a.date.map(|d| d.to_string()));
-            units.push(Some(a.units));
-            score.push(a.score);
-            dist.push(a.distance_km);
-            late.push(Some(a.late_days));
-            moved.push(a.moved_from.as_deref());
-            gain.push(a.move_gain);
-            reason.push(None);
-        }
-        for (t, r) in &p.unassigned {
-            ticket.push(t);
-            outlet.push(None);
-            day.push(None);
-            date.push(None);
-            units.push(None);
-            score.push(f64::NAN);
-            dist.push(f64::NAN);
-            late.push(None);
-            moved.push(None);
-            gain.push(None);
-            reason.push(Some(r.to_string()));
-        }
-        let list = |v: Bound<'py, PyList>| v.into_any();
+        let rows: Vec<Row<'_>> = p
+            .assignments
+            .iter()
+            .map(Row::Planned)
+            .chain(p.unassigned.iter().map(|(t, r)| Row::Unassigned(t, r)))
+            .collect();
+        let n = rows.len();
+        let number = |f: fn(&PlannedAssignment) -> f64| {
+            columns::numpy(py, "float64", &rows, move |r| {
+                r.planned().map_or(f64::NAN, f).to_ne_bytes()
+            })
+        };
+        let whole = |f: fn(&PlannedAssignment) -> u32| {
+            columns::masked_int64(py, &rows, move |r| r.planned().map(|a| i64::from(f(a))))
+        };
+        let reasons: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| match r {
+                Row::Planned(_) => None,
+                Row::Unassigned(_, why) => Some(why.to_string()),
+            })
+            .collect();
+        let ticket = PyList::new(
+            py,
+            rows.iter().map(|r| match r {
+                Row::Planned(a) => a.ticket_id.as_str(),
+                Row::Unassigned(t, _) => t.as_str(),
+            }),
+        )?;
+        let text = |t: Coded| t.into_py(py);
         crate::convert::to_frame(
             py,
             vec![
-                ("ticket_id", list(PyList::new(py, ticket)?)),
-                ("outlet_id", list(PyList::new(py, outlet)?)),
-                ("day", list(PyList::new(py, day)?)),
-                ("date", list(PyList::new(py, date)?)),
-                ("units", list(PyList::new(py, units)?)),
-                ("score", list(PyList::new(py, score)?)),
-                ("distance_km", list(PyList::new(py, dist)?)),
-                ("late_days", list(PyList::new(py, late)?)),
-                ("moved_from", list(PyList::new(py, moved)?)),
-                ("move_gain", list(PyList::new(py, gain)?)),
-                ("reason", list(PyList::new(py, reason)?)),
+                ("ticket_id", ticket.into_any()),
+                (
+                    "outlet_id",
+                    text(Coded::of(
+                        n,
+                        rows.iter()
+                            .map(|r| r.planned().map(|a| a.outlet_id.as_str())),
+                    ))?,
+                ),
+                ("day", whole(|a| a.day)?),
+                (
+                    "date",
+                    columns::dates(py, &rows, |r| r.planned().and_then(|a| a.date))?,
+                ),
+                ("units", whole(|a| a.units)?),
+                ("score", number(|a| a.score)?),
+                ("distance_km", number(|a| a.distance_km)?),
+                ("late_days", whole(|a| a.late_days)?),
+                (
+                    "moved_from",
+                    text(Coded::of(
+                        n,
+                        rows.iter()
+                            .map(|r| r.planned().and_then(|a| a.moved_from.as_deref())),
+                    ))?,
+                ),
+                ("move_gain", number(|a| a.move_gain.unwrap_or(f64::NAN))?),
+                (
+                    "reason",
+                    text(Coded::of(n, reasons.iter().map(|r| r.as_deref())))?,
+                ),
             ],
             &[
+                ("outlet_id", "text"),
                 ("day", "Int64"),
-                ("date", "date"),
                 ("units", "Int64"),
                 ("late_days", "Int64"),
+                ("moved_from", "text"),
+                ("reason", "text"),
             ],
         )
     }
@@ -254,6 +268,22 @@ fn _compare_with_sequential(
             sequential: Some(seq),
         },
     })
+}
+
+/// A row of the plan's frame: a planned ticket, or an unassigned one and why.
+enum Row<'a> {
+    Planned(&'a PlannedAssignment),
+    Unassigned(&'a String, &'a UnassignedReason),
+}
+
+impl<'a> Row<'a> {
+    /// The planned assignment (`None`: unassigned).
+    fn planned(&self) -> Option<&'a PlannedAssignment> {
+        match self {
+            Row::Planned(a) => Some(a),
+            Row::Unassigned(..) => None,
+        }
+    }
 }
 
 /// Adds the assignment functions.

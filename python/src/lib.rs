@@ -3,6 +3,7 @@
 
 mod assign;
 mod campaign;
+mod columns;
 mod convert;
 mod dispatch;
 mod error;

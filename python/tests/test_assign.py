@@ -114,6 +114,23 @@ def test_plan_frame_equals_the_plan_json(sample_net, sample_tickets):
     assert (s["assigned"], s["unassigned"]) == (len(view["assignments"]), len(view["unassigned"]))
 
 
+def test_plan_frame_dtypes_do_not_depend_on_what_the_plan_holds(sample_net, sample_tickets):
+    """A plan with no moves and one with moves give the same column dtypes (text, nullable
+    integers, floats, dates), so frames of several runs concatenate and compare."""
+    backlog = sample_tickets.head(1500)
+    day = servnet.Dispatcher(sample_net).dispatch_frame(backlog)
+    fresh = servnet.Dispatcher(sample_net, servnet.Policy(fallback=[]))
+    plain = servnet.assign(backlog, fresh, method="heuristic").to_pandas()
+    moved = servnet.assign(backlog, fresh, method="heuristic", current=day,
+                           move_cost=5.0).to_pandas()
+    assert plain["moved_from"].isna().all() and moved["moved_from"].notna().any()
+    assert plain.dtypes.to_dict() == moved.dtypes.to_dict()
+    for c in ("ticket_id", "outlet_id", "moved_from", "reason"):
+        assert pd.api.types.is_string_dtype(plain[c]), c
+    assert str(plain["day"].dtype) == "Int64" and plain["move_gain"].dtype == "float64"
+    assert pd.api.types.is_datetime64_any_dtype(plain["date"])
+
+
 def test_assign_bad_inputs(sample_net, sample_tickets, tickets):
     d = servnet.Dispatcher(sample_net)
     with pytest.raises(servnet.DataError, match="method"):

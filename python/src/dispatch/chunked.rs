@@ -12,8 +12,8 @@
 //! only (status, capacity, cap, new outlets), so the regions and time zone a ticket is
 //! checked against stay and the skills offered only grow.
 
-use super::columns::numpy;
 use super::PyDispatcher;
+use crate::columns::numpy;
 use crate::error;
 use crate::frame;
 use crate::heap;

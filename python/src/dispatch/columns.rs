@@ -2,71 +2,15 @@
 //! (the outcomes of a big frame are never all held), and the columns become numpy arrays
 //! and coded text one at a time, each Rust column freed once its array is made.
 
+use crate::columns::{dates, masked_int64, numpy, Coded};
 use crate::convert;
 use chrono::NaiveDate;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyList};
+use pyo3::types::PyList;
 use servnet_core::dispatch::{Outcome, SmolStr};
-use std::collections::BTreeMap;
 
-/// A code for a missing value.
+/// A day for a ticket not booked.
 const NONE: u32 = u32::MAX;
-
-/// A text column as codes into its distinct values (outlets, routes, reasons: few distinct
-/// values for many rows).
-struct Coded {
-    codes: Vec<u32>,
-    values: Vec<SmolStr>,
-    index: BTreeMap<SmolStr, u32>,
-}
-
-impl Coded {
-    fn new(n: usize) -> Self {
-        Coded {
-            codes: vec![NONE; n],
-            values: Vec::new(),
-            index: BTreeMap::new(),
-        }
-    }
-
-    /// Row `i` holds `text`.
-    fn set(&mut self, i: usize, text: &str) {
-        let code = match self.index.get(text) {
-            Some(&k) => k,
-            None => {
-                let k = self.values.len() as u32;
-                self.values.push(SmolStr::new(text));
-                self.index.insert(SmolStr::new(text), k);
-                k
-            }
-        };
-        if let Some(c) = self.codes.get_mut(i) {
-            *c = code;
-        }
-    }
-
-    /// The column as `(codes, categories)` for `servnet._frames.make_frame`'s `"text"`
-    /// columns: `int32` codes (-1 missing) into the values in sorted order, so the
-    /// result does not depend on which row came first.
-    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-        let sorted: Vec<(SmolStr, u32)> = self.index.into_iter().collect();
-        let mut rank = vec![0u32; self.values.len()];
-        for (r, (_, k)) in sorted.iter().enumerate() {
-            rank[*k as usize] = r as u32;
-        }
-        drop(self.values);
-        let codes = numpy(py, "int32", &self.codes, |&c| {
-            let c = if c == NONE {
-                -1
-            } else {
-                rank[c as usize] as i32
-            };
-            c.to_ne_bytes()
-        })?;
-        let categories = PyList::new(py, sorted.iter().map(|(s, _)| s.as_str()))?;
-        Ok((codes, categories).into_pyobject(py)?.into_any())
-    }
-}
 
 /// Outcome columns filled by ticket position as outcomes come (27 bytes per ticket plus
 /// the ticket id when the caller has no column of them, where an [`Outcome`] with its
@@ -162,23 +106,13 @@ impl OutcomeCols {
         };
         drop(ticket);
         let outlet = outlet.into_py(py)?;
-        // Microseconds since 1970 (NaT: i64::MIN), viewed as datetime64[us].
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1);
-        let date = numpy(py, "int64", &day, |&d| {
+        let date = dates(py, &day, |&d| {
             (d != NONE)
                 .then(|| servnet_core::io::day_date(start, d))
                 .flatten()
-                .zip(epoch)
-                .map_or(i64::MIN, |(d, e)| (d - e).num_days() * 86_400_000_000)
-                .to_ne_bytes()
-        })?
-        .call_method1("view", ("datetime64[us]",))?;
-        let day_mask = numpy(py, "bool", &day, |&d| [u8::from(d == NONE)])?;
-        let day_values = numpy(py, "int64", &day, |&d| {
-            i64::from(if d == NONE { 0 } else { d }).to_ne_bytes()
         })?;
+        let day_py = masked_int64(py, &day, |&d| (d != NONE).then_some(i64::from(d)))?;
         drop(day);
-        let day = (day_values, day_mask).into_pyobject(py)?.into_any();
         let score_py = numpy(py, "float64", &score, |x| x.to_ne_bytes())?;
         drop(score);
         let dist_py = numpy(py, "float64", &dist, |x| x.to_ne_bytes())?;
@@ -188,7 +122,7 @@ impl OutcomeCols {
         Ok(vec![
             ("ticket_id", ticket_py, None),
             ("outlet_id", outlet, Some("text")),
-            ("day", day, Some("Int64")),
+            ("day", day_py, Some("Int64")),
             ("date", date, None),
             ("score", score_py, None),
             ("distance_km", dist_py, None),
@@ -197,23 +131,4 @@ impl OutcomeCols {
             ("reason", reason.into_py(py)?, Some("text")),
         ])
     }
-}
-
-/// A writable numpy array of `dtype` with one item per element of `v`, each written as
-/// the native bytes `item` gives: the array's memory (a `bytearray`) is filled in place,
-/// with no copy between.
-pub(super) fn numpy<'py, T, const N: usize>(
-    py: Python<'py>,
-    dtype: &str,
-    v: &[T],
-    item: impl Fn(&T) -> [u8; N],
-) -> PyResult<Bound<'py, PyAny>> {
-    let bytes = PyByteArray::new_with(py, v.len() * N, |b| {
-        for (out, x) in b.chunks_exact_mut(N).zip(v) {
-            out.copy_from_slice(&item(x));
-        }
-        Ok(())
-    })?;
-    py.import("numpy")?
-        .call_method1("frombuffer", (bytes, dtype))
 }

@@ -7,6 +7,7 @@
 
 use super::ledger::ClaimBasis;
 use super::resolve::Resolved;
+use super::score::PACKAGE_TERM;
 use super::types::Breakdown;
 use super::Dispatcher;
 use crate::model::{CustomerTier, PackageKey, ServiceMode, SkillId, Ticket, Tier};
@@ -201,7 +202,7 @@ impl Dispatcher {
     }
 
     fn stamp_with(&self, b: &mut Breakdown, claim: &Claim, emergency: bool, k: usize) {
-        b.terms[7] = self.package_term_of(claim, emergency, b.load_ratio);
+        b.terms[PACKAGE_TERM] = self.package_term_of(claim, emergency, b.load_ratio);
         b.score = b.terms.iter().sum();
         b.package = claim.key;
         b.mode = claim.mode;
@@ -230,10 +231,10 @@ impl Dispatcher {
             ));
         }
         s.push(')');
-        if let Some(b) = b.filter(|b| b.terms[7] > 0.0) {
+        if let Some(b) = b.filter(|b| b.terms[PACKAGE_TERM] > 0.0) {
             s.push_str(&format!(
                 "; package term +{:.2}: load {:.2} squared x {:.2} of the top package weight lacked x weight {}, keeping outlet-days close to full for heavier packages",
-                b.terms[7], b.load_ratio, r.claim.lack, self.policy.weights.package
+                b.terms[PACKAGE_TERM], b.load_ratio, r.claim.lack, self.policy.weights.package
             ));
         } else if r.claim.lack == 0.0 && self.policy.weights.package > 0.0 && !r.emergency {
             s.push_str("; top package weight: no package term");

@@ -3,7 +3,7 @@
 
 use super::layout::AreaRule;
 use super::resolve::Resolved;
-use super::score::Hit;
+use super::score::{Hit, LOAD_TERM, PACKAGE_TERM};
 use super::types::Rule;
 use super::Dispatcher;
 use crate::geo::{polygons_contain, unit_distance_km};
@@ -159,8 +159,8 @@ impl Dispatcher {
         // one `terms` would give.
         let terms = match &mut facts.terms {
             Some(t) => {
-                t[2] = self.policy.weights.load * load_ratio;
-                t[7] = self.package_term(r, load_ratio);
+                t[LOAD_TERM] = self.policy.weights.load * load_ratio;
+                t[PACKAGE_TERM] = self.package_term(r, load_ratio);
                 *t
             }
             None => *facts.terms.insert(self.terms(r, k, road, load_ratio).0),

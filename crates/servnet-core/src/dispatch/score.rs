@@ -22,6 +22,11 @@ pub(super) struct Hit {
     pub(super) score: f64,
 }
 
+/// The index in [`Breakdown::terms`] of the load term (`weights.load` x load ratio).
+pub(super) const LOAD_TERM: usize = 2;
+/// The index in [`Breakdown::terms`] of the package term (contested capacity).
+pub(super) const PACKAGE_TERM: usize = 7;
+
 impl Dispatcher {
     pub(super) fn satisfaction(&self, k: usize) -> f64 {
         let o = &self.offers[k];
@@ -94,7 +99,8 @@ impl Dispatcher {
         }
     }
 
-    /// The weighted score terms in [`Breakdown::terms`] order, and the satisfaction used.
+    /// The weighted score terms in [`Breakdown::terms`] order ([`LOAD_TERM`] and
+    /// [`PACKAGE_TERM`] depend on the day's load), and the satisfaction used.
     pub(super) fn terms(
         &self,
         r: &Resolved,
@@ -105,7 +111,7 @@ impl Dispatcher {
         let satisfaction = self.satisfaction(k);
         let preferred = r.preferred == Some(self.offers[k].outlet);
         let mut terms = self.terms_with(k, road, load_ratio, satisfaction, preferred);
-        terms[7] = self.package_term(r, load_ratio);
+        terms[PACKAGE_TERM] = self.package_term(r, load_ratio);
         (terms, satisfaction)
     }
 
@@ -126,12 +132,12 @@ impl Dispatcher {
         [
             w.distance * road,
             w.satisfaction * (5.0 - satisfaction).max(0.0),
-            w.load * load_ratio,
+            w.load * load_ratio, // LOAD_TERM
             w.cost * offer.cost,
             w.priority * f64::from(100 - o.priority.min(100)),
             if probation { w.probation } else { 0.0 },
             if preferred { -w.preferred } else { 0.0 },
-            0.0,
+            0.0, // PACKAGE_TERM
         ]
     }
 
