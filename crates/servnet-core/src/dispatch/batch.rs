@@ -51,8 +51,9 @@ impl Dispatcher {
     }
 
     /// Every (offer, day) the strict hard rules allow for the ticket at the ledger's
-    /// current loads: the SLA days, then up to `late` further days without the SLA
-    /// filter (tagged with how late they are). `Ok(Err(rule))`: none, and why.
+    /// current loads, by (outlet, day): each outlet's SLA days, then up to `late`
+    /// further days without the SLA filter (tagged with how late they are).
+    /// `Ok(Err(rule))`: none, and why.
     pub(crate) fn eligible(
         &self,
         ticket: &Ticket,
