@@ -500,9 +500,7 @@ fn lanes(
             let l = rest.trailing_zeros() as usize;
             rest &= rest - 1;
             let (b, lane) = ((start + l) / LANES, (start + l) % LANES);
-            let Some(block) = blocks.get(b) else {
-                return None;
-            };
+            let block = blocks.get(b)?;
             match side(q, &block.at(lane), block.radius[lane]) {
                 Side::Outside => outside += 1,
                 Side::Inside(d) => inside(1, &cuts.beyond(d)),
