@@ -10,13 +10,14 @@ use crate::geo::km_to_chord;
 /// Group heights kept (0, 1, 2: groups of 8, 64, 512 items); a straddling group higher up
 /// is opened. Per unassignable ticket on the peak network (`peak_dispatch --counts`,
 /// debug), groups counted at heights 0 / 1 / 2 / 3 and above: 14.8 / 2.7 / 0.2 / 0.0 at
-/// 10k outlets, 77.5 / 25.7 / 2.4 / 0.0 at 100k; each height costs 16 bytes per item
-/// (heights 3 and 4 were ~18 MB at 100k outlets).
+/// 10k outlets, 77.5 / 25.7 / 2.4 / 0.0 at 100k; each height costs 20 bytes per item
+/// (16 before the radius chords were kept again with the positions, issue 21 session 17;
+/// heights 3 and 4 were ~18 MB at 100k outlets).
 pub(super) const HEIGHTS: usize = 3;
 
 /// Relative margin covering the f32 rounding of a radius chord (2^-24) and of the chords
 /// compared with it: a test with it never disagrees with the exact area rule.
-const MARGIN: f64 = 1e-6;
+pub(super) const MARGIN: f64 = 1e-6;
 
 /// Per group height (0: leaves; at most [`HEIGHTS`]), every item's radius chord and
 /// position in f32, each group's items sorted by radius (the group at height `h` with
@@ -28,10 +29,243 @@ const MARGIN: f64 = 1e-6;
 /// (2-32 cache lines in a row) to count those below and beyond its distances. A binary
 /// search over (position, chord) records touched a new cache line at each probe, and
 /// those misses were about a third of a diagnosis at 100k outlets (`perf`, issue 21
-/// session 15).
+/// session 15). The positions are blocks of [`LANES`] items, axis by axis, so that the
+/// chords from a query to a block's items are one f32 vector operation per step.
 pub(super) struct ByRadius {
     chords: Vec<Vec<f32>>,
-    xyz: Vec<Vec<[f32; 3]>>,
+    blocks: Vec<Vec<Block>>,
+}
+
+/// Items per [`Block`] (a group of 8 is one block, of 64 eight).
+const LANES: usize = 8;
+
+/// The positions of [`LANES`] items, one array per axis, and their radius chords (again:
+/// read with the positions, in one 128-byte record of two cache lines). Unused lanes
+/// have an infinite radius.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Block {
+    xyz: [[f32; LANES]; 3],
+    radius: [f32; LANES],
+}
+
+impl Block {
+    /// The f32 chords from `q` to each lane (within [`LANE_ERROR`] of the f64 chord from
+    /// the f64 query to the same f32 position).
+    #[inline(always)]
+    fn chords(&self, q: &[f32; 3]) -> F8 {
+        let mut d2 = F8::splat(0.0);
+        for (axis, &qa) in self.xyz.iter().zip(q) {
+            let d = F8::new(axis).sub(F8::splat(qa));
+            d2 = d2.add(d.mul(d));
+        }
+        d2.sqrt()
+    }
+
+    /// The position of lane `l`.
+    fn at(&self, l: usize) -> [f32; 3] {
+        [self.xyz[0][l], self.xyz[1][l], self.xyz[2][l]]
+    }
+}
+
+/// [`LANES`] f32 values, as two SSE vectors on x86-64 (one instruction per operation
+/// on four lanes; LLVM does not vectorise comparisons into lane masks by itself), else
+/// an array.
+#[derive(Clone, Copy)]
+struct F8(
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))] [safe_arch::m128; 2],
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))] [f32; LANES],
+);
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
+impl F8 {
+    #[inline(always)]
+    fn new(v: &[f32; LANES]) -> Self {
+        use safe_arch::m128;
+        F8([
+            m128::from_array([v[0], v[1], v[2], v[3]]),
+            m128::from_array([v[4], v[5], v[6], v[7]]),
+        ])
+    }
+
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        F8([safe_arch::set_splat_m128(x); 2])
+    }
+
+    #[inline(always)]
+    fn zip(self, o: Self, f: impl Fn(safe_arch::m128, safe_arch::m128) -> safe_arch::m128) -> Self {
+        F8([f(self.0[0], o.0[0]), f(self.0[1], o.0[1])])
+    }
+
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self.zip(o, safe_arch::add_m128)
+    }
+
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        self.zip(o, safe_arch::sub_m128)
+    }
+
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        self.zip(o, safe_arch::mul_m128)
+    }
+
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        F8([
+            safe_arch::sqrt_m128(self.0[0]),
+            safe_arch::sqrt_m128(self.0[1]),
+        ])
+    }
+
+    /// All bits set in the lanes where `self > o`, else none.
+    #[inline(always)]
+    fn gt_lanes(self, o: Self) -> Self {
+        self.zip(o, safe_arch::cmp_gt_mask_m128)
+    }
+
+    /// Lanewise `self | o` of lanes of [`F8::gt_lanes`].
+    #[inline(always)]
+    fn or(self, o: Self) -> Self {
+        self.zip(o, safe_arch::bitor_m128)
+    }
+
+    /// Lanewise `self & !o` of lanes of [`F8::gt_lanes`].
+    #[inline(always)]
+    fn and_not(self, o: Self) -> Self {
+        // `bitandnot_m128(a, b)` is `!a & b`.
+        o.zip(self, safe_arch::bitandnot_m128)
+    }
+
+    /// The mask (one bit per lane) of lanes of [`F8::gt_lanes`].
+    #[inline(always)]
+    fn mask(self) -> u64 {
+        (safe_arch::move_mask_m128(self.0[0]) | safe_arch::move_mask_m128(self.0[1]) << 4) as u64
+    }
+
+    /// The mask of the lanes where `self > o`.
+    #[inline(always)]
+    fn gt(self, o: Self) -> u64 {
+        self.gt_lanes(o).mask()
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
+impl F8 {
+    fn new(v: &[f32; LANES]) -> Self {
+        F8(*v)
+    }
+
+    fn splat(x: f32) -> Self {
+        F8([x; LANES])
+    }
+
+    fn zip(self, o: Self, f: impl Fn(f32, f32) -> f32) -> Self {
+        F8(std::array::from_fn(|l| f(self.0[l], o.0[l])))
+    }
+
+    fn add(self, o: Self) -> Self {
+        self.zip(o, |a, b| a + b)
+    }
+
+    fn sub(self, o: Self) -> Self {
+        self.zip(o, |a, b| a - b)
+    }
+
+    fn mul(self, o: Self) -> Self {
+        self.zip(o, |a, b| a * b)
+    }
+
+    fn sqrt(self) -> Self {
+        F8(self.0.map(f32::sqrt))
+    }
+
+    /// Lanes of a negative value (all bits set) where `self > o`, else of 0.
+    fn gt_lanes(self, o: Self) -> Self {
+        self.zip(o, |a, b| if a > b { -1.0 } else { 0.0 })
+    }
+
+    /// Lanewise `self | o` of lanes of [`F8::gt_lanes`].
+    fn or(self, o: Self) -> Self {
+        self.zip(o, |a, b| a.min(b))
+    }
+
+    /// Lanewise `self & !o` of lanes of [`F8::gt_lanes`].
+    fn and_not(self, o: Self) -> Self {
+        self.zip(o, |a, b| if b < 0.0 { 0.0 } else { a })
+    }
+
+    /// The mask (one bit per lane) of lanes of [`F8::gt_lanes`].
+    fn mask(self) -> u64 {
+        (0..LANES).fold(0, |m, l| m | (u64::from(self.0[l] < 0.0) << l))
+    }
+
+    /// The mask of the lanes where `self > o`.
+    fn gt(self, o: Self) -> u64 {
+        self.gt_lanes(o).mask()
+    }
+}
+
+/// Bound on the difference between a lane's f32 chord ([`Block::chords`]) and the f64
+/// chord [`side`] computes for the same f32 position, on the unit sphere: the query's
+/// rounding to f32 (2^-25 per axis), the subtraction's, the squares', the sums' and the
+/// square root's (2^-24 each, relative, of chords at most 2) add up to below 5e-7;
+/// doubled. f32 lanes decide a comparison only when their chord is farther than this
+/// from its limit, and hand the item to the exact f64 test otherwise.
+const LANE_ERROR: f64 = 1e-6;
+
+/// Limits a chord is compared with per item: bit `k` of an item inside its radius is set
+/// when its chord (as [`side`] computes it) exceeds `at[k]`.
+pub(super) const CUTS: usize = 5;
+
+/// The chord limits of a [`ByRadius::each_inside`] pass, exact and as f32 bounds.
+pub(super) struct Cuts {
+    /// The limits (`INFINITY`: never exceeded; `NEG_INFINITY`: always).
+    at: [f64; CUTS],
+    /// Per limit, `None` if finite (compared lane by lane), else the lanes beyond it
+    /// (every one or none).
+    fixed: [Option<u64>; CUTS],
+    /// f32 chords at or below which the limit is not exceeded for sure.
+    lo: [f32; CUTS],
+    /// f32 chords above which it is exceeded for sure.
+    hi: [f32; CUTS],
+}
+
+impl Cuts {
+    /// Cuts at the chords `at`.
+    pub(super) fn new(at: [f64; CUTS]) -> Self {
+        Cuts {
+            at,
+            fixed: at.map(|c| match c {
+                f64::INFINITY => Some(0),
+                f64::NEG_INFINITY => Some(u64::MAX),
+                _ => None,
+            }),
+            lo: at.map(|c| round_down(c - LANE_ERROR)),
+            hi: at.map(|c| super::round_up(c + LANE_ERROR)),
+        }
+    }
+
+    /// Per limit, whether an item at the f64 chord `d` exceeds it (as lane 0).
+    fn beyond(&self, d: f64) -> [u64; CUTS] {
+        self.at.map(|c| u64::from(d > c))
+    }
+}
+
+/// Cuts never exceeded.
+const NO_CUTS: Cuts = Cuts {
+    at: [f64::INFINITY; CUTS],
+    fixed: [Some(0); CUTS],
+    lo: [f32::INFINITY; CUTS],
+    hi: [f32::INFINITY; CUTS],
+};
+
+/// Rounds down to f32, negative values and infinities included.
+fn round_down(x: f64) -> f32 {
+    -super::round_up(-x)
 }
 
 /// What [`ByRadius::outside`] found of a group.
@@ -43,6 +277,14 @@ pub(super) enum Straddle {
     Open,
 }
 
+/// f32 factors of a radius chord and terms beyond which a lane's chord is outside the
+/// radius for sure (`d > r * OUT_SCALE + SLACK_ADD`) and within which it is inside for sure
+/// (`d <= r * IN_SCALE - SLACK_ADD`), [`side`]'s tests with [`LANE_ERROR`] and a relative
+/// 1e-6 more than the f32 rounding of the product and the sum (2^-24 each).
+const OUT_SCALE: f32 = ((1.0 + MARGIN) * (1.0 + 1e-6)) as f32;
+const IN_SCALE: f32 = ((1.0 - MARGIN) * (1.0 - 1e-6)) as f32;
+const SLACK_ADD: f32 = ((CHORD_SLACK as f64 + LANE_ERROR) * (1.0 + 1e-6)) as f32;
+
 impl ByRadius {
     /// From the items in slot order (unit vector, radius in km or `None`) for `heights`
     /// group heights.
@@ -52,7 +294,7 @@ impl ByRadius {
         };
         // One chord (a sine) per item, not two per comparison at every height.
         let item_chords: Vec<f32> = items.iter().map(|i| chord(&i.1)).collect();
-        let (chords, xyz) = (0..heights)
+        let (chords, blocks) = (0..heights)
             .map(|h| {
                 let span = FANOUT.pow(h as u32 + 1);
                 let mut order: Vec<usize> = (0..items.len()).collect();
@@ -61,27 +303,39 @@ impl ByRadius {
                     group.sort_by(|&a, &b| item_chords[a].total_cmp(&item_chords[b]));
                 }
                 let chords = order.iter().map(|&i| item_chords[i]).collect();
-                let xyz = order
-                    .iter()
-                    .map(|&i| items[i].0.map(|v| v as f32))
+                let blocks = order
+                    .chunks(LANES)
+                    .map(|run| {
+                        let mut block = Block {
+                            xyz: [[0.0; LANES]; 3],
+                            radius: [f32::INFINITY; LANES],
+                        };
+                        for (l, &i) in run.iter().enumerate() {
+                            for a in 0..3 {
+                                block.xyz[a][l] = items[i].0[a] as f32;
+                            }
+                            block.radius[l] = item_chords[i];
+                        }
+                        block
+                    })
                     .collect();
-                (chords, xyz)
+                (chords, blocks)
             })
             .unzip();
-        ByRadius { chords, xyz }
+        ByRadius { chords, blocks }
     }
 
     /// Starts loading the first radius chords and positions of each group in `groups` at
     /// `height`.
     pub(super) fn prefetch(&self, height: usize, groups: std::ops::Range<usize>) {
         let span = FANOUT.pow(height as u32 + 1);
-        if let (Some(chords), Some(xyz)) = (self.chords.get(height), self.xyz.get(height)) {
+        if let (Some(chords), Some(blocks)) = (self.chords.get(height), self.blocks.get(height)) {
             for g in groups {
                 if let Some(c) = chords.get(g * span) {
                     super::prefetch(c);
                 }
-                if let Some(p) = xyz.get(g * span) {
-                    super::prefetch(p);
+                if let Some(b) = blocks.get(g * span / LANES) {
+                    super::prefetch(b);
                 }
             }
         }
@@ -91,18 +345,24 @@ impl ByRadius {
     #[cfg(test)]
     pub(super) fn bytes(&self) -> usize {
         let chords: usize = self.chords.iter().map(|h| h.len() * 4).sum();
-        let xyz: usize = self.xyz.iter().map(|h| h.len() * 12).sum();
-        chords + xyz
+        let blocks: usize = self
+            .blocks
+            .iter()
+            .map(|h| h.len() * std::mem::size_of::<Block>())
+            .sum();
+        chords + blocks
     }
 
-    /// The radius chords and positions of group `g` at `height`.
-    fn group(&self, height: usize, g: usize) -> Option<(&[f32], &[[f32; 3]])> {
+    /// The radius chords and position blocks of group `g` at `height`.
+    fn group(&self, height: usize, g: usize) -> Option<(&[f32], &[Block])> {
         let span = FANOUT.pow(height as u32 + 1);
-        let range = g * span..(g + 1) * span;
         let chords = self.chords.get(height)?;
-        let xyz = self.xyz.get(height)?;
-        let end = range.end.min(chords.len());
-        Some((chords.get(range.start..end)?, xyz.get(range.start..end)?))
+        let blocks = self.blocks.get(height)?;
+        let start = g * span;
+        let end = (start + span).min(chords.len());
+        let chords = chords.get(start..end)?;
+        let blocks = blocks.get(start / LANES..end.div_ceil(LANES))?;
+        Some((chords, blocks))
     }
 
     /// How many items of group `g` at `height`, all with radius areas, lie outside their
@@ -118,7 +378,7 @@ impl ByRadius {
         far: f64,
         most: usize,
     ) -> Straddle {
-        let Some((chords, xyz)) = self.group(height, g) else {
+        let Some((chords, blocks)) = self.group(height, g) else {
             return Straddle::Open;
         };
         // Radius chord below the nearest distance: outside; at or beyond the farthest:
@@ -136,43 +396,120 @@ impl ByRadius {
         if to - from > most {
             return Straddle::Open;
         }
-        let mut outside = from;
-        for (p, &c) in xyz[from..to].iter().zip(&chords[from..to]) {
-            match side(q, p, c) {
-                Side::Outside => outside += 1,
-                Side::Inside(_) => {}
-                Side::Unsure => return Straddle::Open,
-            }
+        match lanes(blocks, from..to, q, &NO_CUTS, |_, _| {}) {
+            Some(outside) => Straddle::Outside(from + outside),
+            None => Straddle::Open,
         }
-        Straddle::Outside(outside)
     }
 
     /// Item by item, group `g` at `height` (all with radius areas), `near` a lower bound
     /// of the chord from `q` to every item: how many lie outside their radius, after
-    /// `inside(lo, hi)` was called for each of the others with bounds of its chord from
-    /// `q`. `None` (stop) if an item is too near its radius to tell or `inside` returns
-    /// false.
+    /// `inside(lanes, beyond)` was called for the others, a few at a time (`lanes` a mask
+    /// of them, `beyond[k]` the mask of those whose chord from `q`, within
+    /// [`CHORD_SLACK`] of the exact one, exceeds the `k`-th of the `cuts`). `None` if an
+    /// item is too near its radius to tell.
     pub(super) fn each_inside(
         &self,
         height: usize,
         g: usize,
         q: &[f64; 3],
         near: f64,
-        mut inside: impl FnMut(f64, f64) -> bool,
+        cuts: &Cuts,
+        inside: impl FnMut(u64, &[u64; CUTS]),
     ) -> Option<usize> {
-        let (chords, xyz) = self.group(height, g)?;
+        let (chords, blocks) = self.group(height, g)?;
         let from = below(chords, near);
-        let slack = f64::from(CHORD_SLACK);
-        let mut outside = from;
-        for (p, &c) in xyz[from..].iter().zip(&chords[from..]) {
-            match side(q, p, c) {
-                Side::Outside => outside += 1,
-                Side::Inside(d) if inside(d - slack, d + slack) => {}
-                _ => return None,
+        let outside = lanes(blocks, from..chords.len(), q, cuts, inside)?;
+        Some(from + outside)
+    }
+}
+
+/// Items per pass of [`lanes`] (one bit each in a `u64`).
+const CHUNK: usize = 64;
+
+/// The items of `range` of a group (its position and radius `blocks`): how many
+/// lie outside their radius from `q`, after `inside` was called for the others as
+/// [`ByRadius::each_inside`] says. Eight items at a time in f32 (each comparison a mask
+/// of lanes), up to [`CHUNK`] per call of `inside`; an item whose f32 chord is within
+/// [`LANE_ERROR`] of its radius or of a cut is tested again exactly, in f64. `None` if an
+/// item is too near its radius to tell.
+fn lanes(
+    blocks: &[Block],
+    range: std::ops::Range<usize>,
+    q: &[f64; 3],
+    cuts: &Cuts,
+    mut inside: impl FnMut(u64, &[u64; CUTS]),
+) -> Option<usize> {
+    let qf = q.map(|v| v as f32);
+    // The finite cuts, compared lane by lane.
+    let mut live = [(F8::splat(0.0), F8::splat(0.0)); CUTS];
+    let mut n_live = 0;
+    for (k, (lo, hi)) in cuts.lo.iter().zip(&cuts.hi).enumerate() {
+        if cuts.fixed[k].is_none() {
+            live[n_live] = (F8::splat(*lo), F8::splat(*hi));
+            n_live += 1;
+        }
+    }
+    let (out_scale, in_scale) = (F8::splat(OUT_SCALE), F8::splat(IN_SCALE));
+    let slack = F8::splat(SLACK_ADD);
+    let mut outside = 0;
+    let mut start = range.start / CHUNK * CHUNK;
+    while start < range.end {
+        let end = (start + CHUNK).min(range.end);
+        // Lanes of the chunk in `range`.
+        let from = range.start.max(start) - start;
+        let active = (u64::MAX >> (CHUNK - (end - start))) & (u64::MAX << from);
+        let (mut out, mut unsure) = (0u64, 0u64);
+        let mut beyond_live = [0u64; CUTS];
+        // The blocks holding lanes of `range` (none before its first).
+        let first = (start + from) / LANES;
+        for (b, block) in blocks
+            .iter()
+            .enumerate()
+            .take(end.div_ceil(LANES))
+            .skip(first)
+        {
+            let shift = b * LANES - start;
+            let d = block.chords(&qf);
+            let radius = F8::new(&block.radius);
+            out |= d.gt(radius.mul(out_scale).add(slack)) << shift;
+            // Too near the radius or a cut to tell in f32: a vector mask per block.
+            let mut near_cut = d.gt_lanes(radius.mul(in_scale).sub(slack));
+            for ((lo, hi), beyond) in live[..n_live].iter().zip(&mut beyond_live) {
+                let over_hi = d.gt_lanes(*hi);
+                *beyond |= over_hi.mask() << shift;
+                near_cut = near_cut.or(d.gt_lanes(*lo).and_not(over_hi));
+            }
+            unsure |= near_cut.mask() << shift;
+        }
+        let mut beyond = cuts.fixed.map(|f| f.unwrap_or(0));
+        let mut live_masks = beyond_live.iter();
+        for (k, b) in beyond.iter_mut().enumerate() {
+            if cuts.fixed[k].is_none() {
+                *b = live_masks.next().copied().unwrap_or(0);
             }
         }
-        Some(outside)
+        let out = out & active;
+        let unsure = active & !out & unsure;
+        if out != 0 {
+            outside += out.count_ones() as usize;
+        }
+        inside(active & !out & !unsure, &beyond);
+        let mut rest = unsure;
+        while rest != 0 {
+            let l = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let (b, lane) = ((start + l) / LANES, (start + l) % LANES);
+            let block = blocks.get(b)?;
+            match side(q, &block.at(lane), block.radius[lane]) {
+                Side::Outside => outside += 1,
+                Side::Inside(d) => inside(1, &cuts.beyond(d)),
+                Side::Unsure => return None,
+            }
+        }
+        start += CHUNK;
     }
+    Some(outside)
 }
 
 /// How many of the `chords` are below `limit` (one f32 compare each, branch-free).

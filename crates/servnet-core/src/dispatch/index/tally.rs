@@ -6,7 +6,7 @@
 //! that rule for every outlet below.
 
 use super::probe;
-use super::radii::Straddle;
+use super::radii::{Cuts, Straddle};
 use super::{prefetch, KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
 use crate::geo::km_to_chord;
 use std::ops::Range;
@@ -233,12 +233,15 @@ impl FullTest {
     /// What the distances alone prove of items inside their area at least the chord
     /// `near` and at most the chord `far` from the query: too far or SLA unreachable.
     fn distance_rule(&self, near: f64, far: f64) -> Option<u8> {
-        if near > self.too_far {
-            Some(TOO_FAR)
-        } else if near > self.sla && far <= self.near {
-            Some(SLA)
-        } else {
-            None
+        match rule_of(
+            near > self.too_far,
+            near > self.sla,
+            far <= self.near,
+            false,
+            false,
+        ) {
+            NOTHING => None,
+            rule => Some(rule),
         }
     }
 
@@ -246,13 +249,7 @@ impl FullTest {
     /// most the chord `far` from the query: skill full, outlet full or nothing.
     fn marked_rule(&self, marks: &Marks, far: f64) -> u8 {
         let (skill, outlet) = self.marked_limits(marks);
-        if far <= skill {
-            SKILL
-        } else if far <= outlet {
-            OUTLET
-        } else {
-            NOTHING
-        }
+        rule_of(false, false, false, far <= skill, far <= outlet)
     }
 
     /// The chords within which `marks` prove items within the travel limit (and inside
@@ -334,9 +331,50 @@ const STRADDLE_TESTS: usize = 256;
 
 /// Group heights (0, 1: 8 and 64 items) whose groups crossing a limit a diagnosis counts
 /// item by item rather than opening them. Instructions per unassignable ticket at 10k
-/// outlets (callgrind): heights 0 and 1 43.3k, height 0 only 44.5k, heights 0-2 64.2k
-/// (a group of 512 items is cheaper to open: most of its children are counted whole).
+/// outlets (callgrind, item lanes in f32, issue 21 session 17): heights 0 and 1 35.9k,
+/// height 0 only 46.6k, heights 0-2 47.6k (a group of 512 items is cheaper to open: most
+/// of its children are counted whole).
 const BY_ITEM_HEIGHTS: usize = 2;
+
+/// Per rule (indexed by its code: `NOTHING`, `SKILL`, `OUTLET`, `TOO_FAR`, `SLA`), the
+/// items of the mask `lanes` that fail it as [`FullTest::rule`] proves it, by the masks of
+/// those whose chords' lower bound is beyond `too_far` and `sla` (of a [`FullTest`]),
+/// whose upper bound is within its `near`, and within the chords where marks prove them
+/// skill full and outlet full: the one order of the rules, for groups and for items one
+/// by one.
+const fn rule_lanes(
+    lanes: u64,
+    beyond_too_far: u64,
+    beyond_sla: u64,
+    within_near: u64,
+    within_skill: u64,
+    within_outlet: u64,
+) -> [u64; 5] {
+    let too_far = lanes & beyond_too_far;
+    let rest = lanes & !too_far;
+    let sla = rest & beyond_sla & within_near;
+    let rest = rest & !sla;
+    let skill = rest & within_skill;
+    let rest = rest & !skill;
+    let outlet = rest & within_outlet;
+    [rest & !outlet, skill, outlet, too_far, sla]
+}
+
+/// The rule (code) of [`rule_lanes`] for one item or group.
+fn rule_of(too_far: bool, sla: bool, near: bool, skill: bool, outlet: bool) -> u8 {
+    let [_, skill, outlet, too_far, sla] = rule_lanes(
+        1,
+        too_far.into(),
+        sla.into(),
+        near.into(),
+        skill.into(),
+        outlet.into(),
+    );
+    (skill * u64::from(SKILL)
+        + outlet * u64::from(OUTLET)
+        + too_far * u64::from(TOO_FAR)
+        + sla * u64::from(SLA)) as u8
+}
 
 /// The sorted `slots` in `range`.
 fn within<'a>(slots: &'a [usize], range: &Range<usize>) -> &'a [usize] {
@@ -405,24 +443,36 @@ impl KeyedTree {
         if skill.max(outlet) < 0.0 {
             return false;
         }
+        // Each item's rule as `t.rule(lo, hi, ..)` with the group's marks, `lo` and `hi`
+        // its chord minus and plus the slack: by which of these chords it exceeds.
+        let slack = f64::from(CHORD_SLACK);
+        let cuts = Cuts::new([
+            t.too_far + slack,
+            t.sla + slack,
+            t.near - slack,
+            skill - slack,
+            outlet - slack,
+        ]);
         let mut by_rule = [0usize; FAR as usize + 1];
-        let Some(outside) = self
-            .by_radius
-            .each_inside(height - 1, c, q, near, |lo, hi| {
-                // As `t.rule(lo, hi, ..)` with the group's marks.
-                let rule = match t.distance_rule(lo, hi) {
-                    Some(rule) => rule,
-                    None if hi <= skill => SKILL,
-                    None if hi <= outlet => OUTLET,
-                    None => return false,
-                };
-                by_rule[rule as usize] += 1;
-                true
-            })
+        let Some(outside) =
+            self.by_radius
+                .each_inside(height - 1, c, q, near, &cuts, |lanes, beyond| {
+                    let [too_far, sla, near, skill, outlet] = *beyond;
+                    let rules = rule_lanes(lanes, too_far, sla, !near, !skill, !outlet);
+                    for (n, r) in by_rule.iter_mut().zip(rules) {
+                        if r != 0 {
+                            *n += r.count_ones() as usize;
+                        }
+                    }
+                })
         else {
             probe::diag(probe::D_BY_ITEM_OPENED, 1);
             return false;
         };
+        if by_rule[NOTHING as usize] > 0 {
+            probe::diag(probe::D_BY_ITEM_OPENED, 1);
+            return false;
+        }
         probe::diag(probe::D_BY_ITEM_GROUPS, 1);
         out.by_item += outside + by_rule.iter().sum::<usize>();
         out.add(FAR, outside);

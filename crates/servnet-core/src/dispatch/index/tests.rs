@@ -184,7 +184,7 @@ fn straddling_groups_count_the_items_outside_their_radius() {
     let items: Vec<([f64; 3], Option<f64>)> = points.iter().map(|&(p, r)| (p, Some(r))).collect();
     let heights = 3;
     let by = ByRadius::new(&items, heights);
-    assert_eq!(by.bytes(), n * 16 * heights);
+    assert_eq!(by.bytes(), n * 20 * heights);
     let (mut counted, mut straddled, mut opened) = (0, 0, 0);
     for _ in 0..40 {
         let q = unit_vector(110.0 + 4.0 * rng.next_f64(), 25.0 + 4.0 * rng.next_f64());
@@ -244,4 +244,93 @@ fn radius_thresholds_agree_with_the_exact_tests() {
             }
         }
     }
+}
+
+/// Counting a group item by item in f32 lanes decides as the exact f64 test of each item
+/// (its f64 chord minus and plus the slack against its radius chord with the margin, and
+/// the chord against each cut): for random queries, every group of 8 and 64 items, and
+/// cuts at random, at item chords and within an f32 rounding of them (where the lanes hand
+/// items to the exact test), the same count outside and the same count per cut bits, or
+/// `None` exactly when some item is too near its radius to tell.
+#[test]
+fn item_lanes_decide_as_the_exact_tests() {
+    let mut rng = SplitMix64::new(33);
+    let n: usize = 2000;
+    let items: Vec<([f64; 3], Option<f64>)> = (0..n)
+        .map(|_| {
+            let (lon, lat) = (110.0 + 3.0 * rng.next_f64(), 25.0 + 3.0 * rng.next_f64());
+            (unit_vector(lon, lat), Some(20.0 + 180.0 * rng.next_f64()))
+        })
+        .collect();
+    let by = ByRadius::new(&items, 2);
+    let slack = f64::from(CHORD_SLACK);
+    let (mut decided, mut unsure) = (0, 0);
+    for round in 0..60 {
+        let q = unit_vector(110.0 + 3.0 * rng.next_f64(), 25.0 + 3.0 * rng.next_f64());
+        for h in 0..2 {
+            let span = FANOUT.pow(h as u32 + 1);
+            for g in 0..n.div_ceil(span) {
+                let group = &items[g * span..((g + 1) * span).min(n)];
+                // The f64 chord from q to each item's f32 position, as the exact test has it.
+                let chords: Vec<f64> = group
+                    .iter()
+                    .map(|(p, _)| dist2(&q, &p.map(|v| f64::from(v as f32))).sqrt())
+                    .collect();
+                let pick = |rng: &mut SplitMix64| -> f64 {
+                    let c = chords[(rng.next_f64() * chords.len() as f64) as usize];
+                    match rng.next_f64() {
+                        x if x < 0.1 => f64::INFINITY,
+                        x if x < 0.2 => f64::NEG_INFINITY,
+                        x if x < 0.5 => c,
+                        x if x < 0.8 => c + 4e-7 * (rng.next_f64() - 0.5),
+                        _ => 0.05 * rng.next_f64(),
+                    }
+                };
+                let at: [f64; radii::CUTS] = std::array::from_fn(|_| pick(&mut rng));
+                let mut expect = vec![0usize; 1 << radii::CUTS];
+                let mut outside = 0;
+                let mut tell = true;
+                for ((_, r), &d) in group.iter().zip(&chords) {
+                    let r = f64::from(crate::geo::km_to_chord(r.unwrap_or(0.0)) as f32);
+                    if d - slack > r * (1.0 + radii::MARGIN) {
+                        outside += 1;
+                    } else if d + slack > r * (1.0 - radii::MARGIN) {
+                        tell = false;
+                    } else {
+                        let bits: usize =
+                            (0..radii::CUTS).map(|k| usize::from(d > at[k]) << k).sum();
+                        expect[bits] += 1;
+                    }
+                }
+                let mut got = vec![0usize; 1 << radii::CUTS];
+                let cuts = radii::Cuts::new(at);
+                let tally = |lanes: u64, beyond: &[u64; radii::CUTS]| {
+                    for l in (0..64).filter(|l| lanes >> l & 1 == 1) {
+                        let bits: usize = (0..radii::CUTS)
+                            .map(|k| ((beyond[k] >> l & 1) as usize) << k)
+                            .sum();
+                        got[bits] += 1;
+                    }
+                };
+                match by.each_inside(h, g, &q, 0.0, &cuts, tally) {
+                    Some(out) => {
+                        assert!(
+                            tell,
+                            "round {round} height {h} group {g}: told an unsure item"
+                        );
+                        assert_eq!((out, &got), (outside, &expect), "round {round} h {h} g {g}");
+                        decided += 1;
+                    }
+                    None => {
+                        assert!(!tell, "round {round} height {h} group {g}: not told");
+                        unsure += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        decided > 10 * unsure.max(1),
+        "{decided} decided, {unsure} unsure"
+    );
 }
