@@ -13,7 +13,7 @@ def make_frame(
     copied); ``dtypes`` overrides some column dtypes (e.g. ``{"day": "Int64"}`` for a
     nullable integer column, from a list or from a ``(values, mask)`` pair of numpy
     arrays; ``"date"`` reads ISO ``YYYY-MM-DD`` text as ``datetime64``, ``NaT`` where
-    missing, like ``AssignmentPlan.to_pandas()``'s ``date``; ``"text"`` builds text from
+    missing, like the capacity frame's ``date``; ``"text"`` builds text from
     a ``(codes, categories)`` pair, see :func:`coded_text`).
 
     >>> make_frame(["a", "b"], [[1, 2], [None, 3]], {"b": "Int64"})["b"].tolist()

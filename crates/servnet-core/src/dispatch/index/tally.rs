@@ -357,12 +357,18 @@ const fn rule_lanes(
     let skill = rest & within_skill;
     let rest = rest & !skill;
     let outlet = rest & within_outlet;
-    [rest & !outlet, skill, outlet, too_far, sla]
+    let mut by = [0; 5];
+    by[NOTHING as usize] = rest & !outlet;
+    by[SKILL as usize] = skill;
+    by[OUTLET as usize] = outlet;
+    by[TOO_FAR as usize] = too_far;
+    by[SLA as usize] = sla;
+    by
 }
 
 /// The rule (code) of [`rule_lanes`] for one item or group.
 fn rule_of(too_far: bool, sla: bool, near: bool, skill: bool, outlet: bool) -> u8 {
-    let [_, skill, outlet, too_far, sla] = rule_lanes(
+    let by = rule_lanes(
         1,
         too_far.into(),
         sla.into(),
@@ -370,10 +376,11 @@ fn rule_of(too_far: bool, sla: bool, near: bool, skill: bool, outlet: bool) -> u
         skill.into(),
         outlet.into(),
     );
-    (skill * u64::from(SKILL)
-        + outlet * u64::from(OUTLET)
-        + too_far * u64::from(TOO_FAR)
-        + sla * u64::from(SLA)) as u8
+    // At most one rule's lane is set: its code, or `NOTHING` (0).
+    (by[SKILL as usize] * u64::from(SKILL)
+        + by[OUTLET as usize] * u64::from(OUTLET)
+        + by[TOO_FAR as usize] * u64::from(TOO_FAR)
+        + by[SLA as usize] * u64::from(SLA)) as u8
 }
 
 /// The sorted `slots` in `range`.
