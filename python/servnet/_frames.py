@@ -12,23 +12,18 @@ def make_frame(
     """A DataFrame with ``names[i]`` holding ``values[i]`` (taken as they are, not
     copied); ``dtypes`` overrides some column dtypes (e.g. ``{"day": "Int64"}`` for a
     nullable integer column, from a list or from a ``(values, mask)`` pair of numpy
-    arrays; ``"date"`` reads ISO ``YYYY-MM-DD`` text as ``datetime64``, ``NaT`` where
-    missing, like the capacity frame's ``date``; ``"text"`` builds text from
-    a ``(codes, categories)`` pair, see :func:`coded_text`).
+    arrays; ``"text"`` builds text from a ``(codes, categories)`` pair, see
+    :func:`coded_text`). Dates come as ``datetime64[us]`` numpy arrays.
 
     >>> make_frame(["a", "b"], [[1, 2], [None, 3]], {"b": "Int64"})["b"].tolist()
     [<NA>, 3]
-    >>> make_frame(["d"], [["2026-11-23", None]], {"d": "date"})["d"].isna().tolist()
-    [False, True]
     """
     import pandas as pd
 
     data = {}
     for name, col in zip(names, values):
         dtype = (dtypes or {}).get(name)
-        if dtype == "date":
-            data[name] = pd.to_datetime(pd.Series(col, dtype=object), format="%Y-%m-%d")
-        elif dtype == "text":
+        if dtype == "text":
             data[name] = coded_text(*col)
         elif dtype == "Int64" and isinstance(col, tuple):
             data[name] = pd.arrays.IntegerArray(*col)

@@ -543,7 +543,7 @@ static MAKE_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// Builds a pandas DataFrame from named columns via `servnet._frames.make_frame` (the
 /// only place pandas is imported on the result side).
 /// `dtypes` names pandas dtypes for some columns (e.g. `("day", "Int64")` for a nullable
-/// integer column, `("date", "date")` for ISO dates as `datetime64`, `NaT` when empty).
+/// integer column).
 pub(crate) fn to_frame<'py>(
     py: Python<'py>,
     columns: Vec<(&str, Bound<'py, PyAny>)>,

@@ -2,6 +2,8 @@
 results equal the files', and problems in typed columns still name frame, row, index
 label and column."""
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -193,6 +195,22 @@ def test_dispatch_frame_returns_the_frames_ids_and_booking_dates(valid_net):
     padded = df.assign(id=" " + df["id"])
     out = servnet.Dispatcher(valid_net, servnet.Policy()).dispatch_frame(padded)
     assert out["ticket_id"].tolist() == df["id"].tolist()
+
+
+def test_loads_dates_join_the_dispatch_frames_dates(valid_net):
+    """A booked ticket's outlet load that day is a merge on (outlet, date): both frames
+    give their dates in the same unit on every pandas version (pandas 2 read ISO text as
+    [ns] in the loads frame while the dispatch frame gave [us])."""
+    df = pd.read_csv(VALID / "tickets.csv")
+    d = servnet.Dispatcher(valid_net, servnet.Policy(start_date=datetime.date(2026, 11, 23)))
+    out = d.dispatch_frame(df)
+    loads = d.loads()
+    assert loads["date"].dtype == out["date"].dtype == "datetime64[us]"
+    booked = out[out["day"].notna()]
+    per_day = loads.groupby(["outlet_id", "date"], as_index=False)["outlet_used"].max()
+    joined = booked.merge(per_day, on=["outlet_id", "date"], how="left", validate="many_to_one")
+    assert len(joined) == len(booked) > 0
+    assert (joined["outlet_used"] >= 1).all()
 
 
 def arrow_copy(df, cut):

@@ -17,7 +17,7 @@ use crate::convert;
 use crate::error;
 use crate::network::PyNetwork;
 use change::{change_arg, statuses};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use columns::OutcomeCols;
 use outcome::{outcome_py, TERM_NAMES};
 use pyo3::exceptions::PyTypeError;
@@ -698,10 +698,7 @@ impl PyDispatcher {
                 let d = self.read()?;
                 d.refresh()?;
                 let rows = d.loads();
-                let dates: Vec<Option<String>> = rows
-                    .iter()
-                    .map(|r| d.date_of(r.day).map(|x| x.to_string()))
-                    .collect();
+                let dates: Vec<Option<NaiveDate>> = rows.iter().map(|r| d.date_of(r.day)).collect();
                 let status = statuses(&d, rows.iter().map(|r| r.outlet_id.as_str()));
                 Ok::<_, servnet_core::Error>((rows, dates, status))
             })
@@ -717,14 +714,14 @@ impl PyDispatcher {
                 ("outlet_id", col!(|r| r.outlet_id.as_str())),
                 ("skill", col!(|r| r.skill.as_str())),
                 ("day", col!(|r| r.day)),
-                ("date", PyList::new(py, dates)?.into_any()),
+                ("date", crate::columns::dates(py, &dates, |x| *x)?),
                 ("used", col!(|r| r.used)),
                 ("capacity", col!(|r| r.capacity)),
                 ("outlet_used", col!(|r| r.outlet_used)),
                 ("outlet_cap", col!(|r| r.outlet_cap)),
                 ("status", PyList::new(py, status)?.into_any()),
             ],
-            &[("date", "date")],
+            &[],
         )
     }
 
