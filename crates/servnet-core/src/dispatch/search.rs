@@ -65,6 +65,9 @@ impl Dispatcher {
         reach: &mut Reach,
     ) -> Option<Hit> {
         let max_chord = self.max_chord(r, mode.widen);
+        // Whether the day before was a scan with marks that found nothing: this day's
+        // scan then starts from the groups it left (`index::Carry`).
+        let mut resume = false;
         for day in days {
             let sla_km = self.sla_limit(r, day, mode);
             let mut best: Option<Hit> = None;
@@ -84,9 +87,10 @@ impl Dispatcher {
                 let mut seen = take_seen();
                 probe::search(probe::DAYS_SCANNED, 1);
                 self.scan(
-                    r, skill, max_chord, day, sla_km, mode, day_full, &mut best, &mut seen,
+                    r, skill, max_chord, day, sla_km, mode, day_full, resume, &mut best, &mut seen,
                 );
                 give_seen(seen);
+                resume = true;
             } else if let Some((_, list)) = reach.iter().find(|(w, _)| *w == mode.widen) {
                 probe::search(probe::DAYS_LISTED, 1);
                 probe::search(probe::LIST_ITEMS, list.len() as u64);
@@ -102,7 +106,7 @@ impl Dispatcher {
                 let mut seen = take_seen();
                 probe::search(probe::DAYS_SCANNED, 1);
                 self.scan(
-                    r, skill, max_chord, day, sla_km, mode, 0, &mut best, &mut seen,
+                    r, skill, max_chord, day, sla_km, mode, 0, false, &mut best, &mut seen,
                 );
                 if best.is_none() {
                     reach.push((mode.widen, seen));
@@ -144,6 +148,9 @@ impl Dispatcher {
 
     /// Best-first scan of one skill's outlets, improving `best`. While `best` is `None`
     /// nothing is pruned, so `seen` gets every outlet passing the day-independent rules.
+    /// `resume`: the last scan on this thread was this ticket's, with the same rules, and
+    /// found nothing (it starts from what that one left; `seen` then gets only the
+    /// outlets below it).
     #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
@@ -154,6 +161,7 @@ impl Dispatcher {
         sla_km: f64,
         mode: Mode,
         skip: u64,
+        resume: bool,
         best: &mut Option<Hit>,
         seen: &mut Vec<(u32, f64)>,
     ) {
@@ -167,7 +175,7 @@ impl Dispatcher {
         let start = cutoff(best);
         with_scratch(|scratch| {
             let widen = Some(mode.widen);
-            tree.best_first(
+            tree.best_first_after(
                 scratch,
                 &r.xyz,
                 max_chord,
@@ -175,6 +183,7 @@ impl Dispatcher {
                 start,
                 per_d,
                 skip,
+                resume,
                 |slot, outlet, _, key| {
                     let k = (base + slot) as usize;
                     // The outlet's record is read by its number in the tree, not through

@@ -166,6 +166,126 @@ fn best_first_finds_the_brute_force_minimum() {
     }
 }
 
+/// A day's search resumed from the groups an earlier day's search left when it found
+/// nothing (`best_first_after`) finds what a search from the root finds: the brute-force
+/// minimum over the items with room that day, with items and groups marked full on either
+/// day. A search in between (another query, or one that found something) leaves nothing
+/// to resume, so the next starts from the root.
+#[test]
+fn a_resumed_search_finds_what_a_fresh_one_finds() {
+    let mut scratch = Scratch::default();
+    let mut rng = SplitMix64::new(21);
+    // Groups opened by searches from the root, and by resumed searches.
+    let (mut opened, mut walks) = ([0u64; 2], [0u64; 2]);
+    for n in [0usize, 1, 9, 65, 300, 5000] {
+        let es = entries(n, n as u64 + 3);
+        let truth: Vec<([f64; 3], f64)> = es.iter().map(|e| (e.xyz, e.key)).collect();
+        let (tree, slots) = KeyedTree::new(es);
+        let mut slot_of = vec![0; n];
+        for (data, slot) in slots {
+            slot_of[data as usize] = slot;
+        }
+        // Day 1 (bit 0) mostly full, day 2 (bit 1) partly: whole groups get marked.
+        let mut full = vec![0u64; n];
+        for (i, f) in full.iter_mut().enumerate() {
+            *f = u64::from(rng.below(10) < 9) | u64::from(rng.below(3) == 0) << 1;
+            if *f != 0 {
+                tree.mark(
+                    slot_of[i],
+                    *f,
+                    Mark {
+                        full: true,
+                        ..Mark::default()
+                    },
+                );
+            }
+        }
+        let score = |p: &[f64; 3], i: usize| 6371.0 * dist2(p, &truth[i].0).sqrt() + truth[i].1;
+        for q in 0..100 {
+            let p = unit_vector(98.0 + 24.0 * rng.next_f64(), 18.0 + 24.0 * rng.next_f64());
+            let max_chord = 0.1 * rng.next_f64();
+            let within = |i: usize| dist2(&p, &truth[i].0) <= max_chord * max_chord;
+            // Day 1: every item found is turned down (full, not yet marked), so the
+            // search prunes nothing and finds nothing.
+            tree.best_first_after(
+                &mut scratch,
+                &p,
+                max_chord,
+                None,
+                f64::INFINITY,
+                6371.0,
+                1,
+                false,
+                |_, _, _, _| f64::INFINITY,
+            );
+            if q % 5 == 1 {
+                // Another query's search in between.
+                let o = unit_vector(100.0, 30.0);
+                tree.best_first(
+                    &mut scratch,
+                    &o,
+                    0.05,
+                    None,
+                    f64::INFINITY,
+                    6371.0,
+                    1,
+                    |_, _, _, _| f64::INFINITY,
+                );
+            } else if q % 5 == 2 {
+                // A search that finds something.
+                tree.best_first(
+                    &mut scratch,
+                    &p,
+                    max_chord,
+                    None,
+                    f64::INFINITY,
+                    6371.0,
+                    0,
+                    |_, _, _, _| 0.0,
+                );
+            }
+            let expect = (0..n)
+                .filter(|&i| within(i) && full[i] & 2 == 0)
+                .map(|i| (score(&p, i), i as u32))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for resume in [true, false] {
+                probe::take();
+                let mut best: Option<(f64, u32)> = None;
+                tree.best_first_after(
+                    &mut scratch,
+                    &p,
+                    max_chord,
+                    None,
+                    f64::INFINITY,
+                    6371.0,
+                    2,
+                    resume,
+                    |_, i, _, _| {
+                        let i = i as usize;
+                        if within(i) && full[i] & 2 == 0 {
+                            let s = (score(&p, i), i as u32);
+                            if best.is_none_or(|b| s < b) {
+                                best = Some(s);
+                            }
+                        }
+                        best.map_or(f64::INFINITY, |b| b.0)
+                    },
+                );
+                assert_eq!(best, expect, "n={n} query {q} resume {resume}");
+                let counts = probe::take();
+                let kind = usize::from(resume && !matches!(q % 5, 1 | 2));
+                opened[kind] += counts[probe::NODES] + counts[probe::LEAVES];
+                walks[kind] += 1;
+            }
+        }
+    }
+    // Debug builds count the groups opened: resumed searches open fewer.
+    assert!(
+        !cfg!(debug_assertions) || opened[1] * walks[0] < opened[0] * walks[1],
+        "{opened:?} in {walks:?} searches"
+    );
+}
+
 /// A group straddling its items' radii is counted as the area rule counts its items one
 /// by one (great-circle km <= radius): for random queries and every group at every
 /// height, [`ByRadius::outside`] either names the number of items outside their radius
