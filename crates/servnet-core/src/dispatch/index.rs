@@ -328,25 +328,28 @@ fn group_of(entry: u64) -> (usize, usize) {
 #[derive(Default)]
 pub(crate) struct Scratch {
     frontier: Frontier,
-    /// What the last search that found nothing left for the next day ([`Carry`]).
-    carry: Carry,
+    /// What the last searches that found nothing left for later days ([`Carry`]): two,
+    /// for a ticket's searches under two sets of limits (direct and next-day share one,
+    /// the wider radius has its own).
+    carries: [Carry; 2],
 }
 
 /// The groups a search that found nothing skipped as full on its days or opened down to
-/// items, as heap entries: every item that may have room on a later day (and passes the
+/// items, as heap entries: every item that may have room on another day (and passes the
 /// day-independent lane tests) lies below one of them, so that day's search starts from
 /// them instead of the root and reopens none of the groups above them.
 #[derive(Default)]
 struct Carry {
     entries: Vec<u64>,
-    /// The tree and query the entries belong to (`None`: nothing carried).
+    /// The search the entries belong to (`None`: nothing carried).
     of: Option<CarryKey>,
 }
 
-/// What a carried search must share with the search it resumes: the tree, the query
-/// point and the lane filter's limits.
+/// What a carried search must share with the search it resumes: the caller's token
+/// (one per ticket), the tree, the query point and the lane filter's limits.
 #[derive(Clone, Copy, PartialEq)]
 struct CarryKey {
+    token: u64,
     tree: usize,
     q: [u32; 3],
     max_chord: u32,
@@ -715,14 +718,15 @@ impl KeyedTree {
         visit: impl FnMut(u32, u32, f64, f64) -> f64,
     ) {
         self.best_first_after(
-            scratch, q, max_chord, widen, cutoff, per_chord, skip, false, visit,
+            scratch, q, max_chord, widen, cutoff, per_chord, skip, None, visit,
         );
     }
 
-    /// [`KeyedTree::best_first`]; with `resume`, starting from what the last search
-    /// through `scratch` left when it found nothing (same tree, query and limits; see
-    /// [`Carry`]) instead of the root: for a ticket's next day when the day before had
-    /// no room. Without such a search it starts from the root.
+    /// [`KeyedTree::best_first`]; with a `carry` token, starting from what a search
+    /// through `scratch` with the same token, query and limits left when it found nothing
+    /// ([`Carry`]) instead of the root: for a ticket's later days when an earlier day had
+    /// no room. Without such a search it starts from the root. A token must name one
+    /// ticket's searches, in which keys are not lowered (the carried bounds use them).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn best_first_after(
         &self,
@@ -733,17 +737,16 @@ impl KeyedTree {
         mut cutoff: f64,
         per_chord: f64,
         skip: u64,
-        resume: bool,
+        carry: Option<u64>,
         mut visit: impl FnMut(u32, u32, f64, f64) -> f64,
     ) {
         let Scratch {
             frontier: heap,
-            carry,
+            carries,
         } = scratch;
         heap.clear();
         // Node numbers must fit below the level bits (the dispatcher rejects larger networks).
         if self.len == 0 || self.len >= 1 << LEVEL_SHIFT {
-            carry.of = None;
             return;
         }
         let qf = q.map(|v| v as f32);
@@ -753,27 +756,49 @@ impl KeyedTree {
             // Chord km <= great-circle km: beyond reach x widen even by chord, out of reach.
             reach_per_chord: widen.map_or(0.0, |w| round_down(EARTH_RADIUS_KM / w) * SHRINK),
         };
-        let key = CarryKey {
+        let key = carry.map(|token| CarryKey {
+            token,
             tree: std::ptr::from_ref(self) as usize,
             q: qf.map(f32::to_bits),
             max_chord: filter.max_chord.to_bits(),
             reach_per_chord: filter.reach_per_chord.to_bits(),
             per_chord: filter.per_chord.to_bits(),
-        };
-        if resume && carry.of == Some(key) {
-            // Groups full on every day of `skip` stay skipped, as their parent would.
-            for &entry in &carry.entries {
+        });
+        // This key's carry, else one not of this token (free or another ticket's), else
+        // the second.
+        let at = carries
+            .iter()
+            .position(|c| key.is_some() && c.of == key)
+            .or_else(|| {
+                carries
+                    .iter()
+                    .position(|c| c.of.is_none_or(|k| Some(k.token) != carry))
+            })
+            .unwrap_or(1);
+        let carry = &mut carries[at];
+        // Kept only while nothing is pruned (an infinite cutoff): see `Carry`.
+        let mut keep = key.is_some() && cutoff.is_infinite();
+        if key.is_some() && carry.of == key {
+            // Groups full on every day of `skip` stay skipped, as their parent would, and
+            // stay carried.
+            carry.entries.retain(|&entry| {
                 let (height, group) = group_of(entry);
-                if skip == 0 || self.full.get(height + 1, group) & skip != skip {
+                let full = skip != 0 && self.full.get(height + 1, group) & skip == skip;
+                if !full {
                     heap.push(entry);
                 }
+                full
+            });
+            if !keep {
+                carry.of = None;
             }
         } else {
             heap.push(heap_entry(0.0, (self.levels.len() as u32) << LEVEL_SHIFT));
+            if keep {
+                carry.entries.clear();
+                carry.of = key;
+            }
         }
-        // Kept only while nothing is pruned (an infinite cutoff): see `Carry`.
-        carry.entries.clear();
-        carry.of = cutoff.is_infinite().then_some(key);
         while let Some(entry) = heap.pop() {
             if f64::from(f32::from_bits((entry >> 32) as u32)) > cutoff {
                 break;
@@ -790,7 +815,7 @@ impl KeyedTree {
                 let (lb, mask) = filter.apply(&chords, &keys, &leaf.reach, valid, round_up(cutoff));
                 let before = mask;
                 let mut mask = self.with_room(0, first, mask, skip);
-                if before != 0 && carry.of.is_some() {
+                if before != 0 && keep {
                     // Its items passing the lane tests are full or visited: a later day
                     // reopens the leaf.
                     carry.entries.push(entry);
@@ -823,7 +848,8 @@ impl KeyedTree {
                     probe::search(probe::ITEMS, 1);
                     cutoff = visit(slot, leaf.data[l], chord, key);
                 }
-                if cutoff.is_finite() {
+                if keep && cutoff.is_finite() {
+                    keep = false;
                     carry.of = None;
                 }
                 continue;
@@ -847,7 +873,7 @@ impl KeyedTree {
                 u64::from((before & !mask).count_ones()),
             );
             let below = ((height - 1) as u32) << LEVEL_SHIFT;
-            if carry.of.is_some() {
+            if keep {
                 let mut full = before & !mask;
                 while full != 0 {
                     let l = full.trailing_zeros() as usize;

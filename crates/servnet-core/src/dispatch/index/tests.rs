@@ -166,11 +166,12 @@ fn best_first_finds_the_brute_force_minimum() {
     }
 }
 
-/// A day's search resumed from the groups an earlier day's search left when it found
-/// nothing (`best_first_after`) finds what a search from the root finds: the brute-force
-/// minimum over the items with room that day, with items and groups marked full on either
-/// day. A search in between (another query, or one that found something) leaves nothing
-/// to resume, so the next starts from the root.
+/// A day's search resumed from the groups earlier days' searches left when they found
+/// nothing (`best_first_after` with the same token; the second day's resumed from the
+/// first's) finds what a search from the root finds: the brute-force minimum over the
+/// items with room on the third day, with items and groups marked full on each day.
+/// Another query's search in between keeps it; a search that found something, or
+/// another token, leaves nothing to resume.
 #[test]
 fn a_resumed_search_finds_what_a_fresh_one_finds() {
     let mut scratch = Scratch::default();
@@ -185,70 +186,54 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
         for (data, slot) in slots {
             slot_of[data as usize] = slot;
         }
-        // Day 1 (bit 0) mostly full, day 2 (bit 1) partly: whole groups get marked.
+        // Days 1 and 2 (bits 0, 1) mostly full, day 3 partly: whole groups get marked.
         let mut full = vec![0u64; n];
         for (i, f) in full.iter_mut().enumerate() {
-            *f = u64::from(rng.below(10) < 9) | u64::from(rng.below(3) == 0) << 1;
+            *f = u64::from(rng.below(10) < 9)
+                | u64::from(rng.below(10) < 9) << 1
+                | u64::from(rng.below(3) == 0) << 2;
             if *f != 0 {
-                tree.mark(
-                    slot_of[i],
-                    *f,
-                    Mark {
-                        full: true,
-                        ..Mark::default()
-                    },
-                );
+                let mark = Mark {
+                    full: true,
+                    ..Mark::default()
+                };
+                tree.mark(slot_of[i], *f, mark);
             }
         }
         let score = |p: &[f64; 3], i: usize| 6371.0 * dist2(p, &truth[i].0).sqrt() + truth[i].1;
-        for q in 0..100 {
+        for q in 0..100u64 {
             let p = unit_vector(98.0 + 24.0 * rng.next_f64(), 18.0 + 24.0 * rng.next_f64());
             let max_chord = 0.1 * rng.next_f64();
             let within = |i: usize| dist2(&p, &truth[i].0) <= max_chord * max_chord;
-            // Day 1: every item found is turned down (full, not yet marked), so the
-            // search prunes nothing and finds nothing.
-            tree.best_first_after(
-                &mut scratch,
-                &p,
-                max_chord,
-                None,
-                f64::INFINITY,
-                6371.0,
-                1,
-                false,
-                |_, _, _, _| f64::INFINITY,
-            );
-            if q % 5 == 1 {
-                // Another query's search in between.
-                let o = unit_vector(100.0, 30.0);
-                tree.best_first(
-                    &mut scratch,
-                    &o,
-                    0.05,
-                    None,
-                    f64::INFINITY,
-                    6371.0,
-                    1,
-                    |_, _, _, _| f64::INFINITY,
-                );
-            } else if q % 5 == 2 {
-                // A search that finds something.
-                tree.best_first(
-                    &mut scratch,
-                    &p,
+            let search = |scratch: &mut Scratch, p: &[f64; 3], skip, token, found: f64| {
+                tree.best_first_after(
+                    scratch,
+                    p,
                     max_chord,
                     None,
                     f64::INFINITY,
                     6371.0,
-                    0,
-                    |_, _, _, _| 0.0,
+                    skip,
+                    Some(token),
+                    |_, _, _, _| found,
                 );
+            };
+            // Days 1 and 2: every item found is turned down (full, not yet marked), so
+            // the searches prune nothing and find nothing.
+            search(&mut scratch, &p, 1, q, f64::INFINITY);
+            search(&mut scratch, &p, 2, q, f64::INFINITY);
+            match q % 5 {
+                1 => search(&mut scratch, &unit_vector(100.0, 30.0), 1, q, f64::INFINITY),
+                2 => search(&mut scratch, &p, 0, q, 0.0),
+                _ => {}
             }
             let expect = (0..n)
-                .filter(|&i| within(i) && full[i] & 2 == 0)
+                .filter(|&i| within(i) && full[i] & 4 == 0)
                 .map(|i| (score(&p, i), i as u32))
                 .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             for resume in [true, false] {
+                // Another token (the next ticket's) for a search from the root.
+                let token = if resume && q % 5 != 3 { q } else { q + 1000 };
                 probe::take();
                 let mut best: Option<(f64, u32)> = None;
                 tree.best_first_after(
@@ -258,11 +243,11 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
                     None,
                     f64::INFINITY,
                     6371.0,
-                    2,
-                    resume,
+                    4,
+                    Some(token),
                     |_, i, _, _| {
                         let i = i as usize;
-                        if within(i) && full[i] & 2 == 0 {
+                        if within(i) && full[i] & 4 == 0 {
                             let s = (score(&p, i), i as u32);
                             if best.is_none_or(|b| s < b) {
                                 best = Some(s);
@@ -273,7 +258,7 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
                 );
                 assert_eq!(best, expect, "n={n} query {q} resume {resume}");
                 let counts = probe::take();
-                let kind = usize::from(resume && !matches!(q % 5, 1 | 2));
+                let kind = usize::from(resume && !matches!(q % 5, 2 | 3));
                 opened[kind] += counts[probe::NODES] + counts[probe::LEAVES];
                 walks[kind] += 1;
             }
