@@ -328,6 +328,33 @@ fn group_of(entry: u64) -> (usize, usize) {
 #[derive(Default)]
 pub(crate) struct Scratch {
     frontier: Frontier,
+    /// What the last searches that found nothing left for later days ([`Carry`]): two,
+    /// for a ticket's searches under two sets of limits (direct and next-day share one,
+    /// the wider radius has its own).
+    carries: [Carry; 2],
+}
+
+/// The groups a search that found nothing skipped as full on its days or opened down to
+/// items, as heap entries: every item that may have room on another day (and passes the
+/// day-independent lane tests) lies below one of them, so that day's search starts from
+/// them instead of the root and reopens none of the groups above them.
+#[derive(Default)]
+struct Carry {
+    entries: Vec<u64>,
+    /// The search the entries belong to (`None`: nothing carried).
+    of: Option<CarryKey>,
+}
+
+/// What a carried search must share with the search it resumes: the caller's token
+/// (one per ticket), the tree, the query point and the lane filter's limits.
+#[derive(Clone, Copy, PartialEq)]
+struct CarryKey {
+    token: u64,
+    tree: usize,
+    q: [u32; 3],
+    max_chord: u32,
+    reach_per_chord: u32,
+    per_chord: u32,
 }
 
 /// The groups a search has yet to open, taken least first. Up to [`Frontier::SMALL`]
@@ -685,12 +712,38 @@ impl KeyedTree {
         q: &[f64; 3],
         max_chord: f64,
         widen: Option<f64>,
+        cutoff: f64,
+        per_chord: f64,
+        skip: u64,
+        visit: impl FnMut(u32, u32, f64, f64) -> f64,
+    ) {
+        self.best_first_after(
+            scratch, q, max_chord, widen, cutoff, per_chord, skip, None, visit,
+        );
+    }
+
+    /// [`KeyedTree::best_first`]; with a `carry` token, starting from what a search
+    /// through `scratch` with the same token, query and limits left when it found nothing
+    /// ([`Carry`]) instead of the root: for a ticket's later days when an earlier day had
+    /// no room. Without such a search it starts from the root. A token must name one
+    /// ticket's searches, in which keys are not lowered (the carried bounds use them).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn best_first_after(
+        &self,
+        scratch: &mut Scratch,
+        q: &[f64; 3],
+        max_chord: f64,
+        widen: Option<f64>,
         mut cutoff: f64,
         per_chord: f64,
         skip: u64,
+        carry: Option<u64>,
         mut visit: impl FnMut(u32, u32, f64, f64) -> f64,
     ) {
-        let heap = &mut scratch.frontier;
+        let Scratch {
+            frontier: heap,
+            carries,
+        } = scratch;
         heap.clear();
         // Node numbers must fit below the level bits (the dispatcher rejects larger networks).
         if self.len == 0 || self.len >= 1 << LEVEL_SHIFT {
@@ -703,7 +756,49 @@ impl KeyedTree {
             // Chord km <= great-circle km: beyond reach x widen even by chord, out of reach.
             reach_per_chord: widen.map_or(0.0, |w| round_down(EARTH_RADIUS_KM / w) * SHRINK),
         };
-        heap.push(heap_entry(0.0, (self.levels.len() as u32) << LEVEL_SHIFT));
+        let key = carry.map(|token| CarryKey {
+            token,
+            tree: std::ptr::from_ref(self) as usize,
+            q: qf.map(f32::to_bits),
+            max_chord: filter.max_chord.to_bits(),
+            reach_per_chord: filter.reach_per_chord.to_bits(),
+            per_chord: filter.per_chord.to_bits(),
+        });
+        // This key's carry, else one not of this token (free or another ticket's), else
+        // the second.
+        let at = carries
+            .iter()
+            .position(|c| key.is_some() && c.of == key)
+            .or_else(|| {
+                carries
+                    .iter()
+                    .position(|c| c.of.is_none_or(|k| Some(k.token) != carry))
+            })
+            .unwrap_or(1);
+        let carry = &mut carries[at];
+        // Kept only while nothing is pruned (an infinite cutoff): see `Carry`.
+        let mut keep = key.is_some() && cutoff.is_infinite();
+        if key.is_some() && carry.of == key {
+            // Groups full on every day of `skip` stay skipped, as their parent would, and
+            // stay carried.
+            carry.entries.retain(|&entry| {
+                let (height, group) = group_of(entry);
+                let full = skip != 0 && self.full.get(height + 1, group) & skip == skip;
+                if !full {
+                    heap.push(entry);
+                }
+                full
+            });
+            if !keep {
+                carry.of = None;
+            }
+        } else {
+            heap.push(heap_entry(0.0, (self.levels.len() as u32) << LEVEL_SHIFT));
+            if keep {
+                carry.entries.clear();
+                carry.of = key;
+            }
+        }
         while let Some(entry) = heap.pop() {
             if f64::from(f32::from_bits((entry >> 32) as u32)) > cutoff {
                 break;
@@ -720,6 +815,11 @@ impl KeyedTree {
                 let (lb, mask) = filter.apply(&chords, &keys, &leaf.reach, valid, round_up(cutoff));
                 let before = mask;
                 let mut mask = self.with_room(0, first, mask, skip);
+                if before != 0 && keep {
+                    // Its items passing the lane tests are full or visited: a later day
+                    // reopens the leaf.
+                    carry.entries.push(entry);
+                }
                 probe::search(probe::LEAVES, 1);
                 probe::search(
                     probe::ITEM_LANES_FILTERED,
@@ -748,6 +848,10 @@ impl KeyedTree {
                     probe::search(probe::ITEMS, 1);
                     cutoff = visit(slot, leaf.data[l], chord, key);
                 }
+                if keep && cutoff.is_finite() {
+                    keep = false;
+                    carry.of = None;
+                }
                 continue;
             }
             let Some(node) = self.levels.get(height - 1).and_then(|l| l.get(group)) else {
@@ -769,6 +873,16 @@ impl KeyedTree {
                 u64::from((before & !mask).count_ones()),
             );
             let below = ((height - 1) as u32) << LEVEL_SHIFT;
+            if keep {
+                let mut full = before & !mask;
+                while full != 0 {
+                    let l = full.trailing_zeros() as usize;
+                    full &= full - 1;
+                    carry
+                        .entries
+                        .push(heap_entry(lb[l], below | (first + l) as u32));
+                }
+            }
             while mask != 0 {
                 let l = mask.trailing_zeros() as usize;
                 mask &= mask - 1;

@@ -17,6 +17,8 @@ use std::cell::RefCell;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// The last token [`next_token`] gave on this thread.
+    static TOKEN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// A scan's list of outlets passing the area rules, kept between calls so that the
     /// usual successful scan allocates nothing (an allocation per dispatch, measured).
     static SEEN: RefCell<Vec<(u32, f64)>> = const { RefCell::new(Vec::new()) };
@@ -41,6 +43,16 @@ fn give_seen(v: Vec<(u32, f64)>) {
     });
 }
 
+/// A token for one ticket's searches, distinct from every other on this thread (the
+/// scratch, which keeps what a scan left for the next, is this thread's).
+fn next_token() -> u64 {
+    TOKEN.with(|c| {
+        let t = c.get().wrapping_add(1);
+        c.set(t);
+        t
+    })
+}
+
 /// Runs `f` with this thread's search scratch (a fresh one if it is in use).
 pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
@@ -55,7 +67,8 @@ pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 type Reach = Vec<(f64, Vec<(u32, f64)>)>;
 
 impl Dispatcher {
-    /// Best eligible offer on the earliest day that has one.
+    /// Best eligible offer on the earliest day that has one. `token` names the ticket's
+    /// searches: a scan may start from what an earlier one found nothing in left.
     fn search(
         &self,
         r: &Resolved,
@@ -63,6 +76,7 @@ impl Dispatcher {
         days: std::ops::Range<u32>,
         mode: Mode,
         reach: &mut Reach,
+        token: u64,
     ) -> Option<Hit> {
         let max_chord = self.max_chord(r, mode.widen);
         for day in days {
@@ -84,7 +98,16 @@ impl Dispatcher {
                 let mut seen = take_seen();
                 probe::search(probe::DAYS_SCANNED, 1);
                 self.scan(
-                    r, skill, max_chord, day, sla_km, mode, day_full, &mut best, &mut seen,
+                    r,
+                    skill,
+                    max_chord,
+                    day,
+                    sla_km,
+                    mode,
+                    day_full,
+                    Some(token),
+                    &mut best,
+                    &mut seen,
                 );
                 give_seen(seen);
             } else if let Some((_, list)) = reach.iter().find(|(w, _)| *w == mode.widen) {
@@ -102,7 +125,7 @@ impl Dispatcher {
                 let mut seen = take_seen();
                 probe::search(probe::DAYS_SCANNED, 1);
                 self.scan(
-                    r, skill, max_chord, day, sla_km, mode, 0, &mut best, &mut seen,
+                    r, skill, max_chord, day, sla_km, mode, 0, None, &mut best, &mut seen,
                 );
                 if best.is_none() {
                     reach.push((mode.widen, seen));
@@ -144,6 +167,9 @@ impl Dispatcher {
 
     /// Best-first scan of one skill's outlets, improving `best`. While `best` is `None`
     /// nothing is pruned, so `seen` gets every outlet passing the day-independent rules.
+    /// With marks, `token` names the ticket's search ([`Dispatcher::find`]): a scan of
+    /// another day starts from what a scan of an earlier day with the same rules left
+    /// if it found nothing (`index::Carry`).
     #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
@@ -154,6 +180,7 @@ impl Dispatcher {
         sla_km: f64,
         mode: Mode,
         skip: u64,
+        token: Option<u64>,
         best: &mut Option<Hit>,
         seen: &mut Vec<(u32, f64)>,
     ) {
@@ -167,7 +194,7 @@ impl Dispatcher {
         let start = cutoff(best);
         with_scratch(|scratch| {
             let widen = Some(mode.widen);
-            tree.best_first(
+            tree.best_first_after(
                 scratch,
                 &r.xyz,
                 max_chord,
@@ -175,6 +202,7 @@ impl Dispatcher {
                 start,
                 per_d,
                 skip,
+                token,
                 |slot, outlet, _, key| {
                     let k = (base + slot) as usize;
                     // The outlet's record is read by its number in the tree, not through
@@ -308,8 +336,9 @@ impl Dispatcher {
             return (None, tried);
         }
         let mut reach = Reach::new();
+        let token = next_token();
         probe::phase(probe::DIRECT);
-        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach) {
+        if let Some(h) = self.search(r, skill, days.clone(), STRICT, &mut reach, token) {
             return (Some((h, Route::Direct)), tried);
         }
         for f in &self.policy.fallback {
@@ -320,7 +349,7 @@ impl Dispatcher {
                 Fallback::Escalate => probe::ESCALATE,
             });
             let found = match self.fallback_rules(f, days.clone()) {
-                Some((days, mode)) => self.search(r, skill, days, mode, &mut reach),
+                Some((days, mode)) => self.search(r, skill, days, mode, &mut reach, token),
                 None => self.escalate(r, skill),
             };
             if let Some(h) = found {

@@ -166,6 +166,111 @@ fn best_first_finds_the_brute_force_minimum() {
     }
 }
 
+/// A day's search resumed from the groups earlier days' searches left when they found
+/// nothing (`best_first_after` with the same token; the second day's resumed from the
+/// first's) finds what a search from the root finds: the brute-force minimum over the
+/// items with room on the third day, with items and groups marked full on each day.
+/// Another query's search in between keeps it; a search that found something, or
+/// another token, leaves nothing to resume.
+#[test]
+fn a_resumed_search_finds_what_a_fresh_one_finds() {
+    let mut scratch = Scratch::default();
+    let mut rng = SplitMix64::new(21);
+    // Groups opened by searches from the root, and by resumed searches.
+    let (mut opened, mut walks) = ([0u64; 2], [0u64; 2]);
+    for n in [0usize, 1, 9, 65, 300, 5000] {
+        let es = entries(n, n as u64 + 3);
+        let truth: Vec<([f64; 3], f64)> = es.iter().map(|e| (e.xyz, e.key)).collect();
+        let (tree, slots) = KeyedTree::new(es);
+        let mut slot_of = vec![0; n];
+        for (data, slot) in slots {
+            slot_of[data as usize] = slot;
+        }
+        // Days 1 and 2 (bits 0, 1) mostly full, day 3 partly: whole groups get marked.
+        let mut full = vec![0u64; n];
+        for (i, f) in full.iter_mut().enumerate() {
+            *f = u64::from(rng.below(10) < 9)
+                | u64::from(rng.below(10) < 9) << 1
+                | u64::from(rng.below(3) == 0) << 2;
+            if *f != 0 {
+                let mark = Mark {
+                    full: true,
+                    ..Mark::default()
+                };
+                tree.mark(slot_of[i], *f, mark);
+            }
+        }
+        let score = |p: &[f64; 3], i: usize| 6371.0 * dist2(p, &truth[i].0).sqrt() + truth[i].1;
+        for q in 0..100u64 {
+            let p = unit_vector(98.0 + 24.0 * rng.next_f64(), 18.0 + 24.0 * rng.next_f64());
+            let max_chord = 0.1 * rng.next_f64();
+            let within = |i: usize| dist2(&p, &truth[i].0) <= max_chord * max_chord;
+            let search = |scratch: &mut Scratch, p: &[f64; 3], skip, token, found: f64| {
+                tree.best_first_after(
+                    scratch,
+                    p,
+                    max_chord,
+                    None,
+                    f64::INFINITY,
+                    6371.0,
+                    skip,
+                    Some(token),
+                    |_, _, _, _| found,
+                );
+            };
+            // Days 1 and 2: every item found is turned down (full, not yet marked), so
+            // the searches prune nothing and find nothing.
+            search(&mut scratch, &p, 1, q, f64::INFINITY);
+            search(&mut scratch, &p, 2, q, f64::INFINITY);
+            match q % 5 {
+                1 => search(&mut scratch, &unit_vector(100.0, 30.0), 1, q, f64::INFINITY),
+                2 => search(&mut scratch, &p, 0, q, 0.0),
+                _ => {}
+            }
+            let expect = (0..n)
+                .filter(|&i| within(i) && full[i] & 4 == 0)
+                .map(|i| (score(&p, i), i as u32))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for resume in [true, false] {
+                // Another token (the next ticket's) for a search from the root.
+                let token = if resume && q % 5 != 3 { q } else { q + 1000 };
+                probe::take();
+                let mut best: Option<(f64, u32)> = None;
+                tree.best_first_after(
+                    &mut scratch,
+                    &p,
+                    max_chord,
+                    None,
+                    f64::INFINITY,
+                    6371.0,
+                    4,
+                    Some(token),
+                    |_, i, _, _| {
+                        let i = i as usize;
+                        if within(i) && full[i] & 4 == 0 {
+                            let s = (score(&p, i), i as u32);
+                            if best.is_none_or(|b| s < b) {
+                                best = Some(s);
+                            }
+                        }
+                        best.map_or(f64::INFINITY, |b| b.0)
+                    },
+                );
+                assert_eq!(best, expect, "n={n} query {q} resume {resume}");
+                let counts = probe::take();
+                let kind = usize::from(resume && !matches!(q % 5, 2 | 3));
+                opened[kind] += counts[probe::NODES] + counts[probe::LEAVES];
+                walks[kind] += 1;
+            }
+        }
+    }
+    // Debug builds count the groups opened: resumed searches open fewer.
+    assert!(
+        !cfg!(debug_assertions) || opened[1] * walks[0] < opened[0] * walks[1],
+        "{opened:?} in {walks:?} searches"
+    );
+}
+
 /// A group straddling its items' radii is counted as the area rule counts its items one
 /// by one (great-circle km <= radius): for random queries and every group at every
 /// height, [`ByRadius::outside`] either names the number of items outside their radius
