@@ -426,20 +426,20 @@ impl KeyedTree {
     }
 
     /// Counts item by item the group `c` at `height` (all inside or outside their radius
-    /// areas, none special, `near` a lower bound of their chords from `q`), whose test as
-    /// a group proves nothing (its items at different distances fail different rules, as
-    /// in a group crossing the travel limit), when each item's own chord and the group's
-    /// marks prove a rule for it: outside its radius, or what `t` proves of an item at
-    /// that chord marked as the group (an item has at least its group's marks: `full`,
-    /// `room` and `reserved` are kept for a group when all of its items have them, and
-    /// `outlet_only` when any has). False (nothing counted) if some item is not proven.
+    /// areas, none special, `near` and `far` the bounds of their chords from `q`), whose
+    /// test as a group proves nothing (its items at different distances fail different
+    /// rules, as in a group crossing the travel limit), when each item's own chord and
+    /// the group's marks prove a rule for it: outside its radius, or what `t` proves of
+    /// an item at that chord marked as the group (an item has at least its group's marks:
+    /// `full`, `room` and `reserved` are kept for a group when all of its items have
+    /// them, and `outlet_only` when any has). False (nothing counted) if some item is not
+    /// proven (the pass stops at the first few items that are not).
     fn count_by_item(
         &self,
         t: &FullTest,
-        height: usize,
-        c: usize,
+        (height, c): (usize, usize),
         q: &[f64; 3],
-        near: f64,
+        (near, far): (f64, f64),
         out: &mut Split,
     ) -> bool {
         if t.days == 0 {
@@ -451,35 +451,47 @@ impl KeyedTree {
             return false;
         }
         // Each item's rule as `t.rule(lo, hi, ..)` with the group's marks, `lo` and `hi`
-        // its chord minus and plus the slack: by which of these chords it exceeds.
+        // its chord minus and plus the slack: by which of these chords it exceeds (`d >
+        // too_far + slack` for `d - slack > too_far`: equal up to an f64 rounding, which
+        // the slack absorbs).
         let slack = f64::from(CHORD_SLACK);
-        let cuts = Cuts::new([
+        let [too_far, mut sla, near_cut, skill, mut outlet] = [
             t.too_far + slack,
             t.sla + slack,
             t.near - slack,
             skill - slack,
             outlet - slack,
-        ]);
+        ];
+        // Cuts that cannot change a rule are left out (each a compare per lane): beyond
+        // `sla` and within `near` is empty when `sla >= near`; within `outlet` and not
+        // within `skill` when `outlet <= skill`.
+        if sla >= near_cut {
+            sla = f64::INFINITY;
+        }
+        if outlet <= skill {
+            outlet = f64::NEG_INFINITY;
+        }
+        let cuts = Cuts::new([too_far, sla, near_cut, skill, outlet], near, far);
         let mut by_rule = [0usize; FAR as usize + 1];
         let Some(outside) =
             self.by_radius
                 .each_inside(height - 1, c, q, near, &cuts, |lanes, beyond| {
                     let [too_far, sla, near, skill, outlet] = *beyond;
                     let rules = rule_lanes(lanes, too_far, sla, !near, !skill, !outlet);
+                    if rules[NOTHING as usize] != 0 {
+                        return false;
+                    }
                     for (n, r) in by_rule.iter_mut().zip(rules) {
                         if r != 0 {
                             *n += r.count_ones() as usize;
                         }
                     }
+                    true
                 })
         else {
             probe::diag(probe::D_BY_ITEM_OPENED, 1);
             return false;
         };
-        if by_rule[NOTHING as usize] > 0 {
-            probe::diag(probe::D_BY_ITEM_OPENED, 1);
-            return false;
-        }
         probe::diag(probe::D_BY_ITEM_GROUPS, 1);
         out.by_item += outside + by_rule.iter().sum::<usize>();
         out.add(FAR, outside);
@@ -644,7 +656,7 @@ impl KeyedTree {
                     // is proven by its own chord, read from its group's radius records.
                     let by_item = height - 1 < BY_ITEM_HEIGHTS
                         && (straddles || within(special, &range).is_empty())
-                        && self.count_by_item(t, height, c, q, chord, out);
+                        && self.count_by_item(t, (height, c), q, (chord, far_chord), out);
                     if !by_item {
                         self.open(&mut stack, height - 1, c);
                     }
