@@ -37,6 +37,13 @@ pub(super) struct ByRadius {
     blocks: Vec<Vec<Block>>,
 }
 
+/// Items in a group at `height` (0: leaves), `FANOUT^(height + 1)`, by a shift (`pow`
+/// with an exponent known only at run time is a loop of multiplications).
+pub(super) fn span(height: usize) -> usize {
+    const _: () = assert!(FANOUT.is_power_of_two());
+    FANOUT << (FANOUT.trailing_zeros() as usize * height)
+}
+
 /// Items per [`Block`] (a group of 8 is one block, of 64 eight).
 const LANES: usize = 8;
 
@@ -241,10 +248,9 @@ enum Cut {
     Band(usize),
 }
 
-/// The chord limits of a [`ByRadius::each_inside`] pass, exact and as f32 bands: limits
-/// that no item of the group reaches or that every item exceeds (by the group's chord
-/// range) are fixed; the others are compared lane by lane, limits less than
-/// [`BAND_GAP`] apart in one band (one pair of compares for them all).
+/// The chord limits of a [`ByRadius::each_inside`] pass, exact and as f32 bands: infinite
+/// limits are fixed; the others are compared lane by lane, limits within [`BAND_GAP`] of
+/// one another in one band (one pair of compares for them all).
 pub(super) struct Cuts {
     /// The limits (`INFINITY`: never exceeded; `NEG_INFINITY`: always).
     at: [f64; CUTS],
@@ -256,49 +262,46 @@ pub(super) struct Cuts {
     bands: usize,
 }
 
-/// Limits at most this far apart (chord, ~64 m) share a band: an item between them goes
+/// A limit within this (chord, ~64 m) of a band joins it: an item between its limits goes
 /// to the exact test, and such items are rare (a group spans kilometres).
 const BAND_GAP: f64 = 1e-5;
 
 impl Cuts {
-    /// Cuts at the chords `at` for items whose exact chords from the query are at least
-    /// `near` and at most `far` (as a group's bounds have it: within [`CHORD_SLACK`] of
-    /// the chord [`side`] computes from an item's f32 position).
-    pub(super) fn new(at: [f64; CUTS], near: f64, far: f64) -> Self {
-        let margin = 2.0 * f64::from(CHORD_SLACK);
+    /// Cuts at the chords `at`.
+    pub(super) fn new(at: [f64; CUTS]) -> Self {
         let mut cut = [Cut::Fixed(0); CUTS];
-        // The limits compared lane by lane, by chord.
-        let mut live = [0usize; CUTS];
-        let mut n = 0;
+        // Per band, its least and largest limit (a limit joins the first band it is near:
+        // bands may overlap, which costs compares, not exactness).
+        let mut span = [(0.0, 0.0); CUTS];
+        let mut bands = 0;
         for (k, &c) in at.iter().enumerate() {
-            if c == f64::NEG_INFINITY || c < near - margin {
+            if c == f64::NEG_INFINITY {
                 cut[k] = Cut::Fixed(u64::MAX);
-            } else if c.is_nan() || c == f64::INFINITY || c > far + margin {
+            } else if c.is_nan() || c == f64::INFINITY {
                 // (`d > NaN` is false, as for a limit never exceeded.)
                 cut[k] = Cut::Fixed(0);
             } else {
-                live[n] = k;
-                n += 1;
+                let b = span[..bands]
+                    .iter()
+                    .position(|&(lo, hi)| c >= lo - BAND_GAP && c <= hi + BAND_GAP)
+                    .unwrap_or(bands);
+                if let Some((lo, hi)) = span.get_mut(b) {
+                    if b == bands {
+                        (*lo, *hi) = (c, c);
+                        bands += 1;
+                    } else {
+                        (*lo, *hi) = (lo.min(c), hi.max(c));
+                    }
+                }
+                cut[k] = Cut::Band(b);
             }
         }
-        live[..n].sort_by(|&a, &b| at[a].total_cmp(&at[b]));
         let mut band = [(0.0, 0.0); CUTS];
-        let mut bands = 0;
-        let mut last = f64::NEG_INFINITY;
-        for &k in &live[..n] {
-            let (lo, hi) = (
-                round_down(at[k] - LANE_ERROR),
-                super::round_up(at[k] + LANE_ERROR),
+        for (b, &(lo, hi)) in band.iter_mut().zip(&span[..bands]) {
+            *b = (
+                round_down(lo - LANE_ERROR),
+                super::round_up(hi + LANE_ERROR),
             );
-            if bands > 0 && at[k] - last <= BAND_GAP {
-                // Sorted: the band's lower bound is its first limit's, its upper this one's.
-                band[bands - 1].1 = hi;
-            } else {
-                band[bands] = (lo, hi);
-                bands += 1;
-            }
-            cut[k] = Cut::Band(bands - 1);
-            last = at[k];
         }
         Cuts {
             at,
@@ -364,7 +367,7 @@ impl ByRadius {
         let item_chords: Vec<f32> = items.iter().map(|i| chord(&i.1)).collect();
         let (chords, blocks) = (0..heights)
             .map(|h| {
-                let span = FANOUT.pow(h as u32 + 1);
+                let span = span(h);
                 let mut order: Vec<usize> = (0..items.len()).collect();
                 for group in order.chunks_mut(span) {
                     // Stable: equal radii keep slot order (deterministic).
@@ -396,7 +399,7 @@ impl ByRadius {
     /// Starts loading the first radius chords and positions of each group in `groups` at
     /// `height`.
     pub(super) fn prefetch(&self, height: usize, groups: std::ops::Range<usize>) {
-        let span = FANOUT.pow(height as u32 + 1);
+        let span = span(height);
         if let (Some(chords), Some(blocks)) = (self.chords.get(height), self.blocks.get(height)) {
             for g in groups {
                 if let Some(c) = chords.get(g * span) {
@@ -423,7 +426,7 @@ impl ByRadius {
 
     /// The radius chords and position blocks of group `g` at `height`.
     fn group(&self, height: usize, g: usize) -> Option<(&[f32], &[Block])> {
-        let span = FANOUT.pow(height as u32 + 1);
+        let span = span(height);
         let chords = self.chords.get(height)?;
         let blocks = self.blocks.get(height)?;
         let start = g * span;
@@ -474,9 +477,8 @@ impl ByRadius {
     /// of the chord from `q` to every item: how many lie outside their radius, after
     /// `inside(lanes, beyond)` was called for the others, a few at a time (`lanes` a mask
     /// of them, `beyond[k]` the mask of those whose chord from `q`, within
-    /// [`CHORD_SLACK`] of the exact one, exceeds the `k`-th of the `cuts`, made for the
-    /// group's chord range). `None` if an item is too near its radius to tell, or as soon
-    /// as `inside` returns false (stop).
+    /// [`CHORD_SLACK`] of the exact one, exceeds the `k`-th of the `cuts`). `None` if an
+    /// item is too near its radius to tell, or as soon as `inside` returns false (stop).
     pub(super) fn each_inside(
         &self,
         height: usize,
@@ -514,8 +516,7 @@ fn lanes(
     mut inside: impl FnMut(u64, &[u64; CUTS]) -> bool,
 ) -> Option<usize> {
     let qf = q.map(|v| v as f32);
-    let bands = cuts.band.map(|(lo, hi)| (F8::splat(lo), F8::splat(hi)));
-    let bands = bands.get(..cuts.bands).unwrap_or(&[]);
+    let bands = cuts.band.get(..cuts.bands).unwrap_or(&[]);
     let (out_scale, in_scale) = (F8::splat(OUT_SCALE), F8::splat(IN_SCALE));
     let slack = F8::splat(SLACK_ADD);
     let mut outside = 0;
@@ -530,21 +531,16 @@ fn lanes(
         let mut above = [0u64; CUTS];
         // The blocks holding lanes of `range` (none before its first).
         let first = (start + from) / LANES;
-        for (b, block) in blocks
-            .iter()
-            .enumerate()
-            .take(end.div_ceil(LANES))
-            .skip(first)
-        {
+        for (b, block) in (first..).zip(blocks.get(first..end.div_ceil(LANES))?) {
             let shift = b * LANES - start;
             let d = block.chords(&qf);
             let radius = F8::new(&block.radius);
             out |= d.gt(radius.mul(out_scale).add(slack)) << shift;
             let mut told = radius.mul(in_scale).sub(slack).ge_lanes(d);
-            for ((lo, hi), above) in bands.iter().zip(&mut above) {
-                let over = d.gt_lanes(*hi);
+            for (&(lo, hi), above) in bands.iter().zip(&mut above) {
+                let over = d.gt_lanes(F8::splat(hi));
                 *above |= over.mask() << shift;
-                told = told.and(lo.ge_lanes(d).or(over));
+                told = told.and(F8::splat(lo).ge_lanes(d).or(over));
             }
             sure |= told.mask() << shift;
         }

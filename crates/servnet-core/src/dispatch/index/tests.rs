@@ -249,10 +249,10 @@ fn radius_thresholds_agree_with_the_exact_tests() {
 /// Counting a group item by item in f32 lanes decides as the exact f64 test of each item
 /// (its f64 chord minus and plus the slack against its radius chord with the margin, and
 /// the chord against each cut): for random queries, every group of 8 and 64 items, bounds
-/// `near` and `far` of the group's chords (items whose radius is below `near` count as
-/// outside untested), and cuts at random (infinite, huge, negative, beyond the bounds,
-/// at item chords, within an f32 rounding of them and a few metres apart, where the lanes
-/// hand items to the exact test), the same count outside and the same count per cut bits,
+/// `near` of the group's chords (items whose radius is below it count as outside
+/// untested), and cuts at random (infinite, huge, negative, at item chords, within an f32
+/// rounding of them and a few metres apart, where the lanes hand items to the exact
+/// test), the same count outside and the same count per cut bits,
 /// or `None` exactly when some item is too near its radius to tell; and `None` when the
 /// caller says stop.
 #[test]
@@ -286,10 +286,6 @@ fn item_lanes_decide_as_the_exact_tests() {
                     x if x < 0.2 => 0.0,
                     x => least * (0.98 + 0.02 * x),
                 };
-                let far = match rng.next_f64() {
-                    x if x < 0.2 => f64::INFINITY,
-                    x => most * (1.0 + 0.02 * x) + 2.0 * slack,
-                };
                 let pick = |rng: &mut SplitMix64, prev: f64| -> f64 {
                     let c = chords[(rng.next_f64() * chords.len() as f64) as usize];
                     match rng.next_f64() {
@@ -298,8 +294,7 @@ fn item_lanes_decide_as_the_exact_tests() {
                         x if x < 0.15 => 1e40,
                         x if x < 0.18 => -1e40,
                         x if x < 0.21 => -1.0,
-                        x if x < 0.25 => near - 4.0 * slack * rng.next_f64(),
-                        x if x < 0.29 => far + 4.0 * slack * (rng.next_f64() - 0.5),
+                        x if x < 0.29 => most * (1.0 + 0.02 * rng.next_f64()),
                         x if x < 0.45 => c,
                         x if x < 0.6 => c + 4e-7 * (rng.next_f64() - 0.5),
                         // A few metres from the cut before (one band).
@@ -328,7 +323,7 @@ fn item_lanes_decide_as_the_exact_tests() {
                     }
                 }
                 let mut got = vec![0usize; 1 << radii::CUTS];
-                let cuts = radii::Cuts::new(at, near, far);
+                let cuts = radii::Cuts::new(at);
                 let tally = |lanes: u64, beyond: &[u64; radii::CUTS]| {
                     for l in (0..64).filter(|l| lanes >> l & 1 == 1) {
                         let bits: usize = (0..radii::CUTS)
@@ -338,7 +333,7 @@ fn item_lanes_decide_as_the_exact_tests() {
                     }
                     true
                 };
-                let at_ = format!("round {round} h {h} g {g} near {near} far {far} at {at:?}");
+                let at_ = format!("round {round} h {h} g {g} near {near} at {at:?}");
                 match by.each_inside(h, g, &q, near, &cuts, tally) {
                     Some(out) => {
                         assert!(tell, "{at_}: told an unsure item");
