@@ -346,12 +346,9 @@ fn item_lanes_decide_as_the_exact_tests() {
                     }
                 }
                 // Stopped at once: `None`, unless every item was below `near`.
-                match by.each_inside(h, g, &q, near, &cuts, |_, _| false) {
-                    Some(out) => {
-                        assert_eq!(out, group.len(), "{at_}: not stopped");
-                        skipped += 1;
-                    }
-                    None => {}
+                if let Some(out) = by.each_inside(h, g, &q, near, &cuts, |_, _| false) {
+                    assert_eq!(out, group.len(), "{at_}: not stopped");
+                    skipped += 1;
                 }
             }
         }
