@@ -37,6 +37,13 @@ pub(super) struct ByRadius {
     blocks: Vec<Vec<Block>>,
 }
 
+/// Items in a group at `height` (0: leaves), `FANOUT^(height + 1)`, by a shift (`pow`
+/// with an exponent known only at run time is a loop of multiplications).
+pub(super) fn span(height: usize) -> usize {
+    const _: () = assert!(FANOUT.is_power_of_two());
+    FANOUT << (FANOUT.trailing_zeros() as usize * height)
+}
+
 /// Items per [`Block`] (a group of 8 is one block, of 64 eight).
 const LANES: usize = 8;
 
@@ -128,17 +135,22 @@ impl F8 {
         self.zip(o, safe_arch::cmp_gt_mask_m128)
     }
 
+    /// All bits set in the lanes where `self >= o`, else none.
+    #[inline(always)]
+    fn ge_lanes(self, o: Self) -> Self {
+        self.zip(o, safe_arch::cmp_ge_mask_m128)
+    }
+
     /// Lanewise `self | o` of lanes of [`F8::gt_lanes`].
     #[inline(always)]
     fn or(self, o: Self) -> Self {
         self.zip(o, safe_arch::bitor_m128)
     }
 
-    /// Lanewise `self & !o` of lanes of [`F8::gt_lanes`].
+    /// Lanewise `self & o` of lanes of [`F8::gt_lanes`].
     #[inline(always)]
-    fn and_not(self, o: Self) -> Self {
-        // `bitandnot_m128(a, b)` is `!a & b`.
-        o.zip(self, safe_arch::bitandnot_m128)
+    fn and(self, o: Self) -> Self {
+        self.zip(o, safe_arch::bitand_m128)
     }
 
     /// The mask (one bit per lane) of lanes of [`F8::gt_lanes`].
@@ -189,14 +201,19 @@ impl F8 {
         self.zip(o, |a, b| if a > b { -1.0 } else { 0.0 })
     }
 
+    /// Lanes of a negative value (all bits set) where `self >= o`, else of 0.
+    fn ge_lanes(self, o: Self) -> Self {
+        self.zip(o, |a, b| if a >= b { -1.0 } else { 0.0 })
+    }
+
     /// Lanewise `self | o` of lanes of [`F8::gt_lanes`].
     fn or(self, o: Self) -> Self {
         self.zip(o, |a, b| a.min(b))
     }
 
-    /// Lanewise `self & !o` of lanes of [`F8::gt_lanes`].
-    fn and_not(self, o: Self) -> Self {
-        self.zip(o, |a, b| if b < 0.0 { 0.0 } else { a })
+    /// Lanewise `self & o` of lanes of [`F8::gt_lanes`].
+    fn and(self, o: Self) -> Self {
+        self.zip(o, |a, b| a.max(b))
     }
 
     /// The mask (one bit per lane) of lanes of [`F8::gt_lanes`].
@@ -222,31 +239,75 @@ const LANE_ERROR: f64 = 1e-6;
 /// when its chord (as [`side`] computes it) exceeds `at[k]`.
 pub(super) const CUTS: usize = 5;
 
-/// The chord limits of a [`ByRadius::each_inside`] pass, exact and as f32 bounds.
+/// How a pass tells whether an item's chord exceeds one of its [`Cuts`].
+#[derive(Clone, Copy)]
+enum Cut {
+    /// The same for every item of the group: the mask of those beyond it (all or none).
+    Fixed(u64),
+    /// Lane by lane, by the f32 bounds of the band with this number.
+    Band(usize),
+}
+
+/// The chord limits of a [`ByRadius::each_inside`] pass, exact and as f32 bands: infinite
+/// limits are fixed; the others are compared lane by lane, limits within [`BAND_GAP`] of
+/// one another in one band (one pair of compares for them all).
 pub(super) struct Cuts {
     /// The limits (`INFINITY`: never exceeded; `NEG_INFINITY`: always).
     at: [f64; CUTS],
-    /// Per limit, `None` if finite (compared lane by lane), else the lanes beyond it
-    /// (every one or none).
-    fixed: [Option<u64>; CUTS],
-    /// f32 chords at or below which the limit is not exceeded for sure.
-    lo: [f32; CUTS],
-    /// f32 chords above which it is exceeded for sure.
-    hi: [f32; CUTS],
+    /// Per limit, fixed or its band.
+    cut: [Cut; CUTS],
+    /// The first `bands` bands: an f32 chord at or below which no limit of the band is
+    /// exceeded for sure, and one above which every limit of the band is.
+    band: [(f32, f32); CUTS],
+    bands: usize,
 }
+
+/// A limit within this (chord, ~64 m) of a band joins it: an item between its limits goes
+/// to the exact test, and such items are rare (a group spans kilometres).
+const BAND_GAP: f64 = 1e-5;
 
 impl Cuts {
     /// Cuts at the chords `at`.
     pub(super) fn new(at: [f64; CUTS]) -> Self {
+        let mut cut = [Cut::Fixed(0); CUTS];
+        // Per band, its least and largest limit (a limit joins the first band it is near:
+        // bands may overlap, which costs compares, not exactness).
+        let mut span = [(0.0, 0.0); CUTS];
+        let mut bands = 0;
+        for (k, &c) in at.iter().enumerate() {
+            if c == f64::NEG_INFINITY {
+                cut[k] = Cut::Fixed(u64::MAX);
+            } else if c.is_nan() || c == f64::INFINITY {
+                // (`d > NaN` is false, as for a limit never exceeded.)
+                cut[k] = Cut::Fixed(0);
+            } else {
+                let b = span[..bands]
+                    .iter()
+                    .position(|&(lo, hi)| c >= lo - BAND_GAP && c <= hi + BAND_GAP)
+                    .unwrap_or(bands);
+                if let Some((lo, hi)) = span.get_mut(b) {
+                    if b == bands {
+                        (*lo, *hi) = (c, c);
+                        bands += 1;
+                    } else {
+                        (*lo, *hi) = (lo.min(c), hi.max(c));
+                    }
+                }
+                cut[k] = Cut::Band(b);
+            }
+        }
+        let mut band = [(0.0, 0.0); CUTS];
+        for (b, &(lo, hi)) in band.iter_mut().zip(&span[..bands]) {
+            *b = (
+                round_down(lo - LANE_ERROR),
+                super::round_up(hi + LANE_ERROR),
+            );
+        }
         Cuts {
             at,
-            fixed: at.map(|c| match c {
-                f64::INFINITY => Some(0),
-                f64::NEG_INFINITY => Some(u64::MAX),
-                _ => None,
-            }),
-            lo: at.map(|c| round_down(c - LANE_ERROR)),
-            hi: at.map(|c| super::round_up(c + LANE_ERROR)),
+            cut,
+            band,
+            bands,
         }
     }
 
@@ -254,14 +315,23 @@ impl Cuts {
     fn beyond(&self, d: f64) -> [u64; CUTS] {
         self.at.map(|c| u64::from(d > c))
     }
+
+    /// Per limit, the mask of the lanes beyond it, given the masks of the lanes above
+    /// each band.
+    fn masks(&self, above: &[u64; CUTS]) -> [u64; CUTS] {
+        self.cut.map(|c| match c {
+            Cut::Fixed(mask) => mask,
+            Cut::Band(b) => above.get(b).copied().unwrap_or(0),
+        })
+    }
 }
 
 /// Cuts never exceeded.
 const NO_CUTS: Cuts = Cuts {
     at: [f64::INFINITY; CUTS],
-    fixed: [Some(0); CUTS],
-    lo: [f32::INFINITY; CUTS],
-    hi: [f32::INFINITY; CUTS],
+    cut: [Cut::Fixed(0); CUTS],
+    band: [(0.0, 0.0); CUTS],
+    bands: 0,
 };
 
 /// Rounds down to f32, negative values and infinities included.
@@ -297,7 +367,7 @@ impl ByRadius {
         let item_chords: Vec<f32> = items.iter().map(|i| chord(&i.1)).collect();
         let (chords, blocks) = (0..heights)
             .map(|h| {
-                let span = FANOUT.pow(h as u32 + 1);
+                let span = span(h);
                 let mut order: Vec<usize> = (0..items.len()).collect();
                 for group in order.chunks_mut(span) {
                     // Stable: equal radii keep slot order (deterministic).
@@ -329,7 +399,7 @@ impl ByRadius {
     /// Starts loading the first radius chords and positions of each group in `groups` at
     /// `height`.
     pub(super) fn prefetch(&self, height: usize, groups: std::ops::Range<usize>) {
-        let span = FANOUT.pow(height as u32 + 1);
+        let span = span(height);
         if let (Some(chords), Some(blocks)) = (self.chords.get(height), self.blocks.get(height)) {
             for g in groups {
                 if let Some(c) = chords.get(g * span) {
@@ -356,7 +426,7 @@ impl ByRadius {
 
     /// The radius chords and position blocks of group `g` at `height`.
     fn group(&self, height: usize, g: usize) -> Option<(&[f32], &[Block])> {
-        let span = FANOUT.pow(height as u32 + 1);
+        let span = span(height);
         let chords = self.chords.get(height)?;
         let blocks = self.blocks.get(height)?;
         let start = g * span;
@@ -397,7 +467,7 @@ impl ByRadius {
         if to - from > most {
             return Straddle::Open;
         }
-        match lanes(blocks, from..to, q, &NO_CUTS, |_, _| {}) {
+        match lanes(blocks, from..to, q, &NO_CUTS, |_, _| true) {
             Some(outside) => Straddle::Outside(from + outside),
             None => Straddle::Open,
         }
@@ -408,7 +478,7 @@ impl ByRadius {
     /// `inside(lanes, beyond)` was called for the others, a few at a time (`lanes` a mask
     /// of them, `beyond[k]` the mask of those whose chord from `q`, within
     /// [`CHORD_SLACK`] of the exact one, exceeds the `k`-th of the `cuts`). `None` if an
-    /// item is too near its radius to tell.
+    /// item is too near its radius to tell, or as soon as `inside` returns false (stop).
     pub(super) fn each_inside(
         &self,
         height: usize,
@@ -416,7 +486,7 @@ impl ByRadius {
         q: &[f64; 3],
         near: f64,
         cuts: &Cuts,
-        inside: impl FnMut(u64, &[u64; CUTS]),
+        inside: impl FnMut(u64, &[u64; CUTS]) -> bool,
     ) -> Option<usize> {
         let (chords, blocks) = self.group(height, g)?;
         let from = below(chords, near);
@@ -432,25 +502,21 @@ const CHUNK: usize = 64;
 /// lie outside their radius from `q`, after `inside` was called for the others as
 /// [`ByRadius::each_inside`] says. Eight items at a time in f32 (each comparison a mask
 /// of lanes), up to [`CHUNK`] per call of `inside`; an item whose f32 chord is within
-/// [`LANE_ERROR`] of its radius or of a cut is tested again exactly, in f64. `None` if an
-/// item is too near its radius to tell.
+/// [`LANE_ERROR`] of its radius or in a band of cuts is tested again exactly, in f64.
+/// `None` if an item is too near its radius to tell, or when `inside` says stop.
+///
+/// A lane is decided in f32 only by tests that hold (inside for sure, below or above a
+/// band for sure): a NaN chord fails them all and goes to the exact test, which tells
+/// nothing of it.
 fn lanes(
     blocks: &[Block],
     range: std::ops::Range<usize>,
     q: &[f64; 3],
     cuts: &Cuts,
-    mut inside: impl FnMut(u64, &[u64; CUTS]),
+    mut inside: impl FnMut(u64, &[u64; CUTS]) -> bool,
 ) -> Option<usize> {
     let qf = q.map(|v| v as f32);
-    // The finite cuts, compared lane by lane.
-    let mut live = [(F8::splat(0.0), F8::splat(0.0)); CUTS];
-    let mut n_live = 0;
-    for (k, (lo, hi)) in cuts.lo.iter().zip(&cuts.hi).enumerate() {
-        if cuts.fixed[k].is_none() {
-            live[n_live] = (F8::splat(*lo), F8::splat(*hi));
-            n_live += 1;
-        }
-    }
+    let bands = cuts.band.get(..cuts.bands).unwrap_or(&[]);
     let (out_scale, in_scale) = (F8::splat(OUT_SCALE), F8::splat(IN_SCALE));
     let slack = F8::splat(SLACK_ADD);
     let mut outside = 0;
@@ -460,43 +526,32 @@ fn lanes(
         // Lanes of the chunk in `range`.
         let from = range.start.max(start) - start;
         let active = (u64::MAX >> (CHUNK - (end - start))) & (u64::MAX << from);
-        let (mut out, mut unsure) = (0u64, 0u64);
-        let mut beyond_live = [0u64; CUTS];
+        // Outside their radius, and decided in f32 (inside it, below or above each band).
+        let (mut out, mut sure) = (0u64, 0u64);
+        let mut above = [0u64; CUTS];
         // The blocks holding lanes of `range` (none before its first).
         let first = (start + from) / LANES;
-        for (b, block) in blocks
-            .iter()
-            .enumerate()
-            .take(end.div_ceil(LANES))
-            .skip(first)
-        {
+        for (b, block) in (first..).zip(blocks.get(first..end.div_ceil(LANES))?) {
             let shift = b * LANES - start;
             let d = block.chords(&qf);
             let radius = F8::new(&block.radius);
             out |= d.gt(radius.mul(out_scale).add(slack)) << shift;
-            // Too near the radius or a cut to tell in f32: a vector mask per block.
-            let mut near_cut = d.gt_lanes(radius.mul(in_scale).sub(slack));
-            for ((lo, hi), beyond) in live[..n_live].iter().zip(&mut beyond_live) {
-                let over_hi = d.gt_lanes(*hi);
-                *beyond |= over_hi.mask() << shift;
-                near_cut = near_cut.or(d.gt_lanes(*lo).and_not(over_hi));
+            let mut told = radius.mul(in_scale).sub(slack).ge_lanes(d);
+            for (&(lo, hi), above) in bands.iter().zip(&mut above) {
+                let over = d.gt_lanes(F8::splat(hi));
+                *above |= over.mask() << shift;
+                told = told.and(F8::splat(lo).ge_lanes(d).or(over));
             }
-            unsure |= near_cut.mask() << shift;
-        }
-        let mut beyond = cuts.fixed.map(|f| f.unwrap_or(0));
-        let mut live_masks = beyond_live.iter();
-        for (k, b) in beyond.iter_mut().enumerate() {
-            if cuts.fixed[k].is_none() {
-                *b = live_masks.next().copied().unwrap_or(0);
-            }
+            sure |= told.mask() << shift;
         }
         let out = out & active;
-        let unsure = active & !out & unsure;
         if out != 0 {
             outside += out.count_ones() as usize;
         }
-        inside(active & !out & !unsure, &beyond);
-        let mut rest = unsure;
+        if !inside(active & !out & sure, &cuts.masks(&above)) {
+            return None;
+        }
+        let mut rest = active & !out & !sure;
         while rest != 0 {
             let l = rest.trailing_zeros() as usize;
             rest &= rest - 1;
@@ -504,8 +559,8 @@ fn lanes(
             let block = blocks.get(b)?;
             match side(q, &block.at(lane), block.radius[lane]) {
                 Side::Outside => outside += 1,
-                Side::Inside(d) => inside(1, &cuts.beyond(d)),
-                Side::Unsure => return None,
+                Side::Inside(d) if inside(1, &cuts.beyond(d)) => {}
+                Side::Inside(_) | Side::Unsure => return None,
             }
         }
         start += CHUNK;
@@ -543,12 +598,13 @@ fn side(q: &[f64; 3], p: &[f32; 3], radius: f32) -> Side {
     let d = d2.sqrt();
     let slack = f64::from(CHORD_SLACK);
     let radius = f64::from(radius);
+    // Positive tests: a NaN chord is neither.
     if d - slack > radius * (1.0 + MARGIN) {
         Side::Outside
-    } else if d + slack > radius * (1.0 - MARGIN) {
-        Side::Unsure
-    } else {
+    } else if d + slack <= radius * (1.0 - MARGIN) {
         Side::Inside(d)
+    } else {
+        Side::Unsure
     }
 }
 

@@ -6,7 +6,7 @@
 //! that rule for every outlet below.
 
 use super::probe;
-use super::radii::{Cuts, Straddle};
+use super::radii::{self, Cuts, Straddle};
 use super::{prefetch, KeyedTree, CHORD_SLACK, EARTH_RADIUS_KM, FANOUT};
 use crate::geo::km_to_chord;
 use std::ops::Range;
@@ -252,6 +252,32 @@ impl FullTest {
         rule_of(false, false, false, far <= skill, far <= outlet)
     }
 
+    /// The cuts by which [`rule_lanes`] gives an item's rule as `self.rule(lo, hi, ..)`
+    /// does (`lo` and `hi` its chord minus and plus the slack) with the marked limits
+    /// `skill` and `outlet`: its chord beyond `too_far` and `sla` plus the slack, and
+    /// within `near`, `skill` and `outlet` minus it (`d > too_far + slack` for `d - slack
+    /// > too_far`: equal up to an f64 rounding, which the slack absorbs). Cuts that
+    /// cannot change a rule are left out (each is a compare per lane): beyond `sla` and
+    /// within `near` is empty when `sla >= near`; within `outlet` and not within `skill`
+    /// when `outlet <= skill`.
+    fn item_cuts(&self, skill: f64, outlet: f64) -> Cuts {
+        let slack = f64::from(CHORD_SLACK);
+        let [too_far, mut sla, near, skill, mut outlet] = [
+            self.too_far + slack,
+            self.sla + slack,
+            self.near - slack,
+            skill - slack,
+            outlet - slack,
+        ];
+        if sla >= near {
+            sla = f64::INFINITY;
+        }
+        if outlet <= skill {
+            outlet = f64::NEG_INFINITY;
+        }
+        Cuts::new([too_far, sla, near, skill, outlet])
+    }
+
     /// The chords within which `marks` prove items within the travel limit (and inside
     /// their area) skill full, and outlet full (`NEG_INFINITY`: nowhere):
     /// - skill full: marked full for their own skill (not only their outlet's cap) on
@@ -432,14 +458,17 @@ impl KeyedTree {
     /// marks prove a rule for it: outside its radius, or what `t` proves of an item at
     /// that chord marked as the group (an item has at least its group's marks: `full`,
     /// `room` and `reserved` are kept for a group when all of its items have them, and
-    /// `outlet_only` when any has). False (nothing counted) if some item is not proven.
+    /// `outlet_only` when any has). False (nothing counted) if some item is not proven
+    /// (the pass stops at the first few items that are not). `last`: the cuts of the
+    /// last group counted so, by its marked limits (most groups of a diagnosis have the
+    /// same: made once).
     fn count_by_item(
         &self,
         t: &FullTest,
-        height: usize,
-        c: usize,
+        (height, c): (usize, usize),
         q: &[f64; 3],
         near: f64,
+        last: &mut Option<((f64, f64), Cuts)>,
         out: &mut Split,
     ) -> bool {
         if t.days == 0 {
@@ -450,36 +479,32 @@ impl KeyedTree {
         if skill.max(outlet) < 0.0 {
             return false;
         }
-        // Each item's rule as `t.rule(lo, hi, ..)` with the group's marks, `lo` and `hi`
-        // its chord minus and plus the slack: by which of these chords it exceeds.
-        let slack = f64::from(CHORD_SLACK);
-        let cuts = Cuts::new([
-            t.too_far + slack,
-            t.sla + slack,
-            t.near - slack,
-            skill - slack,
-            outlet - slack,
-        ]);
+        if !matches!(last, Some((limits, _)) if *limits == (skill, outlet)) {
+            *last = Some(((skill, outlet), t.item_cuts(skill, outlet)));
+        }
+        let Some((_, cuts)) = last.as_ref() else {
+            return false;
+        };
         let mut by_rule = [0usize; FAR as usize + 1];
         let Some(outside) =
             self.by_radius
-                .each_inside(height - 1, c, q, near, &cuts, |lanes, beyond| {
+                .each_inside(height - 1, c, q, near, cuts, |lanes, beyond| {
                     let [too_far, sla, near, skill, outlet] = *beyond;
                     let rules = rule_lanes(lanes, too_far, sla, !near, !skill, !outlet);
+                    if rules[NOTHING as usize] != 0 {
+                        return false;
+                    }
                     for (n, r) in by_rule.iter_mut().zip(rules) {
                         if r != 0 {
                             *n += r.count_ones() as usize;
                         }
                     }
+                    true
                 })
         else {
             probe::diag(probe::D_BY_ITEM_OPENED, 1);
             return false;
         };
-        if by_rule[NOTHING as usize] > 0 {
-            probe::diag(probe::D_BY_ITEM_OPENED, 1);
-            return false;
-        }
         probe::diag(probe::D_BY_ITEM_GROUPS, 1);
         out.by_item += outside + by_rule.iter().sum::<usize>();
         out.add(FAR, outside);
@@ -548,6 +573,7 @@ impl KeyedTree {
             out.add(rule, range.len() - alone.len());
         };
         let qf = q.map(|v| v as f32);
+        let mut last_cuts = None;
         // (height, group); the root is the single group at the top. Depth first: at most
         // FANOUT - 1 groups wait per height above the one opened.
         let mut stack = Vec::with_capacity(FANOUT * (self.levels.len() + 1));
@@ -607,7 +633,7 @@ impl KeyedTree {
             let n_below = self.groups_at(height - 1);
             let children = first..(first + FANOUT).min(n_below);
             // Group c at height - 1 covers FANOUT^height items.
-            let span = FANOUT.pow(height as u32);
+            let span = radii::span(height - 1);
             for (c, &chord) in children.zip(&chords) {
                 let chord = f64::from(chord);
                 let area_reach = self
@@ -644,7 +670,7 @@ impl KeyedTree {
                     // is proven by its own chord, read from its group's radius records.
                     let by_item = height - 1 < BY_ITEM_HEIGHTS
                         && (straddles || within(special, &range).is_empty())
-                        && self.count_by_item(t, height, c, q, chord, out);
+                        && self.count_by_item(t, (height, c), q, chord, &mut last_cuts, out);
                     if !by_item {
                         self.open(&mut stack, height - 1, c);
                     }

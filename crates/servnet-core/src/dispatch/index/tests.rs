@@ -353,10 +353,13 @@ fn radius_thresholds_agree_with_the_exact_tests() {
 
 /// Counting a group item by item in f32 lanes decides as the exact f64 test of each item
 /// (its f64 chord minus and plus the slack against its radius chord with the margin, and
-/// the chord against each cut): for random queries, every group of 8 and 64 items, and
-/// cuts at random, at item chords and within an f32 rounding of them (where the lanes hand
-/// items to the exact test), the same count outside and the same count per cut bits, or
-/// `None` exactly when some item is too near its radius to tell.
+/// the chord against each cut): for random queries, every group of 8 and 64 items, bounds
+/// `near` of the group's chords (items whose radius is below it count as outside
+/// untested), and cuts at random (infinite, huge, negative, at item chords, within an f32
+/// rounding of them and a few metres apart, where the lanes hand items to the exact
+/// test), the same count outside and the same count per cut bits,
+/// or `None` exactly when some item is too near its radius to tell; and `None` when the
+/// caller says stop.
 #[test]
 fn item_lanes_decide_as_the_exact_tests() {
     let mut rng = SplitMix64::new(33);
@@ -369,9 +372,10 @@ fn item_lanes_decide_as_the_exact_tests() {
         .collect();
     let by = ByRadius::new(&items, 2);
     let slack = f64::from(CHORD_SLACK);
-    let (mut decided, mut unsure) = (0, 0);
+    let (mut decided, mut unsure, mut skipped) = (0, 0, 0);
     for round in 0..60 {
-        let q = unit_vector(110.0 + 3.0 * rng.next_f64(), 25.0 + 3.0 * rng.next_f64());
+        // Within the items' area and up to 3 degrees off it (groups far away).
+        let q = unit_vector(107.0 + 9.0 * rng.next_f64(), 22.0 + 9.0 * rng.next_f64());
         for h in 0..2 {
             let span = FANOUT.pow(h as u32 + 1);
             for g in 0..n.div_ceil(span) {
@@ -381,23 +385,39 @@ fn item_lanes_decide_as_the_exact_tests() {
                     .iter()
                     .map(|(p, _)| dist2(&q, &p.map(|v| f64::from(v as f32))).sqrt())
                     .collect();
-                let pick = |rng: &mut SplitMix64| -> f64 {
+                let least = chords.iter().copied().fold(f64::INFINITY, f64::min);
+                let most = chords.iter().copied().fold(0.0, f64::max);
+                let near = match rng.next_f64() {
+                    x if x < 0.2 => 0.0,
+                    x => least * (0.98 + 0.02 * x),
+                };
+                let pick = |rng: &mut SplitMix64, prev: f64| -> f64 {
                     let c = chords[(rng.next_f64() * chords.len() as f64) as usize];
                     match rng.next_f64() {
-                        x if x < 0.1 => f64::INFINITY,
-                        x if x < 0.2 => f64::NEG_INFINITY,
-                        x if x < 0.5 => c,
-                        x if x < 0.8 => c + 4e-7 * (rng.next_f64() - 0.5),
+                        x if x < 0.06 => f64::INFINITY,
+                        x if x < 0.12 => f64::NEG_INFINITY,
+                        x if x < 0.15 => 1e40,
+                        x if x < 0.18 => -1e40,
+                        x if x < 0.21 => -1.0,
+                        x if x < 0.29 => most * (1.0 + 0.02 * rng.next_f64()),
+                        x if x < 0.45 => c,
+                        x if x < 0.6 => c + 4e-7 * (rng.next_f64() - 0.5),
+                        // A few metres from the cut before (one band).
+                        x if x < 0.8 => prev + 1e-5 * (rng.next_f64() - 0.5),
                         _ => 0.05 * rng.next_f64(),
                     }
                 };
-                let at: [f64; radii::CUTS] = std::array::from_fn(|_| pick(&mut rng));
+                let mut at = [0.0; radii::CUTS];
+                for k in 0..radii::CUTS {
+                    let prev = if k == 0 { most } else { at[k - 1] };
+                    at[k] = pick(&mut rng, prev);
+                }
                 let mut expect = vec![0usize; 1 << radii::CUTS];
                 let mut outside = 0;
                 let mut tell = true;
                 for ((_, r), &d) in group.iter().zip(&chords) {
                     let r = f64::from(crate::geo::km_to_chord(r.unwrap_or(0.0)) as f32);
-                    if d - slack > r * (1.0 + radii::MARGIN) {
+                    if r * (1.0 + radii::MARGIN) < near || d - slack > r * (1.0 + radii::MARGIN) {
                         outside += 1;
                     } else if d + slack > r * (1.0 - radii::MARGIN) {
                         tell = false;
@@ -416,26 +436,30 @@ fn item_lanes_decide_as_the_exact_tests() {
                             .sum();
                         got[bits] += 1;
                     }
+                    true
                 };
-                match by.each_inside(h, g, &q, 0.0, &cuts, tally) {
+                let at_ = format!("round {round} h {h} g {g} near {near} at {at:?}");
+                match by.each_inside(h, g, &q, near, &cuts, tally) {
                     Some(out) => {
-                        assert!(
-                            tell,
-                            "round {round} height {h} group {g}: told an unsure item"
-                        );
-                        assert_eq!((out, &got), (outside, &expect), "round {round} h {h} g {g}");
+                        assert!(tell, "{at_}: told an unsure item");
+                        assert_eq!((out, &got), (outside, &expect), "{at_}");
                         decided += 1;
                     }
                     None => {
-                        assert!(!tell, "round {round} height {h} group {g}: not told");
+                        assert!(!tell, "{at_}: not told");
                         unsure += 1;
                     }
+                }
+                // Stopped at once: `None`, unless every item was below `near`.
+                if let Some(out) = by.each_inside(h, g, &q, near, &cuts, |_, _| false) {
+                    assert_eq!(out, group.len(), "{at_}: not stopped");
+                    skipped += 1;
                 }
             }
         }
     }
     assert!(
-        decided > 10 * unsure.max(1),
-        "{decided} decided, {unsure} unsure"
+        decided > 10 * unsure.max(1) && skipped > 0,
+        "{decided} decided, {unsure} unsure, {skipped} skipped"
     );
 }
