@@ -377,7 +377,10 @@ class Dispatcher:
     def assignment(self, ticket_id: str) -> Optional[Assignment]:
         """The current booking of a ticket."""
     def loads(self) -> pd.DataFrame:
-        """Booked load per outlet skill, day and date (with a Redis ledger, every process's)."""
+        """Booked load per outlet skill, day and date (with a Redis ledger, every process's).
+
+        ``date`` is ``datetime64[us]`` (``NaT`` when there is none), as in ``dispatch_frame``.
+        """
     def apply(
         self, changes: Union[pd.DataFrame, _Path, Dict[str, Any], List[Dict[str, Any]]]
     ) -> List[str]:

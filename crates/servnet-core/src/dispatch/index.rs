@@ -324,7 +324,8 @@ fn group_of(entry: u64) -> (usize, usize) {
     )
 }
 
-/// Scratch for one search (kept per thread by the caller to avoid an allocation).
+/// Scratch for searches, kept per thread by the caller: the frontier, reused to avoid an
+/// allocation, and the carries, which outlive a search and are keyed by token.
 #[derive(Default)]
 pub(crate) struct Scratch {
     frontier: Frontier,
@@ -337,7 +338,8 @@ pub(crate) struct Scratch {
 /// The groups a search that found nothing skipped as full on its days or opened down to
 /// items, as heap entries: every item that may have room on another day (and passes the
 /// day-independent lane tests) lies below one of them, so that day's search starts from
-/// them instead of the root and reopens none of the groups above them.
+/// them instead of the root and reopens none of the groups above them. Its `Vec` keeps
+/// its largest capacity (per thread and slot; <= ~1 MB at 1M outlets).
 #[derive(Default)]
 struct Carry {
     entries: Vec<u64>,
@@ -725,8 +727,9 @@ impl KeyedTree {
     /// [`KeyedTree::best_first`]; with a `carry` token, starting from what a search
     /// through `scratch` with the same token, query and limits left when it found nothing
     /// ([`Carry`]) instead of the root: for a ticket's later days when an earlier day had
-    /// no room. Without such a search it starts from the root. A token must name one
-    /// ticket's searches, in which keys are not lowered (the carried bounds use them).
+    /// no room. Without such a search it starts from the root. A token names one ticket's
+    /// searches. Carried bounds use the keys read by the token's first search: a key lowered
+    /// since (another thread's `complete`) may go unseen, as if lowered after the ticket.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn best_first_after(
         &self,
@@ -777,7 +780,7 @@ impl KeyedTree {
             .unwrap_or(1);
         let carry = &mut carries[at];
         // Kept only while nothing is pruned (an infinite cutoff): see `Carry`.
-        let mut keep = key.is_some() && cutoff.is_infinite();
+        let mut keep = key.is_some() && cutoff == f64::INFINITY;
         if key.is_some() && carry.of == key {
             // Groups full on every day of `skip` stay skipped, as their parent would, and
             // stay carried.
@@ -848,7 +851,7 @@ impl KeyedTree {
                     probe::search(probe::ITEMS, 1);
                     cutoff = visit(slot, leaf.data[l], chord, key);
                 }
-                if keep && cutoff.is_finite() {
+                if keep && cutoff != f64::INFINITY {
                     keep = false;
                     carry.of = None;
                 }

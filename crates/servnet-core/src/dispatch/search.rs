@@ -1,7 +1,8 @@
 //! The search for the best outlet: best-first over the skill's tree, pruned by the best
 //! score found; each day a scan of its own skipping what is full that day (with marks,
-//! `full.rs`), or else later days and wider radii re-check only the outlets a scan that
-//! found nothing kept; the policy's fallbacks in order.
+//! `full.rs`), resuming from what the ticket's earlier empty scan left (`index::Carry`),
+//! or else later days and wider radii re-check only the outlets a scan that found nothing
+//! kept; the policy's fallbacks in order.
 
 use super::index::{self, Scratch};
 use super::policy::Fallback;

@@ -249,7 +249,7 @@ enum Cut {
 }
 
 /// The chord limits of a [`ByRadius::each_inside`] pass, exact and as f32 bands: infinite
-/// limits are fixed; the others are compared lane by lane, limits within [`BAND_GAP`] of
+/// and NaN limits are fixed; the others are compared lane by lane, limits within [`BAND_GAP`] of
 /// one another in one band (one pair of compares for them all).
 pub(super) struct Cuts {
     /// The limits (`INFINITY`: never exceeded; `NEG_INFINITY`: always).
