@@ -74,7 +74,7 @@ def schedule_campaign(
         rows.append(row)
     summary = pd.DataFrame.from_records(rows, columns=SUMMARY_COLUMNS)
     for df in (visits, by_day):
-        df["date"] = pd.to_datetime(df["date"])
+        df["date"] = pd.to_datetime(df["date"]).astype("datetime64[us]")
     summary.attrs["customer_assigned"] = out["customer_assigned"]
     summary.attrs["customer_unassigned"] = out["customer_unassigned"]
     return CampaignSchedule(visits, by_day, undone, summary)
