@@ -35,6 +35,8 @@ def test_visits_stay_in_the_window_and_every_unit_is_accounted_for(tmp_path: Pat
                                        "out_of_region", "past_deadline"}
     assert len(s.visits) == row["units_visited"] > 0
     assert s.visits["date"].between(pd.Timestamp("2026-11-23"), pd.Timestamp("2026-11-27")).all()
+    # The same date unit as the dispatcher's frames on pandas 2 and 3 (joins, concat).
+    assert s.visits["date"].dtype == s.by_day["date"].dtype == "datetime64[us]"
     assert (s.visits["skill"] == "repair:air_conditioner").all()
     assert row["cost"] == pytest.approx(150 * row["units_visited"])
     assert (s.visits["repairs_avoided"] > 0).all()
