@@ -875,21 +875,21 @@ impl KeyedTree {
                 probe::NODE_LANES_MARKED,
                 u64::from((before & !mask).count_ones()),
             );
+            // The heap entry of the child in lane `l`.
             let below = ((height - 1) as u32) << LEVEL_SHIFT;
+            let child = |l: usize| heap_entry(lb[l], below | (first + l) as u32);
             if keep {
                 let mut full = before & !mask;
                 while full != 0 {
                     let l = full.trailing_zeros() as usize;
                     full &= full - 1;
-                    carry
-                        .entries
-                        .push(heap_entry(lb[l], below | (first + l) as u32));
+                    carry.entries.push(child(l));
                 }
             }
             while mask != 0 {
                 let l = mask.trailing_zeros() as usize;
                 mask &= mask - 1;
-                heap.push(heap_entry(lb[l], below | (first + l) as u32));
+                heap.push(child(l));
             }
         }
         heap.clear();
