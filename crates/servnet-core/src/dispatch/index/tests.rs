@@ -181,6 +181,7 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
     for n in [0usize, 1, 9, 65, 300, 5000] {
         let es = entries(n, n as u64 + 3);
         let truth: Vec<([f64; 3], f64)> = es.iter().map(|e| (e.xyz, e.key)).collect();
+        let reach: Vec<f64> = es.iter().map(|e| e.reach).collect();
         let (tree, slots) = KeyedTree::new(es);
         let mut slot_of = vec![0; n];
         for (data, slot) in slots {
@@ -261,6 +262,111 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
                 let kind = usize::from(resume && !matches!(q % 5, 2 | 3));
                 opened[kind] += counts[probe::NODES] + counts[probe::LEAVES];
                 walks[kind] += 1;
+            }
+        }
+        // The guards of a resume: a key lowered between days under a new token; the same
+        // token with other limits; a resume with a finite start cutoff, and a search after
+        // one that pruned. Each day 3 equals its own brute force.
+        let mut keys: Vec<f64> = truth.iter().map(|t| t.1).collect();
+        for q in 0..100u64 {
+            let token = 1_000_000 + 1000 * n as u64 + 10 * q;
+            let p = unit_vector(98.0 + 24.0 * rng.next_f64(), 18.0 + 24.0 * rng.next_f64());
+            let max_chord = 0.1 * rng.next_f64();
+            // Whether item `i` has room on day 3 within `mc` and reach x `widen`.
+            let passes = |i: usize, mc: f64, widen: Option<f64>| {
+                let d = dist2(&p, &truth[i].0).sqrt();
+                let km = crate::geo::chord_to_km(d);
+                d <= mc && widen.is_none_or(|w| km <= reach[i] * w) && full[i] & 4 == 0
+            };
+            let score = |keys: &[f64], i: usize| {
+                (6371.0 * dist2(&p, &truth[i].0).sqrt() + keys[i], i as u32)
+            };
+            let brute = |keys: &[f64], mc: f64, widen: Option<f64>, cutoff: f64| {
+                (0..n)
+                    .filter(|&i| passes(i, mc, widen))
+                    .map(|i| score(keys, i))
+                    .filter(|s| s.0 <= cutoff)
+                    .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            };
+            // A search; days 1 and 2 (`skip` 1, 2) turn every item down.
+            let run = |scratch: &mut Scratch,
+                       keys: &[f64],
+                       (mc, widen): (f64, Option<f64>),
+                       cutoff: f64,
+                       skip: u64,
+                       token: u64| {
+                let mut best: Option<(f64, u32)> = None;
+                tree.best_first_after(
+                    scratch,
+                    &p,
+                    mc,
+                    widen,
+                    cutoff,
+                    6371.0,
+                    skip,
+                    Some(token),
+                    |_, i, _, _| {
+                        let i = i as usize;
+                        let s = score(keys, i);
+                        let room = skip == 4 && passes(i, mc, widen) && s.0 <= cutoff;
+                        if room && best.is_none_or(|b| s < b) {
+                            best = Some(s);
+                        }
+                        best.map_or(cutoff, |b| b.0)
+                    },
+                );
+                best
+            };
+            let limits = (max_chord, None);
+            let inf = f64::INFINITY;
+            run(&mut scratch, &keys, limits, inf, 1, token);
+            run(&mut scratch, &keys, limits, inf, 2, token);
+            match q % 4 {
+                // The next ticket (another token) after a key was lowered.
+                0 if n > 0 => {
+                    let i = (0..n)
+                        .filter(|&i| passes(i, max_chord, None))
+                        .min_by(|&a, &b| score(&keys, a).0.total_cmp(&score(&keys, b).0))
+                        .unwrap_or_else(|| rng.below(n));
+                    keys[i] = 0.0;
+                    tree.lower_key(slot_of[i], 0.0);
+                    let got = run(&mut scratch, &keys, limits, inf, 4, token + 1);
+                    assert_eq!(
+                        got,
+                        brute(&keys, max_chord, None, inf),
+                        "n={n} q={q} lowered"
+                    );
+                }
+                // The same token with a larger chord limit, or a wider reach.
+                1 => {
+                    let wider = (2.0 * max_chord, None);
+                    let got = run(&mut scratch, &keys, wider, inf, 4, token);
+                    assert_eq!(got, brute(&keys, wider.0, None, inf), "n={n} q={q} chord");
+                }
+                2 => {
+                    let wider = (max_chord, Some(1.5));
+                    let got = run(&mut scratch, &keys, wider, inf, 4, token);
+                    assert_eq!(
+                        got,
+                        brute(&keys, max_chord, wider.1, inf),
+                        "n={n} q={q} widen"
+                    );
+                }
+                // A resume with a finite cutoff that finds the best; one below it (it prunes
+                // and finds nothing), then a search from where that one left.
+                _ => {
+                    let expect = brute(&keys, max_chord, None, inf);
+                    let Some((best, _)) = expect else { continue };
+                    let got = run(&mut scratch, &keys, limits, best + 1e-6, 4, token);
+                    assert_eq!(got, expect, "n={n} q={q} finite cutoff");
+                    run(&mut scratch, &keys, limits, inf, 1, token + 1);
+                    run(&mut scratch, &keys, limits, inf, 2, token + 1);
+                    let below = best - 1e-6;
+                    let got = run(&mut scratch, &keys, limits, below, 4, token + 1);
+                    assert_eq!(got, None, "n={n} q={q} below");
+                    let got = run(&mut scratch, &keys, limits, inf, 4, token + 1);
+                    assert_eq!(got, expect, "n={n} q={q} after a pruned search");
+                }
             }
         }
     }
