@@ -261,6 +261,11 @@ impl FullTest {
     /// within `near` is empty when `sla >= near`; within `outlet` and not within `skill`
     /// when `outlet <= skill`.
     fn item_cuts(&self, skill: f64, outlet: f64) -> Cuts {
+        Cuts::new(self.item_limits(skill, outlet))
+    }
+
+    /// The limits of [`FullTest::item_cuts`], `INFINITY` or `NEG_INFINITY` where left out.
+    fn item_limits(&self, skill: f64, outlet: f64) -> [f64; radii::CUTS] {
         let slack = f64::from(CHORD_SLACK);
         let [too_far, mut sla, near, skill, mut outlet] = [
             self.too_far + slack,
@@ -275,7 +280,7 @@ impl FullTest {
         if outlet <= skill {
             outlet = f64::NEG_INFINITY;
         }
-        Cuts::new([too_far, sla, near, skill, outlet])
+        [too_far, sla, near, skill, outlet]
     }
 
     /// The chords within which `marks` prove items within the travel limit (and inside
@@ -702,5 +707,75 @@ impl KeyedTree {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    /// The cuts [`FullTest::item_cuts`] leaves out change no item's rule: for limits drawn
+    /// with ties, near misses and infinities, every chord at, beside and between them gets
+    /// the rule of all five cuts.
+    #[test]
+    fn left_out_item_cuts_change_no_rule() {
+        let mut rng = SplitMix64::new(7);
+        let slack = f64::from(CHORD_SLACK);
+        let pick = |rng: &mut SplitMix64, prev: f64| match rng.below(8) {
+            0 => f64::INFINITY,
+            1 => f64::NEG_INFINITY,
+            2 => prev,
+            3 => prev + 2.0 * slack * (rng.next_f64() - 0.5),
+            _ => 0.05 * rng.next_f64(),
+        };
+        let (mut dropped, mut cases) = ([0usize; 2], 0usize);
+        for _ in 0..20_000 {
+            let mut v = [0.0; radii::CUTS];
+            for k in 0..radii::CUTS {
+                let prev = if k == 0 { 0.02 } else { v[rng.below(k)] };
+                v[k] = pick(&mut rng, prev);
+            }
+            let [too_far, sla, near, skill, outlet] = v;
+            let t = FullTest {
+                too_far,
+                near,
+                sla,
+                days: 1,
+                within: 0.0,
+                day: [f64::NEG_INFINITY; 64],
+                reserve: false,
+                outlet: true,
+            };
+            let all = [
+                too_far + slack,
+                sla + slack,
+                near - slack,
+                skill - slack,
+                outlet - slack,
+            ];
+            let kept = t.item_limits(skill, outlet);
+            dropped[0] += usize::from(kept[1] != all[1]);
+            dropped[1] += usize::from(kept[4] != all[4]);
+            let rule = |c: &[f64; radii::CUTS], d: f64| {
+                rule_of(d > c[0], d > c[1], d <= c[2], d <= c[3], d <= c[4])
+            };
+            let mut chords: Vec<f64> = all.iter().filter(|c| c.is_finite()).copied().collect();
+            chords.sort_by(f64::total_cmp);
+            let between: Vec<f64> = chords.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+            for c in chords.iter().chain(&between) {
+                for d in [*c, c - 1e-12, c + 1e-12, 0.0, 3.0] {
+                    if d >= 0.0 {
+                        cases += 1;
+                        assert_eq!(rule(&kept, d), rule(&all, d), "limits {v:?} chord {d}");
+                    }
+                }
+            }
+        }
+        // Both drops happen often enough to be put to the test.
+        assert!(
+            dropped.iter().all(|&n| n > 1000) && cases > 100_000,
+            "{dropped:?} {cases}"
+        );
     }
 }

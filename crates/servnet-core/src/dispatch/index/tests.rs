@@ -264,10 +264,14 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
                 walks[kind] += 1;
             }
         }
-        // The guards of a resume: a key lowered between days under a new token; the same
-        // token with other limits; a resume with a finite start cutoff, and a search after
-        // one that pruned. Each day 3 equals its own brute force.
-        let mut keys: Vec<f64> = truth.iter().map(|t| t.1).collect();
+        // The guards of a resume: the same token under other limits (chord, reach,
+        // distance weight); a resume with a finite start cutoff, and a search after ones
+        // that pruned. Each day 3 equals its own brute force. Each case fails when the
+        // carry's key leaves out its limit, or when a finite start cutoff keeps a carry
+        // (checked by breaking each, session 19). The token: the test below.
+        let keys: Vec<f64> = truth.iter().map(|t| t.1).collect();
+        // Chord limit, reach factor, distance weight.
+        type Limits = (f64, Option<f64>, f64);
         for q in 0..100u64 {
             let token = 1_000_000 + 1000 * n as u64 + 10 * q;
             let p = unit_vector(98.0 + 24.0 * rng.next_f64(), 18.0 + 24.0 * rng.next_f64());
@@ -278,20 +282,23 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
                 let km = crate::geo::chord_to_km(d);
                 d <= mc && widen.is_none_or(|w| km <= reach[i] * w) && full[i] & 4 == 0
             };
-            let score = |keys: &[f64], i: usize| {
-                (6371.0 * dist2(&p, &truth[i].0).sqrt() + keys[i], i as u32)
+            let score = |keys: &[f64], per_chord: f64, i: usize| {
+                (
+                    per_chord * dist2(&p, &truth[i].0).sqrt() + keys[i],
+                    i as u32,
+                )
             };
-            let brute = |keys: &[f64], mc: f64, widen: Option<f64>, cutoff: f64| {
+            let brute = |keys: &[f64], (mc, widen, per_chord): Limits, cutoff: f64| {
                 (0..n)
                     .filter(|&i| passes(i, mc, widen))
-                    .map(|i| score(keys, i))
+                    .map(|i| score(keys, per_chord, i))
                     .filter(|s| s.0 <= cutoff)
                     .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
             };
             // A search; days 1 and 2 (`skip` 1, 2) turn every item down.
             let run = |scratch: &mut Scratch,
                        keys: &[f64],
-                       (mc, widen): (f64, Option<f64>),
+                       (mc, widen, per_chord): Limits,
                        cutoff: f64,
                        skip: u64,
                        token: u64| {
@@ -302,12 +309,12 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
                     mc,
                     widen,
                     cutoff,
-                    6371.0,
+                    per_chord,
                     skip,
                     Some(token),
                     |_, i, _, _| {
                         let i = i as usize;
-                        let s = score(keys, i);
+                        let s = score(keys, per_chord, i);
                         let room = skip == 4 && passes(i, mc, widen) && s.0 <= cutoff;
                         if room && best.is_none_or(|b| s < b) {
                             best = Some(s);
@@ -317,53 +324,39 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
                 );
                 best
             };
-            let limits = (max_chord, None);
+            let limits = (max_chord, None, 6371.0);
             let inf = f64::INFINITY;
-            run(&mut scratch, &keys, limits, inf, 1, token);
-            run(&mut scratch, &keys, limits, inf, 2, token);
             match q % 4 {
-                // The next ticket (another token) after a key was lowered.
-                0 if n > 0 => {
-                    let i = (0..n)
-                        .filter(|&i| passes(i, max_chord, None))
-                        .min_by(|&a, &b| score(&keys, a).0.total_cmp(&score(&keys, b).0))
-                        .unwrap_or_else(|| rng.below(n));
-                    keys[i] = 0.0;
-                    tree.lower_key(slot_of[i], 0.0);
-                    let got = run(&mut scratch, &keys, limits, inf, 4, token + 1);
-                    assert_eq!(
-                        got,
-                        brute(&keys, max_chord, None, inf),
-                        "n={n} q={q} lowered"
-                    );
+                // The same token after days searched under other limits: a larger chord
+                // limit, no reach limit, or a lighter distance weight on day 3 (the carry
+                // holds neither the groups beyond the days' limits nor bounds for the weight).
+                0..=2 => {
+                    let (days, day3) = match q % 4 {
+                        0 => (limits, (2.0 * max_chord, None, 6371.0)),
+                        1 => ((max_chord, Some(1.5), 6371.0), limits),
+                        _ => (limits, (max_chord, None, 1000.0)),
+                    };
+                    run(&mut scratch, &keys, days, inf, 1, token);
+                    run(&mut scratch, &keys, days, inf, 2, token);
+                    let got = run(&mut scratch, &keys, day3, inf, 4, token);
+                    assert_eq!(got, brute(&keys, day3, inf), "n={n} q={q} limits {day3:?}");
                 }
-                // The same token with a larger chord limit, or a wider reach.
-                1 => {
-                    let wider = (2.0 * max_chord, None);
-                    let got = run(&mut scratch, &keys, wider, inf, 4, token);
-                    assert_eq!(got, brute(&keys, wider.0, None, inf), "n={n} q={q} chord");
-                }
-                2 => {
-                    let wider = (max_chord, Some(1.5));
-                    let got = run(&mut scratch, &keys, wider, inf, 4, token);
-                    assert_eq!(
-                        got,
-                        brute(&keys, max_chord, wider.1, inf),
-                        "n={n} q={q} widen"
-                    );
-                }
-                // A resume with a finite cutoff that finds the best; one below it (it prunes
-                // and finds nothing), then a search from where that one left.
+                // A resume with a finite cutoff that finds the best; then, for the next
+                // ticket, resumes with cutoffs below the best (one opens groups, one stops
+                // at its first entry) and a search from where they left.
                 _ => {
-                    let expect = brute(&keys, max_chord, None, inf);
+                    run(&mut scratch, &keys, limits, inf, 1, token);
+                    run(&mut scratch, &keys, limits, inf, 2, token);
+                    let expect = brute(&keys, limits, inf);
                     let Some((best, _)) = expect else { continue };
                     let got = run(&mut scratch, &keys, limits, best + 1e-6, 4, token);
                     assert_eq!(got, expect, "n={n} q={q} finite cutoff");
                     run(&mut scratch, &keys, limits, inf, 1, token + 1);
                     run(&mut scratch, &keys, limits, inf, 2, token + 1);
-                    let below = best - 1e-6;
-                    let got = run(&mut scratch, &keys, limits, below, 4, token + 1);
-                    assert_eq!(got, None, "n={n} q={q} below");
+                    for below in [best - 1e-6, -1.0] {
+                        let got = run(&mut scratch, &keys, limits, below, 4, token + 1);
+                        assert_eq!(got, None, "n={n} q={q} below {below}");
+                    }
                     let got = run(&mut scratch, &keys, limits, inf, 4, token + 1);
                     assert_eq!(got, expect, "n={n} q={q} after a pruned search");
                 }
@@ -375,6 +368,82 @@ fn a_resumed_search_finds_what_a_fresh_one_finds() {
         !cfg!(debug_assertions) || opened[1] * walks[0] < opened[0] * walks[1],
         "{opened:?} in {walks:?} searches"
     );
+}
+
+/// A key lowered between two tickets (a completed job's rating lowers its outlet's key)
+/// is seen by the next ticket at the same point and limits: a carry is kept per ticket
+/// (token), as its bounds hold the keys its first search read. Each ticket's first day
+/// turns every outlet down; then the farthest outlet in range gets key 0 (from 200, more
+/// than any distance in range), and the next ticket must book it on its second day.
+#[test]
+fn the_next_ticket_sees_a_key_lowered_after_the_last_ones_search() {
+    let mut rng = SplitMix64::new(5);
+    let n = 3000;
+    let mut es = entries(n, 11);
+    for e in &mut es {
+        e.key = 200.0;
+        e.reach = f64::INFINITY;
+    }
+    let xyz: Vec<[f64; 3]> = es.iter().map(|e| e.xyz).collect();
+    let (tree, slots) = KeyedTree::new(es);
+    let mut slot_of = vec![0; n];
+    for (data, slot) in slots {
+        slot_of[data as usize] = slot;
+    }
+    let mut keys = vec![200.0; n];
+    let mut scratch = Scratch::default();
+    // 0.02 chord: 127 km.
+    let max_chord = 0.02;
+    let mut lowered = 0;
+    for ticket in 0..60u64 {
+        let p = unit_vector(102.0 + 16.0 * rng.next_f64(), 22.0 + 16.0 * rng.next_f64());
+        let d = |i: usize| dist2(&p, &xyz[i]).sqrt();
+        let in_range: Vec<usize> = (0..n).filter(|&i| d(i) <= max_chord).collect();
+        // Day 1 (skip 1) turns everything down; day 2 (skip 2) books the best.
+        let search = |scratch: &mut Scratch, keys: &[f64], skip: u64, token: u64| {
+            let mut best: Option<(f64, u32)> = None;
+            tree.best_first_after(
+                scratch,
+                &p,
+                max_chord,
+                None,
+                f64::INFINITY,
+                6371.0,
+                skip,
+                Some(token),
+                |_, i, _, _| {
+                    let i = i as usize;
+                    let s = (6371.0 * d(i) + keys[i], i as u32);
+                    if skip == 2 && d(i) <= max_chord && best.is_none_or(|b| s < b) {
+                        best = Some(s);
+                    }
+                    best.map_or(f64::INFINITY, |b| b.0)
+                },
+            );
+            best
+        };
+        assert_eq!(search(&mut scratch, &keys, 1, 2 * ticket), None);
+        let Some(&i) = in_range
+            .iter()
+            .filter(|&&i| keys[i] > 0.0)
+            .max_by(|&&a, &&b| d(a).total_cmp(&d(b)).then(a.cmp(&b)))
+        else {
+            continue;
+        };
+        keys[i] = 0.0;
+        tree.lower_key(slot_of[i], 0.0);
+        lowered += 1;
+        // The next ticket, at the same point: its first day resumes nothing of the last
+        // ticket's, so the lowered key is read.
+        assert_eq!(search(&mut scratch, &keys, 1, 2 * ticket + 1), None);
+        let expect = in_range
+            .iter()
+            .map(|&j| (6371.0 * d(j) + keys[j], j as u32))
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let got = search(&mut scratch, &keys, 2, 2 * ticket + 1);
+        assert_eq!(got, expect, "ticket {ticket}: outlet {i} lowered");
+    }
+    assert!(lowered > 30, "{lowered} keys lowered");
 }
 
 /// A group straddling its items' radii is counted as the area rule counts its items one
