@@ -189,3 +189,50 @@ impl Dispatcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::bench::peak::{peak, PeakSpec};
+    use crate::dispatch::{Dispatcher, Policy};
+    use crate::model::{Network, Outlet, OutletStatus};
+
+    /// Marks land on each offer's own tree slot and centre slot (as the dispatcher's
+    /// offer keys record them) without reading the keys: also with closed and suspended
+    /// outlets (numbered after the open ones of their skill) and regional centres.
+    #[test]
+    fn marks_find_every_offers_slots_without_its_key() {
+        let (net, _) = peak(&PeakSpec::new(300, 100, 5)).unwrap();
+        let outlets: Vec<Outlet> = net
+            .outlets()
+            .iter()
+            .enumerate()
+            .map(|(i, o)| Outlet {
+                status: match i % 7 {
+                    0 => OutletStatus::Closed,
+                    1 => OutletStatus::Suspended,
+                    _ => o.status,
+                },
+                priority: if i % 5 == 0 { 95 } else { o.priority },
+                ..o.clone()
+            })
+            .collect();
+        let net = Network::new(outlets, net.regions().to_vec())
+            .unwrap()
+            .with_settings_of(&net);
+        let d = Dispatcher::new(net, Policy::default()).unwrap();
+        let (mut open, mut closed, mut centres) = (0, 0, 0);
+        for (k, key) in d.offer_keys.iter().enumerate() {
+            let slot = d.tree_slot(k).map(|(_, slot)| slot);
+            assert_eq!(slot.unwrap_or(u32::MAX), key.slot, "offer {k}");
+            let centre = d.centre_slot(k);
+            assert_eq!(centre.unwrap_or(u32::MAX), key.centre_slot, "offer {k}");
+            open += usize::from(slot.is_some());
+            closed += usize::from(slot.is_none());
+            centres += usize::from(centre.is_some());
+        }
+        assert!(
+            open > 100 && closed > 30 && centres > 20,
+            "{open} {closed} {centres}"
+        );
+    }
+}
