@@ -163,22 +163,28 @@ impl Dispatcher {
     }
 
     /// The least units of a capacity `cap` any ticket may fill: what one that is neither
-    /// an emergency nor privileged may ([`Dispatcher::limit_for`]).
+    /// an emergency nor privileged may ([`Dispatcher::limit_for`]). A network without
+    /// packages holds nothing back for them (every ticket is privileged there).
     pub(super) fn least_limit(&self, cap: u32) -> u32 {
-        self.limit(cap, false)
-            .saturating_sub((f64::from(cap) * self.policy.package_reserve).floor() as u32)
+        let limit = self.limit(cap, false);
+        if self.package_reserve_on() {
+            limit.saturating_sub((f64::from(cap) * self.policy.package_reserve).floor() as u32)
+        } else {
+            limit
+        }
     }
 
     /// Whether any reserve holds units back from some ticket (else every limit is the
-    /// capacity).
+    /// capacity). Without packages the package reserve holds nothing back, so a peak
+    /// day's bookings do not mark the offers' reserves, which nothing would read.
     pub(super) fn reserves_on(&self) -> bool {
-        self.policy.package_reserve > 0.0 || self.policy.emergency_reserve > 0.0
+        self.package_reserve_on() || self.policy.emergency_reserve > 0.0
     }
 
     /// Whether the ticket's limit of every capacity is the least one.
     pub(super) fn has_least_limit(&self, r: &Resolved) -> bool {
         (!r.emergency || self.policy.emergency_reserve == 0.0)
-            && ((!r.claim.privileged && !r.emergency) || self.policy.package_reserve == 0.0)
+            && ((!r.claim.privileged && !r.emergency) || !self.package_reserve_on())
     }
 
     /// The units of a capacity `cap` the ticket may fill: the emergency reserve (unless
