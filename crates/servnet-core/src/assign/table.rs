@@ -38,15 +38,15 @@ impl Tabular for AssignmentPlan {
         if let Some(a) = self.assignments.get(i) {
             out.push(&a.ticket_id);
             out.push(&a.outlet_id);
-            out.push(&a.day.to_string());
+            out.push_int(u64::from(a.day));
             match a.date {
-                Some(d) => out.push_fmt(format_args!("{d}")),
+                Some(d) => out.push_date(d),
                 None => out.push(""),
             }
-            out.push(&a.units.to_string());
+            out.push_int(u64::from(a.units));
             out.push_fixed(a.score, 3);
             out.push_fixed(a.distance_km, 3);
-            out.push(&a.late_days.to_string());
+            out.push_int(u64::from(a.late_days));
             out.push(a.moved_from.as_deref().unwrap_or_default());
             match a.move_gain {
                 Some(g) => out.push_fixed(g, 3),

@@ -1,6 +1,6 @@
 use super::frame::Frame;
 use super::geojson::parse_polygons;
-use super::table::{file_name, Cells, Problems, Row, Table};
+use super::table::{file_name, Cells, Col, Problems, Row, Table};
 use crate::error::{Issue, Location};
 use crate::model::{
     Network, Outlet, OutletSkill, Region, ServiceArea, Skill, MAX_COST, MAX_POPULATION,
@@ -433,7 +433,8 @@ fn read_outlet_skills(
     }
     // Taken in row order: the problems, the line book and the lists are those of
     // reading the rows one by one.
-    for (read, local) in t.par_blocks(|row, local| outlet_skill(t, row, local)) {
+    let cols = SkillCols::of(t);
+    for (read, local) in t.par_blocks(|row, local| outlet_skill(t, &cols, row, local)) {
         problems.append(local);
         for r in read.into_iter().flatten() {
             lines.note("outlet_skills", &t.source, r.record, r.line);
@@ -451,21 +452,56 @@ struct SkillRow {
     line: Option<u64>,
 }
 
-/// Row `row` of `outlet_skills` if valid; its problems go to `problems`.
-fn outlet_skill(t: &Table, row: &Row, problems: &mut Problems) -> Option<SkillRow> {
+/// The columns of `outlet_skills`, found once per table (not per cell).
+struct SkillCols {
+    outlet_id: Col<'static>,
+    skill: Col<'static>,
+    daily_capacity: Col<'static>,
+    load: Col<'static>,
+    rating_sum: Col<'static>,
+    rating_count: Col<'static>,
+    cost_per_ticket: Col<'static>,
+}
+
+impl SkillCols {
+    fn of(t: &Table) -> Self {
+        SkillCols {
+            outlet_id: t.col("outlet_id"),
+            skill: t.col("skill"),
+            daily_capacity: t.col("daily_capacity"),
+            load: t.col("load"),
+            rating_sum: t.col("rating_sum"),
+            rating_count: t.col("rating_count"),
+            cost_per_ticket: t.col("cost_per_ticket"),
+        }
+    }
+}
+
+/// Row `row` of `outlet_skills` (columns `cols`) if valid; its problems go to
+/// `problems`.
+fn outlet_skill(
+    t: &Table,
+    cols: &SkillCols,
+    row: &Row,
+    problems: &mut Problems,
+) -> Option<SkillRow> {
     let mut c = t.cells(row, problems);
-    let outlet = c.text("outlet_id");
+    let outlet = c.text(cols.outlet_id);
     // (a parsed skill's text is its cell's: the record names the line book's entry too)
-    let rec = outlet.as_ref().map(|o| format!("{o}/{}", c.raw("skill")));
+    let rec = outlet
+        .as_ref()
+        .map(|o| format!("{o}/{}", c.raw(cols.skill)));
     if let Some(rec) = &rec {
         c.set_record(rec);
     }
-    let skill = c.parse::<Skill>("skill");
-    let capacity = c.whole("daily_capacity", 0, i64::from(u32::MAX));
-    let load = c.whole_or("load", 0, i64::from(u32::MAX), 0);
-    let rating_sum = c.number("rating_sum", "a rating sum >= 0", |x| x >= 0.0);
-    let rating_count = c.whole("rating_count", 0, i64::from(u32::MAX));
-    let cost = c.number("cost_per_ticket", COST, |x| (0.0..=MAX_COST).contains(&x));
+    let skill = c.parse::<Skill>(cols.skill);
+    let capacity = c.whole(cols.daily_capacity, 0, i64::from(u32::MAX));
+    let load = c.whole_or(cols.load, 0, i64::from(u32::MAX), 0);
+    let rating_sum = c.number(cols.rating_sum, "a rating sum >= 0", |x| x >= 0.0);
+    let rating_count = c.whole(cols.rating_count, 0, i64::from(u32::MAX));
+    let cost = c.number(cols.cost_per_ticket, COST, |x| {
+        (0.0..=MAX_COST).contains(&x)
+    });
     let s = (|| {
         Some(OutletSkill {
             skill: skill?,

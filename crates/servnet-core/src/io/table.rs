@@ -115,6 +115,29 @@ impl Row {
         }
     }
 
+    /// The row of `record` in one copy, if every cell is UTF-8 text without white space
+    /// at either end (almost every row of a file); `None` otherwise: its cells are then
+    /// checked and trimmed one by one. `record` must be at most [`MAX_ROW_BYTES`] long.
+    fn plain(line: Option<u64>, record: &csv::ByteRecord) -> Option<Row> {
+        let text = std::str::from_utf8(record.as_slice()).ok()?;
+        let mut ends = Vec::with_capacity(record.len());
+        for i in 0..record.len() {
+            let range = record.range(i)?;
+            let end = u32::try_from(range.end).ok()?;
+            // (`get` is `None` off a character's boundary: a cell is text on its own)
+            if !bare(text.get(range)?) {
+                return None;
+            }
+            ends.push(end);
+        }
+        Some(Row {
+            line,
+            index: 0,
+            text: text.to_string(),
+            ends,
+        })
+    }
+
     /// Cell `i`'s text.
     pub(crate) fn cell(&self, i: usize) -> Option<&str> {
         let end = *self.ends.get(i)? as usize;
@@ -134,6 +157,14 @@ impl Row {
     pub(crate) fn cells(&self) -> impl Iterator<Item = &str> {
         (0..self.len()).filter_map(|i| self.cell(i))
     }
+}
+
+/// Whether `cell` is its own trimmed text: it starts and ends with a printable ASCII
+/// character (or is empty). Other cells are trimmed with `str::trim`.
+fn bare(cell: &str) -> bool {
+    let printable = |b: &u8| (b'!'..0x80).contains(b);
+    let b = cell.as_bytes();
+    b.first().is_none_or(printable) && b.last().is_none_or(printable)
 }
 
 /// Column positions by name.
@@ -283,29 +314,37 @@ impl Table {
                 }
                 continue;
             }
-            let mut cells = Row {
-                line,
-                index: 0,
-                text: String::with_capacity(record.as_slice().len()),
-                ends: Vec::with_capacity(record.len()),
-            };
-            for (i, c) in record.iter().enumerate() {
-                match std::str::from_utf8(c) {
-                    Ok(text) => cells.push(text.trim()),
-                    Err(e) => {
-                        // Name the column when the header is known (it is not on line 1).
-                        let field = header_names.get(i).cloned();
-                        problems.add(
-                            Location { field, ..at(line) },
-                            format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
-                        );
-                        // Keep the row (with U+FFFD for the bad bytes): the read fails
-                        // anyway, and dropping it would add misleading "unknown outlet"
-                        // follow-up errors.
-                        cells.push(String::from_utf8_lossy(c).trim());
+            // (most rows are plain text; the others are checked and trimmed cell by cell)
+            let mut cells = match Row::plain(line, &record) {
+                Some(row) => row,
+                None => {
+                    let mut cells = Row {
+                        line,
+                        index: 0,
+                        text: String::with_capacity(record.as_slice().len()),
+                        ends: Vec::with_capacity(record.len()),
+                    };
+                    for (i, c) in record.iter().enumerate() {
+                        match std::str::from_utf8(c) {
+                            Ok(text) => cells.push(text.trim()),
+                            Err(e) => {
+                                // Name the column when the header is known (it is not on
+                                // line 1).
+                                let field = header_names.get(i).cloned();
+                                problems.add(
+                                    Location { field, ..at(line) },
+                                    format!("not valid UTF-8 text ({e}); save the file as UTF-8"),
+                                );
+                                // Keep the row (with U+FFFD for the bad bytes): the read
+                                // fails anyway, and dropping it would add misleading
+                                // "unknown outlet" follow-up errors.
+                                cells.push(String::from_utf8_lossy(c).trim());
+                            }
+                        }
                     }
+                    cells
                 }
-            }
+            };
             match header_len {
                 None => {
                     let mut cols = ColumnIndex::default();
@@ -552,12 +591,24 @@ impl<R> LineCounter<R> {
     fn line_at(&mut self, offset: u64) -> u64 {
         let ahead = usize::try_from(offset.saturating_sub(self.at)).unwrap_or(usize::MAX);
         let end = self.start.saturating_add(ahead).min(self.pending.len());
-        // A CRLF counts at its CR: the csv crate may start a record at its LF.
-        for &b in self.pending.get(self.start..end).unwrap_or_default() {
-            if b == b'\r' || (b == b'\n' && !self.after_cr) {
-                self.breaks += 1;
+        let bytes = self.pending.get(self.start..end).unwrap_or_default();
+        if !bytes.contains(&b'\r') {
+            // LF line ends only (most files): each LF is a line break, but an LF right
+            // after a CR counted before.
+            let lf = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            let after_cr = self.after_cr && bytes.first() == Some(&b'\n');
+            self.breaks += lf - u64::from(after_cr);
+            if !bytes.is_empty() {
+                self.after_cr = false;
             }
-            self.after_cr = b == b'\r';
+        } else {
+            // A CRLF counts at its CR: the csv crate may start a record at its LF.
+            for &b in bytes {
+                if b == b'\r' || (b == b'\n' && !self.after_cr) {
+                    self.breaks += 1;
+                }
+                self.after_cr = b == b'\r';
+            }
         }
         self.at += (end - self.start) as u64;
         self.start = end;
@@ -593,13 +644,47 @@ pub(crate) fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// A column a row's cells are read from: its name (messages name it) and, when found
+/// once per table with [`Table::col`], its position; a bare name (`"lon"`) is looked up
+/// for each cell read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Col<'n> {
+    name: &'n str,
+    /// `Some`: the position found once (`None` inside: the table has no such column).
+    at: Option<Option<usize>>,
+}
+
+impl<'n> From<&'n str> for Col<'n> {
+    fn from(name: &'n str) -> Self {
+        Col { name, at: None }
+    }
+}
+
+impl<'n> From<&'n String> for Col<'n> {
+    fn from(name: &'n String) -> Self {
+        Col::from(name.as_str())
+    }
+}
+
+impl Table {
+    /// Column `name` found once, for reading it from every row (a row's cell is then
+    /// one index away, not a hashed look-up of its name).
+    pub(crate) fn col<'n>(&self, name: &'n str) -> Col<'n> {
+        Col {
+            name,
+            at: Some(self.column_index(name)),
+        }
+    }
+}
+
 /// Typed cell access for one row; every failure is recorded with file, line, record and
 /// field, and marks the row as failed.
 pub(crate) struct Cells<'a> {
     table: &'a Table,
     row: &'a Row,
     problems: &'a mut Problems,
-    record: Option<String>,
+    /// The record named in messages (borrowed from the row when it can be).
+    record: Option<Cow<'a, str>>,
     /// Whether any access on this row failed.
     pub(crate) failed: bool,
 }
@@ -622,19 +707,21 @@ impl<'a> Cells<'a> {
 
     /// Sets the record id used in later messages.
     pub(crate) fn set_record(&mut self, id: &str) {
-        self.record = Some(id.to_string());
+        self.record = Some(Cow::Owned(id.to_string()));
     }
 
     pub(crate) fn location(&self, field: &str) -> Location {
         Location {
             source: self.table.source.clone(),
             line: self.row.line,
-            record: self.record.clone().or_else(|| {
-                self.row
+            record: match &self.record {
+                Some(r) => Some(r.to_string()),
+                None => self
+                    .row
                     .line
                     .is_none()
-                    .then(|| format!("#{}", self.row.index))
-            }),
+                    .then(|| format!("#{}", self.row.index)),
+            },
             field: Some(field.to_string()),
         }
     }
@@ -647,9 +734,14 @@ impl<'a> Cells<'a> {
     }
 
     /// The typed cell (missing when the column is absent or the text cell empty).
-    pub(crate) fn cell(&self, col: &str) -> Cell<'a> {
+    pub(crate) fn cell<'n>(&self, col: impl Into<Col<'n>>) -> Cell<'a> {
         let (table, row): (&'a Table, &'a Row) = (self.table, self.row);
-        let Some(&i) = table.columns.get(col) else {
+        let col = col.into();
+        let at = match col.at {
+            Some(at) => at,
+            None => table.column_index(col.name),
+        };
+        let Some(i) = at else {
             return Cell::Missing;
         };
         if let Some(f) = &table.frame {
@@ -664,8 +756,13 @@ impl<'a> Cells<'a> {
         }
     }
 
+    /// Whether the cell is empty (or its column absent): its raw text is empty.
+    fn blank(&self, col: Col<'_>) -> bool {
+        matches!(self.cell(col), Cell::Missing)
+    }
+
     /// The raw cell as text (empty when the column is absent).
-    pub(crate) fn raw(&self, col: &str) -> Cow<'a, str> {
+    pub(crate) fn raw<'n>(&self, col: impl Into<Col<'n>>) -> Cow<'a, str> {
         match self.cell(col) {
             Cell::Text(s) => Cow::Borrowed(s),
             other => other.text(),
@@ -674,27 +771,30 @@ impl<'a> Cells<'a> {
 
     /// A required id cell (as [`crate::model::id_problem`] allows); it names the record
     /// in the row's later messages.
-    pub(crate) fn id(&mut self, col: &str) -> Option<String> {
-        let v = self.text(col)?;
+    pub(crate) fn id<'n>(&mut self, col: impl Into<Col<'n>>) -> Option<String> {
+        let col = col.into();
+        let v = self.required(col)?;
         if let Some(m) = crate::model::id_problem(&v) {
-            self.fail(col, m);
+            self.fail(col.name, m);
             return None;
         }
-        self.set_record(&v);
-        Some(v)
+        let id = v.to_string();
+        self.record = Some(v);
+        Some(id)
     }
 
     /// A required non-empty text cell.
-    pub(crate) fn text(&mut self, col: &str) -> Option<String> {
+    pub(crate) fn text<'n>(&mut self, col: impl Into<Col<'n>>) -> Option<String> {
         self.required(col).map(Cow::into_owned)
     }
 
     /// A required non-empty cell's text, borrowed from the row where it can be (the
     /// typed readers parse it without a copy).
-    fn required(&mut self, col: &str) -> Option<Cow<'a, str>> {
+    pub(crate) fn required<'n>(&mut self, col: impl Into<Col<'n>>) -> Option<Cow<'a, str>> {
+        let col = col.into();
         let v = self.raw(col);
         if v.is_empty() {
-            self.fail(col, "missing value");
+            self.fail(col.name, "missing value");
             None
         } else {
             Some(v)
@@ -702,13 +802,13 @@ impl<'a> Cells<'a> {
     }
 
     /// An optional text cell.
-    pub(crate) fn opt_text(&self, col: &str) -> Option<String> {
+    pub(crate) fn opt_text<'n>(&self, col: impl Into<Col<'n>>) -> Option<String> {
         let v = self.raw(col);
-        (!v.is_empty()).then(|| v.to_string())
+        (!v.is_empty()).then(|| v.into_owned())
     }
 
     /// A `;`-separated list (empty cell: empty list).
-    pub(crate) fn list(&self, col: &str) -> Vec<String> {
+    pub(crate) fn list<'n>(&self, col: impl Into<Col<'n>>) -> Vec<String> {
         self.raw(col)
             .split(';')
             .map(str::trim)
@@ -718,24 +818,29 @@ impl<'a> Cells<'a> {
     }
 
     /// A required value parsed with `FromStr` whose error says what was expected.
-    pub(crate) fn parse<T: FromStr<Err = String>>(&mut self, col: &str) -> Option<T> {
+    pub(crate) fn parse<'n, T: FromStr<Err = String>>(
+        &mut self,
+        col: impl Into<Col<'n>>,
+    ) -> Option<T> {
+        let col = col.into();
         let v = self.required(col)?;
         match v.parse() {
             Ok(x) => Some(x),
             Err(m) => {
-                self.fail(col, m);
+                self.fail(col.name, m);
                 None
             }
         }
     }
 
     /// An optional value parsed with `FromStr`; `default` when empty.
-    pub(crate) fn parse_or<T: FromStr<Err = String>>(
+    pub(crate) fn parse_or<'n, T: FromStr<Err = String>>(
         &mut self,
-        col: &str,
+        col: impl Into<Col<'n>>,
         default: T,
     ) -> Option<T> {
-        if self.raw(col).is_empty() {
+        let col = col.into();
+        if self.blank(col) {
             Some(default)
         } else {
             self.parse(col)
@@ -743,15 +848,24 @@ impl<'a> Cells<'a> {
     }
 
     /// A required finite number satisfying `ok`, described by `expected` in messages.
-    pub(crate) fn number(&mut self, col: &str, expected: &str, ok: fn(f64) -> bool) -> Option<f64> {
-        let typed = match self.cell(col) {
+    pub(crate) fn number<'n>(
+        &mut self,
+        col: impl Into<Col<'n>>,
+        expected: &str,
+        ok: fn(f64) -> bool,
+    ) -> Option<f64> {
+        let col = col.into();
+        let cell = self.cell(col);
+        let typed = match cell {
             Cell::Float(x) => Some(x),
             Cell::Int(i) => Some(i as f64),
             _ => None,
         };
-        let v = match typed {
-            Some(_) => Cow::Borrowed(""),
-            None => self.required(col)?,
+        let v = match (typed, cell) {
+            (Some(_), _) => Cow::Borrowed(""),
+            // (a text cell is read once: it is the required cell's text)
+            (None, Cell::Text(s)) => Cow::Borrowed(s),
+            (None, _) => self.required(col)?,
         };
         let parsed = match typed {
             Some(x) => Ok(x),
@@ -766,12 +880,12 @@ impl<'a> Cells<'a> {
                 } else {
                     format!("{x}")
                 };
-                self.fail(col, format!("expected {expected}, got {got}"));
+                self.fail(col.name, format!("expected {expected}, got {got}"));
                 None
             }
             Err(_) => {
                 self.fail(
-                    col,
+                    col.name,
                     format!("expected {expected}, got '{v}' (not a number)"),
                 );
                 None
@@ -794,13 +908,14 @@ impl<'a> Cells<'a> {
     }
 
     /// An optional number; `None` inside when the cell is empty.
-    pub(crate) fn opt_number(
+    pub(crate) fn opt_number<'n>(
         &mut self,
-        col: &str,
+        col: impl Into<Col<'n>>,
         expected: &str,
         ok: fn(f64) -> bool,
     ) -> Option<Option<f64>> {
-        if self.raw(col).is_empty() {
+        let col = col.into();
+        if self.blank(col) {
             Some(None)
         } else {
             self.number(col, expected, ok).map(Some)
@@ -808,14 +923,17 @@ impl<'a> Cells<'a> {
     }
 
     /// A required whole number in `[min, max]` (`12` or `12.0`).
-    pub(crate) fn whole(&mut self, col: &str, min: i64, max: i64) -> Option<i64> {
-        let typed = match self.cell(col) {
+    pub(crate) fn whole<'n>(&mut self, col: impl Into<Col<'n>>, min: i64, max: i64) -> Option<i64> {
+        let col = col.into();
+        let cell = self.cell(col);
+        let typed = match cell {
             Cell::Int(i) => Some(i),
             _ => None,
         };
-        let v = match typed {
-            Some(_) => Cow::Borrowed(""),
-            None => self.required(col)?,
+        let v = match (typed, cell) {
+            (Some(_), _) => Cow::Borrowed(""),
+            (None, Cell::Text(s)) => Cow::Borrowed(s),
+            (None, _) => self.required(col)?,
         };
         let parsed = typed.or_else(|| v.parse::<i64>().ok()).or_else(|| {
             v.parse::<f64>()
@@ -827,14 +945,14 @@ impl<'a> Cells<'a> {
             Some(x) if (min..=max).contains(&x) => Some(x),
             Some(x) => {
                 self.fail(
-                    col,
+                    col.name,
                     format!("expected a whole number in {min}..={max}, got {x}"),
                 );
                 None
             }
             None => {
                 self.fail(
-                    col,
+                    col.name,
                     format!("expected a whole number in {min}..={max}, got '{v}'"),
                 );
                 None
@@ -843,8 +961,15 @@ impl<'a> Cells<'a> {
     }
 
     /// An optional whole number with a default.
-    pub(crate) fn whole_or(&mut self, col: &str, min: i64, max: i64, default: i64) -> Option<i64> {
-        if self.raw(col).is_empty() {
+    pub(crate) fn whole_or<'n>(
+        &mut self,
+        col: impl Into<Col<'n>>,
+        min: i64,
+        max: i64,
+        default: i64,
+    ) -> Option<i64> {
+        let col = col.into();
+        if self.blank(col) {
             Some(default)
         } else {
             self.whole(col, min, max)
@@ -852,7 +977,12 @@ impl<'a> Cells<'a> {
     }
 
     /// A required ISO 8601 time stamp, as wall-clock time in `tz` (see [`parse_time_in`]).
-    pub(crate) fn time(&mut self, col: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
+    pub(crate) fn time<'n>(
+        &mut self,
+        col: impl Into<Col<'n>>,
+        tz: chrono_tz::Tz,
+    ) -> Option<NaiveDateTime> {
+        let col = col.into();
         if let Cell::Time(t, utc) = self.cell(col) {
             return Some(if utc {
                 chrono::TimeZone::from_utc_datetime(&tz, &t).naive_local()
@@ -865,7 +995,7 @@ impl<'a> Cells<'a> {
             Some(t) => Some(t),
             None => {
                 self.fail(
-                    col,
+                    col.name,
                     format!(
                         "expected a time stamp like 2026-11-23T08:15:00 or 2026-11-23T08:15:00+08:00, got '{v}'"
                     ),
@@ -1108,6 +1238,94 @@ mod tests {
             .map(|r| (r.line.unwrap(), r.cell(0).unwrap().to_string()))
             .collect();
         assert_eq!(lines, want);
+    }
+
+    #[test]
+    fn lines_count_alike_in_lf_only_stretches_and_next_to_crlf_and_cr_ends() {
+        // Long LF-only stretches (counted a stretch at a time) between CRLF and lone-CR
+        // lines (counted byte by byte), read whole and through a buffer in chunks: each
+        // row's line is the one a text editor shows.
+        let mut text = b"a,b\n".to_vec();
+        let mut want = Vec::new();
+        for i in 0..30_000u64 {
+            let end: &[u8] = match i {
+                10_000..=10_002 => b"\r\n",
+                20_000..=20_002 => b"\r",
+                _ => b"\n",
+            };
+            text.extend_from_slice(format!("x{i},{i}").as_bytes());
+            text.extend_from_slice(end);
+            want.push((i + 2, format!("x{i}")));
+        }
+        let lines = |t: &Table| -> Vec<(u64, String)> {
+            t.rows
+                .iter()
+                .map(|r| (r.line.unwrap(), r.cell(0).unwrap().to_string()))
+                .collect()
+        };
+        let mut problems = Problems::default();
+        assert_eq!(
+            lines(&Table::parse_csv("t.csv", &text, &mut problems)),
+            want
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, &text).unwrap();
+        let mut got = Vec::new();
+        let rest =
+            Table::read_csv_chunks(&path, &mut problems, 333, &mut |t, _| got.extend(lines(t)))
+                .unwrap();
+        got.extend(lines(&rest));
+        assert_eq!(got, want);
+        assert!(problems.list.is_empty());
+    }
+
+    #[test]
+    fn rows_read_in_one_copy_equal_rows_read_cell_by_cell() {
+        // Plain rows, and rows that need trimming, have non-ASCII text at a cell's end,
+        // quoted cells, or a character split by a separator (not text on its own):
+        // each row's cells are its trimmed UTF-8 cells, and only bad text is reported.
+        let text = "a,b,c\n\
+                    x,1,2\n\
+                    \" y \",\t3,4 \n\
+                    z\u{3000},\u{a0}5,\"say \"\"hi\"\"\"\n\
+                    \u{4e2d},\u{6587}w,\n\
+                    ,,\n";
+        let mut problems = Problems::default();
+        let t = Table::parse_csv("t.csv", text.as_bytes(), &mut problems);
+        let cells: Vec<Vec<&str>> = t.rows.iter().map(|r| r.cells().collect()).collect();
+        assert_eq!(
+            cells,
+            [
+                vec!["x", "1", "2"],
+                vec!["y", "3", "4"],
+                vec!["z", "5", "say \"hi\""],
+                vec!["\u{4e2d}", "\u{6587}w", ""],
+                vec!["", "", ""],
+            ]
+        );
+        assert!(problems.list.is_empty());
+        // `中` (E4 B8 AD) cut by a comma: both halves are bad text, though the cells
+        // side by side would read as `x中y`.
+        let mut bytes = b"a,b\nx\xe4,\xb8\xady\n".to_vec();
+        bytes.extend_from_slice(b"p,q\n");
+        let mut problems = Problems::default();
+        let t = Table::parse_csv("t.csv", &bytes, &mut problems);
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[1].cells().collect::<Vec<_>>(), ["p", "q"]);
+        let fields: Vec<_> = problems
+            .list
+            .iter()
+            .map(|i| (i.at.line, i.at.field.clone()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (Some(2), Some("a".to_string())),
+                (Some(2), Some("b".to_string()))
+            ]
+        );
+        assert!(problems.list[0].message.contains("not valid UTF-8"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use super::frame::Frame;
-use super::table::{Cells, Problems, Row, Table};
+use super::table::{Cells, Col, Problems, Row, Table};
 use super::ticket_frame::FrameTickets;
-use crate::model::{Network, Skill, Ticket};
+use crate::model::{Network, Ticket};
 use crate::Result;
 use smol_str::SmolStr;
 use std::path::Path;
@@ -221,9 +221,10 @@ fn parse_rows(
         return out;
     }
     let mark = |p: &Problems| (p.list.len(), p.dropped);
+    let cols = TicketCols::of(t);
     let blocks = t.par_blocks(|row, local| {
         let mut c = t.cells(row, local);
-        let ticket = row_ticket(&mut c, network);
+        let ticket = row_ticket(&mut c, &cols, network);
         let before_ids = mark(c.problems());
         if let Some(t) = &ticket {
             check_ticket(&mut c, t, network);
@@ -311,7 +312,7 @@ pub(super) fn parse_row(
     ids: Option<&mut dyn SeenIds>,
 ) -> Option<Ticket> {
     let mut c = t.cells(row, problems);
-    let t = row_ticket(&mut c, network)?;
+    let t = row_ticket(&mut c, &TicketCols::of(t), network)?;
     if let Some(ids) = ids {
         first_seen(&mut c, &t.id, ids);
     }
@@ -319,25 +320,69 @@ pub(super) fn parse_row(
     (!c.failed).then_some(t)
 }
 
+/// A tickets table's columns, found once per table (not per cell).
+struct TicketCols {
+    id: Col<'static>,
+    lon: Col<'static>,
+    lat: Col<'static>,
+    region: Col<'static>,
+    skill: Col<'static>,
+    units: Col<'static>,
+    priority: Col<'static>,
+    created_at: Col<'static>,
+    due_by: Col<'static>,
+    customer_tier: Col<'static>,
+    avoid: Col<'static>,
+    preferred: Col<'static>,
+}
+
+impl TicketCols {
+    fn of(t: &Table) -> Self {
+        TicketCols {
+            id: t.col("id"),
+            lon: t.col("lon"),
+            lat: t.col("lat"),
+            region: t.col("region"),
+            skill: t.col("skill"),
+            units: t.col("units"),
+            priority: t.col("priority"),
+            created_at: t.col("created_at"),
+            due_by: t.col("due_by"),
+            customer_tier: t.col("customer_tier"),
+            avoid: t.col("avoid"),
+            preferred: t.col("preferred"),
+        }
+    }
+}
+
+/// A skill cell's text, checked as a [`crate::model::Skill`] (same messages) but kept as text: the
+/// ticket holds the text.
+struct SkillText(String);
+
+impl std::str::FromStr for SkillText {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        crate::model::skill_parts(s).map(|_| SkillText(s.to_string()))
+    }
+}
+
 /// The row's ticket if every cell parsed (`None`: incomplete, every problem of the
 /// row reported); a complete ticket is judged by [`check_ticket`].
-fn row_ticket(c: &mut Cells<'_>, network: &Network) -> Option<Ticket> {
+fn row_ticket(c: &mut Cells<'_>, cols: &TicketCols, network: &Network) -> Option<Ticket> {
     // Every cell is read (so every bad one is reported), then the ticket as a whole
     // is judged by `Ticket::problems`, as the dispatcher and Python judge it.
-    let id = c.id("id");
-    // (a parsed skill's text is its cell's: no second text made from the skill)
-    let skill = c
-        .parse::<Skill>("skill")
-        .map(|_| c.raw("skill").into_owned());
+    let id = c.id(cols.id);
+    let skill = c.parse::<SkillText>(cols.skill).map(|s| s.0);
     // Cells are parsed here; ranges are `Ticket::problems`' to judge.
-    let lon = c.number("lon", "a longitude in [-180, 180]", |_| true);
-    let lat = c.number("lat", "a latitude in [-90, 90]", |_| true);
-    let region = c.text("region");
-    let units = c.whole_or("units", 0, i64::from(u32::MAX), 1);
-    let priority = c.parse_or("priority", Default::default());
-    let created_at = c.time("created_at", network.time_zone());
-    let due_by = c.time("due_by", network.time_zone());
-    let customer_tier = c.parse_or("customer_tier", Default::default());
+    let lon = c.number(cols.lon, "a longitude in [-180, 180]", |_| true);
+    let lat = c.number(cols.lat, "a latitude in [-90, 90]", |_| true);
+    let region = c.text(cols.region);
+    let units = c.whole_or(cols.units, 0, i64::from(u32::MAX), 1);
+    let priority = c.parse_or(cols.priority, Default::default());
+    let created_at = c.time(cols.created_at, network.time_zone());
+    let due_by = c.time(cols.due_by, network.time_zone());
+    let customer_tier = c.parse_or(cols.customer_tier, Default::default());
     // Cells that failed to parse get a placeholder, so that the ticket is still
     // judged on its other fields; problems of the placeholders are not reported.
     let mut failed: Vec<&str> = Vec::new();
@@ -368,8 +413,8 @@ fn row_ticket(c: &mut Cells<'_>, network: &Network) -> Option<Ticket> {
         created_at: created_at.or(due_by).unwrap_or_default(),
         due_by: due_by.or(created_at).unwrap_or_default(),
         customer_tier: customer_tier.unwrap_or_default(),
-        avoid: c.list("avoid"),
-        preferred: c.opt_text("preferred"),
+        avoid: c.list(cols.avoid),
+        preferred: c.opt_text(cols.preferred),
     };
     if !complete {
         for (field, message) in t.problems(network) {
@@ -408,11 +453,15 @@ fn first_seen(c: &mut Cells<'_>, id: &str, ids: &mut dyn SeenIds) -> bool {
 /// A complete ticket's checks as a whole ([`Ticket::problems`], a skill some outlet
 /// offers), reported on `c`'s row.
 fn check_ticket(c: &mut Cells<'_>, t: &Ticket, network: &Network) {
-    for (field, message) in t.problems(network) {
-        c.fail(field, message);
+    // (`Ticket::problems`, with the skill looked up once for both checks)
+    let skill = network.skill_id(&t.skill);
+    if let Err(problems) = t.refs(network, skill, network.region_index(&t.region)) {
+        for (field, message) in problems {
+            c.fail(field, message);
+        }
     }
     // A data folder's ticket for a skill nobody offers is almost always a typo.
-    if network.skill_id(&t.skill).is_none() {
+    if skill.is_none() {
         c.fail(
             "skill",
             format!(

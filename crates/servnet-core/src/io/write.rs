@@ -104,6 +104,35 @@ impl RowText {
         self.ends.push(self.text.len());
     }
 
+    /// Appends whole number `n` (its `Display` text, without `core::fmt`).
+    pub fn push_int(&mut self, n: u64) {
+        self.text.push_str(itoa::Buffer::new().format(n));
+        self.ends.push(self.text.len());
+    }
+
+    /// Appends date `d` as its `Display` text (`2026-11-23`), years 0 to 9999 without
+    /// `core::fmt`.
+    pub fn push_date(&mut self, d: chrono::NaiveDate) {
+        use chrono::Datelike;
+        let year = match u32::try_from(d.year()) {
+            Ok(y) if y <= 9999 => y,
+            _ => return self.push_fmt(format_args!("{d}")),
+        };
+        for (k, (n, width)) in [(year, 4), (d.month(), 2), (d.day(), 2)]
+            .into_iter()
+            .enumerate()
+        {
+            if k > 0 {
+                self.text.push('-');
+            }
+            for place in (0..width).rev() {
+                let digit = n / 10u32.pow(place) % 10;
+                self.text.push(char::from(b'0' + digit as u8));
+            }
+        }
+        self.ends.push(self.text.len());
+    }
+
     /// Appends `x` with `digits` decimals: the text of `{:.N}`, without `core::fmt`'s
     /// float formatting where integer arithmetic decides it (`io::fixed`).
     pub fn push_fixed(&mut self, x: f64, digits: usize) {
@@ -511,6 +540,29 @@ pub fn data_files(dir: &Path) -> Vec<PathBuf> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_and_dates_are_their_display_text() {
+        let mut row = RowText::default();
+        let ints = [0u64, 7, 10, 99, 12_345, u64::MAX];
+        for n in ints {
+            row.push_int(n);
+        }
+        let dates: Vec<chrono::NaiveDate> = [(0, 1, 1), (7, 2, 3), (999, 12, 31), (2026, 11, 23)]
+            .into_iter()
+            .chain([(9999, 12, 31), (10_000, 1, 1), (-1, 6, 15), (-44, 3, 15)])
+            .map(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap())
+            .collect();
+        for &d in &dates {
+            row.push_date(d);
+        }
+        let want: Vec<String> = ints
+            .iter()
+            .map(u64::to_string)
+            .chain(dates.iter().map(chrono::NaiveDate::to_string))
+            .collect();
+        assert_eq!(row.cells().collect::<Vec<_>>(), want);
+    }
 
     #[test]
     fn a_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temporary() {

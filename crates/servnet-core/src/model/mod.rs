@@ -22,6 +22,7 @@ pub use planning::{
     InstalledBaseRow, PlanningData, Product, RepairCurve, RepairHistoryRow, RetirementCurve,
     SalesPlanRow, Seasonality, ServiceRate, MAX_RATE, MAX_SHAPE, MAX_UNITS, MAX_YEARS_PARAM, YEARS,
 };
+pub(crate) use skill::skill_parts;
 pub use skill::{ServiceKind, Skill, SkillId};
 pub use ticket::{CustomerTier, Priority, Ticket};
 

@@ -86,15 +86,22 @@ pub(crate) fn check_category(s: &str) -> Result<(), String> {
 impl FromStr for Skill {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (kind, category) = s.split_once(':').ok_or_else(|| {
-            format!("expected a skill 'kind:category' (e.g. repair:tv), got '{s}'")
-        })?;
-        check_category(category)?;
+        let (kind, category) = skill_parts(s)?;
         Ok(Skill {
-            kind: kind.parse()?,
+            kind,
             category: category.to_string(),
         })
     }
+}
+
+/// The kind and category of skill text `kind:category`, checked as [`Skill`]'s
+/// `from_str` checks it (same messages), without building the skill.
+pub(crate) fn skill_parts(s: &str) -> Result<(ServiceKind, &str), String> {
+    let (kind, category) = s
+        .split_once(':')
+        .ok_or_else(|| format!("expected a skill 'kind:category' (e.g. repair:tv), got '{s}'"))?;
+    check_category(category)?;
+    Ok((kind.parse()?, category))
 }
 
 /// Dense index of a skill inside one [`crate::model::Network`].
